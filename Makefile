@@ -1,0 +1,68 @@
+# Trove — every target does its own set-up (idempotent, fast when already done).
+#   make run ROOT=/path/to/photos    serve ROOT on http://127.0.0.1:8000
+#   make test [PYTEST_ARGS=...]      run the test suite (SQLite, PostgreSQL and Redis)
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+ROOT ?=
+PYTEST_ARGS ?=
+# When set (e.g. by .ci/run), pytest's exit code is written to this file, since make
+# itself turns any failing command into exit status 2.
+PYTEST_RC_FILE ?=
+
+.PHONY: help setup setup-test system-runtime system-test venv-runtime venv-test services \
+	check-root run scan test lint bench clean
+
+help:
+	@echo "make run ROOT=/path/to/photos   set up, then serve ROOT on http://127.0.0.1:8000"
+	@echo "make scan ROOT=/path/to/photos  set up, then index ROOT once"
+	@echo "make test [PYTEST_ARGS=...]     set up (packages, venv, PostgreSQL, Redis), then pytest"
+	@echo "make setup | setup-test | lint | bench | clean"
+
+system-runtime:
+	@scripts/install-system.sh runtime
+
+system-test:
+	@scripts/install-system.sh test
+
+venv-runtime:
+	@scripts/setup-venv.sh runtime
+
+venv-test:
+	@scripts/setup-venv.sh test
+
+services:
+	@scripts/start-services.sh
+
+setup: system-runtime venv-runtime
+
+setup-test: system-test venv-test services
+
+check-root:
+	@if [ -z "$(ROOT)" ]; then \
+		echo "usage: make $(or $(filter run scan,$(MAKECMDGOALS)),run) ROOT=/path/to/photos" >&2; \
+		exit 1; \
+	fi
+
+run: check-root setup
+	$(VENV)/bin/trove serve "$(ROOT)"
+
+scan: check-root setup
+	$(VENV)/bin/trove scan "$(ROOT)"
+
+test: setup-test
+	@rc=0; $(PYTHON) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ -n "$(PYTEST_RC_FILE)" ]; then echo "$$rc" > "$(PYTEST_RC_FILE)"; fi; \
+	exit $$rc
+
+lint: system-runtime venv-test
+	$(VENV)/bin/ruff check src tests bench
+
+bench: system-runtime venv-test
+	$(PYTHON) bench/scan.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache test-artifacts bench/results
+	find src tests bench -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
+	find src -maxdepth 1 -name '*.egg-info' -type d -prune -exec rm -rf {} + 2>/dev/null || true
