@@ -1,0 +1,156 @@
+"""`trove` command line: each command is one call into a service.
+
+Heavy modules (SQLAlchemy, FastAPI, the pipeline) are imported inside the commands that need
+them, so `trove scan` of an unchanged tree starts in tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trove.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="trove",
+    help="Index folders of files in place and serve them through a REST API and web UI.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="TROVE_DATA_DIR", help="Where the index, cache and uploads live."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str, *, code: int = 2) -> typer.Exit:
+    typer.echo(f"trove: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Folders to index (each becomes a library root).")],
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Do not wait for fingerprinting.")] = False,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Index folders: new, changed and gone files are found by stat; originals are never written."""
+    from trove.cli_output import ScanReporter
+    from trove.services.library import LibraryService
+
+    settings = _settings(data_dir=data_dir)
+    reporter = ScanReporter(as_json=as_json)
+    with _clear_errors():
+        result = LibraryService(settings).scan_and_process(
+            [str(p) for p in paths],
+            wait=not no_wait,
+            on_scan_progress=reporter.scan_progress,
+            on_pipeline_progress=reporter.pipeline_progress,
+        )
+    reporter.finish(result)
+
+
+@app.command()
+def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Roots (online/offline, last scan) and asset counts by status and type."""
+    from trove.cli_output import print_status
+    from trove.services.library import LibraryService
+
+    with _clear_errors():
+        print_status(LibraryService(_settings(data_dir=data_dir)).status(), as_json=as_json)
+
+
+@app.command("ls")
+def list_assets(
+    asset_type: Annotated[list[str] | None, typer.Option("--type", help="image, video, document, ...")] = None,
+    status_: Annotated[list[str] | None, typer.Option("--status", help="ready, processing, missing, ...")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only assets with this tag (repeatable).")] = None,
+    root: Annotated[str | None, typer.Option("--root", help="Root id.")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Relative path prefix.")] = None,
+    mime: Annotated[str | None, typer.Option("--mime", help="MIME type, or image/* style prefix.")] = None,
+    sort: Annotated[str, typer.Option("--sort")] = "-timeline_at",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+    cursor: Annotated[str | None, typer.Option("--cursor")] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """List assets with the same filters as GET /api/dam/assets."""
+    from trove.cli_output import print_assets
+    from trove.domain.queries import AssetQuery
+    from trove.services.library import LibraryService
+
+    with _clear_errors():
+        query = AssetQuery(
+            asset_types=tuple(asset_type or ()),
+            statuses=tuple(status_ or ()),
+            tags=tuple(tag or ()),
+            root_id=root,
+            path_prefix=path,
+            mime=mime,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
+        page = LibraryService(_settings(data_dir=data_dir)).list_assets(query)
+    print_assets(page, as_json=as_json)
+
+
+@app.command()
+def serve(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Folders to add as roots and scan.")] = None,
+    host: Annotated[str | None, typer.Option("--host", envvar="TROVE_HOST")] = None,
+    port: Annotated[int | None, typer.Option("--port", envvar="TROVE_PORT")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Add roots, scan them in the background and serve the API (and UI) on 127.0.0.1:8000."""
+    from trove.server import run_server
+
+    settings = _settings(data_dir=data_dir, host=host, port=port)
+    with _clear_errors():
+        run_server(settings, roots=[str(p) for p in paths or []])
+
+
+class _clear_errors:
+    """Turn the errors a user can act on into one line and exit code 2, never a traceback."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> bool:
+        if exc is None or isinstance(exc, typer.Exit | KeyboardInterrupt | SystemExit):
+            return False
+        from trove.errors import user_message
+
+        message = user_message(exc)
+        if message is None:
+            return False
+        _fail(message)
+        return True
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("trove: interrupted\n")
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()
+
+

@@ -1,0 +1,143 @@
+"""How the CLI shows progress and results: rich on a terminal, plain text or JSON otherwise."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from trove.domain.paths import display
+from trove.services.library import AssetPage, ScanRun
+from trove.services.scan_summary import ScanSummary
+
+
+class ScanReporter:
+    """Live progress on stderr when it is a terminal (files seen, files/s), summary at the end."""
+
+    def __init__(self, *, as_json: bool) -> None:
+        self.as_json = as_json
+        self.live = sys.stderr.isatty()
+        self._progress: Any = None
+        self._task: Any = None
+        self._started = time.perf_counter()
+
+    def scan_progress(self, summary: ScanSummary) -> None:
+        if not self.live:
+            return
+        progress = self._ensure_progress()
+        if self._task is None:
+            self._task = progress.add_task("", total=summary.expected or None)
+        elapsed = max(time.perf_counter() - self._started, 1e-6)
+        description = f"scanning {summary.path}: {summary.seen / elapsed:,.0f} files/s"
+        progress.update(self._task, completed=summary.seen, description=description)
+
+    def pipeline_progress(self, pipeline: Any) -> None:
+        if not self.live:
+            return
+        progress = self._ensure_progress()
+        if self._task is not None:
+            progress.remove_task(self._task)
+        self._pipeline_task = getattr(self, "_pipeline_task", None) or progress.add_task(
+            "fingerprinting", total=None
+        )
+        progress.update(self._pipeline_task, completed=pipeline.assets)
+
+    def _ensure_progress(self) -> Any:
+        if self._progress is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+        return self._progress
+
+    def finish(self, run: ScanRun) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        if self.as_json:
+            print(json.dumps(scan_run_dict(run)))
+            return
+        for summary in run.scans:
+            print(_scan_text(summary))
+        if run.pipeline is not None:
+            p = run.pipeline
+            print(
+                f"processed {p.assets} assets in {p.elapsed_s:.2f} s:"
+                f" {p.ready} ready, {p.errors} with errors"
+            )
+
+
+def scan_run_dict(run: ScanRun) -> dict[str, Any]:
+    scans = [s.as_dict() for s in run.scans]
+    totals: dict[str, Any] = {"skipped": {}}
+    for key in ("seen", "new", "changed", "unchanged", "gone", "returned", "errors", "folders"):
+        totals[key] = sum(s[key] for s in scans)
+    for s in scans:
+        for reason, n in s["skipped"].items():
+            totals["skipped"][reason] = totals["skipped"].get(reason, 0) + n
+    return {
+        "roots": [{"path": s["path"], "root_id": s["root_id"], "status": s["status"],
+                   "status_message": s["status_message"]} for s in scans],
+        "summary": totals,
+        "scans": scans,
+        "pipeline": run.pipeline.as_dict() if run.pipeline else None,
+        "elapsed_s": round(sum(s["elapsed_s"] for s in scans), 4),
+    }
+
+
+def _scan_text(s: ScanSummary) -> str:
+    if s.status != "online":
+        return f"{s.path}: OFFLINE — {s.status_message}; nothing in the index was changed"
+    rate = s.seen / s.elapsed_s if s.elapsed_s else 0.0
+    lines = [
+        f"{s.path}: {s.seen} files in {s.folders} folders, {s.elapsed_s:.2f} s ({rate:,.0f} files/s)",
+        f"  new {s.new}, changed {s.changed}, unchanged {s.unchanged}, gone {s.gone},"
+        f" returned {s.returned}, errors {s.errors}",
+    ]
+    for reason, n in sorted(s.skipped.items()):
+        lines.append(f"  skipped {n}: {reason}")
+    return "\n".join(lines)
+
+
+def print_status(status: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(status))
+        return
+    print(f"database: {status['database']}")
+    for root in status["roots"]:
+        state = root["status"] + (f" ({root['status_message']})" if root["status_message"] else "")
+        print(f"root {root['path']}: {state}, last scan {root['last_scan_at'] or 'never'}")
+    print("assets by status: " + _pairs(status["by_status"]))
+    print("assets by type:   " + _pairs(status["by_type"]))
+    for step, counts in sorted(status["steps"].items()):
+        print(f"step {step}: " + _pairs(counts))
+
+
+def print_assets(page: AssetPage, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"items": page.items, "next_cursor": page.next_cursor}))
+        return
+    for item in page.items:
+        size = "" if item["size"] is None else f"{item['size']:>12,}"
+        print(f"{item['id']}  {item['asset_type']:<10} {item['status']:<10} {size:>12}  "
+              f"{display(item['path'] or item['filename'])}")
+    if page.next_cursor:
+        print(f"-- more: --cursor {page.next_cursor}", file=sys.stderr)
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"

@@ -1,0 +1,121 @@
+"""Settings: one typed object, built once at an entry point and passed in.
+
+A stdlib dataclass rather than pydantic-settings: importing pydantic-settings costs ~135 ms,
+and an unchanged `trove scan` of 10k files must finish within ~60 ms of `find` (see
+docs/decisions.md). Values come from, in increasing priority: defaults, a TOML file named by
+`TROVE_CONFIG`, `TROVE_*` environment variables, explicit overrides (CLI options).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "TROVE_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value Trove cannot use; the message names the setting."""
+
+
+def _default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "trove"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    data_dir: Path = field(default_factory=_default_data_dir)
+    cache_dir: Path | None = None
+    upload_dir: Path | None = None
+    database_url: str | None = None
+    broker_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    include_hidden: bool = False
+    scan_batch_size: int = 2000
+    hash_workers: int = 2
+    max_upload_bytes: int = 50 * 1024**3
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
+
+    @property
+    def resolved_upload_dir(self) -> Path:
+        return self.upload_dir or self.data_dir / "uploads"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'trove.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings(
+    *, environ: typing.Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Build Settings from the TOML file, the environment and explicit overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = environ.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        values.update(_read_toml(Path(config_file)))
+    for f in dataclasses.fields(Settings):
+        env_value = environ.get(ENV_PREFIX + f.name.upper())
+        if env_value not in (None, ""):
+            values[f.name] = env_value
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**{name: _coerce(name, value) for name, value in values.items()})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise SettingsError(f"TROVE_CONFIG: cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"TROVE_CONFIG: {path} is not valid TOML: {exc}") from exc
+    known = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(f"TROVE_CONFIG: unknown setting(s) in {path}: {', '.join(unknown)}")
+    return data
+
+
+_TYPES = typing.get_type_hints(Settings)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name not in _TYPES:
+        raise SettingsError(f"unknown setting {name!r}")
+    target = _TYPES[name]
+    if isinstance(target, types.UnionType):  # `X | None`
+        target = next(t for t in typing.get_args(target) if t is not type(None))
+    try:
+        if target is bool and isinstance(value, str):
+            return _parse_bool(value)
+        if target is Path:
+            return Path(value).expanduser()
+        return target(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is not a valid {target.__name__}") from exc
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(text)

@@ -1,0 +1,177 @@
+"""ORM tables (SQLAlchemy 2 typed). The seed's Asset/Link keep their field names.
+
+Namespaced `metadata` is one JSON column (JSONB on PostgreSQL); tags live in their own indexed
+table so a tag filter is an index lookup, not a scan of a JSON blob.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType, RootStatus, Visibility
+from trove.domain.ids import new_id
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+# Byte order, so that a path-prefix filter can be an index range on both databases.
+PathText = Text().with_variant(Text(collation="C"), "postgresql")
+IdType = String(36)
+
+OWNER_ID = "00000000-0000-7000-8000-000000000001"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Root(Base):
+    """A library folder the user pointed Trove at. Read-only unless it is the upload target."""
+
+    __tablename__ = "roots"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    path: Mapped[str] = mapped_column(PathText, unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=RootStatus.ONLINE)
+    status_message: Mapped[str | None] = mapped_column(Text)
+    include_globs: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    exclude_globs: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    include_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_upload_target: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_scan_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_scan: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Asset(Base):
+    __tablename__ = "assets"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), default=OWNER_ID)
+    # Identity of a physical asset: (root, relative path); stat fields detect change.
+    root_id: Mapped[str | None] = mapped_column(ForeignKey("roots.id", ondelete="CASCADE"))
+    rel_path: Mapped[str | None] = mapped_column(PathText)
+    path_escaped: Mapped[bool] = mapped_column(Boolean, default=False)
+    mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
+    inode: Mapped[int | None] = mapped_column(BigInteger)
+    device: Mapped[int | None] = mapped_column(BigInteger)
+
+    filename: Mapped[str] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    mime_type: Mapped[str | None] = mapped_column(String(255))
+    is_virtual: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str] = mapped_column(String(16), default=AssetCategory.PHYSICAL)
+    status: Mapped[str] = mapped_column(String(16), default=AssetStatus.PROCESSING)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PRIVATE)
+    storage_urn: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str | None] = mapped_column(String(64))
+    phash: Mapped[str | None] = mapped_column(String(32))
+    asset_type: Mapped[str] = mapped_column(String(16), default=AssetType.OTHER)
+    thumbnail_urn: Mapped[str | None] = mapped_column(Text)
+    thumbnails: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # captured_at when known, else the file's mtime: the gallery's "newest first" key.
+    timeline_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    tag_rows: Mapped[list[AssetTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="AssetTag.tag"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("root_id", "rel_path", name="uq_assets_root_path"),
+        Index("ix_assets_hash", "hash"),
+        Index("ix_assets_status", "status"),
+        Index("ix_assets_type_timeline", "asset_type", "timeline_at", "id"),
+        Index("ix_assets_timeline", "timeline_at", "id"),
+        Index("ix_assets_mime", "mime_type"),
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+
+class AssetTag(Base):
+    __tablename__ = "asset_tags"
+
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+    __table_args__ = (Index("ix_asset_tags_tag", "tag", "asset_id"),)
+
+
+class Link(Base):
+    """A directed edge of the knowledge graph: source -[relation]-> target (seed 3.3)."""
+
+    __tablename__ = "links"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    source_id: Mapped[str] = mapped_column(IdType)
+    source_type: Mapped[str] = mapped_column(String(64), default="Asset")
+    target_id: Mapped[str] = mapped_column(IdType)
+    target_type: Mapped[str] = mapped_column(String(64), default="Asset")
+    relation: Mapped[str] = mapped_column(String(64))
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "relation", name="uq_links_edge"),
+        Index("ix_links_target", "target_id", "relation"),
+    )
+
+
+class AssetStep(Base):
+    """Outcome of one pipeline step for one asset (ok / skipped / failed, version, timing)."""
+
+    __tablename__ = "asset_steps"
+
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_asset_steps_step_status", "step", "status"),)

@@ -1,0 +1,1 @@
+"""Domain vocabulary of the seed design: enums, identifiers, URNs. No I/O here."""

@@ -1,0 +1,58 @@
+"""An asset as the API returns it, with the seed's field names (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from trove.domain.paths import display
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+def asset_summary(asset: Any) -> dict[str, Any]:
+    """The fields a listing needs."""
+    return {
+        "id": asset.id,
+        "filename": display(asset.filename) if asset.path_escaped else asset.filename,
+        "path": (display(asset.rel_path) if asset.path_escaped else asset.rel_path),
+        "root_id": asset.root_id,
+        "size": asset.size,
+        "mime_type": asset.mime_type,
+        "asset_type": asset.asset_type,
+        "category": asset.category,
+        "status": asset.status,
+        "error_message": asset.error_message,
+        "hash": asset.hash,
+        "tags": asset.tags,
+        "title": asset.title,
+        "captured_at": _iso(asset.captured_at),
+        "timeline_at": _iso(asset.timeline_at),
+        "deleted": asset.deleted_at is not None,
+    }
+
+
+def asset_detail(asset: Any) -> dict[str, Any]:
+    """Every field of the seed's Asset model, plus identity and timestamps."""
+    return {
+        **asset_summary(asset),
+        "owner_id": asset.owner_id,
+        "is_virtual": asset.is_virtual,
+        "visibility": asset.visibility,
+        "storage_urn": asset.storage_urn,
+        "phash": asset.phash,
+        "thumbnail_urn": asset.thumbnail_urn,
+        "thumbnails": asset.thumbnails or {},
+        "width": asset.width,
+        "height": asset.height,
+        "duration": asset.duration,
+        "description": asset.description,
+        "metadata": asset.meta or {},
+        "version": asset.version,
+        "mtime_ns": asset.mtime_ns,
+        "created_at": _iso(asset.created_at),
+        "updated_at": _iso(asset.updated_at),
+        "deleted_at": _iso(asset.deleted_at),
+    }

@@ -1,0 +1,1 @@
+"""Plugin system: pluggy hook specs and the plugin manager."""

@@ -1,0 +1,185 @@
+"""Assets: bulk writes for the scanner and pipeline, filtered keyset listings for the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from trove.db.models import Asset, AssetStep, AssetTag
+from trove.domain.enums import AssetStatus
+from trove.domain.queries import AssetQuery, InvalidQuery, decode_cursor, encode_cursor
+from trove.repositories._sql import utcnow
+
+
+class AssetRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, asset_id: str) -> Asset | None:
+        return self.session.get(Asset, asset_id)
+
+    def get_many(self, asset_ids: Sequence[str]) -> list[Asset]:
+        return list(self.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))))
+
+    def list(self, query: AssetQuery) -> tuple[list[Asset], str | None]:
+        """One page of assets matching `query`, and the cursor of the next page."""
+        sort_col = getattr(Asset, query.sort_key)
+        stmt = select(Asset).where(*self._filters(query))
+        if query.cursor:
+            stmt = stmt.where(self._after_cursor(query, sort_col))
+        order = (sort_col.desc(), Asset.id.desc()) if query.descending else (sort_col, Asset.id)
+        rows = list(self.session.scalars(stmt.order_by(*order).limit(query.limit + 1)))
+        if len(rows) <= query.limit:
+            return rows, None
+        last = rows[query.limit - 1]
+        return rows[: query.limit], encode_cursor(_cursor_value(last, query.sort_key), last.id)
+
+    def count_by(self, column: str, *, root_id: str | None = None) -> dict[str, int]:
+        col = getattr(Asset, column)
+        stmt = select(col, func.count()).where(Asset.deleted_at.is_(None)).group_by(col)
+        if root_id:
+            stmt = stmt.where(Asset.root_id == root_id)
+        return {str(key): int(n) for key, n in self.session.execute(stmt)}
+
+    def ids_with_status(self, status: str, *, limit: int, after_id: str = "") -> list[str]:
+        return list(
+            self.session.scalars(
+                select(Asset.id)
+                .where(Asset.status == status, Asset.deleted_at.is_(None), Asset.id > after_id)
+                .order_by(Asset.id)
+                .limit(limit)
+            )
+        )
+
+    def copies_of(self, content_hash: str) -> list[Asset]:
+        return list(self.session.scalars(select(Asset).where(Asset.hash == content_hash)))
+
+    def _filters(self, q: AssetQuery) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if q.only_deleted:
+            where.append(Asset.deleted_at.is_not(None))
+        elif not q.include_deleted:
+            where.append(Asset.deleted_at.is_(None))
+        if q.asset_types:
+            where.append(Asset.asset_type.in_(q.asset_types))
+        if q.statuses:
+            where.append(Asset.status.in_(q.statuses))
+        if q.root_id:
+            where.append(Asset.root_id == q.root_id)
+        if q.path_prefix:
+            where.append(_under_path(q.path_prefix.strip("/")))
+        if q.mime:
+            where.append(_mime_matches(q.mime))
+        if q.hash:
+            where.append(Asset.hash == q.hash)
+        for tag in q.tags:
+            where.append(
+                exists().where(AssetTag.asset_id == Asset.id, AssetTag.tag == tag)
+            )
+        return where
+
+    def _after_cursor(self, q: AssetQuery, sort_col: Any) -> ColumnElement[bool]:
+        value, last_id = decode_cursor(q.cursor or "")
+        if q.sort_key == "timeline_at":
+            try:
+                value = datetime.fromisoformat(value)
+            except (TypeError, ValueError) as exc:
+                raise InvalidQuery("cursor does not match the sort order") from exc
+        if q.descending:
+            return or_(sort_col < value, and_(sort_col == value, Asset.id < last_id))
+        return or_(sort_col > value, and_(sort_col == value, Asset.id > last_id))
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        # Core executemany takes its column list from the first row: one call per row shape.
+        for group in _by_shape(rows):
+            self.session.execute(Asset.__table__.insert(), _as_columns(group))
+
+    def update_many(self, rows: list[dict[str, Any]]) -> None:
+        """Bulk UPDATE by primary key, one executemany per row shape."""
+        for group in _by_shape(rows):
+            self.session.execute(update(Asset), group)
+
+    def set_status(self, asset_ids: Iterable[str], status: str, *, message: str | None = None) -> None:
+        ids = list(asset_ids)
+        if ids:
+            self.session.execute(
+                update(Asset)
+                .where(Asset.id.in_(ids))
+                .values(status=status, error_message=message, updated_at=utcnow())
+            )
+
+    def forget_steps(self, asset_ids: list[str]) -> None:
+        """A changed file's earlier pipeline outcomes no longer describe it."""
+        if asset_ids:
+            self.session.execute(delete(AssetStep).where(AssetStep.asset_id.in_(asset_ids)))
+
+    def replace_tags(self, asset: Asset, tags: Iterable[str]) -> None:
+        wanted = sorted(set(tags))
+        asset.tag_rows = [AssetTag(asset_id=asset.id, tag=tag) for tag in wanted]
+
+    def add_tags(self, asset_ids: Sequence[str], tags: Iterable[str]) -> None:
+        from trove.repositories._sql import insert_ignoring_conflicts
+
+        rows = [{"asset_id": a, "tag": t} for a in asset_ids for t in set(tags)]
+        insert_ignoring_conflicts(self.session, AssetTag, rows)
+
+    def soft_delete(self, asset: Asset) -> None:
+        asset.deleted_at = utcnow()
+        asset.updated_at = asset.deleted_at
+
+    def restore(self, asset: Asset) -> None:
+        asset.deleted_at = None
+        asset.updated_at = utcnow()
+
+    def hard_delete(self, asset: Asset) -> None:
+        self.session.delete(asset)
+
+    def hash_still_used(self, content_hash: str) -> bool:
+        return bool(
+            self.session.scalar(select(exists().where(Asset.hash == content_hash)))
+        )
+
+
+def _under_path(prefix: str) -> ColumnElement[bool]:
+    """rel_path is `prefix` or below it, as an index range (LIKE would not use the index)."""
+    if not prefix:
+        return Asset.rel_path.is_not(None)
+    return or_(
+        Asset.rel_path == prefix,
+        and_(Asset.rel_path >= prefix + "/", Asset.rel_path < prefix + "0"),
+    )
+
+
+def _mime_matches(mime: str) -> ColumnElement[bool]:
+    if mime.endswith("/*") or mime.endswith("/"):
+        major = mime.split("/", 1)[0]
+        return and_(Asset.mime_type >= major + "/", Asset.mime_type < major + "0")
+    return Asset.mime_type == mime
+
+
+def _cursor_value(asset: Asset, key: str) -> Any:
+    value = getattr(asset, key)
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(row)
+    return list(groups.values())
+
+
+_COLUMN_NAMES = {"meta": "metadata"}
+
+
+def _as_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Core inserts take column names; the ORM attribute `meta` is the column `metadata`."""
+    return [{_COLUMN_NAMES.get(k, k): v for k, v in row.items()} for row in rows]

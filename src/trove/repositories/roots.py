@@ -1,0 +1,61 @@
+"""Roots (libraries)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from trove.db.models import Root
+from trove.domain.enums import RootStatus
+from trove.repositories._sql import utcnow
+
+
+class RootRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, root_id: str) -> Root | None:
+        return self.session.get(Root, root_id)
+
+    def by_path(self, path: str) -> Root | None:
+        return self.session.scalar(select(Root).where(Root.path == path))
+
+    def all(self) -> list[Root]:
+        return list(self.session.scalars(select(Root).order_by(Root.path)))
+
+    def upload_target(self) -> Root | None:
+        return self.session.scalar(select(Root).where(Root.is_upload_target.is_(True)))
+
+    def add(self, *, path: str, name: str, is_upload_target: bool = False, **rules: Any) -> Root:
+        root = Root(
+            path=path,
+            name=name,
+            is_upload_target=is_upload_target,
+            created_at=utcnow(),
+            **rules,
+        )
+        self.session.add(root)
+        self.session.flush()
+        return root
+
+    def set_offline(self, root_id: str, *, reason: str) -> None:
+        self.session.execute(
+            update(Root)
+            .where(Root.id == root_id)
+            .values(status=RootStatus.OFFLINE, status_message=reason)
+        )
+
+    def record_scan(self, root_id: str, *, at: datetime, summary: dict[str, Any]) -> None:
+        self.session.execute(
+            update(Root)
+            .where(Root.id == root_id)
+            .values(
+                last_scan_at=at,
+                last_scan=summary,
+                status=RootStatus.ONLINE,
+                status_message=None,
+            )
+        )

@@ -1,0 +1,1 @@
+"""Services: the only orchestration. Entry points make one call into one of these."""

@@ -1,0 +1,148 @@
+"""LibraryService: what the CLI asks of a library as a whole (scan + process, status, ls)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from trove.config import Settings
+from trove.repositories import fast_index
+from trove.services.scan_summary import ScanSummary
+from trove.services.scanner import RootUnavailable, ScanService, canonical_root
+
+if TYPE_CHECKING:
+    from trove.db.database import Database
+    from trove.domain.queries import AssetQuery
+    from trove.pipeline.service import PipelineSummary
+
+
+@dataclass
+class ScanRun:
+    scans: list[ScanSummary] = field(default_factory=list)
+    pipeline: PipelineSummary | None = None
+
+
+@dataclass
+class AssetPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class LibraryService:
+    def __init__(self, settings: Settings, *, database: Database | None = None) -> None:
+        self.settings = settings
+        self._database = database
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            from trove.db.database import Database
+
+            self._database = Database(self.settings.resolved_database_url)
+        return self._database
+
+    def scan_and_process(
+        self,
+        paths: list[str],
+        *,
+        wait: bool,
+        on_scan_progress: Callable[[ScanSummary], None] | None = None,
+        on_pipeline_progress: Callable[[Any], None] | None = None,
+    ) -> ScanRun:
+        """Scan each path, then (unless told not to wait) fingerprint what is new or changed."""
+        scanner = ScanService(self.settings, database=self._database)
+        run = ScanRun()
+        for path in paths:
+            self._check_scannable(path)
+            run.scans.append(scanner.scan(path, progress=on_scan_progress))
+        self._database = scanner._database
+        if wait and self._has_pending_work():
+            run.pipeline = self.pipeline().run_pending(progress=on_pipeline_progress)
+        return run
+
+    def pipeline(self):  # type: ignore[no-untyped-def]
+        from trove.pipeline.registry import collect_processors
+        from trove.pipeline.service import PipelineService
+        from trove.plugins.manager import make_plugin_manager
+
+        processors = collect_processors(make_plugin_manager())
+        return PipelineService(self.settings, self.database, processors)
+
+    def status(self) -> dict[str, Any]:
+        from trove.db.migrate import ensure_schema
+        from trove.repositories.assets import AssetRepository
+        from trove.repositories.roots import RootRepository
+        from trove.repositories.steps import StepRepository
+
+        ensure_schema(self.settings.resolved_database_url)
+        with self.database.session() as session:
+            roots = RootRepository(session).all()
+            assets = AssetRepository(session)
+            steps = StepRepository(session).counts()
+            return {
+                "database": _redacted(self.settings.resolved_database_url),
+                "roots": [_root_dict(root) for root in roots],
+                "by_status": assets.count_by("status"),
+                "by_type": assets.count_by("asset_type"),
+                "steps": _nest(steps),
+            }
+
+    def list_assets(self, query: AssetQuery) -> AssetPage:
+        from trove.db.migrate import ensure_schema
+        from trove.domain.serialize import asset_summary
+        from trove.repositories.assets import AssetRepository
+
+        ensure_schema(self.settings.resolved_database_url)
+        with self.database.session() as session:
+            items, cursor = AssetRepository(session).list(query)
+            return AssetPage([asset_summary(a) for a in items], cursor)
+
+    def _check_scannable(self, path: str) -> None:
+        """A path that is neither a folder nor a known root is a typo, not an offline root."""
+        import os
+
+        root_path = canonical_root(path)
+        if os.path.isdir(root_path):
+            return
+        try:
+            with fast_index.connect(self.settings.resolved_database_url) as conn:
+                if fast_index.find_root(conn, root_path) is not None:
+                    return
+        except fast_index.IndexUnavailable:
+            pass
+        raise RootUnavailable(f"{path}: no such folder")
+
+    def _has_pending_work(self) -> bool:
+        with fast_index.connect(self.settings.resolved_database_url) as conn:
+            return fast_index.count_pending(conn) > 0
+
+
+def _root_dict(root: Any) -> dict[str, Any]:
+    return {
+        "id": root.id,
+        "path": root.path,
+        "name": root.name,
+        "status": root.status,
+        "status_message": root.status_message,
+        "is_upload_target": root.is_upload_target,
+        "last_scan_at": root.last_scan_at.isoformat() if root.last_scan_at else None,
+        "last_scan": root.last_scan,
+    }
+
+
+def _nest(counts: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    nested: dict[str, dict[str, int]] = {}
+    for (step, status), n in counts.items():
+        nested.setdefault(step, {})[status] = n
+    return nested
+
+
+def _redacted(url: str) -> str:
+    """Never print a database password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}@{host}"
+    return url

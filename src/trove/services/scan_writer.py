@@ -1,0 +1,225 @@
+"""The write side of a scan: registration of new entries and bookkeeping of changes.
+
+Imported only when a scan finds something to write (see scanner.py for why).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from trove.db.database import Database
+from trove.db.models import OWNER_ID
+from trove.domain.classify import asset_type_for
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
+from trove.domain.ids import new_id
+from trove.domain.paths import parent_of, storage_urn, to_stored
+from trove.repositories import fast_index
+from trove.repositories._sql import utcnow
+from trove.repositories.assets import AssetRepository
+from trove.repositories.links import LinkRepository, edge
+from trove.repositories.roots import RootRepository
+from trove.storage.originals import MimeDetector, OriginalUnavailable
+from trove.storage.walk import Entry
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def register_root(database: Database, root_path: str) -> fast_index.RootRow:
+    """Add a root and the folder asset that stands for it in the graph."""
+    name = os.path.basename(root_path) or root_path
+    with database.session() as session:
+        root = RootRepository(session).add(path=root_path, name=name)
+        now = utcnow()
+        AssetRepository(session).insert_many([_folder_row(root.id, root_path, "", now=now)])
+        return fast_index.RootRow(root.id, root.path, root.status, [], [], False)
+
+
+def mark_root_offline(database: Database, root_id: str, *, reason: str) -> None:
+    with database.session() as session:
+        RootRepository(session).set_offline(root_id, reason=reason)
+
+
+class ScanWriter:
+    """Buffers what a scan registers or changes and writes it in committed batches."""
+
+    def __init__(
+        self,
+        database: Database,
+        root: fast_index.RootRow,
+        folder_ids: dict[str, str],
+        *,
+        batch_size: int,
+    ) -> None:
+        self.database = database
+        self.root = root
+        self.folder_ids = folder_ids
+        self.batch_size = batch_size
+        self.mime = MimeDetector()
+        self.session = database._sessions()
+        self.assets = AssetRepository(self.session)
+        self.new_rows: list[dict[str, Any]] = []
+        self.new_links: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.forget: list[str] = []
+
+    # --- what the diff reports -------------------------------------------------------------
+
+    def register_file(self, entry: Entry) -> None:
+        row = self._file_row(entry)
+        self._add_new(entry.rel_path, row)
+
+    def register_folder(self, entry: Entry) -> None:
+        row = _folder_row(self.root.id, self.root.path, entry.rel_path, now=utcnow())
+        self.folder_ids[entry.rel_path] = row["id"]
+        self._add_new(entry.rel_path, row)
+
+    def changed_file(self, row: fast_index.IndexRow, entry: Entry) -> None:
+        fresh = self._file_row(entry)
+        keep = ("id", "owner_id", "root_id", "rel_path", "path_escaped", "filename",
+                "storage_urn", "created_at", "visibility", "thumbnails", "meta", "version")
+        update = {k: v for k, v in fresh.items() if k not in keep}
+        update.update(id=row.id, hash=None, category=AssetCategory.PHYSICAL)
+        self._add_update(update)
+        self.forget.append(row.id)
+
+    def file_became_folder(self, row: fast_index.IndexRow, entry: Entry) -> None:
+        self.folder_ids[entry.rel_path] = row.id
+        self._add_update(
+            {
+                "id": row.id, "asset_type": AssetType.COLLECTION,
+                "category": AssetCategory.COMPOSITE, "size": None, "mime_type": None,
+                "hash": None, "status": AssetStatus.READY, "error_message": None,
+                "updated_at": utcnow(),
+            }
+        )
+        self.forget.append(row.id)
+
+    def returned(self, row: fast_index.IndexRow) -> None:
+        done = row.is_folder or row.has_hash
+        status = AssetStatus.READY if done else AssetStatus.PROCESSING
+        self._add_update(
+            {"id": row.id, "status": status, "error_message": None, "updated_at": utcnow()}
+        )
+
+    def folder_unreadable(self, entry: Entry, *, reason: str) -> None:
+        self.flush()
+        folder_id = self.folder_ids.get(entry.rel_path)
+        if folder_id:
+            self.assets.set_status([folder_id], AssetStatus.ERROR, message=reason)
+
+    def mark_missing(self, asset_ids: list[str]) -> None:
+        self.flush()
+        for start in range(0, len(asset_ids), 1000):
+            self.assets.set_status(asset_ids[start : start + 1000], AssetStatus.MISSING)
+        self.session.commit()
+
+    def finish(self, *, scan_at: datetime, summary: dict[str, Any]) -> None:
+        try:
+            self.flush()
+            RootRepository(self.session).record_scan(self.root.id, at=scan_at, summary=summary)
+            self.session.commit()
+        finally:
+            self.session.close()
+
+    # --- batching --------------------------------------------------------------------------
+
+    def _add_new(self, rel_path: str, row: dict[str, Any]) -> None:
+        self.new_rows.append(row)
+        parent_id = self.folder_ids.get(parent_of(rel_path))
+        if parent_id:
+            self.new_links.append(edge(parent_id, row["id"], Relation.CONTAINS))
+        if len(self.new_rows) >= self.batch_size:
+            self.flush()
+
+    def _add_update(self, update: dict[str, Any]) -> None:
+        self.updates.append(update)
+        if len(self.updates) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered batch and commit, so an interrupted scan keeps what it did."""
+        if not (self.new_rows or self.updates or self.forget):
+            return
+        self.assets.insert_many(self.new_rows)
+        LinkRepository(self.session).add_many(self.new_links)
+        self.assets.update_many(self.updates)
+        self.assets.forget_steps(self.forget)
+        self.session.commit()
+        self.new_rows, self.new_links, self.updates, self.forget = [], [], [], []
+
+    def _file_row(self, entry: Entry) -> dict[str, Any]:
+        st = entry.stat
+        assert st is not None
+        now = utcnow()
+        stored, escaped = to_stored(entry.rel_path)
+        mime, status, message = self._detect(entry.rel_path)
+        return {
+            "id": new_id(),
+            "owner_id": OWNER_ID,
+            "root_id": self.root.id,
+            "rel_path": stored,
+            "path_escaped": escaped,
+            "filename": stored.rpartition("/")[2],
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "inode": st.st_ino,
+            "device": st.st_dev,
+            "mime_type": mime,
+            "asset_type": asset_type_for(mime),
+            "category": AssetCategory.PHYSICAL,
+            "status": status,
+            "error_message": message,
+            "storage_urn": storage_urn(self.root.path, stored),
+            "is_virtual": False,
+            "visibility": "private",
+            "thumbnails": {},
+            "meta": {},
+            "version": 1,
+            "timeline_at": _timestamp(st.st_mtime_ns),
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _detect(self, rel_path: str) -> tuple[str | None, str, str | None]:
+        try:
+            mime = self.mime.from_path(os.path.join(self.root.path, rel_path))
+        except OriginalUnavailable as exc:
+            return None, AssetStatus.ERROR, f"cannot read file: {exc}"
+        return mime, AssetStatus.PROCESSING, None
+
+
+def _folder_row(root_id: str, root_path: str, rel_path: str, *, now: datetime) -> dict[str, Any]:
+    stored, escaped = to_stored(rel_path)
+    name = stored.rpartition("/")[2] if stored else (os.path.basename(root_path) or root_path)
+    return {
+        "id": new_id(),
+        "owner_id": OWNER_ID,
+        "root_id": root_id,
+        "rel_path": stored,
+        "path_escaped": escaped,
+        "filename": name,
+        "size": None,
+        "mime_type": None,
+        "asset_type": AssetType.COLLECTION,
+        "category": AssetCategory.COMPOSITE,
+        "status": AssetStatus.READY,
+        "storage_urn": storage_urn(root_path, stored),
+        "is_virtual": False,
+        "visibility": "private",
+        "thumbnails": {},
+        "meta": {"folder": {"root": rel_path == ""}},
+        "version": 1,
+        "timeline_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _timestamp(mtime_ns: int) -> datetime:
+    """File mtimes can be anything (year 1601, year 30000): clamp what datetime cannot hold."""
+    try:
+        return datetime.fromtimestamp(mtime_ns / 1e9, UTC).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        return _EPOCH

@@ -1,0 +1,250 @@
+"""Scan a root: walk + stat, diff against the index, write only what changed.
+
+The diff is streamed: each entry is compared with the index as the walk yields it, and new or
+changed entries are registered in batches. The index is read over the bare driver
+(fast_index) and the ORM writer is created only when the first change turns up, so an
+unchanged rescan costs one stat per file and no SQLAlchemy import.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trove.config import Settings
+from trove.domain.enums import AssetStatus
+from trove.repositories import fast_index
+from trove.repositories.fast_index import IndexRow
+from trove.services.scan_summary import ScanSummary
+from trove.storage.walk import Entry, Kind, WalkRules, walk
+
+if TYPE_CHECKING:
+    from trove.db.database import Database
+    from trove.services.scan_writer import ScanWriter
+
+Progress = Callable[[ScanSummary], None]
+PROGRESS_EVERY = 1000
+
+
+class RootUnavailable(Exception):
+    """The path given to scan is not a folder Trove can index; the message says why."""
+
+
+class ScanService:
+    def __init__(self, settings: Settings, *, database: Database | None = None) -> None:
+        self.settings = settings
+        self.url = settings.resolved_database_url
+        self._database = database
+
+    @property
+    def database(self) -> Database:
+        """The ORM side, created only when a scan has something to write."""
+        if self._database is None:
+            from trove.db.database import Database
+
+            self._database = Database(self.url)
+        return self._database
+
+    def scan(self, path: str | os.PathLike[str], *, progress: Progress | None = None) -> ScanSummary:
+        """Index one root folder (registering it on first sight) and return what was found."""
+        from trove.db.migrate import ensure_schema
+
+        ensure_schema(self.url)
+        root_path = canonical_root(path)
+
+        summary = ScanSummary(path=root_path)
+        with fast_index.connect(self.url) as conn:
+            root = fast_index.find_root(conn, root_path)
+        if root is None:
+            root = self._register_root(root_path)
+        summary.root_id = root.id
+        with fast_index.connect(self.url) as conn:
+            index = fast_index.load_root_index(conn, root.id)
+        summary.expected = sum(1 for row in index.values() if not row.is_folder)
+        offline_reason = root_unavailable_reason(root_path)
+        if offline_reason:
+            return self._mark_offline(root, summary, offline_reason)
+        diff = _RootDiff(self, root, index, summary, progress)
+        diff.run()
+        return summary.finish()
+
+    def _register_root(self, root_path: str) -> fast_index.RootRow:
+        from trove.services.scan_writer import register_root
+
+        return register_root(self.database, root_path)
+
+    def _mark_offline(
+        self, root: fast_index.RootRow, summary: ScanSummary, reason: str
+    ) -> ScanSummary:
+        from trove.services.scan_writer import mark_root_offline
+
+        mark_root_offline(self.database, root.id, reason=reason)
+        summary.status = "offline"
+        summary.status_message = reason
+        return summary.finish()
+
+    def walk_rules(self, root: fast_index.RootRow) -> WalkRules:
+        prune = {str(self.settings.data_dir), str(self.settings.resolved_cache_dir)}
+        return WalkRules(
+            include_globs=tuple(root.include_globs),
+            exclude_globs=tuple(root.exclude_globs),
+            include_hidden=root.include_hidden or self.settings.include_hidden,
+            prune_dirs=frozenset(prune),
+        )
+
+
+def canonical_root(path: str | os.PathLike[str]) -> str:
+    """A root is known by its real absolute path (a symlinked library folder is resolved)."""
+    return os.path.realpath(os.path.abspath(os.fspath(path)))
+
+
+def root_unavailable_reason(root_path: str) -> str | None:
+    if not os.path.exists(root_path):
+        return "folder is missing (unmounted or moved away?)"
+    if not os.path.isdir(root_path):
+        return "not a folder"
+    if not os.access(root_path, os.R_OK | os.X_OK):
+        return "folder is not readable"
+    return None
+
+
+class _RootDiff:
+    """One pass over a root: classify each entry, hand changes to the writer in batches."""
+
+    def __init__(
+        self,
+        service: ScanService,
+        root: fast_index.RootRow,
+        index: dict[str, IndexRow],
+        summary: ScanSummary,
+        progress: Progress | None,
+    ) -> None:
+        self.service = service
+        self.root = root
+        self.index = index
+        self.summary = summary
+        self.progress = progress
+        self.unreadable_dirs: list[str] = []
+        self.folder_ids = {rel: row.id for rel, row in index.items() if row.is_folder}
+        self._writer: ScanWriter | None = None
+
+    @property
+    def writer(self) -> ScanWriter:
+        if self._writer is None:
+            from trove.services.scan_writer import ScanWriter
+
+            self._writer = ScanWriter(
+                self.service.database,
+                self.root,
+                self.folder_ids,
+                batch_size=self.service.settings.scan_batch_size,
+            )
+        return self._writer
+
+    def run(self) -> None:
+        summary = self.summary
+        for entry in walk(self.root.path, self.service.walk_rules(self.root)):
+            self._visit(entry)
+            if self.progress and summary.seen % PROGRESS_EVERY == 0:
+                self.progress(summary)
+        root_entry = self.index.pop("", None)
+        if self._looks_unmounted():
+            self._abandon_as_offline("the folder is empty but the index holds its files")
+            return
+        self._mark_gone()
+        self._finish(root_entry)
+
+    def _visit(self, entry: Entry) -> None:
+        kind = entry.kind
+        summary = self.summary
+        if kind is Kind.FILE:
+            summary.seen += 1
+            self._visit_file(entry)
+        elif kind is Kind.DIR:
+            summary.folders += 1
+            self._visit_folder(entry)
+        elif kind is Kind.SKIPPED:
+            summary.skipped[entry.reason or "skipped"] += 1
+        else:  # UNREADABLE_DIR
+            if entry.rel_path == "":
+                return  # the root itself: _looks_unmounted decides
+            self.unreadable_dirs.append(entry.rel_path)
+            summary.errors += 1
+            self.writer.folder_unreadable(entry, reason=entry.reason or "cannot list folder")
+
+    def _visit_file(self, entry: Entry) -> None:
+        row = self.index.pop(entry.rel_path, None)
+        summary = self.summary
+        if row is None:
+            summary.new += 1
+            self.writer.register_file(entry)
+        elif row.status == AssetStatus.MISSING and _same_stat(row, entry):
+            summary.returned += 1
+            self.writer.returned(row)
+        elif (
+            row.status in (AssetStatus.ERROR, AssetStatus.MISSING)
+            or row.is_folder
+            or not _same_stat(row, entry)
+        ):
+            summary.changed += 1
+            self.writer.changed_file(row, entry)
+        else:
+            summary.unchanged += 1
+
+    def _visit_folder(self, entry: Entry) -> None:
+        row = self.index.pop(entry.rel_path, None)
+        if row is None:
+            self.writer.register_folder(entry)
+        elif row.status in (AssetStatus.MISSING, AssetStatus.ERROR):
+            self.writer.returned(row)
+        elif not row.is_folder:
+            self.summary.changed += 1
+            self.writer.file_became_folder(row, entry)
+
+    def _looks_unmounted(self) -> bool:
+        """Nothing found where the index holds files: a dropped mount, not a mass deletion."""
+        found_anything = self.summary.seen or self.summary.folders or self.summary.skipped
+        return not found_anything and any(
+            row.status != AssetStatus.MISSING for row in self.index.values()
+        )
+
+    def _abandon_as_offline(self, reason: str) -> None:
+        from trove.services.scan_writer import mark_root_offline
+
+        mark_root_offline(self.service.database, self.root.id, reason=reason)
+        self.summary.status = "offline"
+        self.summary.status_message = reason
+
+    def _mark_gone(self) -> None:
+        """What the walk did not see is missing, except below folders it could not read."""
+        blocked = tuple(d + "/" for d in self.unreadable_dirs)
+        gone = [
+            row
+            for rel, row in self.index.items()
+            if row.status != AssetStatus.MISSING and not (blocked and rel.startswith(blocked))
+        ]
+        if gone:
+            self.summary.gone = sum(1 for row in gone if not row.is_folder)
+            self.writer.mark_missing([row.id for row in gone])
+
+    def _finish(self, root_entry: IndexRow | None) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        record = self.summary.finish().as_dict()
+        if self._writer is not None:
+            self._writer.finish(scan_at=now, summary=record)
+            return
+        with fast_index.connect(self.service.url) as conn:
+            fast_index.record_scan(conn, self.root.id, at=now, summary=record)
+
+
+def _same_stat(row: IndexRow, entry: Entry) -> bool:
+    st = entry.stat
+    assert st is not None
+    return row.size == st.st_size and row.mtime_ns == st.st_mtime_ns and row.inode == st.st_ino
+
+
+def root_display_name(root_path: str) -> str:
+    return Path(root_path).name or root_path

@@ -1,0 +1,1 @@
+"""Storage: roots (originals, read-only) and the sidecar cache (derivatives)."""

@@ -1,0 +1,168 @@
+"""Walk a root: os.scandir, no symlinks followed, hostile entries named and counted.
+
+Symlinks are never followed. A link whose target lies inside the root is redundant (the target
+is indexed at its own path); one that leads out of the root is outside what the user pointed
+Trove at; broken links and loops have nothing to index. Each is reported with its reason.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+# Names that are system clutter on common NAS/desktop systems, not the user's files.
+SYSTEM_NAMES = frozenset(
+    {
+        "@eaDir",
+        "#recycle",
+        "#snapshot",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+        "lost+found",
+        "Thumbs.db",
+        "desktop.ini",
+        "Desktop.ini",
+    }
+)
+# PostgreSQL cannot index a key larger than ~2.7 kB; longer relative paths are skipped, named.
+MAX_REL_PATH_BYTES = 2400
+
+
+class Kind(enum.Enum):
+    FILE = "file"
+    DIR = "dir"
+    UNREADABLE_DIR = "unreadable_dir"
+    SKIPPED = "skipped"
+
+
+class Entry(NamedTuple):
+    rel_path: str
+    kind: Kind
+    stat: os.stat_result | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WalkRules:
+    include_globs: tuple[str, ...] = ()
+    exclude_globs: tuple[str, ...] = ()
+    include_hidden: bool = False
+    # Absolute folders never entered, e.g. Trove's own data directory inside a library.
+    prune_dirs: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_include", _compile(self.include_globs))
+        object.__setattr__(self, "_exclude", _compile(self.exclude_globs))
+
+    def is_hidden(self, name: str) -> bool:
+        return not self.include_hidden and (name.startswith(".") or name in SYSTEM_NAMES)
+
+    def is_excluded(self, rel_path: str) -> bool:
+        return self._exclude is not None and _matches(self._exclude, rel_path)  # type: ignore[attr-defined]
+
+    def is_included(self, rel_path: str) -> bool:
+        return self._include is None or _matches(self._include, rel_path)  # type: ignore[attr-defined]
+
+
+def _compile(globs: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
+    """Globs without a slash match the base name; globs with one match the relative path."""
+    if not globs:
+        return None
+    by_name = [fnmatch.translate(g) for g in globs if "/" not in g]
+    by_path = [fnmatch.translate(g.lstrip("/")) for g in globs if "/" in g]
+    return (
+        re.compile("|".join(by_name)) if by_name else None,
+        re.compile("|".join(by_path)) if by_path else None,
+    )
+
+
+def _matches(compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None], rel: str) -> bool:
+    by_name, by_path = compiled
+    if by_name is not None and by_name.match(rel.rpartition("/")[2]):
+        return True
+    return by_path is not None and by_path.match(rel) is not None
+
+
+def walk(root: str, rules: WalkRules) -> Iterator[Entry]:
+    """Yield every entry under `root` (a folder always before what it contains)."""
+    stack: list[tuple[str, str]] = [("", root)]
+    while stack:
+        rel_dir, abs_dir = stack.pop()
+        try:
+            iterator = os.scandir(abs_dir)
+        except OSError as exc:
+            yield Entry(rel_dir, Kind.UNREADABLE_DIR, reason=_describe(exc, "cannot list folder"))
+            continue
+        with iterator:
+            try:
+                for dir_entry in iterator:
+                    entry = _classify(dir_entry, rel_dir, root, rules)
+                    if entry.kind is Kind.DIR:
+                        stack.append((entry.rel_path, dir_entry.path))
+                    yield entry
+            except OSError as exc:  # the folder vanished or failed mid-listing
+                yield Entry(rel_dir, Kind.UNREADABLE_DIR, reason=_describe(exc, "listing failed"))
+
+
+def _classify(dir_entry: os.DirEntry[str], rel_dir: str, root: str, rules: WalkRules) -> Entry:
+    name = dir_entry.name
+    rel = f"{rel_dir}/{name}" if rel_dir else name
+    if rules.is_hidden(name):
+        return Entry(rel, Kind.SKIPPED, reason="hidden or system file")
+    if len(rel) > MAX_REL_PATH_BYTES // 4 and len(os.fsencode(rel)) > MAX_REL_PATH_BYTES:
+        return Entry(rel, Kind.SKIPPED, reason="path too long to index")
+    try:
+        if dir_entry.is_symlink():
+            return Entry(rel, Kind.SKIPPED, reason=_symlink_reason(dir_entry.path, root))
+        if dir_entry.is_dir(follow_symlinks=False):
+            if dir_entry.path in rules.prune_dirs or rules.is_excluded(rel):
+                return Entry(rel, Kind.SKIPPED, reason="excluded by rule")
+            return Entry(rel, Kind.DIR)
+        st = dir_entry.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        return Entry(rel, Kind.SKIPPED, reason="vanished during scan")
+    except OSError as exc:
+        return Entry(rel, Kind.SKIPPED, reason=_describe(exc, "cannot stat"))
+    if not stat.S_ISREG(st.st_mode):
+        return Entry(rel, Kind.SKIPPED, reason=_special_file_reason(st.st_mode))
+    if rules.is_excluded(rel) or not rules.is_included(rel):
+        return Entry(rel, Kind.SKIPPED, reason="excluded by rule")
+    return Entry(rel, Kind.FILE, st)
+
+
+def _symlink_reason(path: str, root: str) -> str:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "broken symlink"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        return _describe(exc, "unreadable symlink")
+    if Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root)):
+        return "symlink within the root (target indexed at its own path)"
+    return "symlink leading out of the root (not followed)"
+
+
+def _special_file_reason(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "not a regular file (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "not a regular file (socket)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "not a regular file (device)"
+    return "not a regular file"
+
+
+def _describe(exc: OSError, action: str) -> str:
+    if isinstance(exc, PermissionError):
+        return f"{action}: permission denied"
+    return f"{action}: {exc.strerror or exc}"
