@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from trove.domain.paths import from_stored
+from trove.domain.paths import from_stored, to_stored
 
 
 class IndexUnavailable(Exception):
@@ -130,6 +130,29 @@ def find_root(conn: Connection, path: str) -> RootRow | None:
     if row is None:
         return None
     return RootRow(row[0], row[1], row[2], _json(row[3]), _json(row[4]), bool(row[5]))
+
+
+def all_roots(conn: Connection) -> list[RootRow]:
+    rows = conn.execute(
+        "SELECT id, path, status, include_globs, exclude_globs, include_hidden FROM roots"
+    ).fetchall()
+    return [RootRow(r[0], r[1], r[2], _json(r[3]), _json(r[4]), bool(r[5])) for r in rows]
+
+
+def find_entries(conn: Connection, root_id: str, rel_paths: list[str]) -> dict[str, IndexRow]:
+    """Index rows of a few relative paths of a root (e.g. a file and its parent folders)."""
+    found: dict[str, IndexRow] = {}
+    for rel in rel_paths:
+        stored, _escaped = to_stored(rel)
+        row = conn.execute(
+            "SELECT id, size, mtime_ns, inode, status, asset_type, hash IS NOT NULL"
+            " FROM assets WHERE root_id = ? AND rel_path = ?",
+            (root_id, stored),
+        ).fetchone()
+        if row:
+            found[rel] = IndexRow(row[0], row[1], row[2], row[3], row[4],
+                                  row[5] == "collection", bool(row[6]))
+    return found
 
 
 def load_root_index(conn: Connection, root_id: str) -> dict[str, IndexRow]:

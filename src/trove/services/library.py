@@ -98,6 +98,36 @@ class LibraryService:
             items, cursor = AssetRepository(session).list(query)
             return AssetPage([asset_summary(a) for a in items], cursor)
 
+    def add_root(self, path: str, *, indexer: Any) -> dict[str, Any]:
+        """Register a folder as a library root and queue its first scan."""
+        import os
+
+        from trove.services.errors import Invalid
+
+        root_path = canonical_root(path)
+        if not os.path.isdir(root_path):
+            raise Invalid(f"{path}: no such folder")
+        if not os.access(root_path, os.R_OK | os.X_OK):
+            raise Invalid(f"{path}: folder is not readable")
+        root = ScanService(self.settings, database=self.database).ensure_root(root_path)
+        indexer.request_scan(root.path)
+        return self._root(root.id)
+
+    def request_rescan(self, root_id: str, *, indexer: Any) -> dict[str, Any]:
+        root = self._root(root_id)
+        indexer.request_scan(root["path"])
+        return root
+
+    def _root(self, root_id: str) -> dict[str, Any]:
+        from trove.repositories.roots import RootRepository
+        from trove.services.errors import NotFound
+
+        with self.database.session() as session:
+            root = RootRepository(session).get(root_id)
+            if root is None:
+                raise NotFound(f"no library root with id {root_id!r}")
+            return _root_dict(root)
+
     def _check_scannable(self, path: str) -> None:
         """A path that is neither a folder nor a known root is a typo, not an offline root."""
         import os

@@ -26,11 +26,15 @@ from trove.storage.walk import Entry
 _EPOCH = datetime(1970, 1, 1)
 
 
-def register_root(database: Database, root_path: str) -> fast_index.RootRow:
+def register_root(
+    database: Database, root_path: str, *, is_upload_target: bool = False
+) -> fast_index.RootRow:
     """Add a root and the folder asset that stands for it in the graph."""
     name = os.path.basename(root_path) or root_path
     with database.session() as session:
-        root = RootRepository(session).add(path=root_path, name=name)
+        root = RootRepository(session).add(
+            path=root_path, name=name, is_upload_target=is_upload_target
+        )
         now = utcnow()
         AssetRepository(session).insert_many([_folder_row(root.id, root_path, "", now=now)])
         return fast_index.RootRow(root.id, root.path, root.status, [], [], False)
@@ -66,14 +70,16 @@ class ScanWriter:
 
     # --- what the diff reports -------------------------------------------------------------
 
-    def register_file(self, entry: Entry) -> None:
+    def register_file(self, entry: Entry) -> str:
         row = self._file_row(entry)
         self._add_new(entry.rel_path, row)
+        return str(row["id"])
 
-    def register_folder(self, entry: Entry) -> None:
+    def register_folder(self, entry: Entry) -> str:
         row = _folder_row(self.root.id, self.root.path, entry.rel_path, now=utcnow())
         self.folder_ids[entry.rel_path] = row["id"]
         self._add_new(entry.rel_path, row)
+        return str(row["id"])
 
     def changed_file(self, row: fast_index.IndexRow, entry: Entry) -> None:
         fresh = self._file_row(entry)
@@ -114,6 +120,12 @@ class ScanWriter:
         for start in range(0, len(asset_ids), 1000):
             self.assets.set_status(asset_ids[start : start + 1000], AssetStatus.MISSING)
         self.session.commit()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.session.close()
 
     def finish(self, *, scan_at: datetime, summary: dict[str, Any]) -> None:
         try:

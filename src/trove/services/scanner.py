@@ -9,9 +9,9 @@ unchanged rescan costs one stat per file and no SQLAlchemy import.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trove.config import Settings
@@ -70,6 +70,62 @@ class ScanService:
         diff = _RootDiff(self, root, index, summary, progress)
         diff.run()
         return summary.finish()
+
+    def ensure_root(
+        self, path: str | os.PathLike[str], *, is_upload_target: bool = False
+    ) -> fast_index.RootRow:
+        """The root for `path`, registered now if Trove has not seen it before."""
+        from trove.db.migrate import ensure_schema
+        from trove.services.scan_writer import register_root
+
+        ensure_schema(self.url)
+        root_path = canonical_root(path)
+        with fast_index.connect(self.url) as conn:
+            root = fast_index.find_root(conn, root_path)
+        if root is None:
+            root = register_root(self.database, root_path, is_upload_target=is_upload_target)
+        return root
+
+    def register_path(self, path: str | os.PathLike[str]) -> str:
+        """Index one file now (seed 4.1.1 `register_path`): an upload, a watcher event.
+
+        Returns the asset id; the file's parent folders are registered too when new.
+        """
+        from trove.services.scan_writer import ScanWriter
+
+        real = canonical_root(path)
+        root, rel = self._root_of(real)
+        st = os.lstat(real)
+        if not stat.S_ISREG(st.st_mode):
+            raise RootUnavailable(f"{path}: not a regular file")
+        ancestors = _ancestors(rel)
+        with fast_index.connect(self.url) as conn:
+            known = fast_index.find_entries(conn, root.id, [*ancestors, rel])
+        folder_ids = {a: known[a].id for a in ancestors if a in known}
+        writer = ScanWriter(
+            self.database, root, folder_ids, batch_size=self.settings.scan_batch_size
+        )
+        try:
+            for folder in ancestors:
+                if folder not in folder_ids:
+                    writer.register_folder(Entry(folder, Kind.DIR))
+            entry = Entry(rel, Kind.FILE, st)
+            existing = known.get(rel)
+            if existing is None:
+                return writer.register_file(entry)
+            writer.changed_file(existing, entry)
+            return existing.id
+        finally:
+            writer.close()
+
+    def _root_of(self, real_path: str) -> tuple[fast_index.RootRow, str]:
+        with fast_index.connect(self.url) as conn:
+            roots = fast_index.all_roots(conn)
+        containing = [r for r in roots if real_path.startswith(r.path.rstrip("/") + "/")]
+        if not containing:
+            raise RootUnavailable(f"{real_path}: not inside any library root")
+        root = max(containing, key=lambda r: len(r.path))
+        return root, os.path.relpath(real_path, root.path)
 
     def _register_root(self, root_path: str) -> fast_index.RootRow:
         from trove.services.scan_writer import register_root
@@ -246,5 +302,7 @@ def _same_stat(row: IndexRow, entry: Entry) -> bool:
     return row.size == st.st_size and row.mtime_ns == st.st_mtime_ns and row.inode == st.st_ino
 
 
-def root_display_name(root_path: str) -> str:
-    return Path(root_path).name or root_path
+def _ancestors(rel_path: str) -> list[str]:
+    """Parent folders of a relative path, outermost first, the root ('') included."""
+    parts = rel_path.split("/")[:-1]
+    return ["", *("/".join(parts[: i + 1]) for i in range(len(parts)))]

@@ -1,0 +1,1 @@
+"""REST API under /api/dam (seed section 6)."""

@@ -1,0 +1,53 @@
+"""Every error leaves as JSON `{"detail": "..."}` with a fitting status, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from trove.domain.queries import InvalidQuery
+from trove.services.errors import Conflict, Invalid, NotFound, TooLarge, Unavailable
+
+log = logging.getLogger(__name__)
+
+STATUS_OF: dict[type[Exception], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    InvalidQuery: 422,
+    TooLarge: 413,
+    Unavailable: 503,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for exc_type, status in STATUS_OF.items():
+        app.add_exception_handler(exc_type, _plain(status))
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _plain(status: int):  # type: ignore[no-untyped-def]
+    async def handler(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    return handler
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg"))
+    return JSONResponse(
+        {"detail": "; ".join(str(p) for p in problems) or "invalid request"}, status_code=422
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)

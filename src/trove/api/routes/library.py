@@ -1,0 +1,30 @@
+"""/api/dam/roots and /api/dam/status: libraries, scans and processing progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from trove.api.deps import ServicesDep
+from trove.api.schemas import RootIn
+
+router = APIRouter(prefix="/api/dam", tags=["library"])
+
+
+@router.get("/status")
+def library_status(services: ServicesDep) -> dict:
+    return {**services.library.status(), "indexer": services.indexer.snapshot()}
+
+
+@router.get("/roots")
+def list_roots(services: ServicesDep) -> dict:
+    return {"items": services.library.status()["roots"]}
+
+
+@router.post("/roots", status_code=202)
+def add_root(body: RootIn, services: ServicesDep) -> dict:
+    return services.library.add_root(body.path, indexer=services.indexer)
+
+
+@router.post("/roots/{root_id}/scan", status_code=202)
+def scan_root(root_id: str, services: ServicesDep) -> dict:
+    return services.library.request_rescan(root_id, indexer=services.indexer)

@@ -1,0 +1,17 @@
+"""POST /api/dam/upload: multipart upload into the upload root, registered like any file."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from trove.api.deps import ServicesDep
+
+router = APIRouter(prefix="/api/dam", tags=["upload"])
+
+
+@router.post("/upload", status_code=201)
+async def upload(file: UploadFile, services: ServicesDep) -> dict:
+    asset = await run_in_threadpool(services.assets.upload, file.filename or "", file.file)
+    services.indexer.request_processing()
+    return asset

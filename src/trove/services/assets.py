@@ -1,0 +1,244 @@
+"""AssetService (seed 4.1): reading and editing assets, serving originals, uploads.
+
+Originals are only ever read; the one place that writes files is the upload target root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from trove.config import Settings
+from trove.db.database import Database
+from trove.db.models import Asset
+from trove.domain.enums import AssetStatus, RootStatus, Visibility
+from trove.domain.queries import AssetQuery
+from trove.domain.serialize import asset_detail, asset_summary
+from trove.repositories.assets import AssetRepository
+from trove.repositories.links import LinkRepository
+from trove.repositories.roots import RootRepository
+from trove.services.errors import Invalid, NotFound, TooLarge, Unavailable
+from trove.storage import cache
+from trove.storage.originals import OriginalUnavailable, resolve
+
+# Namespaces the pipeline extracts from the file: editing them would be overwritten anyway.
+EXTRACTED_NAMESPACES = frozenset(
+    {"exif", "iptc", "xmp", "geo", "ffprobe", "probe", "ocr", "text", "folder", "file"}
+)
+_NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetPatch:
+    title: str | None = _UNSET
+    description: str | None = _UNSET
+    tags: list[str] | None = _UNSET
+    visibility: str = _UNSET
+    metadata: dict[str, dict[str, Any]] = _UNSET
+
+
+@dataclass(frozen=True)
+class OriginalFile:
+    path: Path
+    filename: str
+    mime_type: str | None
+
+
+class AssetService:
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+
+    def list(self, query: AssetQuery) -> tuple[list[dict[str, Any]], str | None]:
+        with self.database.session() as session:
+            items, cursor = AssetRepository(session).list(query)
+            return [asset_summary(a) for a in items], cursor
+
+    def get(self, asset_id: str) -> dict[str, Any]:
+        with self.database.session() as session:
+            return asset_detail(self._get(session, asset_id, include_deleted=True))
+
+    def update(self, asset_id: str, patch: AssetPatch) -> dict[str, Any]:
+        with self.database.session() as session:
+            repo = AssetRepository(session)
+            asset = self._get(session, asset_id)
+            if patch.title is not _UNSET:
+                asset.title = _clean_text(patch.title, field="title", limit=1000)
+            if patch.description is not _UNSET:
+                asset.description = _clean_text(patch.description, field="description", limit=100_000)
+            if patch.visibility is not _UNSET:
+                asset.visibility = _visibility(patch.visibility)
+            if patch.metadata is not _UNSET:
+                asset.meta = _merged_namespace(asset.meta or {}, patch.metadata)
+            if patch.tags is not _UNSET:
+                repo.replace_tags(asset, normalise_tags(patch.tags or []))
+            from trove.repositories._sql import utcnow
+
+            asset.updated_at = utcnow()
+            session.flush()
+            return asset_detail(asset)
+
+    def delete(self, asset_id: str, *, hard: bool = False) -> None:
+        """Soft: hidden and restorable. Hard: the record, its links and derivatives go.
+
+        Never the original: a hard-deleted file that is still on disk is indexed again by the
+        next scan, which is why soft deletion is the default.
+        """
+        with self.database.session() as session:
+            repo = AssetRepository(session)
+            asset = self._get(session, asset_id, include_deleted=True)
+            if not hard:
+                repo.soft_delete(asset)
+                return
+            content_hash = asset.hash
+            LinkRepository(session).delete_touching([asset.id])
+            repo.hard_delete(asset)
+            session.flush()
+            if content_hash and not repo.hash_still_used(content_hash):
+                cache.drop_derivatives(self.settings.resolved_cache_dir, content_hash)
+
+    def restore(self, asset_id: str) -> dict[str, Any]:
+        with self.database.session() as session:
+            asset = self._get(session, asset_id, include_deleted=True)
+            AssetRepository(session).restore(asset)
+            return asset_detail(asset)
+
+    def original(self, asset_id: str) -> OriginalFile:
+        """The path to stream for an asset, checked to lie inside its root."""
+        with self.database.session() as session:
+            asset = self._get(session, asset_id)
+            if asset.root_id is None or asset.rel_path is None or asset.asset_type == "collection":
+                raise NotFound("this asset has no file")
+            root = RootRepository(session).get(asset.root_id)
+            if root is None:
+                raise NotFound("this asset's library is gone")
+            if root.status == RootStatus.OFFLINE:
+                raise Unavailable(f"library {root.name!r} is offline")
+            if asset.status == AssetStatus.MISSING:
+                raise Unavailable("the file is missing on disk")
+            try:
+                path = resolve(root.path, asset.rel_path, escaped=asset.path_escaped)
+            except OriginalUnavailable as exc:
+                raise NotFound(str(exc)) from exc
+            if not path.is_file():
+                raise Unavailable("the file is missing on disk")
+            return OriginalFile(path, asset.filename, asset.mime_type)
+
+    def upload(self, filename: str, content: BinaryIO) -> dict[str, Any]:
+        """Store an upload in the upload root (never overwriting) and register it."""
+        from trove.services.scanner import ScanService
+
+        name = safe_upload_name(filename)
+        target_dir = self.settings.resolved_upload_dir
+        target_dir.mkdir(parents=True, exist_ok=True)
+        scanner = ScanService(self.settings, database=self.database)
+        scanner.ensure_root(str(target_dir), is_upload_target=True)
+        staged = self._stage(target_dir, content)
+        try:
+            final = _link_without_overwrite(staged, target_dir / name)
+        finally:
+            staged.unlink(missing_ok=True)
+        asset_id = scanner.register_path(final)
+        return self.get(asset_id)
+
+    def _stage(self, target_dir: Path, content: BinaryIO) -> Path:
+        limit = self.settings.max_upload_bytes
+        fd, temp_name = tempfile.mkstemp(prefix=".trove-upload-", dir=target_dir)
+        staged = Path(temp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                written = 0
+                while chunk := content.read(1024 * 1024):
+                    written += len(chunk)
+                    if written > limit:
+                        raise TooLarge(f"upload is larger than the limit of {limit} bytes")
+                    out.write(chunk)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        return staged
+
+    @staticmethod
+    def _get(session: Any, asset_id: str, *, include_deleted: bool = False) -> Asset:
+        asset = AssetRepository(session).get(asset_id)
+        if asset is None or (asset.deleted_at is not None and not include_deleted):
+            raise NotFound(f"no asset with id {asset_id!r}")
+        return asset
+
+
+def safe_upload_name(filename: str) -> str:
+    """The bare file name to store, or Invalid if it would escape the upload root."""
+    name = (filename or "").strip()
+    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\x00" in name:
+        raise Invalid(f"refused file name {filename!r}: it must be a plain name, not a path")
+    if name.startswith("."):
+        raise Invalid(f"refused file name {filename!r}: hidden names are not indexed")
+    if len(name.encode("utf-8", "surrogateescape")) > 255:
+        raise Invalid("refused file name: longer than 255 bytes")
+    return name
+
+
+def _link_without_overwrite(staged: Path, wanted: Path) -> Path:
+    stem, suffix = wanted.stem, wanted.suffix
+    for attempt in range(1000):
+        candidate = wanted if attempt == 0 else wanted.with_name(f"{stem} ({attempt}){suffix}")
+        try:
+            os.link(staged, candidate)
+        except FileExistsError:
+            continue
+        except OSError:  # filesystems without hard links
+            if candidate.exists():
+                continue
+            shutil.copyfile(staged, candidate)
+        return candidate
+    raise Invalid(f"too many files named {wanted.name!r} already")
+
+
+def normalise_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise Invalid("tags must be strings")
+        text = " ".join(tag.split())
+        if not text:
+            continue
+        if len(text) > 200:
+            raise Invalid(f"tag {text[:20]!r}... is longer than 200 characters")
+        cleaned.append(text)
+    return sorted(set(cleaned))
+
+
+def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if len(value) > limit:
+        raise Invalid(f"{field} is longer than {limit} characters")
+    return value.strip() or None
+
+
+def _visibility(value: str) -> str:
+    try:
+        return Visibility(value).value
+    except ValueError as exc:
+        allowed = ", ".join(v.value for v in Visibility)
+        raise Invalid(f"visibility must be one of {allowed}") from exc
+
+
+def _merged_namespace(current: dict[str, Any], patch: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    if len(patch) != 1:
+        raise Invalid("metadata: send exactly one namespace, e.g. {\"gallery\": {...}}")
+    (namespace, values), = patch.items()
+    if not _NAMESPACE.match(namespace):
+        raise Invalid(f"metadata namespace {namespace!r}: use lower-case letters, digits and _")
+    if namespace in EXTRACTED_NAMESPACES:
+        raise Invalid(f"metadata namespace {namespace!r} is extracted from the file and read-only")
+    if not isinstance(values, dict):
+        raise Invalid(f"metadata namespace {namespace!r} must be an object")
+    return {**current, namespace: values}

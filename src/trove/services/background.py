@@ -1,0 +1,112 @@
+"""Background indexing for a running server: scans and pipeline runs, one at a time.
+
+One worker thread drains a queue, so requests never wait on a scan and SQLite sees one writer.
+Repeated requests for the same job while it is queued are merged.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from trove.services.library import LibraryService
+
+log = logging.getLogger(__name__)
+
+_PROCESS = ("process", "")
+
+
+@dataclass
+class IndexerState:
+    running: str | None = None
+    queued: list[str] = field(default_factory=list)
+    last_scans: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_pipeline: dict[str, Any] | None = None
+    last_error: str | None = None
+
+
+class BackgroundIndexer:
+    def __init__(self, library: LibraryService) -> None:
+        self.library = library
+        self.state = IndexerState()
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._pending: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread = threading.Thread(target=self._run, name="trove-indexer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, *, timeout: float = 10.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def request_scan(self, path: str) -> None:
+        self._enqueue(("scan", path))
+
+    def request_processing(self) -> None:
+        self._enqueue(_PROCESS)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """For tests and shutdown: block until nothing is queued or running."""
+        return self._idle.wait(timeout)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "running": self.state.running,
+                "queued": list(self.state.queued),
+                "last_scans": dict(self.state.last_scans),
+                "last_pipeline": self.state.last_pipeline,
+                "last_error": self.state.last_error,
+            }
+
+    def _enqueue(self, job: tuple[str, str]) -> None:
+        with self._lock:
+            if job in self._pending:
+                return
+            self._pending.add(job)
+            self.state.queued.append(_label(job))
+            self._idle.clear()
+        self._queue.put(job)
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            with self._lock:
+                self._pending.discard(job)
+                self.state.queued.remove(_label(job))
+                self.state.running = _label(job)
+            try:
+                self._execute(job)
+            except Exception as exc:  # keep serving; say what failed
+                log.exception("background job %s failed", _label(job))
+                with self._lock:
+                    self.state.last_error = f"{_label(job)}: {exc}"
+            finally:
+                with self._lock:
+                    self.state.running = None
+                    if not self._pending:
+                        self._idle.set()
+
+    def _execute(self, job: tuple[str, str]) -> None:
+        kind, path = job
+        if kind == "scan":
+            run = self.library.scan_and_process([path], wait=False)
+            with self._lock:
+                for summary in run.scans:
+                    self.state.last_scans[summary.path] = summary.as_dict()
+            self.request_processing()
+        else:
+            result = self.library.pipeline().run_pending()
+            with self._lock:
+                self.state.last_pipeline = result.as_dict()
+
+
+def _label(job: tuple[str, str]) -> str:
+    kind, path = job
+    return f"{kind} {path}".strip()

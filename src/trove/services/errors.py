@@ -1,0 +1,21 @@
+"""Errors services raise for callers to map (HTTP status, CLI exit code, UI message)."""
+
+
+class NotFound(Exception):
+    """No such asset, root or resource (or it is hidden from this caller)."""
+
+
+class Conflict(Exception):
+    """The request cannot be applied to the resource in its current state."""
+
+
+class Invalid(ValueError):
+    """The request's content is not acceptable; the message says what to change."""
+
+
+class Unavailable(Exception):
+    """The resource exists but cannot be reached right now (offline root, missing file)."""
+
+
+class TooLarge(Exception):
+    """An upload is over the configured limit."""

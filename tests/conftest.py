@@ -1,0 +1,96 @@
+"""Shared fixtures: every database-backed test runs against SQLite and PostgreSQL.
+
+PostgreSQL is the server this project's machines run on 127.0.0.1:5432 (trust auth, database
+`test`). Each test gets its own database, cloned from a migrated template. Under CI the server
+must be reachable: its absence fails the run instead of silently skipping half the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trove.config import Settings
+
+PG_ADMIN_URL = os.environ.get("TROVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_TEMPLATE = "trove_test_template"
+REPO = Path(__file__).resolve().parents[1]
+TROVE = REPO / ".venv" / "bin" / "trove"
+
+
+def _pg_base() -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0]
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> str | None:
+    """A migrated database to clone per test, or None when PostgreSQL is absent (not in CI)."""
+    try:
+        admin = _pg_admin()
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI and unreachable: {exc}")
+        return None
+    from trove.db.migrate import upgrade
+
+    with admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {PG_TEMPLATE}")
+    upgrade(f"{_pg_base()}/{PG_TEMPLATE}")
+    return PG_TEMPLATE
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'trove.db'}"
+        return
+    template = request.getfixturevalue("pg_template")
+    if template is None:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    name = f"trove_t_{uuid.uuid4().hex[:12]}"
+    with _pg_admin() as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield f"postgresql+psycopg://{_pg_base().split('://', 1)[1]}/{name}"
+    with _pg_admin() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, hash_workers=2)
+
+
+@pytest.fixture
+def run_trove(settings: Settings):  # type: ignore[no-untyped-def]
+    """Run the real `trove` command line against this test's database and data dir."""
+
+    def run(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "TROVE_DATA_DIR": str(settings.data_dir),
+            "TROVE_DATABASE_URL": settings.resolved_database_url,
+        }
+        command = [str(TROVE)] if TROVE.exists() else [sys.executable, "-m", "trove"]
+        result = subprocess.run(
+            [*command, *args], env=env, capture_output=True, text=True, timeout=timeout
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"trove {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    return run
