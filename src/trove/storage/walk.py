@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from trove.domain.paths import to_stored
+
 # Names that are system clutter on common NAS/desktop systems, not the user's files.
 SYSTEM_NAMES = frozenset(
     {
@@ -117,7 +119,7 @@ def _classify(dir_entry: os.DirEntry[str], rel_dir: str, root: str, rules: WalkR
     rel = f"{rel_dir}/{name}" if rel_dir else name
     if rules.is_hidden(name):
         return Entry(rel, Kind.SKIPPED, reason="hidden or system file")
-    if len(rel) > MAX_REL_PATH_BYTES // 4 and len(os.fsencode(rel)) > MAX_REL_PATH_BYTES:
+    if len(rel) > MAX_REL_PATH_BYTES // 4 and _stored_size(rel) > MAX_REL_PATH_BYTES:
         return Entry(rel, Kind.SKIPPED, reason="path too long to index")
     try:
         if dir_entry.is_symlink():
@@ -136,6 +138,11 @@ def _classify(dir_entry: os.DirEntry[str], rel_dir: str, root: str, rules: WalkR
     if rules.is_excluded(rel) or not rules.is_included(rel):
         return Entry(rel, Kind.SKIPPED, reason="excluded by rule")
     return Entry(rel, Kind.FILE, st)
+
+
+def _stored_size(rel: str) -> int:
+    """Bytes the path takes in the database: each undecodable byte is stored as 4 (paths.py)."""
+    return len(to_stored(rel)[0].encode("utf-8"))
 
 
 def _symlink_reason(path: str, root: str) -> str:
