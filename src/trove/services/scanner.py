@@ -143,7 +143,12 @@ class ScanService:
         return summary.finish()
 
     def walk_rules(self, root: fast_index.RootRow) -> WalkRules:
-        prune = {str(self.settings.data_dir), str(self.settings.resolved_cache_dir)}
+        # Real paths: the walk compares them with real paths below the (real) root, and a
+        # relative or symlinked TROVE_DATA_DIR inside a library must still be left out.
+        prune = {
+            os.path.realpath(self.settings.data_dir),
+            os.path.realpath(self.settings.resolved_cache_dir),
+        }
         return WalkRules(
             include_globs=tuple(root.include_globs),
             exclude_globs=tuple(root.exclude_globs),
@@ -262,7 +267,8 @@ class _RootDiff:
 
     def _looks_unmounted(self) -> bool:
         """Nothing found where the index holds files: a dropped mount, not a mass deletion."""
-        found_anything = self.summary.seen or self.summary.folders or self.summary.skipped
+        # Skipped entries do not count: a .DS_Store or @eaDir left behind is still "empty".
+        found_anything = self.summary.seen or self.summary.folders
         return not found_anything and any(
             row.status != AssetStatus.MISSING for row in self.index.values()
         )
