@@ -1,0 +1,157 @@
+"""Rescans: an unchanged library costs a stat per file and nothing else; originals are never
+written. Proven by counting, on both databases, not by timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+from tests.media import fingerprint_tree, make_library, write_jpeg
+from trove.services.library import LibraryService
+
+WATCHED = ("assets", "asset_steps")
+
+
+def install_write_log(url: str) -> None:
+    """Record every INSERT/UPDATE/DELETE on the watched tables into a `write_log` table."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.split("///", 1)[1]) as conn:
+            conn.execute("CREATE TABLE write_log (tbl TEXT, op TEXT)")
+            for table in WATCHED:
+                for op in ("INSERT", "UPDATE", "DELETE"):
+                    conn.execute(
+                        f"CREATE TRIGGER log_{table}_{op} AFTER {op} ON {table}"
+                        f" BEGIN INSERT INTO write_log VALUES ('{table}', '{op}'); END"
+                    )
+        return
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE write_log (tbl text, op text)")
+        conn.execute(
+            "CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN INSERT INTO write_log VALUES (TG_TABLE_NAME, TG_OP); RETURN NULL; END $$"
+        )
+        for table in WATCHED:  # per statement: even an UPDATE that matches no row is logged
+            conn.execute(
+                f"CREATE TRIGGER log_{table} AFTER INSERT OR UPDATE OR DELETE ON {table}"
+                " FOR EACH STATEMENT EXECUTE FUNCTION log_write()"
+            )
+
+
+def write_log(url: str) -> list[tuple[str, str]]:
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.split("///", 1)[1]) as conn:
+            return conn.execute("SELECT tbl, op FROM write_log").fetchall()
+    with psycopg.connect(_libpq(url)) as conn:
+        return conn.execute("SELECT tbl, op FROM write_log").fetchall()
+
+
+def _libpq(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def library_with_clutter(root: Path) -> Path:
+    """make_library plus what real folders hold: hidden files, symlinks, an empty folder."""
+    make_library(root)
+    (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "2023" / "latest.jpg").symlink_to(root / "2023" / "2023-01 trip" / "IMG_0000.jpg")
+    (root / "dangling").symlink_to(root / "gone-long-ago")
+    (root / "empty folder").mkdir()
+    return root
+
+
+def test_an_unchanged_rescan_hashes_nothing_and_writes_nothing_to_the_index(
+    settings, tmp_path, run_trove
+):
+    library = library_with_clutter(tmp_path / "library")
+    files = len(fingerprint_tree(library)) - 1  # all but .DS_Store
+    first = json.loads(run_trove("scan", str(library), "--json").stdout)
+    install_write_log(settings.resolved_database_url)
+
+    rescan = json.loads(run_trove("scan", str(library), "--json").stdout)
+
+    assert first["summary"]["new"] == files
+    assert write_log(settings.resolved_database_url) == []
+    summary = rescan["summary"]
+    assert summary["unchanged"] == summary["seen"] == files
+    assert [summary[k] for k in ("new", "changed", "gone", "returned", "errors")] == [0] * 5
+    assert rescan["pipeline"] is None
+    assert rescan["roots"][0]["status"] == "online"
+
+
+def test_the_write_log_does_see_a_rescan_that_finds_a_change(settings, tmp_path, run_trove):
+    """The check above can fail: one touched file makes the same triggers fire."""
+    library = make_library(tmp_path / "library", photos=2)
+    run_trove("scan", str(library), "--json")
+    install_write_log(settings.resolved_database_url)
+    write_jpeg(library / "new.jpg", seed=5)
+
+    rescan = json.loads(run_trove("scan", str(library), "--json").stdout)
+
+    assert rescan["summary"]["new"] == 1
+    assert rescan["pipeline"]["steps"] == {"hash": {"ok": 1}}
+    tables = {table for table, _op in write_log(settings.resolved_database_url)}
+    assert tables == {"assets", "asset_steps"}
+
+
+def test_an_unchanged_rescan_never_imports_sqlalchemy(settings, tmp_path, run_trove):
+    library = library_with_clutter(tmp_path / "library")
+    run_trove("scan", str(library), "--json")
+    env = {
+        **os.environ,
+        "TROVE_DATA_DIR": str(settings.data_dir),
+        "TROVE_DATABASE_URL": settings.resolved_database_url,
+    }
+
+    rescan = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "trove", "scan", str(library), "--json"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )
+
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in rescan.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "trove.services.scanner" in imported  # the measurement did see the scan
+    assert json.loads(rescan.stdout)["summary"]["changed"] == 0
+    heavy = sorted(m for m in imported if m.split(".")[0] in ("sqlalchemy", "alembic"))
+    assert heavy == []
+
+
+def test_originals_are_never_written_by_scans_pipeline_and_rescans(settings, tmp_path, run_trove):
+    library = library_with_clutter(tmp_path / "library")
+    files_before = fingerprint_tree(library)
+    tree_before = snapshot(library)
+
+    LibraryService(settings).scan_and_process([str(library)], wait=True)
+    LibraryService(settings).scan_and_process([str(library)], wait=True)
+    LibraryService(settings).pipeline().run_pending()
+    run_trove("scan", str(library))
+    run_trove("ls", "--json")
+    run_trove("status")
+
+    assert fingerprint_tree(library) == files_before
+    assert snapshot(library) == tree_before
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int, str | None]]:
+    """Every entry (hidden ones, links and folders too): mode, mtime, link target.
+
+    A folder's mtime changes when anything is created, renamed or deleted in it, so this
+    also catches a temporary or sidecar file written into the library and removed again.
+    """
+    found: dict[str, tuple[int, int, str | None]] = {}
+    for dirpath, dirs, names in os.walk(root):
+        for name in [*dirs, *names, ""]:
+            path = Path(dirpath) / name
+            st = path.lstat()
+            target = os.readlink(path) if path.is_symlink() else None
+            found[str(path.relative_to(root))] = (st.st_mode, st.st_mtime_ns, target)
+    return found
