@@ -77,7 +77,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def run_trove(settings: Settings):  # type: ignore[no-untyped-def]
     """Run the real `trove` command line against this test's database and data dir."""
 
-    def run(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "TROVE_DATA_DIR": str(settings.data_dir),
@@ -89,7 +91,8 @@ def run_trove(settings: Settings):  # type: ignore[no-untyped-def]
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"trove {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+                f"trove {' '.join(args)} exited {result.returncode}\n"
+                f"{result.stdout}\n{result.stderr}"
             )
         return result
 

@@ -41,7 +41,10 @@ def test_listing_filters_by_type_mime_path_and_status(client):
     assert {i["mime_type"] for i in files(client, mime="image/*")} == {"image/jpeg", "image/png"}
     assert len(files(client, mime="image/png")) == 1
     trip = files(client, path="2023/2023-01 trip")
-    assert {i["path"] for i in trip} == {"2023/2023-01 trip/IMG_0000.jpg", "2023/2023-01 trip/IMG_0003.jpg"}
+    assert {i["path"] for i in trip} == {
+        "2023/2023-01 trip/IMG_0000.jpg",
+        "2023/2023-01 trip/IMG_0003.jpg",
+    }
     assert files(client, path="2023/2023-01") == []  # a prefix is a folder, not a string
     assert len(files(client, status="ready")) == 9
     assert files(client, status="missing") == []
@@ -124,7 +127,9 @@ def test_soft_delete_hides_and_restore_brings_back(client):
 
 def test_hard_delete_drops_the_record_but_never_the_file(client, library):
     asset = by_path(client, "notes/readme.txt")
-    assert client.delete(f"/api/dam/assets/{asset['id']}", params={"hard": "true"}).status_code == 204
+    assert (
+        client.delete(f"/api/dam/assets/{asset['id']}", params={"hard": "true"}).status_code == 204
+    )
     assert client.get(f"/api/dam/assets/{asset['id']}").status_code == 404
     assert (library / "notes" / "readme.txt").read_text() == "hello trove\n"
 
@@ -154,9 +159,7 @@ def test_file_of_a_folder_or_a_vanished_file_is_a_clear_error(client, library):
 def test_upload_stores_in_the_upload_root_and_registers_it(client, settings, tmp_path):
     photo = write_jpeg(tmp_path / "outside" / "upload me.jpg", seed=42)
     data = photo.read_bytes()
-    response = client.post(
-        "/api/dam/upload", files={"file": ("upload me.jpg", data, "image/jpeg")}
-    )
+    response = client.post("/api/dam/upload", files={"file": ("upload me.jpg", data, "image/jpeg")})
     assert response.status_code == 201, response.text
     asset = response.json()
     stored = settings.resolved_upload_dir / "upload me.jpg"
@@ -166,7 +169,9 @@ def test_upload_stores_in_the_upload_root_and_registers_it(client, settings, tmp
     detail = client.get(f"/api/dam/assets/{asset['id']}").json()
     assert detail["hash"] == hashlib.sha256(data).hexdigest()
     assert detail["status"] == "ready"
-    again = client.post("/api/dam/upload", files={"file": ("upload me.jpg", b"other", "text/plain")})
+    again = client.post(
+        "/api/dam/upload", files={"file": ("upload me.jpg", b"other", "text/plain")}
+    )
     assert again.status_code == 201
     assert stored.read_bytes() == data  # never overwritten
     assert (settings.resolved_upload_dir / "upload me (1).jpg").read_bytes() == b"other"

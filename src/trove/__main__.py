@@ -1,3 +1,3 @@
-from trove.cli import main
+from trove.entry import main
 
 main()

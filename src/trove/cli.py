@@ -6,13 +6,13 @@ them, so `trove scan` of an unchanged tree starts in tens of milliseconds.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from trove.config import Settings, SettingsError, load_settings
+from trove.entry import clear_errors as _clear_errors
+from trove.entry import settings_or_exit as _settings
 
 app = typer.Typer(
     name="trove",
@@ -24,44 +24,28 @@ app = typer.Typer(
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", envvar="TROVE_DATA_DIR", help="Where the index, cache and uploads live."),
+    typer.Option(
+        "--data-dir", envvar="TROVE_DATA_DIR", help="Where the index, cache and uploads live."
+    ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        _fail(str(exc))
-
-
-def _fail(message: str, *, code: int = 2) -> typer.Exit:
-    typer.echo(f"trove: {message}", err=True)
-    raise typer.Exit(code)
-
-
 @app.command()
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="Folders to index (each becomes a library root).")],
-    no_wait: Annotated[bool, typer.Option("--no-wait", help="Do not wait for fingerprinting.")] = False,
+    paths: Annotated[
+        list[Path], typer.Argument(help="Folders to index (each becomes a library root).")
+    ],
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Do not wait for fingerprinting.")
+    ] = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
     """Index folders: new, changed and gone files are found by stat; originals are never written."""
-    from trove.cli_output import ScanReporter
-    from trove.services.library import LibraryService
+    from trove.entry import run_scan
 
-    settings = _settings(data_dir=data_dir)
-    reporter = ScanReporter(as_json=as_json)
-    with _clear_errors():
-        result = LibraryService(settings).scan_and_process(
-            [str(p) for p in paths],
-            wait=not no_wait,
-            on_scan_progress=reporter.scan_progress,
-            on_pipeline_progress=reporter.pipeline_progress,
-        )
-    reporter.finish(result)
+    run_scan(paths=paths, no_wait=no_wait, as_json=as_json, data_dir=data_dir)
 
 
 @app.command()
@@ -76,12 +60,20 @@ def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 
 @app.command("ls")
 def list_assets(
-    asset_type: Annotated[list[str] | None, typer.Option("--type", help="image, video, document, ...")] = None,
-    status_: Annotated[list[str] | None, typer.Option("--status", help="ready, processing, missing, ...")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only assets with this tag (repeatable).")] = None,
+    asset_type: Annotated[
+        list[str] | None, typer.Option("--type", help="image, video, document, ...")
+    ] = None,
+    status_: Annotated[
+        list[str] | None, typer.Option("--status", help="ready, processing, missing, ...")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Only assets with this tag (repeatable).")
+    ] = None,
     root: Annotated[str | None, typer.Option("--root", help="Root id.")] = None,
     path: Annotated[str | None, typer.Option("--path", help="Relative path prefix.")] = None,
-    mime: Annotated[str | None, typer.Option("--mime", help="MIME type, or image/* style prefix.")] = None,
+    mime: Annotated[
+        str | None, typer.Option("--mime", help="MIME type, or image/* style prefix.")
+    ] = None,
     sort: Annotated[str, typer.Option("--sort")] = "-timeline_at",
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
     cursor: Annotated[str | None, typer.Option("--cursor")] = None,
@@ -111,7 +103,9 @@ def list_assets(
 
 @app.command()
 def serve(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Folders to add as roots and scan.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Folders to add as roots and scan.")
+    ] = None,
     host: Annotated[str | None, typer.Option("--host", envvar="TROVE_HOST")] = None,
     port: Annotated[int | None, typer.Option("--port", envvar="TROVE_PORT")] = None,
     data_dir: DataDir = None,
@@ -124,33 +118,11 @@ def serve(
         run_server(settings, roots=[str(p) for p in paths or []])
 
 
-class _clear_errors:
-    """Turn the errors a user can act on into one line and exit code 2, never a traceback."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> bool:
-        if exc is None or isinstance(exc, typer.Exit | KeyboardInterrupt | SystemExit):
-            return False
-        from trove.errors import user_message
-
-        message = user_message(exc)
-        if message is None:
-            return False
-        _fail(message)
-        return True
-
-
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("trove: interrupted\n")
-        raise SystemExit(130) from None
+    from trove.entry import main as entry_main
+
+    entry_main()
 
 
 if __name__ == "__main__":
     main()
-
-

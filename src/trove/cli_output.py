@@ -90,8 +90,15 @@ def scan_run_dict(run: ScanRun) -> dict[str, Any]:
         for reason, n in s["skipped"].items():
             totals["skipped"][reason] = totals["skipped"].get(reason, 0) + n
     return {
-        "roots": [{"path": s["path"], "root_id": s["root_id"], "status": s["status"],
-                   "status_message": s["status_message"]} for s in scans],
+        "roots": [
+            {
+                "path": s["path"],
+                "root_id": s["root_id"],
+                "status": s["status"],
+                "status_message": s["status_message"],
+            }
+            for s in scans
+        ],
         "summary": totals,
         "scans": scans,
         "pipeline": run.pipeline.as_dict() if run.pipeline else None,
@@ -104,7 +111,8 @@ def _scan_text(s: ScanSummary) -> str:
         return f"{s.path}: OFFLINE — {s.status_message}; nothing in the index was changed"
     rate = s.seen / s.elapsed_s if s.elapsed_s else 0.0
     lines = [
-        f"{s.path}: {s.seen} files in {s.folders} folders, {s.elapsed_s:.2f} s ({rate:,.0f} files/s)",
+        f"{s.path}: {s.seen} files in {s.folders} folders,"
+        f" {s.elapsed_s:.2f} s ({rate:,.0f} files/s)",
         f"  new {s.new}, changed {s.changed}, unchanged {s.unchanged}, gone {s.gone},"
         f" returned {s.returned}, errors {s.errors}",
     ]
@@ -133,8 +141,10 @@ def print_assets(page: AssetPage, *, as_json: bool) -> None:
         return
     for item in page.items:
         size = "" if item["size"] is None else f"{item['size']:>12,}"
-        print(f"{item['id']}  {item['asset_type']:<10} {item['status']:<10} {size:>12}  "
-              f"{display(item['path'] or item['filename'])}")
+        print(
+            f"{item['id']}  {item['asset_type']:<10} {item['status']:<10} {size:>12}  "
+            f"{display(item['path'] or item['filename'])}"
+        )
     if page.next_cursor:
         print(f"-- more: --cursor {page.next_cursor}", file=sys.stderr)
 

@@ -61,9 +61,7 @@ class Settings:
         return self.resolved_database_url.startswith("sqlite")
 
 
-def load_settings(
-    *, environ: typing.Mapping[str, str] | None = None, **overrides: Any
-) -> Settings:
+def load_settings(*, environ: typing.Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Build Settings from the TOML file, the environment and explicit overrides."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
@@ -109,7 +107,9 @@ def _coerce(name: str, value: Any) -> Any:
             return Path(value).expanduser()
         return target(value)
     except (TypeError, ValueError) as exc:
-        raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is not a valid {target.__name__}") from exc
+        raise SettingsError(
+            f"{ENV_PREFIX}{name.upper()}: {value!r} is not a valid {target.__name__}"
+        ) from exc
 
 
 def _parse_bool(text: str) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -34,6 +35,9 @@ PathText = Text().with_variant(Text(collation="C"), "postgresql")
 IdType = String(36)
 
 OWNER_ID = "00000000-0000-7000-8000-000000000001"
+EXCEPTIONAL_ROWS = (
+    "asset_type = 'collection' OR status NOT IN ('ready', 'processing') OR path_escaped"
+)
 
 
 class Base(DeclarativeBase):
@@ -120,6 +124,25 @@ class Asset(Base):
         Index("ix_assets_type_timeline", "asset_type", "timeline_at", "id"),
         Index("ix_assets_timeline", "timeline_at", "id"),
         Index("ix_assets_mime", "mime_type"),
+        # The few rows a rescan cannot compare by stat alone (folders, missing or failed
+        # entries, escaped names): a partial index keeps reading them cheap (fast_index).
+        # What an unchanged rescan reads for nearly every file, answered from the index alone.
+        Index(
+            "ix_assets_scan_signature",
+            "root_id",
+            "rel_path",
+            "size",
+            "mtime_ns",
+            "inode",
+            sqlite_where=text(f"NOT ({EXCEPTIONAL_ROWS})"),
+            postgresql_where=text(f"NOT ({EXCEPTIONAL_ROWS})"),
+        ),
+        Index(
+            "ix_assets_exceptional",
+            "root_id",
+            sqlite_where=text(EXCEPTIONAL_ROWS),
+            postgresql_where=text(EXCEPTIONAL_ROWS),
+        ),
     )
 
     @property

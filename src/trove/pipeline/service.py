@@ -62,7 +62,9 @@ class PipelineService:
         self.database = database
         self.processors = processors
 
-    def run_pending(self, *, progress: Progress | None = None, batch_size: int = 256) -> PipelineSummary:
+    def run_pending(
+        self, *, progress: Progress | None = None, batch_size: int = 256
+    ) -> PipelineSummary:
         """Process every asset waiting in `processing`, batch by batch, until none is left."""
         summary = PipelineSummary()
         started = time.perf_counter()
@@ -129,10 +131,14 @@ class PipelineService:
                 view, **{k: v for k, v in result.updates.items() if k in _VIEW_FIELDS}
             )
         required_failures = [
-            f"{p.name}: {failed[p.name]}" for p in self.processors if p.required and p.name in failed
+            f"{p.name}: {failed[p.name]}"
+            for p in self.processors
+            if p.required and p.name in failed
         ]
         if required_failures:
-            return _Outcome(view.id, steps, updates, AssetStatus.ERROR, "; ".join(required_failures))
+            return _Outcome(
+                view.id, steps, updates, AssetStatus.ERROR, "; ".join(required_failures)
+            )
         return _Outcome(view.id, steps, updates, AssetStatus.READY, None)
 
     @staticmethod

@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, u
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, AssetTag
-from trove.domain.enums import AssetStatus
 from trove.domain.queries import AssetQuery, InvalidQuery, decode_cursor, encode_cursor
 from trove.repositories._sql import utcnow
 
@@ -79,9 +78,7 @@ class AssetRepository:
         if q.hash:
             where.append(Asset.hash == q.hash)
         for tag in q.tags:
-            where.append(
-                exists().where(AssetTag.asset_id == Asset.id, AssetTag.tag == tag)
-            )
+            where.append(exists().where(AssetTag.asset_id == Asset.id, AssetTag.tag == tag))
         return where
 
     def _after_cursor(self, q: AssetQuery, sort_col: Any) -> ColumnElement[bool]:
@@ -107,7 +104,9 @@ class AssetRepository:
         for group in _by_shape(rows):
             self.session.execute(update(Asset), group)
 
-    def set_status(self, asset_ids: Iterable[str], status: str, *, message: str | None = None) -> None:
+    def set_status(
+        self, asset_ids: Iterable[str], status: str, *, message: str | None = None
+    ) -> None:
         ids = list(asset_ids)
         if ids:
             self.session.execute(
@@ -143,9 +142,7 @@ class AssetRepository:
         self.session.delete(asset)
 
     def hash_still_used(self, content_hash: str) -> bool:
-        return bool(
-            self.session.scalar(select(exists().where(Asset.hash == content_hash)))
-        )
+        return bool(self.session.scalar(select(exists().where(Asset.hash == content_hash))))
 
 
 def _under_path(prefix: str) -> ColumnElement[bool]:

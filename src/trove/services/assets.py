@@ -72,7 +72,9 @@ class AssetService:
             if patch.title is not _UNSET:
                 asset.title = _clean_text(patch.title, field="title", limit=1000)
             if patch.description is not _UNSET:
-                asset.description = _clean_text(patch.description, field="description", limit=100_000)
+                asset.description = _clean_text(
+                    patch.description, field="description", limit=100_000
+                )
             if patch.visibility is not _UNSET:
                 asset.visibility = _visibility(patch.visibility)
             if patch.metadata is not _UNSET:
@@ -233,8 +235,8 @@ def _visibility(value: str) -> str:
 
 def _merged_namespace(current: dict[str, Any], patch: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if len(patch) != 1:
-        raise Invalid("metadata: send exactly one namespace, e.g. {\"gallery\": {...}}")
-    (namespace, values), = patch.items()
+        raise Invalid('metadata: send exactly one namespace, e.g. {"gallery": {...}}')
+    ((namespace, values),) = patch.items()
     if not _NAMESPACE.match(namespace):
         raise Invalid(f"metadata namespace {namespace!r}: use lower-case letters, digits and _")
     if namespace in EXTRACTED_NAMESPACES:

@@ -67,6 +67,7 @@ class ScanWriter:
         self.new_links: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.forget: list[str] = []
+        self.unreadable_files = 0  # registered with status error: the scan summary counts them
 
     # --- what the diff reports -------------------------------------------------------------
 
@@ -83,8 +84,20 @@ class ScanWriter:
 
     def changed_file(self, row: fast_index.IndexRow, entry: Entry) -> None:
         fresh = self._file_row(entry)
-        keep = ("id", "owner_id", "root_id", "rel_path", "path_escaped", "filename",
-                "storage_urn", "created_at", "visibility", "thumbnails", "meta", "version")
+        keep = (
+            "id",
+            "owner_id",
+            "root_id",
+            "rel_path",
+            "path_escaped",
+            "filename",
+            "storage_urn",
+            "created_at",
+            "visibility",
+            "thumbnails",
+            "meta",
+            "version",
+        )
         update = {k: v for k, v in fresh.items() if k not in keep}
         update.update(id=row.id, hash=None, category=AssetCategory.PHYSICAL)
         self._add_update(update)
@@ -94,9 +107,14 @@ class ScanWriter:
         self.folder_ids[entry.rel_path] = row.id
         self._add_update(
             {
-                "id": row.id, "asset_type": AssetType.COLLECTION,
-                "category": AssetCategory.COMPOSITE, "size": None, "mime_type": None,
-                "hash": None, "status": AssetStatus.READY, "error_message": None,
+                "id": row.id,
+                "asset_type": AssetType.COLLECTION,
+                "category": AssetCategory.COMPOSITE,
+                "size": None,
+                "mime_type": None,
+                "hash": None,
+                "status": AssetStatus.READY,
+                "error_message": None,
                 "updated_at": utcnow(),
             }
         )
@@ -198,6 +216,7 @@ class ScanWriter:
         try:
             mime = self.mime.from_path(os.path.join(self.root.path, rel_path))
         except OriginalUnavailable as exc:
+            self.unreadable_files += 1
             return None, AssetStatus.ERROR, f"cannot read file: {exc}"
         return mime, AssetStatus.PROCESSING, None
 

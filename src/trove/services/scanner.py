@@ -48,7 +48,9 @@ class ScanService:
             self._database = Database(self.url)
         return self._database
 
-    def scan(self, path: str | os.PathLike[str], *, progress: Progress | None = None) -> ScanSummary:
+    def scan(
+        self, path: str | os.PathLike[str], *, progress: Progress | None = None
+    ) -> ScanSummary:
         """Index one root folder (registering it on first sight) and return what was found."""
         from trove.db.migrate import ensure_schema
 
@@ -62,13 +64,12 @@ class ScanService:
             root = self._register_root(root_path)
         summary.root_id = root.id
         with fast_index.connect(self.url) as conn:
-            index = fast_index.load_root_index(conn, root.id)
-        summary.expected = sum(1 for row in index.values() if not row.is_folder)
+            signatures = fast_index.load_signatures(conn, root.id)
+        summary.expected = sum(1 for sig in signatures.values() if not isinstance(sig, str))
         offline_reason = root_unavailable_reason(root_path)
         if offline_reason:
             return self._mark_offline(root, summary, offline_reason)
-        diff = _RootDiff(self, root, index, summary, progress)
-        diff.run()
+        _RootDiff(self, root, signatures, summary, progress).run()
         return summary.finish()
 
     def ensure_root(
@@ -173,105 +174,128 @@ def root_unavailable_reason(root_path: str) -> str | None:
 
 
 class _RootDiff:
-    """One pass over a root: classify each entry, hand changes to the writer in batches."""
+    """One pass over a root: classify each entry, hand changes to the writer in batches.
+
+    Unchanged files are recognised by comparing a stat signature with the index's; the full
+    index rows (ids, statuses) are loaded only once something differs.
+    """
 
     def __init__(
         self,
         service: ScanService,
         root: fast_index.RootRow,
-        index: dict[str, IndexRow],
+        signatures: dict[str, fast_index.Signature],
         summary: ScanSummary,
         progress: Progress | None,
     ) -> None:
         self.service = service
         self.root = root
-        self.index = index
+        self.signatures = signatures
         self.summary = summary
         self.progress = progress
         self.unreadable_dirs: list[str] = []
-        self.folder_ids = {rel: row.id for rel, row in index.items() if row.is_folder}
+        self._index: dict[str, IndexRow] | None = None
         self._writer: ScanWriter | None = None
+
+    @property
+    def index(self) -> dict[str, IndexRow]:
+        if self._index is None:
+            with fast_index.connect(self.service.url) as conn:
+                self._index = fast_index.load_root_index(conn, self.root.id)
+        return self._index
 
     @property
     def writer(self) -> ScanWriter:
         if self._writer is None:
             from trove.services.scan_writer import ScanWriter
 
+            folder_ids = {rel: row.id for rel, row in self.index.items() if row.is_folder}
             self._writer = ScanWriter(
                 self.service.database,
                 self.root,
-                self.folder_ids,
+                folder_ids,
                 batch_size=self.service.settings.scan_batch_size,
             )
         return self._writer
 
     def run(self) -> None:
-        summary = self.summary
-        for entry in walk(self.root.path, self.service.walk_rules(self.root)):
-            self._visit(entry)
-            if self.progress and summary.seen % PROGRESS_EVERY == 0:
-                self.progress(summary)
-        root_entry = self.index.pop("", None)
+        self._walk_and_compare()
+        self.signatures.pop("", None)  # the root folder itself
         if self._looks_unmounted():
             self._abandon_as_offline("the folder is empty but the index holds its files")
             return
         self._mark_gone()
-        self._finish(root_entry)
+        self._finish()
+
+    def _walk_and_compare(self) -> None:
+        """The hot loop: one dict lookup and one tuple comparison per unchanged file."""
+        summary = self.summary
+        pop = self.signatures.pop
+        progress = self.progress
+        file_kind = Kind.FILE
+        seen = unchanged = 0
+        for entry in walk(self.root.path, self.service.walk_rules(self.root)):
+            rel_path, kind, st, _reason = entry
+            if kind is not file_kind:
+                self._visit(entry)
+                continue
+            seen += 1
+            known = pop(rel_path, None)
+            if known == (st.st_size, st.st_mtime_ns, st.st_ino):  # type: ignore[union-attr]
+                unchanged += 1
+            else:
+                self._visit_file(entry, known)
+            if progress is not None and seen % PROGRESS_EVERY == 0:
+                summary.seen, summary.unchanged = seen, unchanged
+                progress(summary)
+        summary.seen, summary.unchanged = seen, unchanged
 
     def _visit(self, entry: Entry) -> None:
         kind = entry.kind
         summary = self.summary
-        if kind is Kind.FILE:
-            summary.seen += 1
-            self._visit_file(entry)
-        elif kind is Kind.DIR:
+        if kind is Kind.DIR:
             summary.folders += 1
-            self._visit_folder(entry)
+            known = self.signatures.pop(entry.rel_path, None)
+            if known != fast_index.FOLDER_SIGNATURE:
+                self._visit_folder(entry, known)
         elif kind is Kind.SKIPPED:
             summary.skipped[entry.reason or "skipped"] += 1
-        else:  # UNREADABLE_DIR
-            if entry.rel_path == "":
-                return  # the root itself: _looks_unmounted decides
+        elif entry.rel_path:  # UNREADABLE_DIR below the root (the root: _looks_unmounted)
             self.unreadable_dirs.append(entry.rel_path)
             summary.errors += 1
             self.writer.folder_unreadable(entry, reason=entry.reason or "cannot list folder")
 
-    def _visit_file(self, entry: Entry) -> None:
-        row = self.index.pop(entry.rel_path, None)
+    def _visit_file(self, entry: Entry, known: fast_index.Signature | None) -> None:
+        """A file that is new, changed, back from missing, or was in error."""
         summary = self.summary
-        if row is None:
+        if known is None:
             summary.new += 1
             self.writer.register_file(entry)
-        elif row.status == AssetStatus.MISSING and _same_stat(row, entry):
+            return
+        row = self.index[entry.rel_path]
+        if row.status == AssetStatus.MISSING and _same_stat(row, entry):
             summary.returned += 1
             self.writer.returned(row)
-        elif (
-            row.status in (AssetStatus.ERROR, AssetStatus.MISSING)
-            or row.is_folder
-            or not _same_stat(row, entry)
-        ):
+        else:
             summary.changed += 1
             self.writer.changed_file(row, entry)
-        else:
-            summary.unchanged += 1
 
-    def _visit_folder(self, entry: Entry) -> None:
-        row = self.index.pop(entry.rel_path, None)
-        if row is None:
+    def _visit_folder(self, entry: Entry, known: fast_index.Signature | None) -> None:
+        if known is None:
             self.writer.register_folder(entry)
-        elif row.status in (AssetStatus.MISSING, AssetStatus.ERROR):
-            self.writer.returned(row)
-        elif not row.is_folder:
+            return
+        row = self.index[entry.rel_path]
+        if not row.is_folder:
             self.summary.changed += 1
             self.writer.file_became_folder(row, entry)
+        else:
+            self.writer.returned(row)
 
     def _looks_unmounted(self) -> bool:
         """Nothing found where the index holds files: a dropped mount, not a mass deletion."""
         # Skipped entries do not count: a .DS_Store or @eaDir left behind is still "empty".
         found_anything = self.summary.seen or self.summary.folders
-        return not found_anything and any(
-            row.status != AssetStatus.MISSING for row in self.index.values()
-        )
+        return not found_anything and any(map(fast_index.is_present, self.signatures.values()))
 
     def _abandon_as_offline(self, reason: str) -> None:
         from trove.services.scan_writer import mark_root_offline
@@ -284,16 +308,19 @@ class _RootDiff:
         """What the walk did not see is missing, except below folders it could not read."""
         blocked = tuple(d + "/" for d in self.unreadable_dirs)
         gone = [
-            row
-            for rel, row in self.index.items()
-            if row.status != AssetStatus.MISSING and not (blocked and rel.startswith(blocked))
+            rel
+            for rel, signature in self.signatures.items()
+            if fast_index.is_present(signature) and not (blocked and rel.startswith(blocked))
         ]
         if gone:
-            self.summary.gone = sum(1 for row in gone if not row.is_folder)
-            self.writer.mark_missing([row.id for row in gone])
+            rows = [self.index[rel] for rel in gone]
+            self.summary.gone = sum(1 for row in rows if not row.is_folder)
+            self.writer.mark_missing([row.id for row in rows])
 
-    def _finish(self, root_entry: IndexRow | None) -> None:
+    def _finish(self) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
+        if self._writer is not None:
+            self.summary.errors += self._writer.unreadable_files
         record = self.summary.finish().as_dict()
         if self._writer is not None:
             self._writer.finish(scan_at=now, summary=record)

@@ -64,6 +64,10 @@ class WalkRules:
         object.__setattr__(self, "_include", _compile(self.include_globs))
         object.__setattr__(self, "_exclude", _compile(self.exclude_globs))
 
+    @property
+    def has_globs(self) -> bool:
+        return bool(self.include_globs or self.exclude_globs)
+
     def is_hidden(self, name: str) -> bool:
         return not self.include_hidden and (name.startswith(".") or name in SYSTEM_NAMES)
 
@@ -74,7 +78,9 @@ class WalkRules:
         return self._include is None or _matches(self._include, rel_path)  # type: ignore[attr-defined]
 
 
-def _compile(globs: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
+def _compile(
+    globs: tuple[str, ...],
+) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
     """Globs without a slash match the base name; globs with one match the relative path."""
     if not globs:
         return None
@@ -94,10 +100,20 @@ def _matches(compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None], re
 
 
 def walk(root: str, rules: WalkRules) -> Iterator[Entry]:
-    """Yield every entry under `root` (a folder always before what it contains)."""
+    """Yield every entry under `root` (a folder always before what it contains).
+
+    A plain regular file with an ordinary name takes a short path (d_type from the directory
+    listing, one lstat); everything else is classified by `_classify`.
+    """
     stack: list[tuple[str, str]] = [("", root)]
+    plain_names_only = not rules.include_hidden
+    check_rules = rules.has_globs
+    system_names = SYSTEM_NAMES
+    file_kind = Kind.FILE
     while stack:
         rel_dir, abs_dir = stack.pop()
+        prefix = rel_dir + "/" if rel_dir else ""
+        long_prefix = len(prefix) > _LONG_PREFIX
         try:
             iterator = os.scandir(abs_dir)
         except OSError as exc:
@@ -106,12 +122,30 @@ def walk(root: str, rules: WalkRules) -> Iterator[Entry]:
         with iterator:
             try:
                 for dir_entry in iterator:
+                    name = dir_entry.name
+                    fast = not (
+                        check_rules
+                        or long_prefix
+                        or (plain_names_only and (name[0] == "." or name in system_names))
+                    )
+                    if fast and dir_entry.is_file(follow_symlinks=False):
+                        try:
+                            st = dir_entry.stat(follow_symlinks=False)
+                        except OSError:
+                            pass  # vanished or unreadable: let _classify say which
+                        else:
+                            yield Entry(prefix + name, file_kind, st)
+                            continue
                     entry = _classify(dir_entry, rel_dir, root, rules)
                     if entry.kind is Kind.DIR:
                         stack.append((entry.rel_path, dir_entry.path))
                     yield entry
             except OSError as exc:  # the folder vanished or failed mid-listing
                 yield Entry(rel_dir, Kind.UNREADABLE_DIR, reason=_describe(exc, "listing failed"))
+
+
+# Relative paths longer than this (in characters) are checked against MAX_REL_PATH_BYTES.
+_LONG_PREFIX = MAX_REL_PATH_BYTES // 4 - 256
 
 
 def _classify(dir_entry: os.DirEntry[str], rel_dir: str, root: str, rules: WalkRules) -> Entry:
@@ -131,6 +165,8 @@ def _classify(dir_entry: os.DirEntry[str], rel_dir: str, root: str, rules: WalkR
         st = dir_entry.stat(follow_symlinks=False)
     except FileNotFoundError:
         return Entry(rel, Kind.SKIPPED, reason="vanished during scan")
+    except PermissionError:
+        raise  # the folder itself cannot be searched: walk() reports the folder, not each entry
     except OSError as exc:
         return Entry(rel, Kind.SKIPPED, reason=_describe(exc, "cannot stat"))
     if not stat.S_ISREG(st.st_mode):

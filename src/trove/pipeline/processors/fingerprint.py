@@ -47,5 +47,3 @@ def sha256_of(path: os.PathLike[str] | str) -> tuple[str, int, int]:
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
         raise OriginalUnavailable("file changed while it was being read")
     return digest.hexdigest(), after.st_size, after.st_mtime_ns
-
-
