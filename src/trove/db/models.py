@@ -68,6 +68,8 @@ class Root(Base):
     is_upload_target: Mapped[bool] = mapped_column(Boolean, default=False)
     last_scan_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_scan: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # How changes are followed: "watching", "polling: <why>", or None when not served.
+    watch_status: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -112,6 +114,8 @@ class Asset(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the bytes were last re-hashed against `hash` (bitrot check).
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     tag_rows: Mapped[list[AssetTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="AssetTag.tag"
@@ -198,3 +202,37 @@ class AssetStep(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_asset_steps_step_status", "step", "status"),)
+
+
+class IntegrityFinding(Base):
+    """A file whose bytes no longer match its recorded hash though size and mtime did."""
+
+    __tablename__ = "integrity_findings"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32), default="corrupted")
+    expected_hash: Mapped[str | None] = mapped_column(String(64))
+    actual_hash: Mapped[str | None] = mapped_column(String(64))
+    found_at: Mapped[datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_integrity_findings_asset", "asset_id", "resolved_at"),)
+
+
+class PhashBand(Base):
+    """Locality-sensitive buckets of a 64-bit pHash: 4 bands of 16 bits.
+
+    Two hashes within Hamming distance 3 share at least one band exactly (pigeonhole), so
+    look-alike candidates are an index lookup, not a comparison of every pair.
+    """
+
+    __tablename__ = "phash_bands"
+
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_phash_bands_lookup", "band", "value"),)
