@@ -111,7 +111,11 @@ def test_an_unchanged_rescan_never_imports_sqlalchemy(settings, tmp_path, run_tr
 
     rescan = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "trove", "scan", str(library), "--json"],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
 
     imported = {

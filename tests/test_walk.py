@@ -262,8 +262,13 @@ def test_a_root_that_cannot_be_listed_is_reported_not_raised(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "hidden"),
-    [(".DS_Store", True), ("@eaDir", True), ("$RECYCLE.BIN", True), ("photo.jpg", False),
-     ("my.hidden.jpg", False)],
+    [
+        (".DS_Store", True),
+        ("@eaDir", True),
+        ("$RECYCLE.BIN", True),
+        ("photo.jpg", False),
+        ("my.hidden.jpg", False),
+    ],
 )
 def test_is_hidden_names(name, hidden):
     assert WalkRules().is_hidden(name) is hidden
