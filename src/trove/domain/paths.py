@@ -57,8 +57,9 @@ def _unescape_char(c: str) -> str:
 
 def storage_urn(root_path: str, rel_path: str) -> str:
     """`fs://local/<absolute path>` as the seed writes it (display only, never parsed back)."""
-    absolute = str(Path(root_path) / rel_path) if rel_path else root_path
-    return "fs://local" + absolute
+    if not rel_path:
+        return "fs://local" + root_path
+    return f"fs://local{root_path.rstrip('/')}/{rel_path}"
 
 
 def parent_of(rel_path: str) -> str:
