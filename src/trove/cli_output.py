@@ -20,6 +20,7 @@ class ScanReporter:
         self.live = sys.stderr.isatty()
         self._progress: Any = None
         self._task: Any = None
+        self._pipeline_task: Any = None
         self._started = time.perf_counter()
 
     def scan_progress(self, summary: ScanSummary) -> None:
@@ -35,13 +36,17 @@ class ScanReporter:
     def pipeline_progress(self, pipeline: Any) -> None:
         if not self.live:
             return
+        if self._task is None and self._pipeline_task is None:
+            self._started = time.perf_counter()
         progress = self._ensure_progress()
         if self._task is not None:
             progress.remove_task(self._task)
-        self._pipeline_task = getattr(self, "_pipeline_task", None) or progress.add_task(
-            "fingerprinting", total=None
-        )
-        progress.update(self._pipeline_task, completed=pipeline.assets)
+            self._task = None
+        if self._pipeline_task is None:
+            self._pipeline_task = progress.add_task("processing", total=None)
+        elapsed = max(pipeline.elapsed_s or (time.perf_counter() - self._started), 1e-6)
+        description = f"processing: {pipeline.assets / elapsed:,.0f} assets/s"
+        progress.update(self._pipeline_task, completed=pipeline.assets, description=description)
 
     def _ensure_progress(self) -> Any:
         if self._progress is None:
