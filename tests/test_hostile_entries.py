@@ -172,11 +172,6 @@ def test_a_rescan_of_a_hostile_tree_finds_it_unchanged(settings, tmp_path, run_t
     assert result["pipeline"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/serialize.py passes the stored (escaped) path to display(): `trove ls` and"
-    " the API show caf\\U0010ffe9.jpg; it should be display(from_stored(...)) -> caf\\xe9.jpg",
-)
 def test_an_undecodable_name_is_listed_with_its_bytes_escaped(settings, tmp_path, run_trove):
     put(tmp_path / "library", b"caf\xe9.jpg", b"latin-1")
     run_trove("scan", str(tmp_path / "library"))
@@ -288,6 +283,29 @@ def test_an_unreadable_folder_is_an_error_and_what_it_holds_does_not_go_missing(
         assert during[child] == before[child]  # same id, still ready, no message
     assert (readable_again.gone, readable_again.errors, readable_again.new) == (0, 0, 0)
     assert status_of(settings) == before
+
+
+def test_entries_still_unreadable_are_not_rewritten_by_a_rescan(
+    settings, tmp_path, scan_without_root_bypass
+):
+    from tests.test_rescan import install_write_log, write_log
+
+    library = tmp_path / "library"
+    write_jpeg(library / "fine.jpg")
+    write_jpeg(library / "locked.jpg", seed=2)
+    write_jpeg(library / "private" / "a.jpg", seed=3)
+
+    with chmod(library / "locked.jpg", 0), chmod(library / "private", 0):
+        first = scan_without_root_bypass(library)
+        install_write_log(settings.resolved_database_url)
+        again = scan_without_root_bypass(library)
+        rewrites = write_log(settings.resolved_database_url)
+    readable = scan(settings, library)
+
+    assert first["summary"]["errors"] == again["summary"]["errors"] == 2
+    assert rewrites == []
+    assert (readable.errors, readable.changed) == (0, 1)  # the chmod is noticed
+    assert {status for _id, status, _msg in status_of(settings).values()} == {"ready"}
 
 
 def test_an_unreadable_root_is_offline_and_nothing_goes_missing(

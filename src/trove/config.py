@@ -43,6 +43,27 @@ class Settings:
     scan_batch_size: int = 2000
     hash_workers: int = 2
     max_upload_bytes: int = 50 * 1024**3
+    # Media pipeline (issue 3). In-process, `pipeline_threads` batches run at once; with a
+    # Redis broker each `trove worker` process runs one batch at a time.
+    pipeline_threads: int = 2
+    pipeline_batch_size: int = 8
+    # A batch whose worker stops renewing its lease for this long is handed to another worker.
+    pipeline_lease_seconds: float = 60.0
+    # visually_similar_to links join assets whose 64-bit pHashes differ in at most this many bits.
+    similarity_distance: int = 6
+    # Every external tool call is bounded in time; transcodes get their own, longer bound.
+    tool_timeout_s: float = 60.0
+    transcode_timeout_s: float = 1800.0
+    # Size guards: larger inputs are not handed to the decoder / tool at all.
+    max_image_pixels: int = 200_000_000
+    max_image_bytes: int = 1024**3
+    max_svg_bytes: int = 10 * 1024**2
+    max_ocr_pixels: int = 40_000_000
+    max_text_chars: int = 200_000
+    ocr_language: str = "eng"
+    webp_quality: int = 80
+    # Extra plugin modules to load (comma-separated import paths), beside entry points.
+    plugins: str = ""
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -103,13 +124,30 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if target is bool and isinstance(value, str):
             return _parse_bool(value)
+        if isinstance(value, bool) and target is not bool:
+            raise TypeError("a boolean is not a number or text")
         if target is Path:
             return Path(value).expanduser()
-        return target(value)
+        coerced = target(value)
     except (TypeError, ValueError) as exc:
         raise SettingsError(
             f"{ENV_PREFIX}{name.upper()}: {value!r} is not a valid {target.__name__}"
         ) from exc
+    low, high = _BOUNDS.get(name, (None, None))
+    if (low is not None and coerced < low) or (high is not None and coerced > high):
+        raise SettingsError(
+            f"{ENV_PREFIX}{name.upper()}: {value!r} is outside {low}..{high or ''}"
+        )
+    return coerced
+
+
+# Numeric settings that only make sense within a range (None: unbounded on that side).
+_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "port": (1, 65535),
+    "scan_batch_size": (1, 100_000),
+    "hash_workers": (1, 256),
+    "max_upload_bytes": (1, None),
+}
 
 
 def _parse_bool(text: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def user_message(exc: BaseException) -> str | None:
     """A message for errors that are the user's or the environment's, else None (a bug)."""
@@ -19,7 +21,7 @@ def user_message(exc: BaseException) -> str | None:
 
 
 def _is_operational_db_error(exc: BaseException) -> bool:
-    if "sqlalchemy" not in __import__("sys").modules:
+    if "sqlalchemy" not in sys.modules:  # not imported: it cannot have raised
         return False
     from sqlalchemy.exc import OperationalError
 

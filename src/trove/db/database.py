@@ -29,5 +29,9 @@ class Database:
         finally:
             session.close()
 
+    def new_session(self) -> Session:
+        """A session the caller commits and closes itself (long batched writes)."""
+        return self._sessions()
+
     def dispose(self) -> None:
         self.engine.dispose()

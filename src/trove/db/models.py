@@ -83,6 +83,8 @@ class Asset(Base):
     rel_path: Mapped[str | None] = mapped_column(PathText)
     path_escaped: Mapped[bool] = mapped_column(Boolean, default=False)
     mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
+    # Changes on chmod/chown too: lets a file in error be retried only when it may now work.
+    ctime_ns: Mapped[int | None] = mapped_column(BigInteger)
     inode: Mapped[int | None] = mapped_column(BigInteger)
     device: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -5,19 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from trove.domain.paths import display
+from trove.domain.paths import display, from_stored
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value else None
 
 
+def _shown(stored: str | None, *, escaped: bool) -> str | None:
+    """Names that are not UTF-8 are shown with \\xNN escapes for their odd bytes."""
+    if stored is None or not escaped:
+        return stored
+    return display(from_stored(stored, escaped=True))
+
+
 def asset_summary(asset: Any) -> dict[str, Any]:
     """The fields a listing needs."""
     return {
         "id": asset.id,
-        "filename": display(asset.filename) if asset.path_escaped else asset.filename,
-        "path": (display(asset.rel_path) if asset.path_escaped else asset.rel_path),
+        "filename": _shown(asset.filename, escaped=asset.path_escaped),
+        "path": _shown(asset.rel_path, escaped=asset.path_escaped),
         "root_id": asset.root_id,
         "size": asset.size,
         "mime_type": asset.mime_type,

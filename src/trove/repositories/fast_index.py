@@ -166,10 +166,11 @@ _GOOD_FILES_SQL = f"""
 SELECT rel_path, size, mtime_ns, inode FROM assets WHERE root_id = ? AND NOT ({_EXCEPTIONAL})
 """
 _OTHER_ENTRIES_SQL = f"""
-SELECT rel_path, path_escaped, asset_type = 'collection', status, size, mtime_ns, inode
+SELECT rel_path, path_escaped, asset_type = 'collection', status, size, mtime_ns, inode, ctime_ns
 FROM assets WHERE root_id = ? AND ({_EXCEPTIONAL})
 """
 FOLDER_SIGNATURE = "dir"
+FOLDER_ERROR_SIGNATURE = "dir!error"
 Signature = tuple[int, int, int] | str
 
 
@@ -180,16 +181,25 @@ def load_signatures(conn: Connection, root_id: str) -> dict[str, Signature]:
         rel: (size, mtime_ns, inode)
         for rel, size, mtime_ns, inode in conn.execute(_GOOD_FILES_SQL, (root_id,))
     }
-    for rel, escaped, is_folder, status, size, mtime_ns, inode in conn.execute(
+    for rel, escaped, is_folder, status, size, mtime_ns, inode, ctime_ns in conn.execute(
         _OTHER_ENTRIES_SQL, (root_id,)
     ):
         key = from_stored(rel, escaped=True) if escaped else rel
         good = status in ("ready", "processing")
         if is_folder:
             signatures[key] = FOLDER_SIGNATURE if good else f"dir!{status}"
+        elif good:
+            signatures[key] = (size, mtime_ns, inode)
+        elif status == "error":
+            signatures[key] = f"!error:{size}:{mtime_ns}:{inode}:{ctime_ns}"
         else:
-            signatures[key] = (size, mtime_ns, inode) if good else f"!{status}"
+            signatures[key] = f"!{status}"
     return signatures
+
+
+def error_signature(st: os.stat_result) -> str:
+    """A file in error is retried only when its stat changes; ctime catches a chmod."""
+    return f"!error:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
 
 
 def is_present(signature: Signature) -> bool:

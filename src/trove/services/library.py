@@ -51,12 +51,11 @@ class LibraryService:
         on_pipeline_progress: Callable[[Any], None] | None = None,
     ) -> ScanRun:
         """Scan each path, then (unless told not to wait) fingerprint what is new or changed."""
-        scanner = ScanService(self.settings, database=self._database)
+        scanner = ScanService(self.settings, database=lambda: self.database)
         run = ScanRun()
         for path in paths:
             self._check_scannable(path)
             run.scans.append(scanner.scan(path, progress=on_scan_progress))
-        self._database = scanner._database
         if wait and self._has_pending_work():
             run.pipeline = self.pipeline().run_pending(progress=on_pipeline_progress)
         return run

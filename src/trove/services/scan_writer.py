@@ -61,7 +61,7 @@ class ScanWriter:
         self.folder_ids = folder_ids
         self.batch_size = batch_size
         self.mime = MimeDetector()
-        self.session = database._sessions()
+        self.session = database.new_session()
         self.assets = AssetRepository(self.session)
         self.new_rows: list[dict[str, Any]] = []
         self.new_links: list[dict[str, Any]] = []
@@ -194,6 +194,7 @@ class ScanWriter:
             "filename": stored.rpartition("/")[2],
             "size": st.st_size,
             "mtime_ns": st.st_mtime_ns,
+            "ctime_ns": st.st_ctime_ns,
             "inode": st.st_ino,
             "device": st.st_dev,
             "mime_type": mime,

@@ -34,18 +34,25 @@ class RootUnavailable(Exception):
 
 
 class ScanService:
-    def __init__(self, settings: Settings, *, database: Database | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database: Database | Callable[[], Database] | None = None,
+    ) -> None:
+        """`database` may be a callable, so the ORM is set up only if a scan writes."""
         self.settings = settings
         self.url = settings.resolved_database_url
         self._database = database
 
     @property
     def database(self) -> Database:
-        """The ORM side, created only when a scan has something to write."""
         if self._database is None:
             from trove.db.database import Database
 
             self._database = Database(self.url)
+        elif callable(self._database):
+            self._database = self._database()
         return self._database
 
     def scan(
@@ -194,6 +201,8 @@ class _RootDiff:
         self.summary = summary
         self.progress = progress
         self.unreadable_dirs: list[str] = []
+        # Folders indexed in error, seen again: settled once the walk tries to list them.
+        self.still_unreadable: set[str] = set()
         self._index: dict[str, IndexRow] | None = None
         self._writer: ScanWriter | None = None
 
@@ -220,6 +229,7 @@ class _RootDiff:
 
     def run(self) -> None:
         self._walk_and_compare()
+        self._settle_folders_that_were_unreadable()
         self.signatures.pop("", None)  # the root folder itself
         if self._looks_unmounted():
             self._abandon_as_offline("the folder is empty but the index holds its files")
@@ -263,6 +273,9 @@ class _RootDiff:
         elif entry.rel_path:  # UNREADABLE_DIR below the root (the root: _looks_unmounted)
             self.unreadable_dirs.append(entry.rel_path)
             summary.errors += 1
+            if entry.rel_path in self.still_unreadable:  # already recorded: nothing to write
+                self.still_unreadable.discard(entry.rel_path)
+                return
             self.writer.folder_unreadable(entry, reason=entry.reason or "cannot list folder")
 
     def _visit_file(self, entry: Entry, known: fast_index.Signature | None) -> None:
@@ -271,6 +284,9 @@ class _RootDiff:
         if known is None:
             summary.new += 1
             self.writer.register_file(entry)
+            return
+        if known == fast_index.error_signature(entry.stat):  # type: ignore[arg-type]
+            summary.errors += 1  # still failing, and nothing about it changed
             return
         row = self.index[entry.rel_path]
         if row.status == AssetStatus.MISSING and _same_stat(row, entry):
@@ -284,12 +300,22 @@ class _RootDiff:
         if known is None:
             self.writer.register_folder(entry)
             return
+        if known == fast_index.FOLDER_ERROR_SIGNATURE:
+            # Readable again, or still not: known when the walk reaches its contents.
+            self.still_unreadable.add(entry.rel_path)
+            return
         row = self.index[entry.rel_path]
         if not row.is_folder:
             self.summary.changed += 1
             self.writer.file_became_folder(row, entry)
         else:
             self.writer.returned(row)
+
+    def _settle_folders_that_were_unreadable(self) -> None:
+        """Folders in error whose contents the walk could list this time are ready again."""
+        for rel_path in self.still_unreadable:
+            self.writer.returned(self.index[rel_path])
+        self.still_unreadable.clear()
 
     def _looks_unmounted(self) -> bool:
         """Nothing found where the index holds files: a dropped mount, not a mass deletion."""

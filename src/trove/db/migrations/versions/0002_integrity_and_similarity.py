@@ -1,4 +1,4 @@
-"""Integrity findings and verification times; watch status of roots; pHash LSH bands.
+"""Integrity findings, verification and ctime of assets; root watch status; pHash LSH bands.
 
 Revision ID: 0002_integrity_similarity
 Revises: 0001_initial
@@ -16,6 +16,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("assets") as batch_op:
         batch_op.add_column(sa.Column("verified_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("ctime_ns", sa.BigInteger(), nullable=True))
     with op.batch_alter_table("roots") as batch_op:
         batch_op.add_column(sa.Column("watch_status", sa.Text(), nullable=True))
     op.create_table(
@@ -52,4 +53,5 @@ def downgrade() -> None:
     with op.batch_alter_table("roots") as batch_op:
         batch_op.drop_column("watch_status")
     with op.batch_alter_table("assets") as batch_op:
+        batch_op.drop_column("ctime_ns")
         batch_op.drop_column("verified_at")
