@@ -273,3 +273,15 @@ def test_a_root_that_cannot_be_listed_is_reported_not_raised(tmp_path):
 def test_is_hidden_names(name, hidden):
     assert WalkRules().is_hidden(name) is hidden
     assert WalkRules(include_hidden=True).is_hidden(name) is False
+
+
+def test_globs_ignore_case_and_a_trailing_slash_names_a_folder(tmp_path):
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "x.jpg").write_bytes(b"x")
+    (tmp_path / "IMG_0001.JPG").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_bytes(b"x")
+
+    only_photos = WalkRules(include_globs=("*.jpg",), exclude_globs=("build/",))
+    files = {e.rel_path for e in walk(str(tmp_path), only_photos) if e.kind is Kind.FILE}
+
+    assert files == {"IMG_0001.JPG"}

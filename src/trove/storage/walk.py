@@ -81,14 +81,19 @@ class WalkRules:
 def _compile(
     globs: tuple[str, ...],
 ) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
-    """Globs without a slash match the base name; globs with one match the relative path."""
+    """Globs without a slash match the base name; globs with one match the relative path.
+
+    Matching ignores case (`*.jpg` finds `IMG_0001.JPG`, as camera and Windows names need) and
+    a trailing slash (`build/`) names the folder itself.
+    """
+    globs = tuple(g.rstrip("/") for g in globs if g.strip("/"))
     if not globs:
         return None
     by_name = [fnmatch.translate(g) for g in globs if "/" not in g]
     by_path = [fnmatch.translate(g.lstrip("/")) for g in globs if "/" in g]
     return (
-        re.compile("|".join(by_name)) if by_name else None,
-        re.compile("|".join(by_path)) if by_path else None,
+        re.compile("|".join(by_name), re.IGNORECASE) if by_name else None,
+        re.compile("|".join(by_path), re.IGNORECASE) if by_path else None,
     )
 
 
