@@ -89,7 +89,17 @@ class ScanReporter:
 def scan_run_dict(run: ScanRun) -> dict[str, Any]:
     scans = [s.as_dict() for s in run.scans]
     totals: dict[str, Any] = {"skipped": {}}
-    for key in ("seen", "new", "changed", "unchanged", "gone", "returned", "errors", "folders"):
+    for key in (
+        "seen",
+        "new",
+        "changed",
+        "unchanged",
+        "gone",
+        "returned",
+        "moved",
+        "errors",
+        "folders",
+    ):
         totals[key] = sum(s[key] for s in scans)
     for s in scans:
         for reason, n in s["skipped"].items():
@@ -119,7 +129,7 @@ def _scan_text(s: ScanSummary) -> str:
         f"{s.path}: {s.seen} files in {s.folders} folders,"
         f" {s.elapsed_s:.2f} s ({rate:,.0f} files/s)",
         f"  new {s.new}, changed {s.changed}, unchanged {s.unchanged}, gone {s.gone},"
-        f" returned {s.returned}, errors {s.errors}",
+        f" returned {s.returned}, moved {s.moved}, errors {s.errors}",
     ]
     for reason, n in sorted(s.skipped.items()):
         lines.append(f"  skipped {n}: {reason}")

@@ -64,6 +64,22 @@ class Settings:
     webp_quality: int = 80
     # Extra plugin modules to load (comma-separated import paths), beside entry points.
     plugins: str = ""
+    # Sync and integrity (issue 4). `trove serve` watches its roots (inotify) unless `watch`
+    # is off; a file is processed once it has been quiet for `watch_debounce` seconds, or
+    # `watch_settle` seconds after the writer closed it. A root that cannot be watched is
+    # rescanned every `watch_fallback_interval` seconds instead; every root is rescanned by the
+    # scavenger every `scavenger_interval` seconds (0: never) to catch what events missed.
+    watch: bool = True
+    watch_debounce: float = 1.0
+    watch_settle: float = 0.2
+    watch_fallback_interval: float = 300.0
+    scavenger_interval: float = 3600.0
+    # Bitrot check: every `verify_interval` seconds (0: never) the server re-hashes files last
+    # verified more than `verify_max_age_days` ago, reading at most `verify_mb_per_s` MB/s
+    # (0: unthrottled) so that it does not starve everything else of disk time.
+    verify_interval: float = 3600.0
+    verify_max_age_days: float = 30.0
+    verify_mb_per_s: float = 20.0
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -135,9 +151,7 @@ def _coerce(name: str, value: Any) -> Any:
         ) from exc
     low, high = _BOUNDS.get(name, (None, None))
     if (low is not None and coerced < low) or (high is not None and coerced > high):
-        raise SettingsError(
-            f"{ENV_PREFIX}{name.upper()}: {value!r} is outside {low}..{high or ''}"
-        )
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is outside {low}..{high or ''}")
     return coerced
 
 
@@ -147,6 +161,13 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "scan_batch_size": (1, 100_000),
     "hash_workers": (1, 256),
     "max_upload_bytes": (1, None),
+    "watch_debounce": (0.01, 3600),
+    "watch_settle": (0.0, 3600),
+    "watch_fallback_interval": (1, None),
+    "scavenger_interval": (0, None),
+    "verify_interval": (0, None),
+    "verify_max_age_days": (0, None),
+    "verify_mb_per_s": (0, None),
 }
 
 

@@ -67,3 +67,7 @@ class Relation(StrEnum):
     VISUALLY_SIMILAR_TO = "visually_similar_to"
     DEPICTS = "depicts"
     RELATED_TO = "related_to"
+    # Logical dedup (seed 4.6): a copy -> the first-indexed asset with the same SHA-256. A
+    # star, not a clique, so n copies cost n-1 edges; kept in step with the hashes by
+    # IntegrityService.sync_duplicate_links (a copy whose bytes change loses its edge).
+    DUPLICATE_OF = "duplicate_of"

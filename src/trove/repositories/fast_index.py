@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from trove.domain.paths import from_stored, to_stored
@@ -44,6 +45,23 @@ class IndexRow(NamedTuple):
     status: str
     is_folder: bool
     has_hash: bool
+    device: int | None = None
+
+
+class MoveCandidate(NamedTuple):
+    """An indexed entry that may be the earlier identity of a file or folder found elsewhere:
+    it went missing, or a scan has not seen it at its indexed path."""
+
+    id: str
+    root_id: str
+    rel_path: str  # as the walk yields it (escapes undone)
+    size: int | None
+    mtime_ns: int | None
+    inode: int | None
+    device: int | None
+    is_folder: bool
+    status: str = "missing"
+    has_hash: bool = False
 
 
 class Connection:
@@ -145,14 +163,75 @@ def find_entries(conn: Connection, root_id: str, rel_paths: list[str]) -> dict[s
     for rel in rel_paths:
         stored, _escaped = to_stored(rel)
         row = conn.execute(
-            "SELECT id, size, mtime_ns, inode, status, asset_type, hash IS NOT NULL"
+            "SELECT id, size, mtime_ns, inode, status, asset_type, hash IS NOT NULL, device"
             " FROM assets WHERE root_id = ? AND rel_path = ?",
             (root_id, stored),
         ).fetchone()
         if row:
             found[rel] = IndexRow(
-                row[0], row[1], row[2], row[3], row[4], row[5] == "collection", bool(row[6])
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5] == "collection",
+                bool(row[6]),
+                row[7],
             )
+    return found
+
+
+def missing_entries(conn: Connection, *, size: int | None = None) -> list[MoveCandidate]:
+    """Entries marked missing in any root (optionally only files of one size): the pool a
+    newly found file or folder is matched against before it is registered as new."""
+    sql = (
+        "SELECT id, root_id, rel_path, path_escaped, size, mtime_ns, inode, device, asset_type,"
+        " hash IS NOT NULL FROM assets"
+        " WHERE status = 'missing' AND root_id IS NOT NULL AND rel_path IS NOT NULL"
+    )
+    params: tuple[Any, ...] = ()
+    if size is not None:
+        sql += " AND size = ?"
+        params = (size,)
+    return [
+        MoveCandidate(
+            id_,
+            root_id,
+            from_stored(rel, escaped=True) if escaped else rel,
+            size_,
+            mtime_ns,
+            inode,
+            device,
+            asset_type == "collection",
+            "missing",
+            bool(has_hash),
+        )
+        for (
+            id_,
+            root_id,
+            rel,
+            escaped,
+            size_,
+            mtime_ns,
+            inode,
+            device,
+            asset_type,
+            has_hash,
+        ) in conn.execute(sql, params)
+    ]
+
+
+def hashes_of(conn: Connection, asset_ids: list[str]) -> dict[str, str]:
+    """Recorded SHA-256 of a few assets (move candidates whose size matched)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(asset_ids), 500):
+        chunk = asset_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for id_, digest in conn.execute(
+            f"SELECT id, hash FROM assets WHERE hash IS NOT NULL AND id IN ({marks})",
+            tuple(chunk),
+        ):
+            found[id_] = digest
     return found
 
 
@@ -174,13 +253,13 @@ FOLDER_ERROR_SIGNATURE = "dir!error"
 Signature = tuple[int, int, int] | str
 
 
-
 def load_signatures(conn: Connection, root_id: str) -> dict[str, Signature]:
     """relative path -> signature for every entry of a root: all an unchanged rescan needs."""
-    signatures: dict[str, Signature] = {
-        rel: (size, mtime_ns, inode)
-        for rel, size, mtime_ns, inode in conn.execute(_GOOD_FILES_SQL, (root_id,))
-    }
+    rows = conn.execute(_GOOD_FILES_SQL, (root_id,)).fetchall()
+    # Built without a Python-level loop: this runs once per file on every rescan.
+    signatures: dict[str, Signature] = dict(
+        zip(map(itemgetter(0), rows), map(itemgetter(1, 2, 3), rows), strict=True)
+    )
     for rel, escaped, is_folder, status, size, mtime_ns, inode, ctime_ns in conn.execute(
         _OTHER_ENTRIES_SQL, (root_id,)
     ):
@@ -211,14 +290,14 @@ def load_root_index(conn: Connection, root_id: str) -> dict[str, IndexRow]:
     """Every indexed entry of a root, keyed by the relative path as the walk yields it."""
     cursor = conn.execute(
         "SELECT rel_path, path_escaped, id, size, mtime_ns, inode, status, asset_type,"
-        " hash IS NOT NULL FROM assets WHERE root_id = ?",
+        " hash IS NOT NULL, device FROM assets WHERE root_id = ?",
         (root_id,),
     )
     index: dict[str, IndexRow] = {}
-    for rel, escaped, id_, size, mtime_ns, inode, status, asset_type, has_hash in cursor:
+    for rel, escaped, id_, size, mtime_ns, inode, status, asset_type, has_hash, dev in cursor:
         key = from_stored(rel, escaped=True) if escaped else rel
         index[key] = IndexRow(
-            id_, size, mtime_ns, inode, status, asset_type == "collection", bool(has_hash)
+            id_, size, mtime_ns, inode, status, asset_type == "collection", bool(has_hash), dev
         )
     return index
 

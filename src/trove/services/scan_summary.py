@@ -20,6 +20,10 @@ class ScanSummary:
     unchanged: int = 0
     gone: int = 0
     returned: int = 0
+    # Files (and folders) found at a new path that are indexed assets moved: identity kept.
+    moved: int = 0
+    # Files read to decide whether they were moved (same size as a vanished file).
+    hashed_for_moves: int = 0
     errors: int = 0
     folders: int = 0
     expected: int = 0  # files the index held before this scan: the progress total
@@ -29,7 +33,9 @@ class ScanSummary:
 
     @property
     def wrote_nothing(self) -> bool:
-        return not (self.new or self.changed or self.gone or self.returned or self.errors)
+        return not (
+            self.new or self.changed or self.gone or self.returned or self.moved or self.errors
+        )
 
     def finish(self) -> ScanSummary:
         self.elapsed_s = round(time.perf_counter() - self.started, 4)
@@ -47,6 +53,8 @@ class ScanSummary:
             "unchanged": self.unchanged,
             "gone": self.gone,
             "returned": self.returned,
+            "moved": self.moved,
+            "hashed_for_moves": self.hashed_for_moves,
             "errors": self.errors,
             "folders": self.folders,
             "skipped": dict(sorted(self.skipped.items())),

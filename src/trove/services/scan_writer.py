@@ -18,8 +18,10 @@ from trove.domain.paths import parent_of, storage_urn, to_stored
 from trove.repositories import fast_index
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
+from trove.repositories.integrity import IntegrityRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.repositories.roots import RootRepository
+from trove.repositories.sync import SyncRepository
 from trove.storage.originals import MimeDetector, OriginalUnavailable
 from trove.storage.walk import Entry
 
@@ -67,6 +69,10 @@ class ScanWriter:
         self.new_links: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.forget: list[str] = []
+        # Moved entries whose `contains` edge must follow them: (asset id, new relative path).
+        self.rehomed: list[tuple[str, str]] = []
+        # Changed files: a bitrot finding about their earlier bytes no longer applies.
+        self.replaced: list[str] = []
         self.unreadable_files = 0  # registered with status error: the scan summary counts them
 
     # --- what the diff reports -------------------------------------------------------------
@@ -76,8 +82,9 @@ class ScanWriter:
         self._add_new(entry.rel_path, row)
         return str(row["id"])
 
-    def register_folder(self, entry: Entry) -> str:
-        row = _folder_row(self.root.id, self.root.path, entry.rel_path, now=utcnow())
+    def register_folder(self, entry: Entry, st: os.stat_result | None = None) -> str:
+        """`st` (when known) records the folder's inode, so a later move can be recognised."""
+        row = _folder_row(self.root.id, self.root.path, entry.rel_path, now=utcnow(), st=st)
         self.folder_ids[entry.rel_path] = row["id"]
         self._add_new(entry.rel_path, row)
         return str(row["id"])
@@ -102,6 +109,63 @@ class ScanWriter:
         update.update(id=row.id, hash=None, category=AssetCategory.PHYSICAL)
         self._add_update(update)
         self.forget.append(row.id)
+        self.replaced.append(row.id)
+
+    def moved(
+        self, candidate: fast_index.MoveCandidate, entry: Entry, *, content_changed: bool
+    ) -> None:
+        """A file found at a new path is an indexed asset that moved: it keeps its id, tags,
+        albums and links; only where it lives (and, if its bytes changed, its hash) changes."""
+        st = entry.stat
+        assert st is not None
+        stored, escaped = to_stored(entry.rel_path)
+        done = candidate.has_hash and not content_changed
+        update: dict[str, Any] = {
+            "id": candidate.id,
+            "root_id": self.root.id,
+            "rel_path": stored,
+            "path_escaped": escaped,
+            "filename": stored.rpartition("/")[2],
+            "storage_urn": storage_urn(self.root.path, stored),
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "ctime_ns": st.st_ctime_ns,
+            "inode": st.st_ino,
+            "device": st.st_dev,
+            "status": AssetStatus.READY if done else AssetStatus.PROCESSING,
+            "error_message": None,
+            "updated_at": utcnow(),
+        }
+        if content_changed:
+            update["hash"] = None
+            self.forget.append(candidate.id)
+            self.replaced.append(candidate.id)
+        self._add_update(update)
+        self.rehomed.append((candidate.id, entry.rel_path))
+
+    def moved_folder(
+        self, candidate: fast_index.MoveCandidate, entry: Entry, st: os.stat_result
+    ) -> None:
+        """A new folder that is an indexed one moved (same device and inode): the folder asset
+        keeps its id; what it contains is matched file by file as the walk reaches it."""
+        stored, escaped = to_stored(entry.rel_path)
+        self.folder_ids[entry.rel_path] = candidate.id
+        self._add_update(
+            {
+                "id": candidate.id,
+                "root_id": self.root.id,
+                "rel_path": stored,
+                "path_escaped": escaped,
+                "filename": stored.rpartition("/")[2],
+                "storage_urn": storage_urn(self.root.path, stored),
+                "inode": st.st_ino,
+                "device": st.st_dev,
+                "status": AssetStatus.READY,
+                "error_message": None,
+                "updated_at": utcnow(),
+            }
+        )
+        self.rehomed.append((candidate.id, entry.rel_path))
 
     def file_became_folder(self, row: fast_index.IndexRow, entry: Entry) -> None:
         self.folder_ids[entry.rel_path] = row.id
@@ -176,8 +240,15 @@ class ScanWriter:
         LinkRepository(self.session).add_many(self.new_links)
         self.assets.update_many(self.updates)
         self.assets.forget_steps(self.forget)
+        if self.rehomed:
+            SyncRepository(self.session).rehome(
+                [(i, self.folder_ids.get(parent_of(rel))) for i, rel in self.rehomed]
+            )
+        if self.replaced:
+            IntegrityRepository(self.session).resolve(self.replaced)
         self.session.commit()
         self.new_rows, self.new_links, self.updates, self.forget = [], [], [], []
+        self.rehomed, self.replaced = [], []
 
     def _file_row(self, entry: Entry) -> dict[str, Any]:
         st = entry.stat
@@ -222,10 +293,19 @@ class ScanWriter:
         return mime, AssetStatus.PROCESSING, None
 
 
-def _folder_row(root_id: str, root_path: str, rel_path: str, *, now: datetime) -> dict[str, Any]:
+def _folder_row(
+    root_id: str,
+    root_path: str,
+    rel_path: str,
+    *,
+    now: datetime,
+    st: os.stat_result | None = None,
+) -> dict[str, Any]:
     stored, escaped = to_stored(rel_path)
     name = stored.rpartition("/")[2] if stored else (os.path.basename(root_path) or root_path)
     return {
+        "inode": st.st_ino if st else None,
+        "device": st.st_dev if st else None,
         "id": new_id(),
         "owner_id": OWNER_ID,
         "root_id": root_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from trove.storage.walk import Entry, Kind, WalkRules, walk
 
 if TYPE_CHECKING:
     from trove.db.database import Database
+    from trove.services.moves import MovePool
     from trove.services.scan_writer import ScanWriter
 
 Progress = Callable[[ScanSummary], None]
@@ -70,12 +71,12 @@ class ScanService:
         if root is None:
             root = self._register_root(root_path)
         summary.root_id = root.id
-        with fast_index.connect(self.url) as conn:
-            signatures = fast_index.load_signatures(conn, root.id)
-        summary.expected = sum(1 for sig in signatures.values() if not isinstance(sig, str))
         offline_reason = root_unavailable_reason(root_path)
         if offline_reason:
             return self._mark_offline(root, summary, offline_reason)
+        with fast_index.connect(self.url) as conn:
+            signatures = fast_index.load_signatures(conn, root.id)
+        summary.expected = sum(not isinstance(v, str) for v in signatures.values())
         _RootDiff(self, root, signatures, summary, progress).run()
         return summary.finish()
 
@@ -97,43 +98,19 @@ class ScanService:
     def register_path(self, path: str | os.PathLike[str]) -> str:
         """Index one file now (seed 4.1.1 `register_path`): an upload, a watcher event.
 
-        Returns the asset id; the file's parent folders are registered too when new.
+        Returns the asset id; the file's parent folders are registered too when new, and a
+        file that is a missing asset moved here takes that asset's identity (moves.py).
         """
-        from trove.services.scan_writer import ScanWriter
+        from trove.services.path_sync import PathSync
 
         real = canonical_root(path)
-        root, rel = self._root_of(real)
         st = os.lstat(real)
         if not stat.S_ISREG(st.st_mode):
             raise RootUnavailable(f"{path}: not a regular file")
-        ancestors = _ancestors(rel)
-        with fast_index.connect(self.url) as conn:
-            known = fast_index.find_entries(conn, root.id, [*ancestors, rel])
-        folder_ids = {a: known[a].id for a in ancestors if a in known}
-        writer = ScanWriter(
-            self.database, root, folder_ids, batch_size=self.settings.scan_batch_size
-        )
-        try:
-            for folder in ancestors:
-                if folder not in folder_ids:
-                    writer.register_folder(Entry(folder, Kind.DIR))
-            entry = Entry(rel, Kind.FILE, st)
-            existing = known.get(rel)
-            if existing is None:
-                return writer.register_file(entry)
-            writer.changed_file(existing, entry)
-            return existing.id
-        finally:
-            writer.close()
-
-    def _root_of(self, real_path: str) -> tuple[fast_index.RootRow, str]:
-        with fast_index.connect(self.url) as conn:
-            roots = fast_index.all_roots(conn)
-        containing = [r for r in roots if real_path.startswith(r.path.rstrip("/") + "/")]
-        if not containing:
-            raise RootUnavailable(f"{real_path}: not inside any library root")
-        root = max(containing, key=lambda r: len(r.path))
-        return root, os.path.relpath(real_path, root.path)
+        result = PathSync(self).sync([real])
+        if real not in result.ids:
+            raise RootUnavailable(f"{real}: not inside any library root, or not indexable")
+        return result.ids[real]
 
     def _register_root(self, root_path: str) -> fast_index.RootRow:
         from trove.services.scan_writer import register_root
@@ -205,6 +182,12 @@ class _RootDiff:
         self.still_unreadable: set[str] = set()
         self._index: dict[str, IndexRow] | None = None
         self._writer: ScanWriter | None = None
+        # New files that may be moved ones, decided once the walk has shown what vanished.
+        self.deferred: list[Entry] = []
+        self._pool_sizes: set[int] | None = None
+        self._pool_inodes: set[tuple[int | None, int]] = set()
+        self._folder_pool: MovePool | None = None
+        self._missing_elsewhere: list[fast_index.MoveCandidate] | None = None
 
     @property
     def index(self) -> dict[str, IndexRow]:
@@ -228,23 +211,24 @@ class _RootDiff:
         return self._writer
 
     def run(self) -> None:
-        self._walk_and_compare()
+        self._walk_and_compare(walk(self.root.path, self.service.walk_rules(self.root)))
         self._settle_folders_that_were_unreadable()
         self.signatures.pop("", None)  # the root folder itself
         if self._looks_unmounted():
             self._abandon_as_offline("the folder is empty but the index holds its files")
             return
+        self._settle_deferred()
         self._mark_gone()
         self._finish()
 
-    def _walk_and_compare(self) -> None:
+    def _walk_and_compare(self, entries: Iterable[Entry]) -> None:
         """The hot loop: one dict lookup and one tuple comparison per unchanged file."""
         summary = self.summary
         pop = self.signatures.pop
         progress = self.progress
         file_kind = Kind.FILE
         seen = unchanged = 0
-        for entry in walk(self.root.path, self.service.walk_rules(self.root)):
+        for entry in entries:
             rel_path, kind, st, _reason = entry
             if kind is not file_kind:
                 self._visit(entry)
@@ -282,6 +266,9 @@ class _RootDiff:
         """A file that is new, changed, back from missing, or was in error."""
         summary = self.summary
         if known is None:
+            if self._may_be_moved(entry):
+                self.deferred.append(entry)
+                return
             summary.new += 1
             self.writer.register_file(entry)
             return
@@ -298,7 +285,7 @@ class _RootDiff:
 
     def _visit_folder(self, entry: Entry, known: fast_index.Signature | None) -> None:
         if known is None:
-            self.writer.register_folder(entry)
+            self._new_folder(entry)
             return
         if known == fast_index.FOLDER_ERROR_SIGNATURE:
             # Readable again, or still not: known when the walk reaches its contents.
@@ -310,6 +297,101 @@ class _RootDiff:
             self.writer.file_became_folder(row, entry)
         else:
             self.writer.returned(row)
+
+    # --- moves: new entries matched against what vanished (services/moves.py) --------------
+
+    def _may_be_moved(self, entry: Entry) -> bool:
+        """Could this new file be one that vanished? Set lookups only: no I/O, no hashing."""
+        if self._pool_sizes is None:
+            vanished = self._vanished_files()
+            self._pool_sizes = {c.size for c in vanished if c.size}
+            self._pool_inodes = {(c.device, c.inode) for c in vanished if c.inode is not None}
+        st = entry.stat
+        assert st is not None
+        return st.st_size in self._pool_sizes or (st.st_dev, st.st_ino) in self._pool_inodes
+
+    def _vanished_files(self) -> list[fast_index.MoveCandidate]:
+        """Files missing anywhere, and files of this root the walk has not seen (yet)."""
+        here = [
+            self._candidate(rel, row)
+            for rel, row in self.index.items()
+            if not row.is_folder and (row.status == AssetStatus.MISSING or rel in self.signatures)
+        ]
+        return here + [c for c in self._missing_in_other_roots() if not c.is_folder]
+
+    def _missing_in_other_roots(self) -> list[fast_index.MoveCandidate]:
+        if self._missing_elsewhere is None:
+            with fast_index.connect(self.service.url) as conn:
+                missing = fast_index.missing_entries(conn)
+            self._missing_elsewhere = [c for c in missing if c.root_id != self.root.id]
+        return self._missing_elsewhere
+
+    def _candidate(self, rel: str, row: IndexRow) -> fast_index.MoveCandidate:
+        return fast_index.MoveCandidate(
+            row.id,
+            self.root.id,
+            rel,
+            row.size,
+            row.mtime_ns,
+            row.inode,
+            row.device,
+            row.is_folder,
+            row.status,
+            row.has_hash,
+        )
+
+    def _new_folder(self, entry: Entry) -> None:
+        """A folder the index does not have here: a moved one (same inode) or a new one."""
+        try:
+            st = os.lstat(os.path.join(self.root.path, entry.rel_path))
+        except OSError:
+            st = None
+        moved = self._folders().match_folder(st) if st is not None else None
+        if moved is None:
+            self.writer.register_folder(entry, st)
+            return
+        assert st is not None
+        self.summary.moved += 1
+        if moved.root_id == self.root.id:
+            self.signatures.pop(moved.rel_path, None)  # not gone: it is here
+        self.writer.moved_folder(moved, entry, st)
+
+    def _folders(self) -> MovePool:
+        if self._folder_pool is None:
+            from trove.services.moves import MovePool, hashes_from
+
+            folders = [
+                self._candidate(rel, row)
+                for rel, row in self.index.items()
+                if row.is_folder
+                and rel
+                and row.inode is not None
+                and (row.status == AssetStatus.MISSING or rel in self.signatures)
+            ]
+            folders += [c for c in self._missing_in_other_roots() if c.is_folder]
+            self._folder_pool = MovePool(folders, hashes=hashes_from(self.service.url))
+        return self._folder_pool
+
+    def _settle_deferred(self) -> None:
+        """Each deferred file is a vanished one moved here (identity kept) or new."""
+        if not self.deferred:
+            return
+        from trove.services.moves import MovePool, hashes_from
+
+        pool = MovePool(self._vanished_files(), hashes=hashes_from(self.service.url))
+        for entry in self.deferred:
+            path = os.path.join(self.root.path, entry.rel_path)
+            match = pool.match_file(path, entry.rel_path, entry.stat)  # type: ignore[arg-type]
+            if match is None:
+                self.summary.new += 1
+                self.writer.register_file(entry)
+                continue
+            self.summary.moved += 1
+            if match.candidate.root_id == self.root.id:
+                self.signatures.pop(match.candidate.rel_path, None)
+            self.writer.moved(match.candidate, entry, content_changed=match.content_changed)
+        self.summary.hashed_for_moves = pool.hashed_files
+        self.deferred = []
 
     def _settle_folders_that_were_unreadable(self) -> None:
         """Folders in error whose contents the walk could list this time are ready again."""
@@ -359,9 +441,3 @@ def _same_stat(row: IndexRow, entry: Entry) -> bool:
     st = entry.stat
     assert st is not None
     return row.size == st.st_size and row.mtime_ns == st.st_mtime_ns and row.inode == st.st_ino
-
-
-def _ancestors(rel_path: str) -> list[str]:
-    """Parent folders of a relative path, outermost first, the root ('') included."""
-    parts = rel_path.split("/")[:-1]
-    return ["", *("/".join(parts[: i + 1]) for i in range(len(parts)))]

@@ -1,0 +1,151 @@
+"""Moves, displacements and subtree status changes: what keeps identity when files move.
+
+A moved folder is one UPDATE over its subtree (a `rel_path` range, which both databases answer
+from the (root_id, rel_path) index), not a read-modify-write of every descendant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text, and_, delete, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from trove.db.models import Asset, Link
+from trove.domain.enums import AssetStatus, Relation
+from trove.domain.paths import storage_urn
+from trove.repositories._sql import utcnow
+from trove.repositories.links import LinkRepository, edge
+
+
+def subtree(root_id: str, stored_rel: str) -> ColumnElement[bool]:
+    """The entry at `stored_rel` and everything below it, as an index range."""
+    return and_(
+        Asset.root_id == root_id,
+        or_(
+            Asset.rel_path == stored_rel,
+            and_(Asset.rel_path >= stored_rel + "/", Asset.rel_path < stored_rel + "0"),
+        ),
+    )
+
+
+def descendants(root_id: str, stored_rel: str) -> ColumnElement[bool]:
+    return and_(
+        Asset.root_id == root_id,
+        Asset.rel_path >= stored_rel + "/",
+        Asset.rel_path < stored_rel + "0",
+    )
+
+
+class SyncRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def move_subtree(
+        self,
+        *,
+        asset_id: str,
+        old_root_id: str,
+        old_rel: str,
+        new_root_id: str,
+        new_root_path: str,
+        new_rel: str,
+        new_escaped: bool,
+    ) -> int:
+        """Give the entry `asset_id` (at stored path `old_rel`) and everything below it the
+        new path, keeping every id. Returns how many descendants moved with it."""
+        now = utcnow()
+        suffix = _substr_after(len(old_rel))
+        values: dict[str, Any] = {
+            "root_id": new_root_id,
+            "rel_path": literal(new_rel, Text).concat(suffix),
+            "storage_urn": literal(storage_urn(new_root_path, new_rel), Text).concat(suffix),
+            "updated_at": now,
+        }
+        if new_escaped:  # the new prefix holds bytes that had to be escaped (paths.py)
+            values["path_escaped"] = True
+        moved = self.session.execute(
+            update(Asset)
+            .where(descendants(old_root_id, old_rel))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        self.session.execute(
+            update(Asset)
+            .where(Asset.id == asset_id)
+            .values(
+                root_id=new_root_id,
+                rel_path=new_rel,
+                filename=new_rel.rpartition("/")[2],
+                storage_urn=storage_urn(new_root_path, new_rel),
+                path_escaped=new_escaped,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(moved or 0)
+
+    def displace(self, root_id: str, stored_rel: str, *, keep_id: str, reason: str) -> list[str]:
+        """Entries indexed at (or below) a path another entry is about to take: the file they
+        stood for was replaced, so they keep their record (tags, links) but lose the path and
+        become missing. The storage URN keeps showing where they were."""
+        ids = list(
+            self.session.scalars(
+                select(Asset.id).where(subtree(root_id, stored_rel), Asset.id != keep_id)
+            )
+        )
+        for start in range(0, len(ids), 500):
+            self.session.execute(
+                update(Asset)
+                .where(Asset.id.in_(ids[start : start + 500]))
+                .values(
+                    root_id=None,
+                    rel_path=None,
+                    status=AssetStatus.MISSING,
+                    error_message=reason,
+                    updated_at=utcnow(),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+
+    def mark_subtree_missing(self, root_id: str, stored_rel: str) -> int:
+        """A deleted folder: it and everything indexed below it go missing (records kept)."""
+        return int(
+            self.session.execute(
+                update(Asset)
+                .where(subtree(root_id, stored_rel), Asset.status != AssetStatus.MISSING)
+                .values(status=AssetStatus.MISSING, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            or 0
+        )
+
+    def rehome(self, moves: Sequence[tuple[str, str | None]]) -> None:
+        """(asset id, new parent folder id): the `contains` edge follows the entry."""
+        ids = [asset_id for asset_id, _parent in moves]
+        for start in range(0, len(ids), 500):
+            self.session.execute(
+                delete(Link).where(
+                    Link.target_id.in_(ids[start : start + 500]),
+                    Link.relation == Relation.CONTAINS,
+                )
+            )
+        edges = [edge(parent, asset_id, Relation.CONTAINS) for asset_id, parent in moves if parent]
+        LinkRepository(self.session).add_many(edges)
+
+    def set_fields(self, asset_id: str, **values: Any) -> None:
+        self.session.execute(
+            update(Asset)
+            .where(Asset.id == asset_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _substr_after(length: int) -> Any:
+    """rel_path without its first `length` characters (1-based SUBSTR on both databases)."""
+    from sqlalchemy import func
+
+    return func.substr(Asset.rel_path, length + 1)

@@ -1,0 +1,370 @@
+"""Bring a few paths of the index in line with the disk: what the FileWatcher's events ask.
+
+Every operation looks at the disk as it is *now*, not at the event that named the path, so
+events may be merged, repeated or seen late without harm: "sync X" means "whatever X is now,
+index that". Moves are the one thing the disk cannot tell afterwards (which asset went where),
+so a move event is applied to the index directly, subtree and all, keeping every id.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from trove.domain.enums import AssetStatus
+from trove.domain.paths import parent_of, to_stored
+from trove.repositories import fast_index
+from trove.services.moves import MovePool, hashes_from
+from trove.services.scanner import ScanService, canonical_root, root_unavailable_reason
+from trove.storage.walk import MAX_REL_PATH_BYTES, Entry, Kind, WalkRules
+
+if TYPE_CHECKING:
+    from trove.services.scan_writer import ScanWriter
+
+
+@dataclass
+class SyncResult:
+    registered: int = 0
+    changed: int = 0
+    moved: int = 0
+    missing: int = 0
+    returned: int = 0
+    offline_roots: list[str] = field(default_factory=list)
+    ids: dict[str, str] = field(default_factory=dict)  # absolute path -> asset id
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.registered or self.changed or self.moved or self.missing or self.returned)
+
+    def add(self, other: SyncResult) -> None:
+        for name in ("registered", "changed", "moved", "missing", "returned"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.offline_roots += other.offline_roots
+        self.ids.update(other.ids)
+
+
+class PathSync:
+    def __init__(self, scanner: ScanService) -> None:
+        self.scanner = scanner
+        self.url = scanner.url
+
+    # --- entry points ----------------------------------------------------------------------
+
+    def sync(self, paths: Iterable[str | os.PathLike[str]]) -> SyncResult:
+        """Index each path as it is now: new, changed, returned, moved here, or gone."""
+        result = SyncResult()
+        by_root: dict[str, list[tuple[str, str]]] = {}
+        roots = self._roots()
+        for path in paths:
+            located = _locate(roots, _absolute(path))
+            if located is not None:
+                root, rel = located
+                by_root.setdefault(root.id, []).append((_absolute(path), rel))
+        for root in roots:
+            if root.id in by_root:
+                result.add(_RootSync(self, root).run(by_root[root.id]))
+        return result
+
+    def move(self, src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> SyncResult:
+        """A rename seen by the watcher: the asset at `src` (a folder with its whole subtree)
+        now lives at `dest`, with the same ids. Anything unclear falls back to `sync`."""
+        roots = self._roots()
+        src_abs, dest_abs = _absolute(src), _absolute(dest)
+        source, target = _locate(roots, src_abs), _locate(roots, dest_abs)
+        if source is None or target is None or source[0].id != target[0].id:
+            return self.sync([src_abs, dest_abs])
+        root, src_rel = source
+        dest_rel = target[1]
+        result = _RootSync(self, root).move(src_rel, dest_rel)
+        if result is None:
+            return self.sync([src_abs, dest_abs])
+        result.add(self.sync([dest_abs]))  # moved and edited, or back from missing
+        return result
+
+    def _roots(self) -> list[fast_index.RootRow]:
+        with fast_index.connect(self.url) as conn:
+            return fast_index.all_roots(conn)
+
+
+class _RootSync:
+    """The paths of one root, written through one ScanWriter."""
+
+    def __init__(self, owner: PathSync, root: fast_index.RootRow) -> None:
+        self.owner = owner
+        self.scanner = owner.scanner
+        self.root = root
+        self.rules = self.scanner.walk_rules(root)
+        self.result = SyncResult()
+        self._writer: ScanWriter | None = None
+        self._known: dict[str, fast_index.IndexRow] = {}
+
+    # --- sync ------------------------------------------------------------------------------
+
+    def run(self, items: list[tuple[str, str]]) -> SyncResult:
+        wanted = [
+            (path, rel)
+            for path, rel in items
+            if rel and _indexable(self.rules, root=self.root.path, rel=rel)
+        ]
+        if not wanted:
+            return self.result
+        present = {path: _lstat(path) for path, _rel in wanted}
+        if any(st is None for st in present.values()) and self._root_looks_unmounted():
+            # A vanished file in a root that is gone or empty: a dropped mount, not deletions.
+            self.scanner.scan(self.root.path)
+            self.result.offline_roots.append(self.root.path)
+            return self.result
+        self._load_known([rel for _path, rel in wanted])
+        try:
+            for path, rel in wanted:
+                self._sync_one(path, rel, present[path])
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+        return self.result
+
+    def _sync_one(self, path: str, rel: str, st: os.stat_result | None) -> None:
+        row = self._known.get(rel)
+        if st is None:
+            if row is not None and row.status != AssetStatus.MISSING:
+                self._gone(rel, row)
+        elif stat.S_ISREG(st.st_mode):
+            if _is_excluded_file(self.rules, rel):
+                return
+            self._file(path, rel, st, row)
+        elif stat.S_ISDIR(st.st_mode) and not self.rules.is_excluded(rel):
+            self._folder(path, rel, st, row)
+
+    def _file(
+        self, path: str, rel: str, st: os.stat_result, row: fast_index.IndexRow | None
+    ) -> None:
+        entry = Entry(rel, Kind.FILE, st)
+        if row is None:
+            self._ensure_parents(rel)
+            match = self._pool(st).match_file(path, rel, st) if self._pool_for(st) else None
+            if match is None:
+                self.result.ids[path] = self.writer.register_file(entry)
+                self.result.registered += 1
+            else:
+                self.writer.moved(match.candidate, entry, content_changed=match.content_changed)
+                self.result.ids[path] = match.candidate.id
+                self.result.moved += 1
+            return
+        self.result.ids[path] = row.id
+        same = (row.size, row.mtime_ns, row.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
+        if same and row.status in (AssetStatus.READY, AssetStatus.PROCESSING):
+            return
+        if same and row.status == AssetStatus.MISSING:
+            self.writer.returned(row)
+            self.result.returned += 1
+        elif row.is_folder:
+            return  # a folder replaced by a file: the next scan sorts out the subtree
+        else:
+            self.writer.changed_file(row, entry)
+            self.result.changed += 1
+
+    def _folder(
+        self, path: str, rel: str, st: os.stat_result, row: fast_index.IndexRow | None
+    ) -> None:
+        if row is not None:
+            self.result.ids[path] = row.id
+            if row.status == AssetStatus.MISSING:
+                self.writer.returned(row)
+                self.result.returned += 1
+            return
+        self._ensure_parents(rel)
+        moved = self._folder_pool().match_folder(st)
+        if moved is None:
+            self.result.ids[path] = self.writer.register_folder(Entry(rel, Kind.DIR), st)
+            self.result.registered += 1
+            return
+        # A folder that went missing is back under another name: it and its subtree move
+        # here in the index; the files below report themselves (returned) as events arrive.
+        self.writer.flush()
+        self._move_subtree(moved.id, moved.root_id, moved.rel_path, rel)
+        self.writer.folder_ids[rel] = moved.id
+        self.result.ids[path] = moved.id
+        self.result.moved += 1
+
+    def _gone(self, rel: str, row: fast_index.IndexRow) -> None:
+        from trove.repositories.sync import SyncRepository
+
+        writer = self.writer
+        writer.flush()
+        stored, _escaped = to_stored(rel)
+        if row.is_folder:
+            SyncRepository(writer.session).mark_subtree_missing(self.root.id, stored)
+        else:
+            writer.assets.set_status([row.id], AssetStatus.MISSING)
+        writer.session.commit()
+        self.result.missing += 1
+
+    # --- move ------------------------------------------------------------------------------
+
+    def move(self, src_rel: str, dest_rel: str) -> SyncResult | None:
+        """None when the move cannot be applied as such (then both paths are synced)."""
+        if not (src_rel and dest_rel):
+            return None
+        src_ok = _indexable(self.rules, root=self.root.path, rel=src_rel)
+        dest_ok = _indexable(self.rules, root=self.root.path, rel=dest_rel)
+        if not (src_ok and dest_ok):
+            return None
+        self._load_known([src_rel, dest_rel])
+        row = self._known.get(src_rel)
+        if row is None:
+            return None
+        try:
+            self._ensure_parents(dest_rel)
+            self.writer.flush()
+            self._move_subtree(row.id, self.root.id, src_rel, dest_rel)
+        finally:
+            self.writer.close()
+        self.result.moved += 1
+        return self.result
+
+    def _move_subtree(self, asset_id: str, old_root_id: str, old_rel: str, new_rel: str) -> None:
+        from trove.repositories.sync import SyncRepository
+
+        writer = self.writer
+        repo = SyncRepository(writer.session)
+        new_stored, new_escaped = to_stored(new_rel)
+        old_stored, _ = to_stored(old_rel)
+        repo.displace(
+            self.root.id,
+            new_stored,
+            keep_id=asset_id,
+            reason=f"replaced on disk by {new_rel!r}, moved there from {old_rel!r}",
+        )
+        repo.move_subtree(
+            asset_id=asset_id,
+            old_root_id=old_root_id,
+            old_rel=old_stored,
+            new_root_id=self.root.id,
+            new_root_path=self.root.path,
+            new_rel=new_stored,
+            new_escaped=new_escaped,
+        )
+        repo.rehome([(asset_id, writer.folder_ids.get(parent_of(new_rel)))])
+        writer.session.commit()
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    @property
+    def writer(self) -> ScanWriter:
+        if self._writer is None:
+            from trove.services.scan_writer import ScanWriter
+
+            self._writer = ScanWriter(
+                self.scanner.database,
+                self.root,
+                {rel: row.id for rel, row in self._known.items() if row.is_folder},
+                batch_size=self.scanner.settings.scan_batch_size,
+            )
+        return self._writer
+
+    def _load_known(self, rels: list[str]) -> None:
+        wanted = {a for rel in rels for a in _ancestors(rel)} | set(rels)
+        wanted -= set(self._known)
+        with fast_index.connect(self.owner.url) as conn:
+            self._known.update(fast_index.find_entries(conn, self.root.id, sorted(wanted)))
+        if self._writer is not None:
+            for rel, row in self._known.items():
+                if row.is_folder:
+                    self._writer.folder_ids.setdefault(rel, row.id)
+
+    def _ensure_parents(self, rel: str) -> None:
+        """Parent folders the index does not have yet are registered (outermost first)."""
+        for folder in _ancestors(rel):
+            known = self._known.get(folder)
+            if known is not None and known.is_folder and known.status == AssetStatus.MISSING:
+                self.writer.returned(known)
+                self._known[folder] = known._replace(status=AssetStatus.READY)
+            if folder in self.writer.folder_ids:
+                continue
+            try:
+                st = os.lstat(os.path.join(self.root.path, folder))
+            except OSError:
+                st = None
+            self.writer.register_folder(Entry(folder, Kind.DIR), st)
+            self.result.registered += 1
+
+    def _pool_for(self, st: os.stat_result) -> bool:
+        """Is there any missing file this one could be? (One indexed query by size.)"""
+        self._pools = getattr(self, "_pools", {})
+        if st.st_size not in self._pools:
+            with fast_index.connect(self.owner.url) as conn:
+                candidates = fast_index.missing_entries(conn, size=st.st_size)
+            self._pools[st.st_size] = MovePool(candidates, hashes=hashes_from(self.owner.url))
+        return bool(self._pools[st.st_size])
+
+    def _pool(self, st: os.stat_result) -> MovePool:
+        return self._pools[st.st_size]
+
+    def _folder_pool(self) -> MovePool:
+        if getattr(self, "_folders", None) is None:
+            with fast_index.connect(self.owner.url) as conn:
+                folders = [c for c in fast_index.missing_entries(conn) if c.is_folder]
+            self._folders = MovePool(folders, hashes=hashes_from(self.owner.url))
+        return self._folders
+
+    def _root_looks_unmounted(self) -> bool:
+        if root_unavailable_reason(self.root.path):
+            return True
+        try:
+            with os.scandir(self.root.path) as entries:
+                return not any(not self.rules.is_hidden(e.name) for e in entries)
+        except OSError:
+            return True
+
+
+def _indexable(rules: WalkRules, *, root: str, rel: str) -> bool:
+    """Would the walk index this path (given that it exists)? Hidden names, pruned or
+    excluded folders and over-long paths are left out, as a scan leaves them out."""
+    too_long = len(rel) > MAX_REL_PATH_BYTES // 4
+    if too_long and len(to_stored(rel)[0].encode()) > MAX_REL_PATH_BYTES:
+        return False
+    parts = rel.split("/")
+    for i, name in enumerate(parts):
+        if rules.is_hidden(name) or name in ("", ".", ".."):
+            return False
+        prefix = "/".join(parts[: i + 1])
+        if i < len(parts) - 1 and rules.is_excluded(prefix):
+            return False
+        if rules.prune_dirs and os.path.join(root, prefix) in rules.prune_dirs:
+            return False
+    return True
+
+
+def _is_excluded_file(rules: WalkRules, rel: str) -> bool:
+    return rules.is_excluded(rel) or not rules.is_included(rel)
+
+
+def _locate(roots: list[fast_index.RootRow], path: str) -> tuple[fast_index.RootRow, str] | None:
+    """The innermost root holding `path`, and the path relative to it."""
+    inside = [r for r in roots if path.startswith(r.path.rstrip("/") + "/")]
+    if not inside:
+        return None
+    root = max(inside, key=lambda r: len(r.path))
+    return root, path[len(root.path.rstrip("/")) + 1 :]
+
+
+def _absolute(path: str | os.PathLike[str]) -> str:
+    """The real path of the folder holding `path`, plus its name (which may no longer exist)."""
+    text = os.path.abspath(os.fspath(path))
+    head, name = os.path.split(text)
+    return os.path.join(canonical_root(head), name) if name else canonical_root(text)
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+def _ancestors(rel_path: str) -> list[str]:
+    parts = rel_path.split("/")[:-1]
+    return ["", *("/".join(parts[: i + 1]) for i in range(len(parts)))]

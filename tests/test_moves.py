@@ -1,0 +1,222 @@
+"""The scavenger: moves made while Trove was stopped are recognised by the next scan.
+
+A renamed or moved file keeps its id, tags and links; a deleted one goes missing (record kept);
+a new one is registered. Real files, the real `trove scan`, both databases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+from sqlalchemy import select
+
+from tests.media import make_library, write_jpeg, write_text
+from trove.db.database import Database
+from trove.db.models import Link
+from trove.domain.queries import AssetQuery
+from trove.repositories.links import LinkRepository, edge
+from trove.services.assets import AssetPatch, AssetService
+from trove.services.library import LibraryService
+
+
+def assets_by_path(settings) -> dict[str, dict]:
+    page = LibraryService(settings).list_assets(AssetQuery(limit=1000))
+    return {item["path"]: item for item in page.items}
+
+
+def tag(settings, asset_id: str, *tags: str) -> None:
+    database = Database(settings.resolved_database_url)
+    try:
+        AssetService(settings, database).update(asset_id, AssetPatch(tags=list(tags)))
+    finally:
+        database.dispose()
+
+
+def link(settings, source: str, target: str, relation: str = "related_to") -> None:
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            LinkRepository(session).add_many([edge(source, target, relation)])
+    finally:
+        database.dispose()
+
+
+def edges(settings, relation: str) -> set[tuple[str, str]]:
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            rows = session.scalars(select(Link).where(Link.relation == relation)).all()
+            return {(row.source_id, row.target_id) for row in rows}
+    finally:
+        database.dispose()
+
+
+def assert_folder_graph_matches_paths(settings) -> None:
+    """Every indexed entry is `contains`-linked from the folder it is in, and only from it."""
+    assets = {p: a for p, a in assets_by_path(settings).items() if a["status"] != "missing"}
+    expected = {
+        (assets[path.rpartition("/")[0]]["id"], a["id"]) for path, a in assets.items() if path
+    }
+    present = {a["id"] for a in assets.values()}
+    actual = {(s, t) for s, t in edges(settings, "contains") if t in present}
+    assert actual == expected
+
+
+def test_moves_made_while_trove_was_stopped_keep_identity_tags_and_links(
+    settings, tmp_path, run_trove
+):
+    library = make_library(tmp_path / "library", photos=6)
+    run_trove("scan", str(library))
+    before = assets_by_path(settings)
+    renamed = before["2023/2023-01 trip/IMG_0000.jpg"]
+    moved = before["2023/2023-02 trip/IMG_0001.jpg"]
+    into_new_folder = before["graphics/logo.png"]
+    in_folder = before["2023/2023-03 trip/IMG_0002.jpg"]
+    deleted = before["notes/readme.txt"]
+    tag(settings, renamed["id"], "beach", "family")
+    tag(settings, in_folder["id"], "zoo")
+    link(settings, renamed["id"], moved["id"])
+
+    # Trove is not running: rename, move across folders, move into a new folder, rename a
+    # whole folder, delete one file, add one.
+    trip = library / "2023"
+    (trip / "2023-01 trip/IMG_0000.jpg").rename(trip / "2023-01 trip/beach.jpg")
+    (trip / "2023-02 trip/IMG_0001.jpg").rename(trip / "2023-01 trip/IMG_0001.jpg")
+    (library / "archive/2020").mkdir(parents=True)
+    (library / "graphics/logo.png").rename(library / "archive/2020/logo.png")
+    (trip / "2023-03 trip").rename(trip / "2023-03 Zoo")
+    (library / "notes/readme.txt").unlink()
+    write_jpeg(library / "notes/added.jpg", seed=42)
+
+    result = json.loads(run_trove("scan", str(library), "--json").stdout)
+    after = assets_by_path(settings)
+
+    summary = result["summary"]
+    files_in_renamed_folder = 2
+    assert summary["moved"] == 3 + files_in_renamed_folder + 1  # + the folder itself
+    assert (summary["new"], summary["gone"], summary["changed"]) == (1, 1, 0)
+    assert after["2023/2023-01 trip/beach.jpg"]["id"] == renamed["id"]
+    assert after["2023/2023-01 trip/beach.jpg"]["tags"] == ["beach", "family"]
+    assert after["2023/2023-01 trip/IMG_0001.jpg"]["id"] == moved["id"]
+    assert after["archive/2020/logo.png"]["id"] == into_new_folder["id"]
+    assert after["2023/2023-03 Zoo/IMG_0002.jpg"]["id"] == in_folder["id"]
+    assert after["2023/2023-03 Zoo/IMG_0002.jpg"]["tags"] == ["zoo"]
+    assert after["2023/2023-03 Zoo"]["id"] == before["2023/2023-03 trip"]["id"]
+    assert after["notes/readme.txt"]["id"] == deleted["id"]
+    assert after["notes/readme.txt"]["status"] == "missing"
+    assert after["notes/added.jpg"]["status"] == "ready"
+    assert {a["status"] for p, a in after.items() if p != "notes/readme.txt"} == {"ready"}
+    for path in ("2023/2023-01 trip/beach.jpg", "archive/2020/logo.png"):
+        assert after[path]["hash"] == before_hash(before, after[path]["id"])
+    assert (renamed["id"], moved["id"]) in edges(settings, "related_to")
+    assert_folder_graph_matches_paths(settings)
+    old_paths = {"2023/2023-01 trip/IMG_0000.jpg", "graphics/logo.png", "2023/2023-03 trip"}
+    assert old_paths.isdisjoint(after)
+
+
+def before_hash(before: dict[str, dict], asset_id: str) -> str:
+    (item,) = [a for a in before.values() if a["id"] == asset_id]
+    return item["hash"]
+
+
+def test_a_copy_then_delete_move_is_matched_by_size_and_sha256_hashing_only_candidates(
+    settings, tmp_path, run_trove
+):
+    library = make_library(tmp_path / "library", photos=4)
+    run_trove("scan", str(library))
+    before = assets_by_path(settings)
+    original = library / "2023/2023-01 trip/IMG_0000.jpg"
+    target = library / "elsewhere/IMG_0000 copy.jpg"
+    target.parent.mkdir()
+    shutil.copyfile(original, target)  # a new inode: only the bytes tell it is the same
+    original.unlink()
+    for i in range(5):  # unrelated new files of other sizes are registered without hashing
+        write_text(library / "elsewhere" / f"note-{i}.txt", "x" * (1000 + i))
+
+    result = json.loads(run_trove("scan", str(library), "--json").stdout)["scans"][0]
+
+    after = assets_by_path(settings)
+    assert (
+        after["elsewhere/IMG_0000 copy.jpg"]["id"] == before["2023/2023-01 trip/IMG_0000.jpg"]["id"]
+    )
+    assert (result["moved"], result["new"], result["gone"]) == (1, 5, 0)
+    assert result["hashed_for_moves"] == 1
+
+
+def test_a_file_moved_to_another_root_while_stopped_keeps_its_identity(
+    settings, tmp_path, run_trove
+):
+    photos = make_library(tmp_path / "photos", photos=2)
+    backup = tmp_path / "backup"
+    write_text(backup / "keep.txt", "a file so the root is not empty\n")
+    run_trove("scan", str(photos), str(backup))
+    asset = assets_by_path(settings)["2023/2023-01 trip/IMG_0000.jpg"]
+    tag(settings, asset["id"], "moved-across")
+
+    shutil.move(str(photos / "2023/2023-01 trip/IMG_0000.jpg"), backup / "IMG_0000.jpg")
+    run_trove("scan", str(photos))  # the source root first: the file goes missing
+    result = json.loads(run_trove("scan", str(backup), "--json").stdout)
+
+    after = assets_by_path(settings)["IMG_0000.jpg"]
+    assert result["summary"]["moved"] == 1
+    assert after["id"] == asset["id"]
+    assert after["tags"] == ["moved-across"]
+    assert after["root_id"] == result["roots"][0]["root_id"] != asset["root_id"]
+    assert after["status"] == "ready"
+
+
+def test_a_file_moved_then_edited_keeps_its_identity_and_is_fingerprinted_again(
+    settings, tmp_path, run_trove
+):
+    library = make_library(tmp_path / "library", photos=2)
+    run_trove("scan", str(library))
+    before = assets_by_path(settings)["notes/readme.txt"]
+    (library / "notes/readme.txt").rename(library / "readme.txt")
+    with open(library / "readme.txt", "a") as fh:  # same inode, same name, more bytes
+        fh.write("one more line\n")
+
+    result = json.loads(run_trove("scan", str(library), "--json").stdout)
+
+    after = assets_by_path(settings)["readme.txt"]
+    assert result["summary"]["moved"] == 1
+    assert after["id"] == before["id"]
+    assert after["hash"] != before["hash"] and after["status"] == "ready"
+    assert after["size"] == (library / "readme.txt").stat().st_size
+
+
+def test_a_new_file_reusing_a_deleted_files_inode_is_not_taken_for_it(
+    settings, tmp_path, run_trove
+):
+    """Inode numbers are reused at once on ext4: an inode alone proves nothing."""
+    library = make_library(tmp_path / "library", photos=1)
+    run_trove("scan", str(library))
+    before = assets_by_path(settings)["notes/readme.txt"]
+    inode = (library / "notes/readme.txt").stat().st_ino
+    (library / "notes/readme.txt").unlink()
+    fresh = write_text(library / "notes/other.txt", "something else entirely, longer\n")
+
+    run_trove("scan", str(library))
+
+    after = assets_by_path(settings)
+    assert after["notes/readme.txt"]["status"] == "missing"
+    assert after["notes/readme.txt"]["id"] == before["id"]
+    assert after["notes/other.txt"]["id"] != before["id"]
+    if fresh.stat().st_ino == inode:  # the case this test is about did happen
+        assert after["notes/other.txt"]["hash"] != before["hash"]
+
+
+def test_an_unchanged_rescan_after_moves_still_hashes_nothing(settings, tmp_path, run_trove):
+    library = make_library(tmp_path / "library", photos=3)
+    run_trove("scan", str(library))
+    (library / "2023").rename(library / "2023 (old)")
+    run_trove("scan", str(library))
+
+    result = json.loads(run_trove("scan", str(library), "--no-wait", "--json").stdout)
+
+    summary = result["summary"]
+    assert summary["unchanged"] == summary["seen"]
+    assert summary["moved"] == summary["new"] == summary["gone"] == 0
+    assert result["scans"][0]["hashed_for_moves"] == 0
+    assert os.path.isdir(library / "2023 (old)")
