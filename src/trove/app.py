@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from trove import __version__
 from trove.api.errors import install_error_handlers
-from trove.api.routes import assets, library, upload
+from trove.api.routes import assets, jobs, library, thumbnails, upload
 from trove.config import Settings
 from trove.services.container import Services
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings, *, roots: Sequence[str] = ()) -> FastAPI:
 
     app = FastAPI(title="Trove", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
-    for module in (assets, upload, library):
+    for module in (assets, thumbnails, upload, library, jobs):
         app.include_router(module.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

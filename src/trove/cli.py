@@ -118,6 +118,52 @@ def serve(
         run_server(settings, roots=[str(p) for p in paths or []])
 
 
+@app.command()
+def worker(
+    processes: Annotated[
+        int, typer.Option("--processes", "-p", min=1, help="Worker processes to run.")
+    ] = 2,
+    data_dir: DataDir = None,
+) -> None:
+    """Run pipeline workers for the Redis broker (TROVE_BROKER_URL), until stopped.
+
+    Start any number of them, here or on other machines that mount the same roots and cache.
+    On start they pick up whatever an earlier run left pending.
+    """
+    from trove.services.library import LibraryService
+
+    with _clear_errors():
+        code = LibraryService(_settings(data_dir=data_dir)).run_worker(processes=processes)
+    raise typer.Exit(code)
+
+
+@app.command()
+def reprocess(
+    step: Annotated[str, typer.Option("--step", help="Pipeline step to run again.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Run it on every asset, not only where stale.")
+    ] = False,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="With a Redis broker: send, do not wait.")
+    ] = False,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Re-run one pipeline step where it is stale (never run, failed, older version)."""
+    import json
+
+    from trove.services.library import LibraryService
+
+    with _clear_errors():
+        result = LibraryService(_settings(data_dir=data_dir)).reprocess(
+            step, force=force, wait=not no_wait
+        )
+    if as_json:
+        print(json.dumps(result))
+    else:
+        print(f"step {step}: {result['queued']} assets sent back to the pipeline")
+
+
 def main() -> None:
     from trove.entry import main as entry_main
 

@@ -146,8 +146,29 @@ def print_status(status: dict[str, Any], *, as_json: bool) -> None:
         print(f"root {root['path']}: {state}, last scan {root['last_scan_at'] or 'never'}")
     print("assets by status: " + _pairs(status["by_status"]))
     print("assets by type:   " + _pairs(status["by_type"]))
-    for step, counts in sorted(status["steps"].items()):
-        print(f"step {step}: " + _pairs(counts))
+    jobs = status.get("jobs")
+    if jobs:
+        print_jobs(jobs)
+    else:
+        for step, counts in sorted(status["steps"].items()):
+            print(f"step {step}: " + _pairs(counts))
+
+
+def print_jobs(jobs: dict[str, Any]) -> None:
+    """The pipeline per step: queued / running / done / skipped / failed, and throughput."""
+    print(
+        f"pipeline ({jobs['broker']}): {jobs['processing']} assets processing,"
+        f" {jobs['running']} running, {jobs['assets_per_s']:.2f} assets/s"
+        f" over the last {jobs['window_s']} s"
+    )
+    print(f"  {'step':<12}{'queued':>8}{'running':>8}{'done':>8}{'skipped':>8}{'failed':>8}"
+          f"{'per min':>9}{'avg ms':>9}")
+    for name, s in jobs["steps"].items():
+        avg = "" if s["avg_ms"] is None else f"{s['avg_ms']:.1f}"
+        print(
+            f"  {name:<12}{s['queued']:>8}{s['running']:>8}{s['done']:>8}{s['skipped']:>8}"
+            f"{s['failed']:>8}{s['per_minute']:>9.1f}{avg:>9}"
+        )
 
 
 def print_assets(page: AssetPage, *, as_json: bool) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trove.repositories import fast_index
 
-HEAD_REVISION = "0002_integrity_similarity"
+HEAD_REVISION = "0003_pipeline_leases"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

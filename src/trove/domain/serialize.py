@@ -51,7 +51,7 @@ def asset_detail(asset: Any) -> dict[str, Any]:
         "storage_urn": asset.storage_urn,
         "phash": asset.phash,
         "thumbnail_urn": asset.thumbnail_urn,
-        "thumbnails": asset.thumbnails or {},
+        "thumbnails": thumbnail_urls(asset),
         "width": asset.width,
         "height": asset.height,
         "duration": asset.duration,
@@ -63,3 +63,13 @@ def asset_detail(asset: Any) -> dict[str, Any]:
         "updated_at": _iso(asset.updated_at),
         "deleted_at": _iso(asset.deleted_at),
     }
+
+
+def thumbnail_urls(asset: Any) -> dict[str, str]:
+    """small/medium/large -> URL. `v` is the content hash the previews were made from, so
+    the URLs change with the content and may be cached as immutable."""
+    urls = {}
+    for size, urn in (asset.thumbnails or {}).items():
+        version = str(urn).rstrip("/").split("/")[-2][:16] if "/" in str(urn) else ""
+        urls[size] = f"/api/dam/assets/{asset.id}/thumbnail/{size}?v={version}"
+    return urls

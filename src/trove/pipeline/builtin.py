@@ -1,9 +1,33 @@
-"""Trove's own processors, registered through the same hook a third-party plugin uses."""
+"""Trove's own processors, registered through the same hook a third-party plugin uses.
 
+The processor list is the pipeline's declaration: the registry orders it by `requires`.
+"""
+
+from __future__ import annotations
+
+from trove.config import Settings
 from trove.pipeline.processors.fingerprint import Sha256Processor
+from trove.pipeline.processors.metadata import MetadataProcessor
+from trove.pipeline.processors.mime import MimeProcessor
+from trove.pipeline.processors.ocr import OcrProcessor
+from trove.pipeline.processors.phash import PhashProcessor
+from trove.pipeline.processors.probe import ProbeProcessor
+from trove.pipeline.processors.text import PdfTextProcessor
+from trove.pipeline.processors.thumbnails import ThumbnailProcessor
+from trove.pipeline.processors.transcode import TranscodeProcessor
 from trove.plugins.hookspecs import hookimpl
 
 
 @hookimpl
-def register_media_processors():  # type: ignore[no-untyped-def]
-    return [Sha256Processor()]
+def register_media_processors(settings: Settings):  # type: ignore[no-untyped-def]
+    return [
+        MimeProcessor(),
+        Sha256Processor(),
+        MetadataProcessor(settings),
+        ProbeProcessor(settings),
+        ThumbnailProcessor(settings),
+        PhashProcessor(settings),
+        PdfTextProcessor(settings),
+        OcrProcessor(settings),
+        TranscodeProcessor(settings),
+    ]

@@ -1,17 +1,27 @@
-"""The MediaProcessor protocol (seed 4.4) and what a step reports back."""
+"""The MediaProcessor protocol (seed 4.4) and what a step reports back.
+
+A processor reads an `AssetView` (plain values, no database session) and returns a
+`StepResult`; the pipeline applies results to the index. Processors never write to the
+database themselves, so they can run in any worker, on any machine that mounts the roots.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from trove.domain.enums import StepStatus
 
 
 @dataclass(frozen=True, kw_only=True)
 class AssetView:
-    """What a processor may read about an asset: plain values, no database session."""
+    """What a processor may read about an asset: plain values, no database session.
+
+    `scratch` carries in-memory results from earlier steps of the same pass (the decoded
+    small preview, for instance) to later ones; it is empty when those steps ran earlier.
+    """
 
     id: str
     path: Path
@@ -20,6 +30,29 @@ class AssetView:
     mime_type: str | None
     asset_type: str
     hash: str | None
+    filename: str = ""
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    scratch: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.filename or self.path.name).suffix.lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Derivative:
+    """A file a step made in the cache from the original (a web-friendly transcode)."""
+
+    path: Path
+    mime_type: str
+    asset_type: str
+    relation: str = "transformed_to"
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,10 +61,13 @@ class StepResult:
     message: str | None = None
     # Core fields of the asset to set (e.g. {"hash": ...}); applied by the pipeline.
     updates: dict[str, Any] = field(default_factory=dict)
+    # Metadata namespaces to replace as a whole (e.g. {"exif": {...}, "geo": {...}}).
+    metadata: dict[str, Any] = field(default_factory=dict)
+    derivatives: tuple[Derivative, ...] = ()
 
     @classmethod
-    def ok(cls, **updates: Any) -> StepResult:
-        return cls(status=StepStatus.OK, updates=updates)
+    def ok(cls, *, metadata: dict[str, Any] | None = None, **updates: Any) -> StepResult:
+        return cls(status=StepStatus.OK, updates=updates, metadata=metadata or {})
 
     @classmethod
     def skipped(cls, reason: str) -> StepResult:
@@ -52,3 +88,18 @@ class MediaProcessor(Protocol):
     def applies_to(self, asset: AssetView) -> bool: ...
 
     def process(self, asset: AssetView) -> StepResult: ...
+
+
+@runtime_checkable
+class BatchMediaProcessor(Protocol):
+    """A processor for which one call over many assets is much cheaper than many calls
+    (ExifTool: one request to a resident process instead of one per file)."""
+
+    def process_batch(self, assets: list[AssetView]) -> dict[str, StepResult]: ...
+
+
+@runtime_checkable
+class ClosableProcessor(Protocol):
+    """A processor holding a resource (a tool process, an OCR engine) to release at the end."""
+
+    def close(self) -> None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pluggy
 
+from trove.config import Settings
 from trove.pipeline.processor import MediaProcessor
 
 
@@ -11,10 +12,12 @@ class PipelineDefinitionError(Exception):
     """Two processors share a name, or one requires a step nobody provides, or a cycle."""
 
 
-def collect_processors(plugins: pluggy.PluginManager) -> list[MediaProcessor]:
+def collect_processors(
+    plugins: pluggy.PluginManager, *, settings: Settings
+) -> list[MediaProcessor]:
     """All registered processors, each after the steps it requires."""
     processors: dict[str, MediaProcessor] = {}
-    for contributed in plugins.hook.register_media_processors():
+    for contributed in plugins.hook.register_media_processors(settings=settings):
         for processor in contributed:
             if processor.name in processors:
                 raise PipelineDefinitionError(f"two processors are named {processor.name!r}")
@@ -39,6 +42,10 @@ def _in_dependency_order(processors: dict[str, MediaProcessor]) -> list[MediaPro
         state[name] = "done"
         ordered.append(processors[name])
 
-    for name in sorted(processors):
+    for name in processors:  # registration order, then requirements first
         visit(name, name)
     return ordered
+
+
+def plugin_modules(settings: Settings) -> tuple[str, ...]:
+    return tuple(m.strip() for m in settings.plugins.split(",") if m.strip())

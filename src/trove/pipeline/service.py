@@ -1,29 +1,40 @@
-"""PipelineService (seed 4.4): runs the registered processors over assets that need them.
+"""PipelineService (seed 4.4): sends pending assets to the workers and reports progress.
 
-Each step's outcome is stored per asset, so a step already done at its current version is not
-run again, a failed step does not lose the others, and an interrupted run resumes where it was.
+Assets wait in `processing` until their pass is done; the database, not the broker, is the
+record of what is left to do. So a restarted Trove finds its work again: every entry point
+that drives the pipeline (`trove scan`, `serve`, `trove worker`) first re-sends the assets
+still in `processing` that no live worker holds (a duplicate message is harmless: the claim
+skips what is done or held), and while it waits it re-sends those whose worker's lease
+lapsed (the worker died).
+
+In-process (no broker URL) this process is the worker: batches go through TaskIQ's
+InMemoryBroker into its thread pool, a few in flight at a time. With Redis, `trove worker`
+processes anywhere do the work and this side only sends and (if asked) waits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
-from trove.domain.enums import AssetStatus, StepStatus
-from trove.pipeline.processor import AssetView, MediaProcessor, StepResult
+from trove.domain.enums import AssetStatus
+from trove.pipeline.processor import MediaProcessor
+from trove.pipeline.runner import PipelineRunner
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
-from trove.repositories.roots import RootRepository
-from trove.repositories.steps import StepRepository
-from trove.storage.originals import OriginalUnavailable, resolve
+from trove.repositories.pipeline import PipelineRepository
+from trove.services.errors import Invalid
 
-_VIEW_FIELDS = {f.name for f in dataclasses.fields(AssetView)}
+PAGE = 5000
+THROUGHPUT_WINDOW_S = 60
 
 
 @dataclass
@@ -34,21 +45,17 @@ class PipelineSummary:
     steps: dict[str, dict[str, int]] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
-    def count(self, step: str, status: str) -> None:
-        per_step = self.steps.setdefault(step, {})
-        per_step[status] = per_step.get(status, 0) + 1
+    def add(self, report: dict[str, Any]) -> None:
+        self.assets += report.get("ready", 0) + report.get("errors", 0)
+        self.ready += report.get("ready", 0)
+        self.errors += report.get("errors", 0)
+        for step, counts in report.get("steps", {}).items():
+            per_step = self.steps.setdefault(step, {})
+            for status, n in counts.items():
+                per_step[status] = per_step.get(status, 0) + n
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-@dataclass
-class _Outcome:
-    asset_id: str
-    steps: list[tuple[str, int, StepResult, float]]
-    updates: dict[str, Any]
-    status: str
-    error_message: str | None
 
 
 Progress = Callable[[PipelineSummary], None]
@@ -62,136 +69,246 @@ class PipelineService:
         self.database = database
         self.processors = processors
 
+    # --- driving ---------------------------------------------------------------------------
+
     def run_pending(
-        self, *, progress: Progress | None = None, batch_size: int = 256
+        self, *, progress: Progress | None = None, wait: bool = True
     ) -> PipelineSummary:
-        """Process every asset waiting in `processing`, batch by batch, until none is left."""
+        """Process (in-process) or send (Redis) every asset waiting in `processing`.
+
+        In-process this returns when nothing is left. With Redis it returns once everything
+        is sent, or with `wait` once the workers have finished it.
+        """
+        return asyncio.run(self._run_pending(progress=progress, wait=wait))
+
+    def kick_pending(self, *, include_queued: bool = True) -> int:
+        """Send every pending asset nobody holds to the broker; how many were sent."""
+
+        async def kick() -> int:
+            from trove.pipeline.tasks import make_broker
+
+            broker = make_broker(self.settings)
+            await broker.startup()
+            try:
+                return len(await self._kick(broker, include_queued=include_queued))
+            finally:
+                await broker.shutdown()
+
+        return asyncio.run(kick())
+
+    def reprocess(self, step: str, *, force: bool) -> int:
+        """Send a step back to work where it is stale (missing, failed, older version) or,
+        with `force`, everywhere; the other steps of those assets are kept."""
+        processor = next((p for p in self.processors if p.name == step), None)
+        if processor is None:
+            known = ", ".join(p.name for p in self.processors)
+            raise Invalid(f"no step named {step!r}; steps: {known}")
+        with self.database.session() as session:
+            pipeline = PipelineRepository(session)
+            ids = pipeline.stale_step_ids(step, version=processor.version, force=force)
+            for start in range(0, len(ids), PAGE):
+                chunk = ids[start : start + PAGE]
+                if force:
+                    pipeline.forget_step(chunk, step)
+                AssetRepository(session).set_status(chunk, AssetStatus.PROCESSING)
+        return len(ids)
+
+    async def _run_pending(self, *, progress: Progress | None, wait: bool) -> PipelineSummary:
+        from trove.pipeline.tasks import is_in_process, make_broker
+
         summary = PipelineSummary()
         started = time.perf_counter()
-        after_id = ""
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.hash_workers)) as pool:
-            while True:
-                with self.database.session() as session:
-                    ids = AssetRepository(session).ids_with_status(
-                        AssetStatus.PROCESSING, limit=batch_size, after_id=after_id
-                    )
-                if not ids:
-                    break
-                after_id = ids[-1]
-                work = self._load(ids)
-                outcomes = list(pool.map(lambda item: self._process(*item), work))
-                self._record(outcomes, summary)
-                if progress:
-                    progress(summary)
+        broker = make_broker(self.settings)
+        runner = None
+        if is_in_process(broker):
+            runner = PipelineRunner(self.settings, self.database, self.processors)
+            broker.state.runner = runner
+        await broker.startup()
+        try:
+            if runner is not None:
+                await self._work_in_process(broker, summary, progress)
+            else:
+                sent = await self._kick(broker, include_queued=True)
+                if wait:
+                    await self._wait_for_workers(broker, sent, summary, progress)
+        finally:
+            await broker.shutdown()
+            if runner is not None:
+                runner.close()
         summary.elapsed_s = round(time.perf_counter() - started, 4)
         return summary
 
-    def _load(self, ids: list[str]) -> list[tuple[AssetView | str, dict[str, tuple[str, int]]]]:
-        with self.database.session() as session:
-            roots = {root.id: root.path for root in RootRepository(session).all()}
-            assets = AssetRepository(session).get_many(ids)
-            done = StepRepository(session).outcomes_for(ids)
-            work: list[tuple[AssetView | str, dict[str, tuple[str, int]]]] = []
-            for asset in assets:
-                previous = {s: (o.status, o.version) for s, o in done.get(asset.id, {}).items()}
-                work.append((self._view(asset, roots), previous))
-        return work
+    async def _work_in_process(
+        self, broker: Any, summary: PipelineSummary, progress: Progress | None
+    ) -> None:
+        """Keep a few batches in flight in the broker's thread pool until nothing is left;
+        then wait out leases of a process that died, and pick their assets up too."""
+        from trove.pipeline.tasks import RESULT_POLL_S, batch_task
 
-    def _view(self, asset: Any, roots: dict[str, str]) -> AssetView | str:
-        """The asset as processors see it, or the id alone when its file cannot be located."""
-        try:
-            path = resolve(roots[asset.root_id], asset.rel_path, escaped=asset.path_escaped)
-        except (KeyError, TypeError, OriginalUnavailable):
-            return asset.id
-        return AssetView(
-            id=asset.id,
-            path=path,
-            size=asset.size,
-            mtime_ns=asset.mtime_ns,
-            mime_type=asset.mime_type,
-            asset_type=asset.asset_type,
-            hash=asset.hash,
-        )
-
-    def _process(self, view: AssetView | str, previous: dict[str, tuple[str, int]]) -> _Outcome:
-        if isinstance(view, str):
-            return _Outcome(view, [], {}, AssetStatus.ERROR, "file is outside its library root")
-        steps: list[tuple[str, int, StepResult, float]] = []
-        updates: dict[str, Any] = {}
-        failed: dict[str, str] = {}
-        for processor in self.processors:
-            if not processor.applies_to(view) or _is_current(previous, processor):
+        task = batch_task(broker)
+        in_flight: set[asyncio.Task[Any]] = set()
+        window = max(1, self.settings.pipeline_threads) * 2
+        include_queued = True
+        while True:
+            ids = self._kickable(include_queued=include_queued, limit=PAGE)
+            include_queued = False
+            if not ids:
+                if not self._someone_else_busy():
+                    break
+                await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
                 continue
-            result, elapsed = self._run_step(processor, view, failed)
-            steps.append((processor.name, processor.version, result, elapsed))
-            if result.status is StepStatus.FAILED:
-                failed[processor.name] = result.message or "failed"
-            updates.update(result.updates)
-            view = dataclasses.replace(
-                view, **{k: v for k, v in result.updates.items() if k in _VIEW_FIELDS}
+            for batch in self._batches(ids, parallel=window):
+                self._mark_queued(batch)
+                while len(in_flight) >= window:
+                    done, in_flight = await asyncio.wait(
+                        in_flight, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    self._collect(done, summary, progress)
+                sent = await task.kiq(batch)
+                in_flight.add(asyncio.create_task(sent.wait_result(check_interval=RESULT_POLL_S)))
+            if in_flight:
+                done, in_flight = await asyncio.wait(in_flight)
+                self._collect(done, summary, progress)
+
+    async def _kick(self, broker: Any, *, include_queued: bool) -> list[str]:
+        from trove.pipeline.tasks import batch_task
+
+        task = batch_task(broker)
+        sent: list[str] = []
+        after = ""
+        while ids := self._kickable(include_queued=include_queued, limit=PAGE, after_id=after):
+            after = ids[-1]
+            for batch in self._batches(ids, parallel=self.settings.pipeline_batch_size):
+                self._mark_queued(batch)
+                await task.kiq(batch)
+            sent.extend(ids)
+        return sent
+
+    async def _wait_for_workers(
+        self,
+        broker: Any,
+        sent: list[str],
+        summary: PipelineSummary,
+        progress: Progress | None,
+    ) -> None:
+        """Poll the index until the assets sent are out of `processing`; meanwhile re-send
+        those whose worker died. Waits for as long as it takes: start `trove worker`s."""
+        pending = set(sent)
+        last_sweep = time.monotonic()
+        while pending:
+            await asyncio.sleep(0.25)
+            pending = self._still_processing(pending)
+            if progress:
+                done = len(sent) - len(pending)
+                summary.assets = done
+                progress(summary)
+            if time.monotonic() - last_sweep > self.settings.pipeline_lease_seconds / 2:
+                last_sweep = time.monotonic()
+                pending |= set(await self._kick(broker, include_queued=False))
+        with self.database.session() as session:
+            repo = PipelineRepository(session)
+            statuses: dict[str, int] = {}
+            steps: dict[tuple[str, str], int] = {}
+            for start in range(0, len(sent), PAGE):
+                chunk = sent[start : start + PAGE]
+                for k, v in repo.status_of(chunk).items():
+                    statuses[k] = statuses.get(k, 0) + v
+                for k2, v in repo.step_counts_of(chunk).items():
+                    steps[k2] = steps.get(k2, 0) + v
+        summary.ready = statuses.get(AssetStatus.READY, 0)
+        summary.errors = statuses.get(AssetStatus.ERROR, 0)
+        summary.assets = len(set(sent))
+        summary.steps = {}
+        for (step, status), n in steps.items():
+            summary.steps.setdefault(step, {})[status] = n
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _batches(self, ids: list[str], *, parallel: int) -> list[list[str]]:
+        """Batches of at most `pipeline_batch_size`, smaller when there is little to do so
+        that every worker gets a share."""
+        size = max(
+            1, min(self.settings.pipeline_batch_size, math.ceil(len(ids) / max(parallel, 1)))
+        )
+        return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+    def _kickable(self, *, include_queued: bool, limit: int, after_id: str = "") -> list[str]:
+        with self.database.session() as session:
+            return PipelineRepository(session).ids_to_kick(
+                now=utcnow(), limit=limit, after_id=after_id, include_queued=include_queued
             )
-        required_failures = [
-            f"{p.name}: {failed[p.name]}"
-            for p in self.processors
-            if p.required and p.name in failed
-        ]
-        if required_failures:
-            return _Outcome(
-                view.id, steps, updates, AssetStatus.ERROR, "; ".join(required_failures)
+
+    def _mark_queued(self, ids: list[str]) -> None:
+        with self.database.session() as session:
+            PipelineRepository(session).mark_queued(ids, now=utcnow())
+
+    def _someone_else_busy(self) -> bool:
+        """Assets still `processing` under another process's live lease."""
+        with self.database.session() as session:
+            repo = PipelineRepository(session)
+            return repo.processing_count() > 0 and bool(
+                sum(repo.lease_counts(now=utcnow())["running_by_step"].values())
             )
-        return _Outcome(view.id, steps, updates, AssetStatus.READY, None)
+
+    def _still_processing(self, ids: set[str]) -> set[str]:
+        still: set[str] = set()
+        ordered = sorted(ids)
+        with self.database.session() as session:
+            repo = AssetRepository(session)
+            for start in range(0, len(ordered), PAGE):
+                chunk = ordered[start : start + PAGE]
+                still |= {a.id for a in repo.get_many(chunk) if a.status == AssetStatus.PROCESSING}
+        return still
 
     @staticmethod
-    def _run_step(
-        processor: MediaProcessor, view: AssetView, failed: dict[str, str]
-    ) -> tuple[StepResult, float]:
-        missing = [name for name in processor.requires if name in failed]
-        if missing:
-            return StepResult.skipped(f"needs {', '.join(missing)}, which failed"), 0.0
-        started = time.perf_counter()
-        try:
-            result = processor.process(view)
-        except Exception as exc:  # a plugin's bug must not take the pipeline down
-            result = StepResult.failed(f"{type(exc).__name__}: {exc}")
-        return result, (time.perf_counter() - started) * 1000
+    def _collect(
+        done: set[asyncio.Task[Any]], summary: PipelineSummary, progress: Progress | None
+    ) -> None:
+        for finished in done:
+            result = finished.result()
+            if result.is_err:
+                raise RuntimeError(f"pipeline task failed: {result.error}")
+            summary.add(result.return_value)
+        if progress:
+            progress(summary)
 
-    def _record(self, outcomes: list[_Outcome], summary: PipelineSummary) -> None:
+    # --- progress --------------------------------------------------------------------------
+
+    def jobs(self) -> dict[str, Any]:
+        """Per step: queued / running / done / failed (and skipped), and recent throughput."""
         now = utcnow()
-        step_rows: list[dict[str, Any]] = []
-        asset_rows: list[dict[str, Any]] = []
-        for outcome in outcomes:
-            summary.assets += 1
-            if outcome.status == AssetStatus.READY:
-                summary.ready += 1
-            else:
-                summary.errors += 1
-            for name, version, result, elapsed in outcome.steps:
-                summary.count(name, result.status)
-                step_rows.append(
-                    {
-                        "asset_id": outcome.asset_id,
-                        "step": name,
-                        "status": result.status,
-                        "version": version,
-                        "message": result.message,
-                        "duration_ms": round(elapsed, 3),
-                        "updated_at": now,
-                    }
-                )
-            asset_rows.append(
-                {
-                    "id": outcome.asset_id,
-                    "status": outcome.status,
-                    "error_message": outcome.error_message,
-                    "updated_at": now,
-                    **outcome.updates,
-                }
-            )
+        since = now - timedelta(seconds=THROUGHPUT_WINDOW_S)
+        versions = {p.name: p.version for p in self.processors}
+        from trove.repositories.steps import StepRepository
+
         with self.database.session() as session:
-            StepRepository(session).record(step_rows)
-            AssetRepository(session).update_many(asset_rows)
-
-
-def _is_current(previous: dict[str, tuple[str, int]], processor: MediaProcessor) -> bool:
-    status, version = previous.get(processor.name, ("", -1))
-    return version == processor.version and status in (StepStatus.OK, StepStatus.SKIPPED)
+            repo = PipelineRepository(session)
+            leases = repo.lease_counts(now=now)
+            processing = repo.processing_count()
+            current = repo.current_outcomes_of_processing(versions)
+            outcomes = StepRepository(session).counts()
+            recent = repo.recent_throughput(since=since)
+            touched = repo.assets_touched_since(since=since)
+        running = leases["running_by_step"]
+        steps = {}
+        for name in versions:
+            counts = {status: n for (step, status), n in outcomes.items() if step == name}
+            busy = recent.get(name, {"count": 0, "busy_ms": 0.0})
+            steps[name] = {
+                "queued": max(0, processing - current.get(name, 0) - running.get(name, 0)),
+                "running": running.get(name, 0),
+                "done": counts.get("ok", 0),
+                "skipped": counts.get("skipped", 0),
+                "failed": counts.get("failed", 0),
+                "per_minute": busy["count"] * 60 / THROUGHPUT_WINDOW_S,
+                "avg_ms": round(busy["busy_ms"] / busy["count"], 1) if busy["count"] else None,
+            }
+        return {
+            "broker": "redis" if self.settings.broker_url else "in-process",
+            "processing": processing,
+            "queued": leases["queued"],
+            "running": sum(running.values()),
+            "assets_per_s": round(touched / THROUGHPUT_WINDOW_S, 3),
+            "window_s": THROUGHPUT_WINDOW_S,
+            "steps": steps,
+        }

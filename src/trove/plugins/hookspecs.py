@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from trove.config import Settings
     from trove.pipeline.processor import MediaProcessor
 
 PROJECT = "trove"
@@ -15,10 +16,14 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_media_processors() -> list[MediaProcessor]:
+def register_media_processors(settings: Settings) -> list[MediaProcessor]:
     """Return the media processors this plugin contributes to the pipeline.
 
-    Each processor has a unique `name`, an integer `version` (bump it to have the step re-run
-    on every asset it applies to), `requires` (names of steps whose results it reads) and
-    `process`. Results of every plugin are merged; the pipeline orders them by `requires`.
+    Each processor has a unique `name`, an integer `version` (bump it and run
+    `trove reprocess --step NAME` to have the step re-run where it is stale), `requires`
+    (names of steps whose results it reads), `applies_to(asset)` and `process(asset)`; it may
+    add `process_batch(assets)` when one call over many assets is cheaper, and `close()` to
+    release a resource. `settings` are the running Trove's (timeouts, size limits, cache).
+    An implementation may leave the argument out. Results of every plugin are merged; the
+    pipeline orders them by `requires`.
     """

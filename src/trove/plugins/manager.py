@@ -12,11 +12,16 @@ from trove.plugins import hookspecs
 BUILTIN_PLUGINS = ("trove.pipeline.builtin",)
 
 
-def make_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
+def make_plugin_manager(
+    *, load_entry_points: bool = True, extra_modules: tuple[str, ...] = ()
+) -> pluggy.PluginManager:
+    """`extra_modules` (the `plugins` setting) load plugins by import path: handy for a plugin
+    that is not packaged, and the way every worker process of a deployment gets the same."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    for module_name in BUILTIN_PLUGINS:
-        manager.register(importlib.import_module(module_name), name=module_name)
+    for module_name in (*BUILTIN_PLUGINS, *extra_modules):
+        if manager.get_plugin(module_name) is None:
+            manager.register(importlib.import_module(module_name), name=module_name)
     if load_entry_points:
         manager.load_setuptools_entrypoints(hookspecs.PROJECT)
     return manager

@@ -10,6 +10,7 @@ from trove.db.migrate import ensure_schema
 from trove.services.assets import AssetService
 from trove.services.background import BackgroundIndexer
 from trove.services.library import LibraryService
+from trove.services.media import MediaService
 from trove.services.scanner import ScanService
 
 
@@ -21,6 +22,7 @@ class Services:
     library: LibraryService
     scanner: ScanService
     indexer: BackgroundIndexer
+    media: MediaService
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -34,6 +36,7 @@ class Services:
             library=library,
             scanner=ScanService(settings, database=database),
             indexer=BackgroundIndexer(library),
+            media=MediaService(settings, database, pipeline=library.pipeline),
         )
 
     def close(self) -> None:

@@ -61,12 +61,38 @@ class LibraryService:
         return run
 
     def pipeline(self):  # type: ignore[no-untyped-def]
-        from trove.pipeline.registry import collect_processors
+        from trove.pipeline.registry import collect_processors, plugin_modules
         from trove.pipeline.service import PipelineService
         from trove.plugins.manager import make_plugin_manager
 
-        processors = collect_processors(make_plugin_manager())
+        plugins = make_plugin_manager(extra_modules=plugin_modules(self.settings))
+        processors = collect_processors(plugins, settings=self.settings)
         return PipelineService(self.settings, self.database, processors)
+
+    def run_worker(self, *, processes: int) -> int:
+        """`trove worker`: pipeline worker processes for the Redis broker, until stopped."""
+        from trove.db.migrate import ensure_schema
+        from trove.pipeline.worker import run_worker
+
+        ensure_schema(self.settings.resolved_database_url)
+        return run_worker(self.settings, processes=processes, service=self.pipeline())
+
+    def reprocess(self, step: str, *, force: bool, wait: bool) -> dict[str, Any]:
+        """`trove reprocess --step NAME`: re-run one step where it is stale (or everywhere)."""
+        from trove.db.migrate import ensure_schema
+
+        ensure_schema(self.settings.resolved_database_url)
+        pipeline = self.pipeline()
+        queued = pipeline.reprocess(step, force=force)
+        summary = pipeline.run_pending(wait=wait) if queued else None
+        return {"step": step, "queued": queued, "pipeline": summary.as_dict() if summary else None}
+
+    def jobs(self) -> dict[str, Any]:
+        """Pipeline progress: queued / running / done / failed per step, and throughput."""
+        from trove.db.migrate import ensure_schema
+
+        ensure_schema(self.settings.resolved_database_url)
+        return self.pipeline().jobs()
 
     def status(self) -> dict[str, Any]:
         from trove.db.migrate import ensure_schema
@@ -85,6 +111,7 @@ class LibraryService:
                 "by_status": assets.count_by("status"),
                 "by_type": assets.count_by("asset_type"),
                 "steps": _nest(steps),
+                "jobs": self.pipeline().jobs(),
             }
 
     def list_assets(self, query: AssetQuery) -> AssetPage:

@@ -1,0 +1,15 @@
+"""/api/dam/jobs: pipeline progress per step (queued / running / done / failed, throughput)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from trove.api.deps import ServicesDep
+
+router = APIRouter(prefix="/api/dam", tags=["jobs"])
+
+
+@router.get("/jobs")
+async def pipeline_jobs(services: ServicesDep) -> dict:
+    return await run_in_threadpool(services.media.jobs)

@@ -1,0 +1,23 @@
+"""/api/dam/assets/{id}/thumbnail/{size}: previews from the hash-addressed cache.
+
+The URL the asset JSON gives carries `?v=<content hash prefix>`, so a response can be cached
+for a year as immutable: new content means a new URL.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from trove.api.deps import ServicesDep
+
+router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@router.get("/{asset_id}/thumbnail/{size}", response_class=FileResponse)
+async def thumbnail(asset_id: str, size: str, services: ServicesDep) -> FileResponse:
+    path = await run_in_threadpool(services.media.thumbnail, asset_id, size)
+    return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})

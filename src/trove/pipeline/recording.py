@@ -1,0 +1,136 @@
+"""Applying step results to the index: one transaction per step over a batch.
+
+Processors return values; this module is where they become rows: step outcomes, core fields,
+metadata namespaces (each replaced whole, other namespaces untouched), proxy assets for
+transcodes with their `transformed_to` links, and the look-alike index when a pHash changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from trove.config import Settings
+from trove.db.models import Asset
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation, StepStatus
+from trove.pipeline import similarity
+from trove.pipeline.processor import Derivative, StepResult
+from trove.repositories._sql import utcnow
+from trove.repositories.assets import AssetRepository
+from trove.repositories.links import LinkRepository, edge
+from trove.repositories.steps import StepRepository
+from trove.storage import cache
+
+_PROXY_NAMESPACE = uuid.UUID("5b0f6c59-8f0e-4a53-9a51-3c2f1d7e0a11")
+
+
+@dataclass(frozen=True)
+class StepRun:
+    asset_id: str
+    result: StepResult
+    elapsed_ms: float
+
+
+def record_step(
+    session: Session, *, step: str, version: int, runs: list[StepRun], settings: Settings
+) -> None:
+    now = utcnow()
+    StepRepository(session).record(
+        [
+            {
+                "asset_id": run.asset_id,
+                "step": step,
+                "status": run.result.status,
+                "version": version,
+                "message": (run.result.message or None) and run.result.message[:2000],
+                "duration_ms": round(run.elapsed_ms, 3),
+                "updated_at": now,
+            }
+            for run in runs
+        ]
+    )
+    changing = [r for r in runs if r.result.updates or r.result.metadata or r.result.derivatives]
+    if not changing:
+        return
+    assets = {a.id: a for a in AssetRepository(session).get_many([r.asset_id for r in changing])}
+    for run in changing:
+        asset = assets.get(run.asset_id)
+        if asset is None:  # deleted meanwhile
+            continue
+        _apply(asset, run.result, now=now)
+        for derivative in run.result.derivatives:
+            _link_derivative(session, asset, derivative, now=now)
+    session.flush()
+    for run in changing:
+        if "phash" in run.result.updates and run.asset_id in assets:
+            similarity.update_links(
+                session,
+                asset_id=run.asset_id,
+                phash=run.result.updates["phash"],
+                max_distance=settings.similarity_distance,
+            )
+
+
+def finish(session: Session, outcomes: dict[str, tuple[str, str | None]]) -> None:
+    """Final status of each asset of a batch: ready, or error with the required step's reason."""
+    now = utcnow()
+    AssetRepository(session).update_many(
+        [
+            {"id": asset_id, "status": status, "error_message": message, "updated_at": now}
+            for asset_id, (status, message) in outcomes.items()
+        ]
+    )
+
+
+def _apply(asset: Asset, result: StepResult, *, now: Any) -> None:
+    for key, value in result.updates.items():
+        setattr(asset, key, value)
+    if result.metadata:
+        asset.meta = {**(asset.meta or {}), **result.metadata}
+    asset.updated_at = now
+
+
+def proxy_id(storage_urn: str) -> str:
+    """Stable id of the proxy asset for a cached derivative: found again without an index."""
+    return str(uuid.uuid5(_PROXY_NAMESPACE, storage_urn))
+
+
+def _link_derivative(session: Session, original: Asset, made: Derivative, *, now: Any) -> None:
+    if not original.hash:
+        return
+    urn = cache.urn(original.hash, made.path.name)
+    proxy = session.get(Asset, proxy_id(urn))
+    if proxy is None:
+        proxy = Asset(
+            id=proxy_id(urn),
+            filename=f"{_stem(original.filename)}{made.path.suffix}",
+            is_virtual=True,
+            category=AssetCategory.VIRTUAL,
+            asset_type=AssetType.PROXY,
+            status=AssetStatus.READY,
+            storage_urn=urn,
+            meta={},
+            thumbnails={},
+            created_at=now,
+            timeline_at=original.timeline_at or now,
+        )
+        session.add(proxy)
+    proxy.mime_type = made.mime_type
+    proxy.size = made.path.stat().st_size if made.path.exists() else None
+    proxy.width, proxy.height, proxy.duration = made.width, made.height, made.duration
+    proxy.meta = {"derivative": {"of_hash": original.hash, "kind": made.asset_type}}
+    proxy.updated_at = now
+    session.flush()
+    LinkRepository(session).add_many(
+        [edge(original.id, proxy.id, made.relation or Relation.TRANSFORMED_TO)]
+    )
+
+
+def _stem(filename: str) -> str:
+    return filename.rsplit(".", 1)[0] if "." in filename else filename
+
+
+__all__ = ["StepRun", "StepStatus", "finish", "proxy_id", "record_step"]

@@ -1,0 +1,305 @@
+"""PipelineRunner: what a worker does with one batch of asset ids (the body of the task).
+
+1. Claim the batch: a lease per asset (pipeline_leases), so no two workers process the same
+   asset at once; leases are renewed by a heartbeat thread while the worker lives.
+2. Run the steps in pipeline order over the whole batch, each step through its batch form
+   when it has one (ExifTool: one request for the batch). Each step's outcomes are committed
+   as soon as the step is done for the batch, so a worker killed mid-batch loses at most the
+   step it was in; on the next pass, steps already done at their version are skipped.
+3. Finish: status `ready` (or `error` when a required step failed), lease released.
+
+An asset whose lease lapsed (its worker died) is sent again by a supervisor (PipelineService)
+and claimed by another worker; one that was claimed MAX_ATTEMPTS times without finishing is
+put in `error` instead of killing worker after worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from trove.config import Settings
+from trove.db.database import Database
+from trove.domain.enums import AssetStatus, StepStatus
+from trove.pipeline.processor import (
+    AssetView,
+    BatchMediaProcessor,
+    ClosableProcessor,
+    MediaProcessor,
+    StepResult,
+)
+from trove.pipeline.recording import StepRun, finish, record_step
+from trove.repositories._sql import utcnow
+from trove.repositories.assets import AssetRepository
+from trove.repositories.pipeline import PipelineRepository
+from trove.repositories.roots import RootRepository
+from trove.repositories.steps import StepRepository
+from trove.storage.originals import OriginalUnavailable, resolve
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+_VIEW_FIELDS = {f.name for f in dataclasses.fields(AssetView)}
+
+
+class PipelineRunner:
+    def __init__(
+        self, settings: Settings, database: Database, processors: list[MediaProcessor]
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.processors = processors
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._heartbeat = _Heartbeat(self)
+
+    def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
+        """Process the assets of `asset_ids` that are still pending; counts for progress."""
+        token = str(uuid.uuid4())
+        ttl = self.settings.pipeline_lease_seconds
+        with self.database.session() as session:
+            claimed = PipelineRepository(session).claim(
+                asset_ids, owner=self.owner, token=token, now=utcnow(), ttl=ttl
+            )
+        report = _Report(requested=len(asset_ids), claimed=len(claimed))
+        if not claimed:
+            return report.as_dict()
+        self._heartbeat.hold()
+        try:
+            self._run_claimed(claimed, token=token, report=report)
+        finally:
+            self._heartbeat.release()
+        return report.as_dict()
+
+    def close(self) -> None:
+        self._heartbeat.stop()
+        for processor in self.processors:
+            if isinstance(processor, ClosableProcessor):
+                try:
+                    processor.close()
+                except Exception:  # closing must not hide the real outcome
+                    log.exception("closing processor %s failed", processor.name)
+
+    def _run_claimed(self, claimed: dict[str, int], *, token: str, report: _Report) -> None:
+        given_up = {i: n for i, n in claimed.items() if n > MAX_ATTEMPTS}
+        views, previous, unreadable = self._load([i for i in claimed if i not in given_up])
+        failed: dict[str, dict[str, str]] = {asset_id: {} for asset_id in views}
+        for processor in self.processors:
+            todo = [
+                v
+                for v in views.values()
+                if processor.applies_to(v) and not _is_current(previous[v.id], processor)
+            ]
+            if not todo:
+                continue
+            runs = self._run_step(processor, todo, failed, token=token)
+            for run in runs:
+                report.count(processor.name, run.result.status)
+                view = views[run.asset_id]
+                changes = {k: v for k, v in run.result.updates.items() if k in _VIEW_FIELDS}
+                if run.result.metadata:
+                    changes["meta"] = {**view.meta, **run.result.metadata}
+                if changes:
+                    views[run.asset_id] = dataclasses.replace(view, **changes)
+        outcomes = {asset_id: self._final(failed[asset_id]) for asset_id in views}
+        outcomes.update({i: (AssetStatus.ERROR, reason) for i, reason in unreadable.items()})
+        outcomes.update(
+            {
+                i: (AssetStatus.ERROR, f"processing stopped its worker {n - 1} times; given up")
+                for i, n in given_up.items()
+            }
+        )
+        with self.database.session() as session:
+            finish(session, outcomes)
+            PipelineRepository(session).release(list(outcomes), token=token)
+        for status, _ in outcomes.values():
+            report.assets[status] += 1
+
+    def _run_step(
+        self,
+        processor: MediaProcessor,
+        todo: list[AssetView],
+        failed: dict[str, dict[str, str]],
+        *,
+        token: str,
+    ) -> list[StepRun]:
+        with self.database.session() as session:
+            PipelineRepository(session).set_step(token=token, step=processor.name)
+        runs: list[StepRun] = []
+        ready: list[AssetView] = []
+        for view in todo:
+            missing = [name for name in processor.requires if name in failed[view.id]]
+            if missing:
+                result = StepResult.skipped(f"needs {', '.join(missing)}, which failed")
+                runs.append(StepRun(view.id, result, 0.0))
+            else:
+                ready.append(view)
+        runs.extend(_execute(processor, ready))
+        for run in runs:
+            if run.result.status == StepStatus.FAILED:
+                failed[run.asset_id][processor.name] = run.result.message or "failed"
+        with self.database.session() as session:
+            record_step(
+                session,
+                step=processor.name,
+                version=processor.version,
+                runs=runs,
+                settings=self.settings,
+            )
+        return runs
+
+    def _final(self, failures: dict[str, str]) -> tuple[str, str | None]:
+        required = [
+            f"{p.name}: {failures[p.name]}"
+            for p in self.processors
+            if p.required and p.name in failures
+        ]
+        if required:
+            return AssetStatus.ERROR, "; ".join(required)[:2000]
+        return AssetStatus.READY, None
+
+    def _load(
+        self, ids: list[str]
+    ) -> tuple[dict[str, AssetView], dict[str, dict[str, tuple[str, int]]], dict[str, str]]:
+        views: dict[str, AssetView] = {}
+        previous: dict[str, dict[str, tuple[str, int]]] = {}
+        unreadable: dict[str, str] = {}
+        if not ids:
+            return views, previous, unreadable
+        with self.database.session() as session:
+            roots = {root.id: root.path for root in RootRepository(session).all()}
+            done = StepRepository(session).outcomes_for(ids)
+            for asset in AssetRepository(session).get_many(ids):
+                try:
+                    path = resolve(roots[asset.root_id], asset.rel_path, escaped=asset.path_escaped)
+                except (KeyError, TypeError, OriginalUnavailable):
+                    unreadable[asset.id] = "file is outside its library root"
+                    continue
+                views[asset.id] = _view(asset, path)
+                previous[asset.id] = {
+                    s: (o.status, o.version) for s, o in done.get(asset.id, {}).items()
+                }
+        return views, previous, unreadable
+
+
+def _view(asset: Any, path: Any) -> AssetView:
+    return AssetView(
+        id=asset.id,
+        path=path,
+        size=asset.size,
+        mtime_ns=asset.mtime_ns,
+        mime_type=asset.mime_type,
+        asset_type=asset.asset_type,
+        hash=asset.hash,
+        filename=asset.filename,
+        width=asset.width,
+        height=asset.height,
+        duration=asset.duration,
+        meta=dict(asset.meta or {}),
+    )
+
+
+def _execute(processor: MediaProcessor, views: list[AssetView]) -> list[StepRun]:
+    """Results of one step for these assets; a processor's exception fails only its step."""
+    if not views:
+        return []
+    if isinstance(processor, BatchMediaProcessor) and len(views) > 1:
+        started = time.perf_counter()
+        try:
+            results = processor.process_batch(views)
+        except Exception as exc:
+            results = {v.id: StepResult.failed(_crash(exc)) for v in views}
+        share = (time.perf_counter() - started) * 1000 / len(views)
+        return [
+            StepRun(v.id, results.get(v.id) or StepResult.failed("no result"), share) for v in views
+        ]
+    runs = []
+    for view in views:
+        started = time.perf_counter()
+        try:
+            result = processor.process(view)
+        except Exception as exc:  # a plugin's bug must not take the pipeline down
+            result = StepResult.failed(_crash(exc))
+        runs.append(StepRun(view.id, result, (time.perf_counter() - started) * 1000))
+    return runs
+
+
+def _crash(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _is_current(previous: dict[str, tuple[str, int]], processor: MediaProcessor) -> bool:
+    status, version = previous.get(processor.name, ("", -1))
+    return version == processor.version and status in (StepStatus.OK, StepStatus.SKIPPED)
+
+
+@dataclasses.dataclass
+class _Report:
+    requested: int
+    claimed: int
+    assets: Counter[str] = dataclasses.field(default_factory=Counter)
+    steps: dict[str, Counter[str]] = dataclasses.field(default_factory=dict)
+
+    def count(self, step: str, status: str) -> None:
+        self.steps.setdefault(step, Counter())[str(status)] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requested": self.requested,
+            "claimed": self.claimed,
+            "ready": self.assets[AssetStatus.READY],
+            "errors": self.assets[AssetStatus.ERROR],
+            "steps": {step: dict(counts) for step, counts in self.steps.items()},
+        }
+
+
+class _Heartbeat:
+    """Renews this worker's leases every third of their lifetime while a batch runs."""
+
+    def __init__(self, runner: PipelineRunner) -> None:
+        self.runner = runner
+        self._active = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def hold(self) -> None:
+        with self._lock:
+            self._active += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._stopped = False
+                self._thread = threading.Thread(target=self._run, name="trove-lease", daemon=True)
+                self._thread.start()
+
+    def release(self) -> None:
+        with self._lock:
+            self._active -= 1
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    def _run(self) -> None:
+        interval = max(self.runner.settings.pipeline_lease_seconds / 3, 0.2)
+        while not self._wake.wait(interval):
+            if self._stopped:
+                return
+            with self._lock:
+                if self._active <= 0:
+                    continue
+            try:
+                with self.runner.database.session() as session:
+                    PipelineRepository(session).renew(
+                        owner=self.runner.owner,
+                        now=utcnow(),
+                        ttl=self.runner.settings.pipeline_lease_seconds,
+                    )
+            except Exception:  # the database may be briefly away; try again next beat
+                log.warning("could not renew pipeline leases", exc_info=True)

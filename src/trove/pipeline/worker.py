@@ -1,0 +1,135 @@
+"""`trove worker`: a thin wrapper over `taskiq worker` for the Redis broker.
+
+    trove worker --processes 2      ≈  taskiq worker trove.pipeline.worker:make_worker_broker
+                                          --workers 2 --max-async-tasks 1 --max-prefetch 0
+
+Each worker process builds its own runner (database engine, processors, ExifTool session)
+when it starts and runs one batch at a time: CPU-heavy steps get a core each, and a process
+never holds messages it is not working on. The parent process is also the supervisor: it
+re-sends what an earlier run left pending when it starts, and every half lease re-sends
+assets whose worker died (pipeline/service.py). Settings reach the worker processes through
+the `TROVE_*` environment, which the parent sets from its own settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
+
+from trove.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+BROKER_FACTORY = "trove.pipeline.worker:make_worker_broker"
+
+
+def make_worker_broker() -> AsyncBroker:
+    """The broker of a worker process (called by `taskiq worker` in each process): the
+    process's composition root, so it reads its settings from the environment here."""
+    from trove.pipeline.tasks import make_broker
+
+    settings = load_settings()
+    broker = make_broker(settings)
+
+    @broker.on_event(TaskiqEvents.WORKER_STARTUP)
+    async def start_runner(state: TaskiqState) -> None:
+        state.runner = build_runner(settings)
+
+    @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
+    async def stop_runner(state: TaskiqState) -> None:
+        runner = getattr(state, "runner", None)
+        if runner is not None:
+            runner.close()
+
+    return broker
+
+
+def build_runner(settings: Settings) -> Any:
+    from trove.db.database import Database
+    from trove.pipeline.registry import collect_processors, plugin_modules
+    from trove.pipeline.runner import PipelineRunner
+    from trove.plugins.manager import make_plugin_manager
+
+    processors = collect_processors(
+        make_plugin_manager(extra_modules=plugin_modules(settings)), settings=settings
+    )
+    return PipelineRunner(settings, Database(settings.resolved_database_url), processors)
+
+
+def run_worker(settings: Settings, *, processes: int, service: Any) -> int:
+    """Run worker processes until interrupted; returns taskiq's exit status."""
+    from taskiq.acks import AcknowledgeType
+    from taskiq.cli.worker.args import WorkerArgs
+    from taskiq.cli.worker.run import run_worker as taskiq_run_worker
+
+    if not settings.broker_url:
+        from trove.services.errors import Invalid
+
+        raise Invalid(
+            "trove worker needs a shared broker: set TROVE_BROKER_URL=redis://HOST:6379 "
+            "(without one, `trove scan` and `trove serve` process everything themselves)"
+        )
+    export_settings(settings)
+    supervisor = Supervisor(service, interval=settings.pipeline_lease_seconds / 2)
+    supervisor.start()
+    import multiprocessing
+
+    # spawn, not fork: the supervisor thread (and its database connections) must not be
+    # copied into the workers mid-operation.
+    multiprocessing.set_start_method("spawn", force=True)
+    args = WorkerArgs(
+        broker=BROKER_FACTORY,
+        modules=[],
+        workers=max(1, processes),
+        max_async_tasks=1,
+        max_prefetch=0,
+        ack_type=AcknowledgeType.WHEN_SAVED,
+        shutdown_timeout=10,
+    )
+    try:
+        return taskiq_run_worker(args) or 0
+    finally:
+        supervisor.stop()
+
+
+def export_settings(settings: Settings) -> None:
+    """Settings given on the command line reach the worker processes as TROVE_* variables."""
+    import dataclasses
+
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if value is not None:
+            os.environ[f"TROVE_{f.name.upper()}"] = str(value)
+
+
+class Supervisor:
+    """Re-sends pending work at start (a restart finds what was left) and periodically
+    re-sends the assets of workers whose leases lapsed."""
+
+    def __init__(self, service: Any, *, interval: float) -> None:
+        self.service = service
+        self.interval = max(interval, 0.5)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="trove-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        include_queued = True
+        while not self._stop.is_set():
+            try:
+                sent = self.service.kick_pending(include_queued=include_queued)
+                if sent:
+                    log.info("sent %d pending assets to the workers", sent)
+                include_queued = False
+            except Exception:
+                log.warning("could not re-send pending work", exc_info=True)
+            self._stop.wait(self.interval)

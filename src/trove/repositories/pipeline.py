@@ -1,0 +1,245 @@
+"""Pipeline leases and progress counts (SQL for pipeline/runner.py and pipeline/service.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
+from sqlalchemy.orm import Session
+
+from trove.db.models import Asset, AssetStep, PipelineLease
+from trove.domain.enums import AssetStatus
+from trove.repositories._sql import insert_ignoring_conflicts
+
+QUEUED = "queued"
+RUNNING = "running"
+
+
+class PipelineRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- what to send to the workers -------------------------------------------------------
+
+    def ids_to_kick(
+        self, *, now: datetime, limit: int, after_id: str = "", include_queued: bool
+    ) -> list[str]:
+        """Assets waiting in `processing` that no live worker holds. With `include_queued`
+        (a restart) also those already sent once: the message may have died with a broker."""
+        busy = PipelineLease.state == RUNNING
+        busy = and_(busy, PipelineLease.expires_at >= now)
+        if not include_queued:
+            busy = or_(busy, PipelineLease.state == QUEUED)
+        held = exists().where(PipelineLease.asset_id == Asset.id, busy)
+        return list(
+            self.session.scalars(
+                select(Asset.id)
+                .where(
+                    Asset.status == AssetStatus.PROCESSING,
+                    Asset.deleted_at.is_(None),
+                    Asset.id > after_id,
+                    not_(held),
+                )
+                .order_by(Asset.id)
+                .limit(limit)
+            )
+        )
+
+    def mark_queued(self, asset_ids: Sequence[str], *, now: datetime) -> None:
+        """Record that a task was sent; a lapsed `running` lease becomes `queued` again."""
+        if not asset_ids:
+            return
+        self.session.execute(
+            update(PipelineLease)
+            .where(
+                PipelineLease.asset_id.in_(asset_ids),
+                PipelineLease.state == RUNNING,
+                PipelineLease.expires_at < now,
+            )
+            .values(state=QUEUED, owner=None, token=None, step=None, kicked_at=now)
+        )
+        rows = [
+            {"asset_id": i, "state": QUEUED, "attempts": 0, "kicked_at": now} for i in asset_ids
+        ]
+        insert_ignoring_conflicts(self.session, PipelineLease, rows)
+
+    # --- a worker's claim on a batch -------------------------------------------------------
+
+    def claim(
+        self, asset_ids: Sequence[str], *, owner: str, token: str, now: datetime, ttl: float
+    ) -> dict[str, int]:
+        """Take the assets of `asset_ids` that are still to process and that no live worker
+        holds; {asset id: attempts including this one}. Atomic per row on both databases: the
+        conditional UPDATE re-checks its WHERE under the row lock, the INSERT loses on conflict.
+        """
+        if not asset_ids:
+            return {}
+        expires = now + timedelta(seconds=ttl)
+        pending = select(Asset.id).where(
+            Asset.id.in_(asset_ids),
+            Asset.status == AssetStatus.PROCESSING,
+            Asset.deleted_at.is_(None),
+        )
+        self.session.execute(
+            update(PipelineLease)
+            .where(
+                PipelineLease.asset_id.in_(pending),
+                or_(PipelineLease.state == QUEUED, PipelineLease.expires_at < now),
+            )
+            .values(
+                state=RUNNING,
+                owner=owner,
+                token=token,
+                step=None,
+                started_at=now,
+                expires_at=expires,
+                attempts=PipelineLease.attempts + 1,
+            )
+        )
+        unleased = pending.where(not_(exists().where(PipelineLease.asset_id == Asset.id)))
+        rows = [
+            {
+                "asset_id": asset_id,
+                "state": RUNNING,
+                "owner": owner,
+                "token": token,
+                "attempts": 1,
+                "kicked_at": now,
+                "started_at": now,
+                "expires_at": expires,
+            }
+            for asset_id in self.session.scalars(unleased)
+        ]
+        insert_ignoring_conflicts(self.session, PipelineLease, rows)
+        held = select(PipelineLease.asset_id, PipelineLease.attempts).where(
+            PipelineLease.token == token
+        )
+        return {asset_id: attempts for asset_id, attempts in self.session.execute(held)}
+
+    def renew(self, *, owner: str, now: datetime, ttl: float) -> int:
+        result = self.session.execute(
+            update(PipelineLease)
+            .where(PipelineLease.owner == owner, PipelineLease.state == RUNNING)
+            .values(expires_at=now + timedelta(seconds=ttl))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def set_step(self, *, token: str, step: str) -> None:
+        self.session.execute(
+            update(PipelineLease).where(PipelineLease.token == token).values(step=step)
+        )
+
+    def release(self, asset_ids: Sequence[str], *, token: str) -> None:
+        if asset_ids:
+            self.session.execute(
+                delete(PipelineLease).where(
+                    PipelineLease.asset_id.in_(asset_ids), PipelineLease.token == token
+                )
+            )
+
+    # --- progress --------------------------------------------------------------------------
+
+    def lease_counts(self, *, now: datetime) -> dict[str, Any]:
+        live = and_(PipelineLease.state == RUNNING, PipelineLease.expires_at >= now)
+        running = dict(
+            self.session.execute(
+                select(PipelineLease.step, func.count()).where(live).group_by(PipelineLease.step)
+            ).all()
+        )
+        queued = self.session.scalar(
+            select(func.count()).select_from(PipelineLease).where(not_(live))
+        )
+        return {
+            "running_by_step": {str(k): int(v) for k, v in running.items()},
+            "queued": int(queued or 0),
+        }
+
+    def processing_count(self) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(Asset)
+                .where(Asset.status == AssetStatus.PROCESSING, Asset.deleted_at.is_(None))
+            )
+            or 0
+        )
+
+    def current_outcomes_of_processing(self, versions: dict[str, int]) -> dict[str, int]:
+        """Per step: assets still `processing` whose outcome at the current version is in."""
+        if not versions:
+            return {}
+        current = or_(
+            *(and_(AssetStep.step == s, AssetStep.version == v) for s, v in versions.items())
+        )
+        stmt = (
+            select(AssetStep.step, func.count())
+            .join(Asset, Asset.id == AssetStep.asset_id)
+            .where(Asset.status == AssetStatus.PROCESSING, current)
+            .group_by(AssetStep.step)
+        )
+        return {str(step): int(n) for step, n in self.session.execute(stmt)}
+
+    def recent_throughput(self, *, since: datetime) -> dict[str, dict[str, float]]:
+        """Per step: outcomes recorded since `since` and the time they took."""
+        stmt = (
+            select(AssetStep.step, func.count(), func.sum(AssetStep.duration_ms))
+            .where(AssetStep.updated_at >= since)
+            .group_by(AssetStep.step)
+        )
+        return {
+            str(step): {"count": int(n), "busy_ms": float(ms or 0.0)}
+            for step, n, ms in self.session.execute(stmt)
+        }
+
+    def assets_touched_since(self, *, since: datetime) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count(func.distinct(AssetStep.asset_id))).where(
+                    AssetStep.updated_at >= since
+                )
+            )
+            or 0
+        )
+
+    def status_of(self, asset_ids: Sequence[str]) -> dict[str, int]:
+        stmt = (
+            select(Asset.status, func.count()).where(Asset.id.in_(asset_ids)).group_by(Asset.status)
+        )
+        return {str(s): int(n) for s, n in self.session.execute(stmt)}
+
+    def step_counts_of(self, asset_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        stmt = (
+            select(AssetStep.step, AssetStep.status, func.count())
+            .where(AssetStep.asset_id.in_(asset_ids))
+            .group_by(AssetStep.step, AssetStep.status)
+        )
+        return {(str(a), str(b)): int(n) for a, b, n in self.session.execute(stmt)}
+
+    # --- reprocess -------------------------------------------------------------------------
+
+    def stale_step_ids(self, step: str, *, version: int, force: bool) -> list[str]:
+        """Assets whose outcome for `step` is missing, failed, or from another version (all
+        of them with `force`): the ones `trove reprocess --step` sends back."""
+        has_current = exists().where(
+            AssetStep.asset_id == Asset.id,
+            AssetStep.step == step,
+            AssetStep.version == version,
+            AssetStep.status.in_(("ok", "skipped")),
+        )
+        where = [
+            Asset.deleted_at.is_(None),
+            Asset.status.in_((AssetStatus.READY, AssetStatus.ERROR, AssetStatus.PROCESSING)),
+            Asset.asset_type != "collection",
+            Asset.is_virtual.is_(False),
+        ]
+        if not force:
+            where.append(not_(has_current))
+        return list(self.session.scalars(select(Asset.id).where(*where)))
+
+    def forget_step(self, asset_ids: Sequence[str], step: str) -> None:
+        if asset_ids:
+            self.session.execute(
+                delete(AssetStep).where(AssetStep.asset_id.in_(asset_ids), AssetStep.step == step)
+            )

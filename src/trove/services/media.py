@@ -1,0 +1,49 @@
+"""MediaService: what the API needs from the pipeline's products (previews, progress)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trove.config import Settings
+from trove.db.database import Database
+from trove.repositories.assets import AssetRepository
+from trove.services.errors import Invalid, NotFound
+from trove.storage import cache
+
+
+class MediaService:
+    def __init__(
+        self, settings: Settings, database: Database, *, pipeline: Callable[[], Any]
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self._pipeline = pipeline
+        self._jobs_source: Any = None
+
+    def thumbnail(self, asset_id: str, size: str) -> Path:
+        """The cached preview of an asset: resolved from the asset's content hash, never from
+        the request, and checked to lie inside the cache."""
+        if size not in cache.THUMBNAIL_SIZES:
+            raise Invalid(f"size must be one of {', '.join(cache.THUMBNAIL_SIZES)}")
+        with self.database.session() as session:
+            asset = AssetRepository(session).get(asset_id)
+            if asset is None:
+                raise NotFound(f"no asset with id {asset_id!r}")
+            if not asset.hash or size not in (asset.thumbnails or {}):
+                raise NotFound("this asset has no preview (yet)")
+            content_hash = asset.hash
+        try:
+            return cache.existing(
+                self.settings.resolved_cache_dir, content_hash, cache.thumbnail_name(size)
+            )
+        except cache.NotInCache as exc:
+            raise NotFound(
+                "this asset's preview is not in the cache; reprocess thumbnails"
+            ) from exc
+
+    def jobs(self) -> dict[str, Any]:
+        if self._jobs_source is None:
+            self._jobs_source = self._pipeline()
+        return self._jobs_source.jobs()
