@@ -1,27 +1,48 @@
-"""create_app(settings): the FastAPI application with its routers, errors and lifespan."""
+"""create_app(settings): NiceGUI's app as the root, with the API routers, the UI, errors, lifespan.
+
+NiceGUI's `app` must be the root ASGI application (mounted under another app, routes added
+afterwards answer 404 and its test tooling cannot start), and it is one object per process. So
+routers, error handlers and pages are installed into it once (`_install`), and each call of
+`create_app` only sets what differs between calls: the lifespan that builds `Services` from
+these settings. One app serves at a time per process, which is all a server or a test needs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from trove import __version__
 from trove.api.errors import install_error_handlers
-from trove.api.routes import assets, jobs, library, thumbnails, upload
+from trove.api.routes import (
+    assets,
+    bulk,
+    graph,
+    library,
+    not_found,
+    tags,
+    upload,
+)
 from trove.config import Settings
 from trove.services.container import Services
 
-_HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trove</title></head>
-<body><h1>Trove</h1><p>The web UI comes soon. Meanwhile: <a href="/docs">API docs</a>,
-<a href="/api/dam/assets">assets</a>, <a href="/api/dam/status">status</a>.</p></body></html>"""
+_nicegui_lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None
 
 
 def create_app(settings: Settings, *, roots: Sequence[str] = ()) -> FastAPI:
-    """Build the app; `roots` are added and scanned in the background once it starts."""
+    """The app; `roots` are added and scanned in the background once it starts."""
+    from nicegui import app
 
+    if _nicegui_lifespan is None:
+        _install(app)
+    app.router.lifespan_context = _lifespan(settings, roots)
+    return app
+
+
+def _lifespan(settings: Settings, roots: Sequence[str]):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = Services.create(settings)
@@ -31,17 +52,26 @@ def create_app(settings: Settings, *, roots: Sequence[str] = ()) -> FastAPI:
             services.library.add_root(path, indexer=services.indexer)
         services.indexer.request_processing()  # resume whatever an earlier run left pending
         try:
-            yield
+            assert _nicegui_lifespan is not None
+            async with _nicegui_lifespan(app):
+                yield
         finally:
             services.close()
 
-    app = FastAPI(title="Trove", version=__version__, lifespan=lifespan)
+    return lifespan
+
+
+def _install(app: Any) -> None:
+    """Everything that is the same for every create_app call, done once per process."""
+    global _nicegui_lifespan
+    from trove.ui import install_ui
+
+    _nicegui_lifespan = app.router.lifespan_context
+    app.title, app.version = "Trove", __version__
     install_error_handlers(app)
-    for module in (assets, thumbnails, upload, library, jobs):
+    for module in (bulk, assets, upload, library, graph, tags):
         app.include_router(module.router)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return _HOME
-
-    return app
+    app.include_router(not_found.router)  # last: unknown /api/ paths answer JSON, not a page
+    install_ui(app)
+    app.docs_url, app.openapi_url = "/docs", "/openapi.json"
+    app.setup()  # NiceGUI's app starts without docs; this adds /docs and /openapi.json

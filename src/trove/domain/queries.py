@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 SORT_KEYS = ("timeline_at", "filename", "size", "id")
@@ -26,6 +27,11 @@ class AssetQuery:
     path_prefix: str | None = None
     mime: str | None = None
     hash: str | None = None
+    # Case-insensitive substring of the file name or the title (the gallery's search box).
+    text: str | None = None
+    # timeline_at within [since, until): the gallery's date range.
+    since: datetime | None = None
+    until: datetime | None = None
     include_deleted: bool = False
     only_deleted: bool = False
     sort: str = DEFAULT_SORT
@@ -49,6 +55,26 @@ class AssetQuery:
     @property
     def descending(self) -> bool:
         return self.sort.startswith("-")
+
+
+def parse_date_bound(value: str | None, *, end: bool) -> datetime | None:
+    """An ISO date or date-time from a request, as naive UTC like the index keeps.
+
+    A bare date as the end of a range means "through that day", so it becomes the next
+    midnight (ranges are half-open).
+    """
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day) + timedelta(days=1 if end else 0)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidQuery(f"{value!r} is not an ISO date (YYYY-MM-DD) or date-time") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
 
 
 def encode_cursor(sort_value: Any, asset_id: str) -> str:

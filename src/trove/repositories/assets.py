@@ -46,6 +46,30 @@ class AssetRepository:
             stmt = stmt.where(Asset.root_id == root_id)
         return {str(key): int(n) for key, n in self.session.execute(stmt)}
 
+    def tag_counts(self, *, limit: int) -> list[tuple[str, int]]:
+        """The most used tags of visible assets, for the gallery's tag filter."""
+        stmt = (
+            select(AssetTag.tag, func.count())
+            .join(Asset, Asset.id == AssetTag.asset_id)
+            .where(Asset.deleted_at.is_(None))
+            .group_by(AssetTag.tag)
+            .order_by(func.count().desc(), AssetTag.tag)
+            .limit(limit)
+        )
+        return [(tag, int(n)) for tag, n in self.session.execute(stmt)]
+
+    def count_by_root_and_status(self) -> dict[str, dict[str, int]]:
+        """Per library root, how many visible files are in each status (folders excluded)."""
+        stmt = (
+            select(Asset.root_id, Asset.status, func.count())
+            .where(Asset.deleted_at.is_(None), Asset.asset_type != "collection")
+            .group_by(Asset.root_id, Asset.status)
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for root_id, status, n in self.session.execute(stmt):
+            counts.setdefault(str(root_id), {})[str(status)] = int(n)
+        return counts
+
     def ids_with_status(self, status: str, *, limit: int, after_id: str = "") -> list[str]:
         return list(
             self.session.scalars(
@@ -77,6 +101,12 @@ class AssetRepository:
             where.append(_mime_matches(q.mime))
         if q.hash:
             where.append(Asset.hash == q.hash)
+        if q.text and q.text.strip():
+            where.append(_text_matches(q.text.strip()))
+        if q.since is not None:
+            where.append(Asset.timeline_at >= q.since)
+        if q.until is not None:
+            where.append(Asset.timeline_at < q.until)
         for tag in q.tags:
             where.append(exists().where(AssetTag.asset_id == Asset.id, AssetTag.tag == tag))
         return where
@@ -130,6 +160,13 @@ class AssetRepository:
         rows = [{"asset_id": a, "tag": t} for a in asset_ids for t in set(tags)]
         insert_ignoring_conflicts(self.session, AssetTag, rows)
 
+    def touch(self, asset_ids: Sequence[str]) -> None:
+        """Mark assets as edited now (bulk edits bypass the ORM objects)."""
+        if asset_ids:
+            self.session.execute(
+                update(Asset).where(Asset.id.in_(list(asset_ids))).values(updated_at=utcnow())
+            )
+
     def soft_delete(self, asset: Asset) -> None:
         asset.deleted_at = utcnow()
         asset.updated_at = asset.deleted_at
@@ -152,6 +189,15 @@ def _under_path(prefix: str) -> ColumnElement[bool]:
     return or_(
         Asset.rel_path == prefix,
         and_(Asset.rel_path >= prefix + "/", Asset.rel_path < prefix + "0"),
+    )
+
+
+def _text_matches(text: str) -> ColumnElement[bool]:
+    """Substring of the name or the title; the user's % and _ are literal characters."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(
+        Asset.filename.ilike(pattern, escape="\\"), Asset.title.ilike(pattern, escape="\\")
     )
 
 

@@ -106,6 +106,55 @@ class AssetService:
             if content_hash and not repo.hash_still_used(content_hash):
                 cache.drop_derivatives(self.settings.resolved_cache_dir, content_hash)
 
+    def add_tags_many(self, asset_ids: list[str], tags: list[str]) -> int:
+        """Bulk tagging from a selection: one statement, however many assets are selected.
+
+        Returns how many of the ids were visible assets (the rest are ignored, not an error:
+        a selection may hold an asset someone else deleted meanwhile).
+        """
+        wanted = normalise_tags(tags)
+        if not wanted:
+            raise Invalid("give at least one tag")
+        with self.database.session() as session:
+            repo = AssetRepository(session)
+            ids = [a.id for a in repo.get_many(_unique(asset_ids)) if a.deleted_at is None]
+            repo.add_tags(ids, wanted)
+            repo.touch(ids)
+            return len(ids)
+
+    def delete_many(self, asset_ids: list[str]) -> int:
+        """Soft-delete a selection (restorable, like a single delete); returns how many."""
+        with self.database.session() as session:
+            repo = AssetRepository(session)
+            assets = [a for a in repo.get_many(_unique(asset_ids)) if a.deleted_at is None]
+            for asset in assets:
+                repo.soft_delete(asset)
+            return len(assets)
+
+    def tag_counts(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        with self.database.session() as session:
+            rows = AssetRepository(session).tag_counts(limit=limit)
+            return [{"tag": tag, "count": n} for tag, n in rows]
+
+    def counts_by_root(self) -> dict[str, dict[str, int]]:
+        with self.database.session() as session:
+            return AssetRepository(session).count_by_root_and_status()
+
+    def neighbours(self, asset_id: str) -> list[dict[str, Any]]:
+        """The asset's immediate graph neighbours, each edge with its direction.
+
+        Edges to nodes that are not assets (a User, ...) are kept, with `asset` null, so the
+        inspector can still say what the relation is.
+        """
+        with self.database.session() as session:
+            self._get(session, asset_id, include_deleted=True)
+            links = LinkRepository(session).neighbours(asset_id)
+            other_ids = [
+                link.target_id if link.source_id == asset_id else link.source_id for link in links
+            ]
+            found = {a.id: a for a in AssetRepository(session).get_many(_unique(other_ids))}
+            return [_neighbour(link, asset_id, found) for link in links]
+
     def restore(self, asset_id: str) -> dict[str, Any]:
         with self.database.session() as session:
             asset = self._get(session, asset_id, include_deleted=True)
@@ -173,6 +222,24 @@ class AssetService:
         if asset is None or (asset.deleted_at is not None and not include_deleted):
             raise NotFound(f"no asset with id {asset_id!r}")
         return asset
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _neighbour(link: Any, asset_id: str, found: dict[str, Asset]) -> dict[str, Any]:
+    outgoing = link.source_id == asset_id
+    other_id = link.target_id if outgoing else link.source_id
+    other = found.get(other_id)
+    return {
+        "relation": link.relation,
+        "direction": "out" if outgoing else "in",
+        "weight": link.weight,
+        "node_id": other_id,
+        "node_type": link.target_type if outgoing else link.source_type,
+        "asset": asset_summary(other) if other is not None else None,
+    }
 
 
 def safe_upload_name(filename: str) -> str:

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
 from trove.api.schemas import AssetList, AssetPatchIn
-from trove.domain.queries import MAX_LIMIT, AssetQuery
+from trove.domain.queries import MAX_LIMIT, AssetQuery, parse_date_bound
 from trove.services.assets import AssetPatch
 
 router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
@@ -28,6 +28,9 @@ def list_assets(
     path: str | None = Query(default=None, description="Relative path prefix within a root."),
     mime: str | None = Query(default=None, description="A MIME type, or `image/*`."),
     deleted: bool = Query(default=False, description="List soft-deleted assets instead."),
+    q: str | None = Query(default=None, description="Substring of the file name or title."),
+    since: str | None = Query(default=None, description="Timeline from this ISO date/time."),
+    until: str | None = Query(default=None, description="Timeline through this ISO date."),
     sort: str = "-timeline_at",
     limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
     cursor: str | None = None,
@@ -39,6 +42,9 @@ def list_assets(
         root_id=root,
         path_prefix=path,
         mime=mime,
+        text=q,
+        since=parse_date_bound(since, end=False),
+        until=parse_date_bound(until, end=True),
         only_deleted=deleted,
         sort=sort,
         limit=limit,

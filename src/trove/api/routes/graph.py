@@ -1,0 +1,14 @@
+"""/api/dam/assets/{id}/neighbours: the asset's immediate neighbours in the graph (seed 3.3)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from trove.api.deps import ServicesDep
+
+router = APIRouter(prefix="/api/dam/assets", tags=["graph"])
+
+
+@router.get("/{asset_id}/neighbours")
+def neighbours(asset_id: str, services: ServicesDep) -> dict:
+    return {"items": services.assets.neighbours(asset_id)}

@@ -1,0 +1,14 @@
+"""/api/dam/tags: the tags in use, most used first (the gallery's tag filter)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from trove.api.deps import ServicesDep
+
+router = APIRouter(prefix="/api/dam", tags=["assets"])
+
+
+@router.get("/tags")
+def list_tags(services: ServicesDep, limit: int = Query(default=200, ge=1, le=5000)) -> dict:
+    return {"items": services.assets.tag_counts(limit=limit)}

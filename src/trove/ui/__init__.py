@@ -1,0 +1,40 @@
+"""The web UI (seed section 5): NiceGUI pages over the same services the API uses.
+
+`install_ui(app)` is called once per process by `trove.app` with NiceGUI's root app; nothing
+here runs at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_URL = "/ui-static"
+
+
+def install_ui(app: Any) -> None:
+    """Configure NiceGUI as `ui.run` would, serve our static files and register the pages."""
+    from nicegui.middlewares import SetCacheControlMiddleware
+
+    from trove.ui.pages import register_pages
+
+    app.config.add_run_config(
+        reload=False,
+        title="Trove",
+        viewport="width=device-width, initial-scale=1",
+        favicon=STATIC_DIR / "favicon.svg",
+        dark=False,
+        language=None,
+        binding_refresh_interval=0.1,
+        reconnect_timeout=5.0,
+        message_history_length=1000,
+        tailwind=True,
+        unocss=None,
+        prod_js=True,
+        show_welcome_message=False,
+        markdown=False,
+    )
+    app.add_middleware(SetCacheControlMiddleware)  # NiceGUI's versioned assets are immutable
+    app.add_static_files(STATIC_URL, STATIC_DIR)
+    register_pages()

@@ -1,0 +1,458 @@
+// AssetGrid: a virtualised, date-grouped grid of previews over the paginated assets API.
+//
+// Only the rows in (and just around) the viewport exist in the DOM, so 100,000 assets scroll
+// like 100. Pages come from GET /api/dam/assets with its cursor as the user nears the end.
+// Every string from a file is rendered through text interpolation or attribute bindings,
+// never v-html. Tiles show the "small" preview only; never the original.
+
+const ICONS = {
+  image: "image",
+  video: "movie",
+  audio: "audiotrack",
+  document: "description",
+  collection: "folder",
+  url: "link",
+};
+const HEADER_HEIGHT = 52;
+const GAP = 4;
+const POLL_MS = 3000;
+
+function groupKey(item, grouping) {
+  const when = item.timeline_at || item.captured_at || "";
+  return grouping === "day" ? when.slice(0, 10) : when.slice(0, 7);
+}
+
+function groupLabel(key, grouping) {
+  if (!key) return "Undated";
+  const [y, m, d] = key.split("-").map(Number);
+  const date = new Date(Date.UTC(y, (m || 1) - 1, d || 1));
+  const options =
+    grouping === "day"
+      ? { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }
+      : { month: "long", year: "numeric", timeZone: "UTC" };
+  return date.toLocaleDateString(undefined, options);
+}
+
+export default {
+  template: `
+    <div ref="scroller" class="trove-grid" @scroll.passive="onScroll">
+      <div class="trove-grid-canvas" :style="{ height: canvasHeight + 'px' }">
+        <template v-for="row in visibleRows" :key="row.key">
+          <div v-if="row.kind === 'header'" class="trove-grid-header"
+               :style="{ transform: 'translateY(' + row.top + 'px)', height: row.height + 'px' }">
+            <button type="button" class="trove-grid-header-check" :aria-label="'Select ' + row.label"
+                    @click="selectRange(row.start, row.end, !groupSelected(row))">
+              <q-icon :name="groupSelected(row) ? 'check_circle' : 'radio_button_unchecked'" size="20px" />
+            </button>
+            <span class="trove-grid-header-label">{{ row.label }}</span>
+            <span class="trove-grid-header-count">{{ row.end - row.start }}</span>
+          </div>
+          <div v-else class="trove-grid-row"
+               :style="{ transform: 'translateY(' + row.top + 'px)', height: cell + 'px', gap: gap + 'px' }">
+            <div v-for="item in rowItems(row)" :key="item.id" class="trove-tile"
+                 :class="{ 'trove-tile-selected': isSelected(item.id), 'trove-tile-selecting': selectedCount > 0 }"
+                 :style="{ width: cell + 'px', height: cell + 'px' }"
+                 :data-id="item.id" :data-type="item.asset_type" :data-name="item.filename"
+                 :title="item.title || item.filename"
+                 @click="onTileClick($event, item)">
+              <img v-if="thumb(item)" :src="thumb(item)" loading="lazy" decoding="async"
+                   :alt="item.title || item.filename" draggable="false" class="trove-tile-img" />
+              <div v-else class="trove-tile-placeholder">
+                <q-icon :name="icon(item)" size="40px" />
+                <div class="trove-tile-name">{{ item.title || item.filename }}</div>
+              </div>
+              <div class="trove-tile-badges">
+                <q-icon v-if="item.asset_type === 'video'" name="play_circle" size="22px" />
+                <q-icon v-if="item.asset_type === 'audio'" name="graphic_eq" size="22px" />
+                <q-icon v-if="item.status === 'processing'" name="hourglass_top" size="18px" />
+                <q-icon v-if="item.status === 'missing' || item.status === 'offline'" name="cloud_off" size="18px" />
+                <q-icon v-if="item.status === 'error'" name="error_outline" size="18px" />
+              </div>
+              <button type="button" class="trove-tile-check" :aria-label="'Select ' + item.filename"
+                      @click.stop="onCheckClick($event, item)">
+                <q-icon :name="isSelected(item.id) ? 'check_circle' : 'radio_button_unchecked'" size="24px" />
+              </button>
+            </div>
+          </div>
+        </template>
+        <div v-if="!done" class="trove-grid-more" :style="{ transform: 'translateY(' + totalHeight + 'px)' }">
+          <q-spinner size="28px" color="primary" />
+        </div>
+        <div v-if="done && count === 0" class="trove-grid-empty">
+          <q-icon name="photo_library" size="64px" />
+          <div class="text-h6">{{ error ? 'Could not load the gallery' : 'Nothing to show' }}</div>
+          <div>{{ error || 'No assets match these filters. Add a library or drop files here to upload.' }}</div>
+        </div>
+      </div>
+    </div>
+  `,
+  props: {
+    api: { type: String, default: "/api/dam/assets" },
+    query: { type: Object, default: () => ({}) },
+    pagesize: { type: Number, default: 200 },
+    grouping: { type: String, default: "month" },
+    tile: { type: Number, default: 180 },
+  },
+  data() {
+    return {
+      scrollTop: 0,
+      viewHeight: 800,
+      width: 800,
+      cols: 4,
+      cell: 180,
+      gap: GAP,
+      totalHeight: 0,
+      version: 0,
+      selVersion: 0,
+      count: 0,
+      done: false,
+      error: "",
+    };
+  },
+  computed: {
+    canvasHeight() {
+      return this.totalHeight + (this.done ? 0 : 80);
+    },
+    selectedCount() {
+      this.selVersion; // dependency
+      return this.selected.size;
+    },
+    visibleRows() {
+      this.version; // dependency: items or layout changed
+      const rows = this.rows;
+      if (!rows.length) return [];
+      const top = this.scrollTop - this.viewHeight;
+      const bottom = this.scrollTop + 2 * this.viewHeight;
+      let lo = 0;
+      let hi = rows.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (rows[mid].top + rows[mid].height < top) lo = mid + 1;
+        else hi = mid;
+      }
+      const out = [];
+      for (let i = lo; i < rows.length && rows[i].top <= bottom; i++) out.push(rows[i]);
+      return out;
+    },
+  },
+  watch: {
+    query: {
+      handler() {
+        this.reset();
+      },
+      deep: true,
+    },
+    grouping() {
+      this.relayout();
+    },
+  },
+  created() {
+    // Plain, non-reactive state: 100,000 reactive proxies would cost more than the grid.
+    this.items = [];
+    this.index = new Map();
+    this.rows = [];
+    this.selected = new Set();
+    this.anchor = null;
+    this.cursor = null;
+    this.loading = null;
+    this.generation = 0;
+    this.checked = new Set();
+  },
+  mounted() {
+    this.observer = new ResizeObserver(() => this.measure());
+    this.observer.observe(this.$refs.scroller);
+    this.measure();
+    this.reset();
+    this.poller = setInterval(() => this.pollPreviews(), POLL_MS);
+  },
+  unmounted() {
+    this.observer.disconnect();
+    clearInterval(this.poller);
+  },
+  methods: {
+    // --- data -------------------------------------------------------------------------------
+    url(cursor) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(this.query || {})) {
+        if (value === null || value === undefined || value === "") continue;
+        if (Array.isArray(value)) value.forEach((v) => params.append(key, v));
+        else params.append(key, value);
+      }
+      params.set("sort", "-timeline_at");
+      params.set("limit", String(this.pagesize));
+      if (cursor) params.set("cursor", cursor);
+      return this.api + "?" + params.toString();
+    },
+    reset() {
+      this.generation += 1;
+      this.items = [];
+      this.index = new Map();
+      this.cursor = null;
+      this.loading = null;
+      this.done = false;
+      this.error = "";
+      this.count = 0;
+      this.checked = new Set();
+      this.clearSelection();
+      if (this.$refs.scroller) this.$refs.scroller.scrollTop = 0;
+      this.scrollTop = 0;
+      this.relayout();
+      return this.loadMore();
+    },
+    reload() {
+      return this.reset().then(() => this.count);
+    },
+    loadMore() {
+      if (this.done) return Promise.resolve();
+      if (this.loading) return this.loading;
+      const generation = this.generation;
+      const started = performance.now();
+      this.loading = fetch(this.url(this.cursor), { headers: { Accept: "application/json" } })
+        .then((response) => {
+          if (!response.ok) return response.json().then((body) => Promise.reject(new Error(body.detail || response.statusText)));
+          return response.json();
+        })
+        .then((page) => {
+          if (generation !== this.generation) return;
+          this.append(page.items || []);
+          this.cursor = page.next_cursor;
+          this.done = !page.next_cursor;
+          this.loading = null;
+          window.__troveGrid = { pages: (window.__troveGrid?.pages || 0) + 1, lastPageMs: performance.now() - started, count: this.count };
+          this.$emit("loaded", { count: this.count, done: this.done });
+          this.$nextTick(() => {
+            if (!window.__troveFirstPaint && this.count > 0) window.__troveFirstPaint = performance.now();
+            this.maybeLoadMore();
+          });
+        })
+        .catch((err) => {
+          if (generation !== this.generation) return;
+          this.loading = null;
+          this.done = true;
+          this.error = String(err.message || err);
+          this.$emit("loaded", { count: this.count, done: true, error: this.error });
+        });
+      return this.loading;
+    },
+    maybeLoadMore() {
+      if (!this.done && !this.loading && this.scrollTop + 3 * this.viewHeight > this.totalHeight) {
+        this.loadMore();
+      }
+    },
+    append(newItems) {
+      for (const item of newItems) {
+        if (this.index.has(item.id)) continue;
+        this.index.set(item.id, this.items.length);
+        this.items.push(item);
+      }
+      this.count = this.items.length;
+      this.extendLayout();
+    },
+    // --- layout -----------------------------------------------------------------------------
+    measure() {
+      const el = this.$refs.scroller;
+      if (!el) return;
+      this.viewHeight = el.clientHeight || 800;
+      const width = el.clientWidth - 16;
+      const target = width < 600 ? Math.min(this.tile, 124) : this.tile;
+      const cols = Math.max(3, Math.floor((width + GAP) / (target + GAP)));
+      const cell = Math.floor((width - (cols - 1) * GAP) / cols);
+      if (cols !== this.cols || cell !== this.cell || width !== this.width) {
+        this.width = width;
+        this.cols = cols;
+        this.cell = cell;
+        this.relayout();
+      }
+    },
+    relayout() {
+      this.rows = [];
+      this.totalHeight = 0;
+      this.layoutCount = 0;
+      this.currentGroup = null;
+      this.extendLayout();
+    },
+    extendLayout() {
+      // Adds rows for items not laid out yet; the last group's last row may grow.
+      const rows = this.rows;
+      const rowHeight = this.cell + GAP;
+      for (let i = this.layoutCount; i < this.items.length; i++) {
+        const key = groupKey(this.items[i], this.grouping);
+        const last = rows[rows.length - 1];
+        const group = this.currentGroup;
+        if (!last || !group || group.groupKey !== key) {
+          const header = {
+            kind: "header", key: "h" + i, groupKey: key, label: groupLabel(key, this.grouping),
+            top: this.totalHeight, height: HEADER_HEIGHT, start: i, end: i + 1,
+          };
+          rows.push(header);
+          this.currentGroup = header;
+          this.totalHeight += HEADER_HEIGHT;
+          rows.push({ kind: "row", key: "r" + i, top: this.totalHeight, height: rowHeight, start: i, end: i + 1 });
+          this.totalHeight += rowHeight;
+        } else {
+          group.end = i + 1;
+          if (last.end - last.start >= this.cols) {
+            rows.push({ kind: "row", key: "r" + i, top: this.totalHeight, height: rowHeight, start: i, end: i + 1 });
+            this.totalHeight += rowHeight;
+          } else {
+            last.end = i + 1;
+          }
+        }
+      }
+      if (this.items.length === 0) this.currentGroup = null;
+      this.layoutCount = this.items.length;
+      this.version += 1;
+    },
+    rowItems(row) {
+      return this.items.slice(row.start, row.end);
+    },
+    onScroll() {
+      if (this.frame) return;
+      this.frame = requestAnimationFrame(() => {
+        this.frame = null;
+        this.scrollTop = this.$refs.scroller.scrollTop;
+        this.maybeLoadMore();
+      });
+    },
+    scrollToItem(id) {
+      const i = this.index.get(id);
+      if (i === undefined) return;
+      const row = this.rows.find((r) => r.kind === "row" && r.start <= i && i < r.end);
+      if (!row) return;
+      const el = this.$refs.scroller;
+      if (row.top < el.scrollTop || row.top + row.height > el.scrollTop + el.clientHeight) {
+        el.scrollTop = Math.max(0, row.top - el.clientHeight / 3);
+      }
+    },
+    // --- tiles ------------------------------------------------------------------------------
+    thumb(item) {
+      const t = item.thumbnails;
+      return (t && (t.small || t.medium)) || null;
+    },
+    icon(item) {
+      return ICONS[item.asset_type] || "insert_drive_file";
+    },
+    onTileClick(event, item) {
+      if (event.shiftKey || event.ctrlKey || event.metaKey || this.selected.size > 0) {
+        this.onCheckClick(event, item);
+        return;
+      }
+      this.$emit("open", { id: item.id });
+    },
+    onCheckClick(event, item) {
+      const i = this.index.get(item.id);
+      if (event.shiftKey && this.anchor !== null && this.index.has(this.anchor)) {
+        const a = this.index.get(this.anchor);
+        this.selectRange(Math.min(a, i), Math.max(a, i) + 1, true);
+      } else {
+        if (this.selected.has(item.id)) this.selected.delete(item.id);
+        else this.selected.add(item.id);
+        this.selectionChanged();
+      }
+      this.anchor = item.id;
+    },
+    // --- selection --------------------------------------------------------------------------
+    isSelected(id) {
+      this.selVersion; // dependency
+      return this.selected.has(id);
+    },
+    groupSelected(row) {
+      this.selVersion; // dependency
+      for (let i = row.start; i < row.end; i++) if (!this.selected.has(this.items[i].id)) return false;
+      return true;
+    },
+    selectRange(start, end, on) {
+      for (let i = start; i < end; i++) {
+        if (on) this.selected.add(this.items[i].id);
+        else this.selected.delete(this.items[i].id);
+      }
+      this.selectionChanged();
+    },
+    selectAll() {
+      this.selectRange(0, this.items.length, true);
+      return this.selected.size;
+    },
+    clearSelection() {
+      this.selected.clear();
+      this.anchor = null;
+      this.selectionChanged();
+    },
+    selectedIds() {
+      return Array.from(this.selected);
+    },
+    selectionChanged() {
+      this.selVersion += 1;
+      this.$emit("selection", { count: this.selected.size, loaded: this.items.length });
+    },
+    // --- edits from the page ----------------------------------------------------------------
+    patchItems(patches) {
+      for (const patch of patches) {
+        const i = this.index.get(patch.id);
+        if (i !== undefined) this.items[i] = { ...this.items[i], ...patch };
+      }
+      this.version += 1;
+    },
+    addTags(ids, tags) {
+      for (const id of ids) {
+        const i = this.index.get(id);
+        if (i === undefined) continue;
+        const merged = Array.from(new Set([...(this.items[i].tags || []), ...tags])).sort();
+        this.items[i] = { ...this.items[i], tags: merged };
+      }
+      this.version += 1;
+    },
+    removeItems(ids) {
+      const gone = new Set(ids);
+      const kept = this.items.filter((item) => !gone.has(item.id));
+      this.items = kept;
+      this.index = new Map(kept.map((item, i) => [item.id, i]));
+      for (const id of ids) this.selected.delete(id);
+      this.count = kept.length;
+      this.relayout();
+      this.selectionChanged();
+      this.$emit("loaded", { count: this.count, done: this.done });
+    },
+    async neighbour(id, delta) {
+      let i = this.index.get(id);
+      if (i === undefined) return null;
+      while (i + delta >= this.items.length && !this.done) {
+        await this.loadMore();
+        i = this.index.get(id);
+      }
+      const next = this.items[i + delta];
+      if (!next) return null;
+      this.scrollToItem(next.id);
+      return next.id;
+    },
+    // --- previews that are not made yet -----------------------------------------------------
+    async pollPreviews() {
+      if (document.hidden) return;
+      const waiting = [];
+      for (const row of this.visibleRows) {
+        if (row.kind !== "row") continue;
+        for (const item of this.rowItems(row)) {
+          if (this.thumb(item) || item.asset_type === "collection") continue;
+          const pending = item.status === "processing" || item.status === "uploading";
+          // Listings without a thumbnails field: look at each visible item's detail once.
+          const unknown = item.thumbnails === undefined && !this.checked.has(item.id);
+          if (pending || unknown) waiting.push(item.id);
+        }
+      }
+      if (!waiting.length) return;
+      const generation = this.generation;
+      const fresh = await Promise.all(
+        waiting.slice(0, 24).map((id) =>
+          fetch(this.api + "/" + encodeURIComponent(id))
+            .then((r) => (r.ok ? r.json() : null))
+            .catch(() => null),
+        ),
+      );
+      if (generation !== this.generation) return;
+      waiting.slice(0, 24).forEach((id) => this.checked.add(id));
+      const patches = fresh
+        .filter((a) => a)
+        .map((a) => ({ id: a.id, status: a.status, thumbnails: a.thumbnails || {}, title: a.title, tags: a.tags }));
+      if (patches.length) this.patchItems(patches);
+    },
+  },
+};

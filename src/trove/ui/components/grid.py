@@ -1,0 +1,63 @@
+"""AssetGrid: the gallery's virtualised grid (grid.js), driven from Python by a query.
+
+The browser pages through GET /api/dam/assets itself and keeps only the visible rows in the
+DOM; Python sets the filters and hears about opens and selections. That keeps 100,000 assets
+off the websocket and out of NiceGUI's element tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+
+
+class AssetGrid(ui.element, component="grid.js"):
+    def __init__(
+        self,
+        *,
+        on_open: Callable[[str], Any],
+        on_selection: Callable[[int], Any],
+        on_loaded: Callable[[int, bool], Any],
+        page_size: int = 200,
+    ) -> None:
+        super().__init__()
+        self._props["api"] = "/api/dam/assets"
+        self._props["query"] = {}
+        self._props["pagesize"] = page_size
+        self._props["grouping"] = "month"
+        self.on("open", lambda e: on_open(e.args["id"]))
+        self.on("selection", lambda e: on_selection(int(e.args["count"])))
+        self.on("loaded", lambda e: on_loaded(int(e.args["count"]), bool(e.args["done"])))
+
+    def set_query(self, params: dict[str, Any]) -> None:
+        """New filters: the grid starts again from the newest asset."""
+        self._props["query"] = params
+        self.update()
+
+    def set_grouping(self, grouping: str) -> None:
+        self._props["grouping"] = grouping
+        self.update()
+
+    async def neighbour(self, asset_id: str, delta: int) -> str | None:
+        """The id `delta` places away in the grid's order (loading more pages if needed)."""
+        return await self.run_method("neighbour", asset_id, delta, timeout=10)
+
+    async def selected_ids(self) -> list[str]:
+        return list(await self.run_method("selectedIds", timeout=10) or [])
+
+    def select_all(self) -> None:
+        self.run_method("selectAll")
+
+    def clear_selection(self) -> None:
+        self.run_method("clearSelection")
+
+    def patch_items(self, patches: list[dict[str, Any]]) -> None:
+        self.run_method("patchItems", patches)
+
+    def remove_items(self, ids: list[str]) -> None:
+        self.run_method("removeItems", ids)
+
+    def reload(self) -> None:
+        self.run_method("reload")

@@ -1,0 +1,273 @@
+"""The inspector beside the lightbox (seed 5.2): editable fields and the layered tabs.
+
+General shows the core and technical fields; each metadata namespace gets a tab rendered as a
+tree of labels; Graph lists the immediate neighbours. Everything from a file goes through
+labels and tree nodes, which Quasar renders as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+
+from trove.services.assets import AssetPatch
+from trove.services.errors import Invalid
+from trove.ui.context import call, services
+from trove.ui.format import human_duration, human_size, human_time
+
+# Shown first, in this order; any other namespace follows alphabetically.
+NAMESPACE_ORDER = ("exif", "iptc", "xmp", "geo", "probe", "ffprobe", "ocr", "text")
+MAX_VALUE_CHARS = 400
+MAX_NODES = 2000
+GRAPH_TAB = "graph"
+
+
+class Inspector:
+    """One asset's inspector; `on_saved` gets the updated asset after each edit."""
+
+    def __init__(
+        self,
+        asset: dict[str, Any],
+        *,
+        on_saved: Callable[[dict[str, Any]], Any],
+        on_open: Callable[[str], Any],
+    ) -> None:
+        self.asset = asset
+        self.on_saved = on_saved
+        self.on_open = on_open
+        with ui.column().classes("trove-inspector w-full gap-0"):
+            self._editable()
+            self._tabs()
+
+    # --- editing ----------------------------------------------------------------------------
+
+    def _editable(self) -> None:
+        asset = self.asset
+        with ui.column().classes("w-full gap-1 q-pa-md"):
+            title = ui.input("Title", value=asset.get("title") or "").props(
+                "dense outlined maxlength=1000"
+            )
+            title.classes("w-full trove-title-input")
+            title.on("keydown.enter", lambda: self._save(title=title.value))
+            title.on("blur", lambda: self._save(title=title.value))
+            description = ui.textarea("Description", value=asset.get("description") or "")
+            description.props("dense outlined autogrow").classes("w-full")
+            description.on("blur", lambda: self._save(description=description.value))
+            tags = ui.input_chips("Tags", value=list(asset.get("tags") or []))
+            tags.props("dense outlined").classes("w-full trove-tags-input")
+            tags.on_value_change(lambda e: self._save(tags=list(e.value or [])))
+
+    async def _save(self, **changes: Any) -> None:
+        changes = {k: v for k, v in changes.items() if _differs(self.asset.get(k), v)}
+        if not changes:
+            return
+        try:
+            updated = await call(services().assets.update, self.asset["id"], AssetPatch(**changes))
+        except Invalid as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        if updated is None:
+            return
+        self.asset = updated
+        ui.notify("Saved", type="positive", timeout=1200, position="bottom-right")
+        self.on_saved(updated)
+
+    # --- tabs -------------------------------------------------------------------------------
+
+    def _tabs(self) -> None:
+        namespaces = ordered_namespaces(self.asset.get("metadata") or {})
+        with (
+            ui.tabs()
+            .props("dense align=left outside-arrows mobile-arrows")
+            .classes("w-full trove-tabs") as tabs
+        ):
+            general = ui.tab("general", label="General")
+            ns_tabs = [(name, ui.tab(f"ns:{name}", label=_tab_label(name))) for name in namespaces]
+            ui.tab(GRAPH_TAB, label="Graph")
+        with ui.tab_panels(tabs, value=general).props("animated=false").classes("w-full"):
+            with ui.tab_panel(general):
+                self._general()
+            for name, tab in ns_tabs:
+                with ui.tab_panel(tab):
+                    metadata_tree(self.asset["metadata"][name])
+            with ui.tab_panel(GRAPH_TAB):
+                self._graph_panel = ui.column().classes("w-full gap-1")
+        tabs.on_value_change(self._maybe_load_graph)
+
+    def _general(self) -> None:
+        with ui.element("div").classes("trove-fields"):
+            for label, value in general_fields(self.asset):
+                ui.label(label).classes("trove-field-label")
+                ui.label(value).classes("trove-field-value")
+
+    async def _maybe_load_graph(self, event: Any) -> None:
+        if event.value != GRAPH_TAB:
+            return
+        self._graph_panel.clear()
+        with self._graph_panel:
+            ui.spinner()
+        neighbours = await call(services().assets.neighbours, self.asset["id"])
+        self._graph_panel.clear()
+        with self._graph_panel:
+            neighbour_list(neighbours or [], on_open=self.on_open)
+
+
+def _tab_label(namespace: str) -> str:
+    return namespace.upper() if len(namespace) <= 4 else namespace.replace("_", " ").title()
+
+
+def _differs(current: Any, new: Any) -> bool:
+    if isinstance(new, str) or new is None:
+        return (current or "").strip() != (new or "").strip()
+    return list(current or []) != list(new or [])
+
+
+def ordered_namespaces(metadata: dict[str, Any]) -> list[str]:
+    present = [n for n in metadata if isinstance(metadata[n], dict | list) and metadata[n]]
+    first = [n for n in NAMESPACE_ORDER if n in present]
+    return first + sorted(n for n in present if n not in first)
+
+
+def general_fields(asset: dict[str, Any]) -> list[tuple[str, str]]:
+    """Core and technical fields as (label, text); empty ones are left out."""
+    width, height = asset.get("width"), asset.get("height")
+    fields = [
+        ("File name", asset.get("filename")),
+        ("Folder", _folder(asset.get("path"))),
+        ("Type", f"{asset.get('asset_type')} · {asset.get('mime_type') or 'unknown'}"),
+        ("Size", human_size(asset.get("size"))),
+        ("Dimensions", f"{width} \u00d7 {height}" if width and height else None),
+        ("Duration", human_duration(asset.get("duration"))),
+        ("Captured", human_time(asset.get("captured_at"))),
+        ("Timeline", human_time(asset.get("timeline_at"))),
+        ("Status", _status(asset)),
+        ("Visibility", asset.get("visibility")),
+        ("SHA-256", asset.get("hash")),
+        ("pHash", asset.get("phash")),
+        ("Version", str(asset["version"]) if asset.get("version") else None),
+        ("Indexed", human_time(asset.get("created_at"))),
+        ("Updated", human_time(asset.get("updated_at"))),
+        ("Storage", asset.get("storage_urn")),
+        ("Id", asset.get("id")),
+    ]
+    return [(label, str(value)) for label, value in fields if value]
+
+
+def _folder(path: str | None) -> str | None:
+    if not path or "/" not in path:
+        return None
+    return path.rsplit("/", 1)[0]
+
+
+def _status(asset: dict[str, Any]) -> str | None:
+    status = asset.get("status")
+    if asset.get("error_message"):
+        return f"{status}: {asset['error_message']}"
+    return status
+
+
+def metadata_tree(values: Any) -> None:
+    """A namespace as an expandable tree of "key: value" labels (never raw JSON, never HTML)."""
+    counter = iter(range(1_000_000))
+    nodes = tree_nodes(values, counter=counter)
+    if not nodes:
+        ui.label("Nothing recorded.").classes("text-grey-7")
+        return
+    tree = ui.tree(nodes, node_key="id", label_key="label").props("dense no-transition")
+    tree.classes("trove-tree w-full")
+    if sum(1 for _ in _walk(nodes)) <= 200:
+        tree.expand()
+
+
+def tree_nodes(values: Any, *, counter: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """Dicts and lists become branches; `Group:Tag` keys (ExifTool) are grouped by prefix."""
+    if isinstance(values, dict):
+        items = list(_grouped(values).items())
+    elif isinstance(values, list):
+        items = [(f"[{i}]", v) for i, v in enumerate(values)]
+    else:
+        return [{"id": str(next(counter)), "label": _short(values)}]
+    nodes: list[dict[str, Any]] = []
+    for key, value in items[:MAX_NODES]:
+        node: dict[str, Any] = {"id": str(next(counter))}
+        if isinstance(value, dict | list) and value and not _is_short_list(value):
+            node["label"] = str(key)
+            node["children"] = tree_nodes(value, counter=counter, depth=depth + 1)
+        else:
+            node["label"] = f"{key}: {_short(value)}"
+        nodes.append(node)
+    return nodes
+
+
+def _grouped(values: dict[str, Any]) -> dict[str, Any]:
+    if not values or not all(isinstance(k, str) and ":" in k for k in values):
+        return values
+    groups: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        group, _, tag = key.partition(":")
+        groups.setdefault(group, {})[tag] = value
+    return groups if len(groups) > 1 else next(iter(groups.values()))
+
+
+def _is_short_list(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) <= 8
+        and all(isinstance(v, str | int | float | bool) or v is None for v in value)
+    )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list):
+        text = ", ".join(_short(v) for v in value)
+    elif value is None:
+        text = "—"
+    else:
+        text = str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
+
+
+def _walk(nodes: list[dict[str, Any]]) -> Any:
+    for node in nodes:
+        yield node
+        yield from _walk(node.get("children", []))
+
+
+RELATION_LABELS = {
+    ("contains", "out"): "Contains",
+    ("contains", "in"): "In folder",
+    ("includes", "out"): "Includes",
+    ("includes", "in"): "In album",
+    ("transformed_to", "out"): "Transformed to",
+    ("transformed_to", "in"): "Transformed from",
+    ("extracted_from", "out"): "Extracted from",
+    ("extracted_from", "in"): "Source of",
+    ("visually_similar_to", "out"): "Looks like",
+    ("visually_similar_to", "in"): "Looks like",
+}
+
+
+def neighbour_list(neighbours: list[dict[str, Any]], *, on_open: Callable[[str], Any]) -> None:
+    """Neighbours grouped by relation and direction; each asset is a button that opens it."""
+    if not neighbours:
+        ui.label("No relations yet.").classes("text-grey-7 q-pa-sm")
+        return
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for n in neighbours:
+        label = RELATION_LABELS.get((n["relation"], n["direction"])) or (
+            f"{n['relation']} →" if n["direction"] == "out" else f"← {n['relation']}"
+        )
+        groups.setdefault(label, []).append(n)
+    for label, members in groups.items():
+        ui.label(f"{label} ({len(members)})").classes("trove-graph-relation")
+        for n in members[:200]:
+            asset = n.get("asset")
+            if asset is None:
+                ui.label(f"{n['node_type']} {n['node_id']}").classes("trove-graph-node")
+                continue
+            name = asset.get("title") or asset.get("filename") or asset["id"]
+            icon = "folder" if asset.get("asset_type") == "collection" else "image"
+            button = ui.button(name, icon=icon, on_click=lambda _e, i=asset["id"]: on_open(i))
+            button.props("flat dense no-caps align=left").classes("trove-graph-node w-full")

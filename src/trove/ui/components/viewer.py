@@ -1,0 +1,192 @@
+"""AssetViewer (seed 5.2): the lightbox over the gallery, with the inspector beside it.
+
+The stage shows the largest preview there is; a video or audio file plays from the original
+through the Range-capable /file endpoint; a document shows its preview image. ←/→ step through
+the grid's order (loading further pages when needed), Esc closes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+
+from trove.services.errors import NotFound
+from trove.ui.components.grid import AssetGrid
+from trove.ui.components.inspector import Inspector
+from trove.ui.context import call, services
+from trove.ui.format import human_size
+
+# Originals a browser shows as an image; used only when no preview exists yet.
+BROWSER_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"})
+MAX_ORIGINAL_PREVIEW = 40_000_000
+
+
+def file_url(asset_id: str) -> str:
+    return f"/api/dam/assets/{asset_id}/file"
+
+
+def preview_url(asset: dict[str, Any]) -> str | None:
+    thumbnails = asset.get("thumbnails") or {}
+    return thumbnails.get("large") or thumbnails.get("medium") or thumbnails.get("small")
+
+
+class Viewer:
+    def __init__(self, *, grid: AssetGrid, on_changed: Callable[[dict[str, Any]], Any]) -> None:
+        self.grid = grid
+        self.on_changed = on_changed
+        self.asset: dict[str, Any] | None = None
+        self.show_inspector = True
+        self.dialog = ui.dialog().props("maximized no-route-dismiss transition-duration=150")
+        with self.dialog, ui.element("div").classes("trove-viewer") as self.root:
+            with ui.element("div").classes("trove-viewer-stage"):
+                self._toolbar()
+                self.media = ui.element("div").classes("trove-viewer-media")
+                self.prev = ui.button(icon="chevron_left", on_click=lambda: self.step(-1))
+                self.prev.props("round flat size=lg color=white aria-label=Previous")
+                self.prev.classes("trove-viewer-nav trove-viewer-prev")
+                self.next = ui.button(icon="chevron_right", on_click=lambda: self.step(1))
+                self.next.props("round flat size=lg color=white aria-label=Next")
+                self.next.classes("trove-viewer-nav trove-viewer-next")
+            self.side = ui.element("div").classes("trove-viewer-side")
+        self.keyboard = ui.keyboard(on_key=self._on_key, active=False, repeating=False)
+        self.dialog.on_value_change(self._on_open_changed)
+
+    def _toolbar(self) -> None:
+        with ui.row().classes("trove-viewer-bar items-center no-wrap"):
+            ui.button(icon="arrow_back", on_click=self.dialog.close).props(
+                "flat round color=white aria-label=Close"
+            )
+            self.name = ui.label().classes("trove-viewer-name")
+            ui.space()
+            self.download = ui.button(icon="download").props(
+                "flat round color=white download aria-label=Download"
+            )
+            self.download.tooltip("Download")
+            ui.button(icon="link", on_click=self.copy_link).props(
+                "flat round color=white aria-label='Copy link'"
+            ).tooltip("Copy link")
+            ui.button(icon="info", on_click=self.toggle_inspector).props(
+                "flat round color=white aria-label=Info"
+            ).tooltip("Info")
+
+    # --- opening and stepping ---------------------------------------------------------------
+
+    async def open(self, asset_id: str) -> None:
+        try:
+            asset = await call(services().assets.get, asset_id)
+        except NotFound:
+            ui.notify("That asset is gone.", type="warning")
+            return
+        if asset is None:
+            return
+        self.show(asset)
+        self.dialog.open()
+
+    async def step(self, delta: int) -> None:
+        if self.asset is None:
+            return
+        target = await self.grid.neighbour(self.asset["id"], delta)
+        if target:
+            await self.open(target)
+
+    def show(self, asset: dict[str, Any]) -> None:
+        self.asset = asset
+        self.name.text = asset.get("title") or asset.get("filename") or ""
+        self.download.props["href"] = file_url(asset["id"])
+        self.media.clear()
+        with self.media:
+            stage_content(asset)
+        self._render_inspector()
+
+    def _render_inspector(self) -> None:
+        assert self.asset is not None
+        self.side.clear()
+        self.side.set_visibility(self.show_inspector)
+        if self.show_inspector:
+            with self.side:
+                Inspector(self.asset, on_saved=self._saved, on_open=self.open)
+
+    def toggle_inspector(self) -> None:
+        self.show_inspector = not self.show_inspector
+        if self.asset is not None:
+            self._render_inspector()
+
+    def _saved(self, asset: dict[str, Any]) -> None:
+        self.asset = asset
+        self.name.text = asset.get("title") or asset.get("filename") or ""
+        self.on_changed(asset)
+
+    def copy_link(self) -> None:
+        if self.asset is None:
+            return
+        path = json.dumps(f"/?asset={self.asset['id']}")
+        ui.run_javascript(f"troveCopy(location.origin + {path})")
+        ui.notify("Link copied", timeout=1500, position="bottom-right")
+
+    async def _on_key(self, event: Any) -> None:
+        if not event.action.keydown:
+            return
+        if event.key.arrow_left:
+            await self.step(-1)
+        elif event.key.arrow_right:
+            await self.step(1)
+        elif event.key.escape:
+            self.dialog.close()
+
+    def _on_open_changed(self, event: Any) -> None:
+        self.keyboard.active = bool(event.value)
+        if not event.value:
+            self.media.clear()  # stop a playing video
+
+
+def stage_content(asset: dict[str, Any]) -> None:
+    """The big view of one asset: preview, player, or an icon with what we know."""
+    kind = asset.get("asset_type")
+    preview = preview_url(asset)
+    if kind == "video":
+        video = ui.video(file_url(asset["id"]), autoplay=False).classes("trove-viewer-video")
+        if preview:
+            video.props["poster"] = preview
+        return
+    if kind == "audio":
+        with ui.column().classes("items-center gap-4 trove-viewer-audio"):
+            if preview:
+                _image(preview, asset)
+            else:
+                ui.icon("audiotrack", size="120px", color="grey-5")
+            ui.audio(file_url(asset["id"])).classes("w-full")
+        return
+    if preview:
+        _image(preview, asset)
+        return
+    if (
+        kind == "image"
+        and asset.get("mime_type") in BROWSER_IMAGES
+        and (asset.get("size") or 0) <= MAX_ORIGINAL_PREVIEW
+    ):
+        _image(file_url(asset["id"]), asset)  # no preview made yet: the original, one file
+        return
+    _placeholder(asset)
+
+
+def _image(src: str, asset: dict[str, Any]) -> None:
+    image = ui.element("img").classes("trove-viewer-img")
+    image.props["src"] = src
+    image.props["alt"] = asset.get("title") or asset.get("filename") or ""
+
+
+def _placeholder(asset: dict[str, Any]) -> None:
+    icons = {"document": "description", "audio": "audiotrack", "collection": "folder"}
+    with ui.column().classes("items-center gap-2 trove-viewer-placeholder"):
+        ui.icon(icons.get(asset.get("asset_type") or "", "insert_drive_file"), size="120px")
+        ui.label(asset.get("filename") or "").classes("text-h6 text-center")
+        ui.label(
+            " · ".join(x for x in (asset.get("mime_type"), human_size(asset.get("size"))) if x)
+        ).classes("text-grey-5")
+        if asset.get("asset_type") != "collection":
+            button = ui.button("Open original", icon="open_in_new")
+            button.props("outline color=white target=_blank")
+            button.props["href"] = file_url(asset["id"])

@@ -1,0 +1,108 @@
+"""The frame every page shares: a slim header (brand, search, upload, navigation) and styles.
+
+Pages fill the content area; the gallery also puts its filters in the left drawer. Nothing
+here shows a string that came from a file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from nicegui import ui
+
+from trove.ui import STATIC_URL
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    path: str
+    label: str
+    icon: str
+
+
+def nav_entries() -> list[NavEntry]:
+    """The pages to link; Duplicates only once the service behind it exists (issue 4)."""
+    entries = [
+        NavEntry("/", "Photos", "photo_library"),
+        NavEntry("/libraries", "Libraries", "folder_special"),
+    ]
+    if duplicates_available():
+        entries.append(NavEntry("/duplicates", "Duplicates", "content_copy"))
+    return entries
+
+
+def duplicates_available() -> bool:
+    from trove.ui.pages.duplicates import duplicates_service_module
+
+    name = duplicates_service_module()
+    return name is not None and importlib.util.find_spec(name) is not None
+
+
+@dataclass
+class Frame:
+    """Handles a page may fill: the search box and the drawer (None where a page has none)."""
+
+    search: ui.input | None
+    drawer: ui.left_drawer | None
+    actions: ui.row
+
+
+@contextmanager
+def frame(
+    *,
+    active: str,
+    title: str,
+    with_search: bool = False,
+    with_drawer: bool = False,
+    on_search: Callable[[str], object] | None = None,
+) -> Iterator[Frame]:
+    """Build the header (and drawer) and yield; the page's content goes in the main column."""
+    ui.page_title(f"{title} · Trove")
+    ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/trove.css">')
+    ui.add_head_html(f'<script src="{STATIC_URL}/trove.js"></script>')
+    ui.colors(primary="#1a73e8", secondary="#5f6368", accent="#1a73e8")
+    ui.query(".nicegui-content").classes("trove-content")
+    drawer = None
+    if with_drawer:
+        drawer = ui.left_drawer(value=None, bordered=True).classes("trove-drawer")
+        drawer.props("width=264 breakpoint=1000")
+    header = ui.header(elevated=False).classes("trove-header")
+    with header, ui.row().classes("items-center no-wrap w-full gap-2"):
+        if drawer is not None:
+            ui.button(icon="tune", on_click=drawer.toggle).props(
+                "flat round dense aria-label=Filters"
+            ).classes("trove-drawer-toggle")
+        with ui.link(target="/").classes("trove-brand no-underline"):
+            ui.image(f"{STATIC_URL}/favicon.svg").classes("w-7 h-7").props(
+                "no-spinner no-transition"
+            )
+            ui.label("Trove").classes("trove-brand-name")
+        search = None
+        if with_search:
+            search = (
+                ui.input(placeholder="Search by name or title")
+                .props("dense outlined rounded clearable debounce=300 type=search")
+                .classes("trove-search")
+            )
+            with search.add_slot("prepend"):
+                ui.icon("search")
+            if on_search is not None:
+                search.on_value_change(lambda e: on_search(e.value or ""))
+        else:
+            ui.space()
+        actions = ui.row().classes("items-center no-wrap gap-1")
+        with ui.row().classes("items-center no-wrap gap-0 trove-nav"):
+            for entry in nav_entries():
+                link = ui.link(target=entry.path).classes("trove-nav-link no-underline")
+                if entry.path == active:
+                    link.classes("trove-nav-active")
+                with link:
+                    ui.icon(entry.icon).classes("text-xl")
+                    ui.label(entry.label).classes("trove-nav-label")
+            with ui.link(target="/docs", new_tab=True).classes("trove-nav-link no-underline"):
+                ui.icon("api").classes("text-xl")
+                ui.label("API").classes("trove-nav-label")
+    yield Frame(search=search, drawer=drawer, actions=actions)

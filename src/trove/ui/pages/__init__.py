@@ -1,0 +1,13 @@
+"""One module per page; `register_pages` binds them to their paths (once per process)."""
+
+from __future__ import annotations
+
+
+def register_pages() -> None:
+    from nicegui import ui
+
+    from trove.ui.pages import duplicates, gallery, libraries
+
+    ui.page("/", title="Photos · Trove")(gallery.gallery_page)
+    ui.page("/libraries", title="Libraries · Trove")(libraries.libraries_page)
+    ui.page("/duplicates", title="Duplicates · Trove")(duplicates.duplicates_page)

@@ -1,0 +1,158 @@
+"""The gallery (seed 5.1): filters, search, the grid, multi-select actions, upload, lightbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from trove.services.errors import Invalid
+from trove.ui.components.filters import FilterPanel, GalleryFilters
+from trove.ui.components.grid import AssetGrid
+from trove.ui.components.upload import UploadDialog
+from trove.ui.components.viewer import Viewer
+from trove.ui.context import call, services
+from trove.ui.layout import frame
+
+
+class GalleryPage:
+    """One browser tab's gallery: its filters, grid, selection bar and dialogs."""
+
+    def __init__(self) -> None:
+        self.filters = GalleryFilters()
+        self.loaded = 0
+        self.done = False
+
+    async def build(self, *, open_asset: str | None) -> None:
+        tags = await call(services().assets.tag_counts) or []
+        roots = (await call(services().library.status) or {}).get("roots", [])
+        with frame(
+            active="/",
+            title="Photos",
+            with_search=True,
+            with_drawer=True,
+            on_search=self._search,
+        ) as page:
+            assert page.drawer is not None
+            with page.drawer:
+                self.panel = FilterPanel(
+                    self.filters, tags=tags, roots=roots, on_change=self._refilter
+                )
+        self._toolbar()
+        self._selection_bar()
+        self.grid = AssetGrid(
+            on_open=self._open, on_selection=self._selection, on_loaded=self._loaded
+        ).classes("trove-grid-host")
+        self.grid.set_query(self.filters.to_params())
+        self.viewer = Viewer(grid=self.grid, on_changed=self._asset_changed)
+        self.upload = UploadDialog(on_uploaded=self._uploaded)
+        if open_asset:
+            ui.timer(0.2, lambda: self.viewer.open(open_asset), once=True)
+
+    # --- toolbar and selection --------------------------------------------------------------
+
+    def _toolbar(self) -> None:
+        with ui.row().classes("trove-toolbar items-center no-wrap w-full"):
+            self.count_label = ui.label("Loading…").classes("trove-count")
+            ui.space()
+            ui.toggle(
+                {"month": "Months", "day": "Days"},
+                value="month",
+                on_change=lambda e: self.grid.set_grouping(e.value),
+            ).props("dense no-caps unelevated toggle-color=primary size=sm").classes(
+                "trove-grouping"
+            )
+            ui.button(
+                "Select all", icon="select_all", on_click=lambda: self.grid.select_all()
+            ).props("flat dense no-caps color=secondary")
+            ui.button("Upload", icon="cloud_upload", on_click=lambda: self.upload.open()).props(
+                "unelevated dense no-caps color=primary"
+            ).classes("trove-upload-button")
+
+    def _selection_bar(self) -> None:
+        with ui.row().classes("trove-selection items-center no-wrap w-full") as self.selection:
+            ui.button(icon="close", on_click=lambda: self.grid.clear_selection()).props(
+                "flat round dense aria-label='Clear selection'"
+            )
+            self.selection_label = ui.label().classes("text-subtitle1 text-weight-medium")
+            ui.space()
+            self.bulk_tag = ui.input(placeholder="Add tag").props(
+                "dense outlined clearable aria-label='Tag to add'"
+            )
+            self.bulk_tag.classes("trove-bulk-tag").on("keydown.enter", self._tag_selected)
+            ui.button("Tag", icon="sell", on_click=self._tag_selected).props(
+                "unelevated dense no-caps color=primary"
+            )
+            ui.button("Delete", icon="delete", on_click=self._confirm_delete).props(
+                "flat dense no-caps color=negative"
+            )
+        self.selection.set_visibility(False)
+
+    def _selection(self, count: int) -> None:
+        self.selection.set_visibility(count > 0)
+        self.selection_label.text = f"{count} selected"
+
+    def _loaded(self, count: int, done: bool) -> None:
+        self.loaded, self.done = count, done
+        if count == 0:
+            self.count_label.text = "No items" if done else "Loading…"
+        else:
+            self.count_label.text = f"{count:,} items" if done else f"{count:,}+ items"
+
+    # --- actions ----------------------------------------------------------------------------
+
+    async def _tag_selected(self) -> None:
+        tag = (self.bulk_tag.value or "").strip()
+        if not tag:
+            ui.notify("Type a tag first", type="warning")
+            return
+        ids = await self.grid.selected_ids()
+        try:
+            updated = await call(services().assets.add_tags_many, ids, [tag])
+        except Invalid as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        self.grid.run_method("addTags", ids, [tag])
+        self.bulk_tag.value = ""
+        ui.notify(f"Tagged {updated} item(s) “{tag}”", type="positive")
+        self.panel.set_tag_options(await call(services().assets.tag_counts) or [])
+
+    async def _confirm_delete(self) -> None:
+        ids = await self.grid.selected_ids()
+        with ui.dialog() as dialog, ui.card():
+            ui.label(f"Delete {len(ids)} item(s)?").classes("text-h6")
+            ui.label("They leave the gallery; the files on disk are never touched.")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+                ui.button("Delete", on_click=lambda: dialog.submit(True)).props(
+                    "unelevated color=negative"
+                )
+        if not await dialog:
+            return
+        deleted = await call(services().assets.delete_many, ids)
+        self.grid.remove_items(ids)
+        ui.notify(f"Deleted {deleted} item(s)", type="positive")
+
+    def _open(self, asset_id: str) -> Any:
+        return self.viewer.open(asset_id)
+
+    def _asset_changed(self, asset: dict[str, Any]) -> None:
+        self.grid.patch_items(
+            [{"id": asset["id"], "title": asset.get("title"), "tags": asset.get("tags", [])}]
+        )
+
+    def _uploaded(self, asset: dict[str, Any]) -> None:
+        ui.notify(f"Uploaded {asset.get('filename')}", type="positive", position="bottom-right")
+        self.grid.reload()
+
+    def _search(self, text: str) -> None:
+        self.filters.text = text
+        self._refilter()
+
+    def _refilter(self) -> None:
+        self.grid.set_query(self.filters.to_params())
+
+
+async def gallery_page(asset: str | None = None) -> None:
+    """`/`, and `/?asset=<id>` to open one asset in the lightbox (what "Copy link" copies)."""
+    await GalleryPage().build(open_asset=asset)

@@ -1,0 +1,201 @@
+"""Libraries: each root online or offline, its counts and last scan, scan and processing
+progress live; add a root, start a scan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from trove.services.errors import Invalid, NotFound
+from trove.ui.context import call, services
+from trove.ui.format import human_time
+from trove.ui.layout import frame
+
+REFRESH_SECONDS = 1.5
+
+
+def library_overview() -> dict[str, Any]:
+    """Everything the page shows, read in one worker-thread call."""
+    svc = services()
+    status = svc.library.status()
+    return {
+        "roots": status["roots"],
+        "steps": status["steps"],
+        "by_status": status["by_status"],
+        "counts": svc.assets.counts_by_root(),
+        "indexer": svc.indexer.snapshot(),
+    }
+
+
+def add_root(path: str) -> dict[str, Any]:
+    svc = services()
+    return svc.library.add_root(path, indexer=svc.indexer)
+
+
+def rescan(root_id: str) -> dict[str, Any]:
+    svc = services()
+    return svc.library.request_rescan(root_id, indexer=svc.indexer)
+
+
+class LibrariesPage:
+    def __init__(self) -> None:
+        self.overview: dict[str, Any] = {}
+
+    async def build(self) -> None:
+        with frame(active="/libraries", title="Libraries"):
+            pass
+        with ui.column().classes("trove-page w-full gap-4"):
+            with ui.row().classes("w-full items-center gap-2 no-wrap trove-add-root"):
+                ui.label("Libraries").classes("text-h5 trove-page-title")
+                ui.space()
+                self.new_path = ui.input(placeholder="/path/to/a/folder").props(
+                    "dense outlined clearable aria-label='Folder to add'"
+                )
+                self.new_path.classes("trove-root-input").on("keydown.enter", self._add)
+                ui.button("Add library", icon="create_new_folder", on_click=self._add).props(
+                    "unelevated no-caps color=primary"
+                )
+            self.body = ui.column().classes("w-full gap-4")
+        await self.refresh()
+        ui.timer(REFRESH_SECONDS, self.refresh)
+
+    async def refresh(self) -> None:
+        overview = await call(library_overview)
+        if overview is None or overview == self.overview:
+            return  # unchanged: keep the DOM (and any open tooltip) as it is
+        self.overview = overview
+        self.body.clear()
+        with self.body:
+            activity_card(overview)
+            with ui.element("div").classes("trove-root-grid"):
+                for root in overview["roots"]:
+                    root_card(
+                        root,
+                        counts=overview["counts"].get(root["id"], {}),
+                        indexer=overview["indexer"],
+                        on_scan=self._scan,
+                    )
+            if not overview["roots"]:
+                ui.label("No library yet: add a folder above.").classes("text-grey-7")
+
+    async def _add(self) -> None:
+        path = (self.new_path.value or "").strip()
+        if not path:
+            return
+        try:
+            root = await call(add_root, path)
+        except (Invalid, NotFound) as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        self.new_path.value = ""
+        ui.notify(f"Added {root['name'] if root else path}; scanning", type="positive")
+        await self.refresh()
+
+    async def _scan(self, root_id: str) -> None:
+        try:
+            await call(rescan, root_id)
+        except NotFound as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        ui.notify("Scan queued", type="info")
+        await self.refresh()
+
+
+def activity_card(overview: dict[str, Any]) -> None:
+    """What the background indexer is doing, and how far each pipeline step has got."""
+    indexer = overview["indexer"]
+    with ui.card().classes("w-full trove-activity").props("flat bordered"):
+        with ui.row().classes("items-center gap-2"):
+            busy = bool(indexer.get("running"))
+            if busy:
+                ui.spinner(size="20px")
+            else:
+                ui.icon("check_circle", color="positive", size="20px")
+            ui.label(_activity_text(indexer)).classes("text-subtitle1")
+        if indexer.get("last_error"):
+            ui.label(f"Last error: {indexer['last_error']}").classes("text-negative")
+        waiting = overview["by_status"].get("processing", 0)
+        if waiting:
+            ui.label(f"{waiting:,} file(s) waiting for processing").classes("text-grey-8")
+        for step, counts in sorted(overview["steps"].items()):
+            step_progress(step, counts)
+
+
+def _activity_text(indexer: dict[str, Any]) -> str:
+    running = indexer.get("running")
+    queued = indexer.get("queued") or []
+    if not running:
+        return "Idle: everything is indexed" if not queued else f"{len(queued)} job(s) queued"
+    kind, _, target = running.partition(" ")
+    text = f"Scanning {target}" if kind == "scan" else "Processing new and changed files"
+    return text + (f" · {len(queued)} more queued" if queued else "")
+
+
+def step_progress(step: str, counts: dict[str, int]) -> None:
+    total = sum(counts.values())
+    done = total - counts.get("pending", 0)
+    with ui.row().classes("w-full items-center no-wrap gap-3 trove-step"):
+        ui.label(step).classes("trove-step-name")
+        ui.linear_progress(value=done / total if total else 1, show_value=False).props(
+            "rounded size=8px"
+        ).classes("flex-1")
+        failed = counts.get("failed", 0)
+        text = f"{done:,}/{total:,}" + (f" · {failed:,} failed" if failed else "")
+        ui.label(text).classes("trove-step-count")
+
+
+def root_card(
+    root: dict[str, Any], *, counts: dict[str, int], indexer: dict[str, Any], on_scan: Any
+) -> None:
+    online = root["status"] == "online"
+    scanning = indexer.get("running") == f"scan {root['path']}"
+    queued = f"scan {root['path']}" in (indexer.get("queued") or [])
+    with ui.card().classes("trove-root-card").props("flat bordered") as card:
+        card.props(f"data-root-id={root['id']}")
+        with ui.row().classes("items-center no-wrap w-full gap-2"):
+            ui.icon(
+                "folder_special" if not root["is_upload_target"] else "cloud_upload",
+                size="28px",
+                color="primary",
+            )
+            ui.label(root["name"]).classes("text-h6 trove-root-name")
+            ui.space()
+            ui.badge(
+                "online" if online else "offline", color="positive" if online else "negative"
+            ).classes("trove-root-status")
+        ui.label(root["path"]).classes("trove-root-path")
+        if root.get("status_message"):
+            ui.label(root["status_message"]).classes("text-negative")
+        with ui.row().classes("gap-4 trove-root-counts"):
+            total = sum(counts.values())
+            _count("Files", total)
+            for status in ("ready", "processing", "error", "missing"):
+                if counts.get(status):
+                    _count(status.title(), counts[status])
+        scan = root.get("last_scan") or {}
+        last = human_time(root.get("last_scan_at"))
+        ui.label(
+            f"Last scan {last}: {scan.get('new', 0):,} new, {scan.get('changed', 0):,} changed,"
+            f" {scan.get('gone', 0):,} gone"
+            if last
+            else "Never scanned"
+        ).classes("text-grey-7 text-caption")
+        with ui.row().classes("w-full items-center"):
+            if scanning or queued:
+                ui.spinner(size="18px")
+                ui.label("Scanning…" if scanning else "Scan queued").classes("text-primary")
+            ui.space()
+            ui.button("Scan now", icon="refresh", on_click=lambda: on_scan(root["id"])).props(
+                "flat no-caps color=primary"
+            ).set_enabled(not (scanning or queued))
+
+
+def _count(label: str, value: int) -> None:
+    with ui.column().classes("gap-0 items-start"):
+        ui.label(f"{value:,}").classes("text-h6 trove-count-value")
+        ui.label(label).classes("text-caption text-grey-7")
+
+
+async def libraries_page() -> None:
+    await LibrariesPage().build()

@@ -1,0 +1,118 @@
+"""A real Trove (`trove serve`) in a subprocess on a free 127.0.0.1 port, and a browser for it.
+
+A subprocess, not a thread: NiceGUI's app is one per process, and the rest of the suite builds
+its own apps in this one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class TroveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def api(self, path: str, *, method: str = "GET", body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data else {},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            return json.loads(raw) if raw else None
+
+    def wait_idle(self, *, timeout: float = 60) -> None:
+        """Until the background indexer has nothing running or queued."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            indexer = self.api("/api/dam/status")["indexer"]
+            if not indexer["running"] and not indexer["queued"]:
+                return
+            time.sleep(0.2)
+        raise TimeoutError("indexer still busy")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_server(
+    *, data_dir: Path, roots: list[Path], env: dict[str, str] | None = None, timeout: float = 60
+) -> TroveServer:
+    port = free_port()
+    log = data_dir.parent / f"serve-{port}.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # This checkout's code, this test's data, nothing inherited from the caller's TROVE_*.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
+    environment.update(TROVE_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO / "src"), **(env or {}))
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "trove",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *map(str, roots),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            cwd=data_dir,
+        )
+    server = TroveServer(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"trove serve exited:\n{log.read_text()}")
+        try:
+            server.api("/api/dam/status")
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise TimeoutError(f"trove serve did not answer:\n{log.read_text()}")
+
+
+def launch_browser(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -1,0 +1,285 @@
+"""The web UI in a real browser (Debian's Chromium through Playwright) against `trove serve`.
+
+One server and one browser for the module; each test opens its own page. Screenshots land in
+test-artifacts/ui/ (ignored by git) to be looked at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.library import HOSTILE, make_browser_library, photo
+from tests.browser.server import CHROMIUM, REPO, TroveServer, launch_browser, start_server
+
+ARTIFACTS = REPO / "test-artifacts" / "ui"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
+    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_browser_library(tmp_path_factory.mktemp("ui") / "library")
+
+
+@pytest.fixture(scope="module")
+def server(library: Path) -> Iterator[TroveServer]:
+    trove = start_server(data_dir=library.parent / "data", roots=[library])
+    try:
+        trove.wait_idle(timeout=120)
+        yield trove
+    finally:
+        trove.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = launch_browser(playwright)
+        yield chromium
+        chromium.close()
+
+
+class Watch:
+    """What a page did that it must not: dialogs (alert), requests off this machine, errors."""
+
+    def __init__(self, page: Any, origin: str) -> None:
+        self.dialogs: list[str] = []
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("request", lambda r: self._request(r.url, origin))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _request(self, url: str, origin: str) -> None:
+        if not url.startswith((origin + "/", "data:", "blob:")):
+            self.foreign.append(url)
+
+    def assert_clean(self) -> None:
+        assert self.dialogs == [], f"a script ran: {self.dialogs}"
+        assert self.foreign == [], f"requests left this machine: {self.foreign}"
+        assert self.errors == [], f"page errors: {self.errors}"
+
+
+@pytest.fixture
+def page(browser: Any, server: TroveServer) -> Iterator[Any]:
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    tab.watch = Watch(tab, server.url)
+    yield tab
+    context.close()
+
+
+def tile(page: Any, name: str) -> Any:
+    return page.locator(f'.trove-tile[data-name="{name}"]')
+
+
+def open_gallery(page: Any, server: TroveServer) -> None:
+    page.goto(server.url + "/")
+    page.wait_for_selector(".trove-tile")
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(400)  # let previews finish fading in
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def asset_named(server: TroveServer, name: str) -> dict[str, Any]:
+    items = server.api("/api/dam/assets?limit=1000")["items"]
+    (asset,) = [i for i in items if i["filename"] == name]
+    return server.api(f"/api/dam/assets/{asset['id']}")
+
+
+def test_gallery_is_newest_first_grouped_by_month_and_served_locally(page, server):
+    open_gallery(page, server)
+    names = page.locator(".trove-tile").evaluate_all("els => els.map(e => e.dataset.name)")
+    assert names[0] == "photo_00.jpg"  # June 2024, the newest
+    headers = page.locator(".trove-grid-header-label").all_inner_texts()
+    assert headers[:3] == ["June 2024", "May 2024", "April 2024"]
+    assert page.locator(".trove-tile[data-type=collection]").count() == 0  # folders are not tiles
+    assert page.locator(".trove-count").inner_text().endswith("items")
+    shot(page, "gallery-1280x800")
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    assert page.locator(".trove-grid-row").first.locator(".trove-tile").count() == 3
+    shot(page, "gallery-390x844")
+    page.watch.assert_clean()
+
+
+def test_filter_by_type_select_three_and_tag_them_then_filter_by_tag(page, server):
+    open_gallery(page, server)
+    page.locator(".q-chip[data-type=image]").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.trove-tile')].every(t => t.dataset.type === 'image')"
+    )
+    tile(page, "photo_01.jpg").locator(".trove-tile-check").click()
+    tile(page, "photo_03.jpg").click(modifiers=["Shift"])  # a range: 01, 02, 03
+    expect = playwright_api.expect
+    expect(page.locator(".trove-selection")).to_contain_text("3 selected")
+    page.locator(".trove-bulk-tag input").fill("holiday")
+    page.locator(".trove-bulk-tag input").press("Enter")
+    expect(page.locator(".q-notification").last).to_contain_text("Tagged 3")
+    tagged = {
+        name: asset_named(server, name)["tags"]
+        for name in ("photo_00.jpg", "photo_01.jpg", "photo_02.jpg", "photo_03.jpg")
+    }
+    assert tagged == {
+        "photo_00.jpg": [],
+        "photo_01.jpg": ["holiday"],
+        "photo_02.jpg": ["holiday"],
+        "photo_03.jpg": ["holiday"],
+    }
+    page.locator(".trove-tag-filter").click()
+    page.locator(".q-menu .q-item", has_text="holiday").click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => document.querySelectorAll('.trove-tile').length === 3")
+    shown = page.locator(".trove-tile").evaluate_all("els => els.map(e => e.dataset.name)")
+    assert sorted(shown) == ["photo_01.jpg", "photo_02.jpg", "photo_03.jpg"]
+    page.watch.assert_clean()
+
+
+def test_lightbox_keyboard_navigation_and_title_edit_persist(page, server):
+    open_gallery(page, server)
+    tile(page, "photo_04.jpg").click()
+    viewer_name = page.locator(".trove-viewer-name")
+    expect = playwright_api.expect
+    expect(viewer_name).to_have_text("photo_04.jpg")
+    page.keyboard.press("ArrowRight")
+    expect(viewer_name).to_have_text("photo_05.jpg")
+    page.keyboard.press("ArrowRight")
+    expect(viewer_name).to_have_text("photo_06.jpg")
+    page.keyboard.press("ArrowLeft")
+    expect(viewer_name).to_have_text("photo_05.jpg")
+    title = page.locator(".trove-title-input input")
+    title.fill("Sunset at the lake")
+    title.press("Enter")
+    expect(viewer_name).to_have_text("Sunset at the lake")
+    assert asset_named(server, "photo_05.jpg")["title"] == "Sunset at the lake"
+    shot(page, "lightbox-1280x800")
+    page.set_viewport_size(PHONE)
+    shot(page, "lightbox-390x844")
+    page.set_viewport_size(DESKTOP)
+    page.locator(".trove-title-input input").blur()
+    page.keyboard.press("Escape")
+    expect(page.locator(".trove-viewer")).to_be_hidden()
+    expect(tile(page, "photo_05.jpg")).to_have_attribute("title", "Sunset at the lake")
+    page.watch.assert_clean()
+
+
+def test_upload_through_the_file_input_appears_with_its_preview(page, server, tmp_path):
+    picture = photo(tmp_path / "fresh upload.jpg", colour=(250, 50, 150), when=datetime.now())
+    open_gallery(page, server)
+    page.get_by_role("button", name="Upload").first.click()
+    page.locator(".trove-uploader input[type=file]").set_input_files(str(picture))
+    expect = playwright_api.expect
+    expect(page.locator(".trove-uploader")).to_contain_text("fresh upload.jpg")
+    uploaded = tile(page, "fresh upload.jpg")
+    expect(uploaded).to_be_visible(timeout=20_000)
+    asset = asset_named(server, "fresh upload.jpg")
+    assert (server_upload := asset["path"]) == "fresh upload.jpg", server_upload
+    if _previews_made(server, asset["id"]):
+        expect(uploaded.locator("img.trove-tile-img")).to_be_visible(timeout=20_000)
+        assert uploaded.locator("img").get_attribute("src").startswith("/api/dam/assets/")
+    else:
+        expect(uploaded.locator(".trove-tile-placeholder")).to_be_visible()
+    page.watch.assert_clean()
+
+
+def _previews_made(server: TroveServer, asset_id: str, *, timeout: float = 30) -> bool:
+    """Whether this Trove makes previews (the media pipeline): wait for them if it does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        detail = server.api(f"/api/dam/assets/{asset_id}")
+        if (detail.get("thumbnails") or {}).get("small"):
+            return True
+        if detail["status"] != "processing":
+            steps = server.api("/api/dam/status")["steps"]
+            if "thumbnails" not in steps:
+                return False
+        time.sleep(0.3)
+    return False
+
+
+def test_markup_in_a_name_and_in_metadata_is_shown_as_text(page, server):
+    name = f"{HOSTILE}.jpg"
+    asset = asset_named(server, name)
+    server.api(
+        f"/api/dam/assets/{asset['id']}",
+        method="PATCH",
+        body={"description": HOSTILE, "metadata": {"notes": {"caption": HOSTILE}}},
+    )
+    open_gallery(page, server)
+    hostile = tile(page, name)
+    hostile.scroll_into_view_if_needed()
+    hostile.click()
+    expect = playwright_api.expect
+    expect(page.locator(".trove-viewer-name")).to_have_text(name)
+    expect(page.locator(".trove-fields")).to_contain_text(name)
+    assert page.locator(".trove-inspector textarea").input_value() == HOSTILE
+    page.locator(".q-tab", has_text="Notes").click()
+    expect(page.locator(".trove-tree")).to_contain_text(f"caption: {HOSTILE}")
+    if (asset.get("metadata") or {}).get("exif"):
+        page.locator(".q-tab", has_text="EXIF").click()
+        expect(page.locator(".trove-tree:visible")).to_contain_text(HOSTILE)
+    page.wait_for_timeout(300)
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.evaluate("() => document.querySelectorAll('img[onerror]').length") == 0
+    page.watch.assert_clean()
+
+
+def test_video_and_audio_play_from_the_original_with_ranges(page, server):
+    open_gallery(page, server)
+    video = tile(page, "clip.webm")
+    if video.count() == 0:
+        pytest.skip("ffmpeg is not installed: no video in the library")
+    video.click()
+    player = page.locator(".trove-viewer video")
+    playwright_api.expect(player).to_be_visible()
+    assert re.fullmatch(r"/api/dam/assets/[^/]+/file", player.get_attribute("src"))
+    page.wait_for_function("() => document.querySelector('.trove-viewer video').readyState >= 1")
+    page.keyboard.press("Escape")
+    tile(page, "tone.wav").scroll_into_view_if_needed()
+    tile(page, "tone.wav").click()
+    page.wait_for_function("() => document.querySelector('.trove-viewer audio')?.readyState >= 1")
+    page.watch.assert_clean()
+
+
+def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tmp_path):
+    page.goto(server.url + "/libraries")
+    expect = playwright_api.expect
+    card = page.locator(".trove-root-card", has_text=library.name).first
+    expect(card).to_contain_text("online")
+    expect(card).to_contain_text("Files")
+    expect(page.locator(".trove-activity")).to_contain_text("hash")
+    shot(page, "libraries-1280x800")
+    page.set_viewport_size(PHONE)
+    shot(page, "libraries-390x844")
+    page.set_viewport_size(DESKTOP)
+    card.get_by_role("button", name="Scan now").click()
+    expect(page.locator(".q-notification").last).to_contain_text("Scan queued")
+    extra = tmp_path / "second library"
+    photo(extra / "one.jpg", colour=(10, 200, 10), when=datetime(2022, 1, 1))
+    page.locator(".trove-root-input input").fill(str(extra))
+    page.get_by_role("button", name="Add library").click()
+    expect(page.locator(".trove-root-card", has_text="second library")).to_contain_text("Files")
+    page.watch.assert_clean()
