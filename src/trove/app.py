@@ -21,9 +21,11 @@ from trove.api.routes import (
     assets,
     bulk,
     graph,
+    jobs,
     library,
     not_found,
     tags,
+    thumbnails,
     upload,
 )
 from trove.config import Settings
@@ -70,6 +72,8 @@ def _install(app: Any) -> None:
     app.title, app.version = "Trove", __version__
     install_error_handlers(app)
     for module in (bulk, assets, upload, library, graph, tags):
+        app.include_router(module.router)
+    for module in (thumbnails, jobs):  # the media pipeline's products and progress
         app.include_router(module.router)
     app.include_router(not_found.router)  # last: unknown /api/ paths answer JSON, not a page
     install_ui(app)
