@@ -38,6 +38,8 @@ def asset_summary(asset: Any) -> dict[str, Any]:
         "captured_at": _iso(asset.captured_at),
         "timeline_at": _iso(asset.timeline_at),
         "deleted": asset.deleted_at is not None,
+        # The gallery grid shows `small` for every tile: listing it saves a request per tile.
+        "thumbnails": thumbnail_urls(asset),
     }
 
 
