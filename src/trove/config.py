@@ -64,6 +64,9 @@ class Settings:
     webp_quality: int = 80
     # Extra plugin modules to load (comma-separated import paths), beside entry points.
     plugins: str = ""
+    # Redis stream the pipeline tasks go through: Trove installs sharing one Redis each use
+    # their own.
+    broker_queue: str = "trove:pipeline"
     # Sync and integrity (issue 4). `trove serve` watches its roots (inotify) unless `watch`
     # is off; a file is processed once it has been quiet for `watch_debounce` seconds, or
     # `watch_settle` seconds after the writer closed it. A root that cannot be watched is

@@ -22,7 +22,6 @@ from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from trove.config import Settings
 
 TASK_NAME = "trove.pipeline_batch"
-QUEUE = "trove:pipeline"
 RESULT_POLL_S = 0.005
 RESULT_TTL_S = 3600
 
@@ -35,7 +34,7 @@ def pipeline_batch(asset_ids: list[str], context: Context = TaskiqDepends()) -> 
 
 def make_broker(settings: Settings) -> AsyncBroker:
     if settings.broker_url:
-        broker = _redis_broker(settings.broker_url)
+        broker = _redis_broker(settings.broker_url, queue=settings.broker_queue)
     else:
         broker = InMemoryBroker(
             sync_tasks_pool_size=max(1, settings.pipeline_threads),
@@ -57,13 +56,13 @@ def is_in_process(broker: AsyncBroker) -> bool:
     return isinstance(broker, InMemoryBroker)
 
 
-def _redis_broker(url: str) -> AsyncBroker:
+def _redis_broker(url: str, *, queue: str) -> AsyncBroker:
     from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
     return RedisStreamBroker(
         url,
-        queue_name=QUEUE,
-        consumer_group_name="trove-workers",
+        queue_name=queue,
+        consumer_group_name=f"{queue}:workers",
         xread_count=1,
         xread_block=1000,
         maxlen=200_000,  # messages of finished batches do not pile up for ever

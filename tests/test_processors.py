@@ -1,0 +1,335 @@
+"""Each processor against real tools (ExifTool, ffmpeg, Tesseract, libmagic), without a
+database: media with known content in, the values written into it out."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.pipeline_media import (
+    WORDS,
+    camera_exif,
+    marked,
+    photo,
+    text_image,
+    text_pdf,
+    video,
+    write_photo,
+)
+from trove.config import Settings
+from trove.domain.enums import StepStatus
+from trove.pipeline.processor import AssetView
+from trove.pipeline.processors.metadata import MetadataProcessor
+from trove.pipeline.processors.mime import MimeProcessor
+from trove.pipeline.processors.ocr import OcrProcessor, document_likeness
+from trove.pipeline.processors.phash import PhashProcessor
+from trove.pipeline.processors.probe import ProbeProcessor
+from trove.pipeline.processors.text import PdfTextProcessor
+from trove.pipeline.processors.thumbnails import ThumbnailProcessor
+from trove.pipeline.processors.transcode import TranscodeProcessor
+from trove.storage import cache
+from trove.tools.exiftool import ExifToolSession
+from trove.tools.run import ToolError, run_tool
+
+FAKE_HASH = "ab" * 32
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", tool_timeout_s=30)
+
+
+def view(path: Path, mime: str, asset_type: str, **extra) -> AssetView:
+    st = path.stat()
+    return AssetView(
+        id=extra.pop("id", path.name),
+        path=path,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        mime_type=mime,
+        asset_type=asset_type,
+        hash=extra.pop("hash", FAKE_HASH),
+        filename=extra.pop("filename", path.name),
+        **extra,
+    )
+
+
+def webp(settings: Settings, size: str, content_hash: str = FAKE_HASH) -> Image.Image:
+    path = cache.derivative_path(settings.resolved_cache_dir, content_hash, f"{size}.webp")
+    image = Image.open(io.BytesIO(path.read_bytes()))
+    assert image.format == "WEBP"
+    return image
+
+
+# --- metadata ------------------------------------------------------------------------------
+
+
+def test_exif_make_model_date_gps_and_orientation_are_read_back(tmp_path, settings):
+    path = write_photo(tmp_path / "IMG_1.jpg", size=(600, 400), exif=camera_exif(orientation=6))
+    processor = MetadataProcessor(settings)
+    try:
+        result = processor.process_batch([view(path, "image/jpeg", "image")])["IMG_1.jpg"]
+    finally:
+        processor.close()
+    assert result.status == StepStatus.OK
+    exif = result.metadata["exif"]
+    assert exif["Make"] == "Canon"
+    assert exif["Model"] == "EOS 5D Mark IV"
+    assert exif["Orientation"] == 6
+    assert exif["DateTimeOriginal"] == "2021:07:04 15:30:45"
+    assert result.metadata["geo"] == pytest.approx({"lat": 48.8582222, "lon": -2.2945}, abs=1e-6)
+    assert result.updates["captured_at"] == datetime(2021, 7, 4, 15, 30, 45)
+    assert result.updates["timeline_at"] == result.updates["captured_at"]
+    # Orientation 6 shows the 600x400 stored picture turned: 400 wide, 600 high.
+    assert (result.updates["width"], result.updates["height"]) == (400, 600)
+    assert "System" not in str(result.metadata.keys())
+
+
+def test_one_exiftool_process_serves_a_batch_and_isolates_a_bad_file(tmp_path, settings):
+    good = [write_photo(tmp_path / f"p{i}.jpg", seed=i, exif=camera_exif()) for i in range(3)]
+    gone = tmp_path / "vanished.jpg"
+    processor = MetadataProcessor(settings)
+    try:
+        views = [view(p, "image/jpeg", "image") for p in good]
+        views.append(replace(views[0], id="gone", path=gone))
+        results = processor.process_batch(views)
+        session = processor._session()
+        pid = session._process.pid
+        processor.process_batch(views[:1])
+        assert session._process.pid == pid  # still the same resident process
+    finally:
+        processor.close()
+    assert [results[p.name].status for p in good] == [StepStatus.OK] * 3
+    assert results["gone"].status == StepStatus.FAILED
+
+
+def test_a_hung_exiftool_is_killed_at_its_deadline_and_replaced(tmp_path):
+    hang = tmp_path / "exiftool-hangs"
+    hang.write_text("#!/bin/sh\nsleep 60\n")
+    hang.chmod(hang.stat().st_mode | stat.S_IEXEC)
+    session = ExifToolSession(timeout=1, executable=str(hang))
+    results = session.read([write_photo(tmp_path / "a.jpg")])
+    assert "timed out" in str(next(iter(results.values())))
+    crash = tmp_path / "exiftool-crashes"
+    crash.write_text("#!/bin/sh\nexit 3\n")
+    crash.chmod(crash.stat().st_mode | stat.S_IEXEC)
+    session = ExifToolSession(timeout=5, executable=str(crash))
+    results = session.read([tmp_path / "a.jpg"])
+    assert "exited" in str(next(iter(results.values())))
+
+
+def test_a_tool_that_overruns_is_killed_with_its_children():
+    with pytest.raises(ToolError, match="timed out"):
+        run_tool(["sh", "-c", "sleep 30 & sleep 30"], timeout=0.5)
+
+
+# --- probe ---------------------------------------------------------------------------------
+
+
+def test_probe_reports_duration_streams_codecs_and_rotation(tmp_path, settings):
+    plain = video(tmp_path / "clip.mp4", size=(320, 240), seconds=2, fps=25)
+    turned = video(tmp_path / "turned.mov", size=(320, 240), seconds=1, rotate=90)
+    processor = ProbeProcessor(settings)
+    result = processor.process(view(plain, "video/mp4", "video"))
+    assert result.status == StepStatus.OK
+    assert result.updates["duration"] == pytest.approx(2.0, abs=0.1)
+    assert (result.updates["width"], result.updates["height"]) == (320, 240)
+    probe = result.metadata["probe"]
+    video_stream = next(s for s in probe["streams"] if s["type"] == "video")
+    audio_stream = next(s for s in probe["streams"] if s["type"] == "audio")
+    assert video_stream["codec"] == "h264" and video_stream["fps"] == 25.0
+    assert audio_stream["codec"] == "aac" and audio_stream["sample_rate"] == 44100
+    assert probe["bit_rate"] > 0
+    rotated = processor.process(view(turned, "video/quicktime", "video"))
+    assert rotated.metadata["probe"]["rotation"] in (90, 270)
+    assert (rotated.updates["width"], rotated.updates["height"]) == (240, 320)
+
+
+def test_probe_of_a_corrupt_video_fails_with_a_reason(tmp_path, settings):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(2000))
+    result = ProbeProcessor(settings).process(view(broken, "video/mp4", "video"))
+    assert result.status == StepStatus.FAILED and result.message
+
+
+# --- thumbnails ----------------------------------------------------------------------------
+
+
+def test_pyramid_has_three_sizes_upright_as_valid_webp(tmp_path, settings):
+    path = tmp_path / "turned.jpg"
+    marked((3000, 2000)).save(path, "JPEG", quality=90, exif=camera_exif(orientation=6).tobytes())
+    asset = view(path, "image/jpeg", "image")
+    result = ThumbnailProcessor(settings).process(asset)
+    assert result.status == StepStatus.OK
+    sizes = {name: webp(settings, name).size for name in ("small", "medium", "large")}
+    # Stored 3000x2000, shown turned 90° clockwise: 2000 wide, 3000 high.
+    assert sizes == {"small": (133, 200), "medium": (533, 800), "large": (1280, 1920)}
+    large = webp(settings, "large").convert("RGB")
+    # The red block stored top-left appears top-right once turned clockwise.
+    assert _is_red(large.getpixel((1280 - 20, 20)))
+    assert not _is_red(large.getpixel((20, 20)))
+    assert result.updates["thumbnails"]["small"] == cache.urn(FAKE_HASH, "small.webp")
+    assert "preview_small" in asset.scratch
+
+
+def test_a_small_image_is_never_enlarged(tmp_path, settings):
+    path = tmp_path / "tiny.png"
+    photo((100, 80)).save(path)
+    assert ThumbnailProcessor(settings).process(view(path, "image/png", "image")).status == "ok"
+    assert {webp(settings, n).size for n in ("small", "medium", "large")} == {(100, 80)}
+
+
+@pytest.mark.parametrize("fmt,mime", [("HEIF", "image/heic"), ("AVIF", "image/avif")])
+def test_heic_and_avif_get_previews(tmp_path, settings, fmt, mime):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    path = tmp_path / f"phone.{fmt.lower()}"
+    photo((400, 300)).save(path, fmt)
+    result = ThumbnailProcessor(settings).process(view(path, mime, "image"))
+    assert result.status == StepStatus.OK, result.message
+    assert webp(settings, "small").size == (200, 150)
+
+
+def test_video_pdf_and_svg_get_previews(tmp_path, settings):
+    processor = ThumbnailProcessor(settings)
+    clip = video(tmp_path / "clip.mp4", size=(640, 360), seconds=2)
+    pdf = text_pdf(tmp_path / "letter.pdf", ["A letter"])
+    svg = tmp_path / "drawing.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        ' width="300" height="150"><rect width="300" height="150" fill="#00ff00"/>'
+        f'<image width="300" height="150" xlink:href="{tmp_path / "secret.png"}"/>'
+        '<image width="300" height="150" href="http://127.0.0.1:9/x.png"/></svg>'
+    )
+    Image.new("RGB", (300, 150), (255, 0, 0)).save(tmp_path / "secret.png")
+    cases = [
+        (clip, "video/mp4", "video", "a" * 64, (640, 360), {"duration": 2.0}),
+        (pdf, "application/pdf", "document", "b" * 64, (1484, 1920), {}),
+        (svg, "image/svg+xml", "image", "c" * 64, (300, 150), {}),
+    ]
+    for path, mime, kind, content_hash, large, extra in cases:
+        result = processor.process(view(path, mime, kind, hash=content_hash, **extra))
+        assert result.status == StepStatus.OK, (path.name, result.message)
+        assert webp(settings, "large", content_hash).size == large
+    drawn = webp(settings, "large", "c" * 64).convert("RGB")
+    assert drawn.getpixel((150, 75)) == pytest.approx((0, 255, 0), abs=8)  # no local file read
+
+
+def test_truncated_and_oversized_images_fail_only_their_step(tmp_path, settings):
+    good = write_photo(tmp_path / "good.jpg", size=(800, 600))
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(good.read_bytes()[:3000])
+    strict = replace(settings, max_image_pixels=100_000)
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (4000, 4000)).save(bomb)
+    failed = ThumbnailProcessor(settings).process(view(truncated, "image/jpeg", "image"))
+    assert failed.status == StepStatus.FAILED and "truncated" in failed.message
+    refused = ThumbnailProcessor(strict).process(view(bomb, "image/png", "image", hash="d" * 64))
+    assert refused.status == StepStatus.FAILED and "limit" in refused.message
+    garbage = tmp_path / "garbage.png"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(500))
+    broken = ThumbnailProcessor(settings).process(view(garbage, "image/png", "image"))
+    assert broken.status == StepStatus.FAILED
+
+
+# --- pHash ---------------------------------------------------------------------------------
+
+
+def test_phash_from_the_in_memory_preview_matches_the_cached_one(tmp_path, settings):
+    path = write_photo(tmp_path / "p.jpg", size=(1600, 1200))
+    asset = view(path, "image/jpeg", "image")
+    ThumbnailProcessor(settings).process(asset)
+    from_memory = PhashProcessor(settings).process(asset).updates["phash"]
+    from_cache = PhashProcessor(settings).process(replace(asset, scratch={})).updates["phash"]
+    assert len(from_memory) == 16
+    assert (int(from_memory, 16) ^ int(from_cache, 16)).bit_count() <= 2
+
+
+# --- text and OCR --------------------------------------------------------------------------
+
+
+def test_pdf_text_layer_is_extracted(tmp_path, settings):
+    pdf = text_pdf(
+        tmp_path / "doc.pdf", ["Quarterly report for Trove", "Net revenue 1234"], pages=2
+    )
+    result = PdfTextProcessor(settings).process(view(pdf, "application/pdf", "document"))
+    text = result.metadata["text"]
+    assert "Quarterly report for Trove" in text["content"]
+    assert "Net revenue 1234" in text["content"]
+    assert text["pages"] == 2 and text["chars"] > 40
+
+
+def test_ocr_reads_an_image_of_text_and_skips_a_photo(tmp_path, settings):
+    scan = text_image(tmp_path / "scan.png")
+    holiday = write_photo(tmp_path / "holiday.jpg", size=(1200, 900))
+    thumbs, ocr = ThumbnailProcessor(settings), OcrProcessor(settings)
+    try:
+        page = view(scan, "image/png", "image", hash="e" * 64)
+        thumbs.process(page)
+        result = ocr.process(page)
+        assert result.status == StepStatus.OK, result.message
+        found = result.metadata["ocr"]["content"].lower()
+        assert all(word.lower() in found for word in WORDS.split()), found
+        picture = view(holiday, "image/jpeg", "image", hash="f" * 64)
+        thumbs.process(picture)
+        assert ocr.process(picture).status == StepStatus.SKIPPED
+    finally:
+        ocr.close()
+
+
+def test_a_scanned_pdf_without_text_layer_is_ocrd(tmp_path, settings):
+    scan = text_image(tmp_path / "page.png")
+    pdf = tmp_path / "scanned.pdf"
+    Image.open(scan).save(pdf, "PDF", resolution=150)
+    asset = view(pdf, "application/pdf", "document")
+    text = PdfTextProcessor(settings).process(asset).metadata["text"]
+    assert text["chars"] == 0
+    ocr = OcrProcessor(settings)
+    try:
+        result = ocr.process(replace(asset, meta={"text": text}))
+    finally:
+        ocr.close()
+    assert "harbour" in result.metadata["ocr"]["content"].lower()
+
+
+def test_document_likeness_tells_pages_from_pictures(tmp_path):
+    assert document_likeness(Image.open(text_image(tmp_path / "t.png")))[0]
+    assert not document_likeness(photo((800, 600), seed=3))[0]
+
+
+# --- MIME and transcodes -------------------------------------------------------------------
+
+
+def test_mime_recheck_corrects_a_wrong_guess(tmp_path):
+    path = write_photo(tmp_path / "really-a-jpeg.txt")
+    result = MimeProcessor().process(view(path, "text/plain", "document"))
+    assert result.updates == {"mime_type": "image/jpeg", "asset_type": "image"}
+
+
+def test_transcodes_make_web_derivatives_in_the_cache(tmp_path, settings):
+    processor = TranscodeProcessor(settings)
+    tiff = tmp_path / "scan.tiff"
+    photo((500, 400)).save(tiff)
+    avi = video(tmp_path / "old.avi", size=(320, 240), seconds=1, codec="mpeg4")
+    made = processor.process(view(tiff, "image/tiff", "image", hash="1" * 64)).derivatives[0]
+    assert made.mime_type == "image/webp" and (made.width, made.height) == (500, 400)
+    assert Image.open(made.path).format == "WEBP"
+    probe = ProbeProcessor(settings).process(view(avi, "video/x-msvideo", "video")).metadata
+    clip = processor.process(view(avi, "video/x-msvideo", "video", hash="2" * 64, meta=probe))
+    made = clip.derivatives[0]
+    assert made.mime_type == "video/mp4" and (made.width, made.height) == (320, 240)
+    assert made.path.name == "web.mp4" and made.duration == pytest.approx(1.0, abs=0.1)
+    assert not processor.applies_to(view(avi, "video/mp4", "video", filename="x.mp4"))
+
+
+def _is_red(pixel) -> bool:  # type: ignore[no-untyped-def]
+    r, g, b = pixel[:3]
+    return r > 200 and g < 60 and b < 60
