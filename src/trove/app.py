@@ -21,6 +21,7 @@ from trove.api.routes import (
     assets,
     bulk,
     graph,
+    integrity,
     jobs,
     library,
     not_found,
@@ -53,6 +54,7 @@ def _lifespan(settings: Settings, roots: Sequence[str]):  # type: ignore[no-unty
         for path in roots:
             services.library.add_root(path, indexer=services.indexer)
         services.indexer.request_processing()  # resume whatever an earlier run left pending
+        services.start_sync()  # watch the roots, rescan them, schedule scavenger and verify
         try:
             assert _nicegui_lifespan is not None
             async with _nicegui_lifespan(app):
@@ -71,7 +73,7 @@ def _install(app: Any) -> None:
     _nicegui_lifespan = app.router.lifespan_context
     app.title, app.version = "Trove", __version__
     install_error_handlers(app)
-    for module in (bulk, assets, upload, library, graph, tags):
+    for module in (bulk, assets, upload, library, graph, tags, integrity):
         app.include_router(module.router)
     for module in (thumbnails, jobs):  # the media pipeline's products and progress
         app.include_router(module.router)

@@ -164,6 +164,73 @@ def reprocess(
         print(f"step {step}: {result['queued']} assets sent back to the pipeline")
 
 
+@app.command()
+def dupes(
+    root: Annotated[
+        str | None, typer.Option("--root", help="Only groups with a copy in this root (id).")
+    ] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Files with the same content (SHA-256) in several places: reported, never removed."""
+    from trove.cli_output import print_duplicates
+    from trove.services.integrity import IntegrityService
+
+    with _clear_errors():
+        report = IntegrityService.open(_settings(data_dir=data_dir)).all_duplicates(root_id=root)
+    print_duplicates(report, as_json=as_json)
+
+
+@app.command()
+def verify(
+    mb_per_s: Annotated[
+        float | None,
+        typer.Option("--mb-per-s", min=0, help="Read at most this fast (0: no limit)."),
+    ] = None,
+    max_age_days: Annotated[
+        float | None,
+        typer.Option("--max-age-days", min=0, help="Only files not verified for this long."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Files at most.")] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Bitrot check: re-hash files whose size and date are unchanged. A different hash means
+    the bytes changed underneath (exit status 1); it is recorded, never repaired."""
+    from trove.cli_output import print_verify
+    from trove.services.integrity import IntegrityService
+
+    with _clear_errors():
+        report = IntegrityService.open(_settings(data_dir=data_dir)).verify(
+            mb_per_s=mb_per_s, max_age_days=max_age_days, limit=limit
+        )
+    print_verify(report, as_json=as_json)
+    if report.corrupted:
+        raise typer.Exit(1)
+
+
+@app.command()
+def gc(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what would be removed.")
+    ] = False,
+    min_age: Annotated[
+        float, typer.Option("--min-age", min=0, help="Keep entries younger than this (s).")
+    ] = 3600.0,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Remove cached previews whose content no asset has any more (never an original)."""
+    from trove.cli_output import print_gc
+    from trove.services.integrity import IntegrityService
+
+    with _clear_errors():
+        report = IntegrityService.open(_settings(data_dir=data_dir)).collect_garbage(
+            dry_run=dry_run, min_age_s=min_age
+        )
+    print_gc(report, as_json=as_json)
+
+
 def main() -> None:
     from trove.entry import main as entry_main
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -140,10 +141,14 @@ def print_status(status: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(status))
         return
+    for warning in status.get("warnings", []):
+        print(f"WARNING: {warning}")
     print(f"database: {status['database']}")
     for root in status["roots"]:
         state = root["status"] + (f" ({root['status_message']})" if root["status_message"] else "")
         print(f"root {root['path']}: {state}, last scan {root['last_scan_at'] or 'never'}")
+        if root.get("watch_status"):
+            print(f"  changes: {root['watch_status']}")
     print("assets by status: " + _pairs(status["by_status"]))
     print("assets by type:   " + _pairs(status["by_type"]))
     jobs = status.get("jobs")
@@ -169,6 +174,51 @@ def print_jobs(jobs: dict[str, Any]) -> None:
             f"  {name:<12}{s['queued']:>8}{s['running']:>8}{s['done']:>8}{s['skipped']:>8}"
             f"{s['failed']:>8}{s['per_minute']:>9.1f}{avg:>9}"
         )
+
+
+def print_duplicates(report: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report))
+        return
+    totals = report["totals"]
+    print(
+        f"{totals['groups']} groups of identical files, {totals['files']} files;"
+        f" {totals['wasted_bytes']:,} bytes held more than once (nothing is removed)"
+    )
+    for group in report["items"]:
+        print(f"{group['hash'][:16]}  {group['count']} x {group['size']:,} bytes")
+        for copy in group["assets"]:
+            print(f"    {display(os.path.join(copy['root_path'], copy['path']))}")
+
+
+def print_verify(report: Any, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict()))
+        return
+    print(
+        f"verified {report.checked} files ({report.bytes_read:,} bytes, {report.elapsed_s:.2f} s,"
+        f" {report.mb_per_s:.1f} MB/s): {report.ok} intact, {len(report.corrupted)} corrupted,"
+        f" {report.changed} changed since indexed (trove scan), {report.unreadable} unreadable"
+        + (" -- interrupted" if report.interrupted else "")
+    )
+    for item in report.corrupted:
+        print(
+            f"CORRUPTED {display(item['path'])}: expected {item['expected_hash'][:16]},"
+            f" found {item['actual_hash'][:16]}"
+        )
+
+
+def print_gc(report: Any, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict()))
+        return
+    verb = "would remove" if report.dry_run else "removed"
+    print(
+        f"{verb} {report.removed} orphaned cache entries ({report.removed_bytes:,} bytes);"
+        f" kept {report.kept} in use and {report.kept_recent} recent"
+    )
+    for name in report.left_alone:
+        print(f"  left alone (not a cache entry): {name}")
 
 
 def print_assets(page: AssetPage, *, as_json: bool) -> None:

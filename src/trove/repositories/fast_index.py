@@ -310,6 +310,54 @@ def record_scan(conn: Connection, root_id: str, *, at: datetime, summary: dict[s
     )
 
 
+def set_watch_status(conn: Connection, root_id: str, status: str | None) -> None:
+    """How a root's changes are followed: "watching ...", "polling ...", or None (nobody)."""
+    conn.execute("UPDATE roots SET watch_status = ? WHERE id = ?", (status, root_id))
+
+
+def count_folders(conn: Connection, root_id: str) -> int:
+    """Folders indexed (and not missing) in a root: how many inotify watches it needs."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM assets WHERE root_id = ? AND asset_type = 'collection'"
+        " AND status NOT IN ('missing', 'error')",
+        (root_id,),
+    ).fetchone()
+    return int(row[0])
+
+
+@contextlib.contextmanager
+def held_connection(url: str) -> Iterator[Connection]:
+    """A connection kept open by its holder (PostgreSQL session-level advisory locks live
+    exactly as long as it does), in autocommit mode."""
+    if url.startswith("sqlite"):
+        raise ValueError("session locks need PostgreSQL; SQLite uses a lock file")
+    raw = _connect_postgresql(url)
+    raw.autocommit = True
+    try:
+        yield Connection(raw, "postgresql")
+    finally:
+        raw.close()
+
+
+def try_advisory_lock(conn: Connection, namespace: int, key: int) -> bool:
+    """A PostgreSQL session-level advisory lock: released when the connection ends, so a
+    crashed holder never leaves a stale lock behind."""
+    row = conn.execute("SELECT pg_try_advisory_lock(?, ?)", (namespace, key)).fetchone()
+    return bool(row[0])
+
+
+def advisory_unlock(conn: Connection, namespace: int, key: int) -> None:
+    conn.execute("SELECT pg_advisory_unlock(?, ?)", (namespace, key))
+
+
+def ping(conn: Connection) -> bool:
+    try:
+        conn.execute("SELECT 1").fetchone()
+    except Exception:
+        return False
+    return True
+
+
 def count_pending(conn: Connection) -> int:
     row = conn.execute(
         "SELECT COUNT(*) FROM assets WHERE status = 'processing' AND deleted_at IS NULL"

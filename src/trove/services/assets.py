@@ -62,8 +62,13 @@ class AssetService:
             return [asset_summary(a) for a in items], cursor
 
     def get(self, asset_id: str) -> dict[str, Any]:
+        """Every field, plus the asset's other copies ("this file also exists in ...") and
+        whether it is corrupted, with the findings (services/integrity.py)."""
+        from trove.services.integrity import integrity_of
+
         with self.database.session() as session:
-            return asset_detail(self._get(session, asset_id, include_deleted=True))
+            asset = self._get(session, asset_id, include_deleted=True)
+            return {**asset_detail(asset), **integrity_of(session, asset)}
 
     def update(self, asset_id: str, patch: AssetPatch) -> dict[str, Any]:
         with self.database.session() as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ class BackgroundIndexer:
         self.state = IndexerState()
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._pending: set[tuple[str, str]] = set()
+        self._calls: dict[str, Callable[[], Any]] = {}
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
@@ -51,6 +53,13 @@ class BackgroundIndexer:
 
     def request_processing(self) -> None:
         self._enqueue(_PROCESS)
+
+    def submit(self, label: str, work: Callable[[], Any]) -> None:
+        """Run `work` on this thread, in turn with scans and pipeline runs (the FileWatcher's
+        syncs: SQLite sees one writer). A queued job with the same label gets the newer work."""
+        with self._lock:
+            self._calls[label] = work
+        self._enqueue(("call", label))
 
     def wait_idle(self, timeout: float) -> bool:
         """For tests and shutdown: block until nothing is queued or running."""
@@ -95,7 +104,11 @@ class BackgroundIndexer:
 
     def _execute(self, job: tuple[str, str]) -> None:
         kind, path = job
-        if kind == "scan":
+        if kind == "call":
+            with self._lock:
+                work = self._calls.pop(path)
+            work()
+        elif kind == "scan":
             run = self.library.scan_and_process([path], wait=False)
             with self._lock:
                 for summary in run.scans:
@@ -105,6 +118,7 @@ class BackgroundIndexer:
             result = self.library.pipeline().run_pending()
             with self._lock:
                 self.state.last_pipeline = result.as_dict()
+            self.library.reconcile_duplicates()
 
 
 def _label(job: tuple[str, str]) -> str:

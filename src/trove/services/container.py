@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
 from trove.services.assets import AssetService
 from trove.services.background import BackgroundIndexer
+from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
 from trove.services.media import MediaService
 from trove.services.scanner import ScanService
@@ -22,6 +24,7 @@ class Services:
     library: LibraryService
     scanner: ScanService
     indexer: BackgroundIndexer
+    integrity: IntegrityService
     media: MediaService
 
     @classmethod
@@ -36,9 +39,38 @@ class Services:
             library=library,
             scanner=ScanService(settings, database=database),
             indexer=BackgroundIndexer(library),
+            integrity=IntegrityService(settings, database),
             media=MediaService(settings, database, pipeline=library.pipeline),
         )
 
+    # Set by start_sync (serve only): the FileWatcher and the Scavenger.
+    watcher: Any = None
+    scavenger: Any = None
+
+    def start_sync(self) -> None:
+        """Watch every root (or poll it, saying why) and start the periodic rescans and
+        bitrot checks; each root is rescanned once now for what changed while Trove was down."""
+        from trove.services.watcher import FileWatcher, Scavenger, known_root_paths
+
+        if self.settings.watch:
+            self.watcher = FileWatcher(self.settings, self.indexer, scanner=self.scanner)
+            self.watcher.start()
+        else:
+            for path in known_root_paths(self.settings.resolved_database_url):
+                self.indexer.request_scan(path)
+        self.scavenger = Scavenger(
+            self.settings,
+            self.indexer,
+            verify=lambda stop: self.integrity.verify(
+                max_age_days=self.settings.verify_max_age_days, stop=stop
+            ),
+            roots=lambda: known_root_paths(self.settings.resolved_database_url),
+        )
+        self.scavenger.start()
+
     def close(self) -> None:
+        for part in (self.scavenger, self.watcher):
+            if part is not None:
+                part.stop()
         self.indexer.stop()
         self.database.dispose()

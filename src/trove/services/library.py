@@ -58,7 +58,15 @@ class LibraryService:
             run.scans.append(scanner.scan(path, progress=on_scan_progress))
         if wait and self._has_pending_work():
             run.pipeline = self.pipeline().run_pending(progress=on_pipeline_progress)
+        if wait and (run.pipeline is not None or not all(s.wrote_nothing for s in run.scans)):
+            self.reconcile_duplicates()
         return run
+
+    def reconcile_duplicates(self) -> None:
+        """Keep the `duplicate_of` edges in step with the hashes (after hashing or a scan)."""
+        from trove.services.integrity import IntegrityService
+
+        IntegrityService(self.settings, self.database).sync_duplicate_links()
 
     def pipeline(self):  # type: ignore[no-untyped-def]
         from trove.pipeline.registry import collect_processors, plugin_modules
@@ -97,8 +105,10 @@ class LibraryService:
     def status(self) -> dict[str, Any]:
         from trove.db.migrate import ensure_schema
         from trove.repositories.assets import AssetRepository
+        from trove.repositories.integrity import IntegrityRepository
         from trove.repositories.roots import RootRepository
         from trove.repositories.steps import StepRepository
+        from trove.services.integrity import status_warnings
 
         ensure_schema(self.settings.resolved_database_url)
         with self.database.session() as session:
@@ -111,6 +121,9 @@ class LibraryService:
                 "by_status": assets.count_by("status"),
                 "by_type": assets.count_by("asset_type"),
                 "steps": _nest(steps),
+                "warnings": status_warnings(
+                    roots, corrupted=IntegrityRepository(session).count_open_findings()
+                ),
                 "jobs": self.pipeline().jobs(),
             }
 
@@ -181,6 +194,7 @@ def _root_dict(root: Any) -> dict[str, Any]:
         "name": root.name,
         "status": root.status,
         "status_message": root.status_message,
+        "watch_status": root.watch_status,
         "is_upload_target": root.is_upload_target,
         "last_scan_at": root.last_scan_at.isoformat() if root.last_scan_at else None,
         "last_scan": root.last_scan,

@@ -12,7 +12,8 @@ router = APIRouter(prefix="/api/dam", tags=["library"])
 
 @router.get("/status")
 def library_status(services: ServicesDep) -> dict:
-    return {**services.library.status(), "indexer": services.indexer.snapshot()}
+    watcher = services.watcher.status() if services.watcher is not None else None
+    return {**services.library.status(), "indexer": services.indexer.snapshot(), "watcher": watcher}
 
 
 @router.get("/roots")

@@ -1,0 +1,373 @@
+"""The FileWatcher on a real file system with real inotify: every change shows up in the index
+within seconds, and moved assets keep their id, tags and links. Both databases.
+
+Nothing here sleeps for a fixed time to let the watcher catch up: each check polls the index
+until it holds, with a deadline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.media import make_library, write_jpeg, write_text
+from trove.app import create_app
+from trove.db.models import Link
+from trove.domain.queries import AssetQuery
+from trove.repositories import fast_index
+from trove.repositories.links import LinkRepository, edge
+from trove.services.assets import AssetPatch
+from trove.services.container import Services
+from trove.services.watcher import FileWatcher
+
+DEADLINE_S = 15.0
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = DEADLINE_S, what: str = "") -> Any:
+    """Poll `check` until it returns a truthy value without failing an assertion."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not within {timeout} s: {what or check}")
+        time.sleep(0.05)
+
+
+def fast(settings, **overrides):
+    """Settings for a watcher under test: short debounce, no periodic work of its own."""
+    values = {
+        "watch_debounce": 0.4,
+        "watch_settle": 0.1,
+        "scavenger_interval": 0,
+        "verify_interval": 0,
+        "watch_fallback_interval": 1.0,
+        **overrides,
+    }
+    return dataclasses.replace(settings, **values)
+
+
+@pytest.fixture
+def library(tmp_path) -> Path:
+    return make_library(tmp_path / "library", photos=6)
+
+
+@pytest.fixture
+def watched(settings, library) -> Iterator[Services]:
+    """A scanned library with the watcher (and its indexer) running, as `trove serve` has."""
+    services = Services.create(fast(settings))
+    services.indexer.start()
+    services.library.scan_and_process([str(library)], wait=True)
+    services.start_sync()
+    try:
+        eventually(lambda: watch_status(services, library).startswith("watching"))
+        assert services.indexer.wait_idle(30)  # the start-up rescan is done
+        yield services
+    finally:
+        services.close()
+        services.database.dispose()
+
+
+def watch_status(services: Services, library: Path) -> str:
+    with fast_index.connect(services.settings.resolved_database_url) as conn:
+        root = fast_index.find_root(conn, str(library))
+        row = conn.execute("SELECT watch_status FROM roots WHERE id = ?", (root.id,)).fetchone()
+    return row[0] or ""
+
+
+def assets(services: Services) -> dict[str, dict]:
+    page = services.library.list_assets(AssetQuery(limit=1000))
+    return {item["path"]: item for item in page.items}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ready_at(services: Services, rel: str, *, content: Path | None = None) -> dict:
+    """Wait until the asset at `rel` is ready (with the hash of `content`, if given)."""
+
+    def check() -> dict | None:
+        item = assets(services).get(rel)
+        if item is None or item["status"] != "ready":
+            return None
+        if content is not None and item["hash"] != sha256(content):
+            return None
+        return item
+
+    return eventually(check, what=f"{rel} ready")
+
+
+def links(services: Services, relation: str) -> set[tuple[str, str]]:
+    with services.database.session() as session:
+        rows = session.scalars(select(Link).where(Link.relation == relation)).all()
+        return {(row.source_id, row.target_id) for row in rows}
+
+
+def test_create_modify_rename_move_folder_move_and_delete_are_followed_keeping_identity(
+    watched, library
+):
+    services = watched
+    neighbour = assets(services)["2023/2023-02 trip/IMG_0001.jpg"]
+
+    created = write_jpeg(library / "2024/Spring/new.jpg", seed=11)  # in a brand-new folder
+    first = ready_at(services, "2024/Spring/new.jpg", content=created)
+    assert assets(services)["2024/Spring"]["asset_type"] == "collection"
+
+    write_jpeg(created, size=(96, 64), seed=12)  # modified in place
+    modified = ready_at(services, "2024/Spring/new.jpg", content=created)
+    assert modified["id"] == first["id"] and modified["hash"] != first["hash"]
+
+    services.assets.update(first["id"], AssetPatch(tags=["spring", "garden"]))
+    with services.database.session() as session:
+        LinkRepository(session).add_many([edge(first["id"], neighbour["id"], "related_to")])
+
+    created.rename(library / "2024/Spring/garden.jpg")  # renamed
+    renamed = ready_at(services, "2024/Spring/garden.jpg")
+    assert renamed["id"] == first["id"] and renamed["tags"] == ["garden", "spring"]
+
+    target = library / "2023/2023-01 trip/garden.jpg"
+    (library / "2024/Spring/garden.jpg").rename(target)  # moved across folders
+    moved = ready_at(services, "2023/2023-01 trip/garden.jpg")
+    assert moved["id"] == first["id"] and moved["tags"] == ["garden", "spring"]
+
+    before = assets(services)
+    (library / "2023/2023-01 trip").rename(library / "2023/Trip one")  # a whole folder
+    eventually(lambda: "2023/Trip one/garden.jpg" in assets(services), what="folder moved")
+    after = assets(services)
+    for old in [p for p in before if p.startswith("2023/2023-01 trip")]:
+        new = "2023/Trip one" + old[len("2023/2023-01 trip") :]
+        assert after[new]["id"] == before[old]["id"]
+        assert after[new]["status"] == "ready"
+        assert old not in after
+    assert after["2023/Trip one/garden.jpg"]["tags"] == ["garden", "spring"]
+    assert (first["id"], neighbour["id"]) in links(services, "related_to")
+    contains = links(services, "contains")
+    assert (after["2023/Trip one"]["id"], first["id"]) in contains
+    assert (after["2023"]["id"], after["2023/Trip one"]["id"]) in contains
+
+    (library / "notes/readme.txt").unlink()  # deleted: missing, record kept
+    gone = eventually(
+        lambda: (
+            assets(services)["notes/readme.txt"]["status"] == "missing"
+            and assets(services)["notes/readme.txt"]
+        ),
+        what="readme missing",
+    )
+    assert gone["id"] == before["notes/readme.txt"]["id"]
+
+
+def test_a_file_written_slowly_is_processed_once_after_it_is_complete(settings, library):
+    services = Services.create(fast(settings, watch_debounce=1.0, watch_settle=0.1))
+    services.indexer.start()
+    services.library.scan_and_process([str(library)], wait=True)
+    services.start_sync()
+    try:
+        eventually(lambda: watch_status(services, library).startswith("watching"))
+        # The start-up rescan is done: a scan, which cannot know that a file is still being
+        # written, does not run into the middle of this test.
+        assert services.indexer.wait_idle(30)
+        path = library / "incoming" / "slow.bin"
+        path.parent.mkdir()
+        chunks = [os.urandom(64 * 1024) for _ in range(10)]
+        with open(path, "wb") as fh:
+            for chunk in chunks:  # 10 chunks, 0.3 s apart: about 3 s of writing
+                fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+                assert "incoming/slow.bin" not in assets(services)  # nothing half-written
+                time.sleep(0.3)  # the writer's own pace, not a wait for Trove
+        finished = time.monotonic()
+
+        item = ready_at(services, "incoming/slow.bin", content=path)
+        assert time.monotonic() - finished < 5.0
+        assert item["size"] == len(b"".join(chunks))
+        assert services.watcher.stats.syncs_of(str(path)) == 1
+    finally:
+        services.close()
+        services.database.dispose()
+
+
+def test_a_root_renamed_away_while_watched_goes_offline_and_comes_back_intact(
+    watched, library, tmp_path
+):
+    services = watched
+    before = assets(services)
+
+    library.rename(tmp_path / "unplugged")
+    eventually(lambda: root_row(services, library)[0] == "offline", what="root offline")
+    while_away = assets(services)
+    assert {p: a["status"] for p, a in while_away.items()} == {
+        p: a["status"] for p, a in before.items()
+    }
+    assert watch_status(services, library).startswith("offline")
+    status = services.library.status()
+    assert any("OFFLINE" in w and str(library) in w for w in status["warnings"])
+
+    (tmp_path / "unplugged").rename(library)
+    eventually(lambda: watch_status(services, library).startswith("watching"), what="back")
+    eventually(lambda: root_row(services, library)[0] == "online", what="root online")
+    write_text(library / "notes/after.txt", "written once the disk was back\n")
+    ready_at(services, "notes/after.txt")
+    after = assets(services)
+    assert {p: a["id"] for p, a in after.items() if p != "notes/after.txt"} == {
+        p: a["id"] for p, a in before.items()
+    }
+    assert {a["status"] for a in after.values()} == {"ready"}
+
+
+def root_row(services: Services, library: Path) -> tuple[str, str | None]:
+    with fast_index.connect(services.settings.resolved_database_url) as conn:
+        row = conn.execute(
+            "SELECT status, status_message FROM roots WHERE path = ?", (str(library),)
+        ).fetchone()
+    return row[0], row[1]
+
+
+def test_only_one_process_watches_a_root_and_another_takes_over_when_it_stops(watched, library):
+    other = Services.create(watched.settings)
+    second = FileWatcher(other.settings, other.indexer, scanner=other.scanner, tick_s=0.1)
+    other.indexer.start()
+    second.start()
+    try:
+        assert second.status()["roots"][str(library)].startswith("standby")
+        watched.watcher.stop()
+        eventually(
+            lambda: second.status()["roots"][str(library)].startswith("watching"),
+            what="the second watcher takes over",
+        )
+        write_text(library / "notes/taken-over.txt", "seen by the second watcher\n")
+        ready_at(watched, "notes/taken-over.txt")
+    finally:
+        second.stop()
+        other.close()
+        other.database.dispose()
+
+
+def test_serve_starts_the_watcher_and_the_api_reports_how_each_root_is_followed(settings, library):
+    app = create_app(fast(settings), roots=[str(library)])
+    with TestClient(app) as client:
+        services = app.state.services
+        eventually(lambda: watch_status(services, library).startswith("watching"))
+        status = client.get("/api/dam/status").json()
+        (root,) = status["roots"]
+        assert root["watch_status"].startswith("watching (inotify")
+        assert status["watcher"]["roots"][str(library)].startswith("watching")
+
+        photo = write_jpeg(library / "from-the-camera.jpg", seed=3)
+        item = ready_at(services, "from-the-camera.jpg", content=photo)
+        assert client.get(f"/api/dam/assets/{item['id']}").json()["hash"] == sha256(photo)
+    assert watch_status(services, library) == ""  # nobody watches once it stopped
+
+
+# --- running out of inotify watches -----------------------------------------------------------
+
+
+def _can_limit_watches() -> bool:
+    probe = subprocess.run(
+        [
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "sh",
+            "-c",
+            "echo 3 > /proc/sys/user/max_inotify_watches",
+        ],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.skipif(not _can_limit_watches(), reason="needs unprivileged user namespaces")
+def test_when_inotify_watches_run_out_the_root_is_polled_and_says_why(settings, library):
+    """A real `trove serve` in a user namespace allowed 4 inotify watches, for a library of 6
+    folders: watchdog adds what it can and skips the rest silently; Trove notices, says so,
+    and finds new files by rescanning instead."""
+    from tests.conftest import TROVE
+
+    env = {
+        **os.environ,
+        "TROVE_DATA_DIR": str(settings.data_dir),
+        "TROVE_DATABASE_URL": settings.resolved_database_url,
+        "TROVE_WATCH_FALLBACK_INTERVAL": "1",
+        "TROVE_SCAVENGER_INTERVAL": "0",
+        "TROVE_VERIFY_INTERVAL": "0",
+    }
+    command = [str(TROVE)] if TROVE.exists() else [sys.executable, "-m", "trove"]
+    serve = " ".join([*command, "serve", str(library), "--port", str(_free_port())])
+    server = subprocess.Popen(
+        [
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "sh",
+            "-c",
+            f"echo 4 > /proc/sys/user/max_inotify_watches && exec {serve}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    services = Services.create(settings)
+    try:
+        reason = eventually(
+            lambda: (
+                _status_of(settings, library).startswith("polling")
+                and _status_of(settings, library)
+            ),
+            timeout=30,
+            what="the root falls back to polling",
+        )
+        assert "inotify watch limit reached" in reason
+        assert "max_user_watches" in reason
+        status = services.library.status()
+        assert any("is not watched" in w for w in status["warnings"])
+
+        photo = write_jpeg(library / "2023/2023-01 trip/late.jpg", seed=9)
+        ready_at(services, "2023/2023-01 trip/late.jpg", content=photo)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            _out, err = server.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _out, err = server.communicate()
+        services.database.dispose()
+    assert "inotify watch limit reached" in err  # and the log said it too
+
+
+def _status_of(settings, library: Path) -> str:
+    try:
+        with fast_index.connect(settings.resolved_database_url) as conn:
+            row = conn.execute(
+                "SELECT watch_status FROM roots WHERE path = ?", (str(library),)
+            ).fetchone()
+    except fast_index.IndexUnavailable:
+        return ""
+    return (row[0] or "") if row else ""
