@@ -181,14 +181,15 @@ class PipelineRunner:
                 except (KeyError, TypeError, OriginalUnavailable):
                     unreadable[asset.id] = "file is outside its library root"
                     continue
-                views[asset.id] = _view(asset, path)
+                views[asset.id] = view_of(asset, path)
                 previous[asset.id] = {
                     s: (o.status, o.version) for s, o in done.get(asset.id, {}).items()
                 }
         return views, previous, unreadable
 
 
-def _view(asset: Any, path: Any) -> AssetView:
+def view_of(asset: Any, path: Any) -> AssetView:
+    """An asset row as processors see it."""
     return AssetView(
         id=asset.id,
         path=path,

@@ -21,13 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
 from trove.domain.enums import AssetStatus
 from trove.pipeline.processor import MediaProcessor
-from trove.pipeline.runner import PipelineRunner
+from trove.pipeline.runner import PipelineRunner, view_of
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PipelineRepository
@@ -97,21 +98,28 @@ class PipelineService:
         return asyncio.run(kick())
 
     def reprocess(self, step: str, *, force: bool) -> int:
-        """Send a step back to work where it is stale (missing, failed, older version) or,
-        with `force`, everywhere; the other steps of those assets are kept."""
+        """Send a step back to work where it is stale (never run, failed, older version) or,
+        with `force`, everywhere it applies; the other steps of those assets are kept."""
         processor = next((p for p in self.processors if p.name == step), None)
         if processor is None:
             known = ", ".join(p.name for p in self.processors)
             raise Invalid(f"no step named {step!r}; steps: {known}")
+        sent = 0
         with self.database.session() as session:
             pipeline = PipelineRepository(session)
+            assets = AssetRepository(session)
             ids = pipeline.stale_step_ids(step, version=processor.version, force=force)
             for start in range(0, len(ids), PAGE):
-                chunk = ids[start : start + PAGE]
+                chunk = [
+                    a.id
+                    for a in assets.get_many(ids[start : start + PAGE])
+                    if processor.applies_to(view_of(a, Path(a.rel_path or a.filename)))
+                ]
                 if force:
                     pipeline.forget_step(chunk, step)
-                AssetRepository(session).set_status(chunk, AssetStatus.PROCESSING)
-        return len(ids)
+                assets.set_status(chunk, AssetStatus.PROCESSING)
+                sent += len(chunk)
+        return sent
 
     async def _run_pending(self, *, progress: Progress | None, wait: bool) -> PipelineSummary:
         from trove.pipeline.tasks import is_in_process, make_broker

@@ -1,0 +1,275 @@
+"""The whole pipeline over a scanned library, on SQLite and PostgreSQL: what the index holds
+afterwards, what the API serves, and how steps are re-run, shared and recovered."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.pipeline_media import camera_exif, photo, text_image, text_pdf, video, write_photo
+from trove.db.database import Database
+from trove.db.migrate import ensure_schema
+from trove.db.models import Asset, AssetStep, Link, PipelineLease
+from trove.domain.enums import AssetStatus
+from trove.repositories._sql import utcnow
+from trove.repositories.pipeline import PipelineRepository
+from trove.services.library import LibraryService
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory) -> Path:
+    """One library for every test here (read-only to Trove, so safely shared)."""
+    root = tmp_path_factory.mktemp("media") / "library"
+    original = photo((1600, 1200), seed=11)
+    write_photo(root / "trip/original.jpg", image=original, exif=camera_exif(orientation=6))
+    # An export of it, as a viewer shows it (upright), smaller and recompressed.
+    upright = original.transpose(Image.Transpose.ROTATE_270)
+    copy = upright.resize((480, 640), Image.Resampling.LANCZOS)
+    write_photo(root / "trip/edited/resized-copy.jpg", image=copy, quality=60)
+    write_photo(root / "trip/unrelated.jpg", size=(1600, 1200), seed=99)
+    (root / "icons").mkdir()
+    photo((100, 80), seed=5).save(root / "icons/tiny.png")
+    video(root / "clips/clip.mp4", size=(320, 240), seconds=2)
+    video(root / "clips/phone.mov", size=(320, 240), seconds=1, rotate=90)
+    text_pdf(root / "docs/report.pdf", ["Annual report of the Trove society", "Members 42"])
+    text_image(root / "docs/receipt.png")
+    good = (root / "trip/original.jpg").read_bytes()
+    (root / "broken").mkdir()
+    (root / "broken/truncated.jpg").write_bytes(good[: len(good) // 3])
+    return root
+
+
+@pytest.fixture
+def scanned(settings, media):
+    library = LibraryService(settings)
+    run = library.scan_and_process([str(media)], wait=True)
+    yield library, run
+    library.database.dispose()
+
+
+def assets_by_path(database: Database) -> dict[str, Asset]:
+    with database.session() as session:
+        rows = session.query(Asset).all()
+        return {a.rel_path or a.storage_urn: a for a in rows}
+
+
+def steps_of(database: Database, asset_id: str) -> dict[str, AssetStep]:
+    with database.session() as session:
+        rows = session.query(AssetStep).filter(AssetStep.asset_id == asset_id).all()
+        return {row.step: row for row in rows}
+
+
+def links(database: Database, relation: str) -> set[tuple[str, str]]:
+    with database.session() as session:
+        rows = session.query(Link).filter(Link.relation == relation).all()
+        return {(row.source_id, row.target_id) for row in rows}
+
+
+def test_every_asset_is_processed_with_its_metadata(scanned):
+    library, run = scanned
+    assert run.pipeline is not None and run.pipeline.errors == 0
+    found = assets_by_path(library.database)
+    photo_ = found["trip/original.jpg"]
+    assert photo_.status == AssetStatus.READY
+    assert photo_.meta["exif"]["Make"] == "Canon"
+    assert photo_.meta["exif"]["Model"] == "EOS 5D Mark IV"
+    assert photo_.meta["geo"]["lat"] == pytest.approx(48.858222, abs=1e-5)
+    assert photo_.meta["geo"]["lon"] == pytest.approx(-2.2945, abs=1e-5)
+    assert (photo_.width, photo_.height) == (1200, 1600)  # orientation 6: shown upright
+    assert photo_.captured_at.isoformat() == "2021-07-04T15:30:45"
+    assert photo_.timeline_at == photo_.captured_at
+    assert len(photo_.phash) == 16
+    clip = found["clips/clip.mp4"]
+    assert clip.duration == pytest.approx(2.0, abs=0.1)
+    assert (clip.width, clip.height) == (320, 240)
+    assert {s["codec"] for s in clip.meta["probe"]["streams"]} == {"h264", "aac"}
+    report = found["docs/report.pdf"]
+    assert "Annual report of the Trove society" in report.meta["text"]["content"]
+    receipt = found["docs/receipt.png"]
+    assert "harbour" in receipt.meta["ocr"]["content"].lower()
+    assert set(steps_of(library.database, photo_.id)) >= {
+        "mime", "hash", "metadata", "thumbnails", "phash", "ocr",
+    }  # fmt: skip
+
+
+def test_a_broken_file_fails_its_step_and_keeps_the_others(scanned):
+    library, _ = scanned
+    broken = assets_by_path(library.database)["broken/truncated.jpg"]
+    steps = steps_of(library.database, broken.id)
+    assert broken.status == AssetStatus.READY  # only a failed required step (hash) is an error
+    assert steps["hash"].status == "ok" and steps["metadata"].status == "ok"
+    assert steps["thumbnails"].status == "failed"
+    assert "truncated" in steps["thumbnails"].message
+    assert steps["phash"].status == "skipped"
+
+
+def test_previews_are_in_the_cache_and_served_with_immutable_caching(settings, scanned):
+    library, _ = scanned
+    found = assets_by_path(library.database)
+    tiny = found["icons/tiny.png"]
+    for size in ("small", "medium", "large"):
+        path = settings.resolved_cache_dir / tiny.hash[:2] / tiny.hash / f"{size}.webp"
+        assert Image.open(path).size == (100, 80)
+    from trove.app import create_app
+
+    app = create_app(settings)
+    with TestClient(app) as client:
+        detail = client.get(f"/api/dam/assets/{found['trip/original.jpg'].id}").json()
+        assert set(detail["thumbnails"]) == {"small", "medium", "large"}
+        response = client.get(detail["thumbnails"]["large"])
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/webp"
+        assert "immutable" in response.headers["cache-control"]
+        assert Image.open(io.BytesIO(response.content)).size == (1200, 1600)  # not enlarged
+        assert (
+            client.get(
+                f"/api/dam/assets/{found['trip/original.jpg'].id}/thumbnail/huge"
+            ).status_code
+            == 422
+        )
+        no_preview = client.get(
+            f"/api/dam/assets/{found['broken/truncated.jpg'].id}/thumbnail/small"
+        )
+        assert no_preview.status_code == 404
+        jobs = client.get("/api/dam/jobs").json()
+        assert jobs["processing"] == 0
+        assert jobs["steps"]["thumbnails"]["failed"] == 1
+        assert jobs["steps"]["hash"]["done"] >= 9
+        assert set(jobs["steps"]["ocr"]) >= {"queued", "running", "done", "failed", "per_minute"}
+
+
+def test_a_resized_copy_is_visually_similar_and_an_unrelated_photo_is_not(scanned):
+    library, _ = scanned
+    found = assets_by_path(library.database)
+    original, copy = found["trip/original.jpg"].id, found["trip/edited/resized-copy.jpg"].id
+    unrelated = found["trip/unrelated.jpg"].id
+    similar = links(library.database, "visually_similar_to")
+    assert tuple(sorted((original, copy))) in similar
+    assert not any(unrelated in pair for pair in similar)
+
+
+def test_non_web_formats_get_a_proxy_linked_transformed_to(scanned, settings):
+    library, _ = scanned
+    found = assets_by_path(library.database)
+    phone = found["clips/phone.mov"]
+    (edge,) = [t for s, t in links(library.database, "transformed_to") if s == phone.id]
+    proxy = next(a for a in found.values() if a.id == edge)
+    assert proxy.asset_type == "proxy" and proxy.is_virtual and proxy.mime_type == "video/mp4"
+    assert proxy.storage_urn == f"fs://system/dam_cache/{phone.hash}/web.mp4"
+    assert (settings.resolved_cache_dir / phone.hash[:2] / phone.hash / "web.mp4").is_file()
+    assert not [
+        s for s, _ in links(library.database, "transformed_to") if s == found["clips/clip.mp4"].id
+    ]
+
+
+def test_reprocess_reruns_only_the_named_step(scanned):
+    library, _ = scanned
+    photo_id = assets_by_path(library.database)["trip/original.jpg"].id
+    before = steps_of(library.database, photo_id)
+    assert library.reprocess("phash", force=False, wait=True)["queued"] == 0  # nothing stale
+    result = library.reprocess("phash", force=True, wait=True)
+    assert result["queued"] == 8 and result["pipeline"]["errors"] == 0  # images and videos
+    after = steps_of(library.database, photo_id)
+    assert after["phash"].updated_at > before["phash"].updated_at
+    assert after["thumbnails"].updated_at == before["thumbnails"].updated_at
+    assert after["hash"].updated_at == before["hash"].updated_at
+    assert assets_by_path(library.database)["trip/original.jpg"].status == AssetStatus.READY
+
+
+def test_copies_share_previews_and_are_rendered_once(settings, media, tmp_path):
+    from dataclasses import replace
+
+    settings = replace(settings, pipeline_threads=1)  # one after the other: no race to render
+    root = tmp_path / "dupes"
+    for name in ("a.jpg", "b.jpg"):
+        (root).mkdir(exist_ok=True)
+        shutil.copy(media / "trip/unrelated.jpg", root / name)
+    library = LibraryService(settings)
+    library.scan_and_process([str(root)], wait=True)
+    found = assets_by_path(library.database)
+    a, b = found["a.jpg"], found["b.jpg"]
+    assert a.hash == b.hash and a.thumbnails == b.thumbnails
+    durations = sorted(steps_of(library.database, x.id)["thumbnails"].duration_ms for x in (a, b))
+    assert durations[0] < durations[1] / 3  # the second found the files already made
+    library.database.dispose()
+
+
+def test_two_runners_never_hold_the_same_asset(settings, media, tmp_path):
+    library = LibraryService(settings)
+    library.scan_and_process([str(media)], wait=False)
+    pipeline = library.pipeline()
+    with library.database.session() as session:
+        ids = PipelineRepository(session).ids_to_kick(now=utcnow(), limit=100, include_queued=True)
+    from trove.pipeline.runner import PipelineRunner
+
+    runners = [PipelineRunner(settings, library.database, pipeline.processors) for _ in range(2)]
+    reports: list[dict] = []
+    threads = [
+        threading.Thread(target=lambda r=r: reports.append(r.run_batch(ids))) for r in runners
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for runner in runners:
+        runner.close()
+    assert sum(r["claimed"] for r in reports) == len(ids)
+    assert sum(r["ready"] + r["errors"] for r in reports) == len(ids)
+    with library.database.session() as session:
+        assert session.query(PipelineLease).count() == 0
+    library.database.dispose()
+
+
+def test_work_of_a_dead_worker_is_taken_over_when_its_lease_lapses(settings, media):
+    from dataclasses import replace
+
+    settings = replace(settings, pipeline_lease_seconds=1.0)
+    library = LibraryService(settings)
+    library.scan_and_process([str(media)], wait=False)
+    with library.database.session() as session:
+        repo = PipelineRepository(session)
+        ids = repo.ids_to_kick(now=utcnow(), limit=100, include_queued=True)
+        held = repo.claim(ids[:3], owner="dead-host:1", token="t-dead", now=utcnow(), ttl=1.0)
+    assert len(held) == 3
+    summary = library.pipeline().run_pending()
+    assert summary.assets == len(ids)
+    found = {a.id: a for a in assets_by_path(library.database).values()}
+    assert all(found[i].status != AssetStatus.PROCESSING for i in ids)
+    library.database.dispose()
+
+
+def test_an_asset_that_keeps_killing_workers_is_given_up(settings, media, tmp_path):
+    root = tmp_path / "one"
+    root.mkdir()
+    shutil.copy(media / "icons/tiny.png", root / "tiny.png")
+    library = LibraryService(settings)
+    library.scan_and_process([str(root)], wait=False)
+    with library.database.session() as session:
+        repo = PipelineRepository(session)
+        (asset_id,) = [
+            i
+            for i in repo.ids_to_kick(now=utcnow(), limit=10, include_queued=True)
+            if assets_by_path(library.database)["tiny.png"].id == i
+        ] or [None]
+        for attempt in range(3):
+            repo.claim(
+                [asset_id], owner=f"dead:{attempt}", token=f"t{attempt}", now=utcnow(), ttl=-1
+            )
+    library.pipeline().run_pending()
+    tiny = assets_by_path(library.database)["tiny.png"]
+    assert tiny.status == AssetStatus.ERROR and "given up" in tiny.error_message
+    library.database.dispose()
+
+
+def test_trove_status_shows_the_pipeline_per_step(run_trove, media, settings):
+    ensure_schema(settings.resolved_database_url)
+    run_trove("scan", str(media / "icons"))
+    out = run_trove("status").stdout
+    assert "pipeline (in-process)" in out
+    assert "thumbnails" in out and "queued" in out and "failed" in out
