@@ -1,0 +1,271 @@
+"""The pipeline through Redis with `trove worker` processes, on SQLite and PostgreSQL.
+
+Redis runs on 127.0.0.1:6379 on this project's machines (`.ci/run` starts it). Each test uses
+its own stream (TROVE_BROKER_QUEUE), so test runs sharing the server do not meet.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, TROVE
+from tests.pipeline_media import camera_exif, photo, text_pdf, video, write_photo
+from trove.config import Settings
+from trove.db.database import Database
+from trove.db.migrate import ensure_schema
+from trove.db.models import Asset, AssetStep, Link, PipelineLease
+from trove.services.library import LibraryService
+
+REDIS_URL = os.environ.get("TROVE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required under CI and unreachable: {exc}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_settings(settings: Settings, redis_url: str) -> Settings:
+    ensure_schema(settings.resolved_database_url)
+    return replace(
+        settings,
+        broker_url=redis_url,
+        broker_queue=f"trove-test-{uuid.uuid4().hex[:10]}",
+        pipeline_lease_seconds=3.0,
+    )
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
+    env.update(
+        TROVE_DATA_DIR=str(settings.data_dir),
+        TROVE_DATABASE_URL=settings.resolved_database_url,
+        TROVE_BROKER_URL=settings.broker_url or "",
+        TROVE_BROKER_QUEUE=settings.broker_queue,
+        TROVE_PIPELINE_LEASE_SECONDS=str(settings.pipeline_lease_seconds),
+        TROVE_PIPELINE_BATCH_SIZE=str(settings.pipeline_batch_size),
+        PYTHONPATH=str(REPO),
+        **extra,
+    )
+    return env
+
+
+def trove_command() -> list[str]:
+    return [str(TROVE)] if TROVE.exists() else [sys.executable, "-m", "trove"]
+
+
+class Workers:
+    """`trove worker` processes, each in its own process group so it can be killed whole."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *, processes: int = 1) -> subprocess.Popen[bytes]:
+        log = open(self.log_dir / f"worker-{len(self.running)}.log", "wb")  # noqa: SIM115
+        worker = subprocess.Popen(
+            [*trove_command(), "worker", "--processes", str(processes)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.running.append(worker)
+        return worker
+
+    def kill(self, worker: subprocess.Popen[bytes]) -> None:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+
+    def stop_all(self) -> None:
+        for worker in self.running:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for worker in self.running:
+            try:
+                worker.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(5)
+
+
+@pytest.fixture
+def workers(redis_settings, tmp_path):
+    pool = Workers(environment(redis_settings), tmp_path)
+    yield pool
+    pool.stop_all()
+
+
+def make_media(root: Path) -> Path:
+    original = photo((1200, 900), seed=21)
+    write_photo(root / "a/original.jpg", image=original, exif=camera_exif())
+    write_photo(root / "a/copy.jpg", image=original.resize((600, 450)), quality=55)
+    for i in range(6):
+        write_photo(root / f"b/photo-{i}.jpg", size=(800, 600), seed=100 + i)
+    video(root / "c/clip.mov", size=(320, 240), seconds=1)
+    text_pdf(root / "d/doc.pdf", ["Redis and workers agree"])
+    return root
+
+
+def snapshot(database_url: str) -> dict[str, object]:
+    """What the pipeline produced, keyed by path so two indexes can be compared."""
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            assets = {a.id: a for a in session.query(Asset).all()}
+            name = {i: (a.rel_path or a.storage_urn.rsplit("/", 1)[-1]) for i, a in assets.items()}
+            steps: dict[str, dict[str, str]] = {}
+            for row in session.query(AssetStep).all():
+                steps.setdefault(name[row.asset_id], {})[row.step] = row.status
+            rows = {
+                name[i]: (a.status, a.width, a.height, a.duration, a.phash, sorted(a.meta or {}))
+                for i, a in assets.items()
+                if a.asset_type != "collection"
+            }
+            edges = set()
+            for link in session.query(Link).all():
+                ends = (name[link.source_id], name[link.target_id])
+                if link.relation == "visually_similar_to":
+                    ends = tuple(sorted(ends))  # one edge per pair; its direction is arbitrary
+                elif link.relation != "transformed_to":
+                    continue
+                edges.add((ends[0], link.relation, ends[1]))
+            leases = session.query(PipelineLease).count()
+    finally:
+        database.dispose()
+    return {"assets": rows, "steps": steps, "edges": edges, "leases": leases}
+
+
+def wait_until_done(settings: Settings, *, timeout: float) -> None:
+    database = Database(settings.resolved_database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with database.session() as session:
+                waiting = session.query(Asset).filter(Asset.status == "processing").count()
+            if not waiting:
+                return
+            time.sleep(0.3)
+    finally:
+        database.dispose()
+    raise AssertionError(f"assets still processing after {timeout} s")
+
+
+def test_two_workers_through_redis_give_the_same_results_as_in_process(
+    redis_settings, workers, tmp_path
+):
+    root = make_media(tmp_path / "library")
+    reference = Settings(data_dir=tmp_path / "reference", pipeline_threads=2)
+    LibraryService(reference).scan_and_process([str(root)], wait=True)
+
+    workers.start()
+    workers.start()
+    scan = subprocess.run(
+        [*trove_command(), "scan", str(root), "--json"],
+        env=environment(redis_settings),
+        capture_output=True,
+        timeout=180,
+    )
+    assert scan.returncode == 0, scan.stderr.decode()
+    via_redis = snapshot(redis_settings.resolved_database_url)
+    in_process = snapshot(reference.resolved_database_url)
+    assert via_redis["leases"] == 0
+    assert via_redis["assets"] == in_process["assets"]
+    assert via_redis["steps"] == in_process["steps"]
+    assert via_redis["edges"] == in_process["edges"]
+    assert ("a/copy.jpg", "visually_similar_to", "a/original.jpg") in via_redis["edges"]
+    logs = " ".join(p.read_text(errors="replace") for p in tmp_path.glob("worker-*.log"))
+    assert "Traceback" not in logs
+
+
+def test_killing_a_worker_mid_batch_then_restarting_completes_every_asset_once(
+    redis_settings, tmp_path
+):
+    root = tmp_path / "library"
+    root.mkdir()
+    for i in range(24):
+        photo((64, 48), seed=i).save(root / f"img-{i:02d}.png")
+    settings = replace(redis_settings, pipeline_batch_size=4)
+    count_log = tmp_path / "executions.log"
+    env = environment(
+        settings,
+        TROVE_PLUGINS="tests.pipeline_counting_plugin",
+        TROVE_TEST_COUNT_LOG=str(count_log),
+        TROVE_TEST_COUNT_DELAY="0.15",
+    )
+    registered = subprocess.run(
+        [*trove_command(), "scan", str(root), "--no-wait"], env=env, capture_output=True, timeout=60
+    )
+    assert registered.returncode == 0, registered.stderr.decode()
+    pool = Workers(env, tmp_path)
+    try:
+        doomed = pool.start()
+        pool.start()
+        _wait_for_a_running_batch_of(doomed, settings, count_log)
+        pool.kill(doomed)
+        pool.start()  # the restart: picks up what the dead worker held once its lease lapses
+        wait_until_done(settings, timeout=120)
+    finally:
+        pool.stop_all()
+
+    result = snapshot(settings.resolved_database_url)
+    assert result["leases"] == 0
+    assert {status for status, *_ in result["assets"].values()} == {"ready"}
+    assert len(result["steps"]) == 24
+    for steps in result["steps"].values():  # one committed outcome per step, all ok
+        assert steps["counted"] == "ok" and steps["hash"] == "ok" and steps["thumbnails"] == "ok"
+    executions: dict[str, int] = {}
+    for line in count_log.read_text().splitlines():
+        asset_id = line.split()[0]
+        executions[asset_id] = executions.get(asset_id, 0) + 1
+    assert len(executions) == 24
+    # Only the batch the killed worker was in the middle of ran twice; finished work never did.
+    repeated = [a for a, n in executions.items() if n > 1]
+    assert len(repeated) <= settings.pipeline_batch_size
+    assert all(n <= 2 for n in executions.values())
+
+
+def _wait_for_a_running_batch_of(
+    worker: subprocess.Popen[bytes], settings: Settings, count_log: Path
+) -> None:
+    """Until a process of `worker`'s group holds leases and has started the slow step."""
+    database = Database(settings.resolved_database_url)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            with database.session() as session:
+                owners = [
+                    lease.owner
+                    for lease in session.query(PipelineLease).filter_by(state="running").all()
+                    if lease.step == "counted"
+                ]
+            for owner in owners:
+                pid = int(str(owner).split(":")[1])
+                try:
+                    if os.getpgid(pid) == worker.pid:
+                        return
+                except ProcessLookupError:
+                    continue
+            time.sleep(0.05)
+    finally:
+        database.dispose()
+    raise AssertionError("the worker never started a batch")
