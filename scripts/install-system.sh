@@ -10,7 +10,7 @@
 set -euo pipefail
 
 RUNTIME_PACKAGES="libmagic1 libimage-exiftool-perl ffmpeg tesseract-ocr tesseract-ocr-eng findutils procps"
-TEST_PACKAGES="$RUNTIME_PACKAGES postgresql redis-server jdupes chromium chromium-driver"
+TEST_PACKAGES="$RUNTIME_PACKAGES postgresql redis-server jdupes libvips-tools chromium chromium-driver"
 # Only when no usable python3 (with venv + ensurepip) is on PATH.
 PYTHON_PACKAGES="python3 python3-venv python3-dev python3-pip"
 

@@ -115,7 +115,9 @@ class BackgroundIndexer:
                     self.state.last_scans[summary.path] = summary.as_dict()
             self.request_processing()
         else:
-            result = self.library.pipeline().run_pending()
+            # In-process this thread is the worker; with Redis it only sends the work to
+            # `trove worker`s and does not hold up the scans queued behind it.
+            result = self.library.pipeline().run_pending(wait=False)
             with self._lock:
                 self.state.last_pipeline = result.as_dict()
             self.library.reconcile_duplicates()
