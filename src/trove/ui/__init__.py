@@ -29,7 +29,9 @@ def install_ui(app: Any) -> None:
         binding_refresh_interval=0.1,
         reconnect_timeout=5.0,
         message_history_length=1000,
-        tailwind=True,
+        # Tailwind's in-browser compiler costs ~250 ms per page load and watches every DOM
+        # change (the grid changes on each scroll); trove.css has the few utilities we use.
+        tailwind=False,
         unocss=None,
         prod_js=True,
         show_welcome_message=False,

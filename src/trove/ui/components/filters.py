@@ -68,8 +68,6 @@ class FilterPanel:
         self,
         filters: GalleryFilters,
         *,
-        tags: list[dict[str, Any]],
-        roots: list[dict[str, Any]],
         on_change: Callable[[], Any],
     ) -> None:
         self.filters = filters
@@ -78,8 +76,8 @@ class FilterPanel:
         with ui.column().classes("w-full gap-4 trove-filters"):
             self._types()
             self._dates()
-            self.tag_select = self._tags(tags)
-            self._folder(roots)
+            self.tag_select = self._tags()
+            self._folder()
             self._status()
             ui.button("Clear filters", icon="filter_alt_off", on_click=self.clear).props(
                 "flat no-caps color=primary"
@@ -118,10 +116,10 @@ class FilterPanel:
             self.until = ui.input("To").props("dense outlined type=date stack-label")
             self.until.classes("w-full").on_value_change(lambda e: self._set("until", e.value))
 
-    def _tags(self, tags: list[dict[str, Any]]) -> ui.select:
+    def _tags(self) -> ui.select:
         self._section("Tags")
         select = ui.select(
-            options=[t["tag"] for t in tags],
+            options=[],
             multiple=True,
             with_input=True,
             clearable=True,
@@ -135,12 +133,14 @@ class FilterPanel:
     def set_tag_options(self, tags: list[dict[str, Any]]) -> None:
         self.tag_select.set_options([t["tag"] for t in tags], value=list(self.filters.tags))
 
-    def _folder(self, roots: list[dict[str, Any]]) -> None:
+    def set_roots(self, roots: list[dict[str, Any]]) -> None:
+        self.root.set_options({r["id"]: r["name"] for r in roots}, value=self.filters.root_id)
+
+    def _folder(self) -> None:
         self._section("Folder")
-        options = {r["id"]: r["name"] for r in roots}
         self.root = (
             ui.select(
-                options=options,
+                options={},
                 clearable=True,
                 value=self.filters.root_id,
                 label="Any library",

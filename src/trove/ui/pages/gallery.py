@@ -24,8 +24,6 @@ class GalleryPage:
         self.done = False
 
     async def build(self, *, open_asset: str | None) -> None:
-        tags = await call(services().assets.tag_counts) or []
-        roots = (await call(services().library.status) or {}).get("roots", [])
         with frame(
             active="/",
             title="Photos",
@@ -35,9 +33,7 @@ class GalleryPage:
         ) as page:
             assert page.drawer is not None
             with page.drawer:
-                self.panel = FilterPanel(
-                    self.filters, tags=tags, roots=roots, on_change=self._refilter
-                )
+                self.panel = FilterPanel(self.filters, on_change=self._refilter)
         self._toolbar()
         self._selection_bar()
         self.grid = AssetGrid(
@@ -46,8 +42,16 @@ class GalleryPage:
         self.grid.set_query(self.filters.to_params())
         self.viewer = Viewer(grid=self.grid, on_changed=self._asset_changed)
         self.upload = UploadDialog(on_uploaded=self._uploaded)
+        # Filter choices come after the first paint: the grid should not wait for them.
+        ui.timer(0.05, self._load_choices, once=True)
         if open_asset:
             ui.timer(0.2, lambda: self.viewer.open(open_asset), once=True)
+
+    async def _load_choices(self) -> None:
+        tags = await call(services().assets.tag_counts) or []
+        self.panel.set_tag_options(tags)
+        status = await call(services().library.status) or {}
+        self.panel.set_roots(status.get("roots", []))
 
     # --- toolbar and selection --------------------------------------------------------------
 

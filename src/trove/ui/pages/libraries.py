@@ -12,7 +12,7 @@ from trove.ui.context import call, services
 from trove.ui.format import human_time
 from trove.ui.layout import frame
 
-REFRESH_SECONDS = 1.5
+REFRESH_SECONDS = 2.0
 
 
 def library_overview() -> dict[str, Any]:
@@ -57,8 +57,8 @@ class LibrariesPage:
                     "unelevated no-caps color=primary"
                 )
             self.body = ui.column().classes("w-full gap-4")
-        await self.refresh()
-        ui.timer(REFRESH_SECONDS, self.refresh)
+        # The first refresh runs as soon as the page is up, not before it is sent.
+        ui.timer(REFRESH_SECONDS, self.refresh, immediate=True)
 
     async def refresh(self) -> None:
         overview = await call(library_overview)

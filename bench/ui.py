@@ -1,0 +1,275 @@
+"""Gallery benchmark: 100,000 indexed assets, a real `trove serve`, a real browser.
+
+    .venv/bin/python bench/ui.py [--corpus bench/.corpus/light-100000/library] [--rounds 5]
+
+Measures
+  * the API list latency p50/p95 for the gallery's own query (first page, following pages by
+    cursor) and with each filter the sidebar sets (type, tag, search, date range, folder);
+  * in Chromium: time from navigation to the first grid paint (tiles in the DOM), and the time
+    each next page takes as the grid is scrolled (fetch + layout, measured in the page).
+Targets: first paint < 1 s, each page < 150 ms at the API p95.
+
+The corpus is indexed once with `trove scan --no-wait` into bench/.corpus/ui-<n>/data and its
+assets marked ready through the repository (the pipeline is not what is measured, and running
+it in the background would compete for the CPU). Previews are not made, so tiles show type
+icons: first paint is the grid itself, image decoding is the browser's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "src"), str(REPO / "bench")]
+
+from tests.browser.server import TroveServer, launch_browser, start_server  # noqa: E402
+
+from _common import git_revision, machine_info, write_results  # noqa: E402
+
+DEFAULT_CORPUS = REPO / "bench" / ".corpus" / "light-100000" / "library"
+GALLERY_TYPES = [
+    "image",
+    "video",
+    "document",
+    "audio",
+    "other",
+    "url",
+    "log_entry",
+    "proxy",
+    "region",
+    "app_package",
+    "texture_pack",
+]  # what the grid sends: no folders
+PAGE = 200
+
+
+def prepare(corpus: Path, data_dir: Path) -> dict[str, Any]:
+    """Index the corpus once (reused when the data dir already holds it)."""
+    from trove.config import Settings
+    from trove.db.database import Database
+    from trove.repositories.assets import AssetRepository
+
+    settings = Settings(data_dir=data_dir)
+    marker = data_dir / "indexed.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
+    env.update(TROVE_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO / "src"))
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "trove", "scan", "--no-wait", str(corpus)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    scan_s = time.perf_counter() - started
+    database = Database(settings.resolved_database_url)
+    marked, after = 0, ""
+    while True:
+        with database.session() as session:
+            repo = AssetRepository(session)
+            ids = repo.ids_with_status("processing", limit=5000, after_id=after)
+            if not ids:
+                break
+            repo.set_status(ids, "ready")
+        marked += len(ids)
+        after = ids[-1]
+    with database.session() as session:
+        total = sum(AssetRepository(session).count_by("asset_type").values())
+    database.dispose()
+    info = {"scan_s": round(scan_s, 2), "assets": total, "marked_ready": marked}
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def get(server: TroveServer, path: str, params: list[tuple[str, str]]) -> tuple[float, Any]:
+    url = server.url + path + "?" + urllib.parse.urlencode(params)
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=30) as response:
+        body = json.loads(response.read())
+    return (time.perf_counter() - started) * 1000, body
+
+
+def gallery_params(**extra: Any) -> list[tuple[str, str]]:
+    params = [("type", t) for t in GALLERY_TYPES]
+    params += [("sort", "-timeline_at"), ("limit", str(PAGE))]
+    for key, value in extra.items():
+        values = value if isinstance(value, list) else [value]
+        params += [(key, str(v)) for v in values]
+    return params
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(ordered[-1], 1),
+    }
+
+
+def api_latencies(server: TroveServer, *, rounds: int) -> dict[str, dict[str, float]]:
+    """Each scenario `rounds` times for its first page, plus pages followed by cursor."""
+    roots = server.api("/api/dam/roots")["items"]
+    root = next(r for r in roots if not r["is_upload_target"])
+    sample = server.api("/api/dam/assets?limit=1000&type=image")["items"]
+    tagged = [a["id"] for a in sample[::10]]  # 100 assets in one tag, spread out
+    server.api("/api/dam/assets/bulk/tags", method="POST", body={"ids": tagged, "tags": ["bench"]})
+    folder = sample[0]["path"].rsplit("/", 2)[0]
+    scenarios = {
+        "first page": {},
+        "type=video": {"type": "video"},
+        "tag (0.1%)": {"tag": "bench"},
+        "search q=harbour": {"q": "harbour"},
+        "date range (1 month)": {"since": "2021-03-01", "until": "2021-03-31"},
+        "folder (root+path)": {"root": root["id"], "path": folder},
+    }
+    results = {}
+    for name, extra in scenarios.items():
+        params = gallery_params(**extra)
+        if "type" in extra:
+            params = [p for p in params if p[0] != "type" or p[1] == extra["type"]]
+        get(server, "/api/dam/assets", params)  # warm
+        results[name] = percentiles(
+            [get(server, "/api/dam/assets", params)[0] for _ in range(rounds * 4)]
+        )
+    results["next pages (cursor)"] = percentiles(follow_pages(server, pages=rounds * 20))
+    results["next pages, type=image"] = percentiles(
+        follow_pages(server, pages=rounds * 10, type="image")
+    )
+    return results
+
+
+def follow_pages(server: TroveServer, *, pages: int, **extra: Any) -> list[float]:
+    """Page after page by cursor, as the grid does while scrolling."""
+    samples, cursor = [], None
+    for _ in range(pages):
+        params = gallery_params(**extra) + ([("cursor", cursor)] if cursor else [])
+        if "type" in extra:
+            params = [p for p in params if p[0] != "type" or p[1] == extra["type"]]
+        ms, body = get(server, "/api/dam/assets", params)
+        samples.append(ms)
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    return samples
+
+
+def browser_timings(server: TroveServer, *, rounds: int, pages: int) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    first_paint, warm_paint, page_ms, scroll_frames = [], [], [], []
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        for _ in range(rounds):
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            first_paint.append(paint(page, server.url))  # a first visit: nothing cached
+            warm_paint.append(paint(page, server.url))  # NiceGUI's JS/CSS now cached
+            context.close()
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.wait_for_function("() => window.__troveFirstPaint", timeout=30_000)
+        for n in range(2, pages + 2):
+            page.evaluate(
+                "() => { const g = document.querySelector('.trove-grid');"
+                " g.scrollTop = g.scrollHeight; }"
+            )
+            page.wait_for_function(
+                f"() => window.__troveGrid && window.__troveGrid.pages >= {n}", timeout=30_000
+            )
+            page_ms.append(page.evaluate("() => window.__troveGrid.lastPageMs"))
+            scroll_frames.append(page.evaluate(FRAME_PROBE))
+        loaded = page.evaluate("() => window.__troveGrid.count")
+        tiles = page.locator(".trove-tile").count()
+        context.close()
+        browser.close()
+    return {
+        "first_paint_ms": percentiles(first_paint),
+        "first_paint_cached_ms": percentiles(warm_paint),
+        "next_page_ms": percentiles(page_ms),
+        "scroll_frame_ms": percentiles(scroll_frames),
+        "assets_loaded": loaded,
+        "tiles_in_dom": tiles,
+    }
+
+
+def paint(page: Any, url: str) -> float:
+    """Navigation start to the first tiles in the DOM (grid.js sets __troveFirstPaint)."""
+    page.goto(url + "/")
+    page.wait_for_function("() => window.__troveFirstPaint", timeout=30_000)
+    return page.evaluate("() => window.__troveFirstPaint")
+
+
+# The time to render one frame after a jump of one screen: the virtual grid swaps its rows.
+FRAME_PROBE = """() => new Promise((resolve) => {
+  const g = document.querySelector('.trove-grid');
+  const started = performance.now();
+  g.scrollTop = Math.max(0, g.scrollTop - g.clientHeight);
+  requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - started)));
+})"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pages", type=int, default=20, help="pages to scroll in the browser")
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        sys.exit(f"no corpus at {args.corpus}: make one with bench/corpus.py")
+    data_dir = REPO / "bench" / ".corpus" / f"ui-{args.corpus.parent.name}" / "data"
+    index = prepare(args.corpus.resolve(), data_dir)
+    server = start_server(data_dir=data_dir, roots=[])
+    try:
+        server.wait_idle(timeout=600)
+        api = api_latencies(server, rounds=args.rounds)
+        browser = browser_timings(server, rounds=args.rounds, pages=args.pages)
+    finally:
+        server.stop()
+    report = {
+        "benchmark": "ui",
+        "index": index,
+        "api": api,
+        "browser": browser,
+        "targets": {"first_paint_ms": 1000, "api_page_p95_ms": 150},
+        "git": git_revision(),
+        "machine": machine_info(),
+    }
+    print_table(report)
+    path = write_results("ui", report)
+    print(json.dumps(report, indent=2))
+    print(f"\nwritten to {path}")
+
+
+def print_table(report: dict[str, Any]) -> None:
+    print(f"\n{report['index']['assets']:,} assets indexed\n")
+    print(f"{'API GET /api/dam/assets (limit 200)':<40} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}")
+    for name, stats in report["api"].items():
+        print(f"{name:<40} {stats['p50_ms']:>8} {stats['p95_ms']:>8} {stats['n']:>5}")
+    print(f"\n{'Browser (Chromium, 1280x800)':<40} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}")
+    for name in ("first_paint_ms", "first_paint_cached_ms", "next_page_ms", "scroll_frame_ms"):
+        stats = report["browser"][name]
+        print(f"{name:<40} {stats['p50_ms']:>8} {stats['p95_ms']:>8} {stats['n']:>5}")
+    browser = report["browser"]
+    print(
+        f"\nafter scrolling: {browser['assets_loaded']:,} assets loaded, "
+        f"{browser['tiles_in_dom']} tiles in the DOM\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
