@@ -108,8 +108,9 @@ def pyramid(image: Image.Image, *, quality: int) -> list[Rendition]:
     current = image
     for name, box in sorted(THUMBNAIL_SIZES.items(), key=lambda item: -item[1]):
         current = fit(current, box)
-        # Encoding dominates: method 0 for the big one (≈3x faster), 4 for the small ones.
-        method = 0 if box >= 1000 else 4
+        # Encoding dominates: method 0 costs a third of method 4 for a file within a few
+        # percent of the size; only the tiny grid preview gets the slower, tighter method.
+        method = 0 if box >= 800 else 4
         buffer = io.BytesIO()
         current.save(buffer, "WEBP", quality=quality, method=method)
         renditions.append(Rendition(name, current, buffer.getvalue()))
@@ -122,7 +123,9 @@ def fit(image: Image.Image, box: int) -> Image.Image:
     if scale >= 1.0:
         return image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Bicubic after an integer pre-reduction (reducing_gap): indistinguishable from Lanczos at
+    # preview sizes, and about twice as fast on 12 MP sources.
+    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def _raster(path: Path, settings: Settings, *, box: int) -> Image.Image:

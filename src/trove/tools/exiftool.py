@@ -92,7 +92,7 @@ class ExifToolSession:
             self._kill()
             if isinstance(exc, ToolError):
                 raise
-            raise ToolError(f"exiftool stopped: {exc}") from exc
+            raise ToolError(f"exiftool exited unexpectedly ({exc})") from exc
 
     def _answer(self, fd: int, sentinel: bytes) -> str:
         deadline = time.monotonic() + self.timeout

@@ -1,0 +1,358 @@
+"""Pipeline benchmark: Trove's media pipeline against the best standalone tools.
+
+    .venv/bin/python bench/pipeline.py [--photos 120] [--videos 4] [--pdfs 10] [--workers 1,2]
+                                       [--modes in-process,redis] [--redis redis://127.0.0.1:6379/0]
+
+The library: `--photos` 12 MP JPEGs (bench/corpus.py `photos` profile, with EXIF), `--videos`
+1080p H.264 clips (two of them MOV, which Trove also transcodes), `--pdfs` text PDFs. Cached in
+bench/.corpus/pipeline-<photos>-<videos>-<pdfs>/.
+
+For each worker count W in `--workers` (1 runs pinned to one core with taskset, as does its
+baseline), and each mode:
+- Trove in-process: `trove scan ROOT --json` with TROVE_PIPELINE_THREADS=W, fresh data dir:
+  registration + the whole pipeline, start-up included.
+- Trove + Redis: W `trove worker` processes (started and warmed before the clock starts), then
+  `trove scan ROOT --json` with TROVE_BROKER_URL, which sends the work and waits for it.
+- Baseline, the same work done by the best standalone tools, W processes in parallel over
+  halves of the file list: `exiftool -fast -json` (one invocation per share), `vipsthumbnail`
+  at 1920, 800 and 200 px to WebP (many files per invocation; PDFs too), one `ffmpeg` per video
+  writing the three sizes from one decoded frame, `openssl dgst -sha256` over every file.
+
+Reported: wall time, files/s and MB/s for the whole pipeline, per step (from the outcomes Trove
+recorded: busy time per step summed over workers, so files/s per step is per busy worker),
+peak RSS of the biggest Trove process and of the whole tree, and the time ratio
+Trove / baseline (≤ 1.0 means Trove is at least as fast).
+Targets: ratio ≤ 1.0; ≥ 5 photos/s with 2 workers; peak RSS per worker < 600 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import REPO_ROOT, git_revision, machine_info, write_results
+
+TROVE = REPO_ROOT / ".venv" / "bin" / "trove"
+CORPUS_DIR = REPO_ROOT / "bench" / ".corpus"
+
+
+# --- the library ---------------------------------------------------------------------------
+
+
+def build_library(photos: int, videos: int, pdfs: int) -> Path:
+    root = CORPUS_DIR / f"pipeline-{photos}-{videos}-{pdfs}" / "library"
+    done = root.parent / "done"
+    if done.exists():
+        return root
+    if root.parent.exists():
+        shutil.rmtree(root.parent)
+    from corpus import generate, text_pdf
+
+    log(f"generating {photos} photos (12 MP) ...")
+    generate(root / "photos", photos, profile="photos", seed=7)
+    for i in range(videos):
+        suffix = "mov" if i % 2 else "mp4"
+        path = root / "videos" / f"clip-{i:02d}.{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-v", "error", "-y",
+             "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration=5,hue=h={i * 40}",
+             "-f", "lavfi", "-i", "sine=frequency=330:duration=5",
+             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+             "-shortest", str(path)],
+            check=True,
+        )  # fmt: skip
+    for i in range(pdfs):
+        lines = [f"Trove benchmark document {i}", *(f"Line {n} of a text page." for n in range(40))]
+        head, tail = text_pdf([lines, lines[:20]], title=f"doc {i}")
+        path = root / "documents" / f"doc-{i:03d}.pdf"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(head + tail)
+    done.write_text("ok\n")
+    return root
+
+
+def files_of(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+class RssSampler:
+    """Peak resident memory of a process tree, sampled every 50 ms (psutil)."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = roots
+        self.peak_process = 0
+        self.peak_tree = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def add(self, pid: int) -> None:
+        self.roots.append(pid)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.05):
+            total = 0
+            for root in list(self.roots):
+                try:
+                    parent = psutil.Process(root)
+                    tree = [parent, *parent.children(recursive=True)]
+                except psutil.Error:
+                    continue
+                for process in tree:
+                    try:
+                        rss = process.memory_info().rss
+                    except psutil.Error:
+                        continue
+                    total += rss
+                    self.peak_process = max(self.peak_process, rss)
+            self.peak_tree = max(self.peak_tree, total)
+
+
+def pinned(workers: int) -> list[str]:
+    return ["taskset", "-c", "0"] if workers == 1 and shutil.which("taskset") else []
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
+    env.update(extra)
+    return env
+
+
+# --- Trove ---------------------------------------------------------------------------------
+
+
+def run_trove(root: Path, *, workers: int, mode: str, redis_url: str) -> dict:
+    data = Path(tempfile.mkdtemp(prefix="trove-bench-pipeline-"))
+    env = clean_env(TROVE_DATA_DIR=str(data), TROVE_PIPELINE_THREADS=str(workers))
+    worker_procs: list[subprocess.Popen[bytes]] = []
+    if mode == "redis":
+        env.update(TROVE_BROKER_URL=redis_url, TROVE_BROKER_QUEUE=f"bench-{uuid.uuid4().hex[:8]}")
+        subprocess.run([str(TROVE), "status"], env=env, capture_output=True, check=True)
+        worker_procs.append(
+            subprocess.Popen(
+                [*pinned(workers), str(TROVE), "worker", "--processes", str(workers)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+        time.sleep(6)  # spawned worker processes import and connect before the clock starts
+    try:
+        with RssSampler([p.pid for p in worker_procs]) as rss:
+            started = time.perf_counter()
+            scan = subprocess.Popen(
+                [*pinned(workers), str(TROVE), "scan", str(root), "--json"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            rss.add(scan.pid)
+            out, err = scan.communicate()
+            seconds = time.perf_counter() - started
+    finally:
+        for process in worker_procs:
+            os.killpg(process.pid, 15)
+            process.wait(30)
+    if scan.returncode != 0:
+        raise SystemExit(f"trove scan failed: {err.decode()[-2000:]}")
+    report = json.loads(out)
+    steps = step_figures(data / "trove.db")
+    shutil.rmtree(data, ignore_errors=True)
+    return {
+        "mode": mode,
+        "workers": workers,
+        "seconds": round(seconds, 3),
+        "pipeline": report.get("pipeline"),
+        "steps": steps,
+        "peak_rss_mb": round(rss.peak_process / 2**20, 1),
+        "peak_rss_tree_mb": round(rss.peak_tree / 2**20, 1),
+    }
+
+
+def step_figures(database: Path) -> dict[str, dict]:
+    connection = sqlite3.connect(database)
+    try:
+        rows = connection.execute(
+            "SELECT s.step, s.status, count(*), sum(s.duration_ms), sum(a.size)"
+            " FROM asset_steps s JOIN assets a ON a.id = s.asset_id GROUP BY s.step, s.status"
+        ).fetchall()
+    finally:
+        connection.close()
+    steps: dict[str, dict] = {}
+    for step, status, n, ms, size in rows:
+        entry = steps.setdefault(step, {"files": 0, "busy_s": 0.0, "bytes": 0, "statuses": {}})
+        entry["statuses"][status] = n
+        entry["files"] += n
+        entry["busy_s"] += (ms or 0) / 1000
+        entry["bytes"] += size or 0
+    for entry in steps.values():
+        busy = entry["busy_s"] or 1e-9
+        entry["files_per_busy_s"] = round(entry["files"] / busy, 2)
+        entry["mb_per_busy_s"] = round(entry["bytes"] / 2**20 / busy, 1)
+        entry["busy_s"] = round(entry["busy_s"], 3)
+    return steps
+
+
+# --- baseline ------------------------------------------------------------------------------
+
+
+def run_baseline(files: list[Path], *, workers: int) -> dict:
+    photos = [f for f in files if f.suffix.lower() in (".jpg", ".jpeg", ".pdf")]
+    videos = [f for f in files if f.suffix.lower() in (".mp4", ".mov")]
+    out = Path(tempfile.mkdtemp(prefix="trove-bench-baseline-"))
+    shares = [files[i::workers] for i in range(workers)]
+    photo_shares = [photos[i::workers] for i in range(workers)]
+    video_shares = [videos[i::workers] for i in range(workers)]
+    timings: dict[str, float] = {}
+
+    def parallel(name: str, commands: list[list[str]]) -> None:
+        started = time.perf_counter()
+        running = [
+            subprocess.Popen(
+                [*pinned(workers), *c], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            for c in commands
+            if c
+        ]
+        for process in running:
+            process.wait()
+        timings[name] = round(time.perf_counter() - started, 3)
+
+    parallel(
+        "exiftool",
+        [["exiftool", "-fast", "-json", "-G", "-n", *map(str, s)] for s in shares if s],
+    )
+    started = time.perf_counter()
+    for size, name in ((1920, "large"), (800, "medium"), (200, "small")):
+        parallel(
+            f"vipsthumbnail_{name}",
+            [
+                ["vipsthumbnail", "-s", f"{size}x{size}", "-o", f"{out}/%s-{name}.webp[Q=80]",
+                 *map(str, share)]
+                for share in photo_shares
+                if share
+            ],
+        )  # fmt: skip
+    timings["vipsthumbnail"] = round(time.perf_counter() - started, 3)
+    video_commands = []
+    for share in video_shares:
+        if not share:
+            continue
+        script = " && ".join(
+            f"ffmpeg -nostdin -v error -y -ss 0.5 -i {v} -frames:v 1 -filter_complex "
+            "'split=3[a][b][c];[a]scale=1920:-2[l];[b]scale=800:-2[m];[c]scale=200:-2[s]' "
+            f"-map '[l]' -frames:v 1 {out}/{v.stem}-l.webp"
+            f" -map '[m]' -frames:v 1 {out}/{v.stem}-m.webp"
+            f" -map '[s]' -frames:v 1 {out}/{v.stem}-s.webp"
+            for v in share
+        )
+        video_commands.append(["sh", "-c", script])
+    parallel("ffmpeg_frames", video_commands)
+    parallel("openssl_sha256", [["openssl", "dgst", "-sha256", *map(str, s)] for s in shares if s])
+    shutil.rmtree(out, ignore_errors=True)
+    total = sum(v for k, v in timings.items() if not k.startswith("vipsthumbnail_"))
+    return {"workers": workers, "seconds": round(total, 3), "parts": timings}
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photos", type=int, default=120)
+    parser.add_argument("--videos", type=int, default=4)
+    parser.add_argument("--pdfs", type=int, default=10)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--modes", default="in-process,redis")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    if not TROVE.exists():
+        print(f"no trove executable at {TROVE}", file=sys.stderr)
+        return 2
+    root = build_library(args.photos, args.videos, args.pdfs)
+    files = files_of(root)
+    total_mb = sum(f.stat().st_size for f in files) / 2**20
+    photos = sum(1 for f in files if f.suffix.lower() in (".jpg", ".jpeg"))
+    subprocess.run([str(TROVE), "--help"], capture_output=True)  # compile bytecode, untimed
+    for f in files:  # warm the page cache, untimed
+        f.read_bytes()
+    results = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        log(f"baseline, {workers} worker(s) ...")
+        baseline = run_baseline(files, workers=workers)
+        for mode in args.modes.split(","):
+            log(f"trove {mode}, {workers} worker(s) ...")
+            trove = run_trove(root, workers=workers, mode=mode, redis_url=args.redis)
+            trove["files_per_s"] = round(len(files) / trove["seconds"], 2)
+            trove["photos_per_s"] = round(photos / trove["seconds"], 2)
+            trove["mb_per_s"] = round(total_mb / trove["seconds"], 1)
+            trove["ratio_to_baseline"] = round(trove["seconds"] / baseline["seconds"], 3)
+            results.append({"trove": trove, "baseline": baseline})
+    report = {
+        "benchmark": "pipeline",
+        "machine": machine_info(),
+        "revision": git_revision(),
+        "library": {"files": len(files), "photos": photos, "mb": round(total_mb, 1)},
+        "runs": results,
+    }
+    path = write_results("pipeline", report)
+    print(json.dumps(report, indent=2))
+    print_table(report)
+    log(f"results written to {path}")
+    return 0
+
+
+def print_table(report: dict) -> None:
+    lib = report["library"]
+    print(f"\nlibrary: {lib['files']} files ({lib['photos']} photos 12 MP), {lib['mb']} MB")
+    print(f"{'run':<22}{'seconds':>9}{'files/s':>9}{'MB/s':>8}{'baseline s':>11}{'ratio':>7}"
+          f"{'peak RSS/proc':>15}")  # fmt: skip
+    for run in report["runs"]:
+        t, b = run["trove"], run["baseline"]
+        name = f"{t['mode']} x{t['workers']}"
+        print(
+            f"{name:<22}{t['seconds']:>9.1f}{t['files_per_s']:>9.2f}"
+            f"{t['mb_per_s']:>8.1f}{b['seconds']:>11.1f}{t['ratio_to_baseline']:>7.2f}"
+            f"{t['peak_rss_mb']:>12.0f} MB"
+        )
+    last = report["runs"][-1]["trove"]
+    print("\nper step (last run; busy time summed over workers):")
+    for step, s in sorted(last["steps"].items(), key=lambda kv: -kv[1]["busy_s"]):
+        print(
+            f"  {step:<12}{s['files']:>6} files {s['busy_s']:>8.1f} s busy"
+            f"{s['files_per_busy_s']:>9.1f} files/s{s['mb_per_busy_s']:>9.1f} MB/s  {s['statuses']}"
+        )
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
