@@ -17,6 +17,10 @@ router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 
 Multi = Annotated[list[str] | None, Query()]
 
+# An original opened on its own (an SVG, an HTML file) must not run script with this site's
+# rights: it is rendered sandboxed, and never sniffed into another type.
+ORIGINAL_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+
 
 @router.get("", response_model=AssetList)
 def list_assets(
@@ -87,4 +91,5 @@ async def download_original(asset_id: str, services: ServicesDep) -> FileRespons
         media_type=original.mime_type or "application/octet-stream",
         filename=original.filename,
         content_disposition_type="inline",
+        headers=ORIGINAL_HEADERS,
     )
