@@ -251,6 +251,7 @@ class RootWatch:
     next_poll: float = 0.0
     retry_watch: bool = True
     folders_watched: int = 0
+    setup_s: float | None = None  # how long adding the inotify watches took
 
     @property
     def status_text(self) -> str:
@@ -349,6 +350,7 @@ class FileWatcher:
         with self._lock:
             return {
                 "roots": {s.root.path: s.status_text for s in self.roots.values()},
+                "setup_s": {s.root.path: s.setup_s for s in self.roots.values()},
                 "events": self.stats.events,
                 "pending": self._debouncer.pending(),
                 "inotify_watches": inotify_watch_count(),
@@ -489,7 +491,9 @@ class FileWatcher:
                 retry=False,
             )
             return
+        started = time.perf_counter()
         problem = self._watch(state)
+        state.setup_s = round(time.perf_counter() - started, 4)
         if problem is None:
             state.mode, state.reason, state.identity = "watching", None, identity
             self._write_status(state, state.status_text)
