@@ -31,7 +31,7 @@ from trove.repositories import fast_index
 from trove.repositories.links import LinkRepository, edge
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
-from trove.services.watcher import FileWatcher
+from trove.services.watcher import Debouncer, FileWatcher
 
 DEADLINE_S = 15.0
 
@@ -121,6 +121,53 @@ def links(services: Services, relation: str) -> set[tuple[str, str]]:
     with services.database.session() as session:
         rows = session.scalars(select(Link).where(Link.relation == relation)).all()
         return {(row.source_id, row.target_id) for row in rows}
+
+
+class Recorder:
+    """A dispatch target that records batches (the Debouncer on its own, no database)."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[list[tuple[str, str]], list[str]]] = []
+
+    def __call__(self, moves: list[tuple[str, str]], paths: list[str]) -> None:
+        self.batches.append((moves, paths))
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for _moves, paths in self.batches for p in paths]
+
+
+def test_the_debouncer_hands_a_path_over_once_it_is_quiet_and_follows_renames():
+    recorder = Recorder()
+    debouncer = Debouncer(recorder)
+    debouncer.start()
+    try:
+        for _ in range(6):  # a writer busy for 0.3 s, every 50 ms: the 0.15 s wait restarts
+            debouncer.touch("/r/a.jpg", delay=0.15)
+            time.sleep(0.05)
+            assert recorder.paths == []
+        debouncer.touch("/r/dir/b.jpg", delay=0.15)
+        debouncer.moved("/r/dir", "/r/renamed")  # goes out at once, pending paths follow it
+        eventually(lambda: recorder.paths == ["/r/a.jpg", "/r/renamed/b.jpg"], timeout=5)
+        assert recorder.batches[0] == ([("/r/dir", "/r/renamed")], [])
+    finally:
+        debouncer.stop()
+
+
+def test_the_debouncer_takes_a_burst_of_thousands_of_paths_in_a_few_batches():
+    recorder = Recorder()
+    debouncer = Debouncer(recorder)
+    debouncer.start()
+    try:
+        started = time.monotonic()
+        for i in range(20_000):
+            debouncer.touch(f"/r/copied/{i:05d}.jpg", delay=0.2)
+        eventually(lambda: len(recorder.paths) == 20_000, timeout=10)
+        assert time.monotonic() - started < 5
+        assert len(recorder.batches) < 200
+        assert len(set(recorder.paths)) == 20_000
+    finally:
+        debouncer.stop()
 
 
 def test_create_modify_rename_move_folder_move_and_delete_are_followed_keeping_identity(
@@ -277,6 +324,35 @@ def test_serve_starts_the_watcher_and_the_api_reports_how_each_root_is_followed(
         item = ready_at(services, "from-the-camera.jpg", content=photo)
         assert client.get(f"/api/dam/assets/{item['id']}").json()["hash"] == sha256(photo)
     assert watch_status(services, library) == ""  # nobody watches once it stopped
+
+
+def test_a_root_added_while_serving_is_watched_too_even_inside_the_data_dir(
+    settings, library, tmp_path
+):
+    """The upload folder lives in Trove's data dir, whose own files the watcher ignores;
+    a root there (or any root added later through the API) is still watched."""
+    app = create_app(fast(settings), roots=[str(library)])
+    with TestClient(app) as client:
+        services = app.state.services
+        eventually(lambda: watch_status(services, library).startswith("watching"))
+        uploaded = client.post("/api/dam/upload", files={"file": ("a.txt", b"one", "text/plain")})
+        assert uploaded.status_code == 201
+        uploads = settings.resolved_upload_dir.resolve()
+        eventually(lambda: watch_status(services, uploads).startswith("watching"), what="uploads")
+
+        (uploads / "dropped by hand.txt").write_text("not through the API\n")
+        item = eventually(
+            lambda: next(
+                (
+                    a
+                    for a in services.library.list_assets(AssetQuery(limit=100)).items
+                    if a["path"] == "dropped by hand.txt" and a["status"] == "ready"
+                ),
+                None,
+            ),
+            what="the dropped file",
+        )
+        assert item["root_id"] == uploaded.json()["root_id"]
 
 
 # --- running out of inotify watches -----------------------------------------------------------

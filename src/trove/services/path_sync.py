@@ -100,6 +100,7 @@ class _RootSync:
         self.result = SyncResult()
         self._writer: ScanWriter | None = None
         self._known: dict[str, fast_index.IndexRow] = {}
+        self._vanished: list[tuple[str, fast_index.IndexRow]] = []
 
     # --- sync ------------------------------------------------------------------------------
 
@@ -119,8 +120,15 @@ class _RootSync:
             return self.result
         self._load_known([rel for _path, rel in wanted])
         try:
+            # What vanished first: a file that reappears elsewhere in the same batch (a move
+            # between roots, seen as delete + create) is then recognised as moved.
             for path, rel in wanted:
-                self._sync_one(path, rel, present[path])
+                if present[path] is None:
+                    self._sync_one(path, rel, None)
+            self._mark_gone()
+            for path, rel in wanted:
+                if present[path] is not None:
+                    self._sync_one(path, rel, present[path])
         finally:
             if self._writer is not None:
                 self._writer.close()
@@ -190,17 +198,26 @@ class _RootSync:
         self.result.moved += 1
 
     def _gone(self, rel: str, row: fast_index.IndexRow) -> None:
+        """Marked missing at the end of the batch, all in one go (`rm -rf` of a big folder)."""
+        self._vanished.append((rel, row))
+        self.result.missing += 1
+
+    def _mark_gone(self) -> None:
         from trove.repositories.sync import SyncRepository
 
+        if not self._vanished:
+            return
         writer = self.writer
         writer.flush()
-        stored, _escaped = to_stored(rel)
-        if row.is_folder:
-            SyncRepository(writer.session).mark_subtree_missing(self.root.id, stored)
-        else:
-            writer.assets.set_status([row.id], AssetStatus.MISSING)
+        repo = SyncRepository(writer.session)
+        for rel, row in self._vanished:
+            if row.is_folder:
+                repo.mark_subtree_missing(self.root.id, to_stored(rel)[0])
+        files = [row.id for _rel, row in self._vanished if not row.is_folder]
+        for start in range(0, len(files), 500):
+            writer.assets.set_status(files[start : start + 500], AssetStatus.MISSING)
         writer.session.commit()
-        self.result.missing += 1
+        self._vanished = []
 
     # --- move ------------------------------------------------------------------------------
 

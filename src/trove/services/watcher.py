@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import heapq
 import logging
 import os
 import threading
@@ -97,6 +98,9 @@ class Debouncer:
     A background thread hands what is due to `dispatch(moves, paths)`.
     """
 
+    # Paths falling due within this much of each other go out in one batch (one job).
+    BATCH_WINDOW_S = 0.05
+
     def __init__(
         self,
         dispatch: Callable[[list[tuple[str, str]], list[str]], None],
@@ -106,6 +110,10 @@ class Debouncer:
         self._dispatch = dispatch
         self._clock = clock
         self._due: dict[str, float] = {}
+        # (due, path) in due order; entries whose due no longer matches _due are stale. A heap
+        # keeps a burst of thousands of events (a folder copied in) linear, not quadratic.
+        self._heap: list[tuple[float, str]] = []
+        self._wake_at = float("inf")
         self._moves: list[tuple[str, str]] = []
         self._cond = threading.Condition()
         self._stopped = False
@@ -123,20 +131,25 @@ class Debouncer:
 
     def touch(self, path: str, *, delay: float) -> None:
         with self._cond:
-            self._due[path] = self._clock() + delay
-            self._cond.notify()
+            self._schedule(path, self._clock() + delay)
 
     def moved(self, src: str, dest: str) -> None:
         with self._cond:
             prefix = src + os.sep
             for path in [p for p in self._due if p == src or p.startswith(prefix)]:
-                self._due[dest + path[len(src) :]] = self._due.pop(path)
+                self._schedule(dest + path[len(src) :], self._due.pop(path))
             self._moves.append((src, dest))
             self._cond.notify()
 
     def pending(self) -> int:
         with self._cond:
             return len(self._due) + len(self._moves)
+
+    def _schedule(self, path: str, due: float) -> None:
+        self._due[path] = due
+        heapq.heappush(self._heap, (due, path))
+        if due < self._wake_at:  # only wake the thread when it would sleep too long
+            self._cond.notify()
 
     def _run(self) -> None:
         while True:
@@ -153,17 +166,24 @@ class Debouncer:
                 log.exception("watcher: dispatching %d paths failed", len(paths))
 
     def _take_due(self) -> tuple[list[tuple[str, str]], list[str]]:
-        now = self._clock()
-        paths = [p for p, due in self._due.items() if due <= now]
-        for path in paths:
-            del self._due[path]
+        horizon = self._clock() + self.BATCH_WINDOW_S
+        paths = []
+        while self._heap and self._heap[0][0] <= horizon:
+            due, path = heapq.heappop(self._heap)
+            if self._due.get(path) == due:
+                del self._due[path]
+                paths.append(path)
         moves, self._moves = self._moves, []
         return moves, paths
 
     def _wait_s(self) -> float | None:
-        if not self._due:
+        while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
+            heapq.heappop(self._heap)  # stale
+        if not self._heap:
+            self._wake_at = float("inf")
             return None
-        return max(0.0, min(self._due.values()) - self._clock())
+        self._wake_at = self._heap[0][0]
+        return max(0.0, self._wake_at - self._clock())
 
 
 # --- locks -------------------------------------------------------------------------------------
@@ -360,8 +380,16 @@ class FileWatcher:
 
     def on_path_event(self, path: str, *, delay: float) -> None:
         self.stats.events += 1
-        if not path.startswith(self._prune):
+        if not self._is_pruned(path):
             self._debouncer.touch(path, delay=delay)
+
+    def _is_pruned(self, path: str) -> bool:
+        """Trove's own data and cache folders (say, inside a library) make no events worth
+        syncing, except a root that lives there (the upload folder)."""
+        if not path.startswith(self._prune):
+            return False
+        roots = [s.root.path + os.sep for s in list(self.roots.values())]
+        return not any(path.startswith(r) and r.startswith(self._prune) for r in roots)
 
     def on_move_event(self, src: str, dest: str) -> None:
         self.stats.events += 1
