@@ -179,3 +179,20 @@ def test_gc_removes_only_orphaned_cache_entries(settings, tmp_path, run_trove):
     assert (cache / used[:2] / used / "small.webp").is_file()
     assert (cache / recent[:2] / recent).is_dir()
     assert fingerprint_tree(library) == files_before
+
+
+def test_the_server_checks_for_bitrot_in_the_background_when_asked(settings, tmp_path):
+    from tests.test_watcher import eventually
+
+    library = make_library(tmp_path / "library", photos=2)
+    LibraryService(settings).scan_and_process([str(library)], wait=True)
+    flip_one_byte_keeping_the_date(library / "2023/2023-01 trip/IMG_0000.jpg")
+
+    app = create_app(settings, roots=[str(library)])
+    with TestClient(app) as client:
+        assert client.post("/api/dam/integrity/verify").json() == {"started": True}
+        finding = eventually(
+            lambda: client.get("/api/dam/integrity").json()["items"], what="a finding"
+        )[0]
+        assert finding["path"] == "2023/2023-01 trip/IMG_0000.jpg"
+        assert finding["root_path"] == str(library)

@@ -123,6 +123,31 @@ def links(services: Services, relation: str) -> set[tuple[str, str]]:
         return {(row.source_id, row.target_id) for row in rows}
 
 
+def test_what_changed_while_the_server_was_down_is_reconciled_when_it_starts(settings, library):
+    services = Services.create(fast(settings))
+    services.library.scan_and_process([str(library)], wait=True)
+    before = assets(services)
+    (library / "notes/readme.txt").rename(library / "graphics/readme.txt")
+    (library / "2023/2023-02 trip").rename(library / "2023/Second trip")
+
+    services.indexer.start()
+    services.start_sync()
+    try:
+        eventually(lambda: "graphics/readme.txt" in assets(services), what="the scavenger")
+        assert services.indexer.wait_idle(30)
+        after = assets(services)
+        assert after["graphics/readme.txt"]["id"] == before["notes/readme.txt"]["id"]
+        for old in [p for p in before if p.startswith("2023/2023-02 trip")]:
+            assert (
+                after["2023/Second trip" + old[len("2023/2023-02 trip") :]]["id"]
+                == (before[old]["id"])
+            )
+        assert {a["status"] for a in after.values()} == {"ready"}
+    finally:
+        services.close()
+        services.database.dispose()
+
+
 class Recorder:
     """A dispatch target that records batches (the Debouncer on its own, no database)."""
 
