@@ -180,7 +180,7 @@ def run_trove(root: Path, *, workers: int, mode: str, redis_url: str) -> dict:
             os.killpg(process.pid, 15)
             process.wait(30)
     if scan.returncode != 0:
-        raise SystemExit(f"trove scan failed: {err.decode()[-2000:]}")
+        raise SystemExit(f"trove scan exited {scan.returncode}: {err.decode()[-2000:]}")
     report = json.loads(out)
     steps = step_figures(data / "trove.db")
     shutil.rmtree(data, ignore_errors=True)

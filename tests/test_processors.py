@@ -333,3 +333,23 @@ def test_transcodes_make_web_derivatives_in_the_cache(tmp_path, settings):
 def _is_red(pixel) -> bool:  # type: ignore[no-untyped-def]
     r, g, b = pixel[:3]
     return r > 200 and g < 60 and b < 60
+
+
+def test_svg_references_outside_the_drawing_are_removed_and_markup_entities_refused():
+    from trove.tools.svg import UnsafeSvg, sanitise
+
+    cleaned = sanitise(
+        b'<svg><image href="/etc/x.png"/><image xlink:href="#local"/>'
+        b'<rect style="fill:url(file:///x)"/><rect fill="url(#g)"/></svg>'
+    )
+    assert b"/etc/x.png" not in cleaned and b"file:" not in cleaned
+    assert b'xlink:href="#local"' in cleaned and b"url(#g)" in cleaned
+    illustrator = b'<!DOCTYPE svg [<!ENTITY ns_svg "http://www.w3.org/2000/svg">]><svg/>'
+    assert sanitise(illustrator) == illustrator
+    for hostile in (
+        b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg>&x;</svg>',
+        b"<!DOCTYPE svg [<!ENTITY e \"<image &#104;ref='/etc/p.png'/>\">]><svg>&e;</svg>",
+        b'<!DOCTYPE svg [<!ENTITY a "&b;&b;&b;">]><svg>&a;</svg>',
+    ):
+        with pytest.raises(UnsafeSvg):
+            sanitise(hostile)

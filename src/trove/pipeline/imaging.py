@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ RAW_SUFFIXES = frozenset({
 HEIF_SUFFIXES = frozenset({".heic", ".heif", ".hif"})
 HEIF_MIMES = frozenset({"image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"})
 LARGEST = max(THUMBNAIL_SIZES.values())
+# PDFium is not thread-safe: two threads inside it at once crash the process. Every pypdfium2
+# call in Trove holds this lock (in-process pipelines run batches in threads).
+PDFIUM_LOCK = threading.RLock()
 
 
 class CannotDecode(Exception):
@@ -185,20 +189,23 @@ def pdf_page(path: Path, settings: Settings, *, page: int, box: int) -> Image.Im
     import pypdfium2
 
     data = _read_limited(path, settings.max_image_bytes)
-    try:
-        document = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as exc:
-        raise CannotDecode(f"cannot open PDF: {exc}") from exc
-    try:
-        if len(document) <= page:
-            raise CannotDecode("PDF has no pages")
-        pdf = document[page]
-        width, height = pdf.get_size()
-        scale = min(box / max(width, height, 1), 8.0)
-        bitmap = pdf.render(scale=scale, may_draw_forms=True)
-        return bitmap.to_pil().convert("RGB")
-    finally:
-        document.close()
+    with PDFIUM_LOCK:
+        try:
+            document = pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError as exc:
+            raise CannotDecode(f"cannot open PDF: {exc}") from exc
+        try:
+            if len(document) <= page:
+                raise CannotDecode("PDF has no pages")
+            pdf = document[page]
+            width, height = pdf.get_size()
+            scale = min(box / max(width, height, 1), 8.0)
+            bitmap = pdf.render(scale=scale, may_draw_forms=True)
+            image = bitmap.to_pil().convert("RGB")
+            pdf.close()
+            return image
+        finally:
+            document.close()
 
 
 def _svg(path: Path, settings: Settings, *, box: int) -> Image.Image:

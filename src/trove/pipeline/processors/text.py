@@ -7,6 +7,7 @@ whose pages carry no text (a scan) is left to the OCR step.
 from __future__ import annotations
 
 from trove.config import Settings
+from trove.pipeline.imaging import PDFIUM_LOCK
 from trove.pipeline.processor import AssetView, StepResult
 from trove.storage.originals import OriginalUnavailable, open_original
 
@@ -30,18 +31,20 @@ class PdfTextProcessor:
 
         try:
             data = _read(asset, self.settings.max_image_bytes)
-            document = pypdfium2.PdfDocument(data)
         except OriginalUnavailable as exc:
             return StepResult.failed(f"cannot read file: {exc}")
-        except pypdfium2.PdfiumError as exc:
-            return StepResult.failed(f"cannot open PDF: {exc}")
-        try:
-            pages = len(document)
-            text, truncated = _text(document, limit=self.settings.max_text_chars)
-        except pypdfium2.PdfiumError as exc:
-            return StepResult.failed(f"cannot read PDF text: {exc}")
-        finally:
-            document.close()
+        with PDFIUM_LOCK:  # PDFium is not thread-safe
+            try:
+                document = pypdfium2.PdfDocument(data)
+            except pypdfium2.PdfiumError as exc:
+                return StepResult.failed(f"cannot open PDF: {exc}")
+            try:
+                pages = len(document)
+                text, truncated = _text(document, limit=self.settings.max_text_chars)
+            except pypdfium2.PdfiumError as exc:
+                return StepResult.failed(f"cannot read PDF text: {exc}")
+            finally:
+                document.close()
         content = text.replace("\x00", "").replace("\r\n", "\n").strip()
         return StepResult.ok(
             metadata={
