@@ -69,13 +69,17 @@ class LibraryService:
         IntegrityService(self.settings, self.database).sync_duplicate_links()
 
     def pipeline(self):  # type: ignore[no-untyped-def]
-        from trove.pipeline.registry import collect_processors, plugin_modules
-        from trove.pipeline.service import PipelineService
-        from trove.plugins.manager import make_plugin_manager
+        """The PipelineService, built once: collecting the processors imports the imaging
+        stack, which `status` (and the API's status and jobs) should not pay per call."""
+        if getattr(self, "_pipeline", None) is None:
+            from trove.pipeline.registry import collect_processors, plugin_modules
+            from trove.pipeline.service import PipelineService
+            from trove.plugins.manager import make_plugin_manager
 
-        plugins = make_plugin_manager(extra_modules=plugin_modules(self.settings))
-        processors = collect_processors(plugins, settings=self.settings)
-        return PipelineService(self.settings, self.database, processors)
+            plugins = make_plugin_manager(extra_modules=plugin_modules(self.settings))
+            processors = collect_processors(plugins, settings=self.settings)
+            self._pipeline = PipelineService(self.settings, self.database, processors)
+        return self._pipeline
 
     def run_worker(self, *, processes: int) -> int:
         """`trove worker`: pipeline worker processes for the Redis broker, until stopped."""
