@@ -19,7 +19,8 @@ import pytest
 from trove.config import Settings
 
 PG_ADMIN_URL = os.environ.get("TROVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-PG_TEMPLATE = "trove_test_template"
+# One template per pytest-xdist worker: workers create theirs at the same time.
+PG_TEMPLATE = "trove_test_template_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 REPO = Path(__file__).resolve().parents[1]
 TROVE = REPO / ".venv" / "bin" / "trove"
 
