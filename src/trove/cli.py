@@ -174,10 +174,10 @@ def dupes(
 ) -> None:
     """Files with the same content (SHA-256) in several places: reported, never removed."""
     from trove.cli_output import print_duplicates
-    from trove.services.integrity import IntegrityService
+    from trove.services.dupes import DuplicateFinder
 
     with _clear_errors():
-        report = IntegrityService.open(_settings(data_dir=data_dir)).all_duplicates(root_id=root)
+        report = DuplicateFinder.open(_settings(data_dir=data_dir)).report(root_id=root)
     print_duplicates(report, as_json=as_json)
 
 

@@ -18,16 +18,6 @@ from trove.repositories.links import LinkRepository, edge
 CORRUPTED = "corrupted"
 
 
-class DuplicateGroup(NamedTuple):
-    hash: str
-    size: int
-    count: int
-
-    @property
-    def wasted_bytes(self) -> int:
-        return self.size * (self.count - 1)
-
-
 class VerifyCandidate(NamedTuple):
     id: str
     root_path: str
@@ -59,47 +49,6 @@ class IntegrityRepository:
         self.session = session
 
     # --- duplicates ------------------------------------------------------------------------
-
-    def duplicate_groups(
-        self, *, limit: int, after: tuple[int, str] | None = None, root_id: str | None = None
-    ) -> list[DuplicateGroup]:
-        """Groups of two or more copies, most wasted bytes first (keyset-paginated)."""
-        count = func.count()
-        wasted = Asset.size * (count - 1)
-        stmt = (
-            select(Asset.hash, Asset.size, count)
-            .where(is_copy())
-            .group_by(Asset.hash, Asset.size)
-            .having(count > 1)
-        )
-        if root_id:
-            in_root = select(Asset.hash).where(is_copy(), Asset.root_id == root_id)
-            stmt = stmt.where(Asset.hash.in_(in_root.scalar_subquery()))
-        if after is not None:
-            last_wasted, last_hash = after
-            stmt = stmt.having(
-                or_(wasted < last_wasted, and_(wasted == last_wasted, Asset.hash > last_hash))
-            )
-        stmt = stmt.order_by(wasted.desc(), Asset.hash).limit(limit)
-        return [DuplicateGroup(h, int(s), int(n)) for h, s, n in self.session.execute(stmt)]
-
-    def duplicate_totals(self) -> dict[str, int]:
-        count = func.count().label("n")
-        groups = (
-            select(Asset.size, count)
-            .where(is_copy())
-            .group_by(Asset.hash, Asset.size)
-            .having(func.count() > 1)
-            .subquery()
-        )
-        row = self.session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(groups.c.n), 0),
-                func.coalesce(func.sum(groups.c.size * (groups.c.n - 1)), 0),
-            )
-        ).one()
-        return {"groups": int(row[0]), "files": int(row[1]), "wasted_bytes": int(row[2])}
 
     def copies(self, hashes: Sequence[str]) -> list[tuple[Asset, str]]:
         """Every copy with one of these hashes, with its root's path, oldest first."""

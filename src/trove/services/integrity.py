@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import threading
 from collections.abc import Callable
@@ -22,9 +20,9 @@ from typing import Any
 from trove.config import Settings
 from trove.db.database import Database
 from trove.repositories._sql import utcnow
-from trove.repositories.integrity import DuplicateGroup, IntegrityRepository, VerifyCandidate
+from trove.repositories.integrity import IntegrityRepository, VerifyCandidate
 from trove.repositories.roots import RootRepository
-from trove.services.errors import Invalid
+from trove.services.dupes import DuplicateFinder
 from trove.storage import cache_gc
 from trove.storage.hashing import Interrupted, Throttle, sha256_file
 from trove.storage.originals import OriginalUnavailable, resolve
@@ -77,34 +75,14 @@ class IntegrityService:
     # --- duplicates ------------------------------------------------------------------------
 
     def all_duplicates(self, *, root_id: str | None = None) -> dict[str, Any]:
-        """Every group (`trove dupes`), fetched a page at a time."""
-        items: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while True:
-            page = self.duplicates(limit=1000, cursor=cursor, root_id=root_id)
-            items += page["items"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return {"items": items, "totals": page["totals"]}
+        """Every group (`trove dupes`)."""
+        return DuplicateFinder(self.settings).report(root_id=root_id)
 
     def duplicates(
         self, *, limit: int = 100, cursor: str | None = None, root_id: str | None = None
     ) -> dict[str, Any]:
         """Duplicate groups, most wasted space first: {"items", "next_cursor", "totals"}."""
-        after = _decode_cursor(cursor) if cursor else None
-        with self.database.session() as session:
-            repo = IntegrityRepository(session)
-            groups = repo.duplicate_groups(limit=limit + 1, after=after, root_id=root_id)
-            page = groups[:limit]
-            members: dict[str, list[dict[str, Any]]] = {}
-            for asset, root_path in repo.copies([g.hash for g in page]):
-                members.setdefault(asset.hash, []).append(copy_dict(asset, root_path))
-            next_cursor = _encode_cursor(page[-1]) if len(groups) > limit else None
-            return {
-                "items": [_group_dict(g, members.get(g.hash, [])) for g in page],
-                "next_cursor": next_cursor,
-                "totals": repo.duplicate_totals(),
-            }
+        return DuplicateFinder(self.settings).report(limit=limit, cursor=cursor, root_id=root_id)
 
     def sync_duplicate_links(self) -> tuple[int, int]:
         with self.database.session() as session:
@@ -274,16 +252,6 @@ def copy_dict(asset: Any, root_path: str | None) -> dict[str, Any]:
     }
 
 
-def _group_dict(group: DuplicateGroup, copies: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "hash": group.hash,
-        "size": group.size,
-        "count": group.count,
-        "wasted_bytes": group.wasted_bytes,
-        "assets": copies,
-    }
-
-
 def finding_dict(finding: Any, asset: Any, root_path: str | None) -> dict[str, Any]:
     return {
         "id": finding.id,
@@ -341,16 +309,3 @@ def status_warnings(roots: list[Any], *, corrupted: int) -> list[str]:
             " (trove verify; GET /api/dam/integrity)"
         )
     return warnings
-
-
-def _encode_cursor(group: DuplicateGroup) -> str:
-    raw = json.dumps([group.wasted_bytes, group.hash]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        wasted, content_hash = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return int(wasted), str(content_hash)
-    except (ValueError, TypeError) as exc:
-        raise Invalid("not a valid cursor") from exc

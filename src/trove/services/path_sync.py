@@ -101,6 +101,8 @@ class _RootSync:
         self._writer: ScanWriter | None = None
         self._known: dict[str, fast_index.IndexRow] = {}
         self._vanished: list[tuple[str, fast_index.IndexRow]] = []
+        self._pools: dict[int, MovePool] = {}  # missing files, by size
+        self._folders: MovePool | None = None  # missing folders
 
     # --- sync ------------------------------------------------------------------------------
 
@@ -310,7 +312,6 @@ class _RootSync:
 
     def _pool_for(self, st: os.stat_result) -> bool:
         """Is there any missing file this one could be? (One indexed query by size.)"""
-        self._pools = getattr(self, "_pools", {})
         if st.st_size not in self._pools:
             with fast_index.connect(self.owner.url) as conn:
                 candidates = fast_index.missing_entries(conn, size=st.st_size)
@@ -321,7 +322,7 @@ class _RootSync:
         return self._pools[st.st_size]
 
     def _folder_pool(self) -> MovePool:
-        if getattr(self, "_folders", None) is None:
+        if self._folders is None:
             with fast_index.connect(self.owner.url) as conn:
                 folders = [c for c in fast_index.missing_entries(conn) if c.is_folder]
             self._folders = MovePool(folders, hashes=hashes_from(self.owner.url))
