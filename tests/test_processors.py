@@ -353,3 +353,25 @@ def test_svg_references_outside_the_drawing_are_removed_and_markup_entities_refu
     ):
         with pytest.raises(UnsafeSvg):
             sanitise(hostile)
+
+
+def test_a_killed_worker_leaves_no_exiftool_behind(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    photo_path = write_photo(tmp_path / "a.jpg")
+    script = (
+        "import os, sys; from pathlib import Path\n"
+        "from trove.tools.exiftool import ExifToolSession\n"
+        "s = ExifToolSession(timeout=30); s.read([Path(sys.argv[1])])\n"
+        "print(s._process.pid, flush=True); os._exit(9)\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script, str(photo_path)], capture_output=True, text=True, timeout=60
+    )
+    pid = int(child.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists(), "exiftool outlived the process that started it"

@@ -135,7 +135,16 @@ class ExifToolSession:
     def _started(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
             self._process = subprocess.Popen(
-                [self.executable, "-stay_open", "True", "-@", "-", "-common_args", *COMMON_ARGS],
+                [
+                    *_die_with_parent(),
+                    self.executable,
+                    "-stay_open",
+                    "True",
+                    "-@",
+                    "-",
+                    "-common_args",
+                    *COMMON_ARGS,
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -148,6 +157,14 @@ class ExifToolSession:
         if process is not None and process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _die_with_parent() -> list[str]:
+    """With `-stay_open`, exiftool keeps waiting at the end of its input instead of exiting,
+    so a worker that is killed would leave it behind for ever: `setpriv --pdeathsig` (Linux)
+    has the kernel kill it when the thread that started it goes."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
 
 def _safe_for_argfile(path: Path) -> bool:
