@@ -380,6 +380,28 @@ def test_a_root_added_while_serving_is_watched_too_even_inside_the_data_dir(
         assert item["root_id"] == uploaded.json()["root_id"]
 
 
+def test_without_file_system_events_every_root_is_polled_and_says_why(settings, library):
+    def no_inotify():
+        raise OSError(38, "Function not implemented")
+
+    services = Services.create(fast(settings))
+    services.indexer.start()
+    services.library.scan_and_process([str(library)], wait=True)
+    watcher = FileWatcher(
+        services.settings, services.indexer, scanner=services.scanner, observer_factory=no_inotify
+    )
+    watcher.start()
+    try:
+        status = eventually(lambda: watch_status(services, library), what="a watch status")
+        assert status.startswith("polling: every 1 s, because file system events are unavailable")
+        photo = write_jpeg(library / "polled.jpg", seed=21)
+        ready_at(services, "polled.jpg", content=photo)  # found by the fallback rescans
+    finally:
+        watcher.stop()
+        services.close()
+        services.database.dispose()
+
+
 # --- running out of inotify watches -----------------------------------------------------------
 
 

@@ -314,6 +314,7 @@ class FileWatcher:
         self.roots: dict[str, RootWatch] = {}
         self._observer_factory = observer_factory or _inotify_observer
         self._observer: Any = None
+        self._unavailable: str | None = None
         self._debouncer = Debouncer(self._dispatch)
         self._handler: Any = None
         self._lock = threading.RLock()
@@ -330,8 +331,12 @@ class FileWatcher:
 
     def start(self) -> None:
         """Watch every known root (or stand by / poll), then rescan each once."""
-        self._observer = self._observer_factory()
-        self._observer.start()
+        try:
+            self._observer = self._observer_factory()
+            self._observer.start()
+        except Exception as exc:  # no inotify here at all: every root is polled instead
+            log.warning("watcher: file system events are unavailable: %s", exc)
+            self._observer, self._unavailable = None, f"file system events are unavailable: {exc}"
         self._handler = _EventHandler(self)
         self._debouncer.start()
         self.refresh_roots()
@@ -543,6 +548,8 @@ class FileWatcher:
             FileMovedEvent,
         )
 
+        if self._observer is None:
+            return self._unavailable or "file system events are unavailable"
         with fast_index.connect(self.url) as conn:
             needed = fast_index.count_folders(conn, state.root.id)
         before = inotify_watch_count()
@@ -705,9 +712,11 @@ def known_root_paths(url: str) -> list[str]:
 
 
 def _inotify_observer() -> Any:
-    from watchdog.observers.inotify import InotifyObserver
+    """inotify on Linux (what the watch accounting above is written for); elsewhere
+    watchdog's native observer for the platform."""
+    from watchdog.observers import Observer
 
-    return InotifyObserver()
+    return Observer()
 
 
 def _identity(path: str) -> tuple[int, int] | None:
