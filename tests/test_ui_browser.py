@@ -241,6 +241,7 @@ def test_markup_in_a_name_and_in_metadata_is_shown_as_text(page, server):
     if (asset.get("metadata") or {}).get("exif"):
         page.locator(".q-tab", has_text="EXIF").click()
         expect(page.locator(".trove-tree:visible")).to_contain_text(HOSTILE)
+        shot(page, "lightbox-exif-1280x800")
     page.wait_for_timeout(300)
     assert page.locator('img[src="x"]').count() == 0
     assert page.evaluate("() => document.querySelectorAll('img[onerror]').length") == 0
@@ -282,4 +283,15 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     page.locator(".trove-root-input input").fill(str(extra))
     page.get_by_role("button", name="Add library").click()
     expect(page.locator(".trove-root-card", has_text="second library")).to_contain_text("Files")
+    page.watch.assert_clean()
+
+
+def test_duplicates_page_lists_each_group_with_its_paths(page, server, library):
+    page.goto(server.url + "/duplicates")
+    card = page.locator(".trove-dup-card", has_text="notes.txt")
+    expect = playwright_api.expect
+    expect(card).to_contain_text(f"{library}/docs/notes.txt")
+    expect(card).to_contain_text(f"{library}/docs/old/notes copy.txt")
+    expect(page.locator(".trove-nav-active")).to_contain_text("Duplicates")
+    shot(page, "duplicates-1280x800")
     page.watch.assert_clean()

@@ -65,6 +65,10 @@ def make_browser_library(root: Path) -> Path:
     notes.parent.mkdir(parents=True, exist_ok=True)
     notes.write_text("Notes from the trip.\n")
     _set_mtime(notes, datetime(2023, 10, 1))
+    copy = root / "docs/old/notes copy.txt"  # the same bytes twice: a duplicate group
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(notes.read_bytes())
+    _set_mtime(copy, datetime(2023, 9, 1))
     _video(root / "clips/clip.webm", when=datetime(2024, 1, 15))
     return root
 

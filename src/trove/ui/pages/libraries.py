@@ -25,7 +25,14 @@ def library_overview() -> dict[str, Any]:
         "by_status": status["by_status"],
         "counts": svc.assets.counts_by_root(),
         "indexer": svc.indexer.snapshot(),
+        "jobs": _jobs(svc),
     }
+
+
+def _jobs(svc: Any) -> dict[str, Any] | None:
+    """Pipeline progress per step (issue 3's /api/dam/jobs), where this Trove has it."""
+    media = getattr(svc, "media", None)
+    return media.jobs() if media is not None and hasattr(media, "jobs") else None
 
 
 def add_root(path: str) -> dict[str, Any]:
@@ -118,8 +125,15 @@ def activity_card(overview: dict[str, Any]) -> None:
         waiting = overview["by_status"].get("processing", 0)
         if waiting:
             ui.label(f"{waiting:,} file(s) waiting for processing").classes("text-grey-8")
-        for step, counts in sorted(overview["steps"].items()):
-            step_progress(step, counts)
+        jobs = overview.get("jobs")
+        if jobs:
+            if jobs.get("assets_per_s"):
+                ui.label(f"{jobs['assets_per_s'] * 60:,.0f} files/min").classes("text-grey-8")
+            for step, counts in jobs["steps"].items():
+                step_progress(step, job_counts(counts))
+        else:
+            for step, counts in sorted(overview["steps"].items()):
+                step_progress(step, counts)
 
 
 def _activity_text(indexer: dict[str, Any]) -> str:
@@ -130,6 +144,15 @@ def _activity_text(indexer: dict[str, Any]) -> str:
     kind, _, target = running.partition(" ")
     text = f"Scanning {target}" if kind == "scan" else "Processing new and changed files"
     return text + (f" · {len(queued)} more queued" if queued else "")
+
+
+def job_counts(step: dict[str, Any]) -> dict[str, int]:
+    """A /jobs step as the outcome counts step_progress draws: waiting work is "pending"."""
+    return {
+        "ok": step.get("done", 0) + step.get("skipped", 0),
+        "failed": step.get("failed", 0),
+        "pending": step.get("queued", 0) + step.get("running", 0),
+    }
 
 
 def step_progress(step: str, counts: dict[str, int]) -> None:
