@@ -136,6 +136,7 @@ def test_filter_by_type_select_three_and_tag_them_then_filter_by_tag(page, serve
     tile(page, "photo_03.jpg").click(modifiers=["Shift"])  # a range: 01, 02, 03
     expect = playwright_api.expect
     expect(page.locator(".trove-selection")).to_contain_text("3 selected")
+    shot(page, "gallery-selection-1280x800")
     page.locator(".trove-bulk-tag input").fill("holiday")
     page.locator(".trove-bulk-tag input").press("Enter")
     expect(page.locator(".q-notification").last).to_contain_text("Tagged 3")

@@ -35,7 +35,8 @@ function groupLabel(key, grouping) {
 
 export default {
   template: `
-    <div ref="scroller" class="trove-grid" @scroll.passive="onScroll">
+    <div ref="scroller" class="trove-grid" :class="{ 'trove-grid-selecting': selectedCount > 0 }"
+         @scroll.passive="onScroll">
       <div class="trove-grid-canvas" :style="{ height: canvasHeight + 'px' }">
         <template v-for="row in visibleRows" :key="row.key">
           <div v-if="row.kind === 'header'" class="trove-grid-header"
