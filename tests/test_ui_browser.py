@@ -150,6 +150,14 @@ def test_filter_by_type_select_three_and_tag_them_then_filter_by_tag(page, serve
         "photo_02.jpg": ["holiday"],
         "photo_03.jpg": ["holiday"],
     }
+    search = page.locator(".trove-search input")
+    search.fill("photo_1")
+    page.wait_for_function(
+        "() => { const t = [...document.querySelectorAll('.trove-tile')];"
+        " return t.length === 2 && t.every(x => x.dataset.name.startsWith('photo_1')); }"
+    )
+    search.fill("")
+    page.wait_for_function("() => document.querySelectorAll('.trove-tile').length > 3")
     page.locator(".trove-tag-filter").click()
     page.locator(".q-menu .q-item", has_text="holiday").click()
     page.keyboard.press("Escape")
@@ -177,6 +185,13 @@ def test_lightbox_keyboard_navigation_and_title_edit_persist(page, server):
     expect(viewer_name).to_have_text("Sunset at the lake")
     assert asset_named(server, "photo_05.jpg")["title"] == "Sunset at the lake"
     shot(page, "lightbox-1280x800")
+    page.locator(".q-tab", has_text="Graph").click()
+    expect(page.locator(".trove-graph-relation")).to_contain_text("In folder")
+    page.locator(".trove-graph-node", has_text="trip").click()
+    expect(viewer_name).to_have_text("trip")  # the folder is an asset too
+    page.keyboard.press("Escape")
+    tile(page, "photo_05.jpg").click()
+    expect(viewer_name).to_have_text("Sunset at the lake")
     page.set_viewport_size(PHONE)
     shot(page, "lightbox-390x844")
     page.set_viewport_size(DESKTOP)
