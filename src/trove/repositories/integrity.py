@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, IntegrityFinding, Link, Root
@@ -102,7 +102,8 @@ class IntegrityRepository:
     def to_verify(
         self, *, verified_before: datetime | None, limit: int, after_id: str = ""
     ) -> list[VerifyCandidate]:
-        """Hashed, present files of online roots, never or not recently verified."""
+        """Hashed, present files of online roots, not verified since `verified_before`. A file
+        never verified counts as verified when it was indexed (its hash was made then)."""
         stmt = (
             select(
                 Asset.id,
@@ -126,7 +127,8 @@ class IntegrityRepository:
             .limit(limit)
         )
         if verified_before is not None:
-            stmt = stmt.where(or_(Asset.verified_at.is_(None), Asset.verified_at < verified_before))
+            last_checked = func.coalesce(Asset.verified_at, Asset.created_at)
+            stmt = stmt.where(last_checked < verified_before)
         return [VerifyCandidate(*row) for row in self.session.execute(stmt)]
 
     def mark_verified(self, asset_ids: Iterable[str], *, at: datetime) -> None:

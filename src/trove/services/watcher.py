@@ -645,7 +645,7 @@ class Scavenger:
         settings: Settings,
         submitter: Submitter,
         *,
-        verify: Callable[[threading.Event], Any],
+        verify: Callable[[threading.Event, bool], Any],
         roots: Callable[[], list[str]],
     ) -> None:
         self.settings = settings
@@ -685,16 +685,16 @@ class Scavenger:
                 next_verify = now + verify_every
 
     def verify_now(self) -> bool:
-        """Start a bitrot check now; False when one is already running."""
-        return self._start_verify()
+        """Start a bitrot check of every file now; False when one is already running."""
+        return self._start_verify(full=True)
 
-    def _start_verify(self) -> bool:
+    def _start_verify(self, *, full: bool = False) -> bool:
         if self._verifying is not None and self._verifying.is_alive():
             return False  # the last pass is still reading (throttled): let it finish
 
         def run() -> None:
             try:
-                self.last_verify = self._verify(self._stop)
+                self.last_verify = self._verify(self._stop, full)
             except Exception:
                 log.exception("scavenger: bitrot check failed")
 
