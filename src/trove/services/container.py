@@ -61,8 +61,8 @@ class Services:
         self.scavenger = Scavenger(
             self.settings,
             self.indexer,
-            verify=lambda stop: self.integrity.verify(
-                max_age_days=self.settings.verify_max_age_days, stop=stop
+            verify=lambda stop, full: self.integrity.verify(
+                max_age_days=None if full else self.settings.verify_max_age_days, stop=stop
             ),
             roots=lambda: known_root_paths(self.settings.resolved_database_url),
         )
