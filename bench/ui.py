@@ -1,6 +1,6 @@
 """Gallery benchmark: 100,000 indexed assets, a real `trove serve`, a real browser.
 
-    .venv/bin/python bench/ui.py [--corpus bench/.corpus/light-100000/library] [--rounds 5]
+    .venv/bin/python bench/ui.py [--corpus LIBRARY] [--rounds 5] [--pages 20]
 
 Measures
   * the API list latency p50/p95 for the gallery's own query (first page, following pages by
@@ -36,7 +36,6 @@ from tests.browser.server import TroveServer, launch_browser, start_server  # no
 
 from _common import git_revision, machine_info, write_results  # noqa: E402
 
-DEFAULT_CORPUS = REPO / "bench" / ".corpus" / "light-100000" / "library"
 GALLERY_TYPES = [
     "image",
     "video",
@@ -225,12 +224,18 @@ FRAME_PROBE = """() => new Promise((resolve) => {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--corpus", type=Path, default=None, help="a library folder (default: light-100000)"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pages", type=int, default=20, help="pages to scroll in the browser")
     args = parser.parse_args()
+    if args.corpus is None:  # the scan benchmark's corpus, generated once and cached
+        import corpus
+
+        args.corpus, _summary = corpus.ensure_cached(100_000, profile="light", log=print)
     if not args.corpus.is_dir():
-        sys.exit(f"no corpus at {args.corpus}: make one with bench/corpus.py")
+        sys.exit(f"no corpus at {args.corpus}")
     data_dir = REPO / "bench" / ".corpus" / f"ui-{args.corpus.parent.name}" / "data"
     index = prepare(args.corpus.resolve(), data_dir)
     server = start_server(data_dir=data_dir, roots=[])
