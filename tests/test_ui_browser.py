@@ -201,6 +201,9 @@ def test_lightbox_keyboard_navigation_and_title_edit_persist(page, server):
     page.keyboard.press("Escape")
     expect(page.locator(".trove-viewer")).to_be_hidden()
     expect(tile(page, "photo_05.jpg")).to_have_attribute("title", "Sunset at the lake")
+    asset_id = asset_named(server, "photo_05.jpg")["id"]
+    page.goto(f"{server.url}/?asset={asset_id}")  # what "Copy link" copies
+    expect(viewer_name).to_have_text("Sunset at the lake")
     page.watch.assert_clean()
 
 
