@@ -394,12 +394,12 @@ def finishes_within(seconds: float, call) -> Any:  # type: ignore[no-untyped-def
 
 
 def test_a_file_swapped_for_a_fifo_after_the_walk_is_refused_without_blocking(tmp_path):
-    from trove.pipeline.processors.fingerprint import sha256_of
+    from trove.storage.hashing import sha256_file
 
     fifo = tmp_path / "was-a-photo.jpg"
     os.mkfifo(fifo)
 
-    for read in (lambda: MimeDetector().from_path(fifo), lambda: sha256_of(fifo)):
+    for read in (lambda: MimeDetector().from_path(fifo), lambda: sha256_file(fifo)):
         outcome = finishes_within(5, read)
         assert isinstance(outcome.get("error"), OriginalUnavailable)
         assert str(outcome["error"]) == "no longer a regular file"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-
 from trove.pipeline.processor import AssetView, StepResult
-from trove.storage.originals import OriginalUnavailable, open_original
-
-CHUNK = 1024 * 1024
+from trove.storage.hashing import sha256_file
+from trove.storage.originals import OriginalUnavailable
 
 
 class Sha256Processor:
@@ -22,28 +18,10 @@ class Sha256Processor:
 
     def process(self, asset: AssetView) -> StepResult:
         try:
-            digest, size, mtime_ns = sha256_of(asset.path)
+            digest, size, mtime_ns = sha256_file(asset.path)
         except OriginalUnavailable as exc:
             return StepResult.failed(f"cannot read file: {exc}")
         if (size, mtime_ns) != (asset.size, asset.mtime_ns):
             # Changed since it was registered: the next scan or watcher event re-registers it.
             return StepResult.failed("file changed since it was indexed; it will be re-read")
         return StepResult.ok(hash=digest)
-
-
-def sha256_of(path: os.PathLike[str] | str) -> tuple[str, int, int]:
-    """(hex digest, size, mtime_ns); fails if the file changes while it is read."""
-    with open_original(path) as fd:
-        before = os.fstat(fd)
-        digest = hashlib.sha256()
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
-        try:
-            while n := os.readv(fd, [buffer]):
-                digest.update(view[:n])
-        except OSError as exc:
-            raise OriginalUnavailable(f"read failed: {exc.strerror or exc}") from exc
-        after = os.fstat(fd)
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
-        raise OriginalUnavailable("file changed while it was being read")
-    return digest.hexdigest(), after.st_size, after.st_mtime_ns
