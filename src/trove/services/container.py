@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from trove.config import Settings
 from trove.db.database import Database
@@ -67,6 +67,17 @@ class Services:
             roots=lambda: known_root_paths(self.settings.resolved_database_url),
         )
         self.scavenger.start()
+
+    def upload(self, filename: str, content: BinaryIO) -> dict[str, Any]:
+        """Store and register an upload, then have the background indexer process it."""
+        asset = self.assets.upload(filename, content)
+        self.indexer.request_processing()
+        return asset
+
+    def status(self) -> dict[str, Any]:
+        """The library's state with what the indexer and the watcher are doing right now."""
+        watcher = self.watcher.status() if self.watcher is not None else None
+        return {**self.library.status(), "indexer": self.indexer.snapshot(), "watcher": watcher}
 
     def close(self) -> None:
         for part in (self.scavenger, self.watcher):

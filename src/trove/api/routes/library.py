@@ -12,8 +12,7 @@ router = APIRouter(prefix="/api/dam", tags=["library"])
 
 @router.get("/status")
 def library_status(services: ServicesDep) -> dict:
-    watcher = services.watcher.status() if services.watcher is not None else None
-    return {**services.library.status(), "indexer": services.indexer.snapshot(), "watcher": watcher}
+    return services.status()
 
 
 @router.get("/roots")

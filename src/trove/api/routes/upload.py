@@ -12,6 +12,4 @@ router = APIRouter(prefix="/api/dam", tags=["upload"])
 
 @router.post("/upload", status_code=201)
 async def upload(file: UploadFile, services: ServicesDep) -> dict:
-    asset = await run_in_threadpool(services.assets.upload, file.filename or "", file.file)
-    services.indexer.request_processing()
-    return asset
+    return await run_in_threadpool(services.upload, file.filename or "", file.file)

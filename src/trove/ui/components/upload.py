@@ -16,11 +16,9 @@ from trove.ui.context import call, services
 def store_upload(filename: str, content: BinaryIO) -> dict[str, Any]:
     """Store and register one file, then let the background indexer fingerprint it."""
     try:
-        asset = services().assets.upload(filename, content)
+        return services().upload(filename, content)
     finally:
         content.close()
-    services().indexer.request_processing()
-    return asset
 
 
 class UploadDialog:
