@@ -74,6 +74,47 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=database_url, hash_workers=2)
 
 
+def trove_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that points a `trove` process at this test's database and data dir."""
+    return {
+        **os.environ,
+        "TROVE_DATA_DIR": str(settings.data_dir),
+        "TROVE_DATABASE_URL": settings.resolved_database_url,
+        **extra,
+    }
+
+
+def imported_by(settings: Settings, *args: str) -> tuple[set[str], str]:
+    """Run `python -m trove ARGS` under -X importtime: (modules it imported, its stdout)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "trove", *args],
+        env=trove_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    return imported, result.stdout
+
+
+@pytest.fixture
+def client(settings: Settings, library: Path):  # type: ignore[no-untyped-def]
+    """The real ASGI app over the module's `library` fixture, its first scan finished."""
+    from fastapi.testclient import TestClient
+
+    from trove.app import create_app
+
+    app = create_app(settings, roots=[str(library)])
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        assert app.state.services.indexer.wait_idle(60)
+        yield test_client
+
+
 @pytest.fixture
 def run_trove(settings: Settings):  # type: ignore[no-untyped-def]
     """Run the real `trove` command line against this test's database and data dir."""
@@ -81,11 +122,7 @@ def run_trove(settings: Settings):  # type: ignore[no-untyped-def]
     def run(
         *args: str, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        env = {
-            **os.environ,
-            "TROVE_DATA_DIR": str(settings.data_dir),
-            "TROVE_DATABASE_URL": settings.resolved_database_url,
-        }
+        env = trove_env(settings)
         command = [str(TROVE)] if TROVE.exists() else [sys.executable, "-m", "trove"]
         result = subprocess.run(
             [*command, *args], env=env, capture_output=True, text=True, timeout=timeout

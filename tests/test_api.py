@@ -5,23 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from fastapi.testclient import TestClient
 
 from tests.media import fingerprint_tree, make_library, write_jpeg
-from trove.app import create_app
 
 
 @pytest.fixture
 def library(tmp_path):
     return make_library(tmp_path / "library")
-
-
-@pytest.fixture
-def client(settings, library):
-    app = create_app(settings, roots=[str(library)])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        assert app.state.services.indexer.wait_idle(60)
-        yield client
 
 
 def files(client, **params):

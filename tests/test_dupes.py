@@ -160,30 +160,13 @@ def test_while_watched_a_copy_that_appears_joins_the_group_and_leaves_it_when_ed
 
 def test_trove_dupes_answers_from_the_hash_index_without_the_orm(settings, tmp_path, run_trove):
     """What makes it faster than jdupes: no file is read and no ORM is loaded."""
-    import os
-    import subprocess
-    import sys
+    from tests.conftest import imported_by
 
     library, _photo, _backup = library_with_a_backup_copy(tmp_path)
     run_trove("scan", str(library))
-    env = {
-        **os.environ,
-        "TROVE_DATA_DIR": str(settings.data_dir),
-        "TROVE_DATABASE_URL": settings.resolved_database_url,
-    }
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "trove", "dupes", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    imported = {
-        line.rsplit("|", 1)[1].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:") and "|" in line
-    }
+
+    imported, stdout = imported_by(settings, "dupes", "--json")
+
     assert "trove.services.dupes" in imported
     assert sorted(m for m in imported if m.split(".")[0] in ("sqlalchemy", "alembic")) == []
-    assert json.loads(result.stdout)["totals"]["groups"] == 1
+    assert json.loads(stdout)["totals"]["groups"] == 1

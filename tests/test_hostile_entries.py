@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import trove_env
 from tests.media import write_jpeg
 from trove.db.database import Database
 from trove.db.models import Asset
@@ -64,14 +65,6 @@ def status_of(settings) -> dict[bytes, tuple[str, str, str | None]]:
 
 def scan(settings, path: Path):  # type: ignore[no-untyped-def]
     return LibraryService(settings).scan_and_process([str(path)], wait=True).scans[0]
-
-
-def trove_env(settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TROVE_DATA_DIR": str(settings.data_dir),
-        "TROVE_DATABASE_URL": settings.resolved_database_url,
-    }
 
 
 # --- a tree with one of everything ----------------------------------------------------------

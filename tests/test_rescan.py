@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 
+from tests.conftest import imported_by
 from tests.media import fingerprint_tree, make_library, write_jpeg
 from trove.services.library import LibraryService
 
@@ -103,28 +102,11 @@ def test_the_write_log_does_see_a_rescan_that_finds_a_change(settings, tmp_path,
 def test_an_unchanged_rescan_never_imports_sqlalchemy(settings, tmp_path, run_trove):
     library = library_with_clutter(tmp_path / "library")
     run_trove("scan", str(library), "--json")
-    env = {
-        **os.environ,
-        "TROVE_DATA_DIR": str(settings.data_dir),
-        "TROVE_DATABASE_URL": settings.resolved_database_url,
-    }
 
-    rescan = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "trove", "scan", str(library), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    imported, stdout = imported_by(settings, "scan", str(library), "--json")
 
-    imported = {
-        line.rsplit("|", 1)[1].strip()
-        for line in rescan.stderr.splitlines()
-        if line.startswith("import time:") and "|" in line
-    }
     assert "trove.services.scanner" in imported  # the measurement did see the scan
-    assert json.loads(rescan.stdout)["summary"]["changed"] == 0
+    assert json.loads(stdout)["summary"]["changed"] == 0
     heavy = sorted(m for m in imported if m.split(".")[0] in ("sqlalchemy", "alembic"))
     assert heavy == []
 

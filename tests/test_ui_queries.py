@@ -7,10 +7,8 @@ import os
 from datetime import datetime
 
 import pytest
-from fastapi.testclient import TestClient
 
 from tests.media import write_jpeg, write_text
-from trove.app import create_app
 
 
 def _at(path, when: datetime):
@@ -26,14 +24,6 @@ def library(tmp_path):
     _at(write_jpeg(root / "trip/mountain.jpg", seed=3), datetime(2024, 6, 1, 0, 30))
     _at(write_text(root / "notes/list.txt", "x"), datetime(2023, 1, 1))
     return root
-
-
-@pytest.fixture
-def client(settings, library):
-    app = create_app(settings, roots=[str(library)])
-    with TestClient(app, raise_server_exceptions=False) as client:
-        assert app.state.services.indexer.wait_idle(60)
-        yield client
 
 
 def names(client, **params):

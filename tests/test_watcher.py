@@ -431,16 +431,14 @@ def test_when_inotify_watches_run_out_the_root_is_polled_and_says_why(settings, 
     """A real `trove serve` in a user namespace allowed 4 inotify watches, for a library of 6
     folders: watchdog adds what it can and skips the rest silently; Trove notices, says so,
     and finds new files by rescanning instead."""
-    from tests.conftest import TROVE
+    from tests.conftest import TROVE, trove_env
 
-    env = {
-        **os.environ,
-        "TROVE_DATA_DIR": str(settings.data_dir),
-        "TROVE_DATABASE_URL": settings.resolved_database_url,
-        "TROVE_WATCH_FALLBACK_INTERVAL": "1",
-        "TROVE_SCAVENGER_INTERVAL": "0",
-        "TROVE_VERIFY_INTERVAL": "0",
-    }
+    env = trove_env(
+        settings,
+        TROVE_WATCH_FALLBACK_INTERVAL="1",
+        TROVE_SCAVENGER_INTERVAL="0",
+        TROVE_VERIFY_INTERVAL="0",
+    )
     command = [str(TROVE)] if TROVE.exists() else [sys.executable, "-m", "trove"]
     serve = " ".join([*command, "serve", str(library), "--port", str(_free_port())])
     server = subprocess.Popen(

@@ -118,15 +118,10 @@ class ScanWriter:
         albums and links; only where it lives (and, if its bytes changed, its hash) changes."""
         st = entry.stat
         assert st is not None
-        stored, escaped = to_stored(entry.rel_path)
         done = candidate.has_hash and not content_changed
         update: dict[str, Any] = {
             "id": candidate.id,
-            "root_id": self.root.id,
-            "rel_path": stored,
-            "path_escaped": escaped,
-            "filename": stored.rpartition("/")[2],
-            "storage_urn": storage_urn(self.root.path, stored),
+            **self._location(entry.rel_path),
             "size": st.st_size,
             "mtime_ns": st.st_mtime_ns,
             "ctime_ns": st.st_ctime_ns,
@@ -143,21 +138,27 @@ class ScanWriter:
         self._add_update(update)
         self.rehomed.append((candidate.id, entry.rel_path))
 
+    def _location(self, rel_path: str) -> dict[str, Any]:
+        """Where an asset lives in this root, as the columns that say it."""
+        stored, escaped = to_stored(rel_path)
+        return {
+            "root_id": self.root.id,
+            "rel_path": stored,
+            "path_escaped": escaped,
+            "filename": stored.rpartition("/")[2],
+            "storage_urn": storage_urn(self.root.path, stored),
+        }
+
     def moved_folder(
         self, candidate: fast_index.MoveCandidate, entry: Entry, st: os.stat_result
     ) -> None:
         """A new folder that is an indexed one moved (same device and inode): the folder asset
         keeps its id; what it contains is matched file by file as the walk reaches it."""
-        stored, escaped = to_stored(entry.rel_path)
         self.folder_ids[entry.rel_path] = candidate.id
         self._add_update(
             {
                 "id": candidate.id,
-                "root_id": self.root.id,
-                "rel_path": stored,
-                "path_escaped": escaped,
-                "filename": stored.rpartition("/")[2],
-                "storage_urn": storage_urn(self.root.path, stored),
+                **self._location(entry.rel_path),
                 "inode": st.st_ino,
                 "device": st.st_dev,
                 "status": AssetStatus.READY,
@@ -254,15 +255,11 @@ class ScanWriter:
         st = entry.stat
         assert st is not None
         now = utcnow()
-        stored, escaped = to_stored(entry.rel_path)
         mime, status, message = self._detect(entry.rel_path)
         return {
             "id": new_id(),
             "owner_id": OWNER_ID,
-            "root_id": self.root.id,
-            "rel_path": stored,
-            "path_escaped": escaped,
-            "filename": stored.rpartition("/")[2],
+            **self._location(entry.rel_path),
             "size": st.st_size,
             "mtime_ns": st.st_mtime_ns,
             "ctime_ns": st.st_ctime_ns,
@@ -273,7 +270,6 @@ class ScanWriter:
             "category": AssetCategory.PHYSICAL,
             "status": status,
             "error_message": message,
-            "storage_urn": storage_urn(self.root.path, stored),
             "is_virtual": False,
             "visibility": "private",
             "thumbnails": {},
