@@ -19,8 +19,9 @@ import pytest
 from trove.config import Settings
 
 PG_ADMIN_URL = os.environ.get("TROVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-# One template per pytest-xdist worker: workers create theirs at the same time.
-PG_TEMPLATE = "trove_test_template_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+# One template per pytest process: xdist workers, and test runs from other checkouts on the same
+# server, create theirs at the same time.
+PG_TEMPLATE = f"trove_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 REPO = Path(__file__).resolve().parents[1]
 TROVE = REPO / ".venv" / "bin" / "trove"
 
@@ -36,21 +37,24 @@ def _pg_admin():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> str | None:
+def pg_template() -> Iterator[str | None]:
     """A migrated database to clone per test, or None when PostgreSQL is absent (not in CI)."""
     try:
         admin = _pg_admin()
     except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required under CI and unreachable: {exc}")
-        return None
+        yield None
+        return
     from trove.db.migrate import upgrade
 
     with admin:
         admin.execute(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {PG_TEMPLATE}")
     upgrade(f"{_pg_base()}/{PG_TEMPLATE}")
-    return PG_TEMPLATE
+    yield PG_TEMPLATE
+    with _pg_admin() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
