@@ -58,6 +58,7 @@ test: setup-test
 
 lint: system-runtime venv-test
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
 
 bench: system-runtime venv-test
 	$(PYTHON) bench/scan.py

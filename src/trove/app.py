@@ -45,7 +45,9 @@ def create_app(settings: Settings, *, roots: Sequence[str] = ()) -> FastAPI:
     return app
 
 
-def _lifespan(settings: Settings, roots: Sequence[str]):  # type: ignore[no-untyped-def]
+def _lifespan(
+    settings: Settings, roots: Sequence[str]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = Services.create(settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from trove.config import Settings, SettingsError, load_settings
 
@@ -85,7 +85,7 @@ def settings_or_exit(**overrides: Any) -> Settings:
         fail(str(exc))
 
 
-def fail(message: str, *, code: int = 2) -> None:
+def fail(message: str, *, code: int = 2) -> NoReturn:
     sys.stderr.write(f"trove: {message}\n")
     raise SystemExit(code)
 

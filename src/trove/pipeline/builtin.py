@@ -6,6 +6,7 @@ The processor list is the pipeline's declaration: the registry orders it by `req
 from __future__ import annotations
 
 from trove.config import Settings
+from trove.pipeline.processor import MediaProcessor
 from trove.pipeline.processors.fingerprint import Sha256Processor
 from trove.pipeline.processors.metadata import MetadataProcessor
 from trove.pipeline.processors.mime import MimeProcessor
@@ -19,7 +20,7 @@ from trove.plugins.hookspecs import hookimpl
 
 
 @hookimpl
-def register_media_processors(settings: Settings):  # type: ignore[no-untyped-def]
+def register_media_processors(settings: Settings) -> list[MediaProcessor]:
     return [
         MimeProcessor(),
         Sha256Processor(),

@@ -14,7 +14,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image, ImageOps
 
@@ -271,7 +271,7 @@ def _display_mode(image: Image.Image) -> Image.Image:
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         image = image.convert("I")
     if image.mode in ("I", "F"):
-        low, high = image.getextrema()
+        low, high = cast(tuple[float, float], image.getextrema())  # one band: (min, max)
         span = (high - low) or 1
         image = image.point(lambda v: (v - low) * 255 / span).convert("L")
     if image.mode in ("RGBa", "LA", "La", "PA") or "transparency" in image.info:

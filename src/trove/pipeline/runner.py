@@ -176,9 +176,12 @@ class PipelineRunner:
             roots = {root.id: root.path for root in RootRepository(session).all()}
             done = StepRepository(session).outcomes_for(ids)
             for asset in AssetRepository(session).get_many(ids):
+                root_path = roots.get(asset.root_id or "")
                 try:
-                    path = resolve(roots[asset.root_id], asset.rel_path, escaped=asset.path_escaped)
-                except (KeyError, TypeError, OriginalUnavailable):
+                    if root_path is None or asset.rel_path is None:
+                        raise OriginalUnavailable("the asset has no file in a library root")
+                    path = resolve(root_path, asset.rel_path, escaped=asset.path_escaped)
+                except OriginalUnavailable:
                     unreadable[asset.id] = "file is outside its library root"
                     continue
                 views[asset.id] = view_of(asset, path)

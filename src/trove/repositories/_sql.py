@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,3 +21,9 @@ def insert_ignoring_conflicts(session: Session, model: Any, rows: list[dict[str,
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     session.execute(module.insert(model).on_conflict_do_nothing(), rows)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE (Session.execute types its result as a plain
+    Result; for DML it is the CursorResult that carries the count)."""
+    return int(cast(CursorResult[Any], result).rowcount)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
     delete,
     exists,
@@ -57,7 +59,7 @@ class AssetRepository:
             stmt = stmt.where(Asset.root_id == root_id)
         return {str(key): int(n) for key, n in self.session.execute(stmt)}
 
-    def tag_counts(self, *, limit: int) -> list[tuple[str, int]]:
+    def tag_counts(self, *, limit: int) -> builtins.list[tuple[str, int]]:
         """The most used tags of visible assets, for the gallery's tag filter."""
         stmt = (
             select(AssetTag.tag, func.count())
@@ -81,7 +83,7 @@ class AssetRepository:
             counts.setdefault(str(root_id), {})[str(status)] = int(n)
         return counts
 
-    def ids_with_status(self, status: str, *, limit: int, after_id: str = "") -> list[str]:
+    def ids_with_status(self, status: str, *, limit: int, after_id: str = "") -> builtins.list[str]:
         return list(
             self.session.scalars(
                 select(Asset.id)
@@ -91,10 +93,10 @@ class AssetRepository:
             )
         )
 
-    def copies_of(self, content_hash: str) -> list[Asset]:
+    def copies_of(self, content_hash: str) -> builtins.list[Asset]:
         return list(self.session.scalars(select(Asset).where(Asset.hash == content_hash)))
 
-    def _filters(self, q: AssetQuery) -> list[ColumnElement[bool]]:
+    def _filters(self, q: AssetQuery) -> builtins.list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if q.only_deleted:
             where.append(Asset.deleted_at.is_not(None))
@@ -142,12 +144,12 @@ class AssetRepository:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+    def insert_many(self, rows: builtins.list[dict[str, Any]]) -> None:
         # Core executemany takes its column list from the first row: one call per row shape.
         for group in _by_shape(rows):
-            self.session.execute(Asset.__table__.insert(), _as_columns(group))
+            self.session.execute(_ASSETS.insert(), _as_columns(group))
 
-    def update_many(self, rows: list[dict[str, Any]]) -> None:
+    def update_many(self, rows: builtins.list[dict[str, Any]]) -> None:
         """Bulk UPDATE by primary key, one executemany per row shape."""
         for group in _by_shape(rows):
             self.session.execute(update(Asset), group)
@@ -163,7 +165,7 @@ class AssetRepository:
                 .values(status=status, error_message=message, updated_at=utcnow())
             )
 
-    def forget_steps(self, asset_ids: list[str]) -> None:
+    def forget_steps(self, asset_ids: builtins.list[str]) -> None:
         """A changed file's earlier pipeline outcomes no longer describe it."""
         if asset_ids:
             self.session.execute(delete(AssetStep).where(AssetStep.asset_id.in_(asset_ids)))
@@ -244,6 +246,8 @@ def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return list(groups.values())
 
 
+# A declarative class's __table__ is typed as any FromClause; this one is a Table.
+_ASSETS = cast(Table, Asset.__table__)
 _COLUMN_NAMES = {"meta": "metadata"}
 
 

@@ -353,7 +353,7 @@ def copies_with_hashes(conn: Connection, hashes: list[str]) -> list[CopyRow]:
             f" WHERE a.hash IN ({marks}) AND {_IS_COPY} ORDER BY a.id",
             tuple(chunk),
         )
-        found += [CopyRow(*row[:6], bool(row[6]), *row[7:]) for row in rows]
+        found += [CopyRow._make((*row[:6], bool(row[6]), *row[7:])) for row in rows]
     return found
 
 

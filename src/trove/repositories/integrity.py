@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from trove.db.models import Asset, IntegrityFinding, Link, Root
 from trove.domain.enums import AssetStatus, Relation
 from trove.domain.ids import new_id
-from trove.repositories._sql import utcnow
+from trove.repositories._sql import rowcount, utcnow
 from trove.repositories.links import LinkRepository, edge
 
 CORRUPTED = "corrupted"
@@ -129,7 +129,7 @@ class IntegrityRepository:
         if verified_before is not None:
             last_checked = func.coalesce(Asset.verified_at, Asset.created_at)
             stmt = stmt.where(last_checked < verified_before)
-        return [VerifyCandidate(*row) for row in self.session.execute(stmt)]
+        return [VerifyCandidate._make(row) for row in self.session.execute(stmt)]
 
     def mark_verified(self, asset_ids: Iterable[str], *, at: datetime) -> None:
         ids = list(asset_ids)
@@ -168,7 +168,7 @@ class IntegrityRepository:
         """Close the open findings of these assets (their bytes match again, or were replaced)."""
         resolved = 0
         for start in range(0, len(asset_ids), 500):
-            resolved += (
+            resolved += rowcount(
                 self.session.execute(
                     update(IntegrityFinding)
                     .where(
@@ -177,8 +177,7 @@ class IntegrityRepository:
                     )
                     .values(resolved_at=utcnow())
                     .execution_options(synchronize_session=False)
-                ).rowcount
-                or 0
+                )
             )
         return resolved
 

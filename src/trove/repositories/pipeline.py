@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, PipelineLease
 from trove.domain.enums import AssetStatus
-from trove.repositories._sql import insert_ignoring_conflicts
+from trove.repositories._sql import insert_ignoring_conflicts, rowcount
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -124,7 +124,7 @@ class PipelineRepository:
             .where(PipelineLease.owner == owner, PipelineLease.state == RUNNING)
             .values(expires_at=now + timedelta(seconds=ttl))
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return rowcount(result)
 
     def set_step(self, *, token: str, step: str) -> None:
         self.session.execute(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from trove.db.models import Asset, Link
 from trove.domain.enums import AssetStatus, Relation
 from trove.domain.paths import storage_urn
-from trove.repositories._sql import utcnow
+from trove.repositories._sql import rowcount, utcnow
 from trove.repositories.links import LinkRepository, edge
 
 
@@ -65,12 +65,14 @@ class SyncRepository:
         }
         if new_escaped:  # the new prefix holds bytes that had to be escaped (paths.py)
             values["path_escaped"] = True
-        moved = self.session.execute(
-            update(Asset)
-            .where(descendants(old_root_id, old_rel))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        moved = rowcount(
+            self.session.execute(
+                update(Asset)
+                .where(descendants(old_root_id, old_rel))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        )
         self.session.execute(
             update(Asset)
             .where(Asset.id == asset_id)
@@ -112,14 +114,13 @@ class SyncRepository:
 
     def mark_subtree_missing(self, root_id: str, stored_rel: str) -> int:
         """A deleted folder: it and everything indexed below it go missing (records kept)."""
-        return int(
+        return rowcount(
             self.session.execute(
                 update(Asset)
                 .where(subtree(root_id, stored_rel), Asset.status != AssetStatus.MISSING)
                 .values(status=AssetStatus.MISSING, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
-            ).rowcount
-            or 0
+            )
         )
 
     def rehome(self, moves: Sequence[tuple[str, str | None]]) -> None:

@@ -5,6 +5,7 @@ Originals are only ever read; the one place that writes files is the upload targ
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import shutil
@@ -111,7 +112,7 @@ class AssetService:
             if content_hash and not repo.hash_still_used(content_hash):
                 cache.drop_derivatives(self.settings.resolved_cache_dir, content_hash)
 
-    def add_tags_many(self, asset_ids: list[str], tags: list[str]) -> int:
+    def add_tags_many(self, asset_ids: builtins.list[str], tags: builtins.list[str]) -> int:
         """Bulk tagging from a selection: one statement, however many assets are selected.
 
         Returns how many of the ids were visible assets (the rest are ignored, not an error:
@@ -127,7 +128,7 @@ class AssetService:
             repo.touch(ids)
             return len(ids)
 
-    def delete_many(self, asset_ids: list[str]) -> int:
+    def delete_many(self, asset_ids: builtins.list[str]) -> int:
         """Soft-delete a selection (restorable, like a single delete); returns how many."""
         with self.database.session() as session:
             repo = AssetRepository(session)
@@ -136,7 +137,7 @@ class AssetService:
                 repo.soft_delete(asset)
             return len(assets)
 
-    def tag_counts(self, *, limit: int = 200) -> list[dict[str, Any]]:
+    def tag_counts(self, *, limit: int = 200) -> builtins.list[dict[str, Any]]:
         with self.database.session() as session:
             rows = AssetRepository(session).tag_counts(limit=limit)
             return [{"tag": tag, "count": n} for tag, n in rows]
@@ -145,7 +146,7 @@ class AssetService:
         with self.database.session() as session:
             return AssetRepository(session).count_by_root_and_status()
 
-    def neighbours(self, asset_id: str) -> list[dict[str, Any]]:
+    def neighbours(self, asset_id: str) -> builtins.list[dict[str, Any]]:
         """The asset's immediate graph neighbours, each edge with its direction.
 
         Edges to nodes that are not assets (a User, ...) are kept, with `asset` null, so the

@@ -14,7 +14,7 @@ from trove.services.scanner import RootUnavailable, ScanService, canonical_root
 if TYPE_CHECKING:
     from trove.db.database import Database
     from trove.domain.queries import AssetQuery
-    from trove.pipeline.service import PipelineSummary
+    from trove.pipeline.service import PipelineService, PipelineSummary
 
 
 @dataclass
@@ -33,6 +33,7 @@ class LibraryService:
     def __init__(self, settings: Settings, *, database: Database | None = None) -> None:
         self.settings = settings
         self._database = database
+        self._pipeline: PipelineService | None = None
 
     @property
     def database(self) -> Database:
@@ -68,10 +69,10 @@ class LibraryService:
 
         IntegrityService(self.settings, self.database).sync_duplicate_links()
 
-    def pipeline(self):  # type: ignore[no-untyped-def]
+    def pipeline(self) -> PipelineService:
         """The PipelineService, built once: collecting the processors imports the imaging
         stack, which `status` (and the API's status and jobs) should not pay per call."""
-        if getattr(self, "_pipeline", None) is None:
+        if self._pipeline is None:
             from trove.pipeline.registry import collect_processors, plugin_modules
             from trove.pipeline.service import PipelineService
             from trove.plugins.manager import make_plugin_manager

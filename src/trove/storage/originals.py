@@ -12,8 +12,12 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trove.domain.paths import from_stored
+
+if TYPE_CHECKING:
+    import magic
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
@@ -70,7 +74,7 @@ class MimeDetector:
     HEAD_BYTES = 8192
 
     def __init__(self) -> None:
-        self._magic = None
+        self._magic: magic.Magic | None = None
 
     def from_bytes(self, head: bytes) -> str:
         if self._magic is None:

@@ -45,6 +45,10 @@ class Kind(enum.Enum):
     SKIPPED = "skipped"
 
 
+# Globs compiled to (by file name, by relative path) patterns.
+_Compiled = tuple[re.Pattern[str] | None, re.Pattern[str] | None]
+
+
 class Entry(NamedTuple):
     rel_path: str
     kind: Kind
@@ -59,6 +63,8 @@ class WalkRules:
     include_hidden: bool = False
     # Absolute folders never entered, e.g. Trove's own data directory inside a library.
     prune_dirs: frozenset[str] = field(default_factory=frozenset)
+    _include: _Compiled | None = field(init=False, repr=False, compare=False, default=None)
+    _exclude: _Compiled | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_include", _compile(self.include_globs))
@@ -72,15 +78,13 @@ class WalkRules:
         return not self.include_hidden and (name.startswith(".") or name in SYSTEM_NAMES)
 
     def is_excluded(self, rel_path: str) -> bool:
-        return self._exclude is not None and _matches(self._exclude, rel_path)  # type: ignore[attr-defined]
+        return self._exclude is not None and _matches(self._exclude, rel_path)
 
     def is_included(self, rel_path: str) -> bool:
-        return self._include is None or _matches(self._include, rel_path)  # type: ignore[attr-defined]
+        return self._include is None or _matches(self._include, rel_path)
 
 
-def _compile(
-    globs: tuple[str, ...],
-) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
+def _compile(globs: tuple[str, ...]) -> _Compiled | None:
     """Globs without a slash match the base name; globs with one match the relative path.
 
     Matching ignores case (`*.jpg` finds `IMG_0001.JPG`, as camera and Windows names need) and
@@ -97,7 +101,7 @@ def _compile(
     )
 
 
-def _matches(compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None], rel: str) -> bool:
+def _matches(compiled: _Compiled, rel: str) -> bool:
     by_name, by_path = compiled
     if by_name is not None and by_name.match(rel.rpartition("/")[2]):
         return True

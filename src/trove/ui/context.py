@@ -7,7 +7,7 @@ loop keeps serving every other browser meanwhile.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from nicegui import app, run
 
@@ -22,4 +22,7 @@ def services() -> Services:
 
 async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one blocking service call in a worker thread and return its result."""
-    return await run.io_bound(function, *args, **kwargs)
+    result = await run.io_bound(function, *args, **kwargs)
+    # NiceGUI answers None instead of the result only while the app shuts down, when no page
+    # is left to read it.
+    return cast(T, result)

@@ -8,10 +8,14 @@ tells zip-based office files, MP4 brands and the like apart. One libmagic handle
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from trove.domain.classify import asset_type_for
 from trove.pipeline.processor import AssetView, StepResult
 from trove.storage.originals import OriginalUnavailable, open_original
+
+if TYPE_CHECKING:
+    import magic
 
 # libmagic's answers for which the scanner's guess (often from the extension) is better.
 _UNINFORMATIVE = frozenset({"application/octet-stream", "text/plain", "application/zip"})
@@ -44,7 +48,7 @@ class MimeProcessor:
             return StepResult.ok()
         return StepResult.ok(mime_type=detected, asset_type=str(asset_type_for(detected)))
 
-    def _magic(self):  # type: ignore[no-untyped-def]
+    def _magic(self) -> magic.Magic:
         magic_handle = getattr(self._local, "magic", None)
         if magic_handle is None:
             import magic

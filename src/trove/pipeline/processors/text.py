@@ -6,10 +6,15 @@ whose pages carry no text (a scan) is left to the OCR step.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from trove.config import Settings
 from trove.pipeline.imaging import PDFIUM_LOCK
 from trove.pipeline.processor import AssetView, StepResult
 from trove.storage.originals import OriginalUnavailable, open_original
+
+if TYPE_CHECKING:
+    import pypdfium2
 
 MAX_PAGES = 500
 
@@ -71,7 +76,7 @@ def _read(asset: AssetView, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _text(document, *, limit: int) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
+def _text(document: pypdfium2.PdfDocument, *, limit: int) -> tuple[str, bool]:
     parts: list[str] = []
     total = 0
     for index in range(min(len(document), MAX_PAGES)):

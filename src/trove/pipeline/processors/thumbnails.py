@@ -8,6 +8,7 @@ cache already holds all three for this hash, nothing is decoded at all.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from PIL import Image
 
@@ -54,7 +55,7 @@ class ThumbnailProcessor:
         else:
             source_size = None
         urns = {size: cache.urn(asset.hash, name) for size, name in names.items()}
-        updates: dict[str, object] = {"thumbnails": urns, "thumbnail_urn": urns["medium"]}
+        updates: dict[str, Any] = {"thumbnails": urns, "thumbnail_urn": urns["medium"]}
         if source_size and not asset.width and max(source_size) < imaging.LARGEST:
             updates["width"], updates["height"] = source_size  # drawn at its own size
         return StepResult.ok(**updates)
