@@ -31,7 +31,8 @@ from trove.repositories import fast_index
 from trove.repositories.links import LinkRepository, edge
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
-from trove.services.watcher import Debouncer, FileWatcher
+from trove.sync.debounce import Debouncer
+from trove.sync.watcher import FileWatcher
 
 DEADLINE_S = 15.0
 

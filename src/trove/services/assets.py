@@ -191,6 +191,7 @@ class AssetService:
     def upload(self, filename: str, content: BinaryIO) -> dict[str, Any]:
         """Store an upload in the upload root (never overwriting) and register it."""
         from trove.services.scanner import ScanService
+        from trove.sync.path_sync import PathSync
 
         name = safe_upload_name(filename)
         target_dir = self.settings.resolved_upload_dir
@@ -202,7 +203,7 @@ class AssetService:
             final = _link_without_overwrite(staged, target_dir / name)
         finally:
             staged.unlink(missing_ok=True)
-        asset_id = scanner.register_path(final)
+        asset_id = PathSync(scanner).register_path(final)
         return self.get(asset_id)
 
     def _stage(self, target_dir: Path, content: BinaryIO) -> Path:

@@ -50,7 +50,8 @@ class Services:
     def start_sync(self) -> None:
         """Watch every root (or poll it, saying why) and start the periodic rescans and
         bitrot checks; each root is rescanned once now for what changed while Trove was down."""
-        from trove.services.watcher import FileWatcher, Scavenger, known_root_paths
+        from trove.sync.scavenger import Scavenger, known_root_paths
+        from trove.sync.watcher import FileWatcher
 
         if self.settings.watch:
             self.watcher = FileWatcher(self.settings, self.indexer, scanner=self.scanner)

@@ -9,7 +9,6 @@ unchanged rescan costs one stat per file and no SQLAlchemy import.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -94,23 +93,6 @@ class ScanService:
         if root is None:
             root = register_root(self.database, root_path, is_upload_target=is_upload_target)
         return root
-
-    def register_path(self, path: str | os.PathLike[str]) -> str:
-        """Index one file now (seed 4.1.1 `register_path`): an upload, a watcher event.
-
-        Returns the asset id; the file's parent folders are registered too when new, and a
-        file that is a missing asset moved here takes that asset's identity (moves.py).
-        """
-        from trove.services.path_sync import PathSync
-
-        real = canonical_root(path)
-        st = os.lstat(real)
-        if not stat.S_ISREG(st.st_mode):
-            raise RootUnavailable(f"{path}: not a regular file")
-        result = PathSync(self).sync([real])
-        if real not in result.ids:
-            raise RootUnavailable(f"{real}: not inside any library root, or not indexable")
-        return result.ids[real]
 
     def _register_root(self, root_path: str) -> fast_index.RootRow:
         from trove.services.scan_writer import register_root

@@ -18,7 +18,12 @@ from trove.domain.enums import AssetStatus
 from trove.domain.paths import parent_of, to_stored
 from trove.repositories import fast_index
 from trove.services.moves import MovePool, hashes_from
-from trove.services.scanner import ScanService, canonical_root, root_unavailable_reason
+from trove.services.scanner import (
+    RootUnavailable,
+    ScanService,
+    canonical_root,
+    root_unavailable_reason,
+)
 from trove.storage.walk import MAX_REL_PATH_BYTES, Entry, Kind, WalkRules
 
 if TYPE_CHECKING:
@@ -52,6 +57,21 @@ class PathSync:
         self.url = scanner.url
 
     # --- entry points ----------------------------------------------------------------------
+
+    def register_path(self, path: str | os.PathLike[str]) -> str:
+        """Index one file now (seed 4.1.1 `register_path`): an upload.
+
+        Returns the asset id; the file's parent folders are registered too when new, and a
+        file that is a missing asset moved here takes that asset's identity (moves.py).
+        """
+        real = canonical_root(path)
+        st = os.lstat(real)
+        if not stat.S_ISREG(st.st_mode):
+            raise RootUnavailable(f"{path}: not a regular file")
+        result = self.sync([real])
+        if real not in result.ids:
+            raise RootUnavailable(f"{real}: not inside any library root, or not indexable")
+        return result.ids[real]
 
     def sync(self, paths: Iterable[str | os.PathLike[str]]) -> SyncResult:
         """Index each path as it is now: new, changed, returned, moved here, or gone."""

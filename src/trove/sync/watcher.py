@@ -2,18 +2,11 @@
 
 - **Events only enqueue work.** watchdog (inotify) events go to a Debouncer; what is due goes
   to the BackgroundIndexer as one job (so SQLite sees one writer, and a scan and the events'
-  syncs never interleave). The job syncs paths *as they are now* (services/path_sync.py), so
+  syncs never interleave). The job syncs paths *as they are now* (sync/path_sync.py), so
   merged, repeated or late events do no harm.
-- **Debounced, without relying on `closed` events.** A path is synced once it has been quiet
-  for `watch_debounce` seconds (a file still being written keeps pushing that back); a
-  close-after-write shortens the wait to `watch_settle`. A file in a brand-new folder may only
-  get a synthetic `created` event: the quiet period alone then decides.
 - **Moves keep identity.** A rename (file or folder) is applied to the index at once, subtree
   and all, before anything queued for the paths involved (which follows the move).
-- **One watcher per root across processes.** Each root is watched only by the process that
-  holds its lock: a `flock` on a file beside the SQLite database, or a PostgreSQL
-  session-level advisory lock (works across machines). Neither outlives a crashed holder.
-  Other processes stand by and take over when the lock frees.
+- **One watcher per root across processes** (sync/locks.py).
 - **Says when it cannot watch.** A root whose watches cannot all be added (inotify's
   `fs.inotify.max_user_watches` is per user, and watchdog silently skips sub-folders it
   cannot watch, so the watches this process holds are counted against the folders indexed),
@@ -22,58 +15,37 @@
   `trove status` say so and why.
 - **Offline roots.** A root that vanishes (unmounted, renamed away) is rescanned (so it is
   marked offline, nothing missing) and polled until it is back, then rescanned and watched.
-
-The Scavenger (below) is the periodic part: every root rescanned every `scavenger_interval`
-seconds (and at start, to catch what happened while Trove was stopped), and the throttled
-bitrot check every `verify_interval` seconds.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import heapq
 import logging
 import os
 import threading
 import time
-import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from trove.config import Settings
 from trove.repositories import fast_index
-from trove.services.path_sync import PathSync
 from trove.services.scanner import ScanService
+from trove.sync.debounce import Debouncer
+from trove.sync.events import EventHandler
+from trove.sync.locks import RootLock
+from trove.sync.mounts import (
+    describe_watch_error,
+    inotify_watch_count,
+    network_filesystem,
+    root_identity,
+    watch_limit_hint,
+)
+from trove.sync.path_sync import PathSync
 
 log = logging.getLogger(__name__)
 
-# inotify cannot see changes made by other machines on these.
-NETWORK_FILESYSTEMS = frozenset(
-    {
-        "nfs",
-        "nfs4",
-        "cifs",
-        "smb3",
-        "smbfs",
-        "9p",
-        "afs",
-        "ceph",
-        "glusterfs",
-        "lustre",
-        "davfs",
-        "fuse.sshfs",
-        "fuse.rclone",
-        "fuse.s3fs",
-        "fuse.glusterfs",
-        "fuse.davfs2",
-        "fuse.gcsfuse",
-        "fuse.smbnetfs",
-    }
-)
-_LOCK_NAMESPACE = 0x7472  # "tr": first key of the PostgreSQL advisory lock pair
 _HEALTH_EVERY_S = 5.0
 
 
@@ -85,179 +57,6 @@ class Submitter(Protocol):
     def request_scan(self, path: str) -> None: ...
 
     def request_processing(self) -> None: ...
-
-
-# --- debouncing ---------------------------------------------------------------------------------
-
-
-class Debouncer:
-    """Collects paths to sync, each with the time it is due, and moves, in order.
-
-    `touch(path, delay)` (re)sets when `path` is due: the latest event decides. `moved(src,
-    dest)` is dispatched at once, and pending paths at or below `src` are renamed to `dest`.
-    A background thread hands what is due to `dispatch(moves, paths)`.
-    """
-
-    # Paths falling due within this much of each other go out in one batch (one job).
-    BATCH_WINDOW_S = 0.05
-
-    def __init__(
-        self,
-        dispatch: Callable[[list[tuple[str, str]], list[str]], None],
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._dispatch = dispatch
-        self._clock = clock
-        self._due: dict[str, float] = {}
-        # (due, path) in due order; entries whose due no longer matches _due are stale. A heap
-        # keeps a burst of thousands of events (a folder copied in) linear, not quadratic.
-        self._heap: list[tuple[float, str]] = []
-        self._wake_at = float("inf")
-        self._moves: list[tuple[str, str]] = []
-        self._cond = threading.Condition()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="trove-debounce", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify()
-        if self._thread.is_alive():
-            self._thread.join(5)
-
-    def touch(self, path: str, *, delay: float) -> None:
-        with self._cond:
-            self._schedule(path, self._clock() + delay)
-
-    def moved(self, src: str, dest: str) -> None:
-        with self._cond:
-            prefix = src + os.sep
-            for path in [p for p in self._due if p == src or p.startswith(prefix)]:
-                self._schedule(dest + path[len(src) :], self._due.pop(path))
-            self._moves.append((src, dest))
-            self._cond.notify()
-
-    def pending(self) -> int:
-        with self._cond:
-            return len(self._due) + len(self._moves)
-
-    def _schedule(self, path: str, due: float) -> None:
-        self._due[path] = due
-        heapq.heappush(self._heap, (due, path))
-        if due < self._wake_at:  # only wake the thread when it would sleep too long
-            self._cond.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                moves, paths = self._take_due()
-                while not (moves or paths or self._stopped):
-                    self._cond.wait(self._wait_s())
-                    moves, paths = self._take_due()
-                if self._stopped:
-                    return
-            try:
-                self._dispatch(moves, paths)
-            except Exception:  # never let one bad batch stop the watcher
-                log.exception("watcher: dispatching %d paths failed", len(paths))
-
-    def _take_due(self) -> tuple[list[tuple[str, str]], list[str]]:
-        horizon = self._clock() + self.BATCH_WINDOW_S
-        paths = []
-        while self._heap and self._heap[0][0] <= horizon:
-            due, path = heapq.heappop(self._heap)
-            if self._due.get(path) == due:
-                del self._due[path]
-                paths.append(path)
-        moves, self._moves = self._moves, []
-        return moves, paths
-
-    def _wait_s(self) -> float | None:
-        while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
-            heapq.heappop(self._heap)  # stale
-        if not self._heap:
-            self._wake_at = float("inf")
-            return None
-        self._wake_at = self._heap[0][0]
-        return max(0.0, self._wake_at - self._clock())
-
-
-# --- locks -------------------------------------------------------------------------------------
-
-
-class RootLock:
-    """The right to watch one root, held by at most one process (see the module docstring)."""
-
-    def __init__(self, url: str, root_id: str) -> None:
-        self.url = url
-        self.root_id = root_id
-        self._fd: int | None = None
-        self._conn: Any = None
-        self._held: contextlib.ExitStack | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None or self._conn is not None
-
-    def acquire(self) -> bool:
-        if self.held:
-            return True
-        try:
-            return self._acquire_file() if self.url.startswith("sqlite") else self._acquire_pg()
-        except Exception as exc:  # a database hiccup: try again on the next tick
-            log.warning("watcher: cannot take the watch lock of root %s: %s", self.root_id, exc)
-            return False
-
-    def still_held(self) -> bool:
-        """A PostgreSQL lock dies with its connection: check it is alive."""
-        if self._conn is None:
-            return self.held
-        if fast_index.ping(self._conn):
-            return True
-        self.release()
-        return False
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor drops the flock
-            self._fd = None
-        if self._held is not None:
-            with contextlib.suppress(Exception):
-                self._held.close()
-            self._held, self._conn = None, None
-
-    def _acquire_file(self) -> bool:
-        import fcntl
-
-        database = self.url.split("///", 1)[1]
-        path = os.path.join(os.path.dirname(database), f".trove-watch-{self.root_id}.lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return True
-
-    def _acquire_pg(self) -> bool:
-        stack = contextlib.ExitStack()
-        conn = stack.enter_context(fast_index.held_connection(self.url))
-        key = zlib.crc32(self.root_id.encode()) - 2**31  # a signed 32-bit int
-        if not fast_index.try_advisory_lock(conn, _LOCK_NAMESPACE, key):
-            stack.close()
-            return False
-        self._held, self._conn = stack, conn
-        return True
-
-
-# --- per-root state ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -290,9 +89,6 @@ class WatchStats:
     def syncs_of(self, path: str) -> int:
         """How many times `path` was handed over for syncing (tests: once per write)."""
         return sum(1 for _t, kind, p in list(self.recent) if kind == "sync" and p == path)
-
-
-# --- the watcher -------------------------------------------------------------------------------
 
 
 class FileWatcher:
@@ -337,7 +133,7 @@ class FileWatcher:
         except Exception as exc:  # no inotify here at all: every root is polled instead
             log.warning("watcher: file system events are unavailable: %s", exc)
             self._observer, self._unavailable = None, f"file system events are unavailable: {exc}"
-        self._handler = _EventHandler(self)
+        self._handler = EventHandler(self)
         self._debouncer.start()
         self.refresh_roots()
         for state in list(self.roots.values()):
@@ -451,13 +247,13 @@ class FileWatcher:
             if not state.lock.still_held():
                 self._unwatch(state)
                 state.mode, state.reason = "standby", "lost the watch lock; taking it back"
-            elif _identity(state.root.path) != state.identity:
+            elif root_identity(state.root.path) != state.identity:
                 self._went_away(state)
         elif state.mode in ("polling", "offline") and now >= state.next_poll:
             self._poll(state, now)
 
     def _poll(self, state: RootWatch, now: float) -> None:
-        identity = _identity(state.root.path)
+        identity = root_identity(state.root.path)
         if state.mode == "offline":
             state.next_poll = now + self._tick_s
             if identity is None:
@@ -505,7 +301,7 @@ class FileWatcher:
     # --- establishing a watch --------------------------------------------------------------
 
     def _establish(self, state: RootWatch, *, quiet: bool = False) -> None:
-        identity = _identity(state.root.path)
+        identity = root_identity(state.root.path)
         if identity is None:
             state.mode, state.reason = "offline", "the folder is missing or unreadable"
             state.next_poll = time.monotonic() + self._tick_s
@@ -572,7 +368,7 @@ class FileWatcher:
             )
         except OSError as exc:
             state.watch = None
-            return _describe_watch_error(exc)
+            return describe_watch_error(exc)
         after = inotify_watch_count()
         added = (after - before) if before is not None and after is not None else needed
         state.folders_watched = added
@@ -580,7 +376,7 @@ class FileWatcher:
             self._unwatch(state)  # give the watches back: a partial watch misses changes
             return (
                 f"inotify watch limit reached: {added} of {needed} folders could be watched"
-                f" ({_watch_limit_hint()})"
+                f" ({watch_limit_hint()})"
             )
         return None
 
@@ -607,177 +403,9 @@ class FileWatcher:
             log.warning("watcher: cannot record the watch status of %s: %s", state.root.path, exc)
 
 
-class _EventHandler:
-    """watchdog's handler protocol (`dispatch`), mapping events onto the watcher."""
-
-    def __init__(self, watcher: FileWatcher) -> None:
-        self.watcher = watcher
-        self.debounce = watcher.settings.watch_debounce
-        self.settle = watcher.settings.watch_settle
-
-    def dispatch(self, event: Any) -> None:
-        kind = event.event_type
-        src = os.fsdecode(event.src_path)
-        if kind == "moved":
-            if not event.is_synthetic:  # a folder's subtree moves with it in one UPDATE
-                self.watcher.on_move_event(src, os.fsdecode(event.dest_path))
-        elif event.is_directory and kind in ("deleted", "moved") and self._is_root(src):
-            self.watcher.on_root_event(src)
-        elif kind in ("closed", "deleted") or (kind == "created" and event.is_directory):
-            # Written and closed, gone, or a new folder: nothing more is coming; be quick.
-            self.watcher.on_path_event(src, delay=self.settle)
-        elif kind in ("created", "modified", "attrib") and not event.is_directory:
-            self.watcher.on_path_event(src, delay=self.debounce)
-
-    def _is_root(self, path: str) -> bool:
-        return any(path == s.root.path for s in list(self.watcher.roots.values()))
-
-
-# --- the scavenger -------------------------------------------------------------------------------
-
-
-class Scavenger:
-    """Periodic work of a running server: rescan every root every `scavenger_interval`
-    seconds, and run the throttled bitrot check every `verify_interval` seconds."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        submitter: Submitter,
-        *,
-        verify: Callable[[threading.Event, bool], Any],
-        roots: Callable[[], list[str]],
-    ) -> None:
-        self.settings = settings
-        self.submitter = submitter
-        self._verify = verify
-        self._roots = roots
-        self._stop = threading.Event()
-        self._verifying: threading.Thread | None = None
-        self._thread = threading.Thread(target=self._run, name="trove-scavenger", daemon=True)
-        self.last_verify: Any = None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in (self._thread, self._verifying):
-            if thread is not None and thread.is_alive():
-                thread.join(10)
-
-    def _run(self) -> None:
-        scan_every = self.settings.scavenger_interval
-        verify_every = self.settings.verify_interval
-        next_scan = time.monotonic() + scan_every if scan_every else None
-        next_verify = time.monotonic() + min(verify_every, 60.0) if verify_every else None
-        while True:
-            due = [t for t in (next_scan, next_verify) if t is not None]
-            if self._stop.wait(max(0.0, min(due) - time.monotonic()) if due else None):
-                return
-            now = time.monotonic()
-            if next_scan is not None and now >= next_scan:
-                for path in self._roots():
-                    self.submitter.request_scan(path)
-                next_scan = now + scan_every
-            if next_verify is not None and now >= next_verify:
-                self._start_verify()
-                next_verify = now + verify_every
-
-    def verify_now(self) -> bool:
-        """Start a bitrot check of every file now; False when one is already running."""
-        return self._start_verify(full=True)
-
-    def _start_verify(self, *, full: bool = False) -> bool:
-        if self._verifying is not None and self._verifying.is_alive():
-            return False  # the last pass is still reading (throttled): let it finish
-
-        def run() -> None:
-            try:
-                self.last_verify = self._verify(self._stop, full)
-            except Exception:
-                log.exception("scavenger: bitrot check failed")
-
-        self._verifying = threading.Thread(target=run, name="trove-verify", daemon=True)
-        self._verifying.start()
-        return True
-
-
-# --- the system around it ------------------------------------------------------------------------
-
-
-def known_root_paths(url: str) -> list[str]:
-    with fast_index.connect(url) as conn:
-        return [root.path for root in fast_index.all_roots(conn)]
-
-
 def _inotify_observer() -> Any:
     """inotify on Linux (what the watch accounting above is written for); elsewhere
     watchdog's native observer for the platform."""
     from watchdog.observers import Observer
 
     return Observer()
-
-
-def _identity(path: str) -> tuple[int, int] | None:
-    """(device, inode) of a root folder that is there and readable, else None."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not os.access(path, os.R_OK | os.X_OK):
-        return None
-    return st.st_dev, st.st_ino
-
-
-def inotify_watch_count() -> int | None:
-    """inotify watches this process holds (from /proc/self/fdinfo), or None if unknown."""
-    total = 0
-    try:
-        fds = os.listdir("/proc/self/fd")
-    except OSError:
-        return None
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:inotify":
-                with open(f"/proc/self/fdinfo/{fd}") as info:
-                    total += sum(1 for line in info if line.startswith("inotify wd:"))
-    return total
-
-
-def network_filesystem(path: str) -> str | None:
-    """The type of the file system holding `path` when it is a network one."""
-    best, fstype = "", ""
-    for mount_point, kind in _mounts():
-        inside = path == mount_point or path.startswith(mount_point.rstrip("/") + "/")
-        if inside and len(mount_point) >= len(best):
-            best, fstype = mount_point, kind
-    return fstype if fstype in NETWORK_FILESYSTEMS else None
-
-
-def _mounts() -> Iterator[tuple[str, str]]:
-    try:
-        with open("/proc/self/mounts") as mounts:
-            for line in mounts:
-                parts = line.split()
-                if len(parts) >= 3:
-                    yield parts[1].replace("\\040", " "), parts[2]
-    except OSError:
-        return
-
-
-def _watch_limit_hint() -> str:
-    try:
-        with open("/proc/sys/fs/inotify/max_user_watches") as fh:
-            limit = fh.read().strip()
-    except OSError:
-        limit = "?"
-    return f"fs.inotify.max_user_watches = {limit}; raise it with sysctl to watch this root"
-
-
-def _describe_watch_error(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"inotify watch limit reached ({_watch_limit_hint()})"
-    if exc.errno == errno.EMFILE:
-        return "inotify instance limit reached (fs.inotify.max_user_instances)"
-    return f"the folder cannot be watched: {exc.strerror or exc}"
