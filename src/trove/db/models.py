@@ -180,11 +180,60 @@ class Link(Base):
     relation: Mapped[str] = mapped_column(String(64))
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict)
+    # Order among the source's edges of one relation (an album's members); None = unordered.
+    position: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (
         UniqueConstraint("source_id", "target_id", "relation", name="uq_links_edge"),
-        Index("ix_links_target", "target_id", "relation"),
+        # A page of a node's neighbours, either way, is one index range in (relation, other).
+        Index("ix_links_source", "source_id", "relation", "target_id"),
+        Index("ix_links_target", "target_id", "relation", "source_id"),
+        Index(
+            "ix_links_position",
+            "source_id",
+            "relation",
+            "position",
+            sqlite_where=text("position IS NOT NULL"),
+            postgresql_where=text("position IS NOT NULL"),
+        ),
+    )
+
+
+class Entity(Base):
+    """A node of the graph that is not a file: a Person, a Project, a Machine (seed 3.3's
+    `source_type` / `target_type`). Its `type` is what links name as the node's type."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_entities_type_name", "type", "name"),)
+
+
+class InheritedTag(Base):
+    """A tag an asset inherits: `tag` is an own tag of `source_id`, an ancestor through
+    hierarchical links. Kept materialised (repositories/tag_flows.py) so that a tag filter
+    stays an index lookup however deep the hierarchy is."""
+
+    __tablename__ = "inherited_tags"
+
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (
+        Index("ix_inherited_tags_tag", "tag", "asset_id"),
+        Index("ix_inherited_tags_source", "source_id", "tag"),
     )
 
 

@@ -8,6 +8,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from trove.config import Settings
+    from trove.domain.relations import RelationSpec
     from trove.pipeline.processor import MediaProcessor
 
 PROJECT = "trove"
@@ -26,4 +27,18 @@ def register_media_processors(settings: Settings) -> list[MediaProcessor]:
     release a resource. `settings` are the running Trove's (timeouts, size limits, cache).
     An implementation may leave the argument out. Results of every plugin are merged; the
     pipeline orders them by `requires`.
+    """
+
+
+@hookspec
+def register_relations() -> list[RelationSpec]:
+    """Return the relations (`trove.domain.relations.RelationSpec`) this plugin adds to the graph.
+
+    Each has a unique `name` (what links store), `label` and `inverse_label` (how the relation
+    reads from the source and from the target: "contains" / "is in folder"), `symmetric`
+    (a->b also reads b->a), `hierarchical` (tags set on the source flow down to the target and
+    below) and `dependent` (`Dependent.SOURCE` / `TARGET`: which end impact analysis reaches
+    when the other is deleted; None for associative relations). Links with a relation no
+    plugin registered are refused, listing the known ones. Trove's own relations come through
+    this hook too; a name registered twice must be registered identically.
     """

@@ -9,7 +9,7 @@ import pluggy
 
 from trove.plugins import hookspecs
 
-BUILTIN_PLUGINS = ("trove.pipeline.builtin",)
+BUILTIN_PLUGINS = ("trove.pipeline.builtin", "trove.plugins.relations")
 
 
 def make_plugin_manager(

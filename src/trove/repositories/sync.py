@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, delete, literal, or_, select, update
+from sqlalchemy import ColumnElement, Text, and_, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from trove.db.models import Asset, Link
+from trove.db.models import Asset
 from trove.domain.enums import AssetStatus, Relation
 from trove.domain.paths import storage_urn
 from trove.repositories._sql import rowcount, utcnow
@@ -125,16 +125,11 @@ class SyncRepository:
 
     def rehome(self, moves: Sequence[tuple[str, str | None]]) -> None:
         """(asset id, new parent folder id): the `contains` edge follows the entry."""
-        ids = [asset_id for asset_id, _parent in moves]
-        for start in range(0, len(ids), 500):
-            self.session.execute(
-                delete(Link).where(
-                    Link.target_id.in_(ids[start : start + 500]),
-                    Link.relation == Relation.CONTAINS,
-                )
-            )
-        edges = [edge(parent, asset_id, Relation.CONTAINS) for asset_id, parent in moves if parent]
-        LinkRepository(self.session).add_many(edges)
+        links = LinkRepository(self.session)
+        links.detach([asset_id for asset_id, _parent in moves], relation=Relation.CONTAINS)
+        links.add_many(
+            [edge(parent, asset_id, Relation.CONTAINS) for asset_id, parent in moves if parent]
+        )
 
     def set_fields(self, asset_id: str, **values: Any) -> None:
         self.session.execute(

@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,6 +24,7 @@ from trove.domain.serialize import asset_detail, asset_summary
 from trove.repositories.assets import AssetRepository
 from trove.repositories.links import LinkRepository
 from trove.repositories.roots import RootRepository
+from trove.repositories.tag_flows import TagFlows
 from trove.services.errors import Invalid, NotFound, TooLarge, Unavailable
 from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable, resolve
@@ -53,9 +54,13 @@ class OriginalFile:
 
 
 class AssetService:
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, *, hierarchical: Sequence[str] | None = None
+    ) -> None:
+        """`hierarchical`: the relations tags flow down (the registry's; Trove's own if None)."""
         self.settings = settings
         self.database = database
+        self.hierarchical = hierarchical
 
     def list(self, query: AssetQuery) -> tuple[list[dict[str, Any]], str | None]:
         with self.database.session() as session:
@@ -73,7 +78,6 @@ class AssetService:
 
     def update(self, asset_id: str, patch: AssetPatch) -> dict[str, Any]:
         with self.database.session() as session:
-            repo = AssetRepository(session)
             asset = self._get(session, asset_id)
             if patch.title is not _UNSET:
                 asset.title = _clean_text(patch.title, field="title", limit=1000)
@@ -86,7 +90,7 @@ class AssetService:
             if patch.metadata is not _UNSET:
                 asset.meta = _merged_namespace(asset.meta or {}, patch.metadata)
             if patch.tags is not _UNSET:
-                repo.replace_tags(asset, normalise_tags(patch.tags or []))
+                self._replace_tags(session, asset, normalise_tags(patch.tags or []))
             from trove.repositories._sql import utcnow
 
             asset.updated_at = utcnow()
@@ -125,6 +129,7 @@ class AssetService:
             repo = AssetRepository(session)
             ids = [a.id for a in repo.get_many(_unique(asset_ids)) if a.deleted_at is None]
             repo.add_tags(ids, wanted)
+            TagFlows(session, hierarchical=self.hierarchical).tags_added(ids, wanted)
             repo.touch(ids)
             return len(ids)
 
@@ -222,6 +227,15 @@ class AssetService:
             staged.unlink(missing_ok=True)
             raise
         return staged
+
+    def _replace_tags(self, session: Any, asset: Asset, tags: list[str]) -> None:
+        """Own tags, and what inherits them below the asset (a folder's, an album's)."""
+        before = set(asset.tags)
+        AssetRepository(session).replace_tags(asset, tags)
+        session.flush()
+        flows = TagFlows(session, hierarchical=self.hierarchical)
+        flows.tags_removed(asset.id, sorted(before - set(tags)))
+        flows.tags_added([asset.id], sorted(set(tags) - before))
 
     @staticmethod
     def _get(session: Any, asset_id: str, *, include_deleted: bool = False) -> Asset:

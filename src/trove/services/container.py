@@ -12,6 +12,7 @@ from trove.services.assets import AssetService
 from trove.services.background import BackgroundIndexer
 from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
+from trove.services.links import LinkManager, load_relations
 from trove.services.media import MediaService
 from trove.services.scanner import ScanService
 
@@ -26,21 +27,24 @@ class Services:
     indexer: BackgroundIndexer
     integrity: IntegrityService
     media: MediaService
+    links: LinkManager
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
         ensure_schema(settings.resolved_database_url)
         database = Database(settings.resolved_database_url)
         library = LibraryService(settings, database=database)
+        relations = load_relations(settings)
         return cls(
             settings=settings,
             database=database,
-            assets=AssetService(settings, database),
+            assets=AssetService(settings, database, hierarchical=relations.hierarchical()),
             library=library,
             scanner=ScanService(settings, database=database),
             indexer=BackgroundIndexer(library),
             integrity=IntegrityService(settings, database),
             media=MediaService(settings, database, pipeline=library.pipeline),
+            links=LinkManager(settings, database, relations=relations),
         )
 
     # Set by start_sync (serve only): the FileWatcher and the Scavenger.

@@ -1,0 +1,429 @@
+"""LinkManager (seed 4.7): the knowledge graph's one service.
+
+What other services (albums, the UI, the API, the CLI) may rely on:
+
+- Nodes are assets and entities (`create_entity`, `list_entities`), named by id. A node is
+  returned as `{"id", "type", "name", "asset"}`: `type` is "Asset" or the entity's type,
+  `asset` the asset's summary (as in listings) or None.
+- `link(source_id, target_id, relation, weight=1.0, metadata=None, position=None)` ->
+  `Linked(link, created)`; `link` is `{"id", "source_id", "source_type", "target_id",
+  "target_type", "relation", "weight", "metadata", "position", "created_at"}`. Unknown ids ->
+  NotFound; unknown relation -> Invalid listing the known ones; a self-link -> Conflict; a
+  hierarchical link that would close a cycle (an album inside its own descendant) -> Conflict.
+  A link that exists already (for a symmetric relation: either way) is returned unchanged with
+  `created=False`: linking is idempotent.
+- `unlink(link_id)`, `unlink_between(source_id, target_ids, relation)`, `set_position(link_id,
+  position)`: `position` orders a source's edges of one relation (album members).
+- `get_neighbors(node_id, relation=None, direction="both", depth=1, limit=50, cursor=None)` ->
+  `{"items": [{"node", "relation", "direction", "link_id", "weight", "depth"}], "counts":
+  {relation: n}, "next_cursor"}`: one page, in (depth, relation, direction, node id) order.
+- Inherited tags follow hierarchical links by themselves: any write through LinkRepository or
+  AssetService keeps them in step (repositories/tag_flows.py).
+- Inside another service's transaction, use `LinkRepository(session, hierarchical=
+  manager.relations.hierarchical())` with `manager.check_link(...)` for the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from sqlalchemy.orm import Session
+
+from trove.config import Settings
+from trove.db.database import Database
+from trove.db.models import Link
+from trove.domain.queries import InvalidQuery, decode_cursor, encode_cursor
+from trove.domain.relations import Direction, RelationRegistry, UnknownRelation
+from trove.domain.serialize import asset_summary
+from trove.repositories._sql import utcnow
+from trove.repositories.assets import AssetRepository
+from trove.repositories.entities import EntityRepository
+from trove.repositories.links import Branches, Hop, LinkRepository
+from trove.services.errors import Conflict, Invalid, NotFound
+
+MAX_NEIGHBOR_DEPTH = 3
+MAX_PAGE = 1000
+DEFAULT_PAGE = 50
+MAX_ENTITY_NAME = 1000
+MAX_METADATA_CHARS = 100_000
+
+
+class Linked(NamedTuple):
+    link: dict[str, Any]
+    created: bool
+
+
+def load_relations(settings: Settings) -> RelationRegistry:
+    """Every relation the built-in and installed plugins register (`register_relations`)."""
+    from trove.pipeline.registry import plugin_modules
+    from trove.plugins.manager import make_plugin_manager
+
+    plugins = make_plugin_manager(extra_modules=plugin_modules(settings))
+    return RelationRegistry(spec for specs in plugins.hook.register_relations() for spec in specs)
+
+
+@dataclass(frozen=True)
+class NeighborQuery:
+    node_id: str
+    relations: tuple[str, ...] | None
+    direction: Direction
+    depth: int
+    limit: int
+    after: tuple[int, str, str, str] | None
+
+
+class LinkManager:
+    def __init__(
+        self, settings: Settings, database: Database, *, relations: RelationRegistry | None = None
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        if relations is not None:
+            self.__dict__["relations"] = relations
+
+    @cached_property
+    def relations(self) -> RelationRegistry:
+        return load_relations(self.settings)
+
+    def repository(self, session: Session) -> LinkRepository:
+        return LinkRepository(session, hierarchical=self.relations.hierarchical())
+
+    # --- links --------------------------------------------------------------------------------
+
+    def link(
+        self,
+        source_id: str,
+        target_id: str,
+        relation: str,
+        *,
+        weight: float = 1.0,
+        metadata: dict[str, Any] | None = None,
+        position: float | None = None,
+    ) -> Linked:
+        with self.database.session() as session:
+            return self.link_in(
+                session,
+                source_id,
+                target_id,
+                relation,
+                weight=weight,
+                metadata=metadata,
+                position=position,
+            )
+
+    def link_in(
+        self,
+        session: Session,
+        source_id: str,
+        target_id: str,
+        relation: str,
+        *,
+        weight: float = 1.0,
+        metadata: dict[str, Any] | None = None,
+        position: float | None = None,
+    ) -> Linked:
+        """`link` inside the caller's transaction (an album created with its members)."""
+        links = self.repository(session)
+        types = self.check_link(session, source_id, target_id, relation)
+        existing = links.find(source_id, target_id, relation)
+        if existing is None and relation in self.relations.symmetric():
+            existing = links.find(target_id, source_id, relation)
+        if existing is not None:
+            return Linked(link_out(existing), False)
+        row = {
+            "source_id": source_id,
+            "source_type": types[source_id],
+            "target_id": target_id,
+            "target_type": types[target_id],
+            "relation": relation,
+            "weight": _weight(weight),
+            "meta": _metadata(metadata),
+            "position": position,
+            "created_at": utcnow(),
+        }
+        return Linked(link_out(links.add(row)), True)
+
+    def check_link(
+        self, session: Session, source_id: str, target_id: str, relation: str
+    ) -> dict[str, str]:
+        """The rules every new link obeys; returns each end's node type."""
+        spec = self._relation(relation)
+        if source_id == target_id:
+            raise Conflict(f"a node cannot be linked to itself ({relation})")
+        types = self.repository(session).node_types([source_id, target_id])
+        for node_id in (source_id, target_id):
+            if node_id not in types:
+                raise NotFound(f"no asset or entity with id {node_id!r}")
+        if spec.hierarchical and self.repository(session).is_above(
+            target_id, source_id, self.relations.hierarchical()
+        ):
+            raise Conflict(
+                f"{relation} from {source_id} to {target_id} would make a cycle: "
+                f"{target_id} is already above {source_id}"
+            )
+        return types
+
+    def unlink(self, link_id: str) -> None:
+        with self.database.session() as session:
+            links = self.repository(session)
+            link = links.get(link_id)
+            if link is None:
+                raise NotFound(f"no link with id {link_id!r}")
+            links.remove(link)
+
+    def unlink_between(self, source_id: str, target_ids: Sequence[str], relation: str) -> int:
+        """Drop `source -relation-> target` for each target; returns how many there were."""
+        self._relation(relation)
+        with self.database.session() as session:
+            links = self.repository(session)
+            found = [links.find(source_id, t, relation) for t in dict.fromkeys(target_ids)]
+            for link in found:
+                if link is not None:
+                    links.remove(link)
+            return sum(link is not None for link in found)
+
+    def set_position(self, link_id: str, position: float | None) -> None:
+        with self.database.session() as session:
+            links = self.repository(session)
+            if links.get(link_id) is None:
+                raise NotFound(f"no link with id {link_id!r}")
+            links.set_position(link_id, position)
+
+    # --- traversal ----------------------------------------------------------------------------
+
+    def get_neighbors(
+        self,
+        node_id: str,
+        relation: str | Iterable[str] | None = None,
+        direction: str = Direction.BOTH,
+        depth: int = 1,
+        limit: int = DEFAULT_PAGE,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the nodes around `node_id`, with how many there are per relation."""
+        query = NeighborQuery(
+            node_id=node_id,
+            relations=self._relations(relation),
+            direction=_direction(direction),
+            depth=_bounded(depth, "depth", 1, MAX_NEIGHBOR_DEPTH),
+            limit=_bounded(limit, "limit", 1, MAX_PAGE),
+            after=_neighbor_cursor(cursor),
+        )
+        with self.database.session() as session:
+            self._require_node(session, node_id)
+            links = self.repository(session)
+            branches = self._branches(query.direction, query.relations)
+            if query.depth == 1:
+                hops = links.adjacent_page(
+                    node_id, branches, limit=query.limit + 1, after=query.after
+                )
+                counts = links.adjacent_counts(node_id, branches)
+            else:
+                hops = links.walk_page(
+                    node_id,
+                    branches,
+                    max_depth=query.depth,
+                    limit=query.limit + 1,
+                    after=query.after,
+                )
+                counts = links.walk_counts(node_id, branches, max_depth=query.depth)
+            page = hops[: query.limit]
+            next_cursor = _encode_hop(page[-1]) if len(hops) > query.limit else None
+            return {
+                "items": self._items(session, page),
+                "counts": counts,
+                "next_cursor": next_cursor,
+            }
+
+    # --- entities -----------------------------------------------------------------------------
+
+    def create_entity(
+        self, type: str, name: str, metadata: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        entity_type, entity_name = _entity_type(type), _entity_name(name)
+        with self.database.session() as session:
+            entity = EntityRepository(session).add(
+                type=entity_type, name=entity_name, metadata=_metadata(metadata)
+            )
+            return entity_out(entity)
+
+    def list_entities(
+        self, *, type: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any]:
+        limit = _bounded(limit, "limit", 1, MAX_PAGE)
+        after = None
+        if cursor:
+            key, entity_id = decode_cursor(cursor)
+            if not (isinstance(key, list) and len(key) == 2):
+                raise InvalidQuery("cursor is not one this server issued")
+            after = (str(key[0]), str(key[1]), entity_id)
+        with self.database.session() as session:
+            rows = EntityRepository(session).list(type=type, limit=limit + 1, after=after)
+            page = rows[:limit]
+            next_cursor = (
+                encode_cursor([page[-1].type, page[-1].name], page[-1].id)
+                if len(rows) > limit
+                else None
+            )
+            return {"items": [entity_out(e) for e in page], "next_cursor": next_cursor}
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def nodes(self, session: Session, node_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Each id as a node: an asset (with its summary) or an entity; unknown ids left out."""
+        ids = list(dict.fromkeys(node_ids))
+        found: dict[str, dict[str, Any]] = {}
+        for asset in AssetRepository(session).get_many(ids) if ids else []:
+            summary = asset_summary(asset)
+            name = asset.title or summary["filename"]
+            found[asset.id] = {"id": asset.id, "type": "Asset", "name": name, "asset": summary}
+        for entity in EntityRepository(session).get_many([i for i in ids if i not in found]):
+            found[entity.id] = {
+                "id": entity.id,
+                "type": entity.type,
+                "name": entity.name,
+                "asset": None,
+            }
+        return found
+
+    def _items(self, session: Session, hops: list[Hop]) -> list[dict[str, Any]]:
+        nodes = self.nodes(session, [h.node_id for h in hops])
+        return [
+            {
+                "node": nodes.get(h.node_id)
+                or {"id": h.node_id, "type": h.node_type, "name": h.node_id, "asset": None},
+                "relation": h.relation,
+                "direction": h.direction,
+                "link_id": h.link_id,
+                "weight": h.weight,
+                "depth": h.depth,
+            }
+            for h in hops
+        ]
+
+    def _require_node(self, session: Session, node_id: str) -> str:
+        node_type = self.repository(session).node_types([node_id]).get(node_id)
+        if node_type is None:
+            raise NotFound(f"no asset or entity with id {node_id!r}")
+        return node_type
+
+    def _relation(self, name: str):  # type: ignore[no-untyped-def]
+        try:
+            return self.relations.get(name)
+        except UnknownRelation as exc:
+            raise Invalid(str(exc)) from None
+
+    def _relations(self, relation: str | Iterable[str] | None) -> tuple[str, ...] | None:
+        names = [relation] if isinstance(relation, str) else list(relation or ())
+        try:
+            return self.relations.checked([n for n in names if n])
+        except UnknownRelation as exc:
+            raise Invalid(str(exc)) from None
+
+    def _branches(self, direction: Direction, relations: tuple[str, ...] | None) -> Branches:
+        """Which stored edges answer `direction`: a symmetric relation reads both ways, so its
+        edges stored the other way round count too."""
+        if direction == Direction.BOTH:
+            return Branches(out=relations, inward=relations)
+        symmetric = tuple(
+            r for r in self.relations.symmetric() if relations is None or r in relations
+        )
+        if direction == Direction.OUT:
+            return Branches(out=relations, inward=symmetric)
+        return Branches(out=symmetric, inward=relations)
+
+
+def link_out(link: Link) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "source_id": link.source_id,
+        "source_type": link.source_type,
+        "target_id": link.target_id,
+        "target_type": link.target_type,
+        "relation": link.relation,
+        "weight": link.weight,
+        "metadata": link.meta or {},
+        "position": link.position,
+        "created_at": link.created_at.isoformat() + "Z" if link.created_at else None,
+    }
+
+
+def entity_out(entity: Any) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "type": entity.type,
+        "name": entity.name,
+        "metadata": entity.meta or {},
+        "created_at": entity.created_at.isoformat() + "Z",
+    }
+
+
+def _bounded(value: int, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise Invalid(f"{name} must be an integer from {low} to {high}")
+    return value
+
+
+def _direction(value: str) -> Direction:
+    try:
+        return Direction(value)
+    except ValueError:
+        raise Invalid(f"direction must be one of {', '.join(d.value for d in Direction)}") from None
+
+
+def _weight(value: float) -> float:
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise Invalid("weight must be a finite number")
+    return number
+
+
+def _metadata(value: dict[str, Any] | None) -> dict[str, Any]:
+    import json
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid("metadata must be an object")
+    if len(json.dumps(value, default=str)) > MAX_METADATA_CHARS:
+        raise Invalid(f"metadata is larger than {MAX_METADATA_CHARS} characters of JSON")
+    return value
+
+
+def _entity_type(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Z][A-Za-z0-9_]{0,63}", value or "") or value == "Asset":
+        raise Invalid(
+            "entity type must be a capitalised word of letters, digits and _ "
+            "(Person, Project, Machine), and not Asset"
+        )
+    return value
+
+
+def _entity_name(value: str) -> str:
+    name = " ".join((value or "").split())
+    if not name or len(name) > MAX_ENTITY_NAME:
+        raise Invalid(f"entity name must have 1 to {MAX_ENTITY_NAME} characters")
+    return name
+
+
+def _encode_hop(hop: Hop) -> str:
+    return encode_cursor([hop.depth, hop.relation, hop.direction], hop.node_id)
+
+
+def _neighbor_cursor(cursor: str | None) -> tuple[int, str, str, str] | None:
+    if not cursor:
+        return None
+    key, node_id = decode_cursor(cursor)
+    if not (
+        isinstance(key, list)
+        and len(key) == 3
+        and isinstance(key[0], int)
+        and all(isinstance(k, str) for k in key[1:])
+    ):
+        raise InvalidQuery("cursor is not one this server issued")
+    return (key[0], key[1], key[2], node_id)

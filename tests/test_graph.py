@@ -1,0 +1,141 @@
+"""LinkManager (seed 4.7) on SQLite and PostgreSQL: links, the relation registry, entities,
+paged neighbours at depth 1..3."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.graph_helpers import make_assets
+from trove.db.database import Database
+from trove.db.migrate import ensure_schema
+from trove.domain.enums import AssetType
+from trove.services.errors import Conflict, Invalid, NotFound
+from trove.services.links import LinkManager
+
+
+@pytest.fixture
+def graph(settings):
+    ensure_schema(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url)
+    yield LinkManager(settings, database)
+    database.dispose()
+
+
+def test_a_link_is_made_once_and_linking_again_returns_the_same_link(graph):
+    ids = make_assets(graph.database, ["a.jpg", "b.jpg"])
+    first = graph.link(ids["a.jpg"], ids["b.jpg"], "related_to", weight=0.5, metadata={"why": 1})
+    assert first.created
+    assert first.link["source_type"] == first.link["target_type"] == "Asset"
+    assert first.link["metadata"] == {"why": 1} and first.link["weight"] == 0.5
+    again = graph.link(ids["a.jpg"], ids["b.jpg"], "related_to")
+    assert again == (first.link, False)
+    reverse = graph.link(ids["b.jpg"], ids["a.jpg"], "related_to")  # symmetric: the same edge
+    assert reverse == (first.link, False)
+    graph.unlink(first.link["id"])
+    with pytest.raises(NotFound):
+        graph.unlink(first.link["id"])
+
+
+def test_bad_links_are_refused_with_the_reason(graph):
+    ids = make_assets(graph.database, ["a.jpg"])
+    folder = make_assets(graph.database, ["f"], asset_type=AssetType.COLLECTION)["f"]
+    sub = make_assets(graph.database, ["g"], asset_type=AssetType.COLLECTION)["g"]
+    with pytest.raises(NotFound, match="nope"):
+        graph.link(ids["a.jpg"], "nope", "related_to")
+    with pytest.raises(Conflict, match="itself"):
+        graph.link(ids["a.jpg"], ids["a.jpg"], "related_to")
+    with pytest.raises(Invalid, match="known relations: contains, depicts"):
+        graph.link(ids["a.jpg"], folder, "loves")
+    graph.link(folder, sub, "contains")
+    with pytest.raises(Conflict, match="cycle"):
+        graph.link(sub, folder, "contains")
+
+
+def test_entities_are_nodes_that_links_name_by_their_type(graph):
+    person = graph.create_entity("Person", "  Ada   Lovelace ", {"born": 1815})
+    assert person["name"] == "Ada Lovelace" and person["type"] == "Person"
+    photo = make_assets(graph.database, ["ada.jpg"])["ada.jpg"]
+    link = graph.link(photo, person["id"], "depicts").link
+    assert link["target_type"] == "Person"
+    graph.create_entity("Project", "Trove")
+    assert [e["name"] for e in graph.list_entities(type="Person")["items"]] == ["Ada Lovelace"]
+    page = graph.list_entities(limit=1)
+    assert page["next_cursor"] and len(page["items"]) == 1
+    rest = graph.list_entities(limit=1, cursor=page["next_cursor"])
+    assert rest["items"][0]["id"] != page["items"][0]["id"]
+    around = graph.get_neighbors(person["id"])
+    assert [(i["node"]["id"], i["direction"]) for i in around["items"]] == [(photo, "in")]
+    for bad_type in ("person", "Asset", ""):
+        with pytest.raises(Invalid):
+            graph.create_entity(bad_type, "x")
+
+
+def test_a_10k_child_folder_is_paged_with_counts_and_every_child_seen_once(graph):
+    folder = make_assets(graph.database, ["big"], asset_type=AssetType.COLLECTION)["big"]
+    children = make_assets(graph.database, [f"{i:05}.jpg" for i in range(10_000)])
+    from trove.repositories.links import edge
+
+    with graph.database.session() as session:
+        graph.repository(session).add_many([edge(folder, c, "contains") for c in children.values()])
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = graph.get_neighbors(folder, direction="out", limit=1000, cursor=cursor)
+        assert page["counts"] == {"contains": 10_000}
+        seen += [item["node"]["id"] for item in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 10
+    assert sorted(seen) == sorted(children.values())
+    one = graph.get_neighbors(next(iter(children.values())))
+    assert [(i["node"]["id"], i["relation"], i["direction"]) for i in one["items"]] == [
+        (folder, "contains", "in")
+    ]
+
+
+def test_neighbours_deeper_than_one_hop_come_once_at_their_nearest_depth(graph):
+    ids = make_assets(graph.database, ["a", "b", "c", "d"])
+    a, b, c, d = (ids[n] for n in "abcd")
+    graph.link(a, b, "related_to")
+    graph.link(b, c, "related_to")
+    graph.link(c, a, "transformed_to")  # a cycle a-b-c-a
+    graph.link(c, d, "transformed_to")
+    one = graph.get_neighbors(a, depth=1)
+    assert {(i["node"]["id"], i["depth"]) for i in one["items"]} == {(b, 1), (c, 1)}
+    two = graph.get_neighbors(a, depth=2)
+    assert {(i["node"]["id"], i["depth"]) for i in two["items"]} == {(b, 1), (c, 1), (d, 2)}
+    assert two["counts"] == {"related_to": 1, "transformed_to": 2}
+    forward = graph.get_neighbors(a, direction="out", depth=3, relation="transformed_to")
+    assert forward["items"] == []
+    paged = graph.get_neighbors(a, depth=3, limit=1)
+    got = [paged["items"][0]["node"]["id"]]
+    while paged["next_cursor"]:
+        paged = graph.get_neighbors(a, depth=3, limit=1, cursor=paged["next_cursor"])
+        got += [i["node"]["id"] for i in paged["items"]]
+    assert sorted(got) == sorted([b, c, d])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"depth": 0},
+        {"depth": 4},
+        {"limit": 0},
+        {"limit": 1001},
+        {"direction": "up"},
+        {"relation": "loves"},
+        {"cursor": "garbage"},
+    ],
+)
+def test_neighbour_queries_out_of_range_are_refused(graph, kwargs):
+    node = make_assets(graph.database, ["a"])["a"]
+    with pytest.raises(ValueError):
+        graph.get_neighbors(node, **kwargs)
+
+
+def test_neighbours_of_an_unknown_node_are_not_found(graph):
+    with pytest.raises(NotFound):
+        graph.get_neighbors("no-such-node")
