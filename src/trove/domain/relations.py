@@ -6,7 +6,7 @@ registered the same way (plugins/relations.py). No I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -58,7 +58,7 @@ class RelationRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._specs
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[RelationSpec]:
         return iter(self._specs.values())
 
     def names(self) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result
+from sqlalchemy import BindParameter, CursorResult, Result, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,3 +27,8 @@ def rowcount(result: Result[Any]) -> int:
     """Rows matched by an UPDATE or DELETE (Session.execute types its result as a plain
     Result; for DML it is the CursorResult that carries the count)."""
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def expanding(params: dict[str, Any]) -> list[BindParameter[Any]]:
+    """Tuple values of a text() statement's parameters bound as `IN :name` lists."""
+    return [bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, tuple)]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, Entity, Link
 from trove.domain.ids import new_id
-from trove.repositories._sql import insert_ignoring_conflicts, utcnow
+from trove.repositories._sql import expanding, insert_ignoring_conflicts, utcnow
 from trove.repositories.tag_flows import MAX_HIERARCHY_DEPTH, TagFlows
 
 CHUNK = 5000
@@ -259,7 +259,7 @@ class LinkRepository:
             text(
                 f"{sql} SELECT node, node_type, relation, direction, link_id, weight, depth "
                 f"FROM nearest {keyset} ORDER BY depth, relation, direction, node LIMIT :limit"
-            ).bindparams(*_expanding(params)),
+            ).bindparams(*expanding(params)),
             {**params, "limit": limit},
         )
         return [Hop(*row) for row in rows]
@@ -269,7 +269,7 @@ class LinkRepository:
         rows = self.session.execute(
             text(
                 f"{sql} SELECT relation, COUNT(*) FROM nearest GROUP BY relation ORDER BY relation"
-            ).bindparams(*_expanding(params)),
+            ).bindparams(*expanding(params)),
             params,
         )
         return {relation: int(n) for relation, n in rows}
@@ -283,7 +283,7 @@ class LinkRepository:
             text(
                 f"{sql} SELECT COALESCE(a.asset_type, n.node_type), COUNT(*) FROM nearest n "
                 "LEFT JOIN assets a ON a.id = n.node GROUP BY COALESCE(a.asset_type, n.node_type)"
-            ).bindparams(*_expanding(params)),
+            ).bindparams(*expanding(params)),
             params,
         )
         return {str(kind): int(n) for kind, n in sorted(rows)}
@@ -328,10 +328,6 @@ class LinkRepository:
 
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
-
-
-def _expanding(params: dict[str, Any]) -> list[Any]:
-    return [bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, tuple)]
 
 
 def _walk(

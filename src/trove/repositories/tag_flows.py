@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, or_, select, text
+from sqlalchemy import delete, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from trove.db.models import AssetTag, InheritedTag
 from trove.domain.enums import Relation
+from trove.repositories._sql import expanding
 
 # Deeper hierarchies than this do not inherit further (and a cycle ends there).
 MAX_HIERARCHY_DEPTH = 64
@@ -175,7 +176,4 @@ class TagFlows:
         if dialect == "postgresql" and "{insert}" in sql:
             statement += " ON CONFLICT DO NOTHING"
         values = {**params, "hier": self.hierarchical, "max_depth": MAX_HIERARCHY_DEPTH}
-        expanding = [
-            bindparam(k, expanding=True) for k, v in values.items() if isinstance(v, tuple)
-        ]
-        self.session.execute(text(statement).bindparams(*expanding), values)
+        self.session.execute(text(statement).bindparams(*expanding(values)), values)

@@ -228,7 +228,7 @@ class AssetService:
             raise
         return staged
 
-    def _replace_tags(self, session: Any, asset: Asset, tags: list[str]) -> None:
+    def _replace_tags(self, session: Any, asset: Asset, tags: Sequence[str]) -> None:
         """Own tags, and what inherits them below the asset (a folder's, an album's)."""
         before = set(asset.tags)
         AssetRepository(session).replace_tags(asset, tags)

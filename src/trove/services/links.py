@@ -36,7 +36,7 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Link
 from trove.domain.queries import InvalidQuery, decode_cursor, encode_cursor
-from trove.domain.relations import Direction, RelationRegistry, UnknownRelation
+from trove.domain.relations import Direction, RelationRegistry, RelationSpec, UnknownRelation
 from trove.domain.serialize import asset_summary
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
@@ -310,7 +310,7 @@ class LinkManager:
             raise NotFound(f"no asset or entity with id {node_id!r}")
         return node_type
 
-    def _relation(self, name: str):  # type: ignore[no-untyped-def]
+    def _relation(self, name: str) -> RelationSpec:
         try:
             return self.relations.get(name)
         except UnknownRelation as exc:
