@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, CursorResult, Result, bindparam
+from sqlalchemy import BindParameter, CursorResult, Result, bindparam, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,9 +18,24 @@ def utcnow() -> datetime:
 def insert_ignoring_conflicts(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    session.execute(_dialect_insert(session, model).on_conflict_do_nothing(), rows)
+
+
+def insert_if_absent(session: Session, model: Any, row: dict[str, Any]) -> bool:
+    """Insert `row` unless a row with the same unique key exists; True when this call added it.
+
+    The get-or-create that holds under concurrency on both databases: a writer that loses the
+    race waits for the winner's commit and inserts nothing (no IntegrityError, no rolled-back
+    transaction), and a SELECT afterwards sees the winner's row.
+    """
+    # RETURNING, not rowcount: psycopg reports -1 rows for INSERT ... ON CONFLICT.
+    stmt = _dialect_insert(session, model).values(row).on_conflict_do_nothing()
+    return session.execute(stmt.returning(literal_column("1"))).first() is not None
+
+
+def _dialect_insert(session: Session, model: Any) -> Any:
     dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(model).on_conflict_do_nothing(), rows)
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from trove.db.models import Root
 from trove.domain.enums import RootStatus
-from trove.repositories._sql import utcnow
+from trove.domain.ids import new_id
+from trove.repositories._sql import insert_if_absent, utcnow
 
 
 class RootRepository:
@@ -29,17 +30,25 @@ class RootRepository:
     def upload_target(self) -> Root | None:
         return self.session.scalar(select(Root).where(Root.is_upload_target.is_(True)))
 
-    def add(self, *, path: str, name: str, is_upload_target: bool = False, **rules: Any) -> Root:
-        root = Root(
-            path=path,
-            name=name,
-            is_upload_target=is_upload_target,
-            created_at=utcnow(),
-            **rules,
+    def add_if_new(
+        self, *, path: str, name: str, is_upload_target: bool = False
+    ) -> tuple[Root, bool]:
+        """The root at `path` and whether this call registered it (two callers registering
+        the same folder at once, e.g. concurrent first uploads, both get the one root)."""
+        created = insert_if_absent(
+            self.session,
+            Root,
+            {
+                "id": new_id(),
+                "path": path,
+                "name": name,
+                "is_upload_target": is_upload_target,
+                "created_at": utcnow(),
+            },
         )
-        self.session.add(root)
-        self.session.flush()
-        return root
+        root = self.by_path(path)
+        assert root is not None  # just inserted, or committed by the caller that won the race
+        return root, created
 
     def set_offline(self, root_id: str, *, reason: str) -> None:
         self.session.execute(

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from trove.config import Settings
 from trove.db.database import Database
@@ -28,6 +28,10 @@ from trove.repositories.tag_flows import TagFlows
 from trove.services.errors import Invalid, NotFound, TooLarge, Unavailable
 from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable, resolve
+from trove.storage.walk import WalkRules
+
+if TYPE_CHECKING:
+    from trove.sync.path_sync import PathSync
 
 # Namespaces the pipeline extracts from the file: editing them would be overwritten anyway.
 EXTRACTED_NAMESPACES = frozenset(
@@ -208,8 +212,7 @@ class AssetService:
             final = _link_without_overwrite(staged, target_dir / name)
         finally:
             staged.unlink(missing_ok=True)
-        asset_id = PathSync(scanner).register_path(final)
-        return self.get(asset_id)
+        return self.get(_register_upload(PathSync(scanner), final))
 
     def _stage(self, target_dir: Path, content: BinaryIO) -> Path:
         limit = self.settings.max_upload_bytes
@@ -245,6 +248,25 @@ class AssetService:
         return asset
 
 
+def _register_upload(sync: PathSync, stored: Path) -> str:
+    """The stored upload's asset id. The watcher may register the same new file at the same
+    moment: the loser's insert fails on the unique path, and a second look finds the winner's
+    row. A file that cannot be indexed is removed again (it is in the upload root), so nothing
+    unregistered is left behind."""
+    from sqlalchemy.exc import IntegrityError
+
+    from trove.services.scanner import RootUnavailable
+
+    try:
+        try:
+            return sync.register_path(stored)
+        except IntegrityError:
+            return sync.register_path(stored)
+    except RootUnavailable as exc:
+        stored.unlink(missing_ok=True)
+        raise Unavailable(f"the upload could not be indexed: {exc}") from exc
+
+
 def _unique(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
@@ -268,8 +290,8 @@ def safe_upload_name(filename: str) -> str:
     name = (filename or "").strip()
     if not name or name in {".", ".."} or "/" in name or "\\" in name or "\x00" in name:
         raise Invalid(f"refused file name {filename!r}: it must be a plain name, not a path")
-    if name.startswith("."):
-        raise Invalid(f"refused file name {filename!r}: hidden names are not indexed")
+    if WalkRules().is_hidden(name):
+        raise Invalid(f"refused file name {filename!r}: hidden and system names are not indexed")
     if len(name.encode("utf-8", "surrogateescape")) > 255:
         raise Invalid("refused file name: longer than 255 bytes")
     return name

@@ -31,15 +31,24 @@ _EPOCH = datetime(1970, 1, 1)
 def register_root(
     database: Database, root_path: str, *, is_upload_target: bool = False
 ) -> fast_index.RootRow:
-    """Add a root and the folder asset that stands for it in the graph."""
+    """Add a root and the folder asset that stands for it in the graph (or, when another
+    caller registered the same folder first, return that root)."""
     name = os.path.basename(root_path) or root_path
     with database.session() as session:
-        root = RootRepository(session).add(
+        root, created = RootRepository(session).add_if_new(
             path=root_path, name=name, is_upload_target=is_upload_target
         )
-        now = utcnow()
-        AssetRepository(session).insert_many([_folder_row(root.id, root_path, "", now=now)])
-        return fast_index.RootRow(root.id, root.path, root.status, [], [], False)
+        if created:
+            now = utcnow()
+            AssetRepository(session).insert_many([_folder_row(root.id, root_path, "", now=now)])
+        return fast_index.RootRow(
+            root.id,
+            root.path,
+            root.status,
+            list(root.include_globs),
+            list(root.exclude_globs),
+            root.include_hidden,
+        )
 
 
 def mark_root_offline(database: Database, root_id: str, *, reason: str) -> None:
