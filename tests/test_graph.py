@@ -139,3 +139,97 @@ def test_neighbour_queries_out_of_range_are_refused(graph, kwargs):
 def test_neighbours_of_an_unknown_node_are_not_found(graph):
     with pytest.raises(NotFound):
         graph.get_neighbors("no-such-node")
+
+
+def test_a_path_follows_links_either_way_and_says_which_way_each_points(graph):
+    ids = make_assets(graph.database, ["root", "2023"], asset_type=AssetType.COLLECTION)
+    ids |= make_assets(graph.database, ["raw.cr2", "web.webp", "other.jpg"])
+    graph.link(ids["root"], ids["2023"], "contains")
+    graph.link(ids["2023"], ids["raw.cr2"], "contains")
+    graph.link(ids["raw.cr2"], ids["web.webp"], "transformed_to")
+    graph.link(ids["root"], ids["other.jpg"], "contains")
+    path = graph.shortest_path(ids["web.webp"], ids["root"])
+    assert [n["name"] for n in path["nodes"]] == ["web.webp", "raw.cr2", "2023", "root"]
+    assert [(e["relation"], e["direction"]) for e in path["edges"]] == [
+        ("transformed_to", "backward"),
+        ("contains", "backward"),
+        ("contains", "backward"),
+    ]
+    forward = graph.shortest_path(ids["root"], ids["web.webp"], direction="out")
+    assert [e["direction"] for e in forward["edges"]] == ["forward"] * 3
+    with pytest.raises(NotFound, match="no path"):
+        graph.shortest_path(ids["web.webp"], ids["root"], direction="out")
+    with pytest.raises(NotFound, match="no path"):
+        graph.shortest_path(ids["web.webp"], ids["root"], relations=["contains"])
+    sideways = graph.shortest_path(ids["web.webp"], ids["other.jpg"])
+    assert [n["name"] for n in sideways["nodes"]] == [
+        "web.webp",
+        "raw.cr2",
+        "2023",
+        "root",
+        "other.jpg",
+    ]
+    assert graph.shortest_path(ids["root"], ids["root"]) == {
+        "nodes": [graph.get_neighbors(ids["2023"])["items"][0]["node"]],
+        "edges": [],
+    }
+
+
+def test_a_path_through_cycles_is_the_shortest_and_bounded_by_max_depth(graph):
+    names = [f"n{i}" for i in range(8)] + ["x", "y", "island"]
+    ids = make_assets(graph.database, names)
+    for i in range(7):  # a chain n0 - n1 - ... - n7
+        graph.link(ids[f"n{i}"], ids[f"n{i + 1}"], "related_to")
+    for a, b in (("n1", "x"), ("x", "y"), ("y", "n1"), ("n2", "y")):  # cycles beside it
+        graph.link(ids[a], ids[b], "visually_similar_to")
+    path = graph.shortest_path(ids["n0"], ids["n7"], max_depth=7)
+    assert [n["name"] for n in path["nodes"]] == [f"n{i}" for i in range(8)]
+    with pytest.raises(NotFound, match="within 6 links"):
+        graph.shortest_path(ids["n0"], ids["n7"], max_depth=6)
+    short = graph.shortest_path(ids["n0"], ids["y"])
+    assert len(short["edges"]) == 2  # n0 - n1 - y, not around the cycle
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(NotFound):
+        graph.shortest_path(ids["n0"], ids["island"], max_depth=10)
+    assert time.monotonic() - started < 5
+    for bad in ({"max_depth": 0}, {"max_depth": 11}, {"relations": ["loves"]}):
+        with pytest.raises(Invalid):
+            graph.shortest_path(ids["n0"], ids["n7"], **bad)
+    with pytest.raises(NotFound):
+        graph.shortest_path(ids["n0"], "nope")
+
+
+def test_impact_reaches_what_depends_on_a_node_transitively_within_the_depth(graph):
+    ids = make_assets(graph.database, ["photo.tif", "web.webp", "thumb.webp", "text.txt"])
+    ids |= make_assets(graph.database, ["Holiday", "Best of"], asset_type=AssetType.COLLECTION)
+    ids |= make_assets(graph.database, ["proxy.webp"], asset_type=AssetType.PROXY)
+    photo = ids["photo.tif"]
+    graph.link(photo, ids["web.webp"], "transformed_to")
+    graph.link(photo, ids["proxy.webp"], "transformed_to")
+    graph.link(ids["web.webp"], ids["thumb.webp"], "transformed_to")
+    graph.link(ids["thumb.webp"], photo, "transformed_to")  # a cycle back to the start
+    graph.link(ids["text.txt"], photo, "extracted_from")
+    graph.link(ids["Holiday"], photo, "includes")
+    graph.link(ids["Best of"], ids["Holiday"], "includes")
+    graph.link(photo, ids["Holiday"], "related_to")  # associative: nobody depends on it
+    near = graph.impact_analysis(photo, depth=1)
+    assert near["counts"] == {"extracted_from": 1, "includes": 1, "transformed_to": 2}
+    assert near["types"] == {"collection": 1, "image": 2, "proxy": 1}
+    far = graph.impact_analysis(photo, depth=3, limit=2)
+    assert far["counts"] == {"extracted_from": 1, "includes": 2, "transformed_to": 3}
+    seen = [i["node"]["name"] for i in far["items"]]
+    cursor = far["next_cursor"]
+    while cursor:
+        page = graph.impact_analysis(photo, depth=3, limit=2, cursor=cursor)
+        seen += [i["node"]["name"] for i in page["items"]]
+        cursor = page["next_cursor"]
+    assert sorted(seen) == sorted(
+        ["web.webp", "proxy.webp", "thumb.webp", "text.txt", "Holiday", "Best of"]
+    )
+    assert "photo.tif" not in seen  # the cycle does not bring the node itself back
+    only = graph.impact_analysis(photo, depth=3, relations="includes")
+    assert only["counts"] == {"includes": 2}
+    with pytest.raises(Invalid):
+        graph.impact_analysis(photo, depth=7)

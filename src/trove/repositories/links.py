@@ -11,10 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, text, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, exists, func, or_, select, text, tuple_, update
+from sqlalchemy.orm import Session, aliased
 
 from trove.db.models import Asset, Entity, Link
+from trove.domain.enums import AssetType
 from trove.domain.ids import new_id
 from trove.repositories._sql import expanding, insert_ignoring_conflicts, utcnow
 from trove.repositories.tag_flows import MAX_HIERARCHY_DEPTH, TagFlows
@@ -163,6 +164,22 @@ class LinkRepository:
             },
         )
         return rows.first() is not None
+
+    def derivatives_only_of(self, node_id: str) -> list[str]:
+        """Proxy assets made from this node and from no other (a copy with the same bytes
+        shares its proxies): what goes with it when it is deleted for good."""
+        other = aliased(Link)
+        return list(
+            self.session.scalars(
+                select(Link.target_id)
+                .join(Asset, Asset.id == Link.target_id)
+                .where(
+                    Link.source_id == node_id,
+                    Asset.asset_type == AssetType.PROXY,
+                    ~exists().where(other.target_id == Link.target_id, other.source_id != node_id),
+                )
+            )
+        )
 
     def neighbours(self, node_id: str) -> list[Link]:
         return list(

@@ -102,7 +102,8 @@ class AssetService:
             return asset_detail(asset)
 
     def delete(self, asset_id: str, *, hard: bool = False) -> None:
-        """Soft: hidden and restorable. Hard: the record, its links and derivatives go.
+        """Soft: hidden and restorable. Hard: the record, its links both ways and its
+        derivatives go (the proxies made only from it, and their cached files).
 
         Never the original: a hard-deleted file that is still on disk is indexed again by the
         next scan, which is why soft deletion is the default.
@@ -114,8 +115,11 @@ class AssetService:
                 repo.soft_delete(asset)
                 return
             content_hash = asset.hash
-            LinkRepository(session).delete_touching([asset.id])
-            repo.hard_delete(asset)
+            links = LinkRepository(session, hierarchical=self.hierarchical)
+            proxies = repo.get_many(links.derivatives_only_of(asset.id))
+            links.delete_touching([asset.id, *(p.id for p in proxies)])
+            for gone in (*proxies, asset):
+                repo.hard_delete(gone)
             session.flush()
             if content_hash and not repo.hash_still_used(content_hash):
                 cache.drop_derivatives(self.settings.resolved_cache_dir, content_hash)

@@ -36,7 +36,13 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Link
 from trove.domain.queries import InvalidQuery, decode_cursor, encode_cursor
-from trove.domain.relations import Direction, RelationRegistry, RelationSpec, UnknownRelation
+from trove.domain.relations import (
+    Dependent,
+    Direction,
+    RelationRegistry,
+    RelationSpec,
+    UnknownRelation,
+)
 from trove.domain.serialize import asset_summary
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
@@ -45,6 +51,10 @@ from trove.repositories.links import Branches, Hop, LinkRepository
 from trove.services.errors import Conflict, Invalid, NotFound
 
 MAX_NEIGHBOR_DEPTH = 3
+DEFAULT_PATH_DEPTH = 6
+MAX_PATH_DEPTH = 10
+DEFAULT_IMPACT_DEPTH = 3
+MAX_IMPACT_DEPTH = 6
 MAX_PAGE = 1000
 DEFAULT_PAGE = 50
 MAX_ENTITY_NAME = 1000
@@ -238,6 +248,78 @@ class LinkManager:
                 "next_cursor": next_cursor,
             }
 
+    def shortest_path(
+        self,
+        source_id: str,
+        target_id: str,
+        relations: str | Iterable[str] | None = None,
+        max_depth: int = DEFAULT_PATH_DEPTH,
+        direction: str = Direction.BOTH,
+    ) -> dict[str, Any]:
+        """The fewest links from one node to another (provenance: proxy -> original -> folder
+        -> root): `{"nodes": [...], "edges": [...]}` in path order, each edge saying whether it
+        points along the path (`forward`) or against it. `direction=out` follows links only
+        the way they point (`in`: only against); a symmetric relation reads both ways.
+        NotFound when no path is within `max_depth` links."""
+        relation_names = self._relations(relations)
+        bound = _bounded(max_depth, "max_depth", 1, MAX_PATH_DEPTH)
+        way = _direction(direction)
+        with self.database.session() as session:
+            for node_id in (source_id, target_id):
+                self._require_node(session, node_id)
+            links = self.repository(session)
+            search = PathSearch(
+                links,
+                forward=self._branches(way, relation_names),
+                backward=self._branches(_reverse(way), relation_names),
+            )
+            hops = search.run(source_id, target_id, max_depth=bound)
+            if hops is None:
+                raise NotFound(f"no path from {source_id} to {target_id} within {bound} links")
+            node_ids = [source_id, *(node for node, _link in hops)]
+            found = self.nodes(session, node_ids)
+            rows = links.get_many([link for _node, link in hops])
+            edges = []
+            for here, (_node, link_id) in zip(node_ids, hops, strict=False):
+                edge = link_out(rows[link_id])
+                edge["direction"] = "forward" if edge["source_id"] == here else "backward"
+                edges.append(edge)
+            return {"nodes": [found[n] for n in node_ids], "edges": edges}
+
+    def impact_analysis(
+        self,
+        node_id: str,
+        depth: int = DEFAULT_IMPACT_DEPTH,
+        relations: str | Iterable[str] | None = None,
+        limit: int = DEFAULT_PAGE,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """What depends on the node, transitively within `depth` links: the far end of every
+        relation whose registered `dependent` end is not this one (a proxy made from it, an
+        album that includes it, a text extracted from it), counted per relation and per kind
+        of node, with one page of them nearest first."""
+        names = self._relations(relations)
+        bound = _bounded(depth, "depth", 1, MAX_IMPACT_DEPTH)
+        limit = _bounded(limit, "limit", 1, MAX_PAGE)
+        after = _neighbor_cursor(cursor)
+        branches = Branches(
+            out=_within(self.relations.dependent_on(Dependent.TARGET), names),
+            inward=_within(self.relations.dependent_on(Dependent.SOURCE), names),
+        )
+        with self.database.session() as session:
+            self._require_node(session, node_id)
+            links = self.repository(session)
+            if branches.out == branches.inward == ():
+                return {"counts": {}, "types": {}, "items": [], "next_cursor": None}
+            hops = links.walk_page(node_id, branches, max_depth=bound, limit=limit + 1, after=after)
+            page = hops[:limit]
+            return {
+                "counts": links.walk_counts(node_id, branches, max_depth=bound),
+                "types": links.walk_type_counts(node_id, branches, max_depth=bound),
+                "items": self._items(session, page),
+                "next_cursor": _encode_hop(page[-1]) if len(hops) > limit else None,
+            }
+
     # --- entities -----------------------------------------------------------------------------
 
     def create_entity(
@@ -359,6 +441,87 @@ def entity_out(entity: Any) -> dict[str, Any]:
         "metadata": entity.meta or {},
         "created_at": entity.created_at.isoformat() + "Z",
     }
+
+
+class PathSearch:
+    """Breadth-first from both ends at once, one indexed query per level, always growing the
+    smaller side, until the two meet or `max_depth` links are spent.
+
+    Not a recursive CTE: a CTE has no visited set shared across its levels, so around a folder
+    of many files it walks the same nodes again at every depth; here each node is expanded
+    once. What is held in memory is the part of the graph seen within the bound (each side
+    within half of it when they meet), never the whole graph.
+    """
+
+    def __init__(self, links: LinkRepository, *, forward: Branches, backward: Branches) -> None:
+        self.links = links
+        self.branches = {True: forward, False: backward}
+
+    def run(self, source: str, target: str, *, max_depth: int) -> list[tuple[str, str]] | None:
+        """[(next node, link id), ...] from `source` to `target`, or None."""
+        if source == target:
+            return []
+        seen: dict[bool, dict[str, tuple[str, str, int] | None]] = {
+            True: {source: None},
+            False: {target: None},
+        }
+        frontier = {True: [source], False: [target]}
+        spent = 0
+        while spent < max_depth and frontier[True] and frontier[False]:
+            side = len(frontier[True]) <= len(frontier[False])
+            frontier[side] = self._grow(frontier[side], seen[side], self.branches[side])
+            spent += 1
+            met = [n for n in frontier[side] if n in seen[not side]]
+            if met:
+                other = seen[not side]
+                best = min(met, key=lambda n: (other[n] or ("", "", 0))[2])
+                return self._joined(best, seen[True], seen[False])
+        return None
+
+    def _grow(
+        self,
+        nodes: list[str],
+        seen: dict[str, tuple[str, str, int] | None],
+        branches: Branches,
+    ) -> list[str]:
+        depth = (seen[nodes[0]] or ("", "", 0))[2] + 1
+        fresh: list[str] = []
+        for direction, relations in (("out", branches.out), ("in", branches.inward)):
+            if relations == ():
+                continue
+            for here, there, link_id, _relation in self.links.expand(
+                nodes, direction=direction, relations=relations
+            ):
+                if there not in seen:
+                    seen[there] = (here, link_id, depth)
+                    fresh.append(there)
+        return fresh
+
+    @staticmethod
+    def _joined(
+        meet: str,
+        forward: dict[str, tuple[str, str, int] | None],
+        backward: dict[str, tuple[str, str, int] | None],
+    ) -> list[tuple[str, str]]:
+        hops: list[tuple[str, str]] = []
+        node = meet
+        while (step := forward[node]) is not None:
+            hops.append((node, step[1]))
+            node = step[0]
+        hops.reverse()
+        node = meet
+        while (step := backward[node]) is not None:
+            hops.append((step[0], step[1]))
+            node = step[0]
+        return hops
+
+
+def _reverse(direction: Direction) -> Direction:
+    return {Direction.OUT: Direction.IN, Direction.IN: Direction.OUT}.get(direction, direction)
+
+
+def _within(names: tuple[str, ...], wanted: tuple[str, ...] | None) -> tuple[str, ...]:
+    return names if wanted is None else tuple(n for n in names if n in wanted)
 
 
 def _bounded(value: int, name: str, low: int, high: int) -> int:
