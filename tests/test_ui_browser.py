@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from tests.browser.server import CHROMIUM, REPO, TroveServer, launch_browser, st
 ARTIFACTS = REPO / "test-artifacts" / "ui"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+COLOUR = "e => getComputedStyle(e).color"
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -218,27 +218,41 @@ def test_upload_through_the_file_input_appears_with_its_preview(page, server, tm
     expect(uploaded).to_be_visible(timeout=20_000)
     asset = asset_named(server, "fresh upload.jpg")
     assert (server_upload := asset["path"]) == "fresh upload.jpg", server_upload
-    if _previews_made(server, asset["id"]):
-        expect(uploaded.locator("img.trove-tile-img")).to_be_visible(timeout=20_000)
-        assert uploaded.locator("img").get_attribute("src").startswith("/api/dam/assets/")
-    else:
-        expect(uploaded.locator(".trove-tile-placeholder")).to_be_visible()
+    # The pipeline always makes previews of a JPEG: the tile must show one, not a placeholder.
+    expect(uploaded.locator("img.trove-tile-img")).to_be_visible(timeout=60_000)
+    assert uploaded.locator("img").get_attribute("src").startswith("/api/dam/assets/")
     page.watch.assert_clean()
 
 
-def _previews_made(server: TroveServer, asset_id: str, *, timeout: float = 30) -> bool:
-    """Whether this Trove makes previews (the media pipeline): wait for them if it does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        detail = server.api(f"/api/dam/assets/{asset_id}")
-        if (detail.get("thumbnails") or {}).get("small"):
-            return True
-        if detail["status"] != "processing":
-            steps = server.api("/api/dam/status")["steps"]
-            if "thumbnails" not in steps:
-                return False
-        time.sleep(0.3)
-    return False
+def test_an_upload_the_server_refuses_is_shown_failed_in_red_beside_one_that_landed(
+    page, server, tmp_path
+):
+    refused = tmp_path / "Thumbs.db"
+    refused.write_bytes(b"a Windows thumbnail cache")
+    landed = tmp_path / "landed.txt"
+    landed.write_text("stored\n")
+    open_gallery(page, server)
+    page.get_by_role("button", name="Upload").first.click()
+    page.locator(".trove-uploader input[type=file]").set_input_files([str(refused), str(landed)])
+    expect = playwright_api.expect
+    item = page.locator(".trove-uploader .q-uploader__file")
+    failed = item.filter(has_text="Thumbs.db")
+    expect(failed).to_have_class(re.compile(r"q-uploader__file--failed"), timeout=20_000)
+    for part in (failed, failed.locator(".q-uploader__file-status")):  # the name and its icon
+        red, green, blue = map(int, re.findall(r"\d+", part.evaluate(COLOUR))[:3])
+        assert red > 150 and green < 100 and blue < 100, (red, green, blue)
+    expect(item.filter(has_text="landed.txt")).to_have_class(
+        re.compile(r"q-uploader__file--uploaded"), timeout=20_000
+    )
+    expect(page.locator(".q-notification", has_text="Thumbs.db")).to_contain_text(
+        "hidden and system names are not indexed"
+    )
+    assert asset_named(server, "landed.txt")["path"] == "landed.txt"
+    assert "Thumbs.db" not in {
+        i["filename"] for i in server.api("/api/dam/assets?limit=1000")["items"]
+    }
+    shot(page, "upload-failed-1280x800")
+    page.watch.assert_clean()
 
 
 def test_markup_in_a_name_and_in_metadata_is_shown_as_text(page, server):

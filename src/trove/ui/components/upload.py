@@ -1,24 +1,27 @@
-"""Drag-and-drop upload: a QUploader that sends each file in its own request (so each file
-has its own progress bar) into the same AssetService.upload the REST API uses."""
+"""Drag-and-drop upload: a QUploader that posts each file in its own request to the REST API's
+`POST /api/dam/upload`, so each file has its own progress bar and its own outcome.
+
+The browser's request goes to the API itself (not to a NiceGUI handler that answers "success"
+before the file is stored): QUploader marks a file done only on a 2xx answer, and shows any
+other answer as a failed file in red, with the server's `detail` in a notification.
+"""
 
 from __future__ import annotations
 
-import io
+import json
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any
 
 from nicegui import ui
 
-from trove.services.errors import Invalid, TooLarge
-from trove.ui.context import call, services
+UPLOAD_URL = "/api/dam/upload"
 
-
-def store_upload(filename: str, content: BinaryIO) -> dict[str, Any]:
-    """Store and register one file, then let the background indexer fingerprint it."""
-    try:
-        return services().upload(filename, content)
-    finally:
-        content.close()
+# QUploader's `uploaded` and `failed` events carry the XMLHttpRequest; only its status and body
+# (and the file names) are sent on to the server.
+_OUTCOME = (
+    "(e) => emit({names: e.files.map((f) => f.name),"
+    " status: e.xhr ? e.xhr.status : 0, body: e.xhr ? e.xhr.responseText : ''})"
+)
 
 
 class UploadDialog:
@@ -33,15 +36,12 @@ class UploadDialog:
                 ui.button(icon="close", on_click=self.dialog.close).props("flat round dense")
             ui.label("Drop files here, or click + to choose. They go into the upload library.")
             self.upload = (
-                ui.upload(
-                    multiple=True,
-                    auto_upload=True,
-                    on_upload=self._stored,
-                    label="Files",
-                )
-                .props("flat bordered hide-upload-btn")
+                ui.upload(multiple=True, auto_upload=True, label="Files")
+                .props(f"flat bordered hide-upload-btn url={UPLOAD_URL} field-name=file")
                 .classes("w-full trove-uploader")
             )
+            self.upload.on("uploaded", self._uploaded, js_handler=_OUTCOME)
+            self.upload.on("failed", self._failed, js_handler=_OUTCOME)
         # Files dragged anywhere onto the page open the drop zone; a drop outside it is ignored
         # instead of the browser navigating away to the file.
         ui.on("trove_files_dragged", self.open)
@@ -59,20 +59,36 @@ class UploadDialog:
     def open(self) -> None:
         self.dialog.open()
 
-    async def _stored(self, event: Any) -> None:
-        file = event.file
-        try:
-            asset = await call(store_upload, file.name, await _stream(file))
-        except (Invalid, TooLarge) as exc:
-            ui.notify(f"{file.name}: {exc}", type="negative")
+    def _uploaded(self, event: Any) -> None:
+        outcome = event.args
+        asset = _json(outcome["body"])
+        if outcome["status"] != 201 or not isinstance(asset, dict) or "id" not in asset:
+            self._failed(event)
             return
-        if asset is not None:
-            self.on_uploaded(asset)
+        self.on_uploaded(asset)
+
+    def _failed(self, event: Any) -> None:
+        outcome = event.args
+        names = ", ".join(outcome["names"])
+        ui.notify(
+            f"{names}: not uploaded ({failure_reason(outcome['status'], outcome['body'])})",
+            type="negative",
+            multi_line=True,
+        )
 
 
-async def _stream(file: Any) -> BinaryIO:
-    """The upload's bytes as a file object: large uploads are already a temporary file."""
-    path = getattr(file, "_path", None)  # NiceGUI's LargeFileUpload spools to disk
-    if path is not None:
-        return open(path, "rb")  # closed by store_upload
-    return io.BytesIO(await file.read())
+def failure_reason(status: int, body: str) -> str:
+    """What to tell the user about an upload the server did not store."""
+    if status == 0:
+        return "the connection to the server failed"
+    detail = (_json(body) or {}).get("detail") if body.startswith("{") else None
+    if isinstance(detail, list):  # a request validation error: one message per field
+        detail = "; ".join(str(item.get("msg", item)) for item in detail)
+    return detail if isinstance(detail, str) and detail else f"the server answered {status}"
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
