@@ -3,6 +3,8 @@ paged neighbours at depth 1..3."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.graph_helpers import make_assets
@@ -233,3 +235,26 @@ def test_impact_reaches_what_depends_on_a_node_transitively_within_the_depth(gra
     assert only["counts"] == {"includes": 2}
     with pytest.raises(Invalid):
         graph.impact_analysis(photo, depth=7)
+
+
+def test_trove_path_prints_the_chain_and_exits_1_when_there_is_none(graph, run_trove):
+    ids = make_assets(graph.database, ["root"], asset_type=AssetType.COLLECTION)
+    ids |= make_assets(graph.database, ["raw.cr2", "web.webp", "alone.jpg"])
+    graph.link(ids["root"], ids["raw.cr2"], "contains")
+    graph.link(ids["raw.cr2"], ids["web.webp"], "transformed_to")
+    shown = run_trove("path", ids["web.webp"], ids["root"]).stdout.splitlines()
+    assert shown == [
+        f"web.webp  (image {ids['web.webp']})",
+        "  <--transformed_to--",
+        f"raw.cr2  (image {ids['raw.cr2']})",
+        "  <--contains--",
+        f"root  (collection {ids['root']})",
+    ]
+    as_json = json.loads(run_trove("path", ids["root"], ids["web.webp"], "--json").stdout)
+    assert [e["direction"] for e in as_json["edges"]] == ["forward", "forward"]
+    none = run_trove("path", ids["root"], ids["alone.jpg"], check=False)
+    assert none.returncode == 1 and "no path" in none.stderr and not none.stdout
+    unknown = run_trove("path", ids["root"], "nope", check=False)
+    assert unknown.returncode == 2 and "no asset or entity with id 'nope'" in unknown.stderr
+    bad = run_trove("path", ids["root"], ids["raw.cr2"], "--relation", "loves", check=False)
+    assert bad.returncode == 2 and "known relations: contains" in bad.stderr

@@ -231,6 +231,37 @@ def gc(
     print_gc(report, as_json=as_json)
 
 
+@app.command("path")
+def path_between(
+    source: Annotated[str, typer.Argument(help="Id of the node to start from (asset or entity).")],
+    target: Annotated[str, typer.Argument(help="Id of the node to reach.")],
+    relation: Annotated[
+        list[str] | None, typer.Option("--relation", help="Follow only this relation (repeat).")
+    ] = None,
+    max_depth: Annotated[
+        int, typer.Option("--max-depth", min=1, max=10, help="At most this many links.")
+    ] = 6,
+    direction: Annotated[
+        str, typer.Option("--direction", help="both, or out: only the way links point.")
+    ] = "both",
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """The shortest chain of links between two nodes (exit status 1 when there is none)."""
+    from trove.cli_output import print_path
+    from trove.services.links import LinkManager, NoPath
+
+    with _clear_errors():
+        try:
+            found = LinkManager.open(_settings(data_dir=data_dir)).shortest_path(
+                source, target, relation, max_depth=max_depth, direction=direction
+            )
+        except NoPath as exc:
+            typer.echo(f"trove: {exc}", err=True)
+            raise typer.Exit(1) from None
+    print_path(found, as_json=as_json)
+
+
 def main() -> None:
     from trove.entry import main as entry_main
 

@@ -166,8 +166,10 @@ def print_jobs(jobs: dict[str, Any]) -> None:
         f" {jobs['running']} running, {jobs['assets_per_s']:.2f} assets/s"
         f" over the last {jobs['window_s']} s"
     )
-    print(f"  {'step':<12}{'queued':>8}{'running':>8}{'done':>8}{'skipped':>8}{'failed':>8}"
-          f"{'per min':>9}{'avg ms':>9}")
+    print(
+        f"  {'step':<12}{'queued':>8}{'running':>8}{'done':>8}{'skipped':>8}{'failed':>8}"
+        f"{'per min':>9}{'avg ms':>9}"
+    )
     for name, s in jobs["steps"].items():
         avg = "" if s["avg_ms"] is None else f"{s['avg_ms']:.1f}"
         print(
@@ -237,3 +239,22 @@ def print_assets(page: AssetPage, *, as_json: bool) -> None:
 
 def _pairs(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+def print_path(path: dict[str, Any], *, as_json: bool) -> None:
+    """Node by node, each link between them drawn the way it points."""
+    if as_json:
+        print(json.dumps(path))
+        return
+    nodes, edges = path["nodes"], path["edges"]
+    for index, node in enumerate(nodes):
+        kind = node["asset"]["asset_type"] if node["asset"] else node["type"]
+        print(f"{node['name']}  ({kind} {node['id']})")
+        if index < len(edges):
+            edge = edges[index]
+            arrow = (
+                f"  --{edge['relation']}-->"
+                if edge["direction"] == "forward"
+                else (f"  <--{edge['relation']}--")
+            )
+            print(arrow)

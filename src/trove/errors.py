@@ -9,10 +9,12 @@ def user_message(exc: BaseException) -> str | None:
     """A message for errors that are the user's or the environment's, else None (a bug)."""
     from trove.domain.queries import InvalidQuery
     from trove.repositories.fast_index import DatabaseUnreachable
-    from trove.services.errors import Invalid
+    from trove.services.errors import Conflict, Invalid, NotFound
     from trove.services.scanner import RootUnavailable
 
-    if isinstance(exc, InvalidQuery | RootUnavailable | DatabaseUnreachable | Invalid):
+    if isinstance(
+        exc, InvalidQuery | RootUnavailable | DatabaseUnreachable | Invalid | NotFound | Conflict
+    ):
         return str(exc)
     if _is_operational_db_error(exc):
         return f"database error: {str(exc).splitlines()[0]}"

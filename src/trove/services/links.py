@@ -61,6 +61,10 @@ MAX_ENTITY_NAME = 1000
 MAX_METADATA_CHARS = 100_000
 
 
+class NoPath(NotFound):
+    """Both nodes exist, but no path joins them within the bound."""
+
+
 class Linked(NamedTuple):
     link: dict[str, Any]
     created: bool
@@ -93,6 +97,14 @@ class LinkManager:
         self.database = database
         if relations is not None:
             self.__dict__["relations"] = relations
+
+    @classmethod
+    def open(cls, settings: Settings) -> LinkManager:
+        """For a CLI command: the schema made current and the database opened."""
+        from trove.db.migrate import ensure_schema
+
+        ensure_schema(settings.resolved_database_url)
+        return cls(settings, Database(settings.resolved_database_url))
 
     @cached_property
     def relations(self) -> RelationRegistry:
@@ -275,7 +287,7 @@ class LinkManager:
             )
             hops = search.run(source_id, target_id, max_depth=bound)
             if hops is None:
-                raise NotFound(f"no path from {source_id} to {target_id} within {bound} links")
+                raise NoPath(f"no path from {source_id} to {target_id} within {bound} links")
             node_ids = [source_id, *(node for node, _link in hops)]
             found = self.nodes(session, node_ids)
             rows = links.get_many([link for _node, link in hops])
