@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PYTEST_RC_FILE ?=
 
 .PHONY: help setup setup-test system-runtime system-test venv-runtime venv-test services \
-	check-root run scan test lint bench clean
+	vendor-js check-root run scan test lint bench clean
 
 help:
 	@echo "make run ROOT=/path/to/photos   set up, then serve ROOT on http://127.0.0.1:8000"
@@ -35,9 +35,13 @@ venv-test:
 services:
 	@scripts/start-services.sh
 
-setup: system-runtime venv-runtime
+# Cytoscape.js for the graph explorer, from npm at the versions of package-lock.json.
+vendor-js: system-runtime
+	@scripts/vendor-js.sh
 
-setup-test: system-test venv-test services
+setup: system-runtime venv-runtime vendor-js
+
+setup-test: system-test venv-test vendor-js services
 
 check-root:
 	@if [ -z "$(ROOT)" ]; then \

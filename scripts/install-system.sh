@@ -11,6 +11,8 @@ set -euo pipefail
 
 RUNTIME_PACKAGES="libmagic1 libimage-exiftool-perl ffmpeg tesseract-ocr tesseract-ocr-eng findutils procps"
 TEST_PACKAGES="$RUNTIME_PACKAGES postgresql redis-server jdupes libvips-tools chromium chromium-driver"
+# Only when no npm is on PATH (scripts/vendor-js.sh fetches the UI's browser libraries with it).
+NODE_PACKAGES="nodejs npm"
 # Only when no usable python3 (with venv + ensurepip) is on PATH.
 PYTHON_PACKAGES="python3 python3-venv python3-dev python3-pip"
 
@@ -34,6 +36,10 @@ python_ok() {
 }
 if ! python_ok; then
   wanted="$wanted $PYTHON_PACKAGES"
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  wanted="$wanted $NODE_PACKAGES"
 fi
 
 missing=()

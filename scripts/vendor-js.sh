@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Vendor the browser libraries Trove serves itself (never from a CDN): Cytoscape.js and its
+# fcose layout, at the exact versions of package-lock.json, copied into
+# src/trove/ui/static/vendor/ (git-ignored; this script is the one way it is made).
+#
+#   scripts/vendor-js.sh          a fast no-op when the vendored files are newer than the lock
+#
+# npm comes with Debian's `nodejs` + `npm` (scripts/install-system.sh installs them when absent).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+OUT=src/trove/ui/static/vendor
+STAMP="$OUT/.stamp"
+# package-path:file-in-the-package pairs, in the order a page loads them.
+FILES=(
+  "cytoscape/dist/cytoscape.min.js"
+  "layout-base/layout-base.js"
+  "cose-base/cose-base.js"
+  "cytoscape-fcose/cytoscape-fcose.js"
+)
+
+if [ -f "$STAMP" ] && [ "$STAMP" -nt package-lock.json ] && [ "$STAMP" -nt "$0" ]; then
+  exit 0
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  echo "vendor-js.sh: npm is missing; run scripts/install-system.sh runtime (as root)" >&2
+  exit 1
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp package.json package-lock.json "$work/"
+# --ignore-scripts: nothing from the registry runs here; ci: exactly the lock, integrity-checked.
+(cd "$work" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+
+mkdir -p "$OUT"
+for file in "${FILES[@]}"; do
+  cp "$work/node_modules/$file" "$OUT/$(basename "$file")"
+done
+for package in cytoscape cytoscape-fcose cose-base layout-base; do
+  cp "$work/node_modules/$package/LICENSE" "$OUT/LICENSE.$package" 2>/dev/null || true
+done
+touch "$STAMP"
+echo "vendor-js.sh: vendored ${#FILES[@]} files into $OUT"
