@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from trove.config import Settings
 from trove.pipeline.processor import MediaProcessor
+from trove.pipeline.processors.collection_preview import CollectionPreviewProcessor
 from trove.pipeline.processors.fingerprint import Sha256Processor
 from trove.pipeline.processors.metadata import MetadataProcessor
 from trove.pipeline.processors.mime import MimeProcessor
@@ -31,4 +32,5 @@ def register_media_processors(settings: Settings) -> list[MediaProcessor]:
         PdfTextProcessor(settings),
         OcrProcessor(settings),
         TranscodeProcessor(settings),
+        CollectionPreviewProcessor(settings),
     ]

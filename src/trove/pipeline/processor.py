@@ -24,7 +24,9 @@ class AssetView:
     """
 
     id: str
-    path: Path
+    # None for a virtual asset (an album): it has no file; only processors that apply to
+    # virtual assets see one.
+    path: Path | None
     size: int | None
     mtime_ns: int | None
     mime_type: str | None
@@ -39,7 +41,7 @@ class AssetView:
 
     @property
     def suffix(self) -> str:
-        return Path(self.filename or self.path.name).suffix.lower()
+        return Path(self.filename or (self.path.name if self.path else "")).suffix.lower()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -176,15 +176,18 @@ class PipelineRunner:
             roots = {root.id: root.path for root in RootRepository(session).all()}
             done = StepRepository(session).outcomes_for(ids)
             for asset in AssetRepository(session).get_many(ids):
-                root_path = roots.get(asset.root_id or "")
-                try:
-                    if root_path is None or asset.rel_path is None:
-                        raise OriginalUnavailable("the asset has no file in a library root")
-                    path = resolve(root_path, asset.rel_path, escaped=asset.path_escaped)
-                except OriginalUnavailable:
-                    unreadable[asset.id] = "file is outside its library root"
-                    continue
-                views[asset.id] = view_of(asset, path)
+                if asset.is_virtual and asset.root_id is None:  # an album: it has no file
+                    views[asset.id] = view_of(asset, None)
+                else:
+                    root_path = roots.get(asset.root_id or "")
+                    try:
+                        if root_path is None or asset.rel_path is None:
+                            raise OriginalUnavailable("the asset has no file in a library root")
+                        path = resolve(root_path, asset.rel_path, escaped=asset.path_escaped)
+                    except OriginalUnavailable:
+                        unreadable[asset.id] = "file is outside its library root"
+                        continue
+                    views[asset.id] = view_of(asset, path)
                 previous[asset.id] = {
                     s: (o.status, o.version) for s, o in done.get(asset.id, {}).items()
                 }
