@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from trove import __version__
 from trove.api.errors import install_error_handlers
 from trove.api.routes import (
+    albums,
     assets,
     bulk,
     graph,
@@ -75,7 +76,7 @@ def _install(app: Any) -> None:
     _nicegui_lifespan = app.router.lifespan_context
     app.title, app.version = "Trove", __version__
     install_error_handlers(app)
-    for module in (bulk, assets, upload, library, graph, tags, integrity):
+    for module in (bulk, assets, upload, library, graph, tags, integrity, albums):
         app.include_router(module.router)
     for module in (thumbnails, jobs):  # the media pipeline's products and progress
         app.include_router(module.router)

@@ -262,6 +262,17 @@ def path_between(
     print_path(found, as_json=as_json)
 
 
+@app.command()
+def albums(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Every album as a tree, with how many assets each holds."""
+    from trove.cli_output import print_albums
+    from trove.services.albums import AlbumService
+
+    with _clear_errors():
+        tree = AlbumService.open(_settings(data_dir=data_dir)).tree()
+    print_albums(tree, as_json=as_json)
+
+
 def main() -> None:
     from trove.entry import main as entry_main
 

@@ -258,3 +258,21 @@ def print_path(path: dict[str, Any], *, as_json: bool) -> None:
                 else (f"  <--{edge['relation']}--")
             )
             print(arrow)
+
+
+def print_albums(tree: list[dict[str, Any]], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"items": tree}))
+        return
+    if not tree:
+        print("no albums yet (make one in the web UI, or POST /api/dam/albums)")
+        return
+
+    def show(nodes: list[dict[str, Any]], prefix: str) -> None:
+        for i, node in enumerate(nodes):
+            last = i == len(nodes) - 1
+            count = f"{node['count']} item{'' if node['count'] == 1 else 's'}"
+            print(f"{prefix}{'└── ' if last else '├── '}{node['name']}  ({count})  {node['id']}")
+            show(node["children"], prefix + ("    " if last else "│   "))
+
+    show(tree, "")

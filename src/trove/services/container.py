@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
+from trove.services.albums import AlbumService
 from trove.services.assets import AssetService
 from trove.services.background import BackgroundIndexer
 from trove.services.integrity import IntegrityService
@@ -28,6 +29,7 @@ class Services:
     integrity: IntegrityService
     media: MediaService
     links: LinkManager
+    albums: AlbumService
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -35,16 +37,21 @@ class Services:
         database = Database(settings.resolved_database_url)
         library = LibraryService(settings, database=database)
         relations = load_relations(settings)
+        indexer = BackgroundIndexer(library)
+        links = LinkManager(settings, database, relations=relations)
         return cls(
             settings=settings,
             database=database,
             assets=AssetService(settings, database, hierarchical=relations.hierarchical()),
             library=library,
             scanner=ScanService(settings, database=database),
-            indexer=BackgroundIndexer(library),
+            indexer=indexer,
             integrity=IntegrityService(settings, database),
             media=MediaService(settings, database, pipeline=library.pipeline),
-            links=LinkManager(settings, database, relations=relations),
+            links=links,
+            albums=AlbumService(
+                settings, database, links=links, on_preview_stale=indexer.request_processing
+            ),
         )
 
     # Set by start_sync (serve only): the FileWatcher and the Scavenger.

@@ -1,0 +1,171 @@
+"""Albums: `collection` assets without a file, their members by `includes` links in order.
+
+Order is the `includes` link's `position`: smaller first, ties by asset id. Positions are not
+renumbered (gaps are fine), so putting k assets at an index moves only the links behind it,
+in one UPDATE. Links are made and removed through LinkManager; this module reads albums and
+keeps their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from trove.db.models import Asset, Link
+from trove.domain.enums import AssetCategory, AssetType, Relation
+
+
+def is_album() -> ColumnElement[bool]:
+    return and_(
+        Asset.asset_type == AssetType.COLLECTION,
+        Asset.category == AssetCategory.VIRTUAL,
+        Asset.deleted_at.is_(None),
+    )
+
+
+def _includes(album_id: str) -> ColumnElement[bool]:
+    return and_(Link.source_id == album_id, Link.relation == Relation.INCLUDES)
+
+
+class AlbumRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- albums ----------------------------------------------------------------------------
+
+    def get(self, album_id: str) -> Asset | None:
+        return self.session.scalar(select(Asset).where(Asset.id == album_id, is_album()))
+
+    def all(self) -> list[Asset]:
+        return list(self.session.scalars(select(Asset).where(is_album()).order_by(Asset.filename)))
+
+    def parents(self) -> dict[str, str]:
+        """child album id -> parent album id, for every nested album."""
+        parent = select(Asset.id).where(is_album())
+        rows = self.session.execute(
+            select(Link.target_id, Link.source_id).where(
+                Link.relation == Relation.CONTAINS,
+                Link.source_id.in_(parent),
+                Link.target_id.in_(parent),
+            )
+        )
+        return {child: parent_id for child, parent_id in rows}
+
+    def parent_of(self, album_id: str) -> Link | None:
+        return self.session.scalar(
+            select(Link).where(
+                Link.target_id == album_id,
+                Link.relation == Relation.CONTAINS,
+                Link.source_id.in_(select(Asset.id).where(is_album())),
+            )
+        )
+
+    def children_of(self, album_id: str) -> list[str]:
+        return list(
+            self.session.scalars(
+                select(Link.target_id).where(
+                    Link.source_id == album_id,
+                    Link.relation == Relation.CONTAINS,
+                    Link.target_id.in_(select(Asset.id).where(is_album())),
+                )
+            )
+        )
+
+    def member_counts(self) -> dict[str, int]:
+        """album id -> how many visible assets it includes."""
+        rows = self.session.execute(
+            select(Link.source_id, func.count())
+            .join(Asset, Asset.id == Link.target_id)
+            .where(Link.relation == Relation.INCLUDES, Asset.deleted_at.is_(None))
+            .group_by(Link.source_id)
+        )
+        return {album_id: int(n) for album_id, n in rows}
+
+    def member_count(self, album_id: str) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(Link)
+                .join(Asset, Asset.id == Link.target_id)
+                .where(_includes(album_id), Asset.deleted_at.is_(None))
+            )
+            or 0
+        )
+
+    # --- members in order ------------------------------------------------------------------
+
+    def members(
+        self, album_id: str, *, limit: int, after: tuple[float, str] | None = None
+    ) -> list[tuple[Asset, float]]:
+        """One page of visible members in album order, each with its position."""
+        key = tuple_(Link.position, Asset.id)
+        stmt = (
+            select(Asset, Link.position)
+            .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
+            .where(Asset.deleted_at.is_(None))
+        )
+        if after is not None:
+            stmt = stmt.where(key > tuple_(literal(after[0]), literal(after[1])))
+        rows = self.session.execute(stmt.order_by(Link.position, Asset.id).limit(limit))
+        return [(asset, position) for asset, position in rows]
+
+    def first_with_previews(self, album_id: str, *, limit: int) -> list[Asset]:
+        stmt = (
+            select(Asset)
+            .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
+            .where(Asset.deleted_at.is_(None), Asset.hash.is_not(None))
+            .order_by(Link.position, Asset.id)
+            .limit(limit * 4)
+        )
+        return [a for a in self.session.scalars(stmt) if a.thumbnails][:limit]
+
+    def first_member_id(self, album_id: str) -> str | None:
+        return self.session.scalar(
+            select(Asset.id)
+            .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
+            .where(Asset.deleted_at.is_(None))
+            .order_by(Link.position, Asset.id)
+            .limit(1)
+        )
+
+    def member_ids(self, album_id: str, asset_ids: Sequence[str]) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(Link.target_id).where(_includes(album_id), Link.target_id.in_(asset_ids))
+            )
+        )
+
+    def position_at(self, album_id: str, index: int, *, leaving_out: Sequence[str] = ()) -> float:
+        """The position key of the member now at `index` (0-based, album order, not counting
+        `leaving_out`), or one past the last when `index` is at or past the end: where
+        something put "at index" goes."""
+        stmt = select(Link.position).where(_includes(album_id))
+        if leaving_out:
+            stmt = stmt.where(Link.target_id.not_in(list(leaving_out)))
+        found = self.session.scalar(
+            stmt.order_by(Link.position, Link.target_id).offset(index).limit(1)
+        )
+        if found is not None:
+            return found
+        return self.end_position(album_id)
+
+    def end_position(self, album_id: str) -> float:
+        last = self.session.scalar(select(func.max(Link.position)).where(_includes(album_id)))
+        return 0 if last is None else last + 1
+
+    def make_room(self, album_id: str, *, at: float, count: int) -> None:
+        """Move every member at or after position `at` back by `count`."""
+        self.session.execute(
+            update(Link)
+            .where(_includes(album_id), Link.position >= at)
+            .values(position=Link.position + count)
+        )
+
+    def set_position(self, album_id: str, asset_id: str, position: float) -> None:
+        self.session.execute(
+            update(Link)
+            .where(_includes(album_id), Link.target_id == asset_id)
+            .values(position=position)
+        )

@@ -1,0 +1,377 @@
+"""AlbumService: albums like a photo app's, nested, and backed by the graph (DESIGN.md).
+
+An album is a `collection` asset with no file (category `virtual`); its members are `includes`
+links carrying a position, its sub-albums `contains` links. Membership is by asset id, so it
+survives renames and moves of the members, seen live or found by a later scan. Deleting an
+album deletes no member: only the album's own record and links go.
+
+The album's picture is made by the `collection_preview` processor: whenever what it would show
+changes (the cover, or the first members), the album is sent through the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from trove.config import Settings
+from trove.db.database import Database
+from trove.db.models import Asset
+from trove.domain.albums import COVER_KEY, MAX_TILES, NAMESPACE, PREVIEW_STEP, SOURCES_KEY
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
+from trove.domain.ids import new_id
+from trove.domain.queries import InvalidQuery, decode_cursor, encode_cursor
+from trove.domain.serialize import asset_summary
+from trove.repositories._sql import utcnow
+from trove.repositories.albums import AlbumRepository
+from trove.repositories.assets import AssetRepository
+from trove.repositories.pipeline import PipelineRepository
+from trove.services.errors import Conflict, Invalid, NotFound
+from trove.services.links import LinkManager
+
+MAX_NAME = 255
+MAX_DEPTH = 64
+MAX_ADD = 10_000
+_UNSET: Any = object()
+_PREVIEW_STALE = "trove.album_preview_stale"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlbumPatch:
+    """Only the fields given change; `parent_id=None` makes the album top-level and
+    `cover_id=None` goes back to the first member."""
+
+    name: str = _UNSET
+    description: str | None = _UNSET
+    parent_id: str | None = _UNSET
+    cover_id: str | None = _UNSET
+
+
+class AlbumService:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        links: LinkManager,
+        on_preview_stale: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.links = links
+        self._on_preview_stale = on_preview_stale
+
+    @classmethod
+    def open(cls, settings: Settings) -> AlbumService:
+        """For a CLI command: the schema made current and the database opened."""
+        from trove.db.migrate import ensure_schema
+
+        ensure_schema(settings.resolved_database_url)
+        database = Database(settings.resolved_database_url)
+        return cls(settings, database, links=LinkManager(settings, database))
+
+    # --- albums ----------------------------------------------------------------------------
+
+    def create(
+        self, name: str, *, description: str | None = None, parent_id: str | None = None
+    ) -> dict[str, Any]:
+        with self._session() as session:
+            now = utcnow()
+            album_id = new_id()
+            album = Asset(
+                id=album_id,
+                filename=_name(name),
+                description=_description(description),
+                is_virtual=True,
+                category=AssetCategory.VIRTUAL,
+                asset_type=AssetType.COLLECTION,
+                status=AssetStatus.READY,
+                storage_urn=f"virtual://collection/{album_id}",
+                thumbnails={},
+                meta={NAMESPACE: {COVER_KEY: None, SOURCES_KEY: []}},
+                created_at=now,
+                updated_at=now,
+                timeline_at=now,
+            )
+            session.add(album)
+            session.flush()
+            if parent_id is not None:
+                self._set_parent(session, album, parent_id)
+            return self._album(session, album)
+
+    def tree(self) -> list[dict[str, Any]]:
+        """Every album, nested under its parent, siblings by name."""
+        with self._session() as session:
+            repo = AlbumRepository(session)
+            parents = repo.parents()
+            counts = repo.member_counts()
+            nodes = {
+                a.id: {
+                    **album_dict(a, parent_id=parents.get(a.id), count=counts.get(a.id, 0)),
+                    "children": [],
+                }
+                for a in repo.all()
+            }
+        roots: list[dict[str, Any]] = []
+        for node in nodes.values():
+            parent = nodes.get(node["parent_id"] or "")
+            (parent["children"] if parent is not None else roots).append(node)
+        return roots
+
+    def get(self, album_id: str) -> dict[str, Any]:
+        with self._session() as session:
+            return self._album(session, self._get(session, album_id))
+
+    def update(self, album_id: str, patch: AlbumPatch) -> dict[str, Any]:
+        with self._session() as session:
+            album = self._get(session, album_id)
+            if patch.name is not _UNSET:
+                album.filename = _name(patch.name)
+            if patch.description is not _UNSET:
+                album.description = _description(patch.description)
+            if patch.parent_id is not _UNSET:
+                self._set_parent(session, album, patch.parent_id)
+            if patch.cover_id is not _UNSET:
+                self._set_cover(session, album, patch.cover_id)
+            album.updated_at = utcnow()
+            session.flush()
+            return self._album(session, album)
+
+    def delete(self, album_id: str) -> None:
+        """The album's record and links go; its members stay where they are, and its
+        sub-albums move up to its parent (or to the top level)."""
+        with self._session() as session:
+            repo = AlbumRepository(session)
+            album = self._get(session, album_id)
+            parent = repo.parent_of(album.id)
+            children = repo.children_of(album.id)
+            self.links.delete_node(session, album.id)
+            if parent is not None:
+                for child in children:
+                    self.links.link(session, parent.source_id, child, Relation.CONTAINS)
+            AssetRepository(session).hard_delete(album)
+
+    # --- members ---------------------------------------------------------------------------
+
+    def add(
+        self, album_id: str, asset_ids: Sequence[str], *, position: int | None = None
+    ) -> dict[str, Any]:
+        """Put assets into the album, in the order given. With `position` (an index in album
+        order) the first of them lands there, and those already in the album move there too
+        (a drag to reorder); without it new ones go to the end and members keep their place.
+        Albums are nested with parent_id, not added as members."""
+        wanted = _unique(asset_ids)
+        if not wanted or len(wanted) > MAX_ADD:
+            raise Invalid(f"give between 1 and {MAX_ADD} asset ids")
+        if position is not None and position < 0:
+            raise Invalid("position must be 0 or more")
+        with self._session() as session:
+            repo = AlbumRepository(session)
+            album = self._get(session, album_id)
+            self._check_members(session, wanted)
+            already = repo.member_ids(album.id, wanted)
+            placed = wanted if position is not None else [i for i in wanted if i not in already]
+            if placed:
+                at = (
+                    repo.end_position(album.id)
+                    if position is None
+                    else repo.position_at(album.id, position, leaving_out=placed)
+                )
+                repo.make_room(album.id, at=at, count=len(placed))
+                for offset, asset_id in enumerate(placed):
+                    if asset_id in already:
+                        repo.set_position(album.id, asset_id, at + offset)
+                    else:
+                        self.links.link(
+                            session, album.id, asset_id, Relation.INCLUDES, position=at + offset
+                        )
+            self._touched(session, album)
+            return {
+                "added": len(wanted) - len(already),
+                "already": len(already),
+                "album": self._album(session, album),
+            }
+
+    def remove(self, album_id: str, asset_ids: Sequence[str]) -> dict[str, Any]:
+        wanted = _unique(asset_ids)
+        with self._session() as session:
+            repo = AlbumRepository(session)
+            album = self._get(session, album_id)
+            present = repo.member_ids(album.id, wanted)
+            for asset_id in present:
+                self.links.unlink(session, album.id, asset_id, Relation.INCLUDES)
+            if _meta(album).get(COVER_KEY) in present:
+                self._set_cover(session, album, None)
+            self._touched(session, album)
+            return {"removed": len(present), "album": self._album(session, album)}
+
+    def members(
+        self, album_id: str, *, limit: int = 100, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the album's assets in album order, and the next page's cursor."""
+        with self._session() as session:
+            album = self._get(session, album_id)
+            after = _position_cursor(cursor) if cursor else None
+            rows = AlbumRepository(session).members(album.id, limit=limit + 1, after=after)
+            page = rows[:limit]
+            items = [{**asset_summary(a), "position": p} for a, p in page]
+            if len(rows) <= limit:
+                return items, None
+            last, last_position = page[-1]
+            return items, encode_cursor(last_position, last.id)
+
+    # --- internals -------------------------------------------------------------------------
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A unit of work; once it is committed, the pipeline hears of albums to redraw."""
+        with self.database.session() as session:
+            yield session
+            stale = session.info.pop(_PREVIEW_STALE, False)
+        if stale:
+            self._on_preview_stale()
+
+    def _get(self, session: Session, album_id: str) -> Asset:
+        album = AlbumRepository(session).get(album_id)
+        if album is None:
+            raise NotFound(f"no album with id {album_id!r}")
+        return album
+
+    def _album(self, session: Session, album: Asset) -> dict[str, Any]:
+        repo = AlbumRepository(session)
+        parent = repo.parent_of(album.id)
+        count = repo.member_count(album.id)
+        return album_dict(
+            album,
+            parent_id=parent.source_id if parent is not None else None,
+            count=count,
+            first_member=repo.first_member_id(album.id),
+        )
+
+    @staticmethod
+    def _check_members(session: Session, asset_ids: list[str]) -> None:
+        found = {a.id: a for a in AssetRepository(session).get_many(asset_ids)}
+        for asset_id in asset_ids:
+            asset = found.get(asset_id)
+            if asset is None or asset.deleted_at is not None:
+                raise NotFound(f"no asset with id {asset_id!r}")
+            if _is_album(asset):
+                raise Invalid("an album goes inside another one with parent_id, not as a member")
+
+    def _set_parent(self, session: Session, album: Asset, parent_id: str | None) -> None:
+        repo = AlbumRepository(session)
+        if parent_id is not None:
+            parent = repo.get(parent_id)
+            if parent is None:
+                raise NotFound(f"no album with id {parent_id!r}")
+            self._refuse_cycle(repo, album.id, parent_id)
+        current = repo.parent_of(album.id)
+        if current is not None:
+            if current.source_id == parent_id:
+                return
+            self.links.unlink(session, current.source_id, album.id, Relation.CONTAINS)
+        if parent_id is not None:
+            self.links.link(session, parent_id, album.id, Relation.CONTAINS)
+
+    @staticmethod
+    def _refuse_cycle(repo: AlbumRepository, album_id: str, parent_id: str) -> None:
+        """An album may not go inside itself or inside one of its own sub-albums."""
+        node: str | None = parent_id
+        for _ in range(MAX_DEPTH):
+            if node is None:
+                return
+            if node == album_id:
+                raise Conflict("an album cannot go inside itself or one of its sub-albums")
+            link = repo.parent_of(node)
+            node = link.source_id if link is not None else None
+        raise Conflict(f"albums nest at most {MAX_DEPTH} deep")
+
+    def _set_cover(self, session: Session, album: Asset, cover_id: str | None) -> None:
+        if cover_id is not None and not AlbumRepository(session).member_ids(album.id, [cover_id]):
+            raise Invalid("the cover must be one of the album's assets")
+        album.meta = {**(album.meta or {}), NAMESPACE: {**_meta(album), COVER_KEY: cover_id}}
+        self._touched(session, album)
+
+    def _touched(self, session: Session, album: Asset) -> None:
+        """Membership or cover changed: when the collage would show other pictures now,
+        store them and send the album through the pipeline to draw it again."""
+        album.updated_at = utcnow()
+        sources = self._preview_sources(session, album)
+        if sources == _meta(album).get(SOURCES_KEY):
+            return
+        album.meta = {**(album.meta or {}), NAMESPACE: {**_meta(album), SOURCES_KEY: sources}}
+        album.status = AssetStatus.PROCESSING
+        session.flush()
+        PipelineRepository(session).forget_step([album.id], PREVIEW_STEP)
+        session.info[_PREVIEW_STALE] = True
+
+    def _preview_sources(self, session: Session, album: Asset) -> list[str]:
+        """Content hashes of the pictures the collage shows: the cover, then the first
+        members that have a preview."""
+        repo = AlbumRepository(session)
+        chosen: list[Asset] = []
+        cover_id = _meta(album).get(COVER_KEY)
+        if cover_id:
+            chosen += [a for a in AssetRepository(session).get_many([cover_id]) if a.thumbnails]
+        for asset in repo.first_with_previews(album.id, limit=MAX_TILES + 1):
+            if asset.id != cover_id:
+                chosen.append(asset)
+        return list(dict.fromkeys(a.hash for a in chosen if a.hash))[:MAX_TILES]
+
+
+def album_dict(
+    album: Asset, *, parent_id: str | None, count: int, first_member: str | None = None
+) -> dict[str, Any]:
+    """An album as the API returns it: the asset, with its name, parent, cover and size."""
+    meta = _meta(album)
+    return {
+        **asset_summary(album),
+        "name": album.filename,
+        "description": album.description,
+        "parent_id": parent_id,
+        "cover_id": meta.get(COVER_KEY) or first_member,
+        "cover_chosen": bool(meta.get(COVER_KEY)),
+        "count": count,
+    }
+
+
+def _meta(album: Asset) -> dict[str, Any]:
+    return dict((album.meta or {}).get(NAMESPACE) or {})
+
+
+def _is_album(asset: Asset) -> bool:
+    return asset.asset_type == AssetType.COLLECTION and asset.category == AssetCategory.VIRTUAL
+
+
+def _name(value: str) -> str:
+    name = " ".join((value or "").split())
+    if not name:
+        raise Invalid("an album needs a name")
+    if len(name) > MAX_NAME:
+        raise Invalid(f"an album name is at most {MAX_NAME} characters")
+    return name
+
+
+def _description(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) > 100_000:
+        raise Invalid("description is longer than 100000 characters")
+    return value.strip() or None
+
+
+def _position_cursor(cursor: str) -> tuple[float, str]:
+    value, last_id = decode_cursor(cursor)
+    try:
+        return float(value), str(last_id)
+    except (TypeError, ValueError) as exc:
+        raise InvalidQuery("this cursor is not from an album listing") from exc
+
+
+def _unique(ids: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+

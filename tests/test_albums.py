@@ -1,0 +1,405 @@
+"""Albums over the graph: order, nesting, cover, membership by asset id through renames and
+moves (live and while stopped), the collage preview. Both databases, real files, real scans."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.media import make_library
+from tests.test_watcher import eventually, fast, watch_status
+from trove.domain.queries import AssetQuery
+from trove.services.albums import AlbumPatch
+from trove.services.container import Services
+from trove.services.errors import Conflict, Invalid, NotFound
+
+
+@pytest.fixture
+def library(tmp_path) -> Path:
+    return make_library(tmp_path / "library", photos=6)
+
+
+@pytest.fixture
+def services(settings, library) -> Iterator[Services]:
+    """A scanned, fully processed library (previews made); no background threads."""
+    services = Services.create(settings)
+    services.library.scan_and_process([str(library)], wait=True)
+    try:
+        yield services
+    finally:
+        services.database.dispose()
+
+
+def by_path(services: Services) -> dict[str, str]:
+    page = services.library.list_assets(AssetQuery(limit=1000))
+    return {item["path"]: item["id"] for item in page.items}
+
+
+def photos(services: Services) -> list[str]:
+    """The six photos' ids, in path order."""
+    return [i for p, i in sorted(by_path(services).items()) if p.endswith(".jpg")]
+
+
+def order(services: Services, album_id: str, *, page: int = 100) -> list[str]:
+    ids, cursor = [], None
+    while True:
+        items, cursor = services.albums.members(album_id, limit=page, cursor=cursor)
+        ids += [item["id"] for item in items]
+        if cursor is None:
+            return ids
+
+
+# --- order --------------------------------------------------------------------------------
+
+
+def test_members_keep_the_order_they_were_put_in_and_can_be_placed_and_moved(services):
+    a, b, c, d, e, _ = photos(services)
+    album = services.albums.create("Holiday", description="Summer")
+    services.albums.add(album["id"], [a, b, c])
+    services.albums.add(album["id"], [d], position=1)
+    assert order(services, album["id"]) == [a, d, b, c]
+
+    services.albums.add(album["id"], [c], position=0)  # a drag to the front
+    assert order(services, album["id"]) == [c, a, d, b]
+    services.albums.add(album["id"], [c], position=3)  # and to the back
+    assert order(services, album["id"]) == [a, d, b, c]
+    services.albums.add(album["id"], [e, a])  # a member is not moved without a position
+    assert order(services, album["id"]) == [a, d, b, c, e]
+    services.albums.add(album["id"], [b, e], position=99)  # past the end: the end
+    assert order(services, album["id"]) == [a, d, c, b, e]
+    assert order(services, album["id"], page=2) == [a, d, c, b, e]
+
+    services.albums.remove(album["id"], [d])
+    services.albums.add(album["id"], [d], position=2)
+    assert order(services, album["id"]) == [a, c, d, b, e]
+    assert services.albums.get(album["id"])["count"] == 5
+
+
+def test_an_asset_can_be_in_many_albums_each_with_its_own_order(services):
+    a, b, c, *_ = photos(services)
+    first = services.albums.create("First")
+    second = services.albums.create("Second")
+    services.albums.add(first["id"], [a, b, c])
+    services.albums.add(second["id"], [c, a])
+    assert order(services, first["id"]) == [a, b, c]
+    assert order(services, second["id"]) == [c, a]
+    services.albums.remove(first["id"], [a])
+    assert order(services, second["id"]) == [c, a]
+
+
+def test_unknown_assets_and_albums_as_members_are_refused_and_nothing_is_added(services):
+    a, *_ = photos(services)
+    album = services.albums.create("Trip")
+    other = services.albums.create("Other")
+    with pytest.raises(NotFound):
+        services.albums.add(album["id"], [a, "no-such-asset"])
+    with pytest.raises(Invalid):
+        services.albums.add(album["id"], [other["id"]])
+    with pytest.raises(NotFound):
+        services.albums.add("no-such-album", [a])
+    with pytest.raises(Invalid):
+        services.albums.create("   ")
+    assert order(services, album["id"]) == []
+
+
+# --- nesting ------------------------------------------------------------------------------
+
+
+def test_albums_nest_and_an_album_cannot_go_inside_itself_or_its_descendants(services):
+    top = services.albums.create("Trips")
+    year = services.albums.create("2023", parent_id=top["id"])
+    leaf = services.albums.create("Holiday", parent_id=year["id"])
+    assert leaf["parent_id"] == year["id"]
+
+    for parent in (top["id"], year["id"], leaf["id"]):
+        with pytest.raises(Conflict):
+            services.albums.update(top["id"], AlbumPatch(parent_id=parent))
+    with pytest.raises(NotFound):
+        services.albums.update(top["id"], AlbumPatch(parent_id="no-such-album"))
+
+    tree = services.albums.tree()
+    assert [n["name"] for n in tree] == ["Trips"]
+    assert [n["name"] for n in tree[0]["children"]] == ["2023"]
+    assert [n["name"] for n in tree[0]["children"][0]["children"]] == ["Holiday"]
+
+    moved = services.albums.update(leaf["id"], AlbumPatch(parent_id=None, name="Beach"))
+    assert moved["parent_id"] is None and moved["name"] == "Beach"
+    assert sorted(n["name"] for n in services.albums.tree()) == ["Beach", "Trips"]
+    services.albums.update(top["id"], AlbumPatch(parent_id=leaf["id"]))  # no cycle now
+    assert [n["name"] for n in services.albums.tree()] == ["Beach"]
+
+
+def test_deleting_an_album_keeps_its_members_and_moves_its_sub_albums_up(services):
+    a, b, *_ = photos(services)
+    top = services.albums.create("Trips")
+    middle = services.albums.create("2023", parent_id=top["id"])
+    child = services.albums.create("Holiday", parent_id=middle["id"])
+    services.albums.add(middle["id"], [a, b])
+    services.albums.add(child["id"], [a])
+
+    services.albums.delete(middle["id"])
+
+    with pytest.raises(NotFound):
+        services.albums.get(middle["id"])
+    assert services.assets.get(a)["status"] == "ready"
+    assert services.assets.get(b)["deleted"] is False
+    assert services.albums.get(child["id"])["parent_id"] == top["id"]
+    assert order(services, child["id"]) == [a]
+    assert services.assets.neighbours(b) == [
+        n for n in services.assets.neighbours(b) if n["relation"] != "includes"
+    ]
+
+
+# --- cover --------------------------------------------------------------------------------
+
+
+def test_the_cover_is_the_first_member_until_one_is_chosen_and_falls_back_when_removed(services):
+    a, b, c, *_ = photos(services)
+    album = services.albums.create("Holiday")
+    assert services.albums.get(album["id"])["cover_id"] is None
+    services.albums.add(album["id"], [a, b, c])
+    assert services.albums.get(album["id"])["cover_id"] == a
+
+    chosen = services.albums.update(album["id"], AlbumPatch(cover_id=c))
+    assert chosen["cover_id"] == c and chosen["cover_chosen"] is True
+    services.albums.add(album["id"], [b], position=0)
+    assert services.albums.get(album["id"])["cover_id"] == c
+
+    services.albums.remove(album["id"], [c])
+    after = services.albums.get(album["id"])
+    assert after["cover_id"] == b and after["cover_chosen"] is False
+    with pytest.raises(Invalid):
+        services.albums.update(album["id"], AlbumPatch(cover_id=c))  # not a member
+
+
+# --- membership by id: renames and moves ----------------------------------------------------
+
+
+def test_membership_survives_renames_and_moves_made_while_trove_was_stopped(
+    settings, library, run_trove
+):
+    run_trove("scan", str(library))
+    services = Services.create(settings)
+    try:
+        before = by_path(services)
+        renamed = before["2023/2023-01 trip/IMG_0000.jpg"]
+        moved = before["2023/2023-02 trip/IMG_0001.jpg"]
+        album = services.albums.create("Keepers")
+        services.albums.add(album["id"], [moved, renamed])
+    finally:
+        services.database.dispose()
+
+    (library / "2023/2023-01 trip/IMG_0000.jpg").rename(library / "2023/2023-01 trip/best.jpg")
+    (library / "elsewhere").mkdir()
+    (library / "2023/2023-02 trip/IMG_0001.jpg").rename(library / "elsewhere/IMG_0001.jpg")
+    (library / "2023/2023-03 trip").rename(library / "2023/March")
+    run_trove("scan", str(library))
+
+    services = Services.create(settings)
+    try:
+        after = by_path(services)
+        assert after["2023/2023-01 trip/best.jpg"] == renamed
+        assert after["elsewhere/IMG_0001.jpg"] == moved
+        items, _ = services.albums.members(album["id"])
+        assert [(i["id"], i["path"]) for i in items] == [
+            (moved, "elsewhere/IMG_0001.jpg"),
+            (renamed, "2023/2023-01 trip/best.jpg"),
+        ]
+    finally:
+        services.database.dispose()
+
+
+def test_membership_survives_renames_and_moves_seen_live_by_the_watcher(settings, library):
+    services = Services.create(fast(settings))
+    services.indexer.start()
+    services.library.scan_and_process([str(library)], wait=True)
+    services.start_sync()
+    try:
+        eventually(lambda: watch_status(services, library).startswith("watching"))
+        assert services.indexer.wait_idle(30)
+        before = by_path(services)
+        renamed = before["2023/2023-01 trip/IMG_0000.jpg"]
+        moved = before["2023/2023-02 trip/IMG_0001.jpg"]
+        album = services.albums.create("Live")
+        services.albums.add(album["id"], [renamed, moved])
+
+        (library / "2023/2023-01 trip/IMG_0000.jpg").rename(library / "2023/2023-01 trip/a.jpg")
+        (library / "2023/2023-02 trip/IMG_0001.jpg").rename(library / "graphics/IMG_0001.jpg")
+
+        def members_at_new_paths() -> bool:
+            items, _ = services.albums.members(album["id"])
+            return [(i["id"], i["path"], i["status"]) for i in items] == [
+                (renamed, "2023/2023-01 trip/a.jpg", "ready"),
+                (moved, "graphics/IMG_0001.jpg", "ready"),
+            ]
+
+        eventually(members_at_new_paths, what="album members at their new paths")
+    finally:
+        services.close()
+
+
+# --- the collage --------------------------------------------------------------------------
+
+
+def album_preview(services: Services, album_id: str) -> tuple[str, bytes]:
+    album = services.albums.get(album_id)
+    assert set(album["thumbnails"]) == {"small", "medium", "large"}
+    path = services.media.thumbnail(album_id, "medium")
+    return album["hash"], path.read_bytes()
+
+
+def process(services: Services) -> None:
+    services.library.pipeline().run_pending()
+
+
+def test_an_album_gets_a_collage_of_its_first_four_members_redrawn_when_they_change(
+    services, library
+):
+    a, b, c, d, e, f = photos(services)
+    album = services.albums.create("Collage")
+    assert album["thumbnails"] == {}
+    services.albums.add(album["id"], [a, b, c, d, e])
+    process(services)
+    first_hash, first = album_preview(services, album["id"])
+    with Image.open(io.BytesIO(first)) as image:
+        assert image.size == (800, 800)
+    assert services.albums.get(album["id"])["status"] == "ready"
+
+    services.albums.add(album["id"], [f])  # the fifth and sixth do not show: nothing to redraw
+    process(services)
+    assert album_preview(services, album["id"])[0] == first_hash
+
+    services.albums.add(album["id"], [f], position=0)
+    process(services)
+    moved_hash, moved = album_preview(services, album["id"])
+    assert moved_hash != first_hash and moved != first
+
+    services.albums.update(album["id"], AlbumPatch(cover_id=e))
+    process(services)
+    cover_hash, _ = album_preview(services, album["id"])
+    assert cover_hash not in (first_hash, moved_hash)
+
+    services.albums.remove(album["id"], [a, b, c, d, e, f])
+    process(services)
+    emptied = services.albums.get(album["id"])
+    assert emptied["thumbnails"] == {} and emptied["hash"] is None
+
+
+def test_the_collage_shows_each_member_in_its_own_quadrant(services, tmp_path):
+    colours = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 220, 20)]
+    solid = tmp_path / "solid"
+    solid.mkdir()
+    for i, colour in enumerate(colours):
+        Image.new("RGB", (120, 90), colour).save(solid / f"{i}.png")
+    services.library.scan_and_process([str(solid)], wait=True)
+    ids = [by_path(services)[f"{i}.png"] for i in range(4)]
+    album = services.albums.create("Colours")
+    services.albums.add(album["id"], ids)
+    process(services)
+
+    _, data = album_preview(services, album["id"])
+    with Image.open(io.BytesIO(data)) as image:
+        rgb = image.convert("RGB")
+    w, h = rgb.size
+    quarters = [
+        (w // 4, h // 4),
+        (3 * w // 4, h // 4),
+        (w // 4, 3 * h // 4),
+        (3 * w // 4, 3 * h // 4),
+    ]
+    for (x, y), colour in zip(quarters, colours, strict=True):
+        pixel = rgb.getpixel((x, y))
+        assert all(abs(p - q) < 40 for p, q in zip(pixel, colour, strict=True)), (pixel, colour)
+
+
+# --- the API ------------------------------------------------------------------------------
+
+
+def api_photos(client) -> list[str]:
+    items = client.get("/api/dam/assets", params={"type": "image", "limit": 100}).json()["items"]
+    return [i["id"] for i in sorted(items, key=lambda i: i["path"]) if i["path"].endswith(".jpg")]
+
+
+def test_the_album_api_creates_nests_orders_pages_and_deletes_without_touching_members(client):
+    a, b, c, *_ = api_photos(client)
+    created = client.post("/api/dam/albums", json={"name": "Trips", "description": "All"})
+    assert created.status_code == 201
+    top = created.json()
+    assert top["asset_type"] == "collection" and top["name"] == "Trips" and top["count"] == 0
+    child = client.post("/api/dam/albums", json={"name": "Holiday", "parent_id": top["id"]}).json()
+
+    added = client.post(f"/api/dam/albums/{child['id']}/assets", json={"asset_ids": [a, b]})
+    assert added.status_code == 200 and added.json()["added"] == 2
+    client.post(f"/api/dam/albums/{child['id']}/assets", json={"asset_ids": [c], "position": 0})
+    first = client.get(f"/api/dam/albums/{child['id']}/assets", params={"limit": 2}).json()
+    rest = client.get(
+        f"/api/dam/albums/{child['id']}/assets", params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert [i["id"] for i in first["items"] + rest["items"]] == [c, a, b]
+    assert rest["next_cursor"] is None
+
+    tree = client.get("/api/dam/albums").json()["items"]
+    assert [(n["name"], [k["name"] for k in n["children"]]) for n in tree] == [
+        ("Trips", ["Holiday"])
+    ]
+    assert tree[0]["children"][0]["count"] == 3
+
+    cycle = client.patch(f"/api/dam/albums/{top['id']}", json={"parent_id": child["id"]})
+    assert cycle.status_code == 409 and "inside" in cycle.json()["detail"]
+    renamed = client.patch(
+        f"/api/dam/albums/{child['id']}", json={"name": "Beach", "cover_id": b}
+    ).json()
+    assert (renamed["name"], renamed["cover_id"]) == ("Beach", b)
+
+    removed = client.request(
+        "DELETE", f"/api/dam/albums/{child['id']}/assets", json={"asset_ids": [a]}
+    )
+    assert removed.status_code == 200 and removed.json()["removed"] == 1
+    assert client.delete(f"/api/dam/albums/{child['id']}").status_code == 204
+    assert client.get(f"/api/dam/albums/{child['id']}").status_code == 404
+    for asset_id in (a, b, c):
+        assert client.get(f"/api/dam/assets/{asset_id}").json()["deleted"] is False
+
+
+def test_bad_album_requests_get_a_clear_error(client):
+    a, *_ = api_photos(client)
+    album = client.post("/api/dam/albums", json={"name": "Errors"}).json()
+    cases = [
+        ("POST", "/api/dam/albums", {"name": ""}, 422),
+        ("POST", "/api/dam/albums", {"name": "x", "parent_id": "nope"}, 404),
+        ("POST", "/api/dam/albums", {"name": "x", "colour": "red"}, 422),
+        ("GET", "/api/dam/albums/nope", None, 404),
+        ("PATCH", f"/api/dam/albums/{album['id']}", {"parent_id": album["id"]}, 409),
+        ("PATCH", f"/api/dam/albums/{album['id']}", {"cover_id": a}, 422),
+        ("POST", f"/api/dam/albums/{album['id']}/assets", {"asset_ids": []}, 422),
+        ("POST", f"/api/dam/albums/{album['id']}/assets", {"asset_ids": ["nope"]}, 404),
+        ("POST", f"/api/dam/albums/{album['id']}/assets", {"asset_ids": [a], "position": -1}, 422),
+        ("POST", f"/api/dam/albums/{album['id']}/assets", {"asset_ids": [album["id"]]}, 422),
+        ("GET", f"/api/dam/albums/{album['id']}/assets?cursor=garbage", None, 422),
+        ("GET", f"/api/dam/albums/{album['id']}/assets?limit=0", None, 422),
+    ]
+    for method, url, body, status in cases:
+        response = client.request(method, url, json=body)
+        assert response.status_code == status, (method, url, body, response.text)
+        assert isinstance(response.json()["detail"], str)
+
+
+def test_trove_albums_prints_the_tree(settings, run_trove):
+    services = Services.create(settings)
+    try:
+        top = services.albums.create("Trips")
+        services.albums.create("2023", parent_id=top["id"])
+        services.albums.create("Portraits")
+    finally:
+        services.database.dispose()
+    out = run_trove("albums").stdout
+    lines = [line.split("  (")[0] for line in out.splitlines()]
+    assert lines == ["├── Portraits", "└── Trips", "    └── 2023"]
+    tree = json.loads(run_trove("albums", "--json").stdout)["items"]
+    assert [n["name"] for n in tree] == ["Portraits", "Trips"]
+    assert tree[1]["children"][0]["name"] == "2023"
