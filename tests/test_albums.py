@@ -403,3 +403,12 @@ def test_trove_albums_prints_the_tree(settings, run_trove):
     tree = json.loads(run_trove("albums", "--json").stdout)["items"]
     assert [n["name"] for n in tree] == ["Portraits", "Trips"]
     assert tree[1]["children"][0]["name"] == "2023"
+
+
+def test_a_new_album_from_a_selection_holds_it_in_order_or_is_not_made_at_all(services):
+    a, b, c, *_ = photos(services)
+    album = services.albums.create("Picked", asset_ids=[c, a, b, a])
+    assert order(services, album["id"]) == [c, a, b] and album["count"] == 3
+    with pytest.raises(NotFound):
+        services.albums.create("Broken", asset_ids=[a, "no-such-asset"])
+    assert [n["name"] for n in services.albums.tree()] == ["Picked"]

@@ -38,6 +38,9 @@ class AlbumRepository:
     def get(self, album_id: str) -> Asset | None:
         return self.session.scalar(select(Asset).where(Asset.id == album_id, is_album()))
 
+    def get_many(self, album_ids: Sequence[str]) -> list[Asset]:
+        return list(self.session.scalars(select(Asset).where(Asset.id.in_(album_ids), is_album())))
+
     def all(self) -> list[Asset]:
         return list(self.session.scalars(select(Asset).where(is_album()).order_by(Asset.filename)))
 

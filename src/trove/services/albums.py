@@ -77,8 +77,16 @@ class AlbumService:
     # --- albums ----------------------------------------------------------------------------
 
     def create(
-        self, name: str, *, description: str | None = None, parent_id: str | None = None
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        parent_id: str | None = None,
+        asset_ids: Sequence[str] = (),
     ) -> dict[str, Any]:
+        """A new album, inside `parent_id` if given, holding `asset_ids` in that order (the
+        gallery's "New album from selection")."""
+        wanted = _unique(asset_ids)
         with self._session() as session:
             now = utcnow()
             album_id = new_id()
@@ -101,6 +109,8 @@ class AlbumService:
             session.flush()
             if parent_id is not None:
                 self._set_parent(session, album, parent_id)
+            if wanted:
+                self._place(session, album, wanted, position=None)
             return self._album(session, album)
 
     def tree(self) -> list[dict[str, Any]]:
@@ -125,6 +135,33 @@ class AlbumService:
     def get(self, album_id: str) -> dict[str, Any]:
         with self._session() as session:
             return self._album(session, self._get(session, album_id))
+
+    def overview(self, album_id: str) -> dict[str, Any]:
+        """What an album's page shows above its assets: the album, the albums it is inside
+        (outermost first) and its sub-albums."""
+        with self._session() as session:
+            repo = AlbumRepository(session)
+            album = self._get(session, album_id)
+            ancestors: list[dict[str, Any]] = []
+            link = repo.parent_of(album.id)
+            while link is not None and len(ancestors) < MAX_DEPTH:
+                parent = repo.get(link.source_id)
+                if parent is None:
+                    break
+                ancestors.insert(0, {"id": parent.id, "name": parent.filename})
+                link = repo.parent_of(parent.id)
+            children = sorted(
+                (
+                    self._album(session, child)
+                    for child in repo.get_many(repo.children_of(album.id))
+                ),
+                key=lambda child: child["name"].casefold(),
+            )
+            return {
+                "album": self._album(session, album),
+                "ancestors": ancestors,
+                "children": children,
+            }
 
     def update(self, album_id: str, patch: AlbumPatch) -> dict[str, Any]:
         with self._session() as session:
@@ -164,37 +201,10 @@ class AlbumService:
         order) the first of them lands there, and those already in the album move there too
         (a drag to reorder); without it new ones go to the end and members keep their place.
         Albums are nested with parent_id, not added as members."""
-        wanted = _unique(asset_ids)
-        if not wanted or len(wanted) > MAX_ADD:
-            raise Invalid(f"give between 1 and {MAX_ADD} asset ids")
-        if position is not None and position < 0:
-            raise Invalid("position must be 0 or more")
         with self._session() as session:
-            repo = AlbumRepository(session)
             album = self._get(session, album_id)
-            self._check_members(session, wanted)
-            already = repo.member_ids(album.id, wanted)
-            placed = wanted if position is not None else [i for i in wanted if i not in already]
-            if placed:
-                at = (
-                    repo.end_position(album.id)
-                    if position is None
-                    else repo.position_at(album.id, position, leaving_out=placed)
-                )
-                repo.make_room(album.id, at=at, count=len(placed))
-                for offset, asset_id in enumerate(placed):
-                    if asset_id in already:
-                        repo.set_position(album.id, asset_id, at + offset)
-                    else:
-                        self.links.link(
-                            session, album.id, asset_id, Relation.INCLUDES, position=at + offset
-                        )
-            self._touched(session, album)
-            return {
-                "added": len(wanted) - len(already),
-                "already": len(already),
-                "album": self._album(session, album),
-            }
+            added, already = self._place(session, album, _unique(asset_ids), position=position)
+            return {"added": added, "already": already, "album": self._album(session, album)}
 
     def remove(self, album_id: str, asset_ids: Sequence[str]) -> dict[str, Any]:
         wanted = _unique(asset_ids)
@@ -251,6 +261,35 @@ class AlbumService:
             count=count,
             first_member=repo.first_member_id(album.id),
         )
+
+    def _place(
+        self, session: Session, album: Asset, wanted: list[str], *, position: int | None
+    ) -> tuple[int, int]:
+        """Link or move `wanted` into the album (see `add`); (how many new, how many were in)."""
+        if not wanted or len(wanted) > MAX_ADD:
+            raise Invalid(f"give between 1 and {MAX_ADD} asset ids")
+        if position is not None and position < 0:
+            raise Invalid("position must be 0 or more")
+        repo = AlbumRepository(session)
+        self._check_members(session, wanted)
+        already = repo.member_ids(album.id, wanted)
+        placed = wanted if position is not None else [i for i in wanted if i not in already]
+        if placed:
+            at = (
+                repo.end_position(album.id)
+                if position is None
+                else repo.position_at(album.id, position, leaving_out=placed)
+            )
+            repo.make_room(album.id, at=at, count=len(placed))
+            for offset, asset_id in enumerate(placed):
+                if asset_id in already:
+                    repo.set_position(album.id, asset_id, at + offset)
+                else:
+                    self.links.link(
+                        session, album.id, asset_id, Relation.INCLUDES, position=at + offset
+                    )
+        self._touched(session, album)
+        return len(wanted) - len(already), len(already)
 
     @staticmethod
     def _check_members(session: Session, asset_ids: list[str]) -> None:

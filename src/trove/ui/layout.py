@@ -27,6 +27,7 @@ def nav_entries() -> list[NavEntry]:
     """The pages to link; Duplicates only once the service behind it exists (issue 4)."""
     entries = [
         NavEntry("/", "Photos", "photo_library"),
+        NavEntry("/albums", "Albums", "photo_album"),
         NavEntry("/libraries", "Libraries", "folder_special"),
     ]
     if duplicates_available():

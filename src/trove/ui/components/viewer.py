@@ -14,6 +14,7 @@ from typing import Any
 from nicegui import ui
 
 from trove.services.errors import NotFound
+from trove.ui.components.albums import AlbumDialog
 from trove.ui.components.grid import AssetGrid
 from trove.ui.components.inspector import Inspector
 from trove.ui.context import call, services
@@ -65,6 +66,9 @@ class Viewer:
                 "flat round color=white download aria-label=Download"
             )
             self.download.tooltip("Download")
+            ui.button(icon="library_add", on_click=self.add_to_album).props(
+                "flat round color=white aria-label='Add to album'"
+            ).tooltip("Add to album")
             ui.button(icon="link", on_click=self.copy_link).props(
                 "flat round color=white aria-label='Copy link'"
             ).tooltip("Copy link")
@@ -118,6 +122,10 @@ class Viewer:
         self.asset = asset
         self.name.text = asset.get("title") or asset.get("filename") or ""
         self.on_changed(asset)
+
+    async def add_to_album(self) -> None:
+        if self.asset is not None:
+            await AlbumDialog(asset_ids=[self.asset["id"]]).ask()
 
     def copy_link(self) -> None:
         if self.asset is None:

@@ -7,6 +7,7 @@ from typing import Any
 from nicegui import ui
 
 from trove.services.errors import Invalid
+from trove.ui.components.albums import AlbumDialog, AlbumTree
 from trove.ui.components.filters import FilterPanel, GalleryFilters
 from trove.ui.components.grid import AssetGrid
 from trove.ui.components.upload import UploadDialog
@@ -34,6 +35,8 @@ class GalleryPage:
             assert page.drawer is not None
             with page.drawer:
                 self.panel = FilterPanel(self.filters, on_change=self._refilter)
+                ui.separator().classes("q-my-md")
+                AlbumTree()
         self._toolbar()
         self._selection_bar()
         self.grid = AssetGrid(
@@ -87,6 +90,12 @@ class GalleryPage:
             ui.button("Tag", icon="sell", on_click=self._tag_selected).props(
                 "unelevated dense no-caps color=primary"
             )
+            ui.button("Add to album", icon="library_add", on_click=self._add_to_album).props(
+                "flat dense no-caps color=primary"
+            )
+            ui.button("New album", icon="photo_album", on_click=self._new_album).props(
+                "flat dense no-caps color=primary"
+            ).tooltip("New album from the selection")
             ui.button("Delete", icon="delete", on_click=self._confirm_delete).props(
                 "flat dense no-caps color=negative"
             )
@@ -120,6 +129,14 @@ class GalleryPage:
         self.bulk_tag.value = ""
         ui.notify(f"Tagged {updated} item(s) “{tag}”", type="positive")
         self.panel.set_tag_options(await call(services().assets.tag_counts) or [])
+
+    async def _add_to_album(self) -> None:
+        await AlbumDialog(asset_ids=await self.grid.selected_ids()).ask()
+
+    async def _new_album(self) -> None:
+        album = await AlbumDialog(asset_ids=await self.grid.selected_ids(), new_only=True).ask()
+        if album:
+            self.grid.clear_selection()
 
     async def _confirm_delete(self) -> None:
         ids = await self.grid.selected_ids()
