@@ -24,9 +24,9 @@ class AssetView:
     """
 
     id: str
-    # None for a virtual asset (an album): it has no file; only processors that apply to
-    # virtual assets see one.
-    path: Path | None
+    # For a virtual asset (an album) this is its URN, not a file: only processors that apply
+    # to virtual assets (collection_preview) are given one, and they read no file.
+    path: Path
     size: int | None
     mtime_ns: int | None
     mime_type: str | None
@@ -41,7 +41,7 @@ class AssetView:
 
     @property
     def suffix(self) -> str:
-        return Path(self.filename or (self.path.name if self.path else "")).suffix.lower()
+        return Path(self.filename or self.path.name).suffix.lower()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from trove.config import Settings
@@ -177,7 +178,7 @@ class PipelineRunner:
             done = StepRepository(session).outcomes_for(ids)
             for asset in AssetRepository(session).get_many(ids):
                 if asset.is_virtual and asset.root_id is None:  # an album: it has no file
-                    views[asset.id] = view_of(asset, None)
+                    views[asset.id] = view_of(asset, Path(asset.storage_urn))
                 else:
                     root_path = roots.get(asset.root_id or "")
                     try:

@@ -2,15 +2,15 @@
 
 Order is the `includes` link's `position`: smaller first, ties by asset id. Positions are not
 renumbered (gaps are fine), so putting k assets at an index moves only the links behind it,
-in one UPDATE. Links are made and removed through LinkManager; this module reads albums and
-keeps their order.
+in one UPDATE (LinkRepository.shift_positions). Links are written through LinkManager; this
+module only reads: albums, their parents, and their members in order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, Link
@@ -112,7 +112,7 @@ class AlbumRepository:
         if after is not None:
             stmt = stmt.where(key > tuple_(literal(after[0]), literal(after[1])))
         rows = self.session.execute(stmt.order_by(Link.position, Asset.id).limit(limit))
-        return [(asset, position) for asset, position in rows]
+        return [(asset, float(position or 0)) for asset, position in rows]
 
     def first_with_previews(self, album_id: str, *, limit: int) -> list[Asset]:
         stmt = (
@@ -157,18 +157,3 @@ class AlbumRepository:
     def end_position(self, album_id: str) -> float:
         last = self.session.scalar(select(func.max(Link.position)).where(_includes(album_id)))
         return 0 if last is None else last + 1
-
-    def make_room(self, album_id: str, *, at: float, count: int) -> None:
-        """Move every member at or after position `at` back by `count`."""
-        self.session.execute(
-            update(Link)
-            .where(_includes(album_id), Link.position >= at)
-            .values(position=Link.position + count)
-        )
-
-    def set_position(self, album_id: str, asset_id: str, position: float) -> None:
-        self.session.execute(
-            update(Link)
-            .where(_includes(album_id), Link.target_id == asset_id)
-            .values(position=position)
-        )

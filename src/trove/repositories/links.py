@@ -130,6 +130,15 @@ class LinkRepository:
     def set_position(self, link_id: str, position: float | None) -> None:
         self.session.execute(update(Link).where(Link.id == link_id).values(position=position))
 
+    def shift_positions(self, source_id: str, relation: str, *, at: float, by: float) -> None:
+        """Move the source's `relation` edges at or after position `at` back by `by` (room
+        for what is put in at `at`)."""
+        self.session.execute(
+            update(Link)
+            .where(Link.source_id == source_id, Link.relation == relation, Link.position >= at)
+            .values(position=Link.position + by)
+        )
+
     # --- reads ------------------------------------------------------------------------------
 
     def targets_of(self, source_ids: Sequence[str], relations: Sequence[str]) -> list[str]:

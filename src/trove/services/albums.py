@@ -32,6 +32,7 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PipelineRepository
 from trove.services.errors import Conflict, Invalid, NotFound
 from trove.services.links import LinkManager
+from trove.storage import cache
 
 MAX_NAME = 255
 MAX_DEPTH = 64
@@ -186,11 +187,16 @@ class AlbumService:
             album = self._get(session, album_id)
             parent = repo.parent_of(album.id)
             children = repo.children_of(album.id)
-            self.links.delete_node(session, album.id)
+            self.links.repository(session).delete_touching([album.id])
             if parent is not None:
                 for child in children:
-                    self.links.link(session, parent.source_id, child, Relation.CONTAINS)
-            AssetRepository(session).hard_delete(album)
+                    self.links.link_in(session, parent.source_id, child, Relation.CONTAINS)
+            assets = AssetRepository(session)
+            collage = album.hash
+            assets.hard_delete(album)
+            session.flush()
+            if collage and not assets.hash_still_used(collage):
+                cache.drop_derivatives(self.settings.resolved_cache_dir, collage)
 
     # --- members ---------------------------------------------------------------------------
 
@@ -213,7 +219,7 @@ class AlbumService:
             album = self._get(session, album_id)
             present = repo.member_ids(album.id, wanted)
             for asset_id in present:
-                self.links.unlink(session, album.id, asset_id, Relation.INCLUDES)
+                self._unlink(session, album.id, asset_id, Relation.INCLUDES)
             if _meta(album).get(COVER_KEY) in present:
                 self._set_cover(session, album, None)
             self._touched(session, album)
@@ -280,12 +286,18 @@ class AlbumService:
                 if position is None
                 else repo.position_at(album.id, position, leaving_out=placed)
             )
-            repo.make_room(album.id, at=at, count=len(placed))
+            links = self.links.repository(session)
+            links.shift_positions(album.id, Relation.INCLUDES, at=at, by=len(placed))
             for offset, asset_id in enumerate(placed):
-                if asset_id in already:
-                    repo.set_position(album.id, asset_id, at + offset)
+                found = (
+                    links.find(album.id, asset_id, Relation.INCLUDES)
+                    if asset_id in already
+                    else None
+                )
+                if found is not None:
+                    links.set_position(found.id, at + offset)
                 else:
-                    self.links.link(
+                    self.links.link_in(
                         session, album.id, asset_id, Relation.INCLUDES, position=at + offset
                     )
         self._touched(session, album)
@@ -312,9 +324,15 @@ class AlbumService:
         if current is not None:
             if current.source_id == parent_id:
                 return
-            self.links.unlink(session, current.source_id, album.id, Relation.CONTAINS)
+            self._unlink(session, current.source_id, album.id, Relation.CONTAINS)
         if parent_id is not None:
-            self.links.link(session, parent_id, album.id, Relation.CONTAINS)
+            self.links.link_in(session, parent_id, album.id, Relation.CONTAINS)
+
+    def _unlink(self, session: Session, source_id: str, target_id: str, relation: str) -> None:
+        links = self.links.repository(session)
+        link = links.find(source_id, target_id, relation)
+        if link is not None:
+            links.remove(link)
 
     @staticmethod
     def _refuse_cycle(repo: AlbumRepository, album_id: str, parent_id: str) -> None:
@@ -413,4 +431,3 @@ def _position_cursor(cursor: str) -> tuple[float, str]:
 
 def _unique(ids: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(ids))
-

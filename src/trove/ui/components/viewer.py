@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from nicegui import ui
 
 from trove.services.errors import NotFound
 from trove.ui.components.albums import AlbumDialog
-from trove.ui.components.grid import AssetGrid
 from trove.ui.components.inspector import Inspector
 from trove.ui.context import call, services
 from trove.ui.format import human_size
@@ -34,8 +33,14 @@ def preview_url(asset: dict[str, Any]) -> str | None:
     return thumbnails.get("large") or thumbnails.get("medium") or thumbnails.get("small")
 
 
+class SteppableGrid(Protocol):
+    """What the lightbox needs from the grid it opens over: the asset `delta` places away."""
+
+    async def neighbour(self, asset_id: str, delta: int) -> str | None: ...
+
+
 class Viewer:
-    def __init__(self, *, grid: AssetGrid, on_changed: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(self, *, grid: SteppableGrid, on_changed: Callable[[dict[str, Any]], Any]) -> None:
         self.grid = grid
         self.on_changed = on_changed
         self.asset: dict[str, Any] | None = None
