@@ -75,7 +75,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, hash_workers=2)
+    # TestClient sends `Host: testserver`; a real server answers only to names it is given.
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        hash_workers=2,
+        allowed_hosts="testserver",
+    )
 
 
 def trove_env(settings: Settings, **extra: str) -> dict[str, str]:

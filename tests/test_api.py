@@ -184,10 +184,12 @@ def test_status_reports_roots_and_counts(client, library):
     assert status["steps"]["hash"]["ok"] == 9
 
 
-def test_add_root_rejects_missing_folders(client, tmp_path):
-    response = client.post("/api/dam/roots", json={"path": str(tmp_path / "nope")})
-    assert response.status_code == 422
-    assert "no such folder" in response.json()["detail"]
+def test_add_root_through_the_api_is_refused_unless_allowed_roots_are_set(client, tmp_path):
+    (tmp_path / "photos").mkdir()
+    response = client.post("/api/dam/roots", json={"path": str(tmp_path / "photos")})
+    assert response.status_code == 403
+    assert "TROVE_ALLOWED_ROOTS" in response.json()["detail"]
+    assert len(client.get("/api/dam/roots").json()["items"]) == 1
 
 
 def test_operations_never_touch_originals(client, library):

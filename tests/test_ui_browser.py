@@ -37,8 +37,10 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(library: Path) -> Iterator[TroveServer]:
-    trove = start_server(data_dir=library.parent / "data", roots=[library])
+def server(library: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TroveServer]:
+    # The libraries test adds a folder of its own tmp_path through the page.
+    allowed = {"TROVE_ALLOWED_ROOTS": str(tmp_path_factory.getbasetemp())}
+    trove = start_server(data_dir=library.parent / "data", roots=[library], env=allowed)
     try:
         trove.wait_idle(timeout=120)
         yield trove

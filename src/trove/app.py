@@ -30,6 +30,7 @@ from trove.api.routes import (
     thumbnails,
     upload,
 )
+from trove.api.web_safety import HostPolicy, install_web_safety
 from trove.config import Settings
 from trove.services.container import Services
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings, *, roots: Sequence[str] = ()) -> FastAPI:
 
     if _nicegui_lifespan is None:
         _install(app)
+    app.state.host_policy = HostPolicy.from_settings(settings)
     app.router.lifespan_context = _lifespan(settings, roots)
     return app
 
@@ -76,6 +78,7 @@ def _install(app: Any) -> None:
     _nicegui_lifespan = app.router.lifespan_context
     app.title, app.version = "Trove", __version__
     install_error_handlers(app)
+    install_web_safety(app)
     for module in (bulk, assets, upload, library, graph, tags, integrity, albums):
         app.include_router(module.router)
     for module in (thumbnails, jobs):  # the media pipeline's products and progress

@@ -83,6 +83,14 @@ class Settings:
     verify_interval: float = 3600.0
     verify_max_age_days: float = 30.0
     verify_mb_per_s: float = 20.0
+    # Host names the server answers to besides the bind address and the loopback names
+    # (comma-separated; `*` for any). A request for any other Host is refused: a web page
+    # that rebinds its own name to this machine's address would otherwise reach the API.
+    allowed_hosts: str = ""
+    # Folders below which a library may be added through the API (comma-separated). Unset, only
+    # the command line adds libraries: an API caller could otherwise index and read any folder
+    # the server can read.
+    allowed_roots: str = ""
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -97,8 +105,20 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'trove.db'}"
 
     @property
+    def allowed_host_names(self) -> tuple[str, ...]:
+        return tuple(_comma_list(self.allowed_hosts.lower()))
+
+    @property
+    def allowed_root_paths(self) -> tuple[Path, ...]:
+        return tuple(Path(p).expanduser() for p in _comma_list(self.allowed_roots))
+
+    @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+
+def _comma_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def load_settings(*, environ: typing.Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -10,11 +10,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from trove.domain.queries import InvalidQuery
-from trove.services.errors import Conflict, Invalid, NotFound, TooLarge, Unavailable
+from trove.services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[Exception], int] = {
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,

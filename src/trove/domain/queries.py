@@ -12,6 +12,10 @@ from typing import Any
 SORT_KEYS = ("timeline_at", "filename", "size", "id")
 DEFAULT_SORT = "-timeline_at"
 MAX_LIMIT = 1000
+# Bounds on what one listing may ask, so that no request can build a statement the database
+# refuses or spends seconds on: text filters (search, folder, MIME) and values per filter.
+MAX_FILTER_CHARS = 1000
+MAX_FILTER_VALUES = 100
 
 
 class InvalidQuery(ValueError):
@@ -47,6 +51,11 @@ class AssetQuery:
             )
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InvalidQuery(f"limit must be between 1 and {MAX_LIMIT}")
+        for name in ("asset_types", "statuses", "tags"):
+            if len(getattr(self, name)) > MAX_FILTER_VALUES:
+                raise InvalidQuery(f"{name}: at most {MAX_FILTER_VALUES} values per filter")
+        for name in ("root_id", "path_prefix", "mime", "hash", "text", "cursor", "tags"):
+            _check_text(name, getattr(self, name))
 
     @property
     def sort_key(self) -> str:
@@ -57,6 +66,14 @@ class AssetQuery:
         return self.sort.startswith("-")
 
 
+def _check_text(name: str, value: str | tuple[str, ...] | None) -> None:
+    for text in (value,) if isinstance(value, str) else value or ():
+        if len(text) > MAX_FILTER_CHARS:
+            raise InvalidQuery(f"{name}: at most {MAX_FILTER_CHARS} characters")
+        if "\x00" in text:
+            raise InvalidQuery(f"{name}: contains a NUL byte")
+
+
 def parse_date_bound(value: str | None, *, end: bool) -> datetime | None:
     """An ISO date or date-time from a request, as naive UTC like the index keeps.
 
@@ -65,6 +82,8 @@ def parse_date_bound(value: str | None, *, end: bool) -> datetime | None:
     """
     if not value:
         return None
+    if len(value) > 64:
+        raise InvalidQuery(f"{value[:20]!r}... is not an ISO date (YYYY-MM-DD) or date-time")
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)

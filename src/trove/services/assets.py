@@ -6,6 +6,7 @@ Originals are only ever read; the one place that writes files is the upload targ
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ from trove.repositories.roots import RootRepository
 from trove.repositories.tag_flows import TagFlows
 from trove.services.errors import Invalid, NotFound, TooLarge, Unavailable
 from trove.storage import cache
-from trove.storage.originals import OriginalUnavailable, resolve
+from trove.storage.originals import OriginalUnavailable, PathOutsideRoot, open_below_root
 from trove.storage.walk import WalkRules
 
 if TYPE_CHECKING:
@@ -38,6 +39,12 @@ EXTRACTED_NAMESPACES = frozenset(
     {"exif", "iptc", "xmp", "geo", "ffprobe", "probe", "ocr", "text", "folder", "file"}
 )
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# A user namespace holds what people type (ratings, notes, a few links), not documents: its
+# JSON is bounded so that one asset's record stays small for every listing that loads it.
+MAX_NAMESPACE_BYTES = 64 * 1024
+# A NUL character as json.dumps writes it (an escape not itself escaped): PostgreSQL's jsonb
+# refuses it.
+_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 _UNSET: Any = object()
 
 
@@ -52,7 +59,7 @@ class AssetPatch:
 
 @dataclass(frozen=True)
 class OriginalFile:
-    path: Path
+    file: BinaryIO
     filename: str
     mime_type: str | None
 
@@ -181,7 +188,8 @@ class AssetService:
             return asset_detail(asset)
 
     def original(self, asset_id: str) -> OriginalFile:
-        """The path to stream for an asset, checked to lie inside its root."""
+        """The asset's file, opened below its root: the caller streams from this descriptor
+        (and closes it), so no name is looked up again after the check."""
         with self.database.session() as session:
             asset = self._get(session, asset_id)
             if asset.root_id is None or asset.rel_path is None or asset.asset_type == "collection":
@@ -194,12 +202,12 @@ class AssetService:
             if asset.status == AssetStatus.MISSING:
                 raise Unavailable("the file is missing on disk")
             try:
-                path = resolve(root.path, asset.rel_path, escaped=asset.path_escaped)
-            except OriginalUnavailable as exc:
+                fd = open_below_root(root.path, asset.rel_path, escaped=asset.path_escaped)
+            except PathOutsideRoot as exc:
                 raise NotFound(str(exc)) from exc
-            if not path.is_file():
-                raise Unavailable("the file is missing on disk")
-            return OriginalFile(path, asset.filename, asset.mime_type)
+            except OriginalUnavailable as exc:
+                raise Unavailable(f"the file is missing on disk ({exc})") from exc
+            return OriginalFile(os.fdopen(fd, "rb"), asset.filename, asset.mime_type)
 
     def upload(self, filename: str, content: BinaryIO) -> dict[str, Any]:
         """Store an upload in the upload root (never overwriting) and register it."""
@@ -323,6 +331,8 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
         if not isinstance(tag, str):
             raise Invalid("tags must be strings")
         text = " ".join(tag.split())
+        if "\x00" in text:
+            raise Invalid("tags must not contain a NUL byte")
         if not text:
             continue
         if len(text) > 200:
@@ -336,6 +346,8 @@ def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
         return None
     if len(value) > limit:
         raise Invalid(f"{field} is longer than {limit} characters")
+    if "\x00" in value:
+        raise Invalid(f"{field} must not contain a NUL byte")
     return value.strip() or None
 
 
@@ -347,8 +359,10 @@ def _visibility(value: str) -> str:
         raise Invalid(f"visibility must be one of {allowed}") from exc
 
 
-def _merged_namespace(current: dict[str, Any], patch: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    if len(patch) != 1:
+def _merged_namespace(
+    current: dict[str, Any], patch: dict[str, dict[str, Any]] | None
+) -> dict[str, Any]:
+    if not isinstance(patch, dict) or len(patch) != 1:
         raise Invalid('metadata: send exactly one namespace, e.g. {"gallery": {...}}')
     ((namespace, values),) = patch.items()
     if not _NAMESPACE.match(namespace):
@@ -357,4 +371,9 @@ def _merged_namespace(current: dict[str, Any], patch: dict[str, dict[str, Any]])
         raise Invalid(f"metadata namespace {namespace!r} is extracted from the file and read-only")
     if not isinstance(values, dict):
         raise Invalid(f"metadata namespace {namespace!r} must be an object")
+    encoded = json.dumps(values)
+    if len(encoded.encode()) > MAX_NAMESPACE_BYTES:
+        raise Invalid(f"metadata namespace {namespace!r} is over {MAX_NAMESPACE_BYTES} bytes")
+    if _JSON_NUL.search(encoded):
+        raise Invalid(f"metadata namespace {namespace!r} must not contain a NUL character")
     return {**current, namespace: values}

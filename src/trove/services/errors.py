@@ -19,3 +19,7 @@ class Unavailable(Exception):
 
 class TooLarge(Exception):
     """An upload is over the configured limit."""
+
+
+class Forbidden(Exception):
+    """The request is well-formed but this server's settings do not allow it."""

@@ -157,6 +157,12 @@ class LibraryService:
         indexer.request_scan(root.path)
         return self._root(root.id)
 
+    def add_requested_root(self, path: str, *, indexer: Any) -> dict[str, Any]:
+        """A library asked for through the API: only where TROVE_ALLOWED_ROOTS allows."""
+        from trove.services.root_policy import check_requested_root
+
+        return self.add_root(check_requested_root(path, self.settings), indexer=indexer)
+
     def request_rescan(self, root_id: str, *, indexer: Any) -> dict[str, Any]:
         root = self._root(root_id)
         indexer.request_scan(root["path"])

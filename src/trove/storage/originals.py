@@ -7,6 +7,7 @@ it outside the root.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     import magic
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
 class OriginalUnavailable(Exception):
@@ -38,6 +40,50 @@ def resolve(root_path: str, rel_path: str, *, escaped: bool) -> Path:
     if not real.is_relative_to(os.path.realpath(root)):
         raise PathOutsideRoot(f"{rel_path!r} resolves outside its library root")
     return candidate
+
+
+def open_below_root(root_path: str, rel_path: str, *, escaped: bool) -> int:
+    """A read-only descriptor of the regular file at `rel_path`, reached only through
+    directories below `root_path`, none of them a symlink.
+
+    Checking a path and then opening it by name leaves a gap in which a component can be
+    swapped for a symlink to anywhere; walking from the root's descriptor one component at a
+    time with O_NOFOLLOW leaves none. The caller owns (and closes) the descriptor.
+    """
+    parts = from_stored(rel_path, escaped=escaped).split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise PathOutsideRoot(f"{rel_path!r} is not a plain path below its library root")
+    fd = _open_step(root_path, _DIR_FLAGS, dir_fd=None)
+    try:
+        for part in parts[:-1]:
+            parent, fd = fd, _open_step(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(parent)
+        file_fd = _open_step(parts[-1], _OPEN_FLAGS, dir_fd=fd)
+    finally:
+        os.close(fd)
+    try:
+        if not stat.S_ISREG(os.fstat(file_fd).st_mode):
+            raise OriginalUnavailable("no longer a regular file")
+        os.set_blocking(file_fd, True)
+    except BaseException:
+        os.close(file_fd)
+        raise
+    return file_fd
+
+
+def _open_step(name: str, flags: int, *, dir_fd: int | None) -> int:
+    try:
+        return os.open(name, flags, dir_fd=dir_fd)
+    except FileNotFoundError as exc:
+        raise OriginalUnavailable("file vanished") from exc
+    except (NotADirectoryError, IsADirectoryError) as exc:
+        raise OriginalUnavailable("no longer a regular file") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink where a file or folder was
+            raise PathOutsideRoot("the path now leads through a symlink") from exc
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise OriginalUnavailable("permission denied") from exc
+        raise OriginalUnavailable(exc.strerror or str(exc)) from exc
 
 
 @contextmanager

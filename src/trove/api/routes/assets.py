@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
+from trove.api.originals import OpenFileResponse
 from trove.api.schemas import AssetList, AssetPatchIn
 from trove.domain.queries import MAX_LIMIT, AssetQuery, parse_date_bound
 from trove.services.assets import AssetPatch
@@ -16,10 +17,6 @@ from trove.services.assets import AssetPatch
 router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 
 Multi = Annotated[list[str] | None, Query()]
-
-# An original opened on its own (an SVG, an HTML file) must not run script with this site's
-# rights: it is rendered sandboxed, and never sniffed into another type.
-ORIGINAL_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get("", response_model=AssetList)
@@ -86,10 +83,4 @@ def restore_asset(asset_id: str, services: ServicesDep) -> dict:
 @router.get("/{asset_id}/file", response_class=FileResponse)
 async def download_original(asset_id: str, services: ServicesDep) -> FileResponse:
     original = await run_in_threadpool(services.assets.original, asset_id)
-    return FileResponse(
-        original.path,
-        media_type=original.mime_type or "application/octet-stream",
-        filename=original.filename,
-        content_disposition_type="inline",
-        headers=ORIGINAL_HEADERS,
-    )
+    return OpenFileResponse(original.file, filename=original.filename, mime_type=original.mime_type)

@@ -22,7 +22,7 @@ def list_roots(services: ServicesDep) -> dict:
 
 @router.post("/roots", status_code=202)
 def add_root(body: RootIn, services: ServicesDep) -> dict:
-    return services.library.add_root(body.path, indexer=services.indexer)
+    return services.library.add_requested_root(body.path, indexer=services.indexer)
 
 
 @router.post("/roots/{root_id}/scan", status_code=202)

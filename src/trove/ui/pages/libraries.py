@@ -7,7 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
-from trove.services.errors import Invalid, NotFound
+from trove.services.errors import Forbidden, Invalid, NotFound
 from trove.ui.context import call, services
 from trove.ui.format import human_time
 from trove.ui.layout import frame
@@ -37,7 +37,7 @@ def _jobs(svc: Any) -> dict[str, Any] | None:
 
 def add_root(path: str) -> dict[str, Any]:
     svc = services()
-    return svc.library.add_root(path, indexer=svc.indexer)
+    return svc.library.add_requested_root(path, indexer=svc.indexer)
 
 
 def rescan(root_id: str) -> dict[str, Any]:
@@ -92,7 +92,7 @@ class LibrariesPage:
             return
         try:
             root = await call(add_root, path)
-        except (Invalid, NotFound) as exc:
+        except (Invalid, NotFound, Forbidden) as exc:
             ui.notify(str(exc), type="negative")
             return
         self.new_path.value = ""

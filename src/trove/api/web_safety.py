@@ -1,0 +1,210 @@
+"""What every request passes before a route, a page or socket.io sees it.
+
+- The Host must be one this server answers to: a page on attacker.example that rebinds its
+  name to 127.0.0.1 (DNS rebinding) sends `Host: attacker.example`, and is refused.
+- A request that changes state (or opens a websocket) from another site's page is refused:
+  the browser names that page in `Origin`. Scripts and curl send no Origin and pass.
+- Responses carry the browser-side limits: pages may load only from this server and may not be
+  framed; no Referer leaves; nothing is sniffed into another type.
+
+Trove answers without accounts today, so these checks are all that keeps a web page the user
+visits from driving a local Trove.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from trove.config import Settings
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+_WILDCARD_BINDS = ("0.0.0.0", "::", "")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# JSON bodies are small (the largest field is a description); a bigger one is refused before
+# it is read into memory. Uploads are multipart and bounded by TROVE_MAX_UPLOAD_BYTES.
+MAX_JSON_BODY_BYTES = 1024**2
+
+# NiceGUI renders with Vue's in-browser template compiler (eval) and inline scripts and
+# styles; what the policy still holds: nothing loads from or talks to another origin, no
+# plugin content, no framing, forms post only here.
+UI_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's /docs and /redoc pages load Swagger UI and ReDoc from their CDN.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com"
+    " https://cdn.redoc.ly; worker-src blob:; frame-ancestors 'none'"
+)
+_DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+_ALWAYS = (
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    """The host names this server answers to, and which foreign origins it trusts."""
+
+    names: frozenset[str]
+    configured: frozenset[str]
+    any_host: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HostPolicy:
+        configured = frozenset(settings.allowed_host_names)
+        bind = settings.host.strip("[]").lower()
+        names = {*LOOPBACK_NAMES, *configured}
+        if bind not in _WILDCARD_BINDS:
+            names.add(bind)
+        return cls(frozenset(names), configured, any_host="*" in configured)
+
+    def allows_host(self, host_header: str | None) -> bool:
+        if self.any_host:
+            return True
+        name = _host_name(host_header)
+        return name is not None and (name in self.names or name.endswith(".localhost"))
+
+    def allows_origin(self, origin: str, host_header: str | None) -> bool:
+        """Same origin as the request (host and port), or a name the operator configured."""
+        try:
+            parts = urlsplit(origin)
+            origin_name = parts.hostname
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https") or origin_name is None:
+            return False  # includes `Origin: null` from sandboxed frames and file: pages
+        if host_header and parts.netloc.lower() == host_header.lower():
+            return True
+        return self.any_host or origin_name.rstrip(".") in self.configured
+
+
+def _host_name(host_header: str | None) -> str | None:
+    if not host_header:
+        return None
+    try:
+        parts = urlsplit("//" + host_header)
+        _ = parts.port  # a malformed port raises
+    except ValueError:
+        return None
+    if parts.username is not None or parts.path or parts.hostname is None:
+        return None
+    return parts.hostname.rstrip(".")
+
+
+def policy_of(scope: Scope) -> HostPolicy:
+    return scope["app"].state.host_policy
+
+
+class WebSafetyMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware), so streamed originals and websockets pass untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refusal = _refusal(scope, headers, policy_of(scope))
+        if refusal is not None:
+            await _refuse(scope, receive, send, *refusal)
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, _with_headers(send, path=scope["path"]))
+
+
+def _refusal(scope: Scope, headers: Headers, policy: HostPolicy) -> tuple[int, str] | None:
+    host = headers.get("host")
+    if not policy.allows_host(host):
+        return 400, (
+            f"this server does not answer to the host name {host!r};"
+            " add it to TROVE_ALLOWED_HOSTS if it is yours"
+        )
+    origin = headers.get("origin")
+    changes_state = scope["type"] == "websocket" or scope["method"] not in _SAFE_METHODS
+    if changes_state and origin is not None and not policy.allows_origin(origin, host):
+        return 403, f"cross-site request from {origin!r} refused"
+    if changes_state and _declared_length(headers) > MAX_JSON_BODY_BYTES and _is_json(headers):
+        return 413, f"a JSON body may be at most {MAX_JSON_BODY_BYTES} bytes"
+    return None
+
+
+def _declared_length(headers: Headers) -> int:
+    try:
+        return int(headers.get("content-length", "0"))
+    except ValueError:
+        return 0
+
+
+def _is_json(headers: Headers) -> bool:
+    return "json" in headers.get("content-type", "").lower()
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+        return
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *_ALWAYS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _with_headers(send: Send, *, path: str) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(raw=message.setdefault("headers", []))
+            for name, value in _ALWAYS:
+                headers.setdefault(name.decode(), value.decode())
+            if headers.get("content-type", "").startswith("text/html"):
+                headers.setdefault("content-security-policy", _page_csp(path))
+        await send(message)
+
+    return sending
+
+
+def _page_csp(path: str) -> str:
+    return DOCS_CSP if path in _DOCS_PATHS else UI_CSP
+
+
+def socketio_origin_check(origin: str | None, environ: dict[str, Any]) -> bool:
+    """For NiceGUI's socket.io server (`cors_allowed_origins`): the same rule as requests."""
+    if origin is None:
+        return True
+    scope = environ.get("asgi.scope", {})
+    return policy_of(scope).allows_origin(origin, environ.get("HTTP_HOST"))
+
+
+def install_web_safety(app: Any) -> None:
+    """Once per process: the middleware, and socket.io held to this server's origin with no
+    credentials echoed to any other (NiceGUI allows every origin)."""
+    from nicegui import core
+
+    app.add_middleware(WebSafetyMiddleware)
+    core.sio.eio.cors_allowed_origins = socketio_origin_check
+    core.sio.eio.cors_credentials = False

@@ -1,0 +1,38 @@
+"""Which folders may become a library when an API caller asks (the command line may add any).
+
+Without accounts, anyone who reaches the port is a caller: a library they could add anywhere
+would let them read any file the server can (`/etc`, another user's home) through `/file`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from trove.config import Settings
+from trove.services.errors import Forbidden, Invalid
+
+# Kernel and device views: never files to index, and reading some of them has side effects.
+SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def check_requested_root(path: str, settings: Settings) -> str:
+    """The canonical folder to add for an API request, or why it may not be added."""
+    if "\x00" in path:
+        raise Invalid("path: contains a NUL byte")
+    real = Path(os.path.realpath(os.path.abspath(path)))
+    for folder in SYSTEM_FOLDERS:
+        if real.is_relative_to(folder) or folder.is_relative_to(real):
+            raise Invalid(f"{path}: system folders ({folder}) cannot be a library")
+    for folder in (settings.data_dir, settings.resolved_cache_dir):
+        if real.is_relative_to(os.path.realpath(folder)):
+            raise Invalid(f"{path}: Trove's own data folder cannot be a library")
+    allowed = settings.allowed_root_paths
+    if not allowed:
+        raise Forbidden(
+            "adding libraries through the API is off: set TROVE_ALLOWED_ROOTS to the folders"
+            " below which it is allowed, or add the folder with `trove scan PATH`"
+        )
+    if not any(real.is_relative_to(os.path.realpath(folder)) for folder in allowed):
+        raise Forbidden(f"{path}: not below a folder TROVE_ALLOWED_ROOTS allows")
+    return str(real)
