@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, AssetTag
+from trove.domain.enums import AssetType
 from trove.domain.queries import AssetQuery, InvalidQuery, decode_cursor, encode_cursor
 from trove.repositories._sql import utcnow
 
@@ -54,7 +55,11 @@ class AssetRepository:
 
     def count_by(self, column: str, *, root_id: str | None = None) -> dict[str, int]:
         col = getattr(Asset, column)
-        stmt = select(col, func.count()).where(Asset.deleted_at.is_(None)).group_by(col)
+        stmt = (
+            select(col, func.count())
+            .where(Asset.deleted_at.is_(None), _not_a_proxy())
+            .group_by(col)
+        )
         if root_id:
             stmt = stmt.where(Asset.root_id == root_id)
         return {str(key): int(n) for key, n in self.session.execute(stmt)}
@@ -64,7 +69,7 @@ class AssetRepository:
         stmt = (
             select(AssetTag.tag, func.count())
             .join(Asset, Asset.id == AssetTag.asset_id)
-            .where(Asset.deleted_at.is_(None))
+            .where(Asset.deleted_at.is_(None), _not_a_proxy())
             .group_by(AssetTag.tag)
             .order_by(func.count().desc(), AssetTag.tag)
             .limit(limit)
@@ -75,7 +80,10 @@ class AssetRepository:
         """Per library root, how many visible files are in each status (folders excluded)."""
         stmt = (
             select(Asset.root_id, Asset.status, func.count())
-            .where(Asset.deleted_at.is_(None), Asset.asset_type != "collection")
+            .where(
+                Asset.deleted_at.is_(None),
+                Asset.asset_type.not_in([AssetType.COLLECTION, AssetType.PROXY]),
+            )
             .group_by(Asset.root_id, Asset.status)
         )
         counts: dict[str, dict[str, int]] = {}
@@ -104,6 +112,8 @@ class AssetRepository:
             where.append(Asset.deleted_at.is_(None))
         if q.asset_types:
             where.append(Asset.asset_type.in_(q.asset_types))
+        else:
+            where.append(_not_a_proxy())
         if q.statuses:
             where.append(Asset.status.in_(q.statuses))
         if q.root_id:
@@ -200,6 +210,12 @@ class AssetRepository:
 
     def hash_still_used(self, content_hash: str) -> bool:
         return bool(self.session.scalar(select(exists().where(Asset.hash == content_hash))))
+
+
+def _not_a_proxy() -> ColumnElement[bool]:
+    """Transcodes made for viewing (a WebP of a TIFF, an MP4 of a MOV) are not assets of their
+    own in listings and counts: they are reached by id, or from their original's links."""
+    return Asset.asset_type != AssetType.PROXY
 
 
 def _under_path(prefix: str) -> ColumnElement[bool]:
