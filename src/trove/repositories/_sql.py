@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -47,3 +48,21 @@ def rowcount(result: Result[Any]) -> int:
 def expanding(params: dict[str, Any]) -> list[BindParameter[Any]]:
     """Tuple values of a text() statement's parameters bound as `IN :name` lists."""
     return [bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, tuple)]
+
+
+def depth_bounded(sql: str, *, dialect: str) -> str:
+    """`BOUND(alias)` in a recursive CTE becomes `alias.depth < :max_depth`.
+
+    On SQLite it is wrapped in likelihood(..., 0.001): the planner cannot tell how many rows
+    a CTE holds, and otherwise builds a Bloom filter over the whole links table for each
+    recursive step (60 ms at 100k links instead of 0.1 ms for a walk of three nodes).
+    """
+    template = (
+        r"likelihood(\1.depth < :max_depth, 0.001)"
+        if dialect == "sqlite"
+        else (r"\1.depth < :max_depth")
+    )
+    return _BOUND.sub(template, sql)
+
+
+_BOUND = re.compile(r"BOUND\((\w+)\)")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from trove.db.models import Asset, Entity, Link
 from trove.domain.enums import AssetType
 from trove.domain.ids import new_id
-from trove.repositories._sql import expanding, insert_ignoring_conflicts, utcnow
+from trove.repositories._sql import depth_bounded, expanding, insert_ignoring_conflicts, utcnow
 from trove.repositories.tag_flows import MAX_HIERARCHY_DEPTH, TagFlows
 
 CHUNK = 5000
@@ -157,14 +157,16 @@ class LinkRepository:
         whose ancestors are few where a folder's descendants may be many."""
         if not relations:
             return False
+        sql = depth_bounded(
+            "WITH RECURSIVE up(node, depth) AS (SELECT CAST(:lower AS TEXT), 0 "
+            "UNION SELECT CAST(l.source_id AS TEXT), u.depth + 1 FROM links l "
+            "JOIN up u ON l.target_id = u.node "
+            "WHERE l.relation IN :relations AND BOUND(u)) "
+            "SELECT 1 FROM up WHERE node = :upper LIMIT 1",
+            dialect=self._dialect(),
+        )
         rows = self.session.execute(
-            text(
-                "WITH RECURSIVE up(node, depth) AS (SELECT CAST(:lower AS TEXT), 0 "
-                "UNION SELECT CAST(l.source_id AS TEXT), u.depth + 1 FROM links l "
-                "JOIN up u ON l.target_id = u.node "
-                "WHERE l.relation IN :relations AND u.depth < :max_depth) "
-                "SELECT 1 FROM up WHERE node = :upper LIMIT 1"
-            ).bindparams(bindparam("relations", expanding=True)),
+            text(sql).bindparams(bindparam("relations", expanding=True)),
             {
                 "lower": lower,
                 "upper": upper,
@@ -388,10 +390,10 @@ def _walk(
     anchor = hops(frm="FROM links l WHERE l.{here}_id = :start", depth="1")
     if dialect == "postgresql":  # one recursive reference only: both ways in a LATERAL
         inner = hops(frm="FROM links l WHERE l.{here}_id = w.node", depth="w.depth + 1")
-        step = f"SELECT e.* FROM walk w CROSS JOIN LATERAL ({inner}) e WHERE w.depth < :max_depth"
+        step = f"SELECT e.* FROM walk w CROSS JOIN LATERAL ({inner}) e WHERE BOUND(w)"
     else:  # SQLite has no LATERAL but takes one recursive SELECT per direction
         step = hops(
-            frm="FROM walk w JOIN links l ON l.{here}_id = w.node WHERE w.depth < :max_depth",
+            frm="FROM walk w JOIN links l ON l.{here}_id = w.node WHERE BOUND(w)",
             depth="w.depth + 1",
         )
     sql = (
@@ -402,4 +404,4 @@ def _walk(
         "nearest AS (SELECT node, node_type, relation, direction, link_id, weight, depth "
         "FROM ranked WHERE rn = 1) "
     )
-    return sql, params
+    return depth_bounded(sql, dialect=dialect), params

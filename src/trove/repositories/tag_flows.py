@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from trove.db.models import AssetTag, InheritedTag
 from trove.domain.enums import Relation
-from trove.repositories._sql import expanding
+from trove.repositories._sql import depth_bounded, expanding
 
 # Deeper hierarchies than this do not inherit further (and a cycle ends there).
 MAX_HIERARCHY_DEPTH = 64
@@ -49,7 +49,7 @@ class TagFlows:
                 "WHERE l.source_id IN :sources AND l.relation IN :hier "
                 "UNION SELECT l.target_id, d.source, d.depth + 1 FROM links l "
                 "JOIN down d ON l.source_id = d.node "
-                "WHERE l.relation IN :hier AND d.depth < :max_depth) "
+                "WHERE l.relation IN :hier AND BOUND(d)) "
                 "{insert} SELECT DISTINCT d.node, t.tag, d.source FROM down d "
                 "JOIN asset_tags t ON t.asset_id = d.source AND t.tag IN :tags "
                 "JOIN assets a ON a.id = d.node WHERE d.node <> d.source",
@@ -87,7 +87,7 @@ class TagFlows:
             "AND l.target_id IN :children AND l.relation IN :hier "
             "UNION SELECT l.target_id, d.parent, d.depth + 1 FROM links l "
             "JOIN down d ON l.source_id = d.node "
-            "WHERE l.relation IN :hier AND d.depth < :max_depth), "
+            "WHERE l.relation IN :hier AND BOUND(d)), "
             "flows(holder, tag, source) AS ("
             "SELECT asset_id, tag, asset_id FROM asset_tags WHERE asset_id IN :parents "
             "UNION ALL SELECT asset_id, tag, source_id FROM inherited_tags "
@@ -109,7 +109,7 @@ class TagFlows:
             "WITH RECURSIVE sub(node, depth) AS ("
             "SELECT a.id, 0 FROM assets a WHERE a.id IN :children "
             "UNION SELECT l.target_id, s.depth + 1 FROM links l JOIN sub s "
-            "ON l.source_id = s.node WHERE l.relation IN :hier AND s.depth < :max_depth)"
+            "ON l.source_id = s.node WHERE l.relation IN :hier AND BOUND(s))"
         )
         self._execute(
             f"{subtree} DELETE FROM inherited_tags WHERE asset_id IN (SELECT node FROM sub)",
@@ -121,7 +121,7 @@ class TagFlows:
             "WHERE l.target_id IN (SELECT node FROM sub) AND l.relation IN :hier "
             "UNION SELECT u.node, l.source_id, u.depth + 1 FROM links l "
             "JOIN up u ON l.target_id = u.ancestor "
-            "WHERE l.relation IN :hier AND u.depth < :max_depth) "
+            "WHERE l.relation IN :hier AND BOUND(u)) "
             "{insert} SELECT DISTINCT u.node, t.tag, u.ancestor FROM up u "
             "JOIN asset_tags t ON t.asset_id = u.ancestor JOIN assets a ON a.id = u.node "
             "WHERE u.node <> u.ancestor",
@@ -172,7 +172,7 @@ class TagFlows:
             if dialect == "postgresql"
             else "INSERT OR IGNORE INTO inherited_tags (asset_id, tag, source_id)"
         )
-        statement = sql.replace("{insert}", insert)
+        statement = depth_bounded(sql.replace("{insert}", insert), dialect=dialect)
         if dialect == "postgresql" and "{insert}" in sql:
             statement += " ON CONFLICT DO NOTHING"
         values = {**params, "hier": self.hierarchical, "max_depth": MAX_HIERARCHY_DEPTH}
