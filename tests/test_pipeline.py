@@ -16,10 +16,11 @@ from tests.pipeline_media import camera_exif, photo, text_image, text_pdf, video
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
 from trove.db.models import Asset, AssetStep, Link, PipelineLease
-from trove.domain.enums import AssetStatus
+from trove.domain.enums import AssetStatus, StepStatus
 from trove.repositories._sql import utcnow
 from trove.repositories.pipeline import PipelineRepository
 from trove.services.library import LibraryService
+from trove.storage import cache
 
 
 @pytest.fixture(scope="session")
@@ -183,20 +184,22 @@ def test_reprocess_reruns_only_the_named_step(scanned):
 
 
 def test_copies_share_previews_and_are_rendered_once(settings, media, tmp_path):
-    from dataclasses import replace
-
-    settings = replace(settings, pipeline_threads=1)  # one after the other: no race to render
     root = tmp_path / "dupes"
-    for name in ("a.jpg", "b.jpg"):
-        (root).mkdir(exist_ok=True)
-        shutil.copy(media / "trip/unrelated.jpg", root / name)
+    root.mkdir()
+    shutil.copy(media / "trip/unrelated.jpg", root / "a.jpg")
     library = LibraryService(settings)
     library.scan_and_process([str(root)], wait=True)
-    found = assets_by_path(library.database)
-    a, b = found["a.jpg"], found["b.jpg"]
+    a = assets_by_path(library.database)["a.jpg"]
+    previews = cache.derivative_dir(settings.resolved_cache_dir, a.hash)
+    made = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in previews.iterdir()}
+    assert made  # the first copy's previews
+    shutil.copy(media / "trip/unrelated.jpg", root / "b.jpg")
+    library.scan_and_process([str(root)], wait=True)
+    b = assets_by_path(library.database)["b.jpg"]
     assert a.hash == b.hash and a.thumbnails == b.thumbnails
-    durations = sorted(steps_of(library.database, x.id)["thumbnails"].duration_ms for x in (a, b))
-    assert durations[0] < durations[1] / 3  # the second found the files already made
+    assert steps_of(library.database, b.id)["thumbnails"].status == StepStatus.OK
+    # Not written again: a render would have replaced each file (a new inode).
+    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in previews.iterdir()} == made
     library.database.dispose()
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import os
 import stat
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import psutil
 import pytest
 from PIL import Image
 
@@ -125,9 +127,24 @@ def test_a_hung_exiftool_is_killed_at_its_deadline_and_replaced(tmp_path):
     assert "exited" in str(next(iter(results.values())))
 
 
-def test_a_tool_that_overruns_is_killed_with_its_children():
+def test_a_tool_that_overruns_is_killed_with_its_children(tmp_path):
+    pids = tmp_path / "pids"
     with pytest.raises(ToolError, match="timed out"):
-        run_tool(["sh", "-c", "sleep 30 & sleep 30"], timeout=0.5)
+        run_tool(["sh", "-c", f"sleep 30 & echo $$ $! > {pids}; sleep 30"], timeout=0.5)
+    started = [int(pid) for pid in pids.read_text().split()]
+    assert len(started) == 2  # the tool and the helper it forked
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(_alive, started)):
+        time.sleep(0.05)
+    assert not [pid for pid in started if _alive(pid)], "a process of the tool outlived it"
+
+
+def _alive(pid: int) -> bool:
+    """Running, as opposed to gone or a zombie waiting for its parent to reap it."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 # --- probe ---------------------------------------------------------------------------------

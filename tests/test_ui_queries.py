@@ -95,9 +95,10 @@ def test_counts_by_root_and_neighbours_through_the_folder_graph(client):
     (mountain,) = ids(client, "mountain.jpg")
     response = client.get(f"/api/dam/assets/{mountain}/neighbours")
     assert response.status_code == 200
-    for item in response.json()["items"]:
-        assert item["direction"] in {"in", "out"}
-        assert item["node_id"] != mountain
+    items = response.json()["items"]
+    folder = [i for i in items if i["relation"] == "contains" and i["direction"] == "in"]
+    assert [i["asset"]["filename"] for i in folder] == ["trip"]  # the folder it is in
+    assert all(i["direction"] in {"in", "out"} and i["node_id"] != mountain for i in items)
     assert client.get("/api/dam/assets/nope/neighbours").status_code == 404
 
 
