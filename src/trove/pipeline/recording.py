@@ -18,7 +18,7 @@ from trove.db.models import Asset
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation, StepStatus
 from trove.pipeline import similarity
 from trove.pipeline.processor import Derivative, StepResult
-from trove.repositories._sql import utcnow
+from trove.repositories._sql import insert_ignoring_conflicts, utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.repositories.steps import StepRepository
@@ -102,22 +102,30 @@ def _link_derivative(session: Session, original: Asset, made: Derivative, *, now
     if not original.hash:
         return
     urn = cache.urn(original.hash, made.path.name)
-    proxy = session.get(Asset, proxy_id(urn))
-    if proxy is None:
-        proxy = Asset(
-            id=proxy_id(urn),
-            filename=f"{_stem(original.filename)}{made.path.suffix}",
-            is_virtual=True,
-            category=AssetCategory.VIRTUAL,
-            asset_type=AssetType.PROXY,
-            status=AssetStatus.READY,
-            storage_urn=urn,
-            meta={},
-            thumbnails={},
-            created_at=now,
-            timeline_at=original.timeline_at or now,
-        )
-        session.add(proxy)
+    # Copies with the same bytes share one proxy, and two workers may make it at once:
+    # insert-or-ignore, then read what is there, so neither transaction fails on the key.
+    insert_ignoring_conflicts(
+        session,
+        Asset,
+        [
+            {
+                "id": proxy_id(urn),
+                "filename": f"{_stem(original.filename)}{made.path.suffix}",
+                "is_virtual": True,
+                "category": AssetCategory.VIRTUAL,
+                "asset_type": AssetType.PROXY,
+                "status": AssetStatus.READY,
+                "storage_urn": urn,
+                "meta": {},
+                "thumbnails": {},
+                "created_at": now,
+                "updated_at": now,
+                "timeline_at": original.timeline_at or now,
+            }
+        ],
+    )
+    proxy = session.get(Asset, proxy_id(urn), populate_existing=True)
+    assert proxy is not None
     proxy.mime_type = made.mime_type
     proxy.size = made.path.stat().st_size if made.path.exists() else None
     proxy.width, proxy.height, proxy.duration = made.width, made.height, made.duration
