@@ -101,6 +101,17 @@ class AssetRepository:
             )
         )
 
+    def folders_at(self, root_id: str, rel_paths: Sequence[str]) -> dict[str, str]:
+        """rel_path -> id of the folder assets of a root at these paths."""
+        rows = self.session.execute(
+            select(Asset.rel_path, Asset.id).where(
+                Asset.root_id == root_id,
+                Asset.rel_path.in_(list(rel_paths)),
+                Asset.asset_type == AssetType.COLLECTION,
+            )
+        )
+        return {str(path): str(asset_id) for path, asset_id in rows}
+
     def copies_of(self, content_hash: str) -> builtins.list[Asset]:
         return list(self.session.scalars(select(Asset).where(Asset.hash == content_hash)))
 

@@ -11,6 +11,7 @@ from trove.db.migrate import ensure_schema
 from trove.services.albums import AlbumService
 from trove.services.assets import AssetService
 from trove.services.background import BackgroundIndexer
+from trove.services.breadcrumbs import Breadcrumbs
 from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
 from trove.services.links import LinkManager, load_relations
@@ -30,6 +31,7 @@ class Services:
     media: MediaService
     links: LinkManager
     albums: AlbumService
+    breadcrumbs: Breadcrumbs
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -52,6 +54,7 @@ class Services:
             albums=AlbumService(
                 settings, database, links=links, on_preview_stale=indexer.request_processing
             ),
+            breadcrumbs=Breadcrumbs(database),
         )
 
     # Set by start_sync (serve only): the FileWatcher and the Scavenger.

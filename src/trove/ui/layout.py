@@ -28,6 +28,7 @@ def nav_entries() -> list[NavEntry]:
     entries = [
         NavEntry("/", "Photos", "photo_library"),
         NavEntry("/albums", "Albums", "photo_album"),
+        NavEntry("/graph", "Graph", "hub"),
         NavEntry("/libraries", "Libraries", "folder_special"),
     ]
     if duplicates_available():

@@ -142,16 +142,15 @@ class FilterPanel:
             ui.select(
                 options={},
                 clearable=True,
-                value=self.filters.root_id,
+                value=None,  # set with the options, once the libraries are loaded
                 label="Any library",
                 on_change=lambda e: self._set("root_id", e.value),
             )
             .props("dense outlined options-dense")
             .classes("w-full")
         )
-        self.path = ui.input("Path in library", placeholder="2023/Trip").props(
-            "dense outlined debounce=400 clearable"
-        )
+        self.path = ui.input("Path in library", value=self.filters.path, placeholder="2023/Trip")
+        self.path.props("dense outlined debounce=400 clearable")
         self.path.classes("w-full").on_value_change(lambda e: self._set("path", e.value or ""))
         self.path.bind_enabled_from(self.root, "value", backward=bool)
 

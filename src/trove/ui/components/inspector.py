@@ -14,6 +14,7 @@ from nicegui import ui
 
 from trove.services.assets import AssetPatch
 from trove.services.errors import Invalid
+from trove.ui.components.graph_tab import GraphTab
 from trove.ui.context import call, services
 from trove.ui.format import human_duration, human_size, human_time
 
@@ -107,11 +108,8 @@ class Inspector:
             return
         self._graph_panel.clear()
         with self._graph_panel:
-            ui.spinner()
-        neighbours = await call(services().assets.neighbours, self.asset["id"])
-        self._graph_panel.clear()
-        with self._graph_panel:
-            neighbour_list(neighbours or [], on_open=self.on_open)
+            tab = GraphTab(self.asset["id"], on_open=self.on_open)
+        await tab.load()
 
 
 def _tab_label(namespace: str) -> str:
@@ -233,41 +231,3 @@ def _walk(nodes: list[dict[str, Any]]) -> Any:
     for node in nodes:
         yield node
         yield from _walk(node.get("children", []))
-
-
-RELATION_LABELS = {
-    ("contains", "out"): "Contains",
-    ("contains", "in"): "In folder",
-    ("includes", "out"): "Includes",
-    ("includes", "in"): "In album",
-    ("transformed_to", "out"): "Transformed to",
-    ("transformed_to", "in"): "Transformed from",
-    ("extracted_from", "out"): "Extracted from",
-    ("extracted_from", "in"): "Source of",
-    ("visually_similar_to", "out"): "Looks like",
-    ("visually_similar_to", "in"): "Looks like",
-}
-
-
-def neighbour_list(neighbours: list[dict[str, Any]], *, on_open: Callable[[str], Any]) -> None:
-    """Neighbours grouped by relation and direction; each asset is a button that opens it."""
-    if not neighbours:
-        ui.label("No relations yet.").classes("text-grey-7 q-pa-sm")
-        return
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for n in neighbours:
-        label = RELATION_LABELS.get((n["relation"], n["direction"])) or (
-            f"{n['relation']} →" if n["direction"] == "out" else f"← {n['relation']}"
-        )
-        groups.setdefault(label, []).append(n)
-    for label, members in groups.items():
-        ui.label(f"{label} ({len(members)})").classes("trove-graph-relation")
-        for n in members[:200]:
-            asset = n.get("asset")
-            if asset is None:
-                ui.label(f"{n['node_type']} {n['node_id']}").classes("trove-graph-node")
-                continue
-            name = asset.get("title") or asset.get("filename") or asset["id"]
-            icon = "folder" if asset.get("asset_type") == "collection" else "image"
-            button = ui.button(name, icon=icon, on_click=lambda _e, i=asset["id"]: on_open(i))
-            button.props("flat dense no-caps align=left").classes("trove-graph-node w-full")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from nicegui import ui
 
@@ -65,7 +66,7 @@ class Viewer:
             ui.button(icon="arrow_back", on_click=self.dialog.close).props(
                 "flat round color=white aria-label=Close"
             )
-            self.name = ui.label().classes("trove-viewer-name")
+            self.trail = ui.row().classes("items-center no-wrap gap-0 trove-viewer-trail")
             ui.space()
             self.download = ui.button(icon="download").props(
                 "flat round color=white download aria-label=Download"
@@ -74,6 +75,9 @@ class Viewer:
             ui.button(icon="library_add", on_click=self.add_to_album).props(
                 "flat round color=white aria-label='Add to album'"
             ).tooltip("Add to album")
+            ui.button(icon="hub", on_click=self.open_graph).props(
+                "flat round color=white aria-label='Open in graph explorer'"
+            ).tooltip("Open in graph explorer")
             ui.button(icon="link", on_click=self.copy_link).props(
                 "flat round color=white aria-label='Copy link'"
             ).tooltip("Copy link")
@@ -103,7 +107,8 @@ class Viewer:
 
     def show(self, asset: dict[str, Any]) -> None:
         self.asset = asset
-        self.name.text = asset.get("title") or asset.get("filename") or ""
+        self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
+        ui.timer(0.01, lambda: self._load_trail(asset["id"]), once=True)
         self.download.props["href"] = file_url(asset["id"])
         self.media.clear()
         with self.media:
@@ -123,14 +128,41 @@ class Viewer:
         if self.asset is not None:
             self._render_inspector()
 
+    async def _load_trail(self, asset_id: str) -> None:
+        try:
+            parts = await call(services().breadcrumbs.of, asset_id)
+        except NotFound:
+            return
+        if self.asset is not None and self.asset["id"] == asset_id:
+            self._show_trail(parts)
+
+    def _show_trail(self, parts: list[dict[str, Any]]) -> None:
+        """`Photos > 2023 > Holiday > IMG_0042.jpg`: each folder opens in the gallery, each
+        album its page; the last part is the asset itself."""
+        self.trail.clear()
+        with self.trail:
+            for i, part in enumerate(parts):
+                if i:
+                    ui.icon("chevron_right").classes("trove-trail-sep")
+                target = crumb_target(part)
+                if target is None or i == len(parts) - 1:
+                    ui.label(part["label"]).classes("trove-viewer-name")
+                else:
+                    ui.link(part["label"], target).classes("trove-trail-part")
+
     def _saved(self, asset: dict[str, Any]) -> None:
         self.asset = asset
-        self.name.text = asset.get("title") or asset.get("filename") or ""
+        self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
+        ui.timer(0.01, lambda: self._load_trail(asset["id"]), once=True)
         self.on_changed(asset)
 
     async def add_to_album(self) -> None:
         if self.asset is not None:
             await AlbumDialog(asset_ids=[self.asset["id"]]).ask()
+
+    def open_graph(self) -> None:
+        if self.asset is not None:
+            ui.navigate.to(f"/graph?node={self.asset['id']}")
 
     def copy_link(self) -> None:
         if self.asset is None:
@@ -153,6 +185,22 @@ class Viewer:
         self.keyboard.active = bool(event.value)
         if not event.value:
             self.media.clear()  # stop a playing video
+
+
+def _name(asset: dict[str, Any]) -> str:
+    return str(asset.get("title") or asset.get("filename") or "")
+
+
+def crumb_target(part: dict[str, Any]) -> str | None:
+    """Where a breadcrumb leads: a folder to the gallery showing it, an album to its page."""
+    kind = part["kind"]
+    if kind in ("library", "folder") and part.get("root_id"):
+        return "/?" + urlencode({"root": part["root_id"], "path": part.get("path") or ""})
+    if kind == "albums":
+        return "/albums"
+    if kind == "album" and part.get("id"):
+        return f"/albums/{part['id']}"
+    return None
 
 
 def stage_content(asset: dict[str, Any]) -> None:

@@ -36,7 +36,7 @@ class GalleryPage:
             with page.drawer:
                 self.panel = FilterPanel(self.filters, on_change=self._refilter)
                 ui.separator().classes("q-my-md")
-                AlbumTree()
+                self.album_tree = AlbumTree()
         self._toolbar()
         self._selection_bar()
         self.grid = AssetGrid(
@@ -131,12 +131,14 @@ class GalleryPage:
         self.panel.set_tag_options(await call(services().assets.tag_counts) or [])
 
     async def _add_to_album(self) -> None:
-        await AlbumDialog(asset_ids=await self.grid.selected_ids()).ask()
+        if await AlbumDialog(asset_ids=await self.grid.selected_ids()).ask():
+            await self.album_tree.refresh()
 
     async def _new_album(self) -> None:
         album = await AlbumDialog(asset_ids=await self.grid.selected_ids(), new_only=True).ask()
         if album:
             self.grid.clear_selection()
+            await self.album_tree.refresh()
 
     async def _confirm_delete(self) -> None:
         ids = await self.grid.selected_ids()
@@ -174,6 +176,9 @@ class GalleryPage:
         self.grid.set_query(self.filters.to_params())
 
 
-async def gallery_page(asset: str | None = None) -> None:
-    """`/`, and `/?asset=<id>` to open one asset in the lightbox (what "Copy link" copies)."""
-    await GalleryPage().build(open_asset=asset)
+async def gallery_page(asset: str | None = None, root: str | None = None, path: str = "") -> None:
+    """`/`; `/?asset=<id>` opens one asset in the lightbox (what "Copy link" copies);
+    `/?root=<id>&path=2023/Trip` shows one folder (what the lightbox's breadcrumbs link)."""
+    page = GalleryPage()
+    page.filters.root_id, page.filters.path = root, path if root else ""
+    await page.build(open_asset=asset)

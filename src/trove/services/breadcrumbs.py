@@ -1,0 +1,79 @@
+"""Breadcrumbs 2.0 (seed 5.3): where an asset sits, as parts a person can click.
+
+A file: its library, each folder down to it, then the file (`Photos > 2023 > Holiday >
+IMG_0042.jpg`). An album: "Albums", the albums it is inside, then the album. Anything else
+(a proxy, an entity): its name alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trove.db.database import Database
+from trove.db.models import Asset
+from trove.domain.enums import AssetCategory, AssetType
+from trove.domain.serialize import asset_summary
+from trove.repositories.albums import AlbumRepository
+from trove.repositories.assets import AssetRepository
+from trove.repositories.roots import RootRepository
+from trove.services.errors import NotFound
+
+MAX_DEPTH = 64
+
+
+class Breadcrumbs:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def of(self, asset_id: str) -> list[dict[str, Any]]:
+        """Outermost first; each part `{"label", "kind", "id", "root_id", "path"}` where kind
+        is library / folder / albums / album / asset."""
+        with self.database.session() as session:
+            asset = AssetRepository(session).get(asset_id)
+            if asset is None:
+                raise NotFound(f"no asset with id {asset_id!r}")
+            name = asset_summary(asset)["filename"]
+            if asset.root_id is not None and asset.rel_path is not None:
+                parts = self._folders(session, asset)
+            elif (
+                asset.asset_type == AssetType.COLLECTION and asset.category == AssetCategory.VIRTUAL
+            ):
+                parts = self._albums(session, asset)
+            else:
+                parts = []
+            kind = "album" if parts and parts[0]["kind"] == "albums" else "asset"
+            return [*parts, _part(asset.title or name, kind, id=asset.id)]
+
+    @staticmethod
+    def _folders(session: Any, asset: Asset) -> list[dict[str, Any]]:
+        root = RootRepository(session).get(asset.root_id or "")
+        if root is None:
+            return []
+        segments = (asset.rel_path or "").split("/")[:-1]
+        prefixes = ["/".join(segments[: i + 1]) for i in range(len(segments))]
+        folders = AssetRepository(session).folders_at(root.id, ["", *prefixes])
+        parts = [_part(root.name, "library", id=folders.get(""), root_id=root.id, path="")]
+        for segment, prefix in zip(segments, prefixes, strict=True):
+            parts.append(
+                _part(segment, "folder", id=folders.get(prefix), root_id=root.id, path=prefix)
+            )
+        return parts
+
+    @staticmethod
+    def _albums(session: Any, album: Asset) -> list[dict[str, Any]]:
+        repo = AlbumRepository(session)
+        parts: list[dict[str, Any]] = []
+        link = repo.parent_of(album.id)
+        while link is not None and len(parts) < MAX_DEPTH:
+            parent = repo.get(link.source_id)
+            if parent is None:
+                break
+            parts.insert(0, _part(parent.filename, "album", id=parent.id))
+            link = repo.parent_of(parent.id)
+        return [_part("Albums", "albums"), *parts]
+
+
+def _part(
+    label: str, kind: str, *, id: str | None = None, root_id: str | None = None, path: str = ""
+) -> dict[str, Any]:
+    return {"label": label, "kind": kind, "id": id, "root_id": root_id, "path": path}
