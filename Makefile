@@ -1,6 +1,7 @@
 # Trove — every target does its own set-up (idempotent, fast when already done).
 #   make run ROOT=/path/to/photos    serve ROOT on http://127.0.0.1:8000
 #   make test [PYTEST_ARGS=...]      run the test suite (SQLite, PostgreSQL and Redis)
+#   make test-fast                   the fast tier: SQLite only, no `slow` tests (under a minute)
 
 SHELL := /bin/bash
 VENV := .venv
@@ -12,12 +13,13 @@ PYTEST_ARGS ?=
 PYTEST_RC_FILE ?=
 
 .PHONY: help setup setup-test system-runtime system-test venv-runtime venv-test services \
-	vendor-js check-root run scan test lint bench clean
+	vendor-js check-root run scan test test-fast lint bench clean
 
 help:
 	@echo "make run ROOT=/path/to/photos   set up, then serve ROOT on http://127.0.0.1:8000"
 	@echo "make scan ROOT=/path/to/photos  set up, then index ROOT once"
 	@echo "make test [PYTEST_ARGS=...]     set up (packages, venv, PostgreSQL, Redis), then pytest"
+	@echo "make test-fast                  the fast tier (SQLite, no slow tests), under a minute"
 	@echo "make setup | setup-test | lint | bench | clean"
 
 system-runtime:
@@ -59,6 +61,11 @@ test: setup-test
 	@rc=0; $(PYTHON) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ -n "$(PYTEST_RC_FILE)" ]; then echo "$$rc" > "$(PYTEST_RC_FILE)"; fi; \
 	exit $$rc
+
+# The fast tier: what a change usually breaks, in under a minute on two cores. Servers,
+# browsers, workers and PostgreSQL runs stay in `make test`.
+test-fast: setup-test
+	$(PYTHON) -m pytest -m "not slow and not postgresql" -n 2 -q --durations=5 $(PYTEST_ARGS)
 
 lint: system-runtime venv-test
 	$(VENV)/bin/ruff check src tests bench

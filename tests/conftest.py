@@ -57,6 +57,15 @@ def pg_template() -> Iterator[str | None]:
         admin.execute(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The PostgreSQL run of each database test carries the `postgresql` mark, so the fast
+    tier (`make test-fast`) can leave it to the full suite."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)  # only parametrized tests have one
+        if callspec is not None and callspec.params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgresql)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

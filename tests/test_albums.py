@@ -180,6 +180,7 @@ def test_the_cover_is_the_first_member_until_one_is_chosen_and_falls_back_when_r
 # --- membership by id: renames and moves ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_membership_survives_renames_and_moves_made_while_trove_was_stopped(
     settings, library, run_trove
 ):
@@ -214,6 +215,7 @@ def test_membership_survives_renames_and_moves_made_while_trove_was_stopped(
         services.database.dispose()
 
 
+@pytest.mark.slow
 def test_membership_survives_renames_and_moves_seen_live_by_the_watcher(settings, library):
     services = Services.create(fast(settings))
     services.indexer.start()
@@ -257,6 +259,7 @@ def process(services: Services) -> None:
     services.library.pipeline().run_pending()
 
 
+@pytest.mark.slow
 def test_an_album_gets_a_collage_of_its_first_four_members_redrawn_when_they_change(
     services, library
 ):
@@ -290,6 +293,7 @@ def test_an_album_gets_a_collage_of_its_first_four_members_redrawn_when_they_cha
     assert emptied["thumbnails"] == {} and emptied["hash"] is None
 
 
+@pytest.mark.slow
 def test_the_collage_shows_each_member_in_its_own_quadrant(services, tmp_path):
     colours = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 220, 20)]
     solid = tmp_path / "solid"
@@ -389,6 +393,7 @@ def test_bad_album_requests_get_a_clear_error(client):
         assert isinstance(response.json()["detail"], str)
 
 
+@pytest.mark.slow
 def test_trove_albums_prints_the_tree(settings, run_trove):
     services = Services.create(settings)
     try:

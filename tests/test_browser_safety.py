@@ -24,6 +24,8 @@ import pytest
 from tests.browser.library import photo
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, TroveServer, free_port, start_server
 
+pytestmark = pytest.mark.slow
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 if not Path(CHROMIUM).exists():

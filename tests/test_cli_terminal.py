@@ -5,8 +5,12 @@ import pty
 import select
 import subprocess
 
+import pytest
+
 from tests.conftest import TROVE
 from tests.media import make_library
+
+pytestmark = pytest.mark.slow
 
 
 def run_in_terminal(args, env, timeout=60.0):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,6 +16,8 @@ from trove.db.database import Database
 from trove.db.models import Link
 from trove.domain.queries import AssetQuery
 from trove.services.library import LibraryService
+
+pytestmark = pytest.mark.slow
 
 
 def assets_by_path(settings) -> dict[str, dict]:

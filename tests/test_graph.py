@@ -72,6 +72,7 @@ def test_entities_are_nodes_that_links_name_by_their_type(graph):
             graph.create_entity(bad_type, "x")
 
 
+@pytest.mark.slow
 def test_a_10k_child_folder_is_paged_with_counts_and_every_child_seen_once(graph):
     folder = make_assets(graph.database, ["big"], asset_type=AssetType.COLLECTION)["big"]
     children = make_assets(graph.database, [f"{i:05}.jpg" for i in range(10_000)])
@@ -237,6 +238,7 @@ def test_impact_reaches_what_depends_on_a_node_transitively_within_the_depth(gra
         graph.impact_analysis(photo, depth=7)
 
 
+@pytest.mark.slow
 def test_trove_path_prints_the_chain_and_exits_1_when_there_is_none(graph, run_trove):
     ids = make_assets(graph.database, ["root"], asset_type=AssetType.COLLECTION)
     ids |= make_assets(graph.database, ["raw.cr2", "web.webp", "alone.jpg"])

@@ -15,6 +15,8 @@ from trove.db.models import Asset, Link
 from trove.domain.enums import AssetType
 from trove.services.container import Services
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):

@@ -139,6 +139,7 @@ def test_hard_deleting_a_folder_takes_back_what_flowed_through_it(services):
     assert inherited(services, leaf) == {}
 
 
+@pytest.mark.slow
 def test_tagging_a_folder_of_10k_files_reaches_every_one(services):
     folder = make_assets(services.database, ["big"], asset_type=AssetType.COLLECTION)["big"]
     files = make_assets(services.database, [f"{i}.jpg" for i in range(10_000)])

@@ -41,6 +41,8 @@ from trove.services.scanner import canonical_root
 from trove.storage.originals import MimeDetector, OriginalUnavailable
 from trove.storage.walk import Entry, Kind
 
+pytestmark = pytest.mark.slow
+
 DROP_ROOT_BYPASS = ["--bounding-set=-dac_override,-dac_read_search"]
 
 

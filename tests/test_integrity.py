@@ -8,6 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.media import fingerprint_tree, make_library, write_text
@@ -15,6 +16,8 @@ from trove.app import create_app
 from trove.domain.queries import AssetQuery
 from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
+
+pytestmark = pytest.mark.slow
 
 
 def assets_by_path(settings) -> dict[str, dict]:

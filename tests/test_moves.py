@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 
+import pytest
 from sqlalchemy import select
 
 from tests.media import make_library, write_jpeg, write_text
@@ -19,6 +20,8 @@ from trove.domain.queries import AssetQuery
 from trove.repositories.links import LinkRepository, edge
 from trove.services.assets import AssetPatch, AssetService
 from trove.services.library import LibraryService
+
+pytestmark = pytest.mark.slow
 
 
 def assets_by_path(settings) -> dict[str, dict]:

@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 
 from trove.config import Settings
 
+pytestmark = pytest.mark.slow
+
 REQUESTS = 2500
 INSIDE = b"inside the library\n" * 64
 SECRET = b"SECRET outside the library\n" * 64

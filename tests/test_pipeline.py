@@ -22,6 +22,8 @@ from trove.repositories.pipeline import PipelineRepository
 from trove.services.library import LibraryService
 from trove.storage import cache
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory) -> Path:

@@ -13,6 +13,8 @@ from tests.pipeline_media import photo, video
 from trove.db.models import Asset, Link
 from trove.domain.enums import AssetType, Relation
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Path:

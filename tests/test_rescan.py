@@ -10,10 +10,13 @@ import sqlite3
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.conftest import imported_by
 from tests.media import fingerprint_tree, make_library, write_jpeg
 from trove.services.library import LibraryService
+
+pytestmark = pytest.mark.slow
 
 WATCHED = ("assets", "asset_steps")
 

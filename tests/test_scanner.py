@@ -123,6 +123,7 @@ def test_folders_are_collections_linked_to_what_they_contain(settings, tmp_path)
     assert edges == expected
 
 
+@pytest.mark.slow
 def test_a_root_renamed_away_is_offline_and_none_of_its_assets_goes_missing(
     settings, tmp_path, run_trove
 ):

@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from tests.media import fingerprint_tree, make_library
+
+pytestmark = pytest.mark.slow
 
 
 def test_scan_indexes_every_file_and_fingerprints_it(tmp_path, run_trove):

@@ -18,6 +18,8 @@ import pytest
 from tests.browser.library import HOSTILE, make_browser_library, photo
 from tests.browser.server import CHROMIUM, REPO, TroveServer, launch_browser, start_server
 
+pytestmark = pytest.mark.slow
+
 ARTIFACTS = REPO / "test-artifacts" / "ui"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

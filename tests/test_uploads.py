@@ -12,6 +12,8 @@ import pytest
 
 from tests.browser.server import TroveServer, start_server
 
+pytestmark = pytest.mark.slow
+
 UPLOADS = 20
 
 
@@ -35,7 +37,6 @@ def _contents(i: int) -> bytes:
     return f"upload number {i}\n".encode() * (i + 1)
 
 
-@pytest.mark.slow
 def test_twenty_uploads_at_once_into_a_fresh_install_are_all_stored_and_registered(
     fresh_server, tmp_path
 ):

@@ -34,6 +34,8 @@ from trove.services.container import Services
 from trove.sync.debounce import Debouncer
 from trove.sync.watcher import FileWatcher
 
+pytestmark = pytest.mark.slow
+
 DEADLINE_S = 15.0
 
 

@@ -25,6 +25,8 @@ from trove.db.migrate import ensure_schema
 from trove.db.models import Asset, AssetStep, Link, PipelineLease
 from trove.services.library import LibraryService
 
+pytestmark = pytest.mark.slow
+
 REDIS_URL = os.environ.get("TROVE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
