@@ -417,3 +417,27 @@ def test_a_new_album_from_a_selection_holds_it_in_order_or_is_not_made_at_all(se
     with pytest.raises(NotFound):
         services.albums.create("Broken", asset_ids=[a, "no-such-asset"])
     assert [n["name"] for n in services.albums.tree()] == ["Picked"]
+
+
+def test_an_album_made_before_its_photos_have_previews_gets_its_collage_once_they_do(
+    settings, library
+):
+    services = Services.create(settings)
+    try:
+        services.library.scan_and_process([str(library)], wait=False)  # registered, no previews
+        ids = photos(services)
+        album = services.albums.create("Too early", asset_ids=ids[:3])
+        assert services.albums.get(album["id"])["thumbnails"] == {}
+
+        services.indexer.start()
+        services.indexer.request_processing()  # the previews are made; then the collage
+
+        def collage_made() -> bool:
+            return bool(services.albums.get(album["id"])["thumbnails"])
+
+        eventually(collage_made, timeout=60, what="the album's collage")
+        assert services.indexer.wait_idle(60)
+        _, data = album_preview(services, album["id"])
+        assert data
+    finally:
+        services.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from trove.db.models import Asset, Link
 from trove.domain.enums import AssetCategory, AssetType, Relation
@@ -75,6 +75,21 @@ class AlbumRepository:
                 )
             )
         )
+
+    def with_members_changed_since(self) -> list[Asset]:
+        """Albums including an asset edited (or processed) after the album itself was."""
+        member = aliased(Asset)
+        changed = (
+            select(Link.source_id)
+            .join(member, member.id == Link.target_id)
+            .where(
+                Link.relation == Relation.INCLUDES,
+                Link.source_id == Asset.id,
+                member.updated_at > Asset.updated_at,
+            )
+            .exists()
+        )
+        return list(self.session.scalars(select(Asset).where(is_album(), changed)))
 
     def member_counts(self) -> dict[str, int]:
         """album id -> how many visible assets it includes."""

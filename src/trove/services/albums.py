@@ -225,6 +225,16 @@ class AlbumService:
             self._touched(session, album)
             return {"removed": len(present), "album": self._album(session, album)}
 
+    def refresh_previews(self) -> int:
+        """Albums with a member changed since the album was (the member's preview may have
+        been made just now): their collage is drawn again when it would show other pictures.
+        Returns how many albums were looked at."""
+        with self._session() as session:
+            albums = AlbumRepository(session).with_members_changed_since()
+            for album in albums:
+                self._touched(session, album)
+            return len(albums)
+
     def members(
         self, album_id: str, *, limit: int = 100, cursor: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:

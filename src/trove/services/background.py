@@ -32,6 +32,8 @@ class IndexerState:
 class BackgroundIndexer:
     def __init__(self, library: LibraryService) -> None:
         self.library = library
+        # Called after each pipeline run, on this thread (album collages of new previews).
+        self.after_processing: list[Callable[[], Any]] = []
         self.state = IndexerState()
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._pending: set[tuple[str, str]] = set()
@@ -121,6 +123,8 @@ class BackgroundIndexer:
             with self._lock:
                 self.state.last_pipeline = result.as_dict()
             self.library.reconcile_duplicates()
+            for follow_up in self.after_processing:
+                follow_up()
 
 
 def _label(job: tuple[str, str]) -> str:

@@ -41,7 +41,7 @@ class Services:
         relations = load_relations(settings)
         indexer = BackgroundIndexer(library)
         links = LinkManager(settings, database, relations=relations)
-        return cls(
+        services = cls(
             settings=settings,
             database=database,
             assets=AssetService(settings, database, hierarchical=relations.hierarchical()),
@@ -56,6 +56,8 @@ class Services:
             ),
             breadcrumbs=Breadcrumbs(database),
         )
+        indexer.after_processing.append(services.albums.refresh_previews)
+        return services
 
     # Set by start_sync (serve only): the FileWatcher and the Scavenger.
     watcher: Any = None
