@@ -7,7 +7,6 @@ transcodes with their `transformed_to` links, and the look-alike index when a pH
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,16 +14,14 @@ from sqlalchemy.orm import Session
 
 from trove.config import Settings
 from trove.db.models import Asset
-from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation, StepStatus
+from trove.domain.enums import Relation
 from trove.pipeline import similarity
 from trove.pipeline.processor import Derivative, StepResult
-from trove.repositories._sql import insert_ignoring_conflicts, utcnow
+from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
-from trove.repositories.links import LinkRepository, edge
+from trove.repositories.proxies import Proxy, ProxyRepository
 from trove.repositories.steps import StepRepository
 from trove.storage import cache
-
-_PROXY_NAMESPACE = uuid.UUID("5b0f6c59-8f0e-4a53-9a51-3c2f1d7e0a11")
 
 
 @dataclass(frozen=True)
@@ -93,52 +90,25 @@ def _apply(asset: Asset, result: StepResult, *, now: Any) -> None:
     asset.updated_at = now
 
 
-def proxy_id(storage_urn: str) -> str:
-    """Stable id of the proxy asset for a cached derivative: found again without an index."""
-    return str(uuid.uuid5(_PROXY_NAMESPACE, storage_urn))
-
-
 def _link_derivative(session: Session, original: Asset, made: Derivative, *, now: Any) -> None:
     if not original.hash:
         return
-    urn = cache.urn(original.hash, made.path.name)
-    # Copies with the same bytes share one proxy, and two workers may make it at once:
-    # insert-or-ignore, then read what is there, so neither transaction fails on the key.
-    insert_ignoring_conflicts(
-        session,
-        Asset,
-        [
-            {
-                "id": proxy_id(urn),
-                "filename": f"{_stem(original.filename)}{made.path.suffix}",
-                "is_virtual": True,
-                "category": AssetCategory.VIRTUAL,
-                "asset_type": AssetType.PROXY,
-                "status": AssetStatus.READY,
-                "storage_urn": urn,
-                "meta": {},
-                "thumbnails": {},
-                "created_at": now,
-                "updated_at": now,
-                "timeline_at": original.timeline_at or now,
-            }
-        ],
+    proxy = Proxy(
+        storage_urn=cache.urn(original.hash, made.path.name),
+        filename=f"{_stem(original.filename)}{made.path.suffix}",
+        mime_type=made.mime_type,
+        size=made.path.stat().st_size if made.path.exists() else None,
+        width=made.width,
+        height=made.height,
+        duration=made.duration,
+        meta={"derivative": {"of_hash": original.hash, "kind": made.asset_type}},
+        timeline_at=original.timeline_at or now,
     )
-    proxy = session.get(Asset, proxy_id(urn), populate_existing=True)
-    assert proxy is not None
-    proxy.mime_type = made.mime_type
-    proxy.size = made.path.stat().st_size if made.path.exists() else None
-    proxy.width, proxy.height, proxy.duration = made.width, made.height, made.duration
-    proxy.meta = {"derivative": {"of_hash": original.hash, "kind": made.asset_type}}
-    proxy.updated_at = now
-    session.flush()
-    LinkRepository(session).add_many(
-        [edge(original.id, proxy.id, made.relation or Relation.TRANSFORMED_TO)]
+    ProxyRepository(session).save(
+        proxy, original_id=original.id, relation=made.relation or Relation.TRANSFORMED_TO, now=now
     )
 
 
 def _stem(filename: str) -> str:
     return filename.rsplit(".", 1)[0] if "." in filename else filename
 
-
-__all__ = ["StepRun", "StepStatus", "finish", "proxy_id", "record_step"]
