@@ -80,7 +80,7 @@ def test_patch_edits_title_tags_visibility_and_a_namespace(client):
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"visibility": "everyone"}, "visibility must be one of"),
+        ({"visibility": "everyone"}, "visibility: Input should be 'private', 'shared' or 'public'"),
         ({"metadata": {"exif": {"Make": "x"}}}, "read-only"),
         ({"metadata": {"a": {}, "b": {}}}, "exactly one namespace"),
         ({"owner_id": "someone"}, "owner_id"),

@@ -87,3 +87,15 @@ def _install(app: Any) -> None:
     install_ui(app)
     app.docs_url, app.openapi_url = "/docs", "/openapi.json"
     app.setup()  # NiceGUI's app starts without docs; this adds /docs and /openapi.json
+    app.openapi = _api_only(app.openapi)
+
+
+def _api_only(openapi: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The contract is the API: NiceGUI's own resource routes stay out of /openapi.json."""
+
+    def schema() -> dict[str, Any]:
+        document = openapi()
+        document["paths"] = {p: v for p, v in document["paths"].items() if p.startswith("/api/")}
+        return document
+
+    return schema

@@ -7,12 +7,17 @@ them, so `trove scan` of an unchanged tree starts in tens of milliseconds.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from trove.domain.enums import AssetStatus, AssetType
 from trove.entry import clear_errors as _clear_errors
+from trove.entry import fail as _fail
 from trove.entry import settings_or_exit as _settings
+
+if TYPE_CHECKING:
+    from trove.domain.filters import AssetFilters
 
 app = typer.Typer(
     name="trove",
@@ -61,44 +66,82 @@ def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 @app.command("ls")
 def list_assets(
     asset_type: Annotated[
-        list[str] | None, typer.Option("--type", help="image, video, document, ...")
+        list[str] | None,
+        typer.Option("--type", help=f"One of: {', '.join(AssetType)} (repeatable)."),
     ] = None,
     status_: Annotated[
-        list[str] | None, typer.Option("--status", help="ready, processing, missing, ...")
+        list[str] | None,
+        typer.Option("--status", help=f"One of: {', '.join(AssetStatus)} (repeatable)."),
     ] = None,
     tag: Annotated[
         list[str] | None, typer.Option("--tag", help="Only assets with this tag (repeatable).")
     ] = None,
-    root: Annotated[str | None, typer.Option("--root", help="Root id.")] = None,
-    path: Annotated[str | None, typer.Option("--path", help="Relative path prefix.")] = None,
+    root: Annotated[
+        str | None, typer.Option("--root", help="A library: its path, name or id.")
+    ] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Relative folder prefix.")] = None,
     mime: Annotated[
         str | None, typer.Option("--mime", help="MIME type, or image/* style prefix.")
     ] = None,
-    sort: Annotated[str, typer.Option("--sort")] = "-timeline_at",
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+    q: Annotated[
+        str | None, typer.Option("--q", help="Substring of the file name or title.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Timeline from this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Timeline through this date (YYYY-MM-DD).")
+    ] = None,
+    deleted: Annotated[
+        bool, typer.Option("--deleted", help="List soft-deleted assets instead.")
+    ] = False,
+    sort: Annotated[
+        str, typer.Option("--sort", help="timeline_at, filename, size or id; -KEY descends.")
+    ] = "-timeline_at",
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-1000).")] = 100,
     cursor: Annotated[str | None, typer.Option("--cursor")] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
-    """List assets with the same filters as GET /api/dam/assets."""
+    """List assets with the filters of GET /api/dam/assets (one definition for both:
+    domain/filters.py). Folders are left out unless asked for with --type collection."""
     from trove.cli_output import print_assets
-    from trove.domain.queries import AssetQuery
     from trove.services.library import LibraryService
 
+    filters = _asset_filters(
+        type=asset_type or [t for t in AssetType if t is not AssetType.COLLECTION],
+        status=status_ or [],
+        tag=tag or [],
+        root=root,
+        path=path,
+        mime=mime,
+        q=q,
+        since=since,
+        until=until,
+        deleted=deleted,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
     with _clear_errors():
-        query = AssetQuery(
-            asset_types=tuple(asset_type or ()),
-            statuses=tuple(status_ or ()),
-            tags=tuple(tag or ()),
-            root_id=root,
-            path_prefix=path,
-            mime=mime,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
-        page = LibraryService(_settings(data_dir=data_dir)).list_assets(query)
+        page = LibraryService(_settings(data_dir=data_dir)).list_assets(filters)
     print_assets(page, as_json=as_json)
+
+
+def _asset_filters(**options: Any) -> AssetFilters:
+    """The options as the API's filter object; a bad value exits 2 naming the allowed ones."""
+    from pydantic import ValidationError
+
+    from trove.domain.filters import AssetFilters
+
+    try:
+        return AssetFilters.model_validate(options)
+    except ValidationError as exc:
+        problems = [
+            f"--{error['loc'][0]}: {str(error['msg']).removeprefix('Value error, ')}"
+            for error in exc.errors()
+        ]
+        _fail("; ".join(dict.fromkeys(problems)))
 
 
 @app.command()

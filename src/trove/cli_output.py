@@ -6,11 +6,14 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trove.domain.paths import display
-from trove.services.library import AssetPage, ScanRun
+from trove.services.library import ScanRun
 from trove.services.scan_summary import ScanSummary
+
+if TYPE_CHECKING:
+    from trove.services.assets import AssetPage
 
 
 class ScanReporter:

@@ -51,7 +51,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     problems = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-        problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg"))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
     return JSONResponse(
         {"detail": "; ".join(str(p) for p in problems) or "invalid request"}, status_code=422
     )

@@ -1,38 +1,135 @@
-"""Request and response bodies, so /docs describes the API exactly."""
+"""Request and response bodies: every route declares its models, so /openapi.json is the
+contract (clients can be generated from it, and tests/test_api_contract.py holds the server to
+it). Services return domain dicts; FastAPI validates them into these models on the way out.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType, RootStatus, Visibility
+
+# An id as the server issues them (UUIDv7 text). Bounded and free of NUL, which PostgreSQL's
+# text refuses: a malformed id is a 422 or a 404, never a database error.
+ID_PATTERN = r"^[^\x00]+$"
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+AssetIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+RootIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """Every error the API gives, whatever its status code (api/errors.py)."""
+
+    detail: str = Field(description="What went wrong, in one sentence a person can act on.")
+
+
+_ERROR_MEANINGS = {
+    400: "The body could not be parsed (not JSON, or broken multipart).",
+    403: "Refused by this server's policy.",
+    404: "No such asset, library or preview (or it cannot be seen).",
+    409: "The request conflicts with the current state.",
+    413: "The upload is larger than the configured limit.",
+    422: "A parameter or the body is invalid; `detail` names it.",
+    503: "The file's library is offline or the file is missing on disk.",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses a route declares, each `{"detail": "..."}`; 422 always (any
+    parameter can be malformed)."""
+    return {
+        code: {"model": ErrorOut, "description": _ERROR_MEANINGS[code]}
+        for code in sorted({422, *codes})
+    }
+
+
+# --- assets ------------------------------------------------------------------------------------
+
+
+class Thumbnails(BaseModel):
+    """Preview URLs (WebP), present once the thumbnails step has made them."""
+
+    small: str | None = None
+    medium: str | None = None
+    large: str | None = None
 
 
 class AssetOut(BaseModel):
-    """An asset with the seed's field names (summary fields; detail adds the rest)."""
-
-    model_config = ConfigDict(extra="allow")
+    """An asset as a listing shows it, with the seed's field names."""
 
     id: str
     filename: str
-    path: str | None
+    path: str | None = Field(description="Relative to its library root; null for virtual assets.")
     root_id: str | None
     size: int | None
     mime_type: str | None
-    asset_type: str
-    category: str
-    status: str
+    asset_type: AssetType
+    category: AssetCategory
+    status: AssetStatus
     error_message: str | None
-    hash: str | None
+    hash: str | None = Field(description="SHA-256 of the content, once hashed.")
     tags: list[str]
     title: str | None
-    captured_at: str | None
-    timeline_at: str | None
+    captured_at: datetime | None = Field(description="When the photo or video was taken.")
+    timeline_at: datetime | None = Field(description="The date the gallery sorts by.")
     deleted: bool
+    thumbnails: Thumbnails
+
+
+class AssetCopy(BaseModel):
+    """Another place the same bytes (same SHA-256) are found."""
+
+    id: str
+    root_id: str | None
+    root_path: str | None
+    path: str | None
+    filename: str
+    storage_urn: str | None
+    status: AssetStatus
+
+
+class IntegrityNote(BaseModel):
+    kind: str
+    expected_hash: str | None
+    actual_hash: str | None
+    found_at: datetime
+
+
+class AssetDetail(AssetOut):
+    """Every field of the seed's Asset, plus identity, timestamps and integrity."""
+
+    owner_id: str | None
+    is_virtual: bool
+    visibility: Visibility
+    storage_urn: str | None
+    phash: str | None = Field(description="64-bit perceptual hash, hex.")
+    thumbnail_urn: str | None
+    width: int | None
+    height: int | None
+    duration: float | None = Field(description="Seconds, for video and audio.")
+    description: str | None
+    metadata: dict[str, Any] = Field(
+        description="Namespaces: exif, iptc, xmp, geo, file, ... and the user's own."
+    )
+    version: int
+    mtime_ns: int | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    deleted_at: datetime | None
+    copies: list[AssetCopy] = Field(description="This file also exists in ...")
+    corrupted: bool = Field(description="Its bytes changed while size and date did not.")
+    integrity: list[IntegrityNote]
 
 
 class AssetList(BaseModel):
     items: list[AssetOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
 
 
 class AssetPatchIn(BaseModel):
@@ -43,13 +140,208 @@ class AssetPatchIn(BaseModel):
     title: str | None = Field(default=None, max_length=1000)
     description: str | None = Field(default=None, max_length=100_000)
     tags: list[str] | None = Field(default=None, max_length=500)
-    visibility: str | None = None
-    metadata: dict[str, dict[str, Any]] | None = Field(
-        default=None, description="Exactly one namespace, replaced as a whole."
+    # Not nullable (unlike title and description): there is nothing to clear.
+    visibility: Visibility = Field(default=None)  # type: ignore[assignment]
+    metadata: dict[str, dict[str, Any]] = Field(
+        default=None,  # type: ignore[assignment]
+        description="Exactly one namespace, replaced as a whole.",
     )
+
+
+class Neighbour(BaseModel):
+    relation: str
+    direction: Literal["out", "in"]
+    weight: float | None
+    node_id: str
+    node_type: str = Field(description="`Asset`, or the entity type of a non-asset node.")
+    asset: AssetOut | None = Field(description="The other asset; null for other node types.")
+
+
+class NeighbourList(BaseModel):
+    items: list[Neighbour]
+
+
+class TagCount(BaseModel):
+    tag: str
+    count: int
+
+
+class TagList(BaseModel):
+    items: list[TagCount]
+
+
+class BulkTagsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Id] = Field(min_length=1, max_length=10_000)
+    tags: list[str] = Field(min_length=1, max_length=500)
+
+
+class BulkIdsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Id] = Field(min_length=1, max_length=10_000)
+
+
+class BulkTagged(BaseModel):
+    updated: int = Field(description="Visible assets among the ids (the rest are ignored).")
+
+
+class BulkDeleted(BaseModel):
+    deleted: int
+
+
+# --- libraries, scans, pipeline ------------------------------------------------------------------
+
+
+class ScanReport(BaseModel):
+    """What one scan of a root found."""
+
+    path: str
+    root_id: str | None
+    status: RootStatus | None
+    status_message: str | None
+    seen: int
+    new: int
+    changed: int
+    unchanged: int
+    gone: int
+    returned: int
+    moved: int
+    hashed_for_moves: int
+    errors: int
+    folders: int
+    skipped: dict[str, int] = Field(description="Entries not indexed, counted by reason.")
+    elapsed_s: float
+
+
+class RootOut(BaseModel):
+    """A library root (a folder Trove indexes in place)."""
+
+    id: str
+    path: str
+    name: str
+    status: RootStatus
+    status_message: str | None
+    watch_status: str | None
+    is_upload_target: bool
+    last_scan_at: datetime | None
+    last_scan: ScanReport | None
+
+
+class RootList(BaseModel):
+    items: list[RootOut]
 
 
 class RootIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(min_length=1, max_length=4096)
+
+
+class StepProgress(BaseModel):
+    queued: int
+    running: int
+    done: int
+    skipped: int
+    failed: int
+    per_minute: float
+    avg_ms: float | None
+
+
+class Jobs(BaseModel):
+    """Pipeline progress per step, and throughput over the last `window_s` seconds."""
+
+    broker: Literal["in-process", "redis"]
+    processing: int
+    queued: int
+    running: int
+    assets_per_s: float
+    window_s: int
+    steps: dict[str, StepProgress]
+
+
+class PipelineReport(BaseModel):
+    assets: int
+    ready: int
+    errors: int
+    steps: dict[str, dict[str, int]]
+    elapsed_s: float
+
+
+class IndexerState(BaseModel):
+    """The background indexer: what it is doing, what waits, what it did last."""
+
+    running: str | None
+    queued: list[str]
+    last_scans: dict[str, ScanReport]
+    last_pipeline: PipelineReport | None
+    last_error: str | None
+
+
+class WatcherState(BaseModel):
+    roots: dict[str, str] = Field(description="Root path -> watching / polling, and why.")
+    setup_s: dict[str, float]
+    events: int
+    pending: int
+    inotify_watches: int | None
+
+
+class LibraryStatus(BaseModel):
+    database: str = Field(description="The database URL, without its password.")
+    roots: list[RootOut]
+    by_status: dict[str, int]
+    by_type: dict[str, int]
+    steps: dict[str, dict[str, int]] = Field(description="Step -> outcome -> assets.")
+    warnings: list[str]
+    jobs: Jobs
+    indexer: IndexerState
+    watcher: WatcherState | None
+
+
+# --- duplicates and integrity --------------------------------------------------------------------
+
+
+class DuplicateGroup(BaseModel):
+    hash: str
+    size: int
+    count: int
+    wasted_bytes: int
+    assets: list[AssetCopy]
+
+
+class DuplicateTotals(BaseModel):
+    groups: int
+    files: int
+    wasted_bytes: int
+
+
+class DuplicateList(BaseModel):
+    items: list[DuplicateGroup]
+    next_cursor: str | None
+    totals: DuplicateTotals
+
+
+class Finding(BaseModel):
+    """A file whose bytes changed while its size and mtime did not (bitrot)."""
+
+    id: str
+    kind: str
+    asset_id: str
+    root_path: str | None
+    path: str | None
+    storage_urn: str | None
+    expected_hash: str | None
+    actual_hash: str | None
+    found_at: datetime
+    resolved_at: datetime | None
+
+
+class FindingList(BaseModel):
+    items: list[Finding]
+    next_cursor: str | None
+    open: int = Field(description="Findings not yet resolved, in all.")
+
+
+class VerifyStarted(BaseModel):
+    started: bool = Field(description="False when a check is already running.")

@@ -8,7 +8,8 @@ from typing import Any
 from trove.domain.paths import display, from_stored
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_utc(value: datetime | None) -> str | None:
+    """A naive UTC time from the index as RFC 3339 (the `Z` says UTC)."""
     return value.isoformat() + "Z" if value else None
 
 
@@ -35,8 +36,8 @@ def asset_summary(asset: Any) -> dict[str, Any]:
         "hash": asset.hash,
         "tags": asset.tags,
         "title": asset.title,
-        "captured_at": _iso(asset.captured_at),
-        "timeline_at": _iso(asset.timeline_at),
+        "captured_at": iso_utc(asset.captured_at),
+        "timeline_at": iso_utc(asset.timeline_at),
         "deleted": asset.deleted_at is not None,
         # The gallery grid shows `small` for every tile: listing it saves a request per tile.
         "thumbnails": thumbnail_urls(asset),
@@ -61,9 +62,9 @@ def asset_detail(asset: Any) -> dict[str, Any]:
         "metadata": asset.meta or {},
         "version": asset.version,
         "mtime_ns": asset.mtime_ns,
-        "created_at": _iso(asset.created_at),
-        "updated_at": _iso(asset.updated_at),
-        "deleted_at": _iso(asset.deleted_at),
+        "created_at": iso_utc(asset.created_at),
+        "updated_at": iso_utc(asset.updated_at),
+        "deleted_at": iso_utc(asset.deleted_at),
     }
 
 

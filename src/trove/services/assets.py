@@ -20,7 +20,8 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset
 from trove.domain.enums import AssetStatus, RootStatus, Visibility
-from trove.domain.queries import AssetQuery
+from trove.domain.filters import AssetFilters
+from trove.domain.queries import InvalidQuery
 from trove.domain.serialize import asset_detail, asset_summary
 from trove.repositories.assets import AssetRepository
 from trove.repositories.links import LinkRepository
@@ -57,6 +58,12 @@ class AssetPatch:
     metadata: dict[str, dict[str, Any]] = _UNSET
 
 
+@dataclass
+class AssetPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
 @dataclass(frozen=True)
 class OriginalFile:
     file: BinaryIO
@@ -73,19 +80,16 @@ class AssetService:
         self.database = database
         self.hierarchical = hierarchical
 
-    def list(self, query: AssetQuery) -> tuple[list[dict[str, Any]], str | None]:
+    def list(self, filters: AssetFilters) -> AssetPage:
+        """One page of a listing (the API's and `trove ls`'s: the same filters)."""
         with self.database.session() as session:
-            items, cursor = AssetRepository(session).list(query)
-            return [asset_summary(a) for a in items], cursor
+            root_id = _root_id(session, filters.root) if filters.root else None
+            items, cursor = AssetRepository(session).list(filters.to_query(root_id=root_id))
+            return AssetPage([asset_summary(a) for a in items], cursor)
 
     def get(self, asset_id: str) -> dict[str, Any]:
-        """Every field, plus the asset's other copies ("this file also exists in ...") and
-        whether it is corrupted, with the findings (services/integrity.py)."""
-        from trove.services.integrity import integrity_of
-
         with self.database.session() as session:
-            asset = self._get(session, asset_id, include_deleted=True)
-            return {**asset_detail(asset), **integrity_of(session, asset)}
+            return _detail(session, self._get(session, asset_id, include_deleted=True))
 
     def update(self, asset_id: str, patch: AssetPatch) -> dict[str, Any]:
         with self.database.session() as session:
@@ -106,7 +110,7 @@ class AssetService:
 
             asset.updated_at = utcnow()
             session.flush()
-            return asset_detail(asset)
+            return _detail(session, asset)
 
     def delete(self, asset_id: str, *, hard: bool = False) -> None:
         """Soft: hidden and restorable. Hard: the record, its links both ways and its
@@ -185,7 +189,7 @@ class AssetService:
         with self.database.session() as session:
             asset = self._get(session, asset_id, include_deleted=True)
             AssetRepository(session).restore(asset)
-            return asset_detail(asset)
+            return _detail(session, asset)
 
     def original(self, asset_id: str) -> OriginalFile:
         """The asset's file, opened below its root: the caller streams from this descriptor
@@ -277,6 +281,30 @@ def _register_upload(sync: PathSync, stored: Path) -> str:
     except RootUnavailable as exc:
         stored.unlink(missing_ok=True)
         raise Unavailable(f"the upload could not be indexed: {exc}") from exc
+
+
+def _detail(session: Any, asset: Asset) -> dict[str, Any]:
+    """Every field, plus the asset's other copies ("this file also exists in ...") and
+    whether it is corrupted, with the findings (services/integrity.py)."""
+    from trove.services.integrity import integrity_of
+
+    return {**asset_detail(asset), **integrity_of(session, asset)}
+
+
+def _root_id(session: Any, reference: str) -> str:
+    """The id of the library a caller named by its id, its path or its name."""
+    from trove.services.scanner import canonical_root
+
+    roots = RootRepository(session).all()
+    for wanted in (reference, canonical_root(reference)):
+        matches = [r for r in roots if wanted in (r.id, r.path)]
+        matches = matches or [r for r in roots if r.name == wanted]
+        if len(matches) == 1:
+            return matches[0].id
+        if len(matches) > 1:
+            raise InvalidQuery(f"several libraries are named {reference!r}: give its path or id")
+    known = ", ".join(f"{r.name} ({r.path})" for r in roots) or "none yet"
+    raise InvalidQuery(f"root: no library {reference!r}; libraries: {known}")
 
 
 def _unique(ids: Iterable[str]) -> list[str]:

@@ -7,26 +7,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings
+from trove.domain.serialize import iso_utc
 from trove.repositories import fast_index
 from trove.services.scan_summary import ScanSummary
 from trove.services.scanner import RootUnavailable, ScanService, canonical_root
 
 if TYPE_CHECKING:
     from trove.db.database import Database
-    from trove.domain.queries import AssetQuery
+    from trove.domain.filters import AssetFilters
     from trove.pipeline.service import PipelineService, PipelineSummary
+    from trove.services.assets import AssetPage
 
 
 @dataclass
 class ScanRun:
     scans: list[ScanSummary] = field(default_factory=list)
     pipeline: PipelineSummary | None = None
-
-
-@dataclass
-class AssetPage:
-    items: list[dict[str, Any]]
-    next_cursor: str | None
 
 
 class LibraryService:
@@ -132,15 +128,13 @@ class LibraryService:
                 "jobs": self.pipeline().jobs(),
             }
 
-    def list_assets(self, query: AssetQuery) -> AssetPage:
+    def list_assets(self, filters: AssetFilters) -> AssetPage:
+        """`trove ls`: the API's listing, from the command line."""
         from trove.db.migrate import ensure_schema
-        from trove.domain.serialize import asset_summary
-        from trove.repositories.assets import AssetRepository
+        from trove.services.assets import AssetService
 
         ensure_schema(self.settings.resolved_database_url)
-        with self.database.session() as session:
-            items, cursor = AssetRepository(session).list(query)
-            return AssetPage([asset_summary(a) for a in items], cursor)
+        return AssetService(self.settings, self.database).list(filters)
 
     def add_root(self, path: str, *, indexer: Any) -> dict[str, Any]:
         """Register a folder as a library root and queue its first scan."""
@@ -207,7 +201,7 @@ def _root_dict(root: Any) -> dict[str, Any]:
         "status_message": root.status_message,
         "watch_status": root.watch_status,
         "is_upload_target": root.is_upload_target,
-        "last_scan_at": root.last_scan_at.isoformat() if root.last_scan_at else None,
+        "last_scan_at": iso_utc(root.last_scan_at),
         "last_scan": root.last_scan,
     }
 

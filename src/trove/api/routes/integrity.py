@@ -6,12 +6,13 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
+from trove.api.schemas import DuplicateList, FindingList, VerifyStarted, errors
 from trove.domain.queries import MAX_LIMIT
 
 router = APIRouter(prefix="/api/dam", tags=["integrity"])
 
 
-@router.get("/duplicates")
+@router.get("/duplicates", response_model=DuplicateList, responses=errors())
 async def list_duplicates(
     services: ServicesDep,
     root: str | None = Query(default=None, description="Only groups with a copy in this root."),
@@ -25,7 +26,7 @@ async def list_duplicates(
     )
 
 
-@router.get("/integrity")
+@router.get("/integrity", response_model=FindingList, responses=errors())
 async def list_findings(
     services: ServicesDep,
     resolved: bool = Query(default=False, description="Include findings already resolved."),
@@ -39,7 +40,7 @@ async def list_findings(
     )
 
 
-@router.post("/integrity/verify", status_code=202)
+@router.post("/integrity/verify", status_code=202, response_model=VerifyStarted)
 def start_verify(services: ServicesDep) -> dict:
     """Start a (throttled) bitrot check of files not verified recently, in the background."""
     started = services.scavenger.verify_now() if services.scavenger is not None else False

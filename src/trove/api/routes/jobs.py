@@ -6,10 +6,11 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
+from trove.api.schemas import Jobs
 
 router = APIRouter(prefix="/api/dam", tags=["jobs"])
 
 
-@router.get("/jobs")
+@router.get("/jobs", response_model=Jobs)
 async def pipeline_jobs(services: ServicesDep) -> dict:
     return await run_in_threadpool(services.media.jobs)

@@ -5,26 +5,28 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from trove.api.deps import ServicesDep
-from trove.api.schemas import RootIn
+from trove.api.schemas import LibraryStatus, RootIdPath, RootIn, RootList, RootOut, errors
 
 router = APIRouter(prefix="/api/dam", tags=["library"])
 
 
-@router.get("/status")
+@router.get("/status", response_model=LibraryStatus)
 def library_status(services: ServicesDep) -> dict:
     return services.status()
 
 
-@router.get("/roots")
+@router.get("/roots", response_model=RootList)
 def list_roots(services: ServicesDep) -> dict:
     return {"items": services.library.status()["roots"]}
 
 
-@router.post("/roots", status_code=202)
+@router.post("/roots", status_code=202, response_model=RootOut, responses=errors(400))
 def add_root(body: RootIn, services: ServicesDep) -> dict:
     return services.library.add_requested_root(body.path, indexer=services.indexer)
 
 
-@router.post("/roots/{root_id}/scan", status_code=202)
-def scan_root(root_id: str, services: ServicesDep) -> dict:
+@router.post(
+    "/roots/{root_id}/scan", status_code=202, response_model=RootOut, responses=errors(404)
+)
+def scan_root(root_id: RootIdPath, services: ServicesDep) -> dict:
     return services.library.request_rescan(root_id, indexer=services.indexer)

@@ -6,18 +6,30 @@ for a year as immutable: new content means a new URL.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
+from trove.api.schemas import AssetIdPath, errors
 
 router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-@router.get("/{asset_id}/thumbnail/{size}", response_class=FileResponse)
-async def thumbnail(asset_id: str, size: str, services: ServicesDep) -> FileResponse:
+@router.get(
+    "/{asset_id}/thumbnail/{size}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"image/webp": {}}, "description": "A WebP preview."},
+        **errors(404),
+    },
+)
+async def thumbnail(
+    asset_id: AssetIdPath, size: Literal["small", "medium", "large"], services: ServicesDep
+) -> FileResponse:
     path = await run_in_threadpool(services.media.thumbnail, asset_id, size)
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})

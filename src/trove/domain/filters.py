@@ -1,0 +1,57 @@
+"""The filters of an asset listing, as a caller sends them: one definition for
+`GET /api/dam/assets` (its query parameters) and `trove ls` (its options), so the names, the
+allowed values and the limits cannot drift apart. `to_query()` gives the `AssetQuery` the
+repositories run.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from trove.domain.enums import AssetStatus, AssetType
+from trove.domain.queries import DEFAULT_SORT, MAX_LIMIT, AssetQuery, parse_date_bound
+
+Sort = Literal["-timeline_at", "timeline_at", "filename", "-filename", "size", "-size", "id", "-id"]
+
+
+class AssetFilters(BaseModel):
+    type: list[AssetType] = Field(default_factory=list, description="Asset types (any of).")
+    status: list[AssetStatus] = Field(default_factory=list, description="Statuses (any of).")
+    tag: list[str] = Field(default_factory=list, description="Tags (all of).")
+    root: str | None = Field(default=None, description="A library: its id, path or name.")
+    path: str | None = Field(default=None, description="Relative folder within a library.")
+    mime: str | None = Field(default=None, description="A MIME type, or `image/*`.")
+    deleted: bool = Field(default=False, description="List soft-deleted assets instead.")
+    q: str | None = Field(default=None, description="Substring of the file name or title.")
+    since: str | None = Field(default=None, description="Timeline from this ISO date/time.")
+    until: str | None = Field(default=None, description="Timeline through this ISO date.")
+    sort: Sort = Field(default=DEFAULT_SORT, description="A key, `-` for descending.")
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, description="`next_cursor` of the last page.")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        parse_date_bound(value, end=False)
+        return value
+
+    def to_query(self, *, root_id: str | None = None) -> AssetQuery:
+        """The query to run; `root_id` is the library `root` names, resolved by the caller
+        (a path or a name needs the index)."""
+        return AssetQuery(
+            asset_types=tuple(self.type),
+            statuses=tuple(self.status),
+            tags=tuple(self.tag),
+            root_id=root_id,
+            path_prefix=self.path,
+            mime=self.mime,
+            text=self.q,
+            since=parse_date_bound(self.since, end=False),
+            until=parse_date_bound(self.until, end=True),
+            only_deleted=self.deleted,
+            sort=self.sort,
+            limit=self.limit,
+            cursor=self.cursor,
+        )
