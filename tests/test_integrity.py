@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.media import fingerprint_tree, make_library, write_text
 from trove.app import create_app
-from trove.domain.queries import AssetQuery
+from trove.domain.filters import AssetFilters
 from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def assets_by_path(settings) -> dict[str, dict]:
-    page = LibraryService(settings).list_assets(AssetQuery(limit=1000))
+    page = LibraryService(settings).list_assets(AssetFilters(limit=1000))
     return {item["path"]: item for item in page.items}
 
 

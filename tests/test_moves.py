@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.media import make_library, write_jpeg, write_text
 from trove.db.database import Database
 from trove.db.models import Link
-from trove.domain.queries import AssetQuery
+from trove.domain.filters import AssetFilters
 from trove.repositories.links import LinkRepository, edge
 from trove.services.assets import AssetPatch, AssetService
 from trove.services.library import LibraryService
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 def assets_by_path(settings) -> dict[str, dict]:
-    page = LibraryService(settings).list_assets(AssetQuery(limit=1000))
+    page = LibraryService(settings).list_assets(AssetFilters(limit=1000))
     return {item["path"]: item for item in page.items}
 
 

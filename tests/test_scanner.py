@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tests.media import make_library, write_jpeg
 from trove.db.database import Database
 from trove.db.models import Link
-from trove.domain.queries import AssetQuery
+from trove.domain.filters import AssetFilters
 from trove.services.library import LibraryService
 from trove.services.scan_summary import ScanSummary
 
@@ -31,7 +31,7 @@ def scan(settings, path: Path, *, wait: bool = True) -> ScanSummary:
 
 def indexed(settings) -> dict[str, dict[str, Any]]:
     """Every asset by relative path ('' is the root folder), as `trove ls` lists them."""
-    page = LibraryService(settings).list_assets(AssetQuery(limit=1000))
+    page = LibraryService(settings).list_assets(AssetFilters(limit=1000))
     assert page.next_cursor is None
     return {item["path"]: item for item in page.items}
 

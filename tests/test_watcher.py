@@ -26,7 +26,7 @@ from sqlalchemy import select
 from tests.media import make_library, write_jpeg, write_text
 from trove.app import create_app
 from trove.db.models import Link
-from trove.domain.queries import AssetQuery
+from trove.domain.filters import AssetFilters
 from trove.repositories import fast_index
 from trove.repositories.links import LinkRepository, edge
 from trove.services.assets import AssetPatch
@@ -98,7 +98,7 @@ def watch_status(services: Services, library: Path) -> str:
 
 
 def assets(services: Services) -> dict[str, dict]:
-    page = services.library.list_assets(AssetQuery(limit=1000))
+    page = services.library.list_assets(AssetFilters(limit=1000))
     return {item["path"]: item for item in page.items}
 
 
@@ -373,7 +373,7 @@ def test_a_root_added_while_serving_is_watched_too_even_inside_the_data_dir(
             lambda: next(
                 (
                     a
-                    for a in services.library.list_assets(AssetQuery(limit=100)).items
+                    for a in services.library.list_assets(AssetFilters(limit=100)).items
                     if a["path"] == "dropped by hand.txt" and a["status"] == "ready"
                 ),
                 None,

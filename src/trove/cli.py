@@ -27,6 +27,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from trove import __version__
+
+        print(f"trove {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Index folders of files in place and serve them through a REST API and web UI."""
+
+
 DataDir = Annotated[
     Path | None,
     typer.Option(
@@ -103,8 +124,9 @@ def list_assets(
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
-    """List assets with the filters of GET /api/dam/assets (one definition for both:
-    domain/filters.py). Folders are left out unless asked for with --type collection."""
+    """List assets with the filters of GET /api/dam/assets; folders only with --type collection.
+
+    Both take one filter object (domain/filters.py): the same names, values and limits."""
     from trove.cli_output import print_assets
     from trove.services.library import LibraryService
 

@@ -140,10 +140,11 @@ class AssetPatchIn(BaseModel):
     title: str | None = Field(default=None, max_length=1000)
     description: str | None = Field(default=None, max_length=100_000)
     tags: list[str] | None = Field(default=None, max_length=500)
-    # Not nullable (unlike title and description): there is nothing to clear.
+    # Not nullable (unlike title and description): there is nothing to clear. The None
+    # default only marks "not sent" (exclude_unset); pydantic does not validate defaults.
     visibility: Visibility = Field(default=None)  # type: ignore[assignment]
     metadata: dict[str, dict[str, Any]] = Field(
-        default=None,  # type: ignore[assignment]
+        default=None,  # type: ignore[arg-type]
         description="Exactly one namespace, replaced as a whole.",
     )
 

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from trove.domain.enums import AssetStatus, AssetType
-from trove.domain.queries import DEFAULT_SORT, MAX_LIMIT, AssetQuery, parse_date_bound
+from trove.domain.queries import MAX_LIMIT, AssetQuery, parse_date_bound
 
 Sort = Literal["-timeline_at", "timeline_at", "filename", "-filename", "size", "-size", "id", "-id"]
 
@@ -27,7 +27,7 @@ class AssetFilters(BaseModel):
     q: str | None = Field(default=None, description="Substring of the file name or title.")
     since: str | None = Field(default=None, description="Timeline from this ISO date/time.")
     until: str | None = Field(default=None, description="Timeline through this ISO date.")
-    sort: Sort = Field(default=DEFAULT_SORT, description="A key, `-` for descending.")
+    sort: Sort = Field(default="-timeline_at", description="A key, `-` for descending.")
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, description="`next_cursor` of the last page.")
 
