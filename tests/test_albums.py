@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.media import make_library
 from tests.test_watcher import eventually, fast, watch_status
-from trove.domain.queries import AssetQuery
+from trove.domain.filters import AssetFilters
 from trove.services.albums import AlbumPatch
 from trove.services.container import Services
 from trove.services.errors import Conflict, Invalid, NotFound
@@ -36,7 +36,7 @@ def services(settings, library) -> Iterator[Services]:
 
 
 def by_path(services: Services) -> dict[str, str]:
-    page = services.library.list_assets(AssetQuery(limit=1000))
+    page = services.library.list_assets(AssetFilters(limit=1000))
     return {item["path"]: item["id"] for item in page.items}
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.media import write_png
 from tests.pipeline_media import write_photo
-from trove.domain.queries import AssetQuery
+from trove.domain.filters import AssetFilters
 from trove.services.container import Services
 from trove.services.scanner import ScanService
 from trove.sync.path_sync import PathSync
@@ -35,7 +35,7 @@ def aged(path: Path) -> Path:
 
 
 def timeline(services: Services) -> dict[str, str]:
-    items, _cursor = services.assets.list(AssetQuery(limit=100))
+    items = services.assets.list(AssetFilters(limit=100)).items
     return {a["filename"]: a["timeline_at"] for a in items if a["asset_type"] != "collection"}
 
 
@@ -52,7 +52,7 @@ def test_a_png_without_exif_is_dated_by_its_mtime_and_a_photo_by_its_capture_tim
     aged(write_png(library / "no exif.png"))
     aged(write_photo(library / "taken.jpg", exif=with_capture_time()))
     services.library.scan_and_process([str(library)], wait=True)
-    assert services.assets.list(AssetQuery(statuses=("processing",)))[0] == []  # metadata ran
+    assert services.assets.list(AssetFilters(status=["processing"])).items == []  # metadata ran
     assert timeline(services) == {
         "no exif.png": "2019-05-04T03:02:01Z",
         "taken.jpg": "2021-08-09T10:11:12Z",

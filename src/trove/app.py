@@ -30,6 +30,7 @@ from trove.api.routes import (
     thumbnails,
     upload,
 )
+from trove.api.schemas import errors
 from trove.api.web_safety import HostPolicy, install_web_safety
 from trove.config import Settings
 from trove.services.container import Services
@@ -79,10 +80,12 @@ def _install(app: Any) -> None:
     app.title, app.version = "Trove", __version__
     install_error_handlers(app)
     install_web_safety(app)
+    # Any parameter can be malformed: every route declares the 422 our handler gives.
+    malformed = errors(422)
     for module in (bulk, assets, upload, library, graph, tags, integrity, albums):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=malformed)
     for module in (thumbnails, jobs):  # the media pipeline's products and progress
-        app.include_router(module.router)
+        app.include_router(module.router, responses=malformed)
     app.include_router(not_found.router)  # last: unknown /api/ paths answer JSON, not a page
     install_ui(app)
     app.docs_url, app.openapi_url = "/docs", "/openapi.json"

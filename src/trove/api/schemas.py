@@ -17,8 +17,7 @@ from trove.domain.enums import AssetCategory, AssetStatus, AssetType, RootStatus
 # text refuses: a malformed id is a 422 or a 404, never a database error.
 ID_PATTERN = r"^[^\x00]+$"
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
-AssetIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
-RootIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
 # --- errors ------------------------------------------------------------------------------------
 
@@ -31,22 +30,19 @@ class ErrorOut(BaseModel):
 
 _ERROR_MEANINGS = {
     400: "The body could not be parsed (not JSON, or broken multipart).",
-    403: "Refused by this server's policy.",
+    403: "Refused by this server's policy (TROVE_ALLOWED_ROOTS, a cross-site request).",
     404: "No such asset, library or preview (or it cannot be seen).",
     409: "The request conflicts with the current state.",
-    413: "The upload is larger than the configured limit.",
+    413: "The body is larger than the configured limit.",
     422: "A parameter or the body is invalid; `detail` names it.",
     503: "The file's library is offline or the file is missing on disk.",
 }
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The error responses a route declares, each `{"detail": "..."}`; 422 always (any
-    parameter can be malformed)."""
-    return {
-        code: {"model": ErrorOut, "description": _ERROR_MEANINGS[code]}
-        for code in sorted({422, *codes})
-    }
+    """The error responses a route declares, each `{"detail": "..."}`. Every route has 422
+    already (create_app declares it for all: any parameter can be malformed)."""
+    return {code: {"model": ErrorOut, "description": _ERROR_MEANINGS[code]} for code in codes}
 
 
 # --- assets ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from trove.api.deps import ServicesDep
-from trove.api.schemas import AssetOut
+from trove.api.schemas import AssetOut, Id, IdPath, errors
 from trove.domain.queries import MAX_LIMIT
 from trove.services.albums import MAX_ADD, MAX_NAME, AlbumPatch
 
@@ -18,7 +18,7 @@ class AlbumIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=MAX_NAME)
     description: str | None = Field(default=None, max_length=100_000)
-    parent_id: str | None = Field(default=None, max_length=64)
+    parent_id: Id | None = None
 
 
 class AlbumPatchIn(BaseModel):
@@ -29,8 +29,8 @@ class AlbumPatchIn(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
     description: str | None = Field(default=None, max_length=100_000)
-    parent_id: str | None = Field(default=None, max_length=64)
-    cover_id: str | None = Field(default=None, max_length=64)
+    parent_id: Id | None = None
+    cover_id: Id | None = None
 
 
 class AlbumOut(AssetOut):
@@ -42,7 +42,6 @@ class AlbumOut(AssetOut):
     cover_id: str | None = Field(description="The chosen cover, else the first member.")
     cover_chosen: bool
     count: int = Field(description="How many assets the album includes (not sub-albums).")
-    thumbnails: dict[str, str]
 
 
 class AlbumNode(AlbumOut):
@@ -56,7 +55,7 @@ class AlbumTree(BaseModel):
 class MembersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    asset_ids: list[str] = Field(min_length=1, max_length=MAX_ADD)
+    asset_ids: list[Id] = Field(min_length=1, max_length=MAX_ADD)
     position: int | None = Field(
         default=None,
         ge=0,
@@ -68,7 +67,7 @@ class MembersIn(BaseModel):
 class MemberIdsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    asset_ids: list[str] = Field(min_length=1, max_length=MAX_ADD)
+    asset_ids: list[Id] = Field(min_length=1, max_length=MAX_ADD)
 
 
 class MembersAdded(BaseModel):
@@ -84,7 +83,6 @@ class MembersRemoved(BaseModel):
 
 class AlbumAssetOut(AssetOut):
     position: float
-    thumbnails: dict[str, str]
 
 
 class AlbumAssetList(BaseModel):
@@ -92,7 +90,7 @@ class AlbumAssetList(BaseModel):
     next_cursor: str | None
 
 
-@router.post("", status_code=201, response_model=AlbumOut)
+@router.post("", status_code=201, response_model=AlbumOut, responses=errors(400, 404, 413))
 def create_album(body: AlbumIn, services: ServicesDep) -> dict:
     return services.albums.create(body.name, description=body.description, parent_id=body.parent_id)
 
@@ -103,36 +101,36 @@ def album_tree(services: ServicesDep) -> dict:
     return {"items": services.albums.tree()}
 
 
-@router.get("/{album_id}", response_model=AlbumOut)
-def get_album(album_id: str, services: ServicesDep) -> dict:
+@router.get("/{album_id}", response_model=AlbumOut, responses=errors(404))
+def get_album(album_id: IdPath, services: ServicesDep) -> dict:
     return services.albums.get(album_id)
 
 
-@router.patch("/{album_id}", response_model=AlbumOut)
-def update_album(album_id: str, body: AlbumPatchIn, services: ServicesDep) -> dict:
+@router.patch("/{album_id}", response_model=AlbumOut, responses=errors(400, 404, 413))
+def update_album(album_id: IdPath, body: AlbumPatchIn, services: ServicesDep) -> dict:
     return services.albums.update(album_id, AlbumPatch(**body.model_dump(exclude_unset=True)))
 
 
-@router.delete("/{album_id}", status_code=204)
-def delete_album(album_id: str, services: ServicesDep) -> Response:
+@router.delete("/{album_id}", status_code=204, responses=errors(404))
+def delete_album(album_id: IdPath, services: ServicesDep) -> Response:
     """The album goes; its assets are never deleted, its sub-albums move up a level."""
     services.albums.delete(album_id)
     return Response(status_code=204)
 
 
-@router.post("/{album_id}/assets", response_model=MembersAdded)
-def add_assets(album_id: str, body: MembersIn, services: ServicesDep) -> dict:
+@router.post("/{album_id}/assets", response_model=MembersAdded, responses=errors(400, 404, 413))
+def add_assets(album_id: IdPath, body: MembersIn, services: ServicesDep) -> dict:
     return services.albums.add(album_id, body.asset_ids, position=body.position)
 
 
-@router.delete("/{album_id}/assets", response_model=MembersRemoved)
-def remove_assets(album_id: str, body: MemberIdsIn, services: ServicesDep) -> dict:
+@router.delete("/{album_id}/assets", response_model=MembersRemoved, responses=errors(400, 404, 413))
+def remove_assets(album_id: IdPath, body: MemberIdsIn, services: ServicesDep) -> dict:
     return services.albums.remove(album_id, body.asset_ids)
 
 
-@router.get("/{album_id}/assets", response_model=AlbumAssetList)
+@router.get("/{album_id}/assets", response_model=AlbumAssetList, responses=errors(404))
 def album_assets(
-    album_id: str,
+    album_id: IdPath,
     services: ServicesDep,
     limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
     cursor: str | None = None,

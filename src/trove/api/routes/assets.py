@@ -10,32 +10,32 @@ from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
 from trove.api.originals import OpenFileResponse
-from trove.api.schemas import AssetDetail, AssetIdPath, AssetList, AssetPatchIn, errors
+from trove.api.schemas import AssetDetail, AssetList, AssetPatchIn, IdPath, errors
 from trove.domain.filters import AssetFilters
 from trove.services.assets import AssetPage, AssetPatch
 
 router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 
 
-@router.get("", response_model=AssetList, responses=errors())
+@router.get("", response_model=AssetList)
 def list_assets(filters: Annotated[AssetFilters, Query()], services: ServicesDep) -> AssetPage:
     """Assets matching every filter given, one page at a time (`trove ls` takes the same)."""
     return services.assets.list(filters)
 
 
 @router.get("/{asset_id}", response_model=AssetDetail, responses=errors(404))
-def get_asset(asset_id: AssetIdPath, services: ServicesDep) -> dict:
+def get_asset(asset_id: IdPath, services: ServicesDep) -> dict:
     return services.assets.get(asset_id)
 
 
-@router.patch("/{asset_id}", response_model=AssetDetail, responses=errors(400, 404))
-def update_asset(asset_id: AssetIdPath, body: AssetPatchIn, services: ServicesDep) -> dict:
+@router.patch("/{asset_id}", response_model=AssetDetail, responses=errors(400, 404, 413))
+def update_asset(asset_id: IdPath, body: AssetPatchIn, services: ServicesDep) -> dict:
     return services.assets.update(asset_id, AssetPatch(**body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/{asset_id}", status_code=204, responses=errors(404))
 def delete_asset(
-    asset_id: AssetIdPath,
+    asset_id: IdPath,
     services: ServicesDep,
     hard: bool = Query(default=False, description="Drop the record and its derivatives."),
 ) -> Response:
@@ -44,7 +44,7 @@ def delete_asset(
 
 
 @router.post("/{asset_id}/restore", response_model=AssetDetail, responses=errors(404))
-def restore_asset(asset_id: AssetIdPath, services: ServicesDep) -> dict:
+def restore_asset(asset_id: IdPath, services: ServicesDep) -> dict:
     return services.assets.restore(asset_id)
 
 
@@ -56,6 +56,6 @@ def restore_asset(asset_id: AssetIdPath, services: ServicesDep) -> dict:
         **errors(404, 503),
     },
 )
-async def download_original(asset_id: AssetIdPath, services: ServicesDep) -> FileResponse:
+async def download_original(asset_id: IdPath, services: ServicesDep) -> FileResponse:
     original = await run_in_threadpool(services.assets.original, asset_id)
     return OpenFileResponse(original.file, filename=original.filename, mime_type=original.mime_type)

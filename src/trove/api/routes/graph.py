@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from trove.api.deps import ServicesDep
-from trove.api.schemas import AssetIdPath, NeighbourList, errors
+from trove.api.schemas import IdPath, NeighbourList, errors
 
 router = APIRouter(prefix="/api/dam/assets", tags=["graph"])
 
 
 @router.get("/{asset_id}/neighbours", response_model=NeighbourList, responses=errors(404))
-def neighbours(asset_id: AssetIdPath, services: ServicesDep) -> dict:
+def neighbours(asset_id: IdPath, services: ServicesDep) -> dict:
     return {"items": services.assets.neighbours(asset_id)}

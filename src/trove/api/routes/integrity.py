@@ -6,13 +6,13 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
-from trove.api.schemas import DuplicateList, FindingList, VerifyStarted, errors
+from trove.api.schemas import DuplicateList, FindingList, VerifyStarted
 from trove.domain.queries import MAX_LIMIT
 
 router = APIRouter(prefix="/api/dam", tags=["integrity"])
 
 
-@router.get("/duplicates", response_model=DuplicateList, responses=errors())
+@router.get("/duplicates", response_model=DuplicateList)
 async def list_duplicates(
     services: ServicesDep,
     root: str | None = Query(default=None, description="Only groups with a copy in this root."),
@@ -26,7 +26,7 @@ async def list_duplicates(
     )
 
 
-@router.get("/integrity", response_model=FindingList, responses=errors())
+@router.get("/integrity", response_model=FindingList)
 async def list_findings(
     services: ServicesDep,
     resolved: bool = Query(default=False, description="Include findings already resolved."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from trove.api.deps import ServicesDep
-from trove.api.schemas import LibraryStatus, RootIdPath, RootIn, RootList, RootOut, errors
+from trove.api.schemas import IdPath, LibraryStatus, RootIn, RootList, RootOut, errors
 
 router = APIRouter(prefix="/api/dam", tags=["library"])
 
@@ -20,7 +20,7 @@ def list_roots(services: ServicesDep) -> dict:
     return {"items": services.library.status()["roots"]}
 
 
-@router.post("/roots", status_code=202, response_model=RootOut, responses=errors(400))
+@router.post("/roots", status_code=202, response_model=RootOut, responses=errors(400, 403, 413))
 def add_root(body: RootIn, services: ServicesDep) -> dict:
     return services.library.add_requested_root(body.path, indexer=services.indexer)
 
@@ -28,5 +28,5 @@ def add_root(body: RootIn, services: ServicesDep) -> dict:
 @router.post(
     "/roots/{root_id}/scan", status_code=202, response_model=RootOut, responses=errors(404)
 )
-def scan_root(root_id: RootIdPath, services: ServicesDep) -> dict:
+def scan_root(root_id: IdPath, services: ServicesDep) -> dict:
     return services.library.request_rescan(root_id, indexer=services.indexer)

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
-from trove.api.schemas import AssetIdPath, errors
+from trove.api.schemas import IdPath, errors
 
 router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 
@@ -29,7 +29,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
     },
 )
 async def thumbnail(
-    asset_id: AssetIdPath, size: Literal["small", "medium", "large"], services: ServicesDep
+    asset_id: IdPath, size: Literal["small", "medium", "large"], services: ServicesDep
 ) -> FileResponse:
     path = await run_in_threadpool(services.media.thumbnail, asset_id, size)
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})
