@@ -10,7 +10,6 @@ applied.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 _PUA_BASE = 0x10FF00
 _SURROGATE_BASE = 0xDC00
@@ -66,12 +65,3 @@ def parent_of(rel_path: str) -> str:
     """Parent folder of a relative path; the root itself is ''."""
     head, _, _ = rel_path.rpartition("/")
     return head
-
-
-def is_within(path: Path, folder: Path) -> bool:
-    """True when the resolved `path` lies inside the resolved `folder` (or is it)."""
-    try:
-        path.resolve(strict=False).relative_to(folder.resolve(strict=False))
-    except ValueError:
-        return False
-    return True

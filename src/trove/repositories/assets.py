@@ -112,9 +112,6 @@ class AssetRepository:
         )
         return {str(path): str(asset_id) for path, asset_id in rows}
 
-    def copies_of(self, content_hash: str) -> builtins.list[Asset]:
-        return list(self.session.scalars(select(Asset).where(Asset.hash == content_hash)))
-
     def _filters(self, q: AssetQuery) -> builtins.list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if q.only_deleted:

@@ -393,10 +393,6 @@ def try_advisory_lock(conn: Connection, namespace: int, key: int) -> bool:
     return bool(row[0])
 
 
-def advisory_unlock(conn: Connection, namespace: int, key: int) -> None:
-    conn.execute("SELECT pg_advisory_unlock(?, ?)", (namespace, key))
-
-
 def ping(conn: Connection) -> bool:
     try:
         conn.execute("SELECT 1").fetchone()

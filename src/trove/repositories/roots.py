@@ -27,9 +27,6 @@ class RootRepository:
     def all(self) -> list[Root]:
         return list(self.session.scalars(select(Root).order_by(Root.path)))
 
-    def upload_target(self) -> Root | None:
-        return self.session.scalar(select(Root).where(Root.is_upload_target.is_(True)))
-
     def add_if_new(
         self, *, path: str, name: str, is_upload_target: bool = False
     ) -> tuple[Root, bool]:

@@ -131,14 +131,6 @@ class SyncRepository:
             [edge(parent, asset_id, Relation.CONTAINS) for asset_id, parent in moves if parent]
         )
 
-    def set_fields(self, asset_id: str, **values: Any) -> None:
-        self.session.execute(
-            update(Asset)
-            .where(Asset.id == asset_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-
 
 def _substr_after(length: int) -> Any:
     """rel_path without its first `length` characters (1-based SUBSTR on both databases)."""

@@ -74,10 +74,6 @@ class IntegrityService:
 
     # --- duplicates ------------------------------------------------------------------------
 
-    def all_duplicates(self, *, root_id: str | None = None) -> dict[str, Any]:
-        """Every group (`trove dupes`)."""
-        return DuplicateFinder(self.settings).report(root_id=root_id)
-
     def duplicates(
         self, *, limit: int = 100, cursor: str | None = None, root_id: str | None = None
     ) -> dict[str, Any]:

@@ -58,10 +58,6 @@ class MovePool:
     def __bool__(self) -> bool:
         return bool(self.by_inode or self.by_size)
 
-    def may_match(self, st: os.stat_result) -> bool:
-        """Cheap pre-check (no I/O): could a file with this stat be a vanished one?"""
-        return st.st_size in self.by_size or (st.st_dev, st.st_ino) in self.by_inode
-
     def match_folder(self, st: os.stat_result) -> MoveCandidate | None:
         for candidate in self.by_inode.get((st.st_dev, st.st_ino), ()):
             if candidate.is_folder and candidate.id not in self.taken:

@@ -40,10 +40,6 @@ class Probe:
     rotation: int
     info: dict[str, Any]
 
-    @property
-    def has_video(self) -> bool:
-        return any(s.get("type") == "video" for s in self.info.get("streams", []))
-
 
 def probe(path: Path, *, timeout: float) -> Probe:
     """Duration, streams, codecs, bit rate and rotation of a video or audio file."""

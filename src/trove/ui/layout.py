@@ -6,7 +6,6 @@ here shows a string that came from a file.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,23 +23,14 @@ class NavEntry:
 
 
 def nav_entries() -> list[NavEntry]:
-    """The pages to link; Duplicates only once the service behind it exists (issue 4)."""
-    entries = [
+    """The pages to link in the header."""
+    return [
         NavEntry("/", "Photos", "photo_library"),
         NavEntry("/albums", "Albums", "photo_album"),
         NavEntry("/graph", "Graph", "hub"),
         NavEntry("/libraries", "Libraries", "folder_special"),
+        NavEntry("/duplicates", "Duplicates", "content_copy"),
     ]
-    if duplicates_available():
-        entries.append(NavEntry("/duplicates", "Duplicates", "content_copy"))
-    return entries
-
-
-def duplicates_available() -> bool:
-    from trove.ui.pages.duplicates import duplicates_service_module
-
-    name = duplicates_service_module()
-    return name is not None and importlib.util.find_spec(name) is not None
 
 
 @dataclass

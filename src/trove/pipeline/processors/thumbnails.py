@@ -19,9 +19,6 @@ from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable
 from trove.tools.run import ToolError
 
-SMALL_PREVIEW = "preview_small"
-MEDIUM_PREVIEW = "preview_medium"
-
 
 class ThumbnailProcessor:
     name = "thumbnails"

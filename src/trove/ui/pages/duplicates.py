@@ -1,12 +1,8 @@
-"""Duplicates: files with the same SHA-256, each group with every path it lives at.
-
-The grouping is IntegrityService.duplicates (issue 4). Whether it exists is checked at run
-time by import, so the navigation hides this page in a Trove without it.
-"""
+"""Duplicates: files with the same SHA-256, each group with every path it lives at (the
+grouping is IntegrityService.duplicates)."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from nicegui import ui
@@ -15,23 +11,12 @@ from trove.ui.context import call, services
 from trove.ui.format import human_size
 from trove.ui.layout import frame
 
-SERVICE_MODULE = "trove.services.integrity"
 PAGE_SIZE = 50
 
 
-def duplicates_service_module() -> str | None:
-    try:
-        return SERVICE_MODULE if importlib.util.find_spec(SERVICE_MODULE) else None
-    except ModuleNotFoundError:
-        return None
-
-
-def duplicate_page(cursor: str | None) -> dict[str, Any] | None:
-    """One page of groups, most wasted space first; None when this Trove has no such service."""
-    integrity = getattr(services(), "integrity", None)
-    if integrity is None or not hasattr(integrity, "duplicates"):
-        return None
-    return integrity.duplicates(limit=PAGE_SIZE, cursor=cursor)
+def duplicate_page(cursor: str | None) -> dict[str, Any]:
+    """One page of groups, most wasted space first."""
+    return services().integrity.duplicates(limit=PAGE_SIZE, cursor=cursor)
 
 
 class DuplicatesPage:
@@ -49,9 +34,6 @@ class DuplicatesPage:
 
     async def load_more(self) -> None:
         page = await call(duplicate_page, self.cursor)
-        if page is None:
-            self.summary.text = "Duplicate detection is not available in this version."
-            return
         totals = page.get("totals") or {}
         self.summary.text = (
             summary_text(totals)

@@ -25,14 +25,8 @@ def library_overview() -> dict[str, Any]:
         "by_status": status["by_status"],
         "counts": svc.assets.counts_by_root(),
         "indexer": svc.indexer.snapshot(),
-        "jobs": _jobs(svc),
+        "jobs": status["jobs"],
     }
-
-
-def _jobs(svc: Any) -> dict[str, Any] | None:
-    """Pipeline progress per step (issue 3's /api/dam/jobs), where this Trove has it."""
-    media = getattr(svc, "media", None)
-    return media.jobs() if media is not None and hasattr(media, "jobs") else None
 
 
 def add_root(path: str) -> dict[str, Any]:
