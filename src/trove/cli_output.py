@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from trove.domain.paths import display
 from trove.services.library import ScanRun
-from trove.services.scan_summary import ScanSummary
+from trove.services.scan_summary import MAX_FAILED_SHOWN, ScanSummary
 
 if TYPE_CHECKING:
     from trove.services.assets import AssetPage
@@ -102,6 +102,7 @@ def scan_run_dict(run: ScanRun) -> dict[str, Any]:
         "returned",
         "moved",
         "errors",
+        "failed",
         "folders",
     ):
         totals[key] = sum(s[key] for s in scans)
@@ -137,6 +138,7 @@ def _scan_text(s: ScanSummary) -> str:
     ]
     for reason, n in sorted(s.skipped.items()):
         lines.append(f"  skipped {n}: {reason}")
+    lines += [f"  not indexed: {failure}" for failure in s.failed_entries[:MAX_FAILED_SHOWN]]
     return "\n".join(lines)
 
 

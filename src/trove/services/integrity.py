@@ -299,6 +299,13 @@ def status_warnings(roots: list[Any], *, corrupted: int) -> list[str]:
             )
         if (root.watch_status or "").startswith("polling"):
             warnings.append(f"library {root.path} is not watched: {root.watch_status}")
+        failed = (root.last_scan or {}).get("failed") or 0
+        if failed:
+            first = root.last_scan["failed_entries"][0]
+            warnings.append(
+                f"library {root.path}: {failed} entries could not be indexed at the last scan"
+                f" (first: {first})"
+            )
     if corrupted:
         warnings.append(
             f"{corrupted} file(s) corrupted: their bytes changed while size and date did not"

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_FAILED_SHOWN = 20
+
 
 @dataclass
 class ScanSummary:
@@ -28,6 +30,8 @@ class ScanSummary:
     folders: int = 0
     expected: int = 0  # files the index held before this scan: the progress total
     skipped: Counter[str] = field(default_factory=Counter)
+    # Entries the index could not take ("path: reason"); the first few are kept with the scan.
+    failed_entries: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     elapsed_s: float = 0.0
 
@@ -58,5 +62,7 @@ class ScanSummary:
             "errors": self.errors,
             "folders": self.folders,
             "skipped": dict(sorted(self.skipped.items())),
+            "failed": len(self.failed_entries),
+            "failed_entries": self.failed_entries[:MAX_FAILED_SHOWN],
             "elapsed_s": self.elapsed_s,
         }

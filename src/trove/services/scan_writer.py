@@ -14,7 +14,7 @@ from trove.db.models import OWNER_ID
 from trove.domain.classify import asset_type_for
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
-from trove.domain.paths import parent_of, storage_urn, to_stored
+from trove.domain.paths import display, from_stored, parent_of, storage_urn, to_stored
 from trove.repositories import fast_index
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
@@ -83,6 +83,8 @@ class ScanWriter:
         # Changed files: a bitrot finding about their earlier bytes no longer applies.
         self.replaced: list[str] = []
         self.unreadable_files = 0  # registered with status error: the scan summary counts them
+        # Entries the database refused, as (shown path, reason): each costs only itself.
+        self.failed: list[tuple[str, str]] = []
 
     # --- what the diff reports -------------------------------------------------------------
 
@@ -243,22 +245,83 @@ class ScanWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered batch and commit, so an interrupted scan keeps what it did."""
+        """Write the buffered batch and commit, so an interrupted scan keeps what it did.
+
+        A batch the database refuses is written again entry by entry, so that the one entry
+        it refuses is recorded as failed and the others are indexed. A refusal that is not
+        about an entry (disk full, connection lost) stops the scan as before.
+        """
         if not (self.new_rows or self.updates or self.forget):
             return
-        self.assets.insert_many(self.new_rows)
-        LinkRepository(self.session).add_many(self.new_links)
-        self.assets.update_many(self.updates)
-        self.assets.forget_steps(self.forget)
-        if self.rehomed:
-            SyncRepository(self.session).rehome(
-                [(i, self.folder_ids.get(parent_of(rel))) for i, rel in self.rehomed]
-            )
-        if self.replaced:
-            IntegrityRepository(self.session).resolve(self.replaced)
-        self.session.commit()
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            self._write(self.new_rows, self.new_links, self.updates)
+            self._write_bookkeeping(set())
+            self.session.commit()
+        except DBAPIError as exc:
+            self.session.rollback()
+            if not _about_an_entry(exc):
+                raise
+            self._write_entry_by_entry()
         self.new_rows, self.new_links, self.updates, self.forget = [], [], [], []
         self.rehomed, self.replaced = [], []
+
+    def _write(
+        self, rows: list[dict[str, Any]], links: list[dict[str, Any]], updates: list[dict[str, Any]]
+    ) -> None:
+        self.assets.insert_many(rows)
+        LinkRepository(self.session).add_many(links)
+        self.assets.update_many(updates)
+
+    def _write_bookkeeping(self, skip: set[str]) -> None:
+        self.assets.forget_steps([i for i in self.forget if i not in skip])
+        rehomed = [(i, rel) for i, rel in self.rehomed if i not in skip]
+        if rehomed:
+            SyncRepository(self.session).rehome(
+                [(i, self.folder_ids.get(parent_of(rel))) for i, rel in rehomed]
+            )
+        replaced = [i for i in self.replaced if i not in skip]
+        if replaced:
+            IntegrityRepository(self.session).resolve(replaced)
+
+    def _write_entry_by_entry(self) -> None:
+        links_to: dict[str, list[dict[str, Any]]] = {}
+        for link in self.new_links:
+            links_to.setdefault(link["target_id"], []).append(link)
+        failed_ids: set[str] = set()
+        for row in self.new_rows:
+            if not self._write_one(row, [row], links_to.get(row["id"], []), []):
+                failed_ids.add(row["id"])
+                if row["asset_type"] == AssetType.COLLECTION:  # its files go in unlinked
+                    self.folder_ids.pop(_shown_rel(row), None)
+        for update in self.updates:
+            if not self._write_one(update, [], [], [update]):
+                failed_ids.add(update["id"])
+        self._write_bookkeeping(failed_ids)
+        self.session.commit()
+
+    def _write_one(
+        self,
+        entry: dict[str, Any],
+        rows: list[dict[str, Any]],
+        links: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+    ) -> bool:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            self._write(rows, links, updates)
+            self.session.commit()
+        except DBAPIError as exc:
+            self.session.rollback()
+            if not _about_an_entry(exc):
+                raise
+            where = display(_shown_rel(entry)) if "rel_path" in entry else f"asset {entry['id']}"
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            self.failed.append((where, f"the database refused it: {reason}"))
+            return False
+        return True
 
     def _file_row(self, entry: Entry) -> dict[str, Any]:
         st = entry.stat
@@ -332,6 +395,18 @@ def _folder_row(
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _about_an_entry(exc: Exception) -> bool:
+    """A constraint or a value the database refused (this entry's), not a failing database."""
+    from sqlalchemy.exc import OperationalError
+
+    return not isinstance(exc, OperationalError)
+
+
+def _shown_rel(row: dict[str, Any]) -> str:
+    """The relative path a row stands for (paths.py: undecodable bytes as surrogates)."""
+    return from_stored(row["rel_path"], escaped=bool(row.get("path_escaped")))
 
 
 def _timestamp(mtime_ns: int) -> datetime:

@@ -410,7 +410,9 @@ class _RootDiff:
     def _finish(self) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
         if self._writer is not None:
-            self.summary.errors += self._writer.unreadable_files
+            self._writer.flush()  # the last batch's failures count in this scan's record
+            self.summary.errors += self._writer.unreadable_files + len(self._writer.failed)
+            self.summary.failed_entries = [f"{p}: {why}" for p, why in self._writer.failed]
         record = self.summary.finish().as_dict()
         if self._writer is not None:
             self._writer.finish(scan_at=now, summary=record)
