@@ -65,6 +65,18 @@ class AlbumRepository:
             )
         )
 
+    def ancestors(self, album_id: str, *, limit: int = 64) -> list[Asset]:
+        """The albums this one is inside, outermost first (at most `limit` levels)."""
+        found: list[Asset] = []
+        link = self.parent_of(album_id)
+        while link is not None and len(found) < limit:
+            parent = self.get(link.source_id)
+            if parent is None or parent in found:
+                break
+            found.insert(0, parent)
+            link = self.parent_of(parent.id)
+        return found
+
     def children_of(self, album_id: str) -> list[str]:
         return list(
             self.session.scalars(

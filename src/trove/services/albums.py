@@ -143,14 +143,7 @@ class AlbumService:
         with self._session() as session:
             repo = AlbumRepository(session)
             album = self._get(session, album_id)
-            ancestors: list[dict[str, Any]] = []
-            link = repo.parent_of(album.id)
-            while link is not None and len(ancestors) < MAX_DEPTH:
-                parent = repo.get(link.source_id)
-                if parent is None:
-                    break
-                ancestors.insert(0, {"id": parent.id, "name": parent.filename})
-                link = repo.parent_of(parent.id)
+            ancestors = [{"id": a.id, "name": a.filename} for a in repo.ancestors(album.id)]
             children = sorted(
                 (
                     self._album(session, child)
@@ -347,15 +340,11 @@ class AlbumService:
     @staticmethod
     def _refuse_cycle(repo: AlbumRepository, album_id: str, parent_id: str) -> None:
         """An album may not go inside itself or inside one of its own sub-albums."""
-        node: str | None = parent_id
-        for _ in range(MAX_DEPTH):
-            if node is None:
-                return
-            if node == album_id:
-                raise Conflict("an album cannot go inside itself or one of its sub-albums")
-            link = repo.parent_of(node)
-            node = link.source_id if link is not None else None
-        raise Conflict(f"albums nest at most {MAX_DEPTH} deep")
+        above = {a.id for a in repo.ancestors(parent_id, limit=MAX_DEPTH)}
+        if album_id == parent_id or album_id in above:
+            raise Conflict("an album cannot go inside itself or one of its sub-albums")
+        if len(above) >= MAX_DEPTH:
+            raise Conflict(f"albums nest at most {MAX_DEPTH} deep")
 
     def _set_cover(self, session: Session, album: Asset, cover_id: str | None) -> None:
         if cover_id is not None and not AlbumRepository(session).member_ids(album.id, [cover_id]):

@@ -18,8 +18,6 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.roots import RootRepository
 from trove.services.errors import NotFound
 
-MAX_DEPTH = 64
-
 
 class Breadcrumbs:
     def __init__(self, database: Database) -> None:
@@ -61,16 +59,8 @@ class Breadcrumbs:
 
     @staticmethod
     def _albums(session: Any, album: Asset) -> list[dict[str, Any]]:
-        repo = AlbumRepository(session)
-        parts: list[dict[str, Any]] = []
-        link = repo.parent_of(album.id)
-        while link is not None and len(parts) < MAX_DEPTH:
-            parent = repo.get(link.source_id)
-            if parent is None:
-                break
-            parts.insert(0, _part(parent.filename, "album", id=parent.id))
-            link = repo.parent_of(parent.id)
-        return [_part("Albums", "albums"), *parts]
+        above = AlbumRepository(session).ancestors(album.id)
+        return [_part("Albums", "albums"), *(_part(a.filename, "album", id=a.id) for a in above)]
 
 
 def _part(
