@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from trove.cli_support import clear_errors as _clear_errors
+from trove.cli_support import fail as _fail
+from trove.cli_support import settings_or_exit as _settings
 from trove.domain.enums import AssetStatus, AssetType
-from trove.entry import clear_errors as _clear_errors
-from trove.entry import fail as _fail
-from trove.entry import settings_or_exit as _settings
 
 if TYPE_CHECKING:
     from trove.domain.filters import AssetFilters
@@ -69,7 +69,7 @@ def scan(
     data_dir: DataDir = None,
 ) -> None:
     """Index folders: new, changed and gone files are found by stat; originals are never written."""
-    from trove.entry import run_scan
+    from trove.cli_support import run_scan
 
     run_scan(paths=paths, no_wait=no_wait, as_json=as_json, data_dir=data_dir)
 
@@ -338,11 +338,5 @@ def albums(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     print_albums(tree, as_json=as_json)
 
 
-def main() -> None:
-    from trove.entry import main as entry_main
-
-    entry_main()
-
-
 if __name__ == "__main__":
-    main()
+    app()

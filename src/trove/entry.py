@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from trove.config import Settings, SettingsError, load_settings
+from trove.cli_support import run_scan
 
 
 def main() -> None:
@@ -28,22 +28,6 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("trove: interrupted\n")
         raise SystemExit(130) from None
-
-
-def run_scan(*, paths: list[Path], no_wait: bool, as_json: bool, data_dir: Path | None) -> None:
-    from trove.cli_output import ScanReporter
-    from trove.services.library import LibraryService
-
-    settings = settings_or_exit(data_dir=data_dir)
-    reporter = ScanReporter(as_json=as_json)
-    with clear_errors():
-        result = LibraryService(settings).scan_and_process(
-            [str(p) for p in paths],
-            wait=not no_wait,
-            on_scan_progress=reporter.scan_progress,
-            on_pipeline_progress=reporter.pipeline_progress,
-        )
-    reporter.finish(result)
 
 
 def plain_scan_args(argv: list[str]) -> dict[str, Any] | None:
@@ -76,35 +60,3 @@ def plain_scan_args(argv: list[str]) -> dict[str, Any] | None:
     if parsed["data_dir"] is None and os.environ.get("TROVE_DATA_DIR"):
         parsed["data_dir"] = Path(os.environ["TROVE_DATA_DIR"])
     return parsed
-
-
-def settings_or_exit(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        fail(str(exc))
-
-
-def fail(message: str, *, code: int = 2) -> NoReturn:
-    sys.stderr.write(f"trove: {message}\n")
-    raise SystemExit(code)
-
-
-class clear_errors:
-    """Turn the errors a user can act on into one line and exit code 2, never a traceback."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> bool:
-        if exc is None or isinstance(exc, KeyboardInterrupt | SystemExit):
-            return False
-        if type(exc).__name__ == "Exit":  # typer.Exit / click's, without importing them
-            return False
-        from trove.errors import user_message
-
-        message = user_message(exc)
-        if message is None:
-            return False
-        fail(message)
-        return True

@@ -6,11 +6,9 @@ here runs at import time.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-STATIC_DIR = Path(__file__).parent / "static"
-STATIC_URL = "/ui-static"
+from trove.ui.static_files import STATIC_DIR, STATIC_URL
 
 
 def install_ui(app: Any) -> None:

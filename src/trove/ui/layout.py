@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
-from trove.ui import STATIC_URL
+from trove.ui.static_files import STATIC_URL
 
 
 @dataclass(frozen=True)
