@@ -138,9 +138,9 @@ class AssetPatchIn(BaseModel):
     tags: list[str] | None = Field(default=None, max_length=500)
     # Not nullable (unlike title and description): there is nothing to clear. The None
     # default only marks "not sent" (exclude_unset); pydantic does not validate defaults.
-    visibility: Visibility = Field(default=None)  # type: ignore[assignment]
+    visibility: Visibility = Field(default=None)  # type: ignore[assignment]  # as said above
     metadata: dict[str, dict[str, Any]] = Field(
-        default=None,  # type: ignore[arg-type]
+        default=None,  # type: ignore[arg-type]  # None marks "not sent", as for visibility
         description="Exactly one namespace, replaced as a whole.",
     )
 

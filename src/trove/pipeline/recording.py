@@ -111,4 +111,3 @@ def _link_derivative(session: Session, original: Asset, made: Derivative, *, now
 
 def _stem(filename: str) -> str:
     return filename.rsplit(".", 1)[0] if "." in filename else filename
-

@@ -326,15 +326,16 @@ class LinkRepository:
             if direction == "out"
             else (Link.target_id, Link.source_id)
         )
-        ids, found = list(node_ids), []
+        ids = list(node_ids)
+        found: list[tuple[str, str, str, str]] = []
         for start in range(0, len(ids), CHUNK):
             stmt = select(here, other, Link.id, Link.relation).where(
                 here.in_(ids[start : start + CHUNK])
             )
             if relations is not None:
                 stmt = stmt.where(Link.relation.in_(relations))
-            found += [tuple(row) for row in self.session.execute(stmt)]
-        return found  # type: ignore[return-value]
+            found += [(a, b, link_id, name) for a, b, link_id, name in self.session.execute(stmt)]
+        return found
 
     def get_many(self, link_ids: Sequence[str]) -> dict[str, Link]:
         if not link_ids:

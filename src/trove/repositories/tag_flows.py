@@ -139,7 +139,7 @@ class TagFlows:
             .where(InheritedTag.asset_id.in_(list(asset_ids)))
             .order_by(InheritedTag.asset_id, InheritedTag.tag, InheritedTag.source_id)
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [(asset_id, tag, source_id) for asset_id, tag, source_id in rows]
 
     def _with_tags(self, node_ids: list[str]) -> list[str]:
         """Those of the nodes that have an own or inherited tag to pass on."""

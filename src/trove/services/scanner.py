@@ -217,6 +217,7 @@ class _RootDiff:
                 continue
             seen += 1
             known = pop(rel_path, None)
+            # A FILE entry always carries its stat; no check in the per-file hot loop.
             if known == (st.st_size, st.st_mtime_ns, st.st_ino):  # type: ignore[union-attr]
                 unchanged += 1
             else:
@@ -254,6 +255,7 @@ class _RootDiff:
             summary.new += 1
             self.writer.register_file(entry)
             return
+        # A FILE entry always carries its stat (Entry types it optional for the others).
         if known == fast_index.error_signature(entry.stat):  # type: ignore[arg-type]
             summary.errors += 1  # still failing, and nothing about it changed
             return
@@ -363,6 +365,7 @@ class _RootDiff:
         pool = MovePool(self._vanished_files(), hashes=hashes_from(self.service.url))
         for entry in self.deferred:
             path = os.path.join(self.root.path, entry.rel_path)
+            # Only FILE entries are deferred, and they always carry their stat.
             match = pool.match_file(path, entry.rel_path, entry.stat)  # type: ignore[arg-type]
             if match is None:
                 self.summary.new += 1
