@@ -97,7 +97,7 @@ class AlbumPage:
                 ui.link(ancestor["name"], album_url(ancestor["id"])).classes("trove-crumb")
 
     def _heading(self) -> None:
-        with ui.row().classes("items-start no-wrap w-full gap-2"):
+        with ui.row().classes("items-start w-full gap-2 trove-album-heading"):
             with ui.column().classes("col-grow gap-0"):
                 self.name = ui.input(value=self.album["name"]).props(
                     "borderless dense maxlength=255 aria-label='Album name'"

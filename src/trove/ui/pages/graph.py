@@ -70,13 +70,13 @@ class GraphPage:
             self.explorer.on("impact", lambda e: self._impact(e.args["id"]))
 
     def _toolbar(self, specs: list[Any]) -> None:
-        with ui.row().classes("trove-toolbar items-center no-wrap w-full"):
+        with ui.row().classes("trove-toolbar trove-graph-toolbar items-center w-full"):
             self.mode = ui.toggle(
                 {"explore": "Explore", "path": "Path", "impact": "Impact"},
                 value="explore",
                 on_change=lambda e: self._set_mode(e.value),
             ).props("dense no-caps unelevated toggle-color=primary")
-            self.mode.classes("trove-grouping trove-graph-mode")
+            self.mode.classes("trove-graph-mode")
             self.filter = ui.select(
                 filter_options(specs),
                 multiple=True,
