@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, aliased
 from trove.db.models import Asset, Entity, Link
 from trove.domain.enums import AssetType
 from trove.domain.ids import new_id
-from trove.repositories._sql import depth_bounded, expanding, insert_ignoring_conflicts, utcnow
+from trove.repositories._sql import (
+    depth_bounded,
+    expanding,
+    insert_if_absent,
+    insert_ignoring_conflicts,
+    utcnow,
+)
 from trove.repositories.tag_flows import MAX_HIERARCHY_DEPTH, TagFlows
 
 CHUNK = 5000
@@ -79,12 +85,15 @@ class LinkRepository:
         insert_ignoring_conflicts(self.session, Link, rows)
         self.flows.edges_added([(r["source_id"], r["target_id"], r["relation"]) for r in rows])
 
-    def add(self, row: dict[str, Any]) -> Link:
-        link = Link(**row)
-        self.session.add(link)
-        self.session.flush()
-        self.flows.edges_added([(link.source_id, link.target_id, link.relation)])
-        return link
+    def add_if_new(self, row: dict[str, Any]) -> tuple[Link, bool]:
+        """The link with row's (source, target, relation), and whether this call made it: two
+        callers making the same link at once both get the one link, neither an error."""
+        created = insert_if_absent(self.session, Link, {"id": new_id(), **row})
+        link = self.find(row["source_id"], row["target_id"], row["relation"])
+        assert link is not None  # just inserted, or committed by the caller that won the race
+        if created:
+            self.flows.edges_added([(link.source_id, link.target_id, link.relation)])
+        return link, created
 
     def get(self, link_id: str) -> Link | None:
         return self.session.get(Link, link_id)

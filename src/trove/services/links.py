@@ -166,7 +166,8 @@ class LinkManager:
             "position": position,
             "created_at": utcnow(),
         }
-        return Linked(link_out(links.add(row)), True)
+        link, created = links.add_if_new(row)
+        return Linked(link_out(link), created)
 
     def check_link(
         self, session: Session, source_id: str, target_id: str, relation: str
