@@ -91,6 +91,9 @@ class Settings:
     # the command line adds libraries: an API caller could otherwise index and read any folder
     # the server can read.
     allowed_roots: str = ""
+    # After a scan or pipeline run stopped because the disk holding the index is full, it is
+    # tried again every this many seconds (it succeeds once space is freed).
+    disk_full_retry_interval: float = 30.0
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -191,6 +194,7 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "verify_interval": (0, None),
     "verify_max_age_days": (0, None),
     "verify_mb_per_s": (0, None),
+    "disk_full_retry_interval": (0.1, None),
 }
 
 

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import errno
 import sys
+
+# SQLite says "database or disk is full" (SQLITE_FULL); PostgreSQL's SQLSTATE for it is 53100.
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
 
 
 def user_message(exc: BaseException) -> str | None:
     """A message for errors that are the user's or the environment's, else None (a bug)."""
     from trove.domain.queries import InvalidQuery
     from trove.repositories.fast_index import DatabaseUnreachable
-    from trove.services.errors import Conflict, Invalid, NotFound
+    from trove.services.errors import Conflict, Invalid, NotFound, Unavailable
     from trove.services.scanner import RootUnavailable
 
     if isinstance(
-        exc, InvalidQuery | RootUnavailable | DatabaseUnreachable | Invalid | NotFound | Conflict
+        exc,
+        InvalidQuery
+        | RootUnavailable
+        | DatabaseUnreachable
+        | Invalid
+        | NotFound
+        | Conflict
+        | Unavailable,
     ):
         return str(exc)
     if _is_operational_db_error(exc):
@@ -29,3 +41,21 @@ def _is_operational_db_error(exc: BaseException) -> bool:
     from sqlalchemy.exc import OperationalError
 
     return isinstance(exc, OperationalError)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is a full disk, for the database or for a file."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # the chain is short; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(seen, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if getattr(seen, "sqlstate", None) == _PG_DISK_FULL:
+            return True
+        if "database or disk is full" in str(seen):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False

@@ -209,6 +209,10 @@ class ScanReport(BaseModel):
     errors: int
     folders: int
     skipped: dict[str, int] = Field(description="Entries not indexed, counted by reason.")
+    failed: int = Field(default=0, description="Entries the index refused (counted in errors).")
+    failed_entries: list[str] = Field(
+        default_factory=list, description="The first few refused entries, as `path: reason`."
+    )
     elapsed_s: float
 
 
@@ -274,6 +278,9 @@ class IndexerState(BaseModel):
     last_scans: dict[str, ScanReport]
     last_pipeline: PipelineReport | None
     last_error: str | None
+    disk_full: str | None = Field(
+        default=None, description="Set while scans wait for space on the index's disk."
+    )
 
 
 class WatcherState(BaseModel):

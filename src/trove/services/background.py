@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from trove.errors import is_disk_full
 from trove.services.library import LibraryService
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ class IndexerState:
     last_scans: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_pipeline: dict[str, Any] | None = None
     last_error: str | None = None
+    # Set while the data directory's (or the database's) disk is full; cleared by the first
+    # job that succeeds after it.
+    disk_full: str | None = None
 
 
 class BackgroundIndexer:
@@ -75,6 +79,7 @@ class BackgroundIndexer:
                 "last_scans": dict(self.state.last_scans),
                 "last_pipeline": self.state.last_pipeline,
                 "last_error": self.state.last_error,
+                "disk_full": self.state.disk_full,
             }
 
     def _enqueue(self, job: tuple[str, str]) -> None:
@@ -95,14 +100,39 @@ class BackgroundIndexer:
             try:
                 self._execute(job)
             except Exception as exc:  # keep serving; say what failed
-                log.exception("background job %s failed", _label(job))
+                self._failed(job, exc)
+            else:
                 with self._lock:
-                    self.state.last_error = f"{_label(job)}: {exc}"
+                    self.state.disk_full = None
             finally:
                 with self._lock:
                     self.state.running = None
                     if not self._pending:
                         self._idle.set()
+
+    def _failed(self, job: tuple[str, str], exc: Exception) -> None:
+        if not is_disk_full(exc):
+            log.exception("background job %s failed", _label(job))
+            with self._lock:
+                self.state.last_error = f"{_label(job)}: {exc}"
+            return
+        # Nothing can be written until space is freed: say so, and try the job again later
+        # (it succeeds once there is room, and clears the warning).
+        wait = self.library.settings.disk_full_retry_interval
+        log.error("background job %s stopped, disk full; retrying in %g s", _label(job), wait)
+        with self._lock:
+            self.state.disk_full = (
+                f"the disk holding Trove's index is full ({str(exc).splitlines()[0][:200]}):"
+                f" scans and processing are paused and retried every {wait:g} s until space"
+                " is freed"
+            )
+        retry = threading.Timer(wait, self._enqueue, args=(job,))
+        retry.daemon = True
+        retry.start()
+
+    def warnings(self) -> list[str]:
+        with self._lock:
+            return [self.state.disk_full] if self.state.disk_full else []
 
     def _execute(self, job: tuple[str, str]) -> None:
         kind, path = job

@@ -94,7 +94,13 @@ class Services:
     def status(self) -> dict[str, Any]:
         """The library's state with what the indexer and the watcher are doing right now."""
         watcher = self.watcher.status() if self.watcher is not None else None
-        return {**self.library.status(), "indexer": self.indexer.snapshot(), "watcher": watcher}
+        library = self.library.status()
+        return {
+            **library,
+            "warnings": [*self.indexer.warnings(), *library["warnings"]],
+            "indexer": self.indexer.snapshot(),
+            "watcher": watcher,
+        }
 
     def close(self) -> None:
         for part in (self.scavenger, self.watcher):

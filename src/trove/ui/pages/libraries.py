@@ -18,8 +18,9 @@ REFRESH_SECONDS = 2.0
 def library_overview() -> dict[str, Any]:
     """Everything the page shows, read in one worker-thread call."""
     svc = services()
-    status = svc.library.status()
+    status = svc.status()
     return {
+        "warnings": status["warnings"],
         "roots": status["roots"],
         "steps": status["steps"],
         "by_status": status["by_status"],
@@ -116,6 +117,8 @@ def activity_card(overview: dict[str, Any]) -> None:
             ui.label(_activity_text(indexer)).classes("text-subtitle1")
         if indexer.get("last_error"):
             ui.label(f"Last error: {indexer['last_error']}").classes("text-negative")
+        for warning in overview["warnings"]:
+            ui.label(warning).classes("text-negative trove-warning")
         waiting = overview["by_status"].get("processing", 0)
         if waiting:
             ui.label(f"{waiting:,} file(s) waiting for processing").classes("text-grey-8")

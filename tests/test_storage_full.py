@@ -1,0 +1,116 @@
+"""A full or read-only data directory, on a real small tmpfs mounted for the test (as root).
+
+A scan that runs out of space says so in the status and the Libraries page and is tried again
+until space returns; `trove serve` on a read-only data directory says so in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from trove.config import Settings
+
+FILES = 6000
+
+
+class SmallDisk:
+    def __init__(self, mount_point: Path) -> None:
+        self.path = mount_point
+
+    def remount(self, options: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,{options}", str(self.path)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1536k,mode=0755", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield SmallDisk(mount_point)
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def _until(predicate, *, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_scan_that_fills_the_disk_shows_it_and_is_retried_when_space_returns(
+    small_disk, tmp_path
+):
+    library = tmp_path / "library"
+    for n in range(FILES // 100):
+        folder = library / f"folder_{n:03d}_with_a_long_name_to_take_some_room"
+        folder.mkdir(parents=True)
+        for m in range(100):
+            (folder / f"note_{m:03d}_with_a_long_name_to_take_some_room.txt").write_text("x")
+    settings = Settings(
+        data_dir=small_disk.path,
+        allowed_hosts="testserver",
+        watch=False,
+        scavenger_interval=0,
+        verify_interval=0,
+        disk_full_retry_interval=0.5,
+    )
+    from trove.app import create_app
+
+    app = create_app(settings, roots=[str(library)])
+    with TestClient(app, raise_server_exceptions=False) as client:
+
+        def disk_full_warning() -> str | None:
+            status = client.get("/api/dam/status").json()
+            return next((w for w in status["warnings"] if "is full" in w), None)
+
+        warning = _until(disk_full_warning, timeout=120, what="the disk-full warning")
+        assert "database or disk is full" in warning and "retried" in warning
+        assert client.get("/api/dam/status").json()["indexer"]["disk_full"] == warning
+        from trove.ui.pages.libraries import library_overview
+
+        assert warning in library_overview()["warnings"]  # what the Libraries page lists
+
+        small_disk.remount("size=256m")  # space returns
+
+        def indexed_whole() -> bool:
+            status = client.get("/api/dam/status").json()
+            files = status["by_type"].get("document", 0) + status["by_type"].get("other", 0)
+            return files == FILES and disk_full_warning() is None
+
+        _until(indexed_whole, timeout=180, what="the retried scan to index every file")
+        (root,) = client.get("/api/dam/roots").json()["items"]
+        assert root["last_scan"]["new"] + root["last_scan"]["unchanged"] == FILES
+
+
+def test_serve_on_a_read_only_data_dir_exits_with_one_line(small_disk, tmp_path, run_trove):
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "a.txt").write_text("a")
+    small_disk.remount("ro")
+    for data_dir in (small_disk.path, small_disk.path / "not-yet-there"):
+        result = run_trove("serve", "--data-dir", str(data_dir), str(library), check=False)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "Read-only file system" in lines[0] and "--data-dir" in lines[0], lines
