@@ -286,3 +286,24 @@ def test_lightbox_breadcrumbs_lead_to_the_folder_and_the_graph_tab_speaks_in_wor
     page.wait_for_url("**/?root=*")
     page.wait_for_selector('.trove-tile[data-name="photo_03.jpg"]')
     assert page.locator('.trove-tile[data-name="scan_000.png"]').count() == 0
+
+
+def test_the_relation_filter_keeps_only_the_chosen_relations(page, server):
+    names = assets_by_name(server)
+    photo = names["photo_06.jpg"]
+    album = server.api("/api/dam/albums", method="POST", body={"name": "Filtered"})
+    server.api(
+        f"/api/dam/albums/{album['id']}/assets", method="POST", body={"asset_ids": [photo["id"]]}
+    )
+    open_explorer(page, server, photo["id"])
+    wait_for(page, lambda: album["id"] in graph_nodes(page), what="the album as a neighbour")
+    assert any(n["label"] == "trip" for n in graph_nodes(page).values())
+
+    page.get_by_label("Relations").click()
+    page.get_by_role("option", name="Includes").click()
+    page.keyboard.press("Escape")
+    wait_for(
+        page,
+        lambda: set(graph_nodes(page)) == {photo["id"], album["id"]},
+        what="only the photo and its album",
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import ui
 
 from trove.services.errors import Invalid, NotFound
+from trove.ui.components.albums import flatten
 from trove.ui.components.graph_explorer import GraphExplorer
 from trove.ui.components.relations import edge_words, filter_options, impact_sentence
 from trove.ui.components.viewer import Viewer
@@ -58,10 +59,10 @@ class GraphPage:
         specs = list(services().links.relations)
         self.viewer = Viewer(grid=_NoSteps(), on_changed=lambda _asset: None)
         with ui.column().classes("w-full gap-0 trove-graph-page"):
-            self._toolbar(specs)
             if self.center is None:
                 self._empty()
                 return
+            self._toolbar(specs)
             self.explorer = GraphExplorer(words=edge_words(specs)).classes("trove-graph-host")
             self.explorer.on("ready", self._start)
             self.explorer.on("expand", lambda e: self._expand(e.args["id"], e.args.get("cursor")))
@@ -99,13 +100,26 @@ class GraphPage:
     def _empty(self) -> None:
         with ui.column().classes("trove-grid-empty w-full items-center"):
             ui.icon("hub", size="64px")
-            ui.label("Nothing to explore yet").classes("text-h6")
-            ui.label(
-                "Open a photo, go to its Graph tab and choose “Open in graph explorer”."
-                if self.node_id is None
-                else "There is no asset with that id."
-            )
-            ui.link("Back to Photos", "/")
+            if self.node_id is not None:
+                ui.label("There is no asset with that id.").classes("text-h6")
+                ui.link("Back to Photos", "/")
+                return
+            ui.label("Pick a starting point").classes("text-h6")
+            ui.label("Open a photo, go to its Graph tab and choose “Open in graph explorer”,")
+            ui.label("or start from an album:")
+            self.starts = ui.row().classes("justify-center gap-2 trove-graph-starts")
+        ui.timer(0.01, self._list_albums, once=True)
+
+    async def _list_albums(self) -> None:
+        tree = await call(services().albums.tree) or []
+        with self.starts:
+            for _depth, album in flatten(tree):
+                chip = ui.link(target=graph_url(album["id"])).classes("trove-graph-start")
+                with chip:
+                    ui.icon("photo_album")
+                    ui.label(album["name"])
+            if not tree:
+                ui.link("No albums yet: make one", "/albums")
 
     # --- one service call per action ----------------------------------------------------------
 
