@@ -228,7 +228,12 @@ class AssetService:
             final = _link_without_overwrite(staged, target_dir / name)
         finally:
             staged.unlink(missing_ok=True)
-        return self.get(_register_upload(PathSync(scanner), final))
+        sync = PathSync(scanner)
+        asset_id = _register_upload(sync, final)
+        try:
+            return self.get(asset_id)
+        except NotFound:  # the watcher registered the same new file at that moment; it won
+            return self.get(_register_upload(sync, final))
 
     def _stage(self, target_dir: Path, content: BinaryIO) -> Path:
         limit = self.settings.max_upload_bytes
@@ -265,19 +270,12 @@ class AssetService:
 
 
 def _register_upload(sync: PathSync, stored: Path) -> str:
-    """The stored upload's asset id. The watcher may register the same new file at the same
-    moment: the loser's insert fails on the unique path, and a second look finds the winner's
-    row. A file that cannot be indexed is removed again (it is in the upload root), so nothing
-    unregistered is left behind."""
-    from sqlalchemy.exc import IntegrityError
-
+    """The stored upload's asset id. A file that cannot be indexed is removed again (it is in
+    the upload root), so nothing unregistered is left behind."""
     from trove.services.scanner import RootUnavailable
 
     try:
-        try:
-            return sync.register_path(stored)
-        except IntegrityError:
-            return sync.register_path(stored)
+        return sync.register_path(stored)
     except RootUnavailable as exc:
         stored.unlink(missing_ok=True)
         raise Unavailable(f"the upload could not be indexed: {exc}") from exc
