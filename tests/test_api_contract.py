@@ -151,3 +151,27 @@ def _existing_ids(client) -> dict[str, list[str]]:  # type: ignore[no-untyped-de
         "root_id": [r["id"] for r in roots],
         "album_id": [album["id"]],
     }
+
+
+SEED_FIELDS = {
+    "id", "filename", "size", "mime_type", "asset_type", "category", "status", "error_message",
+    "storage_urn", "hash", "phash", "width", "height", "duration", "tags", "title",
+    "description", "metadata", "thumbnails", "visibility", "version",
+}  # fmt: skip
+
+
+def test_the_asset_models_declare_every_field_the_service_returns(client):  # type: ignore[no-untyped-def]
+    """A field added to the serializer but not to the model would be dropped silently (and a
+    model field the serializer lacks would be a 500): they must stay the same set."""
+    from trove.api.schemas import AssetDetail, AssetOut
+    from trove.domain.filters import AssetFilters
+
+    services = client.app.state.services
+    summary = services.assets.list(AssetFilters(type=["image"], limit=1)).items[0]
+    detail = services.assets.get(summary["id"])
+    assert set(summary) == set(AssetOut.model_fields)
+    assert set(detail) == set(AssetDetail.model_fields)
+    assert set(client.get(f"/api/dam/assets/{summary['id']}").json()) >= SEED_FIELDS
+    document = client.get("/openapi.json").json()
+    answer = document["paths"]["/api/dam/assets/{asset_id}"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/AssetDetail")

@@ -1,19 +1,24 @@
-"""`trove serve`: the app under uvicorn, on 127.0.0.1 unless told otherwise."""
+"""`trove serve`: the app under uvicorn, on 127.0.0.1 unless told otherwise.
+
+Imported only by the `serve` command, so importing uvicorn here costs no other command.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+import uvicorn
 
 from trove.config import Settings
 
 
 def run_server(settings: Settings, *, roots: Sequence[str]) -> None:
-    import uvicorn
-
     from trove.app import create_app
+    from trove.logs import progress_to_terminal
+    from trove.services.scanner import canonical_root, root_unavailable_reason
 
     check_storage(settings)
-    from trove.services.scanner import canonical_root, root_unavailable_reason
 
     for path in roots:
         reason = root_unavailable_reason(canonical_root(path))
@@ -22,7 +27,29 @@ def run_server(settings: Settings, *, roots: Sequence[str]) -> None:
 
             raise RootUnavailable(f"{path}: {reason}")
     app = create_app(settings, roots=list(roots))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    progress_to_terminal()
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
+    AnnouncingServer(config, app=app, url=server_url(settings.host, settings.port)).run()
+
+
+def server_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class AnnouncingServer(uvicorn.Server):
+    """Says once, when it listens, where Trove answers and for how many libraries: the one
+    line a person looks for among the access logs."""
+
+    def __init__(self, config: uvicorn.Config, *, app: Any, url: str) -> None:
+        super().__init__(config)
+        self.trove_app, self.url = app, url
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            libraries = self.trove_app.state.services.library.count_libraries()
+            noun = "library" if libraries == 1 else "libraries"
+            print(f"Trove is serving {self.url} ({libraries} {noun})", flush=True)
 
 
 def check_storage(settings: Settings) -> None:

@@ -69,7 +69,11 @@ def kind_of(asset: AssetView) -> str | None:
 
 
 def configure(settings: Settings) -> None:
-    """Process-wide decoder settings; idempotent, called when a processor is built."""
+    """Process-wide decoder settings; idempotent, called when a processor is built. The
+    decoders' warnings go to the log file, not the terminal."""
+    from trove.logs import warnings_to_log_file
+
+    warnings_to_log_file(settings)
     Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     try:
         import pillow_heif

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from trove.domain.enums import RootStatus
 from trove.errors import is_disk_full
 from trove.services.library import LibraryService
+from trove.services.scan_summary import ScanSummary
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,8 @@ class BackgroundIndexer:
             with self._lock:
                 for summary in run.scans:
                     self.state.last_scans[summary.path] = summary.as_dict()
+            for summary in run.scans:
+                log.info("%s", _scan_line(summary))
             self.request_processing()
         else:
             # In-process this thread is the worker; with Redis it only sends the work to
@@ -152,9 +156,26 @@ class BackgroundIndexer:
             result = self.library.pipeline().run_pending(wait=False)
             with self._lock:
                 self.state.last_pipeline = result.as_dict()
+            if result.assets:
+                log.info(
+                    "processed %d assets in %.2f s: %d ready, %d with errors",
+                    result.assets,
+                    result.elapsed_s,
+                    result.ready,
+                    result.errors,
+                )
             self.library.reconcile_duplicates()
             for follow_up in self.after_processing:
                 follow_up()
+
+
+def _scan_line(s: ScanSummary) -> str:
+    if s.status != RootStatus.ONLINE:
+        return f"scanned {s.path}: OFFLINE ({s.status_message}); nothing was changed"
+    return (
+        f"scanned {s.path}: {s.seen} files ({s.new} new, {s.changed} changed, {s.gone} gone,"
+        f" {s.moved} moved, {s.errors} errors) in {s.elapsed_s:.2f} s"
+    )
 
 
 def _label(job: tuple[str, str]) -> str:

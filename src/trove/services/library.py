@@ -136,6 +136,13 @@ class LibraryService:
         ensure_schema(self.settings.resolved_database_url)
         return AssetService(self.settings, self.database).list(filters)
 
+    def count_libraries(self) -> int:
+        """Roots the user added (the upload folder is Trove's own, not counted)."""
+        from trove.repositories.roots import RootRepository
+
+        with self.database.session() as session:
+            return sum(1 for root in RootRepository(session).all() if not root.is_upload_target)
+
     def add_root(self, path: str, *, indexer: Any) -> dict[str, Any]:
         """Register a folder as a library root and queue its first scan."""
         import os
