@@ -20,20 +20,23 @@ def warnings_to_log_file(settings: Settings) -> None:
     """Python warnings and Trove's log records go to the log file; idempotent per process."""
     logging.captureWarnings(True)
     trove, py_warnings = logging.getLogger("trove"), logging.getLogger("py.warnings")
-    if any(getattr(h, "trove_log_file", False) for h in py_warnings.handlers):
+    if any(isinstance(h, _LogFile) for h in py_warnings.handlers):
         return
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError:  # said elsewhere (the database lives there too); never fail a scan here
         return
     # delay: nothing is created until there is something to say.
-    handler = logging.FileHandler(settings.data_dir / LOG_FILE, encoding="utf-8", delay=True)
+    handler = _LogFile(settings.data_dir / LOG_FILE, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter(_FORMAT))
-    handler.trove_log_file = True  # type: ignore[attr-defined]
     for logger in (trove, py_warnings):
         logger.addHandler(handler)
     trove.setLevel(min(trove.getEffectiveLevel(), logging.INFO))
     py_warnings.propagate = False  # the file only: never the terminal
+
+
+class _LogFile(logging.FileHandler):
+    """Trove's log file (a type of its own, so a second set-up finds the first)."""
 
 
 def progress_to_terminal() -> None:
