@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +235,8 @@ def test_an_upload_the_server_refuses_is_shown_failed_in_red_beside_one_that_lan
     refused.write_bytes(b"a Windows thumbnail cache")
     landed = tmp_path / "landed.txt"
     landed.write_text("stored\n")
+    written = datetime(2019, 5, 4, 3, 2, 1, tzinfo=UTC).timestamp()
+    os.utime(landed, (written, written))  # the browser sends it as File.lastModified
     open_gallery(page, server)
     page.get_by_role("button", name="Upload").first.click()
     page.locator(".trove-uploader input[type=file]").set_input_files([str(refused), str(landed)])
@@ -251,7 +253,9 @@ def test_an_upload_the_server_refuses_is_shown_failed_in_red_beside_one_that_lan
     expect(page.locator(".q-notification", has_text="Thumbs.db")).to_contain_text(
         "hidden and system names are not indexed"
     )
-    assert asset_named(server, "landed.txt")["path"] == "landed.txt"
+    stored = asset_named(server, "landed.txt")
+    assert stored["path"] == "landed.txt"
+    assert stored["timeline_at"].startswith("2019-05-04")  # dated by its mtime, not the upload
     assert "Thumbs.db" not in {
         i["filename"] for i in server.api("/api/dam/assets?limit=1000")["items"]
     }

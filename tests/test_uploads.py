@@ -3,12 +3,16 @@ scanner would skip. Every upload either lands (stored and registered) or is refu
 
 from __future__ import annotations
 
+import io
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.browser.server import TroveServer, start_server
 
@@ -74,3 +78,32 @@ def test_uploading_a_name_the_scanner_skips_is_refused_with_a_clear_4xx(
     after = _upload(fresh_server.url, "kept.txt", b"kept")
     assert after.status_code == 201, after.text
     assert (upload_dir / "kept.txt").read_bytes() == b"kept"
+
+
+def test_an_upload_keeps_the_modification_time_the_client_sent(fresh_server, tmp_path):
+    uploads = tmp_path / "data" / "uploads"
+    modified = datetime(2019, 5, 4, 3, 2, 1, tzinfo=UTC)
+    old = _upload_with(fresh_server.url, "old.png", modified=int(modified.timestamp() * 1000))
+    assert (uploads / "old.png").stat().st_mtime == modified.timestamp()
+    assert old["timeline_at"] == "2019-05-04T03:02:01Z"
+    wrong_clock = int(time.time() * 1000) + 10 * 365 * 86400 * 1000  # the future: not kept
+    new = _upload_with(fresh_server.url, "new.png", modified=wrong_clock)
+    assert abs((uploads / "new.png").stat().st_mtime - time.time()) < 600
+    assert new["timeline_at"].startswith(str(datetime.now(UTC).year))
+
+
+def _upload_with(url: str, name: str, *, modified: int) -> dict:
+    response = httpx.post(
+        f"{url}/api/dam/upload",
+        files={"file": (name, _png())},
+        data={"modified": str(modified)},
+        timeout=120,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 200, 30)).save(out, "PNG")
+    return out.getvalue()

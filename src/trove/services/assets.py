@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,8 +214,15 @@ class AssetService:
                 raise Unavailable(f"the file is missing on disk ({exc})") from exc
             return OriginalFile(os.fdopen(fd, "rb"), asset.filename, asset.mime_type)
 
-    def upload(self, filename: str, content: BinaryIO) -> dict[str, Any]:
-        """Store an upload in the upload root (never overwriting) and register it."""
+    def upload(
+        self, filename: str, content: BinaryIO, *, modified_ms: int | None = None
+    ) -> dict[str, Any]:
+        """Store an upload in the upload root (never overwriting) and register it.
+
+        `modified_ms` (the client's modification time, e.g. a browser's File.lastModified)
+        becomes the stored file's mtime: a picture without a capture date then sits on the
+        timeline where it belongs, not on the day it was uploaded.
+        """
         from trove.services.scanner import ScanService
         from trove.sync.path_sync import PathSync
 
@@ -225,6 +233,7 @@ class AssetService:
         scanner.ensure_root(str(target_dir), is_upload_target=True)
         staged = self._stage(target_dir, content)
         try:
+            _set_mtime(staged, modified_ms)
             final = _link_without_overwrite(staged, target_dir / name)
         finally:
             staged.unlink(missing_ok=True)
@@ -267,6 +276,14 @@ class AssetService:
         if asset is None or (asset.deleted_at is not None and not include_deleted):
             raise NotFound(f"no asset with id {asset_id!r}")
         return asset
+
+
+def _set_mtime(path: Path, modified_ms: int | None) -> None:
+    """A modification time from the client, unless it is in the future (a wrong clock)."""
+    if modified_ms is None or not 0 <= modified_ms <= time.time() * 1000:
+        return
+    ns = modified_ms * 1_000_000
+    os.utime(path, ns=(ns, ns))
 
 
 def _register_upload(sync: PathSync, stored: Path) -> str:

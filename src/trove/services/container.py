@@ -85,9 +85,11 @@ class Services:
         )
         self.scavenger.start()
 
-    def upload(self, filename: str, content: BinaryIO) -> dict[str, Any]:
+    def upload(
+        self, filename: str, content: BinaryIO, *, modified_ms: int | None = None
+    ) -> dict[str, Any]:
         """Store and register an upload, then have the background indexer process it."""
-        asset = self.assets.upload(filename, content)
+        asset = self.assets.upload(filename, content, modified_ms=modified_ms)
         self.indexer.request_processing()
         return asset
 

@@ -18,6 +18,9 @@ UPLOAD_URL = "/api/dam/upload"
 
 # QUploader's `uploaded` and `failed` events carry the XMLHttpRequest; only its status and body
 # (and the file names) are sent on to the server.
+# Each request carries its file's modification time, which the server keeps as the stored
+# file's (a picture without a capture date is then dated by it, not by the upload).
+_MODIFIED = '(files) => [{name: "modified", value: String(files[0].lastModified)}]'
 _OUTCOME = (
     "(e) => emit({names: e.files.map((f) => f.name),"
     " status: e.xhr ? e.xhr.status : 0, body: e.xhr ? e.xhr.responseText : ''})"
@@ -38,6 +41,7 @@ class UploadDialog:
             self.upload = (
                 ui.upload(multiple=True, auto_upload=True, label="Files")
                 .props(f"flat bordered hide-upload-btn url={UPLOAD_URL} field-name=file")
+                .props(f":form-fields='{_MODIFIED}'")
                 .classes("w-full trove-uploader")
             )
             self.upload.on("uploaded", self._uploaded, js_handler=_OUTCOME)
