@@ -95,10 +95,12 @@ def test_counts_by_root_and_neighbours_through_the_folder_graph(client):
     (mountain,) = ids(client, "mountain.jpg")
     response = client.get(f"/api/dam/assets/{mountain}/neighbours")
     assert response.status_code == 200
-    items = response.json()["items"]
+    page = response.json()
+    items = page["items"]
     folder = [i for i in items if i["relation"] == "contains" and i["direction"] == "in"]
-    assert [i["asset"]["filename"] for i in folder] == ["trip"]  # the folder it is in
-    assert all(i["direction"] in {"in", "out"} and i["node_id"] != mountain for i in items)
+    assert [i["node"]["asset"]["filename"] for i in folder] == ["trip"]  # the folder it is in
+    assert all(i["direction"] in {"in", "out"} and i["node"]["id"] != mountain for i in items)
+    assert sum(page["counts"].values()) == len(items) and page["next_cursor"] is None
     assert client.get("/api/dam/assets/nope/neighbours").status_code == 404
 
 

@@ -25,6 +25,7 @@ from trove.api.routes import (
     integrity,
     jobs,
     library,
+    links,
     not_found,
     tags,
     thumbnails,
@@ -82,7 +83,7 @@ def _install(app: Any) -> None:
     install_web_safety(app)
     # Any parameter can be malformed: every route declares the 422 our handler gives.
     malformed = errors(422)
-    for module in (bulk, assets, upload, library, graph, tags, integrity, albums):
+    for module in (bulk, assets, upload, library, graph, links, tags, integrity, albums):
         app.include_router(module.router, responses=malformed)
     for module in (thumbnails, jobs):  # the media pipeline's products and progress
         app.include_router(module.router, responses=malformed)

@@ -145,19 +145,6 @@ class AssetPatchIn(BaseModel):
     )
 
 
-class Neighbour(BaseModel):
-    relation: str
-    direction: Literal["out", "in"]
-    weight: float | None
-    node_id: str
-    node_type: str = Field(description="`Asset`, or the entity type of a non-asset node.")
-    asset: AssetOut | None = Field(description="The other asset; null for other node types.")
-
-
-class NeighbourList(BaseModel):
-    items: list[Neighbour]
-
-
 class TagCount(BaseModel):
     tag: str
     count: int

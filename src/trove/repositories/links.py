@@ -201,22 +201,6 @@ class LinkRepository:
             )
         )
 
-    def neighbours(self, node_id: str) -> list[Link]:
-        return list(
-            self.session.scalars(
-                select(Link)
-                .where(or_(Link.source_id == node_id, Link.target_id == node_id))
-                .order_by(Link.relation, Link.created_at)
-            )
-        )
-
-    def incoming(self, node_id: str, relation: str) -> list[Link]:
-        return list(
-            self.session.scalars(
-                select(Link).where(Link.target_id == node_id, Link.relation == relation)
-            )
-        )
-
     def adjacent_page(
         self,
         node_id: str,

@@ -171,21 +171,6 @@ class AssetService:
         with self.database.session() as session:
             return AssetRepository(session).count_by_root_and_status()
 
-    def neighbours(self, asset_id: str) -> builtins.list[dict[str, Any]]:
-        """The asset's immediate graph neighbours, each edge with its direction.
-
-        Edges to nodes that are not assets (a User, ...) are kept, with `asset` null, so the
-        inspector can still say what the relation is.
-        """
-        with self.database.session() as session:
-            self._get(session, asset_id, include_deleted=True)
-            links = LinkRepository(session).neighbours(asset_id)
-            other_ids = [
-                link.target_id if link.source_id == asset_id else link.source_id for link in links
-            ]
-            found = {a.id: a for a in AssetRepository(session).get_many(_unique(other_ids))}
-            return [_neighbour(link, asset_id, found) for link in links]
-
     def restore(self, asset_id: str) -> dict[str, Any]:
         with self.database.session() as session:
             asset = self._get(session, asset_id, include_deleted=True)
@@ -324,20 +309,6 @@ def _root_id(session: Any, reference: str) -> str:
 
 def _unique(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
-
-
-def _neighbour(link: Any, asset_id: str, found: dict[str, Asset]) -> dict[str, Any]:
-    outgoing = link.source_id == asset_id
-    other_id = link.target_id if outgoing else link.source_id
-    other = found.get(other_id)
-    return {
-        "relation": link.relation,
-        "direction": "out" if outgoing else "in",
-        "weight": link.weight,
-        "node_id": other_id,
-        "node_type": link.target_type if outgoing else link.source_type,
-        "asset": asset_summary(other) if other is not None else None,
-    }
 
 
 def safe_upload_name(filename: str) -> str:
