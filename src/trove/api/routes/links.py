@@ -67,7 +67,7 @@ class EntityList(BaseModel):
     response_model=LinkOut,
     responses={
         200: {"model": LinkOut, "description": "The same link existed already (idempotent)."},
-        **errors(404, 409),
+        **errors(400, 404, 409, 413),
     },
 )
 def create_link(body: LinkIn, services: ServicesDep, response: Response) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def delete_link(link_id: IdPath, services: ServicesDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/entities", status_code=201, response_model=EntityOut)
+@router.post("/entities", status_code=201, response_model=EntityOut, responses=errors(400, 413))
 def create_entity(body: EntityIn, services: ServicesDep) -> dict[str, Any]:
     return services.links.create_entity(body.type, body.name, body.metadata)
 
