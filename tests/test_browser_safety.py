@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.library import photo
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, TroveServer, free_port, start_server
+from tests.browser.server import CHROMIUM, TroveServer, free_port, launch_browser, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -99,10 +99,7 @@ def browser() -> Iterator[Any]:
     from loading another 127.0.0.1 port by itself: here the CSP alone must stop it, as it must
     for a Trove on a LAN address and an SVG that names a cloud metadata address."""
     with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"],
-        )
+        chromium = launch_browser(playwright, "--disable-features=LocalNetworkAccessChecks")
         yield chromium
         chromium.close()
 

@@ -114,5 +114,5 @@ def start_server(
     raise TimeoutError(f"trove serve did not answer:\n{log.read_text()}")
 
 
-def launch_browser(playwright: Any) -> Any:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+def launch_browser(playwright: Any, *extra_args: str) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
