@@ -310,3 +310,21 @@ def test_the_relation_filter_keeps_only_the_chosen_relations(page, server):
     wait_for(page, only_albums, what="the photo with its albums and nothing else")
     for node_id in set(graph_nodes(page)) - {photo["id"]}:  # each one an album (an earlier
         assert server.api(f"/api/dam/albums/{node_id}")["count"] >= 1  # test adds another)
+
+
+def test_add_to_album_from_the_lightbox(page, server):
+    photo = assets_by_name(server)["photo_09.jpg"]
+    album = server.api("/api/dam/albums", method="POST", body={"name": "From the lightbox"})
+    page.goto(f"{server.url}/?asset={photo['id']}")
+    page.get_by_role("button", name="Add to album").click()
+    page.locator(f'.trove-album-choice[data-album-id="{album["id"]}"]').click()
+    wait_for(
+        page,
+        lambda: (
+            [i["id"] for i in server.api(f"/api/dam/albums/{album['id']}/assets")["items"]]
+            == [photo["id"]]
+        ),
+        what="the photo in the album",
+    )
+    page.locator(".q-tab", has_text="Graph").click()
+    page.locator(".trove-graph-relation", has_text="In album").wait_for()
