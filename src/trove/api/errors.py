@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from trove.domain.queries import InvalidQuery
 from trove.services.errors import (
@@ -36,6 +37,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for exc_type, status in STATUS_OF.items():
         app.add_exception_handler(exc_type, _plain(status))
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -44,6 +46,13 @@ def _plain(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     return handler
+
+
+async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:
+    """A value the database will not store or compare (PostgreSQL refuses a NUL character in
+    text; a number out of its column's range): the request's content, not a server fault."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return JSONResponse({"detail": f"a value cannot be stored: {reason}"}, status_code=422)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -136,6 +136,8 @@ def _refusal(scope: Scope, headers: Headers, policy: HostPolicy) -> tuple[int, s
             f"this server does not answer to the host name {host!r};"
             " add it to TROVE_ALLOWED_HOSTS if it is yours"
         )
+    if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+        return 422, "the URL contains a NUL byte"
     origin = headers.get("origin")
     changes_state = scope["type"] == "websocket" or scope["method"] not in _SAFE_METHODS
     if changes_state and origin is not None and not policy.allows_origin(origin, host):

@@ -409,6 +409,8 @@ def _name(value: str) -> str:
         raise Invalid("an album needs a name")
     if len(name) > MAX_NAME:
         raise Invalid(f"an album name is at most {MAX_NAME} characters")
+    if "\x00" in name:
+        raise Invalid("an album name must not contain a NUL character")
     return name
 
 
@@ -417,6 +419,8 @@ def _description(value: str | None) -> str | None:
         return None
     if len(value) > 100_000:
         raise Invalid("description is longer than 100000 characters")
+    if "\x00" in value:
+        raise Invalid("description must not contain a NUL character")
     return value.strip() or None
 
 
