@@ -182,3 +182,29 @@ def test_impact_counts_what_depends_on_a_node(client):
     # two folders and four files below the root, and the album that includes one of them
     assert folder["counts"] == {"contains": 6, "includes": 1}
     assert client.get(f"/api/dam/graph/impact/{a}", params={"depth": 7}).status_code == 422
+
+
+def test_a_tag_filter_matches_inherited_tags_and_says_where_each_comes_from(client):
+    node = ids(client)
+    trip = node["trip"]
+    assert client.patch(f"/api/dam/assets/{trip}", json={"tags": ["vacation"]}).status_code == 200
+    album = client.post("/api/dam/albums", json={"name": "Best"}).json()
+    client.patch(f"/api/dam/assets/{album['id']}", json={"tags": ["vacation", "best"]})
+    client.post(f"/api/dam/albums/{album['id']}/assets", json={"asset_ids": [node["trip/a.jpg"]]})
+    listed = client.get("/api/dam/assets", params={"tag": "vacation", "type": "image"}).json()
+    by_path = {i["path"]: i for i in listed["items"]}
+    assert set(by_path) == {"trip/a.jpg", "trip/b.jpg"}
+    assert by_path["trip/b.jpg"]["tags"] == []
+    assert by_path["trip/b.jpg"]["inherited_tags"] == {
+        "vacation": [{"id": trip, "name": "trip", "asset_type": "collection"}]
+    }
+    a = client.get(f"/api/dam/assets/{node['trip/a.jpg']}").json()["inherited_tags"]
+    assert {tag: sorted(s["name"] for s in sources) for tag, sources in a.items()} == {
+        "best": ["Best"],
+        "vacation": ["Best", "trip"],
+    }
+    best = client.get("/api/dam/assets", params={"tag": "best", "type": "image"}).json()
+    assert [i["path"] for i in best["items"]] == ["trip/a.jpg"]
+    client.patch(f"/api/dam/assets/{trip}", json={"tags": []})
+    after = client.get("/api/dam/assets", params={"tag": "vacation", "type": "image"}).json()
+    assert [i["path"] for i in after["items"]] == ["trip/a.jpg"]  # still from the album

@@ -135,8 +135,17 @@ def test_hard_deleting_a_folder_takes_back_what_flowed_through_it(services):
     set_tags(services, folders["top"], "t")
     set_tags(services, folders["mid"], "m")
     assert inherited(services, leaf) == {"t": {"top"}, "m": {"mid"}}
+    assert inherited(services, folders["mid"]) == {"t": {"top"}}
     services.assets.delete(folders["mid"], hard=True)
     assert inherited(services, leaf) == {}
+    with services.database.session() as session:
+        left = session.scalars(
+            select(InheritedTag.tag).where(
+                (InheritedTag.asset_id == folders["mid"])
+                | (InheritedTag.source_id == folders["mid"])
+            )
+        )
+        assert list(left) == []  # nothing of the deleted folder is left behind
 
 
 @pytest.mark.slow

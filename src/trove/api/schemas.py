@@ -56,6 +56,14 @@ class Thumbnails(BaseModel):
     large: str | None = None
 
 
+class InheritedFrom(BaseModel):
+    """A folder or album above an asset whose own tag the asset inherits."""
+
+    id: str
+    name: str
+    asset_type: AssetType
+
+
 class AssetOut(BaseModel):
     """An asset as a listing shows it, with the seed's field names."""
 
@@ -76,6 +84,11 @@ class AssetOut(BaseModel):
     timeline_at: datetime | None = Field(description="The date the gallery sorts by.")
     deleted: bool
     thumbnails: Thumbnails
+    inherited_tags: dict[str, list[InheritedFrom]] = Field(
+        default_factory=dict,
+        description="Tags this asset inherits, each with the folders or albums it comes from "
+        "(a tag filter matches these too).",
+    )
 
 
 class AssetCopy(BaseModel):

@@ -223,13 +223,11 @@ class InheritedTag(Base):
 
     __tablename__ = "inherited_tags"
 
-    asset_id: Mapped[str] = mapped_column(
-        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign keys: derived rows written 100k at a time, which PostgreSQL would check one
+    # by one; they go with the asset's links (LinkRepository.delete_touching).
+    asset_id: Mapped[str] = mapped_column(IdType, primary_key=True)
     tag: Mapped[str] = mapped_column(String(200), primary_key=True)
-    source_id: Mapped[str] = mapped_column(
-        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
-    )
+    source_id: Mapped[str] = mapped_column(IdType, primary_key=True)
 
     __table_args__ = (
         Index("ix_inherited_tags_tag", "tag", "asset_id"),

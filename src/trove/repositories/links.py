@@ -133,7 +133,7 @@ class LinkRepository:
         self.session.execute(
             delete(Link).where(or_(Link.source_id.in_(node_ids), Link.target_id.in_(node_ids)))
         )
-        self.flows.sources_removed(node_ids)
+        self.flows.nodes_removed(node_ids)
         self.flows.edges_removed([c for c in children if c not in set(node_ids)])
 
     def set_position(self, link_id: str, position: float | None) -> None:

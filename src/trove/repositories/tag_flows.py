@@ -2,8 +2,8 @@
 edges (a folder `contains` it, an album `includes` it, ...), with where each came from.
 
 The rows are materialised (`inherited_tags`: asset, tag, source) so a tag filter stays one index
-lookup. Each change moves only the rows it can affect, with one INSERT ... SELECT or DELETE
-over a depth-bounded recursive CTE:
+lookup. Each change moves only the rows it can affect, with one INSERT ... SELECT or DELETE over
+a depth-bounded recursive CTE (a row met twice, by two paths down, is ignored by the insert):
 
 - a tag added to X: X's tag flows to X's descendants; removed: the rows whose source is X go;
 - an edge P -> C added: what P has (own tags and inherited rows) flows to C and below;
@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, text
+from sqlalchemy import delete, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from trove.db.models import AssetTag, InheritedTag
+from trove.db.models import Asset, AssetTag, InheritedTag
 from trove.domain.enums import Relation
 from trove.repositories._sql import depth_bounded, expanding
 
@@ -50,7 +50,7 @@ class TagFlows:
                 "UNION SELECT l.target_id, d.source, d.depth + 1 FROM links l "
                 "JOIN down d ON l.source_id = d.node "
                 "WHERE l.relation IN :hier AND BOUND(d)) "
-                "{insert} SELECT DISTINCT d.node, t.tag, d.source FROM down d "
+                "{insert} SELECT d.node, t.tag, d.source FROM down d "
                 "JOIN asset_tags t ON t.asset_id = d.source AND t.tag IN :tags "
                 "JOIN assets a ON a.id = d.node WHERE d.node <> d.source",
                 sources=tuple(source_ids[start : start + CHUNK]),
@@ -65,10 +65,14 @@ class TagFlows:
                 )
             )
 
-    def sources_removed(self, source_ids: Sequence[str]) -> None:
-        """Nodes that are going: nothing is inherited from them any more."""
-        ids = list(source_ids)
-        self.session.execute(delete(InheritedTag).where(InheritedTag.source_id.in_(ids)))
+    def nodes_removed(self, node_ids: Sequence[str]) -> None:
+        """Nodes that are going: their rows, and everything inherited from them."""
+        ids = list(node_ids)
+        self.session.execute(
+            delete(InheritedTag).where(
+                or_(InheritedTag.asset_id.in_(ids), InheritedTag.source_id.in_(ids))
+            )
+        )
 
     # --- edges changed ------------------------------------------------------------------------
 
@@ -92,7 +96,7 @@ class TagFlows:
             "SELECT asset_id, tag, asset_id FROM asset_tags WHERE asset_id IN :parents "
             "UNION ALL SELECT asset_id, tag, source_id FROM inherited_tags "
             "WHERE asset_id IN :parents) "
-            "{insert} SELECT DISTINCT d.node, f.tag, f.source FROM down d "
+            "{insert} SELECT d.node, f.tag, f.source FROM down d "
             "JOIN flows f ON f.holder = d.parent JOIN assets a ON a.id = d.node "
             "WHERE d.node <> f.source",
             parents=tuple(parents),
@@ -122,7 +126,7 @@ class TagFlows:
             "UNION SELECT u.node, l.source_id, u.depth + 1 FROM links l "
             "JOIN up u ON l.target_id = u.ancestor "
             "WHERE l.relation IN :hier AND BOUND(u)) "
-            "{insert} SELECT DISTINCT u.node, t.tag, u.ancestor FROM up u "
+            "{insert} SELECT u.node, t.tag, u.ancestor FROM up u "
             "JOIN asset_tags t ON t.asset_id = u.ancestor JOIN assets a ON a.id = u.node "
             "WHERE u.node <> u.ancestor",
             children=tuple(children),
@@ -130,16 +134,27 @@ class TagFlows:
 
     # --- reads --------------------------------------------------------------------------------
 
-    def inherited_of(self, asset_ids: Sequence[str]) -> list[tuple[str, str, str]]:
-        """(asset, tag, source) rows of these assets, by asset and tag."""
+    def inherited_of(self, asset_ids: Sequence[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """asset -> tag -> where it comes from (`id`, `name`, `asset_type` of each source)."""
         if not asset_ids:
-            return []
+            return {}
         rows = self.session.execute(
-            select(InheritedTag.asset_id, InheritedTag.tag, InheritedTag.source_id)
+            select(
+                InheritedTag.asset_id,
+                InheritedTag.tag,
+                Asset.id,
+                func.coalesce(Asset.title, Asset.filename),
+                Asset.asset_type,
+            )
+            .join(Asset, Asset.id == InheritedTag.source_id)
             .where(InheritedTag.asset_id.in_(list(asset_ids)))
-            .order_by(InheritedTag.asset_id, InheritedTag.tag, InheritedTag.source_id)
+            .order_by(InheritedTag.asset_id, InheritedTag.tag, Asset.filename)
         )
-        return [(asset_id, tag, source_id) for asset_id, tag, source_id in rows]
+        found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for asset_id, tag, source_id, name, asset_type in rows:
+            source = {"id": source_id, "name": name, "asset_type": asset_type}
+            found.setdefault(asset_id, {}).setdefault(tag, []).append(source)
+        return found
 
     def _with_tags(self, node_ids: list[str]) -> list[str]:
         """Those of the nodes that have an own or inherited tag to pass on."""

@@ -86,7 +86,11 @@ class AssetService:
         with self.database.session() as session:
             root_id = _root_id(session, filters.root) if filters.root else None
             items, cursor = AssetRepository(session).list(filters.to_query(root_id=root_id))
-            return AssetPage([asset_summary(a) for a in items], cursor)
+            inherited = TagFlows(session).inherited_of([a.id for a in items])
+            return AssetPage(
+                [{**asset_summary(a), "inherited_tags": inherited.get(a.id, {})} for a in items],
+                cursor,
+            )
 
     def get(self, asset_id: str) -> dict[str, Any]:
         with self.database.session() as session:
@@ -288,7 +292,8 @@ def _detail(session: Any, asset: Asset) -> dict[str, Any]:
     whether it is corrupted, with the findings (services/integrity.py)."""
     from trove.services.integrity import integrity_of
 
-    return {**asset_detail(asset), **integrity_of(session, asset)}
+    inherited = TagFlows(session).inherited_of([asset.id]).get(asset.id, {})
+    return {**asset_detail(asset), **integrity_of(session, asset), "inherited_tags": inherited}
 
 
 def _root_id(session: Any, reference: str) -> str:
