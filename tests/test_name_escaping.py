@@ -59,6 +59,7 @@ def _indexed_names(url: str) -> dict[bytes, str]:
     }
 
 
+@pytest.mark.slow
 def test_a_root_with_the_colliding_pair_and_5000_other_files_is_indexed_whole(
     tmp_path, settings, run_trove
 ):
@@ -113,6 +114,7 @@ def _poison_inserts_of(url: str, filename: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_an_entry_the_database_refuses_costs_only_that_entry(tmp_path, settings, run_trove):
     root = tmp_path / "library"
     (root / "sub").mkdir(parents=True)

@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 
 from trove.config import Settings
 
+pytestmark = pytest.mark.slow
+
 FILES = 6000
 
 
