@@ -59,7 +59,7 @@ def _lifespan(
         app.state.services = services
         services.indexer.start()
         for path in roots:
-            services.library.add_root(path, indexer=services.indexer)
+            services.library.add_root(path, indexer=services.indexer, offline_ok=True)
         services.indexer.request_processing()  # resume whatever an earlier run left pending
         services.start_sync()  # watch the roots, rescan them, schedule scavenger and verify
         try:

@@ -257,17 +257,25 @@ def verify(
         typer.Option("--max-age-days", min=0, help="Only files not verified for this long."),
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Files at most.")] = None,
+    changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="Only files whose ctime moved: finds files overwritten in place with the"
+            " same size and date, and indexes them again.",
+        ),
+    ] = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
     """Bitrot check: re-hash files whose size and date are unchanged. A different hash means
     the bytes changed underneath (exit status 1); it is recorded, never repaired."""
     from trove.cli_output import print_verify
-    from trove.services.integrity import IntegrityService
+    from trove.services.library import LibraryService
 
     with _clear_errors():
-        report = IntegrityService.open(_settings(data_dir=data_dir)).verify(
-            mb_per_s=mb_per_s, max_age_days=max_age_days, limit=limit
+        report = LibraryService(_settings(data_dir=data_dir)).verify(
+            mb_per_s=mb_per_s, max_age_days=max_age_days, limit=limit, changed=changed
         )
     print_verify(report, as_json=as_json)
     if report.corrupted:

@@ -208,6 +208,8 @@ def print_verify(report: Any, *, as_json: bool) -> None:
         f" {report.changed} changed since indexed (trove scan), {report.unreadable} unreadable"
         + (" -- interrupted" if report.interrupted else "")
     )
+    for item in report.rewritten:
+        print(f"REWRITTEN {display(item['path'])}: same size and date, new bytes; indexed again")
     for item in report.corrupted:
         print(
             f"CORRUPTED {display(item['path'])}: expected {item['expected_hash'][:16]},"

@@ -16,16 +16,8 @@ from trove.config import Settings
 def run_server(settings: Settings, *, roots: Sequence[str]) -> None:
     from trove.app import create_app
     from trove.logs import progress_to_terminal
-    from trove.services.scanner import canonical_root, root_unavailable_reason
 
     check_storage(settings)
-
-    for path in roots:
-        reason = root_unavailable_reason(canonical_root(path))
-        if reason:
-            from trove.services.scanner import RootUnavailable
-
-            raise RootUnavailable(f"{path}: {reason}")
     app = create_app(settings, roots=list(roots))
     progress_to_terminal()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from trove.db.models import Asset, IntegrityFinding, Link, Root
+from trove.db.models import Asset, AssetStep, IntegrityFinding, Link, Root
 from trove.domain.enums import AssetStatus, Relation
 from trove.domain.ids import new_id
 from trove.repositories._sql import rowcount, utcnow
@@ -26,6 +26,7 @@ class VerifyCandidate(NamedTuple):
     size: int
     mtime_ns: int | None
     hash: str
+    ctime_ns: int | None
 
 
 def is_copy() -> ColumnElement[bool]:
@@ -113,6 +114,7 @@ class IntegrityRepository:
                 Asset.size,
                 Asset.mtime_ns,
                 Asset.hash,
+                Asset.ctime_ns,
             )
             .join(Root, Root.id == Asset.root_id)
             .where(
@@ -130,6 +132,27 @@ class IntegrityRepository:
             last_checked = func.coalesce(Asset.verified_at, Asset.created_at)
             stmt = stmt.where(last_checked < verified_before)
         return [VerifyCandidate._make(row) for row in self.session.execute(stmt)]
+
+    def record_ctimes(self, ctimes: Iterable[tuple[str, int]]) -> None:
+        """(asset id, ctime_ns) of files whose bytes were found as indexed."""
+        rows = [{"id": asset_id, "ctime_ns": ctime_ns} for asset_id, ctime_ns in ctimes]
+        if rows:
+            self.session.execute(update(Asset), rows)
+
+    def mark_rewritten(self, asset_ids: Iterable[str]) -> None:
+        """Files whose bytes were replaced in place (same size and mtime): indexed again, as
+        a scan indexes a changed file; the pipeline hashes and describes them anew."""
+        ids = list(asset_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            self.session.execute(delete(AssetStep).where(AssetStep.asset_id.in_(chunk)))
+            self.session.execute(
+                update(Asset)
+                .where(Asset.id.in_(chunk))
+                .values(hash=None, status=AssetStatus.PROCESSING, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        self.resolve(ids)
 
     def mark_verified(self, asset_ids: Iterable[str], *, at: datetime) -> None:
         ids = list(asset_ids)

@@ -9,14 +9,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, literal, or_, select, update
+from sqlalchemy import ColumnElement, Text, and_, delete, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from trove.db.models import Asset
+from trove.db.models import Asset, AssetTag, Link
 from trove.domain.enums import AssetStatus, Relation
 from trove.domain.paths import storage_urn
 from trove.repositories._sql import rowcount, utcnow
 from trove.repositories.links import LinkRepository, edge
+
+# Links Trove makes itself (folders, duplicates, derivatives, similarity): not a user's work.
+DERIVED_RELATIONS = (
+    Relation.CONTAINS,
+    Relation.DUPLICATE_OF,
+    Relation.TRANSFORMED_TO,
+    Relation.VISUALLY_SIMILAR_TO,
+)
 
 
 def subtree(root_id: str, stored_rel: str) -> ColumnElement[bool]:
@@ -97,6 +105,13 @@ class SyncRepository:
                 select(Asset.id).where(subtree(root_id, stored_rel), Asset.id != keep_id)
             )
         )
+        self.vacate(ids, reason=reason)
+        return ids
+
+    def vacate(self, asset_ids: Sequence[str], *, reason: str) -> None:
+        """Entries whose path another entry takes now: missing and pathless (as `displace`
+        leaves them), unless a move in the same transaction gives them a new path."""
+        ids = list(asset_ids)
         for start in range(0, len(ids), 500):
             self.session.execute(
                 update(Asset)
@@ -110,7 +125,27 @@ class SyncRepository:
                 )
                 .execution_options(synchronize_session=False)
             )
-        return ids
+
+    def retire(self, asset_id: str, *, reason: str) -> None:
+        """A record whose file became part of another asset goes, with its links; one that
+        holds what a user gave it (tags, a title, a description, links of their own) is
+        kept, missing and pathless, so nothing typed is lost."""
+        if self._holds_user_data(asset_id):
+            self.vacate([asset_id], reason=reason)
+            return
+        LinkRepository(self.session).delete_touching([asset_id])
+        self.session.execute(delete(Asset).where(Asset.id == asset_id))
+
+    def _holds_user_data(self, asset_id: str) -> bool:
+        typed = select(Asset.id).where(
+            Asset.id == asset_id, or_(Asset.title.is_not(None), Asset.description.is_not(None))
+        )
+        tagged = select(AssetTag.asset_id).where(AssetTag.asset_id == asset_id)
+        linked = select(Link.id).where(
+            or_(Link.source_id == asset_id, Link.target_id == asset_id),
+            Link.relation.not_in(DERIVED_RELATIONS),
+        )
+        return any(self.session.scalar(select(query.exists())) for query in (typed, tagged, linked))
 
     def mark_subtree_missing(self, root_id: str, stored_rel: str) -> int:
         """A deleted folder: it and everything indexed below it go missing (records kept)."""

@@ -37,6 +37,9 @@ class VerifyReport:
     bytes_read: int = 0
     corrupted: list[dict[str, Any]] = field(default_factory=list)
     changed: int = 0  # size or mtime differ: an edit, for the scanner to pick up
+    # --changed: files whose ctime moved although size and mtime did not, and whose bytes
+    # differ: overwritten in place (a scan cannot see it), so indexed again.
+    rewritten: list[dict[str, Any]] = field(default_factory=list)
     unreadable: int = 0
     interrupted: bool = False
     elapsed_s: float = 0.0
@@ -92,6 +95,7 @@ class IntegrityService:
         max_age_days: float | None = None,
         mb_per_s: float | None = None,
         limit: int | None = None,
+        changed: bool = False,
         stop: threading.Event | None = None,
         progress: Callable[[VerifyReport], None] | None = None,
     ) -> VerifyReport:
@@ -99,6 +103,9 @@ class IntegrityService:
 
         `max_age_days`: only files not verified for that long (None: all). Reads at most
         `mb_per_s` (default: the setting; 0: unthrottled), and stops early when `stop` is set.
+        `changed`: only files whose ctime moved since they were indexed; a file overwritten
+        in place keeping its size and mtime shows only there, so a different hash is an
+        edit (the file is indexed again), not corruption.
         """
         import time
 
@@ -117,7 +124,7 @@ class IntegrityService:
             after_id = batch[-1].id
             if limit is not None:
                 batch = batch[: limit - report.checked]
-            self._verify_batch(batch, report, throttle=throttle, stop=stop)
+            self._verify_batch(batch, report, throttle=throttle, stop=stop, changed=changed)
             if progress is not None:
                 progress(report)
         report.elapsed_s = round(time.perf_counter() - started, 3)
@@ -132,15 +139,19 @@ class IntegrityService:
         *,
         throttle: Throttle | None,
         stop: threading.Event | None,
+        changed: bool,
     ) -> None:
-        good: list[str] = []
-        bad: list[tuple[VerifyCandidate, str]] = []
+        good: list[tuple[VerifyCandidate, int]] = []  # (candidate, ctime_ns now)
+        bad: list[tuple[VerifyCandidate, int, str]] = []  # (candidate, ctime_ns, digest)
         for candidate in batch:
             if stop is not None and stop.is_set():
                 report.interrupted = True
                 break
             try:
-                digest = _rehash_if_unchanged(candidate, throttle=throttle)
+                st = _lstat(candidate)
+                if changed and st.st_ctime_ns == candidate.ctime_ns:
+                    continue
+                digest = _rehash_if_unchanged(candidate, st, throttle=throttle)
             except Interrupted:
                 report.interrupted = True
                 break
@@ -153,31 +164,45 @@ class IntegrityService:
                 continue
             report.bytes_read += candidate.size
             if digest == candidate.hash:
-                good.append(candidate.id)
+                good.append((candidate, st.st_ctime_ns))
             else:
-                bad.append((candidate, digest))
-        self._record(good, bad, report)
+                bad.append((candidate, st.st_ctime_ns, digest))
+        self._record(good, bad, report, rewritten=changed)
 
     def _record(
-        self, good: list[str], bad: list[tuple[VerifyCandidate, str]], report: VerifyReport
+        self,
+        good: list[tuple[VerifyCandidate, int]],
+        bad: list[tuple[VerifyCandidate, int, str]],
+        report: VerifyReport,
+        *,
+        rewritten: bool,
     ) -> None:
         now = utcnow()
-        with self.database.session() as session:
-            repo = IntegrityRepository(session)
-            repo.mark_verified(good + [c.id for c, _digest in bad], at=now)
-            repo.resolve(good)  # bytes that match again (restored from a backup)
-            for candidate, digest in bad:
-                repo.record_corruption(candidate.id, expected=candidate.hash, actual=digest)
-        report.ok += len(good)
-        report.corrupted += [
+        found = [
             {
                 "asset_id": c.id,
                 "path": os.path.join(c.root_path, c.rel_path),
                 "expected_hash": c.hash,
                 "actual_hash": digest,
             }
-            for c, digest in bad
+            for c, _ctime, digest in bad
         ]
+        with self.database.session() as session:
+            repo = IntegrityRepository(session)
+            ok = [c.id for c, _ctime in good]
+            repo.mark_verified(ok + [c.id for c, _ctime, _digest in bad], at=now)
+            repo.resolve(ok)  # bytes that match again (restored from a backup)
+            repo.record_ctimes((c.id, ctime) for c, ctime in good if ctime != c.ctime_ns)
+            if rewritten:
+                repo.mark_rewritten([c.id for c, _ctime, _digest in bad])
+                repo.record_ctimes((c.id, ctime) for c, ctime, _digest in bad)
+            for candidate, _ctime, digest in [] if rewritten else bad:
+                repo.record_corruption(candidate.id, expected=candidate.hash, actual=digest)
+        report.ok += len(good)
+        if rewritten:
+            report.rewritten += found
+        else:
+            report.corrupted += found
 
     def findings(
         self, *, include_resolved: bool = False, limit: int = 100, cursor: str | None = None
@@ -218,15 +243,21 @@ class IntegrityService:
         return report
 
 
-def _rehash_if_unchanged(candidate: VerifyCandidate, *, throttle: Throttle | None) -> str | None:
-    """The file's SHA-256, or None when its size or mtime changed (an edit, not bitrot)."""
+def _lstat(candidate: VerifyCandidate) -> os.stat_result:
     path = resolve(candidate.root_path, candidate.rel_path, escaped=candidate.path_escaped)
     try:
-        st = os.lstat(path)
+        return os.lstat(path)
     except OSError as exc:
         raise OriginalUnavailable(str(exc)) from exc
+
+
+def _rehash_if_unchanged(
+    candidate: VerifyCandidate, st: os.stat_result, *, throttle: Throttle | None
+) -> str | None:
+    """The file's SHA-256, or None when its size or mtime changed (an edit, not bitrot)."""
     if (st.st_size, st.st_mtime_ns) != (candidate.size, candidate.mtime_ns):
         return None
+    path = resolve(candidate.root_path, candidate.rel_path, escaped=candidate.path_escaped)
     digest, size, mtime_ns = sha256_file(path, throttle=throttle)
     if (size, mtime_ns) != (candidate.size, candidate.mtime_ns):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,13 +11,22 @@ from trove.config import Settings
 from trove.domain.serialize import iso_utc
 from trove.repositories import fast_index
 from trove.services.scan_summary import ScanSummary
-from trove.services.scanner import RootUnavailable, ScanService, canonical_root
+from trove.services.scanner import (
+    RootUnavailable,
+    ScanService,
+    canonical_root,
+    root_unavailable_reason,
+)
 
 if TYPE_CHECKING:
     from trove.db.database import Database
     from trove.domain.filters import AssetFilters
     from trove.pipeline.service import PipelineService, PipelineSummary
     from trove.services.assets import AssetPage
+    from trove.services.integrity import VerifyReport
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,6 +68,28 @@ class LibraryService:
         if wait and (run.pipeline is not None or not all(s.wrote_nothing for s in run.scans)):
             self.reconcile_duplicates()
         return run
+
+    def verify(
+        self,
+        *,
+        mb_per_s: float | None = None,
+        max_age_days: float | None = None,
+        limit: int | None = None,
+        changed: bool = False,
+    ) -> VerifyReport:
+        """`trove verify`: the bitrot check (IntegrityService.verify). Files that `changed`
+        finds overwritten in place are indexed again and processed now, as a scan would."""
+        from trove.db.migrate import ensure_schema
+        from trove.services.integrity import IntegrityService
+
+        ensure_schema(self.settings.resolved_database_url)
+        report = IntegrityService(self.settings, self.database).verify(
+            mb_per_s=mb_per_s, max_age_days=max_age_days, limit=limit, changed=changed
+        )
+        if report.rewritten:
+            self.pipeline().run_pending()
+            self.reconcile_duplicates()
+        return report
 
     def reconcile_duplicates(self) -> None:
         """Keep the `duplicate_of` edges in step with the hashes (after hashing or a scan)."""
@@ -143,16 +175,24 @@ class LibraryService:
         with self.database.session() as session:
             return sum(1 for root in RootRepository(session).all() if not root.is_upload_target)
 
-    def add_root(self, path: str, *, indexer: Any) -> dict[str, Any]:
-        """Register a folder as a library root and queue its first scan."""
+    def add_root(self, path: str, *, indexer: Any, offline_ok: bool = False) -> dict[str, Any]:
+        """Register a folder as a library root and queue its first scan.
+
+        `offline_ok` (`trove serve PATH`): a folder that is missing or unreadable is added
+        anyway and shown offline with the reason (a NAS not mounted yet must not keep the
+        server down); the watcher picks it up when it appears.
+        """
         import os
 
         from trove.services.errors import Invalid
 
         root_path = canonical_root(path)
-        if not os.path.isdir(root_path):
+        reason = root_unavailable_reason(root_path)
+        if reason and offline_ok:
+            log.warning("library %s is offline (%s); it is picked up when it appears", path, reason)
+        elif not os.path.isdir(root_path):
             raise Invalid(f"{path}: no such folder")
-        if not os.access(root_path, os.R_OK | os.X_OK):
+        elif not os.access(root_path, os.R_OK | os.X_OK):
             raise Invalid(f"{path}: folder is not readable")
         root = ScanService(self.settings, database=self.database).ensure_root(root_path)
         indexer.request_scan(root.path)

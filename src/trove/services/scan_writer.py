@@ -5,7 +5,9 @@ Imported only when a scan finds something to write (see scanner.py for why).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +87,12 @@ class ScanWriter:
         self.unreadable_files = 0  # registered with status error: the scan summary counts them
         # Entries the database refused, as (shown path, reason): each costs only itself.
         self.failed: list[tuple[str, str]] = []
+        # Entries whose path another takes in this batch (a swap, a rename chain): their path
+        # is cleared first, in the same transaction, so no two rows ever hold one path.
+        self.vacating: list[str] = []
+        # Files renamed onto an indexed file: (its id, the renamed file's id, the path).
+        self.renamed_onto: list[tuple[str, str, str]] = []
+        self._holding = False
 
     # --- what the diff reports -------------------------------------------------------------
 
@@ -121,6 +129,31 @@ class ScanWriter:
         self._add_update(update)
         self.forget.append(row.id)
         self.replaced.append(row.id)
+
+    def replaced_by_rename(
+        self, row: fast_index.IndexRow, entry: Entry, *, renamed_id: str
+    ) -> None:
+        """A file renamed onto an indexed file (an editor's `s.png.part` -> `s.png`) is an
+        edit of that file: `row` keeps its id, tags and title; the record of the file that
+        was renamed goes (it is kept, missing, if someone tagged, titled or linked it)."""
+        self.changed_file(row, entry)
+        self.renamed_onto.append((row.id, renamed_id, entry.rel_path))
+
+    def vacate(self, asset_ids: list[str]) -> None:
+        """These entries lose their path (missing, until a move in this batch gives them
+        another): the path is taken by another entry."""
+        self.vacating += asset_ids
+
+    @contextlib.contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """What is written inside is committed together (a swap is never half done)."""
+        self.flush()
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        self.flush()
 
     def moved(
         self, candidate: fast_index.MoveCandidate, entry: Entry, *, content_changed: bool
@@ -236,12 +269,12 @@ class ScanWriter:
         parent_id = self.folder_ids.get(parent_of(rel_path))
         if parent_id:
             self.new_links.append(edge(parent_id, row["id"], Relation.CONTAINS))
-        if len(self.new_rows) >= self.batch_size:
+        if len(self.new_rows) >= self.batch_size and not self._holding:
             self.flush()
 
     def _add_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
-        if len(self.updates) >= self.batch_size:
+        if len(self.updates) >= self.batch_size and not self._holding:
             self.flush()
 
     def flush(self) -> None:
@@ -251,11 +284,12 @@ class ScanWriter:
         it refuses is recorded as failed and the others are indexed. A refusal that is not
         about an entry (disk full, connection lost) stops the scan as before.
         """
-        if not (self.new_rows or self.updates or self.forget):
+        if not (self.new_rows or self.updates or self.forget or self.vacating):
             return
         from sqlalchemy.exc import DBAPIError
 
         try:
+            self._vacate()
             self._write(self.new_rows, self.new_links, self.updates)
             self._write_bookkeeping(set())
             self.session.commit()
@@ -263,9 +297,11 @@ class ScanWriter:
             self.session.rollback()
             if not _about_an_entry(exc):
                 raise
+            self._vacate()
+            self.session.commit()
             self._write_entry_by_entry()
         self.new_rows, self.new_links, self.updates, self.forget = [], [], [], []
-        self.rehomed, self.replaced = [], []
+        self.rehomed, self.replaced, self.vacating, self.renamed_onto = [], [], [], []
 
     def _write(
         self, rows: list[dict[str, Any]], links: list[dict[str, Any]], updates: list[dict[str, Any]]
@@ -284,6 +320,16 @@ class ScanWriter:
         replaced = [i for i in self.replaced if i not in skip]
         if replaced:
             IntegrityRepository(self.session).resolve(replaced)
+        for kept_id, renamed_id, rel_path in self.renamed_onto:
+            if kept_id not in skip:
+                SyncRepository(self.session).retire(
+                    renamed_id, reason=f"renamed onto {rel_path!r}, which kept its own record"
+                )
+
+    def _vacate(self) -> None:
+        SyncRepository(self.session).vacate(
+            self.vacating, reason="replaced on disk by another file"
+        )
 
     def _write_entry_by_entry(self) -> None:
         links_to: dict[str, list[dict[str, Any]]] = {}

@@ -22,7 +22,7 @@ from trove.storage.walk import Entry, Kind, WalkRules, walk
 
 if TYPE_CHECKING:
     from trove.db.database import Database
-    from trove.services.moves import MovePool
+    from trove.services.moves import Match, MovePool
     from trove.services.scan_writer import ScanWriter
 
 Progress = Callable[[ScanSummary], None]
@@ -166,6 +166,8 @@ class _RootDiff:
         self._writer: ScanWriter | None = None
         # New files that may be moved ones, decided once the walk has shown what vanished.
         self.deferred: list[Entry] = []
+        # The indexed files whose paths now hold another inode (deferred too), by path.
+        self.occupants: dict[str, IndexRow] = {}
         self._pool_sizes: set[int] | None = None
         self._pool_inodes: set[tuple[int | None, int]] = set()
         self._folder_pool: MovePool | None = None
@@ -263,6 +265,11 @@ class _RootDiff:
         if row.status == AssetStatus.MISSING and _same_stat(row, entry):
             summary.returned += 1
             self.writer.returned(row)
+        elif _other_inode(row, entry):
+            # Another file now sits at this path: a swap, a rename chain or an editor's
+            # replace-by-rename. Decided once the walk has shown where each inode went.
+            self.occupants[entry.rel_path] = row
+            self.deferred.append(entry)
         else:
             summary.changed += 1
             self.writer.changed_file(row, entry)
@@ -295,11 +302,15 @@ class _RootDiff:
         return st.st_size in self._pool_sizes or (st.st_dev, st.st_ino) in self._pool_inodes
 
     def _vanished_files(self) -> list[fast_index.MoveCandidate]:
-        """Files missing anywhere, and files of this root the walk has not seen (yet)."""
+        """Files missing anywhere, files of this root the walk has not seen (yet), and those
+        whose path now holds another inode (theirs may have moved on)."""
         here = [
             self._candidate(rel, row)
             for rel, row in self.index.items()
-            if not row.is_folder and (row.status == AssetStatus.MISSING or rel in self.signatures)
+            if not row.is_folder
+            and (
+                row.status == AssetStatus.MISSING or rel in self.signatures or rel in self.occupants
+            )
         ]
         return here + [c for c in self._missing_in_other_roots() if not c.is_folder]
 
@@ -357,26 +368,56 @@ class _RootDiff:
         return self._folder_pool
 
     def _settle_deferred(self) -> None:
-        """Each deferred file is a vanished one moved here (identity kept) or new."""
+        """Each deferred file is a vanished one moved here (identity kept), an edit of the
+        file indexed at its path, or new. Every file is matched first, so that the indexed
+        file at a path counts as gone from it only when its inode turned up elsewhere."""
         if not self.deferred:
             return
         from trove.services.moves import MovePool, hashes_from
 
         pool = MovePool(self._vanished_files(), hashes=hashes_from(self.service.url))
-        for entry in self.deferred:
-            path = os.path.join(self.root.path, entry.rel_path)
-            # Only FILE entries are deferred, and they always carry their stat.
-            match = pool.match_file(path, entry.rel_path, entry.stat)  # type: ignore[arg-type]
-            if match is None:
+        matches = [
+            (entry, pool.match_file(self._abs(entry), entry.rel_path, entry.stat))  # type: ignore[arg-type]
+            for entry in self.deferred
+        ]
+        moved_on = {m.candidate.id for _entry, m in matches if m is not None}
+        with self.writer.one_transaction():
+            self.writer.vacate([row.id for row in self.occupants.values() if row.id in moved_on])
+            for entry, match in matches:
+                self._settle(entry, match, moved_on)
+        self.summary.hashed_for_moves = pool.hashed_files
+        self.deferred, self.occupants = [], {}
+
+    def _settle(self, entry: Entry, match: Match | None, moved_on: set[str]) -> None:
+        occupant = self.occupants.get(entry.rel_path)
+        if occupant is not None and occupant.id in moved_on:
+            occupant = None  # its file moved on (vacated): the path is free
+        if match is None:
+            if occupant is None:
                 self.summary.new += 1
                 self.writer.register_file(entry)
-                continue
-            self.summary.moved += 1
-            if match.candidate.root_id == self.root.id:
-                self.signatures.pop(match.candidate.rel_path, None)
-            self.writer.moved(match.candidate, entry, content_changed=match.content_changed)
-        self.summary.hashed_for_moves = pool.hashed_files
-        self.deferred = []
+            else:  # rewritten by an editor's save-to-temp-and-rename: the same asset
+                self.summary.changed += 1
+                self.writer.changed_file(occupant, entry)
+            return
+        candidate = match.candidate
+        if candidate.root_id == self.root.id:
+            self.signatures.pop(candidate.rel_path, None)  # not gone: it is here
+        if occupant is not None and occupant.status != AssetStatus.MISSING:
+            # Renamed onto a file that was there: an edit of that file, which keeps its id.
+            self.summary.changed += 1
+            if candidate.status == AssetStatus.MISSING:  # long gone, not the renamed file
+                self.writer.changed_file(occupant, entry)
+            else:
+                self.writer.replaced_by_rename(occupant, entry, renamed_id=candidate.id)
+            return
+        self.summary.moved += 1
+        if occupant is not None:
+            self.writer.vacate([occupant.id])  # missing already; its path is taken
+        self.writer.moved(candidate, entry, content_changed=match.content_changed)
+
+    def _abs(self, entry: Entry) -> str:
+        return os.path.join(self.root.path, entry.rel_path)
 
     def _settle_folders_that_were_unreadable(self) -> None:
         """Folders in error whose contents the walk could list this time are ready again."""
@@ -422,6 +463,14 @@ class _RootDiff:
             return
         with fast_index.connect(self.service.url) as conn:
             fast_index.record_scan(conn, self.root.id, at=now, summary=record)
+
+
+def _other_inode(row: IndexRow, entry: Entry) -> bool:
+    st = entry.stat
+    assert st is not None
+    if row.is_folder or row.inode is None:
+        return False
+    return row.inode != st.st_ino or (row.device is not None and row.device != st.st_dev)
 
 
 def _same_stat(row: IndexRow, entry: Entry) -> bool:

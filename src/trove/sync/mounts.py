@@ -45,6 +45,19 @@ def root_identity(path: str) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def folders_on_disk(path: str, *, up_to: int) -> int:
+    """How many folders (the root included, symlinks not followed) are at `path`, counted up
+    to `up_to`: what a recursive inotify watch of it needs, as the disk is now. The index's
+    count can be ahead of the disk, say when a root returns and is being copied back."""
+    count, pending = 0, [path]
+    while pending and count < up_to:
+        folder = pending.pop()
+        count += 1
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            pending += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    return count
+
+
 def inotify_watch_count() -> int | None:
     """inotify watches this process holds (from /proc/self/fdinfo), or None if unknown."""
     total = 0

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from trove.domain.enums import AssetStatus
+from trove.domain.enums import AssetStatus, RootStatus
 from trove.domain.paths import parent_of, to_stored
 from trove.repositories import fast_index
 from trove.services.moves import MovePool, hashes_from
@@ -38,16 +38,19 @@ class SyncResult:
     missing: int = 0
     returned: int = 0
     offline_roots: list[str] = field(default_factory=list)
+    rescanned_roots: list[str] = field(default_factory=list)  # offline roots back with files
     ids: dict[str, str] = field(default_factory=dict)  # absolute path -> asset id
 
     @property
     def wrote(self) -> bool:
-        return bool(self.registered or self.changed or self.moved or self.missing or self.returned)
+        counts = self.registered or self.changed or self.moved or self.missing or self.returned
+        return bool(counts or self.rescanned_roots)
 
     def add(self, other: SyncResult) -> None:
         for name in ("registered", "changed", "moved", "missing", "returned"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.offline_roots += other.offline_roots
+        self.rescanned_roots += other.rescanned_roots
         self.ids.update(other.ids)
 
 
@@ -134,11 +137,16 @@ class _RootSync:
         ]
         if not wanted:
             return self.result
-        present = {path: _lstat(path) for path, _rel in wanted}
+        present = {path: _indexable_stat(path) for path, _rel in wanted}
         if any(st is None for st in present.values()) and self._root_looks_unmounted():
             # A vanished file in a root that is gone or empty: a dropped mount, not deletions.
             self.scanner.scan(self.root.path)
             self.result.offline_roots.append(self.root.path)
+            return self.result
+        if self.root.status == RootStatus.OFFLINE and any(present.values()):
+            # Files are back in a root taken offline: reconcile all of it now.
+            self.scanner.scan(self.root.path)
+            self.result.rescanned_roots.append(self.root.path)
             return self.result
         self._load_known([rel for _path, rel in wanted])
         try:
@@ -255,6 +263,9 @@ class _RootSync:
         row = self._known.get(src_rel)
         if row is None:
             return None
+        occupant = self._known.get(dest_rel)
+        if _is_present_file(row) and occupant is not None and _is_present_file(occupant):
+            return self._renamed_onto(row, occupant, dest_rel)
         try:
             self._ensure_parents(dest_rel)
             self.writer.flush()
@@ -262,6 +273,24 @@ class _RootSync:
         finally:
             self.writer.close()
         self.result.moved += 1
+        return self.result
+
+    def _renamed_onto(
+        self, row: fast_index.IndexRow, occupant: fast_index.IndexRow, dest_rel: str
+    ) -> SyncResult | None:
+        """A file renamed onto an indexed one (an editor's `s.png.part` -> `s.png`): the
+        indexed file was edited, so it keeps its id, tags and title; the record of the
+        renamed file goes (see ScanWriter.replaced_by_rename)."""
+        st = _indexable_stat(os.path.join(self.root.path, dest_rel))
+        if st is None or not stat.S_ISREG(st.st_mode):
+            return None  # gone again already: both paths are synced as they are now
+        try:
+            self.writer.replaced_by_rename(
+                occupant, Entry(dest_rel, Kind.FILE, st), renamed_id=row.id
+            )
+        finally:
+            self.writer.close()
+        self.result.changed += 1
         return self.result
 
     def _move_subtree(self, asset_id: str, old_root_id: str, old_rel: str, new_rel: str) -> None:
@@ -396,11 +425,18 @@ def _absolute(path: str | os.PathLike[str]) -> str:
     return os.path.join(canonical_root(head), name) if name else canonical_root(text)
 
 
-def _lstat(path: str) -> os.stat_result | None:
+def _indexable_stat(path: str) -> os.stat_result | None:
+    """The path's lstat when it is a file or a folder; a symlink (say, a folder replaced by
+    one), a FIFO or a device is not indexed, so the entry that was there is gone."""
     try:
-        return os.lstat(path)
+        st = os.lstat(path)
     except OSError:
         return None
+    return st if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) else None
+
+
+def _is_present_file(row: fast_index.IndexRow) -> bool:
+    return not row.is_folder and row.status != AssetStatus.MISSING
 
 
 def _ancestors(rel_path: str) -> list[str]:

@@ -37,6 +37,7 @@ from trove.sync.events import EventHandler
 from trove.sync.locks import RootLock
 from trove.sync.mounts import (
     describe_watch_error,
+    folders_on_disk,
     inotify_watch_count,
     network_filesystem,
     root_identity,
@@ -285,6 +286,8 @@ class FileWatcher:
             return
         with fast_index.connect(self.url) as conn:
             needed = sum(fast_index.count_folders(conn, s.root.id) for s in watching)
+        if held < needed:  # the index may hold folders the disk no longer has
+            needed = sum(folders_on_disk(s.root.path, up_to=needed) for s in watching)
         if held >= needed:
             self._short_since = None
             return
@@ -372,6 +375,8 @@ class FileWatcher:
         after = inotify_watch_count()
         added = (after - before) if before is not None and after is not None else needed
         state.folders_watched = added
+        if added < needed:  # the index may hold folders the disk does not have (yet)
+            needed = folders_on_disk(state.root.path, up_to=needed)
         if added < needed:
             self._unwatch(state)  # give the watches back: a partial watch misses changes
             return (
