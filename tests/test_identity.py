@@ -278,7 +278,8 @@ def assert_back_online_with_the_same_ids(services: Services, library: Path, befo
     assert {p: a["id"] for p, a in after.items()} == {p: a["id"] for p, a in before.items()}
     assert {a["status"] for a in after.values()} == {"ready"}
     photo = after["2023/2023-01 trip/IMG_0000.jpg"]
-    assert services.assets.original(photo["id"]).path.is_file()
+    with services.assets.original(photo["id"]).file as opened:
+        assert opened.read(3) == b"\xff\xd8\xff"  # a JPEG, served again
 
 
 def test_a_root_emptied_and_filled_while_trove_was_stopped_is_reconciled_at_start(
