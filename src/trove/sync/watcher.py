@@ -271,10 +271,10 @@ class FileWatcher:
     def _went_away(self, state: RootWatch) -> None:
         log.warning("watcher: root %s disappeared or was remounted", state.root.path)
         self._unwatch(state)
-        self.submitter.request_scan(state.root.path)  # marks it offline, nothing missing
         state.mode, state.reason = "offline", "the folder is gone or was remounted"
         state.next_poll = time.monotonic() + self._tick_s
-        self._write_status(state, state.status_text)
+        self._write_status(state, state.status_text)  # before the scan says the root is offline
+        self.submitter.request_scan(state.root.path)  # marks it offline, nothing missing
 
     def _check_watch_count(self, now: float) -> None:
         """watchdog skips sub-folders it cannot watch without a word: count the watches."""
