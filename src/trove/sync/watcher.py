@@ -172,7 +172,9 @@ class FileWatcher:
         with self._lock:
             return {
                 "roots": {s.root.path: s.status_text for s in self.roots.values()},
-                "setup_s": {s.root.path: s.setup_s for s in self.roots.values()},
+                "setup_s": {  # roots never watched yet (offline, standby) have no figure
+                    s.root.path: s.setup_s for s in self.roots.values() if s.setup_s is not None
+                },
                 "events": self.stats.events,
                 "pending": self._debouncer.pending(),
                 "inotify_watches": inotify_watch_count(),
