@@ -19,14 +19,15 @@ What other services (albums, the UI, the API, the CLI) may rely on:
   {relation: n}, "next_cursor"}`: one page, in (depth, relation, direction, node id) order.
 - Inherited tags follow hierarchical links by themselves: any write through LinkRepository or
   AssetService keeps them in step (repositories/tag_flows.py).
-- Inside another service's transaction, use `LinkRepository(session, hierarchical=
-  manager.relations.hierarchical())` with `manager.check_link(...)` for the same rules.
+- Inside another service's transaction: `link_in(session, ...)` (same rules) and
+  `repository(session)`, a LinkRepository that keeps inherited tags in step.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -59,6 +60,7 @@ MAX_PAGE = 1000
 DEFAULT_PAGE = 50
 MAX_ENTITY_NAME = 1000
 MAX_METADATA_CHARS = 100_000
+_ENTITY_TYPE = re.compile(r"[A-Z][A-Za-z0-9_]{0,63}")
 
 
 class NoPath(NotFound):
@@ -77,16 +79,6 @@ def load_relations(settings: Settings) -> RelationRegistry:
 
     plugins = make_plugin_manager(extra_modules=plugin_modules(settings))
     return RelationRegistry(spec for specs in plugins.hook.register_relations() for spec in specs)
-
-
-@dataclass(frozen=True)
-class NeighborQuery:
-    node_id: str
-    relations: tuple[str, ...] | None
-    direction: Direction
-    depth: int
-    limit: int
-    after: tuple[int, str, str, str] | None
 
 
 class LinkManager:
@@ -227,39 +219,22 @@ class LinkManager:
         cursor: str | None = None,
     ) -> dict[str, Any]:
         """One page of the nodes around `node_id`, with how many there are per relation."""
-        query = NeighborQuery(
-            node_id=node_id,
-            relations=self._relations(relation),
-            direction=_direction(direction),
-            depth=_bounded(depth, "depth", 1, MAX_NEIGHBOR_DEPTH),
-            limit=_bounded(limit, "limit", 1, MAX_PAGE),
-            after=_neighbor_cursor(cursor),
-        )
+        branches = self._branches(_direction(direction), self._relations(relation))
+        depth = _bounded(depth, "depth", 1, MAX_NEIGHBOR_DEPTH)
+        limit = _bounded(limit, "limit", 1, MAX_PAGE)
+        after = _neighbor_cursor(cursor)
         with self.database.session() as session:
             self._require_node(session, node_id)
             links = self.repository(session)
-            branches = self._branches(query.direction, query.relations)
-            if query.depth == 1:
-                hops = links.adjacent_page(
-                    node_id, branches, limit=query.limit + 1, after=query.after
-                )
+            if depth == 1:
+                hops = links.adjacent_page(node_id, branches, limit=limit + 1, after=after)
                 counts = links.adjacent_counts(node_id, branches)
             else:
                 hops = links.walk_page(
-                    node_id,
-                    branches,
-                    max_depth=query.depth,
-                    limit=query.limit + 1,
-                    after=query.after,
+                    node_id, branches, max_depth=depth, limit=limit + 1, after=after
                 )
-                counts = links.walk_counts(node_id, branches, max_depth=query.depth)
-            page = hops[: query.limit]
-            next_cursor = _encode_hop(page[-1]) if len(hops) > query.limit else None
-            return {
-                "items": self._items(session, page),
-                "counts": counts,
-                "next_cursor": next_cursor,
-            }
+                counts = links.walk_counts(node_id, branches, max_depth=depth)
+            return self._page(session, hops, limit=limit, extra={"counts": counts})
 
     def shortest_path(
         self,
@@ -325,13 +300,11 @@ class LinkManager:
             if branches.out == branches.inward == ():
                 return {"counts": {}, "types": {}, "items": [], "next_cursor": None}
             hops = links.walk_page(node_id, branches, max_depth=bound, limit=limit + 1, after=after)
-            page = hops[:limit]
-            return {
+            extra = {
                 "counts": links.walk_counts(node_id, branches, max_depth=bound),
                 "types": links.walk_type_counts(node_id, branches, max_depth=bound),
-                "items": self._items(session, page),
-                "next_cursor": _encode_hop(page[-1]) if len(hops) > limit else None,
             }
+            return self._page(session, hops, limit=limit, extra=extra)
 
     # --- entities -----------------------------------------------------------------------------
 
@@ -383,6 +356,14 @@ class LinkManager:
                 "asset": None,
             }
         return found
+
+    def _page(
+        self, session: Session, hops: list[Hop], *, limit: int, extra: dict[str, Any]
+    ) -> dict[str, Any]:
+        """`hops` holds one more than the page when there is a next one."""
+        page = hops[:limit]
+        next_cursor = _encode_hop(page[-1]) if len(hops) > limit else None
+        return {**extra, "items": self._items(session, page), "next_cursor": next_cursor}
 
     def _items(self, session: Session, hops: list[Hop]) -> list[dict[str, Any]]:
         nodes = self.nodes(session, [h.node_id for h in hops])
@@ -558,8 +539,6 @@ def _weight(value: float) -> float:
 
 
 def _metadata(value: dict[str, Any] | None) -> dict[str, Any]:
-    import json
-
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -570,9 +549,7 @@ def _metadata(value: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _entity_type(value: str) -> str:
-    import re
-
-    if not re.fullmatch(r"[A-Z][A-Za-z0-9_]{0,63}", value or "") or value == "Asset":
+    if not _ENTITY_TYPE.fullmatch(value or "") or value == "Asset":
         raise Invalid(
             "entity type must be a capitalised word of letters, digits and _ "
             "(Person, Project, Machine), and not Asset"
