@@ -58,12 +58,15 @@ def pg_template() -> Iterator[str | None]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The PostgreSQL run of each database test carries the `postgresql` mark, so the fast
-    tier (`make test-fast`) can leave it to the full suite."""
+    """The PostgreSQL run of each database test carries the `postgresql` mark, and a test
+    driving a real browser or a `trove` process the `slow` one, so the fast tier
+    (`make test-fast`) can leave them to the full suite."""
     for item in items:
         callspec = getattr(item, "callspec", None)  # only parametrized tests have one
         if callspec is not None and callspec.params.get("database_url") == "postgresql":
             item.add_marker(pytest.mark.postgresql)
+        if {"browser", "run_trove"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 
+import pytest
 from PIL import Image
 
 from tests.browser.server import start_server
 from tests.conftest import trove_env
 from tests.media import make_library
 from trove.logs import LOG_FILE
+
+pytestmark = pytest.mark.slow
 
 # Pillow warns (DecompressionBombWarning) between this many pixels and twice as many.
 PIXEL_LIMIT = "1500"

@@ -47,9 +47,7 @@ def count(database: Database, *where: Any) -> int:
         return int(session.scalar(select(func.count()).where(*where)) or 0)
 
 
-def test_a_root_registered_by_many_callers_at_once_is_one_root_with_one_folder(
-    database, tmp_path
-):
+def test_a_root_registered_by_many_callers_at_once_is_one_root_with_one_folder(database, tmp_path):
     folder = tmp_path / "library"
     folder.mkdir()
     roots = all_at_once(lambda: register_root(database, str(folder)))

@@ -15,9 +15,7 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {
-    module_name(p): p for p in (SRC / "trove").rglob("*.py") if "migrations" not in p.parts
-}
+MODULES = {module_name(p): p for p in (SRC / "trove").rglob("*.py") if "migrations" not in p.parts}
 
 
 def _known(name: str) -> str | None:
