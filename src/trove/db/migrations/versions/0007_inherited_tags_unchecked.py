@@ -51,6 +51,8 @@ def _rebuild(*, checked: bool) -> None:
     op.drop_index("ix_inherited_tags_tag", table_name="inherited_tags")
     op.drop_table("inherited_tags")
     op.rename_table("inherited_tags_new", "inherited_tags")
+    if op.get_bind().dialect.name == "postgresql":  # the key keeps the name it was made with
+        op.execute("ALTER INDEX inherited_tags_new_pkey RENAME TO inherited_tags_pkey")
     op.create_index("ix_inherited_tags_tag", "inherited_tags", ["tag", "asset_id"])
     op.create_index("ix_inherited_tags_source", "inherited_tags", ["source_id", "tag"])
 
