@@ -439,3 +439,28 @@ def test_an_album_made_before_its_photos_have_previews_gets_its_collage_once_the
         assert data
     finally:
         services.close()
+
+
+def test_a_tag_on_an_album_is_inherited_by_its_members_and_leaves_with_them(services):
+    from sqlalchemy import select
+
+    from trove.db.models import InheritedTag
+    from trove.services.assets import AssetPatch
+
+    a, b, c, *_ = photos(services)
+    album = services.albums.create("Tagged", asset_ids=[a, b])
+    services.assets.update(album["id"], AssetPatch(tags=["summer"]))
+    services.albums.add(album["id"], [c])
+
+    def inheriting() -> set[str]:
+        with services.database.session() as session:
+            rows = session.scalars(
+                select(InheritedTag).where(
+                    InheritedTag.tag == "summer", InheritedTag.source_id == album["id"]
+                )
+            )
+            return {row.asset_id for row in rows}
+
+    assert inheriting() == {a, b, c}
+    services.albums.remove(album["id"], [b])
+    assert inheriting() == {a, c}

@@ -29,6 +29,7 @@ from trove.domain.serialize import asset_summary
 from trove.repositories._sql import utcnow
 from trove.repositories.albums import AlbumRepository
 from trove.repositories.assets import AssetRepository
+from trove.repositories.links import edge
 from trove.repositories.pipeline import PipelineRepository
 from trove.services.errors import Conflict, Invalid, NotFound
 from trove.services.links import LinkManager
@@ -280,7 +281,7 @@ class AlbumService:
         if position is not None and position < 0:
             raise Invalid("position must be 0 or more")
         repo = AlbumRepository(session)
-        self._check_members(session, wanted)
+        members = self._check_members(session, wanted)
         already = repo.member_ids(album.id, wanted)
         placed = wanted if position is not None else [i for i in wanted if i not in already]
         if placed:
@@ -291,23 +292,26 @@ class AlbumService:
             )
             links = self.links.repository(session)
             links.shift_positions(album.id, Relation.INCLUDES, at=at, by=len(placed))
-            for offset, asset_id in enumerate(placed):
-                found = (
-                    links.find(album.id, asset_id, Relation.INCLUDES)
-                    if asset_id in already
-                    else None
-                )
+            new = [i for i in placed if i not in already]
+            for asset_id in new:
+                if members[asset_id].asset_type == AssetType.COLLECTION or (
+                    members[asset_id].category == AssetCategory.COMPOSITE
+                ):  # only these can hold links that would make the album a cycle
+                    self.links.check_link(session, album.id, asset_id, Relation.INCLUDES)
+            offsets = {asset_id: offset for offset, asset_id in enumerate(placed)}
+            links.add_many(
+                [edge(album.id, i, Relation.INCLUDES, position=at + offsets[i]) for i in new]
+            )
+            for asset_id in already & set(placed):
+                found = links.find(album.id, asset_id, Relation.INCLUDES)
                 if found is not None:
-                    links.set_position(found.id, at + offset)
-                else:
-                    self.links.link_in(
-                        session, album.id, asset_id, Relation.INCLUDES, position=at + offset
-                    )
+                    links.set_position(found.id, at + offsets[asset_id])
         self._touched(session, album)
         return len(wanted) - len(already), len(already)
 
     @staticmethod
-    def _check_members(session: Session, asset_ids: list[str]) -> None:
+    def _check_members(session: Session, asset_ids: list[str]) -> dict[str, Asset]:
+        """The assets to put in an album, each one that exists and is not an album itself."""
         found = {a.id: a for a in AssetRepository(session).get_many(asset_ids)}
         for asset_id in asset_ids:
             asset = found.get(asset_id)
@@ -315,6 +319,7 @@ class AlbumService:
                 raise NotFound(f"no asset with id {asset_id!r}")
             if _is_album(asset):
                 raise Invalid("an album goes inside another one with parent_id, not as a member")
+        return found
 
     def _set_parent(self, session: Session, album: Asset, parent_id: str | None) -> None:
         repo = AlbumRepository(session)
