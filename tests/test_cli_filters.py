@@ -9,10 +9,9 @@ import json
 import pytest
 
 from tests.media import make_library
-from trove.domain.enums import AssetType
-from trove.domain.filters import AssetFilters
+from trove.domain.filters import FILE_TYPES, AssetFilters
 
-FILES = [t.value for t in AssetType if t is not AssetType.COLLECTION]
+FILES = [t.value for t in FILE_TYPES]
 
 
 @pytest.fixture

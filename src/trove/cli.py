@@ -126,12 +126,15 @@ def list_assets(
 ) -> None:
     """List assets with the filters of GET /api/dam/assets; folders only with --type collection.
 
+    Transcode proxies, hidden as in the API, show with --type proxy.
+
     Both take one filter object (domain/filters.py): the same names, values and limits."""
     from trove.cli_output import print_assets
+    from trove.domain.filters import FILE_TYPES
     from trove.services.library import LibraryService
 
     filters = _asset_filters(
-        type=asset_type or [t for t in AssetType if t is not AssetType.COLLECTION],
+        type=asset_type or FILE_TYPES,
         status=status_ or [],
         tag=tag or [],
         root=root,

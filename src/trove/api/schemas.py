@@ -48,12 +48,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 # --- assets ------------------------------------------------------------------------------------
 
 
-class Thumbnails(BaseModel):
-    """Preview URLs (WebP), present once the thumbnails step has made them."""
-
-    small: str | None = None
-    medium: str | None = None
-    large: str | None = None
+ThumbnailSize = Literal["small", "medium", "large"]
 
 
 class InheritedFrom(BaseModel):
@@ -83,7 +78,9 @@ class AssetOut(BaseModel):
     captured_at: datetime | None = Field(description="When the photo or video was taken.")
     timeline_at: datetime | None = Field(description="The date the gallery sorts by.")
     deleted: bool
-    thumbnails: Thumbnails
+    thumbnails: dict[ThumbnailSize, str] = Field(
+        description="Size -> URL of a WebP preview, once the thumbnails step has made them."
+    )
     inherited_tags: dict[str, list[InheritedFrom]] = Field(
         default_factory=dict,
         description="Tags this asset inherits, each with the folders or albums it comes from "

@@ -6,30 +6,49 @@ repositories run.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from trove.domain.enums import AssetStatus, AssetType
-from trove.domain.queries import MAX_LIMIT, AssetQuery, parse_date_bound
+from trove.domain.queries import (
+    MAX_FILTER_CHARS,
+    MAX_FILTER_VALUES,
+    MAX_LIMIT,
+    AssetQuery,
+    parse_date_bound,
+)
 
+# What `trove ls` lists when no type is asked for: files, without the folders (collections)
+# and without the transcode proxies (which the API's default listing hides too).
+FILE_TYPES = tuple(t for t in AssetType if t not in (AssetType.COLLECTION, AssetType.PROXY))
+
+Text = Annotated[str, StringConstraints(max_length=MAX_FILTER_CHARS)]
 Sort = Literal["-timeline_at", "timeline_at", "filename", "-filename", "size", "-size", "id", "-id"]
 
 
 class AssetFilters(BaseModel):
-    type: list[AssetType] = Field(default_factory=list, description="Asset types (any of).")
-    status: list[AssetStatus] = Field(default_factory=list, description="Statuses (any of).")
-    tag: list[str] = Field(default_factory=list, description="Tags (all of).")
-    root: str | None = Field(default=None, description="A library: its id, path or name.")
-    path: str | None = Field(default=None, description="Relative folder within a library.")
-    mime: str | None = Field(default=None, description="A MIME type, or `image/*`.")
+    # The bounds are AssetQuery's (it enforces them for every caller); declared here too, so
+    # the API's schema and `trove ls` state them.
+    type: list[AssetType] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Asset types (any of)."
+    )
+    status: list[AssetStatus] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Statuses (any of)."
+    )
+    tag: list[Text] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Tags (all of)."
+    )
+    root: Text | None = Field(default=None, description="A library: its id, path or name.")
+    path: Text | None = Field(default=None, description="Relative folder within a library.")
+    mime: Text | None = Field(default=None, description="A MIME type, or `image/*`.")
     deleted: bool = Field(default=False, description="List soft-deleted assets instead.")
-    q: str | None = Field(default=None, description="Substring of the file name or title.")
+    q: Text | None = Field(default=None, description="Substring of the file name or title.")
     since: str | None = Field(default=None, description="Timeline from this ISO date/time.")
     until: str | None = Field(default=None, description="Timeline through this ISO date.")
     sort: Sort = Field(default="-timeline_at", description="A key, `-` for descending.")
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
-    cursor: str | None = Field(default=None, description="`next_cursor` of the last page.")
+    cursor: Text | None = Field(default=None, description="`next_cursor` of the last page.")
 
     @field_validator("since", "until")
     @classmethod

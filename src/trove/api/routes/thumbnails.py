@@ -6,14 +6,12 @@ for a year as immutable: new content means a new URL.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep
-from trove.api.schemas import IdPath, errors
+from trove.api.schemas import IdPath, ThumbnailSize, errors
 
 router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 
@@ -28,8 +26,6 @@ IMMUTABLE = "public, max-age=31536000, immutable"
         **errors(404),
     },
 )
-async def thumbnail(
-    asset_id: IdPath, size: Literal["small", "medium", "large"], services: ServicesDep
-) -> FileResponse:
+async def thumbnail(asset_id: IdPath, size: ThumbnailSize, services: ServicesDep) -> FileResponse:
     path = await run_in_threadpool(services.media.thumbnail, asset_id, size)
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})
