@@ -361,6 +361,8 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
 
 
 def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
+    """Text a person typed (a title, a description), trimmed; None when empty. NUL is refused
+    (PostgreSQL's text cannot hold it)."""
     if value is None:
         return None
     if len(value) > limit:
