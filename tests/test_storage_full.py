@@ -1,4 +1,5 @@
-"""A full or read-only data directory, on a real small tmpfs mounted for the test (as root).
+"""A full or read-only data directory, on a real small tmpfs mounted for the test (as root);
+on PostgreSQL the assets table and its indexes are moved into a tablespace on that tmpfs.
 
 A scan that runs out of space says so in the status and the Libraries page and is tried again
 until space returns; `trove serve` on a read-only data directory says so in one line.

@@ -6,6 +6,7 @@ speaks to it as `localhost`.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -60,6 +61,10 @@ def _asset(client, rel):
     items = client.get("/api/dam/assets", params={"limit": 1000}).json()["items"]
     (item,) = [i for i in items if i["path"] == rel]
     return item
+
+
+def _cursor(value) -> str:  # type: ignore[no-untyped-def]
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
 def _roots(client):
@@ -147,6 +152,11 @@ def test_without_allowed_roots_only_the_command_line_adds_libraries(tmp_path):
 def test_bad_input_gets_a_422_with_the_limit_and_changes_nothing(client):
     asset = _asset(client, "notes/readme.txt")
     url = f"/api/dam/assets/{asset['id']}"
+
+    def raw_patch(body: str):  # type: ignore[no-untyped-def]
+        return client.patch(url, content=body, headers={"Content-Type": "application/json"})
+
+    album = client.post("/api/dam/albums", json={"name": "holiday"}).json()["id"]
     cases = [
         client.patch(url, json={"metadata": None}),
         client.patch(url, json={"metadata": {"notes": {"text": "x" * 70_000}}}),
@@ -162,6 +172,13 @@ def test_bad_input_gets_a_422_with_the_limit_and_changes_nothing(client):
         client.get("/api/dam/assets", params={"root": "r\x00"}),
         client.get(url + "%00"),
         client.post("/api/dam/albums", json={"name": "a\x00b"}),  # refused by PostgreSQL
+        raw_patch('{"tags": ["\\udfff"]}'),  # a lone surrogate: no UTF-8 text holds it
+        raw_patch('{"metadata": {"notes": {"k": "\\ud800"}}}'),
+        client.get("/api/dam/assets", params={"sort": "size", "cursor": _cursor([[10**30], "a"])}),
+        client.get("/api/dam/assets", params={"sort": "size", "cursor": _cursor([10**30, "a"])}),
+        client.post(
+            f"/api/dam/albums/{album}/assets", json={"asset_ids": [asset["id"]], "position": 10**20}
+        ),
     ]
     for response in cases:
         assert response.status_code == 422, (response.request.url, response.text[:200])

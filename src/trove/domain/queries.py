@@ -107,6 +107,15 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
         value, asset_id = json.loads(base64.urlsafe_b64decode(padded))
     except (binascii.Error, ValueError, TypeError) as exc:
         raise InvalidQuery("cursor is not one this server issued") from exc
-    if not isinstance(asset_id, str):
+    if not isinstance(asset_id, str) or not _is_sort_value(value):
         raise InvalidQuery("cursor is not one this server issued")
     return value, asset_id
+
+
+def _is_sort_value(value: Any) -> bool:
+    """What a sort column holds: text, a date as text, or a number a 64-bit column takes."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return value is None or isinstance(value, str | float)

@@ -349,9 +349,7 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
     for tag in tags:
         if not isinstance(tag, str):
             raise Invalid("tags must be strings")
-        text = " ".join(tag.split())
-        if "\x00" in text:
-            raise Invalid("tags must not contain a NUL byte")
+        text = _storable(" ".join(tag.split()), field="a tag")
         if not text:
             continue
         if len(text) > 200:
@@ -367,9 +365,19 @@ def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
         return None
     if len(value) > limit:
         raise Invalid(f"{field} is longer than {limit} characters")
-    if "\x00" in value:
-        raise Invalid(f"{field} must not contain a NUL byte")
-    return value.strip() or None
+    return _storable(value, field=field).strip() or None
+
+
+def _storable(text: str, *, field: str) -> str:
+    """Text both databases store: no NUL character (PostgreSQL refuses it) and no lone
+    surrogate (a JSON `\\ud800` escape, which no UTF-8 text can hold)."""
+    if "\x00" in text:
+        raise Invalid(f"{field} must not contain a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Invalid(f"{field} is not valid Unicode text (a lone surrogate)") from exc
+    return text
 
 
 def _visibility(value: str) -> str:
@@ -392,7 +400,7 @@ def _merged_namespace(
         raise Invalid(f"metadata namespace {namespace!r} is extracted from the file and read-only")
     if not isinstance(values, dict):
         raise Invalid(f"metadata namespace {namespace!r} must be an object")
-    encoded = json.dumps(values)
+    encoded = _storable(json.dumps(values, ensure_ascii=False), field=f"metadata {namespace!r}")
     if len(encoded.encode()) > MAX_NAMESPACE_BYTES:
         raise Invalid(f"metadata namespace {namespace!r} is over {MAX_NAMESPACE_BYTES} bytes")
     if _JSON_NUL.search(encoded):

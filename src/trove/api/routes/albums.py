@@ -52,6 +52,10 @@ class AlbumTree(BaseModel):
     items: list[AlbumNode]
 
 
+# An index in album order; far beyond any album's length, and within every integer column.
+MAX_POSITION = 2**31 - 1
+
+
 class MembersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,6 +63,7 @@ class MembersIn(BaseModel):
     position: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_POSITION,
         description="Index in album order for the first of them (those already in the album "
         "move there too); the end when left out.",
     )
