@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from trove.db.models import Asset, AssetStep, AssetTag, InheritedTag
 from trove.domain.enums import AssetType
 from trove.domain.queries import AssetQuery, InvalidQuery, decode_cursor, encode_cursor
-from trove.repositories._sql import utcnow
+from trove.repositories._sql import insert_ignoring_conflicts, utcnow
 
 
 class AssetRepository:
@@ -192,12 +192,16 @@ class AssetRepository:
             self.session.execute(delete(AssetStep).where(AssetStep.asset_id.in_(asset_ids)))
 
     def replace_tags(self, asset: Asset, tags: Iterable[str]) -> None:
+        """Exactly these tags: the others deleted, the new ones insert-or-ignore, so two
+        people setting the same tag at once both succeed."""
         wanted = sorted(set(tags))
-        asset.tag_rows = [AssetTag(asset_id=asset.id, tag=tag) for tag in wanted]
+        self.session.execute(
+            delete(AssetTag).where(AssetTag.asset_id == asset.id, AssetTag.tag.not_in(wanted))
+        )
+        self.add_tags([asset.id], wanted)
+        self.session.expire(asset, ["tag_rows"])
 
     def add_tags(self, asset_ids: Sequence[str], tags: Iterable[str]) -> None:
-        from trove.repositories._sql import insert_ignoring_conflicts
-
         rows = [{"asset_id": a, "tag": t} for a in asset_ids for t in set(tags)]
         insert_ignoring_conflicts(self.session, AssetTag, rows)
 
