@@ -103,14 +103,15 @@ def test_verify_reads_no_faster_than_its_throttle(settings, tmp_path, run_trove)
     run_trove("scan", str(library))
     service = IntegrityService.open(settings)
 
-    throttled = service.verify(mb_per_s=4)
+    throttled = service.verify(mb_per_s=1)
     unthrottled = service.verify(mb_per_s=0)
     service.database.dispose()
 
     assert throttled.bytes_read == 2 * 1024 * 1024 and throttled.ok == 2
-    assert throttled.elapsed_s >= 0.45  # 2 MB at 4 MB/s
-    assert throttled.mb_per_s <= 4.5
-    assert unthrottled.elapsed_s < throttled.elapsed_s
+    assert throttled.elapsed_s >= 1.9  # 2 MB at 1 MB/s: a lower bound, which load cannot break
+    assert throttled.mb_per_s <= 1.1
+    # Reading 2 MB unthrottled takes milliseconds: a margin of two seconds survives a busy CI.
+    assert unthrottled.ok == 2 and unthrottled.elapsed_s < throttled.elapsed_s
 
 
 def test_an_emptied_root_is_offline_with_a_warning_and_nothing_goes_missing(
