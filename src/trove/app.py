@@ -9,6 +9,7 @@ these settings. One app serves at a time per process, which is all a server or a
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -95,11 +96,20 @@ def _install(app: Any) -> None:
 
 
 def _api_only(openapi: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-    """The contract is the API: NiceGUI's own resource routes stay out of /openapi.json."""
+    """The contract is the API: NiceGUI's own resource routes, and the schemas only they used
+    (FastAPI's default validation error, which our handler never sends), stay out of it."""
 
     def schema() -> dict[str, Any]:
         document = openapi()
         document["paths"] = {p: v for p, v in document["paths"].items() if p.startswith("/api/")}
+        schemas = document.get("components", {}).get("schemas", {})
+        while unused := _unreferenced(schemas, json.dumps(document)):
+            for name in unused:
+                del schemas[name]
         return document
 
     return schema
+
+
+def _unreferenced(schemas: dict[str, Any], document_text: str) -> list[str]:
+    return [name for name in schemas if f'"#/components/schemas/{name}"' not in document_text]
