@@ -11,8 +11,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,9 +25,11 @@ from tests.watching import (
     assets,
     eventually,
     fast,
+    free_port,
     ready_at,
     root_row,
     sha256,
+    stop_server,
     watch_status,
     watching,
 )
@@ -347,19 +347,13 @@ def test_serve_starts_with_a_known_root_missing_and_picks_it_up_when_it_returns(
         assert {p: a["id"] for p, a in after.items()} == {p: a["id"] for p, a in before.items()}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_trove_serve_with_a_root_folder_missing_starts_and_indexes_it_once_it_appears(
     settings, tmp_path
 ):
     """Live form, through the real command: no exit 2; the root is shown offline with the
     reason, and watched and indexed as soon as the folder appears."""
     library = tmp_path / "nas"
-    port = _free_port()
+    port = free_port()
     env = trove_env(settings, TROVE_SCAVENGER_INTERVAL="0", TROVE_VERIFY_INTERVAL="0")
     command = [str(TROVE)] if TROVE.exists() else [sys.executable, "-m", "trove"]
     server = subprocess.Popen(
@@ -383,12 +377,7 @@ def test_trove_serve_with_a_root_folder_missing_starts_and_indexes_it_once_it_ap
         eventually(lambda: root_row(services, library)[0] == "online", what="online")
         eventually(lambda: watch_status(services, library).startswith("watching"))
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            _out, err = server.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _out, err = server.communicate()
+        err = stop_server(server)
         services.database.dispose()
     assert "Traceback" not in err
 

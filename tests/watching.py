@@ -6,6 +6,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import signal
+import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -109,3 +112,20 @@ def root_row(services: Services, library: Path) -> tuple[str, str | None]:
             "SELECT status, status_message FROM roots WHERE path = ?", (str(library),)
         ).fetchone()
     return row[0], row[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_server(server: subprocess.Popen[str]) -> str:
+    """SIGTERM a `trove serve` process (SIGKILL if it hangs); what it wrote to stderr."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        _out, err = server.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        _out, err = server.communicate()
+    return err
