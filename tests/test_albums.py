@@ -464,3 +464,21 @@ def test_a_tag_on_an_album_is_inherited_by_its_members_and_leaves_with_them(serv
     assert inheriting() == {a, b, c}
     services.albums.remove(album["id"], [b])
     assert inheriting() == {a, c}
+
+
+def test_many_drags_to_the_same_place_keep_the_order_a_list_would_have(services):
+    """A drag takes a position between its neighbours': repeated drags into one gap halve it
+    until the members behind must move back. The album's order stays a list's order."""
+    import random
+
+    ids = photos(services)
+    album = services.albums.create("Shuffled", asset_ids=ids)
+    expected = list(ids)
+    rng = random.Random(7)
+    for step in range(120):
+        moved = rng.choice(ids)
+        index = 1 if step % 3 else rng.randrange(len(ids) + 1)  # mostly the same gap
+        services.albums.add(album["id"], [moved], position=index)
+        expected.remove(moved)
+        expected.insert(min(index, len(expected)), moved)
+        assert order(services, album["id"]) == expected, step

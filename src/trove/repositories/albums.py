@@ -1,9 +1,10 @@
 """Albums: `collection` assets without a file, their members by `includes` links in order.
 
-Order is the `includes` link's `position`: smaller first, ties by asset id. Positions are not
-renumbered (gaps are fine), so putting k assets at an index moves only the links behind it,
-in one UPDATE (LinkRepository.shift_positions). Links are written through LinkManager; this
-module only reads: albums, their parents, and their members in order.
+Order is the `includes` link's `position`: smaller first, ties by asset id. What is put
+between two members takes positions in the gap between theirs, so a drag writes one row
+however large the album; only when a gap has been halved down to nothing are the links
+behind it moved back, in one UPDATE (LinkRepository.shift_positions). Links are written
+through LinkManager; this module only reads: albums, their parents, and their members.
 """
 
 from __future__ import annotations
@@ -167,19 +168,21 @@ class AlbumRepository:
             )
         )
 
-    def position_at(self, album_id: str, index: int, *, leaving_out: Sequence[str] = ()) -> float:
-        """The position key of the member now at `index` (0-based, album order, not counting
-        `leaving_out`), or one past the last when `index` is at or past the end: where
-        something put "at index" goes."""
+    def gap_at(
+        self, album_id: str, index: int, *, leaving_out: Sequence[str] = ()
+    ) -> tuple[float | None, float | None]:
+        """The positions on either side of `index` (0-based, album order, not counting
+        `leaving_out`): where something put "at index" goes. None past either end."""
         stmt = select(Link.position).where(_includes(album_id))
         if leaving_out:
             stmt = stmt.where(Link.target_id.not_in(list(leaving_out)))
-        found = self.session.scalar(
-            stmt.order_by(Link.position, Link.target_id).offset(index).limit(1)
-        )
-        if found is not None:
-            return found
-        return self.end_position(album_id)
+        ordered = stmt.order_by(Link.position, Link.target_id)
+        if index == 0:
+            return None, self.session.scalar(ordered.limit(1))
+        pair = list(self.session.scalars(ordered.offset(index - 1).limit(2)))
+        if not pair:  # past the end
+            return self.session.scalar(stmt.order_by(Link.position.desc()).limit(1)), None
+        return pair[0], pair[1] if len(pair) > 1 else None
 
     def end_position(self, album_id: str) -> float:
         last = self.session.scalar(select(func.max(Link.position)).where(_includes(album_id)))

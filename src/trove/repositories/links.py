@@ -126,6 +126,20 @@ class LinkRepository:
         if relation in self.flows.hierarchical:
             self.flows.edges_removed(ids)
 
+    def remove_between(self, source_id: str, target_ids: Sequence[str], relation: str) -> None:
+        """Drop `source -relation-> target` for each target (members leaving an album)."""
+        ids = list(target_ids)
+        for start in range(0, len(ids), CHUNK):
+            self.session.execute(
+                delete(Link).where(
+                    Link.source_id == source_id,
+                    Link.target_id.in_(ids[start : start + CHUNK]),
+                    Link.relation == relation,
+                )
+            )
+        if relation in self.flows.hierarchical:
+            self.flows.edges_removed(ids)
+
     def delete_touching(self, node_ids: list[str]) -> None:
         """Orphan clean-up when nodes are dropped (seed 4.7, Integrity): their edges both ways
         go, and what inherited tags through them inherits again from what is left."""

@@ -38,6 +38,8 @@ from trove.storage import cache
 MAX_NAME = 255
 MAX_DEPTH = 64
 MAX_ADD = 10_000
+# The smallest gap between two positions still split: far above a float's resolution.
+MIN_GAP = 1e-6
 _UNSET: Any = object()
 _PREVIEW_STALE = "trove.album_preview_stale"
 
@@ -212,8 +214,8 @@ class AlbumService:
             repo = AlbumRepository(session)
             album = self._get(session, album_id)
             present = repo.member_ids(album.id, wanted)
-            for asset_id in present:
-                self._unlink(session, album.id, asset_id, Relation.INCLUDES)
+            links = self.links.repository(session)
+            links.remove_between(album.id, sorted(present), Relation.INCLUDES)
             if _meta(album).get(COVER_KEY) in present:
                 self._set_cover(session, album, None)
             self._touched(session, album)
@@ -285,20 +287,18 @@ class AlbumService:
         already = repo.member_ids(album.id, wanted)
         placed = wanted if position is not None else [i for i in wanted if i not in already]
         if placed:
-            at = (
-                repo.end_position(album.id)
-                if position is None
-                else repo.position_at(album.id, position, leaving_out=placed)
-            )
             links = self.links.repository(session)
-            links.shift_positions(album.id, Relation.INCLUDES, at=at, by=len(placed))
+            if position is None:
+                at, step = repo.end_position(album.id), 1.0
+            else:
+                at, step = self._room(session, album.id, position, placed)
             new = [i for i in placed if i not in already]
             for asset_id in new:
                 if members[asset_id].asset_type == AssetType.COLLECTION or (
                     members[asset_id].category == AssetCategory.COMPOSITE
                 ):  # only these can hold links that would make the album a cycle
                     self.links.check_link(session, album.id, asset_id, Relation.INCLUDES)
-            offsets = {asset_id: offset for offset, asset_id in enumerate(placed)}
+            offsets = {asset_id: offset * step for offset, asset_id in enumerate(placed)}
             links.add_many(
                 [edge(album.id, i, Relation.INCLUDES, position=at + offsets[i]) for i in new]
             )
@@ -308,6 +308,25 @@ class AlbumService:
                     links.set_position(found.id, at + offsets[asset_id])
         self._touched(session, album)
         return len(wanted) - len(already), len(already)
+
+    def _room(
+        self, session: Session, album_id: str, index: int, placed: list[str]
+    ) -> tuple[float, float]:
+        """(first position, step) for `placed` at `index`: spread over the gap between the
+        neighbours there, before the first or after the last; when the gap is used up, the
+        members behind it move back to make one."""
+        before, after = AlbumRepository(session).gap_at(album_id, index, leaving_out=placed)
+        count = len(placed)
+        if after is None:
+            return (0.0 if before is None else before + 1), 1.0
+        if before is None:
+            return after - count, 1.0
+        if after - before > count * MIN_GAP:
+            step = (after - before) / (count + 1)
+            return before + step, step
+        links = self.links.repository(session)
+        links.shift_positions(album_id, Relation.INCLUDES, at=after, by=count)
+        return after, 1.0
 
     @staticmethod
     def _check_members(session: Session, asset_ids: list[str]) -> dict[str, Asset]:
