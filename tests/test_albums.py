@@ -171,6 +171,8 @@ def test_the_cover_is_the_first_member_until_one_is_chosen_and_falls_back_when_r
     services.albums.remove(album["id"], [c])
     after = services.albums.get(album["id"])
     assert after["cover_id"] == b and after["cover_chosen"] is False
+    (in_tree,) = services.albums.tree()
+    assert in_tree["cover_id"] == b
     with pytest.raises(Invalid):
         services.albums.update(album["id"], AlbumPatch(cover_id=c))  # not a member
 
