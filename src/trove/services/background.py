@@ -30,8 +30,8 @@ class IndexerState:
     last_scans: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_pipeline: dict[str, Any] | None = None
     last_error: str | None = None
-    # Set while the data directory's (or the database's) disk is full; cleared by the first
-    # job that succeeds after it.
+    # Set while the data directory's (or the database's) disk is full; cleared once every job
+    # it stopped has succeeded.
     disk_full: str | None = None
 
 
@@ -43,6 +43,8 @@ class BackgroundIndexer:
         self.state = IndexerState()
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._pending: set[tuple[str, str]] = set()
+        # Jobs a full disk stopped: the warning stays until each of them has gone through.
+        self._waiting_for_space: set[tuple[str, str]] = set()
         self._calls: dict[str, Callable[[], Any]] = {}
         self._lock = threading.Lock()
         self._idle = threading.Event()
@@ -105,7 +107,9 @@ class BackgroundIndexer:
                 self._failed(job, exc)
             else:
                 with self._lock:
-                    self.state.disk_full = None
+                    self._waiting_for_space.discard(job)
+                    if not self._waiting_for_space:
+                        self.state.disk_full = None
             finally:
                 with self._lock:
                     self.state.running = None
@@ -123,6 +127,7 @@ class BackgroundIndexer:
         wait = self.library.settings.disk_full_retry_interval
         log.error("background job %s stopped, disk full; retrying in %g s", _label(job), wait)
         with self._lock:
+            self._waiting_for_space.add(job)
             self.state.disk_full = (
                 f"the disk holding Trove's index is full ({str(exc).splitlines()[0][:200]}):"
                 f" scans and processing are paused and retried every {wait:g} s until space"
