@@ -14,7 +14,7 @@ Run it for one route (a regular expression over the path; `-k` picks the databas
     TROVE_CONTRACT_PATH='^/api/dam/assets/\\{asset_id\\}$' \\
         .venv/bin/python -m pytest -q -s tests/test_api_contract.py -k sqlite
 
-`TROVE_CONTRACT_EXAMPLES` sets the examples per operation and kind (default 15); `-s` prints
+`TROVE_CONTRACT_EXAMPLES` sets the examples per operation and kind (default 10); `-s` prints
 how many requests each operation got.
 """
 
@@ -44,7 +44,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.media import make_library, write_jpeg
 
-EXAMPLES = int(os.environ.get("TROVE_CONTRACT_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("TROVE_CONTRACT_EXAMPLES", "10"))
 ONLY = re.compile(os.environ.get("TROVE_CONTRACT_PATH", ""))
 CHECKS = [
     not_a_server_error,
