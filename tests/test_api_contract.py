@@ -3,9 +3,9 @@
 Every operation in `/openapi.json` is called through the real ASGI app (in-process, no
 network) over a small real library, on SQLite and on PostgreSQL, with requests generated from
 the schema itself: valid ones, invalid ones (which must be refused with a 4xx), and valid ones
-whose `asset_id` / `root_id` / `album_id` exist (the generator alone would only ever reach the 404
-branch). Each response must not be a server error, must carry a status code the operation
-declares, and must match the declared schema and content type (errors included:
+whose `asset_id` / `node_id` / `root_id` / `album_id` exist (the generator alone would only
+ever reach the 404 branch). Each response must not be a server error, must carry a status code
+the operation declares, and must match the declared schema and content type (errors included:
 `{"detail": ...}`). The test walks whatever operations the app has, so a new route is covered
 the moment it exists.
 
@@ -152,6 +152,7 @@ def _existing_ids(client) -> dict[str, list[str]]:  # type: ignore[no-untyped-de
     client.post(f"/api/dam/albums/{album['id']}/assets", json={"asset_ids": files[:2]})
     return {
         "asset_id": [i["id"] for i in items],
+        "node_id": [i["id"] for i in items],  # the graph's nodes: assets (and entities)
         "root_id": [r["id"] for r in roots],
         "album_id": [album["id"]],
     }
