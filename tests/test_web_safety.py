@@ -174,6 +174,7 @@ def test_bad_input_gets_a_422_with_the_limit_and_changes_nothing(client):
         client.post("/api/dam/albums", json={"name": "a\x00b"}),  # refused by PostgreSQL
         raw_patch('{"tags": ["\\udfff"]}'),  # a lone surrogate: no UTF-8 text holds it
         raw_patch('{"metadata": {"notes": {"k": "\\ud800"}}}'),
+        raw_patch('{"metadata": {"notes": {"k": NaN}}}'),  # Python's JSON reads it; no DB should
         client.get("/api/dam/assets", params={"sort": "size", "cursor": _cursor([[10**30], "a"])}),
         client.get("/api/dam/assets", params={"sort": "size", "cursor": _cursor([10**30, "a"])}),
         client.post(
@@ -270,3 +271,26 @@ def test_socket_io_answers_its_own_origin_only_and_never_with_credentials(client
     assert foreign.status_code == 400
     assert "access-control-allow-origin" not in foreign.headers
     assert "access-control-allow-credentials" not in foreign.headers
+
+
+def test_a_value_the_database_refuses_is_a_422_not_a_server_error(database_url):
+    """The last line of defence behind the checks above: PostgreSQL's refusal of a NUL."""
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import DataError
+
+    from trove.api.errors import _unstorable
+    from trove.db.engine import make_engine
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite stores any text; the refusal to map is PostgreSQL's")
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn, pytest.raises(DataError) as refused:
+            conn.execute(text("SELECT CAST(:v AS text)"), {"v": "a\x00b"})
+    finally:
+        engine.dispose()
+    response = asyncio.run(_unstorable(None, refused.value))  # type: ignore[arg-type]
+    assert response.status_code == 422
+    assert b"cannot be stored" in response.body and b"NUL" in response.body

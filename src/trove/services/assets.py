@@ -400,7 +400,11 @@ def _merged_namespace(
         raise Invalid(f"metadata namespace {namespace!r} is extracted from the file and read-only")
     if not isinstance(values, dict):
         raise Invalid(f"metadata namespace {namespace!r} must be an object")
-    encoded = _storable(json.dumps(values, ensure_ascii=False), field=f"metadata {namespace!r}")
+    try:
+        dumped = json.dumps(values, ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:  # NaN or Infinity: not JSON, and refused by PostgreSQL
+        raise Invalid(f"metadata namespace {namespace!r}: numbers must be finite") from exc
+    encoded = _storable(dumped, field=f"metadata {namespace!r}")
     if len(encoded.encode()) > MAX_NAMESPACE_BYTES:
         raise Invalid(f"metadata namespace {namespace!r} is over {MAX_NAMESPACE_BYTES} bytes")
     if _JSON_NUL.search(encoded):
