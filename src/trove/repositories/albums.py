@@ -4,18 +4,22 @@ Order is the `includes` link's `position`: smaller first, ties by asset id. What
 between two members takes positions in the gap between theirs, so a drag writes one row
 however large the album; only when a gap has been halved down to nothing are the links
 behind it moved back, in one UPDATE (LinkRepository.shift_positions). Links are written
-through LinkManager; this module only reads: albums, their parents, and their members.
+through LinkManager; this module writes only the album's own record, and reads albums, their
+parents, and their members.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from trove.db.models import Asset, Link
-from trove.domain.enums import AssetCategory, AssetType, Relation
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
+from trove.domain.ids import new_id
+from trove.repositories._sql import utcnow
 
 
 def is_album() -> ColumnElement[bool]:
@@ -35,6 +39,29 @@ class AlbumRepository:
         self.session = session
 
     # --- albums ----------------------------------------------------------------------------
+
+    def add(self, *, name: str, description: str | None, meta: dict[str, Any]) -> Asset:
+        """A new album record: a `collection` asset with no file, dated now."""
+        now = utcnow()
+        album_id = new_id()
+        album = Asset(
+            id=album_id,
+            filename=name,
+            description=description,
+            is_virtual=True,
+            category=AssetCategory.VIRTUAL,
+            asset_type=AssetType.COLLECTION,
+            status=AssetStatus.READY,
+            storage_urn=f"virtual://collection/{album_id}",
+            thumbnails={},
+            meta=meta,
+            created_at=now,
+            updated_at=now,
+            timeline_at=now,
+        )
+        self.session.add(album)
+        self.session.flush()
+        return album
 
     def get(self, album_id: str) -> Asset | None:
         return self.session.scalar(select(Asset).where(Asset.id == album_id, is_album()))

@@ -23,7 +23,6 @@ from trove.db.database import Database
 from trove.db.models import Asset
 from trove.domain.albums import COVER_KEY, MAX_TILES, NAMESPACE, PREVIEW_STEP, SOURCES_KEY
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
-from trove.domain.ids import new_id
 from trove.domain.queries import InvalidQuery, decode_cursor, encode_cursor
 from trove.domain.serialize import asset_summary
 from trove.repositories._sql import utcnow
@@ -92,25 +91,11 @@ class AlbumService:
         gallery's "New album from selection")."""
         wanted = _unique(asset_ids)
         with self._session() as session:
-            now = utcnow()
-            album_id = new_id()
-            album = Asset(
-                id=album_id,
-                filename=_name(name),
+            album = AlbumRepository(session).add(
+                name=_name(name),
                 description=_description(description),
-                is_virtual=True,
-                category=AssetCategory.VIRTUAL,
-                asset_type=AssetType.COLLECTION,
-                status=AssetStatus.READY,
-                storage_urn=f"virtual://collection/{album_id}",
-                thumbnails={},
                 meta={NAMESPACE: {COVER_KEY: None, SOURCES_KEY: []}},
-                created_at=now,
-                updated_at=now,
-                timeline_at=now,
             )
-            session.add(album)
-            session.flush()
             if parent_id is not None:
                 self._set_parent(session, album, parent_id)
             if wanted:
