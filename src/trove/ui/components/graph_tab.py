@@ -10,6 +10,7 @@ from typing import Any
 
 from nicegui import ui
 
+from trove.domain.enums import AssetCategory, AssetType
 from trove.services.errors import Invalid, NotFound
 from trove.ui.components.relations import phrase
 from trove.ui.context import call, services
@@ -90,7 +91,10 @@ def neighbour_row(node: dict[str, Any], *, on_open: Callable[[str], Any]) -> Non
             ui.icon("person" if node.get("type") == "Person" else "label", size="20px")
             ui.label(f"{node.get('name')} ({node.get('type')})")
         return
-    album = asset.get("asset_type") == "collection" and asset.get("category") == "virtual"
+    album = (
+        asset.get("asset_type") == AssetType.COLLECTION
+        and asset.get("category") == AssetCategory.VIRTUAL
+    )
     where = "Album" if album else posixpath.dirname(asset.get("path") or "") or "Top level"
     thumb = (asset.get("thumbnails") or {}).get("small")
     with ui.element("div").classes("trove-graph-node w-full") as row:

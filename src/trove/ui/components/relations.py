@@ -9,32 +9,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from trove.domain.enums import AssetType
+from trove.domain.relations import Direction, RelationSpec
+
 # What impact counts are called, by the kind of node reached (an asset's type or an entity's).
-NOUNS = {
-    "proxy": ("proxy", "proxies"),
-    "collection": ("album", "albums"),
-    "region": ("region", "regions"),
-    "image": ("image", "images"),
-    "video": ("video", "videos"),
-    "document": ("document", "documents"),
+NOUNS: dict[str, tuple[str, str]] = {
+    AssetType.PROXY: ("proxy", "proxies"),
+    AssetType.COLLECTION: ("album", "albums"),
+    AssetType.REGION: ("region", "regions"),
+    AssetType.IMAGE: ("image", "images"),
+    AssetType.VIDEO: ("video", "videos"),
+    AssetType.DOCUMENT: ("document", "documents"),
 }
 
 
-def phrase(spec: Any, direction: str) -> str:
+def phrase(spec: RelationSpec, direction: str) -> str:
     """What the other node is to this one: `direction` "out" when this node is the link's
     source ("Contains", "Transformed to"), "in" when it is the target ("In folder", "Made
     from")."""
-    words = spec.label if direction == "out" else spec.inverse_label
+    words = spec.label if direction == Direction.OUT else spec.inverse_label
     words = words.removeprefix("is ")
     return words[:1].upper() + words[1:]
 
 
-def edge_words(specs: Iterable[Any]) -> dict[str, dict[str, str]]:
+def edge_words(specs: Iterable[RelationSpec]) -> dict[str, dict[str, str]]:
     """relation -> {"out": label on an arrow, "in": inverse label}, for the graph explorer."""
     return {s.name: {"out": s.label, "in": s.inverse_label} for s in specs}
 
 
-def filter_options(specs: Iterable[Any]) -> dict[str, str]:
+def filter_options(specs: Iterable[RelationSpec]) -> dict[str, str]:
     """relation -> a readable name for the relation filter."""
     return {s.name: s.label[:1].upper() + s.label[1:] for s in specs}
 
