@@ -8,6 +8,7 @@ unchanged rescan costs one stat per file and no SQLAlchemy import.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -381,8 +382,10 @@ class _RootDiff:
             for entry in self.deferred
         ]
         moved_on = {m.candidate.id for _entry, m in matches if m is not None}
-        with self.writer.one_transaction():
-            self.writer.vacate([row.id for row in self.occupants.values() if row.id in moved_on])
+        vacated = [row.id for row in self.occupants.values() if row.id in moved_on]
+        # A swap or a chain is written in one transaction; plain moves in batches as usual.
+        with self.writer.one_transaction() if vacated else contextlib.nullcontext():
+            self.writer.vacate(vacated)
             for entry, match in matches:
                 self._settle(entry, match, moved_on)
         self.summary.hashed_for_moves = pool.hashed_files
