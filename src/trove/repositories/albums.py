@@ -141,31 +141,6 @@ class AlbumRepository:
         )
         return {album_id: int(n) for album_id, n in rows}
 
-    def first_members(self) -> dict[str, str]:
-        """album id -> its first visible member, for every album that has one."""
-        inner, inner_asset = aliased(Link), aliased(Asset)
-        first = (
-            select(func.min(inner.position))
-            .join(inner_asset, inner_asset.id == inner.target_id)
-            .where(
-                inner.source_id == Link.source_id,
-                inner.relation == Relation.INCLUDES,
-                inner_asset.deleted_at.is_(None),
-            )
-            .scalar_subquery()
-        )
-        rows = self.session.execute(
-            select(Link.source_id, Link.target_id)
-            .join(Asset, Asset.id == Link.target_id)
-            .where(
-                Link.relation == Relation.INCLUDES,
-                Asset.deleted_at.is_(None),
-                Link.position == first,
-            )
-            .order_by(Link.source_id, Link.target_id.desc())
-        )
-        return dict(rows.tuples().all())  # ties: the smallest id, written last, wins
-
     def member_count(self, album_id: str) -> int:
         return int(
             self.session.scalar(

@@ -108,14 +108,13 @@ class AlbumService:
             repo = AlbumRepository(session)
             parents = repo.parents()
             counts = repo.member_counts()
-            firsts = repo.first_members()
             nodes = {
                 a.id: {
                     **album_dict(
                         a,
                         parent_id=parents.get(a.id),
                         count=counts.get(a.id, 0),
-                        first_member=firsts.get(a.id),
+                        first_member=repo.first_member_id(a.id),  # one index range each
                     ),
                     "children": [],
                 }
