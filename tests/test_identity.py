@@ -199,20 +199,28 @@ def assert_edit_kept(services: Services, labelled: dict, temp_id: str, path: Pat
     assert not [p for p, a in after.items() if a["status"] == "missing"]
 
 
-def test_a_tagged_file_renamed_onto_another_keeps_its_record_as_missing(settings, library):
+@pytest.mark.parametrize("form", ["stopped", "watched"])
+def test_a_tagged_file_renamed_onto_another_keeps_its_record_as_missing(settings, library, form):
     """What a user typed is never thrown away: the renamed file's record, tagged, stays."""
     folder = library / "swap"
-    with stopped(settings, library) as services:
+    running = stopped(settings, library) if form == "stopped" else watching(fast(settings), library)
+    with running as services:
         labelled = label(services, "swap/s.png", "keep")
         tagged = label(services, "swap/y.png", "typed")
         (folder / "y.png").rename(folder / "s.png")
 
-        rescan(services, library)
+        if form == "stopped":
+            rescan(services, library)
+        else:
+            eventually(lambda: "swap/y.png" not in assets(services), what="the rename seen")
+            ready_at(services, "swap/s.png", content=folder / "s.png")
+            assert services.indexer.wait_idle(30)
 
         after = assets(services)
         assert_carries(after["swap/s.png"], labelled, folder / "s.png")
         kept = services.assets.get(tagged["id"])
         assert kept["status"] == "missing" and kept["tags"] == ["typed"]
+        assert "renamed onto 'swap/s.png'" in kept["error_message"]
 
 
 # --- 3. a folder replaced by a symlink -----------------------------------------------------
