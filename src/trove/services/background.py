@@ -45,6 +45,7 @@ class BackgroundIndexer:
         self._pending: set[tuple[str, str]] = set()
         # Jobs a full disk stopped: the warning stays until each of them has gone through.
         self._waiting_for_space: set[tuple[str, str]] = set()
+        self._retries: list[threading.Timer] = []
         self._calls: dict[str, Callable[[], Any]] = {}
         self._lock = threading.Lock()
         self._idle = threading.Event()
@@ -55,6 +56,8 @@ class BackgroundIndexer:
         self._thread.start()
 
     def stop(self, *, timeout: float = 10.0) -> None:
+        for retry in self._retries:
+            retry.cancel()
         self._queue.put(None)
         self._thread.join(timeout)
 
@@ -135,6 +138,7 @@ class BackgroundIndexer:
             )
         retry = threading.Timer(wait, self._enqueue, args=(job,))
         retry.daemon = True
+        self._retries = [r for r in self._retries if r.is_alive()] + [retry]
         retry.start()
 
     def warnings(self) -> list[str]:
