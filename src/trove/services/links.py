@@ -12,8 +12,8 @@ What other services (albums, the UI, the API, the CLI) may rely on:
   hierarchical link that would close a cycle (an album inside its own descendant) -> Conflict.
   A link that exists already (for a symmetric relation: either way) is returned unchanged with
   `created=False`: linking is idempotent.
-- `unlink(link_id)`, `unlink_between(source_id, target_ids, relation)`, `set_position(link_id,
-  position)`: `position` orders a source's edges of one relation (album members).
+- `unlink(link_id)`. A link's `position` orders a source's edges of one relation (album
+  members).
 - `get_neighbors(node_id, relation=None, direction="both", depth=1, limit=50, cursor=None)` ->
   `{"items": [{"node", "relation", "direction", "link_id", "weight", "depth"}], "counts":
   {relation: n}, "next_cursor"}`: one page, in (depth, relation, direction, node id) order.
@@ -188,24 +188,6 @@ class LinkManager:
             if link is None:
                 raise NotFound(f"no link with id {link_id!r}")
             links.remove(link)
-
-    def unlink_between(self, source_id: str, target_ids: Sequence[str], relation: str) -> int:
-        """Drop `source -relation-> target` for each target; returns how many there were."""
-        self._relation(relation)
-        with self.database.session() as session:
-            links = self.repository(session)
-            found = [links.find(source_id, t, relation) for t in dict.fromkeys(target_ids)]
-            for link in found:
-                if link is not None:
-                    links.remove(link)
-            return sum(link is not None for link in found)
-
-    def set_position(self, link_id: str, position: float | None) -> None:
-        with self.database.session() as session:
-            links = self.repository(session)
-            if links.get(link_id) is None:
-                raise NotFound(f"no link with id {link_id!r}")
-            links.set_position(link_id, position)
 
     # --- traversal ----------------------------------------------------------------------------
 
