@@ -19,6 +19,7 @@ from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
+from trove.domain.serialize import iso_utc
 from trove.repositories._sql import utcnow
 from trove.repositories.integrity import IntegrityRepository, VerifyCandidate
 from trove.repositories.roots import RootRepository
@@ -289,8 +290,8 @@ def finding_dict(finding: Any, asset: Any, root_path: str | None) -> dict[str, A
         "storage_urn": asset.storage_urn,
         "expected_hash": finding.expected_hash,
         "actual_hash": finding.actual_hash,
-        "found_at": finding.found_at.isoformat() + "Z",
-        "resolved_at": finding.resolved_at.isoformat() + "Z" if finding.resolved_at else None,
+        "found_at": iso_utc(finding.found_at),
+        "resolved_at": iso_utc(finding.resolved_at),
     }
 
 
@@ -312,7 +313,7 @@ def integrity_of(session: Any, asset: Any) -> dict[str, Any]:
                 "kind": f.kind,
                 "expected_hash": f.expected_hash,
                 "actual_hash": f.actual_hash,
-                "found_at": f.found_at.isoformat() + "Z",
+                "found_at": iso_utc(f.found_at),
             }
             for f in findings
         ],

@@ -44,7 +44,7 @@ from trove.domain.relations import (
     RelationSpec,
     UnknownRelation,
 )
-from trove.domain.serialize import asset_summary
+from trove.domain.serialize import asset_summary, iso_utc
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.entities import EntityRepository
@@ -405,7 +405,7 @@ def link_out(link: Link) -> dict[str, Any]:
         "weight": link.weight,
         "metadata": link.meta or {},
         "position": link.position,
-        "created_at": link.created_at.isoformat() + "Z" if link.created_at else None,
+        "created_at": iso_utc(link.created_at),
     }
 
 
@@ -415,7 +415,7 @@ def entity_out(entity: Any) -> dict[str, Any]:
         "type": entity.type,
         "name": entity.name,
         "metadata": entity.meta or {},
-        "created_at": entity.created_at.isoformat() + "Z",
+        "created_at": iso_utc(entity.created_at),
     }
 
 
