@@ -12,6 +12,7 @@ from typing import Any
 from trove.db.database import Database
 from trove.db.models import Asset
 from trove.domain.enums import AssetCategory, AssetType
+from trove.domain.paths import display, from_stored
 from trove.domain.serialize import asset_summary
 from trove.repositories.albums import AlbumRepository
 from trove.repositories.assets import AssetRepository
@@ -52,8 +53,9 @@ class Breadcrumbs:
         folders = AssetRepository(session).folders_at(root.id, ["", *prefixes])
         parts = [_part(root.name, "library", id=folders.get(""), root_id=root.id, path="")]
         for segment, prefix in zip(segments, prefixes, strict=True):
+            label = display(from_stored(segment, escaped=asset.path_escaped))
             parts.append(
-                _part(segment, "folder", id=folders.get(prefix), root_id=root.id, path=prefix)
+                _part(label, "folder", id=folders.get(prefix), root_id=root.id, path=prefix)
             )
         return parts
 
