@@ -390,12 +390,14 @@ def _count(values: Any) -> dict[Any, int]:
 
 
 def _inherited_count(database: Any, tag: str) -> int:
+    """Assets the tag reaches below the tagged one (as a tag filter would list them)."""
     from sqlalchemy import func, select
 
-    from trove.db.models import InheritedTag
+    from trove.repositories.tag_flows import tagged
 
     with database.session() as session:
-        return int(session.scalar(select(func.count()).where(InheritedTag.tag == tag)) or 0)
+        reached = tagged(tag).subquery()
+        return max(0, int(session.scalar(select(func.count()).select_from(reached)) or 0) - 1)
 
 
 # --- output ---------------------------------------------------------------------------------

@@ -217,9 +217,10 @@ class Entity(Base):
 
 
 class InheritedTag(Base):
-    """A tag an asset inherits: `tag` is an own tag of `source_id`, an ancestor through
-    hierarchical links. Kept materialised (repositories/tag_flows.py) so that a tag filter
-    stays an index lookup however deep the hierarchy is."""
+    """A tag a folder or album (a node with hierarchical children) inherits: `tag` is an own
+    tag of `source_id`, an ancestor through hierarchical links. Files read theirs through their
+    parents (repositories/tag_flows.py), so a tag filter stays a few index lookups however deep
+    the hierarchy is."""
 
     __tablename__ = "inherited_tags"
 

@@ -108,23 +108,25 @@ class LinkRepository:
         )
 
     def remove(self, link: Link) -> None:
-        child, relation = link.target_id, link.relation
+        parent, child, relation = link.source_id, link.target_id, link.relation
         self.session.delete(link)
         self.session.flush()
         if relation in self.flows.hierarchical:
-            self.flows.edges_removed([child])
+            self.flows.edges_removed([child], parents=[parent])
 
     def detach(self, target_ids: Sequence[str], *, relation: str) -> None:
         """Drop the `relation` edges into these nodes (an entry that moved leaves its folder)."""
-        ids = list(target_ids)
+        ids, parents = list(target_ids), list[str]()
         for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            parents += self.session.scalars(
+                select(Link.source_id).where(Link.target_id.in_(chunk), Link.relation == relation)
+            )
             self.session.execute(
-                delete(Link).where(
-                    Link.target_id.in_(ids[start : start + CHUNK]), Link.relation == relation
-                )
+                delete(Link).where(Link.target_id.in_(chunk), Link.relation == relation)
             )
         if relation in self.flows.hierarchical:
-            self.flows.edges_removed(ids)
+            self.flows.edges_removed(ids, parents=parents)
 
     def remove_between(self, source_id: str, target_ids: Sequence[str], relation: str) -> None:
         """Drop `source -relation-> target` for each target (members leaving an album)."""
@@ -143,12 +145,17 @@ class LinkRepository:
     def delete_touching(self, node_ids: list[str]) -> None:
         """Orphan clean-up when nodes are dropped (seed 4.7, Integrity): their edges both ways
         go, and what inherited tags through them inherits again from what is left."""
-        children = self.targets_of(node_ids, self.flows.hierarchical)
+        hierarchical = self.flows.hierarchical
+        children = self.targets_of(node_ids, hierarchical)
+        parents = self.sources_of(node_ids, hierarchical)
         self.session.execute(
             delete(Link).where(or_(Link.source_id.in_(node_ids), Link.target_id.in_(node_ids)))
         )
         self.flows.nodes_removed(node_ids)
-        self.flows.edges_removed([c for c in children if c not in set(node_ids)])
+        gone = set(node_ids)
+        self.flows.edges_removed(
+            [c for c in children if c not in gone], parents=[p for p in parents if p not in gone]
+        )
 
     def set_position(self, link_id: str, position: float | None) -> None:
         self.session.execute(update(Link).where(Link.id == link_id).values(position=position))
@@ -171,6 +178,17 @@ class LinkRepository:
             self.session.scalars(
                 select(Link.target_id).where(
                     Link.source_id.in_(list(source_ids)), Link.relation.in_(list(relations))
+                )
+            )
+        )
+
+    def sources_of(self, target_ids: Sequence[str], relations: Sequence[str]) -> list[str]:
+        if not target_ids or not relations:
+            return []
+        return list(
+            self.session.scalars(
+                select(Link.source_id).where(
+                    Link.target_id.in_(list(target_ids)), Link.relation.in_(list(relations))
                 )
             )
         )

@@ -85,8 +85,10 @@ class AssetService:
         """One page of a listing (the API's and `trove ls`'s: the same filters)."""
         with self.database.session() as session:
             root_id = _root_id(session, filters.root) if filters.root else None
-            items, cursor = AssetRepository(session).list(filters.to_query(root_id=root_id))
-            inherited = TagFlows(session).inherited_of([a.id for a in items])
+            repo = AssetRepository(session, hierarchical=self.hierarchical)
+            items, cursor = repo.list(filters.to_query(root_id=root_id))
+            flows = TagFlows(session, hierarchical=self.hierarchical)
+            inherited = flows.inherited_of([a.id for a in items])
             return AssetPage(
                 [{**asset_summary(a), "inherited_tags": inherited.get(a.id, {})} for a in items],
                 cursor,
@@ -94,7 +96,8 @@ class AssetService:
 
     def get(self, asset_id: str) -> dict[str, Any]:
         with self.database.session() as session:
-            return _detail(session, self._get(session, asset_id, include_deleted=True))
+            asset = self._get(session, asset_id, include_deleted=True)
+            return self._detail(session, asset)
 
     def update(self, asset_id: str, patch: AssetPatch) -> dict[str, Any]:
         with self.database.session() as session:
@@ -115,7 +118,7 @@ class AssetService:
 
             asset.updated_at = utcnow()
             session.flush()
-            return _detail(session, asset)
+            return self._detail(session, asset)
 
     def delete(self, asset_id: str, *, hard: bool = False) -> None:
         """Soft: hidden and restorable. Hard: the record, its links both ways and its
@@ -179,7 +182,7 @@ class AssetService:
         with self.database.session() as session:
             asset = self._get(session, asset_id, include_deleted=True)
             AssetRepository(session).restore(asset)
-            return _detail(session, asset)
+            return self._detail(session, asset)
 
     def original(self, asset_id: str) -> OriginalFile:
         """The asset's file, opened below its root: the caller streams from this descriptor
@@ -250,6 +253,16 @@ class AssetService:
             raise
         return staged
 
+    def _detail(self, session: Any, asset: Asset) -> dict[str, Any]:
+        """Every field, plus the asset's other copies ("this file also exists in ...") and
+        whether it is corrupted, with the findings (services/integrity.py), and the tags it
+        inherits with where they come from."""
+        from trove.services.integrity import integrity_of
+
+        flows = TagFlows(session, hierarchical=self.hierarchical)
+        inherited = flows.inherited_of([asset.id]).get(asset.id, {})
+        return {**asset_detail(asset), **integrity_of(session, asset), "inherited_tags": inherited}
+
     def _replace_tags(self, session: Any, asset: Asset, tags: Sequence[str]) -> None:
         """Own tags, and what inherits them below the asset (a folder's, an album's)."""
         before = set(asset.tags)
@@ -285,15 +298,6 @@ def _register_upload(sync: PathSync, stored: Path) -> str:
     except RootUnavailable as exc:
         stored.unlink(missing_ok=True)
         raise Unavailable(f"the upload could not be indexed: {exc}") from exc
-
-
-def _detail(session: Any, asset: Asset) -> dict[str, Any]:
-    """Every field, plus the asset's other copies ("this file also exists in ...") and
-    whether it is corrupted, with the findings (services/integrity.py)."""
-    from trove.services.integrity import integrity_of
-
-    inherited = TagFlows(session).inherited_of([asset.id]).get(asset.id, {})
-    return {**asset_detail(asset), **integrity_of(session, asset), "inherited_tags": inherited}
 
 
 def _root_id(session: Any, reference: str) -> str:
