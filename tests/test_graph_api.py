@@ -3,6 +3,8 @@ contract's shapes, paging, and every kind of bad input answered with a clear 4xx
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.media import write_jpeg
@@ -14,6 +16,11 @@ def library(tmp_path):
     for seed, rel in enumerate(("trip/a.jpg", "trip/b.jpg", "home/c.jpg", "home/d.jpg")):
         write_jpeg(root / rel, seed=seed * 7 + 1)
     return root
+
+
+def forged(text: str) -> str:
+    """A cursor this server did not issue, shaped like one."""
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
 def ids(client) -> dict[str, str]:
@@ -126,6 +133,10 @@ def test_neighbours_are_paged_with_counts_through_both_routes(client):
         ({"direction": "up"}, "direction"),
         ({"relation": "loves"}, "known relations: contains"),
         ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": forged('[1, "contains", "out", "\\ud800"]')}, "cursor"),
+        ({"cursor": forged('[1, "contains", "out", "a\\u0000"]')}, "cursor"),
+        ({"cursor": forged('[99999999999999999999, "contains", "out", "x"]')}, "cursor"),
+        ({"cursor": forged('{"a": 1}')}, "cursor"),
     ],
 )
 def test_neighbour_queries_out_of_range_are_422(client, params, detail):

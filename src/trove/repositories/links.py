@@ -140,7 +140,7 @@ class LinkRepository:
                 )
             )
         if relation in self.flows.hierarchical:
-            self.flows.edges_removed(ids)
+            self.flows.edges_removed(ids, parents=[source_id])
 
     def delete_touching(self, node_ids: list[str]) -> None:
         """Orphan clean-up when nodes are dropped (seed 4.7, Integrity): their edges both ways

@@ -25,6 +25,8 @@ What other services (albums, the UI, the API, the CLI) may rely on:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -36,7 +38,7 @@ from sqlalchemy.orm import Session
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Link
-from trove.domain.queries import InvalidQuery, decode_cursor, encode_cursor
+from trove.domain.queries import InvalidQuery
 from trove.domain.relations import (
     Dependent,
     Direction,
@@ -304,19 +306,13 @@ class LinkManager:
         self, *, type: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> dict[str, Any]:
         limit = _bounded(limit, "limit", 1, MAX_PAGE)
-        after = None
-        if cursor:
-            key, entity_id = decode_cursor(cursor)
-            if not (isinstance(key, list) and len(key) == 2):
-                raise InvalidQuery("cursor is not one this server issued")
-            after = (str(key[0]), str(key[1]), entity_id)
+        after = _decode_key(cursor, (str, str, str)) if cursor else None
         with self.database.session() as session:
             rows = EntityRepository(session).list(type=type, limit=limit + 1, after=after)
             page = rows[:limit]
+            last = page[-1] if page else None
             next_cursor = (
-                encode_cursor([page[-1].type, page[-1].name], page[-1].id)
-                if len(rows) > limit
-                else None
+                _encode_key((last.type, last.name, last.id)) if last and len(rows) > limit else None
             )
             return {"items": [entity_out(e) for e in page], "next_cursor": next_cursor}
 
@@ -547,18 +543,40 @@ def _entity_name(value: str) -> str:
 
 
 def _encode_hop(hop: Hop) -> str:
-    return encode_cursor([hop.depth, hop.relation, hop.direction], hop.node_id)
+    return _encode_key(hop.key)
 
 
 def _neighbor_cursor(cursor: str | None) -> tuple[int, str, str, str] | None:
-    if not cursor:
-        return None
-    key, node_id = decode_cursor(cursor)
+    return _decode_key(cursor, (int, str, str, str)) if cursor else None
+
+
+def _plain(part: Any) -> bool:
+    """A key part the databases take: a small depth, or text without NUL or lone surrogates."""
+    if isinstance(part, int):
+        return 0 <= part <= MAX_IMPACT_DEPTH
+    try:
+        part.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in part and len(part) <= 1000
+
+
+def _encode_key(key: tuple[Any, ...]) -> str:
+    """A page's last sort key as an opaque cursor."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def _decode_key(cursor: str, types: tuple[type, ...]) -> tuple[Any, ...]:
+    """The key `_encode_key` made, each part of the type expected, else InvalidQuery (422)."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, TypeError):
+        key = None
     if not (
         isinstance(key, list)
-        and len(key) == 3
-        and isinstance(key[0], int)
-        and all(isinstance(k, str) for k in key[1:])
+        and len(key) == len(types)
+        and all(type(part) is kind for part, kind in zip(key, types, strict=True))
+        and all(_plain(part) for part in key)
     ):
         raise InvalidQuery("cursor is not one this server issued")
-    return (key[0], key[1], key[2], node_id)
+    return tuple(key)
