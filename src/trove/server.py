@@ -15,9 +15,10 @@ from trove.config import Settings
 
 def run_server(settings: Settings, *, roots: Sequence[str]) -> None:
     from trove.app import create_app
-    from trove.logs import progress_to_terminal
+    from trove.logs import progress_to_terminal, warnings_to_log_file
 
     check_storage(settings)
+    warnings_to_log_file(settings)  # before any thread can decode a picture
     app = create_app(settings, roots=list(roots))
     progress_to_terminal()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
