@@ -378,6 +378,7 @@ class _RootDiff:
 
         pool = MovePool(self._vanished_files(), hashes=hashes_from(self.service.url))
         matches = [
+            # Only FILE entries are deferred, and a FILE entry always carries its stat.
             (entry, pool.match_file(self._abs(entry), entry.rel_path, entry.stat))  # type: ignore[arg-type]
             for entry in self.deferred
         ]
