@@ -17,6 +17,9 @@ What other services (albums, the UI, the API, the CLI) may rely on:
 - `get_neighbors(node_id, relation=None, direction="both", depth=1, limit=50, cursor=None)` ->
   `{"items": [{"node", "relation", "direction", "link_id", "weight", "depth"}], "counts":
   {relation: n}, "next_cursor"}`: one page, in (depth, relation, direction, node id) order.
+- `shortest_path(a, b, relations=None, max_depth=6, direction="both")` -> `{"nodes", "edges"}`
+  (NoPath, a NotFound, when none is within the bound); `impact_analysis(node, depth=3)` ->
+  `{"counts", "types", "items", "next_cursor"}`.
 - Inherited tags follow hierarchical links by themselves: any write through LinkRepository or
   AssetService keeps them in step (repositories/tag_flows.py).
 - Inside another service's transaction: `link_in(session, ...)` (same rules) and
