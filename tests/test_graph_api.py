@@ -219,3 +219,30 @@ def test_a_tag_filter_matches_inherited_tags_and_says_where_each_comes_from(clie
     client.patch(f"/api/dam/assets/{trip}", json={"tags": []})
     after = client.get("/api/dam/assets", params={"tag": "vacation", "type": "image"}).json()
     assert [i["path"] for i in after["items"]] == ["trip/a.jpg"]  # still from the album
+
+
+def test_text_a_database_would_refuse_or_alter_is_a_422_for_links_and_entities_on_both(client):
+    node = ids(client)
+    a, b = node["trip/a.jpg"], node["trip/b.jpg"]
+
+    def raw(url: str, body: str):  # type: ignore[no-untyped-def]
+        return client.post(url, content=body, headers={"Content-Type": "application/json"})
+
+    link = f'{{"source_id": "{a}", "target_id": "{b}", "relation": "related_to", "metadata": '
+    entity = '{"type": "Person", "name": "Ann", "metadata": '
+    cases = {
+        "link metadata, lone surrogate": raw("/api/dam/links", link + '{"k": "\\ud800"}}'),
+        "link metadata, NaN": raw("/api/dam/links", link + '{"k": NaN}}'),
+        "link metadata, NUL": raw("/api/dam/links", link + '{"k": "a\\u0000"}}'),
+        "entity metadata, lone surrogate": raw("/api/dam/entities", entity + '{"k": "\\udfff"}}'),
+        "entity metadata, Infinity": raw("/api/dam/entities", entity + '{"k": Infinity}}'),
+        "entity name, NUL": client.post(
+            "/api/dam/entities", json={"type": "Person", "name": "a\x00b"}
+        ),
+    }
+    for case, response in cases.items():
+        assert response.status_code == 422, (case, response.text[:200])
+        assert response.json()["detail"], case
+    assert client.get("/api/dam/entities").json()["items"] == []
+    links = client.get(f"/api/dam/graph/neighbors/{a}", params={"relation": "related_to"}).json()
+    assert links["items"] == []

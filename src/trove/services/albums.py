@@ -32,6 +32,7 @@ from trove.repositories.links import edge
 from trove.repositories.pipeline import PipelineRepository
 from trove.services.errors import Conflict, Invalid, NotFound
 from trove.services.links import LinkManager
+from trove.services.storable import storable_text
 from trove.storage import cache
 
 MAX_NAME = 255
@@ -423,9 +424,7 @@ def _name(value: str) -> str:
         raise Invalid("an album needs a name")
     if len(name) > MAX_NAME:
         raise Invalid(f"an album name is at most {MAX_NAME} characters")
-    if "\x00" in name:
-        raise Invalid("an album name must not contain a NUL character")
-    return name
+    return storable_text(name, field="an album name")
 
 
 def _description(value: str | None) -> str | None:
@@ -433,9 +432,7 @@ def _description(value: str | None) -> str | None:
         return None
     if len(value) > 100_000:
         raise Invalid("description is longer than 100000 characters")
-    if "\x00" in value:
-        raise Invalid("description must not contain a NUL character")
-    return value.strip() or None
+    return storable_text(value, field="description").strip() or None
 
 
 def _position_cursor(cursor: str) -> tuple[float, str]:

@@ -6,7 +6,6 @@ Originals are only ever read; the one place that writes files is the upload targ
 from __future__ import annotations
 
 import builtins
-import json
 import os
 import re
 import shutil
@@ -29,6 +28,7 @@ from trove.repositories.links import LinkRepository
 from trove.repositories.roots import RootRepository
 from trove.repositories.tag_flows import TagFlows
 from trove.services.errors import Invalid, NotFound, TooLarge, Unavailable
+from trove.services.storable import storable_json, storable_text
 from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable, PathOutsideRoot, open_below_root
 from trove.storage.walk import WalkRules
@@ -44,9 +44,6 @@ _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # A user namespace holds what people type (ratings, notes, a few links), not documents: its
 # JSON is bounded so that one asset's record stays small for every listing that loads it.
 MAX_NAMESPACE_BYTES = 64 * 1024
-# A NUL character as json.dumps writes it (an escape not itself escaped): PostgreSQL's jsonb
-# refuses it.
-_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 _UNSET: Any = object()
 
 
@@ -353,7 +350,7 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
     for tag in tags:
         if not isinstance(tag, str):
             raise Invalid("tags must be strings")
-        text = _storable(" ".join(tag.split()), field="a tag")
+        text = storable_text(" ".join(tag.split()), field="a tag")
         if not text:
             continue
         if len(text) > 200:
@@ -369,19 +366,7 @@ def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
         return None
     if len(value) > limit:
         raise Invalid(f"{field} is longer than {limit} characters")
-    return _storable(value, field=field).strip() or None
-
-
-def _storable(text: str, *, field: str) -> str:
-    """Text both databases store: no NUL character (PostgreSQL refuses it) and no lone
-    surrogate (a JSON `\\ud800` escape, which no UTF-8 text can hold)."""
-    if "\x00" in text:
-        raise Invalid(f"{field} must not contain a NUL character")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise Invalid(f"{field} is not valid Unicode text (a lone surrogate)") from exc
-    return text
+    return storable_text(value, field=field).strip() or None
 
 
 def _visibility(value: str) -> str:
@@ -404,13 +389,7 @@ def _merged_namespace(
         raise Invalid(f"metadata namespace {namespace!r} is extracted from the file and read-only")
     if not isinstance(values, dict):
         raise Invalid(f"metadata namespace {namespace!r} must be an object")
-    try:
-        dumped = json.dumps(values, ensure_ascii=False, allow_nan=False)
-    except ValueError as exc:  # NaN or Infinity: not JSON, and refused by PostgreSQL
-        raise Invalid(f"metadata namespace {namespace!r}: numbers must be finite") from exc
-    encoded = _storable(dumped, field=f"metadata {namespace!r}")
+    encoded = storable_json(values, field=f"metadata namespace {namespace!r}")
     if len(encoded.encode()) > MAX_NAMESPACE_BYTES:
         raise Invalid(f"metadata namespace {namespace!r} is over {MAX_NAMESPACE_BYTES} bytes")
-    if _JSON_NUL.search(encoded):
-        raise Invalid(f"metadata namespace {namespace!r} must not contain a NUL character")
     return {**current, namespace: values}

@@ -55,6 +55,7 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.entities import EntityRepository
 from trove.repositories.links import Branches, Hop, LinkRepository
 from trove.services.errors import Conflict, Invalid, NotFound
+from trove.services.storable import storable_json, storable_text
 
 MAX_NEIGHBOR_DEPTH = 3
 DEFAULT_PATH_DEPTH = 6
@@ -524,7 +525,7 @@ def _metadata(value: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise Invalid("metadata must be an object")
-    if len(json.dumps(value, default=str)) > MAX_METADATA_CHARS:
+    if len(storable_json(value, field="metadata")) > MAX_METADATA_CHARS:
         raise Invalid(f"metadata is larger than {MAX_METADATA_CHARS} characters of JSON")
     return value
 
@@ -539,7 +540,7 @@ def _entity_type(value: str) -> str:
 
 
 def _entity_name(value: str) -> str:
-    name = " ".join((value or "").split())
+    name = storable_text(" ".join((value or "").split()), field="entity name")
     if not name or len(name) > MAX_ENTITY_NAME:
         raise Invalid(f"entity name must have 1 to {MAX_ENTITY_NAME} characters")
     return name
