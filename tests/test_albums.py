@@ -480,3 +480,17 @@ def test_many_drags_to_the_same_place_keep_the_order_a_list_would_have(services)
         expected.remove(moved)
         expected.insert(min(index, len(expected)), moved)
         assert order(services, album["id"]) == expected, step
+
+
+def test_an_albums_own_metadata_cannot_be_patched_so_it_always_answers(client):
+    a, *_ = api_photos(client)
+    album = client.post("/api/dam/albums", json={"name": "Kept"}).json()["id"]
+    client.post(f"/api/dam/albums/{album}/assets", json={"asset_ids": [a]})
+    for state in ({"cover_id": 123}, {"cover_id": {"x": 1}}, {"preview_sources": 5}):
+        refused = client.patch(f"/api/dam/assets/{album}", json={"metadata": {"album": state}})
+        assert refused.status_code == 422, refused.text
+        assert "Trove's own" in refused.json()["detail"]
+    assert client.get(f"/api/dam/albums/{album}").json()["cover_id"] == a
+    assert client.get("/api/dam/albums").status_code == 200
+    notes = client.patch(f"/api/dam/assets/{album}", json={"metadata": {"notes": {"k": 1}}})
+    assert notes.status_code == 200, notes.text  # other namespaces stay the user's

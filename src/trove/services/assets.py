@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset
+from trove.domain.albums import NAMESPACE as ALBUM_NAMESPACE
 from trove.domain.enums import AssetStatus, RootStatus, Visibility
 from trove.domain.filters import AssetFilters
 from trove.domain.queries import InvalidQuery
@@ -387,6 +388,11 @@ def _merged_namespace(
         raise Invalid(f"metadata namespace {namespace!r}: use lower-case letters, digits and _")
     if namespace in EXTRACTED_NAMESPACES:
         raise Invalid(f"metadata namespace {namespace!r} is extracted from the file and read-only")
+    if namespace == ALBUM_NAMESPACE:  # cover and collage state AlbumService keeps consistent
+        raise Invalid(
+            f"metadata namespace {namespace!r} is Trove's own; set a cover through "
+            "PATCH /api/dam/albums/{id}"
+        )
     if not isinstance(values, dict):
         raise Invalid(f"metadata namespace {namespace!r} must be an object")
     encoded = storable_json(values, field=f"metadata namespace {namespace!r}")
