@@ -75,6 +75,6 @@ bench: system-runtime venv-test
 	$(PYTHON) bench/scan.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache test-artifacts bench/results
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache test-artifacts bench/results
 	find src tests bench -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
 	find src -maxdepth 1 -name '*.egg-info' -type d -prune -exec rm -rf {} + 2>/dev/null || true
