@@ -462,7 +462,10 @@ class PathSearch:
     ) -> list[str]:
         depth = (seen[nodes[0]] or ("", "", 0))[2] + 1
         fresh: list[str] = []
-        for direction, relations in (("out", branches.out), ("in", branches.inward)):
+        for direction, relations in (
+            (Direction.OUT, branches.out),
+            (Direction.IN, branches.inward),
+        ):
             if relations == ():
                 continue
             for here, there, link_id, _relation in self.links.expand(

@@ -11,6 +11,7 @@ from typing import Any
 from nicegui import ui
 
 from trove.domain.enums import AssetCategory, AssetType
+from trove.domain.relations import Direction
 from trove.services.errors import Invalid, NotFound
 from trove.ui.components.relations import phrase
 from trove.ui.context import call, services
@@ -42,7 +43,7 @@ class GraphTab:
             page = await call(
                 services().links.get_neighbors,
                 self.asset_id,
-                direction="both",
+                direction=Direction.BOTH,
                 limit=PAGE,
                 cursor=cursor,
             )

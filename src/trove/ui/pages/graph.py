@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import ui
 
+from trove.domain.relations import Direction
 from trove.services.errors import Invalid, NotFound
 from trove.ui.components.albums import flatten
 from trove.ui.components.graph_explorer import GraphExplorer
@@ -134,7 +135,7 @@ class GraphPage:
                 services().links.get_neighbors,
                 node_id,
                 relation=self.relations or None,
-                direction="both",
+                direction=Direction.BOTH,
                 limit=PAGE,
                 cursor=cursor,
             )
