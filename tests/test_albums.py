@@ -494,3 +494,16 @@ def test_an_albums_own_metadata_cannot_be_patched_so_it_always_answers(client):
     assert client.get("/api/dam/albums").status_code == 200
     notes = client.patch(f"/api/dam/assets/{album}", json={"metadata": {"notes": {"k": 1}}})
     assert notes.status_code == 200, notes.text  # other namespaces stay the user's
+
+
+def test_a_member_linked_without_a_position_through_the_graph_is_listed_and_can_be_moved(
+    services,
+):
+    a, b, c, *_ = photos(services)
+    album = services.albums.create("Mixed", asset_ids=[a, b])  # positions 0 and 1
+    services.links.link(album["id"], c, "includes")  # no position: as POST /api/dam/links
+    expected = [a, c, b] if a < c else [c, a, b]  # counted as position 0, ties by id
+    assert order(services, album["id"]) == expected
+    assert order(services, album["id"], page=1) == expected
+    services.albums.add(album["id"], [c], position=2)
+    assert order(services, album["id"]) == [a, b, c]

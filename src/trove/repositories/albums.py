@@ -30,6 +30,11 @@ def is_album() -> ColumnElement[bool]:
     )
 
 
+# A member linked without a position (through the generic links API) sorts as position 0, the
+# same on both databases (which otherwise put NULL first or last).
+_POSITION = func.coalesce(Link.position, 0.0)
+
+
 def _includes(album_id: str) -> ColumnElement[bool]:
     return and_(Link.source_id == album_id, Link.relation == Relation.INCLUDES)
 
@@ -158,15 +163,15 @@ class AlbumRepository:
         self, album_id: str, *, limit: int, after: tuple[float, str] | None = None
     ) -> list[tuple[Asset, float]]:
         """One page of visible members in album order, each with its position."""
-        key = tuple_(Link.position, Asset.id)
+        key = tuple_(_POSITION, Asset.id)
         stmt = (
-            select(Asset, Link.position)
+            select(Asset, _POSITION)
             .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
             .where(Asset.deleted_at.is_(None))
         )
         if after is not None:
             stmt = stmt.where(key > tuple_(literal(after[0]), literal(after[1])))
-        rows = self.session.execute(stmt.order_by(Link.position, Asset.id).limit(limit))
+        rows = self.session.execute(stmt.order_by(_POSITION, Asset.id).limit(limit))
         return [(asset, float(position or 0)) for asset, position in rows]
 
     def first_with_previews(self, album_id: str, *, limit: int) -> list[Asset]:
@@ -174,7 +179,7 @@ class AlbumRepository:
             select(Asset)
             .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
             .where(Asset.deleted_at.is_(None), Asset.hash.is_not(None))
-            .order_by(Link.position, Asset.id)
+            .order_by(_POSITION, Asset.id)
             .limit(limit * 4)
         )
         return [a for a in self.session.scalars(stmt) if a.thumbnails][:limit]
@@ -184,7 +189,7 @@ class AlbumRepository:
             select(Asset.id)
             .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
             .where(Asset.deleted_at.is_(None))
-            .order_by(Link.position, Asset.id)
+            .order_by(_POSITION, Asset.id)
             .limit(1)
         )
 
@@ -200,17 +205,17 @@ class AlbumRepository:
     ) -> tuple[float | None, float | None]:
         """The positions on either side of `index` (0-based, album order, not counting
         `leaving_out`): where something put "at index" goes. None past either end."""
-        stmt = select(Link.position).where(_includes(album_id))
+        stmt = select(_POSITION).where(_includes(album_id))
         if leaving_out:
             stmt = stmt.where(Link.target_id.not_in(list(leaving_out)))
-        ordered = stmt.order_by(Link.position, Link.target_id)
+        ordered = stmt.order_by(_POSITION, Link.target_id)
         if index == 0:
             return None, self.session.scalar(ordered.limit(1))
         pair = list(self.session.scalars(ordered.offset(index - 1).limit(2)))
         if not pair:  # past the end
-            return self.session.scalar(stmt.order_by(Link.position.desc()).limit(1)), None
+            return self.session.scalar(stmt.order_by(_POSITION.desc()).limit(1)), None
         return pair[0], pair[1] if len(pair) > 1 else None
 
     def end_position(self, album_id: str) -> float:
-        last = self.session.scalar(select(func.max(Link.position)).where(_includes(album_id)))
+        last = self.session.scalar(select(func.max(_POSITION)).where(_includes(album_id)))
         return 0 if last is None else last + 1
