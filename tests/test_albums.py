@@ -507,3 +507,29 @@ def test_a_member_linked_without_a_position_through_the_graph_is_listed_and_can_
     assert order(services, album["id"], page=1) == expected
     services.albums.add(album["id"], [c], position=2)
     assert order(services, album["id"]) == [a, b, c]
+
+
+def test_a_chosen_cover_that_is_deleted_gives_way_to_the_first_member_and_returns_restored(
+    client,
+):
+    a, b, c, *_ = api_photos(client)
+    album = client.post("/api/dam/albums", json={"name": "Covers"}).json()["id"]
+    client.post(f"/api/dam/albums/{album}/assets", json={"asset_ids": [a, b, c]})
+
+    def cover() -> tuple[str, bool]:
+        shown = client.get(f"/api/dam/albums/{album}").json()
+        (in_tree,) = [n for n in client.get("/api/dam/albums").json()["items"] if n["id"] == album]
+        assert (in_tree["cover_id"], in_tree["cover_chosen"]) == (
+            shown["cover_id"],
+            shown["cover_chosen"],
+        )
+        return shown["cover_id"], shown["cover_chosen"]
+
+    client.patch(f"/api/dam/albums/{album}", json={"cover_id": b})
+    assert cover() == (b, True)
+    assert client.delete(f"/api/dam/assets/{b}").status_code == 204  # soft
+    assert cover() == (a, False)
+    client.post(f"/api/dam/assets/{b}/restore")
+    assert cover() == (b, True)
+    assert client.delete(f"/api/dam/assets/{b}", params={"hard": "true"}).status_code == 204
+    assert cover() == (a, False)

@@ -193,6 +193,16 @@ class AlbumRepository:
             .limit(1)
         )
 
+    def is_visible_member(self, album_id: str, asset_id: str) -> bool:
+        """The album includes this asset, and it is not deleted."""
+        found = self.session.scalar(
+            select(Link.id)
+            .join(Asset, Asset.id == Link.target_id)
+            .where(_includes(album_id), Link.target_id == asset_id, Asset.deleted_at.is_(None))
+            .limit(1)
+        )
+        return found is not None
+
     def member_ids(self, album_id: str, asset_ids: Sequence[str]) -> set[str]:
         return set(
             self.session.scalars(

@@ -116,6 +116,7 @@ class AlbumService:
                         parent_id=parents.get(a.id),
                         count=counts.get(a.id, 0),
                         first_member=repo.first_member_id(a.id),  # one index range each
+                        chosen_cover=_chosen_cover(repo, a),
                     ),
                     "children": [],
                 }
@@ -263,6 +264,7 @@ class AlbumService:
             parent_id=parent.source_id if parent is not None else None,
             count=count,
             first_member=repo.first_member_id(album.id),
+            chosen_cover=_chosen_cover(repo, album),
         )
 
     def _place(
@@ -385,7 +387,7 @@ class AlbumService:
         members that have a preview."""
         repo = AlbumRepository(session)
         chosen: list[Asset] = []
-        cover_id = _meta(album).get(COVER_KEY)
+        cover_id = _chosen_cover(repo, album)
         if cover_id:
             chosen += [a for a in AssetRepository(session).get_many([cover_id]) if a.thumbnails]
         for asset in repo.first_with_previews(album.id, limit=MAX_TILES + 1):
@@ -395,19 +397,32 @@ class AlbumService:
 
 
 def album_dict(
-    album: Asset, *, parent_id: str | None, count: int, first_member: str | None = None
+    album: Asset,
+    *,
+    parent_id: str | None,
+    count: int,
+    first_member: str | None = None,
+    chosen_cover: str | None = None,
 ) -> dict[str, Any]:
     """An album as the API returns it: the asset, with its name, parent, cover and size."""
-    meta = _meta(album)
     return {
         **asset_summary(album),
         "name": album.filename,
         "description": album.description,
         "parent_id": parent_id,
-        "cover_id": meta.get(COVER_KEY) or first_member,
-        "cover_chosen": bool(meta.get(COVER_KEY)),
+        "cover_id": chosen_cover or first_member,
+        "cover_chosen": chosen_cover is not None,
         "count": count,
     }
+
+
+def _chosen_cover(repo: AlbumRepository, album: Asset) -> str | None:
+    """The cover the user chose, while it is still a visible member: deleted, or taken out
+    through another route (DELETE /links, a hard delete), the first member stands in again."""
+    cover_id = _meta(album).get(COVER_KEY)
+    if not isinstance(cover_id, str) or not repo.is_visible_member(album.id, cover_id):
+        return None
+    return cover_id
 
 
 def _meta(album: Asset) -> dict[str, Any]:
