@@ -65,6 +65,14 @@ def test_proxies_are_absent_from_listings_and_counts_but_reachable_by_id(client)
     assert sorted(a["id"] for a in explicit) == sorted(i for ids in proxies.values() for i in ids)
 
 
+def test_the_gallery_with_no_filter_lists_the_originals_and_no_proxy(client):
+    from trove.ui.components.filters import GalleryFilters
+
+    params = {**GalleryFilters().to_params(), "limit": 500}
+    items = client.get("/api/dam/assets", params=params).json()["items"]
+    assert sorted(a["filename"] for a in items) == ["clip.mov", "scan.tif"]
+
+
 def test_a_hard_delete_of_the_original_takes_its_proxy_and_its_cached_file(client, settings):
     original = originals(client)["clip.mov"]
     (proxy_id,) = transformed_to(client, original["id"])

@@ -8,9 +8,10 @@ from typing import Any
 
 from nicegui import ui
 
-from trove.domain.enums import AssetStatus, AssetType
+from trove.domain.enums import AssetStatus
+from trove.domain.filters import FILE_TYPES
 
-# What the gallery shows when no type is chosen: files, not the folders that hold them.
+# The type chips of the gallery sidebar: value, label, icon.
 FILTER_TYPES = (
     ("image", "Photos", "image"),
     ("video", "Videos", "movie"),
@@ -18,7 +19,8 @@ FILTER_TYPES = (
     ("document", "Documents", "description"),
     ("other", "Other", "insert_drive_file"),
 )
-DEFAULT_TYPES = tuple(t.value for t in AssetType if t is not AssetType.COLLECTION)
+# No type chosen: files of every kind, not the folders that hold them nor transcode proxies.
+DEFAULT_TYPES = tuple(t.value for t in FILE_TYPES)
 STATUSES = tuple(s.value for s in AssetStatus)
 
 
