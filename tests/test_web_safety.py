@@ -206,6 +206,33 @@ def test_a_50_mb_metadata_patch_is_refused_before_it_is_read(client):
     assert "notes" not in client.get(f"/api/dam/assets/{asset['id']}").json()["metadata"]
 
 
+def test_a_chunked_body_past_the_limit_is_refused_without_being_held(client):
+    asset = _asset(client, "notes/readme.txt")
+    chunk = b'{"metadata": {"notes": {"text": "' + b"x" * 64 * 1024
+
+    def chunks():  # no Content-Length: the client sends it chunked
+        yield chunk
+        for _ in range(40):
+            yield b"x" * 64 * 1024
+        yield b'"}}}'
+
+    response = client.patch(
+        f"/api/dam/assets/{asset['id']}",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert "at most 1048576 bytes" in response.json()["detail"]
+    assert "notes" not in client.get(f"/api/dam/assets/{asset['id']}").json()["metadata"]
+    small = client.patch(
+        f"/api/dam/assets/{asset['id']}",
+        content=iter([b'{"title": ', b'"chunked"}']),
+        headers={"Content-Type": "application/json"},
+    )
+    assert small.status_code == 200, small.text
+    assert small.json()["title"] == "chunked"
+
+
 # --- Browser-side limits ---------------------------------------------------------------------
 
 

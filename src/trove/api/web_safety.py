@@ -27,8 +27,11 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 _WILDCARD_BINDS = ("0.0.0.0", "::", "")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # JSON bodies are small (the largest field is a description); a bigger one is refused before
-# it is read into memory. Uploads are multipart and bounded by TROVE_MAX_UPLOAD_BYTES.
+# it is read into memory, whether it declares its length or comes in chunks. Uploads are
+# multipart, streamed to disk and bounded by TROVE_MAX_UPLOAD_BYTES.
 MAX_JSON_BODY_BYTES = 1024**2
+_STREAMED_BODIES = ("multipart/form-data",)
+_TOO_LARGE = f"a JSON body may be at most {MAX_JSON_BODY_BYTES} bytes"
 
 # NiceGUI renders with Vue's in-browser template compiler (eval) and inline scripts and
 # styles; what the policy still holds: nothing loads from or talks to another origin, no
@@ -126,6 +129,12 @@ class WebSafetyMiddleware:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        if scope["method"] not in _SAFE_METHODS and not _is_streamed(headers):
+            body = await _read_bounded(receive, limit=MAX_JSON_BODY_BYTES)
+            if body is None:
+                await _refuse(scope, receive, send, 413, _TOO_LARGE)
+                return
+            receive = _replaying(body, receive)
         await self.app(scope, receive, _with_headers(send, path=scope["path"]))
 
 
@@ -142,8 +151,9 @@ def _refusal(scope: Scope, headers: Headers, policy: HostPolicy) -> tuple[int, s
     changes_state = scope["type"] == "websocket" or scope["method"] not in _SAFE_METHODS
     if changes_state and origin is not None and not policy.allows_origin(origin, host):
         return 403, f"cross-site request from {origin!r} refused"
-    if changes_state and _declared_length(headers) > MAX_JSON_BODY_BYTES and _is_json(headers):
-        return 413, f"a JSON body may be at most {MAX_JSON_BODY_BYTES} bytes"
+    too_large = _declared_length(headers) > MAX_JSON_BODY_BYTES and not _is_streamed(headers)
+    if changes_state and too_large:
+        return 413, _TOO_LARGE
     return None
 
 
@@ -154,8 +164,40 @@ def _declared_length(headers: Headers) -> int:
         return 0
 
 
-def _is_json(headers: Headers) -> bool:
-    return "json" in headers.get("content-type", "").lower()
+def _is_streamed(headers: Headers) -> bool:
+    return headers.get("content-type", "").lower().startswith(_STREAMED_BODIES)
+
+
+async def _read_bounded(receive: Receive, *, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it passes `limit` bytes (a chunked body
+    declares no length to check beforehand)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away: the app sees what came
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """Hands the app the body already read, then whatever the connection says next."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
