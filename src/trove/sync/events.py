@@ -20,11 +20,11 @@ class EventHandler:
     def dispatch(self, event: Any) -> None:
         kind = event.event_type
         src = os.fsdecode(event.src_path)
-        if kind == "moved":
+        if event.is_directory and kind in ("deleted", "moved") and self._is_root(src):
+            self.watcher.on_root_event(src)  # a root renamed away is gone, not a subtree move
+        elif kind == "moved":
             if not event.is_synthetic:  # a folder's subtree moves with it in one UPDATE
                 self.watcher.on_move_event(src, os.fsdecode(event.dest_path))
-        elif event.is_directory and kind in ("deleted", "moved") and self._is_root(src):
-            self.watcher.on_root_event(src)
         elif kind in ("closed", "deleted") or (kind == "created" and event.is_directory):
             # Written and closed, gone, or a new folder: nothing more is coming; be quick.
             self.watcher.on_path_event(src, delay=self.settle)
