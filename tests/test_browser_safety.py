@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.library import photo
-from tests.browser.server import CHROMIUM, TroveServer, free_port, launch_browser, start_server
+from tests.browser.server import CHROMIUM, TroveServer, free_port, running_browser, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -98,10 +98,8 @@ def browser() -> Iterator[Any]:
     """Chromium without its local-network-access check, which would stop a page on 127.0.0.1
     from loading another 127.0.0.1 port by itself: here the CSP alone must stop it, as it must
     for a Trove on a LAN address and an SVG that names a cloud metadata address."""
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_browser(playwright, "--disable-features=LocalNetworkAccessChecks")
+    with running_browser("--disable-features=LocalNetworkAccessChecks") as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

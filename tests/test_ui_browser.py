@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser.library import HOSTILE, make_browser_library, photo
-from tests.browser.server import CHROMIUM, REPO, TroveServer, launch_browser, start_server
+from tests.browser.server import CHROMIUM, REPO, TroveServer, running_browser, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -52,10 +52,8 @@ def server(library: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_browser(playwright)
+    with running_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Watch:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser.library import make_browser_library
-from tests.browser.server import CHROMIUM, TroveServer, launch_browser, start_server
+from tests.browser.server import CHROMIUM, TroveServer, running_browser, start_server
 from tests.media import write_png
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -52,10 +52,8 @@ def server(library: Path) -> Iterator[TroveServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_browser(playwright)
+    with running_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

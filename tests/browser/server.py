@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,3 +118,16 @@ def start_server(
 
 def launch_browser(playwright: Any, *extra_args: str) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+
+
+@contextmanager
+def running_browser(*extra_args: str) -> Iterator[Any]:
+    """Debian's Chromium under Playwright, closed on the way out (a module's `browser`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_browser(playwright, *extra_args)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
