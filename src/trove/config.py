@@ -39,6 +39,9 @@ class Settings:
     broker_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Accounts and sign-in. Off, Trove is one user's app with no login, and is refused on any
+    # address but loopback (TROVE_AUTH=off).
+    auth: bool = False
     include_hidden: bool = False
     scan_batch_size: int = 2000
     hash_workers: int = 2

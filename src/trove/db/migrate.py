@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trove.repositories import fast_index
 
-HEAD_REVISION = "0007_inherited_tags_unchecked"
+HEAD_REVISION = "0008_accounts_and_access"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

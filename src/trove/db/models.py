@@ -45,11 +45,95 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
+    """An account. The row with id OWNER_ID exists from the first migration and owns what was
+    indexed before any account existed; the first admin created claims it."""
+
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    password_hash: Mapped[str | None] = mapped_column(Text)  # Argon2; None: cannot log in
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    upload_quota: Mapped[int | None] = mapped_column(BigInteger)  # bytes; None: the default
+
+
+class RootMember(Base):
+    """A library assigned to a user: its files are visible to them; `can_write` lets them
+    upload into it (when the library is an upload target)."""
+
+    __tablename__ = "root_members"
+    __table_args__ = (Index("ix_root_members_user", "user_id"),)
+
+    root_id: Mapped[str] = mapped_column(
+        ForeignKey("roots.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    can_write: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored, so a leaked database holds no usable key."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(8))  # TokenScope
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table its SHA-256, so logout
+    and disabling a user end a session at once."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AssetGrant(Base):
+    """An asset, or an album (then everything it includes), shared with one user."""
+
+    __tablename__ = "asset_grants"
+    __table_args__ = (Index("ix_asset_grants_user", "user_id"),)
+
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Share(Base):
+    """A share link: an unguessable token scoped to one asset or one album (`is_album`)."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    is_album: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    allow_download: Mapped[bool] = mapped_column(Boolean, default=False)
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Root(Base):
@@ -71,6 +155,7 @@ class Root(Base):
     # How changes are followed: "watching", "polling: <why>", or None when not served.
     watch_status: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    owner_id: Mapped[str] = mapped_column(IdType, default=OWNER_ID)  # a users.id, unchecked
 
 
 class Asset(Base):
@@ -126,6 +211,7 @@ class Asset(Base):
     __table_args__ = (
         UniqueConstraint("root_id", "rel_path", name="uq_assets_root_path"),
         Index("ix_assets_hash", "hash"),
+        Index("ix_assets_owner", "owner_id"),
         Index("ix_assets_status", "status"),
         Index("ix_assets_type_timeline", "asset_type", "timeline_at", "id"),
         Index("ix_assets_timeline", "timeline_at", "id"),
