@@ -14,6 +14,8 @@ from PIL import Image
 from tests.media import write_png
 from tests.pipeline_media import write_photo
 from trove.domain.filters import AssetFilters
+from trove.domain.timeline import TimelineSource, date_in_folders, date_in_name, place
+from trove.pipeline.processors.metadata import capture
 from trove.services.container import Services
 from trove.services.scanner import ScanService
 from trove.sync.path_sync import PathSync
@@ -67,3 +69,134 @@ def test_a_file_registered_live_by_the_watcher_path_is_dated_by_its_mtime(servic
     PathSync(ScanService(services.settings, database=services.database)).register_path(png)
     services.library.pipeline().run_pending()
     assert timeline(services) == {"arrived later.png": "2019-05-04T03:02:01Z"}
+
+
+LATEST = datetime(2026, 12, 1, 12, 0, 0)
+
+NAMES = [
+    ("IMG_20190814_153012.jpg", "2019-08-14 15:30:12"),
+    ("VID_20200102_030405.mp4", "2020-01-02 03:04:05"),
+    ("PXL_20210102_030405123.jpg", "2021-01-02 03:04:05"),
+    ("PXL_20210102_030405123.MP.jpg", "2021-01-02 03:04:05"),
+    ("IMG-20190814-WA0001.jpg", "2019-08-14 00:00:00"),
+    ("VID-20180301-WA0042.mp4", "2018-03-01 00:00:00"),
+    ("WhatsApp Image 2022-05-06 at 07.08.09.jpeg", "2022-05-06 07:08:09"),
+    ("Screenshot_20190814-153012.png", "2019-08-14 15:30:12"),
+    ("Screenshot_2019-08-14-15-30-12.png", "2019-08-14 15:30:12"),
+    ("Screenshot 2023-02-03 at 14.15.16.png", "2023-02-03 14:15:16"),
+    ("Screen Shot 2017-11-12 at 3.04.05 PM.png", "2017-11-12 15:04:05"),
+    ("2016-07-08 09.10.11.jpg", "2016-07-08 09:10:11"),
+    ("20150607_080910.jpg", "2015-06-07 08:09:10"),
+    ("PANO_20140506_070809.jpg", "2014-05-06 07:08:09"),
+    ("photo_2024-01-02_03-04-05.jpg", "2024-01-02 03:04:05"),
+    ("signal-2025-03-04-050607.jpg", "2025-03-04 05:06:07"),
+    ("DJI_20230814153012_0001_D.JPG", "2023-08-14 15:30:12"),
+    ("scan_2001.03.04.tif", "2001-03-04 00:00:00"),
+    ("IMG_1234.JPG", None),
+    ("DSC01234.JPG", None),
+    ("1920x1080_wallpaper.png", None),
+    ("IMG_20191345_120000.jpg", None),  # month 13: not a date
+    ("IMG_20991231_000000.jpg", None),  # later than the scan: not a date
+    ("report-20190230.pdf", None),  # 30 February
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), NAMES)
+def test_a_file_name_gives_its_date_and_time_when_it_holds_a_real_one(name, expected):
+    found = date_in_name(name, latest=LATEST)
+    assert (found.strftime("%Y-%m-%d %H:%M:%S") if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("folders", "expected"),
+    [
+        ("Photos/2019-08-14 Trip", "2019-08-14"),
+        ("2019_08_14", "2019-08-14"),
+        ("Holidays/2018-07 Greece/day one", "2018-07-01"),
+        ("archive/2012/03", "2012-03-01"),
+        ("Photos/Trip to Rome", None),
+        ("2019", None),
+    ],
+)
+def test_a_folder_name_dates_the_files_below_it(folders, expected):
+    found = date_in_folders(folders, latest=LATEST)
+    assert (found.strftime("%Y-%m-%d") if found else None) == expected
+
+
+def test_the_name_wins_over_the_folder_and_the_folder_over_the_mtime():
+    mtime = datetime(2020, 1, 1)
+    assert place("2019-08-14 Trip/IMG-20190815-WA0001.jpg", mtime=mtime, seen_at=LATEST) == (
+        datetime(2019, 8, 15),
+        TimelineSource.FILENAME,
+    )
+    assert place("2019-08-14 Trip/beach.jpg", mtime=mtime, seen_at=LATEST) == (
+        datetime(2019, 8, 14),
+        TimelineSource.FOLDER,
+    )
+    assert place("misc/beach.jpg", mtime=mtime, seen_at=LATEST).source == TimelineSource.MTIME
+
+
+def test_undated_files_sort_last_apart_from_the_current_month_and_names_date_copied_files(
+    services, tmp_path
+):
+    library = tmp_path / "library"
+    write_png(library / "IMG-20190814-WA0001.png")  # copied in today: its mtime is now
+    write_png(library / "2018-07-01 Beach" / "sand.png")
+    aged(write_png(library / "old.png"))
+    future = write_png(library / "from the future.png")
+    os.utime(future, (4102444800, 4102444800))  # 2100: a clock that cannot be true
+    epoch = write_png(library / "epoch.png")
+    os.utime(epoch, (0, 0))
+    services.library.scan_and_process([str(library)], wait=True)
+    items = [
+        (a["filename"], a["timeline_at"], a["timeline_source"])
+        for a in services.assets.list(AssetFilters(limit=100)).items
+        if a["asset_type"] != "collection"
+    ]
+    assert items[:3] == [
+        ("IMG-20190814-WA0001.png", "2019-08-14T00:00:00Z", "filename"),
+        ("old.png", "2019-05-04T03:02:01Z", "mtime"),
+        ("sand.png", "2018-07-01T00:00:00Z", "folder"),
+    ]
+    assert sorted(items[3:]) == [
+        ("epoch.png", None, "none"),
+        ("from the future.png", None, "none"),
+    ]
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    assert not [name for name, at, _ in items if at and at.startswith(this_month)]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        (
+            {"EXIF:DateTimeOriginal": "2021:08:09 10:11:12", "EXIF:OffsetTimeOriginal": "+02:00"},
+            ("2021-08-09 08:11:12", "exif"),
+        ),
+        (  # no offset tag: the camera clock against the GPS clock says UTC+9
+            {
+                "EXIF:DateTimeOriginal": "2021:08:09 10:11:12",
+                "Composite:GPSDateTime": "2021:08:09 01:11:10Z",
+            },
+            ("2021-08-09 01:11:12", "exif"),
+        ),
+        ({"EXIF:DateTimeOriginal": "2021:08:09 10:11:12"}, ("2021-08-09 10:11:12", "exif")),
+        ({"XMP:DateTimeOriginal": "2021:08:09 10:11:12-05:00"}, ("2021-08-09 15:11:12", "xmp")),
+        (
+            {
+                "QuickTime:CreationDate": "2021:08:09 10:11:12+02:00",
+                "QuickTime:CreateDate": "2021:08:09 08:11:12",
+            },
+            ("2021-08-09 08:11:12", "quicktime"),
+        ),
+        ({"QuickTime:CreateDate": "0000:00:00 00:00:00"}, None),
+        ({"PDF:CreateDate": "2020:01:02 03:04:05+01:00"}, ("2020-01-02 02:04:05", "document")),
+    ],
+)
+def test_a_capture_time_is_read_in_utc_when_its_zone_is_known_with_the_group_it_came_from(
+    tags, expected
+):
+    found = capture(tags)
+    assert (
+        (found.at.strftime("%Y-%m-%d %H:%M:%S"), str(found.source)) if found else None
+    ) == expected

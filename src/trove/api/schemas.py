@@ -12,6 +12,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, RootStatus, Visibility
+from trove.domain.timeline import TimelineSource
 
 # An id as the server issues them (UUIDv7 text). Bounded and free of NUL, which PostgreSQL's
 # text refuses: a malformed id is a 422 or a 404, never a database error.
@@ -76,7 +77,15 @@ class AssetOut(BaseModel):
     tags: list[str]
     title: str | None
     captured_at: datetime | None = Field(description="When the photo or video was taken.")
-    timeline_at: datetime | None = Field(description="The date the gallery sorts by.")
+    timeline_at: datetime | None = Field(
+        description="The date the gallery sorts by; null for an undated asset (listed last)."
+    )
+    timeline_source: TimelineSource | None = Field(
+        default=None,
+        description="What gave timeline_at: the capture time of a metadata group (exif, xmp, "
+        "iptc, quicktime, document), a date in the file name or a folder name, the file's "
+        "mtime, or none (undated). Null for folders and albums.",
+    )
     deleted: bool
     thumbnails: dict[ThumbnailSize, str] = Field(
         description="Size -> URL of a WebP preview, once the thumbnails step has made them."

@@ -196,8 +196,10 @@ class Asset(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     captured_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # captured_at when known, else the file's mtime: the gallery's "newest first" key.
+    # The gallery's "newest first" key, and which clock gave it (domain/timeline.py): the
+    # capture time, a date in the name or a folder's name, the mtime; undated sort last.
     timeline_at: Mapped[datetime] = mapped_column(DateTime)
+    timeline_source: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from trove.domain.paths import display, from_stored
+from trove.domain.timeline import TimelineSource
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -37,7 +38,11 @@ def asset_summary(asset: Any) -> dict[str, Any]:
         "tags": asset.tags,
         "title": asset.title,
         "captured_at": iso_utc(asset.captured_at),
-        "timeline_at": iso_utc(asset.timeline_at),
+        # Undated assets sort last under a placeholder time that is never shown.
+        "timeline_at": None
+        if asset.timeline_source == TimelineSource.NONE
+        else iso_utc(asset.timeline_at),
+        "timeline_source": asset.timeline_source,
         "deleted": asset.deleted_at is not None,
         # The gallery grid shows `small` for every tile: listing it saves a request per tile.
         "thumbnails": thumbnail_urls(asset),

@@ -17,6 +17,7 @@ from trove.domain.classify import asset_type_for
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
 from trove.domain.paths import display, from_stored, parent_of, storage_urn, to_stored
+from trove.domain.timeline import place
 from trove.repositories import fast_index
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
@@ -393,7 +394,7 @@ class ScanWriter:
             "thumbnails": {},
             "meta": {},
             "version": 1,
-            "timeline_at": _timestamp(st.st_mtime_ns),
+            **_timeline(entry.rel_path, st.st_mtime_ns, now=now),
             "created_at": now,
             "updated_at": now,
         }
@@ -453,6 +454,12 @@ def _about_an_entry(exc: Exception) -> bool:
 def _shown_rel(row: dict[str, Any]) -> str:
     """The relative path a row stands for (paths.py: undecodable bytes as surrogates)."""
     return from_stored(row["rel_path"], escaped=bool(row.get("path_escaped")))
+
+
+def _timeline(rel_path: str, mtime_ns: int, *, now: datetime) -> dict[str, Any]:
+    """Until the metadata step finds a capture time: a date in the path, else the mtime."""
+    placed = place(rel_path, mtime=_timestamp(mtime_ns), seen_at=now)
+    return {"timeline_at": placed.at, "timeline_source": placed.source}
 
 
 def _timestamp(mtime_ns: int) -> datetime:

@@ -3,17 +3,20 @@
 Stored in the seed's namespaces: `exif` (EXIF tags plus ExifTool's composite conveniences
 such as LensID), `iptc`, `xmp`, `geo` (decimal latitude/longitude/altitude) and `file` for
 what the container says (QuickTime, PDF, PNG, ... groups, prefixed by group). Width, height
-and capture time go to the asset's core fields; `timeline_at` follows the capture time.
+and capture time go to the asset's core fields; `timeline_at` follows the capture time, and
+`timeline_source` names the group it came from (without one, the scan's placement from the
+file name, a folder or the mtime stands: domain/timeline.py).
 File-system groups are dropped: they describe Trove's view of the disk, not the asset.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from trove.config import Settings
+from trove.domain.timeline import Placed, TimelineSource
 from trove.pipeline.processor import AssetView, StepResult
 from trove.tools.exiftool import ExifToolSession
 from trove.tools.run import ToolError
@@ -27,6 +30,7 @@ _CAPTURE_TAGS = (
     "XMP:DateTimeOriginal",
     "XMP:CreateDate",
     "IPTC:DateCreated",
+    "QuickTime:CreationDate",  # Apple's, with the zone it was recorded in
     "QuickTime:CreateDate",
     "QuickTime:MediaCreateDate",
     "PDF:CreateDate",
@@ -37,11 +41,18 @@ _OFFSET_TAGS = {
 }
 # QuickTime stores UTC by specification; EXIF stores wall-clock time without a zone.
 _UTC_TAGS = frozenset({"QuickTime:CreateDate", "QuickTime:MediaCreateDate"})
+_SOURCE_OF = {
+    "EXIF": TimelineSource.EXIF,
+    "XMP": TimelineSource.XMP,
+    "IPTC": TimelineSource.IPTC,
+    "QuickTime": TimelineSource.QUICKTIME,
+    "PDF": TimelineSource.DOCUMENT,
+}
 
 
 class MetadataProcessor:
     name = "metadata"
-    version = 1
+    version = 2
     requires: tuple[str, ...] = ("mime",)
     required = False
 
@@ -94,10 +105,11 @@ def _result(asset: AssetView, tags: dict[str, Any]) -> StepResult:
         size = image_size(tags)
         if size:
             updates["width"], updates["height"] = size
-    captured = capture_time(tags)
+    captured = capture(tags)
     if captured is not None:
-        updates["captured_at"] = captured
-        updates["timeline_at"] = captured
+        updates["captured_at"] = captured.at
+        updates["timeline_at"] = captured.at
+        updates["timeline_source"] = captured.source
     return StepResult.ok(metadata=namespaces, **updates)
 
 
@@ -156,22 +168,43 @@ def image_size(tags: dict[str, Any]) -> tuple[int, int] | None:
     return int(width), int(height)
 
 
-def capture_time(tags: dict[str, Any]) -> datetime | None:
-    """When the picture was taken, as naive UTC when the zone is known, else wall-clock."""
+def capture(tags: dict[str, Any]) -> Placed | None:
+    """When the picture was taken (naive UTC when the zone is known, else wall-clock) and the
+    metadata group that recorded it. EXIF's zone comes from its OffsetTime tags, else from
+    the GPS clock (UTC) beside it."""
     for key in _CAPTURE_TAGS:
         parsed = _exif_datetime(tags.get(key))
         if parsed is None:
             continue
         if parsed.tzinfo is None and key in _OFFSET_TAGS:
-            parsed = _with_offset(parsed, tags.get(_OFFSET_TAGS[key]))
+            offset = tags.get(_OFFSET_TAGS[key]) or tags.get("EXIF:OffsetTime")
+            parsed = _with_offset(parsed, offset)
+            if parsed.tzinfo is None:
+                parsed = _zone_from_gps(parsed, tags.get("Composite:GPSDateTime"))
         if parsed.tzinfo is None and key in _UTC_TAGS:
             parsed = parsed.replace(tzinfo=UTC)
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         if parsed.year < 1900:  # "0000:00:00 00:00:00" and QuickTime's epoch mean unknown
             continue
-        return parsed
+        return Placed(parsed, _SOURCE_OF[key.partition(":")[0]])
     return None
+
+
+def _zone_from_gps(wall: datetime, gps_utc: Any) -> datetime:
+    """The camera's zone as the difference between its clock and the GPS clock, when that
+    is a real zone offset (whole quarter hours, at most 14 h) and not a drifted clock."""
+    utc = _exif_datetime(gps_utc)
+    if utc is None:
+        return wall
+    utc = utc.replace(tzinfo=UTC) if utc.tzinfo is None else utc.astimezone(UTC)
+    difference = wall - utc.replace(tzinfo=None)
+    quarters = round(difference / timedelta(minutes=15))
+    if abs(quarters) > 56 or abs(difference - quarters * timedelta(minutes=15)) > timedelta(
+        minutes=2
+    ):
+        return wall
+    return wall.replace(tzinfo=timezone(quarters * timedelta(minutes=15)))
 
 
 def _exif_datetime(value: Any) -> datetime | None:
@@ -194,8 +227,6 @@ def _with_offset(moment: datetime, offset: Any) -> datetime:
     except ValueError:
         return moment
     sign = 1 if offset[0] == "+" else -1
-    from datetime import timezone
-
     return moment.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
 
 

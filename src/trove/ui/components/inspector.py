@@ -139,7 +139,7 @@ def general_fields(asset: dict[str, Any]) -> list[tuple[str, str]]:
         ("Dimensions", f"{width} \u00d7 {height}" if width and height else None),
         ("Duration", human_duration(asset.get("duration"))),
         ("Captured", human_time(asset.get("captured_at"))),
-        ("Timeline", human_time(asset.get("timeline_at"))),
+        ("Timeline", _timeline(asset)),
         ("Status", _status(asset)),
         ("Visibility", asset.get("visibility")),
         ("SHA-256", asset.get("hash")),
@@ -151,6 +151,28 @@ def general_fields(asset: dict[str, Any]) -> list[tuple[str, str]]:
         ("Id", asset.get("id")),
     ]
     return [(label, str(value)) for label, value in fields if value]
+
+
+# Which clock placed the asset on the timeline (domain/timeline.py), as a person says it.
+TIMELINE_SOURCES = {
+    "exif": "from EXIF",
+    "xmp": "from XMP",
+    "iptc": "from IPTC",
+    "quicktime": "from QuickTime",
+    "document": "from the document",
+    "filename": "from the file name",
+    "folder": "from the folder name",
+    "mtime": "file modified",
+}
+
+
+def _timeline(asset: dict[str, Any]) -> str | None:
+    source = asset.get("timeline_source")
+    if source == "none":
+        return "Undated (no capture time, no date in its name, no usable file time)"
+    when = human_time(asset.get("timeline_at"))
+    said = TIMELINE_SOURCES.get(source or "")
+    return f"{when} ({said})" if when and said else when
 
 
 def _folder(path: str | None) -> str | None:
