@@ -71,3 +71,6 @@ class Relation(StrEnum):
     # star, not a clique, so n copies cost n-1 edges; kept in step with the hashes by
     # IntegrityService.sync_duplicate_links (a copy whose bytes change loses its edge).
     DUPLICATE_OF = "duplicate_of"
+    # Documents (seed 4.8): a later draft -> the one it revises; a document -> who signed it.
+    VERSION_OF = "version_of"
+    SIGNED_BY = "signed_by"

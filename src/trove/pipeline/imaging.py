@@ -110,6 +110,25 @@ def decode(asset: AssetView, settings: Settings, *, box: int = LARGEST) -> Image
     return _display_mode(fit(image, box))
 
 
+def decode_bytes(data: bytes, settings: Settings, *, box: int = LARGEST) -> Image.Image:
+    """A picture held in memory (an archive entry, an icon) decoded like a file would be:
+    the same pixel limit, upright, fitted to `box`."""
+    try:
+        opened = Image.open(io.BytesIO(data))
+        _check_pixels(opened.size, settings)
+        opened.load()
+        image = ImageOps.exif_transpose(opened) or opened
+    except CannotDecode:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise CannotDecode(f"image too large: {exc}") from exc
+    except MemoryError as exc:
+        raise CannotDecode("image too large to decode in memory") from exc
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as exc:
+        raise CannotDecode(f"cannot decode: {_reason(exc)}") from exc
+    return _display_mode(fit(image, box))
+
+
 def pyramid(image: Image.Image, *, quality: int) -> list[Rendition]:
     """large → medium → small, each resized from the one above, each WebP-encoded."""
     renditions: list[Rendition] = []

@@ -58,6 +58,17 @@ class Derivative:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SiblingLink:
+    """A link from the asset to another file in the same folder, named by its file name
+    (a processor sees files, not ids): an installer `contains` the LICENSE beside it, a
+    contract `version_of` its earlier draft. Recorded only when that file is indexed."""
+
+    relation: str
+    filename: str
+    reverse: bool = False  # the sibling is the source (its draft is `version_of` this one)
+
+
+@dataclass(frozen=True, kw_only=True)
 class StepResult:
     status: StepStatus
     message: str | None = None
@@ -66,6 +77,7 @@ class StepResult:
     # Metadata namespaces to replace as a whole (e.g. {"exif": {...}, "geo": {...}}).
     metadata: dict[str, Any] = field(default_factory=dict)
     derivatives: tuple[Derivative, ...] = ()
+    siblings: tuple[SiblingLink, ...] = ()
 
     @classmethod
     def ok(cls, *, metadata: dict[str, Any] | None = None, **updates: Any) -> StepResult:

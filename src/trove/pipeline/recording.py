@@ -16,9 +16,10 @@ from trove.config import Settings
 from trove.db.models import Asset
 from trove.domain.enums import Relation
 from trove.pipeline import similarity
-from trove.pipeline.processor import Derivative, StepResult
+from trove.pipeline.processor import Derivative, SiblingLink, StepResult
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
+from trove.repositories.links import LinkRepository, edge
 from trove.repositories.proxies import Proxy, ProxyRepository
 from trove.repositories.steps import StepRepository
 from trove.storage import cache
@@ -49,7 +50,11 @@ def record_step(
             for run in runs
         ]
     )
-    changing = [r for r in runs if r.result.updates or r.result.metadata or r.result.derivatives]
+    changing = [
+        r
+        for r in runs
+        if r.result.updates or r.result.metadata or r.result.derivatives or r.result.siblings
+    ]
     if not changing:
         return
     assets = {a.id: a for a in AssetRepository(session).get_many([r.asset_id for r in changing])}
@@ -60,6 +65,8 @@ def record_step(
         _apply(asset, run.result, now=now)
         for derivative in run.result.derivatives:
             _link_derivative(session, asset, derivative, now=now)
+        if run.result.siblings:
+            _link_siblings(session, asset, run.result.siblings)
     session.flush()
     for run in changing:
         if "phash" in run.result.updates and run.asset_id in assets:
@@ -107,6 +114,23 @@ def _link_derivative(session: Session, original: Asset, made: Derivative, *, now
     ProxyRepository(session).save(
         proxy, original_id=original.id, relation=made.relation or Relation.TRANSFORMED_TO, now=now
     )
+
+
+def _link_siblings(session: Session, asset: Asset, siblings: tuple[SiblingLink, ...]) -> None:
+    if asset.root_id is None or asset.rel_path is None:
+        return
+    folder = asset.rel_path.rpartition("/")[0]
+    paths = {s.filename: f"{folder}/{s.filename}" if folder else s.filename for s in siblings}
+    found = AssetRepository(session).files_at(asset.root_id, list(paths.values()))
+    rows = []
+    for sibling in siblings:
+        other = found.get(paths[sibling.filename])
+        if other is None or other == asset.id:
+            continue
+        source, target = (other, asset.id) if sibling.reverse else (asset.id, other)
+        rows.append(edge(source, target, sibling.relation))
+    if rows:
+        LinkRepository(session).add_many(rows)
 
 
 def _stem(filename: str) -> str:

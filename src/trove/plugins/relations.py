@@ -65,6 +65,8 @@ BUILTIN_RELATIONS = (
         inverse_label="identical copy of",
         symmetric=True,
     ),
+    RelationSpec(name=Relation.VERSION_OF, label="version of", inverse_label="revised by"),
+    RelationSpec(name=Relation.SIGNED_BY, label="signed by", inverse_label="signed"),
 )
 
 

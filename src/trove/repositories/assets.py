@@ -115,6 +115,18 @@ class AssetRepository:
         )
         return {str(path): str(asset_id) for path, asset_id in rows}
 
+    def files_at(self, root_id: str, rel_paths: Sequence[str]) -> dict[str, str]:
+        """rel_path -> id of the live file assets of a root at these paths."""
+        rows = self.session.execute(
+            select(Asset.rel_path, Asset.id).where(
+                Asset.root_id == root_id,
+                Asset.rel_path.in_(list(rel_paths)),
+                Asset.asset_type != AssetType.COLLECTION,
+                Asset.deleted_at.is_(None),
+            )
+        )
+        return {str(path): str(asset_id) for path, asset_id in rows}
+
     def _filters(self, q: AssetQuery) -> builtins.list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if q.only_deleted:

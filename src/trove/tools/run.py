@@ -17,13 +17,15 @@ def run_tool(
     *,
     timeout: float,
     max_output: int = 64 * 1024**2,
+    stdin_fd: int | None = None,
 ) -> bytes:
     """stdout of `argv`, or ToolError. The whole process group is killed on timeout, so a
-    tool that forks helpers cannot outlive its time limit."""
+    tool that forks helpers cannot outlive its time limit. `stdin_fd` hands the tool an
+    already opened file (an original, opened read-only inside its root) instead of a path."""
     try:
         process = subprocess.Popen(
             list(argv),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin_fd is None else stdin_fd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,

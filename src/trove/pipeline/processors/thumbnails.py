@@ -36,26 +36,45 @@ class ThumbnailProcessor:
     def process(self, asset: AssetView) -> StepResult:
         if not asset.hash:
             return StepResult.skipped("no content hash yet")
-        cache_dir = self.settings.resolved_cache_dir
-        names = {size: cache.thumbnail_name(size) for size in cache.THUMBNAIL_SIZES}
-        paths = {size: cache.derivative_path(cache_dir, asset.hash, n) for size, n in names.items()}
-        if not all(p.is_file() for p in paths.values()):
-            try:
-                image = imaging.decode(asset, self.settings)
-            except (imaging.CannotDecode, OriginalUnavailable, ToolError) as exc:
-                return StepResult.failed(str(exc))
-            renditions = imaging.pyramid(image, quality=self.settings.webp_quality)
-            for rendition in renditions:
-                cache.write_atomic(paths[rendition.name], rendition.webp)
-                asset.scratch[f"preview_{rendition.name}"] = rendition.image
-            source_size = image.size
-        else:
-            source_size = None
-        urns = {size: cache.urn(asset.hash, name) for size, name in names.items()}
-        updates: dict[str, Any] = {"thumbnails": urns, "thumbnail_urn": urns["medium"]}
-        if source_size and not asset.width and max(source_size) < imaging.LARGEST:
-            updates["width"], updates["height"] = source_size  # drawn at its own size
+        if pyramid_cached(asset.hash, self.settings):
+            return StepResult.ok(**pyramid_updates(asset.hash))
+        try:
+            image = imaging.decode(asset, self.settings)
+        except (imaging.CannotDecode, OriginalUnavailable, ToolError) as exc:
+            return StepResult.failed(str(exc))
+        updates = store_pyramid(asset, image, self.settings)
+        if not asset.width and max(image.size) < imaging.LARGEST:
+            updates["width"], updates["height"] = image.size  # drawn at its own size
         return StepResult.ok(**updates)
+
+
+def pyramid_cached(content_hash: str, settings: Settings) -> bool:
+    """Whether the cache already holds all three previews for this content."""
+    cache_dir = settings.resolved_cache_dir
+    return all(
+        cache.derivative_path(cache_dir, content_hash, cache.thumbnail_name(size)).is_file()
+        for size in cache.THUMBNAIL_SIZES
+    )
+
+
+def store_pyramid(asset: AssetView, image: Image.Image, settings: Settings) -> dict[str, Any]:
+    """Writes the three previews of `image` as this asset's (keyed by its hash), keeps them in
+    the pass's memory, and returns the asset fields that point at them. Also used by steps
+    whose preview is not the file itself (an archive's texture, an installer's icon)."""
+    assert asset.hash
+    cache_dir = settings.resolved_cache_dir
+    for rendition in imaging.pyramid(image, quality=settings.webp_quality):
+        path = cache.derivative_path(cache_dir, asset.hash, cache.thumbnail_name(rendition.name))
+        cache.write_atomic(path, rendition.webp)
+        asset.scratch[f"preview_{rendition.name}"] = rendition.image
+    return pyramid_updates(asset.hash)
+
+
+def pyramid_updates(content_hash: str) -> dict[str, Any]:
+    urns = {
+        size: cache.urn(content_hash, cache.thumbnail_name(size)) for size in cache.THUMBNAIL_SIZES
+    }
+    return {"thumbnails": urns, "thumbnail_urn": urns["medium"]}
 
 
 def preview(asset: AssetView, settings: Settings, *, size: str) -> Image.Image | None:
