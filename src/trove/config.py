@@ -97,6 +97,19 @@ class Settings:
     # After a scan or pipeline run stopped because the disk holding the index is full, it is
     # tried again every this many seconds (it succeeds once space is freed).
     disk_full_retry_interval: float = 30.0
+    # Budgets for a ZIP archive indexed in place (a texture pack): more entries, more declared
+    # bytes, or an entry inflating more than `zip_max_ratio` times is refused with the reason.
+    zip_max_entries: int = 20_000
+    zip_max_total_bytes: int = 8 * 1024**3
+    zip_max_ratio: int = 200
+    # pefile parses an installer in a child process held to these limits (it is known to hang
+    # and to balloon on malformed files).
+    pe_timeout_s: float = 20.0
+    pe_memory_mb: int = 1024
+    # The command an installer card's "Install" runs, as an argument list split like a shell
+    # would but never run by one; `{path}` is replaced by the installer's path. Empty: the
+    # action is hidden.
+    install_command: str = ""
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -198,6 +211,11 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "verify_max_age_days": (0, None),
     "verify_mb_per_s": (0, None),
     "disk_full_retry_interval": (0.1, None),
+    "zip_max_entries": (1, None),
+    "zip_max_total_bytes": (1, None),
+    "zip_max_ratio": (1, None),
+    "pe_timeout_s": (0.1, 3600),
+    "pe_memory_mb": (64, None),
 }
 
 

@@ -18,6 +18,17 @@ _DOCUMENT_MIMES = frozenset(
         "application/xml",
     }
 )
+# A ZIP is indexed in place as a texture pack (seed 4.8); a Windows executable or installer
+# database is an app package. Office files, EPUBs and JARs have MIME types of their own.
+_COMPOSITE_MIMES = {
+    "application/zip": AssetType.TEXTURE_PACK,
+    "application/x-zip-compressed": AssetType.TEXTURE_PACK,
+    "application/vnd.microsoft.portable-executable": AssetType.APP_PACKAGE,
+    "application/x-dosexec": AssetType.APP_PACKAGE,
+    "application/x-msdownload": AssetType.APP_PACKAGE,
+    "application/x-msdos-program": AssetType.APP_PACKAGE,
+    "application/x-msi": AssetType.APP_PACKAGE,
+}
 _PREFIX_TYPES = {
     "image/": AssetType.IMAGE,
     "video/": AssetType.VIDEO,
@@ -29,6 +40,8 @@ _PREFIX_TYPES = {
 def asset_type_for(mime_type: str | None) -> AssetType:
     if not mime_type:
         return AssetType.OTHER
+    if mime_type in _COMPOSITE_MIMES:
+        return _COMPOSITE_MIMES[mime_type]
     for prefix, asset_type in _PREFIX_TYPES.items():
         if mime_type.startswith(prefix):
             return asset_type

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from trove.config import Settings
 from trove.pipeline.processor import MediaProcessor
+from trove.pipeline.processors.app_package import AppPackageProcessor
 from trove.pipeline.processors.collection_preview import CollectionPreviewProcessor
+from trove.pipeline.processors.document_type import DocumentTypeProcessor
 from trove.pipeline.processors.fingerprint import Sha256Processor
 from trove.pipeline.processors.metadata import MetadataProcessor
 from trove.pipeline.processors.mime import MimeProcessor
@@ -15,6 +17,10 @@ from trove.pipeline.processors.ocr import OcrProcessor
 from trove.pipeline.processors.phash import PhashProcessor
 from trove.pipeline.processors.probe import ProbeProcessor
 from trove.pipeline.processors.text import PdfTextProcessor
+from trove.pipeline.processors.texture_pack import (
+    TexturePackIndexProcessor,
+    TexturePackPreviewProcessor,
+)
 from trove.pipeline.processors.thumbnails import ThumbnailProcessor
 from trove.pipeline.processors.transcode import TranscodeProcessor
 from trove.plugins.hookspecs import hookimpl
@@ -33,4 +39,8 @@ def register_media_processors(settings: Settings) -> list[MediaProcessor]:
         OcrProcessor(settings),
         TranscodeProcessor(settings),
         CollectionPreviewProcessor(settings),
+        TexturePackIndexProcessor(settings),
+        TexturePackPreviewProcessor(settings),
+        AppPackageProcessor(settings),
+        DocumentTypeProcessor(settings),
     ]

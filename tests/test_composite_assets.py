@@ -1,0 +1,271 @@
+"""Texture packs (ZIP), app packages (PE) and document subtypes through the whole pipeline on
+SQLite and PostgreSQL, and each one's hostile inputs failing only their own step."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.composite_media import (
+    cp437_name,
+    name_marked_utf8_but_not,
+    overlapping_bomb,
+    png,
+    texture_pack,
+)
+from tests.pe_media import pe_file
+from tests.pipeline_media import text_pdf
+from trove.config import Settings
+from trove.db.models import Asset, AssetStep, Link
+from trove.domain.documents import SubType, classify, extract, version_key
+from trove.domain.enums import AssetStatus, AssetType, Relation, StepStatus
+from trove.services.library import LibraryService
+from trove.storage import cache
+from trove.tools.pe import inspect_pe
+from trove.tools.run import ToolError
+from trove.tools.ziparchive import ArchiveRefused, ZipBudget, index_archive, read_entry
+
+INVOICE_LINES = [
+    "ACME Supplies Ltd",
+    "INVOICE",
+    "Invoice No: INV-2026-0042",
+    "Date: 2026-03-14",
+    "Due date: 14.04.2026",
+    "Bill to: Globex Corporation",
+    "Widgets 10 x 12.50 EUR",
+    "Subtotal 1,000.00 EUR",
+    "VAT 150.00 EUR",
+    "Total due: 1,150.00 EUR",
+]
+CONTRACT_LINES = [
+    "SERVICE AGREEMENT",
+    "Made by and between Initech LLC",
+    "and Umbrella Corp.",
+    "The parties agree as follows.",
+    "Governing law: Delaware.",
+    "Contract No: C-77",
+]
+
+
+def icon_png() -> bytes:
+    return png((200, 30, 30), size=(48, 48))
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("composite") / "library"
+    texture_pack(
+        root / "packs/stone.zip",
+        {
+            "stone/": b"",
+            "stone/readme.txt": b"CC0 stone material",
+            "stone/stone_normal.png": png((128, 128, 255)),
+            "stone/Stone_BaseColor.png": png((180, 40, 20), size=(300, 200)),
+            "../../escape.png": png((0, 0, 0)),
+        },
+    )
+    overlapping_bomb(root / "packs/bomb.zip")
+    good = (root / "packs/stone.zip").read_bytes()
+    (root / "packs/truncated.zip").write_bytes(good[: len(good) // 2])
+    pe_file(
+        root / "apps/setup.exe",
+        strings={
+            "ProductName": "Trove Viewer",
+            "CompanyName": "Acme Ltd",
+            "FileDescription": "Trove Viewer installer",
+            "ProductVersion": "2.1.0",
+            "FileVersion": "2.1.0.7",
+        },
+        icon_png=icon_png(),
+        signed=True,
+    )
+    (root / "apps/LICENSE.txt").write_text("MIT License\nPermission is hereby granted\n")
+    broken = bytearray((root / "apps/setup.exe").read_bytes())
+    broken[0x41] = ord("X")  # "PX\0\0": an MS-DOS stub whose PE headers are damaged
+    (root / "apps/broken.exe").write_bytes(bytes(broken))
+    text_pdf(root / "docs/invoice.pdf", INVOICE_LINES)
+    text_pdf(root / "docs/contract.pdf", CONTRACT_LINES)
+    text_pdf(root / "docs/contract_v2.pdf", [*CONTRACT_LINES, "Amended"])
+    return root
+
+
+@pytest.fixture
+def indexed(settings: Settings, media: Path):
+    checksums = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in media.rglob("*.*")}
+    library = LibraryService(settings)
+    library.scan_and_process([str(media)], wait=True)
+    with library.database.session() as session:
+        assets = {a.rel_path: a for a in session.query(Asset).all() if a.rel_path}
+        steps = {(s.asset_id, s.step): s for s in session.query(AssetStep).all()}
+        links = {(x.source_id, x.target_id, x.relation) for x in session.query(Link).all()}
+        proxies = {a.id: a for a in session.query(Asset).filter(Asset.root_id.is_(None)).all()}
+    yield assets, steps, links, proxies
+    library.database.dispose()
+    assert checksums == {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in checksums}
+
+
+@pytest.mark.slow
+def test_a_zip_is_a_texture_pack_indexed_in_place_with_its_basecolor_as_preview(
+    indexed, settings
+):
+    assets, steps, _, _ = indexed
+    pack = assets["packs/stone.zip"]
+    assert pack.asset_type == AssetType.TEXTURE_PACK and pack.status == AssetStatus.READY
+    meta = pack.meta["texture_pack"]
+    names = [e["name"] for e in meta["entries"]]
+    assert names == [
+        "stone/",
+        "stone/readme.txt",
+        "stone/stone_normal.png",
+        "stone/Stone_BaseColor.png",
+        "../../escape.png",
+    ]
+    base = meta["entries"][3]
+    assert base["size"] == len(png((180, 40, 20), size=(300, 200)))
+    assert base["compressed_size"] > 0 and len(base["crc"]) == 8
+    assert base["modified"] == "2024-05-06T07:08:10"
+    assert meta["primary"] == 3 and meta["images"] == 3
+    assert meta["notes"]  # the climbing name is flagged, and stays text
+    medium = cache.existing(settings.resolved_cache_dir, pack.hash, "medium.webp")
+    with Image.open(medium) as preview:
+        assert preview.size == (300, 200)
+        assert preview.convert("RGB").getpixel((150, 100))[0] > 150  # the red base colour
+    assert not list(settings.data_dir.rglob("escape.png"))
+    assert not list(settings.data_dir.rglob("*stone_normal*"))
+
+
+@pytest.mark.slow
+def test_bombs_and_broken_archives_fail_only_their_index_step_with_the_reason(indexed):
+    assets, steps, _, _ = indexed
+    bomb = assets["packs/bomb.zip"]
+    assert steps[(bomb.id, "archive")].status == StepStatus.FAILED
+    assert "overlap" in steps[(bomb.id, "archive")].message
+    assert steps[(bomb.id, "hash")].status == StepStatus.OK
+    truncated = assets["packs/truncated.zip"]
+    assert steps[(truncated.id, "archive")].status == StepStatus.FAILED
+    assert "ZIP" in steps[(truncated.id, "archive")].message
+    assert bomb.status == truncated.status == AssetStatus.READY  # the other steps stand
+
+
+@pytest.mark.slow
+def test_an_installer_is_an_app_package_with_version_icon_signature_and_licence(
+    indexed, settings
+):
+    assets, steps, links, proxies = indexed
+    setup = assets["apps/setup.exe"]
+    assert setup.asset_type == AssetType.APP_PACKAGE
+    meta = setup.meta["app_package"]
+    assert meta["product_name"] == "Trove Viewer"
+    assert meta["company"] == "Acme Ltd"
+    assert meta["product_version"] == "2.1.0" and meta["file_version"] == "2.1.0.7"
+    assert meta["description"] == "Trove Viewer installer"
+    assert meta["signed"] is True and meta["icon"] is True
+    assert meta["licence"]["source"] == "adjacent"
+    assert meta["licence"]["text"].startswith("MIT License")
+    licence = assets["apps/LICENSE.txt"]
+    assert (setup.id, licence.id, Relation.CONTAINS) in links
+    icons = [t for s, t, r in links if s == setup.id and r == Relation.CONTAINS and t in proxies]
+    assert len(icons) == 1 and proxies[icons[0]].mime_type == "image/png"
+    small = cache.existing(settings.resolved_cache_dir, setup.hash, "small.webp")
+    with Image.open(small) as preview:
+        assert preview.convert("RGB").getpixel((10, 10)) == pytest.approx((200, 30, 30), abs=8)
+    broken = assets["apps/broken.exe"]
+    step = steps[(broken.id, "app_package")]
+    assert step.status == StepStatus.FAILED and "not a valid PE file" in step.message
+    assert broken.status == AssetStatus.READY
+
+
+@pytest.mark.slow
+def test_a_pdf_invoice_gets_its_subtype_and_fields_and_a_v2_is_a_version_of_its_draft(indexed):
+    assets, _, links, _ = indexed
+    invoice = assets["docs/invoice.pdf"]
+    assert invoice.meta["sub_type"] == "invoice"
+    fields = invoice.meta["document"]
+    assert fields["number"] == "INV-2026-0042"
+    assert fields["total"] == "1150.00" and fields["currency"] == "EUR"
+    assert fields["due_date"] == "2026-04-14" and "2026-03-14" in fields["dates"]
+    assert fields["parties"] == ["Globex Corporation"] and fields["status"] == "due"
+    contract, v2 = assets["docs/contract.pdf"], assets["docs/contract_v2.pdf"]
+    assert contract.meta["sub_type"] == v2.meta["sub_type"] == "contract"
+    assert contract.meta["document"]["parties"] == ["Initech LLC", "Umbrella Corp"]
+    assert (v2.id, contract.id, Relation.VERSION_OF) in links
+    assert (contract.id, v2.id, Relation.VERSION_OF) not in links
+
+
+# --- the pure parts, without a database ----------------------------------------------------
+
+
+def test_archive_budgets_refuse_too_many_entries_too_many_bytes_and_overlaps(tmp_path):
+    pack = texture_pack(tmp_path / "p.zip", {f"t{i}.png": png((i, i, i)) for i in range(5)})
+    with pytest.raises(ArchiveRefused, match="5 entries, over the limit of 4"):
+        index_archive(pack, ZipBudget(max_entries=4))
+    with pytest.raises(ArchiveRefused, match="uncompressed, over the limit"):
+        index_archive(pack, ZipBudget(max_total_bytes=100))
+    with pytest.raises(ArchiveRefused, match="overlap"):
+        index_archive(overlapping_bomb(tmp_path / "b.zip"), ZipBudget())
+
+
+def test_a_highly_compressed_entry_is_listed_but_never_inflated(tmp_path):
+    pack = texture_pack(
+        tmp_path / "p.zip", {"diffuse.png": b"\0" * 8 * 1024**2, "b.png": png((1, 1, 1))}
+    )
+    index = index_archive(pack, ZipBudget())
+    assert "ratio" in (index.entries[0].refused or "")
+    assert index.primary == 1  # the bomb is not the preview even though it is "diffuse"
+    with pytest.raises(ArchiveRefused, match="ratio"):
+        read_entry(pack, 0, ZipBudget())
+    with pytest.raises(ArchiveRefused, match="no such entry"):
+        read_entry(pack, 7, ZipBudget())
+    assert read_entry(pack, 1, ZipBudget()) == png((1, 1, 1))
+
+
+def test_entry_names_in_the_dos_code_page_are_read_and_false_utf8_is_refused(tmp_path):
+    index = index_archive(cp437_name(tmp_path / "dos.zip"), ZipBudget())
+    assert index.entries[0].name == "düier.png"[:1] + "\u00fc" + "rer.png"
+    with pytest.raises(ArchiveRefused, match="not valid UTF-8"):
+        index_archive(name_marked_utf8_but_not(tmp_path / "bad.zip"), ZipBudget())
+
+
+def test_a_pe_parse_is_held_to_its_time_and_memory_limits(tmp_path):
+    exe = pe_file(tmp_path / "a.exe", strings={"ProductName": "X"}, icon_png=icon_png())
+    assert inspect_pe(exe, timeout=20, memory_mb=1024).fields["product_name"] == "X"
+    with pytest.raises(ToolError, match="timed out"):
+        inspect_pe(exe, timeout=0.001, memory_mb=1024)
+    damaged = bytearray(exe.read_bytes())
+    damaged[0x41] = ord("X")
+    (tmp_path / "b.exe").write_bytes(bytes(damaged))
+    with pytest.raises(ToolError, match="not a valid PE file"):
+        inspect_pe(tmp_path / "b.exe", timeout=20, memory_mb=1024)
+
+
+def test_subtype_rules_read_contracts_specs_and_leave_plain_text_alone():
+    assert classify("\n".join(CONTRACT_LINES))[0] == SubType.CONTRACT
+    spec = "Datasheet\nTechnical specification\nOperating temperature -20..70 C\nVoltage 5 V"
+    assert classify(spec)[0] == SubType.TECH_SPEC
+    assert classify("Annual report of the Trove society")[0] is None
+    euro = extract("INVOICE\nTotal: 1.234,50 €\nPaid in full", sub_type=SubType.INVOICE)
+    assert (euro.total, euro.currency, euro.status) == (
+        __import__("decimal").Decimal("1234.50"),
+        "EUR",
+        "paid",
+    )
+    assert [version_key(s) for s in ("plan", "plan_v2", "plan rev B", "plan-final")] == [
+        ("plan", 0),
+        ("plan", 2),
+        ("plan", 2),
+        ("plan", 1000),
+    ]
+
+
+def test_zip_entries_are_streamed_from_the_archive_as_written(tmp_path):
+    data = bytes(range(256)) * 4000
+    pack = texture_pack(tmp_path / "p.zip", {"a/b/raw.bin": data})
+    assert read_entry(pack, 0, ZipBudget()) == data
+    with zipfile.ZipFile(pack) as archive:
+        assert archive.namelist() == ["a/b/raw.bin"]
+    assert io.BytesIO(read_entry(pack, 0, ZipBudget())).getvalue()[:4] == bytes(range(4))
