@@ -110,10 +110,8 @@ def indexed(settings: Settings, media: Path):
 
 
 @pytest.mark.slow
-def test_a_zip_is_a_texture_pack_indexed_in_place_with_its_basecolor_as_preview(
-    indexed, settings
-):
-    assets, steps, _, _ = indexed
+def test_a_zip_is_a_texture_pack_indexed_in_place_with_its_basecolor_as_preview(indexed, settings):
+    assets, _, _, _ = indexed
     pack = assets["packs/stone.zip"]
     assert pack.asset_type == AssetType.TEXTURE_PACK and pack.status == AssetStatus.READY
     meta = pack.meta["texture_pack"]
@@ -153,9 +151,7 @@ def test_bombs_and_broken_archives_fail_only_their_index_step_with_the_reason(in
 
 
 @pytest.mark.slow
-def test_an_installer_is_an_app_package_with_version_icon_signature_and_licence(
-    indexed, settings
-):
+def test_an_installer_is_an_app_package_with_version_icon_signature_and_licence(indexed, settings):
     assets, steps, links, proxies = indexed
     setup = assets["apps/setup.exe"]
     assert setup.asset_type == AssetType.APP_PACKAGE
