@@ -9,8 +9,9 @@
 # Add packages to the lists below; nothing else needs to change.
 set -euo pipefail
 
-RUNTIME_PACKAGES="libmagic1 libimage-exiftool-perl ffmpeg tesseract-ocr tesseract-ocr-eng findutils procps"
-TEST_PACKAGES="$RUNTIME_PACKAGES postgresql redis-server jdupes libvips-tools chromium chromium-driver"
+# chromium: the web scraper's screenshots (driven by Playwright; never `playwright install`).
+RUNTIME_PACKAGES="libmagic1 libimage-exiftool-perl ffmpeg tesseract-ocr tesseract-ocr-eng findutils procps chromium"
+TEST_PACKAGES="$RUNTIME_PACKAGES postgresql redis-server jdupes libvips-tools chromium-driver"
 # Only when no npm is on PATH (scripts/vendor-js.sh fetches the UI's browser libraries with it).
 NODE_PACKAGES="nodejs npm"
 # Only when no usable python3 (with venv + ensurepip) is on PATH.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -110,6 +111,20 @@ class Settings:
     # would but never run by one; `{path}` is replaced by the installer's path. Empty: the
     # action is hidden.
     install_command: str = ""
+    # Web scraper (URL assets). It fetches only public addresses; `scraper_allow_hosts`
+    # (comma-separated `host` or `host:port`, `[::1]:8080` for IPv6) allows a host that is not
+    # public, such as an intranet wiki. Every fetch is bounded: the page (all redirects
+    # included) in `scraper_timeout_s` and `scraper_max_bytes`, each image the same; the
+    # screenshot's browser in `scraper_browser_timeout_s`, with scripts stopped after
+    # `scraper_script_seconds` and `scraper_browser_max_bytes` over all its requests.
+    scraper_allow_hosts: str = ""
+    scraper_timeout_s: float = 20.0
+    scraper_max_bytes: int = 5 * 1024**2
+    scraper_max_redirects: int = 5
+    scraper_screenshot: bool = True
+    scraper_browser_timeout_s: float = 30.0
+    scraper_script_seconds: float = 5.0
+    scraper_browser_max_bytes: int = 25 * 1024**2
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -191,6 +206,8 @@ def _coerce(name: str, value: Any) -> Any:
         raise SettingsError(
             f"{ENV_PREFIX}{name.upper()}: {value!r} is not a valid {target.__name__}"
         ) from exc
+    if name in _CHECKS and not _CHECKS[name](coerced):
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is not valid")
     low, high = _BOUNDS.get(name, (None, None))
     if (low is not None and coerced < low) or (high is not None and coerced > high):
         raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is outside {low}..{high or ''}")
@@ -216,7 +233,29 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "zip_max_ratio": (1, None),
     "pe_timeout_s": (0.1, 3600),
     "pe_memory_mb": (64, None),
+    "scraper_timeout_s": (0.1, 3600),
+    "scraper_max_bytes": (1024, None),
+    "scraper_max_redirects": (0, 20),
+    "scraper_browser_timeout_s": (1, 3600),
+    "scraper_script_seconds": (0, 3600),
+    "scraper_browser_max_bytes": (1024, None),
 }
+
+
+# `host`, `host:port`, `[v6]` or `[v6]:port`; the scraper's policy reads them in full.
+_HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]/@]+)(:\d{1,5})?$")
+
+
+def _host_list(text: str) -> bool:
+    entries = _comma_list(text)
+    return all(
+        (match := _HOST_PORT.match(entry)) and int((match.group(2) or ":1")[1:]) <= 65535
+        for entry in entries
+    )
+
+
+# Text settings with a syntax of their own.
+_CHECKS: dict[str, typing.Callable[[Any], bool]] = {"scraper_allow_hosts": _host_list}
 
 
 def _parse_bool(text: str) -> bool:
