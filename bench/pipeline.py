@@ -1,11 +1,15 @@
 """Pipeline benchmark: Trove's media pipeline against the best standalone tools.
 
-    .venv/bin/python bench/pipeline.py [--photos 120] [--videos 4] [--pdfs 10] [--workers 1,2]
+    .venv/bin/python bench/pipeline.py [--photos 120] [--videos 4] [--pdfs 50] [--workers 1,2]
+                                       [--pack-entries 500] [--pes 20]
                                        [--modes in-process,redis] [--redis redis://127.0.0.1:6379/0]
 
 The library: `--photos` 12 MP JPEGs (bench/corpus.py `photos` profile, with EXIF), `--videos`
-1080p H.264 clips (two of them MOV, which Trove also transcodes), `--pdfs` text PDFs. Cached in
-bench/.corpus/pipeline-<photos>-<videos>-<pdfs>/.
+1080p H.264 clips (two of them MOV, which Trove also transcodes), `--pdfs` text PDFs (a third
+of them invoices, a third contracts, for the document_type step), one ZIP texture pack of
+`--pack-entries` PNG maps (archive, archive_preview steps) and `--pes` Windows executables
+with version info and an icon (app_package step, pefile in a child process each). Cached in
+bench/.corpus/pipeline-<photos>-<videos>-<pdfs>-<pack entries>-<pes>/.
 
 For each worker count W in `--workers` (1 runs pinned to one core with taskset, as does its
 baseline), and each mode:
@@ -16,7 +20,9 @@ baseline), and each mode:
 - Baseline, the same work done by the best standalone tools, W processes in parallel over
   halves of the file list: `exiftool -fast -json` (one invocation per share), `vipsthumbnail`
   at 1920, 800 and 200 px to WebP (many files per invocation; PDFs too), one `ffmpeg` per video
-  writing the three sizes from one decoded frame, `openssl dgst -sha256` over every file.
+  writing the three sizes from one decoded frame, `openssl dgst -sha256` over every file;
+  for the composite types `zipinfo -v` over the pack, `unzip -p` of its base colour map into
+  `vipsthumbnail`, and pefile in one plain Python process over all executables.
 
 Reported: wall time, files/s and MB/s for the whole pipeline, per step (from the outcomes Trove
 recorded: busy time per step summed over workers, so files/s per step is per busy worker),
@@ -51,8 +57,8 @@ CORPUS_DIR = REPO_ROOT / "bench" / ".corpus"
 # --- the library ---------------------------------------------------------------------------
 
 
-def build_library(photos: int, videos: int, pdfs: int) -> Path:
-    root = CORPUS_DIR / f"pipeline-{photos}-{videos}-{pdfs}" / "library"
+def build_library(photos: int, videos: int, pdfs: int, *, pack_entries: int, pes: int) -> Path:
+    root = CORPUS_DIR / f"pipeline-{photos}-{videos}-{pdfs}-{pack_entries}-{pes}" / "library"
     done = root.parent / "done"
     if done.exists():
         return root
@@ -60,8 +66,9 @@ def build_library(photos: int, videos: int, pdfs: int) -> Path:
         shutil.rmtree(root.parent)
     from corpus import generate, text_pdf
 
-    log(f"generating {photos} photos (12 MP) ...")
-    generate(root / "photos", photos, profile="photos", seed=7)
+    if photos:
+        log(f"generating {photos} photos (12 MP) ...")
+        generate(root / "photos", photos, profile="photos", seed=7)
     for i in range(videos):
         suffix = "mov" if i % 2 else "mp4"
         path = root / "videos" / f"clip-{i:02d}.{suffix}"
@@ -75,13 +82,76 @@ def build_library(photos: int, videos: int, pdfs: int) -> Path:
             check=True,
         )  # fmt: skip
     for i in range(pdfs):
-        lines = [f"Trove benchmark document {i}", *(f"Line {n} of a text page." for n in range(40))]
+        lines = [*DOCUMENT_KINDS[i % 3](i), *(f"Line {n} of a text page." for n in range(30))]
         head, tail = text_pdf([lines, lines[:20]], title=f"doc {i}")
         path = root / "documents" / f"doc-{i:03d}.pdf"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(head + tail)
+    if pack_entries:
+        log(f"generating a texture pack of {pack_entries} maps ...")
+        write_texture_pack(root / "packs" / "materials.zip", pack_entries)
+    for i in range(pes):
+        write_pe(root / "apps" / f"setup-{i:02d}.exe", i)
     done.write_text("ok\n")
     return root
+
+
+DOCUMENT_KINDS = (
+    lambda i: [
+        "INVOICE", f"Invoice No: INV-{i:05d}", "Date: 2026-03-14", "Bill to: Globex Corporation",
+        f"Total due: {100 + i},00 EUR",
+    ],
+    lambda i: [
+        "SERVICE AGREEMENT", "Made by and between Initech LLC", "and Umbrella Corp.",
+        "Governing law: Delaware.", f"Contract No: C-{i}",
+    ],
+    lambda i: [f"Trove benchmark document {i}"],
+)  # fmt: skip
+MAPS = ("basecolor", "normal", "roughness", "height")
+
+
+def write_texture_pack(path: Path, entries: int) -> None:
+    """`entries` 128 px PNG maps, four per material (base colour, normal, roughness, height)."""
+    import io
+    import random
+    import zipfile
+
+    from PIL import Image
+
+    rng = random.Random(5)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for n in range(entries):
+            material, kind = divmod(n, len(MAPS))
+            noise = Image.effect_noise((128, 128), 40 + rng.random() * 40).convert("RGB")
+            tint = Image.new("RGB", (128, 128), tuple(rng.randrange(256) for _ in range(3)))
+            buffer = io.BytesIO()
+            Image.blend(noise, tint, 0.6).save(buffer, "PNG")
+            name = f"material_{material:03d}/material_{material:03d}_{MAPS[kind]}.png"
+            archive.writestr(name, buffer.getvalue())
+
+
+def write_pe(path: Path, index: int) -> None:
+    import io
+
+    from PIL import Image
+
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests.pe_media import pe_file
+
+    icon = io.BytesIO()
+    Image.new("RGB", (48, 48), (index * 12 % 256, 80, 160)).save(icon, "PNG")
+    pe_file(
+        path,
+        strings={
+            "ProductName": f"Bench App {index}",
+            "CompanyName": "Trove Bench Ltd",
+            "FileDescription": "Benchmark installer",
+            "ProductVersion": f"1.{index}.0",
+        },
+        icon_png=icon.getvalue(),
+        signed=index % 2 == 0,
+    )
 
 
 def files_of(root: Path) -> list[Path]:
@@ -275,6 +345,19 @@ def run_baseline(files: list[Path], *, workers: int) -> dict:
         video_commands.append(["sh", "-c", script])
     parallel("ffmpeg_frames", video_commands)
     parallel("openssl_sha256", [["openssl", "dgst", "-sha256", *map(str, s)] for s in shares if s])
+    packs = [f for f in files if f.suffix.lower() == ".zip"]
+    parallel("zipinfo", [["zipinfo", "-v", str(p)] for p in packs])
+    parallel(
+        "unzip_vipsthumbnail",
+        [
+            ["sh", "-c", f"unzip -p {p} material_000/material_000_basecolor.png >{out}/base.png"
+             f" && vipsthumbnail -s 1920x1920 -o {out}/base-l.webp[Q=80] {out}/base.png"]
+            for p in packs
+        ],
+    )  # fmt: skip
+    exes = [str(f) for f in files if f.suffix.lower() == ".exe"]
+    script = "import pefile, sys\nfor p in sys.argv[1:]:\n    pefile.PE(p)"
+    parallel("pefile", [[sys.executable, "-c", script, *exes]] if exes else [])
     shutil.rmtree(out, ignore_errors=True)
     total = sum(v for k, v in timings.items() if not k.startswith("vipsthumbnail_"))
     return {"workers": workers, "seconds": round(total, 3), "parts": timings}
@@ -287,7 +370,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=int, default=120)
     parser.add_argument("--videos", type=int, default=4)
-    parser.add_argument("--pdfs", type=int, default=10)
+    parser.add_argument("--pdfs", type=int, default=50)
+    parser.add_argument("--pack-entries", type=int, default=500)
+    parser.add_argument("--pes", type=int, default=20)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--modes", default="in-process,redis")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
@@ -295,7 +380,9 @@ def main() -> int:
     if not TROVE.exists():
         print(f"no trove executable at {TROVE}", file=sys.stderr)
         return 2
-    root = build_library(args.photos, args.videos, args.pdfs)
+    root = build_library(
+        args.photos, args.videos, args.pdfs, pack_entries=args.pack_entries, pes=args.pes
+    )
     files = files_of(root)
     total_mb = sum(f.stat().st_size for f in files) / 2**20
     photos = sum(1 for f in files if f.suffix.lower() in (".jpg", ".jpeg"))
@@ -345,7 +432,8 @@ def print_table(report: dict) -> None:
     print("\nper step (last run; busy time summed over workers):")
     for step, s in sorted(last["steps"].items(), key=lambda kv: -kv[1]["busy_s"]):
         print(
-            f"  {step:<12}{s['files']:>6} files {s['busy_s']:>8.1f} s busy"
+            f"  {step:<16}{s['files']:>6} files {s['busy_s']:>8.1f} s busy"
+            f"{s['busy_s'] * 1000 / max(s['files'], 1):>9.1f} ms/file"
             f"{s['files_per_busy_s']:>9.1f} files/s{s['mb_per_busy_s']:>9.1f} MB/s  {s['statuses']}"
         )
 
