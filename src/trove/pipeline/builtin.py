@@ -23,6 +23,7 @@ from trove.pipeline.processors.texture_pack import (
 )
 from trove.pipeline.processors.thumbnails import ThumbnailProcessor
 from trove.pipeline.processors.transcode import TranscodeProcessor
+from trove.pipeline.processors.web_scraper import WebScraperProcessor
 from trove.plugins.hookspecs import hookimpl
 
 
@@ -43,4 +44,5 @@ def register_media_processors(settings: Settings) -> list[MediaProcessor]:
         TexturePackPreviewProcessor(settings),
         AppPackageProcessor(settings),
         DocumentTypeProcessor(settings),
+        WebScraperProcessor(settings),
     ]

@@ -52,6 +52,9 @@ class Derivative:
     mime_type: str
     asset_type: str
     relation: str = "transformed_to"
+    # The link's direction: original -> made ("transformed_to"), or made -> original for a
+    # relation read from the made thing ("downloaded_by": a screenshot downloaded by its URL).
+    made_to_original: bool = False
     width: int | None = None
     height: int | None = None
     duration: float | None = None

@@ -112,7 +112,11 @@ def _link_derivative(session: Session, original: Asset, made: Derivative, *, now
         timeline_at=original.timeline_at or now,
     )
     ProxyRepository(session).save(
-        proxy, original_id=original.id, relation=made.relation or Relation.TRANSFORMED_TO, now=now
+        proxy,
+        original_id=original.id,
+        relation=made.relation or Relation.TRANSFORMED_TO,
+        made_to_original=made.made_to_original,
+        now=now,
     )
 
 

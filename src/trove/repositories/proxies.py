@@ -41,7 +41,15 @@ class ProxyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def save(self, proxy: Proxy, *, original_id: str, relation: str, now: datetime) -> str:
+    def save(
+        self,
+        proxy: Proxy,
+        *,
+        original_id: str,
+        relation: str,
+        now: datetime,
+        made_to_original: bool = False,
+    ) -> str:
         """Create the proxy, or refresh the one a copy made, and link the original to it.
 
         Copies with the same bytes share one proxy, and two workers may make it at once:
@@ -75,5 +83,6 @@ class ProxyRepository:
         row.meta = proxy.meta
         row.updated_at = now
         self.session.flush()
-        LinkRepository(self.session).add_many([edge(original_id, asset_id, relation)])
+        ends = (asset_id, original_id) if made_to_original else (original_id, asset_id)
+        LinkRepository(self.session).add_many([edge(*ends, relation)])
         return asset_id

@@ -11,6 +11,7 @@ redirect count. No cookies, no credentials, no proxy or .netrc from the environm
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -87,6 +88,8 @@ class Fetcher:
         resolver: Resolver = system_resolver,
     ) -> None:
         self.allow, self.limits, self.resolver = allow, limits, resolver
+        # Loading the CA bundle costs tens of milliseconds: once per fetcher, not per hop.
+        self._ssl_context = httpx.create_ssl_context(trust_env=False)
 
     def get(
         self,
@@ -138,7 +141,7 @@ class Fetcher:
         }
         try:
             with (
-                _pinned_client(target, address, deadline) as client,
+                _pinned_client(target, address, deadline, self._ssl_context) as client,
                 client.stream("GET", target.url, headers=headers) as response,
             ):
                 return _answer(response, target, address, want, deadline, max_bytes)
@@ -254,11 +257,13 @@ def _remaining(deadline: float) -> float:
 
 
 @contextmanager
-def _pinned_client(target: Target, address: IPAddress, deadline: float) -> Iterator[httpx.Client]:
+def _pinned_client(
+    target: Target, address: IPAddress, deadline: float, ssl_context: ssl.SSLContext
+) -> Iterator[httpx.Client]:
     """A client for one request, whose every connection goes to `address`.
 
     Fresh per hop: nothing (cookies, connections) carries from one host to the next."""
-    transport = _PinnedTransport(target, address)
+    transport = _PinnedTransport(target, address, ssl_context)
     with httpx.Client(
         transport=transport,
         timeout=httpx.Timeout(_remaining(deadline)),
@@ -272,9 +277,8 @@ class _PinnedTransport(httpx.HTTPTransport):
     """httpx's own transport, whose connection pool dials the checked address instead of
     resolving the host again. TLS still uses the URL's host for SNI and certificate checks."""
 
-    def __init__(self, target: Target, address: IPAddress) -> None:
-        super().__init__(trust_env=False, retries=0)
-        ssl_context = httpx.create_ssl_context(trust_env=False)
+    def __init__(self, target: Target, address: IPAddress, ssl_context: ssl.SSLContext) -> None:
+        super().__init__(verify=ssl_context, trust_env=False, retries=0)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=1,
