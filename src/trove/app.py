@@ -28,6 +28,7 @@ from trove.api.routes import (
     library,
     links,
     not_found,
+    places,
     tags,
     thumbnails,
     upload,
@@ -84,7 +85,7 @@ def _install(app: Any) -> None:
     install_web_safety(app)
     # Any parameter can be malformed: every route declares the 422 our handler gives.
     malformed = errors(422)
-    for module in (bulk, assets, upload, library, graph, links, tags, integrity, albums):
+    for module in (bulk, assets, upload, library, graph, links, tags, integrity, albums, places):
         app.include_router(module.router, responses=malformed)
     for module in (thumbnails, jobs):  # the media pipeline's products and progress
         app.include_router(module.router, responses=malformed)

@@ -355,3 +355,19 @@ class FindingList(BaseModel):
 
 class VerifyStarted(BaseModel):
     started: bool = Field(description="False when a check is already running.")
+
+
+class MapMarker(BaseModel):
+    """The geotagged assets of one grid cell, at their mean position."""
+
+    lat: float
+    lon: float
+    count: int = Field(description="Assets in the cell.")
+    asset_id: str = Field(description="The asset when count is 1; else one of them.")
+
+
+class MapMarkers(BaseModel):
+    items: list[MapMarker]
+    total: int = Field(description="Assets the markers stand for.")
+    cell_degrees: float = Field(description="The grid's cell size at this zoom.")
+    capped: bool = Field(description="True when only the most populated cells were sent.")

@@ -15,6 +15,7 @@ from trove.pipeline.processors.metadata import MetadataProcessor
 from trove.pipeline.processors.mime import MimeProcessor
 from trove.pipeline.processors.ocr import OcrProcessor
 from trove.pipeline.processors.phash import PhashProcessor
+from trove.pipeline.processors.places import PlacesProcessor
 from trove.pipeline.processors.probe import ProbeProcessor
 from trove.pipeline.processors.text import PdfTextProcessor
 from trove.pipeline.processors.texture_pack import (
@@ -33,6 +34,7 @@ def register_media_processors(settings: Settings) -> list[MediaProcessor]:
         MimeProcessor(),
         Sha256Processor(),
         MetadataProcessor(settings),
+        PlacesProcessor(),
         ProbeProcessor(settings),
         ThumbnailProcessor(settings),
         PhashProcessor(settings),

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Namespaces the pipeline extracts from the file: editing them would be overwritten anyway.
 EXTRACTED_NAMESPACES = frozenset(
-    {"exif", "iptc", "xmp", "geo", "ffprobe", "probe", "ocr", "text", "folder", "file"}
+    {"exif", "iptc", "xmp", "geo", "place", "ffprobe", "probe", "ocr", "text", "folder", "file"}
 )
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # A user namespace holds what people type (ratings, notes, a few links), not documents: its

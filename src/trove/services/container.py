@@ -16,6 +16,7 @@ from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
 from trove.services.links import LinkManager, load_relations
 from trove.services.media import MediaService
+from trove.services.places import PlacesService
 from trove.services.scanner import ScanService
 
 
@@ -32,6 +33,7 @@ class Services:
     links: LinkManager
     albums: AlbumService
     breadcrumbs: Breadcrumbs
+    places: PlacesService
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -55,6 +57,7 @@ class Services:
                 settings, database, links=links, on_preview_stale=indexer.request_processing
             ),
             breadcrumbs=Breadcrumbs(database),
+            places=PlacesService(database),
         )
         indexer.after_processing.append(services.albums.refresh_previews)
         return services

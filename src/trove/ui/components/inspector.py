@@ -19,7 +19,7 @@ from trove.ui.context import call, services
 from trove.ui.format import human_duration, human_size, human_time
 
 # Shown first, in this order; any other namespace follows alphabetically.
-NAMESPACE_ORDER = ("exif", "iptc", "xmp", "geo", "probe", "ffprobe", "ocr", "text")
+NAMESPACE_ORDER = ("place", "exif", "iptc", "xmp", "geo", "probe", "ffprobe", "ocr", "text")
 MAX_VALUE_CHARS = 400
 MAX_NODES = 2000
 GRAPH_TAB = "graph"

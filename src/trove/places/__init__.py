@@ -1,0 +1,1 @@
+"""Places: reverse geocoding without the internet, and what the map shows."""

