@@ -87,6 +87,7 @@ CASES = [
     (["--mime", "image/*"], {"mime": "image/*"}),
     (["--mime", "image/png"], {"mime": "image/png"}),
     (["--q", "img_000"], {"q": "img_000"}),
+    (["--q", "type:image -tag:holiday"], {"q": "type:image -tag:holiday"}),
     (["--deleted"], {"deleted": "true"}),
     (["--since", "2000-01-01"], {"since": "2000-01-01"}),
     (["--until", "2000-01-01"], {"until": "2000-01-01"}),

@@ -22,10 +22,19 @@ def test_migrated_schema_matches_the_models(database_url):
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            context = MigrationContext.configure(
+                connection, opts={"include_name": _not_full_text_tables}
+            )
+            differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
     assert differences == []
+
+
+def _not_full_text_tables(name, type_, _parent_names):
+    """SQLite's FTS5 tables (and their shadow tables) are the search index, made by the
+    migration and kept by triggers: no ORM model describes them."""
+    return not (type_ == "table" and name.startswith(("search_fts", "search_trigram")))
 
 
 def test_an_owner_exists_from_the_first_run(database_url):

@@ -105,7 +105,12 @@ def list_assets(
         str | None, typer.Option("--mime", help="MIME type, or image/* style prefix.")
     ] = None,
     q: Annotated[
-        str | None, typer.Option("--q", help="Substring of the file name or title.")
+        str | None,
+        typer.Option(
+            "--q",
+            help='Search: words and filters, e.g. beach type:image -tag:x camera:"Canon EOS" '
+            "taken:2023-07 near:lat,lon,km (docs/search.md).",
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Timeline from this date (YYYY-MM-DD).")
@@ -117,8 +122,13 @@ def list_assets(
         bool, typer.Option("--deleted", help="List soft-deleted assets instead.")
     ] = False,
     sort: Annotated[
-        str, typer.Option("--sort", help="timeline_at, filename, size or id; -KEY descends.")
-    ] = "-timeline_at",
+        str | None,
+        typer.Option(
+            "--sort",
+            help="timeline_at, filename, size, id (-KEY descends) or relevance; by default "
+            "relevance when --q has words, else -timeline_at.",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many (1-1000).")] = 100,
     cursor: Annotated[str | None, typer.Option("--cursor")] = None,
     as_json: AsJson = False,

@@ -60,6 +60,15 @@ class InheritedFrom(BaseModel):
     asset_type: AssetType
 
 
+class SearchMatch(BaseModel):
+    """Where a search result matched: plain text (render it as text, never as HTML) and the
+    [start, end) character ranges of it that matched."""
+
+    field: str = Field(description="The document field: name, folders, tags, content, ...")
+    text: str
+    highlights: list[tuple[int, int]]
+
+
 class AssetOut(BaseModel):
     """An asset as a listing shows it, with the seed's field names."""
 
@@ -94,6 +103,9 @@ class AssetOut(BaseModel):
         default_factory=dict,
         description="Tags this asset inherits, each with the folders or albums it comes from "
         "(a tag filter matches these too).",
+    )
+    match: SearchMatch | None = Field(
+        default=None, description="With `q`: where this result matched its words."
     )
 
 

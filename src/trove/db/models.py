@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, RootStatus, Visibility
@@ -407,3 +407,54 @@ class PhashBand(Base):
     value: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_phash_bands_lookup", "band", "value"),)
+
+
+class SearchDocumentRow(Base):
+    """An asset's text for search, field by field (domain/search_document.py), kept in step as
+    its pipeline pass finishes and as people edit it (services/search.py).
+
+    The full-text index over it is not an ORM table: on SQLite, FTS5 tables `search_fts`
+    (unicode61, diacritics removed) and `search_trigram` (substrings) with `doc_id` as their
+    rowid, kept by triggers; on PostgreSQL the `tsv` column (weighted words and field words,
+    built by the repository) under a GIN index, and a pg_trgm index on `substrings`.
+    """
+
+    __tablename__ = "search_documents"
+
+    # An integer key: FTS5 addresses rows by an integer rowid.
+    doc_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(Text, default="")
+    folders: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    camera: Mapped[str] = mapped_column(Text, default="")
+    lens: Mapped[str] = mapped_column(Text, default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(Text, default="")
+    labels: Mapped[str] = mapped_column(Text, default="")
+    people: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[str] = mapped_column(Text, default="")
+    # Folded name, title, tags and folders, for substring matching.
+    substrings: Mapped[str] = mapped_column(Text, default="")
+    ext: Mapped[str | None] = mapped_column(String(16))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    tsv: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
+
+    __table_args__ = (
+        Index("ix_search_documents_ext", "ext"),
+        Index("ix_search_documents_geo", "lat", "lon"),
+        # PostgreSQL's full-text indexes; on SQLite the FTS5 tables do this, so there the
+        # declared index is partial over no row (WHERE 0) and costs nothing.
+        Index("ix_search_documents_tsv", "tsv", postgresql_using="gin", sqlite_where=text("0")),
+        Index(
+            "ix_search_documents_substrings",
+            "substrings",
+            postgresql_using="gin",
+            postgresql_ops={"substrings": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
+    )

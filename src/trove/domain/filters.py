@@ -12,19 +12,32 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from trove.domain.enums import AssetStatus, AssetType
 from trove.domain.queries import (
+    DEFAULT_SORT,
     MAX_FILTER_CHARS,
     MAX_FILTER_VALUES,
     MAX_LIMIT,
+    RELEVANCE,
     AssetQuery,
     parse_date_bound,
 )
+from trove.domain.search_query import parse
 
 # What `trove ls` lists when no type is asked for: files, without the folders (collections)
 # and without the transcode proxies (which the API's default listing hides too).
 FILE_TYPES = tuple(t for t in AssetType if t not in (AssetType.COLLECTION, AssetType.PROXY))
 
 Text = Annotated[str, StringConstraints(max_length=MAX_FILTER_CHARS)]
-Sort = Literal["-timeline_at", "timeline_at", "filename", "-filename", "size", "-size", "id", "-id"]
+Sort = Literal[
+    "-timeline_at",
+    "timeline_at",
+    "filename",
+    "-filename",
+    "size",
+    "-size",
+    "id",
+    "-id",
+    "relevance",
+]
 
 
 class AssetFilters(BaseModel):
@@ -43,10 +56,18 @@ class AssetFilters(BaseModel):
     path: Text | None = Field(default=None, description="Relative folder within a library.")
     mime: Text | None = Field(default=None, description="A MIME type, or `image/*`.")
     deleted: bool = Field(default=False, description="List soft-deleted assets instead.")
-    q: Text | None = Field(default=None, description="Substring of the file name or title.")
+    q: Text | None = Field(
+        default=None,
+        description="Search: words and filters such as `type:video`, `tag:x`, `taken:2023-07`, "
+        '`camera:"Canon EOS"`, `near:lat,lon,km`, `-word` (docs/search.md).',
+    )
     since: str | None = Field(default=None, description="Timeline from this ISO date/time.")
     until: str | None = Field(default=None, description="Timeline through this ISO date.")
-    sort: Sort = Field(default="-timeline_at", description="A key, `-` for descending.")
+    sort: Sort | None = Field(
+        default=None,
+        description="A key, `-` for descending; by default `relevance` when `q` has words, "
+        "else `-timeline_at`.",
+    )
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
     cursor: Text | None = Field(default=None, description="`next_cursor` of the last page.")
 
@@ -58,7 +79,12 @@ class AssetFilters(BaseModel):
 
     def to_query(self, *, root_id: str | None = None) -> AssetQuery:
         """The query to run; `root_id` is the library `root` names, resolved by the caller
-        (a path or a name needs the index)."""
+        (a path or a name needs the index). A `q` that does not parse raises
+        QuerySyntaxError (an InvalidQuery) naming the position."""
+        search = parse(self.q) if self.q and self.q.strip() else None
+        sort = self.sort or (RELEVANCE if search and search.has_text else DEFAULT_SORT)
+        if sort == RELEVANCE and not (search and search.words):
+            sort = DEFAULT_SORT
         return AssetQuery(
             asset_types=tuple(self.type),
             statuses=tuple(self.status),
@@ -66,11 +92,11 @@ class AssetFilters(BaseModel):
             root_id=root_id,
             path_prefix=self.path,
             mime=self.mime,
-            text=self.q,
+            search=search,
             since=parse_date_bound(self.since, end=False),
             until=parse_date_bound(self.until, end=True),
             only_deleted=self.deleted,
-            sort=self.sort,
+            sort=sort,
             limit=self.limit,
             cursor=self.cursor,
         )

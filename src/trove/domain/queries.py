@@ -7,10 +7,15 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trove.domain.search_query import SearchQuery
 
 SORT_KEYS = ("timeline_at", "filename", "size", "id")
 DEFAULT_SORT = "-timeline_at"
+# Best match first (a search with words); paged by position, not by a key.
+RELEVANCE = "relevance"
 MAX_LIMIT = 1000
 # Bounds on what one listing may ask, so that no request can build a statement the database
 # refuses or spends seconds on: text filters (search, folder, MIME) and values per filter.
@@ -31,8 +36,11 @@ class AssetQuery:
     path_prefix: str | None = None
     mime: str | None = None
     hash: str | None = None
-    # Case-insensitive substring of the file name or the title (the gallery's search box).
+    # Case-insensitive substring of the file name or the title, by a scan (what search was
+    # before the index; kept as the benchmark's baseline).
     text: str | None = None
+    # The search language (domain/search_query.py), answered from the full-text index.
+    search: SearchQuery | None = None
     # timeline_at within [since, until): the gallery's date range.
     since: datetime | None = None
     until: datetime | None = None
@@ -44,10 +52,11 @@ class AssetQuery:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.sort.lstrip("-") not in SORT_KEYS:
+        if self.sort != RELEVANCE and self.sort.lstrip("-") not in SORT_KEYS:
             raise InvalidQuery(
                 f"unknown sort {self.sort!r}; use one of "
                 + ", ".join(k for key in SORT_KEYS for k in (key, "-" + key))
+                + f" or {RELEVANCE}"
             )
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InvalidQuery(f"limit must be between 1 and {MAX_LIMIT}")

@@ -22,6 +22,7 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.repositories.proxies import Proxy, ProxyRepository
 from trove.repositories.steps import StepRepository
+from trove.services import search
 from trove.storage import cache
 
 
@@ -79,7 +80,8 @@ def record_step(
 
 
 def finish(session: Session, outcomes: dict[str, tuple[str, str | None]]) -> None:
-    """Final status of each asset of a batch: ready, or error with the required step's reason."""
+    """Final status of each asset of a batch: ready, or error with the required step's reason;
+    and their search documents, from what the steps found."""
     now = utcnow()
     AssetRepository(session).update_many(
         [
@@ -87,6 +89,7 @@ def finish(session: Session, outcomes: dict[str, tuple[str, str | None]]) -> Non
             for asset_id, (status, message) in outcomes.items()
         ]
     )
+    search.reindex(session, list(outcomes))
 
 
 def _apply(asset: Asset, result: StepResult, *, now: Any) -> None:

@@ -24,9 +24,19 @@ from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, AssetTag
 from trove.domain.enums import AssetType
-from trove.domain.queries import AssetQuery, InvalidQuery, decode_cursor, encode_cursor
+from trove.domain.queries import (
+    RELEVANCE,
+    AssetQuery,
+    InvalidQuery,
+    decode_cursor,
+    encode_cursor,
+)
 from trove.repositories._sql import insert_ignoring_conflicts, utcnow
+from trove.repositories.search import SearchRepository
 from trove.repositories.tag_flows import tagged
+
+# Ranked results are paged by position; past this, narrow the search instead.
+MAX_OFFSET = 100_000
 
 
 class AssetRepository:
@@ -45,6 +55,8 @@ class AssetRepository:
 
     def list(self, query: AssetQuery) -> tuple[list[Asset], str | None]:
         """One page of assets matching `query`, and the cursor of the next page."""
+        if query.sort == RELEVANCE:
+            return self._list_by_relevance(query)
         sort_col = getattr(Asset, query.sort_key)
         stmt = select(Asset).where(*self._filters(query))
         if query.cursor:
@@ -55,6 +67,23 @@ class AssetRepository:
             return rows, None
         last = rows[query.limit - 1]
         return rows[: query.limit], encode_cursor(_cursor_value(last, query.sort_key), last.id)
+
+    def _list_by_relevance(self, query: AssetQuery) -> tuple[builtins.list[Asset], str | None]:
+        """Best match first (own document's rank; matched through a folder or album counts
+        as no rank), then newest; the cursor is the position of the next page."""
+        offset = _offset(query.cursor)
+        stmt = select(Asset).where(*self._filters(query))
+        order: list[Any] = [Asset.timeline_at.desc(), Asset.id.desc()]
+        ranked = self._search().ranked(query.search) if query.search else None
+        if ranked is not None:
+            stmt = stmt.outerjoin(ranked, ranked.c.asset_id == Asset.id)
+            order.insert(0, func.coalesce(ranked.c.score, 0.0))
+        rows = list(
+            self.session.scalars(stmt.order_by(*order).offset(offset).limit(query.limit + 1))
+        )
+        if len(rows) <= query.limit:
+            return rows, None
+        return rows[: query.limit], encode_cursor(offset + query.limit, "")
 
     def count_by(self, column: str, *, root_id: str | None = None) -> dict[str, int]:
         col = getattr(Asset, column)
@@ -149,6 +178,8 @@ class AssetRepository:
             where.append(Asset.hash == q.hash)
         if q.text and q.text.strip():
             where.append(_text_matches(q.text.strip(), dialect=self._dialect()))
+        if q.search:
+            where.extend(self._search().conditions(q.search))
         if q.since is not None:
             where.append(Asset.timeline_at >= q.since)
         if q.until is not None:
@@ -159,6 +190,9 @@ class AssetRepository:
             # Own or inherited (from a folder or album above it: repositories/tag_flows.py).
             where.append(Asset.id.in_(tagged(tag, hierarchical=self.hierarchical)))
         return where
+
+    def _search(self) -> SearchRepository:
+        return SearchRepository(self.session, hierarchical=self.hierarchical)
 
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
@@ -276,6 +310,15 @@ def _mime_matches(mime: str) -> ColumnElement[bool]:
         major = mime.split("/", 1)[0]
         return and_(Asset.mime_type >= major + "/", Asset.mime_type < major + "0")
     return Asset.mime_type == mime
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    value, _ = decode_cursor(cursor)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_OFFSET:
+        raise InvalidQuery("cursor does not match the sort order")
+    return value
 
 
 def _cursor_value(asset: Asset, key: str) -> Any:

@@ -30,6 +30,7 @@ from trove.repositories.albums import AlbumRepository
 from trove.repositories.assets import AssetRepository
 from trove.repositories.links import edge
 from trove.repositories.pipeline import PipelineRepository
+from trove.services import search
 from trove.services.errors import Conflict, Invalid, NotFound
 from trove.services.links import LinkManager
 from trove.services.storable import storable_text
@@ -101,6 +102,8 @@ class AlbumService:
                 self._set_parent(session, album, parent_id)
             if wanted:
                 self._place(session, album, wanted, position=None)
+            session.flush()
+            search.reindex(session, [album.id], hierarchical=self.links.relations.hierarchical())
             return self._album(session, album)
 
     def tree(self) -> list[dict[str, Any]]:
@@ -165,6 +168,9 @@ class AlbumService:
                 self._set_cover(session, album, patch.cover_id)
             album.updated_at = utcnow()
             session.flush()
+            search.reindex_with_holders_below(
+                session, album.id, hierarchical=self.links.relations.hierarchical()
+            )
             return self._album(session, album)
 
     def delete(self, album_id: str) -> None:

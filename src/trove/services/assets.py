@@ -24,10 +24,12 @@ from trove.domain.enums import AssetStatus, RootStatus, Visibility
 from trove.domain.filters import AssetFilters
 from trove.domain.queries import InvalidQuery
 from trove.domain.serialize import asset_detail, asset_summary
+from trove.domain.snippets import Snippet
 from trove.repositories.assets import AssetRepository
 from trove.repositories.links import LinkRepository
 from trove.repositories.roots import RootRepository
 from trove.repositories.tag_flows import TagFlows
+from trove.services import search
 from trove.services.errors import Invalid, NotFound, TooLarge, Unavailable
 from trove.services.storable import storable_json, storable_text
 from trove.storage import cache
@@ -84,11 +86,20 @@ class AssetService:
         with self.database.session() as session:
             root_id = _root_id(session, filters.root) if filters.root else None
             repo = AssetRepository(session, hierarchical=self.hierarchical)
-            items, cursor = repo.list(filters.to_query(root_id=root_id))
+            query = filters.to_query(root_id=root_id)
+            items, cursor = repo.list(query)
             flows = TagFlows(session, hierarchical=self.hierarchical)
             inherited = flows.inherited_of([a.id for a in items])
+            matched = search.snippets(session, query.search, [a.id for a in items])
             return AssetPage(
-                [{**asset_summary(a), "inherited_tags": inherited.get(a.id, {})} for a in items],
+                [
+                    {
+                        **asset_summary(a),
+                        "inherited_tags": inherited.get(a.id, {}),
+                        "match": _match(matched.get(a.id)),
+                    }
+                    for a in items
+                ],
                 cursor,
             )
 
@@ -116,6 +127,10 @@ class AssetService:
 
             asset.updated_at = utcnow()
             session.flush()
+            if patch.tags is not _UNSET:
+                search.reindex_with_holders_below(session, asset.id, hierarchical=self.hierarchical)
+            else:
+                search.reindex(session, [asset.id], hierarchical=self.hierarchical)
             return self._detail(session, asset)
 
     def delete(self, asset_id: str, *, hard: bool = False) -> None:
@@ -156,6 +171,9 @@ class AssetService:
             repo.add_tags(ids, wanted)
             TagFlows(session, hierarchical=self.hierarchical).tags_added(ids, wanted)
             repo.touch(ids)
+            session.flush()
+            for asset_id in ids:
+                search.reindex_with_holders_below(session, asset_id, hierarchical=self.hierarchical)
             return len(ids)
 
     def delete_many(self, asset_ids: builtins.list[str]) -> int:
@@ -259,7 +277,12 @@ class AssetService:
 
         flows = TagFlows(session, hierarchical=self.hierarchical)
         inherited = flows.inherited_of([asset.id]).get(asset.id, {})
-        return {**asset_detail(asset), **integrity_of(session, asset), "inherited_tags": inherited}
+        return {
+            **asset_detail(asset),
+            **integrity_of(session, asset),
+            "inherited_tags": inherited,
+            "match": None,  # found by id, not by a search
+        }
 
     def _replace_tags(self, session: Any, asset: Asset, tags: Sequence[str]) -> None:
         """Own tags, and what inherits them below the asset (a folder's, an album's)."""
@@ -276,6 +299,12 @@ class AssetService:
         if asset is None or (asset.deleted_at is not None and not include_deleted):
             raise NotFound(f"no asset with id {asset_id!r}")
         return asset
+
+
+def _match(found: Snippet | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    return {"field": found.field, "text": found.text, "highlights": found.highlights}
 
 
 def _set_mtime(path: Path, modified_ms: int | None) -> None:

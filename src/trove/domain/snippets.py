@@ -1,0 +1,81 @@
+"""Where a result matched, as plain text with the matched ranges (no markup: the page renders
+the text as text and marks the ranges itself, so file-derived text never becomes HTML)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from trove.domain.search_document import SEARCH_FIELDS, words
+
+SNIPPET_CHARS = 160
+
+
+@dataclass(frozen=True, kw_only=True)
+class Snippet:
+    field: str
+    text: str
+    # [start, end) character ranges of `text` that matched a searched word.
+    highlights: list[tuple[int, int]]
+
+
+def snippet(texts: Mapping[str, str], searched: Sequence[str]) -> Snippet | None:
+    """The first field (by weight) in which a searched word occurs, around its first match."""
+    wanted = sorted({w for phrase in searched for w in words(phrase)}, key=len, reverse=True)
+    if not wanted:
+        return None
+    for name in SEARCH_FIELDS:
+        text = texts.get(name) or ""
+        ranges = _matches(text, wanted)
+        if ranges:
+            return _window(name, text, ranges)
+    return None
+
+
+def _folded_with_origin(text: str) -> tuple[str, list[int]]:
+    """`text` folded like the index folds it, and for each folded character its index in `text`."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        for part in unicodedata.normalize("NFKD", char):
+            if unicodedata.combining(part):
+                continue
+            for folded in part.casefold():
+                out.append(folded)
+                origin.append(i)
+    return "".join(out), origin
+
+
+def _matches(text: str, wanted: list[str]) -> list[tuple[int, int]]:
+    folded, origin = _folded_with_origin(text)
+    found: list[tuple[int, int]] = []
+    for word in wanted:
+        start = folded.find(word)
+        while start >= 0:
+            end = start + len(word)
+            found.append((origin[start], origin[end - 1] + 1))
+            start = folded.find(word, end)
+    return _merged(sorted(found))
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _window(name: str, text: str, ranges: list[tuple[int, int]]) -> Snippet:
+    first = ranges[0][0]
+    start = max(0, min(first - SNIPPET_CHARS // 3, len(text) - SNIPPET_CHARS))
+    end = min(len(text), start + SNIPPET_CHARS)
+    piece = text[start:end]
+    prefix = "…" if start > 0 else ""
+    shift = len(prefix) - start
+    highlights = [(s + shift, min(e, end) + shift) for s, e in ranges if start <= s < end]
+    body = prefix + piece.replace("\n", " ") + ("…" if end < len(text) else "")
+    return Snippet(field=name, text=body, highlights=highlights)

@@ -1,0 +1,480 @@
+"""The search index: documents in, matching asset ids and ranks out, on both databases.
+
+SQLite answers a word with FTS5 (`search_fts`, unicode61 without diacritics; a prefix match)
+or, for a part of a name, with the trigram table (`search_trigram`); PostgreSQL with the
+`tsv` column (built here from the same folded words, so both databases split text alike) and
+a pg_trgm index on `substrings`. A field filter (`camera:`, `place:`...) is an FTS5 column
+filter on SQLite and field-prefixed words (`camera:canon`) in `tsv` on PostgreSQL; `text:` is
+weight class D there (content and extra text).
+
+A word matches an asset whose own document matches, or whose folder or album (one hop up a
+hierarchical link) does: a folder's document holds its whole path and the tags it inherits,
+an album's its name and tags (domain/search_document.py).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    cast,
+    column,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+    text,
+    true,
+    union,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Session
+
+from trove.db.models import Asset, AssetTag, InheritedTag, IntegrityFinding, Link
+from trove.db.models import SearchDocumentRow as Doc
+from trove.domain.enums import AssetStatus, AssetType, Relation
+from trove.domain.search_document import (
+    FIELD_WEIGHT,
+    SEARCH_FIELDS,
+    SearchDocument,
+    document_of,
+    fold,
+    words,
+)
+from trove.domain.search_query import Clause, SearchQuery
+from trove.repositories._sql import insert_ignoring_conflicts
+from trove.repositories.tag_flows import BUILTIN_HIERARCHICAL, tagged
+
+# The filter of each text filter: the document fields it looks in.
+FILTER_FIELDS = {
+    "camera": ("camera",),
+    "lens": ("lens",),
+    "person": ("people",),
+    "place": ("place",),
+    "text": ("content", "extra"),
+}
+# Fields that also get field-prefixed words in PostgreSQL's tsv, for their filter.
+PREFIXED_FIELDS = ("camera", "lens", "people", "place")
+# PostgreSQL's four weight classes, A highest.
+PG_WEIGHT = {
+    "name": "A",
+    "title": "A",
+    "labels": "C",
+    "content": "D",
+    "extra": "D",
+}
+MAX_POSITION = 16383  # PostgreSQL keeps word positions up to this
+MAX_LEXEME_CHARS = 200
+BATCH = 500
+
+_FTS = table("search_fts", column("rowid"))
+_COLUMNS = ("asset_id", *SEARCH_FIELDS, "substrings", "ext", "lat", "lon")
+_PG_INSERT = text(
+    f"INSERT INTO search_documents ({', '.join(_COLUMNS)}, tsv) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}, CAST(:tsv AS tsvector))"
+)
+_TRIGRAM = table("search_trigram", column("rowid"))
+
+
+class SearchRepository:
+    def __init__(self, session: Session, *, hierarchical: Sequence[str] | None = None) -> None:
+        self.session = session
+        self.hierarchical = tuple(BUILTIN_HIERARCHICAL if hierarchical is None else hierarchical)
+        self.dialect = session.get_bind().dialect.name
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def documents_for(self, asset_ids: Sequence[str]) -> builtins.list[SearchDocument]:
+        """The documents of these assets as the index holds them now (deleted ones: none)."""
+        ids = list(dict.fromkeys(asset_ids))
+        found: list[SearchDocument] = []
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            tags = self._tags_of(chunk)
+            for asset in self.session.scalars(
+                select(Asset).where(Asset.id.in_(chunk), Asset.deleted_at.is_(None))
+            ):
+                found.append(
+                    document_of(
+                        asset_id=asset.id,
+                        filename=asset.filename,
+                        rel_path=asset.rel_path,
+                        is_folder=asset.asset_type == AssetType.COLLECTION,
+                        title=asset.title,
+                        description=asset.description,
+                        tags=tags.get(asset.id, []),
+                        meta=asset.meta or {},
+                    )
+                )
+        return found
+
+    def save(self, documents: Sequence[SearchDocument]) -> None:
+        """Insert or replace these documents (SQLite's triggers keep the FTS5 tables)."""
+        rows = [d.row() for d in documents]
+        if not rows:
+            return
+        self.delete([r["asset_id"] for r in rows])
+        if self.dialect == "postgresql":
+            for row, document in zip(rows, documents, strict=True):
+                row["tsv"] = tsvector_text(document)
+            self.session.execute(_PG_INSERT, rows)
+        else:
+            insert_ignoring_conflicts(self.session, Doc, rows)
+
+    def delete(self, asset_ids: Sequence[str]) -> None:
+        ids = list(asset_ids)
+        for start in range(0, len(ids), BATCH):
+            self.session.execute(delete(Doc).where(Doc.asset_id.in_(ids[start : start + BATCH])))
+
+    def without_document(self, *, limit: int) -> builtins.list[str]:
+        """Visible assets that have no document yet (indexed before search existed)."""
+        return list(
+            self.session.scalars(
+                select(Asset.id)
+                .where(
+                    Asset.deleted_at.is_(None),
+                    Asset.asset_type != AssetType.PROXY,
+                    ~exists().where(Doc.asset_id == Asset.id),
+                )
+                .limit(limit)
+            )
+        )
+
+    def holders_below(self, asset_id: str, *, limit: int = 100_000) -> builtins.list[str]:
+        """Folders and albums below this one (their documents hold the tags it passes on)."""
+        return list(
+            self.session.scalars(
+                select(InheritedTag.asset_id)
+                .where(InheritedTag.source_id == asset_id)
+                .distinct()
+                .limit(limit)
+            )
+        )
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def texts(self, asset_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """asset -> field -> text, for the snippets of a page of results."""
+        if not asset_ids:
+            return {}
+        fields = [getattr(Doc, name) for name in SEARCH_FIELDS]
+        rows = self.session.execute(
+            select(Doc.asset_id, *fields).where(Doc.asset_id.in_(list(asset_ids)))
+        )
+        return {
+            row[0]: {n: v for n, v in zip(SEARCH_FIELDS, row[1:], strict=True) if v} for row in rows
+        }
+
+    def suggest(self, field: str, prefix: str, *, limit: int) -> builtins.list[tuple[str, int]]:
+        """Values of a document field that have a word starting with `prefix`, most used first."""
+        pattern = "%" + _like_escaped(fold(prefix)) + "%"
+        target = getattr(Doc, field)
+        stmt = (
+            select(target, func.count())
+            .join(Asset, Asset.id == Doc.asset_id)
+            .where(
+                target != "",
+                func.lower(target).like(pattern, escape="\\"),
+                Asset.deleted_at.is_(None),
+            )
+            .group_by(target)
+            .order_by(func.count().desc(), target)
+            .limit(limit * 4)
+        )
+        values: dict[str, int] = {}
+        for joined, count in self.session.execute(stmt):
+            for value in str(joined).split("\n"):
+                if any(w.startswith(fold(prefix)) for w in words(value)):
+                    values[value] = values.get(value, 0) + int(count)
+        return sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+    def suggest_tags(self, prefix: str, *, limit: int) -> builtins.list[tuple[str, int]]:
+        pattern = _like_escaped(prefix.lower()) + "%"
+        word = "% " + _like_escaped(prefix.lower()) + "%"
+        stmt = (
+            select(AssetTag.tag, func.count())
+            .where(
+                or_(
+                    func.lower(AssetTag.tag).like(pattern, escape="\\"),
+                    func.lower(AssetTag.tag).like(word, escape="\\"),
+                )
+            )
+            .group_by(AssetTag.tag)
+            .order_by(func.count().desc(), AssetTag.tag)
+            .limit(limit)
+        )
+        return [(str(tag), int(n)) for tag, n in self.session.execute(stmt)]
+
+    def suggest_albums(self, prefix: str, *, limit: int) -> builtins.list[tuple[str, int]]:
+        title = func.coalesce(Asset.title, Asset.filename)
+        stmt = (
+            select(title, func.count(Link.target_id))
+            .outerjoin(Link, and_(Link.source_id == Asset.id, Link.relation == Relation.INCLUDES))
+            .where(
+                Asset.asset_type == AssetType.COLLECTION,
+                Asset.is_virtual.is_(True),
+                Asset.deleted_at.is_(None),
+                func.lower(title).like("%" + _like_escaped(prefix.lower()) + "%", escape="\\"),
+            )
+            .group_by(title)
+            .order_by(func.count(Link.target_id).desc(), title)
+            .limit(limit)
+        )
+        return [(str(name), int(n)) for name, n in self.session.execute(stmt)]
+
+    # --- query --------------------------------------------------------------------------------
+
+    def conditions(self, query: SearchQuery) -> builtins.list[ColumnElement[bool]]:
+        """One WHERE condition on `assets` per clause of the query."""
+        return [self._clause(c) for c in query.clauses]
+
+    def ranked(self, query: SearchQuery) -> Any:
+        """(asset_id, score) of the assets whose own document matches the query's words, the
+        best first when ordered by `score` ascending; None when there are no words."""
+        terms = [c for c in query.clauses if not c.negated and c.key in ("", "text")]
+        if self.dialect == "postgresql":
+            parts = [_pg_query(c) for c in terms]
+            tsq = " | ".join(f"({p})" for p in parts if p)
+            if not tsq:
+                return None
+            q = cast(literal(tsq), TSQUERY)
+            rank = -func.ts_rank(Doc.tsv, q)
+            return select(Doc.asset_id, rank.label("score")).where(Doc.tsv.op("@@")(q)).subquery()
+        exprs = [_fts_query(c) for c in terms]
+        match = " OR ".join(f"({e})" for e in exprs if e)
+        if not match:
+            return None
+        weights: list[Any] = [literal_column(str(FIELD_WEIGHT[n])) for n in SEARCH_FIELDS]
+        score = func.bm25(literal_column("search_fts"), *weights)
+        return (
+            select(Doc.asset_id, score.label("score"))
+            .select_from(_FTS.join(Doc, Doc.doc_id == _FTS.c.rowid))
+            .where(literal_column("search_fts").op("MATCH")(match))
+            .subquery()
+        )
+
+    def _clause(self, c: Clause) -> ColumnElement[bool]:
+        condition = self._positive(c)
+        return not_(condition) if c.negated else condition
+
+    def _positive(self, c: Clause) -> ColumnElement[bool]:
+        if c.key in ("", "text", *FILTER_FIELDS, "album"):
+            return Asset.id.in_(self._matching(c))
+        if c.key == "type":
+            return Asset.asset_type.in_(list(c.parsed))
+        if c.key == "taken":
+            start, end = c.parsed
+            return and_(Asset.timeline_at >= start, Asset.timeline_at < end)
+        if c.key == "after":
+            return Asset.timeline_at >= c.parsed[1]
+        if c.key == "before":
+            return Asset.timeline_at < c.parsed[0]
+        if c.key == "tag":
+            return Asset.id.in_(tagged(c.value, hierarchical=self.hierarchical))
+        if c.key == "folder":
+            return _under_folder(c.value.strip("/"))
+        if c.key == "ext":
+            return Asset.id.in_(select(Doc.asset_id).where(Doc.ext == c.parsed))
+        if c.key == "near":
+            return Asset.id.in_(select(Doc.asset_id).where(*_near(c.parsed)))
+        if c.key == "is":
+            return self._is(c.parsed)
+        if c.key == "has":
+            return Asset.id.in_(select(Doc.asset_id).where(_has(c.parsed)))
+        raise AssertionError(f"no condition for filter {c.key!r}")
+
+    def _is(self, value: str) -> ColumnElement[bool]:
+        if value == "missing":
+            return Asset.status == AssetStatus.MISSING
+        if value == "corrupted":
+            return Asset.id.in_(
+                select(IntegrityFinding.asset_id).where(IntegrityFinding.resolved_at.is_(None))
+            )
+        if value == "favorite":
+            return Asset.id.in_(tagged("favorite", hierarchical=self.hierarchical))
+        copies = Asset.__table__.alias("copies")
+        shared = (
+            select(copies.c.hash)
+            .where(copies.c.hash.is_not(None), copies.c.deleted_at.is_(None))
+            .group_by(copies.c.hash)
+            .having(func.count() > 1)
+        )
+        return Asset.hash.in_(shared)
+
+    def _matching(self, c: Clause) -> Select[Any]:
+        """Ids of the assets the clause's text matches: own documents, and (for words) what
+        lies one hop below a matching folder or album; `album:` only the latter."""
+        own = self._own(c)
+        if c.key in FILTER_FIELDS:
+            return own
+        relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
+        below = select(Link.target_id).where(Link.relation.in_(relations), Link.source_id.in_(own))
+        if c.key == "album":
+            return below
+        return select(union_all(own, below).subquery().c[0])
+
+    def _own(self, c: Clause) -> Select[Any]:
+        if self.dialect == "postgresql":
+            return self._own_postgresql(c)
+        conditions: list[ColumnElement[bool]] = []
+        expr = _fts_query(c)
+        if expr:
+            match = literal_column("search_fts").op("MATCH")(expr)
+            conditions.append(Doc.doc_id.in_(select(_FTS.c.rowid).where(match)))
+        folded = fold(c.value)
+        if c.key == "" and len(folded) >= 3:
+            match = literal_column("search_trigram").op("MATCH")(_fts_string(folded))
+            conditions.append(Doc.doc_id.in_(select(_TRIGRAM.c.rowid).where(match)))
+        elif c.key == "":
+            conditions.append(_substring(folded))  # too short for trigrams: a scan
+        return select(Doc.asset_id).where(or_(*conditions) if conditions else false())
+
+    def _own_postgresql(self, c: Clause) -> Select[Any]:
+        tsq = _pg_query(c)
+        conditions: list[ColumnElement[bool]] = []
+        if tsq:
+            conditions.append(Doc.tsv.op("@@")(cast(literal(tsq), TSQUERY)))
+        if c.key == "":
+            conditions.append(_substring(fold(c.value), ilike=True))
+        return select(Doc.asset_id).where(or_(*conditions) if conditions else false())
+
+    def _tags_of(self, asset_ids: list[str]) -> dict[str, list[str]]:
+        """Own tags, and for folders and albums also the rows of what they inherit."""
+        tags: dict[str, list[str]] = {}
+        own = select(AssetTag.asset_id, AssetTag.tag).where(AssetTag.asset_id.in_(asset_ids))
+        rows = select(InheritedTag.asset_id, InheritedTag.tag).where(
+            InheritedTag.asset_id.in_(asset_ids)
+        )
+        for asset_id, tag in self.session.execute(union(own, rows)):
+            tags.setdefault(asset_id, []).append(tag)
+        return tags
+
+
+# --- SQLite FTS5 query text ------------------------------------------------------------------
+
+
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_phrase(value: str, *, prefix: bool) -> str | None:
+    tokens = words(value)
+    if not tokens:
+        return None
+    return " + ".join(_fts_string(t) for t in tokens) + ("*" if prefix else "")
+
+
+def _fts_query(c: Clause) -> str | None:
+    """The FTS5 MATCH text of a clause's words (None: it has none, e.g. only punctuation)."""
+    if c.key == "album":
+        phrase = _fts_phrase(c.value, prefix=not c.phrase)
+        return phrase and "{name title} : " + phrase
+    if c.key in FILTER_FIELDS:
+        phrase = _fts_phrase(c.value, prefix=not c.phrase and c.key != "text")
+        return phrase and "{" + " ".join(FILTER_FIELDS[c.key]) + "} : " + phrase
+    return _fts_phrase(c.value, prefix=not c.phrase)
+
+
+# --- PostgreSQL tsvector and tsquery text ----------------------------------------------------
+
+
+def tsvector_text(document: SearchDocument) -> str:
+    """The document as a tsvector literal: its folded words with positions and weight classes,
+    and field-prefixed words for the field filters."""
+    positions: dict[str, list[str]] = {}
+    at = 1
+    for name in SEARCH_FIELDS:
+        weight = PG_WEIGHT.get(name, "B")
+        prefix = name + ":" if name in PREFIXED_FIELDS else None
+        for word in words(document.fields.get(name, "")):
+            if len(word) > MAX_LEXEME_CHARS:
+                continue
+            spot = f"{min(at, MAX_POSITION)}{weight}"
+            positions.setdefault(word, []).append(spot)
+            if prefix:
+                positions.setdefault(prefix + word, []).append(spot)
+            at += 1
+        at += 1  # a phrase does not run from one field into the next
+    return " ".join(f"'{w}':{','.join(spots[:256])}" for w, spots in positions.items())
+
+
+def _pg_phrase(value: str, *, prefix: bool, field: str = "", weight: str = "") -> str | None:
+    tokens = words(value)
+    if not tokens:
+        return None
+    parts = [f"'{field}{t}'" + (":" if weight else "") + weight for t in tokens]
+    if prefix:
+        last = parts[-1]
+        parts[-1] = last + "*" if weight else last + ":*"
+    return " <-> ".join(parts)
+
+
+def _pg_query(c: Clause) -> str | None:
+    if c.key == "album":
+        return _pg_phrase(c.value, prefix=not c.phrase, weight="A")
+    if c.key == "text":
+        return _pg_phrase(c.value, prefix=False, weight="D")
+    if c.key in FILTER_FIELDS:
+        (field,) = FILTER_FIELDS[c.key]
+        return _pg_phrase(c.value, prefix=not c.phrase, field=field + ":")
+    return _pg_phrase(c.value, prefix=not c.phrase)
+
+
+# --- other conditions ------------------------------------------------------------------------
+
+
+def _substring(text: str, *, ilike: bool = False) -> ColumnElement[bool]:
+    if not text:
+        return true()
+    pattern = "%" + _like_escaped(text) + "%"
+    if ilike:
+        return Doc.substrings.ilike(pattern, escape="\\")
+    return Doc.substrings.like(pattern, escape="\\")
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _under_folder(prefix: str) -> ColumnElement[bool]:
+    """In this folder or below it, in any library (an index range on rel_path)."""
+    if not prefix:
+        return true()
+    return and_(Asset.rel_path > prefix + "/", Asset.rel_path < prefix + "0")
+
+
+def _near(near: Any) -> list[ColumnElement[bool]]:
+    """Within `km` of a point: a box the (lat, lon) index answers, then the distance on an
+    equirectangular projection (exact enough at search radii; no trigonometry in SQL, which
+    SQLite may lack). The box does not wrap around the antimeridian."""
+    dlat = near.km / 111.32
+    scale = max(math.cos(math.radians(near.lat)), 0.01)
+    dlon = min(dlat / scale, 360.0)
+    dy = Doc.lat - near.lat
+    dx = (Doc.lon - near.lon) * scale
+    return [
+        Doc.lat.between(near.lat - dlat, near.lat + dlat),
+        Doc.lon.between(near.lon - dlon, near.lon + dlon),
+        dy * dy + dx * dx <= dlat * dlat,
+    ]
+
+
+def _has(value: str) -> ColumnElement[bool]:
+    if value == "gps":
+        return Doc.lat.is_not(None)
+    if value == "text":
+        return Doc.content != ""
+    return Doc.people != ""

@@ -1,0 +1,124 @@
+"""SearchService: the full-text index kept in step with the library, suggestions as you type,
+and where each result matched.
+
+Documents are rebuilt (`reindex`, in the caller's transaction) when an asset's pipeline pass
+finishes (pipeline/recording.py), when someone edits its title, description, tags or metadata
+(AssetService), and when an album is created, renamed or tagged (AlbumService). Tagging a
+folder or album re-indexes it and the folders and albums below it, whose documents hold the
+tags they inherit; files are reached through them (repositories/search.py). An index built
+before search existed is filled by `backfill` (the background indexer runs it).
+
+The query language is domain/search_query.py; listings run it through AssetRepository, so a
+search answers the same question, with the same filters and scope, as the listing does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from trove.config import Settings
+from trove.db.database import Database
+from trove.domain.search_query import SearchQuery
+from trove.domain.snippets import Snippet, snippet
+from trove.repositories.search import SearchRepository
+
+SUGGESTION_KINDS = ("tag", "album", "person", "camera", "place")
+MAX_SUGGESTIONS = 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suggestion:
+    kind: str
+    value: str
+    count: int
+
+    @property
+    def query(self) -> str:
+        """The filter that finds it, as the search box inserts it."""
+        value = f'"{self.value}"' if any(c.isspace() for c in self.value) else self.value
+        return f"{self.kind}:{value}"
+
+
+def reindex(
+    session: Session, asset_ids: Sequence[str], *, hierarchical: Sequence[str] | None = None
+) -> None:
+    """Rebuild the documents of these assets in the caller's transaction (deleted: dropped)."""
+    if not asset_ids:
+        return
+    repo = SearchRepository(session, hierarchical=hierarchical)
+    documents = repo.documents_for(asset_ids)
+    repo.delete(asset_ids)
+    repo.save(documents)
+
+
+def reindex_with_holders_below(
+    session: Session, asset_id: str, *, hierarchical: Sequence[str] | None = None
+) -> None:
+    """An asset whose own tags changed, and the folders and albums that inherit from it."""
+    repo = SearchRepository(session, hierarchical=hierarchical)
+    reindex(session, [asset_id, *repo.holders_below(asset_id)], hierarchical=hierarchical)
+
+
+def snippets(
+    session: Session, query: SearchQuery | None, asset_ids: Sequence[str]
+) -> dict[str, Snippet]:
+    """Where each of these results matched the query's words (none without words)."""
+    if query is None or not query.words or not asset_ids:
+        return {}
+    texts = SearchRepository(session).texts(asset_ids)
+    found = {asset_id: snippet(fields, query.words) for asset_id, fields in texts.items()}
+    return {asset_id: s for asset_id, s in found.items() if s is not None}
+
+
+class SearchService:
+    def __init__(
+        self, settings: Settings, database: Database, *, hierarchical: Sequence[str] | None = None
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.hierarchical = hierarchical
+
+    def reindex(self, asset_ids: Sequence[str]) -> None:
+        with self.database.session() as session:
+            reindex(session, asset_ids, hierarchical=self.hierarchical)
+
+    def backfill(self, *, batch: int = 2000, max_batches: int | None = None) -> int:
+        """Documents for the assets that have none; returns how many were written."""
+        done = 0
+        while max_batches is None or max_batches > 0:
+            with self.database.session() as session:
+                ids = SearchRepository(session).without_document(limit=batch)
+                reindex(session, ids, hierarchical=self.hierarchical)
+            done += len(ids)
+            if len(ids) < batch:
+                break
+            if max_batches is not None:
+                max_batches -= 1
+        return done
+
+    def suggestions(
+        self, prefix: str, *, kinds: Sequence[str] = SUGGESTION_KINDS, limit: int = 8
+    ) -> list[Suggestion]:
+        """Tags, albums, people, cameras and places with a word starting with `prefix`, each
+        kind's most used first."""
+        prefix = prefix.strip()
+        if not prefix:
+            return []
+        limit = max(1, min(limit, MAX_SUGGESTIONS))
+        found: list[Suggestion] = []
+        with self.database.session() as session:
+            repo = SearchRepository(session, hierarchical=self.hierarchical)
+            readers: dict[str, Any] = {
+                "tag": lambda: repo.suggest_tags(prefix, limit=limit),
+                "album": lambda: repo.suggest_albums(prefix, limit=limit),
+                "person": lambda: repo.suggest("people", prefix, limit=limit),
+                "camera": lambda: repo.suggest("camera", prefix, limit=limit),
+                "place": lambda: repo.suggest("place", prefix, limit=limit),
+            }
+            for kind in kinds:
+                found.extend(Suggestion(kind=kind, value=v, count=n) for v, n in readers[kind]())
+        return found

@@ -1,0 +1,67 @@
+"""The search language parsed (pure: no database), and a clause that cannot be used refused
+with the character it starts at."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from trove.domain.search_query import Near, QuerySyntaxError, parse
+from trove.domain.snippets import snippet
+
+
+def test_words_phrases_filters_and_negations_are_clauses_in_order():
+    query = parse('beach -draft type:photo,video camera:"Canon EOS" -tag:x near:35,135.5,2')
+    assert [(c.key, c.value, c.negated) for c in query.clauses] == [
+        ("", "beach", False),
+        ("", "draft", True),
+        ("type", "photo,video", False),
+        ("camera", "Canon EOS", False),
+        ("tag", "x", True),
+        ("near", "35,135.5,2", False),
+    ]
+    assert query.clauses[2].parsed == ("image", "video")
+    assert query.clauses[3].phrase
+    assert query.clauses[5].parsed == Near(lat=35.0, lon=135.5, km=2.0)
+    assert query.words == ("beach", "Canon EOS")
+
+
+def test_taken_is_the_whole_year_month_or_day():
+    (year, month, day) = parse("taken:2023 taken:2023-12 taken:2024-02-29").clauses
+    assert year.parsed == (datetime(2023, 1, 1), datetime(2024, 1, 1))
+    assert month.parsed == (datetime(2023, 12, 1), datetime(2024, 1, 1))
+    assert day.parsed == (datetime(2024, 2, 29), datetime(2024, 3, 1))
+
+
+def test_a_colon_in_a_word_that_is_no_filter_is_looked_for_as_text():
+    assert [c.value for c in parse("12:30 note:").clauses] == ["12:30", "note:"]
+
+
+@pytest.mark.parametrize(
+    ("q", "position", "reason"),
+    [
+        ("beach colour:red", 7, "unknown filter 'colour'"),
+        ("taken:2023-13", 7, "not a date"),
+        ('text:"invoice 2023', 6, "quote is not closed"),
+        ("near:91,0", 6, "latitude"),
+        ("near:1,2,3,4", 6, "lat,lon"),
+        ("- beach", 1, "must be followed"),
+        ("is:blue", 4, "unknown value 'blue'"),
+        ("type:spreadsheet", 6, "unknown type"),
+        ("tag:", 1, "needs a value"),
+        ("ext:../x", 5, "not a file extension"),
+    ],
+)
+def test_a_clause_that_cannot_be_used_is_refused_at_its_position(q, position, reason):
+    with pytest.raises(QuerySyntaxError) as refused:
+        parse(q)
+    assert refused.value.position + 1 == position
+    assert reason in str(refused.value) and f"at character {position}" in str(refused.value)
+
+
+def test_a_snippet_is_plain_text_with_the_ranges_that_matched_diacritics_folded():
+    found = snippet({"name": "x.jpg", "content": "Le <b>Café</b> du port"}, ["cafe"])
+    assert found is not None and found.field == "content"
+    assert [found.text[s:e] for s, e in found.highlights] == ["Café"]
+    assert "<b>" in found.text  # kept as text: the page shows it, never renders it
