@@ -76,8 +76,9 @@ TABLE = [
     ("-tag:family type:image", [CAFE]),
     ("taken:2021-07", [SUNSET]),
     ("taken:2023", [WAVES]),
-    ("before:2022-01-01", [SUNSET]),
+    ("before:2022-01-01", [CAFE, SUNSET]),  # the date in its folder name
     ("after:2022-01-01 beach", [WAVES]),
+    ("taken:2019-08-14", [CAFE]),
     ("near:48.8584,2.2945,1", [SUNSET]),
     ("near:35.0116,135.7681", [WAVES]),
     ("near:0,0,100", []),
