@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Vendor the browser libraries Trove serves itself (never from a CDN): Cytoscape.js and its
-# fcose layout, at the exact versions of package-lock.json, copied into
+# fcose layout (the graph), Leaflet, its marker clusters, topojson-client and Natural Earth's
+# 1:110m countries from world-atlas (the map, drawn without tiles), at the exact versions of
+# package-lock.json, copied into
 # src/trove/ui/static/vendor/ (git-ignored; this script is the one way it is made).
 #
 #   scripts/vendor-js.sh          a fast no-op when the vendored files are newer than the lock
@@ -18,6 +20,13 @@ FILES=(
   "layout-base/layout-base.js"
   "cose-base/cose-base.js"
   "cytoscape-fcose/cytoscape-fcose.js"
+  "leaflet/dist/leaflet.js"
+  "leaflet/dist/leaflet.css"
+  "leaflet.markercluster/dist/leaflet.markercluster.js"
+  "leaflet.markercluster/dist/MarkerCluster.css"
+  "leaflet.markercluster/dist/MarkerCluster.Default.css"
+  "topojson-client/dist/topojson-client.min.js"
+  "world-atlas/countries-110m.json"
 )
 
 if [ -f "$STAMP" ] && [ "$STAMP" -nt package-lock.json ] && [ "$STAMP" -nt "$0" ]; then
@@ -38,8 +47,14 @@ mkdir -p "$OUT"
 for file in "${FILES[@]}"; do
   cp "$work/node_modules/$file" "$OUT/$(basename "$file")"
 done
-for package in cytoscape cytoscape-fcose cose-base layout-base; do
-  cp "$work/node_modules/$package/LICENSE" "$OUT/LICENSE.$package" 2>/dev/null || true
+for package in cytoscape cytoscape-fcose cose-base layout-base leaflet leaflet.markercluster \
+  topojson-client world-atlas; do
+  for licence in LICENSE LICENSE.md MIT-LICENCE.txt; do
+    if [ -f "$work/node_modules/$package/$licence" ]; then
+      cp "$work/node_modules/$package/$licence" "$OUT/LICENSE.$package"
+      break
+    fi
+  done
 done
 touch "$STAMP"
 echo "vendor-js.sh: vendored ${#FILES[@]} files into $OUT"

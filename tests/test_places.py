@@ -116,3 +116,15 @@ def test_the_map_gets_one_marker_per_cell_of_its_zoom_and_only_inside_its_viewpo
     wrong = client.get("/api/dam/places/markers", params={"south": 10, "north": 0})
     assert wrong.status_code == 422
     assert "detail" in wrong.json()
+
+
+def test_pages_may_load_images_only_from_the_tile_source_when_one_is_set():
+    from trove.api.web_safety import UI_CSP, HostPolicy, _page_csp
+    from trove.config import Settings
+
+    unset = HostPolicy.from_settings(Settings())
+    assert _page_csp("/map", unset) == UI_CSP
+    tiles = Settings(map_tiles="https://tiles.example.org/{z}/{x}/{y}.png")
+    csp = _page_csp("/map", HostPolicy.from_settings(tiles))
+    assert "img-src 'self' data: blob: https://tiles.example.org;" in csp
+    assert "connect-src 'self';" in csp

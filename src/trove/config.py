@@ -125,6 +125,12 @@ class Settings:
     scraper_browser_timeout_s: float = 30.0
     scraper_script_seconds: float = 5.0
     scraper_browser_max_bytes: int = 25 * 1024**2
+    # The map's background tiles: a URL template such as
+    # `https://tile.openstreetmap.org/{z}/{x}/{y}.png`, with the attribution its terms ask for.
+    # Tiles come from the network, so it is empty by default and the map draws its markers over
+    # a world outline served by Trove. Its origin is the one other place pages load images from.
+    map_tiles: str = ""
+    map_attribution: str = ""
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -141,6 +147,16 @@ class Settings:
     @property
     def allowed_host_names(self) -> tuple[str, ...]:
         return tuple(_comma_list(self.allowed_hosts.lower()))
+
+    @property
+    def map_tile_origin(self) -> str | None:
+        """`scheme://host[:port]` of the tile source, when it is an http(s) URL."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.map_tiles.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return None
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def allowed_root_paths(self) -> tuple[Path, ...]:

@@ -64,6 +64,8 @@ class HostPolicy:
     names: frozenset[str]
     configured: frozenset[str]
     any_host: bool = False
+    # Where pages may load images from besides this server: the map's tile source, if set.
+    image_origins: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HostPolicy:
@@ -72,7 +74,13 @@ class HostPolicy:
         names = {*LOOPBACK_NAMES, *configured}
         if bind not in _WILDCARD_BINDS:
             names.add(bind)
-        return cls(frozenset(names), configured, any_host="*" in configured)
+        tiles = settings.map_tile_origin
+        return cls(
+            frozenset(names),
+            configured,
+            any_host="*" in configured,
+            image_origins=frozenset([tiles] if tiles else []),
+        )
 
     def allows_host(self, host_header: str | None) -> bool:
         if self.any_host:
@@ -135,7 +143,9 @@ class WebSafetyMiddleware:
                 await _refuse(scope, receive, send, 413, _TOO_LARGE)
                 return
             receive = _replaying(body, receive)
-        await self.app(scope, receive, _with_headers(send, path=scope["path"]))
+        await self.app(
+            scope, receive, _with_headers(send, path=scope["path"], policy=policy_of(scope))
+        )
 
 
 def _refusal(scope: Scope, headers: Headers, policy: HostPolicy) -> tuple[int, str] | None:
@@ -219,21 +229,26 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detai
     await send({"type": "http.response.body", "body": body})
 
 
-def _with_headers(send: Send, *, path: str) -> Send:
+def _with_headers(send: Send, *, path: str, policy: HostPolicy) -> Send:
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(raw=message.setdefault("headers", []))
             for name, value in _ALWAYS:
                 headers.setdefault(name.decode(), value.decode())
             if headers.get("content-type", "").startswith("text/html"):
-                headers.setdefault("content-security-policy", _page_csp(path))
+                headers.setdefault("content-security-policy", _page_csp(path, policy))
         await send(message)
 
     return sending
 
 
-def _page_csp(path: str) -> str:
-    return DOCS_CSP if path in _DOCS_PATHS else UI_CSP
+def _page_csp(path: str, policy: HostPolicy) -> str:
+    if path in _DOCS_PATHS:
+        return DOCS_CSP
+    if not policy.image_origins:
+        return UI_CSP
+    extra = " ".join(sorted(policy.image_origins))
+    return UI_CSP.replace("img-src 'self' data: blob:;", f"img-src 'self' data: blob: {extra};")
 
 
 def socketio_origin_check(origin: str | None, environ: dict[str, Any]) -> bool:

@@ -27,6 +27,7 @@ def nav_entries() -> list[NavEntry]:
     return [
         NavEntry("/", "Photos", "photo_library"),
         NavEntry("/albums", "Albums", "photo_album"),
+        NavEntry("/map", "Map", "map"),
         NavEntry("/graph", "Graph", "hub"),
         NavEntry("/libraries", "Libraries", "folder_special"),
         NavEntry("/duplicates", "Duplicates", "content_copy"),

@@ -1,0 +1,119 @@
+"""The map and the gallery's timeline in a real browser (Debian's Chromium through Playwright)
+against `trove serve`. Screenshots land in test-artifacts/ui/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.library import COLOURS, photo
+from tests.browser.server import CHROMIUM, TroveServer, running_browser, start_server
+from tests.media import write_png
+from tests.pipeline_media import camera_exif, write_photo
+
+pytestmark = pytest.mark.slow
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
+    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+
+from tests.test_ui_browser import DESKTOP, Watch, shot  # noqa: E402
+
+SPOTS = {  # name: (lat, lon)
+    "kyoto temple.jpg": (35.0116, 135.7681),
+    "kyoto garden.jpg": (35.0394, 135.7292),
+    "paris.jpg": (48.8566, 2.3522),
+    "new york.jpg": (40.7128, -74.0060),
+    "cape town.jpg": (-33.9249, 18.4241),
+}
+
+
+def _dms(value: float, positive: str, negative: str) -> tuple[float, float, float, str]:
+    whole = abs(value)
+    minutes = int(whole * 60) % 60
+    return (
+        float(int(whole)),
+        float(minutes),
+        round(whole * 3600 % 60, 2),
+        (positive if value >= 0 else negative),
+    )
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("places") / "library"
+    for seed, (name, (lat, lon)) in enumerate(SPOTS.items()):
+        exif = camera_exif(lat=_dms(lat, "N", "S"), lon=_dms(lon, "E", "W"))
+        write_photo(root / "trips" / name, exif=exif, size=(160, 120), seed=seed)
+    for i, year in enumerate((2016, 2018, 2021, 2023)):
+        for month in (2, 9):
+            when = datetime(year, month, 10, 12, 0, 0)
+            photo(
+                root / "years" / f"{year}-{month:02}.jpg",
+                colour=COLOURS[i * 2 + month % 2],
+                when=when,
+            )
+    for i in range(3):
+        undated = write_png(root / "undated" / f"undated_{i}.png", seed=i)
+        os.utime(undated, (0, 0))
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(library: Path) -> Iterator[TroveServer]:
+    trove = start_server(data_dir=library.parent / "data", roots=[library])
+    try:
+        trove.wait_idle(timeout=180)
+        yield trove
+    finally:
+        trove.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with running_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser: Any, server: TroveServer) -> Iterator[Any]:
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    tab.watch = Watch(tab, server.url)
+    yield tab
+    tab.watch.assert_clean()
+    context.close()
+
+
+def test_the_map_draws_clustered_markers_over_the_bundled_world_without_any_tile_request(
+    page, server
+):
+    page.goto(server.url + "/map")
+    page.wait_for_function("() => window.__troveMap && window.__troveMap.total === 5")
+    page.wait_for_selector(
+        ".trove-map-outline path.leaflet-interactive, .trove-map-outline svg path"
+    )
+    counts = page.locator(".trove-map-marker span").all_inner_texts()
+    assert sum(int(c) for c in counts) == 5
+    assert "2" in counts  # the two Kyoto photos share a marker at world zoom
+    playwright_api.expect(page.locator(".trove-count")).to_have_text("5 geotagged items in view")
+    assert page.locator(".leaflet-tile").count() == 0  # no tile source set: no tiles at all
+    shot(page, "map-1280x800")
+
+
+def test_a_marker_of_one_photo_opens_it_in_the_lightbox(page, server):
+    page.goto(server.url + "/map")
+    page.wait_for_function("() => window.__troveMap && window.__troveMap.total === 5")
+    ones = page.locator(".trove-map-marker", has_text="1")
+    ones.first.click()
+    page.wait_for_url("**/?asset=*")
+    page.wait_for_selector(".trove-viewer, .q-dialog")
