@@ -20,6 +20,7 @@ from trove import __version__
 from trove.api.errors import install_error_handlers
 from trove.api.routes import (
     albums,
+    archives,
     assets,
     bulk,
     graph,
@@ -28,6 +29,7 @@ from trove.api.routes import (
     library,
     links,
     not_found,
+    packages,
     places,
     tags,
     thumbnails,
@@ -87,7 +89,8 @@ def _install(app: Any) -> None:
     malformed = errors(422)
     for module in (bulk, assets, upload, library, graph, links, tags, integrity, albums, places):
         app.include_router(module.router, responses=malformed)
-    for module in (thumbnails, jobs):  # the media pipeline's products and progress
+    # The media pipeline's products and progress, and what is made of a file's inside.
+    for module in (thumbnails, archives, packages, jobs):
         app.include_router(module.router, responses=malformed)
     app.include_router(not_found.router)  # last: unknown /api/ paths answer JSON, not a page
     install_ui(app)

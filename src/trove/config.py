@@ -111,6 +111,7 @@ class Settings:
     # would but never run by one; `{path}` is replaced by the installer's path. Empty: the
     # action is hidden.
     install_command: str = ""
+    install_timeout_s: float = 3600.0
     # Web scraper (URL assets). It fetches only public addresses; `scraper_allow_hosts`
     # (comma-separated `host` or `host:port`, `[::1]:8080` for IPv6) allows a host that is not
     # public, such as an intranet wiki. Every fetch is bounded: the page (all redirects
@@ -249,6 +250,7 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "zip_max_ratio": (1, None),
     "pe_timeout_s": (0.1, 3600),
     "pe_memory_mb": (64, None),
+    "install_timeout_s": (1, None),
     "scraper_timeout_s": (0.1, 3600),
     "scraper_max_bytes": (1024, None),
     "scraper_max_redirects": (0, 20),

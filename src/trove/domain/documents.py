@@ -27,7 +27,8 @@ class DocumentFields(BaseModel):
     """`metadata["document"]`: what the rules read, and where the subtype came from."""
 
     sub_type: SubType | None = None
-    sub_type_source: str = "rules"  # "rules", or "hand" when a person set metadata.sub_type
+    # "rules" when the rules chose the subtype; anything else (or nothing) is a person's choice.
+    sub_type_source: str = "hand"
     number: str | None = None
     total: Decimal | None = None
     currency: str | None = None
@@ -110,7 +111,7 @@ def classify(text: str) -> tuple[SubType | None, dict[str, int]]:
     return SubType(best), scores
 
 
-def extract(text: str, *, sub_type: SubType | None, source: str = "rules") -> DocumentFields:
+def extract(text: str, *, sub_type: SubType | None, source: str) -> DocumentFields:
     """The fields of a document of this subtype found in its text."""
     found = DocumentFields(sub_type=sub_type, sub_type_source=source)
     if sub_type is None:

@@ -1,8 +1,11 @@
-"""The TaskIQ side: brokers and the one pipeline task (seed 4.4, "TaskIQ Integration").
+"""The TaskIQ side: brokers, the pipeline task and the install task (seed 4.4, "TaskIQ
+Integration").
 
 `pipeline_batch(asset_ids)` runs a PipelineRunner over a batch. Which runner: the one in the
 broker's state, put there by whoever owns the process — PipelineService for the in-process
 broker, the worker start-up hook for `trove worker` processes (pipeline/worker.py).
+`install_package(asset_id, argv)` runs an app package's configured install command through
+the `installer` in the state (services/installs.py).
 
 Brokers:
 - no `broker_url`: TaskIQ's InMemoryBroker. Tasks run in its thread pool (CPU work leaves the
@@ -22,6 +25,7 @@ from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from trove.config import Settings
 
 TASK_NAME = "trove.pipeline_batch"
+INSTALL_TASK = "trove.install_package"
 RESULT_POLL_S = 0.005
 RESULT_TTL_S = 3600
 
@@ -30,6 +34,13 @@ def pipeline_batch(asset_ids: list[str], context: Context = TaskiqDepends()) -> 
     """Process one batch of assets (synchronous: TaskIQ runs it in its thread pool)."""
     runner = context.state.runner
     return runner.run_batch(list(asset_ids))
+
+
+def install_package(
+    asset_id: str, argv: list[str], context: Context = TaskiqDepends()
+) -> dict[str, Any]:
+    """Run an app package's configured install command (services/installs.py)."""
+    return context.state.installer.run(asset_id, list(argv))
 
 
 def make_broker(settings: Settings) -> AsyncBroker:
@@ -42,6 +53,7 @@ def make_broker(settings: Settings) -> AsyncBroker:
             max_async_tasks=max(1, settings.pipeline_threads) * 4,
         )
     broker.register_task(pipeline_batch, task_name=TASK_NAME)
+    broker.register_task(install_package, task_name=INSTALL_TASK)
     return broker
 
 

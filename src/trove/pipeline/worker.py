@@ -37,7 +37,10 @@ def make_worker_broker() -> AsyncBroker:
 
     @broker.on_event(TaskiqEvents.WORKER_STARTUP)
     async def start_runner(state: TaskiqState) -> None:
+        from trove.services.installs import InstallService
+
         state.runner = build_runner(settings)
+        state.installer = InstallService(settings, state.runner.database)
 
     @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
     async def stop_runner(state: TaskiqState) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, AssetTag
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetType
 from trove.domain.queries import (
     RELEVANCE,
@@ -32,6 +33,7 @@ from trove.domain.queries import (
     encode_cursor,
 )
 from trove.repositories._sql import insert_ignoring_conflicts, utcnow
+from trove.repositories.access import visible_assets
 from trove.repositories.search import SearchRepository
 from trove.repositories.tag_flows import tagged
 
@@ -49,6 +51,14 @@ class AssetRepository:
 
     def get(self, asset_id: str) -> Asset | None:
         return self.session.get(Asset, asset_id)
+
+    def visible(self, asset_id: str, viewer: Viewer) -> Asset | None:
+        """The live asset with this id if the viewer may see it."""
+        return self.session.scalar(
+            select(Asset).where(
+                Asset.id == asset_id, Asset.deleted_at.is_(None), visible_assets(viewer)
+            )
+        )
 
     def get_many(self, asset_ids: Sequence[str]) -> list[Asset]:
         return list(self.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))))
@@ -237,6 +247,13 @@ class AssetRepository:
         """A changed file's earlier pipeline outcomes no longer describe it."""
         if asset_ids:
             self.session.execute(delete(AssetStep).where(AssetStep.asset_id.in_(asset_ids)))
+
+    def set_namespace(self, asset_id: str, namespace: str, value: dict[str, Any]) -> None:
+        """Replace one metadata namespace of an asset, the others untouched."""
+        asset = self.session.get(Asset, asset_id)
+        if asset is not None:
+            asset.meta = {**(asset.meta or {}), namespace: value}
+            asset.updated_at = utcnow()
 
     def replace_tags(self, asset: Asset, tags: Iterable[str]) -> None:
         """Exactly these tags: the others deleted, the new ones insert-or-ignore, so two

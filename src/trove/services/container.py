@@ -9,9 +9,11 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
 from trove.services.albums import AlbumService
+from trove.services.archives import ArchiveService
 from trove.services.assets import AssetService
 from trove.services.background import BackgroundIndexer
 from trove.services.breadcrumbs import Breadcrumbs
+from trove.services.installs import InstallService
 from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
 from trove.services.links import LinkManager, load_relations
@@ -34,6 +36,8 @@ class Services:
     albums: AlbumService
     breadcrumbs: Breadcrumbs
     places: PlacesService
+    archives: ArchiveService
+    installs: InstallService
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -58,6 +62,8 @@ class Services:
             ),
             breadcrumbs=Breadcrumbs(database),
             places=PlacesService(database),
+            archives=ArchiveService(settings, database),
+            installs=InstallService(settings, database),
         )
         indexer.after_processing.append(services.albums.refresh_previews)
         return services

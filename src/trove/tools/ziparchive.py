@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from trove.config import Settings
 from trove.storage.originals import open_original
 
 IMAGE_SUFFIXES = frozenset(
@@ -37,6 +38,10 @@ class ArchiveRefused(Exception):
     """The archive breaks a budget or cannot be read; the message says which and why."""
 
 
+class NoSuchEntry(ArchiveRefused):
+    """The archive has no entry at that index."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ZipBudget:
     max_entries: int = 20_000
@@ -44,6 +49,15 @@ class ZipBudget:
     max_ratio: int = 200  # uncompressed / compressed, for an entry above `ratio_floor`
     ratio_floor: int = 1024**2
     max_entry_read: int = 256 * 1024**2  # the most one entry may inflate to in memory
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ZipBudget:
+        return cls(
+            max_entries=settings.zip_max_entries,
+            max_total_bytes=settings.zip_max_total_bytes,
+            max_ratio=settings.zip_max_ratio,
+            max_entry_read=min(settings.max_image_bytes, cls.max_entry_read),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,20 +135,20 @@ def read_entry(path: Path, index: int, budget: ZipBudget) -> bytes:
     return b"".join(stream_entry(path, index, budget, limit=budget.max_entry_read))
 
 
+def entry_info(path: Path, index: int, budget: ZipBudget) -> ZipEntry:
+    """Entry `index` as indexed, after the same checks a read makes (ArchiveRefused else)."""
+    with _opened(path) as archive:
+        info = _checked(archive, index, budget)
+        return _entry(index, info, budget)
+
+
 def stream_entry(
     path: Path, index: int, budget: ZipBudget, *, limit: int | None = None, chunk: int = 256 * 1024
 ) -> Iterator[bytes]:
     """Entry `index` in chunks, re-checked against the budgets on every call (the file may
     have changed since it was indexed); a CRC mismatch ends the stream with ArchiveRefused."""
     with _opened(path) as archive:
-        infos = archive.zf.infolist()
-        if not 0 <= index < len(infos) or len(infos) > budget.max_entries:
-            raise ArchiveRefused("no such entry")
-        info = infos[index]
-        _check_no_overlap(archive.fh, infos, archive.size)
-        refused = _refusal(info, budget)
-        if refused:
-            raise ArchiveRefused(refused)
+        info = _checked(archive, index, budget)
         if limit is not None and info.file_size > limit:
             raise ArchiveRefused(f"entry inflates to {info.file_size} bytes, over {limit}")
         try:
@@ -143,6 +157,19 @@ def stream_entry(
                     yield data
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
             raise ArchiveRefused(f"cannot read entry: {exc}") from exc
+
+
+def _checked(archive: _Opened, index: int, budget: ZipBudget) -> zipfile.ZipInfo:
+    infos = archive.zf.infolist()
+    if len(infos) > budget.max_entries:
+        raise ArchiveRefused(f"{len(infos)} entries, over the limit of {budget.max_entries}")
+    if not 0 <= index < len(infos):
+        raise NoSuchEntry(f"no entry {index} in this archive")
+    _check_no_overlap(archive.fh, infos, archive.size)
+    refused = _refusal(infos[index], budget)
+    if refused:
+        raise ArchiveRefused(refused)
+    return infos[index]
 
 
 @dataclass

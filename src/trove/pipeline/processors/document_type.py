@@ -2,9 +2,10 @@
 
 Writes `metadata["sub_type"]` (the subtype, a plain string, as the seed names it) and
 `metadata["document"]` (domain/documents.py `DocumentFields`: number, total, currency, dates,
-parties, status). A subtype a person set by hand is kept: the rules then only read the
-fields for it. A file whose stem is another's plus a version mark (`_v2`, `final`, `rev B`)
-is linked `version_of` the closest earlier version in the same folder.
+parties, status). A subtype a person set by hand (a PATCH of `metadata.document.sub_type`) is
+kept: the rules then only read the fields for it. A file whose stem is another's plus a
+version mark (`_v2`, `final`, `rev B`) is linked `version_of` the closest earlier version in
+the same folder.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ class DocumentTypeProcessor:
             fields = extract(text, sub_type=by_hand, source="hand")
         elif text:
             sub_type, scores = classify(text)
-            fields = extract(text, sub_type=sub_type)
+            fields = extract(text, sub_type=sub_type, source="rules")
             fields.scores = scores
         else:
-            fields = extract("", sub_type=None)
+            fields = extract("", sub_type=None, source="rules")
         metadata: dict[str, Any] = {NAMESPACE: fields.model_dump(mode="json")}
         metadata["sub_type"] = str(fields.sub_type) if fields.sub_type else None
         return StepResult(status=StepStatus.OK, metadata=metadata, siblings=_earlier_version(asset))
@@ -59,13 +60,16 @@ def _text_of(meta: Any) -> str:
 
 
 def _hand_set(meta: Any) -> SubType | None:
-    """The subtype a person set: metadata.sub_type that the rules did not write."""
-    value = meta.get("sub_type")
-    written_by_rules = (meta.get(NAMESPACE) or {}).get("sub_type_source", "rules") == "rules"
-    if not value or (written_by_rules and NAMESPACE in meta):
-        return None
+    """The subtype a person set: `metadata.document.sub_type` not marked as the rules', or a
+    `metadata.sub_type` that differs from what the rules wrote."""
+    document = meta.get(NAMESPACE) or {}
+    chosen = None
+    if document.get("sub_type") and document.get("sub_type_source", "hand") != "rules":
+        chosen = document["sub_type"]
+    elif meta.get("sub_type") and meta["sub_type"] != document.get("sub_type"):
+        chosen = meta["sub_type"]
     try:
-        return SubType(value)
+        return SubType(chosen) if chosen else None
     except ValueError:
         return None
 

@@ -22,15 +22,6 @@ from trove.tools.ziparchive import ArchiveRefused, ZipBudget, index_archive, rea
 NAMESPACE = "texture_pack"
 
 
-def budget_of(settings: Settings) -> ZipBudget:
-    return ZipBudget(
-        max_entries=settings.zip_max_entries,
-        max_total_bytes=settings.zip_max_total_bytes,
-        max_ratio=settings.zip_max_ratio,
-        max_entry_read=min(settings.max_image_bytes, 256 * 1024**2),
-    )
-
-
 class TexturePackIndexProcessor:
     name = "archive"
     version = 1
@@ -38,7 +29,7 @@ class TexturePackIndexProcessor:
     required = False
 
     def __init__(self, settings: Settings) -> None:
-        self.budget = budget_of(settings)
+        self.budget = ZipBudget.from_settings(settings)
 
     def applies_to(self, asset: AssetView) -> bool:
         return asset.asset_type == AssetType.TEXTURE_PACK
@@ -61,7 +52,7 @@ class TexturePackPreviewProcessor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.budget = budget_of(settings)
+        self.budget = ZipBudget.from_settings(settings)
         imaging.configure(settings)
 
     def applies_to(self, asset: AssetView) -> bool:
