@@ -33,6 +33,7 @@ from trove.domain.documents import SubType, classify, extract, version_key
 from trove.domain.enums import AssetStatus, AssetType, Relation, StepStatus
 from trove.pipeline.processor import AssetView
 from trove.pipeline.processors.document_type import DocumentTypeProcessor
+from trove.pipeline.processors.region_crop import RegionCropProcessor, pixel_box, region_key
 from trove.services.library import LibraryService
 from trove.storage import cache
 from trove.tools.pe import inspect_pe
@@ -343,3 +344,32 @@ def test_a_subtype_set_by_hand_is_kept_when_the_rules_run_again(tmp_path):
     again = run({"text": text, **by_hand})
     assert again["sub_type"] == "tech_spec"
     assert again["document"]["number"] == "C-77"
+
+
+def test_a_region_preview_is_its_box_cut_from_the_parent_preview(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    parent = Image.new("RGB", (400, 200), (0, 0, 255))
+    parent.paste((255, 0, 0), (200, 100, 400, 200))  # the bottom-right quarter is red
+    parent_hash = "cd" * 32
+    large = cache.derivative_path(settings.resolved_cache_dir, parent_hash, "large.webp")
+    large.parent.mkdir(parents=True)
+    parent.save(large, "WEBP", lossless=True)
+    bbox = [0.5, 0.5, 0.5, 0.5]
+    meta = {"region": {"bbox": bbox, "parent_hash": parent_hash, "parent_width": 4000}}
+    meta["region"]["parent_height"] = 2000
+    view = AssetView(
+        id="r", path=Path("virtual://region/r"), size=None, mtime_ns=None, mime_type=None,
+        asset_type=AssetType.REGION, hash=None, meta=meta,
+    )  # fmt: skip
+    result = RegionCropProcessor(settings).process(view)
+    assert result.status == StepStatus.OK
+    assert result.updates["hash"] == region_key(parent_hash, bbox) != parent_hash
+    assert (result.updates["width"], result.updates["height"]) == (2000, 1000)
+    medium = cache.existing(settings.resolved_cache_dir, result.updates["hash"], "medium.webp")
+    with Image.open(medium) as crop:
+        assert crop.size == (200, 100)
+        assert crop.convert("RGB").getpixel((100, 50)) == pytest.approx((255, 0, 0), abs=6)
+    orphan = {"region": {"bbox": bbox, "parent_hash": "ef" * 32}}
+    failed = RegionCropProcessor(settings).process(replace(view, meta=orphan))
+    assert failed.status == StepStatus.FAILED and "no preview" in failed.message
+    assert pixel_box([0.9, 0.9, 0.5, 0.5], (100, 100)) == (90, 90, 100, 100)

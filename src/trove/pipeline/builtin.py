@@ -17,6 +17,7 @@ from trove.pipeline.processors.ocr import OcrProcessor
 from trove.pipeline.processors.phash import PhashProcessor
 from trove.pipeline.processors.places import PlacesProcessor
 from trove.pipeline.processors.probe import ProbeProcessor
+from trove.pipeline.processors.region_crop import RegionCropProcessor
 from trove.pipeline.processors.text import PdfTextProcessor
 from trove.pipeline.processors.texture_pack import (
     TexturePackIndexProcessor,
@@ -46,5 +47,6 @@ def register_media_processors(settings: Settings) -> list[MediaProcessor]:
         TexturePackPreviewProcessor(settings),
         AppPackageProcessor(settings),
         DocumentTypeProcessor(settings),
+        RegionCropProcessor(settings),
         WebScraperProcessor(settings),
     ]
