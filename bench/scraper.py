@@ -9,11 +9,14 @@ site is tests/scraper_site.py (a page with title, Open Graph tags, icon and pict
 through `scraper_allow_hosts`.
 
 Per page, each timed separately (median and p95 over `--pages` pages, after one untimed warm-up):
-  * baseline: `httpx.get(page)`, a fresh client each time;
+  * baseline: `client.get(page)` on one shared httpx.Client (a new connection each time, as
+    the scraper makes); beside it `httpx.get(page)`, which
+    builds a client (and loads the CA bundle) every time, and Chromium started and closed
+    with nothing loaded (what every screenshot pays first);
   * fetch: the scraper's checked, pinned fetch of the page alone (policy, resolution, caps);
   * scrape, no screenshot: the page, its metadata and its picture (og:image, decoded);
-  * scrape: all of it with the Chromium screenshot (one browser started per page, as the
-    pipeline does).
+  * scrape: all of it with the Chromium screenshot (the browser started once and kept, a fresh
+    context per page, as the pipeline step does).
 Output: the table on stdout, the JSON report after it and in bench/results/scraper-<time>.json.
 """
 
@@ -81,8 +84,13 @@ def measure(*, pages: int) -> dict[str, object]:
         base = Settings(data_dir=data_dir, scraper_allow_hosts=f"127.0.0.1:{site.port}")
         full = WebScraper(base)
         light = WebScraper(dataclasses.replace(base, scraper_screenshot=False))
+        # No keep-alive: the test site's HTTP/1.1 keep-alive meets TCP's delayed ACK (~40 ms per
+        # request), which would flatter everything compared with it.
+        shared = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), trust_env=False)
         steps: dict[str, Callable[[str], object]] = {
-            "baseline: httpx.get": lambda url: httpx.get(url).raise_for_status(),
+            "baseline: httpx.get": lambda url: shared.get(url).raise_for_status(),
+            "httpx.get, new client": lambda url: httpx.get(url).raise_for_status(),
+            "chromium start + close": lambda url: _browser_alone(),
             "fetch (checked, pinned)": lambda url: full.fetcher.get(url, want=Want.PAGE),
             "scrape, no screenshot": light.scrape,
             "scrape with screenshot": full.scrape,
@@ -96,6 +104,7 @@ def measure(*, pages: int) -> dict[str, object]:
                 step(site.url(f"/page?n={n}"))
                 samples.append(time.perf_counter() - started)
             results[name] = _summary(samples)
+        full.close()
     shutil.rmtree(data_dir, ignore_errors=True)
     baseline = results["baseline: httpx.get"]["median_ms"]
     for summary in results.values():
@@ -107,6 +116,16 @@ def measure(*, pages: int) -> dict[str, object]:
         "machine": machine_info(),
         "revision": git_revision(),
     }
+
+
+def _browser_alone() -> None:
+    """The part of a screenshot that is Chromium starting and stopping, nothing loaded."""
+    from playwright.sync_api import sync_playwright
+
+    from trove.scraper.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS)).close()
 
 
 def _summary(samples: list[float]) -> dict[str, float]:

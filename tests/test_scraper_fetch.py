@@ -184,10 +184,13 @@ def _scrape(settings: Settings) -> dict[str, object]:
             settings, scraper_allow_hosts=f"127.0.0.1:{site.port}", scraper_script_seconds=2
         )
         scraper = WebScraper(allowed)
-        page = scraper.scrape(site.url("/page"))
-        leaky = scraper.scrape(site.url(f"/leaky?other=http://127.0.0.2:{site.port}"))
-        started = time.monotonic()
-        spin = scraper.scrape(site.url("/spin"))
+        try:
+            page = scraper.scrape(site.url("/page"))
+            leaky = scraper.scrape(site.url(f"/leaky?other=http://127.0.0.2:{site.port}"))
+            started = time.monotonic()
+            spin = scraper.scrape(site.url("/spin"))
+        finally:
+            scraper.close()
         return {
             "page": page,
             "leaky_shot": _is_png(leaky.screenshot),

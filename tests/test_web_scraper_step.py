@@ -48,8 +48,11 @@ def _run_step(settings: Settings, ids: tuple[str, str]) -> tuple[StepResult, Ste
             settings, scraper_allow_hosts=f"127.0.0.1:{site.port}", scraper_script_seconds=2
         )
         step = WebScraperProcessor(allowed)
-        page = step.process(url_view(ids[0], site.url("/page")))
-        refused = step.process(url_view(ids[1], METADATA_URL))
+        try:
+            page = step.process(url_view(ids[0], site.url("/page")))
+            refused = step.process(url_view(ids[1], METADATA_URL))
+        finally:
+            step.close()
         return page, refused
 
 
@@ -78,6 +81,13 @@ def test_a_url_asset_gets_its_page_metadata_preview_and_screenshot_child_or_the_
     settings,
 ):
     services = Services.create(settings)
+    try:
+        _scrape_and_record(services, settings)
+    finally:
+        services.database.dispose()
+
+
+def _scrape_and_record(services: Services, settings: Settings) -> None:
     page_id = add_url_asset(services, "http://127.0.0.1/page")
     refused_id = add_url_asset(services, METADATA_URL)
     page, refused = run_isolated(_run_step, settings, (page_id, refused_id))

@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
-from playwright.async_api import Browser, CDPSession, Route, WebSocketRoute, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Playwright,
+    Route,
+    WebSocketRoute,
+    async_playwright,
+)
 from playwright.async_api import Error as PlaywrightError
 
 from trove.config import Settings
@@ -81,38 +89,98 @@ class _Budget:
     document_refused: str | None = None  # why the page itself was not loaded
 
 
-def screenshot(url: str, *, fetcher: Fetcher, limits: BrowserLimits) -> bytes:
-    """A PNG of the page's first screen. ScreenshotFailed when there is nothing to show.
+class ScreenshotBrowser:
+    """One Chromium for many screenshots, each page in a fresh context (no cookies, cache or
+    storage shared between pages). Starting Chromium is most of a screenshot's cost, so it
+    starts on the first one and stays until `close()` or until a screenshot overruns its
+    deadline (then it is stopped, and started again for the next).
 
-    Playwright's asyncio API on a loop of its own thread, whatever the caller runs on: stopping
-    a page's scripts needs two messages in flight at once (see `_stop_scripts`)."""
-    budget = _Budget(deadline=time.monotonic() + limits.timeout_s, bytes_left=limits.max_bytes)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trove-screenshot")
-    try:
-        future = pool.submit(
-            asyncio.run, _screenshot(url, fetcher=fetcher, budget=budget, limits=limits)
+    Playwright's asyncio API runs on an event loop of this object's own thread, whatever the
+    caller runs on: stopping a page's scripts needs two messages in flight at once (see
+    `_stop_scripts`), and several pipeline threads may ask for screenshots at once.
+    """
+
+    def __init__(self, limits: BrowserLimits) -> None:
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._starting: asyncio.Lock | None = None
+
+    def screenshot(self, url: str, *, fetcher: Fetcher) -> bytes:
+        """A PNG of the page's first screen. ScreenshotFailed when there is nothing to show."""
+        limits = self.limits
+        budget = _Budget(deadline=time.monotonic() + limits.timeout_s, bytes_left=limits.max_bytes)
+        future = asyncio.run_coroutine_threadsafe(
+            self._screenshot(url, fetcher=fetcher, budget=budget), self._running_loop()
         )
-        return future.result(timeout=limits.timeout_s + CLOSE_GRACE_S)
-    except FutureTimeout:
-        raise ScreenshotFailed("the time for the screenshot ran out") from None
-    finally:
-        pool.shutdown(wait=False)
+        try:
+            return future.result(timeout=limits.timeout_s + CLOSE_GRACE_S)
+        except FutureTimeout:
+            future.cancel()
+            self._stop_browser()
+            raise ScreenshotFailed("the time for the screenshot ran out") from None
 
+    def close(self) -> None:
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        stopping = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+        with contextlib.suppress(Exception):
+            stopping.result(timeout=CLOSE_GRACE_S)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=CLOSE_GRACE_S)
 
-async def _screenshot(
-    url: str, *, fetcher: Fetcher, budget: _Budget, limits: BrowserLimits
-) -> bytes:
-    try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), timeout=_ms(budget)
-            )
-            try:
-                return await _shoot(browser, url, fetcher=fetcher, budget=budget, limits=limits)
-            finally:
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="trove-screenshots", daemon=True
+                )
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def _stop_browser(self) -> None:
+        loop = self._loop
+        if loop is not None:
+            stopping = asyncio.run_coroutine_threadsafe(self._close_browser(), loop)
+            with contextlib.suppress(Exception):
+                stopping.result(timeout=CLOSE_GRACE_S)
+
+    async def _screenshot(self, url: str, *, fetcher: Fetcher, budget: _Budget) -> bytes:
+        try:
+            browser = await self._started(budget)
+            return await _shoot(browser, url, fetcher=fetcher, budget=budget, limits=self.limits)
+        except PlaywrightError as exc:
+            raise ScreenshotFailed(f"the browser failed: {exc.message.splitlines()[0]}") from None
+
+    async def _started(self, budget: _Budget) -> Browser:
+        self._starting = self._starting or asyncio.Lock()
+        async with self._starting:
+            if self._browser is None or not self._browser.is_connected():
+                self._playwright = self._playwright or await async_playwright().start()
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), timeout=_ms(budget)
+                )
+            return self._browser
+
+    async def _close_browser(self) -> None:
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            with contextlib.suppress(PlaywrightError):
                 await browser.close()
-    except PlaywrightError as exc:
-        raise ScreenshotFailed(f"the browser failed: {exc.message.splitlines()[0]}") from None
+
+    async def _shutdown(self) -> None:
+        await self._close_browser()
+        playwright, self._playwright = self._playwright, None
+        if playwright is not None:
+            await playwright.stop()
 
 
 async def _shoot(
@@ -123,6 +191,21 @@ async def _shoot(
         service_workers="block",
         accept_downloads=False,
     )
+    try:
+        return await _shoot_in(context, url, fetcher=fetcher, budget=budget, limits=limits)
+    finally:
+        with contextlib.suppress(PlaywrightError):
+            await context.close()
+
+
+async def _shoot_in(
+    context: BrowserContext,
+    url: str,
+    *,
+    fetcher: Fetcher,
+    budget: _Budget,
+    limits: BrowserLimits,
+) -> bytes:
 
     async def answer(route: Route) -> None:
         await _answer(route, fetcher=fetcher, budget=budget)

@@ -40,7 +40,11 @@ class WebScraper:
             limits=FetchLimits.from_settings(settings),
             resolver=resolver,
         )
-        self.browser_limits = browser.BrowserLimits.from_settings(settings)
+        self.browser = browser.ScreenshotBrowser(browser.BrowserLimits.from_settings(settings))
+
+    def close(self) -> None:
+        """Stops the screenshot browser (started again by the next screenshot)."""
+        self.browser.close()
 
     def scrape(self, url: str) -> Scraped:
         """Refused or FetchFailed when the page itself cannot be read; else what was found."""
@@ -79,7 +83,7 @@ class WebScraper:
 
     def _screenshot(self, url: str, notes: list[str]) -> bytes | None:
         try:
-            return browser.screenshot(url, fetcher=self.fetcher, limits=self.browser_limits)
+            return self.browser.screenshot(url, fetcher=self.fetcher)
         except browser.ScreenshotFailed as exc:
             notes.append(f"screenshot: {exc}")
             return None

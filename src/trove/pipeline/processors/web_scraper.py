@@ -48,6 +48,10 @@ class WebScraperProcessor:
             self._scraper = WebScraper(self.settings)
         return self._scraper
 
+    def close(self) -> None:
+        if self._scraper is not None:
+            self._scraper.close()
+
     def applies_to(self, asset: AssetView) -> bool:
         return asset.asset_type == AssetType.URL
 
