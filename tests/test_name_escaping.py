@@ -7,16 +7,15 @@ import json
 import os
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+from tests.migrating import alembic_config, migrate_to
 from trove.db.engine import make_engine
-from trove.db.migrate import MIGRATIONS_DIR, ensure_schema
+from trove.db.migrate import ensure_schema
 from trove.db.models import OWNER_ID, Asset
 from trove.domain.paths import from_stored, to_stored
 
@@ -147,30 +146,16 @@ def test_an_entry_the_database_refuses_costs_only_that_entry(tmp_path, settings,
 ESCAPING_REVISION = "0006_injective_path_escaping"
 
 
-def _alembic() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return config
-
-
-@pytest.fixture
-def migrate_to():
-    def run(url: str, revision: str, *, down: bool = False) -> None:
-        engine = make_engine(url)
-        try:
-            with engine.begin() as connection:
-                config = _alembic()
-                config.attributes["connection"] = connection
-                (command.downgrade if down else command.upgrade)(config, revision)
-        finally:
-            engine.dispose()
-
-    return run
+@pytest.fixture(name="migrate_to")
+def migrate_to_fixture():
+    return migrate_to
 
 
 def test_paths_stored_the_earlier_way_are_migrated_to_the_injective_form(database_url, migrate_to):
     ensure_schema(database_url)
-    before = ScriptDirectory.from_config(_alembic()).get_revision(ESCAPING_REVISION).down_revision
+    before = (
+        ScriptDirectory.from_config(alembic_config()).get_revision(ESCAPING_REVISION).down_revision
+    )
     migrate_to(database_url, str(before), down=True)
     old_rows = {  # id: (rel_path as the earlier code stored it, path_escaped)
         "a-char": ("dir/\U0010ffff.txt", False),  # a real U+10FFFF in the name

@@ -29,6 +29,7 @@ from trove.api.routes import (
     library,
     links,
     not_found,
+    ops,
     packages,
     places,
     tags,
@@ -89,8 +90,9 @@ def _install(app: Any) -> None:
     malformed = errors(422)
     for module in (bulk, assets, upload, library, graph, links, tags, integrity, albums, places):
         app.include_router(module.router, responses=malformed)
-    # The media pipeline's products and progress, and what is made of a file's inside.
-    for module in (thumbnails, archives, packages, jobs):
+    # The media pipeline's products and progress, what is made of a file's inside, and the
+    # operators' health and metrics.
+    for module in (thumbnails, archives, packages, jobs, ops):
         app.include_router(module.router, responses=malformed)
     app.include_router(not_found.router)  # last: unknown /api/ paths answer JSON, not a page
     install_ui(app)

@@ -95,6 +95,8 @@ class Settings:
     # the command line adds libraries: an API caller could otherwise index and read any folder
     # the server can read.
     allowed_roots: str = ""
+    # `text`, or `json`: one JSON object a line on stdout and in the log file, for collectors.
+    log_format: str = "text"
     # After a scan or pipeline run stopped because the disk holding the index is full, it is
     # tried again every this many seconds (it succeeds once space is freed).
     disk_full_retry_interval: float = 30.0
@@ -225,11 +227,16 @@ def _coerce(name: str, value: Any) -> Any:
         ) from exc
     if name in _CHECKS and not _CHECKS[name](coerced):
         raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is not valid")
+    if name in _CHOICES and coerced not in _CHOICES[name]:
+        choices = " or ".join(_CHOICES[name])
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is not {choices}")
     low, high = _BOUNDS.get(name, (None, None))
     if (low is not None and coerced < low) or (high is not None and coerced > high):
         raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value!r} is outside {low}..{high or ''}")
     return coerced
 
+
+_CHOICES: dict[str, tuple[str, ...]] = {"log_format": ("text", "json")}
 
 # Numeric settings that only make sense within a range (None: unbounded on that side).
 _BOUNDS: dict[str, tuple[float | None, float | None]] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from typing import Any
 
 from trove.config import Settings
 
@@ -34,7 +35,7 @@ def warnings_to_log_file(settings: Settings) -> None:
             return
         # delay: nothing is created until there is something to say.
         handler = _LogFile(settings.data_dir / LOG_FILE, encoding="utf-8", delay=True)
-        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.setFormatter(_formatter(settings, plain=_FORMAT))
         for logger in (trove, py_warnings):
             logger.addHandler(handler)
         trove.setLevel(min(trove.getEffectiveLevel(), logging.INFO))
@@ -46,11 +47,45 @@ class _LogFile(logging.FileHandler):
     """Trove's log file (a type of its own, so a second set-up finds the first)."""
 
 
-def progress_to_terminal() -> None:
+def progress_to_terminal(settings: Settings) -> None:
     """`trove serve`: Trove's progress lines (scans, pipeline runs) on stdout beside the
-    server's own, as plain lines."""
+    server's own, as plain lines (or one JSON object a line, TROVE_LOG_FORMAT=json)."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_formatter(settings, plain="%(message)s"))
     trove = logging.getLogger("trove")
     trove.addHandler(handler)
     trove.setLevel(logging.INFO)
+
+
+def uvicorn_log_config(settings: Settings) -> dict[str, Any] | None:
+    """uvicorn's own lines (start-up, access log) in the same JSON shape as Trove's, or None
+    for uvicorn's default plain lines."""
+    if settings.log_format != "json":
+        return None
+    formatter = {"()": "pythonjsonlogger.json.JsonFormatter", **_JSON_OPTIONS}
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": formatter},
+        "handlers": {"stdout": handler},
+        "loggers": {
+            name: {"handlers": ["stdout"], "level": "INFO", "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
+
+
+# One object a line: a log collector (journald, Loki, a container runtime) reads fields, not text.
+_JSON_OPTIONS: dict[str, Any] = {
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
+
+
+def _formatter(settings: Settings, *, plain: str) -> logging.Formatter:
+    if settings.log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        return JsonFormatter(**_JSON_OPTIONS)
+    return logging.Formatter(plain)

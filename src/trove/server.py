@@ -5,12 +5,15 @@ Imported only by the `serve` command, so importing uvicorn here costs no other c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
 
 from trove.config import Settings
+
+log = logging.getLogger("trove.server")
 
 
 def run_server(settings: Settings, *, roots: Sequence[str]) -> None:
@@ -20,9 +23,22 @@ def run_server(settings: Settings, *, roots: Sequence[str]) -> None:
     check_storage(settings)
     warnings_to_log_file(settings)  # before any thread can decode a picture
     app = create_app(settings, roots=list(roots))
-    progress_to_terminal()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
+    progress_to_terminal(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        **_log_config(settings),
+    )
     AnnouncingServer(config, app=app, url=server_url(settings.host, settings.port)).run()
+
+
+def _log_config(settings: Settings) -> dict[str, Any]:
+    from trove.logs import uvicorn_log_config
+
+    config = uvicorn_log_config(settings)
+    return {} if config is None else {"log_config": config}
 
 
 def server_url(host: str, port: int) -> str:
@@ -42,7 +58,8 @@ class AnnouncingServer(uvicorn.Server):
         if self.started:
             libraries = self.trove_app.state.services.library.count_libraries()
             noun = "library" if libraries == 1 else "libraries"
-            print(f"Trove is serving {self.url} ({libraries} {noun})", flush=True)
+            # Through Trove's stdout handler: a plain line, or a JSON record like every other.
+            log.info("Trove is serving %s (%d %s)", self.url, libraries, noun)
 
 
 def check_storage(settings: Settings) -> None:

@@ -383,3 +383,33 @@ class MapMarkers(BaseModel):
     total: int = Field(description="Assets the markers stand for.")
     cell_degrees: float = Field(description="The grid's cell size at this zoom.")
     capped: bool = Field(description="True when only the most populated cells were sent.")
+
+
+# --- operations --------------------------------------------------------------------------------
+
+
+class HealthCheck(BaseModel):
+    ok: bool
+    detail: str
+    ms: float
+
+
+class RootHealth(BaseModel):
+    id: str
+    name: str
+    path: str
+    online: bool
+    reason: str | None
+
+
+class Health(ErrorOut):
+    """`ok`; `degraded` when a library is offline; `down` (answered 503) when the database
+    or the broker does not answer. `roots` is listed to admins only. Like every error body it
+    has a `detail`: here, the state in one sentence."""
+
+    status: Literal["ok", "degraded", "down"]
+    database: HealthCheck
+    broker: HealthCheck
+    roots_online: int
+    roots_offline: int
+    roots: list[RootHealth] | None

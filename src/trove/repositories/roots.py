@@ -24,6 +24,10 @@ class RootRepository:
     def by_path(self, path: str) -> Root | None:
         return self.session.scalar(select(Root).where(Root.path == path))
 
+    def ping(self) -> None:
+        """One round trip to the database (the health check)."""
+        self.session.execute(select(1)).one()
+
     def all(self) -> list[Root]:
         return list(self.session.scalars(select(Root).order_by(Root.path)))
 

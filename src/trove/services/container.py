@@ -13,6 +13,7 @@ from trove.services.archives import ArchiveService
 from trove.services.assets import AssetService
 from trove.services.background import BackgroundIndexer
 from trove.services.breadcrumbs import Breadcrumbs
+from trove.services.health import HealthService
 from trove.services.installs import InstallService
 from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
@@ -38,6 +39,7 @@ class Services:
     places: PlacesService
     archives: ArchiveService
     installs: InstallService
+    health: HealthService
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -64,6 +66,7 @@ class Services:
             places=PlacesService(database),
             archives=ArchiveService(settings, database),
             installs=InstallService(settings, database),
+            health=HealthService(settings, database),
         )
         indexer.after_processing.append(services.albums.refresh_previews)
         return services
@@ -118,4 +121,5 @@ class Services:
             if part is not None:
                 part.stop()
         self.indexer.stop()
+        self.health.close()
         self.database.dispose()

@@ -160,6 +160,13 @@ class LibraryService:
                 "jobs": self.pipeline().jobs(),
             }
 
+    def roots(self) -> list[dict[str, Any]]:
+        """Every library with its state and last scan (no counting of assets)."""
+        from trove.repositories.roots import RootRepository
+
+        with self.database.session() as session:
+            return [_root_dict(root) for root in RootRepository(session).all()]
+
     def list_assets(self, filters: AssetFilters) -> AssetPage:
         """`trove ls`: the API's listing, from the command line."""
         from trove.db.migrate import ensure_schema

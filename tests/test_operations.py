@@ -1,0 +1,106 @@
+"""Operations: health for load balancers, Prometheus metrics, JSON logs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.browser.server import start_server
+from tests.media import make_library
+from trove.app import create_app
+from trove.db.database import Database
+from trove.services.health import HealthService
+
+
+@pytest.fixture
+def library(tmp_path):
+    return make_library(tmp_path / "library")
+
+
+def test_health_is_ok_and_lists_each_library_to_an_admin(client, library):
+    report = client.get("/api/dam/health")
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] and body["broker"] == {**body["broker"], "ok": True}
+    assert body["broker"]["detail"] == "in-process"
+    paths = [root["path"] for root in body["roots"]]
+    assert str(library) in paths and body["roots_offline"] == 0
+
+
+def test_a_library_whose_folder_vanished_makes_health_degraded_with_the_reason(client, library):
+    shutil.rmtree(library)
+    body = client.get("/api/dam/health").json()
+    assert body["status"] == "degraded"
+    (gone,) = [root for root in body["roots"] if root["path"] == str(library)]
+    assert gone["online"] is False and "absent or unreadable" in gone["reason"]
+    assert body["roots_offline"] == 1
+
+
+def test_a_broker_that_does_not_answer_is_down_not_a_hang(settings):
+    # A closed port on loopback: nothing leaves the machine.
+    unreachable = dataclasses.replace(settings, broker_url="redis://127.0.0.1:9/0")
+    database = Database(settings.resolved_database_url)
+    from trove.db.migrate import ensure_schema
+
+    ensure_schema(settings.resolved_database_url)
+    health = HealthService(unreachable, database)
+    try:
+        report = health.check(with_roots=False)
+    finally:
+        health.close()
+        database.dispose()
+    assert report["status"] == "down"
+    assert report["database"]["ok"] and not report["broker"]["ok"]
+    assert report["broker"]["ms"] < 5000 and report["broker"]["detail"]
+
+
+def test_health_is_open_to_anyone_but_names_no_library_and_metrics_need_an_admin(settings, library):
+    app = create_app(dataclasses.replace(settings, auth=True), roots=[str(library)])
+    with TestClient(app, raise_server_exceptions=False) as anonymous:
+        body = anonymous.get("/api/dam/health").json()
+        assert body["status"] == "ok" and body["roots"] is None and body["roots_online"] == 1
+        refused = anonymous.get("/metrics")
+        assert refused.status_code == 401 and refused.json()["detail"]
+
+
+def test_metrics_show_queues_step_outcomes_libraries_and_scans_under_trove_names(client, library):
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    assert families and all(name.startswith("trove") for name in families)
+    queued = {s.labels["step"]: s.value for s in families["trove_pipeline_queue_depth"].samples}
+    assert {"mime", "hash"} <= set(queued) and all(v == 0 for v in queued.values())
+    ok_hashes = [
+        s.value
+        for s in families["trove_pipeline_step_outcomes"].samples
+        if s.labels == {"step": "hash", "outcome": "ok"}
+    ]
+    assert ok_hashes and ok_hashes[0] > 0
+    (online,) = families["trove_root_online"].samples
+    assert online.labels["root"] == library.name and online.value == 1
+    (scanned,) = families["trove_scan_files"].samples
+    assert scanned.value > 0
+    assert families["trove_scan_duration_seconds"].samples[0].value > 0
+
+
+def test_json_log_format_makes_every_server_line_a_json_object(tmp_path, library):
+    server = start_server(
+        data_dir=tmp_path / "data", roots=[library], env={"TROVE_LOG_FORMAT": "json"}
+    )
+    try:
+        server.wait_idle()
+        server.api("/api/dam/health")
+    finally:
+        server.stop()
+    lines = [line for line in server.log.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # fails on any line that is not JSON
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    loggers = {record["logger"] for record in records}
+    assert "uvicorn.access" in loggers and any(name.startswith("trove") for name in loggers)
