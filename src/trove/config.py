@@ -262,7 +262,7 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "scraper_max_bytes": (1024, None),
     "scraper_max_redirects": (0, 20),
     "scraper_browser_timeout_s": (1, 3600),
-    "scraper_script_seconds": (0, 3600),
+    "scraper_script_seconds": (0.1, 3600),
     "scraper_browser_max_bytes": (1024, None),
 }
 

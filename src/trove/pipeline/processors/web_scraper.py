@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 from typing import TYPE_CHECKING
 
 from trove.config import Settings
@@ -38,15 +39,17 @@ class WebScraperProcessor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._scraper: WebScraper | None = None
+        self._lock = threading.Lock()
 
     @property
     def scraper(self) -> WebScraper:
         # httpx and Playwright load on the first URL, not with every pipeline (`trove scan`).
-        if self._scraper is None:
-            from trove.scraper.scrape import WebScraper
+        with self._lock:  # pipeline threads share the step: one browser for all of them
+            if self._scraper is None:
+                from trove.scraper.scrape import WebScraper
 
-            self._scraper = WebScraper(self.settings)
-        return self._scraper
+                self._scraper = WebScraper(self.settings)
+            return self._scraper
 
     def close(self) -> None:
         if self._scraper is not None:
@@ -69,20 +72,22 @@ class WebScraperProcessor:
         key = _content_key(url, scraped)
         keyed = dataclasses.replace(asset, hash=key)
         updates: dict[str, object] = {"hash": key, "title": scraped.metadata.title}
+        metadata = scraped.metadata
         picture = scraped.picture or scraped.screenshot
         if picture is not None:
             try:
                 image = imaging.decode_bytes(picture, self.settings)
                 updates.update(store_pyramid(keyed, image, self.settings))
             except imaging.CannotDecode as exc:
-                scraped.metadata.notes.append(f"preview: {exc}")
+                notes = [*metadata.notes, f"preview: {exc}"]
+                metadata = metadata.model_copy(update={"notes": notes, "preview_from": None})
         derivatives: tuple[Derivative, ...] = ()
         if scraped.screenshot is not None:
             derivatives = (self._screenshot(key, scraped.screenshot),)
         return StepResult(
             status=StepStatus.OK,
             updates=updates,
-            metadata={NAMESPACE: scraped.metadata.model_dump(mode="json")},
+            metadata={NAMESPACE: metadata.model_dump(mode="json")},
             derivatives=derivatives,
         )
 
