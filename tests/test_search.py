@@ -101,6 +101,8 @@ TABLE = [
     ("pier", [SUNSET]),  # a title someone typed
     ("album:summer", [WAVES]),
     ("picks", [WAVES]),  # the name of an album it is in
+    ("place:kyoto", [WAVES]),  # named offline from its GPS position
+    ("france -place:kyoto", [SUNSET]),
     ("sunset canon", [SUNSET]),
     ("sunset nikon", []),
     ("unse", [SUNSET]),  # part of a name
@@ -128,9 +130,15 @@ def test_the_search_table_answers_every_query_as_expected(client):
     assert refused.status_code == 422
     assert "unknown filter 'colour'" in refused.json()["detail"]
     assert "at character 7" in refused.json()["detail"]
+    offered = client.get("/api/dam/search/suggestions", params={"q": "ca"}).json()["items"]
+    assert {"kind": "camera", "value": "Canon", "count": 1, "query": "camera:Canon"} in offered
+    offered = client.get("/api/dam/search/suggestions", params={"q": "sum"}).json()["items"]
+    assert [(s["kind"], s["query"]) for s in offered] == [("album", 'album:"Summer Picks"')]
+    offered = client.get("/api/dam/search/suggestions", params={"q": "fam"}).json()["items"]
+    assert [(s["kind"], s["value"]) for s in offered] == [("tag", "family")]
 
 
-def test_results_are_ranked_and_say_where_they_matched_as_plain_text(client):
+def test_results_are_ranked_say_where_they_matched_and_follow_a_rename(client, library):
     ranked = [i["filename"] for i in found(client, "invoice")]
     assert ranked[-1] == SCANNED  # only its OCR text matched; the others' names did
     (hit,) = found(client, "harbour")
@@ -139,3 +147,9 @@ def test_results_are_ranked_and_say_where_they_matched_as_plain_text(client):
     (start, end), *_ = match["highlights"]
     assert match["text"][start:end].lower() == "harbour"
     assert "<" not in match["text"]
+    (library / "notes/todo_draft.txt").rename(library / "notes/groceries.txt")
+    services = client.app.state.services
+    services.indexer.request_scan(str(library))
+    assert services.indexer.wait_idle(60)
+    assert names(client, "groceries") == ["groceries.txt"]
+    assert names(client, "draft") == []

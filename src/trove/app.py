@@ -32,6 +32,7 @@ from trove.api.routes import (
     ops,
     packages,
     places,
+    search,
     tags,
     thumbnails,
     upload,
@@ -88,7 +89,8 @@ def _install(app: Any) -> None:
     install_web_safety(app)
     # Any parameter can be malformed: every route declares the 422 our handler gives.
     malformed = errors(422)
-    for module in (bulk, assets, upload, library, graph, links, tags, integrity, albums, places):
+    resources = (bulk, assets, upload, library, graph, links, tags, integrity, albums, places)
+    for module in (*resources, search):
         app.include_router(module.router, responses=malformed)
     # The media pipeline's products and progress, what is made of a file's inside, and the
     # operators' health and metrics.

@@ -413,3 +413,19 @@ class Health(ErrorOut):
     roots_online: int
     roots_offline: int
     roots: list[RootHealth] | None
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+class SuggestionOut(BaseModel):
+    """Something the search box can complete to: a tag, album, person, camera or place."""
+
+    kind: Literal["tag", "album", "person", "camera", "place"]
+    value: str
+    count: int = Field(description="Assets it applies to (that the viewer may see).")
+    query: str = Field(description='The filter that finds it, e.g. `camera:"Canon EOS"`.')
+
+
+class Suggestions(BaseModel):
+    items: list[SuggestionOut]

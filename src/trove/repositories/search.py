@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetTag, InheritedTag, IntegrityFinding, Link
 from trove.db.models import SearchDocumentRow as Doc
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetStatus, AssetType, Relation
 from trove.domain.search_document import (
     FIELD_WEIGHT,
@@ -56,6 +57,7 @@ from trove.domain.search_document import (
 )
 from trove.domain.search_query import Clause, SearchQuery
 from trove.repositories._sql import insert_ignoring_conflicts
+from trove.repositories.access import visible_assets
 from trove.repositories.tag_flows import BUILTIN_HIERARCHICAL, tagged
 
 # The filter of each text filter: the document fields it looks in.
@@ -164,6 +166,18 @@ class SearchRepository:
             )
         )
 
+    def folders_under(self, root_id: str, rel_path: str) -> builtins.list[str]:
+        """The folder assets below a folder of a library."""
+        return list(
+            self.session.scalars(
+                select(Asset.id).where(
+                    Asset.root_id == root_id,
+                    Asset.asset_type == AssetType.COLLECTION,
+                    _under_folder(rel_path),
+                )
+            )
+        )
+
     # --- reads --------------------------------------------------------------------------------
 
     def texts(self, asset_ids: Sequence[str]) -> dict[str, dict[str, str]]:
@@ -178,8 +192,11 @@ class SearchRepository:
             row[0]: {n: v for n, v in zip(SEARCH_FIELDS, row[1:], strict=True) if v} for row in rows
         }
 
-    def suggest(self, field: str, prefix: str, *, limit: int) -> builtins.list[tuple[str, int]]:
-        """Values of a document field that have a word starting with `prefix`, most used first."""
+    def suggest(
+        self, viewer: Viewer, field: str, prefix: str, *, limit: int
+    ) -> builtins.list[tuple[str, int]]:
+        """Values of a document field that have a word starting with `prefix`, most used first,
+        among the assets the viewer may see."""
         pattern = "%" + _like_escaped(fold(prefix)) + "%"
         target = getattr(Doc, field)
         stmt = (
@@ -189,6 +206,7 @@ class SearchRepository:
                 target != "",
                 func.lower(target).like(pattern, escape="\\"),
                 Asset.deleted_at.is_(None),
+                visible_assets(viewer),
             )
             .group_by(target)
             .order_by(func.count().desc(), target)
@@ -201,16 +219,21 @@ class SearchRepository:
                     values[value] = values.get(value, 0) + int(count)
         return sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
-    def suggest_tags(self, prefix: str, *, limit: int) -> builtins.list[tuple[str, int]]:
+    def suggest_tags(
+        self, viewer: Viewer, prefix: str, *, limit: int
+    ) -> builtins.list[tuple[str, int]]:
         pattern = _like_escaped(prefix.lower()) + "%"
         word = "% " + _like_escaped(prefix.lower()) + "%"
         stmt = (
             select(AssetTag.tag, func.count())
+            .join(Asset, Asset.id == AssetTag.asset_id)
             .where(
                 or_(
                     func.lower(AssetTag.tag).like(pattern, escape="\\"),
                     func.lower(AssetTag.tag).like(word, escape="\\"),
-                )
+                ),
+                Asset.deleted_at.is_(None),
+                visible_assets(viewer),
             )
             .group_by(AssetTag.tag)
             .order_by(func.count().desc(), AssetTag.tag)
@@ -218,7 +241,9 @@ class SearchRepository:
         )
         return [(str(tag), int(n)) for tag, n in self.session.execute(stmt)]
 
-    def suggest_albums(self, prefix: str, *, limit: int) -> builtins.list[tuple[str, int]]:
+    def suggest_albums(
+        self, viewer: Viewer, prefix: str, *, limit: int
+    ) -> builtins.list[tuple[str, int]]:
         title = func.coalesce(Asset.title, Asset.filename)
         stmt = (
             select(title, func.count(Link.target_id))
@@ -228,6 +253,7 @@ class SearchRepository:
                 Asset.is_virtual.is_(True),
                 Asset.deleted_at.is_(None),
                 func.lower(title).like("%" + _like_escaped(prefix.lower()) + "%", escape="\\"),
+                visible_assets(viewer),
             )
             .group_by(title)
             .order_by(func.count(Link.target_id).desc(), title)

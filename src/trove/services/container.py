@@ -21,6 +21,7 @@ from trove.services.links import LinkManager, load_relations
 from trove.services.media import MediaService
 from trove.services.places import PlacesService
 from trove.services.scanner import ScanService
+from trove.services.search import SearchService
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Services:
     archives: ArchiveService
     installs: InstallService
     health: HealthService
+    search: SearchService
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -67,8 +69,11 @@ class Services:
             archives=ArchiveService(settings, database),
             installs=InstallService(settings, database),
             health=HealthService(settings, database),
+            search=SearchService(settings, database, hierarchical=relations.hierarchical()),
         )
         indexer.after_processing.append(services.albums.refresh_previews)
+        # A library indexed before search existed gets its documents in the background.
+        indexer.after_processing.append(services.search.backfill)
         return services
 
     # Set by start_sync (serve only): the FileWatcher and the Scavenger.

@@ -25,6 +25,7 @@ from trove.repositories.integrity import IntegrityRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.repositories.roots import RootRepository
 from trove.repositories.sync import SyncRepository
+from trove.services import search
 from trove.storage.originals import MimeDetector, OriginalUnavailable
 from trove.storage.walk import Entry
 
@@ -318,6 +319,7 @@ class ScanWriter:
             SyncRepository(self.session).rehome(
                 [(i, self.folder_ids.get(parent_of(rel))) for i, rel in rehomed]
             )
+            search.reindex(self.session, [i for i, _rel in rehomed])  # new name and folders
         replaced = [i for i in self.replaced if i not in skip]
         if replaced:
             IntegrityRepository(self.session).resolve(replaced)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from trove.config import Settings
 from trove.db.database import Database
+from trove.domain.access import Viewer
 from trove.domain.search_query import SearchQuery
 from trove.domain.snippets import Snippet, snippet
 from trove.repositories.search import SearchRepository
@@ -41,6 +42,9 @@ class Suggestion:
         """The filter that finds it, as the search box inserts it."""
         value = f'"{self.value}"' if any(c.isspace() for c in self.value) else self.value
         return f"{self.kind}:{value}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value": self.value, "count": self.count, "query": self.query}
 
 
 def reindex(
@@ -101,10 +105,15 @@ class SearchService:
         return done
 
     def suggestions(
-        self, prefix: str, *, kinds: Sequence[str] = SUGGESTION_KINDS, limit: int = 8
+        self,
+        viewer: Viewer,
+        prefix: str,
+        *,
+        kinds: Sequence[str] = SUGGESTION_KINDS,
+        limit: int = 8,
     ) -> list[Suggestion]:
         """Tags, albums, people, cameras and places with a word starting with `prefix`, each
-        kind's most used first."""
+        kind's most used first, counted over what the viewer may see."""
         prefix = prefix.strip()
         if not prefix:
             return []
@@ -113,11 +122,11 @@ class SearchService:
         with self.database.session() as session:
             repo = SearchRepository(session, hierarchical=self.hierarchical)
             readers: dict[str, Any] = {
-                "tag": lambda: repo.suggest_tags(prefix, limit=limit),
-                "album": lambda: repo.suggest_albums(prefix, limit=limit),
-                "person": lambda: repo.suggest("people", prefix, limit=limit),
-                "camera": lambda: repo.suggest("camera", prefix, limit=limit),
-                "place": lambda: repo.suggest("place", prefix, limit=limit),
+                "tag": lambda: repo.suggest_tags(viewer, prefix, limit=limit),
+                "album": lambda: repo.suggest_albums(viewer, prefix, limit=limit),
+                "person": lambda: repo.suggest(viewer, "people", prefix, limit=limit),
+                "camera": lambda: repo.suggest(viewer, "camera", prefix, limit=limit),
+                "place": lambda: repo.suggest(viewer, "place", prefix, limit=limit),
             }
             for kind in kinds:
                 found.extend(Suggestion(kind=kind, value=v, count=n) for v, n in readers[kind]())

@@ -294,7 +294,9 @@ class _RootSync:
         return self.result
 
     def _move_subtree(self, asset_id: str, old_root_id: str, old_rel: str, new_rel: str) -> None:
+        from trove.repositories.search import SearchRepository
         from trove.repositories.sync import SyncRepository
+        from trove.services import search
 
         writer = self.writer
         repo = SyncRepository(writer.session)
@@ -316,6 +318,10 @@ class _RootSync:
             new_escaped=new_escaped,
         )
         repo.rehome([(asset_id, writer.folder_ids.get(parent_of(new_rel)))])
+        # The moved entry and the folders below it hold the path in their documents; the files
+        # below are found through their folders.
+        below = SearchRepository(writer.session).folders_under(self.root.id, new_stored)
+        search.reindex(writer.session, [asset_id, *below])
         writer.session.commit()
 
     # --- helpers ---------------------------------------------------------------------------
