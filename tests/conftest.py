@@ -88,11 +88,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     # TestClient sends `Host: testserver`; a real server answers only to names it is given.
+    # Sign-in is off (one local user) for every test that is not about access: those build
+    # their own settings with it on (tests/accounts.py).
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         hash_workers=2,
         allowed_hosts="testserver",
+        auth=False,
     )
 
 
@@ -102,6 +105,7 @@ def trove_env(settings: Settings, **extra: str) -> dict[str, str]:
         **os.environ,
         "TROVE_DATA_DIR": str(settings.data_dir),
         "TROVE_DATABASE_URL": settings.resolved_database_url,
+        "TROVE_AUTH": "on" if settings.auth else "off",
         **extra,
     }
 
@@ -142,12 +146,17 @@ def run_trove(settings: Settings):  # type: ignore[no-untyped-def]
     """Run the real `trove` command line against this test's database and data dir."""
 
     def run(
-        *args: str, check: bool = True, timeout: float = 120
+        *args: str, check: bool = True, timeout: float = 120, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         env = trove_env(settings)
         command = [str(TROVE)] if TROVE.exists() else [sys.executable, "-m", "trove"]
         result = subprocess.run(
-            [*command, *args], env=env, capture_output=True, text=True, timeout=timeout
+            [*command, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
         )
         if check and result.returncode != 0:
             raise AssertionError(

@@ -29,6 +29,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         allowed_hosts="testserver",
+        auth=False,
         watch=False,  # the swaps must not turn the asset missing: every request gets through
         scavenger_interval=0,
         verify_interval=0,

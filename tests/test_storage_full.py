@@ -69,6 +69,7 @@ def index_on_small_disk(
     there, or PostgreSQL's assets table and its indexes in a tablespace there."""
     common: dict[str, Any] = {
         "allowed_hosts": "testserver",
+        "auth": False,
         "watch": False,
         "scavenger_interval": 0,
         "verify_interval": 0,

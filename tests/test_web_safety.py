@@ -37,6 +37,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "allowed" / "data",
         database_url=database_url,
         allowed_roots=str(tmp_path / "allowed"),
+        auth=False,
     )
 
 

@@ -17,11 +17,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from trove import __version__
+from trove.api.authentication import AuthenticationMiddleware
 from trove.api.errors import install_error_handlers
 from trove.api.routes import (
     albums,
     archives,
     assets,
+    auth,
     bulk,
     graph,
     integrity,
@@ -86,9 +88,12 @@ def _install(app: Any) -> None:
     _nicegui_lifespan = app.router.lifespan_context
     app.title, app.version = "Trove", __version__
     install_error_handlers(app)
-    install_web_safety(app)
-    # Any parameter can be malformed: every route declares the 422 our handler gives.
-    malformed = errors(422)
+    app.add_middleware(AuthenticationMiddleware)
+    install_web_safety(app)  # outside authentication: a foreign Host costs no lookup
+    # Any parameter can be malformed (422), and any route may be refused to this caller
+    # (401 signed out, 403 a read-only credential or not an admin).
+    malformed = errors(401, 403, 422)
+    app.include_router(auth.router, responses=errors(422))
     resources = (bulk, assets, upload, library, graph, links, tags, integrity, albums, places)
     for module in (*resources, search):
         app.include_router(module.router, responses=malformed)

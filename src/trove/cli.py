@@ -359,5 +359,129 @@ def albums(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     print_albums(tree, as_json=as_json)
 
 
+# --- accounts ----------------------------------------------------------------------------------
+
+users_app = typer.Typer(
+    help="Accounts: add (the first admin owns what is indexed), list, disable, new password.",
+    no_args_is_help=True,
+)
+tokens_app = typer.Typer(
+    help="API tokens for scripts (`Authorization: Bearer`): create, list, revoke.",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user name to sign in with.")],
+    admin: Annotated[bool, typer.Option("--admin", help="May manage libraries and users.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Add a user. The password is asked for on the terminal, or read from the first line of
+    standard input when that is not a terminal."""
+    from trove.cli_support import read_password
+    from trove.services.users import UserService
+
+    password = read_password(confirm=True)
+    with _clear_errors():
+        user = UserService.open(_settings(data_dir=data_dir)).add_user(name, password, admin=admin)
+    print(f"added {user['role']} {user['name']}")
+
+
+@users_app.command("list")
+def users_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Every user, with role and whether disabled."""
+    from trove.cli_output import print_users
+    from trove.services.users import UserService
+
+    with _clear_errors():
+        users = UserService.open(_settings(data_dir=data_dir)).list_users()
+    print_users(users, as_json=as_json)
+
+
+@users_app.command("passwd")
+def users_passwd(name: str, data_dir: DataDir = None) -> None:
+    """Set a new password (read like `users add`); the user's browser sessions end."""
+    from trove.cli_support import read_password
+    from trove.services.users import UserService
+
+    password = read_password(confirm=True)
+    with _clear_errors():
+        UserService.open(_settings(data_dir=data_dir)).set_password(name, password)
+    print(f"password changed for {name}")
+
+
+@users_app.command("disable")
+def users_disable(name: str, data_dir: DataDir = None) -> None:
+    """Disable a user: signed out everywhere, tokens refused, until enabled again."""
+    from trove.services.users import UserService
+
+    with _clear_errors():
+        UserService.open(_settings(data_dir=data_dir)).set_disabled(name, disabled=True)
+    print(f"disabled {name}")
+
+
+@users_app.command("enable")
+def users_enable(name: str, data_dir: DataDir = None) -> None:
+    """Enable a disabled user again."""
+    from trove.services.users import UserService
+
+    with _clear_errors():
+        UserService.open(_settings(data_dir=data_dir)).set_disabled(name, disabled=False)
+    print(f"enabled {name}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Argument(help="Whose token: it acts as this user.")],
+    scope: Annotated[
+        str, typer.Option("--scope", help="read: only reads; write: reads and changes.")
+    ] = "read",
+    name: Annotated[str, typer.Option("--name", help="What uses it (for the list).")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Create an API token; it is printed once, as the last line."""
+    from trove.domain.access import TokenScope
+    from trove.services.users import UserService
+
+    if scope not in {s.value for s in TokenScope}:
+        _fail(f"--scope must be read or write, not {scope!r}")
+    with _clear_errors():
+        secret, token = UserService.open(_settings(data_dir=data_dir)).create_token(
+            user, scope=TokenScope(scope), name=name
+        )
+    print(f"created {token['scope']} token {token['id']} for {token['user']}; it is shown once:")
+    print(secret)
+
+
+@tokens_app.command("list")
+def tokens_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Every user's API tokens (never the secrets: only their hashes are kept)."""
+    from trove.cli_output import print_tokens
+    from trove.domain.access import Viewer
+    from trove.services.users import UserService
+
+    with _clear_errors():
+        tokens = UserService.open(_settings(data_dir=data_dir)).list_tokens(
+            viewer=Viewer.system(), every_user=True
+        )
+    print_tokens(tokens, as_json=as_json)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: str, data_dir: DataDir = None) -> None:
+    """Revoke a token: the next request that sends it is refused."""
+    from trove.domain.access import Viewer
+    from trove.services.users import UserService
+
+    with _clear_errors():
+        UserService.open(_settings(data_dir=data_dir)).revoke_token(
+            token_id, viewer=Viewer.system()
+        )
+    print(f"revoked {token_id}")
+
+
 if __name__ == "__main__":
     app()

@@ -283,3 +283,21 @@ def print_albums(tree: list[dict[str, Any]], *, as_json: bool) -> None:
             show(node["children"], prefix + ("    " if last else "│   "))
 
     show(tree, "")
+
+
+def print_users(users: list[dict[str, Any]], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(users, default=str))
+        return
+    for user in users:
+        state = "  (disabled)" if user["disabled"] else ""
+        print(f"{user['name']:<24} {user['role']:<7} {user['id']}{state}")
+
+
+def print_tokens(tokens: list[dict[str, Any]], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(tokens, default=str))
+        return
+    for token in tokens:
+        state = "revoked" if token["revoked"] else f"last used {token['last_used_at'] or 'never'}"
+        print(f"{token['id']}  {token['user']:<16} {token['scope']:<5} {token['name']}  ({state})")

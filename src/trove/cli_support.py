@@ -26,6 +26,22 @@ def run_scan(*, paths: list[Path], no_wait: bool, as_json: bool, data_dir: Path 
     reporter.finish(result)
 
 
+def read_password(*, confirm: bool) -> str:
+    """From the terminal (asked twice when `confirm`), or the first line of standard input
+    when that is not a terminal (scripts: `echo "$PW" | trove users add NAME`)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            fail("no password on standard input")
+        return line.rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Again: ") != password:
+        fail("the passwords differ")
+    return password
+
+
 def settings_or_exit(**overrides: Any) -> Settings:
     try:
         return load_settings(**overrides)

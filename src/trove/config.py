@@ -42,7 +42,10 @@ class Settings:
     port: int = 8000
     # Accounts and sign-in. Off, Trove is one user's app with no login, and is refused on any
     # address but loopback (TROVE_AUTH=off).
-    auth: bool = False
+    auth: bool = True
+    # A browser stays signed in this long (its session ends earlier on logout, a password
+    # change or when the user is disabled).
+    session_days: float = 30.0
     include_hidden: bool = False
     scan_batch_size: int = 2000
     hash_workers: int = 2
@@ -264,6 +267,7 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "scraper_browser_timeout_s": (1, 3600),
     "scraper_script_seconds": (0.1, 3600),
     "scraper_browser_max_bytes": (1024, None),
+    "session_days": (0.001, 3650),
 }
 
 

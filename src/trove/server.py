@@ -20,6 +20,7 @@ def run_server(settings: Settings, *, roots: Sequence[str]) -> None:
     from trove.app import create_app
     from trove.logs import progress_to_terminal, warnings_to_log_file
 
+    check_exposure(settings)
     check_storage(settings)
     warnings_to_log_file(settings)  # before any thread can decode a picture
     app = create_app(settings, roots=list(roots))
@@ -56,10 +57,50 @@ class AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
-            libraries = self.trove_app.state.services.library.count_libraries()
+            services = self.trove_app.state.services
+            libraries = services.library.count_libraries()
             noun = "library" if libraries == 1 else "libraries"
             # Through Trove's stdout handler: a plain line, or a JSON record like every other.
             log.info("Trove is serving %s (%d %s)", self.url, libraries, noun)
+            if not services.settings.auth:
+                log.warning(AUTH_OFF_NOTICE)
+            elif services.users.needs_setup():
+                log.warning(
+                    "No one can sign in yet: open %s/setup in a browser on this machine,"
+                    " or run `trove users add NAME --admin`",
+                    self.url,
+                )
+
+
+AUTH_OFF_NOTICE = (
+    "sign-in is off (TROVE_AUTH=off): anyone who can reach this address uses Trove as its"
+    " owner, so it listens on loopback only"
+)
+
+
+def check_exposure(settings: Settings) -> None:
+    """Without sign-in, Trove is one person's app on this machine: any other address is
+    refused before anything listens."""
+    from trove.services.errors import Invalid
+
+    if not settings.auth and not is_loopback(settings.host):
+        raise Invalid(
+            f"refusing to listen on {settings.host} with sign-in off (TROVE_AUTH=off): anyone"
+            " on the network could read and change every library. Turn sign-in on (the"
+            " default: unset TROVE_AUTH) or listen on 127.0.0.1"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    from ipaddress import ip_address
+
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def check_storage(settings: Settings) -> None:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,15 +45,14 @@ class TroveServer:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    token: str | None = None  # an API token `api` sends, for a server with sign-in on
 
     def api(self, path: str, *, method: str = "GET", body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"} if data else {},
-        )
+        headers = {"Content-Type": "application/json"} if data else {}
+        if self.token is not None:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         with urllib.request.urlopen(request, timeout=30) as response:
             raw = response.read()
             return json.loads(raw) if raw else None
@@ -81,9 +81,11 @@ def start_server(
     port = free_port()
     log = data_dir.parent / f"serve-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
-    # This checkout's code, this test's data, nothing inherited from the caller's TROVE_*.
+    # This checkout's code, this test's data, nothing inherited from the caller's TROVE_*;
+    # sign-in off (one local user) unless the test is about it (env={"TROVE_AUTH": "on"}).
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
-    environment.update(TROVE_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO / "src"), **(env or {}))
+    environment.update(TROVE_DATA_DIR=str(data_dir), TROVE_AUTH="off", PYTHONPATH=str(REPO / "src"))
+    environment.update(env or {})
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -109,6 +111,8 @@ def start_server(
             raise RuntimeError(f"trove serve exited:\n{log.read_text()}")
         try:
             server.api("/api/dam/status")
+            return server
+        except urllib.error.HTTPError:  # it answers (401: sign-in is on)
             return server
         except OSError:
             time.sleep(0.1)

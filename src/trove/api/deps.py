@@ -7,7 +7,12 @@ the route table and fails for a route without one):
 - `ViewerDep`: a signed-in user (or the local owner with TROVE_AUTH=off); reads are scoped by
   passing the viewer to the service, whose repositories narrow by it;
 - `WriterDep`: a signed-in user whose credential may change things (a read-scoped token may not);
-- `AdminDep`: an admin (libraries, users, maintenance).
+- `AdminDep`: an admin (libraries, users, maintenance); changes need a credential that may
+  write.
+
+A NiceGUI page declares its policy the same way, in `ui.page(..., dependencies=[...])`:
+`PublicPage` (sign-in, set-up, a share-link page), `SignedInPage` (signed out, the browser is
+sent to /login and back), `AdminPage`.
 """
 
 from __future__ import annotations
@@ -54,13 +59,44 @@ def writer(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
     return viewer
 
 
-def admin(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
+def admin(request: Request, viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
     if not viewer.is_admin:
         raise HTTPException(403, "Only an admin may do this.")
+    if request.method not in _READS and not viewer.can_write:
+        raise HTTPException(403, "This credential is read-only.")
     return viewer
 
+
+class SignInRequired(Exception):
+    """A page was asked for while signed out: the browser goes to /login, then back here."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+def signed_in_page(request: Request, viewer: Annotated[Viewer, Depends(current_viewer)]) -> Viewer:
+    if not viewer.is_signed_in:
+        query = f"?{request.url.query}" if request.url.query else ""
+        raise SignInRequired(request.url.path + query)
+    return viewer
+
+
+def admin_page(viewer: Annotated[Viewer, Depends(signed_in_page)]) -> Viewer:
+    if not viewer.is_admin:
+        raise HTTPException(403, "Only an admin may open this page.")
+    return viewer
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 PublicAccess = Depends(public_access)
 ViewerDep = Annotated[Viewer, Depends(signed_in)]
 WriterDep = Annotated[Viewer, Depends(writer)]
 AdminDep = Annotated[Viewer, Depends(admin)]
+PublicPage = PublicAccess
+SignedInPage = Depends(signed_in_page)
+AdminPage = Depends(admin_page)
+
+# What the route-table test looks for: every route takes one of these (directly).
+POLICIES = (public_access, signed_in, writer, admin, signed_in_page, admin_page)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.exc import DataError
 
+from trove.api.deps import SignInRequired
 from trove.domain.queries import InvalidQuery
 from trove.services.errors import (
     Conflict,
@@ -17,12 +19,15 @@ from trove.services.errors import (
     Invalid,
     NotFound,
     TooLarge,
+    TooManyAttempts,
+    Unauthorized,
     Unavailable,
 )
 
 log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[Exception], int] = {
+    Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
@@ -36,6 +41,8 @@ STATUS_OF: dict[type[Exception], int] = {
 def install_error_handlers(app: FastAPI) -> None:
     for exc_type, status in STATUS_OF.items():
         app.add_exception_handler(exc_type, _plain(status))
+    app.add_exception_handler(TooManyAttempts, _too_many_attempts)
+    app.add_exception_handler(SignInRequired, _to_sign_in)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)
@@ -46,6 +53,17 @@ def _plain(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     return handler
+
+
+async def _too_many_attempts(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyAttempts)
+    headers = {"Retry-After": str(exc.retry_after)}
+    return JSONResponse({"detail": str(exc)}, status_code=429, headers=headers)
+
+
+async def _to_sign_in(_request: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, SignInRequired)
+    return RedirectResponse(f"/login?next={quote(exc.target, safe='/')}", status_code=303)
 
 
 async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:

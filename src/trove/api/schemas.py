@@ -31,11 +31,14 @@ class ErrorOut(BaseModel):
 
 _ERROR_MEANINGS = {
     400: "The body could not be parsed (not JSON, or broken multipart).",
-    403: "Refused by this server's policy (TROVE_ALLOWED_ROOTS, a cross-site request).",
+    401: "Not signed in: no valid session cookie or API token (or a wrong password).",
+    403: "Refused: not allowed for this user or credential, or by this server's policy"
+    " (TROVE_ALLOWED_ROOTS, a cross-site request).",
     404: "No such asset, library or preview (or it cannot be seen).",
     409: "The request conflicts with the current state.",
     413: "The body is larger than the configured limit.",
     422: "A parameter or the body is invalid; `detail` names it.",
+    429: "Too many failed sign-ins; `Retry-After` says when to try again.",
     503: "The file's library is offline or the file is missing on disk.",
 }
 
@@ -429,3 +432,29 @@ class SuggestionOut(BaseModel):
 
 class Suggestions(BaseModel):
     items: list[SuggestionOut]
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+class LoginIn(BaseModel):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ID_PATTERN)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=ID_PATTERN)]
+
+
+class UserOut(BaseModel):
+    id: str
+    name: str
+    role: Literal["admin", "member"]
+    disabled: bool
+    created_at: datetime
+
+
+class MeOut(BaseModel):
+    """Who this request comes from."""
+
+    id: str | None = Field(description="Null for the single user of TROVE_AUTH=off.")
+    name: str | None
+    role: Literal["admin", "member"]
+    can_write: bool = Field(description="False for a read-scoped API token.")
+    auth: bool = Field(description="False when Trove runs without sign-in (TROVE_AUTH=off).")

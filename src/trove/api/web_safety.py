@@ -3,12 +3,17 @@
 - The Host must be one this server answers to: a page on attacker.example that rebinds its
   name to 127.0.0.1 (DNS rebinding) sends `Host: attacker.example`, and is refused.
 - A request that changes state (or opens a websocket) from another site's page is refused:
-  the browser names that page in `Origin`. Scripts and curl send no Origin and pass.
+  the browser names that page in `Origin`. A browser signed in by its session cookie must
+  also prove the request comes from this site's own pages (`Origin`, or failing that
+  `Referer`): the cookie alone proves nothing, a browser attaches it wherever the request
+  came from. Requests carrying `Authorization: Bearer` are exempt (another site's page cannot
+  set that header without a CORS grant, and Trove grants none), as are scripts and curl
+  without a cookie.
 - Responses carry the browser-side limits: pages may load only from this server and may not be
   framed; no Referer leaves; nothing is sniffed into another type.
 
-Trove answers without accounts today, so these checks are all that keeps a web page the user
-visits from driving a local Trove.
+With TROVE_AUTH=off (loopback only) these checks are all that keeps a web page the user visits
+from driving a local Trove.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from trove.api.authentication import bearer_token, session_token
 from trove.config import Settings
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -157,14 +163,44 @@ def _refusal(scope: Scope, headers: Headers, policy: HostPolicy) -> tuple[int, s
         )
     if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
         return 422, "the URL contains a NUL byte"
-    origin = headers.get("origin")
     changes_state = scope["type"] == "websocket" or scope["method"] not in _SAFE_METHODS
-    if changes_state and origin is not None and not policy.allows_origin(origin, host):
-        return 403, f"cross-site request from {origin!r} refused"
+    if changes_state:
+        refused = _cross_site(scope, headers, policy)
+        if refused is not None:
+            return 403, refused
     too_large = _declared_length(headers) > MAX_JSON_BODY_BYTES and not _is_streamed(headers)
     if changes_state and too_large:
         return 413, _TOO_LARGE
     return None
+
+
+def _cross_site(scope: Scope, headers: Headers, policy: HostPolicy) -> str | None:
+    """Why a state-changing request is refused as cross-site, or None."""
+    if scope["type"] == "http" and bearer_token(headers) is not None:
+        return None
+    host = headers.get("host")
+    origin = headers.get("origin")
+    if origin is not None:
+        if policy.allows_origin(origin, host):
+            return None
+        return f"cross-site request from {origin!r} refused"
+    if session_token(headers) is None:
+        return None
+    referer = headers.get("referer")
+    if referer and policy.allows_origin(_origin_of(referer), host):
+        return None
+    return (
+        "a signed-in browser request that changes something must come from this site's pages"
+        " (no same-site Origin or Referer); scripts use an API token instead"
+    )
+
+
+def _origin_of(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "null"
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _declared_length(headers: Headers) -> int:

@@ -52,6 +52,7 @@ class Viewer:
     is_admin: bool = False
     can_write: bool = True  # False for a read-scoped API token and for share-link holders
     share: ShareScope | None = None
+    name: str | None = None  # the signed-in user's name, for "signed in as"
 
     @classmethod
     def system(cls) -> Viewer:

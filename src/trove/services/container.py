@@ -22,6 +22,7 @@ from trove.services.media import MediaService
 from trove.services.places import PlacesService
 from trove.services.scanner import ScanService
 from trove.services.search import SearchService
+from trove.services.users import UserService
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Services:
     installs: InstallService
     health: HealthService
     search: SearchService
+    users: UserService
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -70,6 +72,7 @@ class Services:
             installs=InstallService(settings, database),
             health=HealthService(settings, database),
             search=SearchService(settings, database, hierarchical=relations.hierarchical()),
+            users=UserService(settings, database),
         )
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.

@@ -23,3 +23,15 @@ class TooLarge(Exception):
 
 class Forbidden(Exception):
     """The request is well-formed but this server's settings do not allow it."""
+
+
+class Unauthorized(Exception):
+    """No valid credential, or a wrong user name or password."""
+
+
+class TooManyAttempts(Exception):
+    """Too many failed sign-ins from this address for this name; try again later."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,4 +1,5 @@
-"""The frame every page shares: a slim header (brand, search, upload, navigation) and styles.
+"""The frame every page shares: a slim header (brand, search, upload, navigation, who is
+signed in) and styles; `plain_frame` for the sign-in and set-up pages.
 
 Pages fill the content area; the gallery also puts its filters in the left drawer. Nothing
 here shows a string that came from a file.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from trove.ui.context import current_viewer, services
 from trove.ui.static_files import STATIC_URL
 
 
@@ -53,10 +55,7 @@ def frame(
     on_search: Callable[[str], object] | None = None,
 ) -> Iterator[Frame]:
     """Build the header (and drawer) and yield; the page's content goes in the main column."""
-    ui.page_title(f"{title} · Trove")
-    ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/trove.css">')
-    ui.add_head_html(f'<script src="{STATIC_URL}/trove.js"></script>')
-    ui.colors(primary="#1a73e8", secondary="#5f6368", accent="#1a73e8")
+    _head(title)
     ui.query(".nicegui-content").classes("trove-content")
     drawer = None
     if with_drawer:
@@ -98,4 +97,53 @@ def frame(
             with ui.link(target="/docs", new_tab=True).classes("trove-nav-link no-underline"):
                 ui.icon("api").classes("text-xl")
                 ui.label("API").classes("trove-nav-label")
+        _account_menu()
     yield Frame(search=search, drawer=drawer, actions=actions)
+
+
+def _head(title: str) -> None:
+    ui.page_title(f"{title} · Trove")
+    ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/trove.css">')
+    ui.add_head_html(f'<script src="{STATIC_URL}/trove.js"></script>')
+    ui.colors(primary="#1a73e8", secondary="#5f6368", accent="#1a73e8")
+
+
+def _account_menu() -> None:
+    """Who is signed in, their API tokens and sign-out; without sign-in (TROVE_AUTH=off), a
+    badge that says so."""
+    if not services().settings.auth:
+        ui.badge("no sign-in (TROVE_AUTH=off)", color="orange").classes("trove-auth-off").props(
+            "outline"
+        ).tooltip("Anyone who can reach this address uses Trove as its owner: loopback only.")
+        return
+    viewer = current_viewer()
+    with (
+        ui.button(icon="account_circle")
+        .props("flat round dense aria-label=Account")
+        .classes("trove-account"),
+        ui.menu(),
+    ):
+        ui.label(f"Signed in as {viewer.name}").classes("q-px-md q-py-sm trove-signed-in")
+        ui.separator()
+        ui.menu_item("API tokens", on_click=lambda: ui.navigate.to("/tokens"))
+        ui.menu_item("Sign out", on_click=sign_out).classes("trove-sign-out")
+
+
+async def sign_out() -> None:
+    await ui.run_javascript('return await troveAuthPost("/api/dam/auth/logout", null)')
+    ui.navigate.to("/login")
+
+
+@contextmanager
+def plain_frame(*, title: str) -> Iterator[None]:
+    """A centred card under the brand, for pages shown while signed out."""
+    _head(title)
+    with ui.column().classes("items-center w-full q-pt-xl"):
+        with ui.row().classes("items-center gap-2"):
+            ui.image(f"{STATIC_URL}/favicon.svg").classes("w-8 h-8").props(
+                "no-spinner no-transition"
+            )
+            ui.label("Trove").classes("text-h5")
+        with ui.card().classes("trove-login-card q-pa-lg gap-3").style("width: min(360px, 92vw)"):
+            ui.label(title).classes("text-h6")
+            yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import ServicesDep, ViewerDep, WriterDep
 from trove.api.schemas import AssetOut, Id, IdPath, errors
 from trove.domain.queries import MAX_LIMIT
 from trove.services.albums import MAX_ADD, MAX_NAME, AlbumPatch
@@ -96,40 +96,44 @@ class AlbumAssetList(BaseModel):
 
 
 @router.post("", status_code=201, response_model=AlbumOut, responses=errors(400, 404, 413))
-def create_album(body: AlbumIn, services: ServicesDep) -> dict:
+def create_album(body: AlbumIn, services: ServicesDep, viewer: WriterDep) -> dict:
     return services.albums.create(body.name, description=body.description, parent_id=body.parent_id)
 
 
 @router.get("", response_model=AlbumTree)
-def album_tree(services: ServicesDep) -> dict:
+def album_tree(services: ServicesDep, viewer: ViewerDep) -> dict:
     """Every album, nested under its parent."""
     return {"items": services.albums.tree()}
 
 
 @router.get("/{album_id}", response_model=AlbumOut, responses=errors(404))
-def get_album(album_id: IdPath, services: ServicesDep) -> dict:
+def get_album(album_id: IdPath, services: ServicesDep, viewer: ViewerDep) -> dict:
     return services.albums.get(album_id)
 
 
 @router.patch("/{album_id}", response_model=AlbumOut, responses=errors(400, 404, 413))
-def update_album(album_id: IdPath, body: AlbumPatchIn, services: ServicesDep) -> dict:
+def update_album(
+    album_id: IdPath, body: AlbumPatchIn, services: ServicesDep, viewer: WriterDep
+) -> dict:
     return services.albums.update(album_id, AlbumPatch(**body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/{album_id}", status_code=204, responses=errors(404))
-def delete_album(album_id: IdPath, services: ServicesDep) -> Response:
+def delete_album(album_id: IdPath, services: ServicesDep, viewer: WriterDep) -> Response:
     """The album goes; its assets are never deleted, its sub-albums move up a level."""
     services.albums.delete(album_id)
     return Response(status_code=204)
 
 
 @router.post("/{album_id}/assets", response_model=MembersAdded, responses=errors(400, 404, 413))
-def add_assets(album_id: IdPath, body: MembersIn, services: ServicesDep) -> dict:
+def add_assets(album_id: IdPath, body: MembersIn, services: ServicesDep, viewer: WriterDep) -> dict:
     return services.albums.add(album_id, body.asset_ids, position=body.position)
 
 
 @router.delete("/{album_id}/assets", response_model=MembersRemoved, responses=errors(400, 404, 413))
-def remove_assets(album_id: IdPath, body: MemberIdsIn, services: ServicesDep) -> dict:
+def remove_assets(
+    album_id: IdPath, body: MemberIdsIn, services: ServicesDep, viewer: WriterDep
+) -> dict:
     return services.albums.remove(album_id, body.asset_ids)
 
 
@@ -137,6 +141,7 @@ def remove_assets(album_id: IdPath, body: MemberIdsIn, services: ServicesDep) ->
 def album_assets(
     album_id: IdPath,
     services: ServicesDep,
+    viewer: ViewerDep,
     limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
     cursor: str | None = None,
 ) -> dict:

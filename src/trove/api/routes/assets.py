@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import ServicesDep, ViewerDep, WriterDep
 from trove.api.originals import OpenFileResponse
 from trove.api.schemas import AssetDetail, AssetList, AssetPatchIn, IdPath, errors
 from trove.domain.filters import AssetFilters
@@ -18,18 +18,22 @@ router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 
 
 @router.get("", response_model=AssetList)
-def list_assets(filters: Annotated[AssetFilters, Query()], services: ServicesDep) -> AssetPage:
+def list_assets(
+    filters: Annotated[AssetFilters, Query()], services: ServicesDep, viewer: ViewerDep
+) -> AssetPage:
     """Assets matching every filter given, one page at a time (`trove ls` takes the same)."""
     return services.assets.list(filters)
 
 
 @router.get("/{asset_id}", response_model=AssetDetail, responses=errors(404))
-def get_asset(asset_id: IdPath, services: ServicesDep) -> dict:
+def get_asset(asset_id: IdPath, services: ServicesDep, viewer: ViewerDep) -> dict:
     return services.assets.get(asset_id)
 
 
 @router.patch("/{asset_id}", response_model=AssetDetail, responses=errors(400, 404, 413))
-def update_asset(asset_id: IdPath, body: AssetPatchIn, services: ServicesDep) -> dict:
+def update_asset(
+    asset_id: IdPath, body: AssetPatchIn, services: ServicesDep, viewer: WriterDep
+) -> dict:
     return services.assets.update(asset_id, AssetPatch(**body.model_dump(exclude_unset=True)))
 
 
@@ -37,6 +41,7 @@ def update_asset(asset_id: IdPath, body: AssetPatchIn, services: ServicesDep) ->
 def delete_asset(
     asset_id: IdPath,
     services: ServicesDep,
+    viewer: WriterDep,
     hard: bool = Query(default=False, description="Drop the record and its derivatives."),
 ) -> Response:
     services.assets.delete(asset_id, hard=hard)
@@ -44,7 +49,7 @@ def delete_asset(
 
 
 @router.post("/{asset_id}/restore", response_model=AssetDetail, responses=errors(404))
-def restore_asset(asset_id: IdPath, services: ServicesDep) -> dict:
+def restore_asset(asset_id: IdPath, services: ServicesDep, viewer: WriterDep) -> dict:
     return services.assets.restore(asset_id)
 
 
@@ -56,6 +61,8 @@ def restore_asset(asset_id: IdPath, services: ServicesDep) -> dict:
         **errors(404, 503),
     },
 )
-async def download_original(asset_id: IdPath, services: ServicesDep) -> FileResponse:
+async def download_original(
+    asset_id: IdPath, services: ServicesDep, viewer: ViewerDep
+) -> FileResponse:
     original = await run_in_threadpool(services.assets.original, asset_id)
     return OpenFileResponse(original.file, filename=original.filename, mime_type=original.mime_type)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import ServicesDep, ViewerDep
 from trove.api.routes.links import LinkOut
 from trove.api.schemas import AssetOut, Id, IdPath, errors
 from trove.services.links import (
@@ -81,6 +81,7 @@ class ImpactOut(BaseModel):
 def neighbors(
     node_id: IdPath,
     services: ServicesDep,
+    viewer: ViewerDep,
     relation: Relations = None,
     direction: Direction = "both",
     depth: Annotated[int, Query(ge=1, le=MAX_NEIGHBOR_DEPTH)] = 1,
@@ -98,6 +99,7 @@ def neighbors(
 def asset_neighbours(
     asset_id: IdPath,
     services: ServicesDep,
+    viewer: ViewerDep,
     relation: Relations = None,
     direction: Direction = "both",
     limit: Limit = DEFAULT_PAGE,
@@ -112,6 +114,7 @@ def asset_neighbours(
 @router.get("/api/dam/graph/path", response_model=PathOut, responses=errors(404))
 def shortest_path(
     services: ServicesDep,
+    viewer: ViewerDep,
     source: Annotated[Id, Query(alias="from")],
     target: Annotated[Id, Query(alias="to")],
     relation: Relations = None,
@@ -128,6 +131,7 @@ def shortest_path(
 def impact(
     node_id: IdPath,
     services: ServicesDep,
+    viewer: ViewerDep,
     depth: Annotated[int, Query(ge=1, le=MAX_IMPACT_DEPTH)] = DEFAULT_IMPACT_DEPTH,
     relation: Relations = None,
     limit: Limit = DEFAULT_PAGE,

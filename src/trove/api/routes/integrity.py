@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import AdminDep, ServicesDep, ViewerDep
 from trove.api.schemas import DuplicateList, FindingList, VerifyStarted
 from trove.domain.queries import MAX_LIMIT
 
@@ -15,6 +15,7 @@ router = APIRouter(prefix="/api/dam", tags=["integrity"])
 @router.get("/duplicates", response_model=DuplicateList)
 async def list_duplicates(
     services: ServicesDep,
+    viewer: ViewerDep,
     root: str | None = Query(default=None, description="Only groups with a copy in this root."),
     limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
     cursor: str | None = None,
@@ -29,6 +30,7 @@ async def list_duplicates(
 @router.get("/integrity", response_model=FindingList)
 async def list_findings(
     services: ServicesDep,
+    viewer: ViewerDep,
     resolved: bool = Query(default=False, description="Include findings already resolved."),
     limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
     cursor: str | None = None,
@@ -41,7 +43,7 @@ async def list_findings(
 
 
 @router.post("/integrity/verify", status_code=202, response_model=VerifyStarted)
-def start_verify(services: ServicesDep) -> dict:
+def start_verify(services: ServicesDep, viewer: AdminDep) -> dict:
     """Start a (throttled) bitrot check of files not verified recently, in the background."""
     started = services.scavenger.verify_now() if services.scavenger is not None else False
     return {"started": started}

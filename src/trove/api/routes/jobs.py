@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import ServicesDep, ViewerDep
 from trove.api.schemas import Jobs
 
 router = APIRouter(prefix="/api/dam", tags=["jobs"])
 
 
 @router.get("/jobs", response_model=Jobs)
-async def pipeline_jobs(services: ServicesDep) -> dict:
+async def pipeline_jobs(services: ServicesDep, viewer: ViewerDep) -> dict:
     return await run_in_threadpool(services.media.jobs)

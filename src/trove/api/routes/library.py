@@ -4,29 +4,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import AdminDep, ServicesDep, ViewerDep
 from trove.api.schemas import IdPath, LibraryStatus, RootIn, RootList, RootOut, errors
 
 router = APIRouter(prefix="/api/dam", tags=["library"])
 
 
 @router.get("/status", response_model=LibraryStatus)
-def library_status(services: ServicesDep) -> dict:
+def library_status(services: ServicesDep, viewer: ViewerDep) -> dict:
     return services.status()
 
 
 @router.get("/roots", response_model=RootList)
-def list_roots(services: ServicesDep) -> dict:
+def list_roots(services: ServicesDep, viewer: ViewerDep) -> dict:
     return {"items": services.library.status()["roots"]}
 
 
 @router.post("/roots", status_code=202, response_model=RootOut, responses=errors(400, 403, 413))
-def add_root(body: RootIn, services: ServicesDep) -> dict:
+def add_root(body: RootIn, services: ServicesDep, viewer: AdminDep) -> dict:
     return services.library.add_requested_root(body.path, indexer=services.indexer)
 
 
 @router.post(
     "/roots/{root_id}/scan", status_code=202, response_model=RootOut, responses=errors(404)
 )
-def scan_root(root_id: IdPath, services: ServicesDep) -> dict:
+def scan_root(root_id: IdPath, services: ServicesDep, viewer: AdminDep) -> dict:
     return services.library.request_rescan(root_id, indexer=services.indexer)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import ServicesDep, ViewerDep, WriterDep
 from trove.api.schemas import Id, IdPath, errors
 from trove.services.links import MAX_ENTITY_NAME, MAX_PAGE
 
@@ -70,7 +70,9 @@ class EntityList(BaseModel):
         **errors(400, 404, 409, 413),
     },
 )
-def create_link(body: LinkIn, services: ServicesDep, response: Response) -> dict[str, Any]:
+def create_link(
+    body: LinkIn, services: ServicesDep, viewer: WriterDep, response: Response
+) -> dict[str, Any]:
     """201 with the new link; 200 with the existing one when it was made before (for a
     symmetric relation, either way round). 404 for an unknown node, 409 for a self-link or a
     hierarchy cycle, 422 for an unknown relation (the detail lists the known ones)."""
@@ -88,19 +90,20 @@ def create_link(body: LinkIn, services: ServicesDep, response: Response) -> dict
 
 
 @router.delete("/links/{link_id}", status_code=204, responses=errors(404))
-def delete_link(link_id: IdPath, services: ServicesDep) -> Response:
+def delete_link(link_id: IdPath, services: ServicesDep, viewer: WriterDep) -> Response:
     services.links.unlink(link_id)
     return Response(status_code=204)
 
 
 @router.post("/entities", status_code=201, response_model=EntityOut, responses=errors(400, 413))
-def create_entity(body: EntityIn, services: ServicesDep) -> dict[str, Any]:
+def create_entity(body: EntityIn, services: ServicesDep, viewer: WriterDep) -> dict[str, Any]:
     return services.links.create_entity(body.type, body.name, body.metadata)
 
 
 @router.get("/entities", response_model=EntityList)
 def list_entities(
     services: ServicesDep,
+    viewer: ViewerDep,
     type: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
     cursor: str | None = Query(default=None, max_length=1000),

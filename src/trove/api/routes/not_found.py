@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from trove.api.deps import PublicAccess
 from trove.services.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+@router.api_route(
+    "/api/{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"],
+    dependencies=[PublicAccess],
+)
 def unknown_api_path(rest: str) -> None:
     raise NotFound(f"no API endpoint /api/{rest}")

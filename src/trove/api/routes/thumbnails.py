@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import ServicesDep, ViewerDep
 from trove.api.schemas import IdPath, ThumbnailSize, errors
 
 router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
@@ -26,6 +26,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
         **errors(404),
     },
 )
-async def thumbnail(asset_id: IdPath, size: ThumbnailSize, services: ServicesDep) -> FileResponse:
+async def thumbnail(
+    asset_id: IdPath, size: ThumbnailSize, services: ServicesDep, viewer: ViewerDep
+) -> FileResponse:
     path = await run_in_threadpool(services.media.thumbnail, asset_id, size)
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})

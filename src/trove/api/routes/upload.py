@@ -7,7 +7,7 @@ from functools import partial
 from fastapi import APIRouter, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from trove.api.deps import ServicesDep
+from trove.api.deps import ServicesDep, WriterDep
 from trove.api.schemas import AssetDetail, errors
 
 router = APIRouter(prefix="/api/dam", tags=["upload"])
@@ -17,6 +17,7 @@ router = APIRouter(prefix="/api/dam", tags=["upload"])
 async def upload(
     file: UploadFile,
     services: ServicesDep,
+    viewer: WriterDep,
     modified: int | None = Form(
         default=None,
         ge=0,

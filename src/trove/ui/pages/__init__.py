@@ -1,4 +1,6 @@
-"""One module per page; `register_pages` binds them to their paths (once per process)."""
+"""One module per page; `register_pages` binds them to their paths (once per process), each
+with its access policy (api/deps.py: PublicPage, SignedInPage, AdminPage; a test fails for a
+page without one)."""
 
 from __future__ import annotations
 
@@ -6,12 +8,21 @@ from __future__ import annotations
 def register_pages() -> None:
     from nicegui import ui
 
-    from trove.ui.pages import albums, duplicates, gallery, graph, libraries, map
+    from trove.api.deps import PublicPage, SignedInPage
+    from trove.ui.pages import account, albums, duplicates, gallery, graph, libraries, map
 
-    ui.page("/", title="Photos · Trove")(gallery.gallery_page)
-    ui.page("/albums", title="Albums · Trove")(albums.albums_page)
-    ui.page("/albums/{album_id}", title="Album · Trove")(albums.album_page)
-    ui.page("/graph", title="Graph · Trove")(graph.graph_page)
-    ui.page(map.MAP_PATH, title="Map · Trove")(map.map_page)
-    ui.page("/libraries", title="Libraries · Trove")(libraries.libraries_page)
-    ui.page("/duplicates", title="Duplicates · Trove")(duplicates.duplicates_page)
+    signed_in = [SignedInPage]
+    ui.page("/", title="Photos · Trove", dependencies=signed_in)(gallery.gallery_page)
+    ui.page("/albums", title="Albums · Trove", dependencies=signed_in)(albums.albums_page)
+    ui.page("/albums/{album_id}", title="Album · Trove", dependencies=signed_in)(albums.album_page)
+    ui.page("/graph", title="Graph · Trove", dependencies=signed_in)(graph.graph_page)
+    ui.page(map.MAP_PATH, title="Map · Trove", dependencies=signed_in)(map.map_page)
+    ui.page("/libraries", title="Libraries · Trove", dependencies=signed_in)(
+        libraries.libraries_page
+    )
+    ui.page("/duplicates", title="Duplicates · Trove", dependencies=signed_in)(
+        duplicates.duplicates_page
+    )
+    ui.page("/tokens", title="API tokens · Trove", dependencies=signed_in)(account.tokens_page)
+    ui.page("/login", title="Sign in · Trove", dependencies=[PublicPage])(account.login_page)
+    ui.page("/setup", title="Set up · Trove", dependencies=[PublicPage])(account.setup_page)

@@ -10,3 +10,21 @@ function troveCopy(text) {
   document.execCommand("copy");
   area.remove();
 }
+
+// Sign-in, set-up and sign-out are JSON calls to /api/dam/auth/...: the session cookie they
+// set or clear is HttpOnly, so only a real HTTP response (not the page's websocket) can do it.
+async function troveAuthPost(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: body === null ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  let detail = "";
+  try {
+    detail = (await response.json()).detail || "";
+  } catch (e) {
+    detail = "";
+  }
+  return { status: response.status, detail: detail };
+}
