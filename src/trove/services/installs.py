@@ -21,7 +21,7 @@ from trove.domain.enums import AssetType
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.roots import RootRepository
-from trove.services.errors import Invalid, NotFound
+from trove.services.errors import Forbidden, Invalid, NotFound
 from trove.storage.originals import OriginalUnavailable, resolve
 from trove.tools.run import ToolError, run_tool
 
@@ -62,6 +62,8 @@ class InstallService:
         """Checks the package and sends the install task; returns at once."""
         if not self.available:
             raise NotFound("no install command is configured")
+        if not viewer.is_admin:
+            raise Forbidden("only an admin may run the install command")
         argv = self._argv(asset_id, viewer)
         self._record(asset_id, "queued", None)
         broker = await self._started_broker()

@@ -11,6 +11,7 @@ An MSI database is not a PE file: it is recorded as a package without version in
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 from typing import Any
@@ -28,6 +29,7 @@ from trove.tools.run import ToolError
 NAMESPACE = "app_package"
 MAX_LICENCE_BYTES = 256 * 1024
 LICENCE_TEXT = 4000  # kept in the metadata; the whole file is its own asset
+MAX_FOLDER_ENTRIES = 10_000  # a licence is looked for among this many names beside the file
 _LICENCE_NAME = re.compile(r"^(licen[cs]e|eula|copying)([._-].*)?$", re.IGNORECASE)
 _MSI_MIMES = frozenset({"application/x-msi", "application/x-ole-storage"})
 
@@ -107,7 +109,12 @@ class AppPackageProcessor:
 def _adjacent_licence(asset: AssetView) -> tuple[dict[str, Any] | None, tuple[SiblingLink, ...]]:
     """A licence file in the installer's folder: its text (capped) and a `contains` link."""
     try:
-        names = sorted(e.name for e in os.scandir(asset.path.parent) if _LICENCE_NAME.match(e.name))
+        with os.scandir(asset.path.parent) as entries:
+            names = sorted(
+                e.name
+                for e in itertools.islice(entries, MAX_FOLDER_ENTRIES)
+                if _LICENCE_NAME.match(e.name)
+            )
     except OSError:
         return None, ()
     for name in names:
