@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from trove.domain.search_query import Near, QuerySyntaxError, parse
+from trove.domain.search_query import Near, QuerySyntaxError, completed, current_word, parse
 from trove.domain.snippets import snippet
 
 
@@ -65,3 +65,21 @@ def test_a_snippet_is_plain_text_with_the_ranges_that_matched_diacritics_folded(
     assert found is not None and found.field == "content"
     assert [found.text[s:e] for s, e in found.highlights] == ["Café"]
     assert "<b>" in found.text  # kept as text: the page shows it, never renders it
+
+
+@pytest.mark.parametrize(
+    ("typed", "word", "picked", "after"),
+    [
+        ("beach can", ("", "can"), "camera:Canon", "beach camera:Canon "),
+        ("-tag:fam", ("tag", "fam"), "tag:family", "-tag:family "),
+        ("type:ima", ("", ""), None, None),  # type: takes a fixed list, not suggestions
+        ('camera:"Canon E', ("", ""), None, None),  # inside a quote
+        ("beach ", ("", ""), None, None),
+    ],
+)
+def test_the_search_box_suggests_for_the_word_being_typed_and_completes_it(
+    typed, word, picked, after
+):
+    assert current_word(typed) == word
+    if picked:
+        assert completed(typed, picked) == after

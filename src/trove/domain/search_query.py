@@ -236,3 +236,25 @@ _PARSERS: dict[str, Any] = {
     "has": _one_of(HAS_VALUES),
     "ext": _ext,
 }
+
+
+# Filters whose values the suggestions complete (a word typed after `tag:` looks among tags).
+SUGGESTED = {"tag", "album", "person", "camera", "place"}
+
+
+def current_word(text: str) -> tuple[str, str]:
+    """(filter, prefix) of the last word being typed: `-tag:fam` -> ("tag", "fam")."""
+    if not text or text[-1].isspace() or text.count('"') % 2:
+        return "", ""
+    word = text.split()[-1].lstrip("-")
+    key, colon, rest = word.partition(":")
+    if colon and key in FILTERS:
+        return (key, rest) if key in SUGGESTED else ("", "")
+    return "", word
+
+
+def completed(text: str, query: str) -> str:
+    """`text` with its last word replaced by a suggestion's filter (a leading `-` kept)."""
+    head, _, last = text.rpartition(" ")
+    negated = "-" if last.startswith("-") else ""
+    return f"{head} {negated}{query} ".lstrip()

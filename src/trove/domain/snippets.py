@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from trove.domain.search_document import SEARCH_FIELDS, words
 
 SNIPPET_CHARS = 160
+MAX_HIGHLIGHTS = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,13 +49,16 @@ def _folded_with_origin(text: str) -> tuple[str, list[int]]:
 
 
 def _matches(text: str, wanted: list[str]) -> list[tuple[int, int]]:
-    folded, origin = _folded_with_origin(text)
+    if text.isascii():  # the common case: folding is lower() and keeps every offset
+        folded, origin = text.lower(), None
+    else:
+        folded, origin = _folded_with_origin(text)
     found: list[tuple[int, int]] = []
     for word in wanted:
         start = folded.find(word)
-        while start >= 0:
+        while start >= 0 and len(found) < MAX_HIGHLIGHTS:
             end = start + len(word)
-            found.append((origin[start], origin[end - 1] + 1))
+            found.append((start, end) if origin is None else (origin[start], origin[end - 1] + 1))
             start = folded.find(word, end)
     return _merged(sorted(found))
 

@@ -343,14 +343,16 @@ class SearchRepository:
     def _matching(self, c: Clause) -> Select[Any]:
         """Ids of the assets the clause's text matches: own documents, and (for words) what
         lies one hop below a matching folder or album; `album:` only the latter."""
-        own = self._own(c)
         if c.key in FILTER_FIELDS:
-            return own
+            return self._own(c)
+        own = self._own(c).cte()  # looked up once, read twice
         relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
-        below = select(Link.target_id).where(Link.relation.in_(relations), Link.source_id.in_(own))
+        below = select(Link.target_id).where(
+            Link.relation.in_(relations), Link.source_id.in_(select(own.c.asset_id))
+        )
         if c.key == "album":
             return below
-        return select(union_all(own, below).subquery().c[0])
+        return select(union_all(select(own.c.asset_id), below).subquery().c[0])
 
     def _own(self, c: Clause) -> Select[Any]:
         if self.dialect == "postgresql":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from trove.ui.components.search_box import SearchBox
 from trove.ui.context import current_viewer, services
 from trove.ui.static_files import STATIC_URL
 
@@ -74,15 +75,7 @@ def frame(
             ui.label("Trove").classes("trove-brand-name")
         search = None
         if with_search:
-            search = (
-                ui.input(placeholder="Search by name or title")
-                .props("dense outlined rounded clearable debounce=300 type=search")
-                .classes("trove-search")
-            )
-            with search.add_slot("prepend"):
-                ui.icon("search")
-            if on_search is not None:
-                search.on_value_change(lambda e: on_search(e.value or ""))
+            search = SearchBox(on_search=on_search).input
         else:
             ui.space()
         actions = ui.row().classes("items-center no-wrap gap-1")
