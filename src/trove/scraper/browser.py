@@ -232,11 +232,11 @@ async def _shoot_in(
 
 
 async def _stop_scripts(session: CDPSession, budget: _Budget) -> None:
-    """No script runs after this: time stands still (no timer fires) and scripts are off.
+    """No script runs after this: scripts are switched off for the page.
 
-    Those two commands are served by the page's main thread, which a script spinning in a loop
-    never frees; `Runtime.terminateExecution` is served beside it and ends the running script.
-    So each command is sent, and the running script terminated until the command is through."""
+    That command is served by the page's main thread, which a script spinning in a loop never
+    frees; `Runtime.terminateExecution` is served beside it and ends the running script. So the
+    command is sent, and whatever script runs terminated until the command is through."""
     for method, params in STOP_SCRIPTS:
         pending = asyncio.ensure_future(session.send(method, params))
         while not pending.done():
