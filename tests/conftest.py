@@ -57,6 +57,12 @@ def pg_template() -> Iterator[str | None]:
         admin.execute(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import loopback_only
+
+    loopback_only.install()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The PostgreSQL run of each database test carries the `postgresql` mark, and a test
     driving a real browser or a `trove` process the `slow` one, so the fast tier
