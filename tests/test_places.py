@@ -70,6 +70,11 @@ def test_a_photo_with_gps_gets_a_place_namespace_and_one_without_does_not(servic
         "JP",
     )
     assert place["name"] == "Kyoto, Japan"
+    found = services.assets.list(AssetFilters(q="place:kyoto")).items
+    assert [a["filename"] for a in found] == ["temple.jpg"]
+    assert [a["filename"] for a in services.assets.list(AssetFilters(q="japan")).items] == [
+        "temple.jpg"
+    ]
 
 
 def _dms(value: float, positive: str, negative: str) -> tuple[float, float, float, str]:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from tests.media import write_png
 from tests.pipeline_media import write_photo
+from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
 from trove.domain.timeline import TimelineSource, date_in_folders, date_in_name, place
 from trove.pipeline.processors.metadata import capture
@@ -164,6 +165,15 @@ def test_undated_files_sort_last_apart_from_the_current_month_and_names_date_cop
     ]
     this_month = datetime.now(UTC).strftime("%Y-%m")
     assert not [name for name, at, _ in items if at and at.startswith(this_month)]
+    files = AssetFilters(type=["image"])
+    assert services.assets.timeline(files, Viewer.system()) == {  # the scrubber's rail
+        "months": [
+            {"month": "2019-08", "count": 1},
+            {"month": "2019-05", "count": 1},
+            {"month": "2018-07", "count": 1},
+        ],
+        "undated": 2,
+    }
 
 
 @pytest.mark.parametrize(

@@ -117,3 +117,41 @@ def test_a_marker_of_one_photo_opens_it_in_the_lightbox(page, server):
     ones.first.click()
     page.wait_for_url("**/?asset=*")
     page.wait_for_selector(".trove-viewer, .q-dialog")
+
+
+def visible_headers(page: Any) -> list[str]:
+    return page.locator(".trove-grid-header-label").all_inner_texts()
+
+
+def test_the_gallery_rail_shows_the_years_and_dragging_it_jumps_with_a_sticky_month_header(
+    page, server
+):
+    page.goto(server.url + "/")
+    page.wait_for_selector(".trove-tile")
+    page.wait_for_selector(".trove-rail-year")
+    years = page.locator(".trove-rail-year").all_inner_texts()
+    assert years == ["2023", "2021", "2018", "2016"]
+    assert page.locator(".trove-rail-undated").count() == 1
+    assert visible_headers(page)[0] == "September 2023"
+
+    box = page.locator(".trove-rail-year", has_text="2016").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    playwright_api.expect(page.locator(".trove-rail-label")).to_be_visible()
+    target = page.locator(".trove-rail-year", has_text="2021").bounding_box()
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2, steps=4)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.trove-grid-header-label')]"
+        ".some(e => e.textContent === 'September 2021')"
+    )
+    page.locator(".trove-grid").evaluate("el => el.scrollBy(0, 120)")
+    playwright_api.expect(page.locator(".trove-grid-sticky")).to_have_text("September 2021")
+    shot(page, "gallery-timeline-rail")
+
+    page.locator(".trove-grid").evaluate("el => el.scrollTo(0, el.scrollHeight)")
+    page.wait_for_function(
+        "() => { const h = [...document.querySelectorAll('.trove-grid-header-label')];"
+        " return h.length && h[h.length - 1].textContent === 'Undated'; }"
+    )
+    assert "December 2026" not in visible_headers(page)

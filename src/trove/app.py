@@ -37,6 +37,7 @@ from trove.api.routes import (
     search,
     tags,
     thumbnails,
+    timeline,
     upload,
 )
 from trove.api.schemas import errors
@@ -95,7 +96,7 @@ def _install(app: Any) -> None:
     malformed = errors(401, 403, 422)
     app.include_router(auth.router, responses=errors(422))
     resources = (bulk, assets, upload, library, graph, links, tags, integrity, albums, places)
-    for module in (*resources, search):
+    for module in (*resources, timeline, search):
         app.include_router(module.router, responses=malformed)
     # The media pipeline's products and progress, what is made of a file's inside, and the
     # operators' health and metrics.

@@ -388,6 +388,18 @@ class MapMarkers(BaseModel):
     capped: bool = Field(description="True when only the most populated cells were sent.")
 
 
+class TimelineMonth(BaseModel):
+    month: str = Field(description="YYYY-MM, in UTC like timeline_at.")
+    count: int
+
+
+class TimelineOut(BaseModel):
+    """The gallery's scrubber: how many assets each month holds, newest first."""
+
+    months: list[TimelineMonth]
+    undated: int = Field(description="Assets with no date at all (listed after the others).")
+
+
 # --- operations --------------------------------------------------------------------------------
 
 

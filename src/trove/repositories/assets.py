@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
+    case,
     delete,
     exists,
     func,
@@ -32,6 +33,7 @@ from trove.domain.queries import (
     decode_cursor,
     encode_cursor,
 )
+from trove.domain.timeline import TimelineSource
 from trove.repositories._sql import insert_ignoring_conflicts, utcnow
 from trove.repositories.access import visible_assets
 from trove.repositories.search import SearchRepository
@@ -94,6 +96,23 @@ class AssetRepository:
         if len(rows) <= query.limit:
             return rows, None
         return rows[: query.limit], encode_cursor(offset + query.limit, "")
+
+    def months(self, query: AssetQuery, viewer: Viewer) -> builtins.list[tuple[str, int]]:
+        """How many assets matching `query` (cursor and order aside) each month of the
+        timeline holds, newest first, the undated last under "" (the gallery's scrubber)."""
+        if self._dialect() == "postgresql":
+            month = func.to_char(Asset.timeline_at, "YYYY-MM")
+        else:
+            month = func.strftime("%Y-%m", Asset.timeline_at)
+        key = case((Asset.timeline_source == TimelineSource.NONE, ""), else_=month)
+        stmt = (
+            select(key, func.count())
+            .where(*self._filters(query), visible_assets(viewer))
+            .group_by(key)
+            .order_by(key.desc())
+        )
+        found = [(str(k), int(n)) for k, n in self.session.execute(stmt)]
+        return [row for row in found if row[0]] + [row for row in found if not row[0]]
 
     def count_by(self, column: str, *, root_id: str | None = None) -> dict[str, int]:
         col = getattr(Asset, column)

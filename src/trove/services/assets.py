@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset
+from trove.domain.access import Viewer
 from trove.domain.albums import NAMESPACE as ALBUM_NAMESPACE
 from trove.domain.enums import AssetStatus, RootStatus, Visibility
 from trove.domain.filters import AssetFilters
@@ -184,6 +185,16 @@ class AssetService:
             for asset in assets:
                 repo.soft_delete(asset)
             return len(assets)
+
+    def timeline(self, filters: AssetFilters, viewer: Viewer) -> dict[str, Any]:
+        """Month by month, how many assets the listing with these filters holds: the gallery's
+        scrubber rail, drawn before the grid has loaded those months."""
+        with self.database.session() as session:
+            root_id = _root_id(session, filters.root) if filters.root else None
+            query = filters.to_query(root_id=root_id)
+            months = AssetRepository(session).months(query, viewer)
+        dated = [{"month": month, "count": n} for month, n in months if month]
+        return {"months": dated, "undated": sum(n for month, n in months if not month)}
 
     def tag_counts(self, *, limit: int = 200) -> builtins.list[dict[str, Any]]:
         with self.database.session() as session:

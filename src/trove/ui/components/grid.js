@@ -35,6 +35,7 @@ function groupLabel(key, grouping) {
 
 export default {
   template: `
+    <div class="trove-grid-frame">
     <div ref="scroller" class="trove-grid" :class="{ 'trove-grid-selecting': selectedCount > 0 }"
          @scroll.passive="onScroll">
       <div class="trove-grid-canvas" :style="{ height: canvasHeight + 'px' }">
@@ -86,6 +87,20 @@ export default {
         </div>
       </div>
     </div>
+    <div v-if="sticky" class="trove-grid-sticky" aria-hidden="true">{{ sticky.label }}</div>
+    <div ref="rail" class="trove-rail" :class="{ 'trove-rail-dragging': dragging }" role="slider"
+         aria-label="Timeline" :aria-valuetext="railLabel" tabindex="0"
+         @pointerdown="onRailDown" @pointermove="onRailMove" @pointerup="onRailUp"
+         @pointercancel="onRailUp">
+      <template v-for="mark in railMarks" :key="mark.key">
+        <div v-if="mark.year" class="trove-rail-year" :style="{ top: mark.y + 'px' }">{{ mark.year }}</div>
+        <div v-else class="trove-rail-dot" :class="{ 'trove-rail-undated': mark.undated }"
+             :style="{ top: mark.y + 'px' }"></div>
+      </template>
+      <div v-if="railThumb !== null" class="trove-rail-thumb" :style="{ top: railThumb + 'px' }"></div>
+      <div v-if="dragging && railLabel" class="trove-rail-label" :style="{ top: dragY + 'px' }">{{ railLabel }}</div>
+    </div>
+    </div>
   `,
   props: {
     api: { type: String, default: "/api/dam/assets" },
@@ -93,6 +108,8 @@ export default {
     pagesize: { type: Number, default: 200 },
     grouping: { type: String, default: "month" },
     tile: { type: Number, default: 180 },
+    // The months of the whole listing (GET /api/dam/timeline), for the scrubber rail.
+    timeline: { type: String, default: "" },
   },
   data() {
     return {
@@ -108,6 +125,11 @@ export default {
       count: 0,
       done: false,
       error: "",
+      months: [],
+      undated: 0,
+      dragging: false,
+      dragKey: null,
+      dragY: 0,
     };
   },
   computed: {
@@ -117,6 +139,67 @@ export default {
     selectedCount() {
       this.selVersion; // dependency
       return this.selected.size;
+    },
+    sticky() {
+      // The group the top of the view is in, once its own header has scrolled away.
+      this.version; // dependency
+      const headers = this.headers;
+      if (!headers || !headers.length || this.scrollTop <= 0) return null;
+      let lo = 0;
+      let hi = headers.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (headers[mid].top <= this.scrollTop) lo = mid;
+        else hi = mid - 1;
+      }
+      const header = headers[lo];
+      return header.top + header.height <= this.scrollTop ? header : null;
+    },
+    railSegments() {
+      // Each month's share of the rail is its share of the grid's height once laid out.
+      const rowHeight = this.cell + GAP;
+      const weigh = (count) => HEADER_HEIGHT + Math.ceil(count / this.cols) * rowHeight;
+      const parts = this.months.map((m) => ({ key: m.month, weight: weigh(m.count) }));
+      if (this.undated) parts.push({ key: "", weight: weigh(this.undated) });
+      const total = parts.reduce((sum, p) => sum + p.weight, 0) || 1;
+      const height = Math.max(1, this.viewHeight - 16);
+      let at = 0;
+      return parts.map((p) => {
+        const y = 8 + (at / total) * height;
+        at += p.weight;
+        return { key: p.key, y, end: 8 + (at / total) * height };
+      });
+    },
+    railMarks() {
+      const marks = [];
+      let lastYearY = -Infinity;
+      let lastYear = null;
+      for (const segment of this.railSegments) {
+        const year = segment.key.slice(0, 4);
+        if (segment.key && year !== lastYear && segment.y - lastYearY >= 16) {
+          marks.push({ key: "y" + segment.key, y: segment.y, year });
+          lastYearY = segment.y;
+        } else {
+          marks.push({ key: "m" + segment.key, y: segment.y, undated: !segment.key });
+        }
+        lastYear = segment.key ? year : lastYear;
+      }
+      return marks;
+    },
+    railThumb() {
+      const key = this.dragging ? this.dragKey : this.currentMonth;
+      if (key === null || key === undefined) return null;
+      const segment = this.railSegments.find((s) => s.key === key);
+      return segment ? segment.y : null;
+    },
+    currentMonth() {
+      const header = this.sticky || (this.headers && this.headers[0]);
+      return header ? header.groupKey.slice(0, 7) : null;
+    },
+    railLabel() {
+      const key = this.dragging ? this.dragKey : this.currentMonth;
+      if (key === null || key === undefined) return "";
+      return groupLabel(key, "month");
     },
     visibleRows() {
       this.version; // dependency: items or layout changed
@@ -152,6 +235,7 @@ export default {
     this.items = [];
     this.index = new Map();
     this.rows = [];
+    this.headers = [];
     this.selected = new Set();
     this.anchor = null;
     this.cursor = null;
@@ -172,15 +256,33 @@ export default {
   },
   methods: {
     // --- data -------------------------------------------------------------------------------
-    url(cursor) {
+    params() {
       const params = new URLSearchParams();
       for (const [key, value] of Object.entries(this.query || {})) {
         if (value === null || value === undefined || value === "") continue;
         if (Array.isArray(value)) value.forEach((v) => params.append(key, v));
         else params.append(key, value);
       }
+      return params;
+    },
+    loadTimeline() {
+      this.months = [];
+      this.undated = 0;
+      if (!this.timeline) return;
+      const generation = this.generation;
+      fetch(this.timeline + "?" + this.params().toString(), { headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : null))
+        .then((body) => {
+          if (!body || generation !== this.generation) return;
+          this.months = body.months;
+          this.undated = body.undated;
+        })
+        .catch(() => {});
+    },
+    url(cursor, limit) {
+      const params = this.params();
       params.set("sort", "-timeline_at");
-      params.set("limit", String(this.pagesize));
+      params.set("limit", String(limit || this.pagesize));
       if (cursor) params.set("cursor", cursor);
       return this.api + "?" + params.toString();
     },
@@ -198,17 +300,18 @@ export default {
       if (this.$refs.scroller) this.$refs.scroller.scrollTop = 0;
       this.scrollTop = 0;
       this.relayout();
+      this.loadTimeline();
       return this.loadMore();
     },
     reload() {
       return this.reset().then(() => this.count);
     },
-    loadMore() {
+    loadMore(limit) {
       if (this.done) return Promise.resolve();
       if (this.loading) return this.loading;
       const generation = this.generation;
       const started = performance.now();
-      this.loading = fetch(this.url(this.cursor), { headers: { Accept: "application/json" } })
+      this.loading = fetch(this.url(this.cursor, limit), { headers: { Accept: "application/json" } })
         .then((response) => {
           if (!response.ok) return response.json().then((body) => Promise.reject(new Error(body.detail || response.statusText)));
           return response.json();
@@ -267,6 +370,7 @@ export default {
     },
     relayout() {
       this.rows = [];
+      this.headers = [];
       this.totalHeight = 0;
       this.layoutCount = 0;
       this.currentGroup = null;
@@ -286,6 +390,7 @@ export default {
             top: this.totalHeight, height: HEADER_HEIGHT, start: i, end: i + 1,
           };
           rows.push(header);
+          this.headers.push(header);
           this.currentGroup = header;
           this.totalHeight += HEADER_HEIGHT;
           rows.push({ kind: "row", key: "r" + i, top: this.totalHeight, height: rowHeight, start: i, end: i + 1 });
@@ -314,6 +419,59 @@ export default {
         this.scrollTop = this.$refs.scroller.scrollTop;
         this.maybeLoadMore();
       });
+    },
+    // --- the scrubber rail -------------------------------------------------------------------
+    railKeyAt(clientY) {
+      const box = this.$refs.rail.getBoundingClientRect();
+      const y = clientY - box.top;
+      const segments = this.railSegments;
+      if (!segments.length) return null;
+      for (const segment of segments) if (y < segment.end) return segment.key;
+      return segments[segments.length - 1].key;
+    },
+    onRailDown(event) {
+      if (!this.railSegments.length) return;
+      this.$refs.rail.setPointerCapture(event.pointerId);
+      this.dragging = true;
+      this.onRailMove(event);
+    },
+    onRailMove(event) {
+      if (!this.dragging) return;
+      const box = this.$refs.rail.getBoundingClientRect();
+      this.dragY = Math.max(0, Math.min(box.height, event.clientY - box.top));
+      const key = this.railKeyAt(event.clientY);
+      if (key === this.dragKey) return;
+      this.dragKey = key;
+      const header = this.findHeader(key);
+      if (header) this.$refs.scroller.scrollTop = header.top; // loaded already: follow at once
+    },
+    onRailUp(event) {
+      if (!this.dragging) return;
+      this.dragging = false;
+      const key = this.dragKey;
+      this.dragKey = null;
+      if (event.type !== "pointercancel" && key !== null) this.jumpTo(key);
+    },
+    findHeader(monthKey) {
+      const headers = this.headers || [];
+      if (monthKey === "") return headers.find((h) => h.groupKey === "") || null;
+      return headers.find((h) => h.groupKey && h.groupKey.startsWith(monthKey)) || null;
+    },
+    async jumpTo(monthKey) {
+      // Pages load in timeline order: a month not reached yet is reached by loading on, in
+      // large pages, until its header is laid out.
+      const generation = this.generation;
+      for (;;) {
+        if (generation !== this.generation) return false;
+        const header = this.findHeader(monthKey);
+        if (header) {
+          this.$refs.scroller.scrollTop = header.top;
+          this.scrollTop = header.top;
+          return true;
+        }
+        if (this.done) return false;
+        await this.loadMore(1000);
+      }
     },
     scrollToItem(id) {
       const i = this.index.get(id);

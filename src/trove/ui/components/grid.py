@@ -27,6 +27,7 @@ class AssetGrid(ui.element, component="grid.js"):
         self._props["query"] = {}
         self._props["pagesize"] = page_size
         self._props["grouping"] = "month"
+        self._props["timeline"] = "/api/dam/timeline"
         self.on("open", lambda e: on_open(e.args["id"]))
         self.on("selection", lambda e: on_selection(int(e.args["count"])))
         self.on("loaded", lambda e: on_loaded(int(e.args["count"]), bool(e.args["done"])))
