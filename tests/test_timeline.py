@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -210,3 +211,80 @@ def test_a_capture_time_is_read_in_utc_when_its_zone_is_known_with_the_group_it_
     assert (
         (found.at.strftime("%Y-%m-%d %H:%M:%S"), str(found.source)) if found else None
     ) == expected
+
+
+def test_the_migration_places_files_indexed_before_it_by_their_names_and_keeps_capture_times(
+    database_url,
+):
+    from sqlalchemy import MetaData, insert
+
+    from tests.migrating import migrate_to
+    from tests.test_migration_paths import _complete
+    from trove.db.engine import make_engine
+    from trove.db.migrate import ensure_schema
+    from trove.db.models import OWNER_ID
+
+    ensure_schema(database_url)
+    migrate_to(database_url, "0008_accounts_and_access", down=True)
+    today = datetime.now(UTC).replace(tzinfo=None)
+    copied_today = int(today.timestamp() * 1e9)
+    rows = {  # rel_path: (mtime_ns, captured_at)
+        "phone/IMG-20190814-WA0001.jpg": (copied_today, None),
+        "2018-07-01 Beach/sand.jpg": (copied_today, None),
+        "old.png": (int(MODIFIED.timestamp() * 1e9), None),
+        "taken.jpg": (copied_today, TAKEN),
+        "epoch.png": (0, None),
+    }
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            tables = MetaData()
+            tables.reflect(connection, only=["roots", "assets"])
+            roots, assets = tables.tables["roots"], tables.tables["assets"]
+            root = {"id": "root-1", "path": "/photos", "name": "photos"}
+            connection.execute(insert(roots), [_complete(roots, root)])
+            for i, (rel_path, (mtime_ns, captured)) in enumerate(rows.items()):
+                row = {
+                    "id": f"asset-{i}",
+                    "owner_id": OWNER_ID,
+                    "root_id": "root-1",
+                    "rel_path": rel_path,
+                    "filename": rel_path.rpartition("/")[2],
+                    "storage_urn": f"fs://local/photos/{rel_path}",
+                    "asset_type": "image",
+                    "mtime_ns": mtime_ns,
+                    "captured_at": captured,
+                    "timeline_at": captured or today,
+                }
+                connection.execute(insert(assets), [_complete(assets, row)])
+        migrate_to(database_url, "0009_timeline_source")
+        with engine.connect() as connection:
+            placed = {
+                rel: (at, source)
+                for rel, at, source in connection.exec_driver_sql(
+                    "SELECT rel_path, timeline_at, timeline_source FROM assets"
+                )
+            }
+    finally:
+        engine.dispose()
+
+    def day(value: Any) -> str:
+        return str(value)[:10]
+
+    assert {rel: (day(at), source) for rel, (at, source) in placed.items()} == {
+        "phone/IMG-20190814-WA0001.jpg": ("2019-08-14", "filename"),
+        "2018-07-01 Beach/sand.jpg": ("2018-07-01", "folder"),
+        "old.png": ("2019-05-04", "mtime"),
+        "taken.jpg": ("2021-08-09", None),  # the metadata step's next version names its group
+        "epoch.png": ("0001-01-01", "none"),
+    }
+
+
+def test_the_inspector_says_which_clock_placed_an_asset_and_when_none_did():
+    from trove.ui.components.inspector import general_fields
+
+    named = {"timeline_at": "2019-08-14T00:00:00Z", "timeline_source": "filename"}
+    assert ("Timeline", "14 Aug 2019, 00:00 (from the file name)") in general_fields(named)
+    undated = {"timeline_at": None, "timeline_source": "none"}
+    (timeline,) = [text for label, text in general_fields(undated) if label == "Timeline"]
+    assert timeline.startswith("Undated")

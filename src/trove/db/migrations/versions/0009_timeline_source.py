@@ -32,7 +32,8 @@ def downgrade() -> None:
 
 def _place_existing() -> None:
     """Set every uncaptured file to `mtime` in one statement, then write only the rows whose
-    name or folder dates them (or whose mtime cannot be true): a few in a large library."""
+    name or folder dates them, whose mtime cannot be true, or whose time is not their mtime
+    (indexed by an older Trove at the time of indexing): a few in a large library."""
     from trove.domain.timeline import TimelineSource, place
 
     bind = op.get_bind()
@@ -57,7 +58,7 @@ def _place_existing() -> None:
     after = ""
     while True:
         rows = bind.execute(
-            sa.select(assets.c.id, assets.c.rel_path, assets.c.mtime_ns)
+            sa.select(assets.c.id, assets.c.rel_path, assets.c.mtime_ns, assets.c.timeline_at)
             .where(assets.c.id > after, *uncaptured)
             .order_by(assets.c.id)
             .limit(_BATCH)
@@ -65,9 +66,9 @@ def _place_existing() -> None:
         if not rows:
             return
         changes = []
-        for asset_id, rel_path, mtime_ns in rows:
+        for asset_id, rel_path, mtime_ns, timeline_at in rows:
             placed = place(rel_path, mtime=_mtime(mtime_ns), seen_at=now)
-            if placed.source != TimelineSource.MTIME:
+            if placed.source != TimelineSource.MTIME or placed.at != timeline_at:
                 changes.append({"b_id": asset_id, "at": placed.at, "source": str(placed.source)})
         if changes:
             bind.execute(
