@@ -106,19 +106,29 @@ class SearchRepository:
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             tags = self._tags_of(chunk)
-            for asset in self.session.scalars(
-                select(Asset).where(Asset.id.in_(chunk), Asset.deleted_at.is_(None))
-            ):
+            # Plain columns, not ORM objects: no identity map, no tag rows loaded per asset.
+            rows = self.session.execute(
+                select(
+                    Asset.id,
+                    Asset.filename,
+                    Asset.rel_path,
+                    Asset.asset_type,
+                    Asset.title,
+                    Asset.description,
+                    Asset.meta,
+                ).where(Asset.id.in_(chunk), Asset.deleted_at.is_(None))
+            )
+            for asset_id, filename, rel_path, kind, title, description, meta in rows:
                 found.append(
                     document_of(
-                        asset_id=asset.id,
-                        filename=asset.filename,
-                        rel_path=asset.rel_path,
-                        is_folder=asset.asset_type == AssetType.COLLECTION,
-                        title=asset.title,
-                        description=asset.description,
-                        tags=tags.get(asset.id, []),
-                        meta=asset.meta or {},
+                        asset_id=asset_id,
+                        filename=filename,
+                        rel_path=rel_path,
+                        is_folder=kind == AssetType.COLLECTION,
+                        title=title,
+                        description=description,
+                        tags=tags.get(asset_id, []),
+                        meta=meta or {},
                     )
                 )
         return found
