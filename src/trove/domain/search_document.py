@@ -100,6 +100,8 @@ class SearchDocument:
     ext: str | None = None
     lat: float | None = None
     lon: float | None = None
+    # A folder or album: a word that matches it matches what it holds (one hop down).
+    holder: bool = False
 
     @property
     def substrings(self) -> str:
@@ -153,6 +155,7 @@ def document_of(
         ext=None if is_folder else _extension(filename),
         lat=_coordinate(geo.get("lat"), 90),
         lon=_coordinate(geo.get("lon"), 180),
+        holder=is_folder,
     )
 
 

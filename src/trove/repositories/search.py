@@ -78,7 +78,12 @@ PG_WEIGHT = {
     "content": "D",
     "extra": "D",
 }
+# Past this many matches a word is "common": a page is found by walking the timeline.
+MANY_MATCHES = 2000
 MAX_POSITION = 16383  # PostgreSQL keeps word positions up to this
+# In a folder's or album's tsv: "which holders match" is one more GIN lookup. Not a word any
+# query makes (query words are letters and digits only).
+HOLDER_LEXEME = "kind:holder"
 MAX_LEXEME_CHARS = 200
 BATCH = 500
 
@@ -143,8 +148,17 @@ class SearchRepository:
             for row, document in zip(rows, documents, strict=True):
                 row["tsv"] = tsvector_text(document)
             self.session.execute(_PG_INSERT, rows)
-        else:
-            insert_ignoring_conflicts(self.session, Doc, rows)
+            return
+        # SQLite: folders and albums get negative rowids, so that "which holders match" is an
+        # FTS5 query with `rowid < 0`, answered from the index without reading the documents
+        # (the writer holds the database's write lock here: no other writer takes the same).
+        holders = [r for r, d in zip(rows, documents, strict=True) if d.holder]
+        if holders:
+            lowest = min(int(self.session.scalar(select(func.min(Doc.doc_id))) or 0), 0)
+            for n, row in enumerate(holders, start=1):
+                row["doc_id"] = lowest - n
+        for group in (holders, [r for r in rows if "doc_id" not in r]):
+            insert_ignoring_conflicts(self.session, Doc, group)
 
     def delete(self, asset_ids: Sequence[str]) -> None:
         ids = list(asset_ids)
@@ -308,7 +322,14 @@ class SearchRepository:
 
     def _positive(self, c: Clause) -> ColumnElement[bool]:
         if c.key in ("", "text", *FILTER_FIELDS, "album"):
-            return Asset.id.in_(self._matching(c))
+            matching = Asset.id.in_(self._matching(c))
+            if self.dialect == "sqlite" and self._matches_many(c):
+                # SQLite cannot tell how many rows an IN over FTS holds and starts from it;
+                # for a common word (a quarter of the library) that reads and sorts 25k rows
+                # for a page of 100. Hidden from the planner, the page is read in timeline
+                # order instead, probing the set (100k assets: 340 ms -> see bench/search.py).
+                return func.likelihood(matching, literal_column("0.9"))
+            return matching
         if c.key == "type":
             return Asset.asset_type.in_(list(c.parsed))
         if c.key == "taken":
@@ -331,6 +352,17 @@ class SearchRepository:
         if c.key == "has":
             return Asset.id.in_(select(Doc.asset_id).where(_has(c.parsed)))
         raise AssertionError(f"no condition for filter {c.key!r}")
+
+    def _matches_many(self, c: Clause) -> bool:
+        """Whether the clause's own matches are many (the FTS5 index counts them, capped)."""
+        expr = _fts_query(c)
+        if not expr:
+            return False
+        match = literal_column("search_fts").op("MATCH")(expr)
+        capped = select(_FTS.c.rowid).where(match).limit(MANY_MATCHES).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(capped)) or 0) >= (
+            MANY_MATCHES
+        )
 
     def _is(self, value: str) -> ColumnElement[bool]:
         if value == "missing":
@@ -355,38 +387,50 @@ class SearchRepository:
         lies one hop below a matching folder or album; `album:` only the latter."""
         if c.key in FILTER_FIELDS:
             return self._own(c)
-        own = self._own(c).cte()  # looked up once, read twice
         relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
         below = select(Link.target_id).where(
-            Link.relation.in_(relations), Link.source_id.in_(select(own.c.asset_id))
+            Link.relation.in_(relations), Link.source_id.in_(self._own(c, holders=True))
         )
         if c.key == "album":
             return below
-        return select(union_all(select(own.c.asset_id), below).subquery().c[0])
+        return select(union_all(self._own(c), below).subquery().c[0])
 
-    def _own(self, c: Clause) -> Select[Any]:
+    def _own(self, c: Clause, *, holders: bool = False) -> Select[Any]:
+        """Ids of the assets whose own document matches; with `holders`, folders and albums
+        only (a few in a library, found without reading the others' matches)."""
         if self.dialect == "postgresql":
-            return self._own_postgresql(c)
+            return self._own_postgresql(c, holders=holders)
         conditions: list[ColumnElement[bool]] = []
         expr = _fts_query(c)
         if expr:
             match = literal_column("search_fts").op("MATCH")(expr)
-            conditions.append(Doc.doc_id.in_(select(_FTS.c.rowid).where(match)))
+            rowids = select(_FTS.c.rowid).where(match)
+            if holders:
+                rowids = rowids.where(_FTS.c.rowid < 0)
+            conditions.append(Doc.doc_id.in_(rowids))
         folded = fold(c.value)
         if c.key == "" and len(folded) >= 3:
             match = literal_column("search_trigram").op("MATCH")(_fts_string(folded))
-            conditions.append(Doc.doc_id.in_(select(_TRIGRAM.c.rowid).where(match)))
+            rowids = select(_TRIGRAM.c.rowid).where(match)
+            if holders:
+                rowids = rowids.where(_TRIGRAM.c.rowid < 0)
+            conditions.append(Doc.doc_id.in_(rowids))
         elif c.key == "":
-            conditions.append(_substring(folded))  # too short for trigrams: a scan
+            short = _substring(folded)  # too short for trigrams: a scan
+            conditions.append(and_(short, Doc.doc_id < 0) if holders else short)
         return select(Doc.asset_id).where(or_(*conditions) if conditions else false())
 
-    def _own_postgresql(self, c: Clause) -> Select[Any]:
+    def _own_postgresql(self, c: Clause, *, holders: bool) -> Select[Any]:
         tsq = _pg_query(c)
         conditions: list[ColumnElement[bool]] = []
         if tsq:
+            if holders:
+                tsq = f"({tsq}) & '{HOLDER_LEXEME}'"
             conditions.append(Doc.tsv.op("@@")(cast(literal(tsq), TSQUERY)))
         if c.key == "":
-            conditions.append(_substring(fold(c.value), ilike=True))
+            short = _substring(fold(c.value), ilike=True)
+            marked = Doc.tsv.op("@@")(cast(literal(f"'{HOLDER_LEXEME}'"), TSQUERY))
+            conditions.append(and_(short, marked) if holders else short)
         return select(Doc.asset_id).where(or_(*conditions) if conditions else false())
 
     def _tags_of(self, asset_ids: list[str]) -> dict[str, list[str]]:
@@ -446,6 +490,8 @@ def tsvector_text(document: SearchDocument) -> str:
                 positions.setdefault(prefix + word, []).append(spot)
             at += 1
         at += 1  # a phrase does not run from one field into the next
+    if document.holder:
+        positions[HOLDER_LEXEME] = ["1D"]
     return " ".join(f"'{w}':{','.join(spots[:256])}" for w, spots in positions.items())
 
 
