@@ -4,6 +4,8 @@ databases) with sign-in on, as it is by default."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from fastapi.testclient import TestClient
 from nicegui import Client
 
 from tests.accounts import ADMIN, LOGIN, MEMBER, ORIGIN, add_accounts, bearer, sign_in, with_sign_in
+from tests.conftest import trove_env
 from tests.media import write_jpeg, write_text
 from trove.api.deps import POLICIES
 from trove.config import Settings
@@ -162,6 +165,10 @@ def test_a_cookie_signed_change_needs_this_sites_origin_and_a_bearer_one_does_no
     script = {**bearer(token), "Origin": "https://evil.example"}
     assert client.patch(url, json=body, headers=script).status_code == 200
     assert client.get(ME, headers={"Host": "evil.example", **session}).status_code == 400
+    preflight = client.options(
+        url, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PATCH"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers  # no CORS grant
 
 
 def test_libraries_are_managed_by_admins_only(client, accounts, tmp_path):
@@ -221,13 +228,38 @@ def test_every_route_and_page_declares_its_access_policy(client):
             assert response.headers["location"].startswith("/login?next="), path
 
 
-def test_sign_in_off_is_refused_on_any_address_but_loopback():
+def test_sign_in_off_is_refused_on_any_address_but_loopback(tmp_path):
     for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
         check_exposure(Settings(auth=False, host=host))
     for host in ("0.0.0.0", "::", "192.168.1.20"):
         check_exposure(Settings(host=host))  # sign-in on: any address
         with pytest.raises(Invalid, match="TROVE_AUTH=off"):
             check_exposure(Settings(auth=False, host=host))
+    off = Settings(data_dir=tmp_path / "data", auth=False)
+    served = subprocess.run(
+        [sys.executable, "-m", "trove", "serve", "--host", "0.0.0.0", "--port", "9"],
+        env=trove_env(off),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert served.returncode == 2
+    assert "refusing to listen on 0.0.0.0 with sign-in off (TROVE_AUTH=off)" in served.stderr
+
+
+def test_without_sign_in_every_page_says_so(tmp_path):
+    from trove.app import create_app
+
+    off = Settings(data_dir=tmp_path / "data", allowed_hosts="testserver", auth=False)
+    with TestClient(create_app(off)) as client:
+        assert "no sign-in (TROVE_AUTH=off)" in client.get("/albums").text
+        assert client.get(ME).json() == {
+            "id": LOCAL_OWNER_ID,
+            "name": "owner",
+            "role": "admin",
+            "can_write": True,
+            "auth": False,
+        }
 
 
 def test_users_and_tokens_from_the_command_line_sign_in_through_the_api(

@@ -465,8 +465,8 @@ class UserOut(BaseModel):
 class MeOut(BaseModel):
     """Who this request comes from."""
 
-    id: str | None = Field(description="Null for the single user of TROVE_AUTH=off.")
-    name: str | None
+    id: str | None
+    name: str | None = Field(description="`owner` for the single user of TROVE_AUTH=off.")
     role: Literal["admin", "member"]
     can_write: bool = Field(description="False for a read-scoped API token.")
     auth: bool = Field(description="False when Trove runs without sign-in (TROVE_AUTH=off).")

@@ -116,7 +116,9 @@ def _account_menu() -> None:
         .classes("trove-account"),
         ui.menu(),
     ):
-        ui.label(f"Signed in as {viewer.name}").classes("q-px-md q-py-sm trove-signed-in")
+        ui.label(f"Signed in as {viewer.name}").classes("q-px-md q-py-sm trove-signed-in").style(
+            "white-space: nowrap"
+        )
         ui.separator()
         ui.menu_item("API tokens", on_click=lambda: ui.navigate.to("/tokens"))
         ui.menu_item("Sign out", on_click=sign_out).classes("trove-sign-out")
@@ -131,9 +133,10 @@ async def sign_out() -> None:
 def plain_frame(*, title: str) -> Iterator[None]:
     """A centred card under the brand, for pages shown while signed out."""
     _head(title)
-    with ui.column().classes("items-center w-full q-pt-xl"):
-        with ui.row().classes("items-center gap-2"):
-            ui.image(f"{STATIC_URL}/favicon.svg").classes("w-8 h-8").props(
+    column = ui.column().classes("w-full q-pt-xl gap-4").style("align-items: center")
+    with column:
+        with ui.row().classes("items-center no-wrap gap-2"):
+            ui.image(f"{STATIC_URL}/favicon.svg").style("width: 32px; height: 32px").props(
                 "no-spinner no-transition"
             )
             ui.label("Trove").classes("text-h5")

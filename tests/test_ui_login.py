@@ -1,0 +1,95 @@
+"""Signing in through a real browser (Debian's Chromium through Playwright) against
+`trove serve` with sign-in on: the one-time set-up, sign-out, a wrong password, signing in
+again, and an API token made on the tokens page. Screenshots land in test-artifacts/ui/."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.server import CHROMIUM, TroveServer, running_browser, start_server
+from tests.media import write_jpeg
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
+    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+
+from tests.test_ui_browser import DESKTOP, Watch, shot  # noqa: E402
+
+NAME, PASSWORD = "alice", "alice-secret-1"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TroveServer]:
+    base = tmp_path_factory.mktemp("login")
+    write_jpeg(base / "library" / "photo.jpg", seed=3)
+    trove = start_server(data_dir=base / "data", roots=[base / "library"], env={"TROVE_AUTH": "on"})
+    try:
+        yield trove
+    finally:
+        trove.stop()
+
+
+@pytest.fixture
+def page(server: TroveServer) -> Iterator[Any]:
+    with running_browser() as browser:
+        context = browser.new_context(viewport=DESKTOP)
+        tab = context.new_page()
+        tab.set_default_timeout(20_000)
+        tab.watch = Watch(tab, server.url)
+        yield tab
+        context.close()
+
+
+def fill_credentials(page: Any, name: str, password: str) -> None:
+    page.locator(".trove-login-name input").fill(name)
+    page.locator(".trove-login-password input").fill(password)
+    page.locator(".trove-login-submit").click()
+
+
+def me(server: TroveServer, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        server.url + "/api/dam/auth/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_the_first_admin_is_set_up_then_signs_out_and_in_and_makes_a_token(page, server):
+    expect = playwright_api.expect
+    page.goto(server.url + "/albums")
+    page.wait_for_url(server.url + "/setup")  # nobody can sign in yet, and this is loopback
+    shot(page, "setup")
+    fill_credentials(page, NAME, PASSWORD)
+    page.wait_for_url(server.url + "/")
+    page.locator(".trove-account").click()
+    expect(page.locator(".trove-signed-in")).to_have_text(f"Signed in as {NAME}")
+    shot(page, "signed-in")
+
+    page.locator(".trove-sign-out").click()
+    page.wait_for_url(server.url + "/login")
+    page.goto(server.url + "/graph")
+    page.wait_for_url(server.url + "/login?next=/graph")
+    fill_credentials(page, NAME, "not-the-password")
+    expect(page.locator(".trove-login-error")).to_have_text("wrong user name or password")
+    shot(page, "login-wrong-password")
+    fill_credentials(page, NAME, PASSWORD)
+    page.wait_for_url(server.url + "/graph")  # back where the browser wanted to go
+
+    page.goto(server.url + "/tokens")
+    page.locator(".trove-token-create").click()
+    secret = page.locator(".trove-token-secret").inner_text().split()[0]  # then its copy icon
+    assert secret.startswith("trove_")
+    expect(page.locator(".trove-token-row")).to_have_count(1)
+    shot(page, "tokens")
+    assert me(server, secret)["name"] == NAME
+    page.watch.assert_clean()
