@@ -16,6 +16,8 @@ import pytest
 from tests.browser.server import CHROMIUM, TroveServer, running_browser, start_server
 from tests.media import write_jpeg
 
+pytestmark = pytest.mark.slow
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 if not Path(CHROMIUM).exists():
