@@ -54,13 +54,13 @@ def test_twenty_uploads_at_once_into_a_fresh_install_are_all_stored_and_register
     ]
     ids = {r.json()["id"] for r in responses}
     assert len(ids) == UPLOADS
-    upload_dir = tmp_path / "data" / "uploads"
+    upload_dir = tmp_path / "data" / "uploads" / "owner"
     stored = {p.name: p.read_bytes() for p in upload_dir.iterdir() if p.is_file()}
     assert stored == {names[i]: _contents(i) for i in range(UPLOADS)}
     listed = fresh_server.api("/api/dam/assets?limit=100")["items"]
     assert {a["id"] for a in listed if a["asset_type"] != "collection"} == ids
     roots = fresh_server.api("/api/dam/status")["roots"]
-    assert len(roots) == 1 and roots[0]["path"] == str(upload_dir.resolve())
+    assert len(roots) == 1 and roots[0]["path"] == str(upload_dir.parent.resolve())
     for response in responses:
         detail = fresh_server.api(f"/api/dam/assets/{response.json()['id']}")
         assert detail["filename"] in stored
@@ -73,7 +73,7 @@ def test_uploading_a_name_the_scanner_skips_is_refused_with_a_clear_4xx(
     response = _upload(fresh_server.url, name, b"system file")
     assert response.status_code == 422, response.text
     assert name in response.json()["detail"]
-    upload_dir = tmp_path / "data" / "uploads"
+    upload_dir = tmp_path / "data" / "uploads" / "owner"
     assert not (upload_dir / name).exists()
     after = _upload(fresh_server.url, "kept.txt", b"kept")
     assert after.status_code == 201, after.text
@@ -81,7 +81,7 @@ def test_uploading_a_name_the_scanner_skips_is_refused_with_a_clear_4xx(
 
 
 def test_an_upload_keeps_the_modification_time_the_client_sent(fresh_server, tmp_path):
-    uploads = tmp_path / "data" / "uploads"
+    uploads = tmp_path / "data" / "uploads" / "owner"
     modified = datetime(2019, 5, 4, 3, 2, 1, tzinfo=UTC)
     old = _upload_with(fresh_server.url, "old.png", modified=int(modified.timestamp() * 1000))
     assert (uploads / "old.png").stat().st_mtime == modified.timestamp()

@@ -277,10 +277,11 @@ def test_a_cross_site_upload_is_refused_and_same_origin_or_scripts_still_upload(
         refused = upload("evil.jpg", Origin=origin)
         assert refused.status_code == 403, origin
         assert "cross-site" in refused.json()["detail"]
-    assert not (settings.resolved_upload_dir / "evil.jpg").exists()
+    own_folder = settings.resolved_upload_dir / "owner"
+    assert not (own_folder / "evil.jpg").exists()
     assert upload("same.jpg", Origin=LOCAL).status_code == 201
     assert upload("script.jpg").status_code == 201
-    stored = sorted(os.listdir(settings.resolved_upload_dir))
+    stored = sorted(os.listdir(own_folder))
     assert [n for n in stored if not n.startswith(".")] == ["same.jpg", "script.jpg"]
     cross_delete = client.delete(
         f"/api/dam/assets/{_asset(client, 'notes/readme.txt')['id']}",

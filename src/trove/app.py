@@ -29,6 +29,7 @@ from trove.api.routes import (
     integrity,
     jobs,
     library,
+    library_admin,
     links,
     not_found,
     ops,
@@ -38,6 +39,7 @@ from trove.api.routes import (
     tags,
     thumbnails,
     timeline,
+    tus,
     upload,
 )
 from trove.api.schemas import errors
@@ -69,6 +71,8 @@ def _lifespan(
         services.indexer.start()
         for path in roots:
             services.library.add_root(path, indexer=services.indexer, offline_ok=True)
+        services.uploads.recover()  # uploads whose last byte came just before a stop
+        services.uploads.expire()
         services.indexer.request_processing()  # resume whatever an earlier run left pending
         services.start_sync()  # watch the roots, rescan them, schedule scavenger and verify
         try:
@@ -96,8 +100,9 @@ def _install(app: Any) -> None:
     malformed = errors(401, 403, 422)
     app.include_router(auth.router, responses=errors(422))
     resources = (bulk, assets, upload, library, graph, links, tags, integrity, albums, places)
-    for module in (*resources, timeline, search):
+    for module in (*resources, library_admin, timeline, search):
         app.include_router(module.router, responses=malformed)
+    app.include_router(tus.router, include_in_schema=False)  # a header protocol: see tus.py
     # The media pipeline's products and progress, what is made of a file's inside, and the
     # operators' health and metrics.
     for module in (thumbnails, archives, packages, jobs, ops):

@@ -50,6 +50,10 @@ class Settings:
     scan_batch_size: int = 2000
     hash_workers: int = 2
     max_upload_bytes: int = 50 * 1024**3
+    # Bytes each user may have uploaded, unless their account sets its own (0: no limit).
+    upload_quota: int = 0
+    # A resumable upload not completed within this many days is dropped with its bytes.
+    upload_expiry_days: int = 2
     # Media pipeline (issue 3). In-process, `pipeline_threads` batches run at once; with a
     # Redis broker each `trove worker` process runs one batch at a time.
     pipeline_threads: int = 2
@@ -247,6 +251,8 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "scan_batch_size": (1, 100_000),
     "hash_workers": (1, 256),
     "max_upload_bytes": (1, None),
+    "upload_quota": (0, None),
+    "upload_expiry_days": (1, 365),
     "watch_debounce": (0.01, 3600),
     "watch_settle": (0.0, 3600),
     "watch_fallback_interval": (1, None),

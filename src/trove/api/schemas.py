@@ -246,7 +246,15 @@ class RootOut(BaseModel):
     status: RootStatus
     status_message: str | None
     watch_status: str | None
-    is_upload_target: bool
+    is_upload_target: bool = Field(
+        description="Members it is assigned to with can_write may upload into it."
+    )
+    include_globs: list[str] = Field(
+        description="Only files matching one of these are indexed (none: all)."
+    )
+    exclude_globs: list[str] = Field(
+        description="Files and folders matching one of these are skipped."
+    )
     last_scan_at: datetime | None
     last_scan: ScanReport | None
 

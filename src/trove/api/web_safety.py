@@ -34,9 +34,11 @@ _WILDCARD_BINDS = ("0.0.0.0", "::", "")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # JSON bodies are small (the largest field is a description); a bigger one is refused before
 # it is read into memory, whether it declares its length or comes in chunks. Uploads are
-# multipart, streamed to disk and bounded by TROVE_MAX_UPLOAD_BYTES.
+# multipart, or TUS PATCHes (application/offset+octet-stream), streamed to disk and bounded by
+# TROVE_MAX_UPLOAD_BYTES.
 MAX_JSON_BODY_BYTES = 1024**2
 _STREAMED_BODIES = ("multipart/form-data",)
+_TUS_CHUNK = ("PATCH", "application/offset+octet-stream")
 _TOO_LARGE = f"a JSON body may be at most {MAX_JSON_BODY_BYTES} bytes"
 
 # NiceGUI renders with Vue's in-browser template compiler (eval) and inline scripts and
@@ -143,7 +145,7 @@ class WebSafetyMiddleware:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in _SAFE_METHODS and not _is_streamed(headers):
+        if scope["method"] not in _SAFE_METHODS and not _is_streamed(scope, headers):
             body = await _read_bounded(receive, limit=MAX_JSON_BODY_BYTES)
             if body is None:
                 await _refuse(scope, receive, send, 413, _TOO_LARGE)
@@ -168,7 +170,7 @@ def _refusal(scope: Scope, headers: Headers, policy: HostPolicy) -> tuple[int, s
         refused = _cross_site(scope, headers, policy)
         if refused is not None:
             return 403, refused
-    too_large = _declared_length(headers) > MAX_JSON_BODY_BYTES and not _is_streamed(headers)
+    too_large = _declared_length(headers) > MAX_JSON_BODY_BYTES and not _is_streamed(scope, headers)
     if changes_state and too_large:
         return 413, _TOO_LARGE
     return None
@@ -210,8 +212,11 @@ def _declared_length(headers: Headers) -> int:
         return 0
 
 
-def _is_streamed(headers: Headers) -> bool:
-    return headers.get("content-type", "").lower().startswith(_STREAMED_BODIES)
+def _is_streamed(scope: Scope, headers: Headers) -> bool:
+    content_type = headers.get("content-type", "").lower()
+    if (scope.get("method"), content_type) == _TUS_CHUNK:
+        return True
+    return content_type.startswith(_STREAMED_BODIES)
 
 
 async def _read_bounded(receive: Receive, *, limit: int) -> bytes | None:

@@ -1,6 +1,6 @@
 """AssetService (seed 4.1): reading and editing assets, serving originals, uploads.
 
-Originals are only ever read; the one place that writes files is the upload target root.
+Originals are only ever read; uploads (services/uploads.py) are the one way files are written.
 """
 
 from __future__ import annotations
@@ -8,13 +8,9 @@ from __future__ import annotations
 import builtins
 import os
 import re
-import shutil
-import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from trove.config import Settings
 from trove.db.database import Database
@@ -31,14 +27,10 @@ from trove.repositories.links import LinkRepository
 from trove.repositories.roots import RootRepository
 from trove.repositories.tag_flows import TagFlows
 from trove.services import search
-from trove.services.errors import Invalid, NotFound, TooLarge, Unavailable
+from trove.services.errors import Invalid, NotFound, Unavailable
 from trove.services.storable import storable_json, storable_text
 from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable, PathOutsideRoot, open_below_root
-from trove.storage.walk import WalkRules
-
-if TYPE_CHECKING:
-    from trove.sync.path_sync import PathSync
 
 # Namespaces the pipeline extracts from the file: editing them would be overwritten anyway.
 EXTRACTED_NAMESPACES = frozenset(
@@ -233,53 +225,6 @@ class AssetService:
                 raise Unavailable(f"the file is missing on disk ({exc})") from exc
             return OriginalFile(os.fdopen(fd, "rb"), asset.filename, asset.mime_type)
 
-    def upload(
-        self, filename: str, content: BinaryIO, *, modified_ms: int | None = None
-    ) -> dict[str, Any]:
-        """Store an upload in the upload root (never overwriting) and register it.
-
-        `modified_ms` (the client's modification time, e.g. a browser's File.lastModified)
-        becomes the stored file's mtime: a picture without a capture date then sits on the
-        timeline where it belongs, not on the day it was uploaded.
-        """
-        from trove.services.scanner import ScanService
-        from trove.sync.path_sync import PathSync
-
-        name = safe_upload_name(filename)
-        target_dir = self.settings.resolved_upload_dir
-        target_dir.mkdir(parents=True, exist_ok=True)
-        scanner = ScanService(self.settings, database=self.database)
-        scanner.ensure_root(str(target_dir), is_upload_target=True)
-        staged = self._stage(target_dir, content)
-        try:
-            _set_mtime(staged, modified_ms)
-            final = _link_without_overwrite(staged, target_dir / name)
-        finally:
-            staged.unlink(missing_ok=True)
-        sync = PathSync(scanner)
-        asset_id = _register_upload(sync, final)
-        try:
-            return self.get(asset_id)
-        except NotFound:  # the watcher registered the same new file at that moment; it won
-            return self.get(_register_upload(sync, final))
-
-    def _stage(self, target_dir: Path, content: BinaryIO) -> Path:
-        limit = self.settings.max_upload_bytes
-        fd, temp_name = tempfile.mkstemp(prefix=".trove-upload-", dir=target_dir)
-        staged = Path(temp_name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                written = 0
-                while chunk := content.read(1024 * 1024):
-                    written += len(chunk)
-                    if written > limit:
-                        raise TooLarge(f"upload is larger than the limit of {limit} bytes")
-                    out.write(chunk)
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        return staged
-
     def _detail(self, session: Any, asset: Asset) -> dict[str, Any]:
         """Every field, plus the asset's other copies ("this file also exists in ...") and
         whether it is corrupted, with the findings (services/integrity.py), and the tags it
@@ -318,26 +263,6 @@ def _match(found: Snippet | None) -> dict[str, Any] | None:
     return {"field": found.field, "text": found.text, "highlights": found.highlights}
 
 
-def _set_mtime(path: Path, modified_ms: int | None) -> None:
-    """A modification time from the client, unless it is in the future (a wrong clock)."""
-    if modified_ms is None or not 0 <= modified_ms <= time.time() * 1000:
-        return
-    ns = modified_ms * 1_000_000
-    os.utime(path, ns=(ns, ns))
-
-
-def _register_upload(sync: PathSync, stored: Path) -> str:
-    """The stored upload's asset id. A file that cannot be indexed is removed again (it is in
-    the upload root), so nothing unregistered is left behind."""
-    from trove.services.scanner import RootUnavailable
-
-    try:
-        return sync.register_path(stored)
-    except RootUnavailable as exc:
-        stored.unlink(missing_ok=True)
-        raise Unavailable(f"the upload could not be indexed: {exc}") from exc
-
-
 def _root_id(session: Any, reference: str) -> str:
     """The id of the library a caller named by its id, its path or its name."""
     from trove.services.scanner import canonical_root
@@ -356,34 +281,6 @@ def _root_id(session: Any, reference: str) -> str:
 
 def _unique(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
-
-
-def safe_upload_name(filename: str) -> str:
-    """The bare file name to store, or Invalid if it would escape the upload root."""
-    name = (filename or "").strip()
-    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\x00" in name:
-        raise Invalid(f"refused file name {filename!r}: it must be a plain name, not a path")
-    if WalkRules().is_hidden(name):
-        raise Invalid(f"refused file name {filename!r}: hidden and system names are not indexed")
-    if len(name.encode("utf-8", "surrogateescape")) > 255:
-        raise Invalid("refused file name: longer than 255 bytes")
-    return name
-
-
-def _link_without_overwrite(staged: Path, wanted: Path) -> Path:
-    stem, suffix = wanted.stem, wanted.suffix
-    for attempt in range(1000):
-        candidate = wanted if attempt == 0 else wanted.with_name(f"{stem} ({attempt}){suffix}")
-        try:
-            os.link(staged, candidate)
-        except FileExistsError:
-            continue
-        except OSError:  # filesystems without hard links
-            if candidate.exists():
-                continue
-            shutil.copyfile(staged, candidate)
-        return candidate
-    raise Invalid(f"too many files named {wanted.name!r} already")
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
+from trove.domain.access import Viewer
 from trove.services.albums import AlbumService
 from trove.services.archives import ArchiveService
 from trove.services.assets import AssetService
@@ -17,11 +18,13 @@ from trove.services.health import HealthService
 from trove.services.installs import InstallService
 from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
+from trove.services.library_admin import LibraryAdmin
 from trove.services.links import LinkManager, load_relations
 from trove.services.media import MediaService
 from trove.services.places import PlacesService
 from trove.services.scanner import ScanService
 from trove.services.search import SearchService
+from trove.services.uploads import UploadService
 from trove.services.users import UserService
 
 
@@ -44,6 +47,8 @@ class Services:
     health: HealthService
     search: SearchService
     users: UserService
+    uploads: UploadService
+    library_admin: LibraryAdmin
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -73,6 +78,8 @@ class Services:
             health=HealthService(settings, database),
             search=SearchService(settings, database, hierarchical=relations.hierarchical()),
             users=UserService(settings, database),
+            uploads=UploadService(settings, database),
+            library_admin=LibraryAdmin(settings, database, hierarchical=relations.hierarchical()),
         )
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
@@ -106,12 +113,51 @@ class Services:
         self.scavenger.start()
 
     def upload(
-        self, filename: str, content: BinaryIO, *, modified_ms: int | None = None
+        self,
+        viewer: Viewer,
+        filename: str,
+        content: BinaryIO,
+        *,
+        root_id: str | None = None,
+        modified_ms: int | None = None,
     ) -> dict[str, Any]:
-        """Store and register an upload, then have the background indexer process it."""
-        asset = self.assets.upload(filename, content, modified_ms=modified_ms)
+        """Store and register a whole-file upload, then have the indexer process it."""
+        asset_id = self.uploads.store(
+            viewer, filename, content, root_id=root_id, modified_ms=modified_ms
+        )
         self.indexer.request_processing()
-        return asset
+        return self.assets.get(asset_id)
+
+    def upload_completed(self, viewer: Viewer, upload_id: str, metadata: dict[str, str]) -> str:
+        """A resumable upload's last byte arrived: placed, registered, then processed."""
+        asset_id = self.uploads.complete(viewer, upload_id, metadata)
+        self.indexer.request_processing()
+        return asset_id
+
+    def remove_library(self, root_id: str) -> dict[str, Any]:
+        """Forget a library (records only; its files stay) and what albums showed of it."""
+        forgotten = self.library_admin.remove(root_id)
+        self.albums.refresh_previews()
+        return forgotten
+
+    def update_library(
+        self,
+        root_id: str,
+        *,
+        include_globs: list[str] | None = None,
+        exclude_globs: list[str] | None = None,
+        is_upload_target: bool | None = None,
+    ) -> dict[str, Any]:
+        """Change a library's rules; new globs are applied by a rescan, queued now."""
+        changed = self.library_admin.update(
+            root_id,
+            include_globs=include_globs,
+            exclude_globs=exclude_globs,
+            is_upload_target=is_upload_target,
+        )
+        if changed:
+            return self.library.request_rescan(root_id, indexer=self.indexer)
+        return self.library.root(root_id)
 
     def status(self) -> dict[str, Any]:
         """The library's state with what the indexer and the watcher are doing right now."""

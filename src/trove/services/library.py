@@ -211,6 +211,9 @@ class LibraryService:
 
         return self.add_root(check_requested_root(path, self.settings), indexer=indexer)
 
+    def root(self, root_id: str) -> dict[str, Any]:
+        return self._root(root_id)
+
     def request_rescan(self, root_id: str, *, indexer: Any) -> dict[str, Any]:
         root = self._root(root_id)
         indexer.request_scan(root["path"])
@@ -255,6 +258,8 @@ def _root_dict(root: Any) -> dict[str, Any]:
         "status_message": root.status_message,
         "watch_status": root.watch_status,
         "is_upload_target": root.is_upload_target,
+        "include_globs": list(root.include_globs),
+        "exclude_globs": list(root.exclude_globs),
         "last_scan_at": iso_utc(root.last_scan_at),
         "last_scan": root.last_scan,
     }

@@ -13,8 +13,7 @@ from trove.ui.static_files import STATIC_DIR, STATIC_URL
 
 def install_ui(app: Any) -> None:
     """Configure NiceGUI as `ui.run` would, serve our static files and register the pages."""
-    from nicegui.middlewares import SetCacheControlMiddleware
-
+    from trove.ui.cache_control import ImmutableAssetsMiddleware
     from trove.ui.pages import register_pages
 
     app.config.add_run_config(
@@ -35,6 +34,6 @@ def install_ui(app: Any) -> None:
         show_welcome_message=False,
         markdown=False,
     )
-    app.add_middleware(SetCacheControlMiddleware)  # NiceGUI's versioned assets are immutable
+    app.add_middleware(ImmutableAssetsMiddleware)  # NiceGUI's versioned assets are immutable
     app.add_static_files(STATIC_URL, STATIC_DIR)
     register_pages()

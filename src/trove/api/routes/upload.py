@@ -1,4 +1,5 @@
-"""POST /api/dam/upload: multipart upload into the upload root, registered like any file."""
+"""POST /api/dam/upload: a whole file in one multipart request (for scripts; the UI uses the
+resumable TUS endpoint), stored and registered the same way (services/uploads.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,18 @@ from trove.api.schemas import AssetDetail, errors
 router = APIRouter(prefix="/api/dam", tags=["upload"])
 
 
-@router.post("/upload", status_code=201, response_model=AssetDetail, responses=errors(400, 413))
+@router.post(
+    "/upload", status_code=201, response_model=AssetDetail, responses=errors(400, 403, 413, 503)
+)
 async def upload(
     file: UploadFile,
-    services: ServicesDep,
     viewer: WriterDep,
+    services: ServicesDep,
+    root_id: str | None = Form(
+        default=None,
+        max_length=64,
+        description="An upload library you may write to; without it, your own upload folder.",
+    ),
     modified: int | None = Form(
         default=None,
         ge=0,
@@ -27,5 +35,12 @@ async def upload(
     ),
 ) -> dict:
     return await run_in_threadpool(
-        partial(services.upload, file.filename or "", file.file, modified_ms=modified)
+        partial(
+            services.upload,
+            viewer,
+            file.filename or "",
+            file.file,
+            root_id=root_id or None,
+            modified_ms=modified,
+        )
     )

@@ -1,0 +1,138 @@
+"""Library management through the API: a library is forgotten without a byte of it changing,
+its globs are edited, it is assigned to members, and the folder browser never shows a folder
+outside TROVE_ALLOWED_ROOTS (symlinks resolved before the check)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.media import fingerprint_tree, make_library, write_png
+from trove.config import Settings
+from trove.db.models import User
+from trove.repositories._sql import utcnow
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    return make_library(tmp_path / "allowed" / "library")
+
+
+@pytest.fixture
+def admin_client(settings: Settings, library: Path, tmp_path: Path) -> Iterator[TestClient]:
+    from trove.app import create_app
+
+    allowed = dataclasses.replace(settings, allowed_roots=str(tmp_path / "allowed"), watch=False)
+    app = create_app(allowed, roots=[str(library)])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert app.state.services.indexer.wait_idle(60)
+        yield client
+
+
+def _root_id(client: TestClient) -> str:
+    (root,) = client.get("/api/dam/roots").json()["items"]
+    return root["id"]
+
+
+def test_removing_a_library_forgets_its_records_and_leaves_every_file_as_it_was(
+    admin_client, library
+):
+    before = fingerprint_tree(library)
+    root_id = _root_id(admin_client)
+    files = [a for a in admin_client.get("/api/dam/assets").json()["items"]]
+    photo = next(a for a in files if a["filename"] == "IMG_0000.jpg")
+    admin_client.patch(f"/api/dam/assets/{photo['id']}", json={"tags": ["trip", "sea"]})
+    album = admin_client.post("/api/dam/albums", json={"name": "Holiday"}).json()
+    added = admin_client.post(
+        f"/api/dam/albums/{album['id']}/assets", json={"asset_ids": [photo["id"]]}
+    )
+    assert added.status_code == 200, added.text
+
+    preview = admin_client.get(f"/api/dam/roots/{root_id}/removal").json()
+    assert (preview["files"], preview["tags"], preview["album_memberships"]) == (9, 2, 1)
+    assert preview["folders"] >= 5 and preview["path"] == str(library)
+    removed = admin_client.delete(f"/api/dam/roots/{root_id}")
+    assert removed.status_code == 200, removed.text
+    assert removed.json() == preview
+
+    assert admin_client.get("/api/dam/roots").json()["items"] == []
+    left = admin_client.get("/api/dam/assets").json()["items"]
+    assert [(a["filename"], a["asset_type"]) for a in left] == [("Holiday", "collection")]
+    assert admin_client.get(f"/api/dam/assets/{photo['id']}").status_code == 404
+    assert admin_client.get(f"/api/dam/albums/{album['id']}").json()["count"] == 0
+    assert fingerprint_tree(library) == before
+    assert admin_client.delete(f"/api/dam/roots/{root_id}").status_code == 404
+
+
+def test_edited_globs_are_kept_and_applied_by_the_rescan_they_start(admin_client, library):
+    root_id = _root_id(admin_client)
+    patched = admin_client.patch(
+        f"/api/dam/roots/{root_id}", json={"exclude_globs": ["*.png", " ", "*.png"]}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["exclude_globs"] == ["*.png"]
+    assert admin_client.app.state.services.indexer.wait_idle(60)
+    write_png(library / "graphics" / "new.png")
+    assert admin_client.post(f"/api/dam/roots/{root_id}/scan").status_code == 202
+    assert admin_client.app.state.services.indexer.wait_idle(60)
+    present = admin_client.get("/api/dam/assets", params={"status": "ready"}).json()["items"]
+    assert not [a for a in present if a["filename"].endswith(".png")]
+    assert admin_client.get("/api/dam/roots").json()["items"][0]["exclude_globs"] == ["*.png"]
+
+
+def test_a_library_is_assigned_to_a_member_who_may_then_be_allowed_to_upload_into_it(
+    admin_client, library
+):
+    services = admin_client.app.state.services
+    with services.database.session() as session:
+        session.add(User(id="01a20000-0000-7000-8000-00000000000b", name="bo", created_at=utcnow()))
+    root_id = _root_id(admin_client)
+    member_url = f"/api/dam/roots/{root_id}/members/01a20000-0000-7000-8000-00000000000b"
+    assigned = admin_client.put(member_url, json={"can_write": False})
+    assert assigned.json()["items"] == [
+        {"user_id": "01a20000-0000-7000-8000-00000000000b", "name": "bo", "can_write": False}
+    ]
+    assert admin_client.put(member_url, json={"can_write": True}).json()["items"][0]["can_write"]
+    assert admin_client.delete(member_url).json()["items"] == []
+    assert admin_client.delete(member_url).status_code == 404
+
+    refused = admin_client.post(
+        "/api/dam/upload", files={"file": ("in.txt", b"x")}, data={"root_id": root_id}
+    )
+    assert refused.status_code == 403  # not an upload library yet
+    admin_client.patch(f"/api/dam/roots/{root_id}", json={"is_upload_target": True})
+    stored = admin_client.post(
+        "/api/dam/upload", files={"file": ("in.txt", b"x")}, data={"root_id": root_id}
+    )
+    assert stored.status_code == 201, stored.text
+    assert (library / "in.txt").read_bytes() == b"x"
+
+
+def test_the_folder_browser_lists_only_folders_inside_the_allowed_roots(
+    admin_client, tmp_path, library
+):
+    allowed = tmp_path / "allowed"
+    outside = tmp_path / "outside"
+    (outside / "secret").mkdir(parents=True)
+    os.symlink(outside, allowed / "way-out")
+    os.symlink(library / "2023", allowed / "photos")
+
+    top = admin_client.get("/api/dam/folders").json()
+    assert top["folders"] == [{"name": "allowed", "path": str(allowed)}]
+    listed = admin_client.get("/api/dam/folders", params={"path": str(allowed)}).json()
+    assert listed["parent"] is None
+    assert listed["folders"] == [
+        {"name": "library", "path": str(library)},
+        {"name": "photos", "path": str(library / "2023")},  # the link, resolved
+    ]
+    inner = admin_client.get("/api/dam/folders", params={"path": str(library)}).json()
+    assert inner["parent"] == str(allowed)
+    for path in (outside, allowed / "way-out", allowed / "way-out" / "secret", f"{allowed}/.."):
+        refused = admin_client.get("/api/dam/folders", params={"path": str(path)})
+        assert refused.status_code == 403, path
+        assert "TROVE_ALLOWED_ROOTS" in refused.json()["detail"]
