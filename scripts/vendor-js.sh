@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Vendor the browser libraries Trove serves itself (never from a CDN): Cytoscape.js and its
 # fcose layout (the graph), Leaflet, its marker clusters, topojson-client and Natural Earth's
-# 1:110m countries from world-atlas (the map, drawn without tiles), at the exact versions of
-# package-lock.json, copied into
-# src/trove/ui/static/vendor/ (git-ignored; this script is the one way it is made).
+# 1:110m countries from world-atlas (the map, drawn without tiles), and Uppy (core, Dashboard,
+# TUS: the uploader) bundled by esbuild into one script and one stylesheet, at the exact
+# versions of package-lock.json, into src/trove/ui/static/vendor/ (git-ignored; this script
+# is the one way it is made).
 #
 #   scripts/vendor-js.sh          a fast no-op when the vendored files are newer than the lock
 #
@@ -47,14 +48,21 @@ mkdir -p "$OUT"
 for file in "${FILES[@]}"; do
   cp "$work/node_modules/$file" "$OUT/$(basename "$file")"
 done
+# Uppy ships ES modules only: one IIFE bundle (window.TroveUppy) from scripts/uppy-entry.mjs.
+cp scripts/uppy-entry.mjs "$work/"
+(cd "$work" && node_modules/.bin/esbuild uppy-entry.mjs --bundle --minify --format=iife \
+  --target=es2020 --legal-comments=none --log-level=warning --outfile=uppy.min.js)
+cp "$work/uppy.min.js" "$OUT/uppy.min.js"
+cat "$work/node_modules/@uppy/core/dist/style.min.css" \
+  "$work/node_modules/@uppy/dashboard/dist/style.min.css" > "$OUT/uppy.min.css"
 for package in cytoscape cytoscape-fcose cose-base layout-base leaflet leaflet.markercluster \
-  topojson-client world-atlas; do
+  topojson-client world-atlas @uppy/core @uppy/dashboard @uppy/tus tus-js-client preact; do
   for licence in LICENSE LICENSE.md MIT-LICENCE.txt; do
     if [ -f "$work/node_modules/$package/$licence" ]; then
-      cp "$work/node_modules/$package/$licence" "$OUT/LICENSE.$package"
+      cp "$work/node_modules/$package/$licence" "$OUT/LICENSE.${package//\//-}"
       break
     fi
   done
 done
 touch "$STAMP"
-echo "vendor-js.sh: vendored ${#FILES[@]} files into $OUT"
+echo "vendor-js.sh: vendored ${#FILES[@]} files and the Uppy bundle into $OUT"

@@ -217,20 +217,73 @@ def test_lightbox_keyboard_navigation_and_title_edit_persist(page, server):
     page.watch.assert_clean()
 
 
-def test_upload_through_the_file_input_appears_with_its_preview(page, server, tmp_path):
+def _uploader(page: Any) -> Any:
+    """Open the uploader (Uppy's Dashboard modal) and return its file list."""
+    page.get_by_role("button", name="Upload").first.click()
+    page.wait_for_selector(".uppy-Dashboard--modal .uppy-Dashboard-inner")
+    return page.locator(".uppy-Dashboard-Item")
+
+
+def _add_files(page: Any, *paths: Path) -> None:
+    page.locator(".uppy-Dashboard-input").first.set_input_files([str(p) for p in paths])
+
+
+def test_upload_through_the_uploader_appears_with_its_preview(page, server, tmp_path):
     picture = photo(tmp_path / "fresh upload.jpg", colour=(250, 50, 150), when=datetime.now())
     open_gallery(page, server)
-    page.get_by_role("button", name="Upload").first.click()
-    page.locator(".trove-uploader input[type=file]").set_input_files(str(picture))
+    items = _uploader(page)
+    _add_files(page, picture)
     expect = playwright_api.expect
-    expect(page.locator(".trove-uploader")).to_contain_text("fresh upload.jpg")
+    expect(items.filter(has_text="fresh upload.jpg")).to_have_class(
+        re.compile(r"is-complete"), timeout=20_000
+    )
+    page.keyboard.press("Escape")
     uploaded = tile(page, "fresh upload.jpg")
     expect(uploaded).to_be_visible(timeout=20_000)
     asset = asset_named(server, "fresh upload.jpg")
-    assert (server_upload := asset["path"]) == "fresh upload.jpg", server_upload
+    assert (server_upload := asset["path"]) == "owner/fresh upload.jpg", server_upload
     # The pipeline always makes previews of a JPEG: the tile must show one, not a placeholder.
     expect(uploaded.locator("img.trove-tile-img")).to_be_visible(timeout=60_000)
     assert uploaded.locator("img").get_attribute("src").startswith("/api/dam/assets/")
+    page.watch.assert_clean()
+
+
+def test_an_upload_is_paused_resumed_after_a_reload_and_lands_byte_for_byte(
+    page, server, tmp_path, library
+):
+    data = os.urandom(6 * 1024 * 1024)
+    big = tmp_path / "paused.bin"
+    big.write_bytes(data)
+    open_gallery(page, server)
+    # The browser sends at most 1 MB/s, so the upload is still running when paused.
+    cdp = page.context.new_cdp_session(page)
+    throttled = {"offline": False, "latency": 0, "downloadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", {**throttled, "uploadThroughput": 1_000_000})
+    items = _uploader(page)
+    _add_files(page, big)
+    item = items.filter(has_text="paused.bin")
+    expect = playwright_api.expect
+    expect(item).to_have_class(re.compile(r"is-inprogress"), timeout=20_000)
+    page.wait_for_timeout(2500)
+    item.get_by_role("button", name="Pause upload").click()
+    expect(item.get_by_role("button", name="Resume upload")).to_be_visible()
+    shot(page, "upload-paused-1280x800")
+    listed = server.api("/api/dam/assets?limit=1000")["items"]
+    (pending,) = [a for a in listed if a["filename"] == "paused.bin"]
+    assert pending["status"] == "uploading"
+
+    page.reload()  # the same file added again continues the same upload
+    open_gallery(page, server)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.emulateNetworkConditions", {**throttled, "uploadThroughput": -1})
+    items = _uploader(page)
+    _add_files(page, big)
+    item = items.filter(has_text="paused.bin")
+    expect(item).to_have_class(re.compile(r"is-complete"), timeout=60_000)
+    stored = server.api(f"/api/dam/assets/{pending['id']}")
+    assert stored["status"] in ("processing", "ready") and stored["size"] == len(data)
+    assert (library.parent / "data" / "uploads" / "owner" / "paused.bin").read_bytes() == data
+    shot(page, "upload-resumed-1280x800")
     page.watch.assert_clean()
 
 
@@ -244,23 +297,25 @@ def test_an_upload_the_server_refuses_is_shown_failed_in_red_beside_one_that_lan
     written = datetime(2019, 5, 4, 3, 2, 1, tzinfo=UTC).timestamp()
     os.utime(landed, (written, written))  # the browser sends it as File.lastModified
     open_gallery(page, server)
-    page.get_by_role("button", name="Upload").first.click()
-    page.locator(".trove-uploader input[type=file]").set_input_files([str(refused), str(landed)])
+    items = _uploader(page)
+    _add_files(page, refused, landed)
     expect = playwright_api.expect
-    item = page.locator(".trove-uploader .q-uploader__file")
-    failed = item.filter(has_text="Thumbs.db")
-    expect(failed).to_have_class(re.compile(r"q-uploader__file--failed"), timeout=20_000)
-    for part in (failed, failed.locator(".q-uploader__file-status")):  # the name and its icon
-        red, green, blue = map(int, re.findall(r"\d+", part.evaluate(COLOUR))[:3])
-        assert red > 150 and green < 100 and blue < 100, (red, green, blue)
-    expect(item.filter(has_text="landed.txt")).to_have_class(
-        re.compile(r"q-uploader__file--uploaded"), timeout=20_000
+    failed = items.filter(has_text="Thumbs.db")
+    expect(failed).to_have_class(re.compile(r"is-error"), timeout=20_000)
+    assert "is-complete" not in (failed.get_attribute("class") or "")
+    name = failed.locator(".uppy-Dashboard-Item-name")
+    red, green, blue = map(int, re.findall(r"\d+", name.evaluate(COLOUR))[:3])
+    assert red > 150 and green < 100 and blue < 100, (red, green, blue)
+    reason = failed.locator(".uppy-Dashboard-Item-errorDetails").get_attribute("aria-label")
+    assert "hidden and system names are not indexed" in reason
+    expect(items.filter(has_text="landed.txt")).to_have_class(
+        re.compile(r"is-complete"), timeout=20_000
     )
     expect(page.locator(".q-notification", has_text="Thumbs.db")).to_contain_text(
         "hidden and system names are not indexed"
     )
     stored = asset_named(server, "landed.txt")
-    assert stored["path"] == "landed.txt"
+    assert stored["path"] == "owner/landed.txt"
     assert stored["timeline_at"].startswith("2019-05-04")  # dated by its mtime, not the upload
     assert "Thumbs.db" not in {
         i["filename"] for i in server.api("/api/dam/assets?limit=1000")["items"]
