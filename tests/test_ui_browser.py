@@ -384,9 +384,24 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     expect(page.locator(".q-notification").last).to_contain_text("Scan queued")
     extra = tmp_path / "second library"
     photo(extra / "one.jpg", colour=(10, 200, 10), when=datetime(2022, 1, 1))
-    page.locator(".trove-root-input input").fill(str(extra))
+    page.get_by_role("button", name="Browse…").click()  # the folder picker, not typing
+    picker = page.locator(".trove-folder-picker")
+    for name in (tmp_path.parent.name, tmp_path.name, "second library"):
+        picker.get_by_role("button", name=name, exact=True).click()
+    expect(picker.locator(".trove-root-path")).to_have_text(str(extra))
+    picker.get_by_role("button", name="Choose this folder").click()
+    expect(page.locator(".trove-root-input input")).to_have_value(str(extra))
     page.get_by_role("button", name="Add library").click()
-    expect(page.locator(".trove-root-card", has_text="second library")).to_contain_text("Files")
+    second = page.locator(".trove-root-card", has_text="second library")
+    expect(second).to_contain_text("Files")
+    second.locator(".trove-root-remove-button").click()
+    confirm = page.locator(".trove-remove-root")
+    expect(confirm).to_contain_text(re.compile(r"forgets \d+ file\(s\)"))
+    expect(confirm).to_contain_text(f"Nothing in {extra} is deleted or changed.")
+    shot(page, "libraries-remove-1280x800")
+    confirm.get_by_role("button", name="Remove from index").click()
+    expect(second).to_have_count(0)
+    assert (extra / "one.jpg").exists()
     page.watch.assert_clean()
 
 

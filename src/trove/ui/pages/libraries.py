@@ -8,7 +8,8 @@ from typing import Any
 from nicegui import ui
 
 from trove.services.errors import Forbidden, Invalid, NotFound
-from trove.ui.context import call, services
+from trove.ui.components.library_admin import FolderPicker, confirm_removal, open_settings
+from trove.ui.context import call, services, viewer
 from trove.ui.format import human_time
 from trove.ui.layout import frame
 
@@ -43,6 +44,7 @@ def rescan(root_id: str) -> dict[str, Any]:
 class LibrariesPage:
     def __init__(self) -> None:
         self.overview: dict[str, Any] = {}
+        self.is_admin = viewer().is_admin
 
     async def build(self) -> None:
         with frame(active="/libraries", title="Libraries"):
@@ -55,10 +57,15 @@ class LibrariesPage:
                     "dense outlined clearable aria-label='Folder to add'"
                 )
                 self.new_path.classes("trove-root-input").on("keydown.enter", self._add)
+                self.picker = FolderPicker(on_choose=self._picked)
+                ui.button("Browse…", icon="folder_open", on_click=self.picker.open).props(
+                    "flat no-caps color=primary"
+                ).classes("trove-browse-folders")
                 ui.button("Add library", icon="create_new_folder", on_click=self._add).props(
                     "unelevated no-caps color=primary"
                 )
             self.body = ui.column().classes("w-full gap-4")
+            self.dialogs = ui.element("div")
         # The first refresh runs as soon as the page is up, not before it is sent.
         ui.timer(REFRESH_SECONDS, self.refresh, immediate=True)
 
@@ -77,6 +84,7 @@ class LibrariesPage:
                         counts=overview["counts"].get(root["id"], {}),
                         indexer=overview["indexer"],
                         on_scan=self._scan,
+                        manage=self._manage if self.is_admin else None,
                     )
             if not overview["roots"]:
                 ui.label("No library yet: add a folder above.").classes("text-grey-7")
@@ -92,6 +100,22 @@ class LibrariesPage:
             return
         self.new_path.value = ""
         ui.notify(f"Added {root['name'] if root else path}; scanning", type="positive")
+        await self.refresh()
+
+    def _picked(self, path: str) -> None:
+        self.new_path.value = path
+
+    async def _manage(self, root: dict[str, Any], action: str) -> None:
+        # The dialog lives outside the cards, which each refresh redraws.
+        self.dialogs.clear()
+        with self.dialogs:
+            if action == "remove":
+                await confirm_removal(root, on_removed=self._changed)
+            else:
+                await open_settings(root, on_saved=self._changed)
+
+    async def _changed(self) -> None:
+        self.overview = {}  # redrawn even if the counts look the same
         await self.refresh()
 
     async def _scan(self, root_id: str) -> None:
@@ -166,8 +190,14 @@ def step_progress(step: str, counts: dict[str, int]) -> None:
 
 
 def root_card(
-    root: dict[str, Any], *, counts: dict[str, int], indexer: dict[str, Any], on_scan: Any
+    root: dict[str, Any],
+    *,
+    counts: dict[str, int],
+    indexer: dict[str, Any],
+    on_scan: Any,
+    manage: Any = None,
 ) -> None:
+    """`manage(root, "settings" | "remove")`: an admin's buttons (None: not shown)."""
     online = root["status"] == "online"
     scanning = indexer.get("running") == f"scan {root['path']}"
     queued = f"scan {root['path']}" in (indexer.get("queued") or [])
@@ -206,6 +236,13 @@ def root_card(
                 ui.spinner(size="18px")
                 ui.label("Scanning…" if scanning else "Scan queued").classes("text-primary")
             ui.space()
+            if manage is not None:
+                ui.button(icon="tune", on_click=lambda: manage(root, "settings")).props(
+                    "flat round dense color=primary aria-label='Library settings'"
+                ).classes("trove-root-settings-button")
+                ui.button(icon="delete_outline", on_click=lambda: manage(root, "remove")).props(
+                    "flat round dense color=negative aria-label='Remove from index'"
+                ).classes("trove-root-remove-button")
             ui.button("Scan now", icon="refresh", on_click=lambda: on_scan(root["id"])).props(
                 "flat no-caps color=primary"
             ).set_enabled(not (scanning or queued))
