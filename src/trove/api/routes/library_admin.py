@@ -83,7 +83,7 @@ def remove_root(root_id: IdPath, _admin: AdminDep, services: ServicesDep) -> dic
     return services.remove_library(root_id)
 
 
-@router.patch("/roots/{root_id}", response_model=RootOut, responses=errors(403, 404))
+@router.patch("/roots/{root_id}", response_model=RootOut, responses=errors(400, 403, 404))
 def update_root(root_id: IdPath, body: RootPatch, _admin: AdminDep, services: ServicesDep) -> dict:
     return services.update_library(root_id, **body.model_dump(exclude_unset=True))
 
@@ -96,7 +96,7 @@ def list_members(root_id: IdPath, _admin: AdminDep, services: ServicesDep) -> di
 @router.put(
     "/roots/{root_id}/members/{user_id}",
     response_model=MemberList,
-    responses=errors(403, 404),
+    responses=errors(400, 403, 404),
     summary="Assign the library to a user",
 )
 def set_member(
