@@ -9,7 +9,7 @@ from nicegui import ui
 
 from trove.services.errors import Forbidden, Invalid, NotFound
 from trove.ui.components.library_admin import FolderPicker, confirm_removal, open_settings
-from trove.ui.context import call, services, viewer
+from trove.ui.context import call, current_viewer, services
 from trove.ui.format import human_time
 from trove.ui.layout import frame
 
@@ -44,7 +44,7 @@ def rescan(root_id: str) -> dict[str, Any]:
 class LibrariesPage:
     def __init__(self) -> None:
         self.overview: dict[str, Any] = {}
-        self.is_admin = viewer().is_admin
+        self.is_admin = current_viewer().is_admin
 
     async def build(self) -> None:
         with frame(active="/libraries", title="Libraries"):
