@@ -96,3 +96,64 @@ def test_an_upload_is_listed_in_the_uploaders_folder_and_a_same_name_keeps_both(
             params={"relation": "contains", "direction": "in"},
         ).json()["items"]
         assert [n["node"]["name"] for n in up] == ["owner"]
+
+
+@pytest.fixture
+def signed_in_client(settings: Settings) -> Iterator[TestClient]:
+    from tests.accounts import add_accounts, with_sign_in
+    from trove.app import create_app
+
+    app = create_app(dataclasses.replace(with_sign_in(settings), upload_quota=QUOTA, watch=False))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        add_accounts(app.state.services)
+        yield test_client
+
+
+def test_a_members_upload_is_theirs_in_their_folder_and_no_one_else_may_touch_it_in_flight(
+    signed_in_client, settings
+):
+    from tests.accounts import ADMIN, MEMBER, sign_in
+
+    client = signed_in_client
+    assert _create(client, "anon.txt", 3).status_code == 401
+    bob, alice = sign_in(client, *MEMBER), sign_in(client, *ADMIN)
+    created = client.post(
+        tus_client.TUS,
+        headers={
+            **bob,
+            **tus_client.HEADERS,
+            "Upload-Length": "5",
+            "Upload-Metadata": tus_client.metadata(filename="bob.txt", filetype="text/plain"),
+        },
+    )
+    assert created.status_code == 201, created.text
+    url = created.headers["Location"]
+    patch = {**tus_client.HEADERS, "Upload-Offset": "0"}
+    patch["Content-Type"] = "application/offset+octet-stream"
+    assert client.head(url, headers={**alice, **tus_client.HEADERS}).status_code == 200  # admin
+    own = client.post("/api/dam/upload", files={"file": ("alice.txt", b"a")}, headers=alice)
+    assert own.status_code == 201, own.text
+    done = client.patch(url, headers={**bob, **patch}, content=b"hello")
+    assert done.status_code == 204, done.text
+    asset = client.get(f"/api/dam/assets/{done.headers['Trove-Asset-Id']}", headers=bob).json()
+    assert asset["path"] == "bob/bob.txt"
+    assert (settings.data_dir / "uploads" / "bob" / "bob.txt").read_bytes() == b"hello"
+    assert (settings.data_dir / "uploads" / "alice" / "alice.txt").read_bytes() == b"a"
+    again = client.post(
+        tus_client.TUS,
+        headers={
+            **bob,
+            **tus_client.HEADERS,
+            "Upload-Length": "5",
+            "Upload-Metadata": tus_client.metadata(filename="two.txt", filetype="text/plain"),
+        },
+    )
+    second = again.headers["Location"]
+    client.app.state.services.users.add_user("carol", "carol-secret-333")
+    carol = sign_in(client, "carol", "carol-secret-333")  # a member, not the uploader
+    assert client.head(second, headers={**carol, **tus_client.HEADERS}).status_code == 404
+    assert client.patch(second, headers={**carol, **patch}, content=b"evil!").status_code == 404
+    assert client.delete(second, headers={**carol, **tus_client.HEADERS}).status_code == 404
+    assert (
+        client.head(second, headers={**bob, **tus_client.HEADERS}).headers["Upload-Offset"] == "0"
+    )
