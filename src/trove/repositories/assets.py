@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Table,
     and_,
     case,
@@ -67,10 +68,11 @@ class AssetRepository:
 
     def list(self, query: AssetQuery) -> tuple[list[Asset], str | None]:
         """One page of assets matching `query`, and the cursor of the next page."""
-        if query.sort == RELEVANCE:
-            return self._list_by_relevance(query)
-        sort_col = getattr(Asset, query.sort_key)
+        # One WHERE for both orders: a search answers exactly what the listing would.
         stmt = select(Asset).where(*self._filters(query))
+        if query.sort == RELEVANCE:
+            return self._list_by_relevance(query, stmt)
+        sort_col = getattr(Asset, query.sort_key)
         if query.cursor:
             stmt = stmt.where(self._after_cursor(query, sort_col))
         order = (sort_col.desc(), Asset.id.desc()) if query.descending else (sort_col, Asset.id)
@@ -80,11 +82,12 @@ class AssetRepository:
         last = rows[query.limit - 1]
         return rows[: query.limit], encode_cursor(_cursor_value(last, query.sort_key), last.id)
 
-    def _list_by_relevance(self, query: AssetQuery) -> tuple[builtins.list[Asset], str | None]:
+    def _list_by_relevance(
+        self, query: AssetQuery, stmt: Select[Asset]
+    ) -> tuple[builtins.list[Asset], str | None]:
         """Best match first (own document's rank; matched through a folder or album counts
         as no rank), then newest; the cursor is the position of the next page."""
         offset = _offset(query.cursor)
-        stmt = select(Asset).where(*self._filters(query))
         order: list[Any] = [Asset.timeline_at.desc(), Asset.id.desc()]
         ranked = self._search().ranked(query.search) if query.search else None
         if ranked is not None:
