@@ -27,6 +27,7 @@ from tests.pipeline_media import (
 )
 from trove.config import Settings
 from trove.domain.enums import StepStatus
+from trove.drivers.manager import AssetDriverManager
 from trove.pipeline.processor import AssetView
 from trove.pipeline.processors.metadata import MetadataProcessor
 from trove.pipeline.processors.mime import MimeProcessor
@@ -325,10 +326,15 @@ def test_document_likeness_tells_pages_from_pictures(tmp_path):
 # --- MIME and transcodes -------------------------------------------------------------------
 
 
-def test_mime_recheck_corrects_a_wrong_guess(tmp_path):
+def test_mime_recheck_corrects_a_wrong_guess_and_the_drivers_give_the_type(tmp_path, settings):
     path = write_photo(tmp_path / "really-a-jpeg.txt")
-    result = MimeProcessor().process(view(path, "text/plain", "document"))
-    assert result.updates == {"mime_type": "image/jpeg", "asset_type": "image"}
+    processor = MimeProcessor(AssetDriverManager.load(settings))
+    result = processor.process(view(path, "text/plain", "document"))
+    assert result.updates == {
+        "mime_type": "image/jpeg",
+        "asset_type": "image",
+        "category": "physical",
+    }
 
 
 def test_transcodes_make_web_derivatives_in_the_cache(tmp_path, settings):

@@ -31,6 +31,7 @@ from trove.api.routes import (
     library,
     library_admin,
     links,
+    metadata,
     not_found,
     ops,
     packages,
@@ -99,7 +100,19 @@ def _install(app: Any) -> None:
     # (401 signed out, 403 a read-only credential or not an admin).
     malformed = errors(401, 403, 422)
     app.include_router(auth.router, responses=errors(422))
-    resources = (bulk, assets, upload, library, graph, links, tags, integrity, albums, places)
+    resources = (
+        bulk,
+        assets,
+        upload,
+        library,
+        graph,
+        links,
+        tags,
+        integrity,
+        albums,
+        places,
+        metadata,
+    )
     for module in (*resources, library_admin, timeline, search):
         app.include_router(module.router, responses=malformed)
     app.include_router(tus.router, include_in_schema=False)  # a header protocol: see tus.py

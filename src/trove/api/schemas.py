@@ -131,6 +131,17 @@ class IntegrityNote(BaseModel):
     found_at: datetime
 
 
+class WebCopy(BaseModel):
+    """The proxy a browser plays or shows in the original's place (made by the pipeline)."""
+
+    id: str
+    mime_type: str | None
+    size: int | None
+    width: int | None
+    height: int | None
+    url: str = Field(description="Its bytes (Range supported).")
+
+
 class AssetDetail(AssetOut):
     """Every field of the seed's Asset, plus identity, timestamps and integrity."""
 
@@ -155,6 +166,11 @@ class AssetDetail(AssetOut):
     copies: list[AssetCopy] = Field(description="This file also exists in ...")
     corrupted: bool = Field(description="Its bytes changed while size and date did not.")
     integrity: list[IntegrityNote]
+    web_copy: WebCopy | None = Field(
+        default=None,
+        description="A web-friendly copy of an original browsers cannot show (TIFF, HEIC, "
+        "RAW, AVI, MKV, ...), once the transcode step has made it.",
+    )
 
 
 class AssetList(BaseModel):
@@ -177,6 +193,35 @@ class AssetPatchIn(BaseModel):
         default=None,  # type: ignore[arg-type]  # None marks "not sent", as for visibility
         description="Exactly one namespace, replaced as a whole.",
     )
+
+
+class VirtualAssetIn(BaseModel):
+    """A new asset without a file; `data` is checked by the type's driver (GET
+    /api/dam/schemas lists the types and what they take)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_type: AssetType
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class NamespaceSchema(BaseModel):
+    namespace: str
+    title: str
+    writable: bool = Field(description="Users may PATCH it (validated against json_schema).")
+    json_schema: dict[str, Any]
+
+
+class VirtualType(BaseModel):
+    asset_type: AssetType
+    json_schema: dict[str, Any] = Field(description="What `data` takes.")
+
+
+class SchemaList(BaseModel):
+    """Every registered metadata namespace, and the body each virtual asset type takes."""
+
+    items: list[NamespaceSchema]
+    virtual_types: list[VirtualType]
 
 
 class TagCount(BaseModel):

@@ -73,6 +73,18 @@ def asset_detail(asset: Any) -> dict[str, Any]:
     }
 
 
+def web_copy(proxy: Any) -> dict[str, Any]:
+    """A proxy as its original's detail names it."""
+    return {
+        "id": proxy.id,
+        "mime_type": proxy.mime_type,
+        "size": proxy.size,
+        "width": proxy.width,
+        "height": proxy.height,
+        "url": f"/api/dam/assets/{proxy.id}/file",
+    }
+
+
 def thumbnail_urls(asset: Any) -> dict[str, str]:
     """small/medium/large -> URL. `v` is the content hash the previews were made from, so
     the URLs change with the content and may be cached as immutable."""

@@ -6,6 +6,7 @@ The processor list is the pipeline's declaration: the registry orders it by `req
 from __future__ import annotations
 
 from trove.config import Settings
+from trove.drivers.manager import AssetDriverManager
 from trove.pipeline.processor import MediaProcessor
 from trove.pipeline.processors.app_package import AppPackageProcessor
 from trove.pipeline.processors.collection_preview import CollectionPreviewProcessor
@@ -30,9 +31,11 @@ from trove.plugins.hookspecs import hookimpl
 
 
 @hookimpl
-def register_media_processors(settings: Settings) -> list[MediaProcessor]:
+def register_media_processors(
+    settings: Settings, drivers: AssetDriverManager
+) -> list[MediaProcessor]:
     return [
-        MimeProcessor(),
+        MimeProcessor(drivers),
         Sha256Processor(),
         MetadataProcessor(settings),
         PlacesProcessor(),

@@ -33,6 +33,8 @@ class AssetView:
     asset_type: str
     hash: str | None
     filename: str = ""
+    # No file behind it (an album, a note, a URL): `path` is its URN.
+    is_virtual: bool = False
     width: int | None = None
     height: int | None = None
     duration: float | None = None

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pluggy
 
 from trove.config import Settings
+from trove.drivers.manager import AssetDriverManager
 from trove.pipeline.processor import MediaProcessor
+from trove.plugins.manager import plugin_modules
+
+__all__ = ["PipelineDefinitionError", "collect_processors", "plugin_modules"]
 
 
 class PipelineDefinitionError(Exception):
@@ -17,7 +21,8 @@ def collect_processors(
 ) -> list[MediaProcessor]:
     """All registered processors, each after the steps it requires."""
     processors: dict[str, MediaProcessor] = {}
-    for contributed in plugins.hook.register_media_processors(settings=settings):
+    drivers = AssetDriverManager.from_plugins(plugins, settings=settings)
+    for contributed in plugins.hook.register_media_processors(settings=settings, drivers=drivers):
         for processor in contributed:
             if processor.name in processors:
                 raise PipelineDefinitionError(f"two processors are named {processor.name!r}")
@@ -45,7 +50,3 @@ def _in_dependency_order(processors: dict[str, MediaProcessor]) -> list[MediaPro
     for name in processors:  # registration order, then requirements first
         visit(name, name)
     return ordered
-
-
-def plugin_modules(settings: Settings) -> tuple[str, ...]:
-    return tuple(m.strip() for m in settings.plugins.split(",") if m.strip())

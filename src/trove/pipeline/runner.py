@@ -206,6 +206,7 @@ def view_of(asset: Any, path: Any) -> AssetView:
         asset_type=asset.asset_type,
         hash=asset.hash,
         filename=asset.filename,
+        is_virtual=asset.is_virtual,
         width=asset.width,
         height=asset.height,
         duration=asset.duration,

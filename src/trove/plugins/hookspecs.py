@@ -9,6 +9,8 @@ import pluggy
 if TYPE_CHECKING:
     from trove.config import Settings
     from trove.domain.relations import RelationSpec
+    from trove.drivers.base import BaseAssetDriver
+    from trove.drivers.manager import AssetDriverManager
     from trove.pipeline.processor import MediaProcessor
 
 PROJECT = "trove"
@@ -17,16 +19,35 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_media_processors(settings: Settings) -> list[MediaProcessor]:
+def register_media_processors(
+    settings: Settings, drivers: AssetDriverManager
+) -> list[MediaProcessor]:
     """Return the media processors this plugin contributes to the pipeline.
 
     Each processor has a unique `name`, an integer `version` (bump it and run
     `trove reprocess --step NAME` to have the step re-run where it is stale), `requires`
     (names of steps whose results it reads), `applies_to(asset)` and `process(asset)`; it may
     add `process_batch(assets)` when one call over many assets is cheaper, and `close()` to
-    release a resource. `settings` are the running Trove's (timeouts, size limits, cache).
-    An implementation may leave the argument out. Results of every plugin are merged; the
-    pipeline orders them by `requires`.
+    release a resource. `settings` are the running Trove's (timeouts, size limits, cache);
+    `drivers` the `AssetDriverManager` (which type a file is, which driver handles it). A
+    processor may declare the metadata namespaces it writes (`metadata_schemas`, as a
+    driver does). An implementation may leave either argument out. Results of every plugin
+    are merged; the pipeline orders them by `requires`.
+    """
+
+
+@hookspec
+def register_asset_drivers(settings: Settings) -> list[BaseAssetDriver]:
+    """Return the asset drivers (`trove.drivers.base.BaseAssetDriver`) this plugin contributes.
+
+    A driver owns one `AssetType`: which files it claims at indexing (`claims`: exact MIME
+    types, suffixes, MIME prefixes), how its preview is made (`get_preview_logic`), its UI
+    (`render_ui_component` for the lightbox stage, `render_inspector_section` for the
+    inspector), the typed metadata namespaces it owns (`metadata_schemas`), and, when the type
+    can be created through `POST /api/dam/assets/virtual`, the body it accepts
+    (`virtual_data`) and what a new asset gets from it (`on_ingest`). Trove's own drivers come
+    through this hook too; two different drivers for one type are refused at start-up.
+    An implementation may leave `settings` out. See the `trove.drivers` package docstring.
     """
 
 

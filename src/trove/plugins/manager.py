@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from trove.plugins import hookspecs
 
-BUILTIN_PLUGINS = ("trove.pipeline.builtin", "trove.plugins.relations")
+if TYPE_CHECKING:
+    from trove.config import Settings
+
+BUILTIN_PLUGINS = ("trove.pipeline.builtin", "trove.plugins.relations", "trove.drivers.builtin")
 
 
 def make_plugin_manager(
@@ -25,3 +29,8 @@ def make_plugin_manager(
     if load_entry_points:
         manager.load_setuptools_entrypoints(hookspecs.PROJECT)
     return manager
+
+
+def plugin_modules(settings: Settings) -> tuple[str, ...]:
+    """The plugin modules the `plugins` setting names (comma-separated import paths)."""
+    return tuple(m.strip() for m in settings.plugins.split(",") if m.strip())

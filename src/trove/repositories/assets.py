@@ -63,6 +63,12 @@ class AssetRepository:
             )
         )
 
+    def add(self, asset: Asset) -> Asset:
+        """A new asset record made whole by the caller (a virtual asset)."""
+        self.session.add(asset)
+        self.session.flush()
+        return asset
+
     def get_many(self, asset_ids: Sequence[str]) -> list[Asset]:
         return list(self.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))))
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trove.db.models import Asset
-from trove.domain.enums import AssetCategory, AssetStatus, AssetType
+from trove.db.models import Asset, Link
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.repositories._sql import insert_ignoring_conflicts
 from trove.repositories.links import LinkRepository, edge
 
@@ -86,3 +87,19 @@ class ProxyRepository:
         ends = (asset_id, original_id) if made_to_original else (original_id, asset_id)
         LinkRepository(self.session).add_many([edge(*ends, relation)])
         return asset_id
+
+    def web_copy_of(self, original_id: str) -> Asset | None:
+        """The proxy made from this original (the newest, should a format change have made a
+        second one)."""
+        return self.session.scalar(
+            select(Asset)
+            .join(Link, Link.target_id == Asset.id)
+            .where(
+                Link.source_id == original_id,
+                Link.relation == Relation.TRANSFORMED_TO,
+                Asset.asset_type == AssetType.PROXY,
+                Asset.deleted_at.is_(None),
+            )
+            .order_by(Asset.updated_at.desc(), Asset.id)
+            .limit(1)
+        )

@@ -6,24 +6,26 @@ Originals are only ever read; uploads (services/uploads.py) are the one way file
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset
 from trove.domain.access import Viewer
 from trove.domain.albums import NAMESPACE as ALBUM_NAMESPACE
-from trove.domain.enums import AssetStatus, RootStatus, Visibility
+from trove.domain.enums import AssetStatus, AssetType, RootStatus, Visibility
 from trove.domain.filters import AssetFilters
 from trove.domain.queries import InvalidQuery
-from trove.domain.serialize import asset_detail, asset_summary
+from trove.domain.serialize import asset_detail, asset_summary, web_copy
 from trove.domain.snippets import Snippet
 from trove.repositories.assets import AssetRepository
 from trove.repositories.links import LinkRepository
+from trove.repositories.proxies import ProxyRepository
 from trove.repositories.roots import RootRepository
 from trove.repositories.tag_flows import TagFlows
 from trove.services import search
@@ -31,6 +33,11 @@ from trove.services.errors import Invalid, NotFound, Unavailable
 from trove.services.storable import storable_json, storable_text
 from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable, PathOutsideRoot, open_below_root
+
+if TYPE_CHECKING:
+    from trove.drivers.manager import AssetDriverManager
+    from trove.drivers.metadata import MetadataRegistry
+    from trove.services.links import LinkManager
 
 # Namespaces the pipeline extracts from the file: editing them would be overwritten anyway.
 EXTRACTED_NAMESPACES = frozenset(
@@ -67,12 +74,35 @@ class OriginalFile:
 
 class AssetService:
     def __init__(
-        self, settings: Settings, database: Database, *, hierarchical: Sequence[str] | None = None
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        hierarchical: Sequence[str] | None = None,
+        drivers: AssetDriverManager | None = None,
+        links: LinkManager | None = None,
     ) -> None:
-        """`hierarchical`: the relations tags flow down (the registry's; Trove's own if None)."""
+        """`hierarchical`: the relations tags flow down (the registry's; Trove's own if None).
+        `drivers` and `links` are the running Trove's; loaded from the settings if None."""
         self.settings = settings
         self.database = database
         self.hierarchical = hierarchical
+        if drivers is not None:
+            self.__dict__["drivers"] = drivers
+        if links is not None:
+            self.__dict__["links"] = links
+
+    @functools.cached_property
+    def drivers(self) -> AssetDriverManager:
+        from trove.drivers.manager import AssetDriverManager
+
+        return AssetDriverManager.load(self.settings)
+
+    @functools.cached_property
+    def links(self) -> LinkManager:
+        from trove.services.links import LinkManager
+
+        return LinkManager(self.settings, self.database)
 
     def list(self, filters: AssetFilters) -> AssetPage:
         """One page of a listing (the API's and `trove ls`'s: the same filters)."""
@@ -113,7 +143,9 @@ class AssetService:
             if patch.visibility is not _UNSET:
                 asset.visibility = _visibility(patch.visibility)
             if patch.metadata is not _UNSET:
-                asset.meta = _merged_namespace(asset.meta or {}, patch.metadata)
+                asset.meta = _merged_namespace(
+                    asset.meta or {}, patch.metadata, registry=self.drivers.metadata
+                )
             if patch.tags is not _UNSET:
                 self._replace_tags(session, asset, normalise_tags(patch.tags or []))
             from trove.repositories._sql import utcnow
@@ -124,6 +156,19 @@ class AssetService:
                 search.reindex_with_holders_below(session, asset.id, hierarchical=self.hierarchical)
             else:
                 search.reindex(session, [asset.id], hierarchical=self.hierarchical)
+            return self._detail(session, asset)
+
+    def ingest_virtual(self, asset_type: str, data: Any) -> dict[str, Any]:
+        """A new asset without a file (seed 4.1: `ingest_virtual`), made by its type's driver
+        from `data` (validated by the driver's `virtual_data`), with the links it asks for,
+        in one transaction. Its pipeline steps follow when the driver leaves it `processing`
+        (the caller has the indexer pick it up)."""
+        from trove.drivers.virtual import create_virtual
+
+        with self.database.session() as session:
+            asset = create_virtual(
+                session, self.drivers, self.links, asset_type=asset_type, data=data
+            )
             return self._detail(session, asset)
 
     def delete(self, asset_id: str, *, hard: bool = False) -> None:
@@ -208,6 +253,8 @@ class AssetService:
         (and closes it), so no name is looked up again after the check."""
         with self.database.session() as session:
             asset = self._get(session, asset_id)
+            if asset.asset_type == AssetType.PROXY:
+                return self._proxy_file(asset)
             if asset.root_id is None or asset.rel_path is None or asset.asset_type == "collection":
                 raise NotFound("this asset has no file")
             root = RootRepository(session).get(asset.root_id)
@@ -225,6 +272,17 @@ class AssetService:
                 raise Unavailable(f"the file is missing on disk ({exc})") from exc
             return OriginalFile(os.fdopen(fd, "rb"), asset.filename, asset.mime_type)
 
+    def _proxy_file(self, proxy: Asset) -> OriginalFile:
+        """A web copy's bytes, from the cache (its URN names the file; checked to lie inside)."""
+        try:
+            path = cache.from_urn(self.settings.resolved_cache_dir, proxy.storage_urn)
+            file = path.open("rb")
+        except (cache.NotInCache, OSError) as exc:
+            raise NotFound(
+                f"this web copy is not in the cache; reprocess transcode ({exc})"
+            ) from exc
+        return OriginalFile(file, proxy.filename, proxy.mime_type)
+
     def _detail(self, session: Any, asset: Asset) -> dict[str, Any]:
         """Every field, plus the asset's other copies ("this file also exists in ...") and
         whether it is corrupted, with the findings (services/integrity.py), and the tags it
@@ -233,11 +291,13 @@ class AssetService:
 
         flows = TagFlows(session, hierarchical=self.hierarchical)
         inherited = flows.inherited_of([asset.id]).get(asset.id, {})
+        copy = ProxyRepository(session).web_copy_of(asset.id)
         return {
             **asset_detail(asset),
             **integrity_of(session, asset),
             "inherited_tags": inherited,
             "match": None,  # found by id, not by a search
+            "web_copy": web_copy(copy) if copy is not None else None,
         }
 
     def _replace_tags(self, session: Any, asset: Asset, tags: Sequence[str]) -> None:
@@ -316,7 +376,10 @@ def _visibility(value: str) -> str:
 
 
 def _merged_namespace(
-    current: dict[str, Any], patch: dict[str, dict[str, Any]] | None
+    current: dict[str, Any],
+    patch: dict[str, dict[str, Any]] | None,
+    *,
+    registry: MetadataRegistry,
 ) -> dict[str, Any]:
     if not isinstance(patch, dict) or len(patch) != 1:
         raise Invalid('metadata: send exactly one namespace, e.g. {"gallery": {...}}')
@@ -332,6 +395,7 @@ def _merged_namespace(
         )
     if not isinstance(values, dict):
         raise Invalid(f"metadata namespace {namespace!r} must be an object")
+    values = registry.validate_write(namespace, values)
     encoded = storable_json(values, field=f"metadata namespace {namespace!r}")
     if len(encoded.encode()) > MAX_NAMESPACE_BYTES:
         raise Invalid(f"metadata namespace {namespace!r} is over {MAX_NAMESPACE_BYTES} bytes")

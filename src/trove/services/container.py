@@ -9,6 +9,9 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
 from trove.domain.access import Viewer
+from trove.domain.enums import AssetStatus
+from trove.drivers.manager import AssetDriverManager
+from trove.drivers.metadata import MetadataSchema
 from trove.services.albums import AlbumService
 from trove.services.archives import ArchiveService
 from trove.services.assets import AssetService
@@ -49,6 +52,7 @@ class Services:
     users: UserService
     uploads: UploadService
     library_admin: LibraryAdmin
+    drivers: AssetDriverManager
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -58,12 +62,20 @@ class Services:
         relations = load_relations(settings)
         indexer = BackgroundIndexer(library)
         links = LinkManager(settings, database, relations=relations)
+        drivers = AssetDriverManager.load(settings)
+        drivers.more_schemas = lambda: _processor_schemas(library)
         services = cls(
             settings=settings,
             database=database,
-            assets=AssetService(settings, database, hierarchical=relations.hierarchical()),
+            assets=AssetService(
+                settings,
+                database,
+                hierarchical=relations.hierarchical(),
+                drivers=drivers,
+                links=links,
+            ),
             library=library,
-            scanner=ScanService(settings, database=database),
+            scanner=ScanService(settings, database=database, drivers=drivers),
             indexer=indexer,
             integrity=IntegrityService(settings, database),
             media=MediaService(settings, database, pipeline=library.pipeline),
@@ -80,6 +92,7 @@ class Services:
             users=UserService(settings, database),
             uploads=UploadService(settings, database),
             library_admin=LibraryAdmin(settings, database, hierarchical=relations.hierarchical()),
+            drivers=drivers,
         )
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
@@ -159,6 +172,13 @@ class Services:
             return self.library.request_rescan(root_id, indexer=self.indexer)
         return self.library.root(root_id)
 
+    def ingest_virtual(self, asset_type: str, data: Any) -> dict[str, Any]:
+        """Create a virtual asset (AssetService.ingest_virtual); its pipeline runs next."""
+        asset = self.assets.ingest_virtual(asset_type, data)
+        if asset["status"] == AssetStatus.PROCESSING:
+            self.indexer.request_processing()
+        return asset
+
     def status(self) -> dict[str, Any]:
         """The library's state with what the indexer and the watcher are doing right now."""
         watcher = self.watcher.status() if self.watcher is not None else None
@@ -177,3 +197,12 @@ class Services:
         self.indexer.stop()
         self.health.close()
         self.database.dispose()
+
+
+def _processor_schemas(library: LibraryService) -> list[MetadataSchema]:
+    """The namespaces the media processors declare (`metadata_schemas`, optional)."""
+    return [
+        schema
+        for processor in library.pipeline().processors
+        for schema in getattr(processor, "metadata_schemas", ())
+    ]

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from trove.db.database import Database
 from trove.db.models import OWNER_ID
-from trove.domain.classify import asset_type_for
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
 from trove.domain.paths import display, from_stored, parent_of, storage_urn, to_stored
@@ -70,7 +69,10 @@ class ScanWriter:
         folder_ids: dict[str, str],
         *,
         batch_size: int,
+        classify: Callable[[str | None, str], AssetType],
     ) -> None:
+        """`classify(mime, filename)`: a file's type (AssetDriverManager.classify)."""
+        self.classify = classify
         self.database = database
         self.root = root
         self.folder_ids = folder_ids
@@ -387,7 +389,7 @@ class ScanWriter:
             "inode": st.st_ino,
             "device": st.st_dev,
             "mime_type": mime,
-            "asset_type": asset_type_for(mime),
+            "asset_type": self.classify(mime, entry.rel_path),
             "category": AssetCategory.PHYSICAL,
             "status": status,
             "error_message": message,

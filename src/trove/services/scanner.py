@@ -9,6 +9,7 @@ unchanged rescan costs one stat per file and no SQLAlchemy import.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from trove.storage.walk import Entry, Kind, WalkRules, walk
 
 if TYPE_CHECKING:
     from trove.db.database import Database
+    from trove.drivers.manager import AssetDriverManager
     from trove.services.moves import Match, MovePool
     from trove.services.scan_writer import ScanWriter
 
@@ -40,11 +42,21 @@ class ScanService:
         settings: Settings,
         *,
         database: Database | Callable[[], Database] | None = None,
+        drivers: AssetDriverManager | None = None,
     ) -> None:
-        """`database` may be a callable, so the ORM is set up only if a scan writes."""
+        """`database` may be a callable, so the ORM is set up only if a scan writes.
+        `drivers` classify new files (loaded from the settings when a scan first needs them)."""
         self.settings = settings
         self.url = settings.resolved_database_url
         self._database = database
+        if drivers is not None:
+            self.__dict__["drivers"] = drivers
+
+    @functools.cached_property
+    def drivers(self) -> AssetDriverManager:
+        from trove.drivers.manager import AssetDriverManager
+
+        return AssetDriverManager.load(self.settings)
 
     @property
     def database(self) -> Database:
@@ -192,6 +204,7 @@ class _RootDiff:
                 self.root,
                 folder_ids,
                 batch_size=self.service.settings.scan_batch_size,
+                classify=self.service.drivers.classify,
             )
         return self._writer
 

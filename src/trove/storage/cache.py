@@ -46,6 +46,15 @@ def urn(content_hash: str, name: str) -> str:
     return f"{URN_PREFIX}{content_hash}/{name}"
 
 
+def from_urn(cache_dir: Path, derivative_urn: str) -> Path:
+    """The existing derivative a `fs://system/dam_cache/{hash}/{name}` URN names, or
+    NotInCache (also for a URN that is not one of the cache's)."""
+    if not derivative_urn.startswith(URN_PREFIX):
+        raise NotInCache("not a cache URN")
+    content_hash, _, name = derivative_urn.removeprefix(URN_PREFIX).partition("/")
+    return existing(cache_dir, content_hash, name)
+
+
 def existing(cache_dir: Path, content_hash: str, name: str) -> Path:
     """The path of a derivative that exists and lies inside the cache, or NotInCache."""
     try:

@@ -336,6 +336,7 @@ class _RootSync:
                 self.root,
                 {rel: row.id for rel, row in self._known.items() if row.is_folder},
                 batch_size=self.scanner.settings.scan_batch_size,
+                classify=self.scanner.drivers.classify,
             )
         return self._writer
 

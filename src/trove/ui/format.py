@@ -34,3 +34,32 @@ def human_time(iso: str | None) -> str | None:
     except ValueError:
         return iso
     return moment.strftime("%-d %b %Y, %H:%M")
+
+
+def exposure(seconds: float | None) -> str | None:
+    """1/250 s, 1/8 s, 0.3 s, 2 s, 30 s: fractions below a third of a second, as cameras do."""
+    if seconds is None or seconds <= 0:
+        return None
+    if seconds < 0.3:
+        return f"1/{round(1 / seconds)} s"
+    return f"{seconds:.1f}".rstrip("0").rstrip(".") + " s"
+
+
+def aperture(f_number: float | None) -> str | None:
+    """f/1.8, f/2, f/11."""
+    if f_number is None or f_number <= 0:
+        return None
+    return "f/" + f"{f_number:.1f}".rstrip("0").rstrip(".")
+
+
+def millimetres(length: float | None) -> str | None:
+    if length is None or length <= 0:
+        return None
+    return f"{length:.1f}".rstrip("0").rstrip(".") + " mm"
+
+
+def coordinates(lat: float, lon: float) -> str:
+    """48.85822° N, 2.29450° W: five decimals are about a metre."""
+    north = "N" if lat >= 0 else "S"
+    east = "E" if lon >= 0 else "W"
+    return f"{abs(lat):.5f}\u00b0 {north}, {abs(lon):.5f}\u00b0 {east}"

@@ -10,7 +10,14 @@ from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import ServicesDep, ViewerDep, WriterDep
 from trove.api.originals import OpenFileResponse
-from trove.api.schemas import AssetDetail, AssetList, AssetPatchIn, IdPath, errors
+from trove.api.schemas import (
+    AssetDetail,
+    AssetList,
+    AssetPatchIn,
+    IdPath,
+    VirtualAssetIn,
+    errors,
+)
 from trove.domain.filters import AssetFilters
 from trove.services.assets import AssetPage, AssetPatch
 
@@ -23,6 +30,13 @@ def list_assets(
 ) -> AssetPage:
     """Assets matching every filter given, one page at a time (`trove ls` takes the same)."""
     return services.assets.list(filters)
+
+
+@router.post("/virtual", status_code=201, response_model=AssetDetail, responses=errors(404, 413))
+def create_virtual_asset(body: VirtualAssetIn, services: ServicesDep) -> dict:
+    """An asset without a file (a note, a URL, a region...): made by its type's driver from
+    `data`; its pipeline runs next. 422 names the field of `data` that does not fit."""
+    return services.ingest_virtual(body.asset_type, body.data)
 
 
 @router.get("/{asset_id}", response_model=AssetDetail, responses=errors(404))

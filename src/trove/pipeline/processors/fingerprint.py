@@ -14,7 +14,7 @@ class Sha256Processor:
     required = True
 
     def applies_to(self, asset: AssetView) -> bool:
-        return asset.asset_type != "collection"
+        return asset.asset_type != "collection" and not asset.is_virtual
 
     def process(self, asset: AssetView) -> StepResult:
         try:

@@ -1,21 +1,24 @@
-"""MIME re-check with libmagic over the whole file (seed 4.1.2).
+"""MIME re-check with libmagic over the whole file (seed 4.1.2), and the asset's type.
 
 Registration guessed the type from the first 8 KiB; libmagic with the whole file at hand
-tells zip-based office files, MP4 brands and the like apart. One libmagic handle per thread
+tells zip-based office files, MP4 brands and the like apart. The asset type is then the one
+whose driver claims the file most strongly (AssetDriverManager.classify: a texture-pack
+driver takes a ZIP, an app-package driver an .msi). One libmagic handle per thread
 (libmagic handles are not thread-safe), loaded once: loading the magic database is the cost.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from trove.domain.classify import asset_type_for
 from trove.pipeline.processor import AssetView, StepResult
 from trove.storage.originals import OriginalUnavailable, open_original
 
 if TYPE_CHECKING:
     import magic
+
+    from trove.drivers.manager import AssetDriverManager
 
 # libmagic's answers for which the scanner's guess (often from the extension) is better.
 _UNINFORMATIVE = frozenset({"application/octet-stream", "text/plain", "application/zip"})
@@ -23,15 +26,16 @@ _UNINFORMATIVE = frozenset({"application/octet-stream", "text/plain", "applicati
 
 class MimeProcessor:
     name = "mime"
-    version = 1
+    version = 2  # 2: the type comes from the drivers' claims (MIME and suffix)
     requires: tuple[str, ...] = ()
     required = False
 
-    def __init__(self) -> None:
+    def __init__(self, drivers: AssetDriverManager) -> None:
+        self.drivers = drivers
         self._local = threading.local()
 
     def applies_to(self, asset: AssetView) -> bool:
-        return asset.asset_type != "collection"
+        return asset.asset_type != "collection" and not asset.is_virtual
 
     def process(self, asset: AssetView) -> StepResult:
         try:
@@ -42,11 +46,14 @@ class MimeProcessor:
         except Exception as exc:  # libmagic refuses some inputs; the old guess stands
             return StepResult.skipped(f"libmagic: {exc}")
         detected = str(detected).split(";")[0].strip()
-        if not detected or detected == asset.mime_type:
-            return StepResult.ok()
-        if detected in _UNINFORMATIVE and asset.mime_type:
-            return StepResult.ok()
-        return StepResult.ok(mime_type=detected, asset_type=str(asset_type_for(detected)))
+        if not detected or (detected in _UNINFORMATIVE and asset.mime_type):
+            detected = asset.mime_type or ""
+        updates: dict[str, Any] = {"mime_type": detected} if detected != asset.mime_type else {}
+        asset_type = self.drivers.classify(detected or None, asset.filename or asset.path.name)
+        if asset_type != asset.asset_type:
+            updates["asset_type"] = str(asset_type)
+            updates["category"] = str(self.drivers.category_of(asset_type))
+        return StepResult.ok(**updates)
 
     def _magic(self) -> magic.Magic:
         magic_handle = getattr(self._local, "magic", None)

@@ -5,14 +5,6 @@
 // Every string from a file is rendered through text interpolation or attribute bindings,
 // never v-html. Tiles show the "small" preview only; never the original.
 
-const ICONS = {
-  image: "image",
-  video: "movie",
-  audio: "audiotrack",
-  document: "description",
-  collection: "folder",
-  url: "link",
-};
 const HEADER_HEIGHT = 52;
 const GAP = 4;
 const POLL_MS = 3000;
@@ -110,6 +102,8 @@ export default {
     tile: { type: Number, default: 180 },
     // The months of the whole listing (GET /api/dam/timeline), for the scrubber rail.
     timeline: { type: String, default: "" },
+    // Asset type -> icon of a tile without a preview (each driver's get_preview_logic).
+    icons: { type: Object, default: () => ({}) },
   },
   data() {
     return {
@@ -489,7 +483,7 @@ export default {
       return (t && (t.small || t.medium)) || null;
     },
     icon(item) {
-      return ICONS[item.asset_type] || "insert_drive_file";
+      return this.icons[item.asset_type] || "insert_drive_file";
     },
     onTileClick(event, item) {
       if (event.shiftKey || event.ctrlKey || event.metaKey || this.selected.size > 0) {

@@ -20,9 +20,12 @@ class AssetGrid(ui.element, component="grid.js"):
         on_open: Callable[[str], Any],
         on_selection: Callable[[int], Any],
         on_loaded: Callable[[int, bool], Any],
+        icons: dict[str, str],
         page_size: int = 200,
     ) -> None:
+        """`icons`: asset type -> the icon a tile without a preview shows (the drivers')."""
         super().__init__()
+        self._props["icons"] = icons
         self._props["api"] = "/api/dam/assets"
         self._props["query"] = {}
         self._props["pagesize"] = page_size

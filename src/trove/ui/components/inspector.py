@@ -1,8 +1,11 @@
 """The inspector beside the lightbox (seed 5.2): editable fields and the layered tabs.
 
-General shows the core and technical fields; each metadata namespace gets a tab rendered as a
-tree of labels; Graph lists the immediate neighbours. Everything from a file goes through
-labels and tree nodes, which Quasar renders as text.
+A one-line camera summary on top (when the picture has EXIF); General shows the core and
+technical fields (dates in the reader's locale, the web copy a browser is given instead of an
+original it cannot show); each metadata namespace gets a tab: typed and human-formatted when a
+schema is registered for it (typed_metadata.py), else a tree of labels; Graph lists the
+immediate neighbours. Everything from a file goes through labels and tree nodes, which Quasar
+renders as text.
 """
 
 from __future__ import annotations
@@ -12,9 +15,13 @@ from typing import Any
 
 from nicegui import ui
 
+from trove.domain.namespaces import ExifMeta
+from trove.drivers.metadata import AssetSDK
 from trove.services.assets import AssetPatch
 from trove.services.errors import Invalid
 from trove.ui.components.graph_tab import GraphTab
+from trove.ui.components.stage import file_url
+from trove.ui.components.typed_metadata import Row, camera_summary, render_rows, rows_for
 from trove.ui.context import call, services
 from trove.ui.format import human_duration, human_size, human_time
 
@@ -38,7 +45,11 @@ class Inspector:
         self.asset = asset
         self.on_saved = on_saved
         self.on_open = on_open
+        self.sdk = AssetSDK(services().drivers.metadata)
         with ui.column().classes("trove-inspector w-full gap-0"):
+            summary = camera_summary(self.sdk.get_metadata(asset, "exif", ExifMeta))
+            if summary:
+                ui.label(summary).classes("trove-camera-summary q-px-md q-pt-md")
             self._editable()
             self._tabs()
 
@@ -85,23 +96,48 @@ class Inspector:
             .classes("w-full trove-tabs") as tabs
         ):
             general = ui.tab("general", label="General")
-            ns_tabs = [(name, ui.tab(f"ns:{name}", label=_tab_label(name))) for name in namespaces]
+            ns_tabs = [
+                (name, ui.tab(f"ns:{name}", label=self._tab_label(name))) for name in namespaces
+            ]
             ui.tab(GRAPH_TAB, label="Graph")
         with ui.tab_panels(tabs, value=general).props("animated=false").classes("w-full"):
             with ui.tab_panel(general):
                 self._general()
             for name, tab in ns_tabs:
                 with ui.tab_panel(tab):
-                    metadata_tree(self.asset["metadata"][name])
+                    self._namespace(name)
             with ui.tab_panel(GRAPH_TAB):
                 self._graph_panel = ui.column().classes("w-full gap-1")
         tabs.on_value_change(self._maybe_load_graph)
 
     def _general(self) -> None:
-        with ui.element("div").classes("trove-fields"):
-            for label, value in general_fields(self.asset):
-                ui.label(label).classes("trove-field-label")
-                ui.label(value).classes("trove-field-value")
+        services().drivers.driver_for(self.asset).render_inspector_section(self.asset)
+        render_rows(general_fields(self.asset))
+        copy = self.asset.get("web_copy")
+        if copy:
+            with ui.row().classes("items-center gap-2 q-mt-sm trove-web-copy"):
+                ui.icon("smart_display", size="20px")
+                ui.label("Web copy: " + web_copy_text(copy))
+                link = ui.link("open", file_url(copy["id"]), new_tab=True)
+                link.classes("trove-web-copy-link")
+
+    def _tab_label(self, namespace: str) -> str:
+        """The schema's title ("Camera" for exif), else the namespace's name in words."""
+        schema = self.sdk.registry.get(namespace)
+        if schema is not None and schema.title:
+            return schema.title
+        return namespace.upper() if len(namespace) <= 4 else namespace.replace("_", " ").title()
+
+    def _namespace(self, name: str) -> None:
+        """Typed rows when the namespace's schema reads it, with the raw values below."""
+        typed = self.sdk.typed(self.asset, name)
+        rows = rows_for(typed) if typed is not None else []
+        if not rows:
+            metadata_tree(self.asset["metadata"][name])
+            return
+        render_rows(rows)
+        with ui.expansion("All values").props("dense").classes("w-full trove-raw-values"):
+            metadata_tree(self.asset["metadata"][name])
 
     async def _maybe_load_graph(self, event: Any) -> None:
         if event.value != GRAPH_TAB:
@@ -110,10 +146,6 @@ class Inspector:
         with self._graph_panel:
             tab = GraphTab(self.asset["id"], on_open=self.on_open)
         await tab.load()
-
-
-def _tab_label(namespace: str) -> str:
-    return namespace.upper() if len(namespace) <= 4 else namespace.replace("_", " ").title()
 
 
 def _differs(current: Any, new: Any) -> bool:
@@ -128,8 +160,9 @@ def ordered_namespaces(metadata: dict[str, Any]) -> list[str]:
     return first + sorted(n for n in present if n not in first)
 
 
-def general_fields(asset: dict[str, Any]) -> list[tuple[str, str]]:
-    """Core and technical fields as (label, text); empty ones are left out."""
+def general_fields(asset: dict[str, Any]) -> list[Row]:
+    """Core and technical fields as rows (dates in the reader's locale); empty ones are left
+    out."""
     width, height = asset.get("width"), asset.get("height")
     fields = [
         ("File name", asset.get("filename")),
@@ -138,19 +171,43 @@ def general_fields(asset: dict[str, Any]) -> list[tuple[str, str]]:
         ("Size", human_size(asset.get("size"))),
         ("Dimensions", f"{width} \u00d7 {height}" if width and height else None),
         ("Duration", human_duration(asset.get("duration"))),
-        ("Captured", human_time(asset.get("captured_at"))),
-        ("Timeline", _timeline(asset)),
+    ]
+    rows = [Row(label, str(value)) for label, value in fields if value]
+    rows += [r for r in (_moment("Captured", asset.get("captured_at"), clock=True),) if r]
+    rows += [r for r in (_timeline(asset),) if r]
+    fields = [
         ("Status", _status(asset)),
         ("Visibility", asset.get("visibility")),
         ("SHA-256", asset.get("hash")),
         ("pHash", asset.get("phash")),
         ("Version", str(asset["version"]) if asset.get("version") else None),
-        ("Indexed", human_time(asset.get("created_at"))),
-        ("Updated", human_time(asset.get("updated_at"))),
-        ("Storage", asset.get("storage_urn")),
-        ("Id", asset.get("id")),
     ]
-    return [(label, str(value)) for label, value in fields if value]
+    rows += [Row(label, str(value)) for label, value in fields if value]
+    for label, key in (("Indexed", "created_at"), ("Updated", "updated_at")):
+        rows += [r for r in (_moment(label, asset.get(key), clock=False),) if r]
+    fields = [("Storage", asset.get("storage_urn")), ("Id", asset.get("id"))]
+    return rows + [Row(label, str(value)) for label, value in fields if value]
+
+
+def _moment(label: str, iso: str | None, *, clock: bool, note: str | None = None) -> Row | None:
+    """A date in the reader's locale. A capture time is the camera's clock when the file gave
+    no zone (most EXIF): shown as read (`clock`), not moved into the reader's zone; Indexed
+    and Updated are Trove's own UTC instants."""
+    if not iso:
+        return None
+    return Row(label, human_time(iso) or iso, iso=iso, wall_clock=clock, note=note)
+
+
+def web_copy_text(copy: dict[str, Any]) -> str:
+    """ "WebP · 3.2 MB · 4000 x 3000" of the proxy a browser is given."""
+    kind = (copy.get("mime_type") or "").split("/")[-1].upper() or None
+    width, height = copy.get("width"), copy.get("height")
+    parts = [
+        kind,
+        human_size(copy.get("size")),
+        f"{width} \u00d7 {height}" if width and height else None,
+    ]
+    return " · ".join(p for p in parts if p)
 
 
 # Which clock placed the asset on the timeline (domain/timeline.py), as a person says it.
@@ -166,13 +223,16 @@ TIMELINE_SOURCES = {
 }
 
 
-def _timeline(asset: dict[str, Any]) -> str | None:
+def _timeline(asset: dict[str, Any]) -> Row | None:
     source = asset.get("timeline_source")
     if source == "none":
-        return "Undated (no capture time, no date in its name, no usable file time)"
-    when = human_time(asset.get("timeline_at"))
+        return Row(
+            "Timeline", "Undated (no capture time, no date in its name, no usable file time)"
+        )
     said = TIMELINE_SOURCES.get(source or "")
-    return f"{when} ({said})" if when and said else when
+    return _moment(
+        "Timeline", asset.get("timeline_at"), clock=True, note=f"({said})" if said else None
+    )
 
 
 def _folder(path: str | None) -> str | None:

@@ -1,8 +1,9 @@
 """AssetViewer (seed 5.2): the lightbox over the gallery, with the inspector beside it.
 
-The stage shows the largest preview there is; a video or audio file plays from the original
-through the Range-capable /file endpoint; a document shows its preview image. ←/→ step through
-the grid's order (loading further pages when needed), Esc closes.
+The stage is the asset's driver's `render_ui_component` (the largest preview; a player for
+video and audio, from the original through the Range-capable /file endpoint, or from its web
+copy when the browser cannot play the original; a note's text). ←/→ step through the grid's
+order (loading further pages when needed), Esc closes.
 """
 
 from __future__ import annotations
@@ -17,21 +18,8 @@ from nicegui import ui
 from trove.services.errors import NotFound
 from trove.ui.components.albums import AlbumDialog
 from trove.ui.components.inspector import Inspector
+from trove.ui.components.stage import file_url
 from trove.ui.context import call, services
-from trove.ui.format import human_size
-
-# Originals a browser shows as an image; used only when no preview exists yet.
-BROWSER_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"})
-MAX_ORIGINAL_PREVIEW = 40_000_000
-
-
-def file_url(asset_id: str) -> str:
-    return f"/api/dam/assets/{asset_id}/file"
-
-
-def preview_url(asset: dict[str, Any]) -> str | None:
-    thumbnails = asset.get("thumbnails") or {}
-    return thumbnails.get("large") or thumbnails.get("medium") or thumbnails.get("small")
 
 
 class SteppableGrid(Protocol):
@@ -112,7 +100,7 @@ class Viewer:
         self.download.props["href"] = file_url(asset["id"])
         self.media.clear()
         with self.media:
-            stage_content(asset)
+            services().drivers.driver_for(asset).render_ui_component(asset)
         self._render_inspector()
 
     def _render_inspector(self) -> None:
@@ -201,53 +189,3 @@ def crumb_target(part: dict[str, Any]) -> str | None:
     if kind == "album" and part.get("id"):
         return f"/albums/{part['id']}"
     return None
-
-
-def stage_content(asset: dict[str, Any]) -> None:
-    """The big view of one asset: preview, player, or an icon with what we know."""
-    kind = asset.get("asset_type")
-    preview = preview_url(asset)
-    if kind == "video":
-        video = ui.video(file_url(asset["id"]), autoplay=False).classes("trove-viewer-video")
-        if preview:
-            video.props["poster"] = preview
-        return
-    if kind == "audio":
-        with ui.column().classes("items-center gap-4 trove-viewer-audio"):
-            if preview:
-                _image(preview, asset)
-            else:
-                ui.icon("audiotrack", size="120px", color="grey-5")
-            ui.audio(file_url(asset["id"])).classes("w-full")
-        return
-    if preview:
-        _image(preview, asset)
-        return
-    if (
-        kind == "image"
-        and asset.get("mime_type") in BROWSER_IMAGES
-        and (asset.get("size") or 0) <= MAX_ORIGINAL_PREVIEW
-    ):
-        _image(file_url(asset["id"]), asset)  # no preview made yet: the original, one file
-        return
-    _placeholder(asset)
-
-
-def _image(src: str, asset: dict[str, Any]) -> None:
-    image = ui.element("img").classes("trove-viewer-img")
-    image.props["src"] = src
-    image.props["alt"] = asset.get("title") or asset.get("filename") or ""
-
-
-def _placeholder(asset: dict[str, Any]) -> None:
-    icons = {"document": "description", "audio": "audiotrack", "collection": "folder"}
-    with ui.column().classes("items-center gap-2 trove-viewer-placeholder"):
-        ui.icon(icons.get(asset.get("asset_type") or "", "insert_drive_file"), size="120px")
-        ui.label(asset.get("filename") or "").classes("text-h6 text-center")
-        ui.label(
-            " · ".join(x for x in (asset.get("mime_type"), human_size(asset.get("size"))) if x)
-        ).classes("text-grey-5")
-        if asset.get("asset_type") != "collection":
-            button = ui.button("Open original", icon="open_in_new")
-            button.props("outline color=white target=_blank")
-            button.props["href"] = file_url(asset["id"])

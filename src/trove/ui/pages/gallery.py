@@ -40,7 +40,10 @@ class GalleryPage:
         self._toolbar()
         self._selection_bar()
         self.grid = AssetGrid(
-            on_open=self._open, on_selection=self._selection, on_loaded=self._loaded
+            on_open=self._open,
+            on_selection=self._selection,
+            on_loaded=self._loaded,
+            icons=services().drivers.icons(),
         ).classes("trove-grid-host")
         self.grid.set_query(self.filters.to_params())
         self.viewer = Viewer(grid=self.grid, on_changed=self._asset_changed)
