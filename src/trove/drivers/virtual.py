@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset
+from trove.domain.access import LOCAL_OWNER_ID, Viewer
 from trove.domain.enums import AssetType
 from trove.domain.ids import new_id
 from trove.drivers.base import IngestDraft
@@ -38,7 +39,10 @@ def create_virtual(
     *,
     asset_type: str,
     data: Any,
+    viewer: Viewer,
 ) -> Asset:
+    """The new asset, owned by the viewer; references the driver checks (`lookup`) are to
+    assets this viewer may see."""
     driver = drivers.get(asset_type)
     if driver is None or driver.virtual_data is None:
         known = ", ".join(sorted(str(t) for t in drivers.virtual_types())) or "none"
@@ -56,13 +60,14 @@ def create_virtual(
         asset_type=AssetType(asset_type),
         category=driver.category,
         storage_urn=f"virtual://{asset_type}/{asset_id}",
-        lookup=lambda other: _visible(repo, other),
+        lookup=lambda other: _visible(repo, other, viewer),
     )
     driver.on_ingest(draft, source_data)
     now = utcnow()
     asset = repo.add(
         Asset(
             id=asset_id,
+            owner_id=viewer.user_id or LOCAL_OWNER_ID,
             filename=storable_text(draft.filename or f"{asset_type} {asset_id}", field="filename"),
             title=draft.title,
             description=draft.description,
@@ -89,10 +94,10 @@ def create_virtual(
     return asset
 
 
-def _visible(repo: AssetRepository, asset_id: str) -> AssetView | None:
+def _visible(repo: AssetRepository, asset_id: str, viewer: Viewer) -> AssetView | None:
     """Another asset as plain values (its `path` is its URN: a driver reads no file here)."""
-    asset = repo.get(asset_id)
-    if asset is None or asset.deleted_at is not None:
+    asset = repo.visible(asset_id, viewer)
+    if asset is None:
         return None
     return view_of(asset, Path(asset.storage_urn))
 

@@ -35,6 +35,7 @@ from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable, PathOutsideRoot, open_below_root
 
 if TYPE_CHECKING:
+    from trove.domain.access import Viewer
     from trove.drivers.manager import AssetDriverManager
     from trove.drivers.metadata import MetadataRegistry
     from trove.services.links import LinkManager
@@ -158,7 +159,7 @@ class AssetService:
                 search.reindex(session, [asset.id], hierarchical=self.hierarchical)
             return self._detail(session, asset)
 
-    def ingest_virtual(self, asset_type: str, data: Any) -> dict[str, Any]:
+    def ingest_virtual(self, asset_type: str, data: Any, *, viewer: Viewer) -> dict[str, Any]:
         """A new asset without a file (seed 4.1: `ingest_virtual`), made by its type's driver
         from `data` (validated by the driver's `virtual_data`), with the links it asks for,
         in one transaction. Its pipeline steps follow when the driver leaves it `processing`
@@ -167,7 +168,7 @@ class AssetService:
 
         with self.database.session() as session:
             asset = create_virtual(
-                session, self.drivers, self.links, asset_type=asset_type, data=data
+                session, self.drivers, self.links, asset_type=asset_type, data=data, viewer=viewer
             )
             return self._detail(session, asset)
 

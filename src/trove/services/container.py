@@ -172,9 +172,9 @@ class Services:
             return self.library.request_rescan(root_id, indexer=self.indexer)
         return self.library.root(root_id)
 
-    def ingest_virtual(self, asset_type: str, data: Any) -> dict[str, Any]:
+    def ingest_virtual(self, asset_type: str, data: Any, *, viewer: Viewer) -> dict[str, Any]:
         """Create a virtual asset (AssetService.ingest_virtual); its pipeline runs next."""
-        asset = self.assets.ingest_virtual(asset_type, data)
+        asset = self.assets.ingest_virtual(asset_type, data, viewer=viewer)
         if asset["status"] == AssetStatus.PROCESSING:
             self.indexer.request_processing()
         return asset

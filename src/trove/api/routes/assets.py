@@ -32,11 +32,12 @@ def list_assets(
     return services.assets.list(filters)
 
 
-@router.post("/virtual", status_code=201, response_model=AssetDetail, responses=errors(404, 413))
-def create_virtual_asset(body: VirtualAssetIn, services: ServicesDep) -> dict:
-    """An asset without a file (a note, a URL, a region...): made by its type's driver from
-    `data`; its pipeline runs next. 422 names the field of `data` that does not fit."""
-    return services.ingest_virtual(body.asset_type, body.data)
+@router.post("/virtual", status_code=201, response_model=AssetDetail, responses=errors(400, 413))
+def create_virtual_asset(body: VirtualAssetIn, services: ServicesDep, viewer: WriterDep) -> dict:
+    """An asset without a file (a note, a URL, a region...), owned by the caller: made by its
+    type's driver from `data`; its pipeline runs next. 422 names the field of `data` that
+    does not fit (or a referenced asset the caller cannot see)."""
+    return services.ingest_virtual(body.asset_type, body.data, viewer=viewer)
 
 
 @router.get("/{asset_id}", response_model=AssetDetail, responses=errors(404))
