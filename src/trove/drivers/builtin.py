@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from trove.config import Settings
 from trove.drivers.app_package import AppPackageDriver
 from trove.drivers.audio import AudioDriver
 from trove.drivers.base import BaseAssetDriver
@@ -12,12 +13,13 @@ from trove.drivers.log_entry import LogEntryDriver
 from trove.drivers.other import OtherDriver
 from trove.drivers.proxy import ProxyDriver
 from trove.drivers.texture_pack import TexturePackDriver
+from trove.drivers.url import UrlDriver
 from trove.drivers.video import VideoDriver
 from trove.plugins.hookspecs import hookimpl
 
 
 @hookimpl
-def register_asset_drivers() -> list[BaseAssetDriver]:
+def register_asset_drivers(settings: Settings) -> list[BaseAssetDriver]:
     return [
         ImageDriver(),
         VideoDriver(),
@@ -29,4 +31,5 @@ def register_asset_drivers() -> list[BaseAssetDriver]:
         LogEntryDriver(),
         TexturePackDriver(),
         AppPackageDriver(),
+        UrlDriver(settings),
     ]
