@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     Table,
     and_,
     case,
@@ -111,8 +112,8 @@ class AssetRepository:
         timeline holds, newest first, the undated last under "" (the gallery's scrubber)."""
         if self._dialect() == "postgresql":
             month = func.to_char(Asset.timeline_at, "YYYY-MM")
-        else:
-            month = func.strftime("%Y-%m", Asset.timeline_at)
+        else:  # SQLite keeps "YYYY-MM-DD HH:MM:SS": its first 7 characters, without strftime
+            month = func.substr(Asset.timeline_at, 1, 7, type_=String)
         key = case((Asset.timeline_source == TimelineSource.NONE, ""), else_=month)
         stmt = (
             select(key, func.count())
