@@ -283,8 +283,11 @@ def test_the_migration_places_files_indexed_before_it_by_their_names_and_keeps_c
 def test_the_inspector_says_which_clock_placed_an_asset_and_when_none_did():
     from trove.ui.components.inspector import general_fields
 
-    named = {"timeline_at": "2019-08-14T00:00:00Z", "timeline_source": "filename"}
-    assert ("Timeline", "14 Aug 2019, 00:00 (from the file name)") in general_fields(named)
-    undated = {"timeline_at": None, "timeline_source": "none"}
-    (timeline,) = [text for label, text in general_fields(undated) if label == "Timeline"]
-    assert timeline.startswith("Undated")
+    def timeline_row(asset: dict[str, Any]) -> Any:
+        (row,) = [row for row in general_fields(asset) if row.label == "Timeline"]
+        return row
+
+    named = timeline_row({"timeline_at": "2019-08-14T00:00:00Z", "timeline_source": "filename"})
+    assert (named.iso, named.note) == ("2019-08-14T00:00:00Z", "(from the file name)")
+    undated = timeline_row({"timeline_at": None, "timeline_source": "none"})
+    assert undated.text.startswith("Undated")
