@@ -120,3 +120,9 @@ def _scrape_and_record(services: Services, settings: Settings) -> None:
         failed = session.get(Asset, refused_id)
         assert failed.status == AssetStatus.ERROR
         assert "169.254.169.254 is not a public address (cloud metadata)" in failed.error_message
+        content_hash = asset.hash
+
+    services.assets.delete(page_id, hard=True)  # the screenshot child and the cache go with it
+    with services.database.session() as session:
+        assert session.get(Asset, child_id) is None
+    assert not cache.derivative_dir(settings.resolved_cache_dir, content_hash).exists()

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, exists, func, or_, select, text, tuple
 from sqlalchemy.orm import Session, aliased
 
 from trove.db.models import Asset, Entity, Link
-from trove.domain.enums import AssetType
+from trove.domain.enums import AssetType, Relation
 from trove.domain.ids import new_id
 from trove.repositories._sql import (
     depth_bounded,
@@ -219,19 +219,24 @@ class LinkRepository:
 
     def derivatives_only_of(self, node_id: str) -> list[str]:
         """Proxy assets made from this node and from no other (a copy with the same bytes
-        shares its proxies): what goes with it when it is deleted for good."""
+        shares its proxies): what goes with it when it is deleted for good. Made from it means
+        linked from it (`transformed_to`), or linking to it as a download (`downloaded_by`: a
+        URL's screenshot)."""
         other = aliased(Link)
-        return list(
-            self.session.scalars(
-                select(Link.target_id)
-                .join(Asset, Asset.id == Link.target_id)
-                .where(
-                    Link.source_id == node_id,
-                    Asset.asset_type == AssetType.PROXY,
-                    ~exists().where(other.target_id == Link.target_id, other.source_id != node_id),
-                )
-            )
+        made = select(Link.target_id).join(Asset, Asset.id == Link.target_id)
+        made = made.where(
+            Link.source_id == node_id,
+            Asset.asset_type == AssetType.PROXY,
+            ~exists().where(other.target_id == Link.target_id, other.source_id != node_id),
         )
+        downloaded = select(Link.source_id).join(Asset, Asset.id == Link.source_id)
+        downloaded = downloaded.where(
+            Link.target_id == node_id,
+            Link.relation == Relation.DOWNLOADED_BY,
+            Asset.asset_type == AssetType.PROXY,
+            ~exists().where(other.source_id == Link.source_id, other.target_id != node_id),
+        )
+        return [*self.session.scalars(made), *self.session.scalars(downloaded)]
 
     def adjacent_page(
         self,
