@@ -163,6 +163,7 @@ class Server:
         self.port = _free_port()
         self.env = {
             **env,
+            "TROVE_AUTH": "off",  # one local user on loopback: the status polls need no token
             "TROVE_WATCH": "1" if watch else "0",
             "TROVE_SCAVENGER_INTERVAL": "0",
             "TROVE_VERIFY_INTERVAL": "0",

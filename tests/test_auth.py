@@ -178,6 +178,9 @@ def test_libraries_are_managed_by_admins_only(client, accounts, tmp_path):
     assert refused.status_code == 403 and refused.json()["detail"]
     assert client.post("/api/dam/integrity/verify", headers=member).status_code == 403
     assert client.post("/api/dam/integrity/verify", headers=admin).status_code == 202
+    assert "Add library" in client.get("/libraries", headers=admin).text
+    page = client.get("/libraries", headers=member)
+    assert page.status_code == 200 and "Add library" not in page.text
 
 
 def test_the_first_admin_is_set_up_once_and_only_from_this_machine(tmp_path, settings):

@@ -53,21 +53,25 @@ class LibrariesPage:
             with ui.row().classes("w-full items-center gap-2 no-wrap trove-add-root"):
                 ui.label("Libraries").classes("text-h5 trove-page-title")
                 ui.space()
-                self.new_path = ui.input(placeholder="/path/to/a/folder").props(
-                    "dense outlined clearable aria-label='Folder to add'"
-                )
-                self.new_path.classes("trove-root-input").on("keydown.enter", self._add)
-                self.picker = FolderPicker(on_choose=self._picked)
-                ui.button("Browse…", icon="folder_open", on_click=self.picker.open).props(
-                    "flat no-caps color=primary"
-                ).classes("trove-browse-folders")
-                ui.button("Add library", icon="create_new_folder", on_click=self._add).props(
-                    "unelevated no-caps color=primary"
-                )
+                if self.is_admin:  # adding and rescanning are an admin's, as in the API
+                    self._add_controls()
             self.body = ui.column().classes("w-full gap-4")
             self.dialogs = ui.element("div")
         # The first refresh runs as soon as the page is up, not before it is sent.
         ui.timer(REFRESH_SECONDS, self.refresh, immediate=True)
+
+    def _add_controls(self) -> None:
+        self.new_path = ui.input(placeholder="/path/to/a/folder").props(
+            "dense outlined clearable aria-label='Folder to add'"
+        )
+        self.new_path.classes("trove-root-input").on("keydown.enter", self._add)
+        self.picker = FolderPicker(on_choose=self._picked)
+        ui.button("Browse…", icon="folder_open", on_click=self.picker.open).props(
+            "flat no-caps color=primary"
+        ).classes("trove-browse-folders")
+        ui.button("Add library", icon="create_new_folder", on_click=self._add).props(
+            "unelevated no-caps color=primary"
+        )
 
     async def refresh(self) -> None:
         overview = await call(library_overview)
@@ -83,7 +87,7 @@ class LibrariesPage:
                         root,
                         counts=overview["counts"].get(root["id"], {}),
                         indexer=overview["indexer"],
-                        on_scan=self._scan,
+                        on_scan=self._scan if self.is_admin else None,
                         manage=self._manage if self.is_admin else None,
                     )
             if not overview["roots"]:
@@ -91,7 +95,7 @@ class LibrariesPage:
 
     async def _add(self) -> None:
         path = (self.new_path.value or "").strip()
-        if not path:
+        if not path or not self.is_admin:
             return
         try:
             root = await call(add_root, path)
@@ -119,6 +123,8 @@ class LibrariesPage:
         await self.refresh()
 
     async def _scan(self, root_id: str) -> None:
+        if not self.is_admin:
+            return
         try:
             await call(rescan, root_id)
         except NotFound as exc:
@@ -243,9 +249,10 @@ def root_card(
                 ui.button(icon="delete_outline", on_click=lambda: manage(root, "remove")).props(
                     "flat round dense color=negative aria-label='Remove from index'"
                 ).classes("trove-root-remove-button")
-            ui.button("Scan now", icon="refresh", on_click=lambda: on_scan(root["id"])).props(
-                "flat no-caps color=primary"
-            ).set_enabled(not (scanning or queued))
+            if on_scan is not None:
+                ui.button("Scan now", icon="refresh", on_click=lambda: on_scan(root["id"])).props(
+                    "flat no-caps color=primary"
+                ).set_enabled(not (scanning or queued))
 
 
 def _count(label: str, value: int) -> None:
