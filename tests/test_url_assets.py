@@ -102,3 +102,62 @@ def test_url_assets_are_refused_at_once_or_scraped_or_in_error_with_the_reason(s
         in by_name["error_message"]
     )
     assert result["hits"].count("/page") == 2  # the scraper's GET and the browser's; no other
+
+
+def _lightbox(data_dir: Path, artifact: Path) -> dict[str, object]:
+    from tests.browser.server import running_browser, start_server
+
+    with scraper_site.serve() as site:
+        trove = start_server(
+            data_dir=data_dir,
+            roots=[],
+            env={
+                "TROVE_SCRAPER_ALLOW_HOSTS": f"127.0.0.1:{site.port}",
+                "TROVE_SCRAPER_SCRIPT_SECONDS": "2",
+            },
+        )
+        try:
+            body = {"asset_type": "url", "data": {"url": site.url("/page")}}
+            made = trove.api("/api/dam/assets/virtual", method="POST", body=body)
+            deadline = time.monotonic() + 90
+            while trove.api(f"/api/dam/assets/{made['id']}")["status"] == "processing":
+                assert time.monotonic() < deadline, "still processing"
+                time.sleep(0.3)
+            asset = trove.api(f"/api/dam/assets/{made['id']}")
+            with running_browser() as chromium:
+                page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
+                page.set_default_timeout(15_000)
+                page.goto(trove.url + "/")
+                page.locator(f'.trove-tile[data-name="{made["filename"]}"]').click()
+                stage = page.locator(".trove-viewer-url")
+                stage.locator("img").wait_for()
+                page.wait_for_function(
+                    "() => document.querySelector('.trove-viewer-url img').naturalWidth > 0"
+                )
+                artifact.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(artifact))
+                return {
+                    "asset": asset,
+                    "img": stage.locator("img").get_attribute("src"),
+                    "width": page.evaluate(
+                        "document.querySelector('.trove-viewer-url img').naturalWidth"
+                    ),
+                    "link": stage.locator(".trove-url-source").get_attribute("href"),
+                    "title": stage.inner_text(),
+                }
+        finally:
+            trove.stop()
+
+
+def test_the_lightbox_shows_a_url_assets_screenshot_title_and_link(tmp_path):
+    from tests.browser.server import REPO
+
+    artifact = REPO / "test-artifacts" / "ui" / "url-asset.png"
+    result = run_isolated(_lightbox, tmp_path / "data", artifact, timeout=200)
+    asset = result["asset"]
+    assert asset["status"] == "ready", asset.get("error_message")
+    meta = asset["metadata"]["web_scraper"]
+    assert meta["screenshot"] is True
+    assert result["img"].endswith("/file") and result["width"] == 1280  # the screenshot itself
+    assert result["link"] == meta["source_url"]
+    assert scraper_site.TITLE in result["title"]

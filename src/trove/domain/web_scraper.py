@@ -28,6 +28,9 @@ class WebScraperMetadata(BaseModel):
         default=None,
         description="Which picture the preview was made from: og:image, icon or screenshot.",
     )
+    screenshot: bool = Field(
+        default=False, description="A screenshot child was made (linked downloaded_by)."
+    )
     fetched_at: str | None = Field(
         default=None, description="When the page was read (ISO 8601, UTC)."
     )

@@ -60,13 +60,52 @@ class UrlDriver(BaseAssetDriver):
     def get_preview_logic(self, asset: dict[str, Any]) -> PreviewLogic:
         return PreviewLogic(kind=PreviewKind.SCREENSHOT, icon="language")
 
+    def render_ui_component(self, asset: dict[str, Any]) -> None:
+        """The page's screenshot (else its picture, else the icon), its title and its link."""
+        from nicegui import ui
+
+        import trove.ui.components.stage as stage
+
+        page = (asset.get("metadata") or {}).get(NAMESPACE) or {}
+        shot = screenshot_id(asset)
+        picture = stage.file_url(shot) if shot else stage.preview_url(asset)
+        with ui.column().classes("items-center gap-2 trove-viewer-url"):
+            if picture:
+                stage.image(picture, asset)
+            else:
+                ui.icon("language", size="120px")
+            title = page.get("title") or asset.get("title") or asset.get("filename") or ""
+            ui.label(str(title)).classes("text-h6 text-center")
+            _source_link(page)
+
     def render_inspector_section(self, asset: dict[str, Any]) -> None:
         from nicegui import ui
 
         page = (asset.get("metadata") or {}).get(NAMESPACE) or {}
-        source = str(page.get("source_url") or "")
-        if source.startswith(("http://", "https://")):
-            ui.link(source, source, new_tab=True).props('rel="noopener noreferrer"')
+        _source_link(page)
         for label in ("site_name", "description"):
             if page.get(label):
                 ui.label(str(page[label])).classes(f"trove-url-{label.replace('_', '-')}")
+
+
+def screenshot_id(asset: dict[str, Any]) -> str | None:
+    """The id of the URL's screenshot child (a proxy asset in the cache), when there is one."""
+    page = (asset.get("metadata") or {}).get(NAMESPACE) or {}
+    if not page.get("screenshot") or not asset.get("hash"):
+        return None
+    from trove.pipeline.processors.web_scraper import SCREENSHOT
+    from trove.repositories.proxies import proxy_id
+    from trove.storage import cache
+
+    return proxy_id(cache.urn(str(asset["hash"]), SCREENSHOT))
+
+
+def _source_link(page: dict[str, Any]) -> None:
+    """The page's address as a link, only when it is http(s) (never javascript:)."""
+    from nicegui import ui
+
+    source = str(page.get("source_url") or "")
+    if source.startswith(("http://", "https://")):
+        ui.link(source, source, new_tab=True).classes("trove-url-source").props(
+            'rel="noopener noreferrer"'
+        )

@@ -67,6 +67,7 @@ class WebScraper:
             image_url=info.image_url,
             icon_url=info.icon_url,
             preview_from=picture_from or ("screenshot" if shot else None),
+            screenshot=shot is not None,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             notes=notes,
         )
