@@ -146,13 +146,14 @@ def test_file_of_a_folder_or_a_vanished_file_is_a_clear_error(client, library):
     assert gone.status_code == 503 and "missing" in gone.json()["detail"]
 
 
-def test_upload_stores_in_the_upload_root_and_registers_it(client, settings, tmp_path):
+def test_upload_stores_in_the_uploaders_folder_and_registers_it(client, settings, tmp_path):
     photo = write_jpeg(tmp_path / "outside" / "upload me.jpg", seed=42)
     data = photo.read_bytes()
     response = client.post("/api/dam/upload", files={"file": ("upload me.jpg", data, "image/jpeg")})
     assert response.status_code == 201, response.text
     asset = response.json()
-    stored = settings.resolved_upload_dir / "upload me.jpg"
+    folder = settings.resolved_upload_dir / "owner"  # the one local user's upload folder
+    stored = folder / "upload me.jpg"
     assert stored.read_bytes() == data
     assert asset["asset_type"] == "image" and asset["mime_type"] == "image/jpeg"
     client.app.state.services.indexer.wait_idle(30)
@@ -164,7 +165,7 @@ def test_upload_stores_in_the_upload_root_and_registers_it(client, settings, tmp
     )
     assert again.status_code == 201
     assert stored.read_bytes() == data  # never overwritten
-    assert (settings.resolved_upload_dir / "upload me (1).jpg").read_bytes() == b"other"
+    assert (folder / "upload me (1).jpg").read_bytes() == b"other"
 
 
 @pytest.mark.parametrize("name", ["../escape.jpg", "a/b.jpg", "..", ".hidden", "x\\y.jpg"])
