@@ -29,6 +29,7 @@ from tests.pipeline_media import text_pdf
 from trove.app import create_app
 from trove.config import Settings
 from trove.db.models import Asset, AssetStep, Link
+from trove.domain.access import Viewer
 from trove.domain.documents import SubType, classify, extract, version_key
 from trove.domain.enums import AssetStatus, AssetType, Relation, StepStatus
 from trove.pipeline.processor import AssetView
@@ -98,6 +99,10 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     broken = bytearray((root / "apps/setup.exe").read_bytes())
     broken[0x41] = ord("X")  # "PX\0\0": an MS-DOS stub whose PE headers are damaged
     (root / "apps/broken.exe").write_bytes(bytes(broken))
+    picture = Image.new("RGB", (400, 200), (0, 0, 255))
+    picture.paste((255, 0, 0), (200, 100, 400, 200))  # the bottom-right quarter is red
+    (root / "pics").mkdir()
+    picture.save(root / "pics/quarters.png")
     text_pdf(root / "docs/invoice.pdf", INVOICE_LINES)
     text_pdf(root / "docs/contract.pdf", CONTRACT_LINES)
     text_pdf(root / "docs/contract_v2.pdf", [*CONTRACT_LINES, "Amended"])
@@ -246,6 +251,50 @@ def test_a_pdf_invoice_gets_its_subtype_and_fields_and_a_v2_is_a_version_of_its_
     assert contract.meta["document"]["parties"] == ["Initech LLC", "Umbrella Corp"]
     assert (v2.id, contract.id, Relation.VERSION_OF) in links
     assert (contract.id, v2.id, Relation.VERSION_OF) not in links
+
+
+@pytest.mark.slow
+def test_a_region_is_a_virtual_crop_of_its_picture_that_can_depict_a_person(
+    indexed, settings, media
+):
+    assets, _, _, _ = indexed
+    picture = assets["pics/quarters.png"]
+    with api(settings, media) as client:
+        body = {
+            "asset_type": "region",
+            "data": {"parent_id": picture.id, "bbox": [0.5, 0.5, 0.5, 0.5]},
+        }
+        made = client.post("/api/dam/assets/virtual", json=body)
+        assert made.status_code == 201, made.text
+        region = made.json()
+        assert region["is_virtual"] is True and region["category"] == "composite"
+        assert region["storage_urn"] == f"virtual://region/{region['id']}"
+        assert region["metadata"]["region"]["bbox"] == [0.5, 0.5, 0.5, 0.5]
+        assert region["metadata"]["region"]["parent_id"] == picture.id
+        assert client.app.state.services.indexer.wait_idle(60)
+        region = client.get(f"/api/dam/assets/{region['id']}").json()
+        assert region["status"] == "ready" and (region["width"], region["height"]) == (200, 100)
+        crop = client.get(region["thumbnails"]["medium"])
+        with Image.open(io.BytesIO(crop.content)) as image:
+            assert image.size == (200, 100)
+            assert image.convert("RGB").getpixel((100, 50)) == pytest.approx((255, 0, 0), abs=8)
+        person = client.post("/api/dam/entities", json={"type": "Person", "name": "Ada"}).json()
+        depicts = {"source_id": region["id"], "target_id": person["id"], "relation": "depicts"}
+        assert client.post("/api/dam/links", json=depicts).status_code == 201
+        listed = client.app.state.services.regions.regions_of(picture.id, viewer=Viewer.system())
+        assert listed == [
+            {"id": region["id"], "bbox": [0.5, 0.5, 0.5, 0.5], "title": None, "depicts": ["Ada"]}
+        ]
+        for data, field in (
+            ({"parent_id": "nope", "bbox": [0, 0, 1, 1]}, "parent_id"),
+            ({"parent_id": picture.id, "bbox": [0.5, 0, 0.6, 1]}, "bbox"),
+            ({"parent_id": picture.id, "bbox": [0, 0, 0, 1]}, "bbox"),
+            ({"parent_id": picture.id, "bbox": [0, 0]}, "bbox"),
+        ):
+            refused = client.post(
+                "/api/dam/assets/virtual", json={"asset_type": "region", "data": data}
+            )
+            assert refused.status_code == 422 and field in refused.json()["detail"], refused.text
 
 
 # --- the pure parts, without a database ----------------------------------------------------

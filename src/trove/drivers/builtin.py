@@ -12,6 +12,7 @@ from trove.drivers.image import ImageDriver
 from trove.drivers.log_entry import LogEntryDriver
 from trove.drivers.other import OtherDriver
 from trove.drivers.proxy import ProxyDriver
+from trove.drivers.region import RegionDriver
 from trove.drivers.texture_pack import TexturePackDriver
 from trove.drivers.url import UrlDriver
 from trove.drivers.video import VideoDriver
@@ -32,4 +33,5 @@ def register_asset_drivers(settings: Settings) -> list[BaseAssetDriver]:
         TexturePackDriver(),
         AppPackageDriver(),
         UrlDriver(settings),
+        RegionDriver(),
     ]

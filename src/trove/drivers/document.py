@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from trove.domain.documents import DocumentFields
 from trove.domain.enums import AssetType
 from trove.drivers.base import BaseAssetDriver, FileClaim, IngestDraft, PreviewKind, PreviewLogic
+from trove.drivers.metadata import MetadataSchema
 
 DOCUMENT_MIMES = frozenset(
     {
@@ -30,6 +32,10 @@ DOCUMENT_MIMES = frozenset(
 
 class DocumentDriver(BaseAssetDriver):
     asset_type = AssetType.DOCUMENT
+    # Writable: a person may set `sub_type` by hand (the rules then keep it).
+    metadata_schemas = (
+        MetadataSchema(namespace="document", model=DocumentFields, writable=True, title="Document"),
+    )
     claims = FileClaim(
         mime_types=DOCUMENT_MIMES,
         mime_prefixes=("text/", "application/vnd.openxmlformats"),
@@ -40,3 +46,9 @@ class DocumentDriver(BaseAssetDriver):
 
     def get_preview_logic(self, asset: dict[str, Any]) -> PreviewLogic:
         return PreviewLogic(kind=PreviewKind.DECODE, icon="description")
+
+    def render_inspector_section(self, asset: dict[str, Any]) -> None:
+        """The subtype's card: an invoice's amount and status, a contract's parties."""
+        from trove.ui.components.composite_views import document_card
+
+        document_card(asset)

@@ -26,3 +26,14 @@ class ImageDriver(BaseAssetDriver):
 
     def get_preview_logic(self, asset: dict[str, Any]) -> PreviewLogic:
         return PreviewLogic(kind=PreviewKind.DECODE, icon="image")
+
+    def render_ui_component(self, asset: dict[str, Any]) -> None:
+        """The picture with the regions drawn on it; dragging draws a new one."""
+        from trove.ui.components.composite_views import picture_with_regions
+
+        picture_with_regions(asset, icon=self.get_preview_logic(asset).icon)
+
+    def render_inspector_section(self, asset: dict[str, Any]) -> None:
+        from trove.ui.components.composite_views import regions_section
+
+        regions_section(asset)

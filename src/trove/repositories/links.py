@@ -182,6 +182,17 @@ class LinkRepository:
             )
         )
 
+    def pairs_from(self, source_ids: Sequence[str], relation: str) -> list[tuple[str, str]]:
+        """(source, target) of the `relation` edges leaving these nodes."""
+        if not source_ids:
+            return []
+        rows = self.session.execute(
+            select(Link.source_id, Link.target_id).where(
+                Link.source_id.in_(list(source_ids)), Link.relation == relation
+            )
+        )
+        return [(str(source), str(target)) for source, target in rows]
+
     def sources_of(self, target_ids: Sequence[str], relations: Sequence[str]) -> list[str]:
         if not target_ids or not relations:
             return []

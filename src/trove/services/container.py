@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from trove.config import Settings
@@ -25,6 +25,7 @@ from trove.services.library_admin import LibraryAdmin
 from trove.services.links import LinkManager, load_relations
 from trove.services.media import MediaService
 from trove.services.places import PlacesService
+from trove.services.regions import RegionService
 from trove.services.scanner import ScanService
 from trove.services.search import SearchService
 from trove.services.uploads import UploadService
@@ -53,6 +54,7 @@ class Services:
     uploads: UploadService
     library_admin: LibraryAdmin
     drivers: AssetDriverManager
+    regions: RegionService = field(init=False)  # built on `assets` and `indexer`
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -94,6 +96,7 @@ class Services:
             library_admin=LibraryAdmin(settings, database, hierarchical=relations.hierarchical()),
             drivers=drivers,
         )
+        services.regions = RegionService(database, assets=services.assets, indexer=indexer)
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
         indexer.after_processing.append(services.search.backfill)
