@@ -144,6 +144,19 @@ def test_a_disabled_user_is_signed_out_everywhere_and_their_tokens_stop(client, 
     assert client.get(ME, headers=bearer(token)).status_code == 200
 
 
+def test_an_open_page_finds_out_that_its_session_ended(client, accounts):
+    from starlette.requests import Request
+
+    from trove.ui.context import session_viewer
+
+    users = client.app.state.services.users
+    session = sign_in(client, *MEMBER)
+    page_request = Request({"type": "http", "headers": [(b"cookie", session["Cookie"].encode())]})
+    assert session_viewer(page_request, users).name == "bob"
+    assert client.post("/api/dam/auth/logout", headers=session).status_code == 204
+    assert not session_viewer(page_request, users).is_signed_in
+
+
 def test_a_cookie_signed_change_needs_this_sites_origin_and_a_bearer_one_does_not(client, accounts):
     session = sign_in(client, *ADMIN)
     asset_id = _first_asset_id(client, session)
