@@ -237,7 +237,9 @@ def test_an_installer_is_an_app_package_with_version_icon_licence_and_an_install
 
 
 @pytest.mark.slow
-def test_a_pdf_invoice_gets_its_subtype_and_fields_and_a_v2_is_a_version_of_its_draft(indexed):
+def test_a_pdf_invoice_gets_its_subtype_and_fields_and_a_v2_is_a_version_of_its_draft(
+    indexed, settings, media
+):
     assets, _, links, _ = indexed
     invoice = assets["docs/invoice.pdf"]
     assert invoice.meta["sub_type"] == "invoice"
@@ -251,6 +253,20 @@ def test_a_pdf_invoice_gets_its_subtype_and_fields_and_a_v2_is_a_version_of_its_
     assert contract.meta["document"]["parties"] == ["Initech LLC", "Umbrella Corp"]
     assert (v2.id, contract.id, Relation.VERSION_OF) in links
     assert (contract.id, v2.id, Relation.VERSION_OF) not in links
+    with api(settings, media) as client:  # by hand: who signed, which draft, which subtype
+        ada = client.post("/api/dam/entities", json={"type": "Person", "name": "Ada"}).json()
+        for source, target, relation in (
+            (contract.id, ada["id"], "signed_by"),
+            (invoice.id, contract.id, "version_of"),
+        ):
+            link = {"source_id": source, "target_id": target, "relation": relation}
+            assert client.post("/api/dam/links", json=link).status_code == 201
+        url = f"/api/dam/assets/{invoice.id}"
+        typed = client.patch(url, json={"metadata": {"document": {"sub_type": "tech_spec"}}})
+        assert typed.status_code == 200, typed.text
+        assert typed.json()["metadata"]["document"]["sub_type"] == "tech_spec"
+        wrong = client.patch(url, json={"metadata": {"document": {"sub_type": "poem"}}})
+        assert wrong.status_code == 422 and "sub_type" in wrong.json()["detail"]
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """The composite types in a real Chromium: a region drawn on a picture in the lightbox, listed
 in its inspector and opened on its parent; a texture pack's folder view with previews of the
 images inside; an installer's card; an invoice's card. Screenshots land in
-tests/artifacts/."""
+test-artifacts/ui/."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.pipeline_media import text_pdf
 pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = REPO / "tests" / "artifacts"
+ARTIFACTS = REPO / "test-artifacts" / "ui"
 DESKTOP = {"width": 1280, "height": 800}
 
 
