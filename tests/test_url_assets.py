@@ -47,8 +47,9 @@ def _through_the_api(settings: Settings) -> dict[str, object]:
     from trove.app import create_app
 
     with scraper_site.serve() as site:
+        # The screenshot child is tested in test_web_scraper_step.py and the lightbox test.
         allowed = replace(
-            settings, scraper_allow_hosts=f"127.0.0.1:{site.port}", scraper_script_seconds=2
+            settings, scraper_allow_hosts=f"127.0.0.1:{site.port}", scraper_screenshot=False
         )
         app = create_app(allowed)
         with TestClient(app, raise_server_exceptions=False) as client:
@@ -101,7 +102,7 @@ def test_url_assets_are_refused_at_once_or_scraped_or_in_error_with_the_reason(s
         "localhost resolves to 127.0.0.1, not a public address (loopback)"
         in by_name["error_message"]
     )
-    assert result["hits"].count("/page") == 2  # the scraper's GET and the browser's; no other
+    assert result["hits"].count("/page") == 1  # the allowed page's; nothing for the others
 
 
 def _lightbox(data_dir: Path, artifact: Path) -> dict[str, object]:
