@@ -93,8 +93,20 @@ def test_the_inspector_shows_camera_data_formatted_and_dates_in_the_browsers_loc
     page.get_by_role("tab", name="Location").click()
     location = page.locator(".q-tab-panel:visible .trove-typed")
     playwright_api.expect(location).to_contain_text(re.compile(r"48\.858\d\d° N, 2\.294\d\d° W"))
+    playwright_api.expect(location).to_contain_text("Brittany")  # the places step's name
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.get_by_role("tab", name="Camera").click()
     page.wait_for_timeout(400)
     page.screenshot(path=str(ARTIFACTS / "inspector-typed-camera.png"))
+    page.context.close()
+
+
+def test_a_note_written_in_the_inspector_is_listed_there_and_is_a_log_entry(browser, server):
+    page = open_tile(browser, server, "camera.jpg", locale="en-GB")
+    page.locator(".trove-note-input textarea").fill("Printed <b>A3</b> for the show")
+    page.get_by_role("button", name="Add note").click()
+    note = page.locator(".trove-note a")
+    playwright_api.expect(note).to_have_text("Printed <b>A3</b> for the show")  # text, not HTML
+    entries = server.api("/api/dam/assets?type=log_entry")["items"]
+    assert [e["title"] for e in entries] == ["Printed <b>A3</b> for the show"]
     page.context.close()

@@ -15,11 +15,13 @@ from typing import Any
 
 from nicegui import ui
 
-from trove.domain.namespaces import ExifMeta
+from trove.domain.enums import AssetType
+from trove.domain.namespaces import ExifMeta, GeoMeta
 from trove.drivers.metadata import AssetSDK
 from trove.services.assets import AssetPatch
 from trove.services.errors import Invalid
 from trove.ui.components.graph_tab import GraphTab
+from trove.ui.components.notes import NotesPanel
 from trove.ui.components.stage import file_url
 from trove.ui.components.typed_metadata import Row, camera_summary, render_rows, rows_for
 from trove.ui.context import call, services
@@ -120,6 +122,8 @@ class Inspector:
                 ui.label("Web copy: " + web_copy_text(copy))
                 link = ui.link("open", file_url(copy["id"]), new_tab=True)
                 link.classes("trove-web-copy-link")
+        if self.asset.get("asset_type") != AssetType.LOG_ENTRY and not self.asset.get("deleted"):
+            NotesPanel(self.asset["id"], on_open=self.on_open)
 
     def _tab_label(self, namespace: str) -> str:
         """The schema's title ("Camera" for exif), else the namespace's name in words."""
@@ -131,6 +135,11 @@ class Inspector:
     def _namespace(self, name: str) -> None:
         """Typed rows when the namespace's schema reads it, with the raw values below."""
         typed = self.sdk.typed(self.asset, name)
+        if isinstance(typed, GeoMeta) and not typed.place:
+            # The places step names the position in its own namespace.
+            place = (self.asset.get("metadata") or {}).get("place")
+            called = place.get("name") if isinstance(place, dict) else None
+            typed = typed.model_copy(update={"place": called})
         rows = rows_for(typed) if typed is not None else []
         if not rows:
             metadata_tree(self.asset["metadata"][name])
