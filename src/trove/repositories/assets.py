@@ -92,20 +92,32 @@ class AssetRepository:
     def _list_by_relevance(
         self, query: AssetQuery, stmt: Select[Asset]
     ) -> tuple[builtins.list[Asset], str | None]:
-        """Best match first (own document's rank; matched through a folder or album counts
-        as no rank), then newest; the cursor is the position of the next page."""
-        offset = _offset(query.cursor)
-        order: list[Any] = [Asset.timeline_at.desc(), Asset.id.desc()]
+        """The best matches first (documents holding every word, SearchRepository.ranked),
+        then the rest of what matches newest first (found through a folder or album, or past
+        the ranked best); the cursor is the position of the next page."""
+        offset, want = _offset(query.cursor), query.limit + 1
+        newest = (Asset.timeline_at.desc(), Asset.id.desc())
         ranked = self._search().ranked(query.search) if query.search else None
+        rows: list[Asset] = []
+        rest = stmt
         if ranked is not None:
-            stmt = stmt.outerjoin(ranked, ranked.c.asset_id == Asset.id)
-            order.insert(0, func.coalesce(ranked.c.score, 0.0))
-        rows = list(
-            self.session.scalars(stmt.order_by(*order).offset(offset).limit(query.limit + 1))
-        )
+            best = stmt.join(ranked, ranked.c.asset_id == Asset.id)
+            page = best.order_by(ranked.c.score, *newest).offset(offset).limit(want)
+            rows = list(self.session.scalars(page))
+            if len(rows) < want:
+                seen = offset + len(rows) if rows else self._count(best)
+                offset = max(0, offset - seen)
+                rest = stmt.where(Asset.id.not_in(select(ranked.c.asset_id)))
+        if len(rows) < want:
+            page = rest.order_by(*newest).offset(offset).limit(want - len(rows))
+            rows += self.session.scalars(page)
+        start = _offset(query.cursor)
         if len(rows) <= query.limit:
             return rows, None
-        return rows[: query.limit], encode_cursor(offset + query.limit, "")
+        return rows[: query.limit], encode_cursor(start + query.limit, "")
+
+    def _count(self, stmt: Select[Asset]) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
     def months(self, query: AssetQuery, viewer: Viewer) -> builtins.list[tuple[str, int]]:
         """How many assets matching `query` (cursor and order aside) each month of the

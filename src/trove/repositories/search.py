@@ -80,6 +80,8 @@ PG_WEIGHT = {
 }
 # Past this many matches a word is "common": a page is found by walking the timeline.
 MANY_MATCHES = 2000
+# Results ranked by relevance: the best this many; the rest of what matches follows newest first.
+RANKED = 2000
 MAX_POSITION = 16383  # PostgreSQL keeps word positions up to this
 # In a folder's or album's tsv: "which holders match" is one more GIN lookup. Not a word any
 # query makes (query words are letters and digits only).
@@ -292,19 +294,24 @@ class SearchRepository:
         return [self._clause(c) for c in query.clauses]
 
     def ranked(self, query: SearchQuery) -> Any:
-        """(asset_id, score) of the assets whose own document matches the query's words, the
-        best first when ordered by `score` ascending; None when there are no words."""
+        """(asset_id, score) of the RANKED best documents that hold all the query's words
+        themselves, the best first when ordered by `score` ascending; None without words.
+
+        Bounded, so that a word in a quarter of the library costs a top-N sort inside the
+        index, not reading and sorting every match (what matches beyond comes newest first).
+        """
         terms = [c for c in query.clauses if not c.negated and c.key in ("", "text")]
         if self.dialect == "postgresql":
             parts = [_pg_query(c) for c in terms]
-            tsq = " | ".join(f"({p})" for p in parts if p)
+            tsq = " & ".join(f"({p})" for p in parts if p)
             if not tsq:
                 return None
             q = cast(literal(tsq), TSQUERY)
             rank = -func.ts_rank(Doc.tsv, q)
-            return select(Doc.asset_id, rank.label("score")).where(Doc.tsv.op("@@")(q)).subquery()
+            best = select(Doc.asset_id, rank.label("score")).where(Doc.tsv.op("@@")(q))
+            return best.order_by(rank).limit(RANKED).subquery()
         exprs = [_fts_query(c) for c in terms]
-        match = " OR ".join(f"({e})" for e in exprs if e)
+        match = " AND ".join(f"({e})" for e in exprs if e)
         if not match:
             return None
         weights: list[Any] = [literal_column(str(FIELD_WEIGHT[n])) for n in SEARCH_FIELDS]
@@ -313,6 +320,8 @@ class SearchRepository:
             select(Doc.asset_id, score.label("score"))
             .select_from(_FTS.join(Doc, Doc.doc_id == _FTS.c.rowid))
             .where(literal_column("search_fts").op("MATCH")(match))
+            .order_by(score)
+            .limit(RANKED)
             .subquery()
         )
 
@@ -350,7 +359,8 @@ class SearchRepository:
         if c.key == "is":
             return self._is(c.parsed)
         if c.key == "has":
-            return Asset.id.in_(select(Doc.asset_id).where(_has(c.parsed)))
+            # Correlated: most assets have a position, so this is checked per row read.
+            return exists().where(Doc.asset_id == Asset.id, _has(c.parsed))
         raise AssertionError(f"no condition for filter {c.key!r}")
 
     def _matches_many(self, c: Clause) -> bool:
