@@ -192,6 +192,11 @@ def test_libraries_are_managed_by_admins_only(client, accounts, tmp_path):
     assert client.post("/api/dam/integrity/verify", headers=member).status_code == 403
     assert client.post("/api/dam/integrity/verify", headers=admin).status_code == 202
     assert "Add library" in client.get("/libraries", headers=admin).text
+    assert client.get("/users", headers=member).status_code == 403
+    users_page = client.get("/users", headers=admin)
+    assert (
+        users_page.status_code == 200 and "Add user" in users_page.text and "bob" in users_page.text
+    )
     page = client.get("/libraries", headers=member)
     assert page.status_code == 200 and "Add library" not in page.text
 
@@ -233,7 +238,7 @@ def test_every_route_and_page_declares_its_access_policy(client):
         if route.path in page_paths:
             pages.append(route.path)
     assert undeclared == []
-    assert {"/", "/login", "/setup", "/tokens", "/libraries"} <= set(pages)
+    assert {"/", "/login", "/setup", "/tokens", "/users", "/libraries"} <= set(pages)
     public = {"/login", "/setup"}
     for path in pages:
         response = client.get(path.replace("{", "").replace("}", ""), follow_redirects=False)

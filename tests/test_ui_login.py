@@ -66,7 +66,7 @@ def me(server: TroveServer, token: str) -> dict[str, Any]:
         return json.loads(response.read())
 
 
-def test_the_first_admin_is_set_up_then_signs_out_and_in_and_makes_a_token(page, server):
+def test_the_first_admin_is_set_up_signs_out_and_in_makes_a_token_and_adds_a_member(page, server):
     expect = playwright_api.expect
     page.goto(server.url + "/albums")
     page.wait_for_url(server.url + "/setup")  # nobody can sign in yet, and this is loopback
@@ -94,4 +94,11 @@ def test_the_first_admin_is_set_up_then_signs_out_and_in_and_makes_a_token(page,
     expect(page.locator(".trove-token-row")).to_have_count(1)
     shot(page, "tokens")
     assert me(server, secret)["name"] == NAME
+
+    page.goto(server.url + "/users")  # an admin adds a household member
+    page.locator(".trove-user-name input").fill("carol")
+    page.locator(".trove-user-password input").fill("carol-secret-3")
+    page.locator(".trove-user-add").click()
+    expect(page.locator(".trove-user-row", has_text="carol")).to_contain_text("member")
+    shot(page, "users")
     page.watch.assert_clean()

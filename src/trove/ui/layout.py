@@ -121,6 +121,8 @@ def _account_menu() -> None:
         )
         ui.separator()
         ui.menu_item("API tokens", on_click=lambda: ui.navigate.to("/tokens"))
+        if viewer.is_admin:
+            ui.menu_item("Users", on_click=lambda: ui.navigate.to("/users"))
         ui.menu_item("Sign out", on_click=sign_out).classes("trove-sign-out")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 def register_pages() -> None:
     from nicegui import ui
 
-    from trove.api.deps import PublicPage, SignedInPage
+    from trove.api.deps import AdminPage, PublicPage, SignedInPage
     from trove.ui.pages import account, albums, duplicates, gallery, graph, libraries, map
 
     signed_in = [SignedInPage]
@@ -24,5 +24,6 @@ def register_pages() -> None:
         duplicates.duplicates_page
     )
     ui.page("/tokens", title="API tokens · Trove", dependencies=signed_in)(account.tokens_page)
+    ui.page("/users", title="Users · Trove", dependencies=[AdminPage])(account.users_page)
     ui.page("/login", title="Sign in · Trove", dependencies=[PublicPage])(account.login_page)
     ui.page("/setup", title="Set up · Trove", dependencies=[PublicPage])(account.setup_page)

@@ -1,4 +1,5 @@
-"""Signing in and out, the one-time set-up of the first admin, and the user's API tokens.
+"""Signing in and out, the one-time set-up of the first admin, the user's API tokens, and the
+admins' user list.
 
 The session cookie is HttpOnly, so it is set and cleared by real HTTP responses: the forms
 here post JSON to /api/dam/auth/... from the browser (`troveAuthPost` in trove.js) and then
@@ -15,8 +16,8 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from trove.api.authentication import is_local_request
-from trove.domain.access import TokenScope
-from trove.services.errors import NotFound
+from trove.domain.access import Role, TokenScope
+from trove.services.errors import Conflict, Invalid, NotFound
 from trove.ui.context import call, current_viewer, services
 from trove.ui.format import human_time
 from trove.ui.layout import frame, plain_frame
@@ -183,5 +184,120 @@ class TokensPage:
                 ui.label("revoked").classes("text-grey-7")
             else:
                 ui.button("Revoke", on_click=lambda t=token["id"]: self.revoke(t)).props(
+                    "flat no-caps color=negative"
+                )
+
+
+# --- users (admins) ----------------------------------------------------------------------------
+
+
+async def users_page() -> None:
+    with frame(active="/users", title="Users"):
+        pass
+    await UsersPage().build()
+
+
+class UsersPage:
+    """An admin adds household members, disables them and sets new passwords; the same
+    service calls as `trove users ...`."""
+
+    def __init__(self) -> None:
+        self.viewer = current_viewer()
+
+    async def build(self) -> None:
+        with ui.column().classes("trove-page w-full gap-4"):
+            ui.label("Users").classes("text-h5 trove-page-title")
+            with ui.row().classes("items-center gap-2"):
+                self.name = ui.input("User name").props("dense outlined").classes("trove-user-name")
+                self.password = (
+                    ui.input("Password", password=True)
+                    .props("dense outlined autocomplete=new-password")
+                    .classes("trove-user-password")
+                )
+                self.admin = ui.checkbox("Admin")
+                ui.button("Add user", icon="person_add", on_click=self.add).props(
+                    "unelevated no-caps color=primary"
+                ).classes("trove-user-add")
+            self.table = ui.column().classes("w-full gap-1")
+            self.dialogs = ui.element("div")
+        await self.refresh()
+
+    def _allowed(self) -> bool:
+        return current_viewer().is_admin
+
+    async def add(self) -> None:
+        if not self._allowed():
+            return
+        try:
+            user = await call(
+                services().users.add_user,
+                (self.name.value or "").strip(),
+                self.password.value or "",
+                admin=bool(self.admin.value),
+            )
+        except (Invalid, Conflict) as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        self.name.value, self.password.value, self.admin.value = "", "", False
+        ui.notify(f"Added {user['role']} {user['name']}", type="positive")
+        await self.refresh()
+
+    async def set_disabled(self, name: str, *, disabled: bool) -> None:
+        if self._allowed():
+            await call(services().users.set_disabled, name, disabled=disabled)
+            await self.refresh()
+
+    def new_password(self, name: str) -> None:
+        self.dialogs.clear()
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes("trove-new-password"):
+            ui.label(f"New password for {name}").classes("text-h6")
+            password = ui.input("Password", password=True).props("outlined")
+
+            async def save() -> None:
+                if not self._allowed():
+                    return
+                try:
+                    await call(services().users.set_password, name, password.value or "")
+                except Invalid as exc:
+                    ui.notify(str(exc), type="negative")
+                    return
+                dialog.close()
+                ui.notify(f"Password changed; {name} is signed out everywhere", type="positive")
+
+            with ui.row().classes("w-full"):
+                ui.space()
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button("Save", on_click=save).props("unelevated no-caps color=primary")
+        dialog.open()
+
+    async def refresh(self) -> None:
+        users: list[dict[str, Any]] = await call(services().users.list_users)
+        self.table.clear()
+        with self.table:
+            for user in users:
+                self._row(user)
+
+    def _row(self, user: dict[str, Any]) -> None:
+        name = user["name"]
+        with ui.row().classes("items-center gap-3 w-full trove-user-row"):
+            ui.icon("admin_panel_settings" if user["role"] == Role.ADMIN else "person").classes(
+                "text-grey-7"
+            )
+            ui.label(name).classes("text-weight-medium")
+            ui.label(str(user["role"])).classes("text-grey-8")
+            if user["disabled"]:
+                ui.label("disabled").classes("text-negative")
+            ui.space()
+            ui.button("New password", on_click=lambda: self.new_password(name)).props(
+                "flat no-caps"
+            )
+            if user["id"] == self.viewer.user_id:
+                return  # an admin does not lock themselves out
+            if user["disabled"]:
+                ui.button("Enable", on_click=lambda: self.set_disabled(name, disabled=False)).props(
+                    "flat no-caps color=primary"
+                )
+            else:
+                ui.button("Disable", on_click=lambda: self.set_disabled(name, disabled=True)).props(
                     "flat no-caps color=negative"
                 )
