@@ -389,7 +389,7 @@ def test_zip_entries_are_streamed_from_the_archive_as_written(tmp_path):
     assert io.BytesIO(read_entry(pack, 0, ZipBudget())).getvalue()[:4] == bytes(range(4))
 
 
-def test_a_subtype_set_by_hand_is_kept_when_the_rules_run_again(tmp_path):
+def test_a_subtype_set_by_hand_is_kept_and_a_scan_is_typed_from_its_ocr_text(tmp_path):
     pdf = text_pdf(tmp_path / "notes.pdf", CONTRACT_LINES)
     processor = DocumentTypeProcessor(Settings(data_dir=tmp_path / "data"))
     text = {"content": "\n".join(CONTRACT_LINES)}
@@ -409,6 +409,8 @@ def test_a_subtype_set_by_hand_is_kept_when_the_rules_run_again(tmp_path):
     again = run({"text": text, **by_hand})
     assert again["sub_type"] == "tech_spec"
     assert again["document"]["number"] == "C-77"
+    scanned = run({"text": {"content": ""}, "ocr": {"content": "\n".join(INVOICE_LINES)}})
+    assert scanned["sub_type"] == "invoice" and scanned["document"]["total"] == "1150.00"
 
 
 def test_a_region_preview_is_its_box_cut_from_the_parent_preview(tmp_path):
