@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from trove.domain.search_document import document_of
 from trove.domain.search_query import Near, QuerySyntaxError, completed, current_word, parse
 from trove.domain.snippets import snippet
 
@@ -83,3 +84,28 @@ def test_the_search_box_suggests_for_the_word_being_typed_and_completes_it(
     assert current_word(typed) == word
     if picked:
         assert completed(typed, picked) == after
+
+
+def test_a_document_reads_the_known_namespaces_and_text_another_step_added():
+    document = document_of(
+        asset_id="a",
+        filename="IMG_0001.JPG",
+        rel_path="2019/Kyoto trip/IMG_0001.JPG",
+        is_folder=False,
+        title=None,
+        description=None,
+        tags=["family"],
+        meta={
+            "exif": {"Make": "Canon", "Model": "Canon EOS R6", "LensID": "RF 50mm"},
+            "iptc": {"Keywords": ["temple", "autumn"], "City": "Kyoto"},
+            "place": {"city": "Kyoto", "country": "Japan", "name": "Kyoto, Japan"},
+            "geo": {"lat": 35.0, "lon": 135.7},
+            "ai": {"search_text": {"labels": ["pagoda"], "mood": "calm"}},
+        },
+    )
+    assert document.fields["folders"] == "2019\nKyoto trip"
+    assert document.fields["camera"] == "Canon\nCanon EOS R6"
+    assert document.fields["caption"] == "temple\nautumn"
+    assert document.fields["place"] == "Kyoto\nKyoto, Japan\nJapan"
+    assert (document.fields["labels"], document.fields["extra"]) == ("pagoda", "calm")
+    assert (document.ext, document.lat, document.holder) == ("jpg", 35.0, False)

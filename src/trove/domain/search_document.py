@@ -75,6 +75,8 @@ NAMESPACE_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("xmp", ("Subject", "Title", "Description", "Headline"), "caption"),
     ("xmp", ("City", "State", "Country", "Location"), "place"),
     ("place", ("name", "city", "region", "country"), "place"),
+    ("web_scraper", ("description", "site_name"), "caption"),
+    ("document", ("sub_type",), "caption"),
     ("text", ("content",), "content"),
     ("ocr", ("content",), "content"),
 )
