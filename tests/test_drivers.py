@@ -36,6 +36,10 @@ def library(tmp_path: Path) -> Path:
     return root
 
 
+def _probe(codec: str) -> dict:
+    return {"probe": {"streams": [{"type": "video", "codec": codec}]}}
+
+
 def file_ids(client) -> dict[str, dict]:
     items = client.get("/api/dam/assets", params={"limit": 100}).json()["items"]
     return {a["filename"]: a for a in items if a["asset_type"] != "collection"}
@@ -163,3 +167,63 @@ def test_a_virtual_asset_that_does_not_fit_its_driver_is_refused_naming_the_fiel
 ):
     refused = client.post("/api/dam/assets/virtual", json=body)
     assert refused.status_code == 422 and named in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("asset", "plays"),
+    [
+        ({"asset_type": "video", "mime_type": "video/x-msvideo"}, False),
+        ({"asset_type": "video", "mime_type": "video/x-matroska"}, False),
+        ({"asset_type": "video", "mime_type": "video/x-ms-wmv"}, False),
+        (
+            {"asset_type": "video", "mime_type": "video/quicktime", "metadata": _probe("prores")},
+            False,
+        ),
+        (
+            {"asset_type": "video", "mime_type": "video/quicktime", "metadata": _probe("hevc")},
+            False,
+        ),
+        ({"asset_type": "video", "mime_type": "video/quicktime", "metadata": _probe("h264")}, True),
+        ({"asset_type": "video", "mime_type": "video/mp4", "metadata": _probe("h264")}, True),
+        ({"asset_type": "video", "mime_type": "video/webm"}, True),
+        ({"asset_type": "image", "mime_type": "image/tiff"}, False),
+        ({"asset_type": "image", "mime_type": "image/heic"}, False),
+        ({"asset_type": "image", "mime_type": "image/x-canon-cr2"}, False),
+        ({"asset_type": "image", "mime_type": "image/jpeg"}, True),
+    ],
+)
+def test_the_viewer_uses_the_web_copy_exactly_where_a_browser_cannot_play_the_original(
+    asset, plays
+):
+    from trove.ui.components.stage import browser_plays, playable_url
+
+    asset = {"id": "orig", **asset, "web_copy": {"id": "copy"}}
+    assert browser_plays(asset) is plays
+    assert playable_url(asset) == f"/api/dam/assets/{'orig' if plays else 'copy'}/file"
+
+
+def test_camera_values_are_formatted_as_photographers_write_them():
+    from trove.ui.components.typed_metadata import camera_summary
+    from trove.ui.format import aperture, coordinates, exposure, millimetres
+
+    assert [exposure(v) for v in (1 / 250, 1 / 8, 0.5, 2.0, 30.0)] == [
+        "1/250 s",
+        "1/8 s",
+        "0.5 s",
+        "2 s",
+        "30 s",
+    ]
+    assert [aperture(v) for v in (1.8, 2.0, 11.0)] == ["f/1.8", "f/2", "f/11"]
+    assert millimetres(50.0) == "50 mm"
+    assert coordinates(48.858222, -2.2945) == "48.85822° N, 2.29450° W"
+    exif = ExifMeta.model_validate(
+        {
+            "Make": "NIKON CORPORATION",
+            "Model": "NIKON D850",
+            "ExposureTime": "1/250",
+            "FNumber": 1.8,
+        }
+    )
+    assert camera_summary(exif) == "NIKON D850 · 1/250 s · f/1.8"
+    assert ExifMeta.model_validate({"ExposureTime": "fast"}).exposure_time is None
+    assert camera_summary(ExifMeta()) is None
