@@ -1,8 +1,8 @@
 """Upload benchmark: a 2 GB file sent through Trove's resumable (TUS) endpoint, against `cp`
 of the same file on the same machine in the same run.
 
-  a. TUS: creation (POST), then the whole file in one PATCH sent by `curl` (as tus-js-client
-     and Uppy send it by default: one request per file), to a real `trove serve` on loopback.
+  a. TUS: creation (POST), then the whole file in one PATCH streamed from disk by `curl -T`
+     (tus-js-client's default: one request per file), to a real `trove serve` on loopback.
      Timed from the creation request to the final PATCH's answer, which comes only once the
      file is placed in the upload library and registered (a 204 means stored).
   b. the baseline `cp SOURCE DEST`, DEST on the same filesystem as Trove's data folder.
@@ -93,7 +93,7 @@ def time_tus(server: TroveServer, source: Path, name: str) -> tuple[float, str]:
             "curl", "-sS", "-X", "PATCH", "--fail-with-body", "-D", "-", "-o", "/dev/null",
             "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0",
             "-H", "Content-Type: application/offset+octet-stream", "-H", "Expect:",
-            "--data-binary", f"@{source}", location,
+            "-T", str(source), location,
         ],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
