@@ -12,6 +12,7 @@ from trove.domain.enums import AssetType, Relation
 from trove.repositories.assets import AssetRepository
 from trove.repositories.entities import EntityRepository
 from trove.repositories.links import LinkRepository
+from trove.services.errors import Forbidden
 
 if TYPE_CHECKING:
     from trove.services.assets import AssetService
@@ -31,6 +32,8 @@ class RegionService:
     def create(self, parent_id: str, bbox: list[float], *, viewer: Viewer) -> dict[str, Any]:
         """A new region of `parent_id` (one the viewer may see), its crop queued; as
         `regions_of` lists it."""
+        if not viewer.can_write:
+            raise Forbidden("this credential is read-only")
         data = {"parent_id": parent_id, "bbox": bbox}
         made = self.assets.ingest_virtual(AssetType.REGION, data, viewer=viewer)
         self.indexer.request_processing()

@@ -339,8 +339,14 @@ def picture_with_regions(asset: dict[str, Any], *, icon: str) -> None:
     if not src:
         stage.preview_or_placeholder(asset, icon=icon)
         return
-    layer = RegionLayer(asset, src, on_created=lambda _region: regions_section.refresh())
-    layer.show(services().regions.regions_of(asset["id"], viewer=current_viewer()))
+    viewer = current_viewer()
+    layer = RegionLayer(
+        asset,
+        src,
+        editable=viewer.can_write,  # a read-only credential or a share link only looks
+        on_created=lambda _region: regions_section.refresh(),
+    )
+    layer.show(services().regions.regions_of(asset["id"], viewer=viewer))
 
 
 @ui.refreshable
