@@ -109,4 +109,6 @@ def test_a_note_written_in_the_inspector_is_listed_there_and_is_a_log_entry(brow
     playwright_api.expect(note).to_have_text("Printed <b>A3</b> for the show")  # text, not HTML
     entries = server.api("/api/dam/assets?type=log_entry")["items"]
     assert [e["title"] for e in entries] == ["Printed <b>A3</b> for the show"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inspector-general-notes.png"))
     page.context.close()
