@@ -3,6 +3,7 @@ databases) with sign-in on, as it is by default."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -182,6 +183,33 @@ def test_a_cookie_signed_change_needs_this_sites_origin_and_a_bearer_one_does_no
         url, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PATCH"}
     )
     assert "access-control-allow-origin" not in preflight.headers  # no CORS grant
+
+
+def test_cors_answers_only_the_configured_origins_and_never_with_cookies(settings):
+    from trove.app import create_app
+
+    dashboard = "https://dash.example.org"
+    app = create_app(dataclasses.replace(settings, cors_origins=dashboard + "/"))
+    with TestClient(app) as client:
+        add_accounts(app.state.services)
+        token, _ = app.state.services.users.create_token("bob")
+        asks = {"Origin": dashboard, "Access-Control-Request-Method": "GET"}
+        preflight = client.options(
+            ME, headers={**asks, "Access-Control-Request-Headers": "authorization"}
+        )
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == dashboard
+        assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+        assert "access-control-allow-credentials" not in preflight.headers
+        called = client.get(ME, headers={**bearer(token), "Origin": dashboard})
+        assert (
+            called.status_code == 200 and called.headers["access-control-allow-origin"] == dashboard
+        )
+        other = client.options(ME, headers={**asks, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        session = sign_in(client, *MEMBER)
+        cookie_from_there = {"Cookie": session["Cookie"], "Origin": dashboard}
+        assert client.post("/api/dam/auth/logout", headers=cookie_from_there).status_code == 403
 
 
 def test_libraries_are_managed_by_admins_only(client, accounts, tmp_path):

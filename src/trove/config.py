@@ -98,6 +98,10 @@ class Settings:
     # (comma-separated; `*` for any). A request for any other Host is refused: a web page
     # that rebinds its own name to this machine's address would otherwise reach the API.
     allowed_hosts: str = ""
+    # Web pages on other sites allowed to call the API from the browser (exact origins such as
+    # `https://dashboard.example.org`, comma-separated). Empty: CORS stays off. Such calls must
+    # carry an API token: cookies are never accepted across sites.
+    cors_origins: str = ""
     # Folders below which a library may be added through the API (comma-separated). Unset, only
     # the command line adds libraries: an API caller could otherwise index and read any folder
     # the server can read.
@@ -157,6 +161,10 @@ class Settings:
     @property
     def allowed_host_names(self) -> tuple[str, ...]:
         return tuple(_comma_list(self.allowed_hosts.lower()))
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return tuple(o.rstrip("/") for o in _comma_list(self.cors_origins.lower()))
 
     @property
     def map_tile_origin(self) -> str | None:

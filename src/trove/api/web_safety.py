@@ -74,6 +74,8 @@ class HostPolicy:
     any_host: bool = False
     # Where pages may load images from besides this server: the map's tile source, if set.
     image_origins: frozenset[str] = frozenset()
+    # Other sites' pages that may call the API with a token (TROVE_CORS_ORIGINS).
+    cors_origins: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HostPolicy:
@@ -88,6 +90,7 @@ class HostPolicy:
             configured,
             any_host="*" in configured,
             image_origins=frozenset([tiles] if tiles else []),
+            cors_origins=frozenset(settings.cors_origin_list),
         )
 
     def allows_host(self, host_header: str | None) -> bool:
@@ -145,15 +148,20 @@ class WebSafetyMiddleware:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        cors_origin = _cors_origin(headers, policy_of(scope))
+        if cors_origin is not None and _is_preflight(scope, headers):
+            await _answer_preflight(send, cors_origin)
+            return
         if scope["method"] not in _SAFE_METHODS and not _is_streamed(scope, headers):
             body = await _read_bounded(receive, limit=MAX_JSON_BODY_BYTES)
             if body is None:
                 await _refuse(scope, receive, send, 413, _TOO_LARGE)
                 return
             receive = _replaying(body, receive)
-        await self.app(
-            scope, receive, _with_headers(send, path=scope["path"], policy=policy_of(scope))
+        sending = _with_headers(
+            send, path=scope["path"], policy=policy_of(scope), cors_origin=cors_origin
         )
+        await self.app(scope, receive, sending)
 
 
 def _refusal(scope: Scope, headers: Headers, policy: HostPolicy) -> tuple[int, str] | None:
@@ -270,12 +278,49 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detai
     await send({"type": "http.response.body", "body": body})
 
 
-def _with_headers(send: Send, *, path: str, policy: HostPolicy) -> Send:
+def _cors_origin(headers: Headers, policy: HostPolicy) -> str | None:
+    """The request's Origin when TROVE_CORS_ORIGINS lists it (else no CORS header is sent)."""
+    origin = headers.get("origin")
+    if origin is None or origin.lower().rstrip("/") not in policy.cors_origins:
+        return None
+    return origin
+
+
+def _is_preflight(scope: Scope, headers: Headers) -> bool:
+    return scope["method"] == "OPTIONS" and "access-control-request-method" in headers
+
+
+async def _answer_preflight(send: Send, origin: str) -> None:
+    """Another site's page may send these methods with a token; never with cookies
+    (no Allow-Credentials), so a signed-in browser's session is not usable from there."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 204,
+            "headers": [
+                (b"access-control-allow-origin", origin.encode()),
+                (b"access-control-allow-methods", b"GET, HEAD, POST, PATCH, DELETE"),
+                (b"access-control-allow-headers", b"Authorization, Content-Type"),
+                (b"access-control-max-age", b"600"),
+                (b"vary", b"Origin"),
+                *_ALWAYS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _with_headers(
+    send: Send, *, path: str, policy: HostPolicy, cors_origin: str | None = None
+) -> Send:
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(raw=message.setdefault("headers", []))
             for name, value in _ALWAYS:
                 headers.setdefault(name.decode(), value.decode())
+            if cors_origin is not None:
+                headers["access-control-allow-origin"] = cors_origin
+                headers.add_vary_header("Origin")
             if headers.get("content-type", "").startswith("text/html"):
                 headers.setdefault("content-security-policy", _page_csp(path, policy))
         await send(message)
