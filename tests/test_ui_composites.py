@@ -138,7 +138,7 @@ def test_a_texture_pack_opens_as_a_folder_with_previews_and_entries_download(pag
     shot(page, "texture-pack-folder")
 
 
-def test_an_installer_shows_its_card_and_an_invoice_its_amount(page, server):
+def test_an_installer_shows_its_card_and_an_invoice_its_amount_and_a_type_set_by_hand(page, server):
     expect = playwright_api.expect
     setup = asset_named(server, "setup.exe")
     page.goto(f"{server.url}/?asset={setup['id']}")
@@ -153,3 +153,9 @@ def test_an_installer_shows_its_card_and_an_invoice_its_amount(page, server):
     expect(page.locator(".trove-document-card")).to_contain_text("1,150.00 EUR")
     expect(page.locator(".trove-document-card")).to_contain_text("due")
     shot(page, "invoice-card")
+    page.locator(".trove-document-type").click()
+    page.locator(".q-item", has_text="Contract").click()
+    expect(page.locator(".q-notification")).to_contain_text("Saved as Contract")
+    fields = server.api(f"/api/dam/assets/{invoice['id']}")["metadata"]["document"]
+    assert (fields["sub_type"], fields["sub_type_source"]) == ("contract", "hand")
+    assert fields["number"] == "INV-7"  # what the rules read is kept

@@ -155,15 +155,24 @@ def _install_status(outcome: dict[str, Any]) -> str:
 # --- documents -----------------------------------------------------------------------------
 
 
+SUB_TYPES = {"invoice": "Invoice", "contract": "Contract", "tech_spec": "Technical spec"}
+
+
 def document_card(asset: dict[str, Any]) -> None:
-    """The subtype's card beside the page: an invoice's amount and status, a contract's
-    parties, with the number and dates the rules read."""
+    """The subtype's card: an invoice's amount and status, a contract's parties, with the
+    number and dates the rules read; whoever may edit sets the subtype by hand here."""
     fields = (asset.get("metadata") or {}).get("document") or {}
     sub_type = fields.get("sub_type")
-    if not sub_type:
+    can_write = current_viewer().can_write
+    if not sub_type and not can_write:
         return
     with ui.card().classes("trove-document-card q-pa-md").style(CARD):
-        ui.label(sub_type.replace("_", " ").title()).classes("text-overline")
+        if can_write:
+            choice = ui.select(SUB_TYPES, value=sub_type, label="Document type")
+            choice.classes("trove-document-type w-full")
+            choice.on_value_change(lambda event: _set_sub_type(asset, fields, event.value))
+        else:
+            ui.label(SUB_TYPES.get(str(sub_type), str(sub_type))).classes("text-overline")
         if sub_type == "invoice" and fields.get("total"):
             ui.label(money(fields.get("total"), fields.get("currency"))).classes("text-h4")
             status = str(fields.get("status") or "due")
@@ -172,6 +181,19 @@ def document_card(asset: dict[str, Any]) -> None:
             with ui.row().classes("no-wrap gap-2"):
                 ui.label(label).classes("text-grey-7").style("min-width: 90px")
                 ui.label(value)
+
+
+async def _set_sub_type(asset: dict[str, Any], fields: dict[str, Any], value: str) -> None:
+    """Keep a subtype chosen by hand (the rules then only read its fields)."""
+    from trove.services.assets import AssetPatch
+
+    chosen = {**fields, "sub_type": value, "sub_type_source": "hand"}
+    try:
+        await call(services().assets.update, asset["id"], AssetPatch(metadata={"document": chosen}))
+    except Exception as exc:  # Invalid / NotFound: shown, not raised into the page
+        ui.notify(str(exc), type="warning")
+        return
+    ui.notify(f"Saved as {SUB_TYPES.get(value, value)}")
 
 
 def document_rows(fields: dict[str, Any]) -> list[tuple[str, str]]:
