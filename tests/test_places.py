@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.pipeline_media import camera_exif, write_photo
+from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
+from trove.domain.places import Viewport
 from trove.pipeline.processor import AssetView
 from trove.pipeline.processors.places import PlacesProcessor
 from trove.places.geocoder import shared_index
@@ -70,6 +72,9 @@ def test_a_photo_with_gps_gets_a_place_namespace_and_one_without_does_not(servic
         "JP",
     )
     assert place["name"] == "Kyoto, Japan"
+    owner, stranger = Viewer.local_owner(), Viewer(user_id="someone else")
+    assert services.places.markers(owner, Viewport(zoom=2))["total"] == 1
+    assert services.places.markers(stranger, Viewport(zoom=2))["items"] == []  # not theirs
     found = services.assets.list(AssetFilters(q="place:kyoto")).items
     assert [a["filename"] for a in found] == ["temple.jpg"]
     assert [a["filename"] for a in services.assets.list(AssetFilters(q="japan")).items] == [

@@ -175,6 +175,8 @@ def test_undated_files_sort_last_apart_from_the_current_month_and_names_date_cop
         ],
         "undated": 2,
     }
+    stranger = Viewer(user_id="someone else")
+    assert services.assets.timeline(files, stranger) == {"months": [], "undated": 0}
 
 
 @pytest.mark.parametrize(
