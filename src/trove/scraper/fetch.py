@@ -30,7 +30,7 @@ from trove.config import Settings
 from trove.scraper.policy import AllowList, IPAddress, Refused, Target, check_addresses, check_url
 
 Resolver = Callable[[str, int], list[IPAddress]]
-USER_AGENT = "Trove web scraper (+https://github.com/trove)"
+USER_AGENT = "Trove-WebScraper/1 (self-hosted asset manager)"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # The first bytes are enough to tell a text page from a binary file served as text/html.
 SNIFF_BYTES = 1024
