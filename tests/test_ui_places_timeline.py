@@ -149,6 +149,11 @@ def test_the_gallery_rail_shows_the_years_and_dragging_it_jumps_with_a_sticky_mo
     playwright_api.expect(page.locator(".trove-grid-sticky")).to_have_text("September 2021")
     shot(page, "gallery-timeline-rail")
 
+    page.locator(".trove-rail").focus()
+    page.keyboard.press("Home")  # the keyboard moves along the rail too
+    page.wait_for_function("() => document.querySelector('.trove-grid').scrollTop === 0")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("() => document.querySelector('.trove-grid').scrollTop > 0")
     page.locator(".trove-grid").evaluate("el => el.scrollTo(0, el.scrollHeight)")
     page.wait_for_function(
         "() => { const h = [...document.querySelectorAll('.trove-grid-header-label')];"

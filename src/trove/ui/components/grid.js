@@ -83,7 +83,7 @@ export default {
     <div ref="rail" class="trove-rail" :class="{ 'trove-rail-dragging': dragging }" role="slider"
          aria-label="Timeline" :aria-valuetext="railLabel" tabindex="0"
          @pointerdown="onRailDown" @pointermove="onRailMove" @pointerup="onRailUp"
-         @pointercancel="onRailUp">
+         @pointercancel="onRailUp" @keydown="onRailKey">
       <template v-for="mark in railMarks" :key="mark.key">
         <div v-if="mark.year" class="trove-rail-year" :style="{ top: mark.y + 'px' }">{{ mark.year }}</div>
         <div v-else class="trove-rail-dot" :class="{ 'trove-rail-undated': mark.undated }"
@@ -445,6 +445,16 @@ export default {
       const key = this.dragKey;
       this.dragKey = null;
       if (event.type !== "pointercancel" && key !== null) this.jumpTo(key);
+    },
+    onRailKey(event) {
+      // ↓/PageDown: the next older month, ↑/PageUp: the next newer, Home/End: the ends.
+      const keys = this.railSegments.map((segment) => segment.key);
+      if (!keys.length) return;
+      const at = Math.max(0, keys.indexOf(this.currentMonth));
+      const moves = { ArrowDown: at + 1, PageDown: at + 1, ArrowUp: at - 1, PageUp: at - 1, Home: 0, End: keys.length - 1 };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      this.jumpTo(keys[Math.max(0, Math.min(keys.length - 1, moves[event.key]))]);
     },
     findHeader(monthKey) {
       const headers = this.headers || [];
