@@ -14,6 +14,7 @@ import csv
 import importlib.util
 import math
 import threading
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,18 +84,27 @@ class GeoNamesIndex:
         import numpy as np
         from scipy.spatial import cKDTree
 
-        lats: list[str] = []
-        lons: list[str] = []
+        lats, lons = array("d"), array("d")
+        # Regions, districts and country codes repeat thousands of times: one string each
+        # (about half the memory of the loaded index).
+        shared: dict[str, str] = {}
         with (self._dataset or bundled_dataset()).open(encoding="utf-8", newline="") as f:
             rows = csv.reader(f)
             if next(rows, None) != ["lat", "lon", "name", "admin1", "admin2", "cc"]:
                 raise ValueError(f"{_DATASET}: not the columns this reader knows")
             for lat, lon, name, region, district, code in rows:
-                lats.append(lat)
-                lons.append(lon)
-                self._rows.append((name, region, district, code))
-        phi = np.radians(np.asarray(lats, dtype=float))
-        lam = np.radians(np.asarray(lons, dtype=float))
+                lats.append(float(lat))
+                lons.append(float(lon))
+                self._rows.append(
+                    (
+                        name,
+                        shared.setdefault(region, region),
+                        shared.setdefault(district, district),
+                        shared.setdefault(code, code),
+                    )
+                )
+        phi = np.radians(np.frombuffer(lats))
+        lam = np.radians(np.frombuffer(lons))
         points = np.column_stack(
             (np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi))
         )
