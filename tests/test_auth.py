@@ -86,10 +86,14 @@ def test_signing_in_gives_an_httponly_lax_cookie_and_signing_out_ends_the_sessio
     assert "secure" in behind_https.headers["set-cookie"].lower()
 
 
-def test_a_wrong_password_is_401_and_the_sixth_try_within_the_window_is_429(client, accounts):
+def test_a_wrong_password_is_401_and_the_sixth_try_within_the_window_is_429(
+    client, accounts, caplog
+):
     for name in ("alice", "nobody"):
         wrong = client.post(LOGIN, json={"username": name, "password": "wrong-password"})
         assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong user name or password"
+    assert "failed sign-in for 'nobody' from testclient" in caplog.text
+    assert "wrong-password" not in caplog.text
     for _ in range(4):
         client.post(LOGIN, json={"username": "alice", "password": "still-wrong"})
     locked = client.post(LOGIN, json={"username": "alice", "password": ADMIN[1]})

@@ -12,6 +12,7 @@ indexed before accounts existed, and every library added from the command line, 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +33,8 @@ from trove.services.credentials import (
     secret_hash,
 )
 from trove.services.errors import Conflict, Invalid, NotFound, TooManyAttempts, Unauthorized
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 8
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -138,6 +141,8 @@ class UserService:
             valid = password_matches(user.password_hash if user else None, password)
             if user is None or not valid or user.disabled_at is not None:
                 self.throttle.failed(name, client)
+                # One line per failure, for fail2ban and the like (never the password).
+                log.warning("failed sign-in for %r from %s", name[:64], client)
                 raise Unauthorized("wrong user name or password")
             self.throttle.succeeded(name, client)
             token = new_secret()
