@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from trove.db.engine import make_engine
 from trove.db.migrate import MIGRATIONS_DIR
+from trove.db.models import Base
 
 
 def alembic_config() -> Config:
@@ -30,3 +35,15 @@ def migrate_to(url: str, revision: str, *, down: bool = False) -> None:
 def revisions_oldest_first() -> list[str]:
     script = ScriptDirectory.from_config(alembic_config())
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def schema_differences(connection: Any) -> list[Any]:
+    """What differs between the database's schema and the models (empty when they agree)."""
+    context = MigrationContext.configure(connection, opts={"include_name": _not_full_text_tables})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def _not_full_text_tables(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """SQLite's FTS5 tables (and their shadow tables) are the search index, made by the
+    migration and kept by triggers: no ORM model describes them."""
+    return not (type_ == "table" and (name or "").startswith(("search_fts", "search_trigram")))

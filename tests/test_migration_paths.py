@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, Numeric, Table, insert, select
 
-from tests.migrating import migrate_to, revisions_oldest_first
+from tests.migrating import migrate_to, revisions_oldest_first, schema_differences
 from trove.db.engine import make_engine
 from trove.db.migrate import HEAD_REVISION, ensure_schema
 from trove.db.models import OWNER_ID, Base
@@ -55,7 +53,7 @@ def test_an_index_at_an_earlier_revision_upgrades_to_the_models_with_its_data(
                 )
         migrate_to(database_url, "head")
         with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            differences = schema_differences(connection)
             asset = connection.execute(
                 select(Base.metadata.tables["assets"]).where(
                     Base.metadata.tables["assets"].c.id == "asset-1"
