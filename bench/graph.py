@@ -44,6 +44,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src"), str(REPO / "bench")]
 
 from _common import git_revision, machine_info, write_results  # noqa: E402
+from trove.domain.access import Viewer  # noqa: E402
+
+SYSTEM = Viewer.system()
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/trove_bench_graph"
 CORPUS = REPO / "bench" / ".corpus"
@@ -327,7 +330,10 @@ def run(database: str, *, assets: int, samples: int, rebuild: bool) -> dict[str,
     nodes = corpus.nodes()
     report["neighbors"] = percentiles(
         sample(
-            [lambda n=rnd.choice(nodes): links.get_neighbors(n, limit=50) for _ in range(samples)]
+            [
+                lambda n=rnd.choice(nodes): links.get_neighbors(n, limit=50, viewer=SYSTEM)
+                for _ in range(samples)
+            ]
         )
     )
 
@@ -336,7 +342,7 @@ def run(database: str, *, assets: int, samples: int, rebuild: bool) -> dict[str,
 
     def path(a: str, b: str) -> None:
         try:
-            found[(a, b)] = len(links.shortest_path(a, b, max_depth=6)["edges"])
+            found[(a, b)] = len(links.shortest_path(a, b, max_depth=6, viewer=SYSTEM)["edges"])
         except NotFound:
             found[(a, b)] = None
 
@@ -365,19 +371,30 @@ def run(database: str, *, assets: int, samples: int, rebuild: bool) -> dict[str,
     report["impact"] = percentiles(
         sample(
             [
-                lambda n=rnd.choice(corpus.files): links.impact_analysis(n, depth=3, limit=50)
+                lambda n=rnd.choice(corpus.files): links.impact_analysis(
+                    n, depth=3, limit=50, viewer=SYSTEM
+                )
                 for _ in range(samples)
             ]
         )
     )
 
-    tag_s, _ = timed(lambda: services.assets.update(corpus.root, AssetPatch(tags=["bench"])))
+    tag_s, _ = timed(
+        lambda: services.assets.update(corpus.root, AssetPatch(tags=["bench"]), viewer=SYSTEM)
+    )
     inherited = _inherited_count(services.database, "bench")
     page = AssetFilters(tag=["bench"], limit=100)
     report["tag_filter_page"] = percentiles(
-        sample([lambda: services.assets.list(page) for _ in range(max(5, samples // 20))])
+        sample(
+            [
+                lambda: services.assets.list(page, viewer=SYSTEM)
+                for _ in range(max(5, samples // 20))
+            ]
+        )
     )
-    untag_s, _ = timed(lambda: services.assets.update(corpus.root, AssetPatch(tags=[])))
+    untag_s, _ = timed(
+        lambda: services.assets.update(corpus.root, AssetPatch(tags=[]), viewer=SYSTEM)
+    )
     report["tag_folder"] = {
         "tag_ms": round(tag_s * 1000, 1),
         "untag_ms": round(untag_s * 1000, 1),

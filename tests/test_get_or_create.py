@@ -16,9 +16,12 @@ from tests.graph_helpers import make_assets
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
 from trove.db.models import Asset, Link, Root
+from trove.domain.access import Viewer
 from trove.services.assets import AssetPatch, AssetService
 from trove.services.links import LinkManager
 from trove.services.scan_writer import register_root
+
+SYSTEM = Viewer.system()
 
 CALLERS = 12
 
@@ -60,7 +63,7 @@ def test_a_root_registered_by_many_callers_at_once_is_one_root_with_one_folder(d
 def test_the_same_link_made_by_many_callers_at_once_is_one_link(settings, database):
     ids = make_assets(database, ["a.jpg", "b.jpg"])
     links = LinkManager(settings, database)
-    made = all_at_once(lambda: links.link(ids["a.jpg"], ids["b.jpg"], "related_to"))
+    made = all_at_once(lambda: links.link(ids["a.jpg"], ids["b.jpg"], "related_to", viewer=SYSTEM))
     assert len({m.link["id"] for m in made}) == 1
     assert [m.created for m in made].count(True) == 1
     assert count(database, Link.source_id == ids["a.jpg"], Link.target_id == ids["b.jpg"]) == 1
@@ -69,6 +72,8 @@ def test_the_same_link_made_by_many_callers_at_once_is_one_link(settings, databa
 def test_the_same_tags_set_by_many_callers_at_once_are_each_stored_once(settings, database):
     ids = make_assets(database, ["a.jpg"])
     assets = AssetService(settings, database)
-    done = all_at_once(lambda: assets.update(ids["a.jpg"], AssetPatch(tags=["sea", "sun"])))
+    done = all_at_once(
+        lambda: assets.update(ids["a.jpg"], AssetPatch(tags=["sea", "sun"]), viewer=SYSTEM)
+    )
     assert all(d["tags"] == ["sea", "sun"] for d in done)
-    assert assets.get(ids["a.jpg"])["tags"] == ["sea", "sun"]
+    assert assets.get(ids["a.jpg"], viewer=SYSTEM)["tags"] == ["sea", "sun"]

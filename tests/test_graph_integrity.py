@@ -12,8 +12,11 @@ from sqlalchemy import or_, select
 
 from tests.pipeline_media import video
 from trove.db.models import Asset, Link
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetType
 from trove.services.container import Services
+
+SYSTEM = Viewer.system()
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +71,7 @@ def test_a_hard_delete_takes_the_links_both_ways_the_proxy_and_its_cached_file(s
     (proxy,) = proxies_of(services, other.id)
     cached = services.settings.resolved_cache_dir / other.hash[:2] / other.hash
     assert cached.is_dir() and links_touching(services, {other.id}) >= 2  # folder + proxy
-    services.assets.delete(other.id, hard=True)
+    services.assets.delete(other.id, hard=True, viewer=SYSTEM)
     remaining = by_name(services)
     assert "other.mov" not in remaining
     assert proxy not in {a.id for a in remaining.values()}
@@ -83,9 +86,9 @@ def test_a_proxy_shared_by_two_copies_goes_with_the_last_of_them(services):
     shared = proxies_of(services, phone.id)
     assert shared and shared == proxies_of(services, copy.id)
     cached = services.settings.resolved_cache_dir / phone.hash[:2] / phone.hash
-    services.assets.delete(phone.id, hard=True)
+    services.assets.delete(phone.id, hard=True, viewer=SYSTEM)
     assert proxies_of(services, copy.id) == shared and cached.is_dir()
-    services.assets.delete(copy.id, hard=True)
+    services.assets.delete(copy.id, hard=True, viewer=SYSTEM)
     assert not shared & {a.id for a in by_name(services).values()}
     assert links_touching(services, shared | {phone.id, copy.id}) == 0
     assert not cached.exists()
@@ -94,6 +97,6 @@ def test_a_proxy_shared_by_two_copies_goes_with_the_last_of_them(services):
 def test_a_soft_delete_keeps_the_links(services):
     other = by_name(services)["other.mov"]
     links = links_touching(services, {other.id})
-    services.assets.delete(other.id)
+    services.assets.delete(other.id, viewer=SYSTEM)
     assert links_touching(services, {other.id}) == links
     assert proxies_of(services, other.id)

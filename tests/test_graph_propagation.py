@@ -11,11 +11,14 @@ from sqlalchemy import select
 from tests.graph_helpers import make_assets
 from tests.media import write_png
 from trove.db.models import Asset, InheritedTag
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetType
 from trove.repositories.links import edge
 from trove.repositories.tag_flows import tagged
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
+
+SYSTEM = Viewer.system()
 
 
 @pytest.fixture
@@ -41,12 +44,12 @@ def ids_by_path(services) -> dict[str, str]:
 
 def inherited(services, asset_id: str) -> dict[str, set[str]]:
     """tag -> names of the assets it comes from, as the asset's detail says."""
-    detail = services.assets.get(asset_id)["inherited_tags"]
+    detail = services.assets.get(asset_id, viewer=SYSTEM)["inherited_tags"]
     return {tag: {source["name"] for source in sources} for tag, sources in detail.items()}
 
 
 def set_tags(services, asset_id: str, *tags: str) -> None:
-    services.assets.update(asset_id, AssetPatch(tags=list(tags)))
+    services.assets.update(asset_id, AssetPatch(tags=list(tags)), viewer=SYSTEM)
 
 
 def test_a_folder_tag_flows_to_everything_below_it_and_leaves_with_it(services, library):
@@ -106,30 +109,32 @@ def test_album_membership_adds_and_removes_inherited_tags_and_two_albums_both_co
     nested = make_assets(services.database, ["Inner"], asset_type=AssetType.COLLECTION)["Inner"]
     set_tags(services, albums["Holiday"], "summer")
     set_tags(services, albums["Best"], "summer", "best")
-    holiday = services.links.link(albums["Holiday"], ids["x.jpg"], "includes").link
-    best = services.links.link(albums["Best"], nested, "includes").link
-    services.links.link(nested, ids["x.jpg"], "includes")
+    holiday = services.links.link(albums["Holiday"], ids["x.jpg"], "includes", viewer=SYSTEM).link
+    best = services.links.link(albums["Best"], nested, "includes", viewer=SYSTEM).link
+    services.links.link(nested, ids["x.jpg"], "includes", viewer=SYSTEM)
     assert inherited(services, ids["x.jpg"]) == {"summer": {"Holiday", "Best"}, "best": {"Best"}}
-    services.links.unlink(holiday["id"])
+    services.links.unlink(holiday["id"], viewer=SYSTEM)
     assert inherited(services, ids["x.jpg"]) == {"summer": {"Best"}, "best": {"Best"}}
-    services.links.unlink(best["id"])
+    services.links.unlink(best["id"], viewer=SYSTEM)
     assert inherited(services, ids["x.jpg"]) == {}
     assert inherited(services, ids["y.jpg"]) == {}
-    services.assets.add_tags_many([albums["Holiday"]], ["beach"])  # the gallery's bulk tagging
-    services.links.link(albums["Holiday"], ids["y.jpg"], "includes")
+    services.assets.add_tags_many(
+        [albums["Holiday"]], ["beach"], viewer=SYSTEM
+    )  # the gallery's bulk tagging
+    services.links.link(albums["Holiday"], ids["y.jpg"], "includes", viewer=SYSTEM)
     assert inherited(services, ids["y.jpg"]) == {"summer": {"Holiday"}, "beach": {"Holiday"}}
 
 
 def test_hard_deleting_a_folder_takes_back_what_flowed_through_it(services):
     folders = make_assets(services.database, ["top", "mid"], asset_type=AssetType.COLLECTION)
     leaf = make_assets(services.database, ["leaf.jpg"])["leaf.jpg"]
-    services.links.link(folders["top"], folders["mid"], "contains")
-    services.links.link(folders["mid"], leaf, "contains")
+    services.links.link(folders["top"], folders["mid"], "contains", viewer=SYSTEM)
+    services.links.link(folders["mid"], leaf, "contains", viewer=SYSTEM)
     set_tags(services, folders["top"], "t")
     set_tags(services, folders["mid"], "m")
     assert inherited(services, leaf) == {"t": {"top"}, "m": {"mid"}}
     assert inherited(services, folders["mid"]) == {"t": {"top"}}
-    services.assets.delete(folders["mid"], hard=True)
+    services.assets.delete(folders["mid"], hard=True, viewer=SYSTEM)
     assert inherited(services, leaf) == {}
     with services.database.session() as session:
         left = session.scalars(
@@ -161,17 +166,19 @@ def test_a_file_that_gains_children_passes_its_folders_tags_on_and_stops_when_th
     folders = make_assets(services.database, ["F", "G"], asset_type=AssetType.COLLECTION)
     files = make_assets(services.database, ["photo.jpg", "face.jpg"])
     photo, face = files["photo.jpg"], files["face.jpg"]
-    in_f = services.links.link(folders["F"], photo, "contains").link
+    in_f = services.links.link(folders["F"], photo, "contains", viewer=SYSTEM).link
     set_tags(services, folders["F"], "f")
     set_tags(services, photo, "own")
-    region = services.links.link(photo, face, "includes").link  # the file becomes a holder
+    region = services.links.link(
+        photo, face, "includes", viewer=SYSTEM
+    ).link  # the file becomes a holder
     assert inherited(services, face) == {"f": {"F"}, "own": {"photo.jpg"}}
-    services.links.unlink(region["id"])  # and is a plain file again
+    services.links.unlink(region["id"], viewer=SYSTEM)  # and is a plain file again
     assert inherited(services, face) == {}
     set_tags(services, folders["G"], "g")
-    services.links.unlink(in_f["id"])
-    services.links.link(folders["G"], photo, "contains")
+    services.links.unlink(in_f["id"], viewer=SYSTEM)
+    services.links.link(folders["G"], photo, "contains", viewer=SYSTEM)
     assert inherited(services, photo) == {"g": {"G"}}
-    services.links.link(photo, face, "includes")
+    services.links.link(photo, face, "includes", viewer=SYSTEM)
     set_tags(services, folders["G"], "g", "later")  # a tag added above reaches it too
     assert inherited(services, face) == {"g": {"G"}, "later": {"G"}, "own": {"photo.jpg"}}

@@ -15,9 +15,12 @@ import pytest
 from tests.graph_helpers import make_assets
 from tests.relation_plugin import INSPIRED_BY
 from trove.config import Settings
+from trove.domain.access import Viewer
 from trove.plugins import hookspecs
 from trove.services.container import Services
 from trove.services.errors import Invalid
+
+SYSTEM = Viewer.system()
 
 TESTS = Path(__file__).parent
 HOOKS = sorted(
@@ -70,11 +73,15 @@ def test_a_plugin_relation_is_usable_for_links_and_unknown_without_the_plugin(
     settings, services_with
 ):
     ids = make_assets(services_with.database, ["sketch.png", "painting.png"])
-    linked = services_with.links.link(ids["painting.png"], ids["sketch.png"], INSPIRED_BY.name)
+    linked = services_with.links.link(
+        ids["painting.png"], ids["sketch.png"], INSPIRED_BY.name, viewer=SYSTEM
+    )
     assert linked.created and linked.link["relation"] == "inspired_by"
     plain = Services.create(settings)
     try:
         with pytest.raises(Invalid, match="inspired_by"):
-            plain.links.link(ids["sketch.png"], ids["painting.png"], INSPIRED_BY.name)
+            plain.links.link(
+                ids["sketch.png"], ids["painting.png"], INSPIRED_BY.name, viewer=SYSTEM
+            )
     finally:
         plain.database.dispose()

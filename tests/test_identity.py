@@ -34,9 +34,12 @@ from tests.watching import (
     watching,
 )
 from trove.app import create_app
+from trove.domain.access import Viewer
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
 from trove.services.errors import Unavailable
+
+SYSTEM = Viewer.system()
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +71,9 @@ def rescan(services: Services, library: Path) -> dict:
 def label(services: Services, rel: str, *tags: str) -> dict:
     """Give the asset at `rel` tags and a title (what a user typed); return it."""
     item = assets(services)[rel]
-    services.assets.update(item["id"], AssetPatch(tags=list(tags), title=f"title of {rel}"))
+    services.assets.update(
+        item["id"], AssetPatch(tags=list(tags), title=f"title of {rel}"), viewer=SYSTEM
+    )
     return {**item, "tags": sorted(tags), "title": f"title of {rel}"}
 
 
@@ -236,7 +241,7 @@ def test_a_tagged_file_renamed_onto_another_keeps_its_record_as_missing(settings
 
         after = assets(services)
         assert_carries(after["swap/s.png"], labelled, folder / "s.png")
-        kept = services.assets.get(tagged["id"])
+        kept = services.assets.get(tagged["id"], viewer=SYSTEM)
         assert kept["status"] == "missing" and kept["tags"] == ["typed"]
         assert "renamed onto 'swap/s.png'" in kept["error_message"]
 
@@ -257,7 +262,7 @@ def assert_folder_and_files_missing(services: Services, before: dict) -> None:
         assert after[path]["id"] == before[path]["id"]
         assert after[path]["status"] == "missing", path
     with pytest.raises(Unavailable):  # was 404 "outside its library root" while `ready`
-        services.assets.original(after["2023/2023-01 trip/IMG_0000.jpg"]["id"])
+        services.assets.original(after["2023/2023-01 trip/IMG_0000.jpg"]["id"], viewer=SYSTEM)
 
 
 def test_a_folder_replaced_by_a_symlink_while_trove_was_stopped_is_gone(
@@ -304,7 +309,7 @@ def assert_back_online_with_the_same_ids(services: Services, library: Path, befo
     assert {p: a["id"] for p, a in after.items()} == {p: a["id"] for p, a in before.items()}
     assert {a["status"] for a in after.values()} == {"ready"}
     photo = after["2023/2023-01 trip/IMG_0000.jpg"]
-    with services.assets.original(photo["id"]).file as opened:
+    with services.assets.original(photo["id"], viewer=SYSTEM).file as opened:
         assert opened.read(3) == b"\xff\xd8\xff"  # a JPEG, served again
 
 
@@ -334,7 +339,7 @@ def test_a_root_emptied_and_filled_while_watched_is_back_online_at_once(
         eventually(lambda: root_row(services, library)[0] == "offline", what="offline")
         photo = before["2023/2023-01 trip/IMG_0000.jpg"]
         with pytest.raises(Unavailable):
-            services.assets.original(photo["id"])
+            services.assets.original(photo["id"], viewer=SYSTEM)
 
         refill(library, tmp_path / "backup")
 

@@ -22,6 +22,8 @@ from trove.services.container import Services
 from trove.services.scanner import ScanService
 from trove.sync.path_sync import PathSync
 
+SYSTEM = Viewer.system()
+
 MODIFIED = datetime(2019, 5, 4, 3, 2, 1, tzinfo=UTC)
 TAKEN = datetime(2021, 8, 9, 10, 11, 12)
 
@@ -39,7 +41,7 @@ def aged(path: Path) -> Path:
 
 
 def timeline(services: Services) -> dict[str, str]:
-    items = services.assets.list(AssetFilters(limit=100)).items
+    items = services.assets.list(AssetFilters(limit=100), viewer=SYSTEM).items
     return {a["filename"]: a["timeline_at"] for a in items if a["asset_type"] != "collection"}
 
 
@@ -56,7 +58,9 @@ def test_a_png_without_exif_is_dated_by_its_mtime_and_a_photo_by_its_capture_tim
     aged(write_png(library / "no exif.png"))
     aged(write_photo(library / "taken.jpg", exif=with_capture_time()))
     services.library.scan_and_process([str(library)], wait=True)
-    assert services.assets.list(AssetFilters(status=["processing"])).items == []  # metadata ran
+    assert (
+        services.assets.list(AssetFilters(status=["processing"]), viewer=SYSTEM).items == []
+    )  # metadata ran
     assert timeline(services) == {
         "no exif.png": "2019-05-04T03:02:01Z",
         "taken.jpg": "2021-08-09T10:11:12Z",

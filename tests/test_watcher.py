@@ -32,6 +32,7 @@ from tests.watching import (
     watching,
 )
 from trove.app import create_app
+from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
 from trove.logs import LOG_FILE
 from trove.repositories import fast_index
@@ -40,6 +41,8 @@ from trove.services.assets import AssetPatch
 from trove.services.container import Services
 from trove.sync.debounce import Debouncer
 from trove.sync.watcher import FileWatcher
+
+SYSTEM = Viewer.system()
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +147,7 @@ def test_create_modify_rename_move_folder_move_and_delete_are_followed_keeping_i
     modified = ready_at(services, "2024/Spring/new.jpg", content=created)
     assert modified["id"] == first["id"] and modified["hash"] != first["hash"]
 
-    services.assets.update(first["id"], AssetPatch(tags=["spring", "garden"]))
+    services.assets.update(first["id"], AssetPatch(tags=["spring", "garden"]), viewer=SYSTEM)
     with services.database.session() as session:
         LinkRepository(session).add_many([edge(first["id"], neighbour["id"], "related_to")])
 
@@ -227,7 +230,7 @@ def test_a_root_renamed_away_while_watched_goes_offline_and_comes_back_intact(
         p: a["status"] for p, a in before.items()
     }
     assert watch_status(services, library).startswith("offline")
-    status = services.library.status()
+    status = services.library.status(viewer=SYSTEM)
     assert any("OFFLINE" in w and str(library) in w for w in status["warnings"])
 
     (tmp_path / "unplugged").rename(library)
@@ -388,7 +391,7 @@ def test_when_inotify_watches_run_out_the_root_is_polled_and_says_why(settings, 
         )
         assert "inotify watch limit reached" in reason
         assert "max_user_watches" in reason
-        status = services.library.status()
+        status = services.library.status(viewer=SYSTEM)
         assert any("is not watched" in w for w in status["warnings"])
 
         photo = write_jpeg(library / "2023/2023-01 trip/late.jpg", seed=9)

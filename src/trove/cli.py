@@ -78,10 +78,12 @@ def scan(
 def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Roots (online/offline, last scan) and asset counts by status and type."""
     from trove.cli_output import print_status
+    from trove.domain.access import Viewer
     from trove.services.library import LibraryService
 
     with _clear_errors():
-        print_status(LibraryService(_settings(data_dir=data_dir)).status(), as_json=as_json)
+        library = LibraryService(_settings(data_dir=data_dir))
+        print_status(library.status(viewer=Viewer.system()), as_json=as_json)
 
 
 @app.command("ls")
@@ -335,12 +337,18 @@ def path_between(
 ) -> None:
     """The shortest chain of links between two nodes (exit status 1 when there is none)."""
     from trove.cli_output import print_path
+    from trove.domain.access import Viewer
     from trove.services.links import LinkManager, NoPath
 
     with _clear_errors():
         try:
             found = LinkManager.open(_settings(data_dir=data_dir)).shortest_path(
-                source, target, relation, max_depth=max_depth, direction=direction
+                source,
+                target,
+                relation,
+                max_depth=max_depth,
+                direction=direction,
+                viewer=Viewer.system(),
             )
         except NoPath as exc:
             typer.echo(f"trove: {exc}", err=True)
@@ -352,10 +360,11 @@ def path_between(
 def albums(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Every album as a tree, with how many assets each holds."""
     from trove.cli_output import print_albums
+    from trove.domain.access import Viewer
     from trove.services.albums import AlbumService
 
     with _clear_errors():
-        tree = AlbumService.open(_settings(data_dir=data_dir)).tree()
+        tree = AlbumService.open(_settings(data_dir=data_dir)).tree(viewer=Viewer.system())
     print_albums(tree, as_json=as_json)
 
 

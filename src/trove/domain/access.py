@@ -79,3 +79,10 @@ class Viewer:
     @property
     def is_signed_in(self) -> bool:
         return self.user_id is not None
+
+    def may_manage(self, owner_id: str | None) -> bool:
+        """Whether this viewer may change who sees something owned by `owner_id` (its
+        visibility, its grants, its share links): its owner or an admin, never a share."""
+        if self.share is not None:
+            return False
+        return self.is_admin or (self.user_id is not None and self.user_id == owner_id)

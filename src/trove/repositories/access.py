@@ -36,6 +36,31 @@ def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+def visible_ids(viewer: Viewer) -> Select[Any]:
+    """`SELECT id FROM assets WHERE <visible>`: for queries that hold asset ids in another
+    table's column (a link's ends, a finding's asset)."""
+    return select(Asset.id).where(visible_assets(viewer))
+
+
+def visible_node(
+    node_id: ColumnElement[Any], node_type: ColumnElement[Any], viewer: Viewer
+) -> ColumnElement[bool]:
+    """A graph node the viewer may reach: an entity (people, projects: names, not files), or
+    an asset they may see. True outright for a viewer who sees everything."""
+    if viewer.sees_everything and viewer.share is None:
+        return true()
+    return or_(node_type != "Asset", node_id.in_(visible_ids(viewer)))
+
+
+def visible_ids_sql(viewer: Viewer, *, dialect: Any) -> str | None:
+    """`visible_ids` as SQL text for the hand-written recursive walks; None when the viewer
+    sees everything (nothing to add). Its only values are ids and enum names, never input."""
+    if viewer.sees_everything and viewer.share is None:
+        return None
+    compiled = visible_ids(viewer).compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return str(compiled)
+
+
 def _in_share(asset_id: str, *, is_album: bool) -> ColumnElement[bool]:
     if not is_album:
         return Asset.id == asset_id

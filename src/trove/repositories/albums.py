@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, literal, select, true, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from trove.db.models import Asset, Link
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
 from trove.repositories._sql import utcnow
+from trove.repositories.access import visible_assets
 
 
 def is_album() -> ColumnElement[bool]:
@@ -40,12 +42,20 @@ def _includes(album_id: str) -> ColumnElement[bool]:
 
 
 class AlbumRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, viewer: Viewer | None = None) -> None:
+        """`viewer`: the albums, and the members, read are those this viewer may see (None:
+        Trove's own work, such as redrawing a collage, which sees them all)."""
         self.session = session
+        self.viewer = viewer
+
+    def _visible(self) -> ColumnElement[bool]:
+        return true() if self.viewer is None else visible_assets(self.viewer)
 
     # --- albums ----------------------------------------------------------------------------
 
-    def add(self, *, name: str, description: str | None, meta: dict[str, Any]) -> Asset:
+    def add(
+        self, *, name: str, description: str | None, meta: dict[str, Any], owner_id: str
+    ) -> Asset:
         """A new album record: a `collection` asset with no file, dated now."""
         now = utcnow()
         album_id = new_id()
@@ -58,6 +68,7 @@ class AlbumRepository:
             asset_type=AssetType.COLLECTION,
             status=AssetStatus.READY,
             storage_urn=f"virtual://collection/{album_id}",
+            owner_id=owner_id,
             thumbnails={},
             meta=meta,
             created_at=now,
@@ -69,13 +80,23 @@ class AlbumRepository:
         return album
 
     def get(self, album_id: str) -> Asset | None:
-        return self.session.scalar(select(Asset).where(Asset.id == album_id, is_album()))
+        return self.session.scalar(
+            select(Asset).where(Asset.id == album_id, is_album(), self._visible())
+        )
 
     def get_many(self, album_ids: Sequence[str]) -> list[Asset]:
-        return list(self.session.scalars(select(Asset).where(Asset.id.in_(album_ids), is_album())))
+        return list(
+            self.session.scalars(
+                select(Asset).where(Asset.id.in_(album_ids), is_album(), self._visible())
+            )
+        )
 
     def all(self) -> list[Asset]:
-        return list(self.session.scalars(select(Asset).where(is_album()).order_by(Asset.filename)))
+        return list(
+            self.session.scalars(
+                select(Asset).where(is_album(), self._visible()).order_by(Asset.filename)
+            )
+        )
 
     def parents(self) -> dict[str, str]:
         """child album id -> parent album id, for every nested album."""
@@ -141,7 +162,7 @@ class AlbumRepository:
         rows = self.session.execute(
             select(Link.source_id, func.count())
             .join(Asset, Asset.id == Link.target_id)
-            .where(Link.relation == Relation.INCLUDES, Asset.deleted_at.is_(None))
+            .where(Link.relation == Relation.INCLUDES, Asset.deleted_at.is_(None), self._visible())
             .group_by(Link.source_id)
         )
         return {album_id: int(n) for album_id, n in rows}
@@ -152,7 +173,7 @@ class AlbumRepository:
                 select(func.count())
                 .select_from(Link)
                 .join(Asset, Asset.id == Link.target_id)
-                .where(_includes(album_id), Asset.deleted_at.is_(None))
+                .where(_includes(album_id), Asset.deleted_at.is_(None), self._visible())
             )
             or 0
         )
@@ -167,7 +188,7 @@ class AlbumRepository:
         stmt = (
             select(Asset, _POSITION)
             .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
-            .where(Asset.deleted_at.is_(None))
+            .where(Asset.deleted_at.is_(None), self._visible())
         )
         if after is not None:
             stmt = stmt.where(key > tuple_(literal(after[0]), literal(after[1])))
@@ -188,7 +209,7 @@ class AlbumRepository:
         return self.session.scalar(
             select(Asset.id)
             .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
-            .where(Asset.deleted_at.is_(None))
+            .where(Asset.deleted_at.is_(None), self._visible())
             .order_by(_POSITION, Asset.id)
             .limit(1)
         )

@@ -54,13 +54,23 @@ class AssetRepository:
     # --- reads -----------------------------------------------------------------------------
 
     def get(self, asset_id: str) -> Asset | None:
+        """Any asset by id, for Trove's own work; what a person asked for: `visible`."""
         return self.session.get(Asset, asset_id)
 
-    def visible(self, asset_id: str, viewer: Viewer) -> Asset | None:
-        """The live asset with this id if the viewer may see it."""
-        return self.session.scalar(
-            select(Asset).where(
-                Asset.id == asset_id, Asset.deleted_at.is_(None), visible_assets(viewer)
+    def visible(
+        self, asset_id: str, viewer: Viewer, *, include_deleted: bool = False
+    ) -> Asset | None:
+        """The asset with this id if the viewer may see it (and it is not deleted, unless
+        `include_deleted`); None alike for absent, deleted and hidden."""
+        stmt = select(Asset).where(Asset.id == asset_id, visible_assets(viewer))
+        if not include_deleted:
+            stmt = stmt.where(Asset.deleted_at.is_(None))
+        return self.session.scalar(stmt)
+
+    def visible_many(self, asset_ids: Sequence[str], *, viewer: Viewer) -> list[Asset]:
+        return list(
+            self.session.scalars(
+                select(Asset).where(Asset.id.in_(list(asset_ids)), visible_assets(viewer))
             )
         )
 
@@ -73,10 +83,11 @@ class AssetRepository:
     def get_many(self, asset_ids: Sequence[str]) -> list[Asset]:
         return list(self.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))))
 
-    def list(self, query: AssetQuery) -> tuple[list[Asset], str | None]:
-        """One page of assets matching `query`, and the cursor of the next page."""
+    def list(self, query: AssetQuery, *, viewer: Viewer) -> tuple[list[Asset], str | None]:
+        """One page of the assets matching `query` that the viewer may see, and the cursor
+        of the next page."""
         # One WHERE for both orders: a search answers exactly what the listing would.
-        stmt = select(Asset).where(*self._filters(query))
+        stmt = select(Asset).where(*self._filters(query), visible_assets(viewer))
         if query.sort == RELEVANCE:
             return self._list_by_relevance(query, stmt)
         sort_col = getattr(Asset, query.sort_key)
@@ -136,34 +147,38 @@ class AssetRepository:
         found = [(str(k), int(n)) for k, n in self.session.execute(stmt)]
         return [row for row in found if row[0]] + [row for row in found if not row[0]]
 
-    def count_by(self, column: str, *, root_id: str | None = None) -> dict[str, int]:
+    def count_by(
+        self, column: str, *, viewer: Viewer, root_id: str | None = None
+    ) -> dict[str, int]:
         col = getattr(Asset, column)
         stmt = (
             select(col, func.count())
-            .where(Asset.deleted_at.is_(None), _not_a_proxy())
+            .where(Asset.deleted_at.is_(None), _not_a_proxy(), visible_assets(viewer))
             .group_by(col)
         )
         if root_id:
             stmt = stmt.where(Asset.root_id == root_id)
         return {str(key): int(n) for key, n in self.session.execute(stmt)}
 
-    def tag_counts(self, *, limit: int) -> builtins.list[tuple[str, int]]:
-        """The most used tags of visible assets, for the gallery's tag filter."""
+    def tag_counts(self, *, limit: int, viewer: Viewer) -> builtins.list[tuple[str, int]]:
+        """The most used tags of the assets this viewer sees, for the gallery's tag filter."""
         stmt = (
             select(AssetTag.tag, func.count())
             .join(Asset, Asset.id == AssetTag.asset_id)
-            .where(Asset.deleted_at.is_(None), _not_a_proxy())
+            .where(Asset.deleted_at.is_(None), _not_a_proxy(), visible_assets(viewer))
             .group_by(AssetTag.tag)
             .order_by(func.count().desc(), AssetTag.tag)
             .limit(limit)
         )
         return [(tag, int(n)) for tag, n in self.session.execute(stmt)]
 
-    def count_by_root_and_status(self) -> dict[str, dict[str, int]]:
-        """Per library root, how many visible files are in each status (folders excluded)."""
+    def count_by_root_and_status(self, *, viewer: Viewer) -> dict[str, dict[str, int]]:
+        """Per library root, how many of the files this viewer sees are in each status
+        (folders and deleted files excluded)."""
         stmt = (
             select(Asset.root_id, Asset.status, func.count())
             .where(
+                visible_assets(viewer),
                 Asset.deleted_at.is_(None),
                 Asset.asset_type.not_in([AssetType.COLLECTION, AssetType.PROXY]),
             )

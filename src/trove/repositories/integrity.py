@@ -10,9 +10,11 @@ from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, IntegrityFinding, Link, Root
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetStatus, Relation
 from trove.domain.ids import new_id
 from trove.repositories._sql import rowcount, utcnow
+from trove.repositories.access import visible_assets, visible_ids
 from trove.repositories.links import LinkRepository, edge
 
 CORRUPTED = "corrupted"
@@ -51,8 +53,11 @@ class IntegrityRepository:
 
     # --- duplicates ------------------------------------------------------------------------
 
-    def copies(self, hashes: Sequence[str]) -> list[tuple[Asset, str]]:
-        """Every copy with one of these hashes, with its root's path, oldest first."""
+    def copies(
+        self, hashes: Sequence[str], *, viewer: Viewer | None = None
+    ) -> list[tuple[Asset, str]]:
+        """Every copy with one of these hashes (that the viewer may see, when given), with
+        its root's path, oldest first."""
         found: list[tuple[Asset, str]] = []
         for start in range(0, len(hashes), 500):
             stmt = (
@@ -61,6 +66,8 @@ class IntegrityRepository:
                 .where(is_copy(), Asset.hash.in_(hashes[start : start + 500]))
                 .order_by(Asset.id)
             )
+            if viewer is not None:
+                stmt = stmt.where(visible_assets(viewer))
             found += [(asset, root_path) for asset, root_path in self.session.execute(stmt)]
         return found
 
@@ -216,14 +223,15 @@ class IntegrityRepository:
         )
 
     def findings(
-        self, *, include_resolved: bool, limit: int, after_id: str = ""
+        self, *, viewer: Viewer, include_resolved: bool, limit: int, after_id: str = ""
     ) -> list[tuple[IntegrityFinding, Asset, str | None]]:
-        """Findings with their asset and its root's path, in the order they were found."""
+        """Findings about assets the viewer may see, with the asset and its root's path, in
+        the order they were found."""
         stmt = (
             select(IntegrityFinding, Asset, Root.path)
             .join(Asset, Asset.id == IntegrityFinding.asset_id)
             .outerjoin(Root, Root.id == Asset.root_id)
-            .where(IntegrityFinding.id > after_id)
+            .where(IntegrityFinding.id > after_id, visible_assets(viewer))
             .order_by(IntegrityFinding.id)
             .limit(limit)
         )
@@ -231,11 +239,11 @@ class IntegrityRepository:
             stmt = stmt.where(IntegrityFinding.resolved_at.is_(None))
         return [(f, a, p) for f, a, p in self.session.execute(stmt)]
 
-    def count_open_findings(self) -> int:
-        return int(
-            self.session.scalar(select(func.count()).where(IntegrityFinding.resolved_at.is_(None)))
-            or 0
-        )
+    def count_open_findings(self, *, viewer: Viewer) -> int:
+        stmt = select(func.count()).where(IntegrityFinding.resolved_at.is_(None))
+        if not viewer.sees_everything:
+            stmt = stmt.where(IntegrityFinding.asset_id.in_(visible_ids(viewer)))
+        return int(self.session.scalar(stmt) or 0)
 
     # --- cache -----------------------------------------------------------------------------
 

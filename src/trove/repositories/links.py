@@ -11,10 +11,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, or_, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from trove.db.models import Asset, Entity, Link
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetType, Relation
 from trove.domain.ids import new_id
 from trove.repositories._sql import (
@@ -24,6 +37,7 @@ from trove.repositories._sql import (
     insert_ignoring_conflicts,
     utcnow,
 )
+from trove.repositories.access import visible_ids_sql, visible_node
 from trove.repositories.tag_flows import MAX_HIERARCHY_DEPTH, TagFlows
 
 CHUNK = 5000
@@ -74,10 +88,22 @@ class Branches:
 
 
 class LinkRepository:
-    def __init__(self, session: Session, *, hierarchical: Sequence[str] | None = None) -> None:
-        """`hierarchical`: the relations whose edges carry tags down (the registry's)."""
+    def __init__(
+        self,
+        session: Session,
+        *,
+        hierarchical: Sequence[str] | None = None,
+        viewer: Viewer | None = None,
+    ) -> None:
+        """`hierarchical`: the relations whose edges carry tags down (the registry's).
+        `viewer`: traversals (pages, walks, paths, node lookups) reach only the assets this
+        viewer may see, and never pass through others; None is Trove's own work (all)."""
         self.session = session
         self.flows = TagFlows(session, hierarchical=hierarchical)
+        self.viewer = viewer
+
+    def _reachable(self, node_id: Any, node_type: Any) -> ColumnElement[bool]:
+        return true() if self.viewer is None else visible_node(node_id, node_type, self.viewer)
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -280,7 +306,9 @@ class LinkRepository:
             if direction == "out"
             else (Link.target_id, Link.source_id, Link.source_type)
         )
-        stmt = select(Link.id, Link.relation, other, other_type, Link.weight).where(here == node_id)
+        stmt = select(Link.id, Link.relation, other, other_type, Link.weight).where(
+            here == node_id, self._reachable(other, other_type)
+        )
         if relations is not None:
             stmt = stmt.where(Link.relation.in_(relations))
         if after is not None:
@@ -299,10 +327,15 @@ class LinkRepository:
 
     def adjacent_counts(self, node_id: str, branches: Branches) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for here, relations in ((Link.source_id, branches.out), (Link.target_id, branches.inward)):
+        for here, other, other_type, relations in (
+            (Link.source_id, Link.target_id, Link.target_type, branches.out),
+            (Link.target_id, Link.source_id, Link.source_type, branches.inward),
+        ):
             if relations == ():
                 continue
-            stmt = select(Link.relation, func.count()).where(here == node_id)
+            stmt = select(Link.relation, func.count()).where(
+                here == node_id, self._reachable(other, other_type)
+            )
             if relations is not None:
                 stmt = stmt.where(Link.relation.in_(relations))
             for relation, n in self.session.execute(stmt.group_by(Link.relation)):
@@ -319,7 +352,7 @@ class LinkRepository:
         after: tuple[int, str, str, str] | None,
     ) -> list[Hop]:
         """Nodes within `max_depth` edges, each once at its nearest depth, in key order."""
-        sql, params = _walk(self._dialect(), node_id, branches, max_depth)
+        sql, params = self._walk(node_id, branches, max_depth)
         keyset = ""
         if after is not None:
             keyset = "WHERE (depth, relation, direction, node) > (:ad, :ar, :adir, :an)"
@@ -334,7 +367,7 @@ class LinkRepository:
         return [Hop(*row) for row in rows]
 
     def walk_counts(self, node_id: str, branches: Branches, *, max_depth: int) -> dict[str, int]:
-        sql, params = _walk(self._dialect(), node_id, branches, max_depth)
+        sql, params = self._walk(node_id, branches, max_depth)
         rows = self.session.execute(
             text(
                 f"{sql} SELECT relation, COUNT(*) FROM nearest GROUP BY relation ORDER BY relation"
@@ -347,7 +380,7 @@ class LinkRepository:
         self, node_id: str, branches: Branches, *, max_depth: int
     ) -> dict[str, int]:
         """How many of the reached nodes are of each kind: an asset's type, or an entity's."""
-        sql, params = _walk(self._dialect(), node_id, branches, max_depth)
+        sql, params = self._walk(node_id, branches, max_depth)
         rows = self.session.execute(
             text(
                 f"{sql} SELECT COALESCE(a.asset_type, n.node_type), COUNT(*) FROM nearest n "
@@ -370,8 +403,9 @@ class LinkRepository:
         ids = list(node_ids)
         found: list[tuple[str, str, str, str]] = []
         for start in range(0, len(ids), CHUNK):
+            other_type = Link.target_type if direction == "out" else Link.source_type
             stmt = select(here, other, Link.id, Link.relation).where(
-                here.in_(ids[start : start + CHUNK])
+                here.in_(ids[start : start + CHUNK]), self._reachable(other, other_type)
             )
             if relations is not None:
                 stmt = stmt.where(Link.relation.in_(relations))
@@ -387,9 +421,8 @@ class LinkRepository:
     def node_types(self, node_ids: Sequence[str]) -> dict[str, str]:
         """Which of these ids are nodes, and their type: `Asset` or the entity's type."""
         ids = list(node_ids)
-        found = {
-            i: "Asset" for i in self.session.scalars(select(Asset.id).where(Asset.id.in_(ids)))
-        }
+        assets = select(Asset.id).where(Asset.id.in_(ids), self._reachable(Asset.id, "Asset"))
+        found = {i: "Asset" for i in self.session.scalars(assets)}
         for entity_id, kind in self.session.execute(
             select(Entity.id, Entity.type).where(Entity.id.in_(ids))
         ):
@@ -399,13 +432,20 @@ class LinkRepository:
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
+    def _walk(self, start: str, branches: Branches, max_depth: int) -> tuple[str, dict[str, Any]]:
+        visible = None
+        if self.viewer is not None:
+            visible = visible_ids_sql(self.viewer, dialect=self.session.get_bind().dialect)
+        return _walk(self._dialect(), start, branches, max_depth, visible=visible)
+
 
 def _walk(
-    dialect: str, start: str, branches: Branches, max_depth: int
+    dialect: str, start: str, branches: Branches, max_depth: int, *, visible: str | None = None
 ) -> tuple[str, dict[str, Any]]:
     """`WITH RECURSIVE walk ..., nearest ...`: every node within `max_depth` edges of `start`
     (never `start` itself) with the edge that reached it, then each node once at its nearest
-    depth. UNION ALL with the depth bound: a cycle is walked at most `max_depth` times."""
+    depth. UNION ALL with the depth bound: a cycle is walked at most `max_depth` times.
+    `visible` (SQL selecting asset ids): the walk steps only onto those assets, and entities."""
     params: dict[str, Any] = {"start": start, "max_depth": max_depth}
     arms = []
     for direction, relations in (("out", branches.out), ("in", branches.inward)):
@@ -416,6 +456,8 @@ def _walk(
         if relations is not None:
             params[f"rel_{direction}"] = relations
             where = f" AND l.relation IN :rel_{direction}"
+        if visible is not None:
+            where += f" AND (l.{other}_type <> 'Asset' OR l.{other}_id IN ({visible}))"
         arms.append((direction, here, other, where))
 
     def arm(direction: str, here: str, other: str, where: str, *, frm: str, depth: str) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from trove.db.models import Root
+from trove.db.models import Root, RootMember
+from trove.domain.access import Viewer
 from trove.domain.enums import RootStatus
 from trove.domain.ids import new_id
 from trove.repositories._sql import insert_if_absent, utcnow
@@ -30,6 +31,22 @@ class RootRepository:
 
     def all(self) -> list[Root]:
         return list(self.session.scalars(select(Root).order_by(Root.path)))
+
+    def visible_to(self, viewer: Viewer) -> list[Root]:
+        """The libraries a viewer is shown: all for an admin; for a member, those they own or
+        are assigned to; none for a share-link holder."""
+        if viewer.share is not None or (viewer.user_id is None and not viewer.is_admin):
+            return []
+        if viewer.sees_everything:
+            return self.all()
+        assigned = select(RootMember.root_id).where(RootMember.user_id == viewer.user_id)
+        return list(
+            self.session.scalars(
+                select(Root)
+                .where((Root.owner_id == viewer.user_id) | Root.id.in_(assigned))
+                .order_by(Root.path)
+            )
+        )
 
     def add_if_new(
         self, *, path: str, name: str, is_upload_target: bool = False

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from trove.config import Settings
 from trove.db.database import Database
-from trove.db.models import Asset
+from trove.db.models import OWNER_ID, Asset
+from trove.domain.access import Viewer
 from trove.domain.albums import COVER_KEY, MAX_TILES, NAMESPACE, PREVIEW_STEP, SOURCES_KEY
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.queries import InvalidQuery, decode_cursor, encode_cursor
@@ -86,30 +87,33 @@ class AlbumService:
         name: str,
         *,
         description: str | None = None,
+        viewer: Viewer,
         parent_id: str | None = None,
         asset_ids: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """A new album, inside `parent_id` if given, holding `asset_ids` in that order (the
-        gallery's "New album from selection")."""
+        """A new album owned by its creator, inside `parent_id` if given, holding `asset_ids`
+        in that order (the gallery's "New album from selection")."""
         wanted = _unique(asset_ids)
         with self._session() as session:
             album = AlbumRepository(session).add(
                 name=_name(name),
                 description=_description(description),
                 meta={NAMESPACE: {COVER_KEY: None, SOURCES_KEY: []}},
+                owner_id=viewer.user_id or OWNER_ID,
             )
             if parent_id is not None:
-                self._set_parent(session, album, parent_id)
+                self._set_parent(session, album, parent_id, viewer=viewer)
             if wanted:
-                self._place(session, album, wanted, position=None)
+                self._place(session, album, wanted, position=None, viewer=viewer)
             session.flush()
             search.reindex(session, [album.id], hierarchical=self.links.relations.hierarchical())
-            return self._album(session, album)
+            return self._album(session, album, viewer=viewer)
 
-    def tree(self) -> list[dict[str, Any]]:
-        """Every album, nested under its parent, siblings by name."""
+    def tree(self, *, viewer: Viewer) -> list[dict[str, Any]]:
+        """Every album the viewer may see, nested under its parent, siblings by name (an
+        album whose parent they may not see is at the top level)."""
         with self._session() as session:
-            repo = AlbumRepository(session)
+            repo = AlbumRepository(session, viewer=viewer)
             parents = repo.parents()
             counts = repo.member_counts()
             nodes = {
@@ -131,39 +135,39 @@ class AlbumService:
             (parent["children"] if parent is not None else roots).append(node)
         return roots
 
-    def get(self, album_id: str) -> dict[str, Any]:
+    def get(self, album_id: str, *, viewer: Viewer) -> dict[str, Any]:
         with self._session() as session:
-            return self._album(session, self._get(session, album_id))
+            return self._album(session, self._get(session, album_id, viewer=viewer), viewer=viewer)
 
-    def overview(self, album_id: str) -> dict[str, Any]:
+    def overview(self, album_id: str, *, viewer: Viewer) -> dict[str, Any]:
         """What an album's page shows above its assets: the album, the albums it is inside
         (outermost first) and its sub-albums."""
         with self._session() as session:
-            repo = AlbumRepository(session)
-            album = self._get(session, album_id)
+            repo = AlbumRepository(session, viewer=viewer)
+            album = self._get(session, album_id, viewer=viewer)
             ancestors = [{"id": a.id, "name": a.filename} for a in repo.ancestors(album.id)]
             children = sorted(
                 (
-                    self._album(session, child)
+                    self._album(session, child, viewer=viewer)
                     for child in repo.get_many(repo.children_of(album.id))
                 ),
                 key=lambda child: child["name"].casefold(),
             )
             return {
-                "album": self._album(session, album),
+                "album": self._album(session, album, viewer=viewer),
                 "ancestors": ancestors,
                 "children": children,
             }
 
-    def update(self, album_id: str, patch: AlbumPatch) -> dict[str, Any]:
+    def update(self, album_id: str, patch: AlbumPatch, *, viewer: Viewer) -> dict[str, Any]:
         with self._session() as session:
-            album = self._get(session, album_id)
+            album = self._get(session, album_id, viewer=viewer)
             if patch.name is not _UNSET:
                 album.filename = _name(patch.name)
             if patch.description is not _UNSET:
                 album.description = _description(patch.description)
             if patch.parent_id is not _UNSET:
-                self._set_parent(session, album, patch.parent_id)
+                self._set_parent(session, album, patch.parent_id, viewer=viewer)
             if patch.cover_id is not _UNSET:
                 self._set_cover(session, album, patch.cover_id)
             album.updated_at = utcnow()
@@ -171,14 +175,14 @@ class AlbumService:
             search.reindex_with_holders_below(
                 session, album.id, hierarchical=self.links.relations.hierarchical()
             )
-            return self._album(session, album)
+            return self._album(session, album, viewer=viewer)
 
-    def delete(self, album_id: str) -> None:
+    def delete(self, album_id: str, *, viewer: Viewer) -> None:
         """The album's record and links go; its members stay where they are, and its
         sub-albums move up to its parent (or to the top level)."""
         with self._session() as session:
             repo = AlbumRepository(session)
-            album = self._get(session, album_id)
+            album = self._get(session, album_id, viewer=viewer)
             parent = repo.parent_of(album.id)
             children = repo.children_of(album.id)
             self.links.repository(session).delete_touching([album.id])
@@ -195,29 +199,40 @@ class AlbumService:
     # --- members ---------------------------------------------------------------------------
 
     def add(
-        self, album_id: str, asset_ids: Sequence[str], *, position: int | None = None
+        self,
+        album_id: str,
+        asset_ids: Sequence[str],
+        *,
+        viewer: Viewer,
+        position: int | None = None,
     ) -> dict[str, Any]:
         """Put assets into the album, in the order given. With `position` (an index in album
         order) the first of them lands there, and those already in the album move there too
         (a drag to reorder); without it new ones go to the end and members keep their place.
         Albums are nested with parent_id, not added as members."""
         with self._session() as session:
-            album = self._get(session, album_id)
-            added, already = self._place(session, album, _unique(asset_ids), position=position)
-            return {"added": added, "already": already, "album": self._album(session, album)}
+            album = self._get(session, album_id, viewer=viewer)
+            added, already = self._place(
+                session, album, _unique(asset_ids), position=position, viewer=viewer
+            )
+            return {
+                "added": added,
+                "already": already,
+                "album": self._album(session, album, viewer=viewer),
+            }
 
-    def remove(self, album_id: str, asset_ids: Sequence[str]) -> dict[str, Any]:
+    def remove(self, album_id: str, asset_ids: Sequence[str], *, viewer: Viewer) -> dict[str, Any]:
         wanted = _unique(asset_ids)
         with self._session() as session:
             repo = AlbumRepository(session)
-            album = self._get(session, album_id)
+            album = self._get(session, album_id, viewer=viewer)
             present = repo.member_ids(album.id, wanted)
             links = self.links.repository(session)
             links.remove_between(album.id, sorted(present), Relation.INCLUDES)
             if _meta(album).get(COVER_KEY) in present:
                 self._set_cover(session, album, None)
             self._touched(session, album)
-            return {"removed": len(present), "album": self._album(session, album)}
+            return {"removed": len(present), "album": self._album(session, album, viewer=viewer)}
 
     def refresh_previews(self) -> int:
         """Albums with a member changed since the album was (the member's preview may have
@@ -230,13 +245,15 @@ class AlbumService:
             return len(albums)
 
     def members(
-        self, album_id: str, *, limit: int = 100, cursor: str | None = None
+        self, album_id: str, *, viewer: Viewer, limit: int = 100, cursor: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of the album's assets in album order, and the next page's cursor."""
+        """One page of the album's assets the viewer may see, in album order, and the next
+        page's cursor."""
         with self._session() as session:
-            album = self._get(session, album_id)
+            album = self._get(session, album_id, viewer=viewer)
             after = _position_cursor(cursor) if cursor else None
-            rows = AlbumRepository(session).members(album.id, limit=limit + 1, after=after)
+            repo = AlbumRepository(session, viewer=viewer)
+            rows = repo.members(album.id, limit=limit + 1, after=after)
             page = rows[:limit]
             items = [{**asset_summary(a), "position": p} for a, p in page]
             if len(rows) <= limit:
@@ -255,14 +272,14 @@ class AlbumService:
         if stale:
             self._on_preview_stale()
 
-    def _get(self, session: Session, album_id: str) -> Asset:
-        album = AlbumRepository(session).get(album_id)
+    def _get(self, session: Session, album_id: str, *, viewer: Viewer) -> Asset:
+        album = AlbumRepository(session, viewer=viewer).get(album_id)
         if album is None:
             raise NotFound(f"no album with id {album_id!r}")
         return album
 
-    def _album(self, session: Session, album: Asset) -> dict[str, Any]:
-        repo = AlbumRepository(session)
+    def _album(self, session: Session, album: Asset, *, viewer: Viewer) -> dict[str, Any]:
+        repo = AlbumRepository(session, viewer=viewer)
         parent = repo.parent_of(album.id)
         count = repo.member_count(album.id)
         return album_dict(
@@ -274,7 +291,13 @@ class AlbumService:
         )
 
     def _place(
-        self, session: Session, album: Asset, wanted: list[str], *, position: int | None
+        self,
+        session: Session,
+        album: Asset,
+        wanted: list[str],
+        *,
+        position: int | None,
+        viewer: Viewer,
     ) -> tuple[int, int]:
         """Link or move `wanted` into the album (see `add`); (how many new, how many were in)."""
         if not wanted or len(wanted) > MAX_ADD:
@@ -282,7 +305,7 @@ class AlbumService:
         if position is not None and position < 0:
             raise Invalid("position must be 0 or more")
         repo = AlbumRepository(session)
-        members = self._check_members(session, wanted)
+        members = self._check_members(session, wanted, viewer=viewer)
         already = repo.member_ids(album.id, wanted)
         placed = wanted if position is not None else [i for i in wanted if i not in already]
         if placed:
@@ -328,9 +351,11 @@ class AlbumService:
         return after, 1.0
 
     @staticmethod
-    def _check_members(session: Session, asset_ids: list[str]) -> dict[str, Asset]:
-        """The assets to put in an album, each one that exists and is not an album itself."""
-        found = {a.id: a for a in AssetRepository(session).get_many(asset_ids)}
+    def _check_members(
+        session: Session, asset_ids: list[str], *, viewer: Viewer
+    ) -> dict[str, Asset]:
+        """The assets to put in an album, each one the viewer sees and not an album itself."""
+        found = {a.id: a for a in AssetRepository(session).visible_many(asset_ids, viewer=viewer)}
         for asset_id in asset_ids:
             asset = found.get(asset_id)
             if asset is None or asset.deleted_at is not None:
@@ -339,10 +364,12 @@ class AlbumService:
                 raise Invalid("an album goes inside another one with parent_id, not as a member")
         return found
 
-    def _set_parent(self, session: Session, album: Asset, parent_id: str | None) -> None:
+    def _set_parent(
+        self, session: Session, album: Asset, parent_id: str | None, *, viewer: Viewer
+    ) -> None:
         repo = AlbumRepository(session)
         if parent_id is not None:
-            parent = repo.get(parent_id)
+            parent = AlbumRepository(session, viewer=viewer).get(parent_id)
             if parent is None:
                 raise NotFound(f"no album with id {parent_id!r}")
             self._refuse_cycle(repo, album.id, parent_id)

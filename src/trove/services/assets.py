@@ -29,7 +29,7 @@ from trove.repositories.proxies import ProxyRepository
 from trove.repositories.roots import RootRepository
 from trove.repositories.tag_flows import TagFlows
 from trove.services import search
-from trove.services.errors import Invalid, NotFound, Unavailable
+from trove.services.errors import Forbidden, Invalid, NotFound, Unavailable
 from trove.services.storable import storable_json, storable_text
 from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable, PathOutsideRoot, open_below_root
@@ -105,13 +105,14 @@ class AssetService:
 
         return LinkManager(self.settings, self.database)
 
-    def list(self, filters: AssetFilters) -> AssetPage:
-        """One page of a listing (the API's and `trove ls`'s: the same filters)."""
+    def list(self, filters: AssetFilters, *, viewer: Viewer) -> AssetPage:
+        """One page of a listing (the API's and `trove ls`'s: the same filters), of what the
+        viewer may see."""
         with self.database.session() as session:
-            root_id = _root_id(session, filters.root) if filters.root else None
+            root_id = _root_id(session, filters.root, viewer=viewer) if filters.root else None
             repo = AssetRepository(session, hierarchical=self.hierarchical)
             query = filters.to_query(root_id=root_id)
-            items, cursor = repo.list(query)
+            items, cursor = repo.list(query, viewer=viewer)
             flows = TagFlows(session, hierarchical=self.hierarchical)
             inherited = flows.inherited_of([a.id for a in items])
             matched = search.snippets(session, query.search, [a.id for a in items])
@@ -127,14 +128,18 @@ class AssetService:
                 cursor,
             )
 
-    def get(self, asset_id: str) -> dict[str, Any]:
+    def get(self, asset_id: str, *, viewer: Viewer) -> dict[str, Any]:
         with self.database.session() as session:
-            asset = self._get(session, asset_id, include_deleted=True)
-            return self._detail(session, asset)
+            asset = self._get(session, asset_id, viewer=viewer, include_deleted=True)
+            return self._detail(session, asset, viewer=viewer)
 
-    def update(self, asset_id: str, patch: AssetPatch) -> dict[str, Any]:
+    def update(self, asset_id: str, patch: AssetPatch, *, viewer: Viewer) -> dict[str, Any]:
+        """Edit what the viewer sees; who else sees it (`visibility`) only its owner or an
+        admin may change."""
         with self.database.session() as session:
-            asset = self._get(session, asset_id)
+            asset = self._get(session, asset_id, viewer=viewer)
+            if patch.visibility is not _UNSET and not viewer.may_manage(asset.owner_id):
+                raise Forbidden("only the asset's owner or an admin may change its visibility")
             if patch.title is not _UNSET:
                 asset.title = _clean_text(patch.title, field="title", limit=1000)
             if patch.description is not _UNSET:
@@ -157,7 +162,7 @@ class AssetService:
                 search.reindex_with_holders_below(session, asset.id, hierarchical=self.hierarchical)
             else:
                 search.reindex(session, [asset.id], hierarchical=self.hierarchical)
-            return self._detail(session, asset)
+            return self._detail(session, asset, viewer=viewer)
 
     def ingest_virtual(self, asset_type: str, data: Any, *, viewer: Viewer) -> dict[str, Any]:
         """A new asset without a file (seed 4.1: `ingest_virtual`), made by its type's driver
@@ -170,9 +175,9 @@ class AssetService:
             asset = create_virtual(
                 session, self.drivers, self.links, asset_type=asset_type, data=data, viewer=viewer
             )
-            return self._detail(session, asset)
+            return self._detail(session, asset, viewer=viewer)
 
-    def delete(self, asset_id: str, *, hard: bool = False) -> None:
+    def delete(self, asset_id: str, *, viewer: Viewer, hard: bool = False) -> None:
         """Soft: hidden and restorable. Hard: the record, its links both ways and its
         derivatives go (the proxies made only from it, and their cached files).
 
@@ -181,7 +186,7 @@ class AssetService:
         """
         with self.database.session() as session:
             repo = AssetRepository(session)
-            asset = self._get(session, asset_id, include_deleted=True)
+            asset = self._get(session, asset_id, viewer=viewer, include_deleted=True)
             if not hard:
                 repo.soft_delete(asset)
                 return
@@ -195,7 +200,9 @@ class AssetService:
             if content_hash and not repo.hash_still_used(content_hash):
                 cache.drop_derivatives(self.settings.resolved_cache_dir, content_hash)
 
-    def add_tags_many(self, asset_ids: builtins.list[str], tags: builtins.list[str]) -> int:
+    def add_tags_many(
+        self, asset_ids: builtins.list[str], tags: builtins.list[str], *, viewer: Viewer
+    ) -> int:
         """Bulk tagging from a selection: one statement, however many assets are selected.
 
         Returns how many of the ids were visible assets (the rest are ignored, not an error:
@@ -206,7 +213,11 @@ class AssetService:
             raise Invalid("give at least one tag")
         with self.database.session() as session:
             repo = AssetRepository(session)
-            ids = [a.id for a in repo.get_many(_unique(asset_ids)) if a.deleted_at is None]
+            ids = [
+                a.id
+                for a in repo.visible_many(_unique(asset_ids), viewer=viewer)
+                if a.deleted_at is None
+            ]
             repo.add_tags(ids, wanted)
             TagFlows(session, hierarchical=self.hierarchical).tags_added(ids, wanted)
             repo.touch(ids)
@@ -215,11 +226,12 @@ class AssetService:
                 search.reindex_with_holders_below(session, asset_id, hierarchical=self.hierarchical)
             return len(ids)
 
-    def delete_many(self, asset_ids: builtins.list[str]) -> int:
+    def delete_many(self, asset_ids: builtins.list[str], *, viewer: Viewer) -> int:
         """Soft-delete a selection (restorable, like a single delete); returns how many."""
         with self.database.session() as session:
             repo = AssetRepository(session)
-            assets = [a for a in repo.get_many(_unique(asset_ids)) if a.deleted_at is None]
+            selected = repo.visible_many(_unique(asset_ids), viewer=viewer)
+            assets = [a for a in selected if a.deleted_at is None]
             for asset in assets:
                 repo.soft_delete(asset)
             return len(assets)
@@ -228,32 +240,34 @@ class AssetService:
         """Month by month, how many assets the listing with these filters holds: the gallery's
         scrubber rail, drawn before the grid has loaded those months."""
         with self.database.session() as session:
-            root_id = _root_id(session, filters.root) if filters.root else None
+            root_id = _root_id(session, filters.root, viewer=viewer) if filters.root else None
             query = filters.to_query(root_id=root_id)
             months = AssetRepository(session).months(query, viewer)
         dated = [{"month": month, "count": n} for month, n in months if month]
         return {"months": dated, "undated": sum(n for month, n in months if not month)}
 
-    def tag_counts(self, *, limit: int = 200) -> builtins.list[dict[str, Any]]:
+    def tag_counts(self, *, viewer: Viewer, limit: int = 200) -> builtins.list[dict[str, Any]]:
+        """The tags in use, counted over the assets the viewer sees (a tag only hidden
+        assets carry is not shown at all)."""
         with self.database.session() as session:
-            rows = AssetRepository(session).tag_counts(limit=limit)
+            rows = AssetRepository(session).tag_counts(limit=limit, viewer=viewer)
             return [{"tag": tag, "count": n} for tag, n in rows]
 
-    def counts_by_root(self) -> dict[str, dict[str, int]]:
+    def counts_by_root(self, *, viewer: Viewer) -> dict[str, dict[str, int]]:
         with self.database.session() as session:
-            return AssetRepository(session).count_by_root_and_status()
+            return AssetRepository(session).count_by_root_and_status(viewer=viewer)
 
-    def restore(self, asset_id: str) -> dict[str, Any]:
+    def restore(self, asset_id: str, *, viewer: Viewer) -> dict[str, Any]:
         with self.database.session() as session:
-            asset = self._get(session, asset_id, include_deleted=True)
+            asset = self._get(session, asset_id, viewer=viewer, include_deleted=True)
             AssetRepository(session).restore(asset)
-            return self._detail(session, asset)
+            return self._detail(session, asset, viewer=viewer)
 
-    def original(self, asset_id: str) -> OriginalFile:
+    def original(self, asset_id: str, *, viewer: Viewer) -> OriginalFile:
         """The asset's file, opened below its root: the caller streams from this descriptor
         (and closes it), so no name is looked up again after the check."""
         with self.database.session() as session:
-            asset = self._get(session, asset_id)
+            asset = self._get(session, asset_id, viewer=viewer)
             if asset.asset_type == AssetType.PROXY:
                 return self._proxy_file(asset)
             if asset.root_id is None or asset.rel_path is None or asset.asset_type == "collection":
@@ -284,7 +298,7 @@ class AssetService:
             ) from exc
         return OriginalFile(file, proxy.filename, proxy.mime_type)
 
-    def _detail(self, session: Any, asset: Asset) -> dict[str, Any]:
+    def _detail(self, session: Any, asset: Asset, *, viewer: Viewer) -> dict[str, Any]:
         """Every field, plus the asset's other copies ("this file also exists in ...") and
         whether it is corrupted, with the findings (services/integrity.py), and the tags it
         inherits with where they come from."""
@@ -295,7 +309,7 @@ class AssetService:
         copy = ProxyRepository(session).web_copy_of(asset.id)
         return {
             **asset_detail(asset),
-            **integrity_of(session, asset),
+            **integrity_of(session, asset, viewer=viewer),
             "inherited_tags": inherited,
             "match": None,  # found by id, not by a search
             "web_copy": web_copy(copy) if copy is not None else None,
@@ -311,8 +325,11 @@ class AssetService:
         flows.tags_added([asset.id], sorted(set(tags) - before))
 
     @staticmethod
-    def _get(session: Any, asset_id: str, *, include_deleted: bool = False) -> Asset:
-        asset = AssetRepository(session).get(asset_id)
+    def _get(
+        session: Any, asset_id: str, *, viewer: Viewer, include_deleted: bool = False
+    ) -> Asset:
+        """The asset if the viewer may see it; hidden and absent are the same NotFound."""
+        asset = AssetRepository(session).visible(asset_id, viewer, include_deleted=True)
         if asset is None or (asset.deleted_at is not None and not include_deleted):
             raise NotFound(f"no asset with id {asset_id!r}")
         return asset
@@ -324,11 +341,12 @@ def _match(found: Snippet | None) -> dict[str, Any] | None:
     return {"field": found.field, "text": found.text, "highlights": found.highlights}
 
 
-def _root_id(session: Any, reference: str) -> str:
-    """The id of the library a caller named by its id, its path or its name."""
+def _root_id(session: Any, reference: str, *, viewer: Viewer) -> str:
+    """The id of the library a caller named by its id, its path or its name, among those the
+    caller is shown (an error names only those)."""
     from trove.services.scanner import canonical_root
 
-    roots = RootRepository(session).all()
+    roots = RootRepository(session).visible_to(viewer)
     for wanted in (reference, canonical_root(reference)):
         matches = [r for r in roots if wanted in (r.id, r.path)]
         matches = matches or [r for r in roots if r.name == wanted]

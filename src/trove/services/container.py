@@ -142,7 +142,7 @@ class Services:
             viewer, filename, content, root_id=root_id, modified_ms=modified_ms
         )
         self.indexer.request_processing()
-        return self.assets.get(asset_id)
+        return self.assets.get(asset_id, viewer=viewer)
 
     def upload_completed(self, viewer: Viewer, upload_id: str, metadata: dict[str, str]) -> str:
         """A resumable upload's last byte arrived: placed, registered, then processed."""
@@ -182,10 +182,10 @@ class Services:
             self.indexer.request_processing()
         return asset
 
-    def status(self) -> dict[str, Any]:
+    def status(self, *, viewer: Viewer) -> dict[str, Any]:
         """The library's state with what the indexer and the watcher are doing right now."""
         watcher = self.watcher.status() if self.watcher is not None else None
-        library = self.library.status()
+        library = self.library.status(viewer=viewer)
         return {
             **library,
             "warnings": [*self.indexer.warnings(), *library["warnings"]],

@@ -19,6 +19,7 @@ from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
+from trove.domain.access import Viewer
 from trove.domain.serialize import iso_utc
 from trove.repositories._sql import utcnow
 from trove.repositories.integrity import IntegrityRepository, VerifyCandidate
@@ -206,17 +207,27 @@ class IntegrityService:
             report.corrupted += found
 
     def findings(
-        self, *, include_resolved: bool = False, limit: int = 100, cursor: str | None = None
+        self,
+        *,
+        viewer: Viewer,
+        include_resolved: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
     ) -> dict[str, Any]:
+        """The findings about assets the viewer may see."""
         with self.database.session() as session:
-            rows = IntegrityRepository(session).findings(
-                include_resolved=include_resolved, limit=limit + 1, after_id=cursor or ""
+            repo = IntegrityRepository(session)
+            rows = repo.findings(
+                viewer=viewer,
+                include_resolved=include_resolved,
+                limit=limit + 1,
+                after_id=cursor or "",
             )
             page = rows[:limit]
             return {
                 "items": [finding_dict(f, a, p) for f, a, p in page],
                 "next_cursor": page[-1][0].id if len(rows) > limit else None,
-                "open": IntegrityRepository(session).count_open_findings(),
+                "open": repo.count_open_findings(viewer=viewer),
             }
 
     # --- orphans ---------------------------------------------------------------------------
@@ -295,13 +306,13 @@ def finding_dict(finding: Any, asset: Any, root_path: str | None) -> dict[str, A
     }
 
 
-def integrity_of(session: Any, asset: Any) -> dict[str, Any]:
-    """What an asset's detail adds: its other copies ("this file also exists in ...") and
-    whether it is corrupted (open findings)."""
+def integrity_of(session: Any, asset: Any, *, viewer: Viewer) -> dict[str, Any]:
+    """What an asset's detail adds: its other copies the viewer may see ("this file also
+    exists in ...") and whether it is corrupted (open findings)."""
     repo = IntegrityRepository(session)
     copies = [
         copy_dict(other, root_path)
-        for other, root_path in (repo.copies([asset.hash]) if asset.hash else [])
+        for other, root_path in (repo.copies([asset.hash], viewer=viewer) if asset.hash else [])
         if other.id != asset.id
     ]
     findings = repo.open_findings_for(asset.id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings
+from trove.domain.access import Viewer
 from trove.domain.serialize import iso_utc
 from trove.repositories import fast_index
 from trove.services.scan_summary import ScanSummary
@@ -135,7 +136,9 @@ class LibraryService:
         ensure_schema(self.settings.resolved_database_url)
         return self.pipeline().jobs()
 
-    def status(self) -> dict[str, Any]:
+    def status(self, *, viewer: Viewer) -> dict[str, Any]:
+        """The libraries the viewer is shown, counts over what they see, and the pipeline's
+        progress (how busy the server is: no names, no ids)."""
         from trove.db.migrate import ensure_schema
         from trove.repositories.assets import AssetRepository
         from trove.repositories.integrity import IntegrityRepository
@@ -145,18 +148,19 @@ class LibraryService:
 
         ensure_schema(self.settings.resolved_database_url)
         with self.database.session() as session:
-            roots = RootRepository(session).all()
+            roots = RootRepository(session).visible_to(viewer)
             assets = AssetRepository(session)
             steps = StepRepository(session).counts()
+            corrupted = IntegrityRepository(session).count_open_findings(viewer=viewer)
             return {
-                "database": _redacted(self.settings.resolved_database_url),
+                "database": _redacted(self.settings.resolved_database_url)
+                if viewer.is_admin
+                else "",
                 "roots": [_root_dict(root) for root in roots],
-                "by_status": assets.count_by("status"),
-                "by_type": assets.count_by("asset_type"),
+                "by_status": assets.count_by("status", viewer=viewer),
+                "by_type": assets.count_by("asset_type", viewer=viewer),
                 "steps": _nest(steps),
-                "warnings": status_warnings(
-                    roots, corrupted=IntegrityRepository(session).count_open_findings()
-                ),
+                "warnings": status_warnings(roots, corrupted=corrupted),
                 "jobs": self.pipeline().jobs(),
             }
 
@@ -173,7 +177,7 @@ class LibraryService:
         from trove.services.assets import AssetService
 
         ensure_schema(self.settings.resolved_database_url)
-        return AssetService(self.settings, self.database).list(filters)
+        return AssetService(self.settings, self.database).list(filters, viewer=Viewer.system())
 
     def count_libraries(self) -> int:
         """Roots the user added (the upload folder is Trove's own, not counted)."""

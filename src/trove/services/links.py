@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Link
+from trove.domain.access import Viewer
 from trove.domain.queries import InvalidQuery
 from trove.domain.relations import (
     Dependent,
@@ -108,8 +109,9 @@ class LinkManager:
     def relations(self) -> RelationRegistry:
         return load_relations(self.settings)
 
-    def repository(self, session: Session) -> LinkRepository:
-        return LinkRepository(session, hierarchical=self.relations.hierarchical())
+    def repository(self, session: Session, *, viewer: Viewer | None = None) -> LinkRepository:
+        """Links as `viewer` may see them (None: Trove's own work, all of them)."""
+        return LinkRepository(session, hierarchical=self.relations.hierarchical(), viewer=viewer)
 
     # --- links --------------------------------------------------------------------------------
 
@@ -119,11 +121,15 @@ class LinkManager:
         target_id: str,
         relation: str,
         *,
+        viewer: Viewer,
         weight: float = 1.0,
         metadata: dict[str, Any] | None = None,
         position: float | None = None,
     ) -> Linked:
+        """A link between two nodes the viewer may see (else NotFound, as for no node)."""
         with self.database.session() as session:
+            self._require_node(session, source_id, viewer=viewer)
+            self._require_node(session, target_id, viewer=viewer)
             return self.link_in(
                 session,
                 source_id,
@@ -187,11 +193,15 @@ class LinkManager:
             )
         return types
 
-    def unlink(self, link_id: str) -> None:
+    def unlink(self, link_id: str, *, viewer: Viewer) -> None:
+        """Only a link whose both ends the viewer may see (else NotFound)."""
         with self.database.session() as session:
             links = self.repository(session)
             link = links.get(link_id)
-            if link is None:
+            reachable = self.repository(session, viewer=viewer).node_types(
+                [link.source_id, link.target_id] if link is not None else []
+            )
+            if link is None or len(reachable) < 2:
                 raise NotFound(f"no link with id {link_id!r}")
             links.remove(link)
 
@@ -205,15 +215,18 @@ class LinkManager:
         depth: int = 1,
         limit: int = DEFAULT_PAGE,
         cursor: str | None = None,
+        *,
+        viewer: Viewer,
     ) -> dict[str, Any]:
-        """One page of the nodes around `node_id`, with how many there are per relation."""
+        """One page of the nodes around `node_id` that the viewer may reach (never through
+        an asset they may not see), with how many there are per relation."""
         branches = self._branches(_direction(direction), self._relations(relation))
         depth = _bounded(depth, "depth", 1, MAX_NEIGHBOR_DEPTH)
         limit = _bounded(limit, "limit", 1, MAX_PAGE)
         after = _neighbor_cursor(cursor)
         with self.database.session() as session:
-            self._require_node(session, node_id)
-            links = self.repository(session)
+            self._require_node(session, node_id, viewer=viewer)
+            links = self.repository(session, viewer=viewer)
             if depth == 1:
                 hops = links.adjacent_page(node_id, branches, limit=limit + 1, after=after)
                 counts = links.adjacent_counts(node_id, branches)
@@ -222,7 +235,7 @@ class LinkManager:
                     node_id, branches, max_depth=depth, limit=limit + 1, after=after
                 )
                 counts = links.walk_counts(node_id, branches, max_depth=depth)
-            return self._page(session, hops, limit=limit, extra={"counts": counts})
+            return self._page(session, hops, limit=limit, extra={"counts": counts}, viewer=viewer)
 
     def shortest_path(
         self,
@@ -231,6 +244,8 @@ class LinkManager:
         relations: str | Iterable[str] | None = None,
         max_depth: int = DEFAULT_PATH_DEPTH,
         direction: str = Direction.BOTH,
+        *,
+        viewer: Viewer,
     ) -> dict[str, Any]:
         """The fewest links from one node to another (provenance: proxy -> original -> folder
         -> root): `{"nodes": [...], "edges": [...]}` in path order, each edge saying whether it
@@ -242,8 +257,8 @@ class LinkManager:
         way = _direction(direction)
         with self.database.session() as session:
             for node_id in (source_id, target_id):
-                self._require_node(session, node_id)
-            links = self.repository(session)
+                self._require_node(session, node_id, viewer=viewer)
+            links = self.repository(session, viewer=viewer)
             search = PathSearch(
                 links,
                 forward=self._branches(way, relation_names),
@@ -253,7 +268,7 @@ class LinkManager:
             if hops is None:
                 raise NoPath(f"no path from {source_id} to {target_id} within {bound} links")
             node_ids = [source_id, *(node for node, _link in hops)]
-            found = self.nodes(session, node_ids)
+            found = self.nodes(session, node_ids, viewer=viewer)
             rows = links.get_many([link for _node, link in hops])
             edges = []
             for here, (_node, link_id) in zip(node_ids, hops, strict=False):
@@ -269,6 +284,8 @@ class LinkManager:
         relations: str | Iterable[str] | None = None,
         limit: int = DEFAULT_PAGE,
         cursor: str | None = None,
+        *,
+        viewer: Viewer,
     ) -> dict[str, Any]:
         """What depends on the node, transitively within `depth` links: the far end of every
         relation whose registered `dependent` end is not this one (a proxy made from it, an
@@ -283,8 +300,8 @@ class LinkManager:
             inward=_within(self.relations.dependent_on(Dependent.SOURCE), names),
         )
         with self.database.session() as session:
-            self._require_node(session, node_id)
-            links = self.repository(session)
+            self._require_node(session, node_id, viewer=viewer)
+            links = self.repository(session, viewer=viewer)
             if branches.out == branches.inward == ():
                 return {"counts": {}, "types": {}, "items": [], "next_cursor": None}
             hops = links.walk_page(node_id, branches, max_depth=bound, limit=limit + 1, after=after)
@@ -292,7 +309,7 @@ class LinkManager:
                 "counts": links.walk_counts(node_id, branches, max_depth=bound),
                 "types": links.walk_type_counts(node_id, branches, max_depth=bound),
             }
-            return self._page(session, hops, limit=limit, extra=extra)
+            return self._page(session, hops, limit=limit, extra=extra, viewer=viewer)
 
     # --- entities -----------------------------------------------------------------------------
 
@@ -322,11 +339,14 @@ class LinkManager:
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def nodes(self, session: Session, node_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Each id as a node: an asset (with its summary) or an entity; unknown ids left out."""
+    def nodes(
+        self, session: Session, node_ids: Sequence[str], *, viewer: Viewer
+    ) -> dict[str, dict[str, Any]]:
+        """Each id as a node: an asset the viewer may see (with its summary) or an entity;
+        unknown and hidden ids left out."""
         ids = list(dict.fromkeys(node_ids))
         found: dict[str, dict[str, Any]] = {}
-        for asset in AssetRepository(session).get_many(ids) if ids else []:
+        for asset in AssetRepository(session).visible_many(ids, viewer=viewer) if ids else []:
             summary = asset_summary(asset)
             name = asset.title or summary["filename"]
             found[asset.id] = {"id": asset.id, "type": "Asset", "name": name, "asset": summary}
@@ -340,15 +360,22 @@ class LinkManager:
         return found
 
     def _page(
-        self, session: Session, hops: list[Hop], *, limit: int, extra: dict[str, Any]
+        self,
+        session: Session,
+        hops: list[Hop],
+        *,
+        limit: int,
+        extra: dict[str, Any],
+        viewer: Viewer,
     ) -> dict[str, Any]:
         """`hops` holds one more than the page when there is a next one."""
         page = hops[:limit]
         next_cursor = _encode_hop(page[-1]) if len(hops) > limit else None
-        return {**extra, "items": self._items(session, page), "next_cursor": next_cursor}
+        items = self._items(session, page, viewer=viewer)
+        return {**extra, "items": items, "next_cursor": next_cursor}
 
-    def _items(self, session: Session, hops: list[Hop]) -> list[dict[str, Any]]:
-        nodes = self.nodes(session, [h.node_id for h in hops])
+    def _items(self, session: Session, hops: list[Hop], *, viewer: Viewer) -> list[dict[str, Any]]:
+        nodes = self.nodes(session, [h.node_id for h in hops], viewer=viewer)
         return [
             {
                 "node": nodes.get(h.node_id)
@@ -362,8 +389,9 @@ class LinkManager:
             for h in hops
         ]
 
-    def _require_node(self, session: Session, node_id: str) -> str:
-        node_type = self.repository(session).node_types([node_id]).get(node_id)
+    def _require_node(self, session: Session, node_id: str, *, viewer: Viewer) -> str:
+        """The node's type, when the viewer may reach it; hidden and absent are one NotFound."""
+        node_type = self.repository(session, viewer=viewer).node_types([node_id]).get(node_id)
         if node_type is None:
             raise NotFound(f"no asset or entity with id {node_id!r}")
         return node_type

@@ -8,6 +8,7 @@ from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
+from trove.domain.access import Viewer
 from trove.repositories.assets import AssetRepository
 from trove.services.errors import Invalid, NotFound
 from trove.storage import cache
@@ -22,13 +23,13 @@ class MediaService:
         self._pipeline = pipeline
         self._jobs_source: Any = None
 
-    def thumbnail(self, asset_id: str, size: str) -> Path:
+    def thumbnail(self, asset_id: str, size: str, *, viewer: Viewer) -> Path:
         """The cached preview of an asset: resolved from the asset's content hash, never from
         the request, and checked to lie inside the cache."""
         if size not in cache.THUMBNAIL_SIZES:
             raise Invalid(f"size must be one of {', '.join(cache.THUMBNAIL_SIZES)}")
         with self.database.session() as session:
-            asset = AssetRepository(session).get(asset_id)
+            asset = AssetRepository(session).visible(asset_id, viewer, include_deleted=True)
             if asset is None:
                 raise NotFound(f"no asset with id {asset_id!r}")
             if not asset.hash or size not in (asset.thumbnails or {}):

@@ -97,44 +97,47 @@ class AlbumAssetList(BaseModel):
 
 @router.post("", status_code=201, response_model=AlbumOut, responses=errors(400, 404, 413))
 def create_album(body: AlbumIn, services: ServicesDep, viewer: WriterDep) -> dict:
-    return services.albums.create(body.name, description=body.description, parent_id=body.parent_id)
+    return services.albums.create(
+        body.name, description=body.description, parent_id=body.parent_id, viewer=viewer
+    )
 
 
 @router.get("", response_model=AlbumTree)
 def album_tree(services: ServicesDep, viewer: ViewerDep) -> dict:
-    """Every album, nested under its parent."""
-    return {"items": services.albums.tree()}
+    """Every album the caller may see, nested under its parent."""
+    return {"items": services.albums.tree(viewer=viewer)}
 
 
 @router.get("/{album_id}", response_model=AlbumOut, responses=errors(404))
 def get_album(album_id: IdPath, services: ServicesDep, viewer: ViewerDep) -> dict:
-    return services.albums.get(album_id)
+    return services.albums.get(album_id, viewer=viewer)
 
 
 @router.patch("/{album_id}", response_model=AlbumOut, responses=errors(400, 404, 413))
 def update_album(
     album_id: IdPath, body: AlbumPatchIn, services: ServicesDep, viewer: WriterDep
 ) -> dict:
-    return services.albums.update(album_id, AlbumPatch(**body.model_dump(exclude_unset=True)))
+    patch = AlbumPatch(**body.model_dump(exclude_unset=True))
+    return services.albums.update(album_id, patch, viewer=viewer)
 
 
 @router.delete("/{album_id}", status_code=204, responses=errors(404))
 def delete_album(album_id: IdPath, services: ServicesDep, viewer: WriterDep) -> Response:
     """The album goes; its assets are never deleted, its sub-albums move up a level."""
-    services.albums.delete(album_id)
+    services.albums.delete(album_id, viewer=viewer)
     return Response(status_code=204)
 
 
 @router.post("/{album_id}/assets", response_model=MembersAdded, responses=errors(400, 404, 413))
 def add_assets(album_id: IdPath, body: MembersIn, services: ServicesDep, viewer: WriterDep) -> dict:
-    return services.albums.add(album_id, body.asset_ids, position=body.position)
+    return services.albums.add(album_id, body.asset_ids, viewer=viewer, position=body.position)
 
 
 @router.delete("/{album_id}/assets", response_model=MembersRemoved, responses=errors(400, 404, 413))
 def remove_assets(
     album_id: IdPath, body: MemberIdsIn, services: ServicesDep, viewer: WriterDep
 ) -> dict:
-    return services.albums.remove(album_id, body.asset_ids)
+    return services.albums.remove(album_id, body.asset_ids, viewer=viewer)
 
 
 @router.get("/{album_id}/assets", response_model=AlbumAssetList, responses=errors(404))
@@ -145,6 +148,9 @@ def album_assets(
     limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
     cursor: str | None = None,
 ) -> dict:
-    """The album's assets in album order, a page at a time (like the asset list)."""
-    items, next_cursor = services.albums.members(album_id, limit=limit, cursor=cursor)
+    """The album's assets the caller may see, in album order, a page at a time (like the
+    asset list)."""
+    items, next_cursor = services.albums.members(
+        album_id, viewer=viewer, limit=limit, cursor=cursor
+    )
     return {"items": items, "next_cursor": next_cursor}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -28,8 +29,9 @@ router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 def list_assets(
     filters: Annotated[AssetFilters, Query()], services: ServicesDep, viewer: ViewerDep
 ) -> AssetPage:
-    """Assets matching every filter given, one page at a time (`trove ls` takes the same)."""
-    return services.assets.list(filters)
+    """Assets matching every filter given that the caller may see, one page at a time
+    (`trove ls` takes the same)."""
+    return services.assets.list(filters, viewer=viewer)
 
 
 @router.post("/virtual", status_code=201, response_model=AssetDetail, responses=errors(400, 413))
@@ -42,14 +44,16 @@ def create_virtual_asset(body: VirtualAssetIn, services: ServicesDep, viewer: Wr
 
 @router.get("/{asset_id}", response_model=AssetDetail, responses=errors(404))
 def get_asset(asset_id: IdPath, services: ServicesDep, viewer: ViewerDep) -> dict:
-    return services.assets.get(asset_id)
+    return services.assets.get(asset_id, viewer=viewer)
 
 
-@router.patch("/{asset_id}", response_model=AssetDetail, responses=errors(400, 404, 413))
+@router.patch("/{asset_id}", response_model=AssetDetail, responses=errors(400, 403, 404, 413))
 def update_asset(
     asset_id: IdPath, body: AssetPatchIn, services: ServicesDep, viewer: WriterDep
 ) -> dict:
-    return services.assets.update(asset_id, AssetPatch(**body.model_dump(exclude_unset=True)))
+    """403 when someone other than the owner or an admin changes `visibility`."""
+    patch = AssetPatch(**body.model_dump(exclude_unset=True))
+    return services.assets.update(asset_id, patch, viewer=viewer)
 
 
 @router.delete("/{asset_id}", status_code=204, responses=errors(404))
@@ -59,13 +63,13 @@ def delete_asset(
     viewer: WriterDep,
     hard: bool = Query(default=False, description="Drop the record and its derivatives."),
 ) -> Response:
-    services.assets.delete(asset_id, hard=hard)
+    services.assets.delete(asset_id, viewer=viewer, hard=hard)
     return Response(status_code=204)
 
 
 @router.post("/{asset_id}/restore", response_model=AssetDetail, responses=errors(404))
 def restore_asset(asset_id: IdPath, services: ServicesDep, viewer: WriterDep) -> dict:
-    return services.assets.restore(asset_id)
+    return services.assets.restore(asset_id, viewer=viewer)
 
 
 @router.get(
@@ -79,5 +83,5 @@ def restore_asset(asset_id: IdPath, services: ServicesDep, viewer: WriterDep) ->
 async def download_original(
     asset_id: IdPath, services: ServicesDep, viewer: ViewerDep
 ) -> FileResponse:
-    original = await run_in_threadpool(services.assets.original, asset_id)
+    original = await run_in_threadpool(partial(services.assets.original, asset_id, viewer=viewer))
     return OpenFileResponse(original.file, filename=original.filename, mime_type=original.mime_type)

@@ -89,7 +89,13 @@ def neighbors(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     return services.links.get_neighbors(
-        node_id, relation, direction=direction, depth=depth, limit=limit, cursor=cursor
+        node_id,
+        relation,
+        direction=direction,
+        depth=depth,
+        limit=limit,
+        cursor=cursor,
+        viewer=viewer,
     )
 
 
@@ -107,7 +113,7 @@ def asset_neighbours(
 ) -> dict[str, Any]:
     """The asset's adjacent nodes, one page: the same answer as /api/dam/graph/neighbors."""
     return services.links.get_neighbors(
-        asset_id, relation, direction=direction, limit=limit, cursor=cursor
+        asset_id, relation, direction=direction, limit=limit, cursor=cursor, viewer=viewer
     )
 
 
@@ -123,7 +129,7 @@ def shortest_path(
 ) -> dict[str, Any]:
     """Nodes and edges in path order; 404 when no path is within `max_depth` links."""
     return services.links.shortest_path(
-        source, target, relation, max_depth=max_depth, direction=direction
+        source, target, relation, max_depth=max_depth, direction=direction, viewer=viewer
     )
 
 
@@ -137,4 +143,6 @@ def impact(
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    return services.links.impact_analysis(node_id, depth, relation, limit=limit, cursor=cursor)
+    return services.links.impact_analysis(
+        node_id, depth, relation, limit=limit, cursor=cursor, viewer=viewer
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
@@ -15,13 +17,14 @@ router = APIRouter(prefix="/api/dam", tags=["integrity"])
 @router.get("/duplicates", response_model=DuplicateList)
 async def list_duplicates(
     services: ServicesDep,
-    viewer: ViewerDep,
+    _admin: AdminDep,
     root: str | None = Query(default=None, description="Only groups with a copy in this root."),
     limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
     cursor: str | None = None,
 ) -> dict:
     """Groups of files with the same SHA-256, most wasted space first. Reported, never
-    removed; each copy is also linked `duplicate_of` the group's first-indexed asset."""
+    removed; each copy is also linked `duplicate_of` the group's first-indexed asset.
+    Admins only: a group spans every library, and tidying them is library maintenance."""
     return await run_in_threadpool(
         services.integrity.duplicates, limit=limit, cursor=cursor, root_id=root
     )
@@ -38,12 +41,18 @@ async def list_findings(
     """Files whose bytes changed while their size and mtime did not (bitrot): expected and
     actual SHA-256 and when it was found."""
     return await run_in_threadpool(
-        services.integrity.findings, include_resolved=resolved, limit=limit, cursor=cursor
+        partial(
+            services.integrity.findings,
+            viewer=viewer,
+            include_resolved=resolved,
+            limit=limit,
+            cursor=cursor,
+        )
     )
 
 
 @router.post("/integrity/verify", status_code=202, response_model=VerifyStarted)
-def start_verify(services: ServicesDep, viewer: AdminDep) -> dict:
+def start_verify(services: ServicesDep, _admin: AdminDep) -> dict:
     """Start a (throttled) bitrot check of files not verified recently, in the background."""
     started = services.scavenger.verify_now() if services.scavenger is not None else False
     return {"started": started}

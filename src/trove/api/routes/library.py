@@ -12,21 +12,24 @@ router = APIRouter(prefix="/api/dam", tags=["library"])
 
 @router.get("/status", response_model=LibraryStatus)
 def library_status(services: ServicesDep, viewer: ViewerDep) -> dict:
-    return services.status()
+    """The libraries the caller is shown (all for an admin, the assigned ones for a member)
+    and counts over the assets they see."""
+    return services.status(viewer=viewer)
 
 
 @router.get("/roots", response_model=RootList)
 def list_roots(services: ServicesDep, viewer: ViewerDep) -> dict:
-    return {"items": services.library.status()["roots"]}
+    """Every library for an admin; for a member, the libraries assigned to them."""
+    return {"items": services.library.status(viewer=viewer)["roots"]}
 
 
 @router.post("/roots", status_code=202, response_model=RootOut, responses=errors(400, 403, 413))
-def add_root(body: RootIn, services: ServicesDep, viewer: AdminDep) -> dict:
+def add_root(body: RootIn, services: ServicesDep, _admin: AdminDep) -> dict:
     return services.library.add_requested_root(body.path, indexer=services.indexer)
 
 
 @router.post(
     "/roots/{root_id}/scan", status_code=202, response_model=RootOut, responses=errors(404)
 )
-def scan_root(root_id: IdPath, services: ServicesDep, viewer: AdminDep) -> dict:
+def scan_root(root_id: IdPath, services: ServicesDep, _admin: AdminDep) -> dict:
     return services.library.request_rescan(root_id, indexer=services.indexer)

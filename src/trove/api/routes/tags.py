@@ -14,4 +14,5 @@ router = APIRouter(prefix="/api/dam", tags=["assets"])
 def list_tags(
     services: ServicesDep, viewer: ViewerDep, limit: int = Query(default=200, ge=1, le=5000)
 ) -> dict:
-    return {"items": services.assets.tag_counts(limit=limit)}
+    """Counted over the assets the caller may see."""
+    return {"items": services.assets.tag_counts(viewer=viewer, limit=limit)}

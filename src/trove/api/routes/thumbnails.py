@@ -6,6 +6,8 @@ for a year as immutable: new content means a new URL.
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
@@ -29,5 +31,5 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 async def thumbnail(
     asset_id: IdPath, size: ThumbnailSize, services: ServicesDep, viewer: ViewerDep
 ) -> FileResponse:
-    path = await run_in_threadpool(services.media.thumbnail, asset_id, size)
+    path = await run_in_threadpool(partial(services.media.thumbnail, asset_id, size, viewer=viewer))
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})

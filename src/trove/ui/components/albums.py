@@ -13,7 +13,7 @@ from typing import Any
 from nicegui import ui
 
 from trove.services.errors import Conflict, Invalid, NotFound
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 
 ALBUMS_PATH = "/albums"
 
@@ -80,7 +80,7 @@ class AlbumTree:
         ui.timer(0.05, self.refresh, once=True)
 
     async def refresh(self) -> None:
-        tree = await call(services().albums.tree) or []
+        tree = await call(services().albums.tree, viewer=current_viewer()) or []
         self.body.clear()
         with self.body:
             if not tree:
@@ -117,7 +117,11 @@ class AlbumDialog:
         self.new_only = new_only
 
     async def ask(self) -> dict[str, Any] | None:
-        tree = [] if self.new_only else (await call(services().albums.tree) or [])
+        tree = (
+            []
+            if self.new_only
+            else (await call(services().albums.tree, viewer=current_viewer()) or [])
+        )
         count = len(self.asset_ids)
         with ui.dialog() as dialog, ui.card().classes("trove-album-dialog"):
             if self.new_only or not count:
@@ -160,9 +164,17 @@ class AlbumDialog:
         kind, value = choice
         try:
             if kind == "new":
-                album = await call(services().albums.create, value or "", asset_ids=self.asset_ids)
+                album = await call(
+                    services().albums.create,
+                    value or "",
+                    asset_ids=self.asset_ids,
+                    viewer=current_viewer(),
+                )
             else:
-                album = (await call(services().albums.add, value, self.asset_ids))["album"]
+                added = await call(
+                    services().albums.add, value, self.asset_ids, viewer=current_viewer()
+                )
+                album = added["album"]
         except (Invalid, NotFound, Conflict) as exc:
             ui.notify(str(exc), type="negative")
             return None

@@ -14,7 +14,7 @@ from trove.domain.enums import AssetCategory, AssetType
 from trove.domain.relations import Direction
 from trove.services.errors import Invalid, NotFound
 from trove.ui.components.relations import phrase
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 
 PAGE = 50
 ICONS = {"collection": "folder", "video": "movie", "audio": "audiotrack", "document": "description"}
@@ -43,6 +43,7 @@ class GraphTab:
             page = await call(
                 services().links.get_neighbors,
                 self.asset_id,
+                viewer=current_viewer(),
                 direction=Direction.BOTH,
                 limit=PAGE,
                 cursor=cursor,

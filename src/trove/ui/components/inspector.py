@@ -24,7 +24,7 @@ from trove.ui.components.graph_tab import GraphTab
 from trove.ui.components.notes import NotesPanel
 from trove.ui.components.stage import file_url
 from trove.ui.components.typed_metadata import Row, camera_summary, render_rows, rows_for
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 from trove.ui.format import human_duration, human_size, human_time
 
 # Shown first, in this order; any other namespace follows alphabetically.
@@ -78,7 +78,12 @@ class Inspector:
         if not changes:
             return
         try:
-            updated = await call(services().assets.update, self.asset["id"], AssetPatch(**changes))
+            updated = await call(
+                services().assets.update,
+                self.asset["id"],
+                AssetPatch(**changes),
+                viewer=current_viewer(),
+            )
         except Invalid as exc:
             ui.notify(str(exc), type="negative")
             return

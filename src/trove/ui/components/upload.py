@@ -75,7 +75,9 @@ class UploadDialog:
 
     async def _stored(self, event: Any) -> None:
         try:
-            asset = await call(services().assets.get, str(event.args["id"]))
+            asset = await call(
+                services().assets.get, str(event.args["id"]), viewer=current_viewer()
+            )
         except NotFound:
             return
         self.on_uploaded(asset)

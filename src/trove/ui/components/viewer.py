@@ -19,7 +19,7 @@ from trove.services.errors import NotFound
 from trove.ui.components.albums import AlbumDialog
 from trove.ui.components.inspector import Inspector
 from trove.ui.components.stage import file_url
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 
 
 class SteppableGrid(Protocol):
@@ -77,7 +77,7 @@ class Viewer:
 
     async def open(self, asset_id: str) -> None:
         try:
-            asset = await call(services().assets.get, asset_id)
+            asset = await call(services().assets.get, asset_id, viewer=current_viewer())
         except NotFound:
             ui.notify("That asset is gone.", type="warning")
             return

@@ -18,7 +18,7 @@ from trove.ui.components.albums import (
     album_url,
 )
 from trove.ui.components.viewer import Viewer
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 from trove.ui.layout import frame
 
 
@@ -27,7 +27,7 @@ async def albums_page() -> None:
         assert page.drawer is not None
         with page.drawer:
             AlbumTree()
-    tree = await call(services().albums.tree) or []
+    tree = await call(services().albums.tree, viewer=current_viewer()) or []
     with ui.column().classes("trove-page w-full gap-4"):
         with ui.row().classes("items-center w-full"):
             ui.label("Albums").classes("text-h5 trove-page-title")
@@ -57,7 +57,7 @@ class AlbumPage:
 
     async def build(self) -> None:
         try:
-            view = await call(services().albums.overview, self.album_id)
+            view = await call(services().albums.overview, self.album_id, viewer=current_viewer())
         except NotFound:
             view = None
         title = view["album"]["name"] if view else "Album not found"
@@ -178,7 +178,7 @@ class AlbumPage:
 
     async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await call(function, *args, **kwargs)
+            return await call(function, *args, viewer=current_viewer(), **kwargs)
         except (Invalid, NotFound, Conflict) as exc:
             ui.notify(str(exc), type="negative")
             return None

@@ -7,7 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 from trove.ui.format import human_size
 from trove.ui.layout import frame
 
@@ -30,6 +30,9 @@ class DuplicatesPage:
             self.more = ui.button("Show more", on_click=self.load_more).props("flat no-caps")
             self.more.set_visibility(False)
         self.cursor: str | None = None
+        if not current_viewer().is_admin:  # as GET /api/dam/duplicates (AdminDep)
+            self.summary.text = "Only an admin sees duplicates: a group spans every library."
+            return
         await self.load_more()
 
     async def load_more(self) -> None:

@@ -12,7 +12,7 @@ from trove.ui.components.filters import FilterPanel, GalleryFilters
 from trove.ui.components.grid import AssetGrid
 from trove.ui.components.upload import UploadDialog
 from trove.ui.components.viewer import Viewer
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 from trove.ui.layout import frame
 
 
@@ -54,9 +54,9 @@ class GalleryPage:
             ui.timer(0.2, lambda: self.viewer.open(open_asset), once=True)
 
     async def _load_choices(self) -> None:
-        tags = await call(services().assets.tag_counts) or []
+        tags = await call(services().assets.tag_counts, viewer=current_viewer()) or []
         self.panel.set_tag_options(tags)
-        status = await call(services().library.status) or {}
+        status = await call(services().library.status, viewer=current_viewer()) or {}
         self.panel.set_roots(status.get("roots", []))
 
     # --- toolbar and selection --------------------------------------------------------------
@@ -124,14 +124,18 @@ class GalleryPage:
             return
         ids = await self.grid.selected_ids()
         try:
-            updated = await call(services().assets.add_tags_many, ids, [tag])
+            updated = await call(
+                services().assets.add_tags_many, ids, [tag], viewer=current_viewer()
+            )
         except Invalid as exc:
             ui.notify(str(exc), type="negative")
             return
         self.grid.run_method("addTags", ids, [tag])
         self.bulk_tag.value = ""
         ui.notify(f"Tagged {updated} item(s) “{tag}”", type="positive")
-        self.panel.set_tag_options(await call(services().assets.tag_counts) or [])
+        self.panel.set_tag_options(
+            await call(services().assets.tag_counts, viewer=current_viewer()) or []
+        )
 
     async def _add_to_album(self) -> None:
         if await AlbumDialog(asset_ids=await self.grid.selected_ids()).ask():
@@ -155,7 +159,7 @@ class GalleryPage:
                 )
         if not await dialog:
             return
-        deleted = await call(services().assets.delete_many, ids)
+        deleted = await call(services().assets.delete_many, ids, viewer=current_viewer())
         self.grid.remove_items(ids)
         ui.notify(f"Deleted {deleted} item(s)", type="positive")
 

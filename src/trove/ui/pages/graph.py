@@ -14,7 +14,7 @@ from trove.ui.components.albums import flatten
 from trove.ui.components.graph_explorer import GraphExplorer
 from trove.ui.components.relations import edge_words, filter_options, impact_sentence
 from trove.ui.components.viewer import Viewer
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 from trove.ui.layout import frame
 
 GRAPH_PATH = "/graph"
@@ -50,7 +50,7 @@ class GraphPage:
             pass
         if self.node_id:
             try:
-                asset = await call(services().assets.get, self.node_id)
+                asset = await call(services().assets.get, self.node_id, viewer=current_viewer())
             except NotFound:
                 asset = None
             if asset is not None:
@@ -112,7 +112,7 @@ class GraphPage:
         ui.timer(0.01, self._list_albums, once=True)
 
     async def _list_albums(self) -> None:
-        tree = await call(services().albums.tree) or []
+        tree = await call(services().albums.tree, viewer=current_viewer()) or []
         with self.starts:
             for _depth, album in flatten(tree):
                 chip = ui.link(target=graph_url(album["id"])).classes("trove-graph-start")
@@ -134,6 +134,7 @@ class GraphPage:
             page = await call(
                 services().links.get_neighbors,
                 node_id,
+                viewer=current_viewer(),
                 relation=self.relations or None,
                 direction=Direction.BOTH,
                 limit=PAGE,
@@ -149,7 +150,11 @@ class GraphPage:
         self.status.text = "Looking for a path…"
         try:
             path = await call(
-                services().links.shortest_path, source, target, relations=self.relations or None
+                services().links.shortest_path,
+                source,
+                target,
+                relations=self.relations or None,
+                viewer=current_viewer(),
             )
         except NotFound as exc:
             self.status.text = str(exc).capitalize()
@@ -163,7 +168,9 @@ class GraphPage:
         self.explorer.run_method("showPath", path)
 
     async def _impact(self, node_id: str) -> None:
-        impact = await call(services().links.impact_analysis, node_id, depth=IMPACT_DEPTH)
+        impact = await call(
+            services().links.impact_analysis, node_id, depth=IMPACT_DEPTH, viewer=current_viewer()
+        )
         self.explorer.run_method("showImpact", node_id, impact)
         self.status.text = impact_sentence(self.names.get(node_id, "this"), impact)
 

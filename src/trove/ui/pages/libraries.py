@@ -7,6 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
+from trove.domain.access import Viewer
 from trove.services.errors import Forbidden, Invalid, NotFound
 from trove.ui.components.library_admin import FolderPicker, confirm_removal, open_settings
 from trove.ui.context import call, current_viewer, services
@@ -16,29 +17,37 @@ from trove.ui.layout import frame
 REFRESH_SECONDS = 2.0
 
 
-def library_overview() -> dict[str, Any]:
+def library_overview(*, viewer: Viewer) -> dict[str, Any]:
     """Everything the page shows, read in one worker-thread call."""
     svc = services()
-    status = svc.status()
+    status = svc.status(viewer=viewer)
     return {
         "warnings": status["warnings"],
         "roots": status["roots"],
         "steps": status["steps"],
         "by_status": status["by_status"],
-        "counts": svc.assets.counts_by_root(),
+        "counts": svc.assets.counts_by_root(viewer=viewer),
         "indexer": svc.indexer.snapshot(),
         "jobs": status["jobs"],
     }
 
 
-def add_root(path: str) -> dict[str, Any]:
+def add_root(path: str, *, viewer: Viewer) -> dict[str, Any]:
+    _admin_only(viewer)
     svc = services()
     return svc.library.add_requested_root(path, indexer=svc.indexer)
 
 
-def rescan(root_id: str) -> dict[str, Any]:
+def rescan(root_id: str, *, viewer: Viewer) -> dict[str, Any]:
+    _admin_only(viewer)
     svc = services()
     return svc.library.request_rescan(root_id, indexer=svc.indexer)
+
+
+def _admin_only(viewer: Viewer) -> None:
+    """Libraries are added and rescanned by admins, here as through the API (AdminDep)."""
+    if not viewer.is_admin:
+        raise Forbidden("Only an admin may do this.")
 
 
 class LibrariesPage:
@@ -74,7 +83,7 @@ class LibrariesPage:
         )
 
     async def refresh(self) -> None:
-        overview = await call(library_overview)
+        overview = await call(library_overview, viewer=current_viewer())
         if overview is None or overview == self.overview:
             return  # unchanged: keep the DOM (and any open tooltip) as it is
         self.overview = overview
@@ -98,7 +107,7 @@ class LibrariesPage:
         if not path or not self.is_admin:
             return
         try:
-            root = await call(add_root, path)
+            root = await call(add_root, path, viewer=current_viewer())
         except (Invalid, NotFound, Forbidden) as exc:
             ui.notify(str(exc), type="negative")
             return
@@ -126,7 +135,7 @@ class LibrariesPage:
         if not self.is_admin:
             return
         try:
-            await call(rescan, root_id)
+            await call(rescan, root_id, viewer=current_viewer())
         except NotFound as exc:
             ui.notify(str(exc), type="negative")
             return

@@ -1,0 +1,182 @@
+"""Who sees what, through the services (the same calls the API and the UI make): every read
+of assets is narrowed by the one predicate in repositories/access.py, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.media import write_jpeg
+from trove.db.models import OWNER_ID, AssetGrant, RootMember, User
+from trove.domain.access import Viewer
+from trove.domain.filters import AssetFilters
+from trove.repositories._sql import utcnow
+from trove.repositories.roots import RootRepository
+from trove.services.albums import AlbumPatch
+from trove.services.assets import AssetPatch
+from trove.services.container import Services
+from trove.services.errors import Forbidden, NotFound
+
+SYSTEM = Viewer.system()
+ADMIN = Viewer(user_id=OWNER_ID, is_admin=True)
+
+
+@pytest.fixture
+def libraries(tmp_path: Path) -> dict[str, Path]:
+    found = {}
+    for name in ("family", "work"):
+        for i in range(3):
+            write_jpeg(tmp_path / name / f"{name}_{i}.jpg", seed=i + (10 if name == "work" else 0))
+        found[name] = tmp_path / name
+    return found
+
+
+@pytest.fixture
+def services(settings, libraries) -> Iterator[Services]:
+    """Two libraries scanned as `trove scan` does (they belong to the first admin), and two
+    members who have been assigned nothing yet."""
+    services = Services.create(settings)
+    services.library.scan_and_process([str(p) for p in libraries.values()], wait=True)
+    with services.database.session() as session:
+        for name in ("alice", "bob"):
+            session.add(User(id=_user(name), name=name, created_at=utcnow()))
+    try:
+        yield services
+    finally:
+        services.database.dispose()
+
+
+def _user(name: str) -> str:
+    return {"alice": "00000000-0000-7000-8000-0000000000a1"}.get(
+        name, "00000000-0000-7000-8000-0000000000b0"
+    )
+
+
+ALICE = Viewer(user_id=_user("alice"))
+BOB = Viewer(user_id=_user("bob"))
+
+
+def files(services: Services, viewer: Viewer) -> dict[str, str]:
+    page = services.assets.list(AssetFilters(type=["image"], limit=1000), viewer=viewer)
+    return {item["filename"]: item["id"] for item in page.items}
+
+
+def assign(services: Services, library: Path, user: str) -> None:
+    with services.database.session() as session:
+        root = RootRepository(session).by_path(str(library.resolve()))
+        assert root is not None
+        session.add(RootMember(root_id=root.id, user_id=user))
+
+
+def grant(services: Services, asset_id: str, user: str) -> None:
+    with services.database.session() as session:
+        session.add(AssetGrant(asset_id=asset_id, user_id=user, created_at=utcnow()))
+
+
+def test_a_scanned_library_belongs_to_the_first_admin_and_a_member_sees_it_only_once_assigned(
+    services, libraries
+):
+    everything = files(services, ADMIN)
+    assert len(everything) == 6
+    assert files(services, ALICE) == {}
+    assert services.library.status(viewer=ALICE)["roots"] == []
+    photo = everything["family_0.jpg"]
+    for read in (
+        lambda: services.assets.get(photo, viewer=ALICE),
+        lambda: services.media.thumbnail(photo, "small", viewer=ALICE),
+        lambda: services.assets.original(photo, viewer=ALICE),
+        lambda: services.links.get_neighbors(photo, viewer=ALICE),
+    ):
+        with pytest.raises(NotFound):
+            read()
+
+    assign(services, libraries["family"], _user("alice"))
+    assert set(files(services, ALICE)) == {"family_0.jpg", "family_1.jpg", "family_2.jpg"}
+    assert [r["name"] for r in services.library.status(viewer=ALICE)["roots"]] == ["family"]
+    assert services.media.thumbnail(photo, "small", viewer=ALICE).is_file()
+    services.assets.original(photo, viewer=ALICE).file.close()
+    assert files(services, BOB) == {}  # assigned to Alice, not to Bob
+
+
+def test_tag_counts_and_status_count_only_the_assets_the_viewer_sees(services, libraries):
+    everything = files(services, ADMIN)
+    services.assets.update(everything["work_0.jpg"], AssetPatch(tags=["secret"]), viewer=ADMIN)
+    services.assets.update(everything["family_0.jpg"], AssetPatch(tags=["beach"]), viewer=ADMIN)
+    assign(services, libraries["family"], _user("alice"))
+    assert services.assets.tag_counts(viewer=ALICE) == [{"tag": "beach", "count": 1}]
+    assert {t["tag"] for t in services.assets.tag_counts(viewer=ADMIN)} == {"beach", "secret"}
+    assert services.library.status(viewer=ALICE)["by_type"]["image"] == 3
+
+
+def test_a_granted_album_shows_its_members_and_nothing_beside_them(services):
+    everything = files(services, ADMIN)
+    album = services.albums.create(
+        "Trip", asset_ids=[everything["family_1.jpg"], everything["work_1.jpg"]], viewer=ADMIN
+    )
+    assert services.albums.tree(viewer=BOB) == []
+    grant(services, album["id"], _user("bob"))
+    assert set(files(services, BOB)) == {"family_1.jpg", "work_1.jpg"}
+    assert [a["name"] for a in services.albums.tree(viewer=BOB)] == ["Trip"]
+    members, _ = services.albums.members(album["id"], viewer=BOB)
+    assert len(members) == 2
+    with pytest.raises(NotFound):
+        services.assets.get(everything["family_0.jpg"], viewer=BOB)
+
+
+def test_the_graph_never_reaches_or_passes_through_an_asset_the_viewer_may_not_see(
+    services, libraries
+):
+    everything = files(services, ADMIN)
+    visible, hidden, beyond = (
+        everything["family_0.jpg"],
+        everything["work_0.jpg"],
+        everything["family_1.jpg"],
+    )
+    services.links.link(visible, hidden, "related_to", viewer=ADMIN)
+    services.links.link(hidden, beyond, "related_to", viewer=ADMIN)
+    assign(services, libraries["family"], _user("alice"))
+
+    def reached(viewer: Viewer) -> set[str]:
+        page = services.links.get_neighbors(visible, "related_to", depth=3, viewer=viewer)
+        return {item["node"]["id"] for item in page["items"]}
+
+    assert reached(ADMIN) == {hidden, beyond}
+    assert reached(ALICE) == set()
+    adjacent = services.links.get_neighbors(visible, "related_to", viewer=ALICE)
+    assert adjacent["items"] == [] and adjacent["counts"] == {}
+    with pytest.raises(NotFound):
+        services.links.shortest_path(visible, beyond, "related_to", viewer=ALICE)
+    assert (
+        len(services.links.shortest_path(visible, beyond, "related_to", viewer=ADMIN)["edges"]) == 2
+    )
+    assert services.links.impact_analysis(visible, viewer=ALICE)["items"] == []
+
+
+def test_only_the_owner_or_an_admin_changes_who_sees_an_asset(services, libraries):
+    photo = files(services, ADMIN)["family_0.jpg"]
+    assign(services, libraries["family"], _user("alice"))
+    edited = services.assets.update(photo, AssetPatch(title="Beach"), viewer=ALICE)
+    assert edited["title"] == "Beach"
+    with pytest.raises(Forbidden):
+        services.assets.update(photo, AssetPatch(visibility="public"), viewer=ALICE)
+    services.assets.update(photo, AssetPatch(visibility="public"), viewer=ADMIN)
+    assert "family_0.jpg" in files(services, BOB)  # public: any signed-in user
+
+
+def test_an_album_belongs_to_its_creator_and_is_hidden_from_other_members(services, libraries):
+    assign(services, libraries["family"], _user("alice"))
+    assign(services, libraries["family"], _user("bob"))
+    photo = files(services, ALICE)["family_0.jpg"]
+    album = services.albums.create("Mine", asset_ids=[photo], viewer=ALICE)
+    assert services.albums.get(album["id"], viewer=ALICE)["count"] == 1
+    for attempt in (
+        lambda: services.albums.get(album["id"], viewer=BOB),
+        lambda: services.albums.update(album["id"], AlbumPatch(name="x"), viewer=BOB),
+        lambda: services.albums.add(album["id"], [photo], viewer=BOB),
+    ):
+        with pytest.raises(NotFound):
+            attempt()
+    with pytest.raises(NotFound):  # an asset Alice may not see cannot go into her album
+        services.albums.add(album["id"], [files(services, ADMIN)["work_0.jpg"]], viewer=ALICE)
