@@ -16,6 +16,8 @@ from trove.pipeline.processors.places import PlacesProcessor
 from trove.places.geocoder import shared_index
 from trove.services.container import Services
 
+SYSTEM = Viewer.system()
+
 
 @pytest.mark.parametrize(
     ("lat", "lon", "city", "region", "country"),
@@ -60,8 +62,8 @@ def test_a_photo_with_gps_gets_a_place_namespace_and_one_without_does_not(servic
     write_photo(library / "no gps.jpg")
     services.library.scan_and_process([str(library)], wait=True)
     places = {
-        a["filename"]: services.assets.get(a["id"])["metadata"].get("place")
-        for a in services.assets.list(AssetFilters(type=["image"])).items
+        a["filename"]: services.assets.get(a["id"], viewer=SYSTEM)["metadata"].get("place")
+        for a in services.assets.list(AssetFilters(type=["image"]), viewer=SYSTEM).items
     }
     assert places["no gps.jpg"] is None
     place = places["temple.jpg"]

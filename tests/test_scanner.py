@@ -18,6 +18,7 @@ from sqlalchemy import select
 from tests.media import make_library, write_jpeg
 from trove.db.database import Database
 from trove.db.models import Link
+from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
 from trove.services.library import LibraryService
 from trove.services.scan_summary import ScanSummary
@@ -166,7 +167,7 @@ def test_a_root_emptied_of_its_files_is_offline_and_nothing_goes_missing(
         (library / left_behind).parent.mkdir(parents=True, exist_ok=True)
         (library / left_behind).write_bytes(b"\0")
     summary = scan(settings, library)
-    roots = LibraryService(settings).status()["roots"]
+    roots = LibraryService(settings).status(viewer=Viewer.system())["roots"]
     while_empty = indexed(settings)
 
     for child in list(away.iterdir()):
@@ -179,7 +180,7 @@ def test_a_root_emptied_of_its_files_is_offline_and_nothing_goes_missing(
     assert back.status == "online"
     assert (back.unchanged, back.gone, back.new) == (back.seen, 0, 0)
     assert indexed(settings) == before
-    assert LibraryService(settings).status()["roots"][0]["status"] == "online"
+    assert LibraryService(settings).status(viewer=Viewer.system())["roots"][0]["status"] == "online"
 
 
 def test_a_folder_emptied_inside_an_online_root_is_gone_not_offline(settings, tmp_path):
