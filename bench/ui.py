@@ -56,6 +56,7 @@ def prepare(corpus: Path, data_dir: Path) -> dict[str, Any]:
     """Index the corpus once (reused when the data dir already holds it)."""
     from trove.config import Settings
     from trove.db.database import Database
+    from trove.domain.access import Viewer
     from trove.repositories.assets import AssetRepository
 
     settings = Settings(data_dir=data_dir)
@@ -84,7 +85,9 @@ def prepare(corpus: Path, data_dir: Path) -> dict[str, Any]:
         marked += len(ids)
         after = ids[-1]
     with database.session() as session:
-        total = sum(AssetRepository(session).count_by("asset_type").values())
+        total = sum(
+            AssetRepository(session).count_by("asset_type", viewer=Viewer.system()).values()
+        )
     database.dispose()
     info = {"scan_s": round(scan_s, 2), "assets": total, "marked_ready": marked}
     marker.write_text(json.dumps(info))

@@ -37,6 +37,7 @@ from trove.api.routes import (
     packages,
     places,
     search,
+    shares,
     tags,
     thumbnails,
     timeline,
@@ -120,6 +121,8 @@ def _install(app: Any) -> None:
     # operators' health and metrics.
     for module in (thumbnails, archives, packages, jobs, ops):
         app.include_router(module.router, responses=malformed)
+    app.include_router(shares.router, responses=malformed)  # an owner's share links
+    app.include_router(shares.holder_router, responses=malformed)  # a link holder's view
     app.include_router(not_found.router)  # last: unknown /api/ paths answer JSON, not a page
     install_ui(app)
     app.docs_url, app.openapi_url = "/docs", "/openapi.json"

@@ -16,6 +16,7 @@ from trove.domain.queries import InvalidQuery
 from trove.services.errors import (
     Conflict,
     Forbidden,
+    Gone,
     Invalid,
     NotFound,
     TooLarge,
@@ -31,6 +32,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
     Invalid: 422,
     InvalidQuery: 422,
     TooLarge: 413,

@@ -31,11 +31,13 @@ class ErrorOut(BaseModel):
 
 _ERROR_MEANINGS = {
     400: "The body could not be parsed (not JSON, or broken multipart).",
-    401: "Not signed in: no valid session cookie or API token (or a wrong password).",
+    401: "Not signed in: no valid session cookie or API token (or a wrong password), or a"
+    " share link's password is needed.",
     403: "Refused: not allowed for this user or credential, or by this server's policy"
     " (TROVE_ALLOWED_ROOTS, a cross-site request).",
     404: "No such asset, library or preview (or it cannot be seen).",
     409: "The request conflicts with the current state.",
+    410: "The share link was revoked or has expired.",
     413: "The body is larger than the configured limit.",
     422: "A parameter or the body is invalid; `detail` names it.",
     429: "Too many failed sign-ins; `Retry-After` says when to try again.",

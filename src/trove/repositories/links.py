@@ -433,19 +433,29 @@ class LinkRepository:
         return self.session.get_bind().dialect.name
 
     def _walk(self, start: str, branches: Branches, max_depth: int) -> tuple[str, dict[str, Any]]:
-        visible = None
+        visible, entities = None, True
         if self.viewer is not None:
             visible = visible_ids_sql(self.viewer, dialect=self.session.get_bind().dialect)
-        return _walk(self._dialect(), start, branches, max_depth, visible=visible)
+            entities = self.viewer.share is None  # a share holds assets only
+        return _walk(
+            self._dialect(), start, branches, max_depth, visible=visible, entities=entities
+        )
 
 
 def _walk(
-    dialect: str, start: str, branches: Branches, max_depth: int, *, visible: str | None = None
+    dialect: str,
+    start: str,
+    branches: Branches,
+    max_depth: int,
+    *,
+    visible: str | None = None,
+    entities: bool = True,
 ) -> tuple[str, dict[str, Any]]:
     """`WITH RECURSIVE walk ..., nearest ...`: every node within `max_depth` edges of `start`
     (never `start` itself) with the edge that reached it, then each node once at its nearest
     depth. UNION ALL with the depth bound: a cycle is walked at most `max_depth` times.
-    `visible` (SQL selecting asset ids): the walk steps only onto those assets, and entities."""
+    `visible` (SQL selecting asset ids): the walk steps only onto those assets, and onto
+    entities unless `entities` is False."""
     params: dict[str, Any] = {"start": start, "max_depth": max_depth}
     arms = []
     for direction, relations in (("out", branches.out), ("in", branches.inward)):
@@ -457,7 +467,8 @@ def _walk(
             params[f"rel_{direction}"] = relations
             where = f" AND l.relation IN :rel_{direction}"
         if visible is not None:
-            where += f" AND (l.{other}_type <> 'Asset' OR l.{other}_id IN ({visible}))"
+            entity = f"l.{other}_type <> 'Asset' OR " if entities else ""
+            where += f" AND ({entity}l.{other}_id IN ({visible}))"
         arms.append((direction, here, other, where))
 
     def arm(direction: str, here: str, other: str, where: str, *, frm: str, depth: str) -> str:

@@ -446,6 +446,7 @@ def album_dict(
         "cover_id": chosen_cover or first_member,
         "cover_chosen": chosen_cover is not None,
         "count": count,
+        "owner_id": album.owner_id,  # for the UI's share button (AlbumOut leaves it out)
     }
 
 

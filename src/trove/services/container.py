@@ -28,6 +28,7 @@ from trove.services.places import PlacesService
 from trove.services.regions import RegionService
 from trove.services.scanner import ScanService
 from trove.services.search import SearchService
+from trove.services.shares import ShareService
 from trove.services.uploads import UploadService
 from trove.services.users import UserService
 
@@ -45,6 +46,7 @@ class Services:
     links: LinkManager
     albums: AlbumService
     breadcrumbs: Breadcrumbs
+    shares: ShareService
     places: PlacesService
     archives: ArchiveService
     installs: InstallService
@@ -66,16 +68,13 @@ class Services:
         links = LinkManager(settings, database, relations=relations)
         drivers = AssetDriverManager.load(settings)
         drivers.more_schemas = lambda: _processor_schemas(library)
+        assets = AssetService(
+            settings, database, hierarchical=relations.hierarchical(), drivers=drivers, links=links
+        )
         services = cls(
             settings=settings,
             database=database,
-            assets=AssetService(
-                settings,
-                database,
-                hierarchical=relations.hierarchical(),
-                drivers=drivers,
-                links=links,
-            ),
+            assets=assets,
             library=library,
             scanner=ScanService(settings, database=database, drivers=drivers),
             indexer=indexer,
@@ -95,6 +94,7 @@ class Services:
             uploads=UploadService(settings, database),
             library_admin=LibraryAdmin(settings, database, hierarchical=relations.hierarchical()),
             drivers=drivers,
+            shares=ShareService(settings, database, assets=assets),
         )
         services.regions = RegionService(database, assets=services.assets, indexer=indexer)
         indexer.after_processing.append(services.albums.refresh_previews)

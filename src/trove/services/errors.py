@@ -35,3 +35,7 @@ class TooManyAttempts(Exception):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Gone(Exception):
+    """It existed and no longer does on purpose (a revoked or expired share link)."""

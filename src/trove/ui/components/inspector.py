@@ -22,6 +22,7 @@ from trove.services.assets import AssetPatch
 from trove.services.errors import Invalid
 from trove.ui.components.graph_tab import GraphTab
 from trove.ui.components.notes import NotesPanel
+from trove.ui.components.share_dialog import ShareDialog
 from trove.ui.components.stage import file_url
 from trove.ui.components.typed_metadata import Row, camera_summary, render_rows, rows_for
 from trove.ui.context import call, current_viewer, services
@@ -72,6 +73,11 @@ class Inspector:
             tags = ui.input_chips("Tags", value=list(asset.get("tags") or []))
             tags.props("dense outlined").classes("w-full trove-tags-input")
             tags.on_value_change(lambda e: self._save(tags=list(e.value or [])))
+            if current_viewer().may_manage(asset.get("owner_id")):
+                share = ShareDialog(asset, album=False)
+                ui.button("Share…", icon="share", on_click=share.open).props(
+                    "flat dense no-caps"
+                ).classes("trove-share-button self-start")
 
     async def _save(self, **changes: Any) -> None:
         changes = {k: v for k, v in changes.items() if _differs(self.asset.get(k), v)}

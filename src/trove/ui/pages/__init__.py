@@ -9,7 +9,7 @@ def register_pages() -> None:
     from nicegui import ui
 
     from trove.api.deps import AdminPage, PublicPage, SignedInPage
-    from trove.ui.pages import account, albums, duplicates, gallery, graph, libraries, map
+    from trove.ui.pages import account, albums, duplicates, gallery, graph, libraries, map, share
 
     signed_in = [SignedInPage]
     ui.page("/", title="Photos · Trove", dependencies=signed_in)(gallery.gallery_page)
@@ -27,3 +27,4 @@ def register_pages() -> None:
     ui.page("/users", title="Users · Trove", dependencies=[AdminPage])(account.users_page)
     ui.page("/login", title="Sign in · Trove", dependencies=[PublicPage])(account.login_page)
     ui.page("/setup", title="Set up · Trove", dependencies=[PublicPage])(account.setup_page)
+    ui.page("/s/{token}", title="Shared · Trove", dependencies=[PublicPage])(share.share_page)

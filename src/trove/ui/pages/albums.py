@@ -17,6 +17,7 @@ from trove.ui.components.albums import (
     album_card,
     album_url,
 )
+from trove.ui.components.share_dialog import ShareDialog
 from trove.ui.components.viewer import Viewer
 from trove.ui.context import call, current_viewer, services
 from trove.ui.layout import frame
@@ -116,6 +117,11 @@ class AlbumPage:
             ui.button("Sub-album", icon="create_new_folder", on_click=self._new_child).props(
                 "flat dense no-caps color=primary"
             )
+            if current_viewer().may_manage(self.album.get("owner_id")):
+                share = ShareDialog(self.album, album=True)
+                ui.button("Share", icon="share", on_click=share.open).props(
+                    "flat dense no-caps color=primary"
+                ).classes("trove-share-button")
             ui.button("Delete album", icon="delete_outline", on_click=self._confirm_delete).props(
                 "flat dense no-caps color=negative"
             )

@@ -1,0 +1,61 @@
+"""Share links: rows of `shares`, found by id (their creator's list) or by token (a holder)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from trove.db.models import Share
+from trove.repositories._sql import utcnow
+
+
+class ShareRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        *,
+        token: str,
+        asset_id: str,
+        is_album: bool,
+        created_by: str,
+        expires_at: datetime | None,
+        password_hash: str | None,
+        allow_download: bool,
+    ) -> Share:
+        share = Share(
+            token=token,
+            asset_id=asset_id,
+            is_album=is_album,
+            created_by=created_by,
+            created_at=utcnow(),
+            expires_at=expires_at,
+            password_hash=password_hash,
+            allow_download=allow_download,
+            view_count=0,
+        )
+        self.session.add(share)
+        self.session.flush()
+        return share
+
+    def get(self, share_id: str) -> Share | None:
+        return self.session.get(Share, share_id)
+
+    def by_token(self, token: str) -> Share | None:
+        return self.session.scalar(select(Share).where(Share.token == token))
+
+    def created_by(self, user_id: str | None) -> list[Share]:
+        """A user's shares, newest first (None: every share, for an admin)."""
+        stmt = select(Share).order_by(Share.created_at.desc(), Share.id.desc())
+        if user_id is not None:
+            stmt = stmt.where(Share.created_by == user_id)
+        return list(self.session.scalars(stmt))
+
+    def count_view(self, share_id: str) -> None:
+        """One more view, as one UPDATE (two holders opening it at once both count)."""
+        self.session.execute(
+            update(Share).where(Share.id == share_id).values(view_count=Share.view_count + 1)
+        )
