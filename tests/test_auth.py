@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from nicegui import Client
 
 from tests.accounts import ADMIN, LOGIN, MEMBER, ORIGIN, add_accounts, bearer, sign_in, with_sign_in
 from tests.conftest import trove_env
 from tests.media import write_jpeg, write_text
+from tests.routes import api_routes
 from trove.api.deps import POLICIES
 from trove.config import Settings
 from trove.domain.access import LOCAL_OWNER_ID, TokenScope
@@ -261,8 +261,8 @@ def test_every_route_and_page_declares_its_access_policy(client):
     # NiceGUI's and Trove's own scripts, styles and icons: the same files for everyone.
     APP_FILES = ("/_nicegui", STATIC_URL + "/")
     page_paths = set(Client.page_routes.values())
-    for route in client.app.routes:
-        if not isinstance(route, APIRoute) or route.path.startswith(APP_FILES):
+    for route in api_routes(client.app.routes):
+        if route.path.startswith(APP_FILES):
             continue
         direct = {dependency.call for dependency in route.dependant.dependencies}
         if not direct & set(POLICIES):
@@ -271,7 +271,7 @@ def test_every_route_and_page_declares_its_access_policy(client):
             pages.append(route.path)
     assert undeclared == []
     assert {"/", "/login", "/setup", "/tokens", "/users", "/libraries"} <= set(pages)
-    public = {"/login", "/setup"}
+    public = {"/login", "/setup", "/s/{token}"}
     for path in pages:
         response = client.get(path.replace("{", "").replace("}", ""), follow_redirects=False)
         if path in public:
