@@ -114,7 +114,9 @@ HolderDep = Annotated[Viewer, Depends(share_holder)]
 # --- an owner's shares --------------------------------------------------------------------------
 
 
-@router.post("/shares", status_code=201, response_model=ShareOut, responses=errors(403, 404))
+@router.post(
+    "/shares", status_code=201, response_model=ShareOut, responses=errors(400, 403, 404, 413)
+)
 def create_share(body: ShareIn, services: ServicesDep, viewer: WriterDep) -> dict:
     """A link to one asset or one album the caller owns (an admin: any they see)."""
     return services.shares.create(viewer=viewer, **body.model_dump())
@@ -141,7 +143,7 @@ holder_router = APIRouter(
 HOLDER_ERRORS = errors(401, 404, 410)
 
 
-@holder_router.post("/unlock", response_model=Unlocked, responses=HOLDER_ERRORS)
+@holder_router.post("/unlock", response_model=Unlocked, responses=errors(400, 401, 404, 410, 413))
 def unlock_share(token: Token, body: UnlockIn, services: ServicesDep, response: Response) -> dict:
     """Open a password-protected share: the key comes back, and as a cookie."""
     key = services.shares.unlock(token, body.password)
