@@ -61,13 +61,14 @@ class World:
     second: str  # another of Bob's assets (the far end of his links)
     entity: str
     root: str
+    member_id: str  # Carol's user id
 
 
 @pytest.fixture
 def world(client: TestClient) -> World:
     services = client.app.state.services  # type: ignore[attr-defined]
     add_accounts(services)
-    services.users.add_user(*OTHER)
+    carol = services.users.add_user(*OTHER)
     bob = sign_in(client, *MEMBER)
     headers = {
         "anonymous": {"Origin": ORIGIN},
@@ -103,8 +104,9 @@ def world(client: TestClient) -> World:
     entity = client.post(
         "/api/dam/entities", headers=bob, json={"type": "Person", "name": "Ada"}
     ).json()["id"]
-    root = client.get("/api/dam/roots", headers=headers["admin"]).json()["items"][0]["id"]
-    return World(headers, things("mine", 2), things("spare", 3), second, entity, root)
+    roots = client.get("/api/dam/roots", headers=headers["admin"]).json()["items"]
+    (root,) = [r["id"] for r in roots if not r["is_upload_target"]]  # not Bob's uploads
+    return World(headers, things("mine", 2), things("spare", 3), second, entity, root, carol["id"])
 
 
 Request = tuple[str, dict[str, Any]]  # path, and keyword arguments of TestClient.request
@@ -137,6 +139,7 @@ def _json(
 
 
 HIDDEN = frozenset({404})
+TUS = OK | frozenset({400, 404, 412, 415})
 SIGNED_OUT = frozenset({401})
 ADMINS_ONLY = frozenset({403})
 A = "/api/dam"
@@ -237,6 +240,38 @@ SAMPLES: dict[str, Sample] = {
     f"GET {A}/search/suggestions": Sample(
         lambda w, t: (f"{A}/search/suggestions", {"params": {"q": "mi"}}), {"member": OK}
     ),
+    f"GET {A}/timeline": Sample(_path(f"{A}/timeline"), {"member": OK}),
+    f"GET {A}/schemas": Sample(_path(f"{A}/schemas"), {"member": OK}),
+    f"POST {A}/assets/virtual": Sample(  # refused content: nothing is made, nothing fetched
+        _json(f"{A}/assets/virtual", lambda w, t: {"asset_type": "nope", "data": {}}),
+        {r: frozenset({422}) for r in ("member", "owner", "admin")},
+    ),
+    # resumable uploads (TUS): signed in, the protocol's own answers to a bare request
+    **{
+        f"{method} {A}/uploads/tus{tail}": Sample(
+            _path(f"{A}/uploads/tus{tail}".replace("{uuid}", "0" * 32)),
+            {r: TUS for r in ("member", "owner", "admin")},
+        )
+        for method, tail in (
+            ("OPTIONS", "/"),
+            ("POST", "/"),
+            ("POST", ""),
+            ("PATCH", "/{uuid}"),
+            ("DELETE", "/{uuid}"),
+        )
+    },
+    # library management (admins)
+    f"GET {A}/folders": Sample(_path(f"{A}/folders"), {"admin": OK | {403, 422}}),
+    f"GET {A}/roots/{{root_id}}/members": Sample(_path(A + "/roots/{w.root}/members")),
+    f"PUT {A}/roots/{{root_id}}/members/{{user_id}}": Sample(
+        _json(A + "/roots/{w.root}/members/{w.member_id}", lambda w, t: {"can_write": False})
+    ),
+    f"DELETE {A}/roots/{{root_id}}/members/{{user_id}}": Sample(
+        _path(A + "/roots/{w.root}/members/{w.member_id}"), last=7
+    ),
+    f"PATCH {A}/roots/{{root_id}}": Sample(_json(A + "/roots/{w.root}", lambda w, t: {})),
+    f"GET {A}/roots/{{root_id}}/removal": Sample(_path(A + "/roots/{w.root}/removal")),
+    f"DELETE {A}/roots/{{root_id}}": Sample(_path(A + "/roots/{w.root}"), last=98),
     # share links: an owner's, and a holder's four reads
     f"POST {A}/shares": Sample(
         _json(f"{A}/shares", lambda w, t: {"asset_id": t.asset}), {"member": HIDDEN}
