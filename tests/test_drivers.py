@@ -13,6 +13,7 @@ import pytest
 from tests.driver_plugin import Review
 from tests.media import write_jpeg
 from trove.config import Settings
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetType
 from trove.domain.namespaces import ExifMeta
 from trove.drivers.base import FileClaim
@@ -25,6 +26,8 @@ from trove.drivers.video import VideoDriver
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
 from trove.services.errors import Invalid
+
+SYSTEM = Viewer.system()
 
 
 @pytest.fixture
@@ -77,12 +80,16 @@ def plugged(settings: Settings) -> Iterator[Services]:
 def test_a_plugin_driver_claims_its_files_and_validates_its_writable_namespace(plugged, library):
     plugged.scanner.scan(library)
     plugged.library.pipeline().run_pending()
-    page = plugged.assets.list(_all_files())
+    page = plugged.assets.list(_all_files(), viewer=SYSTEM)
     ledger = next(a for a in page.items if a["filename"] == "books.ledger")
     assert ledger["asset_type"] == AssetType.DOCUMENT  # OTHER without the plugin
     with pytest.raises(Invalid, match=r"metadata\.review\.stars"):
-        plugged.assets.update(ledger["id"], AssetPatch(metadata={"review": {"stars": 9}}))
-    saved = plugged.assets.update(ledger["id"], AssetPatch(metadata={"review": {"stars": 4}}))
+        plugged.assets.update(
+            ledger["id"], AssetPatch(metadata={"review": {"stars": 9}}), viewer=SYSTEM
+        )
+    saved = plugged.assets.update(
+        ledger["id"], AssetPatch(metadata={"review": {"stars": 4}}), viewer=SYSTEM
+    )
     sdk = AssetSDK(plugged.drivers.metadata)
     assert sdk.get_metadata(saved, "review", Review) == Review(stars=4)
     namespaces = {s["namespace"] for s in plugged.drivers.describe()["items"]}

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 
 from trove.db.models import Asset, AssetGrant, Link, RootMember
 from trove.domain.access import Viewer
@@ -21,10 +30,11 @@ from trove.domain.enums import Relation, Visibility
 def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     """True for the rows of `assets` the viewer may see.
 
-    Each way in is a correlated EXISTS that probes a primary key or an index for the row at
-    hand, never `id IN (SELECT ...)`: a listing walks the timeline index and stops after one
-    page, so it checks a few hundred rows, where an IN list is built in full first (100,000
-    grants: 0.7 s a page on SQLite instead of milliseconds; bench/access.py).
+    Each way in is a probe of a primary key or an index for the row at hand: a listing walks
+    the timeline index and stops after one page, so a few hundred rows are checked. Not
+    `id IN (SELECT ...)` (SQLite builds the whole list first) and not EXISTS (PostgreSQL
+    hashes the whole subquery first): with 100,000 grants either took 0.4-0.7 s a page,
+    where `(SELECT 1 ... LIMIT 1) IS NOT NULL` stays a per-row probe on both (bench/access.py).
     """
     if viewer.share is not None:
         return _in_share(viewer.share.asset_id, is_album=viewer.share.is_album)
@@ -33,22 +43,34 @@ def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.user_id is None:
         return false()
     user = viewer.user_id
-    album = aliased(Link)
     return or_(
         Asset.owner_id == user,
         Asset.visibility == Visibility.PUBLIC,
-        exists().where(RootMember.root_id == Asset.root_id, RootMember.user_id == user),
-        exists().where(AssetGrant.asset_id == Asset.id, AssetGrant.user_id == user),
-        exists()
-        .where(album.target_id == Asset.id, album.relation == Relation.INCLUDES)
-        .where(exists().where(AssetGrant.asset_id == album.source_id, AssetGrant.user_id == user)),
+        _probe(
+            select(literal(1)).where(
+                RootMember.root_id == Asset.root_id, RootMember.user_id == user
+            )
+        ),
+        _probe(  # granted to them
+            select(literal(1)).where(AssetGrant.asset_id == Asset.id, AssetGrant.user_id == user)
+        ),
+        _probe(  # granted through an album that includes it
+            select(literal(1))
+            .select_from(Link)
+            .join(
+                AssetGrant,
+                and_(AssetGrant.asset_id == Link.source_id, AssetGrant.user_id == user),
+            )
+            .where(Link.target_id == Asset.id, Link.relation == Relation.INCLUDES)
+        ),
     )
 
 
-def visible_ids(viewer: Viewer) -> Select[Any]:
-    """`SELECT id FROM assets WHERE <visible>`: for queries that hold asset ids in another
-    table's column (a link's ends, a finding's asset)."""
-    return select(Asset.id).where(visible_assets(viewer))
+def _probe(subquery: Select[Any]) -> ColumnElement[bool]:
+    """Whether the subquery finds a row for the enclosing query's asset, as a per-row probe
+    (see above). Only `assets` is correlated: its other tables stay its own even when the
+    enclosing query reads them too (a page of links)."""
+    return subquery.correlate(Asset).limit(1).scalar_subquery().is_not(None)
 
 
 def visible_node(
@@ -58,26 +80,34 @@ def visible_node(
     an asset they may see; for a share-link holder, only the share's assets. True outright
     for a viewer who sees everything."""
     if viewer.share is not None:  # a share holds assets only
-        return node_id.in_(visible_ids(viewer))
+        return _visible_asset(node_id, viewer)
     if viewer.sees_everything:
         return true()
-    return or_(node_type != "Asset", node_id.in_(visible_ids(viewer)))
+    return or_(node_type != "Asset", _visible_asset(node_id, viewer))
 
 
-def visible_ids_sql(viewer: Viewer, *, dialect: Any) -> str | None:
-    """`visible_ids` as SQL text for the hand-written recursive walks; None when the viewer
-    sees everything (nothing to add). Its only values are ids and enum names, never input."""
+def visible_node_sql(viewer: Viewer, *, node: str, node_type: str, dialect: Any) -> str | None:
+    """`visible_node` as SQL text for the hand-written recursive walks, over the columns named
+    `node` and `node_type`; None when the viewer sees everything (nothing to add). Its only
+    values are ids and enum names, never input."""
     if viewer.sees_everything and viewer.share is None:
         return None
-    compiled = visible_ids(viewer).compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-    return str(compiled)
+    condition = visible_node(literal_column(node), literal_column(node_type), viewer)
+    return str(condition.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _visible_asset(node_id: ColumnElement[Any], viewer: Viewer) -> ColumnElement[bool]:
+    """The asset with this id is one the viewer may see: one probe, not a list of them all.
+    For a query over another table (links); over `assets` itself, use `visible_assets`."""
+    found = select(literal(1)).where(Asset.id == node_id, visible_assets(viewer))
+    return found.correlate_except(Asset).limit(1).scalar_subquery().is_not(None)
 
 
 def _in_share(asset_id: str, *, is_album: bool) -> ColumnElement[bool]:
     """The shared asset; for an album, also what it includes (one level: members)."""
     if not is_album:
         return Asset.id == asset_id
-    member = exists().where(
+    member = select(literal(1)).where(
         Link.source_id == asset_id, Link.relation == Relation.INCLUDES, Link.target_id == Asset.id
     )
-    return or_(Asset.id == asset_id, member)
+    return or_(Asset.id == asset_id, _probe(member))

@@ -14,7 +14,7 @@ from trove.domain.access import Viewer
 from trove.domain.enums import AssetStatus, Relation
 from trove.domain.ids import new_id
 from trove.repositories._sql import rowcount, utcnow
-from trove.repositories.access import visible_assets, visible_ids
+from trove.repositories.access import visible_assets
 from trove.repositories.links import LinkRepository, edge
 
 CORRUPTED = "corrupted"
@@ -240,9 +240,15 @@ class IntegrityRepository:
         return [(f, a, p) for f, a, p in self.session.execute(stmt)]
 
     def count_open_findings(self, *, viewer: Viewer) -> int:
-        stmt = select(func.count()).where(IntegrityFinding.resolved_at.is_(None))
+        stmt = (
+            select(func.count())
+            .select_from(IntegrityFinding)
+            .where(IntegrityFinding.resolved_at.is_(None))
+        )
         if not viewer.sees_everything:
-            stmt = stmt.where(IntegrityFinding.asset_id.in_(visible_ids(viewer)))
+            stmt = stmt.join(Asset, Asset.id == IntegrityFinding.asset_id).where(
+                visible_assets(viewer)
+            )
         return int(self.session.scalar(stmt) or 0)
 
     # --- cache -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ Writes of hierarchical edges keep the inherited tags in step (repositories/tag_f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from trove.repositories._sql import (
     insert_ignoring_conflicts,
     utcnow,
 )
-from trove.repositories.access import visible_ids_sql, visible_node
+from trove.repositories.access import visible_assets, visible_node, visible_node_sql
 from trove.repositories.tag_flows import MAX_HIERARCHY_DEPTH, TagFlows
 
 CHUNK = 5000
@@ -101,6 +101,10 @@ class LinkRepository:
         self.session = session
         self.flows = TagFlows(session, hierarchical=hierarchical)
         self.viewer = viewer
+
+    def _visible_here(self) -> ColumnElement[bool]:
+        """For a query over `assets`: the rows the viewer may see."""
+        return true() if self.viewer is None else visible_assets(self.viewer)
 
     def _reachable(self, node_id: Any, node_type: Any) -> ColumnElement[bool]:
         return true() if self.viewer is None else visible_node(node_id, node_type, self.viewer)
@@ -421,7 +425,7 @@ class LinkRepository:
     def node_types(self, node_ids: Sequence[str]) -> dict[str, str]:
         """Which of these ids are nodes, and their type: `Asset` or the entity's type."""
         ids = list(node_ids)
-        assets = select(Asset.id).where(Asset.id.in_(ids), self._reachable(Asset.id, "Asset"))
+        assets = select(Asset.id).where(Asset.id.in_(ids), self._visible_here())
         found = {i: "Asset" for i in self.session.scalars(assets)}
         for entity_id, kind in self.session.execute(
             select(Entity.id, Entity.type).where(Entity.id.in_(ids))
@@ -433,13 +437,16 @@ class LinkRepository:
         return self.session.get_bind().dialect.name
 
     def _walk(self, start: str, branches: Branches, max_depth: int) -> tuple[str, dict[str, Any]]:
-        visible, entities = None, True
+        reachable = None
         if self.viewer is not None:
-            visible = visible_ids_sql(self.viewer, dialect=self.session.get_bind().dialect)
-            entities = self.viewer.share is None  # a share holds assets only
-        return _walk(
-            self._dialect(), start, branches, max_depth, visible=visible, entities=entities
-        )
+            dialect = self.session.get_bind().dialect
+
+            def reachable(other: str) -> str | None:
+                node, kind = f"l.{other}_id", f"l.{other}_type"
+                assert self.viewer is not None
+                return visible_node_sql(self.viewer, node=node, node_type=kind, dialect=dialect)
+
+        return _walk(self._dialect(), start, branches, max_depth, reachable=reachable)
 
 
 def _walk(
@@ -448,14 +455,13 @@ def _walk(
     branches: Branches,
     max_depth: int,
     *,
-    visible: str | None = None,
-    entities: bool = True,
+    reachable: Callable[[str], str | None] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """`WITH RECURSIVE walk ..., nearest ...`: every node within `max_depth` edges of `start`
     (never `start` itself) with the edge that reached it, then each node once at its nearest
     depth. UNION ALL with the depth bound: a cycle is walked at most `max_depth` times.
-    `visible` (SQL selecting asset ids): the walk steps only onto those assets, and onto
-    entities unless `entities` is False."""
+    `reachable(end)` (SQL for whether the link's `source` or `target` end may be reached):
+    the walk steps only onto nodes the viewer may reach (repositories/access.py)."""
     params: dict[str, Any] = {"start": start, "max_depth": max_depth}
     arms = []
     for direction, relations in (("out", branches.out), ("in", branches.inward)):
@@ -466,9 +472,9 @@ def _walk(
         if relations is not None:
             params[f"rel_{direction}"] = relations
             where = f" AND l.relation IN :rel_{direction}"
-        if visible is not None:
-            entity = f"l.{other}_type <> 'Asset' OR " if entities else ""
-            where += f" AND ({entity}l.{other}_id IN ({visible}))"
+        condition = reachable(other) if reachable is not None else None
+        if condition is not None:
+            where += f" AND ({condition})"
         arms.append((direction, here, other, where))
 
     def arm(direction: str, here: str, other: str, where: str, *, frm: str, depth: str) -> str:
