@@ -18,6 +18,7 @@ from tests import scraper_site
 from tests.netns import run_isolated
 from trove.config import Settings
 from trove.db.models import Asset, Link
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation, StepStatus
 from trove.pipeline.processor import AssetView, StepResult
 from trove.pipeline.processors.web_scraper import WebScraperProcessor
@@ -25,6 +26,8 @@ from trove.pipeline.recording import StepRun, finish, record_step
 from trove.repositories._sql import utcnow
 from trove.services.container import Services
 from trove.storage import cache
+
+SYSTEM = Viewer.system()
 
 METADATA_URL = "http://169.254.169.254/latest/meta-data/"
 
@@ -122,7 +125,9 @@ def _scrape_and_record(services: Services, settings: Settings) -> None:
         assert "169.254.169.254 is not a public address (cloud metadata)" in failed.error_message
         content_hash = asset.hash
 
-    services.assets.delete(page_id, hard=True)  # the screenshot child and the cache go with it
+    services.assets.delete(
+        page_id, hard=True, viewer=SYSTEM
+    )  # the screenshot child and the cache go with it
     with services.database.session() as session:
         assert session.get(Asset, child_id) is None
     assert not cache.derivative_dir(settings.resolved_cache_dir, content_hash).exists()

@@ -189,7 +189,8 @@ async def _set_sub_type(asset: dict[str, Any], fields: dict[str, Any], value: st
 
     chosen = {**fields, "sub_type": value, "sub_type_source": "hand"}
     try:
-        await call(services().assets.update, asset["id"], AssetPatch(metadata={"document": chosen}))
+        patch = AssetPatch(metadata={"document": chosen})
+        await call(services().assets.update, asset["id"], patch, viewer=current_viewer())
     except Exception as exc:  # Invalid / NotFound: shown, not raised into the page
         ui.notify(str(exc), type="warning")
         return

@@ -32,7 +32,11 @@ class NotesPanel:
     async def load(self) -> None:
         try:
             page = await call(
-                services().links.get_neighbors, self.asset_id, Relation.RELATED_TO, limit=MAX_NOTES
+                services().links.get_neighbors,
+                self.asset_id,
+                Relation.RELATED_TO,
+                limit=MAX_NOTES,
+                viewer=current_viewer(),
             )
         except NotFound:
             return
