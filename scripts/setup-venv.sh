@@ -3,7 +3,7 @@
 #
 #   scripts/setup-venv.sh [test|runtime]     (default: test)
 #
-#   test     pip install -e '.[test]'
+#   test     pip install -e '.[test,ai]'  (the AI extra too, so its tests run)
 #   runtime  pip install -e .
 #
 # Skipped when .venv/.stamp-<group> is newer than pyproject.toml.
@@ -13,7 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 group="${1:-test}"
 case "$group" in
-  test) target='.[test]' ;;
+  test) target='.[test,ai]' ;;
   runtime) target='.' ;;
   *) echo "usage: $0 [test|runtime]" >&2; exit 2 ;;
 esac

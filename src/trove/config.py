@@ -145,6 +145,12 @@ class Settings:
     # a world outline served by Trove. Its origin is the one other place pages load images from.
     map_tiles: str = ""
     map_attribution: str = ""
+    # Offline image understanding (needs the `trove[ai]` extra). Each step is off unless set:
+    # it adds its cost to every photo (bench/ai.py). `ai_labels`: ImageNet labels kept when
+    # their probability is at least `ai_label_threshold`, at most `ai_label_max` a photo.
+    ai_labels: bool = False
+    ai_label_threshold: float = 0.15
+    ai_label_max: int = 5
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -256,6 +262,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {"log_format": ("text", "json")}
 # Numeric settings that only make sense within a range (None: unbounded on that side).
 _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "port": (1, 65535),
+    "ai_label_threshold": (0.0, 1.0),
+    "ai_label_max": (1, 50),
     "scan_batch_size": (1, 100_000),
     "hash_workers": (1, 256),
     "max_upload_bytes": (1, None),

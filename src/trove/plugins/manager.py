@@ -13,7 +13,12 @@ from trove.plugins import hookspecs
 if TYPE_CHECKING:
     from trove.config import Settings
 
-BUILTIN_PLUGINS = ("trove.pipeline.builtin", "trove.plugins.relations", "trove.drivers.builtin")
+BUILTIN_PLUGINS = (
+    "trove.pipeline.builtin",
+    "trove.pipeline.ai.plugin",
+    "trove.plugins.relations",
+    "trove.drivers.builtin",
+)
 
 
 def make_plugin_manager(

@@ -1,0 +1,17 @@
+"""The AI processors, registered like any plugin's; each only when its setting is on."""
+
+from __future__ import annotations
+
+from trove.config import Settings
+from trove.pipeline.processor import MediaProcessor
+from trove.plugins.hookspecs import hookimpl
+
+
+@hookimpl
+def register_media_processors(settings: Settings) -> list[MediaProcessor]:
+    processors: list[MediaProcessor] = []
+    if settings.ai_labels:
+        from trove.pipeline.ai.labels import LabelProcessor
+
+        processors.append(LabelProcessor(settings))
+    return processors
