@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from trove.config import Settings
+from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
 from trove.pipeline.ai.labels import LabelProcessor, classify
 from trove.pipeline.processor import AssetView
@@ -20,6 +21,7 @@ from trove.services.container import Services
 
 pytest.importorskip("torch")
 data = pytest.importorskip("skimage.data")
+SYSTEM = Viewer.system()
 
 
 def _photo(path: Path, name: str) -> Path:
@@ -75,15 +77,18 @@ def test_a_scanned_photo_gets_typed_ai_labels_that_free_text_search_finds(servic
     _photo(library / "IMG_0001.jpg", "coffee")
     _photo(library / "IMG_0002.jpg", "chelsea")
     services.library.scan_and_process([str(library)], wait=True)
-    by_name = {a["filename"]: a for a in services.assets.list(AssetFilters(type=["image"])).items}
-    coffee = services.assets.get(by_name["IMG_0001.jpg"]["id"])["metadata"]["ai"]
+    by_name = {
+        a["filename"]: a
+        for a in services.assets.list(AssetFilters(type=["image"]), viewer=SYSTEM).items
+    }
+    coffee = services.assets.get(by_name["IMG_0001.jpg"]["id"], viewer=SYSTEM)["metadata"]["ai"]
     assert coffee["labels"][0]["label"] == "espresso"
     assert coffee["model"].startswith("efficientnet-lite0")
-    found = services.assets.list(AssetFilters(q="espresso")).items
+    found = services.assets.list(AssetFilters(q="espresso"), viewer=SYSTEM).items
     assert [a["filename"] for a in found] == ["IMG_0001.jpg"]
-    assert [a["filename"] for a in services.assets.list(AssetFilters(q="tabby")).items] == [
-        "IMG_0002.jpg"
-    ]
+    assert [
+        a["filename"] for a in services.assets.list(AssetFilters(q="tabby"), viewer=SYSTEM).items
+    ] == ["IMG_0002.jpg"]
     schemas = {s["namespace"]: s for s in services.drivers.metadata.json_schemas()}
     assert schemas["ai"]["writable"] is False
     assert "labels" in schemas["ai"]["json_schema"]["properties"]
