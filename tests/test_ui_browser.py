@@ -415,3 +415,44 @@ def test_duplicates_page_lists_each_group_with_its_paths(page, server, library):
     expect(page.locator(".trove-nav-active")).to_contain_text("Duplicates")
     shot(page, "duplicates-1280x800")
     page.watch.assert_clean()
+
+
+def _shared(server: TroveServer, names: list[str], **options: Any) -> dict[str, Any]:
+    items = server.api("/api/dam/assets?limit=1000")["items"]
+    ids = [i["id"] for i in items if i["filename"] in names]
+    album = server.api("/api/dam/albums", method="POST", body={"name": f"Shared {names[0]}"})
+    server.api(f"/api/dam/albums/{album['id']}/assets", method="POST", body={"asset_ids": ids})
+    return server.api("/api/dam/shares", method="POST", body={"album_id": album["id"], **options})
+
+
+def test_a_share_link_opens_a_bare_gallery_and_lightbox_with_download_and_nothing_else(
+    page, server
+):
+    link = _shared(server, ["photo_00.jpg", "photo_01.jpg"], allow_download=True)
+    page.goto(server.url + link["url"])
+    page.wait_for_selector(".trove-share-tile img")
+    assert page.locator(".trove-share-tile").count() == 2
+    assert page.locator(".trove-nav, .trove-search, .trove-drawer").count() == 0
+    shot(page, "share-gallery")
+    page.locator(".trove-share-tile").first.click()
+    page.wait_for_selector(".trove-share-lightbox .trove-share-large img")
+    assert page.locator(".trove-share-download").is_visible()
+    shot(page, "share-lightbox")
+    page.watch.assert_clean()
+
+
+def test_a_password_share_asks_for_it_and_a_revoked_one_says_so(page, server):
+    link = _shared(server, ["photo_02.jpg"], password="sesame-42")
+    page.goto(server.url + link["url"])
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Open").click()
+    page.get_by_text("Wrong password.").wait_for()
+    page.get_by_label("Password").fill("sesame-42")
+    page.get_by_role("button", name="Open").click()
+    page.wait_for_selector(".trove-share-tile")
+    assert page.locator(".trove-share-download").count() == 0
+    server.api(f"/api/dam/shares/{link['id']}", method="DELETE")
+    page.reload()
+    page.get_by_text("This share was revoked.").wait_for()
+    shot(page, "share-revoked")
+    page.watch.assert_clean()
