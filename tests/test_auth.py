@@ -304,6 +304,17 @@ def test_sign_in_off_is_refused_on_any_address_but_loopback(tmp_path):
     assert "refusing to listen on 0.0.0.0 with sign-in off (TROVE_AUTH=off)" in served.stderr
 
 
+@pytest.mark.slow
+def test_without_sign_in_the_server_log_says_so(tmp_path):
+    from tests.browser.server import start_server
+
+    server = start_server(data_dir=tmp_path / "data", roots=[])  # TROVE_AUTH=off
+    try:
+        assert "sign-in is off (TROVE_AUTH=off)" in server.log.read_text()
+    finally:
+        server.stop()
+
+
 def test_without_sign_in_every_page_says_so(tmp_path):
     from trove.app import create_app
 
