@@ -323,3 +323,52 @@ def test_a_value_the_database_refuses_is_a_422_not_a_server_error(database_url):
     response = asyncio.run(_unstorable(None, refused.value))  # type: ignore[arg-type]
     assert response.status_code == 422
     assert b"cannot be stored" in response.body and b"NUL" in response.body
+
+
+def _tus_upload(client, size: int) -> str:
+    from tests.tus_client import HEADERS, TUS, metadata
+
+    created = client.post(
+        TUS,
+        headers={
+            **HEADERS,
+            "Upload-Length": str(size),
+            "Upload-Metadata": metadata(filename="big.bin", filetype="application/octet-stream"),
+        },
+    )
+    assert created.status_code == 201, created.text
+    return TUS + created.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+def test_a_method_override_on_a_get_is_refused_instead_of_deleting_an_upload(client):
+    from tests.tus_client import HEADERS
+
+    url = _tus_upload(client, 10)
+    for method in ("GET", "HEAD"):
+        sneaked = client.request(
+            method, url, headers={**HEADERS, "X-HTTP-Method-Override": "DELETE"}
+        )
+        assert sneaked.status_code == 400, method
+    assert client.head(url, headers=HEADERS).status_code == 200
+    refused = client.post(
+        url,
+        headers={**HEADERS, "X-HTTP-Method-Override": "DELETE", "Origin": "http://evil.example"},
+    )
+    assert refused.status_code == 403
+    assert client.head(url, headers=HEADERS).status_code == 200
+
+
+def test_a_tus_chunk_is_streamed_on_the_tus_routes_only(client):
+    from tests.tus_client import HEADERS
+
+    body = b"x" * (2 * 1024**2)
+    url = _tus_upload(client, len(body))
+    chunk = {**HEADERS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    overridden = client.post(
+        url, content=body, headers={**chunk, "X-HTTP-Method-Override": "PATCH"}
+    )
+    assert overridden.status_code == 204, overridden.text
+    assert overridden.headers["Upload-Offset"] == str(len(body))
+    asset = _asset(client, "notes/readme.txt")
+    elsewhere = client.patch(f"/api/dam/assets/{asset['id']}", content=body, headers=chunk)
+    assert elsewhere.status_code == 413
