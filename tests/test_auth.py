@@ -17,7 +17,7 @@ from tests.accounts import ADMIN, LOGIN, MEMBER, ORIGIN, add_accounts, bearer, s
 from tests.conftest import trove_env
 from tests.media import write_jpeg, write_text
 from tests.routes import api_routes
-from trove.api.deps import POLICIES
+from trove.api.deps import POLICIES, public_access
 from trove.config import Settings
 from trove.domain.access import LOCAL_OWNER_ID, TokenScope
 from trove.server import check_exposure
@@ -261,7 +261,7 @@ def test_the_first_admin_is_set_up_once_and_only_from_this_machine(tmp_path, set
 def test_every_route_and_page_declares_its_access_policy(client):
     """A route without one of the policy dependencies (api/deps.py) fails here, so no
     endpoint is open by accident; pages answer signed-out browsers with the sign-in page."""
-    undeclared, pages = [], []
+    undeclared, pages, public = [], [], set()
     # NiceGUI's and Trove's own scripts, styles and icons: the same files for everyone.
     APP_FILES = ("/_nicegui", STATIC_URL + "/")
     page_paths = set(Client.page_routes.values())
@@ -273,9 +273,11 @@ def test_every_route_and_page_declares_its_access_policy(client):
             undeclared.append(f"{sorted(route.methods)} {route.path}")
         if route.path in page_paths:
             pages.append(route.path)
+            if public_access in direct:
+                public.add(route.path)
     assert undeclared == []
     assert {"/", "/login", "/setup", "/tokens", "/users", "/libraries"} <= set(pages)
-    public = {"/login", "/setup", "/s/{token}"}
+    assert {"/login", "/setup"} <= public
     for path in pages:
         response = client.get(path.replace("{", "").replace("}", ""), follow_redirects=False)
         if path in public:
