@@ -180,3 +180,48 @@ def test_an_album_belongs_to_its_creator_and_is_hidden_from_other_members(servic
             attempt()
     with pytest.raises(NotFound):  # an asset Alice may not see cannot go into her album
         services.albums.add(album["id"], [files(services, ADMIN)["work_0.jpg"]], viewer=ALICE)
+
+
+def _web_copy(services: Services, original_id: str) -> str:
+    """A web copy of the original in the cache, recorded as the transcode step records one."""
+    from trove.repositories.proxies import Proxy, ProxyRepository
+    from trove.storage import cache
+
+    with services.database.session() as session:
+        original = services.assets.get(original_id, viewer=SYSTEM)
+        path = cache.derivative_path(
+            services.settings.resolved_cache_dir, original["hash"], "w.webp"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"RIFF-webp")
+        proxy = Proxy(
+            storage_urn=cache.urn(original["hash"], "w.webp"),
+            filename="w.webp",
+            mime_type="image/webp",
+            size=9,
+            width=None,
+            height=None,
+            duration=None,
+            meta={},
+            timeline_at=utcnow(),
+        )
+        return ProxyRepository(session).save(
+            proxy, original_id=original_id, relation="transformed_to", now=utcnow()
+        )
+
+
+def test_a_web_copy_is_served_to_whoever_sees_its_original_and_to_no_one_else(services, libraries):
+    photo = files(services, ADMIN)["family_0.jpg"]
+    copy_id = _web_copy(services, photo)
+    with pytest.raises(NotFound):
+        services.assets.original(copy_id, viewer=ALICE)
+    assign(services, libraries["family"], _user("alice"))
+    assert services.assets.get(photo, viewer=ALICE)["web_copy"]["id"] == copy_id
+    served = services.assets.original(copy_id, viewer=ALICE)
+    with served.file:
+        assert served.file.read() == b"RIFF-webp"
+    with pytest.raises(NotFound):
+        services.assets.original(copy_id, viewer=BOB)
+    with pytest.raises(NotFound):  # the copy is a way to its file, not to other records
+        services.assets.get(copy_id, viewer=ALICE)
+    services.assets.original(copy_id, viewer=ADMIN).file.close()

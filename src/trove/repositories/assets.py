@@ -25,9 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from trove.db.models import Asset, AssetStep, AssetTag
+from trove.db.models import Asset, AssetStep, AssetTag, Link
 from trove.domain.access import Viewer
-from trove.domain.enums import AssetType
+from trove.domain.enums import AssetType, Relation
 from trove.domain.queries import (
     RELEVANCE,
     AssetQuery,
@@ -66,6 +66,35 @@ class AssetRepository:
         if not include_deleted:
             stmt = stmt.where(Asset.deleted_at.is_(None))
         return self.session.scalar(stmt)
+
+    def visible_proxy(self, asset_id: str, viewer: Viewer) -> Asset | None:
+        """A proxy (a web copy, a page's screenshot) when the viewer may see an asset it is
+        linked to: it has no owner or library of its own, so the predicate alone hides it
+        from everyone but an admin."""
+        proxy = self.session.scalar(
+            select(Asset).where(
+                Asset.id == asset_id,
+                Asset.asset_type == AssetType.PROXY,
+                Asset.deleted_at.is_(None),
+            )
+        )
+        if proxy is None:
+            return None
+        # The links a step made it by: original -> transformed_to -> proxy, and a page's
+        # screenshot -> downloaded_by -> its URL asset.
+        linked = (
+            select(Link.source_id)
+            .where(Link.target_id == asset_id, Link.relation == Relation.TRANSFORMED_TO)
+            .union(
+                select(Link.target_id).where(
+                    Link.source_id == asset_id, Link.relation == Relation.DOWNLOADED_BY
+                )
+            )
+        )
+        seen = select(Asset.id).where(
+            Asset.id.in_(linked), Asset.deleted_at.is_(None), visible_assets(viewer)
+        )
+        return proxy if self.session.scalar(seen.limit(1)) is not None else None
 
     def visible_many(self, asset_ids: Sequence[str], *, viewer: Viewer) -> list[Asset]:
         return list(

@@ -267,6 +267,9 @@ class AssetService:
         """The asset's file, opened below its root: the caller streams from this descriptor
         (and closes it), so no name is looked up again after the check."""
         with self.database.session() as session:
+            proxy = AssetRepository(session).visible_proxy(asset_id, viewer)
+            if proxy is not None:
+                return self._proxy_file(proxy)
             asset = self._get(session, asset_id, viewer=viewer)
             if asset.asset_type == AssetType.PROXY:
                 return self._proxy_file(asset)
