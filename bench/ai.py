@@ -59,9 +59,10 @@ def view(path: Path) -> Any:
 
 
 def ai_steps(settings: Any) -> dict[str, Any]:
+    from trove.pipeline.ai.faces import FaceProcessor
     from trove.pipeline.ai.labels import LabelProcessor
 
-    return {"ai_labels": LabelProcessor(settings)}
+    return {"ai_labels": LabelProcessor(settings), "ai_faces": FaceProcessor(settings)}
 
 
 def main() -> int:
@@ -78,7 +79,7 @@ def main() -> int:
     from trove.pipeline.processors.thumbnails import ThumbnailProcessor
 
     with tempfile.TemporaryDirectory(prefix="trove-bench-ai-") as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data", ai_labels=True)
+        settings = Settings(data_dir=Path(tmp) / "data", ai_labels=True, ai_faces=True)
         photos = make_photos(Path(tmp), args.photos)
         thumbnails = ThumbnailProcessor(settings)
         steps = ai_steps(settings)

@@ -151,6 +151,10 @@ class Settings:
     ai_labels: bool = False
     ai_label_threshold: float = 0.15
     ai_label_max: int = 5
+    # `ai_faces`: faces found and described; two closer than `ai_face_distance` are taken for
+    # one person when the People page groups them.
+    ai_faces: bool = False
+    ai_face_distance: float = 0.6
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -264,6 +268,7 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "port": (1, 65535),
     "ai_label_threshold": (0.0, 1.0),
     "ai_label_max": (1, 50),
+    "ai_face_distance": (0.05, 2.0),
     "scan_batch_size": (1, 100_000),
     "hash_workers": (1, 256),
     "max_upload_bytes": (1, None),

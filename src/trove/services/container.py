@@ -24,6 +24,7 @@ from trove.services.library import LibraryService
 from trove.services.library_admin import LibraryAdmin
 from trove.services.links import LinkManager, load_relations
 from trove.services.media import MediaService
+from trove.services.people import PeopleService
 from trove.services.places import PlacesService
 from trove.services.regions import RegionService
 from trove.services.scanner import ScanService
@@ -57,6 +58,7 @@ class Services:
     library_admin: LibraryAdmin
     drivers: AssetDriverManager
     regions: RegionService = field(init=False)  # built on `assets` and `indexer`
+    people: PeopleService = field(init=False)  # built on `regions`
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -97,6 +99,7 @@ class Services:
             shares=ShareService(settings, database, assets=assets),
         )
         services.regions = RegionService(database, assets=services.assets, indexer=indexer)
+        services.people = PeopleService(settings, database, regions=services.regions, links=links)
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
         indexer.after_processing.append(services.search.backfill)

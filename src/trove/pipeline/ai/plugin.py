@@ -14,4 +14,8 @@ def register_media_processors(settings: Settings) -> list[MediaProcessor]:
         from trove.pipeline.ai.labels import LabelProcessor
 
         processors.append(LabelProcessor(settings))
+    if settings.ai_faces:
+        from trove.pipeline.ai.faces import FaceProcessor
+
+        processors.append(FaceProcessor(settings))
     return processors
