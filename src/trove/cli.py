@@ -6,11 +6,13 @@ them, so `trove scan` of an unchanged tree starts in tens of milliseconds.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from trove.cli_support import atomic_text as _atomic_text
 from trove.cli_support import clear_errors as _clear_errors
 from trove.cli_support import fail as _fail
 from trove.cli_support import settings_or_exit as _settings
@@ -366,6 +368,47 @@ def albums(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     with _clear_errors():
         tree = AlbumService.open(_settings(data_dir=data_dir)).tree(viewer=Viewer.system())
     print_albums(tree, as_json=as_json)
+
+
+# --- what users made ----------------------------------------------------------------------------
+
+
+@app.command("export")
+def export_user_data(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here (default: standard output).")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write everything people made (tags, titles, descriptions, ratings, albums, entities,
+    links) as JSON lines keyed by content hash and path, for `trove import`."""
+    from trove.cli_output import print_export
+    from trove.services.user_data import UserDataService
+
+    with _clear_errors():
+        service = UserDataService.open(_settings(data_dir=data_dir))
+        if out is None:
+            written = service.export(sys.stdout)
+        else:
+            with _atomic_text(out) as stream:
+                written = service.export(stream)
+    print_export(written, out=out)
+
+
+@app.command("import")
+def import_user_data(
+    source: Annotated[Path, typer.Argument(help="A file `trove export` wrote.")],
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Put an export back into this index (rebuilt from the disk): files found by content hash,
+    then by path; says what matched and what did not. Running it twice changes nothing."""
+    from trove.cli_output import print_import
+    from trove.services.user_data import UserDataService
+
+    with _clear_errors(), source.open(encoding="utf-8") as lines:
+        report = UserDataService.open(_settings(data_dir=data_dir)).import_lines(lines)
+    print_import(report.as_dict(), as_json=as_json)
 
 
 # --- accounts ----------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ from trove.services.library import ScanRun
 from trove.services.scan_summary import MAX_FAILED_SHOWN, ScanSummary
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
     from trove.services.assets import AssetPage
 
 
@@ -228,6 +231,26 @@ def print_gc(report: Any, *, as_json: bool) -> None:
     )
     for name in report.left_alone:
         print(f"  left alone (not a cache entry): {name}")
+
+
+def print_export(written: Mapping[str, int], *, out: Path | None) -> None:
+    """The count of what was written; on stderr when the export itself went to stdout."""
+    counts = ", ".join(f"{n} {kind}s" for kind, n in written.items() if kind != "header")
+    where = f" to {out}" if out is not None else ""
+    print(f"exported {counts or 'nothing'}{where}", file=sys.stderr if out is None else sys.stdout)
+
+
+def print_import(report: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report))
+        return
+    matched = ", ".join(f"{n} {kind}s" for kind, n in report["matched"].items())
+    print(f"restored {matched or 'nothing'}")
+    if report["unmatched"]:
+        missed = ", ".join(f"{n} {kind}s" for kind, n in report["unmatched"].items())
+        print(f"not found here: {missed}")
+        for ref in report["unmatched_refs"]:
+            print(f"  {ref}")
 
 
 def print_assets(page: AssetPage, *, as_json: bool) -> None:

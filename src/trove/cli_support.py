@@ -3,9 +3,12 @@ itself, settings or a one-line exit, and errors a user can act on as one line.""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 from trove.config import Settings, SettingsError, load_settings
 
@@ -72,3 +75,18 @@ class clear_errors:
             return False
         fail(message)
         return True
+
+
+@contextlib.contextmanager
+def atomic_text(path: Path) -> Iterator[IO[str]]:
+    """A text file that appears whole or not at all: an export cut short (disk full, ^C)
+    never replaces a good earlier one."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

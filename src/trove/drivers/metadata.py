@@ -59,6 +59,10 @@ class MetadataRegistry:
     def all(self) -> list[MetadataSchema]:
         return [self._schemas[name] for name in sorted(self._schemas)]
 
+    def writable_namespaces(self) -> list[str]:
+        """The namespaces a person fills in (ratings, ...), as opposed to what steps extract."""
+        return [schema.namespace for schema in self.all() if schema.writable]
+
     def validate_write(self, namespace: str, values: dict[str, Any]) -> dict[str, Any]:
         """What a user's PATCH stores: unchanged for a free-form namespace, the model's JSON
         for a writable one; Invalid naming the field (or the namespace when read-only)."""

@@ -1,0 +1,167 @@
+"""Reads for `trove export`: what users made, streamed in batches (a library of a million
+files exports without holding it in memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from trove.db.models import Asset, AssetTag, Entity, Link, Root
+from trove.domain.enums import AssetCategory, AssetType, Relation, Visibility
+from trove.repositories.albums import is_album
+
+BATCH = 2000
+
+
+class UserDataRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def physical_assets_with_user_data(
+        self, writable_namespaces: Sequence[str]
+    ) -> Iterator[tuple[Asset, str, list[str]]]:
+        """(asset, its root's path, its own tags) for every file or folder a user titled,
+        described, tagged, shared or gave a value in a writable namespace; keyset batches."""
+        tagged = select(AssetTag.asset_id)
+        touched = or_(
+            Asset.title.is_not(None),
+            Asset.description.is_not(None),
+            Asset.visibility != Visibility.PRIVATE,
+            Asset.id.in_(tagged),
+            *(self._has_namespace(name) for name in writable_namespaces),
+        )
+        after = ""
+        while True:
+            rows = self.session.execute(
+                select(Asset, Root.path)
+                .join(Root, Root.id == Asset.root_id)
+                .where(Asset.is_virtual.is_(False), Asset.deleted_at.is_(None), Asset.id > after)
+                .where(touched)
+                .order_by(Asset.id)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                return
+            tags = self._tags([asset.id for asset, _ in rows])
+            for asset, root_path in rows:
+                yield asset, root_path, tags.get(asset.id, [])
+            after = rows[-1][0].id
+
+    def albums(self) -> list[Asset]:
+        return list(
+            self.session.scalars(
+                select(Asset)
+                .where(is_album(), Asset.deleted_at.is_(None))
+                .order_by(Asset.created_at, Asset.id)
+            )
+        )
+
+    def album_parents(self) -> dict[str, str]:
+        """album id -> the album it is nested in."""
+        parent = aliased(Asset)
+        rows = self.session.execute(
+            select(Link.target_id, Link.source_id)
+            .join(parent, parent.id == Link.source_id)
+            .where(
+                Link.relation == Relation.CONTAINS,
+                parent.asset_type == AssetType.COLLECTION,
+                parent.category == AssetCategory.VIRTUAL,
+            )
+        )
+        return {str(child): str(source) for child, source in rows}
+
+    def members_in_order(self, album_id: str) -> list[str]:
+        return list(
+            self.session.scalars(
+                select(Link.target_id)
+                .where(Link.source_id == album_id, Link.relation == Relation.INCLUDES)
+                .order_by(Link.position, Link.target_id)
+            )
+        )
+
+    def album_named(self, name: str, *, parent_id: str | None) -> str | None:
+        """An album of this name at this place (import finds what an earlier import made)."""
+        candidates = self.session.scalars(
+            select(Asset.id).where(is_album(), Asset.deleted_at.is_(None), Asset.filename == name)
+        ).all()
+        parents = self.album_parents()
+        return next((c for c in candidates if parents.get(c) == parent_id), None)
+
+    def entity_named(self, entity_type: str, name: str) -> str | None:
+        return self.session.scalar(
+            select(Entity.id)
+            .where(Entity.type == entity_type, Entity.name == name)
+            .order_by(Entity.id)
+            .limit(1)
+        )
+
+    def entity_ids(self, ids: Sequence[str]) -> set[str]:
+        return set(self.session.scalars(select(Entity.id).where(Entity.id.in_(list(ids)))))
+
+    def tags_of(self, asset_ids: Sequence[str]) -> dict[str, list[str]]:
+        return self._tags(list(asset_ids))
+
+    def links(self, *, relations: Sequence[str], exclude: bool) -> Iterator[Link]:
+        """Links of these relations (or, `exclude`, of every other relation), in order."""
+        chosen = Link.relation.not_in(relations) if exclude else Link.relation.in_(relations)
+        after = ""
+        while True:
+            batch = list(
+                self.session.scalars(
+                    select(Link).where(chosen, Link.id > after).order_by(Link.id).limit(BATCH)
+                )
+            )
+            if not batch:
+                return
+            yield from batch
+            after = batch[-1].id
+
+    def entities(self) -> list[Entity]:
+        return list(self.session.scalars(select(Entity).order_by(Entity.created_at, Entity.id)))
+
+    def assets_by_id(self, asset_ids: Sequence[str]) -> dict[str, tuple[Asset, str | None]]:
+        rows = self.session.execute(
+            select(Asset, Root.path)
+            .outerjoin(Root, Root.id == Asset.root_id)
+            .where(Asset.id.in_(list(asset_ids)))
+        ).all()
+        return {asset.id: (asset, root_path) for asset, root_path in rows}
+
+    # --- import: finding the files again --------------------------------------------------
+
+    def live_ids_with_hash(self, digest: str) -> list[tuple[str, str, str | None]]:
+        """(id, root path, relative path) of the present copies with this content."""
+        rows = self.session.execute(
+            select(Asset.id, Root.path, Asset.rel_path)
+            .join(Root, Root.id == Asset.root_id)
+            .where(Asset.hash == digest, Asset.deleted_at.is_(None))
+            .order_by(Asset.id)
+        ).all()
+        return [(str(i), str(root), rel) for i, root, rel in rows]
+
+    def id_at_path(self, root_path: str, rel_path: str) -> str | None:
+        return self.session.scalar(
+            select(Asset.id)
+            .join(Root, Root.id == Asset.root_id)
+            .where(and_(Root.path == root_path, Asset.rel_path == rel_path))
+        )
+
+    def _has_namespace(self, name: str) -> ColumnElement[bool]:
+        """The asset's metadata has this key. Not `meta[name] IS NOT NULL`: SQLAlchemy reads a
+        JSON path on SQLite through JSON_QUOTE, which turns an absent key into 'null'."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return Asset.meta.op("?")(name)
+        return func.json_type(Asset.meta, f'$."{name}"').is_not(None)
+
+    def _tags(self, asset_ids: list[str]) -> dict[str, list[str]]:
+        tags: dict[str, list[str]] = {}
+        rows = self.session.execute(
+            select(AssetTag.asset_id, AssetTag.tag)
+            .where(AssetTag.asset_id.in_(asset_ids))
+            .order_by(AssetTag.asset_id, AssetTag.tag)
+        )
+        for asset_id, tag in rows:
+            tags.setdefault(asset_id, []).append(tag)
+        return tags
