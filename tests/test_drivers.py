@@ -157,6 +157,8 @@ def test_a_log_entry_is_a_ready_virtual_note_related_to_the_assets_it_names(clie
     neighbours = client.get(f"/api/dam/graph/neighbors/{photo_id}").json()
     assert note["id"] in str(neighbours)
     assert client.get("/api/dam/assets", params={"type": "log_entry"}).json()["items"]
+    found = client.get("/api/dam/assets", params={"q": "matte"}).json()["items"]
+    assert [item["id"] for item in found] == [note["id"]]  # its text, searchable at once
 
 
 @pytest.mark.parametrize(

@@ -109,3 +109,28 @@ def test_a_document_reads_the_known_namespaces_and_text_another_step_added():
     assert document.fields["place"] == "Kyoto\nKyoto, Japan\nJapan"
     assert (document.fields["labels"], document.fields["extra"]) == ("pagoda", "calm")
     assert (document.ext, document.lat, document.holder) == ("jpg", 35.0, False)
+
+
+def test_a_web_page_is_found_by_its_title_and_a_note_by_its_whole_text():
+    page = document_of(
+        asset_id="u",
+        filename="https://example.org/",
+        rel_path=None,
+        is_folder=False,
+        title="example.org",
+        description=None,
+        tags=[],
+        meta={"web_scraper": {"title": "Tide tables", "site_name": "Harbour"}},
+    )
+    assert page.fields["caption"] == "Tide tables\nHarbour"
+    note = document_of(
+        asset_id="n",
+        filename="Note 2026-03-04 09:30",
+        rel_path=None,
+        is_folder=False,
+        title="Printed for the exhibition",
+        description=None,
+        tags=[],
+        meta={"log_entry": {"text": "Printed for the exhibition\nA3, matte"}},
+    )
+    assert "matte" in note.fields["content"]

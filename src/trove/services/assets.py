@@ -175,6 +175,9 @@ class AssetService:
             asset = create_virtual(
                 session, self.drivers, self.links, asset_type=asset_type, data=data, viewer=viewer
             )
+            # Found by search at once: one that is `ready` now (a note) gets no pipeline pass
+            # to write its document.
+            search.reindex(session, [asset.id], hierarchical=self.hierarchical)
             return self._detail(session, asset, viewer=viewer)
 
     def delete(self, asset_id: str, *, viewer: Viewer, hard: bool = False) -> None:
