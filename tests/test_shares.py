@@ -152,3 +152,18 @@ def test_my_shares_list_their_view_counts(client):
     (listed,) = client.get("/api/dam/shares").json()["items"]
     assert listed["id"] == link["id"] and listed["view_count"] == 3
     assert listed["kind"] == "asset" and listed["name"] == "photo_0.jpg"
+
+
+def test_a_share_page_left_open_loads_nothing_more_once_the_share_is_revoked(client):
+    from trove.services.errors import Gone
+
+    link = share(client, asset_id=ids(client)["photo_0.jpg"])
+    services = client.app.state.services
+    holder = services.shares.holder(link["token"])  # what the open page keeps
+    assert len(services.shares.assets(link["token"], viewer=holder)["items"]) == 1
+    assert client.delete(f"/api/dam/shares/{link['id']}").status_code == 204
+    with pytest.raises(Gone):
+        services.shares.assets(link["token"], viewer=holder, cursor=None)
+    other = share(client, asset_id=ids(client)["photo_1.jpg"])
+    with pytest.raises(NotFound):  # another live token does not lend its name to this holder
+        services.shares.assets(other["token"], viewer=holder)

@@ -143,6 +143,11 @@ class ShareService:
         """One page of what the share holds (its files, newest first); opening it (the first
         page) counts as a view."""
         scope = _scope(viewer)
+        with self.database.session() as session:
+            # Checked again: the share page keeps its holder while it is open, and a share
+            # revoked or expired meanwhile must stop answering at once.
+            if self._live(session, token).id != scope.share_id:
+                raise NotFound("no such share")
         filters = AssetFilters(type=list(FILE_TYPES), limit=limit, cursor=cursor)
         page = self.asset_service.list(filters, viewer=viewer)
         if cursor is None:
