@@ -225,3 +225,15 @@ def test_a_web_copy_is_served_to_whoever_sees_its_original_and_to_no_one_else(se
     with pytest.raises(NotFound):  # the copy is a way to its file, not to other records
         services.assets.get(copy_id, viewer=ALICE)
     services.assets.original(copy_id, viewer=ADMIN).file.close()
+
+
+def test_the_lightbox_trail_names_no_album_or_asset_the_viewer_may_not_see(services):
+    photo = files(services, ADMIN)["family_0.jpg"]
+    outer = services.albums.create("Secret trip", viewer=ADMIN)
+    inner = services.albums.create("Beach", viewer=ADMIN, parent_id=outer["id"])
+    grant(services, inner["id"], _user("bob"))
+    labels = [p["label"] for p in services.breadcrumbs.of(inner["id"], viewer=BOB)]
+    assert "Secret trip" not in labels and labels[-1] == "Beach"
+    assert "Secret trip" in [p["label"] for p in services.breadcrumbs.of(inner["id"], viewer=ADMIN)]
+    with pytest.raises(NotFound):
+        services.breadcrumbs.of(photo, viewer=BOB)

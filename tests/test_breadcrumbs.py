@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from trove.db.database import Database
 from trove.db.models import Asset
+from trove.domain.access import Viewer
 from trove.services.breadcrumbs import Breadcrumbs
 
 
@@ -25,7 +26,7 @@ def test_a_folder_whose_name_is_not_utf8_shows_its_odd_byte_escaped_in_the_bread
         with database.session() as session:
             asset_id = session.scalar(select(Asset.id).where(Asset.filename == "a.txt"))
         assert asset_id is not None
-        parts = Breadcrumbs(database).of(asset_id)
+        parts = Breadcrumbs(database).of(asset_id, viewer=Viewer.system())
     finally:
         database.dispose()
     assert [(p["kind"], p["label"]) for p in parts[1:]] == [

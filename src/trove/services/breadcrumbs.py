@@ -11,6 +11,7 @@ from typing import Any
 
 from trove.db.database import Database
 from trove.db.models import Asset
+from trove.domain.access import Viewer
 from trove.domain.enums import AssetCategory, AssetType
 from trove.domain.paths import display, from_stored
 from trove.domain.serialize import asset_summary
@@ -24,11 +25,12 @@ class Breadcrumbs:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def of(self, asset_id: str) -> list[dict[str, Any]]:
+    def of(self, asset_id: str, *, viewer: Viewer) -> list[dict[str, Any]]:
         """Outermost first; each part `{"label", "kind", "id", "root_id", "path"}` where kind
-        is library / folder / albums / album / asset."""
+        is library / folder / albums / album / asset. An album's trail stops below the first
+        album above it the viewer may not see (its name is not theirs to read)."""
         with self.database.session() as session:
-            asset = AssetRepository(session).get(asset_id)
+            asset = AssetRepository(session).visible(asset_id, viewer)
             if asset is None:
                 raise NotFound(f"no asset with id {asset_id!r}")
             name = asset_summary(asset)["filename"]
@@ -37,7 +39,7 @@ class Breadcrumbs:
             elif (
                 asset.asset_type == AssetType.COLLECTION and asset.category == AssetCategory.VIRTUAL
             ):
-                parts = self._albums(session, asset)
+                parts = self._albums(session, asset, viewer)
             else:
                 parts = []
             kind = "album" if parts and parts[0]["kind"] == "albums" else "asset"
@@ -60,8 +62,8 @@ class Breadcrumbs:
         return parts
 
     @staticmethod
-    def _albums(session: Any, album: Asset) -> list[dict[str, Any]]:
-        above = AlbumRepository(session).ancestors(album.id)
+    def _albums(session: Any, album: Asset, viewer: Viewer) -> list[dict[str, Any]]:
+        above = AlbumRepository(session, viewer=viewer).ancestors(album.id)
         return [_part("Albums", "albums"), *(_part(a.filename, "album", id=a.id) for a in above)]
 
 

@@ -118,7 +118,7 @@ class Viewer:
 
     async def _load_trail(self, asset_id: str) -> None:
         try:
-            parts = await call(services().breadcrumbs.of, asset_id)
+            parts = await call(services().breadcrumbs.of, asset_id, viewer=current_viewer())
         except NotFound:
             return
         if self.asset is not None and self.asset["id"] == asset_id:
