@@ -157,3 +157,10 @@ def test_a_members_upload_is_theirs_in_their_folder_and_no_one_else_may_touch_it
     assert (
         client.head(second, headers={**bob, **tus_client.HEADERS}).headers["Upload-Offset"] == "0"
     )
+
+
+def test_a_negative_upload_length_is_refused_and_frees_no_quota(app_client):
+    refused = _create(app_client, "minus.txt", -(10**12))
+    assert refused.status_code == 422, refused.text
+    assert "Upload-Length" in refused.json()["detail"]
+    assert _multipart(app_client, "more.txt", b"y" * (QUOTA + 1)).status_code == 413

@@ -216,6 +216,8 @@ class UploadService:
         `uploading`; its id is the asset's."""
         if size is None:
             raise Invalid("Upload-Length is required: a file of unknown size cannot be checked")
+        if size < 0:  # it would count against the quota as bytes freed
+            raise Invalid("Upload-Length must be a size in bytes, 0 or more")
         name = safe_upload_name(filename)
         self._destination(viewer, root_id)  # refused now, not after the last byte
         self._expire_now_and_then()
