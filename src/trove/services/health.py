@@ -44,6 +44,8 @@ class HealthService:
         broker does not answer. Library names and paths only `with_roots` (admins)."""
         database = self._bounded(self._database_answers)
         broker = self._bounded(self._broker_answers)
+        if not with_roots:  # an error's text names hosts, users and ports: not for anyone
+            database, broker = _reason_hidden(database), _reason_hidden(broker)
         roots = self._roots() if database.ok else []
         offline = [root for root in roots if not root["online"]]
         status = "down" if not (database.ok and broker.ok) else "degraded" if offline else "ok"
@@ -107,6 +109,12 @@ class HealthService:
         online = status == RootStatus.ONLINE and reachable.ok
         reason = message if status != RootStatus.ONLINE else None if online else reachable.detail
         return {"id": root_id, "name": name, "path": path, "online": online, "reason": reason}
+
+
+def _reason_hidden(check: Check) -> Check:
+    if check.ok:
+        return check
+    return Check(False, "no answer (an admin's health check says why)", check.ms)
 
 
 def _summary(database: Check, broker: Check, offline: list[dict[str, Any]]) -> str:
