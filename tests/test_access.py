@@ -237,3 +237,19 @@ def test_the_lightbox_trail_names_no_album_or_asset_the_viewer_may_not_see(servi
     assert "Secret trip" in [p["label"] for p in services.breadcrumbs.of(inner["id"], viewer=ADMIN)]
     with pytest.raises(NotFound):
         services.breadcrumbs.of(photo, viewer=BOB)
+
+
+def test_an_album_suggestion_counts_only_the_members_the_viewer_sees(services, libraries):
+    everything = files(services, ADMIN)
+    album = services.albums.create(
+        "Holiday", asset_ids=[everything["family_1.jpg"], everything["work_1.jpg"]], viewer=ADMIN
+    )
+    services.assets.update(album["id"], AssetPatch(visibility="public"), viewer=ADMIN)
+    assign(services, libraries["family"], _user("alice"))
+
+    def counted(viewer: Viewer) -> list[tuple[str, int]]:
+        found = services.search.suggestions(viewer, "holi", kinds=["album"])
+        return [(s.value, s.count) for s in found]
+
+    assert counted(ADMIN) == [("Holiday", 2)]
+    assert counted(ALICE) == [("Holiday", 1)]

@@ -57,7 +57,7 @@ from trove.domain.search_document import (
 )
 from trove.domain.search_query import Clause, SearchQuery
 from trove.repositories._sql import insert_ignoring_conflicts
-from trove.repositories.access import visible_assets
+from trove.repositories.access import visible_assets, visible_node
 from trove.repositories.tag_flows import BUILTIN_HIERARCHICAL, tagged
 
 # The filter of each text filter: the document fields it looks in.
@@ -273,7 +273,15 @@ class SearchRepository:
         title = func.coalesce(Asset.title, Asset.filename)
         stmt = (
             select(title, func.count(Link.target_id))
-            .outerjoin(Link, and_(Link.source_id == Asset.id, Link.relation == Relation.INCLUDES))
+            .outerjoin(
+                Link,
+                and_(
+                    Link.source_id == Asset.id,
+                    Link.relation == Relation.INCLUDES,
+                    # the members the viewer sees: a count is not a way to learn of the rest
+                    visible_node(Link.target_id, literal("Asset"), viewer),
+                ),
+            )
             .where(
                 Asset.asset_type == AssetType.COLLECTION,
                 Asset.is_virtual.is_(True),
