@@ -279,7 +279,7 @@ class SearchRepository:
                     Link.source_id == Asset.id,
                     Link.relation == Relation.INCLUDES,
                     # the members the viewer sees: a count is not a way to learn of the rest
-                    visible_node(Link.target_id, literal("Asset"), viewer),
+                    visible_node(Link.target_id.expression, literal("Asset"), viewer),
                 ),
             )
             .where(
