@@ -167,3 +167,17 @@ def test_a_share_page_left_open_loads_nothing_more_once_the_share_is_revoked(cli
     other = share(client, asset_id=ids(client)["photo_1.jpg"])
     with pytest.raises(NotFound):  # another live token does not lend its name to this holder
         services.shares.assets(other["token"], viewer=holder)
+
+
+def test_guessing_a_share_password_is_stopped_after_five_wrong_ones(client):
+    link = share(client, asset_id=ids(client)["photo_0.jpg"], password="open sesame")
+    unlock = f"/api/dam/shared/{link['token']}/unlock"
+    for guess in range(5):
+        assert client.post(unlock, json={"password": f"guess {guess}"}).status_code == 401
+    locked = client.post(unlock, json={"password": "open sesame"})
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    other = share(client, asset_id=ids(client)["photo_1.jpg"], password="open sesame")
+    opened = client.post(
+        f"/api/dam/shared/{other['token']}/unlock", json={"password": "open sesame"}
+    )
+    assert opened.status_code == 200  # another share is not locked by this one's guesses

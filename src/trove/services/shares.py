@@ -30,8 +30,15 @@ from trove.repositories.albums import AlbumRepository
 from trove.repositories.assets import AssetRepository
 from trove.repositories.shares import ShareRepository
 from trove.services.assets import AssetService, OriginalFile
-from trove.services.credentials import hash_password, password_matches
-from trove.services.errors import Forbidden, Gone, Invalid, NotFound, Unauthorized
+from trove.services.credentials import LoginThrottle, hash_password, password_matches
+from trove.services.errors import (
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+)
 
 MAX_PASSWORD = 1000
 SHARE_PAGE = "/s/"
@@ -42,6 +49,7 @@ class ShareService:
         self.settings = settings
         self.database = database
         self.asset_service = assets
+        self.throttle = LoginThrottle()
 
     # --- the owner's side ------------------------------------------------------------------
 
@@ -127,14 +135,23 @@ class ShareService:
                 )
             )
 
-    def unlock(self, token: str, password: str) -> str:
-        """The key that opens a password-protected share (see the module docstring)."""
+    def unlock(self, token: str, password: str, *, client: str) -> str:
+        """The key that opens a password-protected share (see the module docstring). Like a
+        sign-in, five wrong passwords from one address lock that address out of this share
+        for a while (429): a share's password is otherwise open to guessing by anyone."""
+        wait = self.throttle.retry_after(token, client)
+        if wait:
+            raise TooManyAttempts(
+                f"too many wrong passwords; try again in {wait} s", retry_after=wait
+            )
         with self.database.session() as session:
             share = self._live(session, token)
             if share.password_hash is None:
                 return ""
             if not password_matches(share.password_hash, password):
+                self.throttle.failed(token, client)
                 raise Unauthorized("wrong password for this share")
+            self.throttle.succeeded(token, client)
             return _key(share)
 
     def assets(

@@ -143,10 +143,16 @@ holder_router = APIRouter(
 HOLDER_ERRORS = errors(401, 404, 410)
 
 
-@holder_router.post("/unlock", response_model=Unlocked, responses=errors(400, 401, 404, 410, 413))
-def unlock_share(token: Token, body: UnlockIn, services: ServicesDep, response: Response) -> dict:
-    """Open a password-protected share: the key comes back, and as a cookie."""
-    key = services.shares.unlock(token, body.password)
+@holder_router.post(
+    "/unlock", response_model=Unlocked, responses=errors(400, 401, 404, 410, 413, 429)
+)
+def unlock_share(
+    token: Token, body: UnlockIn, request: Request, services: ServicesDep, response: Response
+) -> dict:
+    """Open a password-protected share: the key comes back, and as a cookie. Five wrong
+    passwords from one address lock it out of this share for 15 minutes (429)."""
+    client = request.client.host if request.client else "unknown"
+    key = services.shares.unlock(token, body.password, client=client)
     response.set_cookie(
         cookie_name(token), key, httponly=True, samesite="lax", path="/", max_age=7 * 86400
     )
