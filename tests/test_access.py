@@ -253,3 +253,21 @@ def test_an_album_suggestion_counts_only_the_members_the_viewer_sees(services, l
 
     assert counted(ADMIN) == [("Holiday", 2)]
     assert counted(ALICE) == [("Holiday", 1)]
+
+
+def test_only_an_albums_owner_changes_what_it_includes_through_a_plain_link(services, libraries):
+    everything = files(services, ADMIN)
+    album = services.albums.create("Family", asset_ids=[everything["family_1.jpg"]], viewer=ADMIN)
+    for user in ("alice", "bob"):
+        grant(services, album["id"], _user(user))
+    assign(services, libraries["work"], _user("bob"))
+    with pytest.raises(Forbidden):  # Bob would hand Alice a photo of a library she is not in
+        services.links.link(album["id"], everything["work_0.jpg"], "includes", viewer=BOB)
+    assert set(files(services, ALICE)) == {"family_1.jpg"}
+    included = services.links.get_neighbors(album["id"], "includes", viewer=BOB)["items"]
+    with pytest.raises(Forbidden):
+        services.links.unlink(included[0]["link_id"], viewer=BOB)
+    own = services.albums.create("Bob's", viewer=BOB)
+    services.links.link(own["id"], everything["work_0.jpg"], "includes", viewer=BOB)
+    services.links.link(album["id"], everything["work_0.jpg"], "includes", viewer=ADMIN)
+    assert set(files(services, ALICE)) == {"family_1.jpg", "work_0.jpg"}

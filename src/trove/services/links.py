@@ -42,6 +42,7 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Link
 from trove.domain.access import Viewer
+from trove.domain.enums import Relation
 from trove.domain.queries import InvalidQuery
 from trove.domain.relations import (
     Dependent,
@@ -55,7 +56,7 @@ from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.entities import EntityRepository
 from trove.repositories.links import Branches, Hop, LinkRepository
-from trove.services.errors import Conflict, Invalid, NotFound
+from trove.services.errors import Conflict, Forbidden, Invalid, NotFound
 from trove.services.storable import storable_json, storable_text
 
 MAX_NEIGHBOR_DEPTH = 3
@@ -130,6 +131,8 @@ class LinkManager:
         with self.database.session() as session:
             self._require_node(session, source_id, viewer=viewer)
             self._require_node(session, target_id, viewer=viewer)
+            if relation == Relation.INCLUDES:
+                _require_manager(session, source_id, viewer)
             return self.link_in(
                 session,
                 source_id,
@@ -203,6 +206,8 @@ class LinkManager:
             )
             if link is None or len(reachable) < 2:
                 raise NotFound(f"no link with id {link_id!r}")
+            if link.relation == Relation.INCLUDES:
+                _require_manager(session, link.source_id, viewer)
             links.remove(link)
 
     # --- traversal ----------------------------------------------------------------------------
@@ -615,3 +620,12 @@ def _decode_key(cursor: str, types: tuple[type, ...]) -> tuple[Any, ...]:
     ):
         raise InvalidQuery("cursor is not one this server issued")
     return tuple(key)
+
+
+def _require_manager(session: Session, album_id: str, viewer: Viewer) -> None:
+    """What an album includes is seen by everyone it is granted to (repositories/access.py):
+    only its owner or an admin changes that, or a member who may see the album could hand
+    the people it is granted to an asset of their own library."""
+    album = AssetRepository(session).visible(album_id, viewer)
+    if album is None or not viewer.may_manage(album.owner_id):
+        raise Forbidden("only the album's owner or an admin changes what it includes")
