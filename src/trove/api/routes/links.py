@@ -67,7 +67,7 @@ class EntityList(BaseModel):
     response_model=LinkOut,
     responses={
         200: {"model": LinkOut, "description": "The same link existed already (idempotent)."},
-        **errors(400, 404, 409, 413),
+        **errors(400, 403, 404, 409, 413),
     },
 )
 def create_link(
@@ -90,7 +90,7 @@ def create_link(
     return linked.link
 
 
-@router.delete("/links/{link_id}", status_code=204, responses=errors(404))
+@router.delete("/links/{link_id}", status_code=204, responses=errors(403, 404))
 def delete_link(link_id: IdPath, services: ServicesDep, viewer: WriterDep) -> Response:
     services.links.unlink(link_id, viewer=viewer)
     return Response(status_code=204)
