@@ -43,6 +43,11 @@ def current_viewer(request: Request) -> Viewer:
     return Viewer.anonymous()
 
 
+def client_address(request: Request) -> str:
+    """Who is knocking, for the throttles of sign-in and share passwords."""
+    return request.client.host if request.client else "unknown"
+
+
 def public_access() -> None:
     """Marks a route open to anyone (the policy is explicit, not forgotten)."""
 

@@ -16,7 +16,7 @@ from trove.api.authentication import (
     session_cookie,
     session_token,
 )
-from trove.api.deps import PublicAccess, ServicesDep, ViewerDep
+from trove.api.deps import PublicAccess, ServicesDep, ViewerDep, client_address
 from trove.api.schemas import LoginIn, MeOut, UserOut, errors
 from trove.services.errors import Forbidden
 from trove.services.users import SignedIn
@@ -35,7 +35,7 @@ async def login(body: LoginIn, request: Request, services: ServicesDep) -> Respo
     HttpOnly, SameSite=Lax, Secure over https). Five failures for one name from one address
     within 15 minutes lock that pair out for the rest of the window (429, `Retry-After`)."""
     signed_in = await run_in_threadpool(
-        services.users.sign_in, body.username, body.password, client=_client(request)
+        services.users.sign_in, body.username, body.password, client=client_address(request)
     )
     return _with_session(request, signed_in)
 
@@ -76,13 +76,9 @@ async def setup(body: LoginIn, request: Request, services: ServicesDep) -> Respo
     if not is_local_request(request):
         raise Forbidden("the first admin can be created only from this machine (127.0.0.1)")
     signed_in = await run_in_threadpool(
-        services.users.set_up, body.username, body.password, client=_client(request)
+        services.users.set_up, body.username, body.password, client=client_address(request)
     )
     return _with_session(request, signed_in, status_code=201)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _with_session(request: Request, signed_in: SignedIn, *, status_code: int = 200) -> Response:

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from trove.api.deps import PublicAccess, ServicesDep, ViewerDep, WriterDep
+from trove.api.deps import PublicAccess, ServicesDep, ViewerDep, WriterDep, client_address
 from trove.api.originals import OpenFileResponse
 from trove.api.routes.thumbnails import IMMUTABLE
 from trove.api.schemas import Id, IdPath, ThumbnailSize, errors
@@ -151,8 +151,7 @@ def unlock_share(
 ) -> dict:
     """Open a password-protected share: the key comes back, and as a cookie. Five wrong
     passwords from one address lock it out of this share for 15 minutes (429)."""
-    client = request.client.host if request.client else "unknown"
-    key = services.shares.unlock(token, body.password, client=client)
+    key = services.shares.unlock(token, body.password, client=client_address(request))
     response.set_cookie(
         cookie_name(token), key, httponly=True, samesite="lax", path="/", max_age=7 * 86400
     )
