@@ -347,9 +347,7 @@ def measure_rescans(
         backlog = run_scan(trove, library, env=env, wait=True)
         log(f"{count} files: rescan without --no-wait, nothing left to wait for")
         waited = run_scan(trove, library, env=env, wait=True)
-        result.problems += check_scan(
-            backlog, label="rescan (waiting, backlog)", expected=expected
-        )
+        result.problems += check_scan(backlog, label="rescan (waiting, backlog)", expected=expected)
         result.problems += check_scan(waited, label="rescan (waiting)", expected=expected)
         result.backlog_wait = describe_scan(backlog)
         result.rescan_wait = describe_scan(waited)
