@@ -237,6 +237,15 @@ SAMPLES: dict[str, Sample] = {
         ),
         {"member": OK},
     ),
+    f"GET {A}/people": Sample(_path(f"{A}/people"), {"member": OK}),
+    f"POST {A}/people/name": Sample(  # a face on no photo: not found, whoever asks
+        _json(f"{A}/people/name", lambda w, t: {"faces": [f"{t.asset}:0"], "name": "Ada"}),
+        {"owner": HIDDEN, "member": HIDDEN, "admin": HIDDEN},
+    ),
+    f"POST {A}/people/{{person_id}}/merge": Sample(  # people are not anyone's: as entities
+        _json(A + "/people/{w.entity}/merge", lambda w, t: {"people": [w.entity]}),
+        {"member": OK},
+    ),
     f"GET {A}/search/suggestions": Sample(
         lambda w, t: (f"{A}/search/suggestions", {"params": {"q": "mi"}}), {"member": OK}
     ),

@@ -35,6 +35,7 @@ from trove.api.routes import (
     not_found,
     ops,
     packages,
+    people,
     places,
     search,
     shares,
@@ -112,6 +113,7 @@ def _install(app: Any) -> None:
         integrity,
         albums,
         places,
+        people,
         metadata,
     )
     for module in (*resources, library_admin, timeline, search):

@@ -31,6 +31,7 @@ def nav_entries() -> list[NavEntry]:
         NavEntry("/", "Photos", "photo_library"),
         NavEntry("/albums", "Albums", "photo_album"),
         NavEntry("/map", "Map", "map"),
+        NavEntry("/people", "People", "face"),
         NavEntry("/graph", "Graph", "hub"),
         NavEntry("/libraries", "Libraries", "folder_special"),
         NavEntry("/duplicates", "Duplicates", "content_copy"),

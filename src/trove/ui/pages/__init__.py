@@ -9,13 +9,24 @@ def register_pages() -> None:
     from nicegui import ui
 
     from trove.api.deps import AdminPage, PublicPage, SignedInPage
-    from trove.ui.pages import account, albums, duplicates, gallery, graph, libraries, map, share
+    from trove.ui.pages import (
+        account,
+        albums,
+        duplicates,
+        gallery,
+        graph,
+        libraries,
+        map,
+        people,
+        share,
+    )
 
     signed_in = [SignedInPage]
     ui.page("/", title="Photos · Trove", dependencies=signed_in)(gallery.gallery_page)
     ui.page("/albums", title="Albums · Trove", dependencies=signed_in)(albums.albums_page)
     ui.page("/albums/{album_id}", title="Album · Trove", dependencies=signed_in)(albums.album_page)
     ui.page("/graph", title="Graph · Trove", dependencies=signed_in)(graph.graph_page)
+    ui.page("/people", title="People · Trove", dependencies=signed_in)(people.people_page)
     ui.page(map.MAP_PATH, title="Map · Trove", dependencies=signed_in)(map.map_page)
     ui.page("/libraries", title="Libraries · Trove", dependencies=signed_in)(
         libraries.libraries_page
