@@ -9,6 +9,7 @@ is kept on the asset as `metadata["install"]` (queued / ok / failed, with the re
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,9 @@ class InstallService:
             raise NotFound("no install command is configured")
         if not viewer.is_admin:
             raise Forbidden("only an admin may run the install command")
-        argv = self._argv(asset_id, viewer)
-        self._record(asset_id, "queued", None)
+        # The database calls run in a thread: this coroutine is on the server's event loop.
+        argv = await asyncio.to_thread(self._argv, asset_id, viewer)
+        await asyncio.to_thread(self._record, asset_id, "queued", None)
         broker = await self._started_broker()
         from trove.pipeline.tasks import INSTALL_TASK
 
