@@ -246,6 +246,10 @@ SAMPLES: dict[str, Sample] = {
         _json(A + "/people/{w.entity}/merge", lambda w, t: {"people": [w.entity]}),
         {"member": OK},
     ),
+    f"GET {A}/search/meaning": Sample(  # off in this app: refused as a bad query
+        lambda w, t: (f"{A}/search/meaning", {"params": {"q": "dog"}}),
+        {"owner": frozenset({422}), "member": frozenset({422}), "admin": frozenset({422})},
+    ),
     f"GET {A}/search/suggestions": Sample(
         lambda w, t: (f"{A}/search/suggestions", {"params": {"q": "mi"}}), {"member": OK}
     ),

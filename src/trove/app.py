@@ -31,6 +31,7 @@ from trove.api.routes import (
     library,
     library_admin,
     links,
+    meaning,
     metadata,
     not_found,
     ops,
@@ -116,7 +117,7 @@ def _install(app: Any) -> None:
         people,
         metadata,
     )
-    for module in (*resources, library_admin, timeline, search):
+    for module in (*resources, library_admin, timeline, search, meaning):
         app.include_router(module.router, responses=malformed)
     app.include_router(tus.router, include_in_schema=False)  # a header protocol: see tus.py
     # The media pipeline's products and progress, what is made of a file's inside, and the

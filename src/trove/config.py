@@ -155,6 +155,11 @@ class Settings:
     # one person when the People page groups them.
     ai_faces: bool = False
     ai_face_distance: float = 0.6
+    # `ai_semantic`: what a file shows or says embedded (MiniLM), and the free-text search
+    # blends that meaning with the words it matched; a file whose meaning is at least
+    # `ai_semantic_min` similar to the query is found without the words.
+    ai_semantic: bool = False
+    ai_semantic_min: float = 0.35
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -269,6 +274,7 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "ai_label_threshold": (0.0, 1.0),
     "ai_label_max": (1, 50),
     "ai_face_distance": (0.05, 2.0),
+    "ai_semantic_min": (-1.0, 1.0),
     "scan_batch_size": (1, 100_000),
     "hash_workers": (1, 256),
     "max_upload_bytes": (1, None),

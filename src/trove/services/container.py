@@ -29,6 +29,7 @@ from trove.services.places import PlacesService
 from trove.services.regions import RegionService
 from trove.services.scanner import ScanService
 from trove.services.search import SearchService
+from trove.services.semantic import SemanticSearch
 from trove.services.shares import ShareService
 from trove.services.uploads import UploadService
 from trove.services.users import UserService
@@ -59,6 +60,7 @@ class Services:
     drivers: AssetDriverManager
     regions: RegionService = field(init=False)  # built on `assets` and `indexer`
     people: PeopleService = field(init=False)  # built on `regions`
+    semantic: SemanticSearch = field(init=False)  # built on `assets`
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -100,6 +102,7 @@ class Services:
         )
         services.regions = RegionService(database, assets=services.assets, indexer=indexer)
         services.people = PeopleService(settings, database, regions=services.regions, links=links)
+        services.semantic = SemanticSearch(settings, database, assets=services.assets)
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
         indexer.after_processing.append(services.search.backfill)

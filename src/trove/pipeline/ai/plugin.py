@@ -18,4 +18,8 @@ def register_media_processors(settings: Settings) -> list[MediaProcessor]:
         from trove.pipeline.ai.faces import FaceProcessor
 
         processors.append(FaceProcessor(settings))
+    if settings.ai_semantic:
+        from trove.pipeline.ai.semantic import SemanticProcessor
+
+        processors.append(SemanticProcessor(settings))
     return processors
