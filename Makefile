@@ -58,7 +58,7 @@ scan: check-root setup
 	$(VENV)/bin/trove scan "$(ROOT)"
 
 test: setup-test
-	@rc=0; $(PYTHON) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PYTHON) -m pytest -n 2 --dist worksteal $(PYTEST_ARGS) || rc=$$?; \
 	if [ -n "$(PYTEST_RC_FILE)" ]; then echo "$$rc" > "$(PYTEST_RC_FILE)"; fi; \
 	exit $$rc
 
