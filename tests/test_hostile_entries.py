@@ -34,6 +34,7 @@ from tests.media import write_jpeg
 from trove.db.database import Database
 from trove.db.models import Asset
 from trove.domain.paths import from_stored
+from trove.drivers.manager import AssetDriverManager
 from trove.repositories import fast_index
 from trove.services.library import LibraryService
 from trove.services.scan_writer import ScanWriter
@@ -338,7 +339,8 @@ def test_a_file_that_vanishes_between_the_walk_and_reading_it_is_an_error_saying
         folders = {rel: row.id for rel, row in fast_index.load_root_index(conn, root.id).items()}
 
     database = Database(url)
-    writer = ScanWriter(database, root, {"": folders[""]}, batch_size=10)
+    classify = AssetDriverManager.load(settings).classify
+    writer = ScanWriter(database, root, {"": folders[""]}, batch_size=10, classify=classify)
     writer.register_file(entry)
     writer.close()
     database.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tests.media import make_library, write_jpeg, write_text
 from trove.db.database import Database
 from trove.db.models import Link
+from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
 from trove.repositories.links import LinkRepository, edge
 from trove.services.assets import AssetPatch, AssetService
@@ -32,7 +33,9 @@ def assets_by_path(settings) -> dict[str, dict]:
 def tag(settings, asset_id: str, *tags: str) -> None:
     database = Database(settings.resolved_database_url)
     try:
-        AssetService(settings, database).update(asset_id, AssetPatch(tags=list(tags)))
+        AssetService(settings, database).update(
+            asset_id, AssetPatch(tags=list(tags)), viewer=Viewer.system()
+        )
     finally:
         database.dispose()
 
