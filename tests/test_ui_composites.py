@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.browser.server import REPO, TroveServer, running_browser, start_server
+from tests.browser.server import REPO, TroveServer, running_browser, serving
 from tests.composite_media import png, texture_pack
 from tests.pe_media import pe_file
 from tests.pipeline_media import text_pdf
@@ -49,12 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TroveServer]:
         root / "invoice.pdf",
         ["INVOICE", "Invoice No: INV-7", "Bill to: Globex", "Total due: 1,150.00 EUR"],
     )
-    trove = start_server(data_dir=root.parent / "data", roots=[root])
-    try:
-        trove.wait_idle(timeout=120)
+    with serving(root, idle_timeout=120) as trove:
         yield trove
-    finally:
-        trove.stop()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser.library import make_browser_library
-from tests.browser.server import CHROMIUM, TroveServer, running_browser, start_server
+from tests.browser.server import CHROMIUM, TroveServer, running_browser, serving
 from tests.media import write_png
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -42,12 +42,8 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(library: Path) -> Iterator[TroveServer]:
-    trove = start_server(data_dir=library.parent / "data", roots=[library])
-    try:
-        trove.wait_idle(timeout=180)
+    with serving(library) as trove:
         yield trove
-    finally:
-        trove.stop()
 
 
 @pytest.fixture(scope="module")

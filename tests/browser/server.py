@@ -120,6 +120,18 @@ def start_server(
     raise TimeoutError(f"trove serve did not answer:\n{log.read_text()}")
 
 
+@contextmanager
+def serving(library: Path, *, idle_timeout: float = 180) -> Iterator[TroveServer]:
+    """`trove serve` over `library` (its data folder beside it), once its first scan and
+    pipeline run are done; stopped on the way out (a module's `server`)."""
+    trove = start_server(data_dir=library.parent / "data", roots=[library])
+    try:
+        trove.wait_idle(timeout=idle_timeout)
+        yield trove
+    finally:
+        trove.stop()
+
+
 def launch_browser(playwright: Any, *extra_args: str) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
 
