@@ -276,7 +276,11 @@ class AssetService:
             asset = self._get(session, asset_id, viewer=viewer)
             if asset.asset_type == AssetType.PROXY:
                 return self._proxy_file(asset)
-            if asset.root_id is None or asset.rel_path is None or asset.asset_type == "collection":
+            if (
+                asset.root_id is None
+                or asset.rel_path is None
+                or asset.asset_type == AssetType.COLLECTION
+            ):
                 raise NotFound("this asset has no file")
             root = RootRepository(session).get(asset.root_id)
             if root is None:

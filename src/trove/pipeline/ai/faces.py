@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from trove.config import Settings
+from trove.domain.enums import AssetType
 from trove.drivers.metadata import MetadataSchema
 from trove.pipeline.processor import AssetView, StepResult
 from trove.pipeline.processors.thumbnails import preview
@@ -54,7 +55,7 @@ class FaceProcessor:
         self.settings = settings
 
     def applies_to(self, asset: AssetView) -> bool:
-        return asset.asset_type == "image" and not asset.is_virtual
+        return asset.asset_type == AssetType.IMAGE and not asset.is_virtual
 
     def process(self, asset: AssetView) -> StepResult:
         image = preview(asset, self.settings, size="medium")
