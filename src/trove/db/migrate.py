@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trove.repositories import fast_index
 
-HEAD_REVISION = "0010_search"
+HEAD_REVISION = "0011_counters"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

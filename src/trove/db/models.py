@@ -346,6 +346,58 @@ class AssetStep(Base):
     )
 
 
+class AssetCount(Base):
+    """How many rows of `assets` share a library, type, status and liveness (`live`: not
+    soft-deleted; `root_key` '' for virtual assets), kept by triggers (migration
+    0011_counters) so that status pages never count the library.
+
+    On SQLite the triggers add to these rows; on PostgreSQL they append to
+    `asset_count_deltas`, which readers fold in (repositories/counters.py): a shared counter
+    row would make concurrent workers wait on each other's commits."""
+
+    __tablename__ = "asset_counts"
+
+    root_key: Mapped[str] = mapped_column(String(36), primary_key=True)
+    asset_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    live: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class AssetCountDelta(Base):
+    __tablename__ = "asset_count_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    root_key: Mapped[str] = mapped_column(String(36))
+    asset_type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(64))
+    live: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class StepCount(Base):
+    """How many step outcomes per step and status (see AssetCount)."""
+
+    __tablename__ = "step_counts"
+
+    step: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StepCountDelta(Base):
+    __tablename__ = "step_count_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    step: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class IntegrityFinding(Base):
     """A file whose bytes no longer match its recorded hash though size and mtime did."""
 

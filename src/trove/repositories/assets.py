@@ -38,6 +38,7 @@ from trove.domain.queries import (
 from trove.domain.timeline import TimelineSource
 from trove.repositories._sql import insert_ignoring_conflicts, utcnow
 from trove.repositories.access import visible_assets
+from trove.repositories.counters import AssetTally, CounterRepository
 from trove.repositories.search import SearchRepository
 from trove.repositories.tag_flows import tagged
 
@@ -179,6 +180,8 @@ class AssetRepository:
     def count_by(
         self, column: str, *, viewer: Viewer, root_id: str | None = None
     ) -> dict[str, int]:
+        if viewer.sees_everything and viewer.share is None and not root_id:
+            return _tally(self._live_tallies(), column, leave_out={AssetType.PROXY})
         col = getattr(Asset, column)
         stmt = (
             select(col, func.count())
@@ -201,9 +204,21 @@ class AssetRepository:
         )
         return [(tag, int(n)) for tag, n in self.session.execute(stmt)]
 
+    def _live_tallies(self) -> builtins.list[AssetTally]:
+        """The maintained counters of assets not soft-deleted: what an admin's counts read
+        instead of counting the library (repositories/counters.py)."""
+        return [tally for tally in CounterRepository(self.session).asset_tallies() if tally.live]
+
     def count_by_root_and_status(self, *, viewer: Viewer) -> dict[str, dict[str, int]]:
         """Per library root, how many of the files this viewer sees are in each status
         (folders and deleted files excluded)."""
+        if viewer.sees_everything and viewer.share is None:
+            counts: dict[str, dict[str, int]] = {}
+            for tally in self._live_tallies():
+                if tally.root_id and tally.asset_type not in _NOT_FILES:
+                    per_root = counts.setdefault(tally.root_id, {})
+                    per_root[tally.status] = per_root.get(tally.status, 0) + tally.n
+            return counts
         stmt = (
             select(Asset.root_id, Asset.status, func.count())
             .where(
@@ -213,7 +228,7 @@ class AssetRepository:
             )
             .group_by(Asset.root_id, Asset.status)
         )
-        counts: dict[str, dict[str, int]] = {}
+        counts = {}
         for root_id, status, n in self.session.execute(stmt):
             counts.setdefault(str(root_id), {})[str(status)] = int(n)
         return counts
@@ -374,6 +389,18 @@ class AssetRepository:
 
     def hash_still_used(self, content_hash: str) -> bool:
         return bool(self.session.scalar(select(exists().where(Asset.hash == content_hash))))
+
+
+_NOT_FILES = (AssetType.COLLECTION, AssetType.PROXY)
+
+
+def _tally(tallies: Iterable[AssetTally], column: str, *, leave_out: set[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for tally in tallies:
+        if tally.asset_type not in leave_out:
+            key = getattr(tally, column)
+            counts[key] = counts.get(key, 0) + tally.n
+    return counts
 
 
 def _not_a_proxy() -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from trove.db.models import Asset, AssetStep, PipelineLease
 from trove.domain.enums import AssetStatus
 from trove.repositories._sql import insert_ignoring_conflicts, rowcount
+from trove.repositories.counters import CounterRepository
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -157,13 +158,11 @@ class PipelineRepository:
         }
 
     def processing_count(self) -> int:
-        return int(
-            self.session.scalar(
-                select(func.count())
-                .select_from(Asset)
-                .where(Asset.status == AssetStatus.PROCESSING, Asset.deleted_at.is_(None))
-            )
-            or 0
+        """Assets waiting for or in their pipeline pass, from the maintained counters."""
+        return sum(
+            tally.n
+            for tally in CounterRepository(self.session).asset_tallies()
+            if tally.live and tally.status == AssetStatus.PROCESSING
         )
 
     def current_outcomes_of_processing(self, versions: dict[str, int]) -> dict[str, int]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from trove.db.models import AssetStep
+from trove.repositories.counters import CounterRepository
 
 
 class StepRepository:
@@ -39,7 +40,5 @@ class StepRepository:
         self.session.execute(stmt, rows)
 
     def counts(self) -> dict[tuple[str, str], int]:
-        stmt = select(AssetStep.step, AssetStep.status, func.count()).group_by(
-            AssetStep.step, AssetStep.status
-        )
-        return {(step, status): int(n) for step, status, n in self.session.execute(stmt)}
+        """Outcomes per (step, status), from the maintained counters."""
+        return CounterRepository(self.session).step_counts()

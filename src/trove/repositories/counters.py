@@ -1,0 +1,107 @@
+"""The maintained counters (models.AssetCount, StepCount): a few rows read instead of a
+million counted, for the status and jobs endpoints a browser polls every 2 s.
+
+On PostgreSQL the triggers append deltas; `fold()` moves them into the counters under an
+advisory lock, so one reader folds while others read counters and deltas together. On SQLite
+the delta tables stay empty and folding does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select, text, union_all
+from sqlalchemy.orm import Session
+
+from trove.db.models import AssetCount, AssetCountDelta, StepCount, StepCountDelta
+
+# pg_try_advisory_xact_lock key: "trove counters" folding, one session at a time.
+_FOLD_LOCK = 0x7472_6F76_6563_6E74 & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class AssetTally:
+    root_id: str | None
+    asset_type: str
+    status: str
+    live: bool
+    n: int
+
+
+class CounterRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def asset_tallies(self) -> list[AssetTally]:
+        """Every non-empty (library, type, status, liveness) group of assets."""
+        self.fold()
+        keys = ("root_key", "asset_type", "status", "live")
+        rows = self._summed(AssetCount, AssetCountDelta, keys)
+        return [
+            AssetTally(root_key or None, asset_type, status, bool(live), n)
+            for root_key, asset_type, status, live, n in rows
+        ]
+
+    def step_counts(self) -> dict[tuple[str, str], int]:
+        """Outcomes per (step, status), as StepRepository.counts() would count them."""
+        self.fold()
+        rows = self._summed(StepCount, StepCountDelta, ("step", "status"))
+        return {(step, status): n for step, status, n in rows}
+
+    def fold(self) -> None:
+        """Move PostgreSQL's deltas into the counters, unless another session is doing it.
+
+        Other sessions see the deltas gone and the counters grown at once, at this session's
+        commit (until then, both as they were): the sum they read is right either way."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        if not self.session.scalar(select(func.pg_try_advisory_xact_lock(_FOLD_LOCK))):
+            return
+        for counts, deltas, keys in (
+            ("asset_counts", "asset_count_deltas", "root_key, asset_type, status, live"),
+            ("step_counts", "step_count_deltas", "step, status"),
+        ):
+            self.session.execute(
+                text(
+                    f"WITH moved AS (DELETE FROM {deltas} RETURNING {keys}, n) "
+                    f"INSERT INTO {counts} ({keys}, n) "
+                    f"SELECT {keys}, sum(n) FROM moved GROUP BY {keys} ORDER BY {keys} "
+                    f"ON CONFLICT ({keys}) DO UPDATE SET n = {counts}.n + excluded.n"
+                )
+            )
+
+    def rebuild(self) -> None:
+        """Count everything again (a repair; the migration did it once)."""
+        for table in ("asset_count_deltas", "step_count_deltas", "asset_counts", "step_counts"):
+            self.session.execute(text(f"DELETE FROM {table}"))
+        self.session.execute(
+            text(
+                "INSERT INTO asset_counts (root_key, asset_type, status, live, n) "
+                "SELECT coalesce(root_id, ''), asset_type, status, "
+                "CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END AS live, count(*) "
+                "FROM assets GROUP BY 1, 2, 3, 4"
+            )
+        )
+        self.session.execute(
+            text(
+                "INSERT INTO step_counts (step, status, n) "
+                "SELECT step, status, count(*) FROM asset_steps GROUP BY step, status"
+            )
+        )
+
+    def _summed(self, counts: Any, deltas: Any, keys: Iterable[str]) -> list[Any]:
+        keys = list(keys)
+        both = union_all(
+            _columns(counts, keys),
+            _columns(deltas, keys),
+        ).subquery()
+        key_columns = [both.c[key] for key in keys]
+        total = func.sum(both.c.n)
+        stmt = select(*key_columns, total).group_by(*key_columns).having(total != 0)
+        return [(*row[:-1], int(row[-1])) for row in self.session.execute(stmt)]
+
+
+def _columns(table: Any, keys: list[str]) -> Select[Any]:
+    return select(*(getattr(table, key) for key in keys), table.n.label("n"))

@@ -1,0 +1,115 @@
+"""The maintained counters the status and jobs endpoints read agree with counting the tables,
+whatever wrote the rows: a real scan and pipeline, the raw registration path, soft deletes,
+status changes, moved files, removed libraries. Both databases; on PostgreSQL also with two
+sessions writing at once while a third folds."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select, update
+
+from tests.media import make_library, write_text
+from trove.db.database import Database
+from trove.db.models import Asset, AssetStep, Root
+from trove.domain.access import Viewer
+from trove.repositories._sql import utcnow
+from trove.repositories.counters import CounterRepository
+from trove.services.library import LibraryService
+
+
+def counted(database: Database) -> tuple[dict, dict]:
+    """(what the counters say, what counting the tables says), in the counters' shape."""
+    with database.session() as session:
+        tallies = {
+            (t.root_id, t.asset_type, t.status, t.live): t.n
+            for t in CounterRepository(session).asset_tallies()
+        }
+        steps = CounterRepository(session).step_counts()
+    with database.session() as session:
+        live = Asset.deleted_at.is_(None)
+        exact = {
+            (root_id, asset_type, status, bool(is_live)): n
+            for root_id, asset_type, status, is_live, n in session.execute(
+                select(Asset.root_id, Asset.asset_type, Asset.status, live, func.count()).group_by(
+                    Asset.root_id, Asset.asset_type, Asset.status, live
+                )
+            )
+        }
+        exact_steps = {
+            (step, status): n
+            for step, status, n in session.execute(
+                select(AssetStep.step, AssetStep.status, func.count()).group_by(
+                    AssetStep.step, AssetStep.status
+                )
+            )
+        }
+    return (tallies, steps), (exact, exact_steps)
+
+
+def test_counters_follow_scans_edits_deletes_and_removed_libraries(settings, tmp_path):
+    library = make_library(tmp_path / "library", photos=3)
+    service = LibraryService(settings)
+    service.scan_and_process([str(library)], wait=True)
+    database = Database(settings.resolved_database_url)
+    try:
+        mine, exact = counted(database)
+        assert mine == exact and sum(mine[0].values()) > 5 and mine[1]
+
+        status = service.status(viewer=Viewer.system())
+        assert status["by_status"] == {"ready": sum(status["by_type"].values())}
+
+        (library / "notes" / "later.txt").write_text("added after the first scan\n")
+        (library / "graphics" / "logo.png").rename(library / "notes" / "logo.png")
+        write_text(library / "notes" / "readme.txt", "changed\n")
+        service.scan_and_process([str(library)], wait=True)
+        with database.session() as session:
+            first = session.scalars(select(Asset.id).where(Asset.filename == "later.txt")).one()
+            session.execute(update(Asset).where(Asset.id == first).values(deleted_at=utcnow()))
+            session.execute(
+                update(Asset).where(Asset.filename == "empty.dat").values(status="error")
+            )
+        assert counted(database)[0] == counted(database)[1]
+
+        with database.session() as session:
+            session.delete(session.scalars(select(Root)).one())  # cascades to its assets
+        mine, exact = counted(database)
+        assert mine == exact
+        assert not [key for key in mine[0] if key[0] is not None]
+    finally:
+        database.dispose()
+
+
+def test_concurrent_writers_and_folding_readers_keep_the_sum(settings, tmp_path):
+    library = make_library(tmp_path / "library", photos=2)
+    LibraryService(settings).scan_and_process([str(library)], wait=True)
+    database = Database(settings.resolved_database_url)
+    with database.session() as session:
+        ids = list(session.scalars(select(Asset.id).where(Asset.rel_path.is_not(None))))
+    errors: list[BaseException] = []
+
+    def flip(offset: int) -> None:
+        try:
+            for turn in range(15):
+                with database.session() as session:
+                    status = "error" if turn % 2 == 0 else "ready"
+                    for asset_id in ids[offset::2]:
+                        session.execute(
+                            update(Asset).where(Asset.id == asset_id).values(status=status)
+                        )
+                with database.session() as session:
+                    CounterRepository(session).asset_tallies()  # folds when it gets the lock
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=flip, args=(offset,)) for offset in (0, 1)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not errors
+        mine, exact = counted(database)
+        assert mine == exact
+    finally:
+        database.dispose()
