@@ -99,7 +99,7 @@ def test_concurrent_writers_and_folding_readers_keep_the_sum(settings, tmp_path)
                         )
                 with database.session() as session:
                     CounterRepository(session).asset_tallies()  # folds when it gets the lock
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=flip, args=(offset,)) for offset in (0, 1)]
