@@ -169,6 +169,15 @@ SAMPLES: dict[str, Sample] = {
         _path(A + "/assets/{t.asset}/thumbnail/small"),
         {"owner": OK | HIDDEN, "admin": OK | HIDDEN},  # 404 until the preview is made
     ),
+    # the editor: 409 while the upload is not fingerprinted yet
+    f"GET {A}/assets/{{asset_id}}/edits": Sample(_path(A + "/assets/{t.asset}/edits")),
+    f"PUT {A}/assets/{{asset_id}}/edits": Sample(
+        _json(A + "/assets/{t.asset}/edits", lambda w, t: {"edits": [{"op": "flip", "axis": "h"}]}),
+        {"owner": OK | {409}, "admin": OK | {409}},
+    ),
+    f"DELETE {A}/assets/{{asset_id}}/edits": Sample(
+        _path(A + "/assets/{t.asset}/edits"), {"owner": OK | {409}, "admin": OK | {409}}
+    ),
     f"GET {A}/assets/{{asset_id}}/neighbours": Sample(_path(A + "/assets/{t.asset}/neighbours")),
     f"GET {A}/assets/{{asset_id}}/entries/{{index}}": Sample(
         _path(A + "/assets/{t.asset}/entries/0"),

@@ -25,6 +25,7 @@ from trove.api.routes import (
     assets,
     auth,
     bulk,
+    edits,
     graph,
     integrity,
     jobs,
@@ -106,6 +107,7 @@ def _install(app: Any) -> None:
     resources = (
         bulk,
         assets,
+        edits,
         upload,
         library,
         graph,

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from trove.domain.edits import EditOp
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, RootStatus, Visibility
 from trove.domain.timeline import TimelineSource
 
@@ -144,6 +145,22 @@ class WebCopy(BaseModel):
     url: str = Field(description="Its bytes (Range supported).")
 
 
+class EditedOut(BaseModel):
+    """The render of the asset's edit list (a proxy in the cache; the original is untouched)."""
+
+    id: str = Field(description="The render's proxy asset (linked `transformed_to`).")
+    version: int | None = Field(description="The asset version that saved these edits.")
+    mime_type: str
+    size: int
+    width: int
+    height: int
+    url: str = Field(description="Download of the edited version.")
+    original_url: str = Field(description="Download of the original.")
+    original_thumbnails: dict[ThumbnailSize, str] = Field(
+        description="The original's previews (`thumbnails` shows the edited ones)."
+    )
+
+
 class AssetDetail(AssetOut):
     """Every field of the seed's Asset, plus identity, timestamps and integrity."""
 
@@ -172,6 +189,14 @@ class AssetDetail(AssetOut):
         default=None,
         description="A web-friendly copy of an original browsers cannot show (TIFF, HEIC, "
         "RAW, AVI, MKV, ...), once the transcode step has made it.",
+    )
+    edits: list[EditOp] = Field(
+        default_factory=list,
+        description="The non-destructive edit list (PUT /api/dam/assets/{id}/edits); [] when "
+        "the asset shows its original.",
+    )
+    edited: EditedOut | None = Field(
+        default=None, description="The rendered edits, when there are any."
     )
 
 

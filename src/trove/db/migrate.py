@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trove.repositories import fast_index
 
-HEAD_REVISION = "0011_counters"
+HEAD_REVISION = "0012_asset_edits"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

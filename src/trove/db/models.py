@@ -255,6 +255,21 @@ class AssetTag(Base):
     __table_args__ = (Index("ix_asset_tags_tag", "tag", "asset_id"),)
 
 
+class AssetEdit(Base):
+    """One saved edit list of an asset (domain/edits.py), `version` being the asset's version
+    the save gave it; an empty list is a revert to the original. The newest row is current."""
+
+    __tablename__ = "asset_edits"
+
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edits: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    user_id: Mapped[str | None] = mapped_column(IdType)  # who saved it; a users.id, unchecked
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Link(Base):
     """A directed edge of the knowledge graph: source -[relation]-> target (seed 3.3)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from trove.domain.edits import current_thumbnails, state_of
 from trove.domain.paths import display, from_stored
 from trove.domain.timeline import TimelineSource
 
@@ -70,6 +71,28 @@ def asset_detail(asset: Any) -> dict[str, Any]:
         "created_at": iso_utc(asset.created_at),
         "updated_at": iso_utc(asset.updated_at),
         "deleted_at": iso_utc(asset.deleted_at),
+        "edits": state_of(asset.meta).get("edits", []),
+        "edited": edited(asset),
+    }
+
+
+def edited(asset: Any) -> dict[str, Any] | None:
+    """The render of the asset's edits while it is the render of its present content: what
+    `?variant=edited` downloads; the original's previews stay at `original_thumbnails`."""
+    state = state_of(asset.meta)
+    render = state.get("render")
+    if not render or state.get("of_hash") != asset.hash:
+        return None
+    return {
+        "id": render["id"],
+        "version": state.get("version"),
+        "mime_type": render["mime_type"],
+        "size": render["size"],
+        "width": render["width"],
+        "height": render["height"],
+        "url": f"/api/dam/assets/{asset.id}/file?variant=edited",
+        "original_url": f"/api/dam/assets/{asset.id}/file?variant=original",
+        "original_thumbnails": _urls(asset.id, asset.thumbnails, query="variant=original&"),
     }
 
 
@@ -86,10 +109,15 @@ def web_copy(proxy: Any) -> dict[str, Any]:
 
 
 def thumbnail_urls(asset: Any) -> dict[str, str]:
-    """small/medium/large -> URL. `v` is the content hash the previews were made from, so
-    the URLs change with the content and may be cached as immutable."""
+    """small/medium/large -> URL, of the edited render's previews when the asset is edited.
+    `v` is the cache key the previews were made under (the content hash, or the render's),
+    so the URLs change with what they show and may be cached as immutable."""
+    return _urls(asset.id, current_thumbnails(asset))
+
+
+def _urls(asset_id: str, urns: dict[str, str] | None, *, query: str = "") -> dict[str, str]:
     urls = {}
-    for size, urn in (asset.thumbnails or {}).items():
+    for size, urn in (urns or {}).items():
         version = str(urn).rstrip("/").split("/")[-2][:16] if "/" in str(urn) else ""
-        urls[size] = f"/api/dam/assets/{asset.id}/thumbnail/{size}?v={version}"
+        urls[size] = f"/api/dam/assets/{asset_id}/thumbnail/{size}?{query}v={version}"
     return urls

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, IntegrityFinding, Link, Root
 from trove.domain.access import Viewer
-from trove.domain.enums import AssetStatus, Relation
+from trove.domain.enums import AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
 from trove.repositories._sql import rowcount, utcnow
 from trove.repositories.access import visible_assets
 from trove.repositories.links import LinkRepository, edge
+from trove.storage.cache import URN_PREFIX
 
 CORRUPTED = "corrupted"
 
@@ -254,5 +255,14 @@ class IntegrityRepository:
     # --- cache -----------------------------------------------------------------------------
 
     def referenced_hashes(self) -> set[str]:
-        """Every hash any asset holds (missing and soft-deleted ones too: they may return)."""
-        return set(self.session.scalars(select(Asset.hash).where(Asset.hash.is_not(None))))
+        """Every hash any asset holds (missing and soft-deleted ones too: they may return),
+        and the cache folders proxies live in (an edit render's is keyed by its edit list)."""
+        held = {
+            str(h) for h in self.session.scalars(select(Asset.hash).where(Asset.hash.is_not(None)))
+        }
+        proxies = self.session.scalars(
+            select(Asset.storage_urn).where(
+                Asset.asset_type == AssetType.PROXY, Asset.storage_urn.startswith(URN_PREFIX)
+            )
+        )
+        return held | {urn.removeprefix(URN_PREFIX).partition("/")[0] for urn in proxies}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from trove.db.models import Asset, Link
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.repositories._sql import insert_ignoring_conflicts
+from trove.repositories.edits import is_edit_render
 from trove.repositories.links import LinkRepository, edge
 
 _PROXY_NAMESPACE = uuid.UUID("5b0f6c59-8f0e-4a53-9a51-3c2f1d7e0a11")
@@ -99,6 +100,7 @@ class ProxyRepository:
                 Link.relation == Relation.TRANSFORMED_TO,
                 Asset.asset_type == AssetType.PROXY,
                 Asset.deleted_at.is_(None),
+                ~is_edit_render(Asset.storage_urn),  # the edited version is not a web copy
             )
             .order_by(Asset.updated_at.desc(), Asset.id)
             .limit(1)

@@ -18,6 +18,7 @@ from trove.db.database import Database
 from trove.db.models import Asset
 from trove.domain.access import Viewer
 from trove.domain.albums import NAMESPACE as ALBUM_NAMESPACE
+from trove.domain.edits import NAMESPACE as EDIT_NAMESPACE
 from trove.domain.enums import AssetStatus, AssetType, RootStatus, Visibility
 from trove.domain.filters import AssetFilters
 from trove.domain.queries import InvalidQuery
@@ -417,6 +418,11 @@ def _merged_namespace(
         raise Invalid(f"metadata namespace {namespace!r}: use lower-case letters, digits and _")
     if namespace in EXTRACTED_NAMESPACES:
         raise Invalid(f"metadata namespace {namespace!r} is extracted from the file and read-only")
+    if namespace == EDIT_NAMESPACE:  # the editor's list and render (services/edits.py)
+        raise Invalid(
+            f"metadata namespace {namespace!r} is Trove's own; edit through "
+            "PUT /api/dam/assets/{id}/edits"
+        )
     if namespace == ALBUM_NAMESPACE:  # cover and collage state AlbumService keeps consistent
         raise Invalid(
             f"metadata namespace {namespace!r} is Trove's own; set a cover through "

@@ -17,6 +17,7 @@ from trove.services.archives import ArchiveService
 from trove.services.assets import AssetService
 from trove.services.background import BackgroundIndexer
 from trove.services.breadcrumbs import Breadcrumbs
+from trove.services.edits import EditService
 from trove.services.health import HealthService
 from trove.services.installs import InstallService
 from trove.services.integrity import IntegrityService
@@ -61,6 +62,7 @@ class Services:
     regions: RegionService = field(init=False)  # built on `assets` and `indexer`
     people: PeopleService = field(init=False)  # built on `regions`
     semantic: SemanticSearch = field(init=False)  # built on `assets`
+    edits: EditService = field(init=False)  # built on `assets`
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -103,6 +105,7 @@ class Services:
         services.regions = RegionService(database, assets=services.assets, indexer=indexer)
         services.people = PeopleService(settings, database, regions=services.regions, links=links)
         services.semantic = SemanticSearch(settings, database, assets=services.assets)
+        services.edits = EditService(settings, database, assets=services.assets)
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
         indexer.after_processing.append(services.search.backfill)

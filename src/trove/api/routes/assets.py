@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
@@ -81,7 +81,15 @@ def restore_asset(asset_id: IdPath, services: ServicesDep, viewer: WriterDep) ->
     },
 )
 async def download_original(
-    asset_id: IdPath, services: ServicesDep, viewer: ViewerDep
+    asset_id: IdPath,
+    services: ServicesDep,
+    viewer: ViewerDep,
+    variant: Literal["original", "edited"] = Query(
+        default="original",
+        description="`edited`: the render of the asset's edits (the original when it has none).",
+    ),
 ) -> FileResponse:
-    original = await run_in_threadpool(partial(services.assets.original, asset_id, viewer=viewer))
+    original = await run_in_threadpool(
+        partial(services.edits.file, asset_id, variant=variant, viewer=viewer)
+    )
     return OpenFileResponse(original.file, filename=original.filename, mime_type=original.mime_type)

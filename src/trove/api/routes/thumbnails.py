@@ -7,8 +7,9 @@ for a year as immutable: new content means a new URL.
 from __future__ import annotations
 
 from functools import partial
+from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -29,7 +30,15 @@ IMMUTABLE = "public, max-age=31536000, immutable"
     },
 )
 async def thumbnail(
-    asset_id: IdPath, size: ThumbnailSize, services: ServicesDep, viewer: ViewerDep
+    asset_id: IdPath,
+    size: ThumbnailSize,
+    services: ServicesDep,
+    viewer: ViewerDep,
+    variant: Literal["edited", "original"] = Query(
+        default="edited", description="`original`: the original's preview of an edited image."
+    ),
 ) -> FileResponse:
-    path = await run_in_threadpool(partial(services.media.thumbnail, asset_id, size, viewer=viewer))
+    path = await run_in_threadpool(
+        partial(services.media.thumbnail, asset_id, size, viewer=viewer, variant=variant)
+    )
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})

@@ -362,6 +362,9 @@ def picture_with_regions(asset: dict[str, Any], *, icon: str) -> None:
     if not src:
         stage.preview_or_placeholder(asset, icon=icon)
         return
+    if asset.get("edited"):  # regions are boxes on the original: shown with the original
+        stage.image(src, asset)
+        return
     viewer = current_viewer()
     layer = RegionLayer(
         asset,

@@ -17,6 +17,7 @@ from nicegui import ui
 
 from trove.services.errors import NotFound
 from trove.ui.components.albums import AlbumDialog
+from trove.ui.components.editor import EditHook
 from trove.ui.components.inspector import Inspector
 from trove.ui.components.stage import file_url
 from trove.ui.context import call, current_viewer, services
@@ -56,6 +57,7 @@ class Viewer:
             )
             self.trail = ui.row().classes("items-center no-wrap gap-0 trove-viewer-trail")
             ui.space()
+            self.editing = EditHook(on_saved=self._edited)
             self.download = ui.button(icon="download").props(
                 "flat round color=white download aria-label=Download"
             )
@@ -98,6 +100,7 @@ class Viewer:
         self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
         ui.timer(0.01, lambda: self._load_trail(asset["id"]), once=True)
         self.download.props["href"] = file_url(asset["id"])
+        self.editing.show(asset, stage_element=self.media)
         self.media.clear()
         with self.media:
             services().drivers.driver_for(asset).render_ui_component(asset)
@@ -142,6 +145,10 @@ class Viewer:
         self.asset = asset
         self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
         ui.timer(0.01, lambda: self._load_trail(asset["id"]), once=True)
+        self.on_changed(asset)
+
+    def _edited(self, asset: dict[str, Any]) -> None:
+        self.show(asset)
         self.on_changed(asset)
 
     async def add_to_album(self) -> None:
