@@ -41,7 +41,7 @@ def _ids_by_path(services: Services) -> dict[str, str]:
 
 def _make_random_edits(services: Services, rng: random.Random) -> None:
     """Tags, titles, descriptions, ratings, visibility; nested albums with an order and a
-    cover; people, and links to them and between files."""
+    cover; people, and links to them and between files; a photo's edit list."""
     ids = _ids_by_path(services)
     paths = sorted(ids)
     for path in rng.sample(paths, k=len(paths) // 2 + 1):
@@ -70,6 +70,10 @@ def _make_random_edits(services: Services, rng: random.Random) -> None:
     a, b = rng.sample(files, k=2)
     services.links.link(ids[a], person["id"], "depicts", viewer=SYSTEM)
     services.links.link(ids[a], ids[b], "related_to", viewer=SYSTEM, metadata={"why": "same day"})
+    edited = rng.choice([p for p in files if p.endswith(".jpg")])
+    turn = {"op": "rotate", "degrees": rng.choice([90, 180, 270]), "straighten": 2.5}
+    crop = {"op": "crop", "box": [0.1, 0.2, 0.5, 0.5]}
+    services.edits.save(ids[edited], [turn, crop], viewer=SYSTEM)
 
 
 def _user_fields(services: Services) -> dict[str, object]:
@@ -85,6 +89,8 @@ def _user_fields(services: Services) -> dict[str, object]:
             sorted(asset["tags"]),
             asset["visibility"],
             asset["metadata"].get("gallery"),
+            asset["edits"],
+            asset["edited"] and (asset["edited"]["width"], asset["edited"]["height"]),
         )
     albums = {}
     for album in _flatten(services.albums.tree(viewer=SYSTEM)):

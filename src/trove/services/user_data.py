@@ -6,7 +6,7 @@ entities and links cannot, so they are what is exported. Lines, one record each:
 
     {"kind": "header", "format": "trove-user-data", "version": 1, "exported_at": ...}
     {"kind": "asset", "ref": REF, "title": ..., "description": ..., "tags": [...],
-     "visibility": ..., "metadata": {writable namespace: {...}}}
+     "visibility": ..., "metadata": {writable namespace: {...}}, "edits": [op, ...]}
     {"kind": "entity", "key": ..., "type": "Person", "name": ..., "metadata": {...}}
     {"kind": "album", "key": ..., "name": ..., "description": ..., "parent": key | null,
      "members": [REF, ...] (in order), "cover": REF | null, "tags": [...]}
@@ -32,13 +32,15 @@ from typing import IO, Any
 from trove import __version__
 from trove.config import Settings
 from trove.db.database import Database
+from trove.domain import edits as edit_domain
 from trove.domain.access import Viewer
 from trove.domain.albums import COVER_KEY, NAMESPACE
 from trove.domain.enums import AssetCategory, AssetType, Relation
 from trove.repositories.user_data import UserDataRepository
 from trove.services.albums import AlbumPatch, AlbumService
 from trove.services.assets import AssetPatch, AssetService
-from trove.services.errors import Invalid, NotFound
+from trove.services.edits import EditService
+from trove.services.errors import Conflict, Invalid, NotFound, Unavailable
 from trove.services.links import LinkManager
 
 FORMAT, VERSION = "trove-user-data", 1
@@ -83,11 +85,13 @@ class UserDataService:
         assets: AssetService,
         albums: AlbumService,
         links: LinkManager,
+        edits: EditService,
     ) -> None:
         self.database = database
         self.assets = assets
         self.albums = albums
         self.links = links
+        self.edits = edits
 
     @classmethod
     def open(cls, settings: Settings) -> UserDataService:
@@ -97,13 +101,15 @@ class UserDataService:
         ensure_schema(settings.resolved_database_url)
         database = Database(settings.resolved_database_url)
         links = LinkManager(settings, database)
+        assets = AssetService(
+            settings, database, hierarchical=links.relations.hierarchical(), links=links
+        )
         return cls(
             database,
-            assets=AssetService(
-                settings, database, hierarchical=links.relations.hierarchical(), links=links
-            ),
+            assets=assets,
             albums=AlbumService(settings, database, links=links),
             links=links,
+            edits=EditService(settings, database, assets=assets),
         )
 
     # --- export ----------------------------------------------------------------------------
@@ -127,7 +133,8 @@ class UserDataService:
         writable = self.assets.drivers.metadata.writable_namespaces()
         with self.database.session() as session:
             repo = UserDataRepository(session)
-            for asset, root_path, tags in repo.physical_assets_with_user_data(writable):
+            touched = [*writable, edit_domain.NAMESPACE]  # the editor's list is users' work
+            for asset, root_path, tags in repo.physical_assets_with_user_data(touched):
                 yield _asset_record(asset, root_path, tags, writable)
             for entity in repo.entities():
                 yield {
@@ -184,7 +191,20 @@ class UserDataService:
         self.assets.update(asset_id, patch, viewer=system)
         for namespace, values in (record.get("metadata") or {}).items():  # one per PATCH
             self.assets.update(asset_id, AssetPatch(metadata={namespace: values}), viewer=system)
+        if record.get("edits"):
+            self._import_edits(asset_id, record["edits"], report=report)
         report.matched["asset"] += 1
+
+    def _import_edits(self, asset_id: str, edits: Any, *, report: Any) -> None:
+        """The edit list, rendered again from the file (unless it is already the current
+        one: a second import adds no version)."""
+        system = Viewer.system()
+        try:
+            wanted = edit_domain.canonical(edit_domain.parse(edits))
+            if self.edits.get(asset_id, viewer=system)["edits"] != wanted:
+                self.edits.save(asset_id, wanted, viewer=system)
+        except (edit_domain.InvalidEdit, Invalid, Conflict, Unavailable) as exc:
+            report.miss("edits", f"{asset_id}: {exc}")
 
     def _import_entity(self, record: dict[str, Any], *, keys: dict[str, str], report: Any) -> None:
         with self.database.session() as session:
@@ -281,6 +301,7 @@ def _asset_record(
         "tags": tags,
         "visibility": asset.visibility,
         "metadata": {name: meta[name] for name in writable if meta.get(name)},
+        "edits": edit_domain.state_of(meta).get("edits", []),
     }
 
 
