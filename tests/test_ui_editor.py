@@ -113,6 +113,8 @@ def test_crop_and_rotate_saved_in_the_editor_render_like_the_api_and_revert_rest
     assert saved["thumbnails"]["large"] != before["thumbnails"]["large"]
     shown = page.locator(".trove-viewer-img").get_attribute("src")
     assert shown == saved["thumbnails"]["large"]
+    tile = page.locator(f'.trove-tile[data-name="{NAME}"] img')
+    expect(tile).to_have_attribute("src", saved["thumbnails"]["small"])  # the grid's tile too
     ui_render = _bytes(server, edited["url"])
 
     # The API, given the same list, draws the same pixels (its cached copy removed first).

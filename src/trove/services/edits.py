@@ -171,12 +171,16 @@ class EditService:
             ops = edit_domain.parse(raw_edits)
         except InvalidEdit as exc:
             raise Invalid(str(exc)) from None
-        with self.database.session() as session:
-            source = self._source(session, asset_id, viewer=viewer)
-        render = self._render(source, ops) if ops else None
+        render = None
+        if ops:  # a revert needs neither the file nor its hash
+            with self.database.session() as session:
+                source = self._source(session, asset_id, viewer=viewer)
+            render = self._render(source, ops)
         with self.database.session() as session:
             asset = _visible(session, asset_id, viewer=viewer)
-            if asset.hash != source.content_hash:
+            if asset.asset_type != AssetType.IMAGE:
+                raise Invalid(f"only images can be edited; this asset is a {asset.asset_type}")
+            if ops and asset.hash != source.content_hash:
                 raise Conflict("the original changed while it was being rendered; try again")
             self._record(session, asset, ops, render, viewer=viewer)
         return self.assets.get(asset_id, viewer=viewer)

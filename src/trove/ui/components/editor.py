@@ -197,9 +197,16 @@ class Editor:
     # --- opening ---------------------------------------------------------------------------
 
     async def open(self, asset: dict[str, Any]) -> None:
+        """Undo steps back through this session's changes, then through earlier saves."""
         self.asset = asset
         self.state = self.saved_state = EditorState.of(asset.get("edits") or [])
-        self.undo_stack = []
+        try:
+            saved = await call(services().edits.get, asset["id"], viewer=current_viewer())
+        except _REFUSED as exc:
+            ui.notify(str(exc), type="warning")
+            return
+        earlier = (saved or {}).get("history", [])[1:]  # newest first; [0] is the current list
+        self.undo_stack = [EditorState.of(h["edits"]) for h in reversed(earlier)]
         self.cropping, self.ratio = False, 0.0
         self.dialog.open()
         await self._redraw()

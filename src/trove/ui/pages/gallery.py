@@ -168,7 +168,14 @@ class GalleryPage:
 
     def _asset_changed(self, asset: dict[str, Any]) -> None:
         self.grid.patch_items(
-            [{"id": asset["id"], "title": asset.get("title"), "tags": asset.get("tags", [])}]
+            [
+                {
+                    "id": asset["id"],
+                    "title": asset.get("title"),
+                    "tags": asset.get("tags", []),
+                    "thumbnails": asset.get("thumbnails") or {},  # an edit's new previews
+                }
+            ]
         )
 
     def _uploaded(self, asset: dict[str, Any]) -> None:
