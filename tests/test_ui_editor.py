@@ -100,14 +100,19 @@ def test_crop_and_rotate_saved_in_the_editor_render_like_the_api_and_revert_rest
     _shot(page, "editor-crop-1280x800")
     page.get_by_role("button", name="Done").click()
     page.locator(".trove-editor [aria-label='Rotate right']").click()
+    exposure = page.locator(".trove-editor .q-slider[aria-label=Exposure]")
+    track = exposure.bounding_box()
+    exposure.click(position={"x": track["width"] * 0.6, "y": track["height"] / 2})
+    page.wait_for_timeout(500)
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".trove-editor")).to_be_hidden()
     expect(page.locator(".trove-viewer-bar [aria-label='Download edited']")).to_be_visible()
 
     saved = _asset(server)
     assert saved["version"] == before["version"] + 1
-    assert [op["op"] for op in saved["edits"]] == ["rotate", "crop"]
+    assert [op["op"] for op in saved["edits"]] == ["rotate", "crop", "adjust"]
     assert saved["edits"][0]["degrees"] == 90
+    assert 0.3 < saved["edits"][2]["exposure"] < 0.9  # 60% along -3..3 stops
     edited = saved["edited"]
     assert abs(edited["width"] - edited["height"]) <= 1  # a square, turned
     assert saved["thumbnails"]["large"] != before["thumbnails"]["large"]
