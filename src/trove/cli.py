@@ -105,6 +105,9 @@ def list_assets(
         str | None, typer.Option("--root", help="A library: its path, name or id.")
     ] = None,
     path: Annotated[str | None, typer.Option("--path", help="Relative folder prefix.")] = None,
+    album: Annotated[
+        str | None, typer.Option("--album", help="Only what this album includes (its id).")
+    ] = None,
     mime: Annotated[
         str | None, typer.Option("--mime", help="MIME type, or image/* style prefix.")
     ] = None,
@@ -153,6 +156,7 @@ def list_assets(
         tag=tag or [],
         root=root,
         path=path,
+        album=album,
         mime=mime,
         q=q,
         since=since,

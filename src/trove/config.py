@@ -102,6 +102,10 @@ class Settings:
     # `https://dashboard.example.org`, comma-separated). Empty: CORS stays off. Such calls must
     # carry an API token: cookies are never accepted across sites.
     cors_origins: str = ""
+    # Other sites' pages that may open or frame the asset picker (/picker) and receive what
+    # the user picks by postMessage (exact origins such as `https://cms.example.org`,
+    # comma-separated; never `*`). Empty: only Trove's own pages (docs/picker.md).
+    picker_origins: str = ""
     # Folders below which a library may be added through the API (comma-separated). Unset, only
     # the command line adds libraries: an API caller could otherwise index and read any folder
     # the server can read.
@@ -180,6 +184,10 @@ class Settings:
     @property
     def cors_origin_list(self) -> tuple[str, ...]:
         return tuple(o.rstrip("/") for o in _comma_list(self.cors_origins.lower()))
+
+    @property
+    def picker_origin_list(self) -> tuple[str, ...]:
+        return tuple(o.rstrip("/") for o in _comma_list(self.picker_origins.lower()))
 
     @property
     def map_tile_origin(self) -> str | None:
@@ -316,8 +324,19 @@ def _host_list(text: str) -> bool:
     )
 
 
+# `scheme://host[:port]`: what a browser names in `Origin` (no path, no wildcard).
+_ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[^\s:\[\]/@*]+)(:\d{1,5})?/?$")
+
+
+def _origin_list(text: str) -> bool:
+    return all(_ORIGIN.match(entry) for entry in _comma_list(text.lower()))
+
+
 # Text settings with a syntax of their own.
-_CHECKS: dict[str, typing.Callable[[Any], bool]] = {"scraper_allow_hosts": _host_list}
+_CHECKS: dict[str, typing.Callable[[Any], bool]] = {
+    "scraper_allow_hosts": _host_list,
+    "picker_origins": _origin_list,
+}
 
 
 def _parse_bool(text: str) -> bool:

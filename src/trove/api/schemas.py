@@ -550,3 +550,28 @@ class MeOut(BaseModel):
     role: Literal["admin", "member"]
     can_write: bool = Field(description="False for a read-scoped API token.")
     auth: bool = Field(description="False when Trove runs without sign-in (TROVE_AUTH=off).")
+
+
+# --- the asset picker (docs/picker.md) -----------------------------------------------------------
+
+
+class PickedAsset(AssetDetail):
+    """An asset the user chose in the picker: the detail the API gives, and the links anyone
+    may open when the user has a live share link of it without a password (else null)."""
+
+    url: str | None = Field(default=None, description="The asset in Trove (signed-in users).")
+    public_url: str | None = Field(default=None, description="Its share page, for anyone.")
+    public_file_url: str | None = Field(
+        default=None, description="Its file for anyone, when the share allows downloads."
+    )
+    public_thumbnails: dict[ThumbnailSize, str] = Field(
+        default_factory=dict, description="Size -> URL of a preview, for anyone."
+    )
+
+
+class PickedMessage(BaseModel):
+    """What the picker posts to its opener (or parent frame)."""
+
+    type: Literal["trove:picked"] = "trove:picked"
+    origin: str = Field(description="Trove's origin: every URL in `assets` is absolute on it.")
+    assets: list[PickedAsset]

@@ -10,7 +10,9 @@
   set that header without a CORS grant, and Trove grants none), as are scripts and curl
   without a cookie.
 - Responses carry the browser-side limits: pages may load only from this server and may not be
-  framed; no Referer leaves; nothing is sniffed into another type.
+  framed; no Referer leaves; nothing is sniffed into another type. The one page made to be
+  framed, the asset picker (PICKER_PATH), may be framed by this site and by the origins in
+  TROVE_PICKER_ORIGINS, and by no one else.
 
 With TROVE_AUTH=off (loopback only) these checks are all that keeps a web page the user visits
 from driving a local Trove.
@@ -62,6 +64,8 @@ DOCS_CSP = (
     " https://cdn.redoc.ly; worker-src blob:; frame-ancestors 'none'"
 )
 _DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+# The embeddable asset picker (ui/pages/picker.py, docs/picker.md).
+PICKER_PATH = "/picker"
 _ALWAYS = (
     (b"referrer-policy", b"no-referrer"),
     (b"x-content-type-options", b"nosniff"),
@@ -80,6 +84,8 @@ class HostPolicy:
     image_origins: frozenset[str] = frozenset()
     # Other sites' pages that may call the API with a token (TROVE_CORS_ORIGINS).
     cors_origins: frozenset[str] = frozenset()
+    # Other sites' pages that may frame the picker and hear what it picks (TROVE_PICKER_ORIGINS).
+    picker_origins: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HostPolicy:
@@ -95,6 +101,7 @@ class HostPolicy:
             any_host="*" in configured,
             image_origins=frozenset([tiles] if tiles else []),
             cors_origins=frozenset(settings.cors_origin_list),
+            picker_origins=frozenset(settings.picker_origin_list),
         )
 
     def allows_host(self, host_header: str | None) -> bool:
@@ -325,7 +332,7 @@ def _with_headers(
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(raw=message.setdefault("headers", []))
-            for name, value in _ALWAYS:
+            for name, value in _always(path, policy):
                 headers.setdefault(name.decode(), value.decode())
             if cors_origin is not None:
                 headers["access-control-allow-origin"] = cors_origin
@@ -337,13 +344,27 @@ def _with_headers(
     return sending
 
 
+def _always(path: str, policy: HostPolicy) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers every response carries. X-Frame-Options names no origin but the page's
+    own: the picker states who may frame it in its CSP (`frame-ancestors`, which browsers
+    obey over X-Frame-Options) and sends SAMEORIGIN only when that is all it allows."""
+    if path != PICKER_PATH:
+        return _ALWAYS
+    kept = tuple(h for h in _ALWAYS if h[0] != b"x-frame-options")
+    return kept if policy.picker_origins else (*kept, (b"x-frame-options", b"SAMEORIGIN"))
+
+
 def _page_csp(path: str, policy: HostPolicy) -> str:
     if path in _DOCS_PATHS:
         return DOCS_CSP
-    if not policy.image_origins:
-        return UI_CSP
-    extra = " ".join(sorted(policy.image_origins))
-    return UI_CSP.replace("img-src 'self' data: blob:;", f"img-src 'self' data: blob: {extra};")
+    csp = UI_CSP
+    if policy.image_origins:
+        extra = " ".join(sorted(policy.image_origins))
+        csp = csp.replace("img-src 'self' data: blob:;", f"img-src 'self' data: blob: {extra};")
+    if path == PICKER_PATH:
+        ancestors = " ".join(["'self'", *sorted(policy.picker_origins)])
+        csp = csp.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+    return csp
 
 
 def socketio_origin_check(origin: str | None, environ: dict[str, Any]) -> bool:

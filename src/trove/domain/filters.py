@@ -54,6 +54,7 @@ class AssetFilters(BaseModel):
     )
     root: Text | None = Field(default=None, description="A library: its id, path or name.")
     path: Text | None = Field(default=None, description="Relative folder within a library.")
+    album: Text | None = Field(default=None, description="Only what this album includes (its id).")
     mime: Text | None = Field(default=None, description="A MIME type, or `image/*`.")
     deleted: bool = Field(default=False, description="List soft-deleted assets instead.")
     q: Text | None = Field(
@@ -91,6 +92,7 @@ class AssetFilters(BaseModel):
             tags=tuple(self.tag),
             root_id=root_id,
             path_prefix=self.path,
+            album_id=self.album,
             mime=self.mime,
             search=search,
             since=parse_date_bound(self.since, end=False),

@@ -34,6 +34,7 @@ class AssetQuery:
     tags: tuple[str, ...] = ()
     root_id: str | None = None
     path_prefix: str | None = None
+    album_id: str | None = None  # what this album includes (its members, one level)
     mime: str | None = None
     hash: str | None = None
     # Case-insensitive substring of the file name or the title, by a scan (what search was
@@ -63,7 +64,16 @@ class AssetQuery:
         for name in ("asset_types", "statuses", "tags"):
             if len(getattr(self, name)) > MAX_FILTER_VALUES:
                 raise InvalidQuery(f"{name}: at most {MAX_FILTER_VALUES} values per filter")
-        for name in ("root_id", "path_prefix", "mime", "hash", "text", "cursor", "tags"):
+        for name in (
+            "root_id",
+            "path_prefix",
+            "album_id",
+            "mime",
+            "hash",
+            "text",
+            "cursor",
+            "tags",
+        ):
             _check_text(name, getattr(self, name))
 
     @property

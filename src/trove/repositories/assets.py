@@ -282,6 +282,11 @@ class AssetRepository:
             where.append(Asset.root_id == q.root_id)
         if q.path_prefix:
             where.append(_under_path(q.path_prefix.strip("/")))
+        if q.album_id:
+            members = select(Link.target_id).where(
+                Link.source_id == q.album_id, Link.relation == Relation.INCLUDES
+            )
+            where.append(Asset.id.in_(members))
         if q.mime:
             where.append(_mime_matches(q.mime))
         if q.hash:

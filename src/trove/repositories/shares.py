@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from trove.db.models import Share
@@ -59,3 +60,26 @@ class ShareRepository:
         self.session.execute(
             update(Share).where(Share.id == share_id).values(view_count=Share.view_count + 1)
         )
+
+    def open_links(self, asset_ids: Sequence[str], *, created_by: str | None) -> dict[str, Share]:
+        """Per asset, a live share of it alone that anyone may open: no password, not revoked,
+        not expired; one allowing downloads first, then the newest. Only `created_by`'s
+        (None: anyone's, for an admin)."""
+        now = utcnow()
+        stmt = (
+            select(Share)
+            .where(
+                Share.asset_id.in_(list(asset_ids)),
+                Share.is_album.is_(False),
+                Share.password_hash.is_(None),
+                Share.revoked_at.is_(None),
+                or_(Share.expires_at.is_(None), Share.expires_at > now),
+            )
+            .order_by(Share.allow_download.desc(), Share.created_at.desc(), Share.id.desc())
+        )
+        if created_by is not None:
+            stmt = stmt.where(Share.created_by == created_by)
+        found: dict[str, Share] = {}
+        for share in self.session.scalars(stmt):
+            found.setdefault(share.asset_id, share)
+        return found

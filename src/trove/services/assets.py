@@ -21,9 +21,10 @@ from trove.domain.albums import NAMESPACE as ALBUM_NAMESPACE
 from trove.domain.edits import NAMESPACE as EDIT_NAMESPACE
 from trove.domain.enums import AssetStatus, AssetType, RootStatus, Visibility
 from trove.domain.filters import AssetFilters
-from trove.domain.queries import InvalidQuery
+from trove.domain.queries import AssetQuery, InvalidQuery
 from trove.domain.serialize import asset_detail, asset_summary, web_copy
 from trove.domain.snippets import Snippet
+from trove.repositories.albums import AlbumRepository
 from trove.repositories.assets import AssetRepository
 from trove.repositories.links import LinkRepository
 from trove.repositories.proxies import ProxyRepository
@@ -110,9 +111,8 @@ class AssetService:
         """One page of a listing (the API's and `trove ls`'s: the same filters), of what the
         viewer may see."""
         with self.database.session() as session:
-            root_id = _root_id(session, filters.root, viewer=viewer) if filters.root else None
             repo = AssetRepository(session, hierarchical=self.hierarchical)
-            query = filters.to_query(root_id=root_id)
+            query = _query(session, filters, viewer=viewer)
             items, cursor = repo.list(query, viewer=viewer)
             flows = TagFlows(session, hierarchical=self.hierarchical)
             inherited = flows.inherited_of([a.id for a in items])
@@ -244,8 +244,7 @@ class AssetService:
         """Month by month, how many assets the listing with these filters holds: the gallery's
         scrubber rail, drawn before the grid has loaded those months."""
         with self.database.session() as session:
-            root_id = _root_id(session, filters.root, viewer=viewer) if filters.root else None
-            query = filters.to_query(root_id=root_id)
+            query = _query(session, filters, viewer=viewer)
             months = AssetRepository(session).months(query, viewer)
         dated = [{"month": month, "count": n} for month, n in months if month]
         return {"months": dated, "undated": sum(n for month, n in months if not month)}
@@ -350,6 +349,15 @@ def _match(found: Snippet | None) -> dict[str, Any] | None:
     if found is None:
         return None
     return {"field": found.field, "text": found.text, "highlights": found.highlights}
+
+
+def _query(session: Any, filters: AssetFilters, *, viewer: Viewer) -> AssetQuery:
+    """The query the filters stand for, once the library and album they name are found among
+    those the viewer is shown (an album they may not see is refused like one that is not)."""
+    root_id = _root_id(session, filters.root, viewer=viewer) if filters.root else None
+    if filters.album and AlbumRepository(session, viewer=viewer).get(filters.album) is None:
+        raise InvalidQuery(f"album: no album with id {filters.album!r}")
+    return filters.to_query(root_id=root_id)
 
 
 def _root_id(session: Any, reference: str, *, viewer: Viewer) -> str:

@@ -26,6 +26,7 @@ from trove.services.library_admin import LibraryAdmin
 from trove.services.links import LinkManager, load_relations
 from trove.services.media import MediaService
 from trove.services.people import PeopleService
+from trove.services.picker import PickerService
 from trove.services.places import PlacesService
 from trove.services.regions import RegionService
 from trove.services.scanner import ScanService
@@ -63,6 +64,7 @@ class Services:
     people: PeopleService = field(init=False)  # built on `regions`
     semantic: SemanticSearch = field(init=False)  # built on `assets`
     edits: EditService = field(init=False)  # built on `assets`
+    picker: PickerService = field(init=False)  # built on `assets`
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -106,6 +108,7 @@ class Services:
         services.people = PeopleService(settings, database, regions=services.regions, links=links)
         services.semantic = SemanticSearch(settings, database, assets=services.assets)
         services.edits = EditService(settings, database, assets=services.assets)
+        services.picker = PickerService(database, assets=services.assets)
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
         indexer.after_processing.append(services.search.backfill)

@@ -21,7 +21,7 @@ def install_ui(app: Any) -> None:
         title="Trove",
         viewport="width=device-width, initial-scale=1",
         favicon=STATIC_DIR / "favicon.svg",
-        dark=False,
+        dark=None,  # Quasar follows prefers-color-scheme; static/trove.js applies a choice
         language=None,
         binding_refresh_interval=0.1,
         reconnect_timeout=5.0,

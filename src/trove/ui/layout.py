@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from nicegui import ui
 
 from trove.ui.components.search_box import SearchBox
+from trove.ui.components.shortcuts_dialog import show_shortcuts
 from trove.ui.context import current_viewer, services
 from trove.ui.static_files import STATIC_URL
 
@@ -91,13 +92,41 @@ def frame(
             with ui.link(target="/docs", new_tab=True).classes("trove-nav-link no-underline"):
                 ui.icon("api").classes("text-xl")
                 ui.label("API").classes("trove-nav-label")
+        theme_toggle()
         _account_menu()
+    ui.on("trove_shortcuts", show_shortcuts)
     yield Frame(search=search, drawer=drawer, actions=actions)
+
+
+def theme_toggle() -> None:
+    """Light, dark, or the system's theme (static/trove.js keeps the choice in this browser);
+    its icon is the one for the theme chosen (CSS reads it from <html data-trove-theme>)."""
+    button = ui.button().props("flat round dense aria-label=Theme").classes("trove-theme-toggle")
+    with button.tooltip("Theme"):
+        for theme, icon in (
+            ("auto", "brightness_auto"),
+            ("light", "light_mode"),
+            ("dark", "dark_mode"),
+        ):
+            ui.icon(icon).classes(f"text-xl trove-theme-icon trove-theme-{theme}")
+        with ui.menu():
+            for theme, label in (
+                ("auto", "Same as the system"),
+                ("light", "Light"),
+                ("dark", "Dark"),
+            ):
+                item = ui.menu_item(label, on_click=lambda t=theme: _set_theme(t))
+                item.props(f"data-theme={theme}")
+
+
+def _set_theme(theme: str) -> None:
+    ui.run_javascript(f"troveSetTheme({theme!r})")
 
 
 def _head(title: str) -> None:
     ui.page_title(f"{title} · Trove")
     ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/trove.css">')
+    ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/theme.css">')
     ui.add_head_html(f'<script src="{STATIC_URL}/trove.js"></script>')
     ui.colors(primary="#1a73e8", secondary="#5f6368", accent="#1a73e8")
 
@@ -130,6 +159,21 @@ def _account_menu() -> None:
 async def sign_out() -> None:
     await ui.run_javascript('return await troveAuthPost("/api/dam/auth/logout", null)')
     ui.navigate.to("/login")
+
+
+@contextmanager
+def embedded_frame(*, title: str) -> Iterator[None]:
+    """A page made to live in another application's window or frame (the asset picker): a
+    slim bar with the brand, the title and the theme, and no navigation away."""
+    _head(title)
+    ui.query(".nicegui-content").classes("trove-content trove-embedded")
+    with ui.row().classes("trove-embedded-bar items-center no-wrap w-full gap-2"):
+        ui.image(f"{STATIC_URL}/favicon.svg").classes("w-7 h-7").props("no-spinner no-transition")
+        ui.label(title).classes("trove-brand-name")
+        ui.space()
+        theme_toggle()
+    ui.on("trove_shortcuts", show_shortcuts)
+    yield
 
 
 @contextmanager

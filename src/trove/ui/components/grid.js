@@ -10,11 +10,13 @@ const GAP = 4;
 const POLL_MS = 3000;
 
 function groupKey(item, grouping) {
+  if (grouping === "none") return "all";
   const when = item.timeline_at || item.captured_at || "";
   return grouping === "day" ? when.slice(0, 10) : when.slice(0, 7);
 }
 
-function groupLabel(key, grouping) {
+function groupLabel(key, grouping, heading) {
+  if (grouping === "none") return heading;
   if (!key) return "Undated";
   const [y, m, d] = key.split("-").map(Number);
   const date = new Date(Date.UTC(y, (m || 1) - 1, d || 1));
@@ -48,7 +50,7 @@ export default {
                  :style="{ width: cell + 'px', height: cell + 'px' }"
                  :data-id="item.id" :data-type="item.asset_type" :data-name="item.filename"
                  :title="item.title || item.filename"
-                 @click="onTileClick($event, item)">
+                 @click="onTileClick($event, item)" @dblclick="onTileDoubleClick(item)">
               <img v-if="thumb(item)" :src="thumb(item)" loading="lazy" decoding="async"
                    :alt="item.title || item.filename" draggable="false" class="trove-tile-img" />
               <div v-else class="trove-tile-placeholder">
@@ -80,7 +82,7 @@ export default {
       </div>
     </div>
     <div v-if="sticky" class="trove-grid-sticky" aria-hidden="true">{{ sticky.label }}</div>
-    <div ref="rail" class="trove-rail" :class="{ 'trove-rail-dragging': dragging }" role="slider"
+    <div v-if="timeline" ref="rail" class="trove-rail" :class="{ 'trove-rail-dragging': dragging }" role="slider"
          aria-label="Timeline" :aria-valuetext="railLabel" tabindex="0"
          @pointerdown="onRailDown" @pointermove="onRailMove" @pointerup="onRailUp"
          @pointercancel="onRailUp" @keydown="onRailKey">
@@ -104,6 +106,12 @@ export default {
     timeline: { type: String, default: "" },
     // Asset type -> icon of a tile without a preview (each driver's get_preview_logic).
     icons: { type: Object, default: () => ({}) },
+    // "browse": a click opens (the gallery). "one" / "many": a click selects (one tile, or
+    // toggles it among many) and a double-click picks the tile at once (the asset picker).
+    mode: { type: String, default: "browse" },
+    sort: { type: String, default: "-timeline_at" },
+    // The one heading of grouping "none".
+    heading: { type: String, default: "" },
   },
   data() {
     return {
@@ -223,6 +231,9 @@ export default {
     grouping() {
       this.relayout();
     },
+    sort() {
+      this.reset();
+    },
   },
   created() {
     // Plain, non-reactive state: 100,000 reactive proxies would cost more than the grid.
@@ -243,8 +254,16 @@ export default {
     this.measure();
     this.reset();
     this.poller = setInterval(() => this.pollPreviews(), POLL_MS);
+    // Ctrl+A (trove.js): select every loaded tile of the grid on screen.
+    this.onSelectAll = (event) => {
+      if (this.mode === "one" || !this.$refs.scroller || !this.$refs.scroller.offsetParent) return;
+      this.selectAll();
+      event.detail.handled = true;
+    };
+    document.addEventListener("trove:select-all", this.onSelectAll);
   },
   unmounted() {
+    document.removeEventListener("trove:select-all", this.onSelectAll);
     this.observer.disconnect();
     clearInterval(this.poller);
   },
@@ -275,7 +294,7 @@ export default {
     },
     url(cursor, limit) {
       const params = this.params();
-      params.set("sort", "-timeline_at");
+      params.set("sort", this.sort);
       params.set("limit", String(limit || this.pagesize));
       if (cursor) params.set("cursor", cursor);
       return this.api + "?" + params.toString();
@@ -380,7 +399,7 @@ export default {
         const group = this.currentGroup;
         if (!last || !group || group.groupKey !== key) {
           const header = {
-            kind: "header", key: "h" + i, groupKey: key, label: groupLabel(key, this.grouping),
+            kind: "header", key: "h" + i, groupKey: key, label: groupLabel(key, this.grouping, this.heading),
             top: this.totalHeight, height: HEADER_HEIGHT, start: i, end: i + 1,
           };
           rows.push(header);
@@ -496,13 +515,34 @@ export default {
       return this.icons[item.asset_type] || "insert_drive_file";
     },
     onTileClick(event, item) {
+      if (this.mode === "one") {
+        this.selectOnly(item);
+        return;
+      }
+      if (this.mode === "many") {
+        this.onCheckClick(event, item);
+        return;
+      }
       if (event.shiftKey || event.ctrlKey || event.metaKey || this.selected.size > 0) {
         this.onCheckClick(event, item);
         return;
       }
       this.$emit("open", { id: item.id });
     },
+    onTileDoubleClick(item) {
+      if (this.mode !== "browse") this.$emit("pick", { id: item.id });
+    },
+    selectOnly(item) {
+      this.selected.clear();
+      this.selected.add(item.id);
+      this.anchor = item.id;
+      this.selectionChanged();
+    },
     onCheckClick(event, item) {
+      if (this.mode === "one") {
+        this.selectOnly(item);
+        return;
+      }
       const i = this.index.get(item.id);
       if (event.shiftKey && this.anchor !== null && this.index.has(this.anchor)) {
         const a = this.index.get(this.anchor);

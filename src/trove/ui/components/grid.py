@@ -8,9 +8,13 @@ off the websocket and out of NiceGUI's element tree.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from nicegui import ui
+
+# "browse": a click opens the asset. "one" / "many": a click selects (one asset, or toggles
+# it among many) and a double-click picks it at once (`on_pick`), for the asset picker.
+GridMode = Literal["browse", "one", "many"]
 
 
 class AssetGrid(ui.element, component="grid.js"):
@@ -22,18 +26,25 @@ class AssetGrid(ui.element, component="grid.js"):
         on_loaded: Callable[[int, bool], Any],
         icons: dict[str, str],
         page_size: int = 200,
+        mode: GridMode = "browse",
+        on_pick: Callable[[str], Any] | None = None,
+        with_timeline: bool = True,
     ) -> None:
-        """`icons`: asset type -> the icon a tile without a preview shows (the drivers')."""
+        """`icons`: asset type -> the icon a tile without a preview shows (the drivers');
+        `with_timeline`: the scrubber rail of years and months beside the grid."""
         super().__init__()
         self._props["icons"] = icons
         self._props["api"] = "/api/dam/assets"
         self._props["query"] = {}
         self._props["pagesize"] = page_size
         self._props["grouping"] = "month"
-        self._props["timeline"] = "/api/dam/timeline"
+        self._props["timeline"] = "/api/dam/timeline" if with_timeline else ""
+        self._props["mode"] = mode
         self.on("open", lambda e: on_open(e.args["id"]))
         self.on("selection", lambda e: on_selection(int(e.args["count"])))
         self.on("loaded", lambda e: on_loaded(int(e.args["count"]), bool(e.args["done"])))
+        if on_pick is not None:
+            self.on("pick", lambda e: on_pick(e.args["id"]))
 
     def set_query(self, params: dict[str, Any]) -> None:
         """New filters: the grid starts again from the newest asset."""
@@ -42,6 +53,12 @@ class AssetGrid(ui.element, component="grid.js"):
 
     def set_grouping(self, grouping: str) -> None:
         self._props["grouping"] = grouping
+        self.update()
+
+    def set_order(self, *, sort: str, grouping: str, heading: str = "") -> None:
+        """Another order (a key of GET /api/dam/assets' `sort`) and grouping ("none": one
+        group under `heading`); the grid starts again from its top."""
+        self._props.update(sort=sort, grouping=grouping, heading=heading)
         self.update()
 
     async def neighbour(self, asset_id: str, delta: int) -> str | None:

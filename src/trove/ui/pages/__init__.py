@@ -9,6 +9,7 @@ def register_pages() -> None:
     from nicegui import ui
 
     from trove.api.deps import AdminPage, PublicPage, SignedInPage
+    from trove.api.web_safety import PICKER_PATH
     from trove.ui.pages import (
         account,
         albums,
@@ -18,6 +19,7 @@ def register_pages() -> None:
         libraries,
         map,
         people,
+        picker,
         share,
     )
 
@@ -34,6 +36,7 @@ def register_pages() -> None:
     ui.page("/duplicates", title="Duplicates · Trove", dependencies=signed_in)(
         duplicates.duplicates_page
     )
+    ui.page(PICKER_PATH, title="Choose · Trove", dependencies=signed_in)(picker.picker_page)
     ui.page("/tokens", title="API tokens · Trove", dependencies=signed_in)(account.tokens_page)
     ui.page("/users", title="Users · Trove", dependencies=[AdminPage])(account.users_page)
     ui.page("/login", title="Sign in · Trove", dependencies=[PublicPage])(account.login_page)

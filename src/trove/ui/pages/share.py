@@ -23,6 +23,7 @@ PAGE_SIZE = 60
 
 async def share_page(token: str, request: Request) -> None:
     ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/trove.css">')
+    ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/theme.css">')
     ui.colors(primary="#1a73e8", secondary="#5f6368", accent="#1a73e8")
     with ui.row().classes("trove-share-header items-center w-full q-pa-md"):
         ui.label("Shared with you").classes("text-h6")

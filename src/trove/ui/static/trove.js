@@ -28,3 +28,78 @@ async function troveAuthPost(path, body) {
   }
   return { status: response.status, detail: detail };
 }
+
+// --- Light, dark or the system's theme (the header's toggle), kept in this browser ---------
+const TROVE_THEME_KEY = "trove-theme";
+
+function troveTheme() {
+  try {
+    const stored = localStorage.getItem(TROVE_THEME_KEY);
+    return stored === "dark" || stored === "light" ? stored : "auto";
+  } catch (e) {
+    return "auto"; // storage refused (a sandboxed frame): follow the system
+  }
+}
+
+function troveSetTheme(theme) {
+  try {
+    if (theme === "auto") localStorage.removeItem(TROVE_THEME_KEY);
+    else localStorage.setItem(TROVE_THEME_KEY, theme);
+  } catch (e) {
+    // not kept, but still shown
+  }
+  troveApplyTheme(theme);
+}
+
+function troveApplyTheme(theme) {
+  document.documentElement.dataset.troveTheme = theme;
+  // NiceGUI's setter for Quasar's dark mode: null follows prefers-color-scheme.
+  if (typeof setDark === "function") setDark(theme === "auto" ? null : theme === "dark");
+}
+
+document.documentElement.dataset.troveTheme = troveTheme();
+// After NiceGUI has started Vue with its default (the system's theme).
+document.addEventListener("DOMContentLoaded", () => troveApplyTheme(troveTheme()));
+
+// --- Keyboard shortcuts of every page (the list the `?` dialog shows: trove/ui/shortcuts.py) -
+function troveTyping(target) {
+  return (
+    target instanceof Element &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
+  );
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.altKey || troveTyping(event.target)) return;
+  const command = event.ctrlKey || event.metaKey;
+  const dialogOpen = document.querySelector(".q-dialog") !== null;
+  if (event.key === "/" && !command && !dialogOpen) {
+    const box = [...document.querySelectorAll(".trove-search input")].find((el) => el.offsetParent);
+    if (box) {
+      event.preventDefault();
+      box.focus();
+      box.select();
+    }
+  } else if (event.key === "?" && !command && !document.querySelector(".trove-shortcuts")) {
+    event.preventDefault();
+    emitEvent("trove_shortcuts");
+  } else if (command && event.key.toLowerCase() === "a" && !dialogOpen) {
+    const ask = new CustomEvent("trove:select-all", { detail: { handled: false } });
+    document.dispatchEvent(ask); // the grid on screen answers (components/grid.js)
+    if (ask.detail.handled) event.preventDefault();
+  }
+});
+
+// --- The asset picker (docs/picker.md) ------------------------------------------------------
+// Its messages go to the page that framed it, or else to the window that opened it, and only
+// to the origins the server allows: the browser drops a message posted for another origin.
+function trovePickerTarget() {
+  return window.parent !== window ? window.parent : window.opener || null;
+}
+
+function trovePost(message, origins) {
+  const target = trovePickerTarget();
+  if (!target) return false;
+  for (const origin of origins) target.postMessage(message, origin);
+  return true;
+}
