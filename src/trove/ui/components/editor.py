@@ -140,7 +140,14 @@ class EditCanvas(ui.element, component="editor_canvas.js"):
 class Editor:
     """The full-screen editor over the lightbox for one image."""
 
-    def __init__(self, *, on_saved: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(
+        self,
+        *,
+        on_saved: Callable[[dict[str, Any]], Any],
+        on_editing: Callable[[bool], Any] = lambda _on: None,
+    ) -> None:
+        """`on_editing(True/False)` as the editor opens and closes (the lightbox's arrow
+        keys and Esc must not act beneath it)."""
         self.on_saved = on_saved
         self.asset: dict[str, Any] = {}
         self.state = EditorState()
@@ -150,6 +157,7 @@ class Editor:
         self.ratio = 0.0
         self.sliders: dict[str, Any] = {}
         self.dialog = ui.dialog().props("maximized no-route-dismiss transition-duration=100")
+        self.dialog.on_value_change(lambda e: on_editing(bool(e.value)))
         with self.dialog, ui.element("div").classes("trove-editor"):
             with ui.element("div").classes("trove-editor-stage"):
                 self.canvas = EditCanvas(on_crop=self._cropped)
@@ -294,12 +302,17 @@ class EditHook:
     """The lightbox toolbar's part: Edit, and for an edited photo Original/Edited and a
     download of the edited version (the toolbar's own download is the original)."""
 
-    def __init__(self, *, on_saved: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(
+        self,
+        *,
+        on_saved: Callable[[dict[str, Any]], Any],
+        on_editing: Callable[[bool], Any] = lambda _on: None,
+    ) -> None:
         ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/editor.css">')
         self.stage: ui.element | None = None
         self.asset: dict[str, Any] = {}
         self.showing_original = False
-        self.editor = Editor(on_saved=on_saved)
+        self.editor = Editor(on_saved=on_saved, on_editing=on_editing)
         self.compare = _icon("compare", "Show the original", self.toggle_original)
         self.compare.props("color=white")
         self.download = ui.button(icon="download_for_offline").props(

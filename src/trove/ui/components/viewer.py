@@ -57,7 +57,10 @@ class Viewer:
             )
             self.trail = ui.row().classes("items-center no-wrap gap-0 trove-viewer-trail")
             ui.space()
-            self.editing = EditHook(on_saved=self._edited)
+            self.editing = EditHook(
+                on_saved=self._edited,
+                on_editing=lambda on: setattr(self.keyboard, "active", not on),  # keys edit
+            )
             self.download = ui.button(icon="download").props(
                 "flat round color=white download aria-label=Download"
             )
