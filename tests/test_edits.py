@@ -87,6 +87,9 @@ def test_saved_edits_render_into_the_cache_show_in_previews_and_downloads_and_de
     assert edited["web_copy"] is None
     rendered = list(settings.resolved_cache_dir.rglob("edited.jpg"))
     assert len(rendered) == 1
+    services = client.app.state.services
+    services.integrity.collect_garbage(min_age_s=0)
+    assert rendered[0].is_file()  # `trove gc` keeps the render an asset shows
 
     again = client.put(
         f"/api/dam/assets/{photo['id']}/edits",
@@ -112,6 +115,8 @@ def test_saved_edits_render_into_the_cache_show_in_previews_and_downloads_and_de
     ]
     assert history["history"][0]["edits"] == [] and history["edits"] == []
     assert len(history["history"][2]["edits"]) == 4
+    services.integrity.collect_garbage(min_age_s=0)
+    assert list(settings.resolved_cache_dir.rglob("edited.*")) == []  # none is shown any more
     assert fingerprint_tree(library) == before
 
 
