@@ -143,7 +143,24 @@ def test_edits_that_cannot_be_applied_are_refused_with_422_naming_the_field_and_
     assert client.get(f"/api/dam/assets/{photo['id']}/edits").json()["history"] == []
 
 
-def test_only_images_are_edited_and_the_edit_namespace_is_not_writable_by_patch(client):
+def test_a_changed_file_shows_its_edits_drawn_again_and_only_images_are_edited(client, library):
+    photo = _asset(client, "sideways.jpg")
+    saved = client.put(f"/api/dam/assets/{photo['id']}/edits", json={"edits": EDITS}).json()
+    Image.new("RGB", (120, 80), (250, 250, 250)).save(library / "sideways.jpg", "JPEG")
+
+    assert client.post(f"/api/dam/roots/{photo['root_id']}/scan").status_code < 300
+    services = client.app.state.services
+    assert services.indexer.wait_idle(60)
+    services.edits.refresh_stale()  # as the indexer does after each pass (it may have already)
+
+    redrawn = _asset(client, "sideways.jpg")
+    assert redrawn["hash"] != photo["hash"]
+    assert (redrawn["edits"], redrawn["version"]) == (saved["edits"], saved["version"])
+    assert redrawn["edited"] is not None
+    assert redrawn["thumbnails"]["large"] != saved["thumbnails"]["large"]
+    r, g, b = _picture(client, redrawn["edited"]["url"]).convert("RGB").getpixel((30, 40))
+    assert min(r, g, b) > 200  # the new, white picture: not the old blue one
+
     note = _asset(client, "note.txt")
     refused = client.put(
         f"/api/dam/assets/{note['id']}/edits", json={"edits": [{"op": "flip", "axis": "h"}]}

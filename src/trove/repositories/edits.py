@@ -55,6 +55,11 @@ class EditRepository:
             )
         )
 
+    def edited_assets(self) -> list[Asset]:
+        """Every asset ever edited (people edit by hand: a few, however large the library)."""
+        edited = select(AssetEdit.asset_id).distinct()
+        return list(self.session.scalars(select(Asset).where(Asset.id.in_(edited))))
+
     def count(self, asset_id: str) -> int:
         return int(
             self.session.scalar(

@@ -112,6 +112,8 @@ class Services:
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
         indexer.after_processing.append(services.search.backfill)
+        # An edited photo whose file changed shows its edits drawn on the new content.
+        indexer.after_processing.append(services.edits.refresh_stale)
         return services
 
     # Set by start_sync (serve only): the FileWatcher and the Scavenger.

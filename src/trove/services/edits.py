@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from trove.db.models import Asset
+
+log = logging.getLogger(__name__)
 
 EDITED, ORIGINAL = "edited", "original"
 HISTORY_LIMIT = 100
@@ -185,6 +188,33 @@ class EditService:
             self._record(session, asset, ops, render, viewer=viewer)
         return self.assets.get(asset_id, viewer=viewer)
 
+    def refresh_stale(self, *, limit: int = 20) -> int:
+        """Render again the edits of photos whose file changed since their render (the same
+        list on the new content; no new version, no history row): run after each pipeline
+        pass, once the new content is hashed. Returns how many were rendered."""
+        system = Viewer.system()
+        with self.database.session() as session:
+            stale = [
+                (asset.id, edit_domain.state_of(asset.meta)["edits"])
+                for asset in EditRepository(session).edited_assets()
+                if _is_stale(asset)
+            ][:limit]
+        done = 0
+        for asset_id, edits in stale:
+            try:
+                ops = edit_domain.parse(edits)
+                with self.database.session() as session:
+                    source = self._source(session, asset_id, viewer=system)
+                render = self._render(source, ops)
+                with self.database.session() as session:
+                    asset = _visible(session, asset_id, viewer=system)
+                    if asset.hash == source.content_hash:
+                        self._show(session, asset, edit_domain.canonical(ops), render)
+                        done += 1
+            except (Invalid, Conflict, NotFound, Unavailable, InvalidEdit) as exc:
+                log.warning("could not render the edits of %s again: %s", asset_id, exc)
+        return done
+
     def revert(self, asset_id: str, *, viewer: Viewer) -> dict[str, Any]:
         """Back to the original (kept in the history, so it can be undone too)."""
         return self.save(asset_id, [], viewer=viewer)
@@ -208,6 +238,14 @@ class EditService:
             )
         except IntegrityError as exc:
             raise Conflict("the asset was edited at the same time; reload and try again") from exc
+        self._show(session, asset, canonical, render)
+
+    def _show(
+        self, session: Any, asset: Asset, canonical: list[dict[str, Any]], render: _Render | None
+    ) -> None:
+        """The asset shows this render (None: its original) and links no other."""
+        now = utcnow()
+        repo = EditRepository(session)
         before = repo.renders_of(asset.id)
         meta = {k: v for k, v in (asset.meta or {}).items() if k != edit_domain.NAMESPACE}
         if render is not None:
@@ -329,6 +367,17 @@ def _visible(session: Any, asset_id: str, *, viewer: Viewer) -> Asset:
     if asset is None:
         raise NotFound(f"no asset with id {asset_id!r}")
     return asset
+
+
+def _is_stale(asset: Asset) -> bool:
+    state = edit_domain.state_of(asset.meta)
+    return bool(
+        state.get("edits")
+        and asset.hash
+        and state.get("of_hash") != asset.hash
+        and asset.status == AssetStatus.READY
+        and asset.deleted_at is None
+    )
 
 
 def _state(
