@@ -339,6 +339,20 @@ class InheritedTag(Base):
     )
 
 
+class SidecarFile(Base):
+    """A sidecar (XMP, Google Takeout JSON) a scan saw beside a picture: not an asset, but
+    remembered by size and mtime so that a change has its picture read it again."""
+
+    __tablename__ = "sidecar_files"
+
+    root_id: Mapped[str] = mapped_column(
+        ForeignKey("roots.id", ondelete="CASCADE"), primary_key=True
+    )
+    rel_path: Mapped[str] = mapped_column(PathText, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+
+
 class AssetStep(Base):
     """Outcome of one pipeline step for one asset (ok / skipped / failed, version, timing)."""
 

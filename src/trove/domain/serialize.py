@@ -7,6 +7,7 @@ from typing import Any
 
 from trove.domain.edits import current_thumbnails, state_of
 from trove.domain.paths import display, from_stored
+from trove.domain.sidecars import effective_description, effective_metadata, effective_title
 from trove.domain.timeline import TimelineSource
 
 
@@ -37,7 +38,8 @@ def asset_summary(asset: Any) -> dict[str, Any]:
         "error_message": asset.error_message,
         "hash": asset.hash,
         "tags": asset.tags,
-        "title": asset.title,
+        # A title typed in Trove, else a sidecar's (domain/sidecars.py); so for the others.
+        "title": effective_title(asset.title, asset.meta),
         "captured_at": iso_utc(asset.captured_at),
         # Undated assets sort last under a placeholder time that is never shown.
         "timeline_at": None
@@ -64,8 +66,8 @@ def asset_detail(asset: Any) -> dict[str, Any]:
         "width": asset.width,
         "height": asset.height,
         "duration": asset.duration,
-        "description": asset.description,
-        "metadata": asset.meta or {},
+        "description": effective_description(asset.description, asset.meta),
+        "metadata": effective_metadata(asset.meta),
         "version": asset.version,
         "mtime_ns": asset.mtime_ns,
         "created_at": iso_utc(asset.created_at),

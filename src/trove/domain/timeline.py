@@ -1,7 +1,8 @@
 """Where a file sits on the timeline, and what said so (no I/O).
 
 In order of trust: the capture time the file records (EXIF, XMP, IPTC, QuickTime, PDF: the
-metadata processor), a date in the file's name (`IMG_20190814_153012.jpg`,
+metadata processor), else the one a sidecar beside it records (an XMP sidecar, Google
+Takeout's JSON: the sidecar processor), a date in the file's name (`IMG_20190814_153012.jpg`,
 `IMG-20190814-WA0001.jpg`, `Screenshot_20190814-153012.png`, ...), a date in a folder's name
 (`2019-08-14 Trip/`, `2019/08/`), the file's modification time. Never the moment Trove indexed
 the file: an mtime that cannot be true (before 1971, or later than the scan that saw it) leaves
@@ -23,6 +24,8 @@ class TimelineSource(StrEnum):
     IPTC = "iptc"
     QUICKTIME = "quicktime"
     DOCUMENT = "document"  # a PDF's own creation date
+    SIDECAR = "sidecar"  # an XMP sidecar's capture time, for a file that records none
+    TAKEOUT = "takeout"  # Google Takeout's photoTakenTime, for a file that records none
     FILENAME = "filename"
     FOLDER = "folder"
     MTIME = "mtime"
@@ -35,6 +38,18 @@ class TimelineSource(StrEnum):
 UNDATED_AT = datetime(1, 1, 1)
 _EARLIEST_MTIME = datetime(1971, 1, 1)
 _CLOCK_SLACK = timedelta(days=1)
+
+
+# Sources that came from the file itself: a sidecar's capture time does not replace them.
+FROM_THE_FILE = frozenset(
+    {
+        TimelineSource.EXIF,
+        TimelineSource.XMP,
+        TimelineSource.IPTC,
+        TimelineSource.QUICKTIME,
+        TimelineSource.DOCUMENT,
+    }
+)
 
 
 class Placed(NamedTuple):

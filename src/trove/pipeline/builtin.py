@@ -19,6 +19,7 @@ from trove.pipeline.processors.phash import PhashProcessor
 from trove.pipeline.processors.places import PlacesProcessor
 from trove.pipeline.processors.probe import ProbeProcessor
 from trove.pipeline.processors.region_crop import RegionCropProcessor
+from trove.pipeline.processors.sidecar import SidecarProcessor
 from trove.pipeline.processors.text import PdfTextProcessor
 from trove.pipeline.processors.texture_pack import (
     TexturePackIndexProcessor,
@@ -38,6 +39,7 @@ def register_media_processors(
         MimeProcessor(drivers),
         Sha256Processor(),
         MetadataProcessor(settings),
+        SidecarProcessor(settings),  # before places: a sidecar may give the position
         PlacesProcessor(),
         ProbeProcessor(settings),
         ThumbnailProcessor(settings),

@@ -38,6 +38,8 @@ class AssetView:
     width: int | None = None
     height: int | None = None
     duration: float | None = None
+    # Which clock placed it on the timeline (domain/timeline.py), e.g. "exif".
+    timeline_source: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     scratch: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -74,6 +76,28 @@ class SiblingLink:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FoundRegion:
+    """A box on the picture another tool drew (an MWG face region), in fractions 0-1 of the
+    picture's width and height from its top-left corner, with the name it was given."""
+
+    bbox: tuple[float, float, float, float]
+    name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """What a step read from a file beside the asset that people also edit in Trove (a
+    sidecar's keywords and face regions). The pipeline applies it so that a person's edit
+    wins (pipeline/found.py): a tag removed in Trove stays removed, a region kept in Trove
+    stays as it is. Each pass replaces what the step found before; `namespace` is the step's
+    metadata namespace, where the pipeline keeps what it needs to tell the two apart."""
+
+    namespace: str
+    tags: tuple[str, ...] = ()
+    regions: tuple[FoundRegion, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class StepResult:
     status: StepStatus
     message: str | None = None
@@ -83,6 +107,7 @@ class StepResult:
     metadata: dict[str, Any] = field(default_factory=dict)
     derivatives: tuple[Derivative, ...] = ()
     siblings: tuple[SiblingLink, ...] = ()
+    found: Found | None = None
 
     @classmethod
     def ok(cls, *, metadata: dict[str, Any] | None = None, **updates: Any) -> StepResult:

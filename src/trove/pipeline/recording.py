@@ -16,6 +16,7 @@ from trove.config import Settings
 from trove.db.models import Asset
 from trove.domain.enums import Relation
 from trove.pipeline import similarity
+from trove.pipeline.found import apply_found
 from trove.pipeline.processor import Derivative, SiblingLink, StepResult
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
@@ -54,7 +55,11 @@ def record_step(
     changing = [
         r
         for r in runs
-        if r.result.updates or r.result.metadata or r.result.derivatives or r.result.siblings
+        if r.result.updates
+        or r.result.metadata
+        or r.result.derivatives
+        or r.result.siblings
+        or r.result.found
     ]
     if not changing:
         return
@@ -63,7 +68,10 @@ def record_step(
         asset = assets.get(run.asset_id)
         if asset is None:  # deleted meanwhile
             continue
+        before = dict(asset.meta or {})
         _apply(asset, run.result, now=now)
+        if run.result.found is not None:
+            apply_found(session, asset, run.result.found, before=before, made_by=step)
         for derivative in run.result.derivatives:
             _link_derivative(session, asset, derivative, now=now)
         if run.result.siblings:

@@ -210,6 +210,7 @@ def view_of(asset: Any, path: Any) -> AssetView:
         width=asset.width,
         height=asset.height,
         duration=asset.duration,
+        timeline_source=asset.timeline_source,
         meta=dict(asset.meta or {}),
     )
 

@@ -276,6 +276,14 @@ def load_signatures(conn: Connection, root_id: str) -> dict[str, Signature]:
     return signatures
 
 
+def load_sidecars(conn: Connection, root_id: str) -> dict[str, tuple[int, int]]:
+    """rel_path (as stored) -> (size, mtime_ns) of the sidecars a scan saw in this root."""
+    rows = conn.execute(
+        "SELECT rel_path, size, mtime_ns FROM sidecar_files WHERE root_id = ?", (root_id,)
+    ).fetchall()
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
 def error_signature(st: os.stat_result) -> str:
     """A file in error is retried only when its stat changes; ctime catches a chmod."""
     return f"!error:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"

@@ -20,6 +20,7 @@ from trove.domain.enums import AssetStatus
 from trove.repositories import fast_index
 from trove.repositories.fast_index import IndexRow
 from trove.services.scan_summary import ScanSummary
+from trove.services.sidecar_sync import SKIP_REASON, SidecarBook
 from trove.storage.walk import Entry, Kind, WalkRules, walk
 
 if TYPE_CHECKING:
@@ -185,6 +186,9 @@ class _RootDiff:
         self._pool_inodes: set[tuple[int | None, int]] = set()
         self._folder_pool: MovePool | None = None
         self._missing_elsewhere: list[fast_index.MoveCandidate] | None = None
+        self.sidecars = SidecarBook(
+            service.url, root.id, root.path, database=lambda: service.database
+        )
 
     @property
     def index(self) -> dict[str, IndexRow]:
@@ -218,6 +222,7 @@ class _RootDiff:
         self._settle_deferred()
         self._mark_gone()
         self._finish()
+        self.sidecars.settle(whole_root=True, blocked=self.unreadable_dirs)
 
     def _walk_and_compare(self, entries: Iterable[Entry]) -> None:
         """The hot loop: one dict lookup and one tuple comparison per unchanged file."""
@@ -265,6 +270,9 @@ class _RootDiff:
         """A file that is new, changed, back from missing, or was in error."""
         summary = self.summary
         if known is None:
+            if self.sidecars.saw(entry.rel_path, entry.stat):
+                summary.skipped[SKIP_REASON] += 1  # read into its picture, not an asset
+                return
             if self._may_be_moved(entry):
                 self.deferred.append(entry)
                 return

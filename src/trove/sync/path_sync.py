@@ -24,6 +24,7 @@ from trove.services.scanner import (
     canonical_root,
     root_unavailable_reason,
 )
+from trove.services.sidecar_sync import SidecarBook
 from trove.storage.walk import MAX_REL_PATH_BYTES, Entry, Kind, WalkRules
 
 if TYPE_CHECKING:
@@ -126,6 +127,9 @@ class _RootSync:
         self._vanished: list[tuple[str, fast_index.IndexRow]] = []
         self._pools: dict[int, MovePool] = {}  # missing files, by size
         self._folders: MovePool | None = None  # missing folders
+        self.sidecars = SidecarBook(
+            owner.url, root.id, root.path, database=lambda: owner.scanner.database
+        )
 
     # --- sync ------------------------------------------------------------------------------
 
@@ -162,10 +166,13 @@ class _RootSync:
         finally:
             if self._writer is not None:
                 self._writer.close()
+        self.result.changed += self.sidecars.settle(whole_root=False)
         return self.result
 
     def _sync_one(self, path: str, rel: str, st: os.stat_result | None) -> None:
         row = self._known.get(rel)
+        if row is None and (self.sidecars.gone(rel) if st is None else self.sidecars.saw(rel, st)):
+            return  # a sidecar: read into its picture, not an asset
         if st is None:
             if row is not None and row.status != AssetStatus.MISSING:
                 self._gone(rel, row)

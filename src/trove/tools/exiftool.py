@@ -18,6 +18,7 @@ import os
 import select
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,24 +41,27 @@ class ExifToolSession:
         self._process: subprocess.Popen[bytes] | None = None
         self._counter = itertools.count(1)
 
-    def read(self, paths: Sequence[Path]) -> dict[Path, dict[str, Any] | ToolError]:
-        """Tags of each file (grouped keys, numeric values), or the error for that file."""
+    def read(
+        self, paths: Sequence[Path], *, options: Sequence[str] = ()
+    ) -> dict[Path, dict[str, Any] | ToolError]:
+        """Tags of each file (grouped keys, numeric values), or the error for that file.
+        `options`: more of ExifTool's reading options (`-struct`: structures kept whole)."""
         results: dict[Path, dict[str, Any] | ToolError] = {}
         batchable = [p for p in paths if _safe_for_argfile(p)]
         for path in paths:
             if not _safe_for_argfile(path):
-                results[path] = self._read_one_shot(path)
+                results[path] = self._read_one_shot(path, options)
         if not batchable:
             return results
         try:
-            results.update(self._read_batch(batchable))
+            results.update(self._read_batch(batchable, options))
         except ToolError as exc:
             if len(batchable) == 1:
                 results[batchable[0]] = exc
                 return results
             for path in batchable:  # isolate the file that broke the batch
                 try:
-                    results.update(self._read_batch([path]))
+                    results.update(self._read_batch([path], options))
                 except ToolError as single:
                     results[path] = single
         return results
@@ -75,8 +79,10 @@ class ExifToolSession:
             process.kill()
             process.wait()
 
-    def _read_batch(self, paths: Sequence[Path]) -> dict[Path, dict[str, Any] | ToolError]:
-        raw = self._execute([*READ_ARGS, *(str(p) for p in paths)])
+    def _read_batch(
+        self, paths: Sequence[Path], options: Sequence[str] = ()
+    ) -> dict[Path, dict[str, Any] | ToolError]:
+        raw = self._execute([*READ_ARGS, *options, *(str(p) for p in paths)])
         return _by_path(paths, raw)
 
     def _execute(self, args: Sequence[str]) -> str:
@@ -117,14 +123,14 @@ class ExifToolSession:
         text = b"".join(chunks).rstrip()
         return text[: -len(sentinel)].decode("utf-8", "replace")
 
-    def _read_one_shot(self, path: Path) -> dict[str, Any] | ToolError:
+    def _read_one_shot(self, path: Path, options: Sequence[str] = ()) -> dict[str, Any] | ToolError:
         """A name exiftool's argument file cannot carry (line break, undecodable bytes) goes
         on a command line of its own: an absolute path is never mistaken for an option."""
         if not path.is_absolute():
             return ToolError("exiftool needs an absolute path")
         try:
             raw = run_tool(
-                [self.executable, *COMMON_ARGS, *READ_ARGS[:2], os.fsencode(path)],
+                [self.executable, *COMMON_ARGS, *READ_ARGS[:2], *options, os.fsencode(path)],
                 timeout=self.timeout,
                 max_output=MAX_OUTPUT,
             )
@@ -198,3 +204,29 @@ def _by_path(
     for path in paths:
         found.setdefault(path, ToolError("exiftool returned nothing for this file"))
     return found
+
+
+class SessionPerThread:
+    """An ExifToolSession for each thread that asks (a session answers one request at a
+    time, and a worker runs batches in several threads), all closed together."""
+
+    def __init__(self, *, timeout: float) -> None:
+        self.timeout = timeout
+        self._local = threading.local()
+        self._sessions: list[ExifToolSession] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> ExifToolSession:
+        session: ExifToolSession | None = getattr(self._local, "session", None)
+        if session is None:
+            session = ExifToolSession(timeout=self.timeout)
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()

@@ -1,0 +1,128 @@
+"""Sidecars: files other tools write beside a picture to describe it, read as that picture's
+metadata and never indexed as assets of their own (no I/O here: the rules by name).
+
+- XMP written by digiKam and darktable (`IMG_1.jpg.xmp`) or Lightroom (`IMG_1.xmp`, which
+  serves every `IMG_1.*` beside it, a raw file and its JPEG alike);
+- Google Takeout's JSON (`IMG_1.jpg.json`, `IMG_1.jpg.supplemental-metadata.json` and the
+  forms Takeout cuts short, `IMG_1.jpg.supplemental-metad.json`; a second `IMG_1(1).jpg`
+  has `IMG_1.jpg(1).json`; `IMG_1-edited.jpg` shares its original's).
+
+A name that looks like a sidecar is one only when the picture it describes is beside it: a
+Lightroom preset `.xmp` or a `data.json` alone in a folder is an ordinary file.
+
+What a sidecar says lives in the picture's `xmp_sidecar` namespace (the `sidecar` step), and
+a person's edit in Trove wins over it at read time (`effective_*` below): a title typed in
+Trove replaces the sidecar's, a rating set in Trove replaces the sidecar's. Its keywords are
+real tags (filters, counts and search see them); the step remembers which tags came from the
+sidecar, so one removed in Trove stays removed when the sidecar is read again
+(pipeline/found.py). Trove never writes a sidecar.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+XMP = "xmp"
+TAKEOUT = "takeout"
+NAMESPACE = "xmp_sidecar"
+TAKEOUT_NAMESPACE = "takeout"
+_SUPPLEMENTAL = "supplemental-metadata"
+_TAKEOUT_NAME = re.compile(
+    r"(?P<image>.+?\.[A-Za-z0-9]{2,5})(?:\.(?P<supp>s[a-z-]*))?(?P<dup>\(\d+\))?"
+)
+
+
+def kind_of(name: str) -> str | None:
+    """`xmp` or `takeout` when the name has a sidecar's shape, else None."""
+    lower = name.lower()
+    if lower.endswith(".xmp") and len(name) > 4:
+        return XMP
+    if lower.endswith(".json") and takeout_target(name) is not None:
+        return TAKEOUT
+    return None
+
+
+def takeout_target(name: str) -> str | None:
+    """The picture a Takeout JSON names: `IMG_1.jpg(1).json` -> `IMG_1(1).jpg`."""
+    if not name.lower().endswith(".json"):
+        return None
+    found = _TAKEOUT_NAME.fullmatch(name[:-5])
+    if found is None:
+        return None
+    supp = found.group("supp")
+    if supp is not None and not _SUPPLEMENTAL.startswith(supp):
+        return None
+    image, dup = found.group("image"), found.group("dup") or ""
+    stem, dot, ext = image.rpartition(".")
+    return f"{stem}{dup}{dot}{ext}"
+
+
+def images_of(sidecar: str, names: Iterable[str]) -> list[str]:
+    """The pictures among `names` (one folder's) that `sidecar` describes."""
+    present = set(names)
+    kind = kind_of(sidecar)
+    if kind == XMP:
+        exact = sidecar[:-4]
+        if exact in present and kind_of(exact) is None:
+            return [exact]
+        return sorted(
+            n
+            for n in present
+            if n != sidecar and n.rpartition(".")[0] == exact and kind_of(n) is None
+        )
+    if kind == TAKEOUT:
+        target = takeout_target(sidecar)
+        assert target is not None
+        stem, dot, ext = target.rpartition(".")
+        return [n for n in (target, f"{stem}-edited{dot}{ext}") if n in present]
+    return []
+
+
+def sidecar_map(names: Iterable[str]) -> dict[str, list[str]]:
+    """picture name -> the sidecars beside it (by name), for one folder's listing."""
+    listing = list(names)
+    found: dict[str, list[str]] = {}
+    for name in listing:
+        if kind_of(name) is None:
+            continue
+        for image in images_of(name, listing):
+            found.setdefault(image, []).append(name)
+    return {image: sorted(sidecars) for image, sidecars in found.items()}
+
+
+# --- read time: what Trove shows, a person's values first ------------------------------------
+
+
+def sidecar_values(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    values = (meta or {}).get(NAMESPACE)
+    return values if isinstance(values, Mapping) else {}
+
+
+def effective_title(title: str | None, meta: Mapping[str, Any] | None) -> str | None:
+    return title if title is not None else _text(sidecar_values(meta).get("title"))
+
+
+def effective_description(description: str | None, meta: Mapping[str, Any] | None) -> str | None:
+    if description is not None:
+        return description
+    return _text(sidecar_values(meta).get("description")) or _text(
+        ((meta or {}).get(TAKEOUT_NAMESPACE) or {}).get("description")
+    )
+
+
+def effective_metadata(meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The namespaces as shown: `gallery` (rating, label) is the sidecar's under the
+    person's own values."""
+    shown = dict(meta or {})
+    sidecar = sidecar_values(meta)
+    rated = {k: sidecar[k] for k in ("rating", "label") if sidecar.get(k) is not None}
+    if rated:
+        own = shown.get("gallery")
+        shown["gallery"] = {**rated, **(own if isinstance(own, Mapping) else {})}
+    return shown
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None

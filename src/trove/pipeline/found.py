@@ -1,0 +1,147 @@
+"""Applying what a step found beside a file (a sidecar's keywords and face regions) so that a
+person's edit in Trove wins over it (the `Found` of a StepResult; domain/sidecars.py).
+
+Tags: the step's namespace keeps the keywords it read (`tags`) and the ones a person removed
+in Trove since (`declined_tags`). On each pass, a keyword that was read before and is no longer
+among the asset's tags was removed in Trove: it is declined and not added again (until the
+sidecar itself drops it). New keywords are added; keywords the sidecar dropped are removed.
+
+Regions: a Region asset (drivers/region.py) per box, named by the sidecar (`title`) and, when
+named, `depicts` a Person of that name (made when there is none), as does the photo; each
+remembers the namespace that made it (`metadata.region.from`). A box still in the sidecar keeps
+its region as it is (a person may have renamed it); a box the sidecar dropped loses its region.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from trove.db.models import Asset
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
+from trove.domain.ids import new_id
+from trove.pipeline.processor import Found, FoundRegion
+from trove.repositories._sql import utcnow
+from trove.repositories.assets import AssetRepository
+from trove.repositories.entities import EntityRepository
+from trove.repositories.links import LinkRepository, edge
+from trove.repositories.people import PERSON, PeopleRepository
+from trove.repositories.tag_flows import TagFlows
+
+BBOX_TOLERANCE = 2e-3
+
+
+def apply_found(
+    session: Session, asset: Asset, found: Found, *, before: dict[str, Any], made_by: str
+) -> None:
+    """`before`: the asset's metadata before this pass's namespaces replaced it."""
+    declined = _apply_tags(session, asset, found, before.get(found.namespace) or {})
+    if declined:
+        values = dict((asset.meta or {}).get(found.namespace) or {})
+        asset.meta = {**(asset.meta or {}), found.namespace: {**values, "declined_tags": declined}}
+    if asset.hash:
+        _apply_regions(session, asset, found, made_by=made_by)
+
+
+def _apply_tags(session: Session, asset: Asset, found: Found, earlier: dict[str, Any]) -> list[str]:
+    read_before = set(earlier.get("tags") or [])
+    current = set(asset.tags)
+    declined = set(earlier.get("declined_tags") or []) | (read_before - current)
+    read_now = set(found.tags)
+    declined &= read_now
+    add = read_now - current - declined
+    drop = (read_before - read_now) & current
+    if add or drop:
+        AssetRepository(session).replace_tags(asset, (current - drop) | add)
+        session.flush()
+        flows = TagFlows(session)
+        flows.tags_removed(asset.id, sorted(drop))
+        flows.tags_added([asset.id], sorted(add))
+    return sorted(declined)
+
+
+def _apply_regions(session: Session, asset: Asset, found: Found, *, made_by: str) -> None:
+    assets = AssetRepository(session)
+    links = LinkRepository(session)
+    ids = links.sources_of([asset.id], [Relation.EXTRACTED_FROM])
+    mine = [
+        r
+        for r in assets.get_many(ids)
+        if r.asset_type == AssetType.REGION and _region(r).get("from") == found.namespace
+    ]
+    unmatched = list(mine)
+    for wanted in found.regions:
+        match = next((r for r in unmatched if _same_box(_region(r).get("bbox"), wanted.bbox)), None)
+        if match is not None:
+            unmatched.remove(match)
+        else:
+            _add_region(session, asset, wanted, namespace=found.namespace, made_by=made_by)
+    if unmatched:
+        links.delete_touching([r.id for r in unmatched])
+        for region in unmatched:
+            assets.hard_delete(region)
+
+
+def _add_region(
+    session: Session, parent: Asset, found: FoundRegion, *, namespace: str, made_by: str
+) -> None:
+    now = utcnow()
+    region_id = new_id()
+    x, y, w, h = (round(v * 100) for v in found.bbox)
+    AssetRepository(session).add(
+        Asset(
+            id=region_id,
+            owner_id=parent.owner_id,
+            visibility=parent.visibility,
+            filename=f"{parent.filename or 'picture'} ({w}x{h}% at {x},{y})",
+            title=found.name,
+            is_virtual=True,
+            category=AssetCategory.COMPOSITE,
+            asset_type=AssetType.REGION,
+            status=AssetStatus.PROCESSING,  # region_crop cuts its preview next
+            storage_urn=f"virtual://{AssetType.REGION}/{region_id}",
+            thumbnails={},
+            meta={
+                "region": {
+                    "bbox": list(found.bbox),
+                    "parent_id": parent.id,
+                    "parent_hash": parent.hash,
+                    "parent_width": parent.width,
+                    "parent_height": parent.height,
+                    "from": namespace,
+                }
+            },
+            created_at=now,
+            updated_at=now,
+            timeline_at=parent.timeline_at or now,
+        )
+    )
+    rows = [edge(region_id, parent.id, Relation.EXTRACTED_FROM)]
+    if found.name:
+        person = _person(session, found.name, made_by=made_by)
+        rows += [
+            edge(source, person, Relation.DEPICTS, target_type=PERSON)
+            for source in (region_id, parent.id)
+        ]
+    LinkRepository(session).add_many(rows)
+
+
+def _person(session: Session, name: str, *, made_by: str) -> str:
+    known = PeopleRepository(session).person_named(name)
+    if known is not None:
+        return known.id
+    return EntityRepository(session).add(type=PERSON, name=name, metadata={"made_by": made_by}).id
+
+
+def _region(asset: Asset) -> dict[str, Any]:
+    region = (asset.meta or {}).get("region")
+    return region if isinstance(region, dict) else {}
+
+
+def _same_box(a: Any, b: tuple[float, ...]) -> bool:
+    return (
+        isinstance(a, list)
+        and len(a) == len(b) == 4
+        and all(abs(float(x) - y) <= BBOX_TOLERANCE for x, y in zip(a, b, strict=True))
+    )

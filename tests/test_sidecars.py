@@ -1,0 +1,315 @@
+"""Sidecars in: XMP written by digiKam, darktable and Lightroom, and Google Takeout's JSON, read
+as their pictures' metadata (tags, rating, label, title, face regions, capture time, place),
+never listed as assets; a changed sidecar is read again; what a person edits in Trove wins and
+the sidecar's bytes are never touched. Both databases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline_media import write_photo
+from trove.domain import sidecars
+from trove.domain.access import Viewer
+from trove.domain.filters import AssetFilters
+from trove.services.assets import AssetPatch
+from trove.services.container import Services
+from trove.services.scanner import ScanService
+from trove.sync.path_sync import PathSync
+
+SYSTEM = Viewer.system()
+RDF = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+
+# As digiKam 8 writes it (Exiv2): its TagsList, dc:subject, lr:hierarchicalSubject and MWG
+# face regions (centre x, y and size, normalized).
+DIGIKAM = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2">
+ <rdf:RDF {RDF}>
+  <rdf:Description rdf:about=""
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:digiKam="http://www.digikam.org/ns/1.0/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:lr="http://ns.adobe.com/lightroom/1.0/"
+    xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/"
+    xmlns:stDim="http://ns.adobe.com/xap/1.0/sType/Dimensions#"
+    xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#"
+   xmp:Rating="{{rating}}"
+   digiKam:ColorLabel="1">
+   <digiKam:TagsList>
+    <rdf:Seq>
+     <rdf:li>Places/France/Paris</rdf:li>
+     <rdf:li>People/Alice Martin</rdf:li>
+    </rdf:Seq>
+   </digiKam:TagsList>
+   <dc:subject>
+    <rdf:Bag>
+     <rdf:li>Paris</rdf:li>
+     <rdf:li>Alice Martin</rdf:li>{{extra}}
+    </rdf:Bag>
+   </dc:subject>
+   <lr:hierarchicalSubject>
+    <rdf:Bag>
+     <rdf:li>Places|France|Paris</rdf:li>
+     <rdf:li>People|Alice Martin</rdf:li>
+    </rdf:Bag>
+   </lr:hierarchicalSubject>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">Eiffel at dusk</rdf:li></rdf:Alt></dc:title>
+   <mwg-rs:Regions rdf:parseType="Resource">
+    <mwg-rs:AppliedToDimensions stDim:w="640" stDim:h="480" stDim:unit="pixel"/>
+    <mwg-rs:RegionList>
+     <rdf:Bag>
+      <rdf:li>
+       <rdf:Description mwg-rs:Name="Alice Martin" mwg-rs:Type="Face">
+        <mwg-rs:Area stArea:x="0.5" stArea:y="0.4" stArea:w="0.2" stArea:h="0.3"
+         stArea:unit="normalized"/>
+       </rdf:Description>
+      </rdf:li>
+      <rdf:li>
+       <rdf:Description mwg-rs:Type="Face">
+        <mwg-rs:Area stArea:x="0.2" stArea:y="0.25" stArea:w="0.1" stArea:h="0.1"
+         stArea:unit="normalized"/>
+       </rdf:Description>
+      </rdf:li>
+     </rdf:Bag>
+    </mwg-rs:RegionList>
+   </mwg-rs:Regions>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>
+"""
+
+# As darktable 4 writes `IMG.jpg.xmp`: its edit history, and its own `darktable|...` tags
+# beside the user's keywords.
+DARKTABLE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2">
+ <rdf:RDF {RDF}>
+  <rdf:Description rdf:about=""
+    xmlns:exif="http://ns.adobe.com/exif/1.0/"
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"
+    xmlns:darktable="http://darktable.sf.net/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:lr="http://ns.adobe.com/lightroom/1.0/"
+   exif:DateTimeOriginal="2021:07:14 18:03:22.000"
+   xmp:Rating="2"
+   xmpMM:DerivedFrom="beach.jpg"
+   darktable:import_timestamp="63794456701000000"
+   darktable:xmp_version="5"
+   darktable:history_end="1">
+   <darktable:masks_history><rdf:Seq/></darktable:masks_history>
+   <darktable:history>
+    <rdf:Seq>
+     <rdf:li darktable:num="0" darktable:operation="exposure" darktable:enabled="1"
+      darktable:modversion="6" darktable:params="0000000000000000000080c0"
+      darktable:multi_name="" darktable:multi_priority="0" darktable:blendop_version="11"
+      darktable:blendop_params="gz11eJxjYGBgYAFiCQYYOOHEgAZY0QWgQBKIX4Fwqsz+1ag0AAFAAYA="/>
+    </rdf:Seq>
+   </darktable:history>
+   <dc:subject>
+    <rdf:Bag>
+     <rdf:li>beach</rdf:li>
+     <rdf:li>darktable|format|jpg</rdf:li>
+    </rdf:Bag>
+   </dc:subject>
+   <lr:hierarchicalSubject>
+    <rdf:Bag>
+     <rdf:li>holiday|beach</rdf:li>
+     <rdf:li>darktable|format|jpg</rdf:li>
+    </rdf:Bag>
+   </lr:hierarchicalSubject>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+"""
+
+# As Lightroom Classic writes `IMG.xmp` beside a picture: hierarchical keywords, rating,
+# colour label, title and caption, photoshop: fields.
+LIGHTROOM = f"""<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="Adobe XMP Core 7.0-c000 1.000000">
+ <rdf:RDF {RDF}>
+  <rdf:Description rdf:about=""
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:lr="http://ns.adobe.com/lightroom/1.0/"
+    xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/"
+   xmp:CreatorTool="Adobe Photoshop Lightroom Classic 12.0 (Windows)"
+   xmp:Rating="5"
+   xmp:Label="Red"
+   photoshop:Headline="Harbour"
+   photoshop:City="Kyoto"
+   photoshop:DateCreated="2019-08-14T15:30:12"
+   crs:Version="15.0"
+   crs:Exposure2012="+0.35">
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">Boats at noon</rdf:li></rdf:Alt></dc:title>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">Fishing boats in the harbour</rdf:li>
+    </rdf:Alt></dc:description>
+   <dc:subject><rdf:Bag><rdf:li>boats</rdf:li><rdf:li>harbour</rdf:li></rdf:Bag></dc:subject>
+   <lr:hierarchicalSubject>
+    <rdf:Bag><rdf:li>Travel|Japan|Kyoto</rdf:li><rdf:li>boats</rdf:li></rdf:Bag>
+   </lr:hierarchicalSubject>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+"""
+
+
+def takeout(taken: int, *, lat: float = 0.0, lon: float = 0.0, description: str = "") -> str:
+    """Google Takeout's JSON beside a photo (2024 form)."""
+    geo = {"latitude": lat, "longitude": lon, "altitude": 0.0, "latitudeSpan": 0.0}
+    return json.dumps({
+        "title": "IMG_4.jpg", "description": description, "imageViews": "3",
+        "creationTime": {"timestamp": "1700000000", "formatted": "14 Nov 2023, 22:13:20 UTC"},
+        "photoTakenTime": {"timestamp": str(taken), "formatted": "..."},
+        "geoData": geo, "geoDataExif": geo, "url": "https://photos.google.com/photo/x",
+        "googlePhotosOrigin": {"mobileUpload": {"deviceType": "ANDROID_PHONE"}},
+    })  # fmt: skip
+
+
+def test_sidecar_names_and_the_pictures_they_describe():
+    assert sidecars.takeout_target("IMG_1.jpg.json") == "IMG_1.jpg"
+    assert sidecars.takeout_target("IMG_1.jpg.supplemental-metadata.json") == "IMG_1.jpg"
+    assert sidecars.takeout_target("IMG_1.jpg.supplemental-metad.json") == "IMG_1.jpg"
+    assert sidecars.takeout_target("IMG_1.jpg(1).json") == "IMG_1(1).jpg"
+    assert sidecars.takeout_target("IMG_1.jpg.supplemental-metadata(2).json") == "IMG_1(2).jpg"
+    assert sidecars.takeout_target("package.json") is None
+    assert sidecars.takeout_target("IMG_1.jpg.settings.json") is None
+    names = ["IMG_1.CR2", "IMG_1.jpg", "IMG_1.xmp", "IMG_2.jpg", "IMG_2.jpg.xmp", "preset.xmp"]
+    assert sidecars.sidecar_map(names) == {
+        "IMG_1.CR2": ["IMG_1.xmp"],
+        "IMG_1.jpg": ["IMG_1.xmp"],
+        "IMG_2.jpg": ["IMG_2.jpg.xmp"],
+    }
+    assert sidecars.images_of("preset.xmp", names) == []  # a Lightroom preset is a file
+    assert sidecars.images_of("IMG_5.jpg.json", ["IMG_5.jpg", "IMG_5-edited.jpg"]) == [
+        "IMG_5.jpg",
+        "IMG_5-edited.jpg",
+    ]
+
+
+@pytest.fixture
+def services(settings) -> Iterator[Services]:
+    services = Services.create(settings)
+    yield services
+    services.database.dispose()
+
+
+def _library(root: Path) -> dict[str, Path]:
+    files = {
+        "digikam": write_photo(root / "digikam" / "IMG_1.jpg", seed=1),
+        "darktable": write_photo(root / "darktable" / "beach.jpg", seed=2),
+        "lightroom": write_photo(root / "lightroom" / "IMG_3.jpg", seed=3),
+        "takeout": write_photo(root / "takeout" / "IMG_4.jpg", seed=4),
+        "takeout dup": write_photo(root / "takeout" / "IMG_4(1).jpg", seed=5),
+    }
+    (root / "digikam" / "IMG_1.jpg.xmp").write_text(DIGIKAM.format(rating=3, extra=""))
+    (root / "darktable" / "beach.jpg.xmp").write_text(DARKTABLE)
+    (root / "lightroom" / "IMG_3.xmp").write_text(LIGHTROOM)
+    (root / "lightroom" / "preset.xmp").write_text(LIGHTROOM)  # no picture: a file of its own
+    kyoto = takeout(1563125002, lat=35.0116, lon=135.7681, description="Temple garden")
+    (root / "takeout" / "IMG_4.jpg.supplemental-metadata.json").write_text(kyoto)
+    (root / "takeout" / "IMG_4.jpg(1).json").write_text(takeout(1600000000))
+    return files
+
+
+def _by_name(services: Services) -> dict[str, dict]:
+    items = services.assets.list(AssetFilters(), viewer=SYSTEM).items
+    return {a["filename"]: services.assets.get(a["id"], viewer=SYSTEM) for a in items}
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_sidecars_of_each_tool_are_read_into_their_pictures_and_a_trove_edit_wins(
+    services, tmp_path
+):
+    root = tmp_path / "library"
+    _library(root)
+    services.library.scan_and_process([str(root)], wait=True)
+    assets = _by_name(services)
+
+    # Sidecars are not assets; a lone .xmp is.
+    assert not [n for n in assets if n.endswith(".json") or n.endswith(".jpg.xmp")]
+    assert "IMG_3.xmp" not in assets and "preset.xmp" in assets
+
+    digikam = assets["IMG_1.jpg"]
+    assert set(digikam["tags"]) == {
+        "Paris", "Alice Martin", "Places/France/Paris", "People/Alice Martin"
+    }  # fmt: skip
+    assert digikam["metadata"]["gallery"] == {"rating": 3}
+    assert digikam["title"] == "Eiffel at dusk"
+    assert digikam["metadata"]["xmp_sidecar"]["tools"] == ["digiKam"]
+    regions = services.regions.regions_of(digikam["id"], viewer=SYSTEM)
+    assert sorted((r["title"] or "", r["depicts"]) for r in regions) == [
+        ("", []),
+        ("Alice Martin", ["Alice Martin"]),
+    ]
+    named = next(r for r in regions if r["title"])
+    assert named["bbox"] == [0.4, 0.25, 0.2, 0.3]  # MWG's centre made a top-left corner
+
+    darktable = assets["beach.jpg"]
+    assert set(darktable["tags"]) == {"beach", "holiday/beach"}  # not darktable's own
+    assert darktable["metadata"]["gallery"]["rating"] == 2
+    assert darktable["timeline_source"] == "sidecar"
+    assert darktable["captured_at"] == "2021-07-14T18:03:22Z"
+
+    lightroom = assets["IMG_3.jpg"]
+    assert set(lightroom["tags"]) == {"boats", "harbour", "Travel/Japan/Kyoto"}
+    assert lightroom["metadata"]["gallery"] == {"rating": 5, "label": "Red"}
+    assert (lightroom["title"], lightroom["description"]) == (
+        "Boats at noon",
+        "Fishing boats in the harbour",
+    )
+
+    photo, dup = assets["IMG_4.jpg"], assets["IMG_4(1).jpg"]
+    assert (photo["captured_at"], photo["timeline_source"]) == ("2019-07-14T17:23:22Z", "takeout")
+    assert dup["captured_at"] == "2020-09-13T12:26:40Z"
+    assert photo["metadata"]["place"]["city"] == "Kyoto"
+    assert photo["description"] == "Temple garden"
+    assert "geo" not in dup["metadata"] or not dup["metadata"]["geo"]  # 0, 0: no position
+
+    found = services.assets.list(AssetFilters(q="dusk"), viewer=SYSTEM).items
+    assert [a["filename"] for a in found] == ["IMG_1.jpg"]
+    found = services.assets.list(AssetFilters(tag=["holiday/beach"]), viewer=SYSTEM).items
+    assert [a["filename"] for a in found] == ["beach.jpg"]
+
+    # A person's edits in Trove: a keyword removed, a title of their own, a rating.
+    sidecar = root / "digikam" / "IMG_1.jpg.xmp"
+    kept = [t for t in digikam["tags"] if t != "Paris"]
+    services.assets.update(digikam["id"], AssetPatch(tags=kept, title="Mine"), viewer=SYSTEM)
+    services.assets.update(
+        lightroom["id"], AssetPatch(metadata={"gallery": {"rating": 1}}), viewer=SYSTEM
+    )
+
+    # digiKam changes the sidecar: a new keyword, another rating. A rescan reads it again.
+    sidecar.write_text(DIGIKAM.format(rating=5, extra="\n     <rdf:li>Eiffel Tower</rdf:li>"))
+    os.utime(sidecar, ns=(1_800_000_000 * 10**9, 1_800_000_000 * 10**9))
+    before = {p: _digest(p) for p in root.rglob("*") if p.is_file()}
+    services.library.scan_and_process([str(root)], wait=True)
+    assets = _by_name(services)
+    digikam = assets["IMG_1.jpg"]
+    assert "Eiffel Tower" in digikam["tags"] and "Paris" not in digikam["tags"]
+    assert digikam["title"] == "Mine"
+    assert digikam["metadata"]["gallery"]["rating"] == 5
+    assert assets["IMG_3.jpg"]["metadata"]["gallery"]["rating"] == 1
+    assert len(services.regions.regions_of(digikam["id"], viewer=SYSTEM)) == 2  # not doubled
+    assert {p: _digest(p) for p in root.rglob("*") if p.is_file()} == before
+
+    # The watcher's path: a Lightroom sidecar edited, then one deleted.
+    lr_sidecar = root / "lightroom" / "IMG_3.xmp"
+    lr_sidecar.write_text(LIGHTROOM.replace("<rdf:li>harbour</rdf:li>", ""))
+    sync = PathSync(ScanService(services.settings, database=services.database))
+    assert sync.sync([str(lr_sidecar)]).changed == 1
+    (root / "darktable" / "beach.jpg.xmp").unlink()
+    assert sync.sync([str(root / "darktable" / "beach.jpg.xmp")]).changed == 1
+    services.library.scan_and_process([str(root)], wait=True)
+    assets = _by_name(services)
+    assert set(assets["IMG_3.jpg"]["tags"]) == {"boats", "Travel/Japan/Kyoto"}
+    assert assets["beach.jpg"]["tags"] == []
+    assert "IMG_3.xmp" not in assets and "beach.jpg.xmp" not in assets
