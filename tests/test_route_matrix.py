@@ -293,6 +293,11 @@ SAMPLES: dict[str, Sample] = {
     ),
     f"PATCH {A}/roots/{{root_id}}": Sample(_json(A + "/roots/{w.root}", lambda w, t: {})),
     f"GET {A}/roots/{{root_id}}/removal": Sample(_path(A + "/roots/{w.root}/removal")),
+    f"POST {A}/roots/{{root_id}}/relocate": Sample(
+        _json(A + "/roots/{w.root}/relocate", lambda w, t: {"new_path": "/nonexistent-trove"}),
+        {"admin": frozenset({400, 403})},
+    ),
+    f"GET {A}/roots/relocation-offer": Sample(_path(f"{A}/roots/relocation-offer?path=/tmp")),
     f"DELETE {A}/roots/{{root_id}}": Sample(_path(A + "/roots/{w.root}"), last=98),
     # share links: an owner's, and a holder's four reads
     f"POST {A}/shares": Sample(

@@ -67,13 +67,36 @@ def scan(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Do not wait for fingerprinting.")
     ] = False,
+    relocate: Annotated[
+        bool,
+        typer.Option(
+            "--relocate",
+            help="A new folder holding a library whose folder is gone: move that library "
+            "there (ids, tags, albums kept) without asking.",
+        ),
+    ] = False,
+    as_new: Annotated[
+        bool,
+        typer.Option("--as-new", help="Index such a folder as a library of its own instead."),
+    ] = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Index folders: new, changed and gone files are found by stat; originals are never written."""
+    """Index folders: new, changed and gone files are found by stat; originals are never written.
+
+    A new folder that holds the files of a library whose folder is gone (checked on a sample
+    by SHA-256) is that library moved: you are asked whether to relocate it (`--relocate`,
+    `--as-new` decide without asking; without a terminal, the scan stops and says so)."""
     from trove.cli_support import run_scan
 
-    run_scan(paths=paths, no_wait=no_wait, as_json=as_json, data_dir=data_dir)
+    run_scan(
+        paths=paths,
+        no_wait=no_wait,
+        as_json=as_json,
+        data_dir=data_dir,
+        relocate=relocate,
+        as_new=as_new,
+    )
 
 
 @app.command()
@@ -425,8 +448,34 @@ tokens_app = typer.Typer(
     help="API tokens for scripts (`Authorization: Bearer`): create, list, revoke.",
     no_args_is_help=True,
 )
+roots_app = typer.Typer(
+    help="Libraries (roots): relocate one whose folder moved.", no_args_is_help=True
+)
+app.add_typer(roots_app, name="roots")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+
+
+@roots_app.command("relocate")
+def roots_relocate(
+    old: Annotated[str, typer.Argument(help="The library: its former path, or its id.")],
+    new: Annotated[Path, typer.Argument(help="Where its folder is now.")],
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Do not wait for the rescan's processing.")
+    ] = False,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Point a library at the place its folder moved to, keeping every id, tag, album and
+    preview. A sample of its files is compared by SHA-256 first; a mismatch refuses."""
+    from trove.cli_output import print_relocated
+    from trove.services.library import LibraryService
+
+    with _clear_errors():
+        service = LibraryService(_settings(data_dir=data_dir))
+        done = service.relocate(old, str(new))
+        service.scan_and_process([done["new_path"]], wait=not no_wait)
+    print_relocated(done, as_json=as_json)
 
 
 @users_app.command("add")

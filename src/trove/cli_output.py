@@ -253,6 +253,17 @@ def print_import(report: dict[str, Any], *, as_json: bool) -> None:
             print(f"  {ref}")
 
 
+def print_relocated(done: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(done))
+        return
+    print(
+        f"relocated {done['name']}: {done['old_path']} -> {done['new_path']} "
+        f"({done['matched']} of {done['sampled']} sampled files matched; "
+        f"{done['assets']} records kept their ids)"
+    )
+
+
 def print_assets(page: AssetPage, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"items": page.items, "next_cursor": page.next_cursor}))

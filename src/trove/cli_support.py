@@ -13,20 +13,49 @@ from typing import IO, Any, NoReturn
 from trove.config import Settings, SettingsError, load_settings
 
 
-def run_scan(*, paths: list[Path], no_wait: bool, as_json: bool, data_dir: Path | None) -> None:
+def run_scan(
+    *,
+    paths: list[Path],
+    no_wait: bool,
+    as_json: bool,
+    data_dir: Path | None,
+    relocate: bool = False,
+    as_new: bool = False,
+) -> None:
     from trove.cli_output import ScanReporter
+    from trove.services.errors import RelocationOffered
     from trove.services.library import LibraryService
 
     settings = settings_or_exit(data_dir=data_dir)
     reporter = ScanReporter(as_json=as_json)
+    service = LibraryService(settings)
     with clear_errors():
-        result = LibraryService(settings).scan_and_process(
-            [str(p) for p in paths],
-            wait=not no_wait,
-            on_scan_progress=reporter.scan_progress,
-            on_pipeline_progress=reporter.pipeline_progress,
-        )
+        try:
+            result = service.scan_and_process(
+                [str(p) for p in paths],
+                wait=not no_wait,
+                on_scan_progress=reporter.scan_progress,
+                on_pipeline_progress=reporter.pipeline_progress,
+                relocate=relocate,
+                as_new=as_new,
+            )
+        except RelocationOffered as offered:
+            if not sys.stdin.isatty() or not _confirm(f"{offered}\nRelocate it? [y/N] "):
+                raise
+            result = service.scan_and_process(
+                [str(p) for p in paths],
+                wait=not no_wait,
+                on_scan_progress=reporter.scan_progress,
+                on_pipeline_progress=reporter.pipeline_progress,
+                relocate=True,
+            )
     reporter.finish(result)
+
+
+def _confirm(question: str) -> bool:
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def read_password(*, confirm: bool) -> str:

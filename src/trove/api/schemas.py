@@ -339,6 +339,10 @@ class RootIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(min_length=1, max_length=4096)
+    as_new: bool = Field(
+        default=False,
+        description="Add it even if it holds a library whose folder is gone (else 409).",
+    )
 
 
 class StepProgress(BaseModel):

@@ -36,10 +36,10 @@ _TAKEOUT_NAME = re.compile(
 
 def kind_of(name: str) -> str | None:
     """`xmp` or `takeout` when the name has a sidecar's shape, else None."""
-    lower = name.lower()
-    if lower.endswith(".xmp") and len(name) > 4:
-        return XMP
-    if lower.endswith(".json") and takeout_target(name) is not None:
+    tail = name[-5:].lower()
+    if tail.endswith(".xmp"):
+        return XMP if len(name) > 4 else None
+    if tail == ".json" and takeout_target(name) is not None:
         return TAKEOUT
     return None
 
@@ -59,35 +59,50 @@ def takeout_target(name: str) -> str | None:
     return f"{stem}{dup}{dot}{ext}"
 
 
-def images_of(sidecar: str, names: Iterable[str]) -> list[str]:
-    """The pictures among `names` (one folder's) that `sidecar` describes."""
-    present = set(names)
+class Folder:
+    """One folder's names, indexed once for the lookups below (a folder of 100k files is
+    listed and indexed once, not once per sidecar)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+        self._by_stem: dict[str, list[str]] | None = None
+
+    def with_stem(self, stem: str) -> list[str]:
+        """The names that are `stem` plus one extension, sidecars excepted."""
+        if self._by_stem is None:
+            self._by_stem = {}
+            for name in self.names:
+                head, dot, ext = name.rpartition(".")
+                if dot and ext.lower() not in ("xmp", "json"):  # no picture is either
+                    self._by_stem.setdefault(head, []).append(name)
+        return self._by_stem.get(stem, [])
+
+
+def images_of(sidecar: str, names: Folder | Iterable[str]) -> list[str]:
+    """The pictures among one folder's `names` that `sidecar` describes."""
+    folder = names if isinstance(names, Folder) else Folder(names)
     kind = kind_of(sidecar)
     if kind == XMP:
         exact = sidecar[:-4]
-        if exact in present and kind_of(exact) is None:
+        if exact in folder.names and kind_of(exact) is None:
             return [exact]
-        return sorted(
-            n
-            for n in present
-            if n != sidecar and n.rpartition(".")[0] == exact and kind_of(n) is None
-        )
+        return sorted(folder.with_stem(exact))
     if kind == TAKEOUT:
         target = takeout_target(sidecar)
         assert target is not None
         stem, dot, ext = target.rpartition(".")
-        return [n for n in (target, f"{stem}-edited{dot}{ext}") if n in present]
+        return [n for n in (target, f"{stem}-edited{dot}{ext}") if n in folder.names]
     return []
 
 
-def sidecar_map(names: Iterable[str]) -> dict[str, list[str]]:
+def sidecar_map(names: Folder | Iterable[str]) -> dict[str, list[str]]:
     """picture name -> the sidecars beside it (by name), for one folder's listing."""
-    listing = list(names)
+    folder = names if isinstance(names, Folder) else Folder(names)
     found: dict[str, list[str]] = {}
-    for name in listing:
+    for name in folder.names:
         if kind_of(name) is None:
             continue
-        for image in images_of(name, listing):
+        for image in images_of(name, folder):
             found.setdefault(image, []).append(name)
     return {image: sorted(sidecars) for image, sidecars in found.items()}
 

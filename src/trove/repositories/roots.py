@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from trove.db.models import Root, RootMember
+from trove.db.models import Asset, Root, RootMember
 from trove.domain.access import Viewer
-from trove.domain.enums import RootStatus
+from trove.domain.enums import AssetStatus, AssetType, RootStatus
 from trove.domain.ids import new_id
-from trove.repositories._sql import insert_if_absent, utcnow
+from trove.repositories._sql import insert_if_absent, rowcount, utcnow
 
 
 class RootRepository:
@@ -86,3 +86,70 @@ class RootRepository:
                 status_message=None,
             )
         )
+
+    # --- relocation (services/relocation.py) ----------------------------------------------
+
+    def sample_files(self, root_id: str, *, limit: int) -> list[tuple[str, bool, int, str]]:
+        """(stored rel_path, escaped, size, hash) of up to `limit` hashed files of a root,
+        spread over it (every n-th by id: ids are time-ordered, so old and new files both)."""
+        where = (
+            Asset.root_id == root_id,
+            Asset.hash.is_not(None),
+            Asset.size.is_not(None),
+            Asset.asset_type != AssetType.COLLECTION,
+            Asset.status != AssetStatus.MISSING,
+            Asset.deleted_at.is_(None),
+        )
+        total = self.session.scalar(select(func.count()).select_from(Asset).where(*where)) or 0
+        step = max(1, total // max(limit, 1))
+        numbered = (
+            select(
+                Asset.rel_path,
+                Asset.path_escaped,
+                Asset.size,
+                Asset.hash,
+                func.row_number().over(order_by=Asset.id).label("n"),
+            )
+            .where(*where)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(numbered.c.rel_path, numbered.c.path_escaped, numbered.c.size, numbered.c.hash)
+            .where((numbered.c.n - 1) % step == 0)
+            .limit(limit)
+        )
+        return [(str(r), bool(e), int(s), str(h)) for r, e, s, h in rows]
+
+    def count_files(self, root_id: str) -> int:
+        """Entries indexed in the root besides its own folder."""
+        files = select(func.count()).select_from(Asset)
+        return int(
+            self.session.scalar(files.where(Asset.root_id == root_id, Asset.rel_path != "")) or 0
+        )
+
+    def relocate(self, root_id: str, *, path: str, name: str) -> int:
+        """The root now lives at `path`: its record and every asset's URN follow, ids and
+        everything else stay. Returns how many assets were updated."""
+        self.session.execute(
+            update(Root)
+            .where(Root.id == root_id)
+            .values(path=path, name=name, status=RootStatus.ONLINE, status_message=None)
+        )
+        prefix = "fs://local" + path.rstrip("/") + "/"
+        urn = case(
+            (Asset.rel_path == "", literal("fs://local" + path, Text)),
+            else_=literal(prefix, Text).concat(Asset.rel_path),
+        )
+        result = self.session.execute(
+            update(Asset)
+            .where(Asset.root_id == root_id, Asset.rel_path.is_not(None))
+            .values(storage_urn=urn, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(
+            update(Asset)
+            .where(Asset.root_id == root_id, Asset.rel_path == "")
+            .values(filename=name)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result)

@@ -1,5 +1,7 @@
 """Errors services raise for callers to map (HTTP status, CLI exit code, UI message)."""
 
+from typing import Any
+
 
 class NotFound(Exception):
     """No such asset, root or resource (or it is hidden from this caller)."""
@@ -39,3 +41,18 @@ class TooManyAttempts(Exception):
 
 class Gone(Exception):
     """It existed and no longer does on purpose (a revoked or expired share link)."""
+
+
+class RelocationOffered(Conflict):
+    """The folder being added holds the files of a library whose folder is gone
+    (services/relocation.py): relocate that library or add the folder as a new one."""
+
+    def __init__(self, offer: dict[str, Any]) -> None:
+        self.offer = offer
+        super().__init__(
+            f"{offer['new_path']} holds the files of library {offer['name']!r} (was at "
+            f"{offer['old_path']}, {offer['matched']} of {offer['sampled']} sampled files "
+            f"match): relocate that library here to keep its tags and albums "
+            f"(`trove roots relocate {offer['old_path']} {offer['new_path']}`), or add it "
+            "as a new library"
+        )

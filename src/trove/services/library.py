@@ -57,18 +57,67 @@ class LibraryService:
         wait: bool,
         on_scan_progress: Callable[[ScanSummary], None] | None = None,
         on_pipeline_progress: Callable[[Any], None] | None = None,
+        relocate: bool = False,
+        as_new: bool = False,
     ) -> ScanRun:
-        """Scan each path, then (unless told not to wait) fingerprint what is new or changed."""
+        """Scan each path, then (unless told not to wait) fingerprint what is new or changed.
+
+        A path that is not a library yet but holds the files of one whose folder is gone is
+        a library that moved: RelocationOffered, unless `relocate` (it is moved there, ids
+        and user data kept) or `as_new` (indexed as another library)."""
         scanner = ScanService(self.settings, database=lambda: self.database)
         run = ScanRun()
         for path in paths:
             self._check_scannable(path)
+            if not as_new and self._is_new_root(path):
+                self._relocate_if_offered(path, relocate=relocate)
             run.scans.append(scanner.scan(path, progress=on_scan_progress))
         if wait and self._has_pending_work():
             run.pipeline = self.pipeline().run_pending(progress=on_pipeline_progress)
         if wait and (run.pipeline is not None or not all(s.wrote_nothing for s in run.scans)):
             self.reconcile_duplicates()
         return run
+
+    def relocate(self, root: str, new_path: str, *, indexer: Any = None) -> dict[str, Any]:
+        """Point library `root` (id or former path) at `new_path` after checking a sample of
+        its files there (services/relocation.py); its rescan is queued when an indexer runs."""
+        from trove.services.relocation import LibraryRelocation
+
+        done = LibraryRelocation(self.settings, self.database).relocate(root, new_path)
+        if indexer is not None:
+            indexer.request_scan(done["new_path"])
+        return done
+
+    def relocate_requested(self, root_id: str, new_path: str, *, indexer: Any) -> dict[str, Any]:
+        """A relocation asked for through the API: only to where TROVE_ALLOWED_ROOTS allows."""
+        from trove.services.root_policy import check_requested_root
+
+        return self.relocate(
+            root_id, check_requested_root(new_path, self.settings), indexer=indexer
+        )
+
+    def relocation_offer(self, path: str) -> dict[str, Any] | None:
+        """The library whose folder is gone and whose files `path` holds, if any."""
+        from trove.services.relocation import LibraryRelocation
+
+        return LibraryRelocation(self.settings, self.database).offer_for(path)
+
+    def _is_new_root(self, path: str) -> bool:
+        try:
+            with fast_index.connect(self.settings.resolved_database_url) as conn:
+                return fast_index.find_root(conn, canonical_root(path)) is None
+        except fast_index.IndexUnavailable:
+            return False  # no index yet: no library that could have moved
+
+    def _relocate_if_offered(self, path: str, *, relocate: bool) -> None:
+        from trove.services.errors import RelocationOffered
+
+        offer = self.relocation_offer(path)
+        if offer is None:
+            return
+        if not relocate:
+            raise RelocationOffered(offer)
+        self.relocate(offer["id"], path)
 
     def verify(
         self,
@@ -186,12 +235,15 @@ class LibraryService:
         with self.database.session() as session:
             return sum(1 for root in RootRepository(session).all() if not root.is_upload_target)
 
-    def add_root(self, path: str, *, indexer: Any, offline_ok: bool = False) -> dict[str, Any]:
+    def add_root(
+        self, path: str, *, indexer: Any, offline_ok: bool = False, as_new: bool = True
+    ) -> dict[str, Any]:
         """Register a folder as a library root and queue its first scan.
 
         `offline_ok` (`trove serve PATH`): a folder that is missing or unreadable is added
         anyway and shown offline with the reason (a NAS not mounted yet must not keep the
-        server down); the watcher picks it up when it appears.
+        server down); the watcher picks it up when it appears. Unless `as_new`, a folder
+        holding the files of a library whose folder is gone is RelocationOffered instead.
         """
         import os
 
@@ -205,15 +257,22 @@ class LibraryService:
             raise Invalid(f"{path}: no such folder")
         elif not os.access(root_path, os.R_OK | os.X_OK):
             raise Invalid(f"{path}: folder is not readable")
+        if not as_new and self._is_new_root(root_path):
+            self._relocate_if_offered(root_path, relocate=False)
         root = ScanService(self.settings, database=self.database).ensure_root(root_path)
         indexer.request_scan(root.path)
         return self._root(root.id)
 
-    def add_requested_root(self, path: str, *, indexer: Any) -> dict[str, Any]:
-        """A library asked for through the API: only where TROVE_ALLOWED_ROOTS allows."""
+    def add_requested_root(
+        self, path: str, *, indexer: Any, as_new: bool = False
+    ) -> dict[str, Any]:
+        """A library asked for through the API: only where TROVE_ALLOWED_ROOTS allows; one
+        that is a library moved elsewhere is offered for relocation (RelocationOffered)."""
         from trove.services.root_policy import check_requested_root
 
-        return self.add_root(check_requested_root(path, self.settings), indexer=indexer)
+        return self.add_root(
+            check_requested_root(path, self.settings), indexer=indexer, as_new=as_new
+        )
 
     def root(self, root_id: str) -> dict[str, Any]:
         return self._root(root_id)

@@ -35,7 +35,7 @@ class SidecarBook:
         self._database = database
         self.seen: dict[str, tuple[int, int]] = {}  # stored rel_path -> size, mtime_ns
         self.vanished: list[str] = []
-        self._folder: tuple[str, set[str]] | None = None  # the last folder listed
+        self._folder: tuple[str, sidecars.Folder] | None = None  # the last folder listed
 
     def saw(self, rel_path: str, st: os.stat_result | None) -> bool:
         """Whether this file is a sidecar (its picture is beside it); if so it is noted."""
@@ -88,11 +88,11 @@ class SidecarBook:
         prefix = f"{folder}/" if folder else ""
         return [prefix + image for image in sidecars.images_of(name, self._names(folder))]
 
-    def _names(self, folder: str) -> set[str]:
+    def _names(self, folder: str) -> sidecars.Folder:
         if self._folder is None or self._folder[0] != folder:
             try:
-                names = set(os.listdir(os.path.join(self.root_path, folder)))
+                names = os.listdir(os.path.join(self.root_path, folder))
             except OSError:
-                names = set()
-            self._folder = (folder, names)
+                names = []
+            self._folder = (folder, sidecars.Folder(names))
         return self._folder[1]

@@ -23,9 +23,15 @@ def list_roots(services: ServicesDep, viewer: ViewerDep) -> dict:
     return {"items": services.library.status(viewer=viewer)["roots"]}
 
 
-@router.post("/roots", status_code=202, response_model=RootOut, responses=errors(400, 403, 413))
+@router.post(
+    "/roots", status_code=202, response_model=RootOut, responses=errors(400, 403, 409, 413)
+)
 def add_root(body: RootIn, services: ServicesDep, _admin: AdminDep) -> dict:
-    return services.library.add_requested_root(body.path, indexer=services.indexer)
+    """409 when the folder holds the files of a library whose folder is gone: relocate that
+    library (`POST /roots/{id}/relocate`) or send `as_new` to add it as another."""
+    return services.library.add_requested_root(
+        body.path, indexer=services.indexer, as_new=body.as_new
+    )
 
 
 @router.post(

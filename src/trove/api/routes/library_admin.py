@@ -114,6 +114,63 @@ def remove_member(
     return {"items": services.library_admin.remove_member(root_id, user_id)}
 
 
+class RelocateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    new_path: str = Field(min_length=1, max_length=4096, description="Where its folder is now.")
+
+
+class Relocated(BaseModel):
+    """A library pointed at its folder's new place: ids, tags, albums and previews kept."""
+
+    id: str
+    name: str
+    old_path: str
+    new_path: str
+    sampled: int = Field(description="Files compared by SHA-256 at the new place.")
+    matched: int = Field(description="Of those, found there with the same content.")
+    assets: int = Field(description="Records that now point at the new place.")
+
+
+class RelocationOffer(BaseModel):
+    """A library whose folder is gone, whose files the folder asked about holds."""
+
+    id: str
+    name: str
+    old_path: str
+    new_path: str
+    sampled: int
+    matched: int
+
+
+class RelocationOfferOut(BaseModel):
+    offer: RelocationOffer | None = Field(description="null: the folder is no moved library.")
+
+
+@router.post(
+    "/roots/{root_id}/relocate",
+    response_model=Relocated,
+    responses=errors(400, 403, 404, 409),
+    summary="Point a library at the place its folder moved to (a sample is checked first)",
+)
+def relocate_root(
+    root_id: IdPath, body: RelocateIn, _admin: AdminDep, services: ServicesDep
+) -> dict:
+    return services.library.relocate_requested(root_id, body.new_path, indexer=services.indexer)
+
+
+@router.get(
+    "/roots/relocation-offer",
+    response_model=RelocationOfferOut,
+    responses=errors(403),
+    summary="Whether a folder holds a library whose folder is gone (to relocate, not re-add)",
+)
+def relocation_offer(
+    _admin: AdminDep, services: ServicesDep, path: Annotated[str, Query(max_length=4096)]
+) -> dict:
+    return {"offer": services.library.relocation_offer(path)}
+
+
 @router.get(
     "/folders",
     response_model=FolderListing,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ class SidecarProcessor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._exiftool = SessionPerThread(timeout=settings.tool_timeout_s)
+        self._listings = _Listings()
 
     def applies_to(self, asset: AssetView) -> bool:
         return not asset.is_virtual and asset.asset_type in (AssetType.IMAGE, AssetType.VIDEO)
@@ -63,7 +65,7 @@ class SidecarProcessor:
         for asset in assets:
             folder = asset.path.parent
             if folder not in listings:
-                listings[folder] = _sidecars_in(folder)
+                listings[folder] = self._listings.sidecars_in(folder)
             beside[asset.id] = [folder / n for n in listings[folder].get(asset.path.name, [])]
         xmp_files = [p for paths in beside.values() for p in paths if _kind(p) == sidecars.XMP]
         read = self._exiftool.get().read(xmp_files, options=("-struct",)) if xmp_files else {}
@@ -73,11 +75,32 @@ class SidecarProcessor:
         self._exiftool.close()
 
 
-def _sidecars_in(folder: Path) -> dict[str, list[str]]:
-    try:
-        return sidecars.sidecar_map(os.listdir(folder))
-    except OSError:
-        return {}
+class _Listings:
+    """Each folder's sidecars, listed once while the folder is unchanged (its mtime moves
+    when a file is added, removed or renamed in it): a folder of 100k photos processed in
+    batches of a few dozen is listed once, not once per batch."""
+
+    KEPT = 16
+
+    def __init__(self) -> None:
+        self._known: dict[Path, tuple[int, dict[str, list[str]]]] = {}
+        self._lock = threading.Lock()
+
+    def sidecars_in(self, folder: Path) -> dict[str, list[str]]:
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+            with self._lock:
+                known = self._known.get(folder)
+            if known is not None and known[0] == mtime:
+                return known[1]
+            found = sidecars.sidecar_map(os.listdir(folder))
+        except OSError:
+            return {}
+        with self._lock:
+            if len(self._known) >= self.KEPT:
+                self._known.pop(next(iter(self._known)))
+            self._known[folder] = (mtime, found)
+        return found
 
 
 def _kind(path: Path) -> str | None:

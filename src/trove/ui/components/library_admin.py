@@ -103,6 +103,61 @@ async def confirm_removal(
     dialog.open()
 
 
+async def open_relocation(
+    root: dict[str, Any], *, relocate: Callable[[str], Awaitable[bool]]
+) -> None:
+    """Ask where the library's folder is now; `relocate(new_path)` checks a sample of its
+    files there and moves it (True when done: the dialog closes)."""
+    with ui.dialog() as dialog, ui.card().classes("trove-relocate-root"):
+        ui.label(f"Relocate {root['name']}").classes("text-h6")
+        ui.label(
+            f"Its folder was at {root['path']}. Where is it now? A sample of its files is"
+            " compared there first; ids, tags, albums and previews are kept."
+        ).classes("text-grey-8")
+        where = (
+            ui.input(placeholder="/new/path/to/the/folder")
+            .props("dense outlined aria-label='New folder of the library'")
+            .classes("w-full trove-relocate-path")
+        )
+
+        async def go() -> None:
+            if (where.value or "").strip() and await relocate(where.value.strip()):
+                dialog.close()
+
+        with ui.row().classes("w-full"):
+            ui.space()
+            ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+            ui.button("Relocate", icon="drive_file_move", on_click=go).props(
+                "unelevated no-caps color=primary"
+            ).classes("trove-relocate-button")
+    dialog.open()
+
+
+def relocation_banner(
+    offer: dict[str, Any],
+    *,
+    on_relocate: Callable[[], Awaitable[Any]],
+    on_as_new: Callable[[], Awaitable[Any]],
+    on_dismiss: Callable[[], Any],
+) -> None:
+    """A folder being added holds a library whose folder is gone: relocate it, or not."""
+    with ui.card().classes("w-full trove-relocation-offer").props("flat bordered"):
+        with ui.row().classes("items-center no-wrap w-full gap-2"):
+            ui.icon("drive_file_move", size="28px", color="warning")
+            ui.label(
+                f"{offer['new_path']} holds the files of library {offer['name']} (its folder"
+                f" was at {offer['old_path']}; {offer['matched']} of {offer['sampled']} sampled"
+                " files match). Relocate the library here to keep its tags, albums and ids?"
+            ).classes("flex-1")
+        with ui.row().classes("w-full"):
+            ui.space()
+            ui.button("Dismiss", on_click=on_dismiss).props("flat no-caps")
+            ui.button("Add as a new library", on_click=on_as_new).props("flat no-caps")
+            ui.button(f"Relocate {offer['name']} here", on_click=on_relocate).props(
+                "unelevated no-caps color=primary"
+            ).classes("trove-accept-relocation")
+
+
 async def open_settings(root: dict[str, Any], *, on_saved: Callable[[], Awaitable[Any]]) -> None:
     """Globs, whether members may upload into it, and who it is assigned to."""
     admin = services().library_admin

@@ -8,8 +8,14 @@ from typing import Any
 from nicegui import ui
 
 from trove.domain.access import Viewer
-from trove.services.errors import Forbidden, Invalid, NotFound
-from trove.ui.components.library_admin import FolderPicker, confirm_removal, open_settings
+from trove.services.errors import Conflict, Forbidden, Invalid, NotFound, RelocationOffered
+from trove.ui.components.library_admin import (
+    FolderPicker,
+    confirm_removal,
+    open_relocation,
+    open_settings,
+    relocation_banner,
+)
 from trove.ui.context import call, current_viewer, services
 from trove.ui.format import human_time
 from trove.ui.layout import frame
@@ -32,10 +38,16 @@ def library_overview(*, viewer: Viewer) -> dict[str, Any]:
     }
 
 
-def add_root(path: str, *, viewer: Viewer) -> dict[str, Any]:
+def add_root(path: str, *, viewer: Viewer, as_new: bool = False) -> dict[str, Any]:
     _admin_only(viewer)
     svc = services()
-    return svc.library.add_requested_root(path, indexer=svc.indexer)
+    return svc.library.add_requested_root(path, indexer=svc.indexer, as_new=as_new)
+
+
+def relocate_root(root_id: str, new_path: str, *, viewer: Viewer) -> dict[str, Any]:
+    _admin_only(viewer)
+    svc = services()
+    return svc.library.relocate_requested(root_id, new_path, indexer=svc.indexer)
 
 
 def rescan(root_id: str, *, viewer: Viewer) -> dict[str, Any]:
@@ -64,6 +76,7 @@ class LibrariesPage:
                 ui.space()
                 if self.is_admin:  # adding and rescanning are an admin's, as in the API
                     self._add_controls()
+            self.banner = ui.column().classes("w-full")
             self.body = ui.column().classes("w-full gap-4")
             self.dialogs = ui.element("div")
         # The first refresh runs as soon as the page is up, not before it is sent.
@@ -102,18 +115,48 @@ class LibrariesPage:
             if not overview["roots"]:
                 ui.label("No library yet: add a folder above.").classes("text-grey-7")
 
-    async def _add(self) -> None:
+    async def _add(self, *, as_new: bool = False) -> None:
         path = (self.new_path.value or "").strip()
         if not path or not self.is_admin:
             return
+        self.banner.clear()
         try:
-            root = await call(add_root, path, viewer=current_viewer())
+            root = await call(add_root, path, viewer=current_viewer(), as_new=as_new)
+        except RelocationOffered as offered:
+            self._offer(offered.offer)
+            return
         except (Invalid, NotFound, Forbidden) as exc:
             ui.notify(str(exc), type="negative")
             return
         self.new_path.value = ""
         ui.notify(f"Added {root['name'] if root else path}; scanning", type="positive")
         await self.refresh()
+
+    def _offer(self, offer: dict[str, Any]) -> None:
+        """The folder is a library that moved: a banner offers to relocate it instead."""
+
+        async def accept() -> None:
+            if await self._relocate(offer["id"], offer["new_path"]):
+                self.new_path.value = ""
+
+        with self.banner:
+            relocation_banner(
+                offer,
+                on_relocate=accept,
+                on_as_new=lambda: self._add(as_new=True),
+                on_dismiss=self.banner.clear,
+            )
+
+    async def _relocate(self, root_id: str, new_path: str) -> bool:
+        try:
+            done = await call(relocate_root, root_id, new_path, viewer=current_viewer())
+        except (Invalid, NotFound, Forbidden, Conflict) as exc:
+            ui.notify(str(exc), type="negative", multi_line=True)
+            return False
+        self.banner.clear()
+        ui.notify(f"{done['name']} now reads {done['new_path']}; rescanning", type="positive")
+        await self._changed()
+        return True
 
     def _picked(self, path: str) -> None:
         self.new_path.value = path
@@ -124,6 +167,8 @@ class LibrariesPage:
         with self.dialogs:
             if action == "remove":
                 await confirm_removal(root, on_removed=self._changed)
+            elif action == "relocate":
+                await open_relocation(root, relocate=lambda new: self._relocate(root["id"], new))
             else:
                 await open_settings(root, on_saved=self._changed)
 
@@ -212,7 +257,8 @@ def root_card(
     on_scan: Any,
     manage: Any = None,
 ) -> None:
-    """`manage(root, "settings" | "remove")`: an admin's buttons (None: not shown)."""
+    """`manage(root, "settings" | "relocate" | "remove")`: an admin's buttons (None: not
+    shown)."""
     online = root["status"] == "online"
     scanning = indexer.get("running") == f"scan {root['path']}"
     queued = f"scan {root['path']}" in (indexer.get("queued") or [])
@@ -255,6 +301,9 @@ def root_card(
                 ui.button(icon="tune", on_click=lambda: manage(root, "settings")).props(
                     "flat round dense color=primary aria-label='Library settings'"
                 ).classes("trove-root-settings-button")
+                ui.button(icon="drive_file_move", on_click=lambda: manage(root, "relocate")).props(
+                    "flat round dense color=primary aria-label='Relocate library'"
+                ).classes("trove-root-relocate-button")
                 ui.button(icon="delete_outline", on_click=lambda: manage(root, "remove")).props(
                     "flat round dense color=negative aria-label='Remove from index'"
                 ).classes("trove-root-remove-button")

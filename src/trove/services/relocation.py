@@ -1,0 +1,172 @@
+"""Relocating a library: its folder is mounted somewhere else now (a NAS share renamed, a disk
+moved to another machine), and every id, tag, album, link, region and preview must stay.
+
+Before the switch a sample of its files (up to SAMPLE files spread over the library, hashed
+when indexed) is looked for at the new place: same relative path, same size, same SHA-256.
+At least MIN_MATCHING of the sample must match and none may be present with other content,
+or the relocation is refused with the files that did not match named: pointing a library at
+the wrong folder would mark everything missing. Then the root's path and every asset's URN
+change in one transaction (ids, user data and the hash-keyed previews are untouched) and a
+rescan settles what changed while the library was away.
+
+A library that reappears elsewhere is offered for relocation instead of being indexed as
+new: when a folder that is not a library yet is added (`trove scan`, the libraries page),
+each library whose folder is gone is sampled at the new place the same way, and a match is
+an offer (`RelocationOffered`), which the caller turns into a question (CLI prompt,
+`--relocate` / `--as-new`; a banner with a Relocate button in the UI). Cheap when nothing is
+offline: no library to sample, no file read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from trove.config import Settings
+from trove.db.database import Database
+from trove.domain.paths import from_stored
+from trove.repositories.library_admin import LibraryAdminRepository
+from trove.repositories.links import LinkRepository
+from trove.repositories.roots import RootRepository
+from trove.services.errors import Conflict, Invalid, NotFound, RelocationOffered
+from trove.services.scanner import canonical_root, root_unavailable_reason
+from trove.storage.hashing import sha256_file
+
+SAMPLE = 24
+MIN_MATCHING = 0.9
+MAX_NAMED = 5
+
+
+@dataclass
+class SampleCheck:
+    sampled: int = 0
+    matched: int = 0
+    absent: list[str] = field(default_factory=list)
+    different: list[str] = field(default_factory=list)
+
+    @property
+    def passes(self) -> bool:
+        enough = self.sampled > 0 and self.matched >= MIN_MATCHING * self.sampled
+        return enough and not self.different
+
+    def problem(self) -> str:
+        if not self.sampled:
+            return "the library has no fingerprinted files to compare"
+        named = [f"{p} (other content)" for p in self.different[:MAX_NAMED]]
+        named += [f"{p} (absent)" for p in self.absent[: MAX_NAMED - len(named)]]
+        return (
+            f"only {self.matched} of {self.sampled} sampled files are there with the same "
+            f"content: {', '.join(named)}"
+        )
+
+
+class LibraryRelocation:
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+
+    def relocate(self, root: str, new_path: str) -> dict[str, Any]:
+        """Point the library `root` (its id or its former path) at `new_path`, after the
+        sample check; what was done. The caller rescans the library afterwards."""
+        new = self._usable_folder(new_path)
+        with self.database.session() as session:
+            repo = RootRepository(session)
+            found = repo.get(root) or repo.by_path(canonical_root(root)) or repo.by_path(root)
+            if found is None:
+                raise NotFound(f"no library {root!r} (give its id or its former path)")
+            if found.path == new:
+                raise Invalid(f"library {found.name!r} is already at {new}")
+            occupant = repo.by_path(new)
+            if occupant is not None and repo.count_files(occupant.id):
+                raise Conflict(
+                    f"{new} is already the library {occupant.name!r} with indexed files; "
+                    "remove that library first to relocate this one there"
+                )
+            check = self._check(session, found.id, new)
+            if not check.passes:
+                raise Invalid(f"not relocated: {new}: {check.problem()}")
+            if occupant is not None:  # added a moment ago and never indexed: it gives way
+                _forget_empty(session, occupant.id)
+            old_path, old_name = found.path, found.name
+            default_name = old_name == (os.path.basename(old_path) or old_path)
+            name = (os.path.basename(new) or new) if default_name else old_name
+            updated = repo.relocate(found.id, path=new, name=name)
+            return {
+                "id": found.id,
+                "name": name,
+                "old_path": old_path,
+                "new_path": new,
+                "sampled": check.sampled,
+                "matched": check.matched,
+                "assets": updated,
+            }
+
+    def offer_for(self, new_path: str) -> dict[str, Any] | None:
+        """The library whose folder is gone and whose files `new_path` holds, if any."""
+        new = canonical_root(new_path)
+        with self.database.session() as session:
+            repo = RootRepository(session)
+            occupant = repo.by_path(new)
+            if occupant is not None and repo.count_files(occupant.id):
+                return None
+            for root in repo.all():
+                if root.path == new or root_unavailable_reason(root.path) is None:
+                    continue
+                check = self._check(session, root.id, new)
+                if check.passes:
+                    return {
+                        "id": root.id,
+                        "name": root.name,
+                        "old_path": root.path,
+                        "new_path": new,
+                        "sampled": check.sampled,
+                        "matched": check.matched,
+                    }
+        return None
+
+    def refuse_if_offered(self, new_path: str) -> None:
+        """For a folder about to be added as a new library: RelocationOffered if it is a
+        library that moved."""
+        offer = self.offer_for(new_path)
+        if offer is not None:
+            raise RelocationOffered(offer)
+
+    def _usable_folder(self, new_path: str) -> str:
+        new = canonical_root(new_path)
+        reason = root_unavailable_reason(new)
+        if reason:
+            raise Invalid(f"{new_path}: {reason}")
+        return new
+
+    def _check(self, session: Any, root_id: str, new: str) -> SampleCheck:
+        check = SampleCheck()
+        for rel, escaped, size, digest in RootRepository(session).sample_files(
+            root_id, limit=SAMPLE
+        ):
+            check.sampled += 1
+            shown = from_stored(rel, escaped=escaped)
+            path = os.path.join(new, shown)
+            try:
+                if os.stat(path).st_size != size:
+                    check.different.append(shown)
+                    continue
+                found = sha256_file(path)[0]
+            except OSError:
+                check.absent.append(shown)
+                continue
+            if found == digest:
+                check.matched += 1
+            else:
+                check.different.append(shown)
+        return check
+
+
+def _forget_empty(session: Any, root_id: str) -> None:
+    """A library with no file indexed yet (its folder asset only) goes."""
+    admin = LibraryAdminRepository(session)
+    ids = admin.asset_ids(root_id, limit=10)
+    LinkRepository(session).delete_touching(ids)
+    admin.delete_assets(ids)
+    admin.delete_root(root_id)
+    session.flush()
