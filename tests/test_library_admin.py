@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +137,26 @@ def test_the_folder_browser_lists_only_folders_inside_the_allowed_roots(
         refused = admin_client.get("/api/dam/folders", params={"path": str(path)})
         assert refused.status_code == 403, path
         assert "TROVE_ALLOWED_ROOTS" in refused.json()["detail"]
+
+
+def test_a_library_moved_within_the_allowed_folders_is_offered_and_relocated_through_the_api(
+    admin_client, library, tmp_path
+):
+    root_id = _root_id(admin_client)
+    ids = {a["path"]: a["id"] for a in admin_client.get("/api/dam/assets").json()["items"]}
+    moved = tmp_path / "allowed" / "moved"
+    shutil.move(library, moved)
+
+    offer = admin_client.get("/api/dam/roots/relocation-offer", params={"path": str(moved)})
+    assert offer.status_code == 200, offer.text
+    assert offer.json()["offer"]["id"] == root_id
+    refused = admin_client.post("/api/dam/roots", json={"path": str(moved)})
+    assert refused.status_code == 409 and "relocate" in refused.json()["detail"]
+
+    done = admin_client.post(f"/api/dam/roots/{root_id}/relocate", json={"new_path": str(moved)})
+    assert done.status_code == 200, done.text
+    assert done.json()["new_path"] == str(moved)
+    assert admin_client.app.state.services.indexer.wait_idle(60)
+    after = {a["path"]: a["id"] for a in admin_client.get("/api/dam/assets").json()["items"]}
+    assert after == ids
+    assert [r["path"] for r in admin_client.get("/api/dam/roots").json()["items"]] == [str(moved)]
