@@ -297,7 +297,9 @@ SAMPLES: dict[str, Sample] = {
         _json(A + "/roots/{w.root}/relocate", lambda w, t: {"new_path": "/nonexistent-trove"}),
         {"admin": frozenset({400, 403})},
     ),
-    f"GET {A}/roots/relocation-offer": Sample(_path(f"{A}/roots/relocation-offer?path=/tmp")),
+    f"GET {A}/roots/relocation-offer": Sample(
+        _path(f"{A}/roots/relocation-offer?path=/tmp"), {"admin": frozenset({400, 403})}
+    ),
     f"DELETE {A}/roots/{{root_id}}": Sample(_path(A + "/roots/{w.root}"), last=98),
     # share links: an owner's, and a holder's four reads
     f"POST {A}/shares": Sample(

@@ -96,6 +96,13 @@ class LibraryService:
             root_id, check_requested_root(new_path, self.settings), indexer=indexer
         )
 
+    def relocation_offer_requested(self, path: str) -> dict[str, Any] | None:
+        """An offer asked for through the API: only for where TROVE_ALLOWED_ROOTS allows (it
+        reads files there)."""
+        from trove.services.root_policy import check_requested_root
+
+        return self.relocation_offer(check_requested_root(path, self.settings))
+
     def relocation_offer(self, path: str) -> dict[str, Any] | None:
         """The library whose folder is gone and whose files `path` holds, if any."""
         from trove.services.relocation import LibraryRelocation

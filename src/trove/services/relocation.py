@@ -133,6 +133,8 @@ class LibraryRelocation:
             raise RelocationOffered(offer)
 
     def _usable_folder(self, new_path: str) -> str:
+        if "\x00" in new_path:
+            raise Invalid("path: contains a NUL byte")
         new = canonical_root(new_path)
         reason = root_unavailable_reason(new)
         if reason:

@@ -162,13 +162,13 @@ def relocate_root(
 @router.get(
     "/roots/relocation-offer",
     response_model=RelocationOfferOut,
-    responses=errors(403),
+    responses=errors(400, 403),
     summary="Whether a folder holds a library whose folder is gone (to relocate, not re-add)",
 )
 def relocation_offer(
     _admin: AdminDep, services: ServicesDep, path: Annotated[str, Query(max_length=4096)]
 ) -> dict:
-    return {"offer": services.library.relocation_offer(path)}
+    return {"offer": services.library.relocation_offer_requested(path)}
 
 
 @router.get(
