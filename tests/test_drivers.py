@@ -233,6 +233,9 @@ def test_camera_values_are_formatted_as_photographers_write_them():
             "FNumber": 1.8,
         }
     )
-    assert camera_summary(exif) == "NIKON D850 · 1/250 s · f/1.8"
+    assert camera_summary(exif) == "NIKON D850 · f/1.8 · 1/250 s"
+    with_place = "NIKON D850 · f/1.8 · 1/250 s · Kyoto, Japan"
+    assert camera_summary(exif, place="Kyoto, Japan") == with_place
+    assert camera_summary(ExifMeta(), place="Kyoto, Japan") == "Kyoto, Japan"
     assert ExifMeta.model_validate({"ExposureTime": "fast"}).exposure_time is None
     assert camera_summary(ExifMeta()) is None

@@ -86,6 +86,7 @@ class AssetOut(BaseModel):
     mime_type: str | None
     asset_type: AssetType
     category: AssetCategory
+    duration: float | None = Field(default=None, description="Seconds, for video and audio.")
     status: AssetStatus
     error_message: str | None
     hash: str | None = Field(description="SHA-256 of the content, once hashed.")
@@ -125,6 +126,9 @@ class AssetCopy(BaseModel):
     filename: str
     storage_urn: str | None
     status: AssetStatus
+    corrupted: bool = Field(
+        default=False, description="This copy failed its own bitrot check: do not restore from it."
+    )
 
 
 class IntegrityNote(BaseModel):
@@ -172,7 +176,6 @@ class AssetDetail(AssetOut):
     thumbnail_urn: str | None
     width: int | None
     height: int | None
-    duration: float | None = Field(description="Seconds, for video and audio.")
     description: str | None
     metadata: dict[str, Any] = Field(
         description="Namespaces: exif, iptc, xmp, geo, file, ... and the user's own."

@@ -34,6 +34,7 @@ def asset_summary(asset: Any) -> dict[str, Any]:
         "mime_type": asset.mime_type,
         "asset_type": asset.asset_type,
         "category": asset.category,
+        "duration": asset.duration,  # a video tile shows it
         "status": asset.status,
         "error_message": asset.error_message,
         "hash": asset.hash,
@@ -65,7 +66,6 @@ def asset_detail(asset: Any) -> dict[str, Any]:
         "thumbnails": thumbnail_urls(asset),
         "width": asset.width,
         "height": asset.height,
-        "duration": asset.duration,
         "description": effective_description(asset.description, asset.meta),
         "metadata": effective_metadata(asset.meta),
         "version": asset.version,

@@ -223,6 +223,20 @@ class IntegrityRepository:
             )
         )
 
+    def corrupted_among(self, asset_ids: Sequence[str]) -> set[str]:
+        """Which of these assets have an open `corrupted` finding (a failed bitrot check)."""
+        if not asset_ids:
+            return set()
+        return set(
+            self.session.scalars(
+                select(IntegrityFinding.asset_id).where(
+                    IntegrityFinding.asset_id.in_(list(asset_ids)),
+                    IntegrityFinding.kind == "corrupted",
+                    IntegrityFinding.resolved_at.is_(None),
+                )
+            )
+        )
+
     def findings(
         self, *, viewer: Viewer, include_resolved: bool, limit: int, after_id: str = ""
     ) -> list[tuple[IntegrityFinding, Asset, str | None]]:

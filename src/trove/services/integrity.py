@@ -310,10 +310,16 @@ def integrity_of(session: Any, asset: Any, *, viewer: Viewer) -> dict[str, Any]:
     """What an asset's detail adds: its other copies the viewer may see ("this file also
     exists in ...") and whether it is corrupted (open findings)."""
     repo = IntegrityRepository(session)
-    copies = [
-        copy_dict(other, root_path)
+    others = [
+        (other, root_path)
         for other, root_path in (repo.copies([asset.hash], viewer=viewer) if asset.hash else [])
         if other.id != asset.id
+    ]
+    # A copy that failed its own bitrot check is no copy to restore from: say so.
+    rotten = repo.corrupted_among([other.id for other, _ in others])
+    copies = [
+        {**copy_dict(other, root_path), "corrupted": other.id in rotten}
+        for other, root_path in others
     ]
     findings = repo.open_findings_for(asset.id)
     return {

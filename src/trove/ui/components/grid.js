@@ -15,6 +15,15 @@ function groupKey(item, grouping) {
   return grouping === "day" ? when.slice(0, 10) : when.slice(0, 7);
 }
 
+// 0:07, 3:25, 1:02:03: a video's length as players write it (the probe step's duration).
+function clockText(seconds) {
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
 function groupLabel(key, grouping, heading) {
   if (grouping === "none") return heading;
   if (!key) return "Undated";
@@ -58,7 +67,8 @@ export default {
                 <div class="trove-tile-name">{{ item.title || item.filename }}</div>
               </div>
               <div class="trove-tile-badges">
-                <q-icon v-if="item.asset_type === 'video'" name="play_circle" size="22px" />
+                <span v-if="clock(item)" class="trove-tile-duration">{{ clock(item) }}</span>
+                <q-icon v-else-if="item.asset_type === 'video'" name="play_circle" size="22px" />
                 <q-icon v-if="item.asset_type === 'audio'" name="graphic_eq" size="22px" />
                 <q-icon v-if="item.status === 'processing'" name="hourglass_top" size="18px" />
                 <q-icon v-if="item.status === 'missing' || item.status === 'offline'" name="cloud_off" size="18px" />
@@ -510,6 +520,9 @@ export default {
     thumb(item) {
       const t = item.thumbnails;
       return (t && (t.small || t.medium)) || null;
+    },
+    clock(item) {
+      return item.asset_type === "video" && item.duration > 0 ? clockText(item.duration) : "";
     },
     icon(item) {
       return this.icons[item.asset_type] || "insert_drive_file";

@@ -1,17 +1,19 @@
 """The inspector beside the lightbox (seed 5.2): editable fields and the layered tabs.
 
-A one-line camera summary on top (when the picture has EXIF); General shows the core and
-technical fields (dates in the reader's locale, the web copy a browser is given instead of an
-original it cannot show); each metadata namespace gets a tab: typed and human-formatted when a
-schema is registered for it (typed_metadata.py), else a tree of labels; Graph lists the
-immediate neighbours. Everything from a file goes through labels and tree nodes, which Quasar
-renders as text.
+General leads with a one-line summary (camera · lens · f/1.8 · 1/250 s · ISO · mm · place)
+and a warning when a bitrot check failed; then the core and technical fields (dates in the
+reader's locale, the web copy a browser is given instead of an original it cannot show), the
+other copies of the same bytes ("also exists in"), and the hashes and ids under Advanced.
+Each metadata namespace gets a tab: typed and human-formatted when a schema is registered for
+it (typed_metadata.py), else a tree of labels; Graph lists the immediate neighbours.
+Everything from a file goes through labels and tree nodes, which Quasar renders as text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from nicegui import ui
 
@@ -50,9 +52,6 @@ class Inspector:
         self.on_open = on_open
         self.sdk = AssetSDK(services().drivers.metadata)
         with ui.column().classes("trove-inspector w-full gap-0"):
-            summary = camera_summary(self.sdk.get_metadata(asset, "exif", ExifMeta))
-            if summary:
-                ui.label(summary).classes("trove-camera-summary q-px-md q-pt-md")
             self._editable()
             self._tabs()
 
@@ -124,8 +123,17 @@ class Inspector:
         tabs.on_value_change(self._maybe_load_graph)
 
     def _general(self) -> None:
+        summary = camera_summary(
+            self.sdk.get_metadata(self.asset, "exif", ExifMeta), place=place_name(self.asset)
+        )
+        if summary:
+            ui.label(summary).classes("trove-camera-summary q-mb-sm")
+        if self.asset.get("corrupted"):
+            corrupted_warning(self.asset)
         services().drivers.driver_for(self.asset).render_inspector_section(self.asset)
         render_rows(general_fields(self.asset))
+        if self.asset.get("copies"):
+            copies_section(self.asset["copies"], on_open=self.on_open)
         copy = self.asset.get("web_copy")
         if copy:
             with ui.row().classes("items-center gap-2 q-mt-sm trove-web-copy"):
@@ -135,6 +143,8 @@ class Inspector:
                 link.classes("trove-web-copy-link")
         if self.asset.get("asset_type") != AssetType.LOG_ENTRY and not self.asset.get("deleted"):
             NotesPanel(self.asset["id"], on_open=self.on_open)
+        with ui.expansion("Advanced").props("dense").classes("w-full trove-advanced"):
+            render_rows(advanced_fields(self.asset))
 
     def _tab_label(self, namespace: str) -> str:
         """The schema's title ("Camera" for exif), else the namespace's name in words."""
@@ -182,7 +192,8 @@ def ordered_namespaces(metadata: dict[str, Any]) -> list[str]:
 
 def general_fields(asset: dict[str, Any]) -> list[Row]:
     """Core and technical fields as rows (dates in the reader's locale); empty ones are left
-    out."""
+    out. Hashes and identifiers are under Advanced (`advanced_fields`): few readers want them
+    and they are long."""
     width, height = asset.get("width"), asset.get("height")
     fields = [
         ("File name", asset.get("filename")),
@@ -195,18 +206,86 @@ def general_fields(asset: dict[str, Any]) -> list[Row]:
     rows = [Row(label, str(value)) for label, value in fields if value]
     rows += [r for r in (_moment("Captured", asset.get("captured_at"), clock=True),) if r]
     rows += [r for r in (_timeline(asset),) if r]
+    fields = [("Status", _status(asset)), ("Visibility", asset.get("visibility"))]
+    return rows + [Row(label, str(value)) for label, value in fields if value]
+
+
+def advanced_fields(asset: dict[str, Any]) -> list[Row]:
+    """What identifies the asset to Trove and to scripts: hashes, URN, id, version, and when
+    Trove indexed and last changed it."""
     fields = [
-        ("Status", _status(asset)),
-        ("Visibility", asset.get("visibility")),
         ("SHA-256", asset.get("hash")),
         ("pHash", asset.get("phash")),
+        ("Storage", asset.get("storage_urn")),
+        ("Id", asset.get("id")),
         ("Version", str(asset["version"]) if asset.get("version") else None),
     ]
-    rows += [Row(label, str(value)) for label, value in fields if value]
+    rows = [Row(label, str(value)) for label, value in fields if value]
     for label, key in (("Indexed", "created_at"), ("Updated", "updated_at")):
         rows += [r for r in (_moment(label, asset.get(key), clock=False),) if r]
-    fields = [("Storage", asset.get("storage_urn")), ("Id", asset.get("id"))]
-    return rows + [Row(label, str(value)) for label, value in fields if value]
+    return rows
+
+
+def place_name(asset: dict[str, Any]) -> str | None:
+    """The place in words: the places step's name, else one the file itself gave."""
+    metadata = asset.get("metadata") or {}
+    for namespace in ("place", "geo"):
+        values = metadata.get(namespace)
+        key = "name" if namespace == "place" else "place"
+        if isinstance(values, dict) and isinstance(values.get(key), str) and values[key]:
+            return str(values[key])
+    return None
+
+
+def copy_location(copy: dict[str, Any]) -> tuple[str, str]:
+    """(folder, shown path) of another copy: `/backup/photos/2023`, `/backup/photos/2023/a.jpg`."""
+    root = (copy.get("root_path") or "").rstrip("/")
+    path = copy.get("path") or copy.get("filename") or ""
+    full = f"{root}/{path}" if root else path
+    return full.rpartition("/")[0] or full, full
+
+
+def copies_section(copies: list[dict[str, Any]], *, on_open: Callable[[str], Any]) -> None:
+    """ "Also exists in": each other copy of the same bytes, its path opening it in the
+    lightbox and its folder in the gallery; a copy that failed its bitrot check says so."""
+    with ui.column().classes("w-full gap-1 q-mt-md trove-copies"):
+        ui.label(f"Also exists in ({len(copies)})").classes("text-subtitle2")
+        for copy in copies:
+            folder, full = copy_location(copy)
+            with ui.row().classes("items-center no-wrap gap-2 w-full trove-copy"):
+                ui.icon("content_copy", size="18px").classes("text-grey-7")
+                with ui.column().classes("gap-0 min-w-0"):
+                    ui.label(full).classes("trove-copy-path cursor-pointer").on(
+                        "click", lambda _e, cid=copy["id"]: on_open(cid)
+                    )
+                    where = gallery_folder_url(copy)
+                    if where:
+                        ui.link(f"Open folder {folder}", where).classes("trove-copy-folder")
+                if copy.get("corrupted"):
+                    ui.badge("corrupted", color="negative").classes("trove-copy-corrupted")
+                elif copy.get("status") in ("missing", "offline"):
+                    ui.badge(str(copy["status"]), color="grey-7")
+
+
+def gallery_folder_url(copy: dict[str, Any]) -> str | None:
+    if not copy.get("root_id"):
+        return None
+    path = copy.get("path") or ""
+    return "/?" + urlencode({"root": copy["root_id"], "path": path.rpartition("/")[0]})
+
+
+def corrupted_warning(asset: dict[str, Any]) -> None:
+    """A failed bitrot check, said first: the bytes changed while size and date did not."""
+    found = [n for n in asset.get("integrity") or [] if n.get("kind") == "corrupted"]
+    when = human_time(found[0]["found_at"]) if found else None
+    healthy = [c for c in asset.get("copies") or [] if not c.get("corrupted")]
+    text = "Corrupted: its bytes changed while its size and date did not"
+    text += f" (found {when})." if when else "."
+    if healthy:
+        text += " A copy listed under “Also exists in” may be intact."
+    with ui.row().classes("items-start no-wrap gap-2 q-pa-sm q-mb-sm trove-corrupted"):
+        ui.icon("report", size="20px")
+        ui.label(text)
 
 
 def _moment(label: str, iso: str | None, *, clock: bool, note: str | None = None) -> Row | None:

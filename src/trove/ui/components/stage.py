@@ -13,6 +13,7 @@ from typing import Any
 
 from nicegui import ui
 
+from trove.domain.enums import AssetType
 from trove.ui.format import human_size
 
 # Originals a browser shows as an image; used only when no preview exists yet.
@@ -52,6 +53,19 @@ def playable_url(asset: dict[str, Any]) -> str:
     if copy and not browser_plays(asset):
         return file_url(copy["id"])
     return file_url(asset["id"])
+
+
+def full_size(asset: dict[str, Any]) -> dict[str, Any]:
+    """What the lightbox loads once a picture is zoomed past its large preview: the original
+    when browsers show it, else its web copy; `full` None (the preview stays) otherwise."""
+    copy = asset.get("web_copy")
+    if asset.get("asset_type") != AssetType.IMAGE:
+        return {"full": None, "width": None}
+    if browser_plays(asset):
+        return {"full": file_url(asset["id"]), "width": asset.get("width")}
+    if copy:
+        return {"full": file_url(copy["id"]), "width": copy.get("width")}
+    return {"full": None, "width": None}
 
 
 def video(asset: dict[str, Any]) -> None:

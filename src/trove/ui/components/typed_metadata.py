@@ -31,18 +31,21 @@ class Row:
     note: str | None = None  # said after the value: "(from EXIF)"
 
 
-def camera_summary(exif: ExifMeta) -> str | None:
-    """ "Canon EOS R5 · RF50mm F1.8 · 1/250 s · f/1.8 · ISO 100 · 50 mm", what is known of it."""
+def camera_summary(exif: ExifMeta, *, place: str | None = None) -> str | None:
+    """ "Canon EOS R5 · RF50mm F1.8 · f/1.8 · 1/250 s · ISO 100 · 50 mm · Kyoto, Japan", what
+    is known of it, in the order photographers say it; None when nothing is."""
     parts = [
         _camera(exif),
         exif.lens or exif.lens_id,
-        exposure(exif.exposure_time),
         aperture(exif.f_number),
+        exposure(exif.exposure_time),
         f"ISO {exif.iso:g}" if exif.iso else None,
         millimetres(exif.focal_length),
     ]
     shown = [p for p in parts if p]
-    return " · ".join(shown) if len(shown) > 1 or _camera(exif) else None
+    if len(shown) < 2 and not _camera(exif):
+        shown = []  # a lone exposure value says nothing on its own
+    return " · ".join([*shown, place] if place else shown) or None
 
 
 def exif_rows(exif: ExifMeta) -> list[Row]:

@@ -1,16 +1,21 @@
-"""AssetViewer (seed 5.2): the lightbox over the gallery, with the inspector beside it.
+"""AssetViewer (seed 5.2): the lightbox over the gallery, with the inspector beside it (a
+bottom sheet on phones, closed until Info or a swipe up opens it).
 
 The stage is the asset's driver's `render_ui_component` (the largest preview; a player for
 video and audio, from the original through the Range-capable /file endpoint, or from its web
-copy when the browser cannot play the original; a note's text). ←/→ step through the grid's
-order (loading further pages when needed), Esc closes.
+copy when the browser cannot play the original; a note's text). A picture zooms (wheel, pinch,
+double-click) and pans; zoomed past the preview's pixels the original is loaded
+(static/lightbox.js). ←/→ or a swipe step through the grid's order (loading further pages
+when needed), Space plays a slideshow, Esc closes. The URL follows the open asset
+(`?asset=<id>`), so Back closes the lightbox and Forward opens it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlencode
 
 from nicegui import ui
@@ -19,8 +24,25 @@ from trove.services.errors import NotFound
 from trove.ui.components.albums import AlbumDialog
 from trove.ui.components.editor import EditHook
 from trove.ui.components.inspector import Inspector
-from trove.ui.components.stage import file_url
+from trove.ui.components.stage import file_url, full_size
 from trove.ui.context import call, current_viewer, services
+from trove.ui.static_files import STATIC_URL
+
+# The lightbox's keys (lightbox.js sends them, `_on_key` acts), as the `?` list shows them.
+SHORTCUTS = (
+    ("← →", "Previous / next"),
+    ("Space", "Play / pause the slideshow"),
+    ("Delete", "Move to the Trash"),
+    ("Double-click, wheel, pinch", "Zoom (the original past the preview)"),
+    ("Esc", "Close"),
+)
+# Seconds between pictures in a slideshow: the choices, and the first one used.
+SLIDESHOW_INTERVALS = (2, 3, 5, 10)
+SLIDESHOW_DEFAULT = 3
+# How opening an asset changes the browser's history (lightbox.js `followUrl`): a new entry
+# (Back closes), the same entry (a step), none (Back or Forward did it), or the gallery put
+# under an asset opened from a link.
+History = Literal["push", "replace", "none", "direct"]
 
 
 class SteppableGrid(Protocol):
@@ -30,11 +52,20 @@ class SteppableGrid(Protocol):
 
 
 class Viewer:
-    def __init__(self, *, grid: SteppableGrid, on_changed: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(
+        self,
+        *,
+        grid: SteppableGrid,
+        on_changed: Callable[[dict[str, Any]], Any],
+        on_removed: Callable[[str], Any] | None = None,
+    ) -> None:
+        """`on_removed`: told the id of an asset moved to the Trash from the lightbox."""
         self.grid = grid
         self.on_changed = on_changed
+        self.on_removed = on_removed
         self.asset: dict[str, Any] | None = None
-        self.show_inspector = True
+        ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/lightbox.css">')
+        ui.add_head_html(f'<script src="{STATIC_URL}/lightbox.js"></script>')
         self.dialog = ui.dialog().props("maximized no-route-dismiss transition-duration=150")
         with self.dialog, ui.element("div").classes("trove-viewer") as self.root:
             with ui.element("div").classes("trove-viewer-stage"):
@@ -47,8 +78,11 @@ class Viewer:
                 self.next.props("round flat size=lg color=white aria-label=Next")
                 self.next.classes("trove-viewer-nav trove-viewer-next")
             self.side = ui.element("div").classes("trove-viewer-side")
-        self.keyboard = ui.keyboard(on_key=self._on_key, active=False, repeating=False)
+        self.slideshow = ui.timer(SLIDESHOW_DEFAULT, self._next_slide, active=False)
         self.dialog.on_value_change(self._on_open_changed)
+        ui.on("trove_lightbox_step", lambda e: self.step(int(e.args["delta"])))
+        ui.on("trove_lightbox_history", lambda e: self._history_moved(e.args.get("asset")))
+        ui.on("trove_lightbox_key", lambda e: self._on_key(str(e.args["key"]), e.args["repeat"]))
 
     def _toolbar(self) -> None:
         with ui.row().classes("trove-viewer-bar items-center no-wrap"):
@@ -65,22 +99,35 @@ class Viewer:
                 "flat round color=white download aria-label=Download"
             )
             self.download.tooltip("Download")
+            # `trove-bar-wide`: left out of a phone's narrow bar.
             ui.button(icon="library_add", on_click=self.add_to_album).props(
                 "flat round color=white aria-label='Add to album'"
-            ).tooltip("Add to album")
+            ).classes("trove-bar-wide").tooltip("Add to album")
             ui.button(icon="hub", on_click=self.open_graph).props(
                 "flat round color=white aria-label='Open in graph explorer'"
-            ).tooltip("Open in graph explorer")
+            ).classes("trove-bar-wide").tooltip("Open in graph explorer")
             ui.button(icon="link", on_click=self.copy_link).props(
                 "flat round color=white aria-label='Copy link'"
-            ).tooltip("Copy link")
-            ui.button(icon="info", on_click=self.toggle_inspector).props(
-                "flat round color=white aria-label=Info"
-            ).tooltip("Info")
+            ).classes("trove-bar-wide").tooltip("Copy link")
+            self.play = ui.button(icon="play_arrow", on_click=self.toggle_slideshow)
+            self.play.props("flat round color=white aria-label='Play slideshow'")
+            self.play.classes("trove-slideshow").tooltip("Slideshow (Space)")
+            interval = ui.button(icon="timer").props(
+                "flat round dense color=white aria-label='Slideshow interval'"
+            )
+            interval.classes("trove-bar-wide")
+            with interval, ui.menu():
+                for seconds in SLIDESHOW_INTERVALS:
+                    ui.menu_item(
+                        f"Every {seconds} s", on_click=lambda _e, s=seconds: self.set_interval(s)
+                    ).classes("trove-slideshow-interval")
+            info = ui.button(icon="info").props("flat round color=white aria-label=Info")
+            info.on("click", js_handler="() => troveLightbox.toggleInfo()").tooltip("Info")
 
     # --- opening and stepping ---------------------------------------------------------------
 
-    async def open(self, asset_id: str) -> None:
+    async def open(self, asset_id: str, *, history: History | None = None) -> None:
+        """Show an asset; `history`: how the URL follows (a new entry unless one is open)."""
         try:
             asset = await call(services().assets.get, asset_id, viewer=current_viewer())
         except NotFound:
@@ -88,7 +135,9 @@ class Viewer:
             return
         if asset is None:
             return
-        self.show(asset)
+        if history is None:
+            history = "replace" if self.dialog.value else "push"
+        self.show(asset, history=history)
         self.dialog.open()
 
     async def step(self, delta: int) -> None:
@@ -96,31 +145,62 @@ class Viewer:
             return
         target = await self.grid.neighbour(self.asset["id"], delta)
         if target:
-            await self.open(target)
+            await self.open(target, history="replace")
 
-    def show(self, asset: dict[str, Any]) -> None:
+    def show(self, asset: dict[str, Any], *, history: History = "replace") -> None:
         self.asset = asset
         self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
         ui.timer(0.01, lambda: self._load_trail(asset["id"]), once=True)
         self.download.props["href"] = file_url(asset["id"])
         self.editing.show(asset, stage_element=self.media)
         self.media.clear()
-        with self.media:
+        with self.media, ui.element("div").classes("trove-zoom"):
             services().drivers.driver_for(asset).render_ui_component(asset)
         self._render_inspector()
+        shown = {"id": asset["id"], "history": history, **full_size(asset)}
+        ui.run_javascript(f"troveLightbox.show({json.dumps(shown)})")
 
     def _render_inspector(self) -> None:
         assert self.asset is not None
         self.side.clear()
-        self.side.set_visibility(self.show_inspector)
-        if self.show_inspector:
-            with self.side:
-                Inspector(self.asset, on_saved=self._saved, on_open=self.open)
+        with self.side:
+            handle = ui.element("div").classes("trove-sheet-handle")
+            handle.on("click", js_handler="() => troveLightbox.setInfo(false)")
+            Inspector(self.asset, on_saved=self._saved, on_open=self.open)
 
-    def toggle_inspector(self) -> None:
-        self.show_inspector = not self.show_inspector
-        if self.asset is not None:
-            self._render_inspector()
+    def _history_moved(self, asset_id: str | None) -> Any:
+        """Back or Forward: the entry says which asset is open, if any."""
+        if asset_id is None:
+            self.dialog.close()
+            return None
+        return self.open(asset_id, history="none")
+
+    # --- slideshow --------------------------------------------------------------------------
+
+    def toggle_slideshow(self) -> None:
+        playing = not self.slideshow.active
+        self.slideshow.active = playing
+        self.play.props(f"icon={'pause' if playing else 'play_arrow'}")
+        self.play.props(f"aria-label='{'Pause' if playing else 'Play'} slideshow'")
+        if playing:
+            self.play.classes(add="trove-slideshow-on")
+        else:
+            self.play.classes(remove="trove-slideshow-on")
+
+    def set_interval(self, seconds: float) -> None:
+        self.slideshow.interval = seconds
+        if not self.slideshow.active:
+            self.toggle_slideshow()
+
+    async def _next_slide(self) -> None:
+        if self.asset is None or not self.dialog.value:
+            return
+        target = await self.grid.neighbour(self.asset["id"], 1)
+        if not target:
+            self.toggle_slideshow()
+            ui.notify("End of the slideshow", timeout=1500, position="bottom")
+            return
+        await self.open(target, history="replace")
 
     async def _load_trail(self, asset_id: str) -> None:
         try:
@@ -169,20 +249,43 @@ class Viewer:
         ui.run_javascript(f"troveCopy(location.origin + {path})")
         ui.notify("Link copied", timeout=1500, position="bottom-right")
 
-    async def _on_key(self, event: Any) -> None:
-        if not event.action.keydown:
+    async def _on_key(self, key: str, repeat: bool) -> None:
+        """The lightbox's keys (SHORTCUTS), sent by lightbox.js while it is open."""
+        if key in ("ArrowLeft", "ArrowRight"):
+            await self.step(-1 if key == "ArrowLeft" else 1)
+        elif repeat:
+            return  # held down, only the arrows repeat
+        elif key == "Escape":
+            self.dialog.close()
+        elif key == " ":
+            self.toggle_slideshow()
+        elif key == "Delete":
+            await self.move_to_trash()
+
+    async def move_to_trash(self) -> None:
+        """Soft delete (restorable from the Trash; the file is never touched), then show the
+        next asset, or the one before at the end, or close."""
+        if self.asset is None:
             return
-        if event.key.arrow_left:
-            await self.step(-1)
-        elif event.key.arrow_right:
-            await self.step(1)
-        elif event.key.escape:
+        gone = self.asset["id"]
+        target = await self.grid.neighbour(gone, 1) or await self.grid.neighbour(gone, -1)
+        with contextlib.suppress(NotFound):  # gone already: the Trash has it or nothing does
+            await call(services().assets.delete, gone, viewer=current_viewer())
+        ui.notify("Moved to the Trash", timeout=1500, position="bottom-right")
+        if self.on_removed is not None:
+            self.on_removed(gone)
+        if target:
+            await self.open(target, history="replace")
+        else:
             self.dialog.close()
 
     def _on_open_changed(self, event: Any) -> None:
-        self.keyboard.active = bool(event.value)
         if not event.value:
             self.media.clear()  # stop a playing video
+            self.asset = None
+            if self.slideshow.active:
+                self.toggle_slideshow()
+            ui.run_javascript("troveLightbox.closed()")
 
 
 def _name(asset: dict[str, Any]) -> str:

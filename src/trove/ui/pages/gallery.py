@@ -46,12 +46,17 @@ class GalleryPage:
             icons=services().drivers.icons(),
         ).classes("trove-grid-host")
         self.grid.set_query(self.filters.to_params())
-        self.viewer = Viewer(grid=self.grid, on_changed=self._asset_changed)
+        self.viewer = Viewer(
+            grid=self.grid,
+            on_changed=self._asset_changed,
+            on_removed=lambda asset_id: self.grid.remove_items([asset_id]),
+        )
         self.upload = UploadDialog(on_uploaded=self._uploaded)
         # Filter choices come after the first paint: the grid should not wait for them.
         ui.timer(0.05, self._load_choices, once=True)
         if open_asset:
-            ui.timer(0.2, lambda: self.viewer.open(open_asset), once=True)
+            # Back from it lands on the gallery (lightbox.js puts the gallery under it).
+            ui.timer(0.2, lambda: self.viewer.open(open_asset, history="direct"), once=True)
 
     async def _load_choices(self) -> None:
         tags = await call(services().assets.tag_counts, viewer=current_viewer()) or []
