@@ -56,11 +56,14 @@ def playable_url(asset: dict[str, Any]) -> str:
 
 
 def full_size(asset: dict[str, Any]) -> dict[str, Any]:
-    """What the lightbox loads once a picture is zoomed past its large preview: the original
-    when browsers show it, else its web copy; `full` None (the preview stays) otherwise."""
-    copy = asset.get("web_copy")
+    """What the lightbox loads once a picture is zoomed past its large preview: the render of
+    its edits when it has some, else the original when browsers show it, else its web copy;
+    `full` None (the preview stays) otherwise."""
+    copy, edited = asset.get("web_copy"), asset.get("edited")
     if asset.get("asset_type") != AssetType.IMAGE:
         return {"full": None, "width": None}
+    if edited:
+        return {"full": edited["url"], "width": edited.get("width")}
     if browser_plays(asset):
         return {"full": file_url(asset["id"]), "width": asset.get("width")}
     if copy:

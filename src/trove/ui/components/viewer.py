@@ -33,7 +33,7 @@ SHORTCUTS = (
     ("← →", "Previous / next"),
     ("Space", "Play / pause the slideshow"),
     ("Delete", "Move to the Trash"),
-    ("Double-click, wheel, pinch", "Zoom (the original past the preview)"),
+    ("Z, double-click, wheel, pinch", "Zoom (the original past the preview)"),
     ("Esc", "Close"),
 )
 # Seconds between pictures in a slideshow: the choices, and the first one used.

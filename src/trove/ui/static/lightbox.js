@@ -377,13 +377,18 @@
   });
   // Keys: on the document, so a toolbar button that kept the focus does not swallow them (a
   // focused button would take Space as a click); never while typing in a field.
-  const KEYS = new Set(["ArrowLeft", "ArrowRight", "Escape", " ", "f", "r", "Delete",
+  const KEYS = new Set(["ArrowLeft", "ArrowRight", "Escape", " ", "f", "r", "z", "Delete",
     "0", "1", "2", "3", "4", "5"]);
   document.addEventListener("keydown", (event) => {
     if (!state.asset || !document.querySelector(".trove-viewer")) return;
     if (event.ctrlKey || event.metaKey || event.altKey || !KEYS.has(event.key)) return;
     const t = event.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    if (event.key === "z") {
+      const m = media().getBoundingClientRect();
+      onDoubleClick({ clientX: m.left + m.width / 2, clientY: m.top + m.height / 2, preventDefault() {} });
+      return;
+    }
     if (event.key === " " || event.key.startsWith("Arrow")) event.preventDefault();
     if (event.key === " ") event.stopPropagation();
     emitEvent("trove_lightbox_key", { key: event.key, repeat: event.repeat });
