@@ -28,10 +28,10 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("←", "→"), "Previous / next", LIGHTBOX),
     Shortcut(("Esc",), "Close", LIGHTBOX),
     Shortcut(("F",), "Favourite", LIGHTBOX),
-    Shortcut(("R",), "Rate", LIGHTBOX),
+    Shortcut(("R, then 0 to 5",), "Rate", LIGHTBOX),
     Shortcut(("Delete",), "Move to the Trash", LIGHTBOX),
-    Shortcut(("Z",), "Zoom", LIGHTBOX),
-    Shortcut(("Space",), "Slideshow", LIGHTBOX),
+    Shortcut(("Z", "Double-click"), "Zoom to 1:1 (the original) / fit again", LIGHTBOX),
+    Shortcut(("Space",), "Slideshow: play / pause", LIGHTBOX),
 )
 
 

@@ -28,14 +28,6 @@ from trove.ui.components.stage import file_url, full_size
 from trove.ui.context import call, current_viewer, services
 from trove.ui.static_files import STATIC_URL
 
-# The lightbox's keys (lightbox.js sends them, `_on_key` acts), as the `?` list shows them.
-SHORTCUTS = (
-    ("← →", "Previous / next"),
-    ("Space", "Play / pause the slideshow"),
-    ("Delete", "Move to the Trash"),
-    ("Z, double-click, wheel, pinch", "Zoom (the original past the preview)"),
-    ("Esc", "Close"),
-)
 # Seconds between pictures in a slideshow: the choices, and the first one used.
 SLIDESHOW_INTERVALS = (2, 3, 5, 10)
 SLIDESHOW_DEFAULT = 3
@@ -82,6 +74,7 @@ class Viewer:
         self.dialog.on_value_change(self._on_open_changed)
         ui.on("trove_lightbox_step", lambda e: self.step(int(e.args["delta"])))
         ui.on("trove_lightbox_history", lambda e: self._history_moved(e.args.get("asset")))
+        self.keys_rest = False
         ui.on("trove_lightbox_key", lambda e: self._on_key(str(e.args["key"]), e.args["repeat"]))
 
     def _toolbar(self) -> None:
@@ -93,7 +86,7 @@ class Viewer:
             ui.space()
             self.editing = EditHook(
                 on_saved=self._edited,
-                on_editing=lambda on: setattr(self.keyboard, "active", not on),  # keys edit
+                on_editing=self._editing,
             )
             self.download = ui.button(icon="download").props(
                 "flat round color=white download aria-label=Download"
@@ -249,8 +242,16 @@ class Viewer:
         ui.run_javascript(f"troveCopy(location.origin + {path})")
         ui.notify("Link copied", timeout=1500, position="bottom-right")
 
+    def _editing(self, on: bool) -> None:
+        """While the editor is open over the lightbox, its keys are the editor's (a slider's
+        arrows must not step to the next photo beneath it)."""
+        self.keys_rest = on
+
     async def _on_key(self, key: str, repeat: bool) -> None:
-        """The lightbox's keys (SHORTCUTS), sent by lightbox.js while it is open."""
+        """The lightbox's keys (listed in ui/shortcuts.py), sent by lightbox.js while it is
+        open."""
+        if self.keys_rest:
+            return
         if key in ("ArrowLeft", "ArrowRight"):
             await self.step(-1 if key == "ArrowLeft" else 1)
         elif repeat:

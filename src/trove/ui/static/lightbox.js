@@ -4,7 +4,7 @@
 //   shows the large preview; zoomed past the preview's own pixels, the original is fetched (or
 //   the web copy of an original browsers cannot show) and laid over the preview once decoded;
 // * a swipe left/right steps, a swipe up/down opens/closes the inspector's bottom sheet (phones);
-// * keys (viewer.py SHORTCUTS) reach Python whatever button has the focus;
+// * keys (listed in ui/shortcuts.py) reach Python whatever button has the focus;
 // * the URL follows the open asset (`?asset=<id>`): opening pushes a history entry, stepping
 //   replaces it, so Back closes the lightbox and Forward reopens it.
 //
@@ -381,6 +381,7 @@
     "0", "1", "2", "3", "4", "5"]);
   document.addEventListener("keydown", (event) => {
     if (!state.asset || !document.querySelector(".trove-viewer")) return;
+    if (document.querySelector(".trove-editor")) return; // the editor over it has the keys
     if (event.ctrlKey || event.metaKey || event.altKey || !KEYS.has(event.key)) return;
     const t = event.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
