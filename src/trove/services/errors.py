@@ -54,5 +54,5 @@ class RelocationOffered(Conflict):
             f"{offer['old_path']}, {offer['matched']} of {offer['sampled']} sampled files "
             f"match): relocate that library here to keep its tags and albums "
             f"(`trove roots relocate {offer['old_path']} {offer['new_path']}`), or add it "
-            "as a new library"
+            "as a new library (`trove scan --as-new`; `as_new` through the API)"
         )

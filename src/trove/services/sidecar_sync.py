@@ -36,6 +36,7 @@ class SidecarBook:
         self.seen: dict[str, tuple[int, int]] = {}  # stored rel_path -> size, mtime_ns
         self.vanished: list[str] = []
         self._folder: tuple[str, sidecars.Folder] | None = None  # the last folder listed
+        self._known: dict[str, tuple[int, int]] | None = None
 
     def saw(self, rel_path: str, st: os.stat_result | None) -> bool:
         """Whether this file is a sidecar (its picture is beside it); if so it is noted."""
@@ -43,9 +44,11 @@ class SidecarBook:
         if st is None or sidecars.kind_of(name) is None:
             return False
         stored, escaped = to_stored(rel_path)
-        if escaped or not sidecars.images_of(name, self._names(folder)):
+        signature = (st.st_size, st.st_mtime_ns)
+        unchanged = self.known().get(stored) == signature  # its picture was there: no listing
+        if escaped or not (unchanged or sidecars.images_of(name, self._names(folder))):
             return False
-        self.seen[stored] = (st.st_size, st.st_mtime_ns)
+        self.seen[stored] = signature
         return True
 
     def gone(self, rel_path: str) -> bool:
@@ -60,8 +63,7 @@ class SidecarBook:
         sent back to read it. `whole_root`: every sidecar of the root was walked past, so
         one remembered and not seen is gone (unless below `blocked`, unreadable, folders).
         Returns how many pictures were sent back."""
-        with fast_index.connect(self.url) as conn:
-            known = fast_index.load_sidecars(conn, self.root_id)
+        known = self.known()
         if not (known or self.seen):
             return 0
         changed = {rel: sig for rel, sig in self.seen.items() if known.get(rel) != sig}
@@ -82,6 +84,13 @@ class SidecarBook:
             repo.forget(self.root_id, gone)
             repo.save(self.root_id, changed)
             return repo.read_again(self.root_id, images, STEPS)
+
+    def known(self) -> dict[str, tuple[int, int]]:
+        """The sidecars remembered for this root (read once)."""
+        if self._known is None:
+            with fast_index.connect(self.url) as conn:
+                self._known = fast_index.load_sidecars(conn, self.root_id)
+        return self._known
 
     def _images(self, stored_rel: str) -> list[str]:
         folder, _, name = stored_rel.rpartition("/")
