@@ -17,6 +17,7 @@ from tests.pipeline_media import write_photo
 from trove.domain import sidecars
 from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
+from trove.repositories.people import PeopleRepository
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
 from trove.services.scanner import ScanService
@@ -308,8 +309,21 @@ def test_sidecars_of_each_tool_are_read_into_their_pictures_and_a_trove_edit_win
     assert sync.sync([str(lr_sidecar)]).changed == 1
     (root / "darktable" / "beach.jpg.xmp").unlink()
     assert sync.sync([str(root / "darktable" / "beach.jpg.xmp")]).changed == 1
+    no_regions = DIGIKAM.format(rating=5, extra="")
+    sidecar.write_text(no_regions[: no_regions.index("<mwg-rs:Regions")] + _END)
+    assert sync.sync([str(sidecar)]).changed == 1
     services.library.scan_and_process([str(root)], wait=True)
     assets = _by_name(services)
     assert set(assets["IMG_3.jpg"]["tags"]) == {"boats", "Travel/Japan/Kyoto"}
     assert assets["beach.jpg"]["tags"] == []
     assert "IMG_3.xmp" not in assets and "beach.jpg.xmp" not in assets
+    assert services.regions.regions_of(digikam["id"], viewer=SYSTEM) == []
+    with services.database.session() as session:
+        assert PeopleRepository(session).depicted_people([digikam["id"]]) == []
+        assert PeopleRepository(session).people() == []  # made from the sidecar, now unused
+
+
+_END = """  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+"""

@@ -9,7 +9,8 @@ sidecar itself drops it). New keywords are added; keywords the sidecar dropped a
 Regions: a Region asset (drivers/region.py) per box, named by the sidecar (`title`) and, when
 named, `depicts` a Person of that name (made when there is none), as does the photo; each
 remembers the namespace that made it (`metadata.region.from`). A box still in the sidecar keeps
-its region as it is (a person may have renamed it); a box the sidecar dropped loses its region.
+its region as it is (a person may have renamed it); a box the sidecar dropped loses its region
+(and the photo its `depicts` link to a person no other region of it depicts).
 """
 
 from __future__ import annotations
@@ -78,9 +79,29 @@ def _apply_regions(session: Session, asset: Asset, found: Found, *, made_by: str
         else:
             _add_region(session, asset, wanted, namespace=found.namespace, made_by=made_by)
     if unmatched:
-        links.delete_touching([r.id for r in unmatched])
-        for region in unmatched:
-            assets.hard_delete(region)
+        _drop_regions(session, asset, unmatched, made_by=made_by)
+
+
+def _drop_regions(session: Session, photo: Asset, regions: list[Asset], *, made_by: str) -> None:
+    """Regions the sidecar no longer has go; the photo no longer depicts a person only they
+    depicted, and a person made from the sidecar that nothing depicts any more goes too."""
+    people = PeopleRepository(session)
+    gone = {r.id for r in regions}
+    named = {person for _region, person in people.depicted_people(list(gone))}
+    LinkRepository(session).delete_touching(list(gone))
+    for region in regions:
+        AssetRepository(session).hard_delete(region)
+    session.flush()
+    ids = LinkRepository(session).sources_of([photo.id], [Relation.EXTRACTED_FROM])
+    still = {person for _region, person in people.depicted_people(ids)}
+    for person in named - still:
+        people.unlink_depicts([photo.id], person)
+    session.flush()
+    for entity in people.people(sorted(named - still)):
+        if entity.meta.get("made_by") == made_by and not LinkRepository(session).sources_of(
+            [entity.id], [Relation.DEPICTS]
+        ):
+            people.delete_person(entity.id)
 
 
 def _add_region(
