@@ -404,6 +404,17 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     expect(page.locator(".q-notification").last).to_contain_text("now reads")
     second = page.locator(".trove-root-card", has_text="moved library")
     expect(second).to_contain_text(str(moved))
+    again = tmp_path / "found again"  # added as a new folder: offered for relocation instead
+    moved.rename(again)
+    page.locator(".trove-root-input input").fill(str(again))
+    page.get_by_role("button", name="Add library").click()
+    offer = page.locator(".trove-relocation-offer")
+    expect(offer).to_contain_text(f"its folder was at {moved}")
+    offer.get_by_role("button", name="Relocate moved library here").click()
+    expect(offer).to_have_count(0)
+    second = page.locator(".trove-root-card", has_text="found again")
+    expect(second).to_contain_text(str(again))
+    moved = again
     second.locator(".trove-root-remove-button").click()
     confirm = page.locator(".trove-remove-root")
     expect(confirm).to_contain_text(re.compile(r"forgets \d+ file\(s\)"))
