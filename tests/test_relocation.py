@@ -32,7 +32,9 @@ def _listing(services: Services) -> dict[str, dict]:
     return {a["path"]: a for a in items if a["path"]}
 
 
-def test_a_moved_library_keeps_its_ids_tags_albums_and_previews(services, tmp_path):
+def test_a_moved_library_keeps_its_ids_tags_albums_and_previews_and_is_offered_when_found_again(
+    services, tmp_path
+):
     old = tmp_path / "nas-a" / "photos"
     for i in range(6):
         write_photo(old / ("trip" if i % 2 else "") / f"p{i}.jpg", seed=i)
@@ -71,23 +73,17 @@ def test_a_moved_library_keeps_its_ids_tags_albums_and_previews(services, tmp_pa
     roots = services.library.roots()
     assert [(r["path"], r["name"]) for r in roots] == [(str(new), "pictures")]
 
-
-def test_a_library_that_reappears_elsewhere_is_offered_for_relocation(services, tmp_path):
-    old = tmp_path / "disk1" / "archive"
-    for i in range(4):
-        write_photo(old / f"a{i}.jpg", seed=i)
-    services.library.scan_and_process([str(old)], wait=True)
-    ids = {p: a["id"] for p, a in _listing(services).items()}
-    new = tmp_path / "disk2" / "archive"
-    new.parent.mkdir()
-    shutil.move(old, new)
-
+    # It moves again and is scanned where it reappears: offered, not indexed a second time.
+    again = tmp_path / "disk2" / "pictures"
+    again.parent.mkdir()
+    shutil.move(new, again)
     with pytest.raises(RelocationOffered) as offered:
-        services.library.scan_and_process([str(new)], wait=True)
-    assert (offered.value.offer["old_path"], offered.value.offer["matched"]) == (str(old), 4)
+        services.library.scan_and_process([str(again)], wait=True)
+    assert (offered.value.offer["old_path"], offered.value.offer["matched"]) == (str(new), 6)
     assert "trove roots relocate" in str(offered.value)
-    assert [r["path"] for r in services.library.roots()] == [str(old)]  # nothing indexed anew
-
-    services.library.scan_and_process([str(new)], wait=True, relocate=True)
-    assert {p: a["id"] for p, a in _listing(services).items()} == ids
     assert [r["path"] for r in services.library.roots()] == [str(new)]
+    services.library.scan_and_process([str(again)], wait=True, relocate=True)
+    assert {p: a["id"] for p, a in _listing(services).items()} == {
+        p: a["id"] for p, a in before.items()
+    }
+    assert [r["path"] for r in services.library.roots()] == [str(again)]
