@@ -13,6 +13,7 @@ from tests.media import make_library, write_text
 from trove.db.database import Database
 from trove.db.models import Asset, AssetStep, Root
 from trove.domain.access import Viewer
+from trove.domain.progress import library_progress
 from trove.repositories._sql import utcnow
 from trove.repositories.counters import CounterRepository
 from trove.services.library import LibraryService
@@ -113,3 +114,40 @@ def test_concurrent_writers_and_folding_readers_keep_the_sum(settings, tmp_path)
         assert mine == exact
     finally:
         database.dispose()
+
+
+def test_status_shows_one_denominator_and_why_files_failed(settings, tmp_path):
+    library = make_library(tmp_path / "library", photos=2)
+    good = (library / "2023/2023-01 trip/IMG_0000.jpg").read_bytes()
+    (library / "broken").mkdir()
+    (library / "broken/truncated.jpg").write_bytes(good[: len(good) // 3])
+    service = LibraryService(settings)
+    service.scan_and_process([str(library)], wait=True)
+
+    status = service.status(viewer=Viewer.system())
+
+    progress = status["progress"]
+    assert progress["files"] == 6 and progress["processing"] == 0
+    assert progress["fraction"] == 1.0 and progress["eta_seconds"] is None
+    assert {step["fraction"] for step in progress["steps"].values()} == {1.0}
+    assert progress["steps"]["thumbnails"]["failed"] == 1
+    (root,) = status["roots"]
+    (failure,) = [f for f in root["failures"] if f["step"] == "thumbnails"]
+    assert failure["count"] == 1 and failure["example"] == "broken/truncated.jpg"
+    assert "truncated" in failure["message"].lower()
+
+
+def test_progress_is_over_all_files_with_an_eta_at_the_recent_rate():
+    jobs = {
+        "assets_per_s": 2.0,
+        "steps": {
+            "hash": {"queued": 10, "running": 2, "done": 88, "failed": 0},
+            "thumbnails": {"queued": 0, "running": 0, "done": 5, "failed": 1},
+        },
+    }
+    progress = library_progress(files=400, processing=12, jobs=jobs)
+    assert progress.fraction == 0.97 and progress.eta_seconds == 6.0
+    assert progress.steps["hash"].pending == 12 and progress.steps["hash"].fraction == 0.97
+    assert progress.steps["thumbnails"].fraction == 1.0
+    idle = library_progress(files=0, processing=0, jobs={"assets_per_s": 0, "steps": {}})
+    assert idle.fraction == 1.0 and idle.eta_seconds is None

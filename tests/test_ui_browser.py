@@ -377,6 +377,7 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     expect(card).to_contain_text("online")
     expect(card).to_contain_text("Files")
     expect(page.locator(".trove-activity")).to_contain_text("hash")
+    expect(page.locator(".trove-overall")).to_contain_text("files processed")
     shot(page, "libraries-1280x800")
     page.set_viewport_size(PHONE)
     shot(page, "libraries-390x844")

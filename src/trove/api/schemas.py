@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from trove.domain.edits import EditOp
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, RootStatus, Visibility
+from trove.domain.progress import LibraryProgress
 from trove.domain.timeline import TimelineSource
 
 # An id as the server issues them (UUIDv7 text). Bounded and free of NUL, which PostgreSQL's
@@ -312,6 +313,13 @@ class ScanReport(BaseModel):
     elapsed_s: float
 
 
+class FailureReasonOut(BaseModel):
+    step: str
+    message: str
+    count: int = Field(description="Files that failed this step with this message.")
+    example: str = Field(description="One of them, by its path in the library.")
+
+
 class RootOut(BaseModel):
     """A library root (a folder Trove indexes in place)."""
 
@@ -332,6 +340,10 @@ class RootOut(BaseModel):
     )
     last_scan_at: datetime | None
     last_scan: ScanReport | None
+    failures: list[FailureReasonOut] = Field(
+        default_factory=list,
+        description="Why files of this library failed: the most frequent step and message first.",
+    )
 
 
 class RootList(BaseModel):
@@ -407,6 +419,7 @@ class LibraryStatus(BaseModel):
     steps: dict[str, dict[str, int]] = Field(description="Step -> outcome -> assets.")
     warnings: list[str]
     jobs: Jobs
+    progress: LibraryProgress
     indexer: IndexerState
     watcher: WatcherState | None
 

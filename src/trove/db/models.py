@@ -372,6 +372,13 @@ class AssetStep(Base):
         Index("ix_asset_steps_step_status", "step", "status"),
         # Throughput: outcomes recorded in the last minutes, without reading them all.
         Index("ix_asset_steps_updated", "updated_at"),
+        # Why files failed, per library (libraries page), without reading the successes.
+        Index(
+            "ix_asset_steps_failed",
+            "asset_id",
+            sqlite_where=text("status = 'failed'"),
+            postgresql_where=text("status = 'failed'"),
+        ),
     )
 
 

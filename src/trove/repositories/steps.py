@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from trove.db.models import AssetStep
+from trove.db.models import Asset, AssetStep
+from trove.domain.access import Viewer
+from trove.repositories.access import visible_assets
 from trove.repositories.counters import CounterRepository
+
+
+@dataclass(frozen=True)
+class FailureReason:
+    """Files of one library a step failed on with the same message."""
+
+    root_id: str
+    step: str
+    message: str
+    count: int
+    example: str
 
 
 class StepRepository:
@@ -42,3 +56,25 @@ class StepRepository:
     def counts(self) -> dict[tuple[str, str], int]:
         """Outcomes per (step, status), from the maintained counters."""
         return CounterRepository(self.session).step_counts()
+
+    def failure_reasons(self, *, viewer: Viewer, limit: int = 200) -> list[FailureReason]:
+        """The most frequent (library, step, message) among failed outcomes of files the
+        viewer sees. Read through the partial index of failed outcomes (migration
+        0014_failed_steps_index): the literal `'failed'` is what lets SQLite use it."""
+        failed = text("asset_steps.status = 'failed'")
+        count = func.count()
+        stmt = (
+            select(
+                Asset.root_id, AssetStep.step, AssetStep.message, count, func.min(Asset.rel_path)
+            )
+            .join(Asset, Asset.id == AssetStep.asset_id)
+            .where(failed, Asset.deleted_at.is_(None), Asset.root_id.is_not(None))
+            .where(visible_assets(viewer))
+            .group_by(Asset.root_id, AssetStep.step, AssetStep.message)
+            .order_by(count.desc(), AssetStep.step)
+            .limit(limit)
+        )
+        return [
+            FailureReason(str(root), str(step), str(message or ""), int(n), str(example or ""))
+            for root, step, message, n, example in self.session.execute(stmt)
+        ]

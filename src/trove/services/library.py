@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +23,15 @@ if TYPE_CHECKING:
     from trove.db.database import Database
     from trove.domain.filters import AssetFilters
     from trove.pipeline.service import PipelineService, PipelineSummary
+    from trove.repositories.steps import FailureReason
     from trove.services.assets import AssetPage
     from trove.services.integrity import VerifyReport
 
 
 log = logging.getLogger(__name__)
+
+# Failure reasons listed per library (the most frequent first).
+MAX_FAILURE_REASONS = 5
 
 
 @dataclass
@@ -196,6 +200,8 @@ class LibraryService:
         """The libraries the viewer is shown, counts over what they see, and the pipeline's
         progress (how busy the server is: no names, no ids)."""
         from trove.db.migrate import ensure_schema
+        from trove.domain.enums import AssetStatus
+        from trove.domain.progress import library_progress
         from trove.repositories.assets import AssetRepository
         from trove.repositories.integrity import IntegrityRepository
         from trove.repositories.roots import RootRepository
@@ -206,18 +212,27 @@ class LibraryService:
         with self.database.session() as session:
             roots = RootRepository(session).visible_to(viewer)
             assets = AssetRepository(session)
-            steps = StepRepository(session).counts()
+            step_repository = StepRepository(session)
+            steps = step_repository.counts()
+            failures = step_repository.failure_reasons(viewer=viewer)
+            files = assets.count_by_root_and_status(viewer=viewer)
             corrupted = IntegrityRepository(session).count_open_findings(viewer=viewer)
+            jobs = self.pipeline().jobs()
             return {
                 "database": _redacted(self.settings.resolved_database_url)
                 if viewer.is_admin
                 else "",
-                "roots": [_root_dict(root) for root in roots],
+                "roots": [_root_dict(root, failures=failures) for root in roots],
                 "by_status": assets.count_by("status", viewer=viewer),
                 "by_type": assets.count_by("asset_type", viewer=viewer),
                 "steps": _nest(steps),
                 "warnings": status_warnings(roots, corrupted=corrupted),
-                "jobs": self.pipeline().jobs(),
+                "jobs": jobs,
+                "progress": library_progress(
+                    files=sum(sum(counts.values()) for counts in files.values()),
+                    processing=sum(c.get(AssetStatus.PROCESSING, 0) for c in files.values()),
+                    jobs=jobs,
+                ).model_dump(),
             }
 
     def roots(self) -> list[dict[str, Any]]:
@@ -319,8 +334,14 @@ class LibraryService:
             return fast_index.count_pending(conn) > 0
 
 
-def _root_dict(root: Any) -> dict[str, Any]:
+def _root_dict(root: Any, *, failures: Sequence[FailureReason] = ()) -> dict[str, Any]:
+    """A root as the API shows it; `failures`: why its files failed (others' are ignored)."""
     return {
+        "failures": [
+            {"step": f.step, "message": f.message, "count": f.count, "example": f.example}
+            for f in failures
+            if f.root_id == root.id
+        ][:MAX_FAILURE_REASONS],
         "id": root.id,
         "path": root.path,
         "name": root.name,

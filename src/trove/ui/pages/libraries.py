@@ -35,6 +35,7 @@ def library_overview(*, viewer: Viewer) -> dict[str, Any]:
         "counts": svc.assets.counts_by_root(viewer=viewer),
         "indexer": svc.indexer.snapshot(),
         "jobs": status["jobs"],
+        "progress": status["progress"],
     }
 
 
@@ -203,18 +204,34 @@ def activity_card(overview: dict[str, Any]) -> None:
             ui.label(f"Last error: {indexer['last_error']}").classes("text-negative")
         for warning in overview["warnings"]:
             ui.label(warning).classes("text-negative trove-warning")
-        waiting = overview["by_status"].get("processing", 0)
-        if waiting:
-            ui.label(f"{waiting:,} file(s) waiting for processing").classes("text-grey-8")
-        jobs = overview.get("jobs")
-        if jobs:
-            if jobs.get("assets_per_s"):
-                ui.label(f"{jobs['assets_per_s'] * 60:,.0f} files/min").classes("text-grey-8")
-            for step, counts in jobs["steps"].items():
-                step_progress(step, job_counts(counts))
-        else:
-            for step, counts in sorted(overview["steps"].items()):
-                step_progress(step, counts)
+        progress = overview["progress"]
+        overall_progress(progress)
+        for step, counts in progress["steps"].items():
+            step_progress(step, counts)
+
+
+def overall_progress(progress: dict[str, Any]) -> None:
+    """One bar over all files, with the ETA at the recent rate."""
+    files, left = progress["files"], progress["processing"]
+    with ui.row().classes("w-full items-center no-wrap gap-3 trove-overall"):
+        ui.linear_progress(value=progress["fraction"], show_value=False).props(
+            "rounded size=12px"
+        ).classes("flex-1")
+        text = f"{files - left:,} of {files:,} files processed"
+        if left and progress["per_second"]:
+            text += f" · {progress['per_second'] * 60:,.0f} files/min"
+        if progress["eta_seconds"] is not None:
+            text += f" · about {time_left(progress['eta_seconds'])} left"
+        ui.label(text).classes("trove-overall-text")
+
+
+def time_left(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02} min"
 
 
 def _activity_text(indexer: dict[str, Any]) -> str:
@@ -227,26 +244,16 @@ def _activity_text(indexer: dict[str, Any]) -> str:
     return text + (f" · {len(queued)} more queued" if queued else "")
 
 
-def job_counts(step: dict[str, Any]) -> dict[str, int]:
-    """A /jobs step as the outcome counts step_progress draws: waiting work is "pending"."""
-    return {
-        "ok": step.get("done", 0) + step.get("skipped", 0),
-        "failed": step.get("failed", 0),
-        "pending": step.get("queued", 0) + step.get("running", 0),
-    }
-
-
-def step_progress(step: str, counts: dict[str, int]) -> None:
-    total = sum(counts.values())
-    done = total - counts.get("pending", 0)
+def step_progress(step: str, counts: dict[str, Any]) -> None:
+    """A step's bar over the same files as the overall one (LibraryProgress)."""
+    pending, failed = counts["pending"], counts["failed"]
     with ui.row().classes("w-full items-center no-wrap gap-3 trove-step"):
         ui.label(step).classes("trove-step-name")
-        ui.linear_progress(value=done / total if total else 1, show_value=False).props(
+        ui.linear_progress(value=counts["fraction"], show_value=False).props(
             "rounded size=8px"
         ).classes("flex-1")
-        failed = counts.get("failed", 0)
-        text = f"{done:,}/{total:,}" + (f" · {failed:,} failed" if failed else "")
-        ui.label(text).classes("trove-step-count")
+        text = f"{pending:,} to do" if pending else "done"
+        ui.label(text + (f" · {failed:,} failed" if failed else "")).classes("trove-step-count")
 
 
 def root_card(
@@ -284,6 +291,7 @@ def root_card(
             for status in ("ready", "processing", "error", "missing"):
                 if counts.get(status):
                     _count(status.title(), counts[status])
+        failures(root.get("failures") or [])
         scan = root.get("last_scan") or {}
         last = human_time(root.get("last_scan_at"))
         ui.label(
@@ -311,6 +319,19 @@ def root_card(
                 ui.button("Scan now", icon="refresh", on_click=lambda: on_scan(root["id"])).props(
                     "flat no-caps color=primary"
                 ).set_enabled(not (scanning or queued))
+
+
+def failures(reasons: list[dict[str, Any]]) -> None:
+    """Why files failed, the most frequent first: file-derived text, shown as text."""
+    if not reasons:
+        return
+    with ui.column().classes("gap-1 trove-root-failures"):
+        for reason in reasons:
+            with ui.row().classes("items-baseline no-wrap gap-2"):
+                ui.icon("error_outline", color="negative", size="16px")
+                ui.label(
+                    f"{reason['count']:,} files, {reason['step']}: {reason['message']}"
+                ).classes("text-negative trove-failure").tooltip(f"e.g. {reason['example']}")
 
 
 def _count(label: str, value: int) -> None:
