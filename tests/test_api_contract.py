@@ -77,6 +77,7 @@ def library(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # every route, fuzzed: the suite's longest test (~2-3 min when quiet)
 def test_every_operation_answers_within_its_declared_contract(client):  # type: ignore[no-untyped-def]
     schema = schemathesis.openapi.from_dict(client.get("/openapi.json").json())
     existing = _existing_ids(client)
