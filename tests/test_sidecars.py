@@ -291,9 +291,12 @@ def test_sidecars_of_each_tool_are_read_into_their_pictures_and_a_trove_edit_win
     # digiKam changes the sidecar: a new keyword, another rating. A rescan reads it again.
     sidecar.write_text(DIGIKAM.format(rating=5, extra="\n     <rdf:li>Eiffel Tower</rdf:li>"))
     os.utime(sidecar, ns=(1_800_000_000 * 10**9, 1_800_000_000 * 10**9))
+    # preset.xmp, listed as a file, gets its picture: it is read into it and leaves the list.
+    write_photo(root / "lightroom" / "preset.jpg", seed=6)
     before = {p: _digest(p) for p in root.rglob("*") if p.is_file()}
     services.library.scan_and_process([str(root)], wait=True)
     assets = _by_name(services)
+    assert "preset.xmp" not in assets and "boats" in assets["preset.jpg"]["tags"]
     digikam = assets["IMG_1.jpg"]
     assert "Eiffel Tower" in digikam["tags"] and "Paris" not in digikam["tags"]
     assert digikam["title"] == "Mine"

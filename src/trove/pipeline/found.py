@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset
+from trove.domain import sidecars
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
 from trove.pipeline.processor import Found, FoundRegion
@@ -28,6 +29,7 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.entities import EntityRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.repositories.people import PERSON, PeopleRepository
+from trove.repositories.sync import SyncRepository
 from trove.repositories.tag_flows import TagFlows
 
 BBOX_TOLERANCE = 2e-3
@@ -43,6 +45,29 @@ def apply_found(
         asset.meta = {**(asset.meta or {}), found.namespace: {**values, "declined_tags": declined}}
     if asset.hash:
         _apply_regions(session, asset, found, made_by=made_by)
+    _retire_listed_sidecars(session, asset)
+
+
+def _retire_listed_sidecars(session: Session, asset: Asset) -> None:
+    """A sidecar indexed as a file of its own before it was read as this picture's (an index
+    older than sidecar reading, or a `.xmp` whose picture arrived later) leaves the listing:
+    its record goes, or stays missing and pathless if someone tagged or titled it."""
+    if asset.root_id is None or not asset.rel_path or asset.path_escaped:
+        return
+    meta = asset.meta or {}
+    names = {
+        name
+        for namespace in (sidecars.NAMESPACE, sidecars.TAKEOUT_NAMESPACE)
+        for name in ((meta.get(namespace) or {}).get("files") or [])
+        if isinstance(name, str)
+    }
+    if not names:
+        return
+    folder = asset.rel_path.rpartition("/")[0]
+    paths = [f"{folder}/{name}" if folder else name for name in sorted(names)]
+    listed = AssetRepository(session).files_at(asset.root_id, paths)
+    for rel, sidecar_id in listed.items():
+        SyncRepository(session).retire(sidecar_id, reason=f"{rel} is read into {asset.filename}")
 
 
 def _apply_tags(session: Session, asset: Asset, found: Found, earlier: dict[str, Any]) -> list[str]:
