@@ -540,7 +540,15 @@ export default {
         this.onCheckClick(event, item);
         return;
       }
+      this.preload(item); // the lightbox will show it: fetch while the server builds the stage
       this.$emit("open", { id: item.id });
+    },
+    preload(item) {
+      const url = item && item.thumbnails && item.thumbnails.large;
+      if (!url) return;
+      const image = new Image();
+      image.decoding = "async";
+      image.src = url;
     },
     onTileDoubleClick(item) {
       if (this.mode !== "browse") this.$emit("pick", { id: item.id });
@@ -637,6 +645,8 @@ export default {
       }
       const next = this.items[i + delta];
       if (!next) return null;
+      this.preload(next);
+      this.preload(this.items[i + 2 * delta]); // the step after, already on its way
       this.scrollToItem(next.id);
       return next.id;
     },

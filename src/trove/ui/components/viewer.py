@@ -149,12 +149,14 @@ class Viewer:
         self.media.clear()
         with self.media, ui.element("div").classes("trove-zoom"):
             services().drivers.driver_for(asset).render_ui_component(asset)
-        self._render_inspector()
         shown = {"id": asset["id"], "history": history, **full_size(asset)}
         ui.run_javascript(f"troveLightbox.show({json.dumps(shown)})")
+        # The picture goes out first; the inspector (tabs, notes, copies) follows it.
+        ui.timer(0.01, lambda: self._render_inspector(asset), once=True)
 
-    def _render_inspector(self) -> None:
-        assert self.asset is not None
+    def _render_inspector(self, asset: dict[str, Any]) -> None:
+        if self.asset is None or self.asset["id"] != asset["id"]:
+            return  # stepped on already
         self.side.clear()
         with self.side:
             handle = ui.element("div").classes("trove-sheet-handle")

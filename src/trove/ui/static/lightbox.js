@@ -43,6 +43,7 @@
     reset();
     const started = performance.now();
     window.__troveLightbox.shown += 1;
+    window.__troveLightbox.shownAt = started;
     window.__troveLightbox.sharp = 0;
     window.__troveLightbox.fullUrl = null;
     followUrl(asset.id, asset.history);
