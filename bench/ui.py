@@ -1,23 +1,31 @@
 """Gallery benchmark: 100,000 indexed assets, a real `trove serve`, a real browser.
 
     .venv/bin/python bench/ui.py [--corpus LIBRARY] [--rounds 5] [--pages 20]
+                                 [--lightbox 40] [--only gallery|lightbox]
 
 Measures
   * the API list latency p50/p95 for the gallery's own query (first page, following pages by
     cursor) and with each filter the sidebar sets (type, tag, search, date range, folder);
   * in Chromium: time from navigation to the first grid paint (tiles in the DOM), and the time
     each next page takes as the grid is scrolled (fetch + layout, measured in the page).
+  * the lightbox's open-to-sharp time: from the click on a tile to its large preview decoded
+    and painted (static/lightbox.js marks it), cold (first open) and warm (opened again),
+    with the part spent until the server's stage reaches the page (click_to_stage),
+    beside the floor: the same preview fetched and decoded by a bare `new Image()`.
 Targets: first paint < 1 s, each page < 150 ms at the API p95.
 
 The corpus is indexed once with `trove scan --no-wait` into bench/.corpus/ui-<n>/data and its
 assets marked ready through the repository (the pipeline is not what is measured, and running
 it in the background would compete for the CPU). Previews are not made, so tiles show type
-icons: first paint is the grid itself, image decoding is the browser's.
+icons: first paint is the grid itself, image decoding is the browser's. For the lightbox, the
+newest `--lightbox` pictures get a preview pyramid made from a 3000x2000 photo-like picture
+(one encode, written under a digest per asset, so each URL is cold in the browser).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -225,6 +233,138 @@ FRAME_PROBE = """() => new Promise((resolve) => {
 })"""
 
 
+def lightbox_sample(server: TroveServer, *, count: int) -> list[str]:
+    """The newest `count` pictures in the gallery's order: the tiles a visitor opens first."""
+    _ms, page = get(server, "/api/dam/assets", gallery_params())
+    return [a["id"] for a in page["items"] if a["asset_type"] == "image"][:count]
+
+
+def photo_like(size: tuple[int, int], *, seed: int = 7) -> Any:
+    """A picture with a photo's detail (shapes, gradients, grain): its WebP is about as large
+    as a real photo's, so the browser fetches and decodes a realistic preview."""
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = random.Random(seed)
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for _ in range(400):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        r = rng.randrange(10, 220)
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    image = image.filter(ImageFilter.GaussianBlur(2))
+    grain = Image.effect_noise(size, 40).convert("RGB")
+    return Image.blend(image, grain, 0.18)
+
+
+def make_previews(data_dir: Path, asset_ids: list[str]) -> dict[str, Any]:
+    """Give these assets a large/medium/small preview in the cache and point their records at
+    it, as the thumbnails step would (it is not run for this corpus). Their `hash` becomes a
+    digest of their id: previews are looked up by content hash, and this corpus is not hashed."""
+    from trove.config import Settings
+    from trove.db.database import Database
+    from trove.db.models import Asset
+    from trove.pipeline import imaging
+    from trove.pipeline.processors.thumbnails import pyramid_updates
+    from trove.storage import cache
+
+    settings = Settings(data_dir=data_dir)
+    started = time.perf_counter()
+    renditions = imaging.pyramid(photo_like((3000, 2000)), quality=settings.webp_quality)
+    encode_s = time.perf_counter() - started
+    database = Database(settings.resolved_database_url)
+    with database.session() as session:
+        for asset_id in asset_ids:
+            digest = hashlib.sha256(f"bench-lightbox/{asset_id}".encode()).hexdigest()
+            for rendition in renditions:
+                name = cache.thumbnail_name(rendition.name)
+                path = cache.derivative_path(settings.resolved_cache_dir, digest, name)
+                cache.write_atomic(path, rendition.webp)
+            asset = session.get(Asset, asset_id)
+            assert asset is not None
+            updates = pyramid_updates(digest)
+            asset.thumbnails, asset.thumbnail_urn = updates["thumbnails"], updates["thumbnail_urn"]
+            asset.hash = digest  # previews are found by content hash; this corpus has none
+            asset.width, asset.height = 3000, 2000
+    database.dispose()
+    large = next(r for r in renditions if r.name == "large")
+    return {
+        "previews": len(asset_ids),
+        "large_px": list(large.image.size),
+        "large_bytes": len(large.webp),
+        "encode_s": round(encode_s, 2),
+    }
+
+
+def lightbox_timings(server: TroveServer, asset_ids: list[str]) -> dict[str, Any]:
+    """Click each tile, time until its large preview is decoded and painted; again warm; and
+    the same previews fetched and decoded by a bare image, cold, as the floor."""
+    from playwright.sync_api import sync_playwright
+
+    cold, warm, floor, fetch_ms, stage_ms = [], [], [], [], []
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.wait_for_function("() => window.__troveFirstPaint", timeout=30_000)
+        for samples in (cold, warm):
+            for asset_id in asset_ids:
+                sharp_ms, staged_ms = open_to_sharp(page, asset_id)
+                samples.append(sharp_ms)
+                stage_ms.append(staged_ms)
+        for asset_id in asset_ids:
+            url = server.api(f"/api/dam/assets/{asset_id}")["thumbnails"]["large"]
+            floor.append(page.evaluate(BARE_DECODE, url + "&cold=1"))
+        for asset_id in asset_ids[:10]:
+            fetch_ms.append(get(server, f"/api/dam/assets/{asset_id}", [])[0])
+        context.close()
+        browser.close()
+    return {
+        "open_to_sharp_cold_ms": percentiles(cold),
+        "open_to_sharp_warm_ms": percentiles(warm),
+        "click_to_stage_ms": percentiles(stage_ms),
+        "bare_img_fetch_decode_ms": percentiles(floor),
+        "api_asset_detail_ms": percentiles(fetch_ms),
+    }
+
+
+def open_to_sharp(page: Any, asset_id: str) -> tuple[float, float]:
+    """A click on the tile to the large preview decoded and painted (lightbox.js), and to
+    the server's stage arriving in the page (`troveLightbox.show`)."""
+    tile = page.locator(f'.trove-tile[data-id="{asset_id}"]')
+    tile.scroll_into_view_if_needed()
+    shown = page.evaluate("() => window.__troveLightbox.shown")
+    clicked = page.evaluate(CLICK, asset_id)
+    page.wait_for_function(
+        "(n) => window.__troveLightbox.shown > n && window.__troveLightbox.sharp > 0",
+        arg=shown,
+        timeout=30_000,
+    )
+    sharp, shown_at = page.evaluate(
+        "() => [window.__troveLightbox.sharp, window.__troveLightbox.shownAt]"
+    )
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".trove-viewer", state="hidden", timeout=10_000)
+    return float(sharp - clicked), float(shown_at - clicked)
+
+
+CLICK = """(id) => {
+  const started = performance.now();
+  document.querySelector(`.trove-tile[data-id="${id}"]`).click();
+  return started;
+}"""
+BARE_DECODE = """async (url) => {
+  const started = performance.now();
+  const image = new Image();
+  image.src = url;
+  await image.decode();
+  return performance.now() - started;
+}"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -232,6 +372,8 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pages", type=int, default=20, help="pages to scroll in the browser")
+    parser.add_argument("--lightbox", type=int, default=40, help="pictures to open")
+    parser.add_argument("--only", choices=("gallery", "lightbox"), default=None)
     args = parser.parse_args()
     if args.corpus is None:  # the scan benchmark's corpus, generated once and cached
         import corpus
@@ -242,10 +384,18 @@ def main() -> None:
     data_dir = REPO / "bench" / ".corpus" / f"ui-{args.corpus.parent.name}" / "data"
     index = prepare(args.corpus.resolve(), data_dir)
     server = start_server(data_dir=data_dir, roots=[])
+    api: dict[str, Any] = {}
+    browser: dict[str, Any] = {}
+    lightbox: dict[str, Any] = {}
     try:
         server.wait_idle(timeout=600)
-        api = api_latencies(server, rounds=args.rounds)
-        browser = browser_timings(server, rounds=args.rounds, pages=args.pages)
+        if args.only != "lightbox":
+            api = api_latencies(server, rounds=args.rounds)
+            browser = browser_timings(server, rounds=args.rounds, pages=args.pages)
+        if args.only != "gallery":
+            sample = lightbox_sample(server, count=args.lightbox)
+            lightbox = {"sample": make_previews(data_dir, sample)}
+            lightbox.update(lightbox_timings(server, sample))
     finally:
         server.stop()
     report = {
@@ -253,6 +403,7 @@ def main() -> None:
         "index": index,
         "api": api,
         "browser": browser,
+        "lightbox": lightbox,
         "targets": {"first_paint_ms": 1000, "api_page_p95_ms": 150},
         "git": git_revision(),
         "machine": machine_info(),
@@ -265,6 +416,33 @@ def main() -> None:
 
 def print_table(report: dict[str, Any]) -> None:
     print(f"\n{report['index']['assets']:,} assets indexed\n")
+    if report["api"]:
+        print_gallery(report)
+    if report["lightbox"]:
+        print_lightbox(report["lightbox"])
+
+
+def print_lightbox(lightbox: dict[str, Any]) -> None:
+    sample = lightbox["sample"]
+    width, height = sample["large_px"]
+    print(
+        f"Lightbox (Chromium, 1280x800): {sample['previews']} pictures, large preview "
+        f"{width}x{height} WebP, {sample['large_bytes'] / 1000:.0f} KB"
+    )
+    print(f"{'':<40} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}")
+    for name in (
+        "open_to_sharp_cold_ms",
+        "open_to_sharp_warm_ms",
+        "click_to_stage_ms",
+        "bare_img_fetch_decode_ms",
+        "api_asset_detail_ms",
+    ):
+        stats = lightbox[name]
+        print(f"{name:<40} {stats['p50_ms']:>8} {stats['p95_ms']:>8} {stats['n']:>5}")
+    print()
+
+
+def print_gallery(report: dict[str, Any]) -> None:
     print(f"{'API GET /api/dam/assets (limit 200)':<40} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}")
     for name, stats in report["api"].items():
         print(f"{name:<40} {stats['p50_ms']:>8} {stats['p95_ms']:>8} {stats['n']:>5}")
