@@ -117,7 +117,7 @@ def test_the_search_table_answers_every_query_as_expected(client):
     sunset = asset_id(client, "beach/sunset.jpg")
     client.patch(f"/api/dam/assets/{sunset}", json={"title": "Golden hour at the pier"})
     cafe = asset_id(client, "2019-08-14 Trip/Café Ångström.jpg")
-    client.patch(f"/api/dam/assets/{cafe}", json={"tags": ["favorite"]})
+    client.patch(f"/api/dam/assets/{cafe}", json={"favorite": True})
     album = client.post("/api/dam/albums", json={"name": "Summer Picks"}).json()
     client.post(
         f"/api/dam/albums/{album['id']}/assets",

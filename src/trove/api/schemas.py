@@ -104,6 +104,10 @@ class AssetOut(BaseModel):
         "mtime, or none (undated). Null for folders and albums.",
     )
     deleted: bool
+    favorite: bool = Field(description="Marked with a heart (`metadata.gallery.favorite`).")
+    rating: int = Field(
+        ge=0, le=5, description="Stars, 0 (unrated) to 5 (`metadata.gallery.rating`)."
+    )
     thumbnails: dict[ThumbnailSize, str] = Field(
         description="Size -> URL of a WebP preview, once the thumbnails step has made them."
     )
@@ -223,6 +227,14 @@ class AssetPatchIn(BaseModel):
     metadata: dict[str, dict[str, Any]] = Field(
         default=None,  # type: ignore[arg-type]  # None marks "not sent", as for visibility
         description="Exactly one namespace, replaced as a whole.",
+    )
+    # Views of metadata.gallery: set alone, they leave its other keys as they are. Not
+    # nullable; the None default marks "not sent", as for visibility.
+    favorite: bool = Field(  # type: ignore[assignment]  # None marks "not sent", as said above
+        default=None, description="Mark or unmark with a heart."
+    )
+    rating: int = Field(  # type: ignore[assignment]  # None marks "not sent", as said above
+        default=None, ge=0, le=5, description="0 (unrated) to 5 stars."
     )
 
 

@@ -450,6 +450,24 @@ class IntegrityFinding(Base):
     __table_args__ = (Index("ix_integrity_findings_asset", "asset_id", "resolved_at"),)
 
 
+class PreferredCopy(Base):
+    """Of a set of identical files (one SHA-256), the copy a person chose to show: the gallery
+    stacks the others under it. Nothing is deleted; a copy that goes takes its choice along.
+
+    (Not a model: the expression indexes `ix_assets_favorite` and `ix_assets_rating` on
+    `assets`, made by migration 0015 for `is:favorite` and `rating:`; repositories/search.py.)
+    """
+
+    __tablename__ = "preferred_copies"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    chosen_by: Mapped[str | None] = mapped_column(IdType)  # a users.id, unchecked
+    chosen_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_preferred_copies_asset", "asset_id"),)
+
+
 class PipelineLease(Base):
     """Who is working on an asset's pipeline right now, so that two workers never process the
     same asset at once and work whose worker died is handed on (pipeline/runner.py).

@@ -35,6 +35,7 @@ FILTERS = (
     "ext",
     "is",
     "has",
+    "rating",
 )
 IS_VALUES = ("duplicate", "missing", "corrupted", "favorite")
 HAS_VALUES = ("gps", "text", "faces")
@@ -43,6 +44,7 @@ TYPE_ALIASES = {"photo": "image", "picture": "image", "pdf": "document", "folder
 MAX_CLAUSES = 32
 DEFAULT_NEAR_KM = 10.0
 _KEY = re.compile(r"([a-z]+):")
+_RATING = re.compile(r"^(>=|<=|>|<|=)?([0-5])$")
 _EXT = re.compile(r"^\.?[a-z0-9]{1,16}$")
 
 
@@ -220,6 +222,14 @@ def _one_of(options: tuple[str, ...]) -> Any:
     return check
 
 
+def _rating(value: str) -> tuple[str, int]:
+    """`4`, `>=4`, `<3`...: (comparison, stars), stars 0 to 5."""
+    match = _RATING.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a rating: use 0 to 5, e.g. 4 or >=4")
+    return match.group(1) or "=", int(match.group(2))
+
+
 def _ext(value: str) -> str:
     if not _EXT.match(value.lower()):
         raise ValueError(f"{value!r} is not a file extension")
@@ -235,6 +245,7 @@ _PARSERS: dict[str, Any] = {
     "is": _one_of(IS_VALUES),
     "has": _one_of(HAS_VALUES),
     "ext": _ext,
+    "rating": _rating,
 }
 
 

@@ -48,6 +48,7 @@ def asset_summary(asset: Any) -> dict[str, Any]:
         else iso_utc(asset.timeline_at),
         "timeline_source": asset.timeline_source,
         "deleted": asset.deleted_at is not None,
+        **gallery_marks(effective_metadata(asset.meta)),
         # The gallery grid shows `small` for every tile: listing it saves a request per tile.
         "thumbnails": thumbnail_urls(asset),
     }
@@ -96,6 +97,18 @@ def edited(asset: Any) -> dict[str, Any] | None:
         "original_url": f"/api/dam/assets/{asset.id}/file?variant=original",
         "original_thumbnails": _urls(asset.id, asset.thumbnails, query="variant=original&"),
     }
+
+
+def gallery_marks(meta: dict[str, Any] | None) -> dict[str, Any]:
+    """`favorite` and `rating` as the asset JSON shows them: views of `metadata.gallery` as
+    shown (a sidecar's rating under the one given in Trove, domain/sidecars.py), the one place
+    they are stored (so export, import and the namespace PATCH keep them too)."""
+    gallery = (meta or {}).get("gallery")
+    if not isinstance(gallery, dict):
+        return {"favorite": False, "rating": 0}
+    rating = gallery.get("rating")
+    valid = isinstance(rating, int) and not isinstance(rating, bool) and 0 <= rating <= 5
+    return {"favorite": gallery.get("favorite") is True, "rating": rating if valid else 0}
 
 
 def web_copy(proxy: Any) -> dict[str, Any]:

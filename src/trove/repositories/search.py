@@ -366,6 +366,8 @@ class SearchRepository:
             return Asset.id.in_(select(Doc.asset_id).where(*_near(c.parsed)))
         if c.key == "is":
             return self._is(c.parsed)
+        if c.key == "rating":
+            return _rated(c.parsed, dialect=self.dialect)
         if c.key == "has":
             # Correlated: most assets have a position, so this is checked per row read.
             return exists().where(Doc.asset_id == Asset.id, _has(c.parsed))
@@ -390,7 +392,12 @@ class SearchRepository:
                 select(IntegrityFinding.asset_id).where(IntegrityFinding.resolved_at.is_(None))
             )
         if value == "favorite":
-            return Asset.id.in_(tagged("favorite", hierarchical=self.hierarchical))
+            marked = gallery_mark("favorite", dialect=self.dialect)
+            true_: ColumnElement[Any] = literal_column(
+                "'true'" if self.dialect == "postgresql" else "1"
+            )
+            # IS NOT NULL too, so that `-is:favorite` finds the never-marked (NOT NULL = NULL).
+            return and_(marked.is_not(None), marked == true_)
         copies = Asset.__table__.alias("copies")
         shared = (
             select(copies.c.hash)
@@ -572,6 +579,38 @@ def _near(near: Any) -> list[ColumnElement[bool]]:
         Doc.lon.between(near.lon - dlon, near.lon + dlon),
         dy * dy + dx * dx <= dlat * dlat,
     ]
+
+
+def gallery_mark(key: str, *, dialect: str) -> ColumnElement[Any]:
+    """`metadata.gallery.<key>` written exactly as the expression indexes of migration
+    0015 are (ix_assets_favorite, ix_assets_rating): neither database uses an index on an
+    expression unless the query repeats it, and a bound parameter for the path would not
+    match. PostgreSQL: `favorite` as text ('true'), `rating` as JSONB (compared as numbers)."""
+    if dialect == "postgresql":
+        arrow = "->>" if key == "favorite" else "->"
+        return literal_column(f"(assets.metadata -> 'gallery' {arrow} '{key}')")
+    return literal_column(f"json_extract(assets.metadata, '$.gallery.{key}')")
+
+
+def _rated(parsed: tuple[str, int], *, dialect: str) -> ColumnElement[bool]:
+    """`rating:4`, `rating:>=4`, `rating:<3`: an unrated asset counts as 0 stars."""
+    op, stars = parsed
+    value = gallery_mark("rating", dialect=dialect)
+    bound: ColumnElement[Any] = literal_column(
+        f"'{stars}'::jsonb" if dialect == "postgresql" else str(stars)
+    )
+    compared = {
+        "=": value == bound,
+        ">=": value >= bound,
+        ">": value > bound,
+        "<=": value <= bound,
+        "<": value < bound,
+    }[op]
+    zero_included = {"=": stars == 0, ">=": stars == 0, ">": False, "<=": True, "<": stars > 0}
+    # Either way an unrated asset gives true or false, never NULL: `-rating:>=4` finds it.
+    if zero_included[op]:
+        return or_(compared, value.is_(None))
+    return and_(value.is_not(None), compared)
 
 
 def _has(value: str) -> ColumnElement[bool]:

@@ -60,6 +60,9 @@ class AssetPatch:
     tags: list[str] | None = _UNSET
     visibility: str = _UNSET
     metadata: dict[str, dict[str, Any]] = _UNSET
+    # Views of metadata.gallery, applied over `metadata` when both are sent.
+    favorite: bool = _UNSET
+    rating: int = _UNSET
 
 
 @dataclass
@@ -153,6 +156,8 @@ class AssetService:
                 asset.meta = _merged_namespace(
                     asset.meta or {}, patch.metadata, registry=self.drivers.metadata
                 )
+            if patch.favorite is not _UNSET or patch.rating is not _UNSET:
+                asset.meta = self._marked(asset.meta or {}, patch)
             if patch.tags is not _UNSET:
                 self._replace_tags(session, asset, normalise_tags(patch.tags or []))
             from trove.repositories._sql import utcnow
@@ -164,6 +169,20 @@ class AssetService:
             else:
                 search.reindex(session, [asset.id], hierarchical=self.hierarchical)
             return self._detail(session, asset, viewer=viewer)
+
+    def _marked(self, meta: dict[str, Any], patch: AssetPatch) -> dict[str, Any]:
+        """`metadata.gallery` with the favourite and rating sent, its other keys kept: the
+        one place they live, validated like a namespace PATCH. Unmarked and unrated are
+        stored as absent, so an untouched asset and a cleared one look the same."""
+        gallery = dict(meta.get("gallery") or {})
+        for key, value in (("favorite", patch.favorite), ("rating", patch.rating)):
+            if value is _UNSET:
+                continue
+            if value is False or (key == "rating" and value == 0):
+                gallery.pop(key, None)
+            else:
+                gallery[key] = value
+        return _merged_namespace(meta, {"gallery": gallery}, registry=self.drivers.metadata)
 
     def ingest_virtual(self, asset_type: str, data: Any, *, viewer: Viewer) -> dict[str, Any]:
         """A new asset without a file (seed 4.1: `ingest_virtual`), made by its type's driver

@@ -74,6 +74,17 @@ export default {
                 <q-icon v-if="item.status === 'missing' || item.status === 'offline'" name="cloud_off" size="18px" />
                 <q-icon v-if="item.status === 'error'" name="error_outline" size="18px" />
               </div>
+              <button type="button" class="trove-tile-heart" :class="{ 'trove-tile-heart-on': item.favorite }"
+                      :aria-label="(item.favorite ? 'Unmark favourite ' : 'Mark favourite ') + item.filename"
+                      :aria-pressed="item.favorite ? 'true' : 'false'"
+                      @click.stop="toggleFavorite(item)">
+                <q-icon :name="item.favorite ? 'favorite' : 'favorite_border'" size="22px" />
+              </button>
+              <button v-if="item.stack_count > 1" type="button" class="trove-tile-stack"
+                      :aria-label="'Open the stack of ' + item.stack_count + ' copies'"
+                      @click.stop="$emit('stack', { id: item.id, hash: item.hash })">
+                <q-icon name="filter_none" size="16px" /><span>{{ item.stack_count }}</span>
+              </button>
               <button type="button" class="trove-tile-check" :aria-label="'Select ' + item.filename"
                       @click.stop="onCheckClick($event, item)">
                 <q-icon :name="isSelected(item.id) ? 'check_circle' : 'radio_button_unchecked'" size="24px" />
@@ -574,6 +585,22 @@ export default {
         this.selectionChanged();
       }
       this.anchor = item.id;
+    },
+    toggleFavorite(item) {
+      // The heart answers at once; the server's answer (or a failure) settles it.
+      const wanted = !item.favorite;
+      this.patchItems([{ id: item.id, favorite: wanted }]);
+      fetch(this.api + "/" + encodeURIComponent(item.id), {
+        method: "PATCH",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ favorite: wanted }),
+      })
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+        .then((asset) => {
+          this.patchItems([{ id: asset.id, favorite: asset.favorite, rating: asset.rating }]);
+          this.$emit("favorite", { id: asset.id, favorite: asset.favorite });
+        })
+        .catch(() => this.patchItems([{ id: item.id, favorite: !wanted }]));
     },
     // --- selection --------------------------------------------------------------------------
     isSelected(id) {
