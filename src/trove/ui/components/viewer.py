@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 
 from nicegui import ui
 
-from trove.services.errors import NotFound
+from trove.services.assets import AssetPatch
+from trove.services.errors import Invalid, NotFound
 from trove.ui.components.albums import AlbumDialog
 from trove.ui.components.editor import EditHook
 from trove.ui.components.inspector import Inspector
@@ -75,6 +76,7 @@ class Viewer:
         ui.on("trove_lightbox_step", lambda e: self.step(int(e.args["delta"])))
         ui.on("trove_lightbox_history", lambda e: self._history_moved(e.args.get("asset")))
         self.keys_rest = False
+        self.rating = False  # `r` was pressed: the next digit is the rating
         ui.on("trove_lightbox_key", lambda e: self._on_key(str(e.args["key"]), e.args["repeat"]))
 
     def _toolbar(self) -> None:
@@ -102,6 +104,12 @@ class Viewer:
             ui.button(icon="link", on_click=self.copy_link).props(
                 "flat round color=white aria-label='Copy link'"
             ).classes("trove-bar-wide").tooltip("Copy link")
+            self.heart = ui.button(icon="favorite_border", on_click=self.toggle_favorite)
+            self.heart.props("flat round color=white aria-label=Favourite")
+            self.heart.classes("trove-favorite").tooltip("Favourite (F)")
+            self.stars = ui.rating(max=5, size="1.1em", color="amber", on_change=self._rated)
+            self.stars.props("icon=star_border icon-selected=star no-dimming aria-label=Rating")
+            self.stars.classes("trove-rating trove-bar-wide").tooltip("Rating (R, then 0 to 5)")
             self.play = ui.button(icon="play_arrow", on_click=self.toggle_slideshow)
             self.play.props("flat round color=white aria-label='Play slideshow'")
             self.play.classes("trove-slideshow").tooltip("Slideshow (Space)")
@@ -149,10 +157,50 @@ class Viewer:
         self.media.clear()
         with self.media, ui.element("div").classes("trove-zoom"):
             services().drivers.driver_for(asset).render_ui_component(asset)
+        self._show_marks()
         shown = {"id": asset["id"], "history": history, **full_size(asset)}
         ui.run_javascript(f"troveLightbox.show({json.dumps(shown)})")
         # The picture goes out first; the inspector (tabs, notes, copies) follows it.
         ui.timer(0.01, lambda: self._render_inspector(asset), once=True)
+
+    # --- favourite and rating ---------------------------------------------------------------
+
+    async def toggle_favorite(self) -> None:
+        if self.asset is not None:
+            await self._mark(favorite=not self.asset.get("favorite"))
+
+    async def rate(self, stars: int) -> None:
+        if self.asset is not None:
+            await self._mark(rating=stars)
+
+    async def _rated(self, event: Any) -> None:
+        if self.asset is not None and (event.value or 0) != self.asset.get("rating", 0):
+            await self.rate(int(event.value or 0))
+
+    async def _mark(self, **changes: Any) -> None:
+        """Favourite or rating through the same update the API's PATCH makes."""
+        assert self.asset is not None
+        try:
+            updated = await call(
+                services().assets.update,
+                self.asset["id"],
+                AssetPatch(**changes),
+                viewer=current_viewer(),
+            )
+        except (Invalid, NotFound) as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        if updated is not None:
+            self.asset = updated
+            self._show_marks()
+            self.on_changed(updated)
+
+    def _show_marks(self) -> None:
+        assert self.asset is not None
+        favorite = bool(self.asset.get("favorite"))
+        self.heart.props(f"icon={'favorite' if favorite else 'favorite_border'}")
+        self.heart.props(f"aria-pressed={'true' if favorite else 'false'}")
+        self.stars.set_value(int(self.asset.get("rating") or 0))
 
     def _render_inspector(self, asset: dict[str, Any]) -> None:
         if self.asset is None or self.asset["id"] != asset["id"]:
@@ -254,6 +302,10 @@ class Viewer:
         open."""
         if self.keys_rest:
             return
+        rating, self.rating = self.rating, False
+        if rating and key in "012345":
+            await self.rate(int(key))
+            return
         if key in ("ArrowLeft", "ArrowRight"):
             await self.step(-1 if key == "ArrowLeft" else 1)
         elif repeat:
@@ -264,6 +316,11 @@ class Viewer:
             self.toggle_slideshow()
         elif key == "Delete":
             await self.move_to_trash()
+        elif key == "f":
+            await self.toggle_favorite()
+        elif key == "r":
+            self.rating = True
+            ui.notify("Rate: press 0 to 5", timeout=1500, position="bottom")
 
     async def move_to_trash(self) -> None:
         """Soft delete (restorable from the Trash; the file is never touched), then show the
