@@ -336,12 +336,14 @@ def test_f_r_and_delete_mark_rate_and_trash_what_is_shown(page, server):
     shown = asset_id(server, "step_3.jpg")
     open_tile(page, server, "step_3.jpg")
     page.keyboard.press("f")
-    expect(page.get_by_role("button", name="Favourite")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".trove-viewer .trove-favorite")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("r")
     page.keyboard.press("4")
     expect(page.locator(".trove-rating .q-rating__icon--active")).to_have_count(4)
     asset = server.api(f"/api/dam/assets/{shown}")
     assert (asset["favorite"], asset["rating"]) == (True, 4)
+    heart = page.locator(f'.trove-tile[data-id="{shown}"] .trove-tile-heart')
+    expect(heart).to_have_attribute("aria-pressed", "true")  # the tile under it follows
     page.keyboard.press("Delete")  # to the Trash; the lightbox shows the one before it
     expect(shown_name(page)).not_to_have_text("step_3.jpg")
     assert server.api(f"/api/dam/assets/{shown}")["deleted"] is True  # restorable

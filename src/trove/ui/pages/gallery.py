@@ -179,6 +179,8 @@ class GalleryPage:
                     "title": asset.get("title"),
                     "tags": asset.get("tags", []),
                     "thumbnails": asset.get("thumbnails") or {},  # an edit's new previews
+                    "favorite": bool(asset.get("favorite")),  # marked in the lightbox
+                    "rating": asset.get("rating") or 0,
                 }
             ]
         )
