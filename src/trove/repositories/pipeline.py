@@ -192,11 +192,16 @@ class PipelineRepository:
         return found
 
     def recent_throughput(self, *, since: datetime) -> dict[str, dict[str, float]]:
-        """Per step: outcomes recorded since `since` and the time they took."""
+        """Per step: outcomes recorded since `since` and the time they took.
+
+        Grouped by `step || ''`, not `step`: SQLite would walk the (step, status) index for
+        its order, i.e. every outcome of the library, instead of the recent ones through
+        the updated_at index (0.4 s a refresh at 200,000 assets)."""
+        step = AssetStep.step.concat("")
         stmt = (
-            select(AssetStep.step, func.count(), func.sum(AssetStep.duration_ms))
+            select(step, func.count(), func.sum(AssetStep.duration_ms))
             .where(AssetStep.updated_at >= since)
-            .group_by(AssetStep.step)
+            .group_by(step)
         )
         return {
             str(step): {"count": int(n), "busy_ms": float(ms or 0.0)}
