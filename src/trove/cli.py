@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from trove.cli_support import atomic_text as _atomic_text
 from trove.cli_support import clear_errors as _clear_errors
 from trove.cli_support import fail as _fail
 from trove.cli_support import settings_or_exit as _settings
@@ -405,20 +404,47 @@ def export_user_data(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write here (default: standard output).")
     ] = None,
+    secrets: Annotated[
+        bool,
+        typer.Option(
+            "--secrets",
+            help="Also share links' tokens and password hashes (the file is then as sensitive "
+            "as the database; written readable by you only).",
+        ),
+    ] = False,
+    xmp: Annotated[
+        Path | None,
+        typer.Option(
+            "--xmp",
+            help="Instead, write XMP sidecars (tags, rating, title, description) into this "
+            "folder, which must be outside every library.",
+        ),
+    ] = None,
+    xmp_beside: Annotated[
+        bool,
+        typer.Option(
+            "--xmp-beside",
+            help="Instead, write XMP sidecars next to the originals, only in the libraries "
+            "listed in TROVE_XMP_BESIDE_ROOTS.",
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Write everything people made (tags, titles, descriptions, ratings, albums, entities,
-    links) as JSON lines keyed by content hash and path, for `trove import`."""
-    from trove.cli_output import print_export
+    """Write everything people made (accounts, tags, titles, descriptions, ratings, albums,
+    entities, links, web pages, notes, regions and named faces, share links) as JSON lines
+    keyed by content hash and path, for `trove import`; or XMP sidecars for other tools."""
+    from trove.cli_output import print_export, print_xmp
     from trove.services.user_data import UserDataService
 
     with _clear_errors():
         service = UserDataService.open(_settings(data_dir=data_dir))
+        if xmp is not None or xmp_beside:
+            print_xmp(service.export_xmp(xmp, beside_originals=xmp_beside).as_dict())
+            return
         if out is None:
-            written = service.export(sys.stdout)
+            written = service.export(sys.stdout, secrets=secrets)
         else:
-            with _atomic_text(out) as stream:
-                written = service.export(stream)
+            written = service.export_to(out, secrets=secrets)
     print_export(written, out=out)
 
 
@@ -436,6 +462,28 @@ def import_user_data(
     with _clear_errors(), source.open(encoding="utf-8") as lines:
         report = UserDataService.open(_settings(data_dir=data_dir)).import_lines(lines)
     print_import(report.as_dict(), as_json=as_json)
+
+
+@app.command("backup")
+def backup(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write here (default: a dated file in the backup folder)."),
+    ] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """A consistent copy of the database, safe while the server is writing: SQLite's online
+    backup, or pg_dump for PostgreSQL (without pg_dump: the command to run elsewhere)."""
+    from trove.cli_output import print_backup
+    from trove.services.backup import BackupService, PgDumpMissing
+
+    with _clear_errors():
+        try:
+            result = BackupService(_settings(data_dir=data_dir)).backup(out)
+        except PgDumpMissing as exc:
+            _fail(str(exc), code=1)
+    print_backup(result.as_dict(), as_json=as_json)
 
 
 # --- accounts ----------------------------------------------------------------------------------

@@ -264,6 +264,23 @@ def print_relocated(done: dict[str, Any], *, as_json: bool) -> None:
     )
 
 
+def print_xmp(report: dict[str, Any]) -> None:
+    skipped = ", ".join(f"{n} {why}" for why, n in report["skipped"].items())
+    print(f"wrote {report['written']} XMP sidecars" + (f"; skipped {skipped}" if skipped else ""))
+    for problem in report["failed"]:
+        print(f"  failed: {problem}", file=sys.stderr)
+
+
+def print_backup(result: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result))
+        return
+    print(
+        f"backed up to {result['path']} ({result['size']:,} bytes, {result['method']},"
+        f" {result['elapsed_s']:.2f} s)"
+    )
+
+
 def print_assets(page: AssetPage, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"items": page.items, "next_cursor": page.next_cursor}))

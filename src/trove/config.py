@@ -164,6 +164,20 @@ class Settings:
     # `ai_semantic_min` similar to the query is found without the words.
     ai_semantic: bool = False
     ai_semantic_min: float = 0.35
+    # What users made, exported by a running server every night at `export_at` (local time,
+    # HH:MM) into `export_dir` (default `<data dir>/exports`), the newest `export_keep` kept
+    # (0: no automatic export). These files hold share links and password hashes, like the
+    # database beside them (mode 0600).
+    export_keep: int = 7
+    export_at: str = "03:30"
+    export_dir: Path | None = None
+    # `trove backup`: where copies of the database go (default `<data dir>/backups`), and how
+    # long `pg_dump` may take for a PostgreSQL index.
+    backup_dir: Path | None = None
+    backup_timeout_s: float = 3600.0
+    # Libraries (comma-separated root paths) whose owner allows `trove export --xmp-beside`
+    # to write XMP sidecars next to the originals. Every other library is never written to.
+    xmp_beside_roots: str = ""
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -176,6 +190,18 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'trove.db'}"
+
+    @property
+    def resolved_export_dir(self) -> Path:
+        return self.export_dir or self.data_dir / "exports"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def xmp_beside_root_paths(self) -> tuple[Path, ...]:
+        return tuple(Path(p).expanduser() for p in _comma_list(self.xmp_beside_roots))
 
     @property
     def allowed_host_names(self) -> tuple[str, ...]:
@@ -309,6 +335,8 @@ _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "scraper_script_seconds": (0.1, 3600),
     "scraper_browser_max_bytes": (1024, None),
     "session_days": (0.001, 3650),
+    "export_keep": (0, 10_000),
+    "backup_timeout_s": (1, None),
 }
 
 
@@ -336,6 +364,7 @@ def _origin_list(text: str) -> bool:
 _CHECKS: dict[str, typing.Callable[[Any], bool]] = {
     "scraper_allow_hosts": _host_list,
     "picker_origins": _origin_list,
+    "export_at": lambda text: re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", text) is not None,
 }
 
 

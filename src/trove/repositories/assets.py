@@ -381,6 +381,17 @@ class AssetRepository:
         self.add_tags([asset.id], wanted)
         self.session.expire(asset, ["tag_rows"])
 
+    def add_tags_each(self, tags: dict[str, builtins.list[str]]) -> None:
+        """Each asset its own new tags, in one statement."""
+        rows = [{"asset_id": a, "tag": t} for a, wanted in tags.items() for t in set(wanted)]
+        if rows:
+            insert_ignoring_conflicts(self.session, AssetTag, rows)
+
+    def remove_tags(self, asset_id: str, tags: Sequence[str]) -> None:
+        self.session.execute(
+            delete(AssetTag).where(AssetTag.asset_id == asset_id, AssetTag.tag.in_(list(tags)))
+        )
+
     def add_tags(self, asset_ids: Sequence[str], tags: Iterable[str]) -> None:
         rows = [{"asset_id": a, "tag": t} for a in asset_ids for t in set(tags)]
         insert_ignoring_conflicts(self.session, AssetTag, rows)

@@ -192,6 +192,19 @@ class SearchRepository:
             )
         )
 
+    def holders_below_many(self, asset_ids: Sequence[str]) -> builtins.list[str]:
+        """`holders_below` of many assets at once."""
+        found: set[str] = set()
+        for start in range(0, len(asset_ids), 500):
+            found.update(
+                self.session.scalars(
+                    select(InheritedTag.asset_id)
+                    .where(InheritedTag.source_id.in_(list(asset_ids[start : start + 500])))
+                    .distinct()
+                )
+            )
+        return sorted(found)
+
     def folders_under(self, root_id: str, rel_path: str) -> builtins.list[str]:
         """The folder assets below a folder of a library."""
         return list(

@@ -4,12 +4,17 @@ files exports without holding it in memory)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from trove.db.models import Asset, AssetTag, Entity, Link, Root
+from trove.db.models import Asset, AssetTag, Entity, Link, Root, Share, User
+from trove.domain.access import LOCAL_OWNER_ID
 from trove.domain.enums import AssetCategory, AssetType, Relation, Visibility
+from trove.domain.ids import new_id
+from trove.repositories._sql import utcnow
 from trove.repositories.albums import is_album
 
 BATCH = 2000
@@ -48,6 +53,98 @@ class UserDataRepository:
             for asset, root_path in rows:
                 yield asset, root_path, tags.get(asset.id, [])
             after = rows[-1][0].id
+
+    def virtual_assets_with_tags(
+        self, asset_types: Sequence[str]
+    ) -> Iterator[tuple[Asset, list[str]]]:
+        """(asset, its tags) for the live virtual assets of these types, oldest first."""
+        after = ""
+        while True:
+            batch = list(
+                self.session.scalars(
+                    select(Asset)
+                    .where(
+                        Asset.is_virtual.is_(True),
+                        Asset.deleted_at.is_(None),
+                        Asset.asset_type.in_(list(asset_types)),
+                        Asset.id > after,
+                    )
+                    .order_by(Asset.id)
+                    .limit(BATCH)
+                )
+            )
+            if not batch:
+                return
+            tags = self._tags([a.id for a in batch])
+            for asset in batch:
+                yield asset, tags.get(asset.id, [])
+            after = batch[-1].id
+
+    def virtual_assets(
+        self, asset_type: str, *, filename: str | None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of the live virtual assets of a type (and name, when given)."""
+        stmt = select(Asset.id, Asset.meta).where(
+            Asset.is_virtual.is_(True), Asset.deleted_at.is_(None), Asset.asset_type == asset_type
+        )
+        if filename is not None:
+            stmt = stmt.where(Asset.filename == filename)
+        return [(str(i), meta or {}) for i, meta in self.session.execute(stmt.order_by(Asset.id))]
+
+    def shares(self) -> list[Share]:
+        return list(self.session.scalars(select(Share).order_by(Share.created_at, Share.id)))
+
+    def root_paths(self) -> list[str]:
+        return [str(p) for p in self.session.scalars(select(Root.path).order_by(Root.path))]
+
+    # --- accounts --------------------------------------------------------------------------
+
+    def users(self) -> list[User]:
+        return list(self.session.scalars(select(User).order_by(User.created_at, User.id)))
+
+    def user_names(self) -> dict[str, str]:
+        return {str(i): str(n) for i, n in self.session.execute(select(User.id, User.name))}
+
+    def user_id_named(self, name: str) -> str | None:
+        return self.session.scalar(select(User.id).where(func.lower(User.name) == name.lower()))
+
+    def local_owner_unclaimed(self) -> bool:
+        owner = self.session.get(User, LOCAL_OWNER_ID)
+        return owner is not None and owner.password_hash is None
+
+    def rename_user(self, user_id: str, name: str) -> None:
+        self.session.execute(update(User).where(User.id == user_id).values(name=name))
+
+    def add_user(
+        self,
+        *,
+        name: str,
+        is_admin: bool,
+        upload_quota: int | None,
+        disabled_at: datetime | None,
+    ) -> str:
+        """An account without a password (it cannot sign in until one is set)."""
+        user = User(
+            id=new_id(),
+            name=name,
+            password_hash=None,
+            is_admin=is_admin,
+            upload_quota=upload_quota,
+            disabled_at=disabled_at,
+            created_at=utcnow(),
+        )
+        self.session.add(user)
+        self.session.flush()
+        return user.id
+
+    def set_password_if_none(self, user_id: str, password_hash: str) -> None:
+        self.session.execute(
+            update(User)
+            .where(User.id == user_id, User.password_hash.is_(None))
+            .values(password_hash=password_hash)
+        )
+
+    # --- albums ----------------------------------------------------------------------------
 
     def albums(self) -> list[Asset]:
         return list(
@@ -131,15 +228,23 @@ class UserDataRepository:
 
     # --- import: finding the files again --------------------------------------------------
 
-    def live_ids_with_hash(self, digest: str) -> list[tuple[str, str, str | None]]:
-        """(id, root path, relative path) of the present copies with this content."""
-        rows = self.session.execute(
-            select(Asset.id, Root.path, Asset.rel_path)
-            .join(Root, Root.id == Asset.root_id)
-            .where(Asset.hash == digest, Asset.deleted_at.is_(None))
-            .order_by(Asset.id)
-        ).all()
-        return [(str(i), str(root), rel) for i, root, rel in rows]
+    def live_ids_with_hashes(
+        self, digests: Sequence[str]
+    ) -> dict[str, list[tuple[str, str, str | None]]]:
+        """hash -> (id, root path, relative path) of the present copies with that content,
+        in one query a batch."""
+        found: dict[str, list[tuple[str, str, str | None]]] = {}
+        wanted = list(dict.fromkeys(digests))
+        for start in range(0, len(wanted), BATCH):
+            rows = self.session.execute(
+                select(Asset.hash, Asset.id, Root.path, Asset.rel_path)
+                .join(Root, Root.id == Asset.root_id)
+                .where(Asset.hash.in_(wanted[start : start + BATCH]), Asset.deleted_at.is_(None))
+                .order_by(Asset.id)
+            )
+            for digest, asset_id, root, rel in rows:
+                found.setdefault(str(digest), []).append((str(asset_id), str(root), rel))
+        return found
 
     def id_at_path(self, root_path: str, rel_path: str) -> str | None:
         return self.session.scalar(

@@ -34,6 +34,7 @@ from trove.services.search import SearchService
 from trove.services.semantic import SemanticSearch
 from trove.services.shares import ShareService
 from trove.services.uploads import UploadService
+from trove.services.user_data import UserDataService
 from trove.services.users import UserService
 
 
@@ -65,6 +66,7 @@ class Services:
     semantic: SemanticSearch = field(init=False)  # built on `assets`
     edits: EditService = field(init=False)  # built on `assets`
     picker: PickerService = field(init=False)  # built on `assets`
+    user_data: UserDataService = field(init=False)  # built on `assets`, `albums`, `links`
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -109,6 +111,14 @@ class Services:
         services.semantic = SemanticSearch(settings, database, assets=services.assets)
         services.edits = EditService(settings, database, assets=services.assets)
         services.picker = PickerService(database, assets=services.assets)
+        services.user_data = UserDataService(
+            settings,
+            database,
+            assets=assets,
+            albums=services.albums,
+            links=links,
+            edits=services.edits,
+        )
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
         indexer.after_processing.append(services.search.backfill)
@@ -123,6 +133,7 @@ class Services:
     def start_sync(self) -> None:
         """Watch every root (or poll it, saying why) and start the periodic rescans and
         bitrot checks; each root is rescanned once now for what changed while Trove was down."""
+        from trove.services.user_data.nightly import NightlyExport
         from trove.sync.scavenger import Scavenger, known_root_paths
         from trove.sync.watcher import FileWatcher
 
@@ -132,6 +143,7 @@ class Services:
         else:
             for path in known_root_paths(self.settings.resolved_database_url):
                 self.indexer.request_scan(path)
+        nightly = NightlyExport(self.settings, self.user_data)
         self.scavenger = Scavenger(
             self.settings,
             self.indexer,
@@ -139,6 +151,7 @@ class Services:
                 max_age_days=None if full else self.settings.verify_max_age_days, stop=stop
             ),
             roots=lambda: known_root_paths(self.settings.resolved_database_url),
+            nightly=lambda: self.indexer.submit("nightly export", nightly.run),
         )
         self.scavenger.start()
 

@@ -1,6 +1,7 @@
 """The periodic part of a running server: every root rescanned every `scavenger_interval`
 seconds (the watcher rescans each at start, to catch what happened while Trove was stopped),
-and the throttled bitrot check every `verify_interval` seconds."""
+the throttled bitrot check every `verify_interval` seconds, and the nightly export of what
+users made at `export_at` (unless `export_keep` is 0)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings
@@ -30,11 +32,13 @@ class Scavenger:
         *,
         verify: Callable[[threading.Event, bool], Any],
         roots: Callable[[], list[str]],
+        nightly: Callable[[], Any] | None = None,
     ) -> None:
         self.settings = settings
         self.submitter = submitter
         self._verify = verify
         self._roots = roots
+        self._nightly = nightly if settings.export_keep > 0 else None
         self._stop = threading.Event()
         self._verifying: threading.Thread | None = None
         self._thread = threading.Thread(target=self._run, name="trove-scavenger", daemon=True)
@@ -54,8 +58,9 @@ class Scavenger:
         verify_every = self.settings.verify_interval
         next_scan = time.monotonic() + scan_every if scan_every else None
         next_verify = time.monotonic() + min(verify_every, 60.0) if verify_every else None
+        next_nightly = self._next_nightly()
         while True:
-            due = [t for t in (next_scan, next_verify) if t is not None]
+            due = [t for t in (next_scan, next_verify, next_nightly) if t is not None]
             if self._stop.wait(max(0.0, min(due) - time.monotonic()) if due else None):
                 return
             now = time.monotonic()
@@ -66,6 +71,20 @@ class Scavenger:
             if next_verify is not None and now >= next_verify:
                 self._start_verify()
                 next_verify = now + verify_every
+            if next_nightly is not None and now >= next_nightly and self._nightly is not None:
+                self._nightly()
+                next_nightly = self._next_nightly()
+
+    def _next_nightly(self) -> float | None:
+        """The monotonic time of the next nightly export (wall-clock `export_at`)."""
+        from trove.services.user_data.nightly import next_run, seconds_until
+
+        if self._nightly is None:
+            return None
+        now = datetime.now()
+        # A minute ahead: a timer that fires a little early must not run twice that night.
+        moment = next_run(now + timedelta(minutes=1), self.settings.export_at)
+        return time.monotonic() + seconds_until(moment, now)
 
     def verify_now(self) -> bool:
         """Start a bitrot check of every file now; False when one is already running."""

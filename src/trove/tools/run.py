@@ -18,10 +18,12 @@ def run_tool(
     timeout: float,
     max_output: int = 64 * 1024**2,
     stdin_fd: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> bytes:
     """stdout of `argv`, or ToolError. The whole process group is killed on timeout, so a
     tool that forks helpers cannot outlive its time limit. `stdin_fd` hands the tool an
-    already opened file (an original, opened read-only inside its root) instead of a path."""
+    already opened file (an original, opened read-only inside its root) instead of a path.
+    `env`: the tool's whole environment (a password it reads from there), else this one's."""
     try:
         process = subprocess.Popen(
             list(argv),
@@ -30,6 +32,7 @@ def run_tool(
             stderr=subprocess.PIPE,
             start_new_session=True,
             close_fds=True,
+            env=env,
         )
     except OSError as exc:
         raise ToolError(f"cannot run {_name(argv)}: {exc.strerror or exc}") from exc

@@ -1,0 +1,32 @@
+"""What users made survives the database: `trove export` writes it as JSON lines keyed by
+content hash and path, `trove import` puts it back into an index rebuilt from the disk.
+
+The index can always be rebuilt from the files; what people typed and drew cannot, so that is
+what is exported: accounts, entities, the title/description/tags/visibility/rating of files,
+web pages, notes and regions (faces named), albums, links, share links. One record a line,
+after a header:
+
+    {"kind": "header", "format": "trove-user-data", "version": 2, "exported_at": ...,
+     "secrets": false}
+    {"kind": "user", "key": ..., "name": ..., "admin": ..., ["password_hash": ...]}
+    {"kind": "entity", "key": ..., "type": "Person", "name": ..., "metadata": {...}}
+    {"kind": "asset", "ref": REF, "title": ..., "description": ..., "tags": [...],
+     "visibility": ..., "metadata": {writable namespace: {...}}}
+    {"kind": "virtual", "key": ..., "type": "url" | "log_entry" | "region", "data": {...},
+     "owner": user name, + the asset fields}
+    {"kind": "album", "key": ..., "name": ..., "description": ..., "owner": ...,
+     "parent": key | null, "members": [REF, ...] (in order), "cover": REF | null, "tags": [...]}
+    {"kind": "link", "source": REF, "target": REF, "relation": ..., "weight": ..., "metadata": {}}
+    {"kind": "share", "target": REF, "owner": ..., "expires_at": ..., ["token", "password_hash"]}
+
+REFs are described in `records.py`, each kind in its section's module (`sections.py` lists
+them). Import finds a file by its hash first (the copy at the same path when there are
+several), then by its path: files moved or renamed since the export are found, and a library
+mounted elsewhere is matched by content. Importing twice changes nothing the second time.
+Version 1 files (no users, virtual assets or shares) import as they are.
+"""
+
+from trove.services.user_data.records import FORMAT, VERSION, ImportReport
+from trove.services.user_data.service import UserDataService
+
+__all__ = ["FORMAT", "VERSION", "ImportReport", "UserDataService"]

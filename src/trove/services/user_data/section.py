@@ -1,0 +1,115 @@
+"""One section of an export: the records of one kind of thing people make.
+
+A section writes its records (`records`) and restores one (`restore`). The sections are listed
+in `sections.SECTIONS`, in the order an import needs them (people before the albums they own,
+albums and notes before the links that point at them); a new kind of user data (edits,
+preferred copies) is a new section there, and its records are ignored with a word in the
+report by a Trove that does not know them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from trove.domain.access import LOCAL_OWNER_ID, Viewer
+from trove.repositories.user_data import UserDataRepository
+from trove.services.user_data.records import KEYED_KINDS, ImportReport, Record, Refs
+
+if TYPE_CHECKING:
+    from trove.services.user_data.service import UserDataService
+
+
+@dataclass
+class ExportContext:
+    repo: UserDataRepository
+    refs: Refs
+    writable: tuple[str, ...]
+    # Share tokens and password hashes: in the file only when asked for (see the README).
+    secrets: bool
+    user_names: dict[str, str]
+
+    def owner(self, user_id: str | None) -> str | None:
+        return self.user_names.get(user_id or "")
+
+
+@dataclass
+class ImportContext:
+    service: UserDataService
+    report: ImportReport
+    # `kind:key` in the file -> the id made or found here.
+    keys: dict[str, str] = field(default_factory=dict)
+    # Records a section restores in batches, until its `flush`.
+    pending: dict[str, list[Record]] = field(default_factory=dict)
+
+    def session(self) -> Any:
+        return self.service.database.session()
+
+    def find(self, ref: Record | None) -> str | None:
+        """The id here of what a REF names, or None when it is not here."""
+        if not ref:
+            return None
+        for kind in KEYED_KINDS:
+            if kind in ref:
+                return self.keys.get(f"{kind}:{ref[kind]}")
+        return self.find_files([ref])[0]
+
+    def find_files(self, refs: list[Record]) -> list[str | None]:
+        """`find` for many files at once (one query for their hashes)."""
+        with self.session() as session:
+            repo = UserDataRepository(session)
+            copies = repo.live_ids_with_hashes([r["hash"] for r in refs if r.get("hash")])
+            return [_find_file(repo, ref, copies.get(ref.get("hash") or "", [])) for ref in refs]
+
+    def owner_viewer(self, name: str | None) -> Viewer:
+        """Acting as the named owner (an admin's rights), so what is made is theirs; the
+        local owner when the name is unknown here."""
+        user_id = self.user_id(name) or LOCAL_OWNER_ID
+        return Viewer(user_id=user_id, is_admin=True)
+
+    def user_id(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        with self.session() as session:
+            return UserDataRepository(session).user_id_named(name)
+
+
+def _find_file(
+    repo: UserDataRepository, ref: Record, copies: list[tuple[str, str, str | None]]
+) -> str | None:
+    """By content first (the copy at the same place when there are several), then by path."""
+    if copies:
+        same_place = [
+            i for i, root, rel in copies if (root, rel) == (ref.get("root"), ref.get("path"))
+        ]
+        if same_place or copies:
+            return (same_place or [copies[0][0]])[0]
+    if ref.get("root") is None or ref.get("path") is None:
+        return None
+    return repo.id_at_path(ref["root"], ref["path"])
+
+
+class Section(Protocol):
+    kinds: tuple[str, ...]
+
+    def flush(self, ctx: ImportContext) -> None:
+        """Restore what `restore` held back for a batch (called when the records of this
+        section end)."""
+        ...
+
+    def records(self, ctx: ExportContext) -> Iterator[Record]:
+        """Every record of this section, ready for json.dumps."""
+        ...
+
+    def restore(self, record: Record, ctx: ImportContext) -> None:
+        """Put one record back (idempotent: a second import finds what the first made), and
+        count it in `ctx.report` as matched or not."""
+        ...
+
+
+class OneByOne:
+    """A section that restores each record as it comes."""
+
+    def flush(self, ctx: ImportContext) -> None:
+        return None
