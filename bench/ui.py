@@ -335,6 +335,12 @@ def open_to_sharp(page: Any, asset_id: str) -> tuple[float, float]:
     """A click on the tile to the large preview decoded and painted (lightbox.js), and to
     the server's stage arriving in the page (`troveLightbox.show`)."""
     tile = page.locator(f'.trove-tile[data-id="{asset_id}"]')
+    page.evaluate("() => { document.querySelector('.trove-grid').scrollTop = 0; }")
+    for _ in range(60):  # the grid keeps only the rows near the view in the DOM
+        page.wait_for_timeout(250)  # it lays out on the next frame
+        if tile.count():
+            break
+        page.evaluate(SCROLL_ON)
     tile.scroll_into_view_if_needed()
     shown = page.evaluate("() => window.__troveLightbox.shown")
     clicked = page.evaluate(CLICK, asset_id)
@@ -351,6 +357,10 @@ def open_to_sharp(page: Any, asset_id: str) -> tuple[float, float]:
     return float(sharp - clicked), float(shown_at - clicked)
 
 
+SCROLL_ON = """() => {
+  const grid = document.querySelector('.trove-grid');
+  grid.scrollTop += grid.clientHeight / 2;
+}"""
 CLICK = """(id) => {
   const started = performance.now();
   document.querySelector(`.trove-tile[data-id="${id}"]`).click();
