@@ -11,7 +11,7 @@ after a header:
     {"kind": "user", "key": ..., "name": ..., "admin": ..., ["password_hash": ...]}
     {"kind": "entity", "key": ..., "type": "Person", "name": ..., "metadata": {...}}
     {"kind": "asset", "ref": REF, "title": ..., "description": ..., "tags": [...],
-     "visibility": ..., "metadata": {writable namespace: {...}}}
+     "visibility": ..., "metadata": {writable namespace: {...}}, "edits": [op, ...]}
     {"kind": "virtual", "key": ..., "type": "url" | "log_entry" | "region", "data": {...},
      "owner": user name, + the asset fields}
     {"kind": "album", "key": ..., "name": ..., "description": ..., "owner": ...,
