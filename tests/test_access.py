@@ -255,6 +255,22 @@ def test_an_album_suggestion_counts_only_the_members_the_viewer_sees(services, l
     assert counted(ALICE) == [("Holiday", 1)]
 
 
+def test_a_search_finds_nothing_through_the_name_of_an_album_the_viewer_may_not_see(
+    services, libraries
+):
+    assign(services, libraries["family"], _user("bob"))
+    photo = files(services, ADMIN)["family_0.jpg"]
+    services.albums.create("Surprise party", asset_ids=[photo], viewer=ADMIN)
+
+    def found(q: str, viewer: Viewer) -> list[str]:
+        page = services.assets.list(AssetFilters(q=q, type=["image"]), viewer=viewer)
+        return [item["filename"] for item in page.items]
+
+    for q in ("album:surprise", "surprise"):
+        assert found(q, ADMIN) == ["family_0.jpg"], q
+        assert found(q, BOB) == [], q  # Bob sees the photo, not the album that names it
+
+
 def test_only_an_albums_owner_changes_what_it_includes_through_a_plain_link(services, libraries):
     everything = files(services, ADMIN)
     album = services.albums.create("Family", asset_ids=[everything["family_1.jpg"]], viewer=ADMIN)

@@ -119,6 +119,11 @@ class AssetOut(BaseModel):
     match: SearchMatch | None = Field(
         default=None, description="With `q`: where this result matched its words."
     )
+    meaning: float | None = Field(
+        default=None,
+        description="With `q` and search by meaning on: the cosine of its meaning with the "
+        "query's words, for a result the meaning found (docs/search.md).",
+    )
 
 
 class AssetCopy(BaseModel):

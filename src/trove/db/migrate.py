@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trove.repositories import fast_index
 
-HEAD_REVISION = "0015_gallery_marks"
+HEAD_REVISION = "0016_vectors"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -40,6 +40,9 @@ class AssetView:
     duration: float | None = None
     # Which clock placed it on the timeline (domain/timeline.py), e.g. "exif".
     timeline_source: str | None = None
+    # What people typed (the meaning step embeds it).
+    title: str | None = None
+    description: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     scratch: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -211,6 +211,8 @@ def view_of(asset: Any, path: Any) -> AssetView:
         height=asset.height,
         duration=asset.duration,
         timeline_source=asset.timeline_source,
+        title=asset.title,
+        description=asset.description,
         meta=dict(asset.meta or {}),
     )
 

@@ -118,7 +118,7 @@ class AssetRepository:
         """One page of the assets matching `query` that the viewer may see, and the cursor
         of the next page."""
         # One WHERE for both orders: a search answers exactly what the listing would.
-        stmt = select(Asset).where(*self._filters(query), visible_assets(viewer))
+        stmt = select(Asset).where(*self._filters(query, viewer=viewer), visible_assets(viewer))
         if query.sort == RELEVANCE:
             return self._list_by_relevance(query, stmt)
         sort_col = getattr(Asset, query.sort_key)
@@ -131,16 +131,41 @@ class AssetRepository:
         last = rows[query.limit - 1]
         return rows[: query.limit], encode_cursor(_cursor_value(last, query.sort_key), last.id)
 
+    def ids_by_relevance(self, query: AssetQuery, *, viewer: Viewer) -> builtins.list[str]:
+        """The ids of the page `list` answers for a search by relevance, without loading the
+        rows (the words' half of a blended search: services/semantic.py)."""
+        stmt = select(Asset.id).where(*self._filters(query, viewer=viewer), visible_assets(viewer))
+        ids, _ = self._list_by_relevance(query, stmt)
+        return ids
+
+    def matching(self, query: AssetQuery, asset_ids: Sequence[str], *, viewer: Viewer) -> set[str]:
+        """Which of these assets the query matches, among those the viewer may see."""
+        found: set[str] = set()
+        ids = builtins.list(dict.fromkeys(asset_ids))
+        for start in range(0, len(ids), 500):
+            stmt = select(Asset.id).where(
+                Asset.id.in_(ids[start : start + 500]),
+                *self._filters(query, viewer=viewer),
+                visible_assets(viewer),
+            )
+            found.update(self.session.scalars(stmt))
+        return found
+
+    def in_order(self, asset_ids: Sequence[str]) -> builtins.list[Asset]:
+        """These assets, in this order (ids not found are left out)."""
+        found = {a.id: a for a in self.get_many(builtins.list(asset_ids))}
+        return [found[i] for i in asset_ids if i in found]
+
     def _list_by_relevance(
-        self, query: AssetQuery, stmt: Select[Asset]
-    ) -> tuple[builtins.list[Asset], str | None]:
+        self, query: AssetQuery, stmt: Select[Any]
+    ) -> tuple[builtins.list[Any], str | None]:
         """The best matches first (documents holding every word, SearchRepository.ranked),
         then the rest of what matches newest first (found through a folder or album, or past
         the ranked best); the cursor is the position of the next page."""
         offset, want = _offset(query.cursor), query.limit + 1
         newest = (Asset.timeline_at.desc(), Asset.id.desc())
         ranked = self._search().ranked(query.search) if query.search else None
-        rows: list[Asset] = []
+        rows: list[Any] = []
         rest = stmt
         if ranked is not None:
             best = stmt.join(ranked, ranked.c.asset_id == Asset.id)
@@ -158,7 +183,7 @@ class AssetRepository:
             return rows, None
         return rows[: query.limit], encode_cursor(start + query.limit, "")
 
-    def _count(self, stmt: Select[Asset]) -> int:
+    def _count(self, stmt: Select[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
     def months(self, query: AssetQuery, viewer: Viewer) -> builtins.list[tuple[str, int]]:
@@ -171,7 +196,7 @@ class AssetRepository:
         key = case((Asset.timeline_source == TimelineSource.NONE, ""), else_=month)
         stmt = (
             select(key, func.count())
-            .where(*self._filters(query), visible_assets(viewer))
+            .where(*self._filters(query, viewer=viewer), visible_assets(viewer))
             .group_by(key)
             .order_by(key.desc())
         )
@@ -267,7 +292,7 @@ class AssetRepository:
         )
         return {str(path): str(asset_id) for path, asset_id in rows}
 
-    def _filters(self, q: AssetQuery) -> builtins.list[ColumnElement[bool]]:
+    def _filters(self, q: AssetQuery, *, viewer: Viewer) -> builtins.list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if q.only_deleted:
             where.append(Asset.deleted_at.is_not(None))
@@ -296,7 +321,7 @@ class AssetRepository:
         if q.text and q.text.strip():
             where.append(_text_matches(q.text.strip(), dialect=self._dialect()))
         if q.search:
-            where.extend(self._search().conditions(q.search))
+            where.extend(self._search().conditions(q.search, viewer=viewer))
         if q.since is not None:
             where.append(Asset.timeline_at >= q.since)
         if q.until is not None:
@@ -466,6 +491,11 @@ def _mime_matches(mime: str) -> ColumnElement[bool]:
         major = mime.split("/", 1)[0]
         return and_(Asset.mime_type >= major + "/", Asset.mime_type < major + "0")
     return Asset.mime_type == mime
+
+
+def position_of(cursor: str | None) -> int:
+    """The position a relevance cursor points at (0 without one)."""
+    return _offset(cursor)
 
 
 def _offset(cursor: str | None) -> int:

@@ -310,9 +310,13 @@ class SearchRepository:
 
     # --- query --------------------------------------------------------------------------------
 
-    def conditions(self, query: SearchQuery) -> builtins.list[ColumnElement[bool]]:
-        """One WHERE condition on `assets` per clause of the query."""
-        return [self._clause(c) for c in query.clauses]
+    def conditions(
+        self, query: SearchQuery, *, viewer: Viewer
+    ) -> builtins.list[ColumnElement[bool]]:
+        """One WHERE condition on `assets` per clause of the query. A word or `album:` matched
+        through a folder or album counts only a holder the viewer may see: the name of
+        someone's private album is not a way to learn what it includes."""
+        return [self._clause(c, viewer=viewer) for c in query.clauses]
 
     def ranked(self, query: SearchQuery) -> Any:
         """(asset_id, score) of the RANKED best documents that hold all the query's words
@@ -346,13 +350,13 @@ class SearchRepository:
             .subquery()
         )
 
-    def _clause(self, c: Clause) -> ColumnElement[bool]:
-        condition = self._positive(c)
+    def _clause(self, c: Clause, *, viewer: Viewer) -> ColumnElement[bool]:
+        condition = self._positive(c, viewer=viewer)
         return not_(condition) if c.negated else condition
 
-    def _positive(self, c: Clause) -> ColumnElement[bool]:
+    def _positive(self, c: Clause, *, viewer: Viewer) -> ColumnElement[bool]:
         if c.key in ("", "text", *FILTER_FIELDS, "album"):
-            matching = Asset.id.in_(self._matching(c))
+            matching = Asset.id.in_(self._matching(c, viewer=viewer))
             if self.dialect == "sqlite" and self._matches_many(c):
                 # SQLite cannot tell how many rows an IN over FTS holds and starts from it;
                 # for a common word (a quarter of the library) that reads and sorts 25k rows
@@ -420,14 +424,17 @@ class SearchRepository:
         )
         return Asset.hash.in_(shared)
 
-    def _matching(self, c: Clause) -> Select[Any]:
+    def _matching(self, c: Clause, *, viewer: Viewer) -> Select[Any]:
         """Ids of the assets the clause's text matches: own documents, and (for words) what
-        lies one hop below a matching folder or album; `album:` only the latter."""
+        lies one hop below a matching folder or album the viewer may see; `album:` only the
+        latter."""
         if c.key in FILTER_FIELDS:
             return self._own(c)
         relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
         below = select(Link.target_id).where(
-            Link.relation.in_(relations), Link.source_id.in_(self._own(c, holders=True))
+            Link.relation.in_(relations),
+            Link.source_id.in_(self._own(c, holders=True)),
+            visible_node(Link.source_id.expression, literal("Asset"), viewer),
         )
         if c.key == "album":
             return below

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from trove.drivers.manager import AssetDriverManager
     from trove.drivers.metadata import MetadataRegistry
     from trove.services.links import LinkManager
+    from trove.services.semantic import Blended, SemanticSearch
 
 # Namespaces the pipeline extracts from the file: editing them would be overwritten anyway.
 EXTRACTED_NAMESPACES = frozenset(
@@ -92,12 +93,15 @@ class AssetService:
         hierarchical: Sequence[str] | None = None,
         drivers: AssetDriverManager | None = None,
         links: LinkManager | None = None,
+        semantic: SemanticSearch | None = None,
     ) -> None:
         """`hierarchical`: the relations tags flow down (the registry's; Trove's own if None).
-        `drivers` and `links` are the running Trove's; loaded from the settings if None."""
+        `drivers` and `links` are the running Trove's; loaded from the settings if None.
+        `semantic`: search by meaning, blended into searches when `ai_semantic` is on."""
         self.settings = settings
         self.database = database
         self.hierarchical = hierarchical
+        self.semantic = semantic
         if drivers is not None:
             self.__dict__["drivers"] = drivers
         if links is not None:
@@ -117,11 +121,23 @@ class AssetService:
 
     def list(self, filters: AssetFilters, *, viewer: Viewer) -> AssetPage:
         """One page of a listing (the API's and `trove ls`'s: the same filters), of what the
-        viewer may see."""
+        viewer may see; a search with free words is blended with search by meaning when
+        that is on (services/semantic.py), and `meaning` is the cosine of what it found."""
+        return self._page(filters, viewer=viewer)[0]
+
+    def _page(
+        self, filters: AssetFilters, *, viewer: Viewer
+    ) -> tuple[AssetPage, dict[str, dict[str, float]]]:
         with self.database.session() as session:
             repo = AssetRepository(session, hierarchical=self.hierarchical)
             query = _query(session, filters, viewer=viewer)
-            items, cursor = repo.list(query, viewer=viewer)
+            scores: dict[str, dict[str, float]] = {}
+            if self.semantic is not None and self.semantic.blends(query):
+                blended = self.semantic.page(session, query, viewer=viewer)
+                items, cursor = blended.items, blended.next_cursor
+                scores = _scores(blended)
+            else:
+                items, cursor = repo.list(query, viewer=viewer)
             flows = TagFlows(session, hierarchical=self.hierarchical)
             inherited = flows.inherited_of([a.id for a in items])
             matched = search.snippets(session, query.search, [a.id for a in items])
@@ -131,11 +147,21 @@ class AssetService:
                         **asset_summary(a),
                         "inherited_tags": inherited.get(a.id, {}),
                         "match": _match(matched.get(a.id)),
+                        "meaning": scores.get(a.id, {}).get("semantic") or None,
                     }
                     for a in items
                 ],
                 cursor,
-            )
+            ), scores
+
+    def by_meaning(self, q: str, *, viewer: Viewer, limit: int) -> builtins.list[dict[str, Any]]:
+        """The first `limit` results of `q` searched by words and meaning, each with its
+        `score` (the fused rank), `lexical` (1 / (1 + its rank by the words), 0 when the words
+        do not match it) and `semantic` (its cosine, 0 when not found by meaning)."""
+        if self.semantic is None or not self.settings.ai_semantic:
+            raise Invalid("search by meaning is off (TROVE_AI_SEMANTIC)")
+        page, scores = self._page(AssetFilters(q=q, limit=limit), viewer=viewer)
+        return [{**item, **scores.get(item["id"], _NO_SCORES)} for item in page.items]
 
     def get(self, asset_id: str, *, viewer: Viewer) -> dict[str, Any]:
         with self.database.session() as session:
@@ -151,6 +177,10 @@ class AssetService:
                 raise Forbidden("only the asset's owner or an admin may change its visibility")
             self._apply(session, asset, patch)
             session.flush()
+            if self.semantic is not None and (
+                patch.title is not _UNSET or patch.description is not _UNSET
+            ):
+                self.semantic.reembed(session, asset)
             if patch.tags is not _UNSET:
                 search.reindex_with_holders_below(session, asset.id, hierarchical=self.hierarchical)
             else:
@@ -389,6 +419,7 @@ class AssetService:
             **integrity_of(session, asset, viewer=viewer),
             "inherited_tags": inherited,
             "match": None,  # found by id, not by a search
+            "meaning": None,
             "web_copy": web_copy(copy) if copy is not None else None,
         }
 
@@ -410,6 +441,22 @@ class AssetService:
         if asset is None or (asset.deleted_at is not None and not include_deleted):
             raise NotFound(f"no asset with id {asset_id!r}")
         return asset
+
+
+_NO_SCORES = {"score": 0.0, "lexical": 0.0, "semantic": 0.0}
+
+
+def _scores(blended: Blended) -> dict[str, dict[str, float]]:
+    """Per result of a blended page: its fused score, its words' rank score and its cosine."""
+    scores = {}
+    for asset in blended.items:
+        rank = blended.lexical_rank.get(asset.id)
+        scores[asset.id] = {
+            "score": round(blended.fused.get(asset.id, 0.0), 5),
+            "lexical": round(1.0 / (1 + rank), 4) if rank is not None else 0.0,
+            "semantic": round(blended.cosine.get(asset.id, 0.0), 4),
+        }
+    return scores
 
 
 def _match(found: Snippet | None) -> dict[str, Any] | None:

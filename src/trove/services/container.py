@@ -57,13 +57,13 @@ class Services:
     installs: InstallService
     health: HealthService
     search: SearchService
+    semantic: SemanticSearch
     users: UserService
     uploads: UploadService
     library_admin: LibraryAdmin
     drivers: AssetDriverManager
     regions: RegionService = field(init=False)  # built on `assets` and `indexer`
     people: PeopleService = field(init=False)  # built on `regions`
-    semantic: SemanticSearch = field(init=False)  # built on `assets`
     edits: EditService = field(init=False)  # built on `assets`
     picker: PickerService = field(init=False)  # built on `assets`
     user_data: UserDataService = field(init=False)  # built on `assets`, `albums`, `links`
@@ -78,8 +78,14 @@ class Services:
         links = LinkManager(settings, database, relations=relations)
         drivers = AssetDriverManager.load(settings)
         drivers.more_schemas = lambda: _processor_schemas(library)
+        semantic = SemanticSearch(settings, database, hierarchical=relations.hierarchical())
         assets = AssetService(
-            settings, database, hierarchical=relations.hierarchical(), drivers=drivers, links=links
+            settings,
+            database,
+            hierarchical=relations.hierarchical(),
+            drivers=drivers,
+            links=links,
+            semantic=semantic,
         )
         services = cls(
             settings=settings,
@@ -100,6 +106,7 @@ class Services:
             installs=InstallService(settings, database),
             health=HealthService(settings, database),
             search=SearchService(settings, database, hierarchical=relations.hierarchical()),
+            semantic=semantic,
             users=UserService(settings, database),
             uploads=UploadService(settings, database),
             library_admin=LibraryAdmin(settings, database, hierarchical=relations.hierarchical()),
@@ -108,7 +115,6 @@ class Services:
         )
         services.regions = RegionService(database, assets=services.assets, indexer=indexer)
         services.people = PeopleService(settings, database, regions=services.regions, links=links)
-        services.semantic = SemanticSearch(settings, database, assets=services.assets)
         services.edits = EditService(settings, database, assets=services.assets)
         services.picker = PickerService(database, assets=services.assets)
         services.user_data = UserDataService(

@@ -3,10 +3,12 @@ and where each result matched.
 
 Documents are rebuilt (`reindex`, in the caller's transaction) when an asset's pipeline pass
 finishes (pipeline/recording.py), when someone edits its title, description, tags or metadata
-(AssetService), and when an album is created, renamed or tagged (AlbumService). Tagging a
-folder or album re-indexes it and the folders and albums below it, whose documents hold the
-tags they inherit; files are reached through them (repositories/search.py). An index built
-before search existed is filled by `backfill` (the background indexer runs it).
+(AssetService), and when an album is created, renamed or tagged (AlbumService); with each
+document, the meaning vector the asset's metadata holds is copied to `asset_vectors` (where
+services/vector_index.py reads it). Tagging a folder or album re-indexes it and the folders
+and albums below it, whose documents hold the tags they inherit; files are reached through
+them (repositories/search.py). An index built before search existed is filled by `backfill`
+(the background indexer runs it).
 
 The query language is domain/search_query.py; listings run it through AssetRepository, so a
 search answers the same question, with the same filters and scope, as the listing does.
@@ -14,6 +16,8 @@ search answers the same question, with the same filters and scope, as the listin
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +30,9 @@ from trove.domain.access import Viewer
 from trove.domain.search_query import SearchQuery
 from trove.domain.snippets import Snippet, snippet
 from trove.repositories.search import SearchRepository
+from trove.repositories.vectors import VectorRepository
 
+VECTOR_BYTES = 384 * 2  # MiniLM's 384 numbers as float16 (pipeline/ai/semantic.py)
 SUGGESTION_KINDS = ("tag", "album", "person", "camera", "place")
 MAX_SUGGESTIONS = 20
 
@@ -57,6 +63,19 @@ def reindex(
     documents = repo.documents_for(asset_ids)
     repo.delete(asset_ids)
     repo.save(documents)
+    vectors = VectorRepository(session)
+    vectors.sync({i: _vector_bytes(v) for i, v in vectors.stored_in_metadata(asset_ids).items()})
+
+
+def _vector_bytes(packed: str | None) -> bytes | None:
+    """The float16 bytes of a vector as the `ai_semantic` step packs it (base64)."""
+    if not packed:
+        return None
+    try:
+        raw = base64.b64decode(packed, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == VECTOR_BYTES else None
 
 
 def reindex_with_holders_below(

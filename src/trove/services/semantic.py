@@ -1,69 +1,172 @@
-"""Search by meaning, blended with the words: "dog on a beach" finds the photo labelled
-`golden retriever` and `seashore` though neither word is in it.
+"""Search by meaning, blended into the free-text search: "dog on a beach" finds the photo
+labelled `golden retriever` and `seashore` though no word of the query is in it.
 
-Each result's score is `LEXICAL_WEIGHT` x its word-search rank score (1 for the best match,
-falling as 1/(1 + rank)) plus `1 - LEXICAL_WEIGHT` x the cosine of its meaning vector with the
-query's; a file the words do not match is kept when its cosine is at least `ai_semantic_min`.
+A search blends when `ai_semantic` is on, its order is relevance (the default with free words)
+and it has free words; a query of filters alone (`type:video`, `-tag:x`) is answered by the
+words' search only. The query's free words are embedded (MiniLM) and the nearest vectors
+(services/vector_index.py) whose cosine is at least `ai_semantic_min` are kept when they
+match the rest of the query (its filters and negations) and the viewer may see them. Their
+ranking and the words' ranking (its first `HEAD`) are merged by reciprocal rank fusion
+(each list adds 1 / (RRF_K + rank)), which needs no common scale between bm25, ts_rank and a
+cosine. Past the fused head the words' results follow in their own order, so paging goes on
+to everything the words match.
+
+Editing a title or description embeds the asset again at once (`reembed`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from trove.config import Settings
 from trove.db.database import Database
+from trove.db.models import Asset
 from trove.domain.access import Viewer
-from trove.domain.filters import AssetFilters
-from trove.repositories.semantic import SemanticRepository
-from trove.services.assets import AssetService
-from trove.services.errors import Invalid
+from trove.domain.queries import DEFAULT_SORT, RELEVANCE, AssetQuery, encode_cursor
+from trove.domain.search_query import SearchQuery
+from trove.repositories.assets import AssetRepository, position_of
+from trove.services.vector_index import VectorIndex
 
-LEXICAL_WEIGHT = 0.5
-LEXICAL_PAGE = 200
+HEAD = 200  # the words' best results that are fused with the meaning's
+NEAREST = 1000  # vectors read from the index before the viewer and filters narrow them
+MEANING_MAX = 200  # results found by meaning at most
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Blended:
+    """A page of a blended search; `cosine` for the results the meaning found."""
+
+    items: list[Asset]
+    next_cursor: str | None
+    cosine: dict[str, float]
+    lexical_rank: dict[str, int]
+    fused: dict[str, float]
 
 
 class SemanticSearch:
-    def __init__(self, settings: Settings, database: Database, *, assets: AssetService) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, *, hierarchical: Sequence[str] | None = None
+    ) -> None:
         self.settings = settings
         self.database = database
-        self.assets = assets
+        self.hierarchical = hierarchical
+        self.index = VectorIndex(database)
 
-    def search(self, q: str, *, viewer: Viewer, limit: int = 50) -> list[dict[str, Any]]:
-        """The best `limit` assets for `q`, each with `score`, `lexical` and `semantic`."""
-        if not self.settings.ai_semantic:
-            raise Invalid("search by meaning is off (TROVE_AI_SEMANTIC)")
-        from trove.pipeline.ai.semantic import embed, unpack
-
-        lexical = self.assets.list(AssetFilters(q=q, limit=LEXICAL_PAGE), viewer=viewer).items
-        words = {a["id"]: 1.0 / (1 + rank) for rank, a in enumerate(lexical)}
-        with self.database.session() as session:
-            stored = SemanticRepository(session).vectors(viewer)
-        meaning: dict[str, float] = {}
-        pairs = [(asset_id, unpack(v)) for asset_id, v in stored]
-        valid = [(asset_id, v) for asset_id, v in pairs if v is not None]
-        if valid:
-            cosines = np.stack([v for _, v in valid]) @ embed([q])[0]
-            meaning = {asset_id: float(c) for (asset_id, _), c in zip(valid, cosines, strict=True)}
-        floor = self.settings.ai_semantic_min
-        candidates = set(words) | {i for i, c in meaning.items() if c >= floor}
-        scored = sorted(
-            (
-                LEXICAL_WEIGHT * words.get(i, 0.0) + (1 - LEXICAL_WEIGHT) * meaning.get(i, 0.0),
-                i,
-            )
-            for i in candidates
+    def blends(self, query: AssetQuery) -> bool:
+        """Whether this listing is answered by words and meaning together."""
+        search = query.search
+        return (
+            self.settings.ai_semantic
+            and query.sort == RELEVANCE
+            and not query.only_deleted
+            and search is not None
+            and bool(free_text(search))
         )
-        best = [i for _, i in reversed(scored)][:limit]
-        found = []
-        for asset_id in best:
-            asset = self.assets.get(asset_id, viewer=viewer)
-            found.append({
-                **asset,
-                "score": round(LEXICAL_WEIGHT * words.get(asset_id, 0.0)
-                               + (1 - LEXICAL_WEIGHT) * meaning.get(asset_id, 0.0), 4),
-                "lexical": round(words.get(asset_id, 0.0), 4),
-                "semantic": round(meaning.get(asset_id, 0.0), 4),
-            })  # fmt: skip
-        return found
+
+    def page(self, session: Session, query: AssetQuery, *, viewer: Viewer) -> Blended:
+        """One page of a blended search (`query.cursor`: a position, as a relevance listing)."""
+        assert query.search is not None
+        repo = AssetRepository(session, hierarchical=self.hierarchical)
+        head = repo.ids_by_relevance(replace(query, limit=HEAD, cursor=None), viewer=viewer)
+        ranked = {asset_id: rank for rank, asset_id in enumerate(head)}
+        nearest = self._nearest(repo, query, viewer=viewer)
+        meaning = [i for i, _ in nearest]
+        if len(head) == HEAD:
+            # Matched by the words but past the head: they keep their place among the words'.
+            beyond = [i for i in meaning if i not in ranked]
+            words_match = repo.matching(replace(query, sort=DEFAULT_SORT), beyond, viewer=viewer)
+            meaning = [i for i in meaning if i not in words_match]
+        fused = _fuse(head, meaning)
+        order = sorted(fused, key=lambda i: -fused[i])
+        start = position_of(query.cursor)
+        want = query.limit + 1
+        ids = order[start : start + want]
+        items = repo.in_order(ids)
+        if len(ids) < want and len(head) == HEAD:
+            tail = HEAD + max(0, start - len(order))
+            more = replace(query, cursor=encode_cursor(tail, ""), limit=want - len(ids))
+            items += repo.list(more, viewer=viewer)[0]
+        cursor = encode_cursor(start + query.limit, "") if len(items) > query.limit else None
+        return Blended(
+            items=items[: query.limit],
+            next_cursor=cursor,
+            cosine=dict(nearest),
+            lexical_rank=ranked,
+            fused=fused,
+        )
+
+    def _nearest(
+        self, repo: AssetRepository, query: AssetQuery, *, viewer: Viewer
+    ) -> list[tuple[str, float]]:
+        """(asset id, cosine) of the assets nearest the query's free words in meaning that
+        match the rest of the query and the viewer may see, best first."""
+        assert query.search is not None
+        floor = self.settings.ai_semantic_min
+        found = self.index.nearest(query_vector(free_text(query.search)), k=NEAREST)
+        found = [(i, c) for i, c in found if c >= floor]
+        if not found:
+            return []
+        rest = SearchQuery(tuple(c for c in query.search.clauses if not _free_word(c)))
+        filters = replace(query, search=rest or None, sort=DEFAULT_SORT, cursor=None)
+        allowed = repo.matching(filters, [i for i, _ in found], viewer=viewer)
+        return [(i, c) for i, c in found if i in allowed][:MEANING_MAX]
+
+    def reembed(self, session: Session, asset: Asset) -> None:
+        """Embed an asset again after its title or description changed, as its `ai_semantic`
+        step would, and record the step (its vector reaches the index with its document)."""
+        if not self.settings.ai_semantic or asset.is_virtual:
+            return
+        from trove.pipeline.ai.semantic import SemanticProcessor
+        from trove.pipeline.recording import StepRun, record_step
+        from trove.pipeline.runner import view_of
+
+        step = SemanticProcessor(self.settings)
+        view = view_of(asset, Path(asset.rel_path or asset.filename))
+        result = step.process(view)
+        run = StepRun(asset_id=asset.id, result=result, elapsed_ms=0.0)
+        record_step(
+            session, step=step.name, version=step.version, runs=[run], settings=self.settings
+        )
+        if result.status == "skipped":  # nothing left to embed: no vector either
+            meta = dict(asset.meta or {})
+            meta.pop("semantic", None)
+            asset.meta = meta
+        session.flush()
+
+
+def free_text(search: SearchQuery) -> str:
+    """The words a person typed to be found (not the filters, not the negated words)."""
+    return " ".join(c.value for c in search.clauses if _free_word(c)).strip()
+
+
+def _free_word(clause: Any) -> bool:
+    return clause.key == "" and not clause.negated
+
+
+def _fuse(*rankings: list[str]) -> dict[str, float]:
+    """Reciprocal rank fusion: each ranking adds 1 / (RRF_K + rank) to what it holds."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, asset_id in enumerate(ranking, start=1):
+            fused[asset_id] = fused.get(asset_id, 0.0) + 1.0 / (RRF_K + rank)
+    return fused
+
+
+@lru_cache(maxsize=256)
+def _query_vector_bytes(text: str) -> bytes:
+    from trove.pipeline.ai.semantic import embed
+
+    return embed([text])[0].astype(np.float32).tobytes()
+
+
+def query_vector(text: str) -> np.ndarray:
+    """The query's embedding (cached: paging through results embeds it once)."""
+    return np.frombuffer(_query_vector_bytes(text), dtype=np.float32)

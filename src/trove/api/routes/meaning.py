@@ -1,5 +1,6 @@
-"""/api/dam/search/meaning: search by meaning blended with the words (services/semantic.py),
-over what the caller may see. Answers 422 while `ai_semantic` is off."""
+"""/api/dam/search/meaning: the blended search of `GET /api/dam/assets?q=` (words and
+meaning, services/semantic.py) with each result's scores, over what the caller may see.
+Answers 422 while `ai_semantic` is off."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/api/dam/search", tags=["search"])
 
 
 class MeaningHit(AssetOut):
-    score: float  # the blend: half the word rank score, half the cosine
+    score: float  # reciprocal rank fusion of the words' rank and the meaning's
     lexical: float
     semantic: float
 
@@ -30,4 +31,4 @@ def search_by_meaning(
     limit: int = Query(default=50, ge=1, le=200),
 ) -> dict:
     """The best matches for `q` by meaning and words, best first."""
-    return {"items": services.semantic.search(q, viewer=viewer, limit=limit)}
+    return {"items": services.assets.by_meaning(q, viewer=viewer, limit=limit)}

@@ -2,9 +2,11 @@
 what the pipeline learned a file shows or says, so that "dog on a beach" finds a photo
 labelled `golden retriever` and `seashore`.
 
-The text embedded: the AI labels, the OCR and PDF text (first 2,000 characters), the EXIF/IPTC/
-XMP captions, the place name and the file name. Stored as `metadata["semantic"] = {"vector":
-base64 of 384 float16, "model", "chars"}` (normalised, so a dot product is the cosine).
+The text embedded: the title and description people typed, the AI labels, the OCR and PDF text
+(first 2,000 characters), the EXIF/IPTC/XMP captions, the place name and the file name (an
+edit of the title or description embeds the asset again: services/semantic.py). Stored as
+`metadata["semantic"] = {"vector": base64 of 384 float16, "model", "chars"}` (normalised, so
+a dot product is the cosine), and copied to `asset_vectors` for the index.
 The model loads from the package's folder with the Hugging Face hub offline: nothing is
 fetched. ≈ 10-100 ms a file on one core, by text length (bench/ai.py).
 """
@@ -40,7 +42,7 @@ class SemanticMeta(BaseModel):
 
 class SemanticProcessor:
     name = "ai_semantic"
-    version = 1
+    version = 2
     required = False
     metadata_schemas = (
         MetadataSchema(namespace=NAMESPACE, model=SemanticMeta, title="Meaning (embedding)"),
@@ -68,7 +70,7 @@ class SemanticProcessor:
 
 def text_of(asset: AssetView) -> str:
     meta = asset.meta
-    parts: list[str] = []
+    parts: list[str] = [asset.title or "", (asset.description or "")[:MAX_TEXT]]
     labels = ((meta.get("ai") or {}).get("search_text") or {}).get("labels") or []
     parts += [str(label) for label in labels]
     for namespace, keys in (

@@ -73,6 +73,8 @@ export default {
                 <q-icon v-if="item.status === 'processing'" name="hourglass_top" size="18px" />
                 <q-icon v-if="item.status === 'missing' || item.status === 'offline'" name="cloud_off" size="18px" />
                 <q-icon v-if="item.status === 'error'" name="error_outline" size="18px" />
+                <q-icon v-if="item.meaning" name="auto_awesome" size="18px" class="trove-tile-meaning"
+                        :aria-label="'Found by meaning'"><q-tooltip>Close in meaning to the search</q-tooltip></q-icon>
               </div>
               <button type="button" class="trove-tile-heart" :class="{ 'trove-tile-heart-on': item.favorite }"
                       :aria-label="(item.favorite ? 'Unmark favourite ' : 'Mark favourite ') + item.filename"
