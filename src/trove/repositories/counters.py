@@ -19,6 +19,7 @@ from trove.db.models import AssetCount, AssetCountDelta, StepCount, StepCountDel
 
 # pg_try_advisory_xact_lock key: "trove counters" folding, one session at a time.
 _FOLD_LOCK = 0x7472_6F76_6563_6E74 & 0x7FFF_FFFF_FFFF_FFFF
+_FOLDED = "trove.counters.folded"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class CounterRepository:
         commit (until then, both as they were): the sum they read is right either way."""
         if self.session.get_bind().dialect.name != "postgresql":
             return
+        if self.session.info.get(_FOLDED):  # once a session: status reads them five times
+            return
+        self.session.info[_FOLDED] = True
         if not self.session.scalar(select(func.pg_try_advisory_xact_lock(_FOLD_LOCK))):
             return
         for counts, deltas, keys in (
