@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -330,3 +331,47 @@ _END = """  </rdf:Description>
  </rdf:RDF>
 </x:xmpmeta>
 """
+
+
+def test_a_sidecar_that_is_a_symlink_or_a_fifo_is_not_read(settings, tmp_path):
+    """Like originals (storage/originals.py), a sidecar is read only as a regular file: a
+    symlink beside a picture does not lead Trove to a file outside the library, and a FIFO
+    named like a sidecar does not hang the pipeline."""
+    from trove.pipeline.processor import AssetView
+    from trove.pipeline.processors.sidecar import SidecarProcessor
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.json").write_text(takeout(1563125002, description="secret text"))
+    (outside / "secret.xmp").write_text(LIGHTROOM)
+    root = tmp_path / "library"
+    linked = write_photo(root / "IMG_1.jpg", seed=1)
+    (root / "IMG_1.jpg.json").symlink_to(outside / "secret.json")
+    (root / "IMG_1.jpg.xmp").symlink_to(outside / "secret.xmp")
+    piped = write_photo(root / "IMG_2.jpg", seed=2)
+    os.mkfifo(root / "IMG_2.jpg.json")
+
+    def view(path: Path, asset_id: str) -> AssetView:
+        st = path.stat()
+        return AssetView(
+            id=asset_id, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns,
+            mime_type="image/jpeg", asset_type="image", hash="0" * 64, filename=path.name,
+        )  # fmt: skip
+
+    processor = SidecarProcessor(settings)
+    done: dict = {}
+    worker = threading.Thread(
+        target=lambda: done.update(processor.process_batch([view(linked, "a"), view(piped, "b")])),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():  # let the stuck open return before failing
+        with open(root / "IMG_2.jpg.json", "w"):
+            pass
+        worker.join(timeout=5)
+    processor.close()
+    assert not worker.is_alive() and done, "reading a FIFO named like a sidecar hung"
+    assert "secret" not in json.dumps(done["a"].metadata, default=str)
+    assert "Boats" not in json.dumps(done["a"].metadata, default=str)
+    assert done["a"].found is None or not done["a"].found.tags

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from trove.domain.enums import AssetType, StepStatus
 from trove.domain.timeline import FROM_THE_FILE, TimelineSource
 from trove.pipeline.processor import AssetView, Found, FoundRegion, StepResult
 from trove.pipeline.processors.metadata import capture, gps
+from trove.storage.originals import OriginalUnavailable, open_original
 from trove.tools.exiftool import SessionPerThread
 from trove.tools.run import ToolError
 
@@ -66,7 +68,8 @@ class SidecarProcessor:
             folder = asset.path.parent
             if folder not in listings:
                 listings[folder] = self._listings.sidecars_in(folder)
-            beside[asset.id] = [folder / n for n in listings[folder].get(asset.path.name, [])]
+            named = (folder / n for n in listings[folder].get(asset.path.name, []))
+            beside[asset.id] = [p for p in named if _regular_file(p)]
         xmp_files = [p for paths in beside.values() for p in paths if _kind(p) == sidecars.XMP]
         read = self._exiftool.get().read(xmp_files, options=("-struct",)) if xmp_files else {}
         return {a.id: _result(a, beside[a.id], read) for a in assets}
@@ -101,6 +104,15 @@ class _Listings:
                 self._known.pop(next(iter(self._known)))
             self._known[folder] = (mtime, found)
         return found
+
+
+def _regular_file(path: Path) -> bool:
+    """Sidecars are read like originals (storage/originals.py): a symlink (which the walk
+    never follows either) could lead outside the library, and a FIFO would hang the read."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _kind(path: Path) -> str | None:
@@ -279,8 +291,11 @@ def _short(value: Any, limit: int) -> str | None:
 
 
 def from_takeout(path: Path) -> dict[str, Any]:
-    with path.open("rb") as file:
-        raw = file.read(MAX_JSON_BYTES + 1)
+    try:
+        with open_original(path) as fd:  # O_NOFOLLOW, non-blocking open, a regular file
+            raw = _read_up_to(fd, MAX_JSON_BYTES + 1)
+    except OriginalUnavailable as exc:
+        raise OSError(str(exc)) from exc
     if len(raw) > MAX_JSON_BYTES:
         raise ValueError("larger than a Takeout description can be")
     data = json.loads(raw.decode("utf-8", "replace"))
@@ -295,6 +310,18 @@ def from_takeout(path: Path) -> dict[str, Any]:
     if taken is not None:
         values["taken"] = taken
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _read_up_to(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 16))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _takeout_time(value: Any) -> datetime | None:
