@@ -7,7 +7,7 @@ Usage as a module::
 
 and as a CLI::
 
-    python bench/corpus.py OUT_DIR --count N [--profile mixed|photos|light]
+    python bench/corpus.py OUT_DIR --count N [--profile mixed|photos|light|text|small]
                            [--photo-size 12mp|small|tiny] [--seed S] [--json]
 
 Why templates: encoding 100,000 distinct JPEGs would take many minutes, while a scan benchmark
@@ -52,7 +52,8 @@ GENERATOR_VERSION = 1
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent / ".corpus"
 
 JPEG, PNG, VIDEO, PDF, ZIP, OTHER = "jpeg", "png", "video", "pdf", "zip", "other"
-KINDS = (JPEG, PNG, VIDEO, PDF, ZIP, OTHER)
+TEXT = "text"  # notes, READMEs, CSV and JSON only: the small-files profiles
+KINDS = (JPEG, PNG, VIDEO, PDF, ZIP, OTHER, TEXT)
 
 DEFAULT_MIX: Mapping[str, float] = {
     JPEG: 0.80,
@@ -92,6 +93,7 @@ class Profile:
     image_size: tuple[int, int]
     video_size: tuple[int, int]
     video_seconds: Sequence[int]
+    pdf_pages: tuple[int, int] = (1, 3)
 
 
 PROFILES: Mapping[str, Profile] = {
@@ -118,6 +120,25 @@ PROFILES: Mapping[str, Profile] = {
         image_size=(800, 600),
         video_size=(320, 240),
         video_seconds=(1, 2),
+    ),
+    # Small files, where per-file overhead rather than decoding is the cost: a documents,
+    # code or notes library. `text` is text only; `small` adds one-page PDFs and small PNGs.
+    "text": Profile(
+        name="text",
+        mix={TEXT: 1.0},
+        photo_size="tiny",
+        image_size=(64, 48),
+        video_size=(64, 48),
+        video_seconds=(1,),
+    ),
+    "small": Profile(
+        name="small",
+        mix={TEXT: 0.90, PDF: 0.05, PNG: 0.05},
+        photo_size="tiny",
+        image_size=(320, 240),
+        video_size=(64, 48),
+        video_seconds=(1,),
+        pdf_pages=(1, 1),
     ),
 }
 
@@ -568,7 +589,8 @@ def build_pdf_template(rng: random.Random, profile: Profile) -> Template:
         prefix, suffix = split_before_startxref(buffer.getvalue())
     else:
         pages = [
-            [sentence(rng) for _ in range(rng.randint(5, 40))] for _ in range(rng.randint(1, 3))
+            [sentence(rng) for _ in range(rng.randint(5, 40))]
+            for _ in range(rng.randint(*profile.pdf_pages))
         ]
         prefix, suffix = text_pdf(pages, title=" ".join(words(rng, 2, 5)).title())
     return Template(
@@ -712,6 +734,19 @@ def build_other_template(rng: random.Random, profile: Profile) -> Template:
     return style(rng)
 
 
+TEXT_STYLES: Mapping[Callable[[random.Random], Template], int] = {
+    text_note: 40,
+    markdown_readme: 20,
+    csv_export: 20,
+    json_metadata: 20,
+}
+
+
+def build_text_template(rng: random.Random, profile: Profile) -> Template:
+    style = rng.choices(list(TEXT_STYLES), list(TEXT_STYLES.values()))[0]
+    return dataclasses.replace(style(rng), kind=TEXT)
+
+
 BUILDERS: Mapping[str, Callable[[random.Random, Profile], Template]] = {
     JPEG: build_jpeg_template,
     PNG: build_png_template,
@@ -719,6 +754,7 @@ BUILDERS: Mapping[str, Callable[[random.Random, Profile], Template]] = {
     PDF: build_pdf_template,
     ZIP: build_zip_template,
     OTHER: build_other_template,
+    TEXT: build_text_template,
 }
 
 
@@ -811,6 +847,7 @@ AREAS: Mapping[str, Mapping[str, int]] = {
     PDF: {"documents": 100},
     ZIP: {"archives": 60, "documents": 40},
     OTHER: {"documents": 50, "notes": 35, "events": 15},
+    TEXT: {"documents": 65, "notes": 35},
 }
 
 

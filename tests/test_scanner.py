@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from tests.media import make_library, write_jpeg
 from trove.db.database import Database
-from trove.db.models import Link
+from trove.db.models import AssetStep, Link
 from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
 from trove.services.library import LibraryService
@@ -218,3 +219,35 @@ def test_troves_own_data_dir_inside_a_library_is_not_indexed(settings, tmp_path,
 
     assert not any(path.startswith("trove-data") for path in indexed(settings))
     assert summary.skipped == {"excluded by rule": 1}
+
+
+def test_a_wrong_first_guess_is_corrected_by_the_mime_step_and_the_right_steps_run(
+    settings, tmp_path
+):
+    """Registration guesses from the name and first bytes; libmagic in the `mime` step has
+    the last word, and the steps of the corrected type run in the same pass."""
+    library = tmp_path / "library"
+    library.mkdir()
+    # A BMP under a name that says nothing: guessed as unknown bytes, really a picture.
+    Image.new("RGB", (40, 30), (10, 200, 30)).save(library / "picture.dat", "BMP")
+    # Words under a picture's name: the content decides at once, nothing tries to draw it.
+    (library / "fake.png").write_text("not a picture\n")
+    scan(settings, library, wait=False)
+    guessed = indexed(settings)
+    assert guessed["picture.dat"]["asset_type"] == "other"
+    assert guessed["fake.png"]["asset_type"] == "document"
+
+    scan(settings, library)
+    assets = indexed(settings)
+    picture, fake = assets["picture.dat"], assets["fake.png"]
+    assert (picture["asset_type"], picture["mime_type"]) == ("image", "image/bmp")
+    assert picture["status"] == "ready" and set(picture["thumbnails"]) == {
+        "small",
+        "medium",
+        "large",
+    }
+    assert (fake["asset_type"], fake["status"], fake["thumbnails"]) == ("document", "ready", {})
+    with Database(settings.resolved_database_url).session() as session:
+        steps = {(row.asset_id, row.step): row.status for row in session.scalars(select(AssetStep))}
+    assert steps[(picture["id"], "thumbnails")] == "ok"
+    assert (fake["id"], "thumbnails") not in steps

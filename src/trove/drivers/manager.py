@@ -7,6 +7,7 @@ preview logic, UI), and which metadata schemas exist (`metadata`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,8 @@ class AssetDriverManager:
         """`more_schemas`: the media processors' (`metadata_schemas` of each), asked on first
         use of the registry, so that building the manager does not load the imaging stack."""
         self._drivers: dict[AssetType, BaseAssetDriver] = {}
+        # classify's answers by (MIME, suffix) while every driver claims by those alone.
+        self._classified: dict[tuple[str | None, str], AssetType] | None = {}
         self.more_schemas = more_schemas
         self._metadata: MetadataRegistry | None = None
         for driver in drivers:
@@ -71,6 +74,10 @@ class AssetDriverManager:
             )
         self._drivers[driver.asset_type] = driver
         self._metadata = None
+        plain = all(
+            type(d).claims_file is BaseAssetDriver.claims_file for d in self._drivers.values()
+        )
+        self._classified = {} if plain else None
 
     @property
     def metadata(self) -> MetadataRegistry:
@@ -100,7 +107,17 @@ class AssetDriverManager:
 
     def classify(self, mime_type: str | None, filename: str = "") -> AssetType:
         """The type of a file: the driver claiming it most strongly (exact MIME, then suffix,
-        then MIME prefix; registration order breaks ties), else OTHER."""
+        then MIME prefix; registration order breaks ties), else OTHER. Asked for every file a
+        scan registers: remembered by (MIME, suffix) unless a driver claims by more."""
+        if self._classified is None:
+            return self._strongest_claim(mime_type, filename)
+        key = (mime_type, os.path.splitext(filename)[1].lower())
+        found = self._classified.get(key)
+        if found is None:
+            found = self._classified[key] = self._strongest_claim(mime_type, filename)
+        return found
+
+    def _strongest_claim(self, mime_type: str | None, filename: str) -> AssetType:
         best, best_score = AssetType.OTHER, 0
         for asset_type, driver in self._drivers.items():
             score = driver.claims_file(mime_type=mime_type, filename=filename)

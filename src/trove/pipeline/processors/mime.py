@@ -1,10 +1,12 @@
 """MIME re-check with libmagic over the whole file (seed 4.1.2), and the asset's type.
 
-Registration guessed the type from the first 8 KiB; libmagic with the whole file at hand
-tells zip-based office files, MP4 brands and the like apart. The asset type is then the one
-whose driver claims the file most strongly (AssetDriverManager.classify: a texture-pack
-driver takes a ZIP, an app-package driver an .msi). One libmagic handle per thread
-(libmagic handles are not thread-safe), loaded once: loading the magic database is the cost.
+Registration guessed the type from the name and the first bytes (storage/sniff.py: format
+signatures, text or not, the suffix), cheaply and without libmagic; this step, which reads the
+file anyway, asks libmagic and corrects the guess. The runner re-routes the asset at once: the
+steps after this one see the corrected type. The asset type is the one whose driver claims the
+file most strongly (AssetDriverManager.classify: a texture-pack driver takes a ZIP, an
+app-package driver an .msi). One libmagic handle per thread (libmagic handles are not
+thread-safe), loaded once: loading the magic database is the cost.
 """
 
 from __future__ import annotations
