@@ -30,6 +30,9 @@ class TimedRun:
     returncode: int
     stdout: str
     stderr: str
+    # User + system seconds of the process and its children: on a shared machine the wall
+    # time swings with the neighbours' load, the CPU time much less.
+    cpu_s: float = 0.0
 
 
 def timed_run(
@@ -43,7 +46,10 @@ def timed_run(
     With `keep_stdout=False` output goes to /dev/null, as in `find ... > /dev/null`, so that
     a baseline does not pay for a pipe it would not have in the shell.
     """
+    import resource
+
     stdout = subprocess.PIPE if keep_stdout else subprocess.DEVNULL
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(
         list(command),
@@ -54,7 +60,11 @@ def timed_run(
         stdin=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - started
-    return TimedRun(seconds, completed.returncode, completed.stdout or "", completed.stderr)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return TimedRun(
+        seconds, completed.returncode, completed.stdout or "", completed.stderr, cpu_s=cpu_s
+    )
 
 
 def spread(samples: Sequence[float]) -> dict[str, float | list[float]]:

@@ -70,6 +70,7 @@ class ScanRun:
     seconds: float
     output: Mapping | None
     error: str | None = None
+    cpu_s: float = 0.0
 
     @property
     def summary(self) -> Mapping:
@@ -117,7 +118,7 @@ def run_scan(
             f"`{shlex.join(command)}` exited {run.returncode}: {' | '.join(stderr_tail)}",
         )
     try:
-        return ScanRun(run.seconds, parse_scan_output(run.stdout))
+        return ScanRun(run.seconds, parse_scan_output(run.stdout), cpu_s=run.cpu_s)
     except ValueError as error:
         return ScanRun(run.seconds, None, f"`{shlex.join(command)}`: {error}")
 
@@ -213,6 +214,7 @@ class SizeResult:
 def describe_scan(run: ScanRun) -> dict:
     return {
         "seconds": round(run.seconds, 4),
+        "cpu_s": round(run.cpu_s, 4),
         "trove_elapsed_s": run.trove_elapsed_s,
         "summary": run.summary or None,
         "pipeline": (run.output or {}).get("pipeline"),
@@ -317,6 +319,9 @@ def measure_first_scan(
     if first.error is not None:
         return False
     result.first_scan["files_per_s"] = round(count / first.seconds, 1)
+    # On a shared machine the wall time depends on the neighbours; files per CPU second of
+    # the pinned process does much less (start-up and index reading included in both).
+    result.first_scan["files_per_cpu_s"] = round(count / max(first.cpu_s, 1e-9), 1)
     return True
 
 
@@ -404,6 +409,7 @@ def format_table(results: Sequence[SizeResult]) -> str:
         "files",
         "first scan (1 CPU)",
         "files/s",
+        "files/cpu s",
         "rescan median (min)",
         "backlog wait",
         "rescan, waiting",
@@ -418,6 +424,7 @@ def format_table(results: Sequence[SizeResult]) -> str:
                 str(result.files),
                 seconds_cell(first.get("seconds")),
                 f"{first['files_per_s']:.0f}" if "files_per_s" in first else "-",
+                f"{first['files_per_cpu_s']:.0f}" if "files_per_cpu_s" in first else "-",
                 seconds_cell(rescan.get("median_s"), rescan.get("min_s")),
                 seconds_cell(successful_seconds(result.backlog_wait)),
                 seconds_cell(successful_seconds(result.rescan_wait)),
@@ -549,6 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("taskset not found: the first scan runs unpinned")
 
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    load_before = os.getloadavg()
     revision = git_revision()  # now, not after the run: the tree may change meanwhile
     warm_trove_startup(trove)
     results = []
@@ -576,6 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started_at": started_at,
         "trove": {"command": trove, **revision},
         "machine": machine_info(),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
         "settings": {
             "profile": args.profile,
             "seed": args.seed,
@@ -593,6 +602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(report, indent=2))
     print()
     print(format_table(results))
+    print(f"load average before/after: {report['load_average']}")
     print()
     print("\n".join(format_verdicts(results)))
     print(f"\nresults written to {path}")

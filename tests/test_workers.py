@@ -63,7 +63,9 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         TROVE_BROKER_QUEUE=settings.broker_queue,
         TROVE_PIPELINE_LEASE_SECONDS=str(settings.pipeline_lease_seconds),
         TROVE_PIPELINE_BATCH_SIZE=str(settings.pipeline_batch_size),
-        PYTHONPATH=str(REPO),
+        # This checkout's code (not whichever the installed `trove` points at), and the
+        # repository itself for the tests' plugin modules.
+        PYTHONPATH=os.pathsep.join((str(REPO / "src"), str(REPO))),
         **extra,
     )
     return env

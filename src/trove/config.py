@@ -57,7 +57,9 @@ class Settings:
     # Media pipeline (issue 3). In-process, `pipeline_threads` batches run at once; with a
     # Redis broker each `trove worker` process runs one batch at a time.
     pipeline_threads: int = 2
-    pipeline_batch_size: int = 8
+    # The most assets in one batch; batches are sized by their estimated work below that
+    # (pipeline/service.py: a few photos, hundreds of small files).
+    pipeline_batch_size: int = 500
     # A batch whose worker stops renewing its lease for this long is handed to another worker.
     pipeline_lease_seconds: float = 60.0
     # visually_similar_to links join assets whose 64-bit pHashes differ in at most this many bits.

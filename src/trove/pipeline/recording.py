@@ -1,4 +1,5 @@
-"""Applying step results to the index: one transaction per step over a batch.
+"""Applying step results to the index, a batch at a time (the runner decides which steps share a
+transaction).
 
 Processors return values; this module is where they become rows: step outcomes, core fields,
 metadata namespaces (each replaced whole, other namespaces untouched), proxy assets for
@@ -37,6 +38,10 @@ class StepRun:
 def record_step(
     session: Session, *, step: str, version: int, runs: list[StepRun], settings: Settings
 ) -> None:
+    """One step's outcomes over a batch, in bulk: one upsert of the outcomes, one read of the
+    changed assets' metadata, one UPDATE per shape of change. Only results that make rows of
+    their own (a proxy, a sibling link, what a sidecar said) go through the ORM, asset by
+    asset."""
     now = utcnow()
     StepRepository(session).record(
         [
@@ -52,33 +57,42 @@ def record_step(
             for run in runs
         ]
     )
-    changing = [
-        r
-        for r in runs
-        if r.result.updates
-        or r.result.metadata
-        or r.result.derivatives
-        or r.result.siblings
-        or r.result.found
-    ]
-    if not changing:
+    by_orm = [r for r in runs if r.result.found is not None]
+    bulk = [r for r in runs if r.result.found is None]
+    changing = [r for r in bulk if r.result.updates or r.result.metadata]
+    linking = [r for r in bulk if r.result.derivatives or r.result.siblings]
+    if not (changing or linking or by_orm):
         return
-    assets = {a.id: a for a in AssetRepository(session).get_many([r.asset_id for r in changing])}
-    for run in changing:
-        asset = assets.get(run.asset_id)
-        if asset is None:  # deleted meanwhile
-            continue
-        before = dict(asset.meta or {})
-        _apply(asset, run.result, now=now)
-        if run.result.found is not None:
+    repo = AssetRepository(session)
+    metas = repo.metas_of([r.asset_id for r in changing])  # also: which still exist
+    repo.update_existing(
+        [_changes(run.asset_id, run.result, metas[run.asset_id], now=now)
+         for run in changing
+         if run.asset_id in metas]
+    )  # fmt: skip
+    existing = set(metas)
+    if linking or by_orm:
+        assets = {a.id: a for a in repo.get_many([r.asset_id for r in (*linking, *by_orm)])}
+        existing |= set(assets)
+        for run in by_orm:
+            asset = assets.get(run.asset_id)
+            if asset is None:  # deleted meanwhile
+                continue
+            before = dict(asset.meta or {})
+            _apply(asset, run.result, now=now)
+            assert run.result.found is not None
             apply_found(session, asset, run.result.found, before=before, made_by=step)
-        for derivative in run.result.derivatives:
-            _link_derivative(session, asset, derivative, now=now)
-        if run.result.siblings:
-            _link_siblings(session, asset, run.result.siblings)
-    session.flush()
-    for run in changing:
-        if "phash" in run.result.updates and run.asset_id in assets:
+        for run in (*linking, *by_orm):
+            asset = assets.get(run.asset_id)
+            if asset is None:
+                continue
+            for derivative in run.result.derivatives:
+                _link_derivative(session, asset, derivative, now=now)
+            if run.result.siblings:
+                _link_siblings(session, asset, run.result.siblings)
+        session.flush()
+    for run in (*changing, *by_orm):
+        if "phash" in run.result.updates and run.asset_id in existing:
             similarity.update_links(
                 session,
                 asset_id=run.asset_id,
@@ -91,13 +105,24 @@ def finish(session: Session, outcomes: dict[str, tuple[str, str | None]]) -> Non
     """Final status of each asset of a batch: ready, or error with the required step's reason;
     and their search documents, from what the steps found."""
     now = utcnow()
-    AssetRepository(session).update_many(
+    AssetRepository(session).update_existing(
         [
             {"id": asset_id, "status": status, "error_message": message, "updated_at": now}
             for asset_id, (status, message) in outcomes.items()
         ]
     )
     search.reindex(session, list(outcomes))
+
+
+def _changes(
+    asset_id: str, result: StepResult, meta: dict[str, Any], *, now: Any
+) -> dict[str, Any]:
+    """The UPDATE of one asset: core fields as given, metadata namespaces each replaced whole
+    (the others kept as the index holds them now)."""
+    row: dict[str, Any] = {"id": asset_id, **result.updates, "updated_at": now}
+    if result.metadata:
+        row["meta"] = {**meta, **result.metadata}
+    return row
 
 
 def _apply(asset: Asset, result: StepResult, *, now: Any) -> None:

@@ -3,10 +3,15 @@
 1. Claim the batch: a lease per asset (pipeline_leases), so no two workers process the same
    asset at once; leases are renewed by a heartbeat thread while the worker lives.
 2. Run the steps in pipeline order over the whole batch, each step through its batch form
-   when it has one (ExifTool: one request for the batch). Each step's outcomes are committed
-   as soon as the step is done for the batch, so a worker killed mid-batch loses at most the
-   step it was in; on the next pass, steps already done at their version are skipped.
-3. Finish: status `ready` (or `error` when a required step failed), lease released.
+   when it has one (ExifTool: one request for the batch). A step that applies to none of the
+   batch's assets costs nothing, not even a statement. Outcomes are written in bulk (one
+   upsert of step records, one UPDATE per shape of change) and committed together: a slow
+   step (over COMMIT_EVERY_S for the batch, as measured in this process) on its own as soon
+   as it is done, cheap ones with the next commit. So a worker killed mid-batch repeats at
+   most the step it was in and about a second of cheap work; on the next pass, steps already
+   done at their version are skipped.
+3. Finish: status `ready` (or `error` when a required step failed), lease released, in the
+   same transaction as the last outcomes.
 
 An asset whose lease lapsed (its worker died) is sent again by a supervisor (PipelineService)
 and claimed by another worker; one that was claimed MAX_ATTEMPTS times without finishing is
@@ -42,11 +47,15 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PipelineRepository
 from trove.repositories.roots import RootRepository
 from trove.repositories.steps import StepRepository
-from trove.storage.originals import OriginalUnavailable, resolve
+from trove.storage.originals import OriginalUnavailable, Resolver
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Outcomes are committed at least this often, and a step expected to take longer for its batch
+# is committed on its own (its name shown on the leases while it runs): a killed worker repeats
+# at most about this much finished work besides the step it was in.
+COMMIT_EVERY_S = 1.0
 _VIEW_FIELDS = {f.name for f in dataclasses.fields(AssetView)}
 
 
@@ -59,6 +68,9 @@ class PipelineRunner:
         self.processors = processors
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._heartbeat = _Heartbeat(self)
+        # Seconds per asset of each step in this process (moving average): which steps are
+        # slow enough to be committed on their own.
+        self._seconds_per_asset: dict[str, float] = {}
 
     def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
         """Process the assets of `asset_ids` that are still pending; counts for progress."""
@@ -91,6 +103,7 @@ class PipelineRunner:
         given_up = {i: n for i, n in claimed.items() if n > MAX_ATTEMPTS}
         views, previous, unreadable = self._load([i for i in claimed if i not in given_up])
         failed: dict[str, dict[str, str]] = {asset_id: {} for asset_id in views}
+        unsaved = _Unsaved()
         for processor in self.processors:
             todo = [
                 v
@@ -98,8 +111,14 @@ class PipelineRunner:
                 if processor.applies_to(v) and not _is_current(previous[v.id], processor)
             ]
             if not todo:
-                continue
-            runs = self._run_step(processor, todo, failed, token=token)
+                continue  # a step with nothing to do for these types costs no statement
+            slow = self._expected_s(processor, len(todo)) >= COMMIT_EVERY_S
+            if slow or unsaved.age_s() >= COMMIT_EVERY_S:
+                self._save(unsaved, token=token, now_running=processor.name)
+            started = time.monotonic()
+            runs = self._run_step(processor, todo, failed)
+            self._learn(processor, len(todo), time.monotonic() - started)
+            unsaved.add(processor, runs)
             for run in runs:
                 report.count(processor.name, run.result.status)
                 view = views[run.asset_id]
@@ -108,6 +127,8 @@ class PipelineRunner:
                     changes["meta"] = {**view.meta, **run.result.metadata}
                 if changes:
                     views[run.asset_id] = dataclasses.replace(view, **changes)
+            if time.monotonic() - started >= COMMIT_EVERY_S:
+                self._save(unsaved, token=token)  # costly work is kept at once
         outcomes = {asset_id: self._final(failed[asset_id]) for asset_id in views}
         outcomes.update({i: (AssetStatus.ERROR, reason) for i, reason in unreadable.items()})
         outcomes.update(
@@ -117,6 +138,7 @@ class PipelineRunner:
             }
         )
         with self.database.session() as session:
+            self._record(session, unsaved)
             finish(session, outcomes)
             PipelineRepository(session).release(list(outcomes), token=token)
         for status, _ in outcomes.values():
@@ -127,11 +149,7 @@ class PipelineRunner:
         processor: MediaProcessor,
         todo: list[AssetView],
         failed: dict[str, dict[str, str]],
-        *,
-        token: str,
     ) -> list[StepRun]:
-        with self.database.session() as session:
-            PipelineRepository(session).set_step(token=token, step=processor.name)
         runs: list[StepRun] = []
         ready: list[AssetView] = []
         for view in todo:
@@ -145,7 +163,21 @@ class PipelineRunner:
         for run in runs:
             if run.result.status == StepStatus.FAILED:
                 failed[run.asset_id][processor.name] = run.result.message or "failed"
+        return runs
+
+    def _save(self, unsaved: _Unsaved, *, token: str, now_running: str | None = None) -> None:
+        """Commit the outcomes not yet saved, and (before a slow step) show that step on the
+        batch's leases, in one transaction."""
+        if not unsaved.steps and now_running is None:
+            return
         with self.database.session() as session:
+            self._record(session, unsaved)
+            if now_running is not None:
+                PipelineRepository(session).set_step(token=token, step=now_running)
+        unsaved.clear()
+
+    def _record(self, session: Any, unsaved: _Unsaved) -> None:
+        for processor, runs in unsaved.steps:
             record_step(
                 session,
                 step=processor.name,
@@ -153,7 +185,19 @@ class PipelineRunner:
                 runs=runs,
                 settings=self.settings,
             )
-        return runs
+
+    def _expected_s(self, processor: MediaProcessor, count: int) -> float:
+        """How long this step should take for `count` assets, from what it took so far in
+        this process; a step not seen yet counts as slow (shown and committed around)."""
+        per_asset = self._seconds_per_asset.get(processor.name)
+        return COMMIT_EVERY_S if per_asset is None else per_asset * count
+
+    def _learn(self, processor: MediaProcessor, count: int, seconds: float) -> None:
+        per_asset = seconds / max(count, 1)
+        known = self._seconds_per_asset.get(processor.name)
+        self._seconds_per_asset[processor.name] = (
+            per_asset if known is None else 0.7 * known + 0.3 * per_asset
+        )
 
     def _final(self, failures: dict[str, str]) -> tuple[str, str | None]:
         required = [
@@ -175,6 +219,7 @@ class PipelineRunner:
             return views, previous, unreadable
         with self.database.session() as session:
             roots = {root.id: root.path for root in RootRepository(session).all()}
+            resolve = Resolver()
             done = StepRepository(session).outcomes_for(ids)
             for asset in AssetRepository(session).get_many(ids):
                 if asset.is_virtual and asset.root_id is None:  # an album: it has no file
@@ -249,6 +294,25 @@ def _crash(exc: BaseException) -> str:
 def _is_current(previous: dict[str, tuple[str, int]], processor: MediaProcessor) -> bool:
     status, version = previous.get(processor.name, ("", -1))
     return version == processor.version and status in (StepStatus.OK, StepStatus.SKIPPED)
+
+
+class _Unsaved:
+    """Outcomes of steps that ran but are not committed yet (cheap ones ride together)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[MediaProcessor, list[StepRun]]] = []
+        self.since = time.monotonic()
+
+    def add(self, processor: MediaProcessor, runs: list[StepRun]) -> None:
+        if not self.steps:
+            self.since = time.monotonic()
+        self.steps.append((processor, runs))
+
+    def age_s(self) -> float:
+        return time.monotonic() - self.since if self.steps else 0.0
+
+    def clear(self) -> None:
+        self.steps = []
 
 
 @dataclasses.dataclass

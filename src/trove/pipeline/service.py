@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,16 +25,39 @@ from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
-from trove.domain.enums import AssetStatus
+from trove.domain.enums import AssetStatus, AssetType
 from trove.pipeline.processor import MediaProcessor
 from trove.pipeline.runner import PipelineRunner, view_of
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
-from trove.repositories.pipeline import PipelineRepository
+from trove.repositories.pipeline import PendingWork, PipelineRepository
 from trove.services.errors import Invalid
 
 PAGE = 5000
 THROUGHPUT_WINDOW_S = 60
+# A batch holds about this much estimated work (work_estimate: ≈ ms of one core): a few
+# 12 MP photos, or as many small files as `pipeline_batch_size` allows.
+BATCH_WORK = 800.0
+# With a shared broker the number of worker processes is not known here: work is split in at
+# least this many batches when there is little of it.
+REMOTE_SHARES = 8
+
+
+def work_estimate(work: PendingWork) -> float:
+    """A rough cost of an asset's pass, in milliseconds of one core, from what the index
+    knows before any step ran: a fixed part (claims, libmagic, records), reading and hashing
+    its bytes, and decoding it for previews when it gets a picture (which grows with its
+    size, up to a bound: previews are made from a reduced decode)."""
+    megabytes = (work.size or 0) / 2**20
+    cost = 1.0 + 2.0 * megabytes
+    mime = work.mime_type or ""
+    if (
+        work.asset_type in (AssetType.IMAGE, AssetType.VIDEO)
+        or mime.startswith(("image/", "video/"))
+        or mime == "application/pdf"
+    ):
+        cost += 20.0 + min(25.0 * megabytes, 150.0)
+    return cost
 
 
 class CostlyReading:
@@ -180,14 +202,14 @@ class PipelineService:
         window = max(1, self.settings.pipeline_threads) * 2
         include_queued = True
         while True:
-            ids = self._kickable(include_queued=include_queued, limit=PAGE)
+            work = self._kickable(include_queued=include_queued, limit=PAGE)
             include_queued = False
-            if not ids:
+            if not work:
                 if not self._someone_else_busy():
                     break
                 await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
                 continue
-            for batch in self._batches(ids, parallel=window):
+            for batch in self._batches(work, parallel=window):
                 self._mark_queued(batch)
                 while len(in_flight) >= window:
                     done, in_flight = await asyncio.wait(
@@ -206,9 +228,10 @@ class PipelineService:
         task = batch_task(broker)
         sent: list[str] = []
         after = ""
-        while ids := self._kickable(include_queued=include_queued, limit=PAGE, after_id=after):
+        while work := self._kickable(include_queued=include_queued, limit=PAGE, after_id=after):
+            ids = [w.asset_id for w in work]
             after = ids[-1]
-            for batch in self._batches(ids, parallel=self.settings.pipeline_batch_size):
+            for batch in self._batches(work, parallel=REMOTE_SHARES):
                 self._mark_queued(batch)
                 await task.kiq(batch)
             sent.extend(ids)
@@ -254,17 +277,32 @@ class PipelineService:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _batches(self, ids: list[str], *, parallel: int) -> list[list[str]]:
-        """Batches of at most `pipeline_batch_size`, smaller when there is little to do so
-        that every worker gets a share."""
-        size = max(
-            1, min(self.settings.pipeline_batch_size, math.ceil(len(ids) / max(parallel, 1)))
-        )
-        return [ids[i : i + size] for i in range(0, len(ids), size)]
+    def _batches(self, work: list[PendingWork], *, parallel: int) -> list[list[str]]:
+        """Consecutive assets (registration order: a folder at a time) in batches of about
+        BATCH_WORK of estimated work and at most `pipeline_batch_size` assets: hundreds of
+        small files share a batch and its claims, reads and commits, a few photos do. When
+        there is little to do, the batches are smaller so that every worker gets a share."""
+        costs = [work_estimate(w) for w in work]
+        budget = min(BATCH_WORK, sum(costs) / max(parallel, 1))
+        limit = max(1, self.settings.pipeline_batch_size)
+        batches: list[list[str]] = []
+        batch: list[str] = []
+        load = 0.0
+        for item, cost in zip(work, costs, strict=True):
+            if batch and (len(batch) >= limit or load + cost > budget):
+                batches.append(batch)
+                batch, load = [], 0.0
+            batch.append(item.asset_id)
+            load += cost
+        if batch:
+            batches.append(batch)
+        return batches
 
-    def _kickable(self, *, include_queued: bool, limit: int, after_id: str = "") -> list[str]:
+    def _kickable(
+        self, *, include_queued: bool, limit: int, after_id: str = ""
+    ) -> list[PendingWork]:
         with self.database.session() as session:
-            return PipelineRepository(session).ids_to_kick(
+            return PipelineRepository(session).work_to_kick(
                 now=utcnow(), limit=limit, after_id=after_id, include_queued=include_queued
             )
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -372,6 +373,30 @@ class AssetRepository:
         """Bulk UPDATE by primary key, one executemany per row shape."""
         for group in _by_shape(rows):
             self.session.execute(update(Asset), group)
+
+    def update_existing(self, rows: builtins.list[dict[str, Any]]) -> None:
+        """Bulk UPDATE by primary key, one executemany per row shape, where a row whose asset
+        is gone (deleted while a worker held it) changes nothing instead of failing the whole
+        batch, as the ORM's bulk form would (it counts the rows it matched)."""
+        for group in _by_shape(rows):
+            names = [k for k in group[0] if k != "id"]
+            if not names:
+                continue
+            stmt = (
+                update(_ASSETS)
+                .where(_ASSETS.c.id == bindparam("_id"))
+                .values({_COLUMN_NAMES.get(k, k): bindparam(f"_set_{k}") for k in names})
+            )
+            self.session.execute(
+                stmt, [{"_id": r["id"], **{f"_set_{k}": r[k] for k in names}} for r in group]
+            )
+
+    def metas_of(self, asset_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The metadata of these assets (those that still exist), without loading the rows."""
+        if not asset_ids:
+            return {}
+        stmt = select(Asset.id, Asset.meta).where(Asset.id.in_(list(asset_ids)))
+        return {asset_id: dict(meta or {}) for asset_id, meta in self.session.execute(stmt)}
 
     def set_status(
         self, asset_ids: Iterable[str], status: str, *, message: str | None = None

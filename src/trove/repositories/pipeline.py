@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, exists, func, literal, not_, or_, select, update
 from sqlalchemy.orm import Session
@@ -18,6 +18,15 @@ QUEUED = "queued"
 RUNNING = "running"
 
 
+class PendingWork(NamedTuple):
+    """An asset waiting for the pipeline, with what hints at how much work it is."""
+
+    asset_id: str
+    size: int | None
+    mime_type: str | None
+    asset_type: str
+
+
 class PipelineRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -29,24 +38,34 @@ class PipelineRepository:
     ) -> list[str]:
         """Assets waiting in `processing` that no live worker holds. With `include_queued`
         (a restart) also those already sent once: the message may have died with a broker."""
+        return [
+            w.asset_id
+            for w in self.work_to_kick(
+                now=now, limit=limit, after_id=after_id, include_queued=include_queued
+            )
+        ]
+
+    def work_to_kick(
+        self, *, now: datetime, limit: int, after_id: str = "", include_queued: bool
+    ) -> list[PendingWork]:
+        """`ids_to_kick`, with what the sender needs to size batches by their work."""
         busy = PipelineLease.state == RUNNING
         busy = and_(busy, PipelineLease.expires_at >= now)
         if not include_queued:
             busy = or_(busy, PipelineLease.state == QUEUED)
         held = exists().where(PipelineLease.asset_id == Asset.id, busy)
-        return list(
-            self.session.scalars(
-                select(Asset.id)
-                .where(
-                    Asset.status == AssetStatus.PROCESSING,
-                    Asset.deleted_at.is_(None),
-                    Asset.id > after_id,
-                    not_(held),
-                )
-                .order_by(Asset.id)
-                .limit(limit)
+        rows = self.session.execute(
+            select(Asset.id, Asset.size, Asset.mime_type, Asset.asset_type)
+            .where(
+                Asset.status == AssetStatus.PROCESSING,
+                Asset.deleted_at.is_(None),
+                Asset.id > after_id,
+                not_(held),
             )
+            .order_by(Asset.id)
+            .limit(limit)
         )
+        return [PendingWork(*row) for row in rows]
 
     def mark_queued(self, asset_ids: Sequence[str], *, now: datetime) -> None:
         """Record that a task was sent; a lapsed `running` lease becomes `queued` again."""
@@ -62,7 +81,8 @@ class PipelineRepository:
             .values(state=QUEUED, owner=None, token=None, step=None, kicked_at=now)
         )
         rows = [
-            {"asset_id": i, "state": QUEUED, "attempts": 0, "kicked_at": now} for i in asset_ids
+            {"asset_id": i, "state": QUEUED, "attempts": 0, "kicked_at": now}
+            for i in sorted(asset_ids)
         ]
         insert_ignoring_conflicts(self.session, PipelineLease, rows)
 
@@ -111,7 +131,9 @@ class PipelineRepository:
                 "started_at": now,
                 "expires_at": expires,
             }
-            for asset_id in self.session.scalars(unleased)
+            # In id order, as mark_queued inserts: two inserts racing over the same keys in
+            # opposite orders would deadlock on PostgreSQL.
+            for asset_id in sorted(self.session.scalars(unleased))
         ]
         insert_ignoring_conflicts(self.session, PipelineLease, rows)
         held = select(PipelineLease.asset_id, PipelineLease.attempts).where(
