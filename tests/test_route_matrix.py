@@ -236,6 +236,16 @@ SAMPLES: dict[str, Sample] = {
     ),
     f"POST {A}/roots/{{root_id}}/scan": Sample(_path(A + "/roots/{w.root}/scan")),
     f"GET {A}/duplicates": Sample(_path(f"{A}/duplicates")),
+    f"PUT {A}/duplicates/{{content_hash}}/preferred": Sample(  # not a copy of that hash
+        _json(f"{A}/duplicates/{'0' * 64}/preferred", lambda w, t: {"asset_id": t.asset}),
+        {"admin": frozenset({422})},
+    ),
+    f"GET {A}/assets/{{asset_id}}/stack": Sample(_path(A + "/assets/{t.asset}/stack")),
+    # the Trash
+    f"GET {A}/trash": Sample(_path(f"{A}/trash"), {"member": OK}),
+    f"POST {A}/trash/restore": Sample(
+        _json(f"{A}/trash/restore", lambda w, t: {"ids": [t.asset]}), {"member": OK}
+    ),
     f"GET {A}/integrity": Sample(_path(f"{A}/integrity"), {"member": OK}),
     f"POST {A}/integrity/verify": Sample(_path(f"{A}/integrity/verify")),
     f"GET {A}/jobs": Sample(_path(f"{A}/jobs"), {"member": OK}),
@@ -337,6 +347,8 @@ SAMPLES: dict[str, Sample] = {
         last=5,
     ),
     f"DELETE {A}/assets/{{asset_id}}": Sample(_path(A + "/assets/{t.asset}"), last=6),
+    f"DELETE {A}/trash/{{asset_id}}": Sample(_path(A + "/trash/{t.asset}"), last=8),
+    f"DELETE {A}/trash": Sample(_path(f"{A}/trash"), {"member": OK}, last=9),
 }
 
 

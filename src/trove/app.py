@@ -44,6 +44,7 @@ from trove.api.routes import (
     tags,
     thumbnails,
     timeline,
+    trash,
     tus,
     upload,
 )
@@ -118,6 +119,7 @@ def _install(app: Any) -> None:
         places,
         people,
         metadata,
+        trash,
     )
     for module in (*resources, library_admin, timeline, search, meaning):
         app.include_router(module.router, responses=malformed)

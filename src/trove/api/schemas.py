@@ -124,6 +124,11 @@ class AssetOut(BaseModel):
         description="With `q` and search by meaning on: the cosine of its meaning with the "
         "query's words, for a result the meaning found (docs/search.md).",
     )
+    stack_count: int = Field(
+        default=1,
+        description="How many copies of this file (itself included) its tile stands for, "
+        "with `stack`; in a detail, itself and the copies the caller sees; else 1.",
+    )
 
 
 class AssetCopy(BaseModel):
@@ -302,6 +307,14 @@ class BulkDeleted(BaseModel):
     deleted: int
 
 
+class Restored(BaseModel):
+    restored: int = Field(description="Assets taken out of the Trash.")
+
+
+class Forgotten(BaseModel):
+    forgotten: int = Field(description="Records dropped; their files were not touched.")
+
+
 # --- libraries, scans, pipeline ------------------------------------------------------------------
 
 
@@ -450,6 +463,30 @@ class DuplicateGroup(BaseModel):
     count: int
     wasted_bytes: int
     assets: list[AssetCopy]
+    preferred_id: str | None = Field(
+        default=None,
+        description="The copy the gallery shows, the others stacked under it (chosen with "
+        "PUT /api/dam/duplicates/{hash}/preferred); null: the first indexed.",
+    )
+
+
+class PreferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asset_id: Id
+
+
+class Preferred(BaseModel):
+    hash: str
+    preferred_id: str
+
+
+class StackMember(AssetOut):
+    preferred: bool = Field(description="The copy shown for the others in the gallery.")
+
+
+class StackList(BaseModel):
+    items: list[StackMember]
 
 
 class DuplicateTotals(BaseModel):

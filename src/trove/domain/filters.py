@@ -57,6 +57,11 @@ class AssetFilters(BaseModel):
     album: Text | None = Field(default=None, description="Only what this album includes (its id).")
     mime: Text | None = Field(default=None, description="A MIME type, or `image/*`.")
     deleted: bool = Field(default=False, description="List soft-deleted assets instead.")
+    stack: bool = Field(
+        default=False,
+        description="Copies of one file (the same SHA-256) as one item, the preferred copy "
+        "standing for the others, with `stack_count` (the gallery's stacked tiles).",
+    )
     q: Text | None = Field(
         default=None,
         description="Search: words and filters such as `type:video`, `tag:x`, `taken:2023-07`, "
@@ -98,6 +103,7 @@ class AssetFilters(BaseModel):
             since=parse_date_bound(self.since, end=False),
             until=parse_date_bound(self.until, end=True),
             only_deleted=self.deleted,
+            stack=self.stack,
             sort=sort,
             limit=self.limit,
             cursor=self.cursor,

@@ -47,6 +47,8 @@ class AssetQuery:
     until: datetime | None = None
     include_deleted: bool = False
     only_deleted: bool = False
+    # Copies of one file as one item: the preferred copy (or the first) stands for the rest.
+    stack: bool = False
     sort: str = DEFAULT_SORT
     limit: int = 100
     cursor: str | None = None

@@ -42,6 +42,7 @@ from trove.repositories._sql import insert_ignoring_conflicts, utcnow
 from trove.repositories.access import visible_assets
 from trove.repositories.counters import AssetTally, CounterRepository
 from trove.repositories.search import SearchRepository
+from trove.repositories.stacks import stacked_under_another
 from trove.repositories.tag_flows import tagged
 
 # Ranked results are paged by position; past this, narrow the search instead.
@@ -106,6 +107,13 @@ class AssetRepository:
             )
         )
 
+    def trashed(self, *, owner_id: str | None, limit: int) -> builtins.list[Asset]:
+        """Deleted assets (of this owner; everyone's when None), oldest deletion first."""
+        stmt = select(Asset).where(Asset.deleted_at.is_not(None))
+        if owner_id is not None:
+            stmt = stmt.where(Asset.owner_id == owner_id)
+        return list(self.session.scalars(stmt.order_by(Asset.deleted_at, Asset.id).limit(limit)))
+
     def add(self, asset: Asset) -> Asset:
         """A new asset record made whole by the caller (a virtual asset)."""
         self.session.add(asset)
@@ -119,7 +127,7 @@ class AssetRepository:
         """One page of the assets matching `query` that the viewer may see, and the cursor
         of the next page."""
         # One WHERE for both orders: a search answers exactly what the listing would.
-        stmt = select(Asset).where(*self._filters(query, viewer=viewer), visible_assets(viewer))
+        stmt = select(Asset).where(*self._filters(query, viewer=viewer), *_viewed(query, viewer))
         if query.sort == RELEVANCE:
             return self._list_by_relevance(query, stmt)
         sort_col = getattr(Asset, query.sort_key)
@@ -197,7 +205,7 @@ class AssetRepository:
         key = case((Asset.timeline_source == TimelineSource.NONE, ""), else_=month)
         stmt = (
             select(key, func.count())
-            .where(*self._filters(query, viewer=viewer), visible_assets(viewer))
+            .where(*self._filters(query, viewer=viewer), *_viewed(query, viewer))
             .group_by(key)
             .order_by(key.desc())
         )
@@ -478,6 +486,14 @@ def _tally(tallies: Iterable[AssetTally], column: str, *, leave_out: set[str]) -
             key = getattr(tally, column)
             counts[key] = counts.get(key, 0) + tally.n
     return counts
+
+
+def _viewed(query: AssetQuery, viewer: Viewer) -> builtins.list[ColumnElement[bool]]:
+    """What this viewer sees of a listing: the assets they may see, and with `stack`, of the
+    copies of one file only the one that stands for the others."""
+    if query.stack:
+        return [visible_assets(viewer), ~stacked_under_another(viewer)]
+    return [visible_assets(viewer)]
 
 
 def _not_a_proxy() -> ColumnElement[bool]:

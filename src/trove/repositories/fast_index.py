@@ -365,6 +365,19 @@ def copies_with_hashes(conn: Connection, hashes: list[str]) -> list[CopyRow]:
     return found
 
 
+def preferred_copies(conn: Connection, hashes: list[str]) -> dict[str, str]:
+    """hash -> the copy a person chose to show (services/stacks.py), for those chosen."""
+    found: dict[str, str] = {}
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT hash, asset_id FROM preferred_copies WHERE hash IN ({marks})", tuple(chunk)
+        )
+        found.update({str(h): str(a) for h, a in rows})
+    return found
+
+
 def set_watch_status(conn: Connection, root_id: str, status: str | None) -> None:
     """How a root's changes are followed: "watching ...", "polling ...", or None (nobody)."""
     conn.execute("UPDATE roots SET watch_status = ? WHERE id = ?", (status, root_id))

@@ -22,13 +22,18 @@ class PeopleRepository:
         self.session = session
 
     def faces(self, viewer: Viewer) -> list[tuple[str, list[dict[str, Any]]]]:
-        """(picture id, its faces) for each picture the viewer may see that has faces.
+        """(picture id, its faces) for each picture the viewer may see that has faces (and
+        is not in the Trash).
 
         The metadata JSON is filtered here rather than in SQL (the two databases query JSON
         differently); a library of 100k photos reads its image rows once per call."""
         rows = self.session.execute(
             select(Asset.id, Asset.meta)
-            .where(Asset.asset_type == AssetType.IMAGE, visible_assets(viewer))
+            .where(
+                Asset.asset_type == AssetType.IMAGE,
+                Asset.deleted_at.is_(None),
+                visible_assets(viewer),
+            )
             .order_by(Asset.id)
         )
         found = []

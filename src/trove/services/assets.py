@@ -31,6 +31,7 @@ from trove.repositories.links import LinkRepository
 from trove.repositories.proxies import ProxyRepository
 from trove.repositories.roots import RootRepository
 from trove.repositories.search import SearchRepository
+from trove.repositories.stacks import StackRepository
 from trove.repositories.tag_flows import TagFlows
 from trove.services import search
 from trove.services.errors import Forbidden, Invalid, NotFound, Unavailable
@@ -141,6 +142,11 @@ class AssetService:
             flows = TagFlows(session, hierarchical=self.hierarchical)
             inherited = flows.inherited_of([a.id for a in items])
             matched = search.snippets(session, query.search, [a.id for a in items])
+            stacks = (
+                StackRepository(session).counts([a.hash for a in items if a.hash], viewer=viewer)
+                if query.stack
+                else {}
+            )
             return AssetPage(
                 [
                     {
@@ -148,6 +154,7 @@ class AssetService:
                         "inherited_tags": inherited.get(a.id, {}),
                         "match": _match(matched.get(a.id)),
                         "meaning": scores.get(a.id, {}).get("semantic") or None,
+                        "stack_count": stacks.get(a.hash or "", 1),
                     }
                     for a in items
                 ],
@@ -291,15 +298,21 @@ class AssetService:
             if not hard:
                 repo.soft_delete(asset)
                 return
-            content_hash = asset.hash
-            links = LinkRepository(session, hierarchical=self.hierarchical)
-            proxies = repo.get_many(links.derivatives_only_of(asset.id))
-            links.delete_touching([asset.id, *(p.id for p in proxies)])
-            for gone in (*proxies, asset):
-                repo.hard_delete(gone)
-            session.flush()
-            if content_hash and not repo.hash_still_used(content_hash):
-                cache.drop_derivatives(self.settings.resolved_cache_dir, content_hash)
+            self.drop_record(session, asset)
+
+    def drop_record(self, session: Any, asset: Asset) -> None:
+        """The record, its links both ways and its derivatives (the proxies made only from
+        it, and their cached previews) go; the original is never touched."""
+        repo = AssetRepository(session)
+        content_hash = asset.hash
+        links = LinkRepository(session, hierarchical=self.hierarchical)
+        proxies = repo.get_many(links.derivatives_only_of(asset.id))
+        links.delete_touching([asset.id, *(p.id for p in proxies)])
+        for gone in (*proxies, asset):
+            repo.hard_delete(gone)
+        session.flush()
+        if content_hash and not repo.hash_still_used(content_hash):
+            cache.drop_derivatives(self.settings.resolved_cache_dir, content_hash)
 
     def add_tags_many(
         self, asset_ids: builtins.list[str], tags: builtins.list[str], *, viewer: Viewer
@@ -414,13 +427,15 @@ class AssetService:
         flows = TagFlows(session, hierarchical=self.hierarchical)
         inherited = flows.inherited_of([asset.id]).get(asset.id, {})
         copy = ProxyRepository(session).web_copy_of(asset.id)
+        integrity = integrity_of(session, asset, viewer=viewer)
         return {
             **asset_detail(asset),
-            **integrity_of(session, asset, viewer=viewer),
+            **integrity,
             "inherited_tags": inherited,
             "match": None,  # found by id, not by a search
             "meaning": None,
             "web_copy": web_copy(copy) if copy is not None else None,
+            "stack_count": 1 + len(integrity.get("copies") or []),  # itself and its copies
         }
 
     def _replace_tags(self, session: Any, asset: Asset, tags: Sequence[str]) -> None:

@@ -33,6 +33,8 @@ from trove.services.scanner import ScanService
 from trove.services.search import SearchService
 from trove.services.semantic import SemanticSearch
 from trove.services.shares import ShareService
+from trove.services.stacks import StackService
+from trove.services.trash import TrashService
 from trove.services.uploads import UploadService
 from trove.services.user_data import UserDataService
 from trove.services.users import UserService
@@ -67,6 +69,8 @@ class Services:
     edits: EditService = field(init=False)  # built on `assets`
     picker: PickerService = field(init=False)  # built on `assets`
     user_data: UserDataService = field(init=False)  # built on `assets`, `albums`, `links`
+    trash: TrashService = field(init=False)  # built on `assets`
+    stacks: StackService = field(init=False)  # built on `assets`
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -125,6 +129,8 @@ class Services:
             links=links,
             edits=services.edits,
         )
+        services.trash = TrashService(database, assets=services.assets)
+        services.stacks = StackService(database, assets=services.assets)
         indexer.after_processing.append(services.albums.refresh_previews)
         # A library indexed before search existed gets its documents in the background.
         indexer.after_processing.append(services.search.backfill)

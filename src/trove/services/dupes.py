@@ -54,8 +54,10 @@ class DuplicateFinder:
             groups = [g for g in groups if _order(g) > after]
         page = groups if limit is None else groups[:limit]
         more = limit is not None and len(groups) > limit
+        with fast_index.connect(self.url) as conn:
+            preferred = fast_index.preferred_copies(conn, [g[0].hash for g in page])
         return {
-            "items": [_group_dict(g) for g in page],
+            "items": [_group_dict(g, preferred=preferred.get(g[0].hash)) for g in page],
             "next_cursor": _encode_cursor(page[-1]) if more else None,
             "totals": totals,
         }
@@ -78,10 +80,12 @@ def _order(group: list[CopyRow]) -> tuple[int, str]:
     return (-_wasted(group), group[0].hash)
 
 
-def _group_dict(group: list[CopyRow]) -> dict[str, Any]:
+def _group_dict(group: list[CopyRow], *, preferred: str | None) -> dict[str, Any]:
     first = group[0]
     return {
         "hash": first.hash,
+        # The copy the gallery shows for the others; None: the first indexed.
+        "preferred_id": preferred if any(c.id == preferred for c in group) else None,
         "size": first.size,
         "count": len(group),
         "wasted_bytes": _wasted(group),

@@ -36,6 +36,7 @@ def nav_entries() -> list[NavEntry]:
         NavEntry("/graph", "Graph", "hub"),
         NavEntry("/libraries", "Libraries", "folder_special"),
         NavEntry("/duplicates", "Duplicates", "content_copy"),
+        NavEntry("/trash", "Trash", "delete"),
     ]
 
 

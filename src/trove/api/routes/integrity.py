@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import AdminDep, ServicesDep, ViewerDep
-from trove.api.schemas import DuplicateList, FindingList, VerifyStarted
+from trove.api.schemas import (
+    DuplicateList,
+    FindingList,
+    IdPath,
+    PreferIn,
+    Preferred,
+    StackList,
+    VerifyStarted,
+    errors,
+)
 from trove.domain.queries import MAX_LIMIT
 
 router = APIRouter(prefix="/api/dam", tags=["integrity"])
@@ -28,6 +38,25 @@ async def list_duplicates(
     return await run_in_threadpool(
         services.integrity.duplicates, limit=limit, cursor=cursor, root_id=root
     )
+
+
+@router.put("/duplicates/{content_hash}/preferred", response_model=Preferred, responses=errors(404))
+def prefer_copy(
+    content_hash: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+    body: PreferIn,
+    services: ServicesDep,
+    admin: AdminDep,
+) -> dict:
+    """Show this copy of the file in the gallery, the other copies stacked under it (no file
+    is deleted). Admins only, as the duplicates are; 422 when it is not a copy of `hash`."""
+    return services.stacks.prefer(content_hash, body.asset_id, viewer=admin)
+
+
+@router.get("/assets/{asset_id}/stack", response_model=StackList, responses=errors(404))
+def stack_members(asset_id: IdPath, services: ServicesDep, viewer: ViewerDep) -> dict:
+    """The copies of this asset's file the caller sees, the preferred first: what its
+    stacked tile in the gallery stands for."""
+    return {"items": services.stacks.members(asset_id, viewer=viewer)}
 
 
 @router.get("/integrity", response_model=FindingList)

@@ -18,6 +18,7 @@ after a header:
      "parent": key | null, "members": [REF, ...] (in order), "cover": REF | null, "tags": [...]}
     {"kind": "link", "source": REF, "target": REF, "relation": ..., "weight": ..., "metadata": {}}
     {"kind": "share", "target": REF, "owner": ..., "expires_at": ..., ["token", "password_hash"]}
+    {"kind": "preferred_copy", "ref": REF}  (the copy of a file the gallery shows)
 
 REFs are described in `records.py`, each kind in its section's module (`sections.py` lists
 them). Import finds a file by its hash first (the copy at the same path when there are

@@ -8,6 +8,7 @@ from trove.services.user_data.albums import AlbumSection
 from trove.services.user_data.entities import EntitySection
 from trove.services.user_data.files import FileSection
 from trove.services.user_data.links import LinkSection
+from trove.services.user_data.preferred import PreferredCopySection
 from trove.services.user_data.section import Section
 from trove.services.user_data.shares import ShareSection
 from trove.services.user_data.users import UserSection
@@ -21,4 +22,5 @@ SECTIONS: tuple[Section, ...] = (
     AlbumSection(),
     LinkSection(),
     ShareSection(),
+    PreferredCopySection(),
 )

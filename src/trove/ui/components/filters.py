@@ -52,6 +52,10 @@ class GalleryFilters:
             params["until"] = self.until
         if self.text.strip():
             params["q"] = self.text.strip()
+        if not (self.root_id or self.tags or self.text.strip()):
+            # Copies of one file as one tile; not in a folder, a tag or a search, where the
+            # copy that matches is the one to show (the one standing for it may not match).
+            params["stack"] = "true"
         return params
 
     @property

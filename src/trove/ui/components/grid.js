@@ -76,13 +76,14 @@ export default {
                 <q-icon v-if="item.meaning" name="auto_awesome" size="18px" class="trove-tile-meaning"
                         :aria-label="'Found by meaning'"><q-tooltip>Close in meaning to the search</q-tooltip></q-icon>
               </div>
-              <button type="button" class="trove-tile-heart" :class="{ 'trove-tile-heart-on': item.favorite }"
+              <button v-if="mode === 'browse'" type="button" class="trove-tile-heart"
+                      :class="{ 'trove-tile-heart-on': item.favorite }"
                       :aria-label="(item.favorite ? 'Unmark favourite ' : 'Mark favourite ') + item.filename"
                       :aria-pressed="item.favorite ? 'true' : 'false'"
                       @click.stop="toggleFavorite(item)">
                 <q-icon :name="item.favorite ? 'favorite' : 'favorite_border'" size="22px" />
               </button>
-              <button v-if="item.stack_count > 1" type="button" class="trove-tile-stack"
+              <button v-if="mode === 'browse' && item.stack_count > 1" type="button" class="trove-tile-stack"
                       :aria-label="'Open the stack of ' + item.stack_count + ' copies'"
                       @click.stop="$emit('stack', { id: item.id, hash: item.hash })">
                 <q-icon name="filter_none" size="16px" /><span>{{ item.stack_count }}</span>

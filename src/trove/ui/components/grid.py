@@ -25,13 +25,15 @@ class AssetGrid(ui.element, component="grid.js"):
         on_selection: Callable[[int], Any],
         on_loaded: Callable[[int, bool], Any],
         icons: dict[str, str],
+        on_stack: Callable[[str], Any] | None = None,
         page_size: int = 200,
         mode: GridMode = "browse",
         on_pick: Callable[[str], Any] | None = None,
         with_timeline: bool = True,
     ) -> None:
         """`icons`: asset type -> the icon a tile without a preview shows (the drivers');
-        `with_timeline`: the scrubber rail of years and months beside the grid."""
+        `with_timeline`: the scrubber rail of years and months beside the grid;
+        `on_stack(id)`: a stacked tile's count was clicked (its copies are to be shown)."""
         super().__init__()
         self._props["icons"] = icons
         self._props["api"] = "/api/dam/assets"
@@ -45,6 +47,8 @@ class AssetGrid(ui.element, component="grid.js"):
         self.on("loaded", lambda e: on_loaded(int(e.args["count"]), bool(e.args["done"])))
         if on_pick is not None:
             self.on("pick", lambda e: on_pick(e.args["id"]))
+        if on_stack is not None:
+            self.on("stack", lambda e: on_stack(e.args["id"]))
 
     def set_query(self, params: dict[str, Any]) -> None:
         """New filters: the grid starts again from the newest asset."""

@@ -21,6 +21,7 @@ def register_pages() -> None:
         people,
         picker,
         share,
+        trash,
     )
 
     signed_in = [SignedInPage]
@@ -37,6 +38,7 @@ def register_pages() -> None:
         duplicates.duplicates_page
     )
     ui.page(PICKER_PATH, title="Choose · Trove", dependencies=signed_in)(picker.picker_page)
+    ui.page("/trash", title="Trash · Trove", dependencies=signed_in)(trash.trash_page)
     ui.page("/tokens", title="API tokens · Trove", dependencies=signed_in)(account.tokens_page)
     ui.page("/users", title="Users · Trove", dependencies=[AdminPage])(account.users_page)
     ui.page("/login", title="Sign in · Trove", dependencies=[PublicPage])(account.login_page)

@@ -10,6 +10,7 @@ from trove.services.errors import Invalid
 from trove.ui.components.albums import AlbumDialog, AlbumTree
 from trove.ui.components.filters import FilterPanel, GalleryFilters
 from trove.ui.components.grid import AssetGrid
+from trove.ui.components.stack_dialog import StackDialog
 from trove.ui.components.upload import UploadDialog
 from trove.ui.components.viewer import Viewer
 from trove.ui.context import call, current_viewer, services
@@ -44,6 +45,7 @@ class GalleryPage:
             on_selection=self._selection,
             on_loaded=self._loaded,
             icons=services().drivers.icons(),
+            on_stack=lambda asset_id: self.stack.open(asset_id),
         ).classes("trove-grid-host")
         self.grid.set_query(self.filters.to_params())
         self.viewer = Viewer(
@@ -52,6 +54,7 @@ class GalleryPage:
             on_removed=lambda asset_id: self.grid.remove_items([asset_id]),
         )
         self.upload = UploadDialog(on_uploaded=self._uploaded)
+        self.stack = StackDialog(on_open=self._open)
         # Filter choices come after the first paint: the grid should not wait for them.
         ui.timer(0.05, self._load_choices, once=True)
         if open_asset:
