@@ -175,3 +175,23 @@ def _xmp(path: Path) -> dict[str, object]:
     )
     found = json.loads(out.stdout)[0]
     return {k: v for k, v in found.items() if k != "SourceFile"}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_exports_and_backups_kept_inside_a_library_are_not_indexed(settings, tmp_path):
+    """A nightly export holds share links and password hashes: kept in a folder that happens
+    to lie inside a library (TROVE_EXPORT_DIR, TROVE_BACKUP_DIR on the NAS), it must not
+    become an asset its members may download, as Trove's data dir is not."""
+    library = make_library(tmp_path / "library", photos=1)
+    settings = dataclasses.replace(
+        settings, export_dir=library / "trove-exports", backup_dir=library / "trove-backups"
+    )
+    services = Services.create(settings)
+    try:
+        NightlyExport(settings, services.user_data).run(now=datetime(2026, 1, 1, 3, 30))
+        BackupService(settings).backup()
+        services.library.scan_and_process([str(library)], wait=False)
+        paths = [i["path"] or "" for i in services.library.list_assets(AssetFilters()).items]
+    finally:
+        services.database.dispose()
+    assert paths and not [p for p in paths if p.startswith(("trove-exports", "trove-backups"))]

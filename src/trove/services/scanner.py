@@ -125,10 +125,13 @@ class ScanService:
 
     def walk_rules(self, root: fast_index.RootRow) -> WalkRules:
         # Real paths: the walk compares them with real paths below the (real) root, and a
-        # relative or symlinked TROVE_DATA_DIR inside a library must still be left out.
+        # relative or symlinked TROVE_DATA_DIR inside a library must still be left out; so
+        # must exports and backups kept elsewhere (share links, password hashes).
         prune = {
             os.path.realpath(self.settings.data_dir),
             os.path.realpath(self.settings.resolved_cache_dir),
+            os.path.realpath(self.settings.resolved_export_dir),
+            os.path.realpath(self.settings.resolved_backup_dir),
         }
         return WalkRules(
             include_globs=tuple(root.include_globs),
