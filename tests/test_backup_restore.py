@@ -56,6 +56,7 @@ def test_a_backup_taken_while_the_index_is_written_opens_with_its_rows(settings,
             writer.join(10)
         services.database.dispose()
     assert result.size > 0 and not list(tmp_path.glob(".copy*"))  # no partial file left
+    assert result.path.stat().st_mode & 0o777 == 0o600  # password hashes, share links
     assert _entities_in(result.path, settings) >= before
 
 

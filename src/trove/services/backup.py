@@ -61,6 +61,7 @@ class BackupService:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         try:
+            _private_file(partial)
             if sqlite:
                 _sqlite_copy(Path(url.database or ""), partial)
                 method = "sqlite online backup"
@@ -97,10 +98,16 @@ class BackupService:
             raise Invalid(f"backup failed: {exc}") from exc
 
 
+def _private_file(path: Path) -> None:
+    """An empty file readable by its owner only, for the copy to be written into: a backup
+    holds password hashes, token hashes and share links, like `trove export --secrets`."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_copy(source: Path, partial: Path) -> None:
     if not source.is_file():
         raise Invalid(f"no database at {source}")
-    partial.unlink(missing_ok=True)
     src = sqlite3.connect(source, timeout=30)  # read only by use: `mode=ro` cannot open WAL
     try:
         dst = sqlite3.connect(partial)
