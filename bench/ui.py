@@ -1,7 +1,7 @@
 """Gallery benchmark: 100,000 indexed assets, a real `trove serve`, a real browser.
 
     .venv/bin/python bench/ui.py [--corpus LIBRARY] [--rounds 5] [--pages 20]
-                                 [--lightbox 40] [--only gallery|lightbox]
+                                 [--lightbox 40] [--only gallery|lightbox] [--paint-only]
 
 Measures
   * the API list latency p50/p95 for the gallery's own query (first page, following pages by
@@ -177,18 +177,29 @@ def follow_pages(server: TroveServer, *, pages: int, **extra: Any) -> list[float
     return samples
 
 
-def browser_timings(server: TroveServer, *, rounds: int, pages: int) -> dict[str, Any]:
+def browser_timings(
+    server: TroveServer, *, rounds: int, pages: int, paint_only: bool = False
+) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     first_paint, warm_paint, page_ms, scroll_frames = [], [], [], []
+    first_request = []
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)
         for _ in range(rounds):
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
             first_paint.append(paint(page, server.url))  # a first visit: nothing cached
+            first_request.append(page.evaluate(FIRST_REQUEST))
             warm_paint.append(paint(page, server.url))  # NiceGUI's JS/CSS now cached
             context.close()
+        if paint_only:
+            browser.close()
+            return {
+                "first_paint_ms": percentiles(first_paint),
+                "first_paint_cached_ms": percentiles(warm_paint),
+                "first_requests_before_paint": percentiles(first_request),
+            }
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
         page.goto(server.url + "/")
@@ -210,6 +221,7 @@ def browser_timings(server: TroveServer, *, rounds: int, pages: int) -> dict[str
     return {
         "first_paint_ms": percentiles(first_paint),
         "first_paint_cached_ms": percentiles(warm_paint),
+        "first_requests_before_paint": percentiles(first_request),
         "next_page_ms": percentiles(page_ms),
         "scroll_frame_ms": percentiles(scroll_frames),
         "assets_loaded": loaded,
@@ -223,6 +235,10 @@ def paint(page: Any, url: str) -> float:
     page.wait_for_function("() => window.__troveFirstPaint", timeout=30_000)
     return page.evaluate("() => window.__troveFirstPaint")
 
+
+# How many requests the browser made before the first tiles were in the DOM (the HTML included).
+FIRST_REQUEST = """() => 1 + performance.getEntriesByType('resource')
+  .filter((e) => e.startTime < window.__troveFirstPaint).length"""
 
 # The time to render one frame after a jump of one screen: the virtual grid swaps its rows.
 FRAME_PROBE = """() => new Promise((resolve) => {
@@ -384,6 +400,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=20, help="pages to scroll in the browser")
     parser.add_argument("--lightbox", type=int, default=40, help="pictures to open")
     parser.add_argument("--only", choices=("gallery", "lightbox"), default=None)
+    parser.add_argument(
+        "--paint-only",
+        action="store_true",
+        help="only the gallery's first paint (no API, scrolling or lightbox)",
+    )
     args = parser.parse_args()
     if args.corpus is None:  # the scan benchmark's corpus, generated once and cached
         import corpus
@@ -400,9 +421,11 @@ def main() -> None:
     try:
         server.wait_idle(timeout=600)
         if args.only != "lightbox":
-            api = api_latencies(server, rounds=args.rounds)
-            browser = browser_timings(server, rounds=args.rounds, pages=args.pages)
-        if args.only != "gallery":
+            api = {} if args.paint_only else api_latencies(server, rounds=args.rounds)
+            browser = browser_timings(
+                server, rounds=args.rounds, pages=args.pages, paint_only=args.paint_only
+            )
+        if args.only != "gallery" and not args.paint_only:
             sample = lightbox_sample(server, count=args.lightbox)
             lightbox = {"sample": make_previews(data_dir, sample)}
             lightbox.update(lightbox_timings(server, sample))
@@ -426,7 +449,7 @@ def main() -> None:
 
 def print_table(report: dict[str, Any]) -> None:
     print(f"\n{report['index']['assets']:,} assets indexed\n")
-    if report["api"]:
+    if report["browser"]:
         print_gallery(report)
     if report["lightbox"]:
         print_lightbox(report["lightbox"])
@@ -457,10 +480,17 @@ def print_gallery(report: dict[str, Any]) -> None:
     for name, stats in report["api"].items():
         print(f"{name:<40} {stats['p50_ms']:>8} {stats['p95_ms']:>8} {stats['n']:>5}")
     print(f"\n{'Browser (Chromium, 1280x800)':<40} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}")
-    for name in ("first_paint_ms", "first_paint_cached_ms", "next_page_ms", "scroll_frame_ms"):
-        stats = report["browser"][name]
-        print(f"{name:<40} {stats['p50_ms']:>8} {stats['p95_ms']:>8} {stats['n']:>5}")
+    names = ("first_paint_ms", "first_paint_cached_ms", "next_page_ms", "scroll_frame_ms")
+    for name in names:
+        if name in report["browser"]:
+            stats = report["browser"][name]
+            print(f"{name:<40} {stats['p50_ms']:>8} {stats['p95_ms']:>8} {stats['n']:>5}")
     browser = report["browser"]
+    if "first_requests_before_paint" in browser:
+        requests = browser["first_requests_before_paint"]["p50_ms"]
+        print(f"requests before the first tiles (p50): {requests:.0f}")
+    if "assets_loaded" not in browser:
+        return
     print(
         f"\nafter scrolling: {browser['assets_loaded']:,} assets loaded, "
         f"{browser['tiles_in_dom']} tiles in the DOM\n"

@@ -136,6 +136,9 @@ export default {
     sort: { type: String, default: "-timeline_at" },
     // The one heading of grouping "none".
     heading: { type: String, default: "" },
+    // The first page, rendered into the page's HTML ({query, sort, items, next_cursor}): the
+    // first tiles show without waiting for a request. Used once, and only for its own query.
+    initial: { type: Object, default: null },
   },
   data() {
     return {
@@ -271,6 +274,7 @@ export default {
     this.loading = null;
     this.generation = 0;
     this.checked = new Set();
+    this.seeded = false;
   },
   mounted() {
     this.observer = new ResizeObserver(() => this.measure());
@@ -302,11 +306,9 @@ export default {
       }
       return params;
     },
-    loadTimeline() {
-      this.months = [];
-      this.undated = 0;
-      if (!this.timeline) return;
-      const generation = this.generation;
+    loadTimeline(generation) {
+      // After the first page: the month counts run over the whole listing, the tiles do not.
+      if (!this.timeline || generation !== this.generation) return;
       fetch(this.timeline + "?" + this.params().toString(), { headers: { Accept: "application/json" } })
         .then((r) => (r.ok ? r.json() : null))
         .then((body) => {
@@ -336,9 +338,20 @@ export default {
       this.clearSelection();
       if (this.$refs.scroller) this.$refs.scroller.scrollTop = 0;
       this.scrollTop = 0;
+      this.months = [];
+      this.undated = 0;
       this.relayout();
-      this.loadTimeline();
-      return this.loadMore();
+      const generation = this.generation;
+      const seed = this.takeInitial();
+      const first = seed ? this.received(seed, 0) : this.loadMore();
+      return first.then(() => this.loadTimeline(generation));
+    },
+    takeInitial() {
+      const initial = this.initial;
+      if (!initial || this.seeded) return null;
+      this.seeded = true;
+      const same = JSON.stringify(initial.query) === JSON.stringify(this.query) && initial.sort === this.sort;
+      return same ? initial : null;
     },
     reload() {
       return this.reset().then(() => this.count);
@@ -355,16 +368,8 @@ export default {
         })
         .then((page) => {
           if (generation !== this.generation) return;
-          this.append(page.items || []);
-          this.cursor = page.next_cursor;
-          this.done = !page.next_cursor;
           this.loading = null;
-          window.__troveGrid = { pages: (window.__troveGrid?.pages || 0) + 1, lastPageMs: performance.now() - started, count: this.count };
-          this.$emit("loaded", { count: this.count, done: this.done });
-          this.$nextTick(() => {
-            if (!window.__troveFirstPaint && this.count > 0) window.__troveFirstPaint = performance.now();
-            this.maybeLoadMore();
-          });
+          return this.received(page, performance.now() - started);
         })
         .catch((err) => {
           if (generation !== this.generation) return;
@@ -374,6 +379,17 @@ export default {
           this.$emit("loaded", { count: this.count, done: true, error: this.error });
         });
       return this.loading;
+    },
+    received(page, ms) {
+      this.append(page.items || []);
+      this.cursor = page.next_cursor;
+      this.done = !page.next_cursor;
+      window.__troveGrid = { pages: (window.__troveGrid?.pages || 0) + 1, lastPageMs: ms, count: this.count };
+      this.$emit("loaded", { count: this.count, done: this.done });
+      return this.$nextTick(() => {
+        if (!window.__troveFirstPaint && this.count > 0) window.__troveFirstPaint = performance.now();
+        this.maybeLoadMore();
+      });
     },
     maybeLoadMore() {
       if (!this.done && !this.loading && this.scrollTop + 3 * this.viewHeight > this.totalHeight) {

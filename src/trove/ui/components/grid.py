@@ -16,6 +16,23 @@ from nicegui import ui
 # it among many) and a double-click picks it at once (`on_pick`), for the asset picker.
 GridMode = Literal["browse", "one", "many"]
 
+# What a tile reads of a listed asset (grid.js): the first page put into the HTML carries only
+# these, a third of the listing's bytes; the pages fetched later carry everything.
+TILE_FIELDS = (
+    "id",
+    "asset_type",
+    "filename",
+    "title",
+    "status",
+    "duration",
+    "captured_at",
+    "timeline_at",
+    "tags",
+    "favorite",
+    "stack_count",
+    "hash",  # a stack's copies are found by it
+)
+
 
 class AssetGrid(ui.element, component="grid.js"):
     def __init__(
@@ -44,7 +61,7 @@ class AssetGrid(ui.element, component="grid.js"):
         self._props["mode"] = mode
         self.on("open", lambda e: on_open(e.args["id"]))
         self.on("selection", lambda e: on_selection(int(e.args["count"])))
-        self.on("loaded", lambda e: on_loaded(int(e.args["count"]), bool(e.args["done"])))
+        self.on("loaded", lambda e: self._loaded(on_loaded, e.args))
         if on_pick is not None:
             self.on("pick", lambda e: on_pick(e.args["id"]))
         if on_stack is not None:
@@ -54,6 +71,28 @@ class AssetGrid(ui.element, component="grid.js"):
         """New filters: the grid starts again from the newest asset."""
         self._props["query"] = params
         self.update()
+
+    def seed(self, params: dict[str, Any], page: Any, *, sort: str = "-timeline_at") -> None:
+        """The first page of `params` (an AssetPage), sent inside the page's HTML with the
+        fields a tile shows, so the first tiles need no request of their own."""
+        items = []
+        for item in page.items:
+            tile = {key: item[key] for key in TILE_FIELDS if item.get(key) not in (None, [])}
+            thumbnails = item.get("thumbnails") or {}
+            size = "small" if "small" in thumbnails else "medium"  # the one a tile shows
+            tile["thumbnails"] = {size: thumbnails[size]} if size in thumbnails else {}
+            items.append(tile)
+        self._props["initial"] = {
+            "query": params,
+            "sort": sort,
+            "items": items,
+            "next_cursor": page.next_cursor,
+        }
+
+    def _loaded(self, on_loaded: Callable[[int, bool], Any], args: dict[str, Any]) -> Any:
+        # The seeded page has been used: later updates of the element need not carry it.
+        self._props.pop("initial", None)
+        return on_loaded(int(args["count"]), bool(args["done"]))
 
     def set_grouping(self, grouping: str) -> None:
         self._props["grouping"] = grouping

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from nicegui import ui
+from pydantic import ValidationError
 
-from trove.services.errors import Invalid
+from trove.domain.filters import AssetFilters
+from trove.services.assets import AssetPage
+from trove.services.errors import Invalid, NotFound
 from trove.ui.components.albums import AlbumDialog, AlbumTree
 from trove.ui.components.filters import FilterPanel, GalleryFilters
 from trove.ui.components.grid import AssetGrid
@@ -16,6 +19,10 @@ from trove.ui.components.viewer import Viewer
 from trove.ui.context import call, current_viewer, services
 from trove.ui.layout import frame
 
+# Tiles in the HTML: a 1280x800 window shows about 40, a phone about 30; the grid's own pages
+# of 200 follow as it scrolls.
+FIRST_PAGE = 100
+
 
 class GalleryPage:
     """One browser tab's gallery: its filters, grid, selection bar and dialogs."""
@@ -24,8 +31,13 @@ class GalleryPage:
         self.filters = GalleryFilters()
         self.loaded = 0
         self.done = False
+        self.choices_loaded = False
 
     async def build(self, *, open_asset: str | None) -> None:
+        params = self.filters.to_params()
+        # Before any element: NiceGUI answers with the elements made before the first await
+        # once a timer (the album tree's) waits for the connection.
+        first_page = await self._first_page(params)
         with frame(
             active="/",
             title="Photos",
@@ -47,7 +59,9 @@ class GalleryPage:
             icons=services().drivers.icons(),
             on_stack=lambda asset_id: self.stack.open(asset_id),
         ).classes("trove-grid-host")
-        self.grid.set_query(self.filters.to_params())
+        self.grid.set_query(params)
+        if first_page is not None:
+            self.grid.seed(params, first_page)
         self.viewer = Viewer(
             grid=self.grid,
             on_changed=self._asset_changed,
@@ -55,11 +69,21 @@ class GalleryPage:
         )
         self.upload = UploadDialog(on_uploaded=self._uploaded)
         self.stack = StackDialog(on_open=self._open)
-        # Filter choices come after the first paint: the grid should not wait for them.
-        ui.timer(0.05, self._load_choices, once=True)
         if open_asset:
             # Back from it lands on the gallery (lightbox.js puts the gallery under it).
             ui.timer(0.2, lambda: self.viewer.open(open_asset, history="direct"), once=True)
+
+    async def _first_page(self, params: dict[str, Any]) -> AssetPage | None:
+        """The grid's first page goes out with the HTML: the first tiles paint once the
+        page's scripts run, without a request after them (issue 13's first paint)."""
+        try:
+            return await call(
+                services().assets.list,
+                AssetFilters(**params, sort="-timeline_at", limit=FIRST_PAGE),
+                viewer=current_viewer(),
+            )
+        except (Invalid, ValidationError, NotFound):
+            return None  # the grid asks the API itself and shows why
 
     async def _load_choices(self) -> None:
         tags = await call(services().assets.tag_counts, viewer=current_viewer()) or []
@@ -116,8 +140,16 @@ class GalleryPage:
         self.selection.set_visibility(count > 0)
         self.selection_label.text = f"{count} selected"
 
-    def _loaded(self, count: int, done: bool) -> None:
+    async def _loaded(self, count: int, done: bool) -> None:
         self.loaded, self.done = count, done
+        self._show_count(count, done)
+        if not self.choices_loaded:
+            # Tag counts and libraries come after the first tiles: the grid never waits on
+            # a count over the library.
+            self.choices_loaded = True
+            await self._load_choices()
+
+    def _show_count(self, count: int, done: bool) -> None:
         if count == 0:
             self.count_label.text = "No items" if done else "Loading…"
         else:
