@@ -250,7 +250,10 @@ export default {
   },
   watch: {
     query: {
-      handler() {
+      handler(now, before) {
+        // NiceGUI sends the element's props again once the page connects: the same filters
+        // must not throw away the tiles the page came with.
+        if (JSON.stringify(now) === JSON.stringify(before)) return;
         this.reset();
       },
       deep: true,
