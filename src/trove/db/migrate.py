@@ -12,6 +12,7 @@ from trove.repositories import fast_index
 
 HEAD_REVISION = "0016_vectors"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_LOCK = 0x7472_6F76_656D_6967  # pg_advisory_xact_lock key: "trove migrations"
 
 
 def schema_is_current(url: str) -> bool:
@@ -30,12 +31,17 @@ def ensure_schema(url: str) -> None:
 def upgrade(url: str) -> None:
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy import text
 
     from trove.db.engine import make_engine
 
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # A server and its workers start together: one migrates, the others wait
+                # and then find the schema current (SQLite's write lock does this itself).
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS_DIR))
             config.attributes["connection"] = connection
