@@ -375,3 +375,26 @@ def test_a_sidecar_that_is_a_symlink_or_a_fifo_is_not_read(settings, tmp_path):
     assert "secret" not in json.dumps(done["a"].metadata, default=str)
     assert "Boats" not in json.dumps(done["a"].metadata, default=str)
     assert done["a"].found is None or not done["a"].found.tags
+
+
+def test_an_xmp_sidecar_exiftool_could_not_read_keeps_what_it_gave(tmp_path):
+    """A picture with both a Takeout JSON and an XMP: when ExifTool fails on the XMP (a
+    timeout, a file being rewritten), the step fails and keeps what it read before, rather
+    than reading "no keywords, no regions" and dropping the tags and face regions (and the
+    names people gave them) that came from the XMP."""
+    from trove.pipeline.processor import AssetView
+    from trove.pipeline.processors.sidecar import _result
+    from trove.tools.run import ToolError
+
+    photo = write_photo(tmp_path / "IMG_4.jpg", seed=4)
+    xmp = tmp_path / "IMG_4.jpg.xmp"
+    xmp.write_text(DIGIKAM.format(rating=3, extra=""))
+    json_file = tmp_path / "IMG_4.jpg.json"
+    json_file.write_text(takeout(1563125002))
+    asset = AssetView(
+        id="a", path=photo, size=1, mtime_ns=1, mime_type="image/jpeg", asset_type="image",
+        hash="0" * 64, filename=photo.name, meta={sidecars.NAMESPACE: {"tags": ["Paris"]}},
+    )  # fmt: skip
+    result = _result(asset, [xmp, json_file], {xmp: ToolError("exiftool timed out")})
+    assert result.status == "failed" and "timed out" in (result.message or "")
+    assert result.found is None

@@ -128,19 +128,22 @@ def _result(
     xmp: dict[str, Any] = {}
     takeout: dict[str, Any] = {}
     problems: list[str] = []
+    xmp_unread = False
     for path in files:
         if _kind(path) == sidecars.XMP:
             tags = read.get(path)
             if isinstance(tags, dict):
                 _merge(xmp, from_xmp(tags), source=path.name)
             else:
+                xmp_unread = True
                 problems.append(f"{path.name}: {tags or 'not read'}")
         else:
             try:
                 _merge(takeout, from_takeout(path), source=path.name)
             except (OSError, ValueError) as exc:
                 problems.append(f"{path.name}: {exc}")
-    if problems and not (xmp or takeout):
+    # An XMP not read would read as "no keywords, no regions": those it gave would go.
+    if problems and (xmp_unread or not (xmp or takeout)):
         return StepResult.failed("; ".join(problems)[:500])
     return _outcome(asset, xmp, takeout)
 
