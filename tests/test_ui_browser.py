@@ -338,7 +338,7 @@ def test_markup_in_a_name_and_in_metadata_is_shown_as_text(page, server):
     hostile.click()
     expect = playwright_api.expect
     expect(page.locator(".trove-viewer-name")).to_have_text(name)
-    expect(page.locator(".trove-fields")).to_contain_text(name)
+    expect(page.locator(".trove-fields").first).to_contain_text(name)  # General, then Advanced
     assert page.get_by_role("textbox", name="Description").input_value() == HOSTILE
     page.locator(".q-tab", has_text="Notes").click()
     expect(page.locator(".trove-tree")).to_contain_text(f"caption: {HOSTILE}")

@@ -85,6 +85,7 @@ def frame(
         with ui.row().classes("items-center no-wrap gap-0 trove-nav"):
             for entry in nav_entries():
                 link = ui.link(target=entry.path).classes("trove-nav-link no-underline")
+                link.props(f'title="{entry.label}" aria-label="{entry.label}"')
                 if entry.path == active:
                     link.classes("trove-nav-active")
                 with link:
