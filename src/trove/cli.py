@@ -150,6 +150,10 @@ def list_assets(
     deleted: Annotated[
         bool, typer.Option("--deleted", help="List soft-deleted assets instead.")
     ] = False,
+    stack: Annotated[
+        bool,
+        typer.Option("--stack", help="Copies of one file as one item, the preferred copy first."),
+    ] = False,
     sort: Annotated[
         str | None,
         typer.Option(
@@ -184,6 +188,7 @@ def list_assets(
         since=since,
         until=until,
         deleted=deleted,
+        stack=stack,
         sort=sort,
         limit=limit,
         cursor=cursor,
