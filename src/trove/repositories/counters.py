@@ -76,25 +76,6 @@ class CounterRepository:
                 )
             )
 
-    def rebuild(self) -> None:
-        """Count everything again (a repair; the migration did it once)."""
-        for table in ("asset_count_deltas", "step_count_deltas", "asset_counts", "step_counts"):
-            self.session.execute(text(f"DELETE FROM {table}"))
-        self.session.execute(
-            text(
-                "INSERT INTO asset_counts (root_key, asset_type, status, live, n) "
-                "SELECT coalesce(root_id, ''), asset_type, status, "
-                "CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END AS live, count(*) "
-                "FROM assets GROUP BY 1, 2, 3, 4"
-            )
-        )
-        self.session.execute(
-            text(
-                "INSERT INTO step_counts (step, status, n) "
-                "SELECT step, status, count(*) FROM asset_steps GROUP BY step, status"
-            )
-        )
-
     def _summed(self, counts: Any, deltas: Any, keys: Iterable[str]) -> list[Any]:
         keys = list(keys)
         both = union_all(
