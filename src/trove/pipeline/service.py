@@ -202,10 +202,13 @@ class PipelineService:
         window = max(1, self.settings.pipeline_threads) * 2
         include_queued = True
         while True:
+            # Asked before the work: a lease lapsing between the two reads then shows up as
+            # work, instead of as "nobody else busy" with its assets left behind.
+            others_busy = self._someone_else_busy()
             work = self._kickable(include_queued=include_queued, limit=PAGE)
             include_queued = False
             if not work:
-                if not self._someone_else_busy():
+                if not others_busy:
                     break
                 await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
                 continue
