@@ -63,11 +63,11 @@ def files(services: Services, viewer: Viewer) -> dict[str, str]:
     return {item["filename"]: item["id"] for item in page.items}
 
 
-def assign(services: Services, library: Path, user: str) -> None:
+def assign(services: Services, library: Path, user: str, *, can_write: bool = False) -> None:
     with services.database.session() as session:
         root = RootRepository(session).by_path(str(library.resolve()))
         assert root is not None
-        session.add(RootMember(root_id=root.id, user_id=user))
+        session.merge(RootMember(root_id=root.id, user_id=user, can_write=can_write))
 
 
 def grant(services: Services, asset_id: str, user: str) -> None:
@@ -154,15 +154,39 @@ def test_the_graph_never_reaches_or_passes_through_an_asset_the_viewer_may_not_s
     assert services.links.impact_analysis(visible, viewer=ALICE)["items"] == []
 
 
-def test_only_the_owner_or_an_admin_changes_who_sees_an_asset(services, libraries):
+def test_seeing_an_asset_is_not_changing_it_and_only_its_owner_or_an_admin_changes_who_sees_it(
+    services, libraries
+):
     photo = files(services, ADMIN)["family_0.jpg"]
-    assign(services, libraries["family"], _user("alice"))
+    services.assets.update(photo, AssetPatch(visibility="public"), viewer=ADMIN)
+    assign(services, libraries["family"], _user("alice"))  # read-only
+    flip = [{"op": "flip", "axis": "h"}]
+    changes = (
+        (services.assets.update, AssetPatch(title="Mine")),
+        (services.assets.update, AssetPatch(favorite=True)),
+        (services.edits.save, flip),
+        (services.edits.revert,),
+        (services.assets.delete,),
+    )
+    for viewer in (ALICE, BOB):  # Bob sees it because it is public
+        for change, *args in changes:
+            with pytest.raises(Forbidden):
+                change(photo, *args, viewer=viewer)
+        assert services.assets.add_tags_many([photo], ["mine"], viewer=viewer) == 0
+        assert services.assets.delete_many([photo], viewer=viewer) == 0
+    unchanged = services.assets.get(photo, viewer=ADMIN)
+    assert (unchanged["title"], unchanged["tags"], unchanged["version"]) == (None, [], 1)
+
+    assign(services, libraries["family"], _user("alice"), can_write=True)
     edited = services.assets.update(photo, AssetPatch(title="Beach"), viewer=ALICE)
     assert edited["title"] == "Beach"
+    assert services.assets.add_tags_many([photo], ["sea"], viewer=ALICE) == 1
     with pytest.raises(Forbidden):
-        services.assets.update(photo, AssetPatch(visibility="public"), viewer=ALICE)
-    services.assets.update(photo, AssetPatch(visibility="public"), viewer=ADMIN)
-    assert "family_0.jpg" in files(services, BOB)  # public: any signed-in user
+        services.assets.update(photo, AssetPatch(visibility="private"), viewer=ALICE)
+    with pytest.raises(Forbidden):
+        services.assets.delete(photo, viewer=ALICE, hard=True)
+    services.assets.update(photo, AssetPatch(visibility="private"), viewer=ADMIN)
+    assert "family_0.jpg" not in files(services, BOB)
 
 
 def test_an_album_belongs_to_its_creator_and_is_hidden_from_other_members(services, libraries):

@@ -14,6 +14,13 @@ Who sees an asset:
 - the holder of a share link: exactly the shared asset, or the shared album and what it
   includes, and nothing else.
 Background work (scanner, pipeline, watcher, CLI maintenance) acts as `Viewer.system()`.
+
+Who changes an asset (its title, description, tags, metadata, favourite, rating, picture
+edits; moving it to the Trash and back): an admin, its owner, and a member its library is
+assigned to with `can_write`; never a read-only credential or a share link. Seeing is not
+changing: a public asset, a granted one, one in a library assigned read-only is answered 403
+(`repositories.access.changeable_assets`). Who else sees it (visibility, grants, share links)
+only its owner or an admin decides (`may_manage`).
 """
 
 from __future__ import annotations

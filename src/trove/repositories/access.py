@@ -66,6 +66,30 @@ def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+def changeable_assets(viewer: Viewer) -> ColumnElement[bool]:
+    """True for the rows of `assets` the viewer may change (domain/access.py): an admin's
+    all; a writing user's own and those of the libraries assigned to them with `can_write`;
+    none for a read-only credential or a share link. Seeing is not changing: a public asset,
+    a granted one, one in a library assigned read-only stays as it is."""
+    if viewer.share is not None or not viewer.can_write:
+        return false()
+    if viewer.sees_everything:
+        return true()
+    if viewer.user_id is None:
+        return false()
+    user = viewer.user_id
+    return or_(
+        Asset.owner_id == user,
+        _probe(
+            select(literal(1)).where(
+                RootMember.root_id == Asset.root_id,
+                RootMember.user_id == user,
+                RootMember.can_write.is_(True),
+            )
+        ),
+    )
+
+
 def _probe(subquery: Select[Any]) -> ColumnElement[bool]:
     """Whether the subquery finds a row for the enclosing query's asset, as a per-row probe
     (see above). Only `assets` is correlated: its other tables stay its own even when the

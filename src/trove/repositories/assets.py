@@ -39,7 +39,7 @@ from trove.domain.queries import (
 )
 from trove.domain.timeline import TimelineSource
 from trove.repositories._sql import insert_ignoring_conflicts, utcnow
-from trove.repositories.access import visible_assets
+from trove.repositories.access import changeable_assets, visible_assets
 from trove.repositories.counters import AssetTally, CounterRepository
 from trove.repositories.search import SearchRepository
 from trove.repositories.stacks import stacked_under_another
@@ -104,6 +104,19 @@ class AssetRepository:
         return list(
             self.session.scalars(
                 select(Asset).where(Asset.id.in_(list(asset_ids)), visible_assets(viewer))
+            )
+        )
+
+    def may_change(self, asset_id: str, viewer: Viewer) -> bool:
+        """Whether the viewer may change this asset (repositories/access.py)."""
+        found = select(literal(1)).where(Asset.id == asset_id, changeable_assets(viewer))
+        return self.session.scalar(found.limit(1)) is not None
+
+    def changeable_many(self, asset_ids: Sequence[str], *, viewer: Viewer) -> list[Asset]:
+        """Those of the ids the viewer may change (deleted ones included)."""
+        return list(
+            self.session.scalars(
+                select(Asset).where(Asset.id.in_(list(asset_ids)), changeable_assets(viewer))
             )
         )
 

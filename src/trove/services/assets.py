@@ -176,10 +176,11 @@ class AssetService:
             return self._detail(session, asset, viewer=viewer)
 
     def update(self, asset_id: str, patch: AssetPatch, *, viewer: Viewer) -> dict[str, Any]:
-        """Edit what the viewer sees; who else sees it (`visibility`) only its owner or an
-        admin may change."""
+        """Change an asset the viewer may change (domain/access.py: its owner, a writer of
+        its library, an admin; 403 for one they only see); who else sees it (`visibility`)
+        only its owner or an admin may change."""
         with self.database.session() as session:
-            asset = self._get(session, asset_id, viewer=viewer)
+            asset = changeable(session, asset_id, viewer=viewer)
             if patch.visibility is not _UNSET and not viewer.may_manage(asset.owner_id):
                 raise Forbidden("only the asset's owner or an admin may change its visibility")
             self._apply(session, asset, patch)
@@ -294,7 +295,9 @@ class AssetService:
         """
         with self.database.session() as session:
             repo = AssetRepository(session)
-            asset = self._get(session, asset_id, viewer=viewer, include_deleted=True)
+            asset = changeable(session, asset_id, viewer=viewer, include_deleted=True)
+            if hard and not viewer.may_manage(asset.owner_id):
+                raise Forbidden("only the asset's owner or an admin may drop its record")
             if not hard:
                 repo.soft_delete(asset)
                 return
@@ -319,8 +322,9 @@ class AssetService:
     ) -> int:
         """Bulk tagging from a selection: one statement, however many assets are selected.
 
-        Returns how many of the ids were visible assets (the rest are ignored, not an error:
-        a selection may hold an asset someone else deleted meanwhile).
+        Returns how many of the ids were assets the viewer may change (the rest are ignored,
+        not an error: a selection may hold an asset someone else deleted meanwhile, or one
+        they only see).
         """
         wanted = normalise_tags(tags)
         if not wanted:
@@ -329,7 +333,7 @@ class AssetService:
             repo = AssetRepository(session)
             ids = [
                 a.id
-                for a in repo.visible_many(_unique(asset_ids), viewer=viewer)
+                for a in repo.changeable_many(_unique(asset_ids), viewer=viewer)
                 if a.deleted_at is None
             ]
             repo.add_tags(ids, wanted)
@@ -341,10 +345,11 @@ class AssetService:
             return len(ids)
 
     def delete_many(self, asset_ids: builtins.list[str], *, viewer: Viewer) -> int:
-        """Soft-delete a selection (restorable, like a single delete); returns how many."""
+        """Soft-delete a selection (restorable, like a single delete); returns how many (those
+        the viewer may change)."""
         with self.database.session() as session:
             repo = AssetRepository(session)
-            selected = repo.visible_many(_unique(asset_ids), viewer=viewer)
+            selected = repo.changeable_many(_unique(asset_ids), viewer=viewer)
             assets = [a for a in selected if a.deleted_at is None]
             for asset in assets:
                 repo.soft_delete(asset)
@@ -372,7 +377,7 @@ class AssetService:
 
     def restore(self, asset_id: str, *, viewer: Viewer) -> dict[str, Any]:
         with self.database.session() as session:
-            asset = self._get(session, asset_id, viewer=viewer, include_deleted=True)
+            asset = changeable(session, asset_id, viewer=viewer, include_deleted=True)
             AssetRepository(session).restore(asset)
             return self._detail(session, asset, viewer=viewer)
 
@@ -456,6 +461,17 @@ class AssetService:
         if asset is None or (asset.deleted_at is not None and not include_deleted):
             raise NotFound(f"no asset with id {asset_id!r}")
         return asset
+
+
+def changeable(
+    session: Any, asset_id: str, *, viewer: Viewer, include_deleted: bool = False
+) -> Asset:
+    """The asset if the viewer may change it (domain/access.py): NotFound when they may not
+    see it, Forbidden when they only see it. Every write of an asset asks this."""
+    asset = AssetService._get(session, asset_id, viewer=viewer, include_deleted=include_deleted)
+    if not AssetRepository(session).may_change(asset.id, viewer):
+        raise Forbidden("only the asset's owner, a writer of its library or an admin may change it")
+    return asset
 
 
 _NO_SCORES = {"score": 0.0, "lexical": 0.0, "semantic": 0.0}

@@ -36,7 +36,7 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.edits import RENDER_STEM, EditRepository
 from trove.repositories.proxies import Proxy, ProxyRepository
 from trove.repositories.roots import RootRepository
-from trove.services.assets import AssetService, OriginalFile
+from trove.services.assets import AssetService, OriginalFile, changeable
 from trove.services.errors import Conflict, Invalid, NotFound, Unavailable
 from trove.storage import cache
 from trove.storage.originals import OriginalUnavailable, PathOutsideRoot, resolve
@@ -177,10 +177,12 @@ class EditService:
         render = None
         if ops:  # a revert needs neither the file nor its hash
             with self.database.session() as session:
+                # a change like PATCH's: not everyone who sees the picture may edit it
+                changeable(session, asset_id, viewer=viewer)
                 source = self._source(session, asset_id, viewer=viewer)
             render = self._render(source, ops)
         with self.database.session() as session:
-            asset = _visible(session, asset_id, viewer=viewer)
+            asset = changeable(session, asset_id, viewer=viewer)
             if asset.asset_type != AssetType.IMAGE:
                 raise Invalid(f"only images can be edited; this asset is a {asset.asset_type}")
             if ops and asset.hash != source.content_hash:

@@ -4,8 +4,8 @@ Deleting hides an asset everywhere (listings, search, albums, timeline, map, dup
 keeps its record, so a rescan does not bring the file back and restoring returns it with its
 tags, albums and links. Forgetting drops the record for good; the file is never touched, so a
 forgotten file that is still inside a library is indexed again, as new, by the next scan (the
-Trash page says so). Who may do what: anyone who may write restores what they see; only the
-owner or an admin forgets (it loses what people typed about it).
+Trash page says so). Who may do what: anyone who may change an asset (domain/access.py)
+restores it; only the owner or an admin forgets (it loses what people typed about it).
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ class TrashService:
 
     def restore(self, asset_ids: Sequence[str], *, viewer: Viewer) -> int:
         """Back where they were (same id, tags, albums); returns how many were in the Trash
-        and visible (others are ignored: a selection may be stale)."""
+        and the viewer's to change (others are ignored: a selection may be stale)."""
         with self.database.session() as session:
             repo = AssetRepository(session)
             trashed = [
                 a
-                for a in repo.visible_many(list(dict.fromkeys(asset_ids)), viewer=viewer)
+                for a in repo.changeable_many(list(dict.fromkeys(asset_ids)), viewer=viewer)
                 if a.deleted_at is not None
             ]
             for asset in trashed:

@@ -51,23 +51,27 @@ def get_asset(asset_id: IdPath, services: ServicesDep, viewer: ViewerDep) -> dic
 def update_asset(
     asset_id: IdPath, body: AssetPatchIn, services: ServicesDep, viewer: WriterDep
 ) -> dict:
-    """403 when someone other than the owner or an admin changes `visibility`."""
+    """403 for a viewer who may see the asset but not change it (domain/access.py: its owner,
+    a writer of its library or an admin may), and when someone other than the owner or an
+    admin changes `visibility`."""
     patch = AssetPatch(**body.model_dump(exclude_unset=True))
     return services.assets.update(asset_id, patch, viewer=viewer)
 
 
-@router.delete("/{asset_id}", status_code=204, responses=errors(404))
+@router.delete("/{asset_id}", status_code=204, responses=errors(403, 404))
 def delete_asset(
     asset_id: IdPath,
     services: ServicesDep,
     viewer: WriterDep,
-    hard: bool = Query(default=False, description="Drop the record and its derivatives."),
+    hard: bool = Query(
+        default=False, description="Drop the record and its derivatives (its owner or an admin)."
+    ),
 ) -> Response:
     services.assets.delete(asset_id, viewer=viewer, hard=hard)
     return Response(status_code=204)
 
 
-@router.post("/{asset_id}/restore", response_model=AssetDetail, responses=errors(404))
+@router.post("/{asset_id}/restore", response_model=AssetDetail, responses=errors(403, 404))
 def restore_asset(asset_id: IdPath, services: ServicesDep, viewer: WriterDep) -> dict:
     return services.assets.restore(asset_id, viewer=viewer)
 

@@ -43,15 +43,20 @@ def get_edits(asset_id: IdPath, services: ServicesDep, viewer: ViewerDep) -> dic
     return services.edits.get(asset_id, viewer=viewer)
 
 
-@router.put("/{asset_id}/edits", response_model=AssetDetail, responses=errors(400, 404, 409, 503))
+@router.put(
+    "/{asset_id}/edits", response_model=AssetDetail, responses=errors(400, 403, 404, 409, 503)
+)
 def save_edits(asset_id: IdPath, body: EditsIn, services: ServicesDep, viewer: WriterDep) -> dict:
     """422 names the operation and field that is out of range, or says the asset is not an
-    image; 409 when the image is not processed yet or cannot be decoded."""
+    image; 403 for a viewer who may see the picture but not change it (PATCH's rule); 409 when
+    the image is not processed yet or cannot be decoded."""
     edits = [op.model_dump(mode="json") for op in body.edits]
     return services.edits.save(asset_id, edits, viewer=viewer)
 
 
-@router.delete("/{asset_id}/edits", response_model=AssetDetail, responses=errors(404, 409, 503))
+@router.delete(
+    "/{asset_id}/edits", response_model=AssetDetail, responses=errors(403, 404, 409, 503)
+)
 def revert_edits(asset_id: IdPath, services: ServicesDep, viewer: WriterDep) -> dict:
     """Back to the original: previews and downloads show it again."""
     return services.edits.revert(asset_id, viewer=viewer)

@@ -19,7 +19,7 @@ from typing import Any
 
 from nicegui import ui
 
-from trove.services.errors import Conflict, Invalid, NotFound, Unavailable
+from trove.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from trove.ui.context import call, current_viewer, services
 from trove.ui.static_files import STATIC_URL
 
@@ -32,7 +32,7 @@ SLIDERS = (  # field, label, min, max, step
     ("temperature", "Temperature", -1.0, 1.0, 0.02),
     ("tint", "Tint", -1.0, 1.0, 0.02),
 )
-_REFUSED = (Invalid, Conflict, NotFound, Unavailable)
+_REFUSED = (Invalid, Conflict, NotFound, Unavailable, Forbidden)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from trove.domain.enums import AssetType
 from trove.domain.namespaces import ExifMeta, GeoMeta
 from trove.drivers.metadata import AssetSDK
 from trove.services.assets import AssetPatch
-from trove.services.errors import Invalid
+from trove.services.errors import Forbidden, Invalid
 from trove.ui.components.graph_tab import GraphTab
 from trove.ui.components.notes import NotesPanel
 from trove.ui.components.share_dialog import ShareDialog
@@ -89,7 +89,7 @@ class Inspector:
                 AssetPatch(**changes),
                 viewer=current_viewer(),
             )
-        except Invalid as exc:
+        except (Invalid, Forbidden) as exc:
             ui.notify(str(exc), type="negative")
             return
         if updated is None:

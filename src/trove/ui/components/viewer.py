@@ -12,7 +12,6 @@ when needed), Space plays a slideshow, Esc closes. The URL follows the open asse
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
@@ -21,7 +20,7 @@ from urllib.parse import urlencode
 from nicegui import ui
 
 from trove.services.assets import AssetPatch
-from trove.services.errors import Invalid, NotFound
+from trove.services.errors import Forbidden, Invalid, NotFound
 from trove.ui.components.albums import AlbumDialog
 from trove.ui.components.editor import EditHook
 from trove.ui.components.inspector import Inspector
@@ -187,7 +186,7 @@ class Viewer:
                 AssetPatch(**changes),
                 viewer=current_viewer(),
             )
-        except (Invalid, NotFound) as exc:
+        except (Invalid, NotFound, Forbidden) as exc:
             ui.notify(str(exc), type="negative")
             return
         if updated is not None:
@@ -329,8 +328,13 @@ class Viewer:
             return
         gone = self.asset["id"]
         target = await self.grid.neighbour(gone, 1) or await self.grid.neighbour(gone, -1)
-        with contextlib.suppress(NotFound):  # gone already: the Trash has it or nothing does
+        try:
             await call(services().assets.delete, gone, viewer=current_viewer())
+        except NotFound:  # gone already: the Trash has it or nothing does
+            pass
+        except Forbidden as exc:
+            ui.notify(str(exc), type="negative")
+            return
         ui.notify("Moved to the Trash", timeout=1500, position="bottom-right")
         if self.on_removed is not None:
             self.on_removed(gone)
