@@ -128,6 +128,8 @@ BAD_EDITS = [  # the list, and what the 422 names: the operation's place and its
     ([{"op": "adjust", "exposure": 9}], ("edits.0", "exposure")),
     ([{"op": "adjust", "sharpen": 1}], ("edits.0", "sharpen")),
     ([{"op": "blur"}], ("edits.0", "op")),
+    ([{"op": "flip", "axis": "h"}] * 33, ("edits", "at most 32")),
+    ([{"op": "rotate", "straighten": 1}] * 3, ("edits", "36 times", "limit of 24")),
 ]
 
 

@@ -20,7 +20,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 NAMESPACE = "edit"
-MAX_EDITS = 100
+# The lightbox's editor makes at most five operations; a list is bounded in length and in the
+# work it asks for, so that a hostile list is a 422 rather than minutes of CPU. Work is counted
+# in passes over the whole picture (an operation after a crop passes over less of it): a
+# straighten resamples bicubically, about 12 times a quarter turn's cost (Pillow, 12 MP),
+# and the editor's fullest list (turn and straighten, both flips, crop, adjust) takes 18.
+MAX_EDITS = 32
+MAX_PASSES = 24
+STRAIGHTEN_PASSES = 12
 # Changes to how an edit list is drawn (the renderer's maths, the encoder's settings) bump
 # this, so that a cached render of the same list made the old way is not reused.
 RENDER_VERSION = 1
@@ -88,11 +95,36 @@ class InvalidEdit(ValueError):
 
 def parse(raw: Any) -> list[EditOp]:
     """A list of operations from JSON values; InvalidEdit naming the first bad field
-    (`edits.1.degrees: ...`, as the API words it)."""
+    (`edits.1.degrees: ...`, as the API words it), or saying the list asks for too much work."""
     try:
-        return _EDIT_LIST.validate_python(raw)
+        edits = _EDIT_LIST.validate_python(raw)
     except ValidationError as exc:
         raise InvalidEdit(_first_problem(exc)) from None
+    work = passes(edits)
+    if work > MAX_PASSES:
+        raise InvalidEdit(
+            f"edits: this list would pass over the picture {work:.0f} times, over the limit of "
+            f"{MAX_PASSES} (a straighten counts {STRAIGHTEN_PASSES}); combine its operations"
+        )
+    return edits
+
+
+def passes(edits: list[EditOp]) -> float:
+    """How many times drawing the list passes over the whole picture (see MAX_PASSES); the
+    same at any size, so the preview and the saved render are refused alike."""
+    area, total = 1.0, 0.0
+    for op in edits:
+        if isinstance(op, Crop):
+            area *= op.box[2] * op.box[3]
+            total += area
+        elif isinstance(op, Rotate):
+            turns = 1 if op.degrees % 360 else 0
+            total += area * (turns + (STRAIGHTEN_PASSES if op.straighten else 0))
+        elif isinstance(op, Adjust):
+            total += area * 2  # a tone table, then a colour matrix
+        else:
+            total += area
+    return total
 
 
 def canonical(edits: list[EditOp]) -> list[dict[str, Any]]:
