@@ -157,6 +157,10 @@ def test_a_members_upload_is_theirs_in_their_folder_and_no_one_else_may_touch_it
     assert (
         client.head(second, headers={**bob, **tus_client.HEADERS}).headers["Upload-Offset"] == "0"
     )
+    finished = client.patch(second, headers={**alice, **patch}, content=b"world")  # the admin
+    assert finished.status_code == 204, finished.text
+    assert (settings.data_dir / "uploads" / "bob" / "two.txt").read_bytes() == b"world"
+    assert not (settings.data_dir / "uploads" / "alice" / "two.txt").exists()
 
 
 def test_a_negative_upload_length_is_refused_and_frees_no_quota(app_client):

@@ -183,9 +183,10 @@ class Services:
         self.indexer.request_processing()
         return self.assets.get(asset_id, viewer=viewer)
 
-    def upload_completed(self, viewer: Viewer, upload_id: str, metadata: dict[str, str]) -> str:
-        """A resumable upload's last byte arrived: placed, registered, then processed."""
-        asset_id = self.uploads.complete(viewer, upload_id, metadata)
+    def upload_completed(self, upload_id: str, metadata: dict[str, str]) -> str:
+        """A resumable upload's last byte arrived: placed (where its uploader may put it),
+        registered, then processed."""
+        asset_id = self.uploads.complete(upload_id, metadata)
         self.indexer.request_processing()
         return asset_id
 

@@ -239,19 +239,24 @@ class UploadService:
             if upload is None or not (viewer.is_admin or upload.owner_id == viewer.user_id):
                 raise NotFound("no such upload in progress")
 
-    def complete(self, viewer: Viewer, upload_id: str, metadata: dict[str, str]) -> str:
-        """The last byte arrived: place and register the file; its asset id. Refused at this
-        point (the destination is no longer allowed, the disk is full), the upload is dropped
-        whole, so a retry starts again instead of finding it "complete"."""
+    def complete(self, upload_id: str, metadata: dict[str, str]) -> str:
+        """The last byte arrived: place and register the file; its asset id. It goes where
+        its uploader may put it, whoever sent the last byte (an admin may finish a member's
+        upload: it lands in the member's folder, not the admin's). Refused at this point (the
+        destination is no longer allowed, the disk is full), the upload is dropped whole, so a
+        retry starts again instead of finding it "complete"."""
         data = self.tus_dir / upload_id
         try:
             with self.database.session() as session:
-                upload = UploadRepository(session).in_flight(upload_id)
-                if upload is None:
+                repo = UploadRepository(session)
+                upload = repo.in_flight(upload_id)
+                owner = repo.user(upload.owner_id) if upload is not None else None
+                if upload is None or owner is None:
                     raise NotFound("no such upload in progress")
                 name = upload.filename
+                uploader = Viewer(user_id=owner.id, is_admin=owner.is_admin)
             modified_ms = _int_or_none(metadata.get("modified"))
-            destination = self._destination(viewer, metadata.get("root_id") or None)
+            destination = self._destination(uploader, metadata.get("root_id") or None)
             return self._finish(upload_id, data, destination, name, modified_ms)
         except BaseException:
             self.cancel(upload_id)
@@ -295,15 +300,8 @@ class UploadService:
         _trim_to_offsets(self.tus_dir)
         done = 0
         for upload_id, metadata in _complete_tus_uploads(self.tus_dir):
-            with self.database.session() as session:
-                repo = UploadRepository(session)
-                upload = repo.in_flight(upload_id)
-                owner = repo.user(upload.owner_id) if upload is not None else None
-                if upload is None or owner is None:
-                    continue
-                viewer = Viewer(user_id=owner.id, is_admin=owner.is_admin)
             try:
-                self.complete(viewer, upload_id, metadata)
+                self.complete(upload_id, metadata)
                 done += 1
             except (Forbidden, Invalid, NotFound, Unavailable, OSError):
                 continue

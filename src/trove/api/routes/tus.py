@@ -83,14 +83,15 @@ async def _creating(
 
 
 async def _completing(
-    viewer: WriterDep, services: ServicesDep, response: Response
+    _writer: WriterDep, services: ServicesDep, response: Response
 ) -> Callable[[str, dict[str, str]], Awaitable[None]]:
-    """At the last byte: the file placed and registered before the final PATCH is answered,
-    so a 204 means stored; a failure is the PATCH's error, with the reason."""
+    """At the last byte: the file placed (where its uploader may put it, whoever sends the
+    last byte) and registered before the final PATCH is answered, so a 204 means stored; a
+    failure is the PATCH's error, with the reason."""
 
     async def on_complete(file_path: str, metadata: dict[str, str]) -> None:
         asset_id = await run_in_threadpool(
-            services.upload_completed, viewer, Path(file_path).name, metadata
+            services.upload_completed, Path(file_path).name, metadata
         )
         response.headers["Trove-Asset-Id"] = asset_id
 
