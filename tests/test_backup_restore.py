@@ -158,7 +158,23 @@ def test_xmp_sidecars_go_to_their_own_folder_and_beside_originals_only_when_opte
         assert skipped.written == 0 and skipped.skipped == {"library not opted in": 1}
         assert fingerprint_tree(library) == untouched
         opted_in = dataclasses.replace(settings, xmp_beside_roots=str(library))
-        beside = XmpExport(opted_in, services.database).write(None, beside_originals=True)
+        export = XmpExport(opted_in, services.database)
+        beside_photo = library / (photo["path"] + ".xmp")
+        outside = tmp_path / "outside.xmp"
+        beside_photo.symlink_to(outside)  # dangling, then to a file: neither is followed
+        for there in (None, b"<x:xmpmeta/> not mine"):
+            if there is not None:
+                outside.write_bytes(there)
+            refused = export.write(None, beside_originals=True)
+            assert refused.skipped == {"a symlink where the sidecar would go": 1}
+            assert (outside.read_bytes() if outside.exists() else None) == there
+        beside_photo.unlink()
+        beside_photo.write_text("my own notes\n")
+        refused = export.write(None, beside_originals=True)
+        assert refused.skipped == {"a file there that is not an XMP sidecar": 1}
+        assert beside_photo.read_text() == "my own notes\n"
+        beside_photo.unlink()
+        beside = export.write(None, beside_originals=True)
     finally:
         services.database.dispose()
     assert beside.written == 1
