@@ -60,19 +60,35 @@ def static_site(folder: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def opener() -> Iterator[str]:
-    with static_site(EXAMPLES) as origin:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the example opener is deployed (by `server`, once Trove's address is known)."""
+    return tmp_path_factory.mktemp("opener-site")
+
+
+@pytest.fixture(scope="module")
+def opener(site: Path) -> Iterator[str]:
+    with static_site(site) as origin:
         yield origin
 
 
 @pytest.fixture(scope="module")
-def stranger() -> Iterator[str]:
-    with static_site(EXAMPLES) as origin:
+def stranger(site: Path) -> Iterator[str]:
+    with static_site(site) as origin:
         yield origin
 
 
+def deploy_opener(site: Path, trove_url: str) -> None:
+    """The example page with its trove-origin meta tag set, as its docs say."""
+    page = (EXAMPLES / "picker-opener.html").read_text()
+    configured = re.sub(r'(name="trove-origin" content=")[^"]*', rf"\g<1>{trove_url}", page)
+    assert configured != page
+    (site / "picker-opener.html").write_text(configured)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, opener: str) -> Iterator[TroveServer]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, opener: str, site: Path
+) -> Iterator[TroveServer]:
     library = tmp_path_factory.mktemp("picker") / "library"
     for day, (name, colour) in enumerate(COLOURS.items(), start=1):
         photo(library / f"{name}.jpg", colour=colour, when=datetime(2024, 5, day, 12))
@@ -81,6 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, opener: str) -> Iterator[Tr
         data_dir=library.parent / "data", roots=[library], env={"TROVE_PICKER_ORIGINS": opener}
     )
     try:
+        deploy_opener(site, trove.url)
         trove.wait_idle(timeout=120)
         yield trove
     finally:
@@ -124,8 +141,9 @@ def tile(page: Any, name: str) -> Any:
 
 
 def open_opener(context: Any, origin: str, server: TroveServer) -> Any:
+    """The opener, asked through its URL to use another "Trove" it must ignore."""
     page = context.new_page()
-    page.goto(f"{origin}/picker-opener.html?trove={server.url}")
+    page.goto(f"{origin}/picker-opener.html?trove=http://127.0.0.1:9")
     return page
 
 
@@ -173,6 +191,7 @@ def test_a_picker_window_hands_its_opener_a_double_clicked_asset_then_a_selectio
 def test_a_picker_frame_posts_to_its_parent_searches_and_cancels(context, server, opener):
     page = open_opener(context, opener, server)
     page.click("#inline")
+    assert page.evaluate("document.getElementById('frame').src").startswith(server.url)
     frame = page.frame_locator("#frame")
     expect(frame.locator(".trove-tile")).to_have_count(4)
     frame.locator(".trove-search input").fill("amber")
