@@ -7,6 +7,9 @@ import hashlib
 import pytest
 
 from tests.media import fingerprint_tree, make_library, write_jpeg
+from trove.drivers.metadata import MetadataRegistry
+from trove.services.assets import _merged_namespace
+from trove.services.errors import Invalid
 
 
 @pytest.fixture
@@ -92,6 +95,14 @@ def test_bad_patches_get_a_clear_422(client, body, fragment):
     response = client.patch(f"/api/dam/assets/{asset['id']}", json=body)
     assert response.status_code == 422
     assert fragment in response.json()["detail"]
+
+
+def test_what_files_and_other_tools_sidecars_say_is_read_only():
+    for namespace in ("exif", "xmp_sidecar", "takeout"):
+        with pytest.raises(Invalid, match="read-only"):
+            _merged_namespace({}, {namespace: {"tags": ["x"]}}, registry=MetadataRegistry())
+    typed = _merged_namespace({}, {"notes": {"tags": ["x"]}}, registry=MetadataRegistry())
+    assert typed == {"notes": {"tags": ["x"]}}
 
 
 def test_unknown_ids_bad_cursors_and_sorts_are_json_errors(client):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset
+from trove.domain import sidecars
 from trove.domain.access import Viewer
 from trove.domain.albums import NAMESPACE as ALBUM_NAMESPACE
 from trove.domain.edits import NAMESPACE as EDIT_NAMESPACE
@@ -46,9 +47,12 @@ if TYPE_CHECKING:
     from trove.services.links import LinkManager
     from trove.services.semantic import Blended, SemanticSearch
 
-# Namespaces the pipeline extracts from the file: editing them would be overwritten anyway.
+# Namespaces the pipeline extracts from the file or from other tools' sidecars beside it
+# (an XMP, a Takeout JSON): what the files say, not what someone typed, and a PATCH of one
+# would be overwritten by the next pass anyway.
 EXTRACTED_NAMESPACES = frozenset(
     {"exif", "iptc", "xmp", "geo", "place", "ffprobe", "probe", "ocr", "text", "folder", "file"}
+    | {sidecars.NAMESPACE, sidecars.TAKEOUT_NAMESPACE}
 )
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # A user namespace holds what people type (ratings, notes, a few links), not documents: its
