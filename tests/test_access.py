@@ -152,6 +152,9 @@ def test_the_graph_never_reaches_or_passes_through_an_asset_the_viewer_may_not_s
         len(services.links.shortest_path(visible, beyond, "related_to", viewer=ADMIN)["edges"]) == 2
     )
     assert services.links.impact_analysis(visible, viewer=ALICE)["items"] == []
+    services.assets.delete(hidden, viewer=ADMIN)  # the Trash hides it from the graph too
+    assert reached(ADMIN) == set()
+    assert services.links.get_neighbors(visible, "related_to", viewer=ADMIN)["items"] == []
 
 
 def test_seeing_an_asset_is_not_changing_it_and_only_its_owner_or_an_admin_changes_who_sees_it(

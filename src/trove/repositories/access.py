@@ -101,29 +101,27 @@ def visible_node(
     node_id: ColumnElement[Any], node_type: ColumnElement[Any], viewer: Viewer
 ) -> ColumnElement[bool]:
     """A graph node the viewer may reach: an entity (people, projects: names, not files), or
-    an asset they may see; for a share-link holder, only the share's assets. True outright
-    for a viewer who sees everything."""
+    an asset they may see that is not in the Trash (deleting hides an asset everywhere, the
+    graph too, for an admin as well); for a share-link holder, only the share's assets."""
     if viewer.share is not None:  # a share holds assets only
         return _visible_asset(node_id, viewer)
-    if viewer.sees_everything:
-        return true()
     return or_(node_type != "Asset", _visible_asset(node_id, viewer))
 
 
-def visible_node_sql(viewer: Viewer, *, node: str, node_type: str, dialect: Any) -> str | None:
+def visible_node_sql(viewer: Viewer, *, node: str, node_type: str, dialect: Any) -> str:
     """`visible_node` as SQL text for the hand-written recursive walks, over the columns named
-    `node` and `node_type`; None when the viewer sees everything (nothing to add). Its only
-    values are ids and enum names, never input."""
-    if viewer.sees_everything and viewer.share is None:
-        return None
+    `node` and `node_type`. Its only values are ids and enum names, never input."""
     condition = visible_node(literal_column(node), literal_column(node_type), viewer)
     return str(condition.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _visible_asset(node_id: ColumnElement[Any], viewer: Viewer) -> ColumnElement[bool]:
-    """The asset with this id is one the viewer may see: one probe, not a list of them all.
-    For a query over another table (links); over `assets` itself, use `visible_assets`."""
-    found = select(literal(1)).where(Asset.id == node_id, visible_assets(viewer))
+    """The asset with this id is one the viewer may see and not deleted: one probe, not a
+    list of them all. For a query over another table (links); over `assets` itself, use
+    `visible_assets`."""
+    found = select(literal(1)).where(
+        Asset.id == node_id, Asset.deleted_at.is_(None), visible_assets(viewer)
+    )
     return found.correlate_except(Asset).limit(1).scalar_subquery().is_not(None)
 
 
