@@ -110,7 +110,7 @@ def test_tag_counts_and_status_count_only_the_assets_the_viewer_sees(services, l
     assert services.library.status(viewer=ALICE)["by_type"]["image"] == 3
 
 
-def test_a_granted_album_shows_its_members_and_nothing_beside_them(services):
+def test_a_granted_album_shows_its_members_and_nothing_beside_them(services, libraries):
     everything = files(services, ADMIN)
     album = services.albums.create(
         "Trip", asset_ids=[everything["family_1.jpg"], everything["work_1.jpg"]], viewer=ADMIN
@@ -123,6 +123,15 @@ def test_a_granted_album_shows_its_members_and_nothing_beside_them(services):
     assert len(members) == 2
     with pytest.raises(NotFound):
         services.assets.get(everything["family_0.jpg"], viewer=BOB)
+    # a region is part of its picture: the owner's shows to whoever sees the picture, one
+    # drawn by someone who only sees it stays theirs
+    photo = everything["family_1.jpg"]
+    drawn = services.regions.create(photo, [0.1, 0.1, 0.5, 0.5], viewer=ADMIN)
+    assign(services, libraries["family"], _user("alice"))
+    services.regions.create(photo, [0.2, 0.2, 0.3, 0.3], viewer=ALICE)
+    assert [r["id"] for r in services.regions.regions_of(photo, viewer=BOB)] == [drawn["id"]]
+    assert services.assets.get(drawn["id"], viewer=BOB)["id"] == drawn["id"]
+    assert len(services.regions.regions_of(photo, viewer=ALICE)) == 2
 
 
 def test_the_graph_never_reaches_or_passes_through_an_asset_the_viewer_may_not_see(

@@ -11,6 +11,9 @@ Who sees an asset:
 - a member the asset's library is assigned to (`root_members`);
 - a user it was granted to, directly or through an album that includes it (`asset_grants`);
 - any signed-in user when its visibility is `public`;
+- for a region (a part of a picture, drawn in the lightbox or read from a sidecar's faces)
+  drawn by the picture's owner: whoever sees the picture, as albums pass on access to what
+  they include; a region someone else drew on a picture they only see stays theirs;
 - the holder of a share link: exactly the shared asset, or the shared album and what it
   includes, and nothing else.
 Background work (scanner, pipeline, watcher, CLI maintenance) acts as `Viewer.system()`.

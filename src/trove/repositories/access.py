@@ -21,10 +21,11 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.orm import aliased
 
 from trove.db.models import Asset, AssetGrant, Link, RootMember
 from trove.domain.access import Viewer
-from trove.domain.enums import Relation, Visibility
+from trove.domain.enums import AssetType, Relation, Visibility
 
 
 def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
@@ -43,16 +44,40 @@ def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.user_id is None:
         return false()
     user = viewer.user_id
+    picture = aliased(Asset)
     return or_(
-        Asset.owner_id == user,
-        Asset.visibility == Visibility.PUBLIC,
+        *_ways_in(Asset, user),
+        and_(  # a region its picture's owner drew, on a picture they see (domain/access.py)
+            Asset.asset_type == AssetType.REGION,
+            _probe(
+                select(literal(1))
+                .select_from(Link)
+                .join(picture, picture.id == Link.target_id)
+                .where(
+                    Link.source_id == Asset.id,
+                    Link.relation == Relation.EXTRACTED_FROM,
+                    picture.owner_id == Asset.owner_id,
+                    or_(*_ways_in(picture, user)),
+                )
+            ),
+        ),
+    )
+
+
+def _ways_in(asset: Any, user: str) -> list[ColumnElement[bool]]:
+    """Each way a user sees the row of `asset` (the `assets` table or an alias of it)."""
+    return [
+        asset.owner_id == user,
+        asset.visibility == Visibility.PUBLIC,
         _probe(
             select(literal(1)).where(
-                RootMember.root_id == Asset.root_id, RootMember.user_id == user
-            )
+                RootMember.root_id == asset.root_id, RootMember.user_id == user
+            ),
+            asset,
         ),
         _probe(  # granted to them
-            select(literal(1)).where(AssetGrant.asset_id == Asset.id, AssetGrant.user_id == user)
+            select(literal(1)).where(AssetGrant.asset_id == asset.id, AssetGrant.user_id == user),
+            asset,
         ),
         _probe(  # granted through an album that includes it
             select(literal(1))
@@ -61,9 +86,10 @@ def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
                 AssetGrant,
                 and_(AssetGrant.asset_id == Link.source_id, AssetGrant.user_id == user),
             )
-            .where(Link.target_id == Asset.id, Link.relation == Relation.INCLUDES)
+            .where(Link.target_id == asset.id, Link.relation == Relation.INCLUDES),
+            asset,
         ),
-    )
+    ]
 
 
 def changeable_assets(viewer: Viewer) -> ColumnElement[bool]:
@@ -90,11 +116,11 @@ def changeable_assets(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def _probe(subquery: Select[Any]) -> ColumnElement[bool]:
+def _probe(subquery: Select[Any], asset: Any = Asset) -> ColumnElement[bool]:
     """Whether the subquery finds a row for the enclosing query's asset, as a per-row probe
-    (see above). Only `assets` is correlated: its other tables stay its own even when the
+    (see above). Only `asset` is correlated: its other tables stay its own even when the
     enclosing query reads them too (a page of links)."""
-    return subquery.correlate(Asset).limit(1).scalar_subquery().is_not(None)
+    return subquery.correlate(asset).limit(1).scalar_subquery().is_not(None)
 
 
 def visible_node(
