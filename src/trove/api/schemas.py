@@ -361,6 +361,7 @@ class RootOut(BaseModel):
     watch_status: str | None
     is_upload_target: bool = Field(
         description="Members it is assigned to with can_write may upload into it."
+        " (can_write also lets them change its assets.)"
     )
     include_globs: list[str] = Field(
         description="Only files matching one of these are indexed (none: all)."

@@ -62,7 +62,7 @@ class User(Base):
 
 class RootMember(Base):
     """A library assigned to a user: its files are visible to them; `can_write` lets them
-    upload into it (when the library is an upload target)."""
+    change its assets (domain/access.py) and upload into it (when it is an upload target)."""
 
     __tablename__ = "root_members"
     __table_args__ = (Index("ix_root_members_user", "user_id"),)

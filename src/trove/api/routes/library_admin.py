@@ -39,7 +39,10 @@ class RootPatch(BaseModel):
 class Member(BaseModel):
     user_id: str
     name: str
-    can_write: bool = Field(description="May upload into the library (if it takes uploads).")
+    can_write: bool = Field(
+        description="May change its assets (tags, titles, edits, the Trash) and upload into "
+        "the library (if it takes uploads)."
+    )
 
 
 class MemberList(BaseModel):

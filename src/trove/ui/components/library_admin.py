@@ -189,10 +189,12 @@ async def open_settings(root: dict[str, Any], *, on_saved: Callable[[], Awaitabl
                     with ui.row().classes("w-full items-center no-wrap"):
                         ui.label(member["name"]).classes("flex-1")
                         ui.switch(
-                            "may upload",
+                            "may edit",
                             value=member["can_write"],
                             on_change=lambda e, m=member: assign(m["user_id"], e.value),
-                        ).props("dense")
+                        ).props("dense").tooltip(
+                            "Change its files' titles, tags, edits and Trash, and upload here"
+                        )
                         ui.button(
                             icon="person_remove", on_click=lambda m=member: unassign(m["user_id"])
                         ).props("flat round dense")
