@@ -31,6 +31,7 @@ from trove.pipeline.runner import PipelineRunner, view_of
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PendingWork, PipelineRepository
+from trove.repositories.statistics import StatisticsKeeper
 from trove.services.errors import Invalid
 
 PAGE = 5000
@@ -135,11 +136,16 @@ class PipelineService:
             broker = make_broker(self.settings)
             await broker.startup()
             try:
-                return len(await self._kick(broker, include_queued=include_queued))
+                return await self._kick(broker, include_queued=include_queued, sent=None)
             finally:
                 await broker.shutdown()
 
         return asyncio.run(kick())
+
+    def refresh_statistics(self) -> list[str]:
+        """Re-analyze (PostgreSQL) the tables the pipeline grew since their last ANALYZE, so
+        that plans follow a library growing from nothing (repositories/statistics.py)."""
+        return StatisticsKeeper(self.database.url).tick(force=True)
 
     def reprocess(self, step: str, *, force: bool) -> int:
         """Send a step back to work where it is stale (never run, failed, older version) or,
@@ -180,8 +186,11 @@ class PipelineService:
             if runner is not None:
                 await self._work_in_process(broker, summary, progress)
             else:
-                sent = await self._kick(broker, include_queued=True)
-                if wait:
+                # Only a caller that waits needs the ids sent (a million of them cost ~80 MB):
+                # the server sends and forgets.
+                sent: list[str] | None = [] if wait else None
+                await self._kick(broker, include_queued=True, sent=sent)
+                if sent is not None:
                     await self._wait_for_workers(broker, sent, summary, progress)
         finally:
             await broker.shutdown()
@@ -201,7 +210,9 @@ class PipelineService:
         in_flight: set[asyncio.Task[Any]] = set()
         window = max(1, self.settings.pipeline_threads) * 2
         include_queued = True
+        statistics = StatisticsKeeper(self.database.url)
         while True:
+            statistics.tick()
             # Asked before the work: a lease lapsing between the two reads then shows up as
             # work, instead of as "nobody else busy" with its assets left behind.
             others_busy = self._someone_else_busy()
@@ -225,11 +236,13 @@ class PipelineService:
                 done, in_flight = await asyncio.wait(in_flight)
                 self._collect(done, summary, progress)
 
-    async def _kick(self, broker: Any, *, include_queued: bool) -> list[str]:
+    async def _kick(self, broker: Any, *, include_queued: bool, sent: list[str] | None) -> int:
+        """Send what is pending, a page at a time; how many were sent (their ids appended to
+        `sent` when given)."""
         from trove.pipeline.tasks import batch_task
 
         task = batch_task(broker)
-        sent: list[str] = []
+        count = 0
         after = ""
         while work := self._kickable(include_queued=include_queued, limit=PAGE, after_id=after):
             ids = [w.asset_id for w in work]
@@ -237,8 +250,10 @@ class PipelineService:
             for batch in self._batches(work, parallel=REMOTE_SHARES):
                 self._mark_queued(batch)
                 await task.kiq(batch)
-            sent.extend(ids)
-        return sent
+            count += len(ids)
+            if sent is not None:
+                sent.extend(ids)
+        return count
 
     async def _wait_for_workers(
         self,
@@ -260,7 +275,9 @@ class PipelineService:
                 progress(summary)
             if time.monotonic() - last_sweep > self.settings.pipeline_lease_seconds / 2:
                 last_sweep = time.monotonic()
-                pending |= set(await self._kick(broker, include_queued=False))
+                resent: list[str] = []
+                await self._kick(broker, include_queued=False, sent=resent)
+                pending |= set(resent)
         with self.database.session() as session:
             repo = PipelineRepository(session)
             statuses: dict[str, int] = {}

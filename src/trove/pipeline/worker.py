@@ -133,6 +133,9 @@ class Supervisor:
                 if sent:
                     log.info("sent %d pending assets to the workers", sent)
                 include_queued = False
+                # The workers grow the step, lease and counter tables: keep their planner
+                # statistics current (PostgreSQL; a no-op on SQLite).
+                self.service.refresh_statistics()
             except Exception:
                 log.warning("could not re-send pending work", exc_info=True)
             self._stop.wait(self.interval)

@@ -23,6 +23,7 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.integrity import IntegrityRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.repositories.roots import RootRepository
+from trove.repositories.statistics import StatisticsKeeper
 from trove.repositories.sync import SyncRepository
 from trove.services import search
 from trove.storage.originals import MimeDetector, OriginalUnavailable
@@ -97,6 +98,7 @@ class ScanWriter:
         # Files renamed onto an indexed file: (its id, the renamed file's id, the path).
         self.renamed_onto: list[tuple[str, str, str]] = []
         self._holding = False
+        self.statistics = StatisticsKeeper(database.url)
 
     # --- what the diff reports -------------------------------------------------------------
 
@@ -265,6 +267,7 @@ class ScanWriter:
             self.session.commit()
         finally:
             self.session.close()
+        self.statistics.tick(force=True)
 
     # --- batching --------------------------------------------------------------------------
 
@@ -306,6 +309,7 @@ class ScanWriter:
             self._write_entry_by_entry()
         self.new_rows, self.new_links, self.updates, self.forget = [], [], [], []
         self.rehomed, self.replaced, self.vacating, self.renamed_onto = [], [], [], []
+        self.statistics.tick()
 
     def _write(
         self, rows: list[dict[str, Any]], links: list[dict[str, Any]], updates: list[dict[str, Any]]

@@ -1,0 +1,69 @@
+"""Planner statistics follow a library growing from nothing (repositories/statistics.py): a
+scan that registers hundreds of files leaves the asset table analyzed on PostgreSQL, so
+that plans made afterwards (and those cached before, which ANALYZE invalidates) see its size;
+a queue-like table full of dead rows is vacuumed. SQLite: nothing is done."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+
+from tests.media import write_text
+from trove.db.database import Database
+from trove.repositories import statistics
+from trove.services.scanner import ScanService
+
+
+def test_a_bulk_registration_leaves_the_tables_analyzed(settings, tmp_path):
+    library = tmp_path / "library"
+    for i in range(600):
+        write_text(library / f"d{i % 6}" / f"note-{i}.txt", f"note {i}")
+    ScanService(settings).scan(library)
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        assert statistics.refresh(url) == []
+        return
+    database = Database(url)
+    try:
+        with database.session() as session:
+            analyzed = session.execute(
+                text(
+                    "SELECT relname, last_analyze IS NOT NULL, n_mod_since_analyze"
+                    " FROM pg_stat_user_tables WHERE relname IN ('assets', 'links')"
+                )
+            ).all()
+            assert {name: done for name, done, _ in analyzed} == {"assets": True, "links": True}
+            # Churn a queue-like table: its dead rows get it vacuumed, then nothing is stale.
+            session.execute(text("DELETE FROM asset_count_deltas"))
+        with database.session() as session:
+            session.execute(
+                text(
+                    "INSERT INTO asset_count_deltas (root_key, asset_type, status, live, n)"
+                    " SELECT '', 'other', 'ready', 1, 1 FROM generate_series(1, 3000)"
+                )
+            )
+        with database.session() as session:
+            session.execute(text("DELETE FROM asset_count_deltas"))
+        deadline = time.monotonic() + 10  # the statistics collector flushes within a second
+        while not any(t == "asset_count_deltas" for t, vacuum in _stale(url) if vacuum):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert "asset_count_deltas" in statistics.refresh(url)
+        with database.session() as session:
+            vacuumed = session.scalar(
+                text(
+                    "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables"
+                    " WHERE relname = 'asset_count_deltas'"
+                )
+            )
+        assert vacuumed
+    finally:
+        database.dispose()
+
+
+def _stale(url: str) -> list[tuple[str, bool]]:
+    from trove.repositories import fast_index
+
+    with fast_index.connect(url) as conn:
+        return statistics.stale_tables(conn)
