@@ -209,6 +209,9 @@ class LibraryService:
         from trove.services.integrity import status_warnings
 
         ensure_schema(self.settings.resolved_database_url)
+        # Read before this session opens: the pipeline's figures take their own session, and
+        # a slow one must not keep this one's transaction (and its counters fold) open.
+        jobs = self.pipeline().jobs()
         with self.database.session() as session:
             roots = RootRepository(session).visible_to(viewer)
             assets = AssetRepository(session)
@@ -217,7 +220,6 @@ class LibraryService:
             failures = step_repository.failure_reasons(viewer=viewer)
             files = assets.count_by_root_and_status(viewer=viewer)
             corrupted = IntegrityRepository(session).count_open_findings(viewer=viewer)
-            jobs = self.pipeline().jobs()
             return {
                 "database": _redacted(self.settings.resolved_database_url)
                 if viewer.is_admin
