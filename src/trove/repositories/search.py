@@ -91,9 +91,14 @@ BATCH = 500
 
 _FTS = table("search_fts", column("rowid"))
 _COLUMNS = ("asset_id", *SEARCH_FIELDS, "substrings", "ext", "lat", "lon")
+# An upsert: a worker and the server may index the same asset at once, each deleting its
+# document first; the second insert then meets the first one's row (seen at 100,000 files with
+# Redis workers, bench/million.py), and replaces it instead of failing its whole batch.
 _PG_INSERT = text(
     f"INSERT INTO search_documents ({', '.join(_COLUMNS)}, tsv) "
-    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}, CAST(:tsv AS tsvector))"
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}, CAST(:tsv AS tsvector)) "
+    "ON CONFLICT (asset_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "tsv"))
 )
 _TRIGRAM = table("search_trigram", column("rowid"))
 
