@@ -6,8 +6,10 @@ test-artifacts/ui/ (ignored by git) to be looked at.
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,7 +115,15 @@ def asset_named(server: TroveServer, name: str) -> dict[str, Any]:
 
 
 def test_gallery_is_newest_first_grouped_by_month_and_served_locally(page, server):
+    # The first tiles are in the HTML itself (they paint before any script has run), names
+    # escaped; the grid replaces them once it has drawn its own.
+    with urllib.request.urlopen(server.url + "/", timeout=30) as response:
+        first = response.read().decode().split('id="trove-first-tiles"', 1)[1]
+    first = first.split("<script>", 1)[0]
+    assert first.index('title="photo_00.jpg"') < first.index('title="photo_01.jpg"')
+    assert HOSTILE not in first and html.escape(HOSTILE) in first
     open_gallery(page, server)
+    assert page.locator("#trove-first-tiles").count() == 0
     names = page.locator(".trove-tile").evaluate_all("els => els.map(e => e.dataset.name)")
     assert names[0] == "photo_00.jpg"  # June 2024, the newest
     headers = page.locator(".trove-grid-header-label").all_inner_texts()
@@ -231,6 +241,7 @@ def _add_files(page: Any, *paths: Path) -> None:
 def test_upload_through_the_uploader_appears_with_its_preview(page, server, tmp_path):
     picture = photo(tmp_path / "fresh upload.jpg", colour=(250, 50, 150), when=datetime.now())
     open_gallery(page, server)
+    assert page.evaluate("() => !window.TroveUppy")  # Uppy loads when the uploader opens
     items = _uploader(page)
     _add_files(page, picture)
     expect = playwright_api.expect

@@ -13,8 +13,11 @@ from trove.ui.static_files import STATIC_DIR, STATIC_URL
 
 def install_ui(app: Any) -> None:
     """Configure NiceGUI as `ui.run` would, serve our static files and register the pages."""
+    from trove.ui import speedups
     from trove.ui.cache_control import ImmutableAssetsMiddleware
     from trove.ui.pages import register_pages
+
+    speedups.install()  # before any page is built
 
     app.config.add_run_config(
         reload=False,

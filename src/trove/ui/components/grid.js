@@ -24,6 +24,13 @@ function clockText(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
+// The first tiles the server drew into the HTML (grid.py first_tiles_html), shown until this
+// grid has drawn its own.
+function dropFirstTiles() {
+  const first = document.getElementById("trove-first-tiles");
+  if (first) first.remove();
+}
+
 function groupLabel(key, grouping, heading) {
   if (grouping === "none") return heading;
   if (!key) return "Undated";
@@ -346,6 +353,7 @@ export default {
       this.relayout();
       const generation = this.generation;
       const seed = this.takeInitial();
+      if (!seed) dropFirstTiles(); // drawn for another query than this one
       const first = seed ? this.received(seed, 0) : this.loadMore();
       return first.then(() => this.loadTimeline(generation));
     },
@@ -379,6 +387,7 @@ export default {
           this.loading = null;
           this.done = true;
           this.error = String(err.message || err);
+          dropFirstTiles();
           this.$emit("loaded", { count: this.count, done: true, error: this.error });
         });
       return this.loading;
@@ -390,6 +399,7 @@ export default {
       window.__troveGrid = { pages: (window.__troveGrid?.pages || 0) + 1, lastPageMs: ms, count: this.count };
       this.$emit("loaded", { count: this.count, done: this.done });
       return this.$nextTick(() => {
+        dropFirstTiles(); // this grid's own tiles are drawn now
         if (!window.__troveFirstPaint && this.count > 0) window.__troveFirstPaint = performance.now();
         this.maybeLoadMore();
       });

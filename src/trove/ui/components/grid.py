@@ -7,10 +7,14 @@ off the websocket and out of NiceGUI's element tree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import calendar
+import html
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from nicegui import ui
+
+from trove.ui.static_files import STATIC_URL
 
 # "browse": a click opens the asset. "one" / "many": a click selects (one asset, or toggles
 # it among many) and a double-click picks it at once (`on_pick`), for the asset picker.
@@ -32,6 +36,10 @@ TILE_FIELDS = (
     "stack_count",
     "hash",  # a stack's copies are found by it
 )
+
+
+# Tiles drawn into the HTML itself (first_tiles_html): more than a large window shows.
+FIRST_TILES = 60
 
 
 class AssetGrid(ui.element, component="grid.js"):
@@ -125,3 +133,73 @@ class AssetGrid(ui.element, component="grid.js"):
 
     def reload(self) -> None:
         self.run_method("reload")
+
+
+def first_tiles_html(items: Sequence[dict[str, Any]], icons: dict[str, str]) -> str:
+    """The first tiles as plain HTML (trove.css `.trove-first`), painted as soon as the page's
+    stylesheets are in, before any of its scripts has run; grid.js removes them once its own
+    tiles are drawn. A stand-in only: no links or buttons, hidden from assistive technology.
+    Laid out as the grid lays out (header, drawer, toolbar, month headings, square cells), so
+    the gallery appears where it will stay. Every string from a file is escaped."""
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
+    for item in items:  # a heading counts the group's items in the page, as the grid's does
+        when = str(item.get("timeline_at") or item.get("captured_at") or "")[:7]
+        if not groups or groups[-1][0] != when:
+            groups.append((when, []))
+        groups[-1][1].append(item)
+    drawn = 0
+    parts = [
+        '<div id="trove-first-tiles" class="trove-first" aria-hidden="true">',
+        '<div class="trove-first-bar">',
+        f'<img src="{STATIC_URL}/favicon.svg" alt="" width="28" height="28"><span>Trove</span>',
+        '</div><div class="trove-first-side"></div><div class="trove-first-grid">',
+    ]
+    for month, group in groups:
+        if drawn >= FIRST_TILES:
+            break
+        label = html.escape(_month_label(month))
+        parts.append(
+            f'<div class="trove-first-heading"><span data-month="{html.escape(month)}">{label}'
+            f'</span><small>{len(group)}</small></div><div class="trove-first-cells">'
+        )
+        parts.extend(_first_tile(item, icons) for item in group[: FIRST_TILES - drawn])
+        parts.append("</div>")
+        drawn += len(group)
+    parts.append("</div></div>")
+    parts.append(_RELABEL)
+    return "".join(parts)
+
+
+def _first_tile(item: dict[str, Any], icons: dict[str, str]) -> str:
+    name = html.escape(str(item.get("title") or item.get("filename") or ""))
+    thumbnails = item.get("thumbnails") or {}
+    src = thumbnails.get("small") or thumbnails.get("medium")
+    if src:
+        inner = f'<img src="{html.escape(str(src))}" alt="" loading="lazy" decoding="async">'
+    else:
+        icon = html.escape(icons.get(str(item.get("asset_type")), "insert_drive_file"))
+        inner = (
+            f'<div><i class="q-icon notranslate material-icons">{icon}</i>'
+            f'<span class="trove-first-name">{name}</span></div>'
+        )
+    return f'<div class="trove-first-tile" title="{name}">{inner}</div>'
+
+
+def _month_label(month: str) -> str:
+    """grid.js's heading for a month, in English; the browser's language replaces it (_RELABEL)
+    before the first paint."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        return f"{calendar.month_name[number]} {year}"
+    except (ValueError, IndexError):
+        return "Undated"
+
+
+# The month headings in the browser's language, as grid.js writes them (groupLabel).
+_RELABEL = """<script>
+document.querySelectorAll("#trove-first-tiles [data-month]").forEach((el) => {
+  const [y, m] = el.dataset.month.split("-").map(Number);
+  if (y && m) el.textContent = new Date(Date.UTC(y, m - 1, 1))
+    .toLocaleDateString(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
+});
+</script>"""

@@ -19,8 +19,6 @@ from trove.services.errors import NotFound
 from trove.ui.context import call, current_viewer, services
 from trove.ui.static_files import STATIC_URL
 
-VENDOR = f"{STATIC_URL}/vendor"
-
 
 class UploadDialog:
     """Opens the uploader (after asking where to, when the user may upload into more than
@@ -28,12 +26,10 @@ class UploadDialog:
 
     def __init__(self, *, on_uploaded: Callable[[dict[str, Any]], Any]) -> None:
         self.on_uploaded = on_uploaded
-        ui.add_head_html(f'<link rel="stylesheet" href="{VENDOR}/uppy.min.css">')
-        ui.add_head_html(f'<script src="{VENDOR}/uppy.min.js"></script>')
-        ui.add_head_html(f'<script src="{STATIC_URL}/uploader.js"></script>')
-        with ui.dialog() as self.chooser, ui.card().classes("trove-upload-card"):
-            ui.label("Upload into").classes("text-h6")
-            self.choices = ui.column().classes("w-full gap-1")
+        # Uppy itself is loaded by uploader.js when the uploader first opens.
+        ui.add_head_html(f'<script defer src="{STATIC_URL}/uploader.js"></script>')
+        self._slot = ui.context.slot  # where the chooser goes, once it is needed
+        self.chooser: ui.dialog | None = None
         ui.on("trove_upload_stored", self._stored)
         ui.on("trove_upload_failed", self._failed)
         # Files dragged anywhere onto the page open the uploader; a drop outside it is ignored
@@ -55,6 +51,10 @@ class UploadDialog:
         if len(destinations) <= 1:
             self._open_uploader(None)
             return
+        if self.chooser is None:
+            with self._slot, ui.dialog() as self.chooser, ui.card().classes("trove-upload-card"):
+                ui.label("Upload into").classes("text-h6")
+                self.choices = ui.column().classes("w-full gap-1")
         self.choices.clear()
         with self.choices:
             for destination in destinations:
@@ -66,7 +66,8 @@ class UploadDialog:
         self.chooser.open()
 
     def _choose(self, root_id: str | None) -> None:
-        self.chooser.close()
+        if self.chooser is not None:
+            self.chooser.close()
         self._open_uploader(root_id)
 
     @staticmethod

@@ -57,7 +57,28 @@ class Viewer:
         self.on_removed = on_removed
         self.asset: dict[str, Any] | None = None
         ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/lightbox.css">')
-        ui.add_head_html(f'<script src="{STATIC_URL}/lightbox.js"></script>')
+        # Deferred: needed once an asset opens, not for the page's first paint.
+        ui.add_head_html(f'<script defer src="{STATIC_URL}/lightbox.js"></script>')
+        # The lightbox's elements (its toolbar, the editor) are made when first needed
+        # (`prepare`): about half of a gallery page's elements, which its first paint waits
+        # for on the server, and none of them shown until an asset opens.
+        self._slot = ui.context.slot
+        self.built = False
+        ui.on("trove_lightbox_step", lambda e: self.step(int(e.args["delta"])))
+        ui.on("trove_lightbox_history", lambda e: self._history_moved(e.args.get("asset")))
+        self.keys_rest = False
+        self.rating = False  # `r` was pressed: the next digit is the rating
+        ui.on("trove_lightbox_key", lambda e: self._on_key(str(e.args["key"]), e.args["repeat"]))
+
+    def prepare(self) -> None:
+        """Make the lightbox's elements, where the Viewer was made (once)."""
+        if self.built:
+            return
+        self.built = True
+        with self._slot:
+            self._build()
+
+    def _build(self) -> None:
         self.dialog = ui.dialog().props("maximized no-route-dismiss transition-duration=150")
         with self.dialog, ui.element("div").classes("trove-viewer") as self.root:
             with ui.element("div").classes("trove-viewer-stage"):
@@ -72,11 +93,6 @@ class Viewer:
             self.side = ui.element("div").classes("trove-viewer-side")
         self.slideshow = ui.timer(SLIDESHOW_DEFAULT, self._next_slide, active=False)
         self.dialog.on_value_change(self._on_open_changed)
-        ui.on("trove_lightbox_step", lambda e: self.step(int(e.args["delta"])))
-        ui.on("trove_lightbox_history", lambda e: self._history_moved(e.args.get("asset")))
-        self.keys_rest = False
-        self.rating = False  # `r` was pressed: the next digit is the rating
-        ui.on("trove_lightbox_key", lambda e: self._on_key(str(e.args["key"]), e.args["repeat"]))
 
     def _toolbar(self) -> None:
         with ui.row().classes("trove-viewer-bar items-center no-wrap"):
@@ -135,6 +151,7 @@ class Viewer:
             return
         if asset is None:
             return
+        self.prepare()
         if history is None:
             history = "replace" if self.dialog.value else "push"
         self.show(asset, history=history)
@@ -213,7 +230,8 @@ class Viewer:
     def _history_moved(self, asset_id: str | None) -> Any:
         """Back or Forward: the entry says which asset is open, if any."""
         if asset_id is None:
-            self.dialog.close()
+            if self.built:
+                self.dialog.close()
             return None
         return self.open(asset_id, history="none")
 
@@ -299,7 +317,7 @@ class Viewer:
     async def _on_key(self, key: str, repeat: bool) -> None:
         """The lightbox's keys (listed in ui/shortcuts.py), sent by lightbox.js while it is
         open."""
-        if self.keys_rest:
+        if self.keys_rest or self.asset is None:
             return
         rating, self.rating = self.rating, False
         if rating and key in "012345":

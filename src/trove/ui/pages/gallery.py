@@ -12,7 +12,7 @@ from trove.services.assets import AssetPage
 from trove.services.errors import Invalid, NotFound
 from trove.ui.components.albums import AlbumDialog, AlbumTree
 from trove.ui.components.filters import FilterPanel, GalleryFilters
-from trove.ui.components.grid import AssetGrid
+from trove.ui.components.grid import AssetGrid, first_tiles_html
 from trove.ui.components.stack_dialog import StackDialog
 from trove.ui.components.upload import UploadDialog
 from trove.ui.components.viewer import Viewer
@@ -52,16 +52,20 @@ class GalleryPage:
                 self.album_tree = AlbumTree()
         self._toolbar()
         self._selection_bar()
+        icons = services().drivers.icons()
         self.grid = AssetGrid(
             on_open=self._open,
             on_selection=self._selection,
             on_loaded=self._loaded,
-            icons=services().drivers.icons(),
+            icons=icons,
             on_stack=lambda asset_id: self.stack.open(asset_id),
         ).classes("trove-grid-host")
         self.grid.set_query(params)
         if first_page is not None:
             self.grid.seed(params, first_page)
+        if first_page is not None and first_page.items:
+            # Drawn as plain HTML too: they paint before the page's scripts have run.
+            ui.add_body_html(first_tiles_html(first_page.items, icons))
         self.viewer = Viewer(
             grid=self.grid,
             on_changed=self._asset_changed,
@@ -144,9 +148,10 @@ class GalleryPage:
         self.loaded, self.done = count, done
         self._show_count(count, done)
         if not self.choices_loaded:
-            # Tag counts and libraries come after the first tiles: the grid never waits on
-            # a count over the library.
+            # Tag counts, libraries and the lightbox's elements come after the first tiles:
+            # the grid never waits on a count over the library, nor the first paint on them.
             self.choices_loaded = True
+            self.viewer.prepare()
             await self._load_choices()
 
     def _show_count(self, count: int, done: bool) -> None:

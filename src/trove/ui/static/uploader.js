@@ -1,6 +1,7 @@
 // Trove's uploader: Uppy's Dashboard (a modal listing each file with its progress, pause,
-// resume and retry) sending files to the resumable TUS endpoint. Loaded after the vendored
-// bundle (window.TroveUppy, scripts/uppy-entry.mjs).
+// resume and retry) sending files to the resumable TUS endpoint. The vendored bundle
+// (window.TroveUppy, scripts/uppy-entry.mjs, ~390 KB with its CSS) is loaded the first time
+// the uploader opens, not with every page: it is no part of a page's first paint.
 //
 // A file is shown done (✓) only on the server's answer to its last PATCH, which comes once the
 // file is stored and registered; a refusal or a broken connection shows it red, and the page
@@ -10,7 +11,29 @@
 (function () {
   'use strict';
   const ENDPOINT = '/api/dam/uploads/tus/';
+  // Beside this script: <static>/uploader.js -> <static>/vendor/.
+  const VENDOR = new URL('vendor/', document.currentScript.src).href;
   let uppy = null;
+  let loading = null;
+
+  function loadBundle() {
+    if (window.TroveUppy) return Promise.resolve();
+    if (!loading) {
+      const css = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: VENDOR + 'uppy.min.css' });
+      document.head.append(css);
+      loading = new Promise((resolve, reject) => {
+        const script = Object.assign(document.createElement('script'), { src: VENDOR + 'uppy.min.js' });
+        script.onload = resolve;
+        script.onerror = () => {
+          loading = null; // another try at the next open
+          script.remove();
+          reject(new Error('the uploader could not be loaded'));
+        };
+        document.head.append(script);
+      });
+    }
+    return loading;
+  }
 
   function reason(error, response) {
     const original = error && error.originalResponse;
@@ -58,7 +81,13 @@
   }
 
   window.troveUploader = {
-    open(destination) {
+    async open(destination) {
+      try {
+        await loadBundle();
+      } catch (error) {
+        emitEvent('trove_upload_failed', { name: '', reason: error.message });
+        return;
+      }
       const instance = uppy || create();
       instance.setMeta({ root_id: destination || '' });
       instance.getPlugin('Dashboard').openModal();
