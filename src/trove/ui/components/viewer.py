@@ -56,6 +56,9 @@ class Viewer:
         self.on_changed = on_changed
         self.on_removed = on_removed
         self.asset: dict[str, Any] | None = None
+        # Counts what was shown: a deferred inspector or trail applies only if nothing was
+        # shown or saved after it was scheduled (a late one must not replace a newer one).
+        self.shown = 0
         ui.add_head_html(f'<link rel="stylesheet" href="{STATIC_URL}/lightbox.css">')
         # Deferred: needed once an asset opens, not for the page's first paint.
         ui.add_head_html(f'<script defer src="{STATIC_URL}/lightbox.js"></script>')
@@ -166,18 +169,23 @@ class Viewer:
 
     def show(self, asset: dict[str, Any], *, history: History = "replace") -> None:
         self.asset = asset
+        self.shown += 1
+        shown = self.shown
+        # The previous asset's inspector goes with its name, in the same update: typing into
+        # it between the two would edit the asset stepped away from, or be wiped by the new one.
+        self.side.clear()
         self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
-        ui.timer(0.01, lambda: self._load_trail(asset["id"]), once=True)
+        ui.timer(0.01, lambda: self._load_trail(asset["id"], shown), once=True)
         self.download.props["href"] = file_url(asset["id"])
         self.editing.show(asset, stage_element=self.media)
         self.media.clear()
         with self.media, ui.element("div").classes("trove-zoom"):
             services().drivers.driver_for(asset).render_ui_component(asset)
         self._show_marks()
-        shown = {"id": asset["id"], "history": history, **full_size(asset)}
-        ui.run_javascript(f"troveLightbox.show({json.dumps(shown)})")
+        told = {"id": asset["id"], "history": history, **full_size(asset)}
+        ui.run_javascript(f"troveLightbox.show({json.dumps(told)})")
         # The picture goes out first; the inspector (tabs, notes, copies) follows it.
-        ui.timer(0.01, lambda: self._render_inspector(asset), once=True)
+        ui.timer(0.01, lambda: self._render_inspector(shown), once=True)
 
     # --- favourite and rating ---------------------------------------------------------------
 
@@ -218,9 +226,9 @@ class Viewer:
         self.heart.props(f"aria-pressed={'true' if favorite else 'false'}")
         self.stars.set_value(int(self.asset.get("rating") or 0))
 
-    def _render_inspector(self, asset: dict[str, Any]) -> None:
-        if self.asset is None or self.asset["id"] != asset["id"]:
-            return  # stepped on already
+    def _render_inspector(self, shown: int) -> None:
+        if self.asset is None or shown != self.shown:
+            return  # stepped on already (perhaps back to this asset, whose own timer renders it)
         self.side.clear()
         with self.side:
             handle = ui.element("div").classes("trove-sheet-handle")
@@ -262,12 +270,13 @@ class Viewer:
             return
         await self.open(target, history="replace")
 
-    async def _load_trail(self, asset_id: str) -> None:
+    async def _load_trail(self, asset_id: str, shown: int) -> None:
         try:
             parts = await call(services().breadcrumbs.of, asset_id, viewer=current_viewer())
         except NotFound:
             return
-        if self.asset is not None and self.asset["id"] == asset_id:
+        # Read before a title was saved, the trail would put the old name back.
+        if self.asset is not None and shown == self.shown:
             self._show_trail(parts)
 
     def _show_trail(self, parts: list[dict[str, Any]]) -> None:
@@ -285,9 +294,14 @@ class Viewer:
                     ui.link(part["label"], target).classes("trove-trail-part")
 
     def _saved(self, asset: dict[str, Any]) -> None:
+        if self.asset is None or self.asset["id"] != asset["id"]:
+            self.on_changed(asset)  # saved on leaving it (its title field's blur): not shown
+            return
         self.asset = asset
+        self.shown += 1
+        shown = self.shown
         self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
-        ui.timer(0.01, lambda: self._load_trail(asset["id"]), once=True)
+        ui.timer(0.01, lambda: self._load_trail(asset["id"], shown), once=True)
         self.on_changed(asset)
 
     def _edited(self, asset: dict[str, Any]) -> None:
