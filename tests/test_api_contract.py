@@ -2,12 +2,12 @@
 
 Every operation in `/openapi.json` is called through the real ASGI app (in-process, no
 network) over a small real library, on SQLite and on PostgreSQL, with requests generated from
-the schema itself: valid ones, invalid ones (which must be refused with a 4xx), and valid ones
-whose `asset_id` / `node_id` / `root_id` / `album_id` exist (the generator alone would only
-ever reach the 404 branch). Each response must not be a server error, must carry a status code
-the operation declares, and must match the declared schema and content type (errors included:
-`{"detail": ...}`). The test walks whatever operations the app has, so a new route is covered
-the moment it exists.
+the schema itself: valid ones, invalid ones (which must be refused with a 4xx: on SQLite
+only, as they never reach the database), and valid ones whose `asset_id` / `node_id` /
+`root_id` / `album_id` exist (the generator alone would only ever reach the 404 branch). Each
+response must not be a server error, must carry a status code the operation declares, and must
+match the declared schema and content type (errors included: `{"detail": ...}`). The test
+walks whatever operations the app has, so a new route is covered the moment it exists.
 
 Run it for one route (a regular expression over the path; `-k` picks the database):
 
@@ -78,7 +78,13 @@ def library(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # every route, fuzzed: the suite's longest test (~2-3 min when quiet)
-def test_every_operation_answers_within_its_declared_contract(client):  # type: ignore[no-untyped-def]
+def test_every_operation_answers_within_its_declared_contract(client, database_url):  # type: ignore[no-untyped-def]
+    # Invalid requests are refused by the request's validation, before a handler or the
+    # database is reached: they are sent once, on SQLite. Valid ones (and existing ids) reach
+    # the database and are sent on both.
+    kinds = {"valid", "invalid", "existing ids"}
+    if not database_url.startswith("sqlite"):
+        kinds.discard("invalid")
     schema = schemathesis.openapi.from_dict(client.get("/openapi.json").json())
     existing = _existing_ids(client)
     requests: Counter[str] = Counter()
@@ -89,6 +95,8 @@ def test_every_operation_answers_within_its_declared_contract(client):  # type: 
         if key in EXCLUDED or not ONLY.search(operation.path):
             continue
         for kind, strategy in _strategies(operation, existing):
+            if kind not in kinds:
+                continue
             try:
                 _fuzz(strategy, client, requests)
             except Unsatisfiable:
@@ -126,6 +134,8 @@ def _fuzz(strategy, client, requests: Counter[str]) -> None:  # type: ignore[no-
             request.pop("cookies", None)  # per-request cookies are deprecated in httpx
         if request.get("files"):
             request["files"] = [_as_httpx_part(part) for part in request["files"]]
+        if isinstance(request.get("data"), bytes | str):  # a raw body: httpx names it content
+            request["content"] = request.pop("data")
         try:
             response = client.request(**request)
         except httpx.InvalidURL:  # longer than any HTTP client would send: not a request

@@ -81,7 +81,7 @@ class LibraryAdminRepository:
             .where(RootMember.root_id == root_id)
             .order_by(User.name)
         )
-        return [(member, user) for member, user in rows.tuples()]
+        return [(member, user) for member, user in rows]
 
     def users(self) -> list[User]:
         return list(self.session.scalars(select(User).order_by(User.name)))
