@@ -4,8 +4,15 @@ page without one)."""
 
 from __future__ import annotations
 
+# How long a page's function may take to build it before NiceGUI answers 500 instead (its
+# default is 3 s). The gallery reads its first tiles before it answers: on a busy machine that
+# can take longer, and a slow page is better than an error page.
+PAGE_BUILD_TIMEOUT_S = 30.0
+
 
 def register_pages() -> None:
+    from functools import partial
+
     from nicegui import ui
 
     from trove.api.deps import AdminPage, PublicPage, SignedInPage
@@ -24,23 +31,22 @@ def register_pages() -> None:
         trash,
     )
 
+    page = partial(ui.page, response_timeout=PAGE_BUILD_TIMEOUT_S)
     signed_in = [SignedInPage]
-    ui.page("/", title="Photos · Trove", dependencies=signed_in)(gallery.gallery_page)
-    ui.page("/albums", title="Albums · Trove", dependencies=signed_in)(albums.albums_page)
-    ui.page("/albums/{album_id}", title="Album · Trove", dependencies=signed_in)(albums.album_page)
-    ui.page("/graph", title="Graph · Trove", dependencies=signed_in)(graph.graph_page)
-    ui.page("/people", title="People · Trove", dependencies=signed_in)(people.people_page)
-    ui.page(map.MAP_PATH, title="Map · Trove", dependencies=signed_in)(map.map_page)
-    ui.page("/libraries", title="Libraries · Trove", dependencies=signed_in)(
-        libraries.libraries_page
-    )
-    ui.page("/duplicates", title="Duplicates · Trove", dependencies=signed_in)(
+    page("/", title="Photos · Trove", dependencies=signed_in)(gallery.gallery_page)
+    page("/albums", title="Albums · Trove", dependencies=signed_in)(albums.albums_page)
+    page("/albums/{album_id}", title="Album · Trove", dependencies=signed_in)(albums.album_page)
+    page("/graph", title="Graph · Trove", dependencies=signed_in)(graph.graph_page)
+    page("/people", title="People · Trove", dependencies=signed_in)(people.people_page)
+    page(map.MAP_PATH, title="Map · Trove", dependencies=signed_in)(map.map_page)
+    page("/libraries", title="Libraries · Trove", dependencies=signed_in)(libraries.libraries_page)
+    page("/duplicates", title="Duplicates · Trove", dependencies=signed_in)(
         duplicates.duplicates_page
     )
-    ui.page(PICKER_PATH, title="Choose · Trove", dependencies=signed_in)(picker.picker_page)
-    ui.page("/trash", title="Trash · Trove", dependencies=signed_in)(trash.trash_page)
-    ui.page("/tokens", title="API tokens · Trove", dependencies=signed_in)(account.tokens_page)
-    ui.page("/users", title="Users · Trove", dependencies=[AdminPage])(account.users_page)
-    ui.page("/login", title="Sign in · Trove", dependencies=[PublicPage])(account.login_page)
-    ui.page("/setup", title="Set up · Trove", dependencies=[PublicPage])(account.setup_page)
-    ui.page("/s/{token}", title="Shared · Trove", dependencies=[PublicPage])(share.share_page)
+    page(PICKER_PATH, title="Choose · Trove", dependencies=signed_in)(picker.picker_page)
+    page("/trash", title="Trash · Trove", dependencies=signed_in)(trash.trash_page)
+    page("/tokens", title="API tokens · Trove", dependencies=signed_in)(account.tokens_page)
+    page("/users", title="Users · Trove", dependencies=[AdminPage])(account.users_page)
+    page("/login", title="Sign in · Trove", dependencies=[PublicPage])(account.login_page)
+    page("/setup", title="Set up · Trove", dependencies=[PublicPage])(account.setup_page)
+    page("/s/{token}", title="Shared · Trove", dependencies=[PublicPage])(share.share_page)
