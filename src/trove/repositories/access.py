@@ -27,6 +27,10 @@ from trove.db.models import Asset, AssetGrant, Link, RootMember
 from trove.domain.access import Viewer
 from trove.domain.enums import AssetType, Relation, Visibility
 
+# A region's picture, in the term that lets a region follow it; made once (an alias costs
+# 2-3 ms of CPU to make, ten times the rest of the predicate).
+_PICTURE = aliased(Asset, name="picture")
+
 
 def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     """True for the rows of `assets` the viewer may see.
@@ -44,7 +48,7 @@ def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.user_id is None:
         return false()
     user = viewer.user_id
-    picture = aliased(Asset)
+    picture = _PICTURE
     return or_(
         *_ways_in(Asset, user),
         and_(  # a region its picture's owner drew, on a picture they see (domain/access.py)
