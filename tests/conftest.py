@@ -23,6 +23,8 @@ PG_ADMIN_URL = os.environ.get("TROVE_TEST_PG", "postgresql://postgres@127.0.0.1:
 # server, create theirs at the same time.
 PG_TEMPLATE = f"trove_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 REPO = Path(__file__).resolve().parents[1]
+# The browser tests' fixtures (one Chromium per worker, a context per test): tests/browser/.
+pytest_plugins = ["tests.browser.fixtures"]
 TROVE = REPO / ".venv" / "bin" / "trove"
 
 

@@ -9,29 +9,25 @@ websocket to Trove.
 from __future__ import annotations
 
 import http.server
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.fixtures import require_chromium
 from tests.browser.library import photo
-from tests.browser.server import CHROMIUM, TroveServer, free_port, running_browser, start_server
+from tests.browser.server import TroveServer, free_port, launch_browser, start_server
 
 pytestmark = pytest.mark.slow
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
 
 class Bait(http.server.ThreadingHTTPServer):
@@ -94,12 +90,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, bait: Bait) -> Iterator[Tro
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(playwright: Any) -> Iterator[Any]:
     """Chromium without its local-network-access check, which would stop a page on 127.0.0.1
     from loading another 127.0.0.1 port by itself: here the CSP alone must stop it, as it must
     for a Trove on a LAN address and an SVG that names a cloud metadata address."""
-    with running_browser("--disable-features=LocalNetworkAccessChecks") as chromium:
-        yield chromium
+    chromium = launch_browser(playwright, "--disable-features=LocalNetworkAccessChecks")
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

@@ -17,22 +17,17 @@ from typing import Any
 
 import pytest
 
+from tests.browser.fixtures import DESKTOP, PHONE, require_chromium, shot
 from tests.browser.library import HOSTILE, make_browser_library, photo
-from tests.browser.server import CHROMIUM, REPO, TroveServer, running_browser, start_server
+from tests.browser.server import TroveServer, start_server
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = REPO / "test-artifacts" / "ui"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 COLOUR = "e => getComputedStyle(e).color"
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -52,47 +47,6 @@ def server(library: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         trove.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
-
-
-class Watch:
-    """What a page did that it must not: dialogs (alert), requests off this machine, errors."""
-
-    def __init__(self, page: Any, origin: str) -> None:
-        self.dialogs: list[str] = []
-        self.foreign: list[str] = []
-        self.errors: list[str] = []
-        page.on("dialog", self._dialog)
-        page.on("request", lambda r: self._request(r.url, origin))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _request(self, url: str, origin: str) -> None:
-        if not url.startswith((origin + "/", "data:", "blob:")):
-            self.foreign.append(url)
-
-    def assert_clean(self) -> None:
-        assert self.dialogs == [], f"a script ran: {self.dialogs}"
-        assert self.foreign == [], f"requests left this machine: {self.foreign}"
-        assert self.errors == [], f"page errors: {self.errors}"
-
-
-@pytest.fixture
-def page(browser: Any, server: TroveServer) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    tab.watch = Watch(tab, server.url)
-    yield tab
-    context.close()
-
-
 def tile(page: Any, name: str) -> Any:
     return page.locator(f'.trove-tile[data-name="{name}"]')
 
@@ -100,12 +54,6 @@ def tile(page: Any, name: str) -> Any:
 def open_gallery(page: Any, server: TroveServer) -> None:
     page.goto(server.url + "/")
     page.wait_for_selector(".trove-tile")
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(400)  # let previews finish fading in
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def asset_named(server: TroveServer, name: str) -> dict[str, Any]:

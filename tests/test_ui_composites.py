@@ -12,16 +12,14 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.browser.server import REPO, TroveServer, running_browser, serving
+from tests.browser.fixtures import shot
+from tests.browser.server import TroveServer, serving
 from tests.composite_media import png, texture_pack
 from tests.pe_media import pe_file
 from tests.pipeline_media import text_pdf
 
 pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-ARTIFACTS = REPO / "test-artifacts" / "ui"
-DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="module")
@@ -53,34 +51,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TroveServer]:
         yield trove
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
-
-
 @pytest.fixture
-def page(browser: Any, server: TroveServer) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    errors: list[str] = []
-    tab.on("pageerror", lambda e: errors.append(str(e)))
-    yield tab
-    context.close()
-    assert errors == []
+def page(page: Any) -> Iterator[Any]:
+    yield page
+    assert page.watch.errors == []
 
 
 def asset_named(server: TroveServer, name: str) -> dict[str, Any]:
     items = server.api("/api/dam/assets?limit=1000")["items"]
     (asset,) = [i for i in items if i["filename"] == name]
     return server.api(f"/api/dam/assets/{asset['id']}")
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(400)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def test_a_region_drawn_on_a_picture_is_listed_and_opens_on_its_parent_highlighted(page, server):

@@ -4,7 +4,6 @@ Screenshots at 1280x800 and 390x844 land in test-artifacts/ui/."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -14,17 +13,14 @@ from typing import Any
 
 import pytest
 
+from tests.browser.fixtures import DESKTOP, PHONE, require_chromium, shot
 from tests.browser.library import photo
-from tests.browser.server import CHROMIUM, TroveServer, running_browser, serving
+from tests.browser.server import TroveServer, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
-from tests.test_ui_browser import DESKTOP, PHONE, Watch, shot  # noqa: E402
 
 expect = playwright_api.expect
 NAMES = {"red.jpg": (220, 60, 50), "green.jpg": (40, 180, 90), "blue.jpg": (50, 110, 220)}
@@ -44,22 +40,6 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(library: Path) -> Iterator[TroveServer]:
     with serving(library) as trove:
         yield trove
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser: Any, server: TroveServer) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    tab.watch = Watch(tab, server.url)
-    yield tab
-    context.close()
 
 
 def asset_id(server: TroveServer, path: str) -> str:

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import ExifTags
 
-from tests.browser.server import CHROMIUM, REPO, TroveServer, running_browser, start_server
+from tests.browser.fixtures import ARTIFACTS, TIMEOUT_MS, require_chromium
+from tests.browser.server import TroveServer, start_server
 from tests.pipeline_media import camera_exif, video, write_photo
 
 pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
-
-ARTIFACTS = REPO / "test-artifacts" / "ui"
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +41,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TroveServer]:
         trove.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
-
-
 def open_tile(browser: Any, server: TroveServer, name: str, *, locale: str) -> Any:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
     page.goto(server.url + "/")
     page.locator(f'.trove-tile[data-name="{name}"]').click()
     return page

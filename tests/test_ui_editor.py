@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,16 +15,13 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.browser.server import CHROMIUM, REPO, TroveServer, running_browser, serving
+from tests.browser.fixtures import ARTIFACTS, TIMEOUT_MS, require_chromium
+from tests.browser.server import TroveServer, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-ARTIFACTS = REPO / "test-artifacts" / "ui"
 NAME = "harbour.jpg"
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +40,6 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(library: Path) -> Iterator[TroveServer]:
     with serving(library) as trove:
         yield trove
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
 
 
 def _asset(server: TroveServer) -> dict[str, Any]:
@@ -88,7 +78,7 @@ def test_crop_and_rotate_saved_in_the_editor_render_like_the_api_and_revert_rest
     before = _asset(server)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page: Any = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 
@@ -151,7 +141,7 @@ def test_crop_and_rotate_saved_in_the_editor_render_like_the_api_and_revert_rest
 def test_the_editor_fits_a_phone_screen(server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page: Any = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(TIMEOUT_MS)
     _open_editor(page, server, _asset(server)["id"])
     save = page.get_by_role("button", name="Save")
     save.scroll_into_view_if_needed()

@@ -7,7 +7,6 @@ diagram holds is read back from its Cytoscape instance.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,18 +14,15 @@ from typing import Any
 
 import pytest
 
+from tests.browser.fixtures import require_chromium, shot
 from tests.browser.library import make_browser_library
-from tests.browser.server import CHROMIUM, TroveServer, running_browser, serving
+from tests.browser.server import TroveServer, serving
 from tests.media import write_png
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
-from tests.test_ui_browser import DESKTOP, Watch, shot  # noqa: E402
 
 BIG_FOLDER = 30  # more than one page of neighbours (the explorer shows 24 at a time)
 CY = "getElement(document.querySelector('.trove-graph-host')).cy"
@@ -46,21 +42,10 @@ def server(library: Path) -> Iterator[TroveServer]:
         yield trove
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
-
-
 @pytest.fixture
-def page(browser: Any, server: TroveServer) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    tab.watch = Watch(tab, server.url)
-    yield tab
-    tab.watch.assert_clean()
-    context.close()
+def page(page: Any) -> Iterator[Any]:
+    yield page
+    page.watch.assert_clean()
 
 
 def assets_by_name(server: TroveServer) -> dict[str, dict[str, Any]]:

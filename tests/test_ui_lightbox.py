@@ -21,20 +21,14 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from tests.browser.fixtures import DESKTOP, PHONE, new_page, require_chromium, shot
 from tests.browser.library import _video, photo
-from tests.browser.server import CHROMIUM, REPO, TroveServer, running_browser, serving
-
-ARTIFACTS = REPO / "test-artifacts" / "ui"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+from tests.browser.server import REPO, TroveServer, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
 
 def big_photo(path: Path, *, when: datetime) -> Path:
@@ -89,37 +83,17 @@ def server(library: Path) -> Iterator[TroveServer]:
         yield trove
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
-
-
 @pytest.fixture
-def page(browser: Any, server: TroveServer) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    errors: list[str] = []
-    tab.on("pageerror", lambda e: errors.append(str(e)))
-    yield tab
-    context.close()
-    assert errors == [], f"page errors: {errors}"
+def page(page: Any) -> Iterator[Any]:
+    yield page
+    assert page.watch.errors == [], f"page errors: {page.watch.errors}"
 
 
 @pytest.fixture
 def phone(browser: Any, server: TroveServer) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    tab = new_page(browser, server.url, viewport=PHONE, has_touch=True, is_mobile=True)
     yield tab
-    context.close()
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(350)  # transitions settle
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    tab.context.close()
 
 
 def asset_id(server: TroveServer, name: str, folder: str = "") -> str:

@@ -5,28 +5,23 @@ again, and an API token made on the tokens page. Screenshots land in test-artifa
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.server import CHROMIUM, TroveServer, running_browser, start_server
+from tests.browser.fixtures import require_chromium, shot
+from tests.browser.server import TroveServer, start_server
 from tests.media import write_jpeg
 
 pytestmark = pytest.mark.slow
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
-from tests.test_ui_browser import DESKTOP, Watch, shot  # noqa: E402
 
 NAME, PASSWORD = "alice", "alice-secret-1"
 
@@ -40,17 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TroveServer]:
         yield trove
     finally:
         trove.stop()
-
-
-@pytest.fixture
-def page(server: TroveServer) -> Iterator[Any]:
-    with running_browser() as browser:
-        context = browser.new_context(viewport=DESKTOP)
-        tab = context.new_page()
-        tab.set_default_timeout(20_000)
-        tab.watch = Watch(tab, server.url)
-        yield tab
-        context.close()
 
 
 def fill_credentials(page: Any, name: str, password: str) -> None:

@@ -4,26 +4,20 @@ same through /api/dam/people."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 
-from tests.browser.server import CHROMIUM, REPO, TroveServer, running_browser, start_server
+from tests.browser.fixtures import ARTIFACTS, require_chromium
+from tests.browser.server import TroveServer, start_server
 
 pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("dlib")
 data = pytest.importorskip("skimage.data")
-ARTIFACTS = REPO / "test-artifacts" / "ui"
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -45,28 +39,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TroveServer]:
         trove.stop()
 
 
-def test_naming_a_group_of_faces_on_the_people_page_lists_the_person_with_both_photos(server):
+def test_naming_a_group_of_faces_on_the_people_page_lists_the_person_with_both_photos(server, page):
     before = server.api("/api/dam/people")
     assert before["people"] == []
     assert max(len(g["faces"]) for g in before["unnamed"]) == 2
     expect = playwright_api.expect
-    with running_browser() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        page: Any = context.new_page()
-        page.set_default_timeout(20_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.url + "/people")
-        group = page.locator(".trove-face-group").first
-        expect(group.locator(".trove-face")).to_have_count(2)
-        group.locator(".trove-face-name input").fill("Eileen Collins")
-        group.get_by_role("button", name="Name").click()
-        person = page.locator(".trove-person", has_text="Eileen Collins")
-        expect(person).to_contain_text("2 photo(s)")
-        expect(page.locator(".trove-nav-active")).to_contain_text("People")
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "people-1280x800.png"))
-        context.close()
-        assert errors == []
+    page.goto(server.url + "/people")
+    group = page.locator(".trove-face-group").first
+    expect(group.locator(".trove-face")).to_have_count(2)
+    group.locator(".trove-face-name input").fill("Eileen Collins")
+    group.get_by_role("button", name="Name").click()
+    person = page.locator(".trove-person", has_text="Eileen Collins")
+    expect(person).to_contain_text("2 photo(s)")
+    expect(page.locator(".trove-nav-active")).to_contain_text("People")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "people-1280x800.png"))
+    assert page.watch.errors == []
     after = server.api("/api/dam/people")
     assert [(p["name"], len(p["photos"])) for p in after["people"]] == [("Eileen Collins", 2)]

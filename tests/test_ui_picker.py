@@ -20,14 +20,12 @@ from typing import Any
 
 import pytest
 
+from tests.browser.fixtures import ARTIFACTS, DESKTOP, PHONE, TIMEOUT_MS
 from tests.browser.library import photo
-from tests.browser.server import CHROMIUM, REPO, TroveServer, running_browser, start_server
+from tests.browser.server import CHROMIUM, REPO, TroveServer, start_server
 from tests.media import write_text
 
-ARTIFACTS = REPO / "test-artifacts" / "ui"
 EXAMPLES = REPO / "docs" / "examples"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 COLOURS = {
     "red": (220, 50, 40),
     "green": (40, 170, 80),
@@ -115,16 +113,10 @@ def ids(server: TroveServer) -> dict[str, str]:
     return {**found, "album": album}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
-
-
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     yield context
     context.close()
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from tests.browser.fixtures import require_chromium, shot
 from tests.browser.library import COLOURS, photo
-from tests.browser.server import CHROMIUM, TroveServer, running_browser, serving
+from tests.browser.server import TroveServer, serving
 from tests.media import write_png
 from tests.pipeline_media import camera_exif, write_photo
 
@@ -20,12 +21,8 @@ pytestmark = pytest.mark.slow
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required under CI: scripts/install-system.sh test installs it")
-    pytest.skip("no /usr/bin/chromium", allow_module_level=True)
+require_chromium()
 
-from tests.test_ui_browser import DESKTOP, Watch, shot  # noqa: E402
 
 SPOTS = {  # name: (lat, lon)
     "kyoto temple.jpg": (35.0116, 135.7681),
@@ -73,21 +70,10 @@ def server(library: Path) -> Iterator[TroveServer]:
         yield trove
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with running_browser() as chromium:
-        yield chromium
-
-
 @pytest.fixture
-def page(browser: Any, server: TroveServer) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    tab.watch = Watch(tab, server.url)
-    yield tab
-    tab.watch.assert_clean()
-    context.close()
+def page(page: Any) -> Iterator[Any]:
+    yield page
+    page.watch.assert_clean()
 
 
 def test_the_map_draws_clustered_markers_over_the_bundled_world_without_any_tile_request(

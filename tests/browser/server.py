@@ -76,7 +76,7 @@ class TroveServer:
 
 
 def start_server(
-    *, data_dir: Path, roots: list[Path], env: dict[str, str] | None = None, timeout: float = 60
+    *, data_dir: Path, roots: list[Path], env: dict[str, str] | None = None, timeout: float = 180
 ) -> TroveServer:
     port = free_port()
     log = data_dir.parent / f"serve-{port}.log"
