@@ -12,6 +12,7 @@ wall-clock times, like EXIF without an offset.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -96,18 +97,29 @@ def date_in_name(name: str, *, latest: datetime) -> datetime | None:
 def date_in_folders(folders: str, *, latest: datetime) -> datetime | None:
     """A date that starts the nearest folder name holding one (`2019-08-14 Trip`,
     `2019-08 Holiday`), or a `YYYY/MM` pair of folders."""
+    for found in _folder_dates(folders):
+        if found <= latest:
+            return found
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _folder_dates(folders: str) -> tuple[datetime, ...]:
+    """Every valid date the folders name, nearest folder first (a scan asks once per folder,
+    not once per file)."""
+    dates: list[datetime] = []
     parts = [p for p in folders.split("/") if p]
     for i in range(len(parts) - 1, -1, -1):
         match = _FOLDER_DATE.match(parts[i])
         if match:
-            found = _date(match["y"], match["m"], match["d"] or "01", latest=latest)
+            found = _date(match["y"], match["m"], match["d"] or "01", latest=datetime.max)
             if found is not None:
-                return found
+                dates.append(found)
         if i > 0 and _MONTH.match(parts[i]) and _YEAR.match(parts[i - 1]):
-            found = _date(parts[i - 1], parts[i][:2], "01", latest=latest)
+            found = _date(parts[i - 1], parts[i][:2], "01", latest=datetime.max)
             if found is not None:
-                return found
-    return None
+                dates.append(found)
+    return tuple(dates)
 
 
 def _moment(match: re.Match[str], *, latest: datetime) -> datetime | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, CursorResult, Result, bindparam, literal_column
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,9 +19,32 @@ def utcnow() -> datetime:
 
 
 def insert_ignoring_conflicts(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows keyed by the model's attribute names, inserted through its table (a Core
+    executemany per row shape: the ORM's bulk path costs more than the insert itself for a
+    scan's thousands of small rows)."""
     if not rows:
         return
-    session.execute(_dialect_insert(session, model).on_conflict_do_nothing(), rows)
+    table = model.__table__
+    renamed = _renamed_columns(model)
+    shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(frozenset(row), []).append(row)
+    stmt = _dialect_insert(session, table).on_conflict_do_nothing()
+    for keys, group in shapes.items():
+        if not renamed.keys().isdisjoint(keys):
+            group = [{renamed.get(k, k): v for k, v in row.items()} for row in group]
+        session.execute(stmt, group)
+
+
+@functools.cache
+def _renamed_columns(model: Any) -> dict[str, str]:
+    """The model's attributes whose column has another name (`meta` -> `metadata`)."""
+    mapper = sa_inspect(model)
+    return {
+        prop.key: prop.columns[0].name
+        for prop in mapper.column_attrs
+        if prop.columns[0].name != prop.key
+    }
 
 
 def insert_if_absent(session: Session, model: Any, row: dict[str, Any]) -> bool:

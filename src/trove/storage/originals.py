@@ -111,6 +111,17 @@ def _open_step(name: str, flags: int, *, dir_fd: int | None) -> int:
 @contextmanager
 def open_original(path: str | os.PathLike[str]) -> Iterator[int]:
     """A read-only file descriptor of a regular file, or OriginalUnavailable."""
+    fd = _open_regular(path)
+    try:
+        os.set_blocking(fd, True)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _open_regular(path: str | os.PathLike[str]) -> int:
+    """A descriptor opened with _OPEN_FLAGS and checked to be a regular file (the caller
+    closes it)."""
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError as exc:
@@ -122,18 +133,22 @@ def open_original(path: str | os.PathLike[str]) -> Iterator[int]:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OriginalUnavailable("no longer a regular file")
-        os.set_blocking(fd, True)
-        yield fd
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd
 
 
 def read_head(path: str | os.PathLike[str], size: int) -> bytes:
-    with open_original(path) as fd:
-        try:
-            return os.read(fd, size)
-        except OSError as exc:
-            raise OriginalUnavailable(f"read failed: {exc.strerror or exc}") from exc
+    """The first `size` bytes of a regular file (the scanner asks this of every new file:
+    no context manager, and no switch to blocking mode, which a regular file ignores)."""
+    fd = _open_regular(path)
+    try:
+        return os.read(fd, size)
+    except OSError as exc:
+        raise OriginalUnavailable(f"read failed: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
 
 
 class MimeDetector:
