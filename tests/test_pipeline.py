@@ -3,6 +3,7 @@ afterwards, what the API serves, and how steps are re-run, shared and recovered.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import threading
@@ -49,8 +50,11 @@ def media(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def scanned(settings, media):
-    library = LibraryService(settings)
+def scanned(settings, media, monkeypatch):
+    # The pipeline starts beside the walk once it has registered something (progress after
+    # every file, written two at a time): what it takes while the walk goes on is all done.
+    monkeypatch.setattr("trove.services.scanner.PROGRESS_EVERY", 1)
+    library = LibraryService(dataclasses.replace(settings, scan_batch_size=2))
     run = library.scan_and_process([str(media)], wait=True)
     yield library, run
     library.database.dispose()
@@ -78,6 +82,9 @@ def test_every_asset_is_processed_with_its_metadata(scanned):
     library, run = scanned
     assert run.pipeline is not None and run.pipeline.errors == 0
     found = assets_by_path(library.database)
+    files = [a for a in found.values() if a.rel_path and a.asset_type != "collection"]
+    assert run.pipeline.assets >= len(files) >= 9
+    assert not [a.rel_path for a in files if a.status == AssetStatus.PROCESSING]
     photo_ = found["trip/original.jpg"]
     assert photo_.status == AssetStatus.READY
     assert photo_.meta["exif"]["Make"] == "Canon"

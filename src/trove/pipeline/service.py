@@ -39,9 +39,13 @@ THROUGHPUT_WINDOW_S = 60
 # A batch holds about this much estimated work (work_estimate: ≈ ms of one core): a few
 # 12 MP photos, or as many small files as `pipeline_batch_size` allows.
 BATCH_WORK = 800.0
+# The smallest a batch gets toward the end of the work (a photo, or a hundred small files).
+MIN_BATCH_WORK = BATCH_WORK / 8
 # With a shared broker the number of worker processes is not known here: work is split in at
 # least this many batches when there is little of it.
 REMOTE_SHARES = 8
+# How often a pipeline working beside a scan looks for what the scan has registered since.
+COMING_POLL_S = 0.1
 
 
 def work_estimate(work: PendingWork) -> float:
@@ -118,14 +122,25 @@ class PipelineService:
     # --- driving ---------------------------------------------------------------------------
 
     def run_pending(
-        self, *, progress: Progress | None = None, wait: bool = True
+        self,
+        *,
+        progress: Progress | None = None,
+        wait: bool = True,
+        more_coming: Callable[[], bool] | None = None,
+        stopped: Callable[[], bool] | None = None,
     ) -> PipelineSummary:
         """Process (in-process) or send (Redis) every asset waiting in `processing`.
 
-        In-process this returns when nothing is left. With Redis it returns once everything
-        is sent, or with `wait` once the workers have finished it.
+        In-process this returns when nothing is left, and not before `more_coming()` says no
+        more will be registered (a scan running beside it); `stopped()` ends it early, once
+        the batches in flight are done. With Redis it returns once everything is sent, or
+        with `wait` once the workers have finished it.
         """
-        return asyncio.run(self._run_pending(progress=progress, wait=wait))
+        return asyncio.run(
+            self._run_pending(
+                progress=progress, wait=wait, more_coming=more_coming, stopped=stopped
+            )
+        )
 
     def kick_pending(self, *, include_queued: bool = True) -> int:
         """Send every pending asset nobody holds to the broker; how many were sent."""
@@ -171,7 +186,14 @@ class PipelineService:
                 sent += len(chunk)
         return sent
 
-    async def _run_pending(self, *, progress: Progress | None, wait: bool) -> PipelineSummary:
+    async def _run_pending(
+        self,
+        *,
+        progress: Progress | None,
+        wait: bool,
+        more_coming: Callable[[], bool] | None = None,
+        stopped: Callable[[], bool] | None = None,
+    ) -> PipelineSummary:
         from trove.pipeline.tasks import is_in_process, make_broker
 
         summary = PipelineSummary()
@@ -184,7 +206,9 @@ class PipelineService:
         await broker.startup()
         try:
             if runner is not None:
-                await self._work_in_process(broker, summary, progress)
+                await self._work_in_process(
+                    broker, summary, progress, more_coming=more_coming, stopped=stopped
+                )
             else:
                 # Only a caller that waits needs the ids sent (a million of them cost ~80 MB):
                 # the server sends and forgets.
@@ -200,10 +224,17 @@ class PipelineService:
         return summary
 
     async def _work_in_process(
-        self, broker: Any, summary: PipelineSummary, progress: Progress | None
+        self,
+        broker: Any,
+        summary: PipelineSummary,
+        progress: Progress | None,
+        *,
+        more_coming: Callable[[], bool] | None = None,
+        stopped: Callable[[], bool] | None = None,
     ) -> None:
-        """Keep a few batches in flight in the broker's thread pool until nothing is left;
-        then wait out leases of a process that died, and pick their assets up too."""
+        """Keep a few batches in flight in the broker's thread pool until nothing is left
+        (and nothing more is coming); then wait out leases of a process that died, and pick
+        their assets up too."""
         from trove.pipeline.tasks import RESULT_POLL_S, batch_task
 
         task = batch_task(broker)
@@ -211,14 +242,18 @@ class PipelineService:
         window = max(1, self.settings.pipeline_threads) * 2
         include_queued = True
         statistics = StatisticsKeeper(self.database.url)
-        while True:
+        while stopped is None or not stopped():
             statistics.tick()
-            # Asked before the work: a lease lapsing between the two reads then shows up as
-            # work, instead of as "nobody else busy" with its assets left behind.
+            # Asked before the work: a lease lapsing (or a scan finishing) between the two
+            # reads then shows up as work, instead of as "nothing more" with assets left.
+            coming = more_coming is not None and more_coming()
             others_busy = self._someone_else_busy()
             work = self._kickable(include_queued=include_queued, limit=PAGE)
             include_queued = False
             if not work:
+                if coming:
+                    await asyncio.sleep(COMING_POLL_S)
+                    continue
                 if not others_busy:
                     break
                 await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
@@ -303,17 +338,22 @@ class PipelineService:
         small files share a batch and its claims, reads and commits, a few photos do. When
         there is little to do, the batches are smaller so that every worker gets a share."""
         costs = [work_estimate(w) for w in work]
-        budget = min(BATCH_WORK, sum(costs) / max(parallel, 1))
+        remaining = sum(costs)
         limit = max(1, self.settings.pipeline_batch_size)
         batches: list[list[str]] = []
         batch: list[str] = []
         load = 0.0
+        budget = min(BATCH_WORK, remaining / max(parallel, 1))
         for item, cost in zip(work, costs, strict=True):
             if batch and (len(batch) >= limit or load + cost > budget):
                 batches.append(batch)
                 batch, load = [], 0.0
+                # Smaller toward the end (guided): the last batches finish together instead
+                # of one worker finishing a big one alone (60 photos: a second of one core).
+                budget = min(BATCH_WORK, max(remaining / (2 * max(parallel, 1)), MIN_BATCH_WORK))
             batch.append(item.asset_id)
             load += cost
+            remaining -= cost
         if batch:
             batches.append(batch)
         return batches

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,12 +72,29 @@ class LibraryService:
         and user data kept) or `as_new` (indexed as another library)."""
         scanner = ScanService(self.settings, database=lambda: self.database)
         run = ScanRun()
-        for path in paths:
-            self._check_scannable(path)
-            if not as_new and self._is_new_root(path):
-                self._relocate_if_offered(path, relocate=relocate)
-            run.scans.append(scanner.scan(path, progress=on_scan_progress))
-        if wait and self._has_pending_work():
+        # In-process, the pipeline starts on what registration has written while the walk
+        # goes on (two cores busy, not one after the other).
+        beside = (
+            _PipelineBeside(self, on_pipeline_progress)
+            if wait and not self.settings.broker_url
+            else None
+        )
+        scan_progress = (
+            beside.watching(on_scan_progress) if beside is not None else on_scan_progress
+        )
+        try:
+            for path in paths:
+                self._check_scannable(path)
+                if not as_new and self._is_new_root(path):
+                    self._relocate_if_offered(path, relocate=relocate)
+                run.scans.append(scanner.scan(path, progress=scan_progress))
+        except BaseException:
+            if beside is not None:
+                beside.abandon()
+            raise
+        if beside is not None and beside.started:
+            run.pipeline = beside.finish()
+        elif wait and self._has_pending_work():
             run.pipeline = self.pipeline().run_pending(progress=on_pipeline_progress)
         if wait and (run.pipeline is not None or not all(s.wrote_nothing for s in run.scans)):
             self.reconcile_duplicates()
@@ -334,6 +352,66 @@ class LibraryService:
     def _has_pending_work(self) -> bool:
         with fast_index.connect(self.settings.resolved_database_url) as conn:
             return fast_index.count_pending(conn) > 0
+
+
+class _PipelineBeside:
+    """The in-process pipeline in a thread of its own, started once a scan has registered
+    something (an unchanged rescan never starts it, nor imports it), working on what is
+    written until the scans are done and nothing is left."""
+
+    def __init__(self, library: LibraryService, progress: Callable[[Any], None] | None) -> None:
+        self.library = library
+        self.progress = progress
+        self.started = False
+        self._scanning = threading.Event()
+        self._scanning.set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._result: PipelineSummary | None = None
+        self._error: BaseException | None = None
+
+    def watching(
+        self, on_progress: Callable[[ScanSummary], None] | None
+    ) -> Callable[[ScanSummary], None]:
+        def progress(summary: ScanSummary) -> None:
+            if not self.started and (summary.new or summary.changed or summary.returned):
+                self._start()
+            if on_progress is not None:
+                on_progress(summary)
+
+        return progress
+
+    def _start(self) -> None:
+        pipeline = self.library.pipeline()  # built here: its imports are not the thread's
+        self.started = True
+
+        def work() -> None:
+            try:
+                self._result = pipeline.run_pending(
+                    progress=self.progress,
+                    more_coming=self._scanning.is_set,
+                    stopped=self._stop.is_set,
+                )
+            except BaseException as exc:  # handed to the caller by finish()
+                self._error = exc
+
+        self._thread = threading.Thread(target=work, name="trove-pipeline", daemon=True)
+        self._thread.start()
+
+    def finish(self) -> PipelineSummary | None:
+        self._scanning.clear()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def abandon(self) -> None:
+        """The scan failed: the batches in flight end, nothing more is started."""
+        self._stop.set()
+        self._scanning.clear()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _root_dict(root: Any, *, failures: Sequence[FailureReason] = ()) -> dict[str, Any]:

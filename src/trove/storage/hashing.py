@@ -53,7 +53,8 @@ def sha256_file(
     with open_original(path) as fd:
         before = os.fstat(fd)
         digest = hashlib.sha256()
-        buffer = bytearray(CHUNK)
+        # A small file gets a buffer of its size, not 1 MiB allocated and freed per file.
+        buffer = bytearray(min(CHUNK, before.st_size + 1))
         view = memoryview(buffer)
         try:
             while n := os.readv(fd, [buffer]):
