@@ -92,7 +92,7 @@ def decode(asset: AssetView, settings: Settings, *, box: int = LARGEST) -> Image
         elif kind == "raw":
             image = _raw(asset.path, settings, box=box)
         elif kind == "pdf":
-            image = pdf_page(asset.path, settings, page=0, box=box)
+            image = pdf_page(asset.path, settings, page=0, box=box, native=True)
         elif kind == "svg":
             image = _svg(asset.path, settings, box=box)
         elif kind == "video":
@@ -224,10 +224,17 @@ def _apply_flip(image: Image.Image, flip: int) -> Image.Image:
 
 
 def pdf_page(
-    path: Path, settings: Settings, *, page: int, box: int, max_scale: float = 8.0
+    path: Path,
+    settings: Settings,
+    *,
+    page: int,
+    box: int,
+    max_scale: float = 8.0,
+    native: bool = False,
 ) -> Image.Image:
     """One page drawn to fit `box`, at most `max_scale` pixels per point (a small page is
-    not blown up without end)."""
+    not blown up without end); with `native`, a page made only of pictures (a scan) no
+    larger than its pictures' own pixels."""
     import pypdfium2
 
     data = _read_limited(path, settings.max_image_bytes)
@@ -242,12 +249,31 @@ def pdf_page(
             pdf = document[page]
             width, height = pdf.get_size()
             scale = min(box / max(width, height, 1), max_scale)
+            if native:
+                scale = min(scale, _pictures_scale(pdf) or scale)
             bitmap = pdf.render(scale=scale, may_draw_forms=True)
             image = bitmap.to_pil().convert("RGB")
             pdf.close()
             return image
         finally:
             document.close()
+
+
+def _pictures_scale(pdf: Any) -> float | None:
+    """Pixels per point of the pictures a PDF page is made of, when it draws nothing else (a
+    scanned page): drawn larger, it shows nothing more. None for any other page."""
+    import pypdfium2.raw as pdfium_c
+
+    scale = 0.0
+    for n, item in enumerate(pdf.get_objects(max_depth=1)):
+        if n >= 16 or item.type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            return None
+        px_width, px_height = item.get_px_size()
+        left, bottom, right, top = item.get_bounds()
+        if right - left <= 0 or top - bottom <= 0:
+            return None
+        scale = max(scale, px_width / (right - left), px_height / (top - bottom))
+    return scale or None
 
 
 def _svg(path: Path, settings: Settings, *, box: int) -> Image.Image:
