@@ -1,4 +1,5 @@
-"""The maintained counters the status and jobs endpoints read agree with counting the tables,
+"""The maintained counters the status and jobs endpoints (and the gallery's months) read agree
+with counting the tables,
 whatever wrote the rows: a real scan and pipeline, the raw registration path, soft deletes,
 status changes, moved files, removed libraries. Both databases; on PostgreSQL also with two
 sessions writing at once while a third folds."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
@@ -17,6 +19,7 @@ from trove.domain.access import Viewer
 from trove.domain.progress import library_progress
 from trove.pipeline.service import CostlyReading
 from trove.repositories._sql import utcnow
+from trove.repositories.assets import AssetRepository
 from trove.repositories.counters import CounterRepository
 from trove.services.library import LibraryService
 
@@ -29,6 +32,10 @@ def counted(database: Database) -> tuple[dict, dict]:
             for t in CounterRepository(session).asset_tallies()
         }
         steps = CounterRepository(session).step_counts()
+        months = {
+            (t.month, t.asset_type, t.root_id): t.n
+            for t in CounterRepository(session).month_tallies()
+        }
     with database.session() as session:
         live = Asset.deleted_at.is_(None)
         exact = {
@@ -47,7 +54,16 @@ def counted(database: Database) -> tuple[dict, dict]:
                 )
             )
         }
-    return (tallies, steps), (exact, exact_steps)
+        month = AssetRepository(session)._month_key()
+        exact_months = {
+            (str(key), asset_type, root_id): n
+            for key, asset_type, root_id, n in session.execute(
+                select(month, Asset.asset_type, Asset.root_id, func.count())
+                .where(live)
+                .group_by(month, Asset.asset_type, Asset.root_id)
+            )
+        }
+    return (tallies, steps, months), (exact, exact_steps, exact_months)
 
 
 def test_counters_follow_scans_edits_deletes_and_removed_libraries(settings, tmp_path):
@@ -72,7 +88,16 @@ def test_counters_follow_scans_edits_deletes_and_removed_libraries(settings, tmp
             session.execute(
                 update(Asset).where(Asset.filename == "empty.dat").values(status="error")
             )
-        assert counted(database)[0] == counted(database)[1]
+            session.execute(  # to another month, and undated
+                update(Asset)
+                .where(Asset.filename == "readme.txt")
+                .values(timeline_at=datetime(1999, 12, 31))
+            )
+            session.execute(
+                update(Asset).where(Asset.filename == "logo.png").values(timeline_source="none")
+            )
+        mine, exact = counted(database)
+        assert mine == exact and {key[0] for key in mine[2]} >= {"1999-12", ""}
 
         with database.session() as session:
             session.delete(session.scalars(select(Root)).one())  # cascades to its assets

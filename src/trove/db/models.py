@@ -36,6 +36,7 @@ PathText = Text().with_variant(Text(collation="C"), "postgresql")
 IdType = String(36)
 
 OWNER_ID = "00000000-0000-7000-8000-000000000001"
+SET_ASIDE_ROWS = "deleted_at IS NOT NULL OR asset_type = 'proxy'"
 EXCEPTIONAL_ROWS = (
     "asset_type = 'collection' OR status NOT IN ('ready', 'processing') OR path_escaped"
 )
@@ -250,6 +251,14 @@ class Asset(Base):
             sqlite_where=text(EXCEPTIONAL_ROWS),
             postgresql_where=text(EXCEPTIONAL_ROWS),
         ),
+        # The few assets no count shows (in the trash, or a proxy): tag counts are the tags'
+        # totals less theirs, instead of a join of every tag to its asset.
+        Index(
+            "ix_assets_set_aside",
+            "id",
+            sqlite_where=text(SET_ASIDE_ROWS),
+            postgresql_where=text(SET_ASIDE_ROWS),
+        ),
     )
 
     @property
@@ -312,6 +321,15 @@ class Link(Base):
             "position",
             sqlite_where=text("position IS NOT NULL"),
             postgresql_where=text("position IS NOT NULL"),
+        ),
+        # The copies of duplicated files, without reading the library's other edges (the
+        # scrubber's months with copies stacked: AssetRepository.months).
+        Index(
+            "ix_links_duplicates",
+            "source_id",
+            "target_id",
+            sqlite_where=text("relation = 'duplicate_of'"),
+            postgresql_where=text("relation = 'duplicate_of'"),
         ),
     )
 
@@ -444,6 +462,33 @@ class StepCountDelta(Base):
     )
     step: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class MonthCount(Base):
+    """How many rows of `assets` share a timeline month ('' when undated), type, library
+    and liveness (see AssetCount): the gallery's scrubber rail reads these instead of
+    counting the library (migration 0017_month_counts keeps them)."""
+
+    __tablename__ = "month_counts"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    asset_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    root_key: Mapped[str] = mapped_column(String(36), primary_key=True)
+    live: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class MonthCountDelta(Base):
+    __tablename__ = "month_count_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    month: Mapped[str] = mapped_column(String(7))
+    asset_type: Mapped[str] = mapped_column(String(64))
+    root_key: Mapped[str] = mapped_column(String(36))
+    live: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer)
 
 

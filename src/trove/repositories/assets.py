@@ -23,12 +23,14 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
+    union,
     update,
 )
 from sqlalchemy.orm import Session
 
-from trove.db.models import Asset, AssetStep, AssetTag, Link
+from trove.db.models import SET_ASIDE_ROWS, Asset, AssetStep, AssetTag, Link
 from trove.domain.access import Viewer
 from trove.domain.enums import AssetType, Relation
 from trove.domain.queries import (
@@ -226,20 +228,69 @@ class AssetRepository:
 
     def months(self, query: AssetQuery, viewer: Viewer) -> builtins.list[tuple[str, int]]:
         """How many assets matching `query` (cursor and order aside) each month of the
-        timeline holds, newest first, the undated last under "" (the gallery's scrubber)."""
+        timeline holds, newest first, the undated last under "" (the gallery's scrubber).
+
+        What the gallery asks on load (an admin's listing, by type and library at most) is
+        read from the maintained month counters (models.MonthCount) instead of counting the
+        library: 0.4 s of CPU at 1M assets on SQLite (bench/scale.py)."""
+        key = self._month_key()
+        if _counted_by_month(query, viewer):
+            found = self._months_from_counters(query, viewer, key)
+        else:
+            stmt = (
+                select(key, func.count())
+                .where(*self._filters(query, viewer=viewer), *_viewed(query, viewer))
+                .group_by(key)
+            )
+            found = {str(k): int(n) for k, n in self.session.execute(stmt)}
+        ordered = sorted(((month, n) for month, n in found.items() if n > 0), reverse=True)
+        return [row for row in ordered if row[0]] + [row for row in ordered if not row[0]]
+
+    def _month_key(self) -> ColumnElement[str]:
+        """The month of an asset's timeline, "" when undated; migration 0017_month_counts
+        keys the counters by the same expression."""
         if self._dialect() == "postgresql":
             month = func.to_char(Asset.timeline_at, "YYYY-MM")
         else:  # SQLite keeps "YYYY-MM-DD HH:MM:SS": its first 7 characters, without strftime
             month = func.substr(Asset.timeline_at, 1, 7, type_=String)
-        key = case((Asset.timeline_source == TimelineSource.NONE, ""), else_=month)
-        stmt = (
-            select(key, func.count())
-            .where(*self._filters(query, viewer=viewer), *_viewed(query, viewer))
-            .group_by(key)
-            .order_by(key.desc())
-        )
-        found = [(str(k), int(n)) for k, n in self.session.execute(stmt)]
-        return [row for row in found if row[0]] + [row for row in found if not row[0]]
+        return case((Asset.timeline_source == TimelineSource.NONE, ""), else_=month)
+
+    def _months_from_counters(
+        self, query: AssetQuery, viewer: Viewer, key: ColumnElement[str]
+    ) -> dict[str, int]:
+        """The counters' months; with `stack`, less the copies another copy stands for.
+        Those are looked for only among the copies the `duplicate_of` edges name (kept in
+        step with the hashes after each scan and pipeline pass), not by probing every row's
+        hash: a copy hashed since the last pass is counted in its month until the next."""
+        types = set(query.asset_types) if query.asset_types else None
+        counts: dict[str, int] = {}
+        for tally in CounterRepository(self.session).month_tallies():
+            if (
+                (tally.asset_type == AssetType.PROXY)
+                if types is None
+                else (tally.asset_type not in types)
+            ):
+                continue
+            if query.root_id and tally.root_id != query.root_id:
+                continue
+            counts[tally.month] = counts.get(tally.month, 0) + tally.n
+        if query.stack:
+            duplicates = Link.relation == Relation.DUPLICATE_OF
+            copies = union(
+                select(Link.source_id).where(duplicates), select(Link.target_id).where(duplicates)
+            )
+            stmt = (
+                select(key, func.count())
+                .where(
+                    Asset.id.in_(copies),
+                    *self._filters(query, viewer=viewer),
+                    stacked_under_another(viewer),
+                )
+                .group_by(key)
+            )
+            for month, n in self.session.execute(stmt):
+                counts[str(month)] = counts.get(str(month), 0) - int(n)
+        return counts
 
     def count_by(
         self, column: str, *, viewer: Viewer, root_id: str | None = None
@@ -257,7 +308,14 @@ class AssetRepository:
         return {str(key): int(n) for key, n in self.session.execute(stmt)}
 
     def tag_counts(self, *, limit: int, viewer: Viewer) -> builtins.list[tuple[str, int]]:
-        """The most used tags of the assets this viewer sees, for the gallery's tag filter."""
+        """The most used tags of the assets this viewer sees, for the gallery's tag filter.
+
+        For one who sees everything: the tags' totals (read from the tag index alone) less
+        the tags of the assets in the trash and of proxies (a partial index finds those),
+        instead of joining every tag to its asset (0.19 s of CPU at 1M assets and 50,000
+        tags on SQLite, bench/scale.py)."""
+        if viewer.sees_everything and viewer.share is None:
+            return self._tag_counts_less_set_aside(limit)
         stmt = (
             select(AssetTag.tag, func.count())
             .join(Asset, Asset.id == AssetTag.asset_id)
@@ -267,6 +325,23 @@ class AssetRepository:
             .limit(limit)
         )
         return [(tag, int(n)) for tag, n in self.session.execute(stmt)]
+
+    def _tag_counts_less_set_aside(self, limit: int) -> builtins.list[tuple[str, int]]:
+        totals: dict[str, int] = {
+            str(tag): int(n)
+            for tag, n in self.session.execute(
+                select(AssetTag.tag, func.count()).group_by(AssetTag.tag)
+            )
+        }
+        set_aside = select(Asset.id).where(text(SET_ASIDE_ROWS))
+        for tag, n in self.session.execute(
+            select(AssetTag.tag, func.count())
+            .where(AssetTag.asset_id.in_(set_aside))
+            .group_by(AssetTag.tag)
+        ):
+            totals[str(tag)] -= int(n)
+        ranked = sorted(((-n, tag) for tag, n in totals.items() if n > 0))
+        return [(tag, -negative) for negative, tag in ranked[:limit]]
 
     def _live_tallies(self) -> builtins.list[AssetTally]:
         """The maintained counters of assets not soft-deleted: what an admin's counts read
@@ -515,6 +590,22 @@ def _tally(tallies: Iterable[AssetTally], column: str, *, leave_out: set[str]) -
             key = getattr(tally, column)
             counts[key] = counts.get(key, 0) + tally.n
     return counts
+
+
+def _counted_by_month(query: AssetQuery, viewer: Viewer) -> bool:
+    """Whether the month counters answer `query` for this viewer: everything seen, and no
+    filter but the types, the library and stacking."""
+    if not (viewer.sees_everything and viewer.share is None) or query.search is not None:
+        return False
+    plain = AssetQuery(
+        asset_types=query.asset_types,
+        root_id=query.root_id,
+        stack=query.stack,
+        sort=query.sort,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return query == plain
 
 
 def _viewed(query: AssetQuery, viewer: Viewer) -> builtins.list[ColumnElement[bool]]:

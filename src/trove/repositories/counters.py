@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import Select, func, select, text, union_all
 from sqlalchemy.orm import Session
 
-from trove.db.models import AssetCount, AssetCountDelta, StepCount, StepCountDelta
+from trove.db.models import (
+    AssetCount,
+    AssetCountDelta,
+    MonthCount,
+    MonthCountDelta,
+    StepCount,
+    StepCountDelta,
+)
 
 # pg_try_advisory_xact_lock key: "trove counters" folding, one session at a time.
 _FOLD_LOCK = 0x7472_6F76_6563_6E74 & 0x7FFF_FFFF_FFFF_FFFF
@@ -28,6 +35,14 @@ class AssetTally:
     asset_type: str
     status: str
     live: bool
+    n: int
+
+
+@dataclass(frozen=True)
+class MonthTally:
+    month: str
+    asset_type: str
+    root_id: str | None
     n: int
 
 
@@ -51,6 +66,18 @@ class CounterRepository:
         rows = self._summed(StepCount, StepCountDelta, ("step", "status"))
         return {(step, status): n for step, status, n in rows}
 
+    def month_tallies(self) -> list[MonthTally]:
+        """Every non-empty (month, type, library) group of assets not soft-deleted; the
+        month is "" for an undated asset."""
+        self.fold()
+        keys = ("month", "asset_type", "root_key", "live")
+        rows = self._summed(MonthCount, MonthCountDelta, keys)
+        return [
+            MonthTally(month, asset_type, root_key or None, n)
+            for month, asset_type, root_key, live, n in rows
+            if live
+        ]
+
     def fold(self) -> None:
         """Move PostgreSQL's deltas into the counters, unless another session is doing it.
 
@@ -66,6 +93,7 @@ class CounterRepository:
         for counts, deltas, keys in (
             ("asset_counts", "asset_count_deltas", "root_key, asset_type, status, live"),
             ("step_counts", "step_count_deltas", "step, status"),
+            ("month_counts", "month_count_deltas", "month, asset_type, root_key, live"),
         ):
             self.session.execute(
                 text(
