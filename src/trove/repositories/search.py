@@ -437,19 +437,20 @@ class SearchRepository:
         """`tagged` as probes of the row at hand (own, inherited, or below a tagged holder):
         for `-tag:` on PostgreSQL, whose `NOT IN` of a few thousand ids it did not hash but
         scanned per row read (1M assets, `type:image beach -tag:private`)."""
-        own = select(AssetTag.asset_id).where(AssetTag.tag == tag)
-        rows = select(InheritedTag.asset_id).where(InheritedTag.tag == tag)
-        return or_(
-            own.where(AssetTag.asset_id == Asset.id).exists(),
-            rows.where(InheritedTag.asset_id == Asset.id).exists(),
-            select(Link.target_id)
-            .where(
-                Link.target_id == Asset.id,
-                Link.relation.in_(list(self.hierarchical)),
-                Link.source_id.in_(union_all(own, rows)),
+
+        def has_tag(node: Any) -> ColumnElement[bool]:
+            own = select(AssetTag.asset_id).where(AssetTag.asset_id == node, AssetTag.tag == tag)
+            rows = select(InheritedTag.asset_id).where(
+                InheritedTag.asset_id == node, InheritedTag.tag == tag
             )
-            .exists(),
+            return or_(own.exists(), rows.exists())
+
+        holder = select(Link.target_id).where(
+            Link.target_id == Asset.id,
+            Link.relation.in_(list(self.hierarchical)),
+            has_tag(Link.source_id),
         )
+        return or_(has_tag(Asset.id), holder.exists())
 
     def _matches_many(self, c: Clause) -> bool:
         """Whether the clause's own matches are many (the FTS5 index counts them, capped)."""
