@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -74,6 +75,20 @@ def spread(samples: Sequence[float]) -> dict[str, float | list[float]]:
         "median_s": round(statistics.median(samples), 4),
         "min_s": round(min(samples), 4),
         "runs_s": [round(sample, 4) for sample in samples],
+    }
+
+
+def percentiles(samples_ms: Sequence[float], *, digits: int = 1) -> dict[str, Any]:
+    """p50, p95 (nearest rank) and max of latencies in milliseconds; {"n": 0} for none."""
+    if not samples_ms:
+        return {"n": 0}
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered), digits),
+        "p95_ms": round(p95, digits),
+        "max_ms": round(ordered[-1], digits),
     }
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -43,7 +42,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src"), str(REPO / "bench")]
 
-from _common import git_revision, machine_info, write_results  # noqa: E402
+from _common import git_revision, machine_info, percentiles, write_results  # noqa: E402
 from trove.domain.access import Viewer  # noqa: E402
 
 SYSTEM = Viewer.system()
@@ -270,15 +269,8 @@ def graph_size(url: str) -> dict[str, Any]:
 # --- measuring ------------------------------------------------------------------------------
 
 
-def percentiles(samples_s: list[float]) -> dict[str, Any]:
-    ms = sorted(s * 1000 for s in samples_s)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return {
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 2),
-        "p95_ms": round(p95, 2),
-        "max_ms": round(ms[-1], 2),
-    }
+def percentiles_s(samples_s: list[float]) -> dict[str, Any]:
+    return percentiles([s * 1000 for s in samples_s], digits=2)
 
 
 def timed(call: Callable[[], Any]) -> tuple[float, Any]:
@@ -328,7 +320,7 @@ def run(database: str, *, assets: int, samples: int, rebuild: bool) -> dict[str,
     print(f"{database}: {report['size']['links']:,} links", file=sys.stderr)
 
     nodes = corpus.nodes()
-    report["neighbors"] = percentiles(
+    report["neighbors"] = percentiles_s(
         sample(
             [
                 lambda n=rnd.choice(nodes): links.get_neighbors(n, limit=50, viewer=SYSTEM)
@@ -346,7 +338,7 @@ def run(database: str, *, assets: int, samples: int, rebuild: bool) -> dict[str,
         except NotFound:
             found[(a, b)] = None
 
-    report["shortest_path"] = percentiles(sample([lambda p=p: path(*p) for p in pairs]))
+    report["shortest_path"] = percentiles_s(sample([lambda p=p: path(*p) for p in pairs]))
 
     load_s, graph = timed(lambda: in_memory_graph(url))
     reference: dict[tuple[str, str], int | None] = {}
@@ -359,7 +351,7 @@ def run(database: str, *, assets: int, samples: int, rebuild: bool) -> dict[str,
         reference[(a, b)] = length if length is not None and length <= 6 else None
 
     report["networkx_path"] = {
-        **percentiles(sample([lambda p=p: nx_path(*p) for p in pairs])),
+        **percentiles_s(sample([lambda p=p: nx_path(*p) for p in pairs])),
         "load_s": round(load_s, 2),
         "nodes": graph.number_of_nodes(),
         "edges": graph.number_of_edges(),
@@ -368,7 +360,7 @@ def run(database: str, *, assets: int, samples: int, rebuild: bool) -> dict[str,
     report["path_lengths"] = dict(sorted(_count(found.values()).items(), key=str))
     report["path_mismatches"] = len(mismatches)
 
-    report["impact"] = percentiles(
+    report["impact"] = percentiles_s(
         sample(
             [
                 lambda n=rnd.choice(corpus.files): links.impact_analysis(
@@ -384,7 +376,7 @@ def run(database: str, *, assets: int, samples: int, rebuild: bool) -> dict[str,
     )
     inherited = _inherited_count(services.database, "bench")
     page = AssetFilters(tag=["bench"], limit=100)
-    report["tag_filter_page"] = percentiles(
+    report["tag_filter_page"] = percentiles_s(
         sample(
             [
                 lambda: services.assets.list(page, viewer=SYSTEM)

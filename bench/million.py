@@ -50,7 +50,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_revision, machine_info, timed_run, write_results
+from _common import git_revision, machine_info, percentiles, timed_run, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 TROVE = REPO / ".venv" / "bin" / "trove"
@@ -220,19 +220,6 @@ class Poller:
                         self.last_status = body
                 except Exception as exc:
                     log(f"poll {name}: {exc!r}")
-
-
-def percentiles(values: list[float]) -> dict[str, Any]:
-    if not values:
-        return {"n": 0}
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(p95, 1),
-        "max_ms": round(ordered[-1], 1),
-    }
 
 
 def get_json(url: str, *, body: dict | None = None, timeout: float = 120.0) -> Any:

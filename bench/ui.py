@@ -37,7 +37,6 @@ import argparse
 import hashlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -51,7 +50,7 @@ sys.path[:0] = [str(REPO), str(REPO / "src"), str(REPO / "bench")]
 
 from tests.browser.server import TroveServer, launch_browser, start_server  # noqa: E402
 
-from _common import git_revision, machine_info, write_results  # noqa: E402
+from _common import git_revision, machine_info, percentiles, write_results  # noqa: E402
 
 GALLERY_TYPES = [
     "image",
@@ -126,17 +125,6 @@ def gallery_params(**extra: Any) -> list[tuple[str, str]]:
         values = value if isinstance(value, list) else [value]
         params += [(key, str(v)) for v in values]
     return params
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(p95, 1),
-        "max_ms": round(ordered[-1], 1),
-    }
 
 
 def api_latencies(server: TroveServer, *, rounds: int) -> dict[str, dict[str, float]]:
