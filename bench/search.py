@@ -300,6 +300,21 @@ def _copy(url: str, name: str, rows: list[dict[str, Any]]) -> None:
             )
 
 
+def _create_text_indexes(url: str) -> None:
+    """The words and substrings GIN indexes, built once over rows copied in without them."""
+    import psycopg
+
+    with psycopg.connect(_libpq(url), autocommit=True) as connection:
+        connection.execute("SET maintenance_work_mem = '512MB'")
+        connection.execute(
+            "CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)"
+        )
+        connection.execute(
+            "CREATE INDEX ix_search_documents_substrings ON search_documents "
+            "USING gin (substrings gin_trgm_ops)"
+        )
+
+
 def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
@@ -383,15 +398,7 @@ def replicate(assets: int, *, copies_of: int) -> tuple[str, dict[str, Any]]:
             print(f" {table}", end="", file=sys.stderr, flush=True)
     library_s = time.perf_counter() - started
     started = time.perf_counter()
-    with psycopg.connect(_libpq(url), autocommit=True) as connection:
-        connection.execute("SET maintenance_work_mem = '512MB'")
-        connection.execute(
-            "CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)"
-        )
-        connection.execute(
-            "CREATE INDEX ix_search_documents_substrings ON search_documents "
-            "USING gin (substrings gin_trgm_ops)"
-        )
+    _create_text_indexes(url)
     index_s = time.perf_counter() - started
     _analyze(url)
     documents = assets + 1210 * copies  # the files, and each copy's folders and albums
@@ -533,15 +540,7 @@ def bulk_index(url: str) -> dict[str, Any]:
         done += len(documents)
     database.dispose()
     written = time.perf_counter() - started
-    with psycopg.connect(_libpq(url), autocommit=True) as connection:
-        connection.execute("SET maintenance_work_mem = '512MB'")
-        connection.execute(
-            "CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)"
-        )
-        connection.execute(
-            "CREATE INDEX ix_search_documents_substrings ON search_documents "
-            "USING gin (substrings gin_trgm_ops)"
-        )
+    _create_text_indexes(url)
     seconds = time.perf_counter() - started
     _analyze(url)
     return {
