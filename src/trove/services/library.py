@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings
 from trove.domain.access import Viewer
-from trove.domain.serialize import iso_utc
 from trove.repositories import fast_index
 from trove.services.scan_summary import ScanSummary
 from trove.services.scanner import (
@@ -430,6 +429,8 @@ class _PipelineBeside:
 
 def _root_dict(root: Any, *, failures: Sequence[FailureReason] = ()) -> dict[str, Any]:
     """A root as the API shows it; `failures`: why its files failed (others' are ignored)."""
+    from trove.domain.serialize import iso_utc  # here: it pulls pydantic; a scan does without
+
     return {
         "failures": [
             {"step": f.step, "message": f.message, "count": f.count, "example": f.example}
