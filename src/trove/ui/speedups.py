@@ -34,5 +34,5 @@ def remembering(original: Callable[[Callable[..., Any]], bool]) -> Callable[...,
             answer = known[key] = original(func)
         return answer
 
-    expects_arguments.trove_remembers = True  # type: ignore[attr-defined]
+    expects_arguments.trove_remembers = True  # type: ignore[attr-defined]  # a marker attribute on a function
     return expects_arguments

@@ -157,8 +157,11 @@ class Viewer:
         self.prepare()
         if history is None:
             history = "replace" if self.dialog.value else "push"
-        self.show(asset, history=history)
-        self.dialog.open()
+        # In the lightbox's own slot: opened from the inspector (a copy's path), the element
+        # clicked is cleared away with it by `show`, and what follows must not run in its slot.
+        with self._slot:
+            self.show(asset, history=history)
+            self.dialog.open()
 
     async def step(self, delta: int) -> None:
         if self.asset is None:
@@ -175,7 +178,7 @@ class Viewer:
         # it between the two would edit the asset stepped away from, or be wiped by the new one.
         self.side.clear()
         self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
-        ui.timer(0.01, lambda: self._load_trail(asset["id"], shown), once=True)
+        self._later(lambda: self._load_trail(asset["id"], shown))
         self.download.props["href"] = file_url(asset["id"])
         self.editing.show(asset, stage_element=self.media)
         self.media.clear()
@@ -185,7 +188,14 @@ class Viewer:
         told = {"id": asset["id"], "history": history, **full_size(asset)}
         ui.run_javascript(f"troveLightbox.show({json.dumps(told)})")
         # The picture goes out first; the inspector (tabs, notes, copies) follows it.
-        ui.timer(0.01, lambda: self._render_inspector(shown), once=True)
+        self._later(lambda: self._render_inspector(shown))
+
+    def _later(self, call: Any) -> None:
+        """Run `call` just after this update, from a timer in the lightbox's own slot: one made
+        in the slot of the element that was clicked (a copy's path in the inspector) would go
+        with it when the inspector is cleared, and never fire."""
+        with self._slot:
+            ui.timer(0.01, call, once=True)
 
     # --- favourite and rating ---------------------------------------------------------------
 
@@ -301,7 +311,7 @@ class Viewer:
         self.shown += 1
         shown = self.shown
         self._show_trail([{"label": _name(asset), "kind": "asset", "id": asset["id"]}])
-        ui.timer(0.01, lambda: self._load_trail(asset["id"], shown), once=True)
+        self._later(lambda: self._load_trail(asset["id"], shown))
         self.on_changed(asset)
 
     def _edited(self, asset: dict[str, Any]) -> None:
