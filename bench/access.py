@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,18 +74,9 @@ def main() -> None:
         "machine": machine_info(),
         "databases": {},
     }
-    with tempfile.TemporaryDirectory(prefix="trove-bench-access-") as tmp:
-        urls = {"sqlite": f"sqlite:///{tmp}/trove.db"}
-        pg_name = f"trove_bench_access_{uuid.uuid4().hex[:8]}"
-        if args.pg:
-            _create_pg(args.pg, pg_name)
-            urls["postgresql"] = _pg_url(args.pg, pg_name)
-        try:
-            for name, url in urls.items():
-                report["databases"][name] = measure(url, Path(tmp) / name, args)
-        finally:
-            if args.pg:
-                _drop_pg(args.pg, pg_name)
+    with scratch_databases("access", pg_admin_url=args.pg) as (tmp, urls):
+        for name, url in urls.items():
+            report["databases"][name] = measure(url, tmp / name, args)
     print_table(report)
     print(f"results: {write_results('access', report)}")
 
@@ -297,6 +290,23 @@ def _text(sql: str) -> Any:
 def _p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+@contextmanager
+def scratch_databases(bench: str, *, pg_admin_url: str) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A temporary folder and the databases to measure, by name: a SQLite file in it and,
+    unless `pg_admin_url` is empty, a new PostgreSQL database, dropped afterwards."""
+    with tempfile.TemporaryDirectory(prefix=f"trove-bench-{bench}-") as tmp:
+        urls = {"sqlite": f"sqlite:///{tmp}/trove.db"}
+        pg_name = f"trove_bench_{bench}_{uuid.uuid4().hex[:8]}"
+        if pg_admin_url:
+            _create_pg(pg_admin_url, pg_name)
+            urls["postgresql"] = _pg_url(pg_admin_url, pg_name)
+        try:
+            yield Path(tmp), urls
+        finally:
+            if pg_admin_url:
+                _drop_pg(pg_admin_url, pg_name)
 
 
 def _pg_url(admin_url: str, name: str) -> str:

@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO / "bench")]
 
 from _common import git_revision, machine_info, write_results  # noqa: E402
-from access import _create_pg, _drop_pg, _p95, _pg_url  # noqa: E402
+from access import _p95, scratch_databases  # noqa: E402
 from trove.config import Settings  # noqa: E402
 from trove.db.models import OWNER_ID, Asset  # noqa: E402
 from trove.domain.access import Viewer  # noqa: E402
@@ -60,18 +58,9 @@ def main() -> None:
         "machine": machine_info(),
         "databases": {},
     }
-    with tempfile.TemporaryDirectory(prefix="trove-bench-curation-") as tmp:
-        urls = {"sqlite": f"sqlite:///{tmp}/trove.db"}
-        pg_name = f"trove_bench_curation_{uuid.uuid4().hex[:8]}"
-        if args.pg:
-            _create_pg(args.pg, pg_name)
-            urls["postgresql"] = _pg_url(args.pg, pg_name)
-        try:
-            for name, url in urls.items():
-                report["databases"][name] = measure(url, Path(tmp) / name, args)
-        finally:
-            if args.pg:
-                _drop_pg(args.pg, pg_name)
+    with scratch_databases("curation", pg_admin_url=args.pg) as (tmp, urls):
+        for name, url in urls.items():
+            report["databases"][name] = measure(url, tmp / name, args)
     print_table(report)
     print(f"results: {write_results('curation', report)}")
 
