@@ -75,8 +75,10 @@ def test_the_first_admin_is_set_up_signs_out_and_in_makes_a_token_and_adds_a_mem
 
     page.goto(server.url + "/tokens")
     page.locator(".trove-token-create").click()
-    shown = page.locator(".trove-token-secret").inner_text()  # the token and its copy icon
-    secret = re.search(r"trove_[A-Za-z0-9_-]{40,}", shown).group(0)
+    token_shape = re.compile(r"trove_[A-Za-z0-9_-]{40,}")
+    shown = page.locator(".trove-token-secret")  # the token and its copy icon
+    expect(shown).to_contain_text(token_shape)  # ui.code fills its text a tick after it appears
+    secret = token_shape.search(shown.inner_text()).group(0)
     expect(page.locator(".trove-token-row")).to_have_count(1)
     shot(page, "tokens")
     assert me(server, secret)["name"] == NAME
