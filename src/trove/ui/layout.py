@@ -159,7 +159,9 @@ def _account_menu() -> None:
 
 
 async def sign_out() -> None:
-    await ui.run_javascript('return await troveAuthPost("/api/dam/auth/logout", null)')
+    # A round trip through the browser to the API: NiceGUI's 1 s is too short for a busy server,
+    # and a timeout here would leave the browser signed in on this page.
+    await ui.run_javascript('return await troveAuthPost("/api/dam/auth/logout", null)', timeout=30)
     ui.navigate.to("/login")
 
 

@@ -52,9 +52,11 @@ def _password_form(token: str) -> None:
         async def unlock() -> None:
             url = json.dumps(f"/api/dam/shared/{token}/unlock")
             body = json.dumps(json.dumps({"password": password.value or ""}))
+            # Not NiceGUI's 1 s: the answer waits on a password hash, seconds on a busy server.
             status = await ui.run_javascript(
                 f"const r = await fetch({url}, {{method: 'POST', headers: "
-                f"{{'Content-Type': 'application/json'}}, body: {body}}}); return r.status;"
+                f"{{'Content-Type': 'application/json'}}, body: {body}}}); return r.status;",
+                timeout=30,
             )
             if status == 200:
                 ui.navigate.reload()
