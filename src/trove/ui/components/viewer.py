@@ -71,6 +71,12 @@ class Viewer:
         ui.on("trove_lightbox_history", lambda e: self._history_moved(e.args.get("asset")))
         self.keys_rest = False
         self.rating = False  # `r` was pressed: the next digit is the rating
+        self.interval: float = SLIDESHOW_DEFAULT
+        # The playing slideshow's timer, made on Play and deleted on Pause: a timer kept
+        # running while paused would tick at its own phase, so the first picture after Play
+        # could stay anywhere from 0 to one interval; deleting it also cancels a step still
+        # on its way (a picture must not change after Pause).
+        self.slideshow: ui.timer | None = None
         ui.on("trove_lightbox_key", lambda e: self._on_key(str(e.args["key"]), e.args["repeat"]))
 
     def prepare(self) -> None:
@@ -94,7 +100,6 @@ class Viewer:
                 self.next.props("round flat size=lg color=white aria-label=Next")
                 self.next.classes("trove-viewer-nav trove-viewer-next")
             self.side = ui.element("div").classes("trove-viewer-side")
-        self.slideshow = ui.timer(SLIDESHOW_DEFAULT, self._next_slide, active=False)
         self.dialog.on_value_change(self._on_open_changed)
 
     def _toolbar(self) -> None:
@@ -256,8 +261,13 @@ class Viewer:
     # --- slideshow --------------------------------------------------------------------------
 
     def toggle_slideshow(self) -> None:
-        playing = not self.slideshow.active
-        self.slideshow.active = playing
+        playing = self.slideshow is None
+        if self.slideshow is not None:
+            self.slideshow.delete()
+            self.slideshow = None
+        else:
+            with self._slot:
+                self.slideshow = ui.timer(self.interval, self._next_slide, immediate=False)
         self.play.props(f"icon={'pause' if playing else 'play_arrow'}")
         self.play.props(f"aria-label='{'Pause' if playing else 'Play'} slideshow'")
         if playing:
@@ -266,9 +276,11 @@ class Viewer:
             self.play.classes(remove="trove-slideshow-on")
 
     def set_interval(self, seconds: float) -> None:
-        self.slideshow.interval = seconds
-        if not self.slideshow.active:
+        self.interval = seconds
+        if self.slideshow is None:
             self.toggle_slideshow()
+        else:
+            self.slideshow.interval = seconds
 
     async def _next_slide(self) -> None:
         if self.asset is None or not self.dialog.value:
@@ -389,7 +401,7 @@ class Viewer:
         if not event.value:
             self.media.clear()  # stop a playing video
             self.asset = None
-            if self.slideshow.active:
+            if self.slideshow is not None:
                 self.toggle_slideshow()
             ui.run_javascript("troveLightbox.closed()")
 
