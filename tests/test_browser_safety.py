@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.fixtures import require_chromium
+from tests.browser.fixtures import TIMEOUT_MS, require_chromium
 from tests.browser.library import photo
 from tests.browser.server import TroveServer, free_port, launch_browser, start_server
 
@@ -103,7 +103,8 @@ def browser(playwright: Any) -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(accept_downloads=True)
     tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    tab.set_default_timeout(TIMEOUT_MS)  # as tests/browser/fixtures.py: a loaded machine
+    tab.set_default_navigation_timeout(2 * TIMEOUT_MS)
     yield tab
     context.close()
 
@@ -131,8 +132,9 @@ def _show_inline(page: Any, url: str, *, keep_csp: bool) -> list[str]:
         route.fulfill(response=response, headers=headers)
 
     page.route(url, handle)
-    page.goto(url)
-    page.wait_for_timeout(1500)  # time for anything the SVG would fetch to be fetched
+    # Until nothing has been asked of the network for 0.5 s: whatever the SVG fetches, it has
+    # asked for and been answered (or refused) by then, however slowly it was rendered.
+    page.goto(url, wait_until="networkidle")
     return asked[1:]
 
 

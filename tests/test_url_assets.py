@@ -106,6 +106,7 @@ def test_url_assets_are_refused_at_once_or_scraped_or_in_error_with_the_reason(s
 
 
 def _lightbox(data_dir: Path, artifact: Path) -> dict[str, object]:
+    from tests.browser.fixtures import TIMEOUT_MS
     from tests.browser.server import running_browser, start_server
 
     with scraper_site.serve() as site:
@@ -127,7 +128,10 @@ def _lightbox(data_dir: Path, artifact: Path) -> dict[str, object]:
             asset = trove.api(f"/api/dam/assets/{made['id']}")
             with running_browser() as chromium:
                 page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
-                page.set_default_timeout(15_000)
+                # As tests/browser/fixtures.py sets them: the server's first page is built
+                # cold, on two cores shared with the rest of the suite.
+                page.set_default_timeout(TIMEOUT_MS)
+                page.set_default_navigation_timeout(2 * TIMEOUT_MS)
                 page.goto(trove.url + "/")
                 page.locator(f'.trove-tile[data-name="{made["filename"]}"]').click()
                 stage = page.locator(".trove-viewer-url")
