@@ -22,6 +22,17 @@ pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
+# True once the element's box has been the same for ten animation frames in a row.
+STILL_FOR_TEN_FRAMES = """(el) => {
+  const r = el.getBoundingClientRect();
+  const key = [r.x, r.y, r.width, r.height].join();
+  const seen = (window.__troveStill ||= { key: null, frames: 0 });
+  seen.frames = seen.key === key ? seen.frames + 1 : 0;
+  seen.key = key;
+  return seen.frames >= 10;
+}"""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TroveServer]:
     root = tmp_path_factory.mktemp("composites") / "library"
@@ -73,7 +84,10 @@ def test_a_region_drawn_on_a_picture_is_listed_and_opens_on_its_parent_highlight
     page.wait_for_function(
         "img => img.naturalWidth > 0 && img.clientWidth > 0", arg=layer.element_handle()
     )
-    page.wait_for_timeout(300)  # laid out at its final size before the drag is aimed
+    # Laid out at its final size before the drag is aimed: the inspector comes a tick after
+    # the picture (viewer.py `_later`), then the picture must stay put for a few frames.
+    expect(page.locator(".trove-viewer-side .trove-inspector")).to_be_visible()
+    page.wait_for_function(STILL_FOR_TEN_FRAMES, arg=layer.element_handle(), polling="raf")
     box = layer.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     page.mouse.down()
@@ -93,8 +107,8 @@ def test_a_region_drawn_on_a_picture_is_listed_and_opens_on_its_parent_highlight
     assert region["status"] == "ready" and region["thumbnails"]
     page.goto(f"{server.url}/?asset={region['id']}")
     expect(page.locator(".trove-region-stage rect")).to_have_count(1)
-    stroke = page.locator(".trove-region-stage rect").get_attribute("stroke")
-    assert stroke == "#ffd54f"  # this region, highlighted on its parent
+    # This region, highlighted on its parent.
+    expect(page.locator(".trove-region-stage rect")).to_have_attribute("stroke", "#ffd54f")
     shot(page, "region-on-parent")
 
 

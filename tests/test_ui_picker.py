@@ -12,6 +12,7 @@ import functools
 import http.server
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -203,8 +204,9 @@ def test_an_origin_not_allowed_can_neither_frame_the_picker_nor_hear_what_it_pic
     page = open_opener(context, stranger, server)
     page.click("#inline")  # frame-ancestors refuses it: Chromium shows its error page instead
     page.wait_for_function("() => document.getElementById('frame').src.includes('/picker')")
-    for _ in range(50):
-        if any(f.url.startswith("chrome-error:") for f in page.frames):
+    deadline = time.monotonic() + TIMEOUT_MS / 1000  # not 5 s: the refusal is a page load
+    while not any(f.url.startswith("chrome-error:") for f in page.frames):
+        if time.monotonic() > deadline:
             break
         page.wait_for_timeout(100)
     assert [f.url for f in page.frames[1:]] == ["chrome-error://chromewebdata/"]
