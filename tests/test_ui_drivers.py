@@ -45,6 +45,7 @@ def open_tile(browser: Any, server: TroveServer, name: str, *, locale: str) -> A
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_navigation_timeout(2 * TIMEOUT_MS)  # the first page is built cold
     page.goto(server.url + "/")
     page.locator(f'.trove-tile[data-name="{name}"]').click()
     return page

@@ -79,6 +79,7 @@ def test_crop_and_rotate_saved_in_the_editor_render_like_the_api_and_revert_rest
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page: Any = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_navigation_timeout(2 * TIMEOUT_MS)  # the first page is built cold
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 
@@ -150,6 +151,7 @@ def test_the_editor_fits_a_phone_screen(server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page: Any = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_navigation_timeout(2 * TIMEOUT_MS)  # the first page is built cold
     _open_editor(page, server, _asset(server)["id"])
     save = page.get_by_role("button", name="Save")
     save.scroll_into_view_if_needed()

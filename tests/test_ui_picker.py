@@ -118,6 +118,7 @@ def ids(server: TroveServer) -> dict[str, str]:
 def context(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(2 * TIMEOUT_MS)  # the first page is built cold
     yield context
     context.close()
 
@@ -229,6 +230,8 @@ def test_the_picker_opens_on_an_album_and_says_so_when_nothing_opened_it(context
 
 def test_dark_mode_follows_the_system_and_the_header_toggle_keeps_a_choice(browser, server, ids):
     context = browser.new_context(viewport=DESKTOP, color_scheme="dark")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(2 * TIMEOUT_MS)
     page = context.new_page()
     page.goto(server.url + "/")
     page.wait_for_selector(".trove-tile")
