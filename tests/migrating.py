@@ -43,9 +43,14 @@ def schema_differences(connection: Any) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
-# Indexes on an expression that differs by database (migration 0015): the repository writes
-# the same expressions, no ORM model describes them.
-EXPRESSION_INDEXES = ("ix_assets_favorite", "ix_assets_rating")
+# Indexes on an expression that differs by database (migrations 0015, 0018): the repository
+# writes the same expressions, no ORM model describes them.
+EXPRESSION_INDEXES = (
+    "ix_assets_favorite",
+    "ix_assets_rating",
+    "ux_failure_counts_key",
+    "ix_asset_steps_failed_messages",
+)
 
 
 def _described_by_models(name: str | None, type_: str, _parent_names: Any) -> bool:

@@ -7,7 +7,6 @@ sessions writing at once while a third folds."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -17,7 +16,6 @@ from trove.db.database import Database
 from trove.db.models import Asset, AssetStep, Root
 from trove.domain.access import Viewer
 from trove.domain.progress import library_progress
-from trove.pipeline.service import CostlyReading
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.counters import CounterRepository
@@ -178,19 +176,3 @@ def test_progress_is_over_all_files_with_an_eta_at_the_recent_rate():
     assert progress.steps["thumbnails"].fraction == 1.0
     idle = library_progress(files=0, processing=0, jobs={"assets_per_s": 0, "steps": {}})
     assert idle.fraction == 1.0 and idle.eta_seconds is None
-
-
-def test_a_costly_reading_is_reused_while_young_and_a_cheap_one_never():
-    calls: list[int] = []
-
-    def slow() -> int:
-        time.sleep(0.06)
-        calls.append(1)
-        return len(calls)
-
-    reading = CostlyReading(cheap_s=0.05, ratio=10)
-    assert reading.get(slow) == 1 and reading.get(slow) == 1  # 0.6 s of reuse
-    cheap = CostlyReading(cheap_s=0.05, ratio=10)
-    assert [cheap.get(lambda: len(calls)) for _ in range(2)] == [1, 1]
-    calls.append(1)
-    assert cheap.get(lambda: len(calls)) == 2

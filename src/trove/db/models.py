@@ -492,6 +492,61 @@ class MonthCountDelta(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class ProcessingOutcomeCount(Base):
+    """How many step outcomes per step and version belong to assets still to be processed
+    (`processing`, not soft-deleted): the jobs' "done" of each step among the files still
+    processing, read instead of probing each of them (migration 0018_status_tallies keeps
+    these, as 0011_counters keeps AssetCount: added to directly on SQLite, through deltas
+    folded by readers on PostgreSQL)."""
+
+    __tablename__ = "processing_outcome_counts"
+
+    step: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProcessingOutcomeCountDelta(Base):
+    __tablename__ = "processing_outcome_count_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    step: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class FailureCount(Base):
+    """How many failed outcomes per library, step and message ('' for none), over files not
+    soft-deleted: why files failed, read instead of probing each failed file (migration
+    0018_status_tallies). A message may be 2,000 characters, too long for a PostgreSQL btree
+    entry: the unique key (step, message, root) is an index the migration makes over the
+    message on SQLite and its md5 on PostgreSQL, not a primary key."""
+
+    __tablename__ = "failure_counts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    root_id: Mapped[str] = mapped_column(String(36))
+    step: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class FailureCountDelta(Base):
+    __tablename__ = "failure_count_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    root_id: Mapped[str] = mapped_column(String(36))
+    step: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class IntegrityFinding(Base):
     """A file whose bytes no longer match its recorded hash though size and mtime did."""
 

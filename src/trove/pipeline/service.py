@@ -65,27 +65,6 @@ def work_estimate(work: PendingWork) -> float:
     return cost
 
 
-class CostlyReading:
-    """A reading for a page polled every 2 s that may cost more than that: while a big scan
-    leaves a million assets processing, counting which of them each step has done takes
-    seconds. A reading that took longer than `cheap_s` is reused until it is `ratio` times as
-    old as it took, so refreshing spends at most 1/ratio of a core on it; cheap ones are
-    read every time."""
-
-    def __init__(self, *, cheap_s: float = 0.05, ratio: float = 10.0) -> None:
-        self.cheap_s, self.ratio = cheap_s, ratio
-        self._value: Any = None
-        self._taken_at = self._cost = 0.0
-
-    def get(self, read: Callable[[], Any]) -> Any:
-        now = time.monotonic()
-        if self._cost > self.cheap_s and now - self._taken_at < self.ratio * self._cost:
-            return self._value
-        self._value = read()
-        self._taken_at, self._cost = now, time.monotonic() - now
-        return self._value
-
-
 @dataclass
 class PipelineSummary:
     assets: int = 0
@@ -117,7 +96,6 @@ class PipelineService:
         self.settings = settings
         self.database = database
         self.processors = processors
-        self._current_outcomes = CostlyReading()
 
     # --- driving ---------------------------------------------------------------------------
 
@@ -413,9 +391,7 @@ class PipelineService:
             repo = PipelineRepository(session)
             leases = repo.lease_counts(now=now)
             processing = repo.processing_count()
-            current = self._current_outcomes.get(
-                lambda: repo.current_outcomes_of_processing(versions)
-            )
+            current = repo.current_outcomes_of_processing(versions)
             outcomes = StepRepository(session).counts()
             recent = repo.recent_throughput(since=since)
             touched = repo.assets_touched_since(since=since)

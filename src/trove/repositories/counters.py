@@ -1,5 +1,6 @@
-"""The maintained counters (models.AssetCount, StepCount): a few rows read instead of a
-million counted, for the status and jobs endpoints a browser polls every 2 s.
+"""The maintained counters (models.AssetCount, StepCount, MonthCount, and the status tallies
+ProcessingOutcomeCount and FailureCount): a few rows read instead of a million counted, for
+the status and jobs endpoints a browser polls every 2 s.
 
 On PostgreSQL the triggers append deltas; `fold()` moves them into the counters under an
 advisory lock, so one reader folds while others read counters and deltas together. On SQLite
@@ -18,8 +19,12 @@ from sqlalchemy.orm import Session
 from trove.db.models import (
     AssetCount,
     AssetCountDelta,
+    FailureCount,
+    FailureCountDelta,
     MonthCount,
     MonthCountDelta,
+    ProcessingOutcomeCount,
+    ProcessingOutcomeCountDelta,
     StepCount,
     StepCountDelta,
 )
@@ -44,6 +49,32 @@ class MonthTally:
     asset_type: str
     root_id: str | None
     n: int
+
+
+@dataclass(frozen=True)
+class FailureTally:
+    """Failed outcomes of one step with one message ('' for none) in one library."""
+
+    root_id: str
+    step: str
+    message: str
+    n: int
+
+
+# What fold() moves: (counters, deltas, key columns, the counters' unique key). A message may
+# be too long for a PostgreSQL btree entry: failure_counts is keyed by its md5 there.
+_FOLDED_TABLES = (
+    ("asset_counts", "asset_count_deltas", "root_key, asset_type, status, live", None),
+    ("step_counts", "step_count_deltas", "step, status", None),
+    ("month_counts", "month_count_deltas", "month, asset_type, root_key, live", None),
+    ("processing_outcome_counts", "processing_outcome_count_deltas", "step, version", None),
+    (
+        "failure_counts",
+        "failure_count_deltas",
+        "step, message, root_id",
+        "step, md5(message), root_id",
+    ),
+)
 
 
 class CounterRepository:
@@ -78,6 +109,22 @@ class CounterRepository:
             if live
         ]
 
+    def processing_outcomes(self) -> dict[tuple[str, int], int]:
+        """Outcomes per (step, version) of the files still processing (not soft-deleted)."""
+        self.fold()
+        keys = ("step", "version")
+        rows = self._summed(ProcessingOutcomeCount, ProcessingOutcomeCountDelta, keys)
+        return {(step, int(version)): n for step, version, n in rows}
+
+    def failure_tallies(self) -> list[FailureTally]:
+        """Failed outcomes per (library, step, message) of the files in a library and not
+        soft-deleted, the most frequent first."""
+        self.fold()
+        keys = ("root_id", "step", "message")
+        rows = self._summed(FailureCount, FailureCountDelta, keys)
+        tallies = [FailureTally(*row) for row in rows]
+        return sorted(tallies, key=lambda t: (-t.n, t.step, t.root_id, t.message))
+
     def fold(self) -> None:
         """Move PostgreSQL's deltas into the counters, unless another session is doing it.
 
@@ -90,19 +137,17 @@ class CounterRepository:
         self.session.info[_FOLDED] = True
         if not self.session.scalar(select(func.pg_try_advisory_xact_lock(_FOLD_LOCK))):
             return
-        for counts, deltas, keys in (
-            ("asset_counts", "asset_count_deltas", "root_key, asset_type, status, live"),
-            ("step_counts", "step_count_deltas", "step, status"),
-            ("month_counts", "month_count_deltas", "month, asset_type, root_key, live"),
-        ):
+        for counts, deltas, keys, unique in _FOLDED_TABLES:
             self.session.execute(
                 text(
                     f"WITH moved AS (DELETE FROM {deltas} RETURNING {keys}, n) "
                     f"INSERT INTO {counts} ({keys}, n) "
                     f"SELECT {keys}, sum(n) FROM moved GROUP BY {keys} ORDER BY {keys} "
-                    f"ON CONFLICT ({keys}) DO UPDATE SET n = {counts}.n + excluded.n"
+                    f"ON CONFLICT ({unique or keys}) DO UPDATE SET n = {counts}.n + excluded.n"
                 )
             )
+        # One row per message ever seen: those whose files were all fixed or deleted go.
+        self.session.execute(text("DELETE FROM failure_counts WHERE n = 0"))
 
     def _summed(self, counts: Any, deltas: Any, keys: Iterable[str]) -> list[Any]:
         keys = list(keys)

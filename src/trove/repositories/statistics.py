@@ -31,13 +31,22 @@ TABLES = (
     "asset_count_deltas",
     "step_count_deltas",
     "month_count_deltas",
+    "processing_outcome_count_deltas",
+    "failure_count_deltas",
 )
 # Queue-like tables whose rows are all deleted again and again (leases of finished batches,
 # folded counter deltas): read whole, so their dead rows cost every read until a VACUUM. The
 # others are only analyzed here: vacuuming the asset table is autovacuum's (or the operator's)
 # job, and would hold up the scan that asked.
 CHURNED = frozenset(
-    {"pipeline_leases", "asset_count_deltas", "step_count_deltas", "month_count_deltas"}
+    {
+        "pipeline_leases",
+        "asset_count_deltas",
+        "step_count_deltas",
+        "month_count_deltas",
+        "processing_outcome_count_deltas",
+        "failure_count_deltas",
+    }
 )
 # A VACUUM that could not remove the dead rows (an old transaction still sees them) is not
 # tried again sooner than this.

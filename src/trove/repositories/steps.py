@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, text, true
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -57,10 +57,70 @@ class StepRepository:
         """Outcomes per (step, status), from the maintained counters."""
         return CounterRepository(self.session).step_counts()
 
-    def failure_reasons(self, *, viewer: Viewer, limit: int = 200) -> list[FailureReason]:
+    def failure_reasons(self, *, viewer: Viewer, per_root: int) -> list[FailureReason]:
         """The most frequent (library, step, message) among failed outcomes of files the
-        viewer sees. Read through the partial index of failed outcomes (migration
-        0014_failed_steps_index): the literal `'failed'` is what lets SQLite use it.
+        viewer sees, at most `per_root` of each library, with an example file of each.
+
+        One who sees everything reads the maintained tallies (models.FailureCount) and a
+        probe for each example; others count the failed outcomes of what they see."""
+        if viewer.sees_everything and viewer.share is None:
+            return self._tallied_failure_reasons(per_root=per_root)
+        shown: dict[str, int] = {}
+        reasons = []
+        for reason in self._counted_failure_reasons(viewer=viewer):
+            shown[reason.root_id] = shown.get(reason.root_id, 0) + 1
+            if shown[reason.root_id] <= per_root:
+                reasons.append(reason)
+        return reasons
+
+    def _tallied_failure_reasons(self, *, per_root: int) -> list[FailureReason]:
+        shown: dict[str, int] = {}
+        reasons = []
+        for tally in CounterRepository(self.session).failure_tallies():
+            shown[tally.root_id] = shown.get(tally.root_id, 0) + 1
+            if shown[tally.root_id] > per_root:
+                continue
+            example = self._example(root_id=tally.root_id, step=tally.step, message=tally.message)
+            reasons.append(
+                FailureReason(tally.root_id, tally.step, tally.message, tally.n, example)
+            )
+        return reasons
+
+    def _example(self, *, root_id: str, step: str, message: str) -> str:
+        """The first file (by id: the earliest indexed) of the library whose `step` failed
+        with `message`: the index of failed outcomes by step and message (migration
+        0018_status_tallies) walked in id order, each one's file probed by its primary key
+        until one is in the library. PostgreSQL's index is over the message's md5."""
+        same_message: list[ColumnElement[bool]]
+        if not message:
+            same_message = [or_(AssetStep.message.is_(None), AssetStep.message == "")]
+        elif self.session.get_bind().dialect.name == "postgresql":
+            same_message = [
+                func.md5(AssetStep.message) == func.md5(literal(message)),
+                AssetStep.message == message,
+            ]
+        else:
+            same_message = [AssetStep.message == message]
+        stmt = (
+            select(Asset.rel_path)
+            .select_from(AssetStep)
+            .join(Asset, Asset.id == AssetStep.asset_id)
+            .where(
+                text("asset_steps.status = 'failed'"),
+                AssetStep.step == step,
+                *same_message,
+                Asset.root_id == root_id,
+                Asset.deleted_at.is_(None),
+            )
+            .order_by(AssetStep.asset_id)
+            .limit(1)
+        )
+        return str(self.session.scalar(stmt) or "")
+
+    def _counted_failure_reasons(self, *, viewer: Viewer, limit: int = 200) -> list[FailureReason]:
+        """failure_reasons counted over the failed outcomes of files the viewer sees. Read
+        through the partial index of failed outcomes (migration 0014_failed_steps_index):
+        the literal `'failed'` is what lets SQLite use it.
 
         Each failed outcome finds its file by a primary-key probe. PostgreSQL, left to
         choose, hashed every row of `assets` to meet a few thousand failures (223 ms at
