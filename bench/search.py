@@ -16,7 +16,8 @@ Measured:
     a pipeline pass does (ms per asset);
   * 20 representative queries (words, phrases, filters, negation, substrings), each a first
     page of 100 through AssetRepository.list plus its snippets, `--repeat` times after one
-    untimed run: p50/p95 over all, and per query;
+    untimed run: p50/p95 over all, and per query; and each again newest first (the
+    gallery's order: a common word's page found down the timeline), its CPU per query;
   * the timeline rail's count per month over the whole library (AssetRepository.months, which
     ix_assets_months answers from the index; last measured 0.9 s at 100k without it);
   * the baseline, in the same run: today's LIKE scan of the name and title
@@ -624,7 +625,7 @@ def run_queries(url: str, *, repeat: int) -> dict[str, Any]:
 
     database = Database(url)
     found: dict[str, dict[str, list[float]]] = {
-        k: {} for k in ("search", "search_cpu", "newest", "like", "like_cpu")
+        k: {} for k in ("search", "search_cpu", "newest", "newest_cpu", "like", "like_cpu")
     }
     counts: dict[str, int] = {}
 
@@ -649,7 +650,9 @@ def run_queries(url: str, *, repeat: int) -> dict[str, Any]:
         runs = [timed(q) for _ in range(repeat)]
         found["search"][q] = [w for w, _ in runs]
         found["search_cpu"][q] = [c for _, c in runs]
-        found["newest"][q] = [timed(q, sort="-timeline_at")[0] for _ in range(repeat)]
+        runs = [timed(q, sort="-timeline_at") for _ in range(repeat)]
+        found["newest"][q] = [w for w, _ in runs]
+        found["newest_cpu"][q] = [c for _, c in runs]
         if words:
             timed(q, text=words)
             runs = [timed(q, text=words) for _ in range(repeat)]
@@ -886,6 +889,7 @@ def main() -> int:
             "search": found,
             "search_cpu": summary(measured["search_cpu"]),
             "search_newest_first": summary(measured["newest"]),
+            "search_newest_first_cpu": summary(measured["newest_cpu"]),
             "timeline_months": months,
             "search_free_text_queries": words_only,
             "like_scan": baseline,
@@ -905,6 +909,7 @@ def main() -> int:
                     if q in measured["like"]
                     else None,
                     "cpu_p50_ms": round(statistics.median(measured["search_cpu"][q]), 2),
+                    "newest_cpu_p50_ms": round(statistics.median(measured["newest_cpu"][q]), 2),
                     "like_cpu_p50_ms": round(statistics.median(measured["like_cpu"][q]), 2)
                     if q in measured["like_cpu"]
                     else None,
@@ -941,7 +946,9 @@ def _print_table(database: str, assets: int, r: dict[str, Any]) -> None:
     c, n = r["search_cpu"], r["search_newest_first"]
     where = "this process" if database == "sqlite" else "this process + its PostgreSQL backend"
     print(f"  its CPU time   p50 {c['p50_ms']:>7.2f} ms  p95 {c['p95_ms']:>7.2f} ms  ({where})")
+    nc = r["search_newest_first_cpu"]
     print(f"  newest first   p50 {n['p50_ms']:>7.2f} ms  p95 {n['p95_ms']:>7.2f} ms")
+    print(f"    its CPU time p50 {nc['p50_ms']:>7.2f} ms  p95 {nc['p95_ms']:>7.2f} ms")
     w_cpu = r["search_cpu_free_text_queries"]
     print(f"  free-text only p50 {w['p50_ms']:>7.2f} ms  p95 {w['p95_ms']:>7.2f} ms")
     print(f"    its CPU time p50 {w_cpu['p50_ms']:>7.2f} ms  p95 {w_cpu['p95_ms']:>7.2f} ms")
@@ -954,7 +961,8 @@ def _print_table(database: str, assets: int, r: dict[str, Any]) -> None:
     )
     print(f"load average during the run: {r['load_average']}")
     print(
-        f"{'query':<34} {'p50 ms':>8} {'CPU p50':>8} {'LIKE p50':>9} {'LIKE CPU':>9} {'results':>8}"
+        f"{'query':<34} {'p50 ms':>8} {'CPU p50':>8} {'newest CPU':>10} {'LIKE p50':>9} "
+        f"{'LIKE CPU':>9} {'results':>8}"
     )
     for q, v in r["per_query"].items():
         like = f"{v['like_p50_ms']:>9.2f}" if v["like_p50_ms"] is not None else f"{'-':>9}"
@@ -962,7 +970,8 @@ def _print_table(database: str, assets: int, r: dict[str, Any]) -> None:
             f"{v['like_cpu_p50_ms']:>9.2f}" if v["like_cpu_p50_ms"] is not None else f"{'-':>9}"
         )
         print(
-            f"{q:<34} {v['p50_ms']:>8.2f} {v['cpu_p50_ms']:>8.2f} {like} {like_cpu} "
+            f"{q:<34} {v['p50_ms']:>8.2f} {v['cpu_p50_ms']:>8.2f} "
+            f"{v['newest_cpu_p50_ms']:>10.2f} {like} {like_cpu} "
             f"{v['results']:>8}"
         )
     blended = r.get("blended")

@@ -146,7 +146,10 @@ class AssetRepository:
         # One WHERE for both orders: a search answers exactly what the listing would.
         if query.sort == RELEVANCE:
             return self._list_by_relevance(query, select(Asset), _viewed(query, viewer), viewer)
-        stmt = select(Asset).where(*self._filters(query, viewer=viewer), *_viewed(query, viewer))
+        paged = query.sort_key == "timeline_at"  # read down ix_assets_timeline
+        stmt = select(Asset).where(
+            *self._filters(query, viewer=viewer, paged=paged), *_viewed(query, viewer)
+        )
         sort_col = getattr(Asset, query.sort_key)
         if query.cursor:
             stmt = stmt.where(self._after_cursor(query, sort_col))
@@ -194,11 +197,10 @@ class AssetRepository:
         the ranked best); the cursor is the position of the next page."""
         offset, want = _offset(query.cursor), query.limit + 1
         newest = (Asset.timeline_at.desc(), Asset.id.desc())
-        stmt = columns.where(*self._filters(query, viewer=viewer), *scope)
         search = self._search()
         ranked = search.ranked(query.search) if query.search else None
         rows: list[Any] = []
-        rest = stmt
+        ranked_ids: Select[Any] | None = None  # left out of the rest once the ranked are paged
         if ranked is not None:
             assert query.search is not None
             # What the ranked best hold themselves is not checked again: for a word in a
@@ -207,15 +209,19 @@ class AssetRepository:
             covered = {id(c) for c in search.ranked_clauses(query.search)}
             others = SearchQuery(tuple(c for c in query.search.clauses if id(c) not in covered))
             narrowed = replace(query, search=others or None)
-            best = columns.where(*self._filters(narrowed, viewer=viewer), *scope)
+            best = columns.where(*self._filters(narrowed, viewer=viewer, paged=True), *scope)
             best = best.join(ranked, ranked.c.asset_id == Asset.id)
             page = best.order_by(ranked.c.score, *newest).offset(offset).limit(want)
             rows = list(self.session.scalars(page))
             if len(rows) < want:
                 seen = offset + len(rows) if rows else self._count(best)
                 offset = max(0, offset - seen)
-                rest = stmt.where(Asset.id.not_in(select(ranked.c.asset_id)))
+                ranked_ids = select(ranked.c.asset_id)
         if len(rows) < want:
+            # Built only now: planning a common word's conditions counts its matches.
+            rest = columns.where(*self._filters(query, viewer=viewer, paged=True), *scope)
+            if ranked_ids is not None:
+                rest = rest.where(Asset.id.not_in(ranked_ids))
             page = rest.order_by(*newest).offset(offset).limit(want - len(rows))
             rows += self.session.scalars(page)
         start = _offset(query.cursor)
@@ -405,7 +411,12 @@ class AssetRepository:
         )
         return {str(path): str(asset_id) for path, asset_id in rows}
 
-    def _filters(self, q: AssetQuery, *, viewer: Viewer) -> builtins.list[ColumnElement[bool]]:
+    def _filters(
+        self, q: AssetQuery, *, viewer: Viewer, paged: bool = False
+    ) -> builtins.list[ColumnElement[bool]]:
+        """The WHERE of a listing; `paged` when it reads one page in an index's order (the
+        timeline, the ranked best), which a common word's condition is planned for
+        (SearchRepository.conditions)."""
         where: list[ColumnElement[bool]] = []
         if q.only_deleted:
             where.append(Asset.deleted_at.is_not(None))
@@ -434,7 +445,7 @@ class AssetRepository:
         if q.text and q.text.strip():
             where.append(_text_matches(q.text.strip(), dialect=self._dialect()))
         if q.search:
-            where.extend(self._search().conditions(q.search, viewer=viewer))
+            where.extend(self._search().conditions(q.search, viewer=viewer, paged=paged))
         if q.since is not None:
             where.append(Asset.timeline_at >= q.since)
         if q.until is not None:

@@ -80,8 +80,12 @@ PG_WEIGHT = {
 }
 # Past this many matches a word is "common": a page is found by walking the timeline.
 MANY_MATCHES = 2000
+# On PostgreSQL, also past one in this many of the library's assets.
+MANY_SHARE = 50
 # Results ranked by relevance: the best this many; the rest of what matches follows newest first.
 RANKED = 2000
+# On PostgreSQL, a word in more documents than this is ranked among this many of them.
+RANK_CANDIDATES = 5000
 MAX_POSITION = 16383  # PostgreSQL keeps word positions up to this
 # In a folder's or album's tsv: "which holders match" is one more GIN lookup. Not a word any
 # query makes (query words are letters and digits only).
@@ -101,6 +105,9 @@ _PG_INSERT = text(
     + ", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "tsv"))
 )
 _TRIGRAM = table("search_trigram", column("rowid"))
+_ESTIMATE = text(
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents WHERE tsv @@ CAST(:tsq AS tsquery)"
+)
 
 
 class SearchRepository:
@@ -316,12 +323,17 @@ class SearchRepository:
     # --- query --------------------------------------------------------------------------------
 
     def conditions(
-        self, query: SearchQuery, *, viewer: Viewer
+        self, query: SearchQuery, *, viewer: Viewer, paged: bool = False
     ) -> builtins.list[ColumnElement[bool]]:
         """One WHERE condition on `assets` per clause of the query. A word or `album:` matched
         through a folder or album counts only a holder the viewer may see: the name of
-        someone's private album is not a way to learn what it includes."""
-        return [self._clause(c, viewer=viewer) for c in query.clauses]
+        someone's private album is not a way to learn what it includes.
+
+        `paged`: the query reads one page down an index (the timeline), so on PostgreSQL a
+        common word is probed per row read, where a count over the library (the months)
+        collects its matches once."""
+        self._without_jit()
+        return [self._clause(c, viewer=viewer, paged=paged) for c in query.clauses]
 
     def ranked_clauses(self, query: SearchQuery) -> builtins.list[Clause]:
         """The clauses `ranked` requires of every document it returns (free words and `text:`
@@ -346,12 +358,9 @@ class SearchRepository:
         terms = self.ranked_clauses(query)
         if not terms:
             return None
+        self._without_jit()
         if self.dialect == "postgresql":
-            tsq = " & ".join(f"({_pg_query(c)})" for c in terms)
-            q = cast(literal(tsq), TSQUERY)
-            rank = -func.ts_rank(Doc.tsv, q)
-            best = select(Doc.asset_id, rank.label("score")).where(Doc.tsv.op("@@")(q))
-            return best.order_by(rank).limit(RANKED).subquery()
+            return _ranked_postgresql(" & ".join(f"({_pg_query(c)})" for c in terms))
         match = " AND ".join(f"({_fts_query(c)})" for c in terms)
         weights: list[Any] = [literal_column(str(FIELD_WEIGHT[n])) for n in SEARCH_FIELDS]
         score = func.bm25(literal_column("search_fts"), *weights)
@@ -368,45 +377,64 @@ class SearchRepository:
             .subquery()
         )
 
-    def _clause(self, c: Clause, *, viewer: Viewer) -> ColumnElement[bool]:
+    def _without_jit(self) -> None:
+        """PostgreSQL compiles a plan it costs high (a common word's index scan) to machine
+        code before running it: 50-70 ms of CPU for a page that then takes less. Off for the
+        rest of the search's transaction."""
+        if self.dialect == "postgresql":
+            self.session.execute(text("SET LOCAL jit = off"))
+
+    def _clause(self, c: Clause, *, viewer: Viewer, paged: bool) -> ColumnElement[bool]:
         if c.negated and self.dialect == "postgresql" and c.key in ("", "text", *FILTER_FIELDS):
             return not_(self._probed(c, viewer=viewer))
         if c.negated and self.dialect == "postgresql" and c.key == "tag":
             return not_(self._tag_probed(c.value))
-        condition = self._positive(c, viewer=viewer)
+        condition = self._positive(c, viewer=viewer, paged=paged)
         return not_(condition) if c.negated else condition
 
-    def _probed(self, c: Clause, *, viewer: Viewer) -> ColumnElement[bool]:
+    def _probed(self, c: Clause, *, viewer: Viewer, per_row: bool = False) -> ColumnElement[bool]:
         """The clause's words matched by probes of the row at hand: its own document (by its
-        asset id) and its links from a matching folder or album. For a negation on
-        PostgreSQL: `NOT IN (matches)` of a common word (a quarter of the library) is too big
-        to hash, and with the LIMIT of a page PostgreSQL rescanned them per row read (1M
-        assets, `-beach type:document`: 2.0 s CPU); a page needs only its rows' documents."""
-        own = self._own(c).where(Doc.asset_id == Asset.id).exists()
-        if c.key in FILTER_FIELDS:
-            return own
-        below = (
-            select(Link.target_id)
-            .where(
-                Link.target_id == Asset.id,
-                Link.relation.in_(list(self.hierarchical)),
-                Link.source_id.in_(self._own(c, holders=True)),
-                visible_node(Link.source_id.expression, literal("Asset"), viewer),
-            )
-            .exists()
-        )
-        return or_(own, below)
+        asset id) and its links from a matching folder or album (`album:`: only those). For a
+        negation on PostgreSQL: `NOT IN (matches)` of a common word (a quarter of the
+        library) is too big to hash, and with the LIMIT of a page PostgreSQL rescanned them
+        per row read (1M assets, `-beach type:document`: 2.0 s CPU); a page needs only its
+        rows' documents.
 
-    def _positive(self, c: Clause, *, viewer: Viewer) -> ColumnElement[bool]:
+        `per_row`, for a positive clause: each probe a `(SELECT ... LIMIT 1) IS NOT NULL`,
+        which PostgreSQL can neither turn into a join nor hash whole, as it would a lone
+        EXISTS (repositories/access.py)."""
+        relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
+        below = select(Link.target_id).where(
+            Link.target_id == Asset.id,
+            Link.relation.in_(relations),
+            Link.source_id.in_(self._own(c, holders=True)),
+            visible_node(Link.source_id.expression, literal("Asset"), viewer),
+        )
+        probes = [] if c.key == "album" else [self._own(c).where(Doc.asset_id == Asset.id)]
+        if c.key not in FILTER_FIELDS:
+            probes.append(below)
+        if per_row:
+            return or_(*(_per_row(p) for p in probes))
+        return or_(*(p.exists() for p in probes))
+
+    def _positive(self, c: Clause, *, viewer: Viewer, paged: bool) -> ColumnElement[bool]:
         if c.key in ("", "text", *FILTER_FIELDS, "album"):
-            matching = Asset.id.in_(self._matching(c, viewer=viewer))
-            if self.dialect == "sqlite" and self._matches_many(c):
+            # On PostgreSQL what is not a page (a count by month) collects the matches once.
+            collected = self.dialect == "postgresql" and not paged
+            if collected or not self._matches_many(c):
+                return Asset.id.in_(self._matching(c, viewer=viewer))
+            if self.dialect == "sqlite":
                 # SQLite cannot tell how many rows an IN over FTS holds and starts from it;
                 # for a common word (a quarter of the library) that reads and sorts 25k rows
                 # for a page of 100. Hidden from the planner, the page is read in timeline
                 # order instead, probing the set (100k assets: 340 ms -> see bench/search.py).
+                matching = Asset.id.in_(self._matching(c, viewer=viewer))
                 return func.likelihood(matching, literal_column("0.9"))
-            return matching
+            # PostgreSQL collected a common word's matches (237k at 1M assets for `canon`)
+            # to sort them, or, past what it can hash, rescanned them per row read (newest
+            # first: > 15 s). Probed per row instead, a page walks the timeline index and
+            # stops after one page.
+            return self._probed(c, viewer=viewer, per_row=True)
         if c.key == "type":
             return Asset.asset_type.in_(list(c.parsed))
         if c.key == "taken":
@@ -453,7 +481,13 @@ class SearchRepository:
         return or_(has_tag(Asset.id), holder.exists())
 
     def _matches_many(self, c: Clause) -> bool:
-        """Whether the clause's own matches are many (the FTS5 index counts them, capped)."""
+        """Whether the clause's matches are many: on SQLite its own documents', counted by the
+        FTS5 index and capped; on PostgreSQL those of its words as the planner estimates them
+        (`album:`: the members of the albums it names, counted), against MANY_MATCHES or one
+        in MANY_SHARE of the library, the more (at 1M assets 2,000 matches are too few for a
+        page read down the timeline to meet 100 of them soon)."""
+        if self.dialect == "postgresql":
+            return self._matches_many_postgresql(c)
         expr = _fts_query(c)
         if not expr:
             return False
@@ -462,6 +496,35 @@ class SearchRepository:
         return int(self.session.scalar(select(func.count()).select_from(capped)) or 0) >= (
             MANY_MATCHES
         )
+
+    def _matches_many_postgresql(self, c: Clause) -> bool:
+        tsq = _pg_query(c)
+        if not tsq:
+            return False
+        many = max(MANY_MATCHES, self._assets_estimate() // MANY_SHARE)
+        if c.key != "album":
+            return self._estimated_matches(tsq) >= many
+        members = select(Link.target_id).where(
+            Link.relation == Relation.INCLUDES,
+            Link.source_id.in_(self._own(c, holders=True)),
+        )
+        capped = members.limit(many).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(capped)) or 0) >= many
+
+    def _estimated_matches(self, tsq: str) -> int:
+        """How many documents the planner expects to match `tsq`, from the statistics ANALYZE
+        keeps of the words in `tsv` (a plan, nothing read). Counted instead, even capped, a
+        common word's matches were read from the table or its index first (1M assets)."""
+        plan = self.session.scalar(_ESTIMATE, {"tsq": tsq})
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    def _assets_estimate(self) -> int:
+        """The planner's count of `assets` (pg_class, kept by ANALYZE and autovacuum): a
+        threshold's scale, not a count anyone sees."""
+        rows = self.session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'assets'::regclass")
+        )
+        return max(int(rows or 0), 0)
 
     def _is(self, value: str) -> ColumnElement[bool]:
         if value == "missing":
@@ -624,7 +687,30 @@ def _pg_query(c: Clause) -> str | None:
     return _pg_phrase(c.value, prefix=not c.phrase)
 
 
+def _ranked_postgresql(tsq: str) -> Any:
+    """`ranked` on PostgreSQL: the best RANKED of the first RANK_CANDIDATES documents the
+    index gives (in the table's order), equal scores the newest id first. Ranking reads each
+    candidate's tsv from the table: for all 237k matches of `canon` at 1M assets that was
+    most of a page's 200 ms; and the ranks of so common a word say little (`canon` is one
+    score for all)."""
+    q = cast(literal(tsq), TSQUERY)
+    candidates = (
+        select(Doc.asset_id, Doc.tsv)
+        .where(Doc.tsv.op("@@")(q))
+        .limit(RANK_CANDIDATES)
+        .subquery("candidates")
+    )
+    rank = -func.ts_rank(candidates.c.tsv, q)
+    best = select(candidates.c.asset_id, rank.label("score"))
+    return best.order_by(rank, candidates.c.asset_id.desc()).limit(RANKED).subquery()
+
+
 # --- other conditions ------------------------------------------------------------------------
+
+
+def _per_row(probe: Select[Any]) -> ColumnElement[bool]:
+    """Whether the correlated `probe` finds a row for the asset at hand, probed per row."""
+    return probe.correlate(Asset).limit(1).scalar_subquery().is_not(None)
 
 
 def _substring(text: str, *, ilike: bool = False) -> ColumnElement[bool]:
