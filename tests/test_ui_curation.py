@@ -141,6 +141,7 @@ def test_the_trash_shows_a_deleted_photo_says_what_forget_means_and_restores_it(
     card.get_by_role("button", name="Restore").click()
 
     expect(card).to_have_count(0)
+    expect(page.locator(".q-notification")).to_contain_text("Restored blue.jpg")
     assert eventually(lambda: not server.api(f"/api/dam/assets/{blue}")["deleted"])
     page.goto(server.url + "/")
     expect(page.locator('.trove-tile[data-name="blue.jpg"]')).to_have_count(1)

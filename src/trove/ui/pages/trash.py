@@ -101,9 +101,9 @@ class TrashPage:
 
     async def restore(self, asset: dict[str, Any], card: ui.card) -> None:
         restored = await call(services().trash.restore, [asset["id"]], viewer=current_viewer())
-        if restored:
-            self._gone(card)
+        if restored:  # told before the card goes: this handler runs in its button's slot
             ui.notify(f"Restored {asset['filename']}", type="positive")
+            self._gone(card)
 
     async def confirm_forget(self, asset: dict[str, Any], card: ui.card) -> None:
         if not await _confirm(f"Forget {asset['filename']}?", "Forget"):
@@ -113,8 +113,8 @@ class TrashPage:
         except (Forbidden, NotFound, Conflict) as exc:
             ui.notify(str(exc), type="negative")
             return
-        self._gone(card)
         ui.notify(f"Forgot {asset['filename']}; the file was not touched", type="positive")
+        self._gone(card)
 
     async def confirm_empty(self) -> None:
         if not await _confirm("Forget everything in the Trash?", "Empty trash"):
