@@ -383,6 +383,7 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     expect(offer).to_contain_text(f"its folder was at {moved}")
     offer.get_by_role("button", name="Relocate moved library here").click()
     expect(offer).to_have_count(0)
+    expect(page.locator(".q-notification").last).to_contain_text("found again; rescanning")
     second = page.locator(".trove-root-card", has_text="found again")
     expect(second).to_contain_text(str(again))
     moved = again

@@ -67,6 +67,9 @@ class LibrariesPage:
     def __init__(self) -> None:
         self.overview: dict[str, Any] = {}
         self.is_admin = current_viewer().is_admin
+        # The page's own slot: the banner's buttons clear the banner, and with it the slot
+        # their handlers run in, which then could no longer reach this page's client.
+        self._slot = ui.context.slot
 
     async def build(self) -> None:
         with frame(active="/libraries", title="Libraries"):
@@ -137,14 +140,19 @@ class LibrariesPage:
         """The folder is a library that moved: a banner offers to relocate it instead."""
 
         async def accept() -> None:
-            if await self._relocate(offer["id"], offer["new_path"]):
-                self.new_path.value = ""
+            with self._slot:
+                if await self._relocate(offer["id"], offer["new_path"]):
+                    self.new_path.value = ""
+
+        async def as_new() -> None:
+            with self._slot:
+                await self._add(as_new=True)
 
         with self.banner:
             relocation_banner(
                 offer,
                 on_relocate=accept,
-                on_as_new=lambda: self._add(as_new=True),
+                on_as_new=as_new,
                 on_dismiss=self.banner.clear,
             )
 
