@@ -40,11 +40,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# temp_store=MEMORY: an INSERT into `assets` (13 indexes, counter triggers) journals ~19 pages
+# per row for its statement, past SQLite's 64 KiB in-memory spill, so every row wrote them to a
+# temporary file: ~40 pwrite calls a row, 1.4 of 3.0 CPU s for 20,000 bulk inserts here.
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=30000",
+    "PRAGMA temp_store=MEMORY",
 )
 
 
