@@ -213,7 +213,7 @@ class PipelineService:
         """Keep a few batches in flight in the broker's thread pool until nothing is left
         (and nothing more is coming); then wait out leases of a process that died, and pick
         their assets up too."""
-        from trove.pipeline.tasks import RESULT_POLL_S, batch_task
+        from trove.pipeline.tasks import batch_task, result_of
 
         task = batch_task(broker)
         in_flight: set[asyncio.Task[Any]] = set()
@@ -244,7 +244,7 @@ class PipelineService:
                     )
                     self._collect(done, summary, progress)
                 sent = await task.kiq(batch)
-                in_flight.add(asyncio.create_task(sent.wait_result(check_interval=RESULT_POLL_S)))
+                in_flight.add(asyncio.create_task(result_of(broker, sent)))
             if in_flight:
                 done, in_flight = await asyncio.wait(in_flight)
                 self._collect(done, summary, progress)
