@@ -154,6 +154,33 @@ def test_the_search_table_answers_every_query_as_expected_however_common_its_wor
     assert [(s["kind"], s["value"]) for s in offered] == [("tag", "family")]
 
 
+def test_a_common_word_whose_matches_are_all_old_is_paged_as_when_its_matches_are_collected(
+    client, monkeypatch
+):
+    # The undated PDFs and notes are the newest (their files' times): a walk of one timeline
+    # row down from the newest meets none of these words' photos, and the page is read again
+    # from the collected matches. Newest first and by relevance, whole and a row at a time.
+    queries = ("beach", "canon", "trip", "sunset canon", "beach -waves", "invoice type:image")
+    orders = ({"sort": "-timeline_at"}, {})  # newest first; by relevance
+    whole = {(q, i): ids(client, q, **o) for q in queries for i, o in enumerate(orders)}
+    monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("trove.repositories.assets.WALK_ROWS", 1)
+    for (q, i), want in whole.items():
+        assert ids(client, q, **orders[i]) == want, (q, i)
+        assert one_at_a_time(client, q, **orders[i]) == want, (q, i)
+    assert len(whole["beach", 0]) == 2 and whole["trip", 0]
+
+
+def one_at_a_time(client, q, **params):
+    got, cursor = [], None
+    while True:
+        page = {"q": q, "limit": 1, **params, **({"cursor": cursor} if cursor else {})}
+        body = client.get("/api/dam/assets", params=page).json()
+        got += [i["id"] for i in body["items"] if i["asset_type"] != "collection"]
+        if not (cursor := body["next_cursor"]):
+            return got
+
+
 def test_results_are_ranked_say_where_they_matched_and_follow_a_rename(
     client, library, monkeypatch
 ):
