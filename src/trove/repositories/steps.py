@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from trove.db.models import Asset, AssetStep
 from trove.domain.access import Viewer
 from trove.repositories.access import visible_assets
-from trove.repositories.counters import CounterRepository
+from trove.repositories.counters import CounterRepository, FailureTally
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class FailureReason:
     message: str
     count: int
     example: str
+
+
+# What `_at_most_per_root` passes through: counted reasons or tallies, each of one library.
+_PerRoot = TypeVar("_PerRoot", FailureReason, FailureTally)
 
 
 class StepRepository:
@@ -63,28 +68,19 @@ class StepRepository:
 
         One who sees everything reads the maintained tallies (models.FailureCount) and a
         probe for each example; others count the failed outcomes of what they see."""
-        if viewer.sees_everything and viewer.share is None:
-            return self._tallied_failure_reasons(per_root=per_root)
-        shown: dict[str, int] = {}
-        reasons = []
-        for reason in self._counted_failure_reasons(viewer=viewer):
-            shown[reason.root_id] = shown.get(reason.root_id, 0) + 1
-            if shown[reason.root_id] <= per_root:
-                reasons.append(reason)
-        return reasons
-
-    def _tallied_failure_reasons(self, *, per_root: int) -> list[FailureReason]:
-        shown: dict[str, int] = {}
-        reasons = []
-        for tally in CounterRepository(self.session).failure_tallies():
-            shown[tally.root_id] = shown.get(tally.root_id, 0) + 1
-            if shown[tally.root_id] > per_root:
-                continue
-            example = self._example(root_id=tally.root_id, step=tally.step, message=tally.message)
-            reasons.append(
-                FailureReason(tally.root_id, tally.step, tally.message, tally.n, example)
+        if not (viewer.sees_everything and viewer.share is None):
+            return list(_at_most_per_root(self._counted_failure_reasons(viewer=viewer), per_root))
+        tallies = _at_most_per_root(CounterRepository(self.session).failure_tallies(), per_root)
+        return [
+            FailureReason(
+                t.root_id,
+                t.step,
+                t.message,
+                t.n,
+                self._example(root_id=t.root_id, step=t.step, message=t.message),
             )
-        return reasons
+            for t in tallies
+        ]
 
     def _example(self, *, root_id: str, step: str, message: str) -> str:
         """The first file (by id: the earliest indexed) of the library whose `step` failed
@@ -153,3 +149,12 @@ class StepRepository:
             FailureReason(str(root_id), str(step), str(message or ""), int(n), str(example or ""))
             for root_id, step, message, n, example in self.session.execute(stmt)
         ]
+
+
+def _at_most_per_root(reasons: Iterable[_PerRoot], per_root: int) -> Iterator[_PerRoot]:
+    """The first `per_root` of each library, in the order given (the most frequent first)."""
+    shown: Counter[str] = Counter()
+    for reason in reasons:
+        shown[reason.root_id] += 1
+        if shown[reason.root_id] <= per_root:
+            yield reason
