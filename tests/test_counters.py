@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from tests.media import make_library, write_text
 from trove.db.database import Database
@@ -160,6 +160,41 @@ def test_status_shows_one_denominator_and_why_files_failed(settings, tmp_path):
     (failure,) = [f for f in root["failures"] if f["step"] == "thumbnails"]
     assert failure["count"] == 1 and failure["example"] == "broken/truncated.jpg"
     assert "truncated" in failure["message"].lower()
+
+
+# Statements of one status refresh: the leases; the asset, outcome, step and failure
+# counters once each; the recent outcomes; the libraries; the open integrity findings; an
+# example file per failure reason shown (one here). PostgreSQL first folds its counters'
+# deltas: the lock, one statement moving all five, and the failure rows fallen to zero.
+STATUS_STATEMENTS = {"sqlite": 9, "postgresql": 12}
+
+
+def test_a_status_refresh_reads_each_counter_once(settings, tmp_path):
+    library = make_library(tmp_path / "library", photos=2)
+    good = (library / "2023/2023-01 trip/IMG_0000.jpg").read_bytes()
+    (library / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    service = LibraryService(settings)
+    service.scan_and_process([str(library)], wait=True)
+    service.status(viewer=Viewer.system())  # schema checked, processors loaded
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(service.database.engine, "before_cursor_execute", note)
+    try:
+        status = service.status(viewer=Viewer.system())
+    finally:
+        event.remove(service.database.engine, "before_cursor_execute", note)
+        service.database.dispose()
+
+    assert status["progress"]["files"] == 6
+    (failure,) = status["roots"][0]["failures"]
+    assert failure["example"] == "truncated.jpg"
+    dialect = service.database.engine.dialect.name
+    assert len(statements) <= STATUS_STATEMENTS[dialect], "\n".join(statements)
+    asset_counter_reads = [s for s in statements if "FROM asset_counts" in s]
+    assert len(asset_counter_reads) == 1
 
 
 def test_progress_is_over_all_files_with_an_eta_at_the_recent_rate():

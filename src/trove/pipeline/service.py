@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings
 from trove.db.database import Database
@@ -33,6 +33,9 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PendingWork, PipelineRepository
 from trove.repositories.statistics import StatisticsKeeper
 from trove.services.errors import Invalid
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 PAGE = 5000
 THROUGHPUT_WINDOW_S = 60
@@ -382,19 +385,23 @@ class PipelineService:
 
     def jobs(self) -> dict[str, Any]:
         """Per step: queued / running / done / failed (and skipped), and recent throughput."""
+        with self.database.session() as session:
+            return self.jobs_in(session)
+
+    def jobs_in(self, session: Session) -> dict[str, Any]:
+        """`jobs`, read in the caller's session (status reads it with the library's counts,
+        whose counters it shares)."""
         now = utcnow()
         since = now - timedelta(seconds=THROUGHPUT_WINDOW_S)
         versions = {p.name: p.version for p in self.processors}
         from trove.repositories.steps import StepRepository
 
-        with self.database.session() as session:
-            repo = PipelineRepository(session)
-            leases = repo.lease_counts(now=now)
-            processing = repo.processing_count()
-            current = repo.current_outcomes_of_processing(versions)
-            outcomes = StepRepository(session).counts()
-            recent = repo.recent_throughput(since=since)
-            touched = repo.assets_touched_since(since=since)
+        repo = PipelineRepository(session)
+        leases = repo.lease_counts(now=now)
+        processing = repo.processing_count()
+        current = repo.current_outcomes_of_processing(versions)
+        outcomes = StepRepository(session).counts()
+        recent, touched = repo.recent_throughput(since=since)
         running = leases["running_by_step"]
         steps = {}
         for name in versions:

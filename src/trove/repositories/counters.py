@@ -9,7 +9,7 @@ the delta tables stay empty and folding does nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from trove.db.models import (
 # pg_try_advisory_xact_lock key: "trove counters" folding, one session at a time.
 _FOLD_LOCK = 0x7472_6F76_6563_6E74 & 0x7FFF_FFFF_FFFF_FFFF
 _FOLDED = "trove.counters.folded"
+_READINGS = "trove.counters.readings"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,20 @@ _FOLDED_TABLES = (
         "step, message, root_id",
         "step, md5(message), root_id",
     ),
+)
+
+# Every fold in one statement: each data-modifying WITH runs to completion whether or not
+# the final SELECT reads it, and each moves its own tables.
+_FOLD_ALL = text(
+    "WITH "
+    + ", ".join(
+        f"moved_{i} AS (DELETE FROM {deltas} RETURNING {keys}, n), "
+        f"added_{i} AS (INSERT INTO {counts} ({keys}, n) "
+        f"SELECT {keys}, sum(n) FROM moved_{i} GROUP BY {keys} ORDER BY {keys} "
+        f"ON CONFLICT ({unique or keys}) DO UPDATE SET n = {counts}.n + excluded.n)"
+        for i, (counts, deltas, keys, unique) in enumerate(_FOLDED_TABLES)
+    )
+    + " SELECT 1"
 )
 
 
@@ -137,29 +152,41 @@ class CounterRepository:
         self.session.info[_FOLDED] = True
         if not self.session.scalar(select(func.pg_try_advisory_xact_lock(_FOLD_LOCK))):
             return
-        for counts, deltas, keys, unique in _FOLDED_TABLES:
-            self.session.execute(
-                text(
-                    f"WITH moved AS (DELETE FROM {deltas} RETURNING {keys}, n) "
-                    f"INSERT INTO {counts} ({keys}, n) "
-                    f"SELECT {keys}, sum(n) FROM moved GROUP BY {keys} ORDER BY {keys} "
-                    f"ON CONFLICT ({unique or keys}) DO UPDATE SET n = {counts}.n + excluded.n"
-                )
-            )
+        self.session.execute(_FOLD_ALL)
         # One row per message ever seen: those whose files were all fixed or deleted go.
+        # (A statement of its own: the one above cannot see the sums it writes.)
         self.session.execute(text("DELETE FROM failure_counts WHERE n = 0"))
 
-    def _summed(self, counts: Any, deltas: Any, keys: Iterable[str]) -> list[Any]:
-        keys = list(keys)
-        both = union_all(
-            _columns(counts, keys),
-            _columns(deltas, keys),
-        ).subquery()
-        key_columns = [both.c[key] for key in keys]
-        total = func.sum(both.c.n)
-        stmt = select(*key_columns, total).group_by(*key_columns).having(total != 0)
+    def only_reading(self) -> None:
+        """This session only reads, after `fold()` ran in a transaction of its own: it folds
+        no more, and reads each kind of counter once (status reads the asset counters for
+        its files, types and statuses and for the jobs' backlog: the same rows each time).
+        A session that writes must not: its readings would miss its own changes."""
+        self.session.info[_FOLDED] = True
+        self.session.info.setdefault(_READINGS, {})
+
+    def _summed(self, counts: Any, deltas: Any, keys: tuple[str, ...]) -> list[Any]:
+        readings = self.session.info.get(_READINGS)
+        if readings is None:
+            return self._read_summed(counts, deltas, keys)
+        if counts.__tablename__ not in readings:
+            readings[counts.__tablename__] = self._read_summed(counts, deltas, keys)
+        return list(readings[counts.__tablename__])
+
+    def _read_summed(self, counts: Any, deltas: Any, keys: tuple[str, ...]) -> list[Any]:
+        stmt = _summed_statement(counts, deltas, keys)
         return [(*row[:-1], int(row[-1])) for row in self.session.execute(stmt)]
 
 
-def _columns(table: Any, keys: list[str]) -> Select[Any]:
+@functools.cache
+def _summed_statement(counts: Any, deltas: Any, keys: tuple[str, ...]) -> Select[Any]:
+    """Counters and deltas summed per key: built once. Building it (a UNION's subquery and
+    its column proxies) cost more CPU than running it, several times per status refresh."""
+    both = union_all(_columns(counts, keys), _columns(deltas, keys)).subquery()
+    key_columns = [both.c[key] for key in keys]
+    total = func.sum(both.c.n)
+    return select(*key_columns, total).group_by(*key_columns).having(total != 0)
+
+
+def _columns(table: Any, keys: tuple[str, ...]) -> Select[Any]:
     return select(*(getattr(table, key) for key in keys), table.n.label("n"))

@@ -220,16 +220,21 @@ class LibraryService:
         from trove.domain.enums import AssetStatus
         from trove.domain.progress import library_progress
         from trove.repositories.assets import AssetRepository
+        from trove.repositories.counters import CounterRepository
         from trove.repositories.integrity import IntegrityRepository
         from trove.repositories.roots import RootRepository
         from trove.repositories.steps import StepRepository
         from trove.services.integrity import status_warnings
 
         ensure_schema(self.settings.resolved_database_url)
-        # Read before this session opens: the pipeline's figures take their own session, and
-        # a slow one must not keep this one's transaction (and its counters fold) open.
-        jobs = self.pipeline().jobs()
+        pipeline = self.pipeline()
+        # PostgreSQL's counters are folded in a transaction of their own, committed at once:
+        # the reading below, however slow, then holds no lock a folding writer would wait for.
         with self.database.session() as session:
+            CounterRepository(session).fold()
+        with self.database.session() as session:
+            CounterRepository(session).only_reading()  # each counter read once, not 4 times
+            jobs = pipeline.jobs_in(session)
             roots = RootRepository(session).visible_to(viewer)
             assets = AssetRepository(session)
             step_repository = StepRepository(session)
