@@ -609,7 +609,11 @@ def time_months(url: str, *, repeat: int) -> dict[str, Any]:
                     AssetFilters(q=q).to_query(), Viewer.system()
                 )
                 samples.append((time.perf_counter() - started) * 1000)
-        found[label] = {"p50_ms": round(statistics.median(samples[1:]), 2), "months": len(months)}
+        found[label] = {
+            "p50_ms": round(statistics.median(samples[1:]), 2),
+            "months": len(months.rows),
+            "estimated": months.estimated,
+        }
     database.dispose()
     return found
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from tests.media import write_jpeg, write_text
 from tests.pipeline_media import camera_exif, text_image, text_pdf, write_photo
+from trove.repositories.assets import AssetRepository
 
 EIFFEL = ((48.0, 51.0, 30.24, "N"), (2.0, 17.0, 40.2, "E"))
 KYOTO = ((35.0, 0.0, 41.76, "N"), (135.0, 46.0, 5.16, "E"))
@@ -160,15 +161,56 @@ def test_a_common_word_whose_matches_are_all_old_is_paged_as_when_its_matches_ar
     # The undated PDFs and notes are the newest (their files' times): a walk of one timeline
     # row down from the newest meets none of these words' photos, and the page is read again
     # from the collected matches. Newest first and by relevance, whole and a row at a time.
+    # Two common words too: their walk is bounded as well, and the page read from the
+    # matches of the rarer, probed for the other (PostgreSQL).
     queries = ("beach", "canon", "trip", "sunset canon", "beach -waves", "invoice type:image")
     orders = ({"sort": "-timeline_at"}, {})  # newest first; by relevance
     whole = {(q, i): ids(client, q, **o) for q in queries for i, o in enumerate(orders)}
     monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
     monkeypatch.setattr("trove.repositories.assets.WALK_ROWS", 1)
+    monkeypatch.setattr("trove.repositories.assets.WALK_PER_MATCH", 0)
+    collected = []
+    read = AssetRepository._collected_page
+
+    def spied(self, query, *args, **kwargs):
+        collected.append(" ".join(c.value for c in query.search.clauses))
+        return read(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(AssetRepository, "_collected_page", spied)
     for (q, i), want in whole.items():
         assert ids(client, q, **orders[i]) == want, (q, i)
         assert one_at_a_time(client, q, **orders[i]) == want, (q, i)
     assert len(whole["beach", 0]) == 2 and whole["trip", 0]
+    postgresql = client.app.state.services.database.engine.dialect.name == "postgresql"
+    assert ("sunset canon" in collected) is postgresql
+
+
+def test_the_months_of_a_search_are_counted_alike_however_common_its_words_and_say_if_estimated(
+    client, monkeypatch
+):
+    # The rail's months: every word rare (the matches collected), some common (the rare
+    # collected, the common probed per row: PostgreSQL), all common; and past SAMPLED_PAST
+    # on PostgreSQL scaled up from a sample, here of the whole library (scale 1), saying so.
+    queries = ("beach", "canon", "trip", "sunset beach", "invoice", "beach -waves", "2023")
+
+    def rails():
+        return {q: client.get("/api/dam/timeline", params={"q": q}).json() for q in queries}
+
+    counted = rails()
+    assert all(not rail["estimated"] for rail in counted.values())
+    assert sum(m["count"] for m in counted["sunset beach"]["months"]) == 1
+    monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 2)
+    assert rails() == counted
+    monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
+    assert rails() == counted
+    monkeypatch.setattr("trove.repositories.assets.SAMPLED_PAST", -1)
+    monkeypatch.setattr("trove.repositories.assets.SAMPLE_MATCHES", 1)
+    sampled = rails()
+    postgresql = client.app.state.services.database.engine.dialect.name == "postgresql"
+    for q, rail in sampled.items():
+        matched = bool(counted[q]["months"] or counted[q]["undated"])
+        assert rail["estimated"] is (postgresql and matched), q
+        assert {**rail, "estimated": False} == counted[q], q
 
 
 def one_at_a_time(client, q, **params):

@@ -178,9 +178,14 @@ def test_undated_files_sort_last_apart_from_the_current_month_and_names_date_cop
             {"month": "2018-07", "count": 1},
         ],
         "undated": 2,
+        "estimated": False,
     }
     stranger = Viewer(user_id="someone else")
-    assert services.assets.timeline(files, stranger) == {"months": [], "undated": 0}
+    assert services.assets.timeline(files, stranger) == {
+        "months": [],
+        "undated": 0,
+        "estimated": False,
+    }
 
 
 @pytest.mark.parametrize(

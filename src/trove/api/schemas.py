@@ -553,6 +553,12 @@ class TimelineOut(BaseModel):
 
     months: list[TimelineMonth]
     undated: int = Field(description="Assets with no date at all (listed after the others).")
+    estimated: bool = Field(
+        False,
+        description="True when the counts are scaled up from a sample of the library (a "
+        "search whose every word is common, in a large library on PostgreSQL): proportions "
+        "for the rail, not exact counts.",
+    )
 
 
 # --- operations --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tablesample,
     text,
     tuple_,
     union,
@@ -40,7 +41,7 @@ from trove.domain.queries import (
     decode_cursor,
     encode_cursor,
 )
-from trove.domain.search_query import SearchQuery
+from trove.domain.search_query import Clause, SearchQuery
 from trove.domain.timeline import TimelineSource
 from trove.repositories._sql import insert_ignoring_conflicts, utcnow
 from trove.repositories.access import changeable_assets, visible_assets
@@ -55,6 +56,18 @@ MAX_OFFSET = 100_000
 # many timeline rows (at 1M assets 0.3-0.8 s of probes, less than collecting 95k matches of
 # `img_2019`: 3.5 s); a page not filled by then is read again with the matches collected.
 WALK_ROWS = 10_000
+# With more than one word, all common, the walk reads up to this many rows per match the
+# rarest word is expected to have, if more: a page read from its matches then probes each
+# of them for the other words (1M assets, `sunset canon`: 200k rows, 5.4 s CPU), where the
+# walk met a page in its first 20k rows (0.26 s). Walking as far as reading its matches
+# would cost, the page costs at most about twice the cheaper of the two.
+WALK_PER_MATCH = 1
+# The months of a search whose words are all common are estimated past this many assets
+# (PostgreSQL), from a sample of about SAMPLE_ROWS of them; with fewer than SAMPLE_MATCHES
+# matches in the sample they are counted exactly instead.
+SAMPLED_PAST = 50_000
+SAMPLE_ROWS = 10_000
+SAMPLE_MATCHES = 100
 
 
 class AssetRepository:
@@ -154,7 +167,13 @@ class AssetRepository:
         after = [self._after_cursor(query, sort_col)] if query.cursor else []
         order = (sort_col.desc(), Asset.id.desc()) if query.descending else (sort_col, Asset.id)
         if query.sort_key == "timeline_at":  # read down ix_assets_timeline
-            page = _Page(order=order, after=after, offset=0, limit=query.limit + 1)
+            page = _Page(
+                order=order,
+                descending=query.descending,
+                after=after,
+                offset=0,
+                limit=query.limit + 1,
+            )
             rows = self._timeline_page(query, select(Asset), _viewed(query, viewer), viewer, page)
         else:
             stmt = select(Asset).where(
@@ -245,54 +264,157 @@ class AssetRepository:
         (SearchRepository.walks), which finds a page soon when its matches are spread over
         the years, and reads the whole timeline down to them when they are all old (1M
         assets, `img_2019`: 500k rows, 20 s CPU). So the walk reads at most WALK_ROWS
-        timeline rows, and a page it leaves short is read again with the matches collected
-        and sorted (the plan of a word with few matches): the same rows either way."""
+        timeline rows, and a page it leaves short is read again from the rarest word's
+        matches, collected and sorted (`_collected_page`): the same rows either way."""
 
         def read(*, paged: bool, bound: ColumnElement[bool] | None = None) -> builtins.list[Any]:
             where = [*self._filters(query, viewer=viewer, paged=paged), *scope, *page.after]
             stmt = columns.where(*where, *page.only, *([] if bound is None else [bound]))
             return list(self.session.scalars(page.of(stmt)))
 
-        if not (query.search and self._search().walks(query.search)):
+        search = self._search()
+        if not (query.search and search.walks(query.search)):
             return read(paged=True)
-        bound = self._walk_bound(query, page)
+        rarest = search.rarest(query.search)
+        assert rarest is not None
+        rows = WALK_ROWS
+        if len(search.required_words(query.search)) > 1:
+            rows = max(rows, WALK_PER_MATCH * rarest[1])
+        bound = self._walk_bound(page, descending=query.descending, rows=rows)
         if bound is None:  # the timeline is shorter than the walk's bound
             return read(paged=True)
         walked = read(paged=True, bound=bound)
-        return walked if len(walked) == page.limit else read(paged=False)
+        if len(walked) == page.limit:
+            return walked
+        return self._collected_page(query, columns, scope, viewer, page, collected=rarest[0])
 
-    def _walk_bound(self, query: AssetQuery, page: _Page) -> ColumnElement[bool] | None:
-        """The timeline's end of a walk of WALK_ROWS rows past the page's offset (an index-only
+    def _collected_page(
+        self,
+        query: AssetQuery,
+        columns: Select[Any],
+        scope: builtins.list[ColumnElement[bool]],
+        viewer: Viewer,
+        page: _Page,
+        *,
+        collected: Clause,
+    ) -> builtins.list[Any]:
+        """The page of the matches of the query's rarest word (collected), the other words
+        probed per row of them, sorted. The matches and their timeline are a materialized
+        CTE, planned without the page's LIMIT: with it PostgreSQL expected to meet a page of
+        matches early down the timeline and joined them to it by a nested loop over the
+        whole list per row (100k assets, `img_2019` newest first, matches all in 2019: 78 s;
+        1M: a hash, by luck of the estimates). The page's rows are then read by id."""
+        filters = self._filters(query, viewer=viewer, paged=True, collected=collected)
+        where = [*filters, *scope, *page.after, *page.only]
+        hits = (
+            select(Asset.id, Asset.timeline_at)
+            .where(*where)
+            .cte("hits")
+            .prefix_with("MATERIALIZED")
+        )
+        chosen = (
+            select(hits.c.id, hits.c.timeline_at)
+            .order_by(*page.ordered(hits.c.timeline_at, hits.c.id))
+            .offset(page.offset)
+            .limit(page.limit)
+            .subquery("chosen")
+        )
+        again = page.ordered(chosen.c.timeline_at, chosen.c.id)
+        stmt = columns.join(chosen, chosen.c.id == Asset.id).order_by(*again)
+        return list(self.session.scalars(stmt))
+
+    def _walk_bound(
+        self, page: _Page, *, descending: bool, rows: int
+    ) -> ColumnElement[bool] | None:
+        """The timeline's end of a walk of `rows` rows past the page's offset (an index-only
         read of ix_assets_timeline, before any filter), as a condition; None if the timeline
         ends first."""
         edge = select(Asset.timeline_at).where(*page.after).order_by(*page.order)
-        at = self.session.scalar(edge.offset(page.offset + WALK_ROWS).limit(1))
+        at = self.session.scalar(edge.offset(page.offset + rows).limit(1))
         if at is None:
             return None
-        return Asset.timeline_at >= at if query.descending else Asset.timeline_at <= at
+        return Asset.timeline_at >= at if descending else Asset.timeline_at <= at
 
     def _count(self, stmt: Select[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
-    def months(self, query: AssetQuery, viewer: Viewer) -> builtins.list[tuple[str, int]]:
+    def months(self, query: AssetQuery, viewer: Viewer) -> Months:
         """How many assets matching `query` (cursor and order aside) each month of the
         timeline holds, newest first, the undated last under "" (the gallery's scrubber).
 
         What the gallery asks on load (an admin's listing, by type and library at most) is
         read from the maintained month counters (models.MonthCount) instead of counting the
-        library: 0.4 s of CPU at 1M assets on SQLite (bench/scale.py)."""
+        library: 0.4 s of CPU at 1M assets on SQLite (bench/scale.py). A search on
+        PostgreSQL: `_searched_months`, estimated when every word of it is common."""
         key = self._month_key()
+        estimated = False
         if _counted_by_month(query, viewer):
             found = self._months_from_counters(query, viewer, key)
+        elif query.search is not None and self._dialect() == "postgresql":
+            found, estimated = self._searched_months(query, viewer, key)
         else:
-            stmt = (
-                select(key, func.count())
-                .where(*self._filters(query, viewer=viewer), *_viewed(query, viewer))
-                .group_by(key)
-            )
-            found = {str(k): int(n) for k, n in self.session.execute(stmt)}
+            found = self._count_months(query, viewer, key, paged=False)
         ordered = sorted(((month, n) for month, n in found.items() if n > 0), reverse=True)
-        return [row for row in ordered if row[0]] + [row for row in ordered if not row[0]]
+        rows = [row for row in ordered if row[0]] + [row for row in ordered if not row[0]]
+        return Months(rows=rows, estimated=estimated)
+
+    def _count_months(
+        self,
+        query: AssetQuery,
+        viewer: Viewer,
+        key: ColumnElement[str],
+        *,
+        paged: bool,
+        among: Sequence[ColumnElement[bool]] = (),
+    ) -> dict[str, int]:
+        stmt = (
+            select(key, func.count())
+            .where(
+                *among,
+                *self._filters(query, viewer=viewer, paged=paged),
+                *_viewed(query, viewer),
+            )
+            .group_by(key)
+        )
+        return {str(k): int(n) for k, n in self.session.execute(stmt)}
+
+    def _searched_months(
+        self, query: AssetQuery, viewer: Viewer, key: ColumnElement[str]
+    ) -> tuple[dict[str, int], bool]:
+        """The months of a search on PostgreSQL, and whether they are estimated.
+
+        A word in a quarter of the library has no cheap exact count by month: its matches'
+        ids are read from the documents (a page of `search_documents` for nearly every
+        match), then each is looked up in `assets` for its month (1M assets, `canon`, 235k
+        matches: 5 s CPU on an idle machine, 11-15 s under load; a covering index on the id
+        did not make the lookups cheaper). So when every word of the query is common and the
+        library is past SAMPLED_PAST, the months are counted over a block sample of about
+        SAMPLE_ROWS assets (TABLESAMPLE SYSTEM, the same blocks each time), each word probed
+        per sampled row, and scaled up: the rail's proportions, not its counts (`estimated`;
+        1M assets: `canon` 0.15-0.34 s CPU, 114 of its 120 months, 242k for 235k). A block
+        holds one event's files, so a month of few matches may be left out; rows sampled one
+        by one (BERNOULLI) found all 120 months but read every block (0.4-0.7 s CPU), and a
+        sample by the ids' last digits met bench/search.py's ten copies of each file. A
+        sample of fewer than SAMPLE_MATCHES matches (two common words seldom together) is
+        too thin to draw: those are counted after all.
+        With a rarer word in the query its matches are collected and the common words
+        probed per row (`paged`), exactly."""
+        search = self._search()
+        assert query.search is not None
+        if not search.common_only(query.search):
+            return self._count_months(query, viewer, key, paged=True), False
+        library = search.library_estimate()
+        if library <= SAMPLED_PAST:
+            return self._count_months(query, viewer, key, paged=False), False
+        percent = min(100.0, 100.0 * SAMPLE_ROWS / max(library, 1))
+        sampled = tablesample(
+            _ASSETS, func.system(literal(percent)), name="sampled", seed=literal(0)
+        )
+        among = [Asset.id.in_(select(sampled.c.id))]
+        counted = self._count_months(query, viewer, key, paged=True, among=among)
+        if sum(counted.values()) < SAMPLE_MATCHES:  # too few to draw: counted after all
+            return self._count_months(query, viewer, key, paged=False), False
+        return {month: round(n * 100.0 / percent) for month, n in counted.items()}, True
 
     def _month_key(self) -> ColumnElement[str]:
         """The month of an asset's timeline, "" when undated; migration 0017_month_counts
@@ -454,10 +576,16 @@ class AssetRepository:
         return {str(path): str(asset_id) for path, asset_id in rows}
 
     def _filters(
-        self, q: AssetQuery, *, viewer: Viewer, paged: bool = False
+        self,
+        q: AssetQuery,
+        *,
+        viewer: Viewer,
+        paged: bool = False,
+        collected: Clause | None = None,
     ) -> builtins.list[ColumnElement[bool]]:
         """The WHERE of a listing; `paged` when it reads one page in an index's order (the
-        timeline, the ranked best), which a common word's condition is planned for
+        timeline, the ranked best), which a common word's condition is planned for, and
+        `collected` a clause whose matches are collected even so
         (SearchRepository.conditions)."""
         where: list[ColumnElement[bool]] = []
         if q.only_deleted:
@@ -487,7 +615,10 @@ class AssetRepository:
         if q.text and q.text.strip():
             where.append(_text_matches(q.text.strip(), dialect=self._dialect()))
         if q.search:
-            where.extend(self._search().conditions(q.search, viewer=viewer, paged=paged))
+            search = self._search().conditions(
+                q.search, viewer=viewer, paged=paged, collected=collected
+            )
+            where.extend(search)
         if q.since is not None:
             where.append(Asset.timeline_at >= q.since)
         if q.until is not None:
@@ -662,6 +793,15 @@ def _counted_by_month(query: AssetQuery, viewer: Viewer) -> bool:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Months:
+    """The timeline rail's months (YYYY-MM, "" undated) and their counts; `estimated`: scaled
+    up from a sample of the library (AssetRepository._searched_months)."""
+
+    rows: builtins.list[tuple[str, int]]
+    estimated: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class _Page:
     """Where a page of a timeline listing starts and how long it is: after the cursor (`after`)
     and `offset` rows more, in `order`; `only`: conditions of the page alone (the walk's
@@ -669,9 +809,14 @@ class _Page:
 
     order: tuple[Any, ...]
     limit: int
+    descending: bool = True
     offset: int = 0
     after: Sequence[ColumnElement[bool]] = ()
     only: Sequence[ColumnElement[bool]] = ()
+
+    def ordered(self, *columns: ColumnElement[Any]) -> builtins.list[ColumnElement[Any]]:
+        """These columns in the page's direction."""
+        return [c.desc() if self.descending else c.asc() for c in columns]
 
     def of(self, stmt: Select[Any]) -> Select[Any]:
         return stmt.order_by(*self.order).offset(self.offset).limit(self.limit)

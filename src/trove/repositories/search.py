@@ -326,7 +326,12 @@ class SearchRepository:
     # --- query --------------------------------------------------------------------------------
 
     def conditions(
-        self, query: SearchQuery, *, viewer: Viewer, paged: bool = False
+        self,
+        query: SearchQuery,
+        *,
+        viewer: Viewer,
+        paged: bool = False,
+        collected: Clause | None = None,
     ) -> builtins.list[ColumnElement[bool]]:
         """One WHERE condition on `assets` per clause of the query. A word or `album:` matched
         through a folder or album counts only a holder the viewer may see: the name of
@@ -334,22 +339,61 @@ class SearchRepository:
 
         `paged`: the query reads one page down an index (the timeline), so on PostgreSQL a
         common word is probed per row read, where a count over the library (the months)
-        collects its matches once."""
+        collects its matches once; `collected`: a clause of the query whose matches are
+        collected even so (`rarest`), the others probed per row of them."""
         self._without_jit()
-        return [self._clause(c, viewer=viewer, paged=paged) for c in query.clauses]
+        return [
+            self._clause(c, viewer=viewer, paged=paged and c is not collected)
+            for c in query.clauses
+        ]
 
     def walks(self, query: SearchQuery) -> bool:
-        """Whether `conditions(paged=True)` probes a common word per row read (PostgreSQL): a
-        page then walks the timeline, which for a word whose matches are all old reads far
-        down before it meets them (1M assets, `img_2019`: 500k rows, 20 s CPU), so the
-        caller bounds the walk (AssetRepository). Only for a query of one such clause: with
-        two (`sunset canon`) the page read again collected both words' matches (237k of
-        `canon`: 7-9 s CPU, 1M assets) where the unbounded walk read 0.47 s."""
+        """Whether `conditions(paged=True)` probes every word of the query per row read, all
+        of them common (PostgreSQL): a page then walks the timeline, which for words whose
+        matches are all old reads far down before it meets them (1M assets, `img_2019`:
+        500k rows, 20 s CPU), so the caller bounds the walk (AssetRepository) and reads a
+        page it leaves short from the matches of the `rarest` word, the others probed per
+        row of them. Collecting every word's matches instead (`sunset canon`: 237k of
+        `canon`) took 7-9 s CPU at 1M assets, where the unbounded walk read 0.47 s."""
+        return self.common_only(query)
+
+    def rarest(self, query: SearchQuery) -> tuple[Clause, int] | None:
+        """The word clause the query requires with the fewest matches as the planner expects
+        them (PostgreSQL; None without one), and how many: the one to collect when the others
+        are probed per row of its matches."""
+        if self.dialect != "postgresql":
+            return None
+        expected = [(c, self._expected_matches(c)) for c in self.required_words(query)]
+        return min(expected, key=lambda pair: pair[1], default=None)
+
+    def required_words(self, query: SearchQuery) -> builtins.list[Clause]:
+        """The clauses of words the query requires (free words, field filters, `album:`)."""
+        probed = ("", "text", *FILTER_FIELDS, "album")
+        return [c for c in query.clauses if not c.negated and c.key in probed and _words_of(c)]
+
+    def _expected_matches(self, c: Clause) -> int:
+        if c.key == "album":
+            return self._album_members(c, at_most=self._many_threshold())
+        return self._estimated_matches(_pg_query(c) or "")
+
+    def common_only(self, query: SearchQuery) -> bool:
+        """Whether every word the query requires (free words, field filters, `album:`) is
+        common (PostgreSQL): nothing in it narrows the library to a list cheaper to read than
+        its matches, so counting them collects a quarter of the library (1M assets, `canon`:
+        235k matches read from the documents and looked up in `assets`, 5-15 s CPU)."""
         if self.dialect != "postgresql":
             return False
+        many = self._many(query)
+        return bool(many) and all(many)
+
+    def library_estimate(self) -> int:
+        """The planner's count of `assets` (a scale, not a count anyone sees; 0 on SQLite)."""
+        return self._assets_estimate() if self.dialect == "postgresql" else 0
+
+    def _many(self, query: SearchQuery) -> builtins.list[bool]:
+        """`_matches_many` of each word clause the query requires."""
         probed = ("", "text", *FILTER_FIELDS, "album")
-        many = [self._matches_many(c) for c in query.clauses if not c.negated and c.key in probed]
-        return many == [True]
+        return [self._matches_many(c) for c in query.clauses if not c.negated and c.key in probed]
 
     def ranked_clauses(self, query: SearchQuery) -> builtins.list[Clause]:
         """The clauses `ranked` requires of every document it returns (free words and `text:`
@@ -540,15 +584,22 @@ class SearchRepository:
         tsq = _pg_query(c)
         if not tsq:
             return False
-        many = max(MANY_MATCHES, self._assets_estimate() // MANY_SHARE)
+        many = self._many_threshold()
         if c.key != "album":
             return self._estimated_matches(tsq) >= many
+        return self._album_members(c, at_most=many) >= many
+
+    def _many_threshold(self) -> int:
+        return max(MANY_MATCHES, self._assets_estimate() // MANY_SHARE)
+
+    def _album_members(self, c: Clause, *, at_most: int) -> int:
+        """The members of the albums `album:` names, counted up to `at_most`."""
         members = select(Link.target_id).where(
             Link.relation == Relation.INCLUDES,
             Link.source_id.in_(self._own(c, holders=True)),
         )
-        capped = members.limit(many).subquery()
-        return int(self.session.scalar(select(func.count()).select_from(capped)) or 0) >= many
+        capped = members.limit(at_most).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(capped)) or 0)
 
     def _estimated_matches(self, tsq: str) -> int:
         """How many documents the planner expects to match `tsq`, from the statistics ANALYZE
@@ -713,6 +764,11 @@ def _pg_phrase(value: str, *, prefix: bool, field: str = "", weight: str = "") -
         last = parts[-1]
         parts[-1] = last + "*" if weight else last + ":*"
     return " <-> ".join(parts)
+
+
+def _words_of(c: Clause) -> bool:
+    """Whether the clause has words to look for (not only punctuation)."""
+    return bool(words(c.value))
 
 
 def _pg_query(c: Clause) -> str | None:

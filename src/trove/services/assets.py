@@ -365,8 +365,9 @@ class AssetService:
         with self.database.session() as session:
             query = _query(session, filters, viewer=viewer)
             months = AssetRepository(session).months(query, viewer)
-        dated = [{"month": month, "count": n} for month, n in months if month]
-        return {"months": dated, "undated": sum(n for month, n in months if not month)}
+        dated = [{"month": month, "count": n} for month, n in months.rows if month]
+        undated = sum(n for month, n in months.rows if not month)
+        return {"months": dated, "undated": undated, "estimated": months.estimated}
 
     def tag_counts(self, *, viewer: Viewer, limit: int = 200) -> builtins.list[dict[str, Any]]:
         """The tags in use, counted over the assets the viewer sees (a tag only hidden
