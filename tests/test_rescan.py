@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -14,6 +15,8 @@ import pytest
 
 from tests.conftest import imported_by
 from tests.media import fingerprint_tree, make_library, write_jpeg
+from trove.config import Settings
+from trove.repositories import fast_index
 from trove.services.library import LibraryService
 
 pytestmark = pytest.mark.slow
@@ -100,6 +103,51 @@ def test_the_write_log_does_see_a_rescan_that_finds_a_change(settings, tmp_path,
     assert rescan["pipeline"]["steps"]["hash"] == {"ok": 1}
     tables = {table for table, _op in write_log(settings.resolved_database_url)}
     assert tables == {"assets", "asset_steps"}
+
+
+def test_an_unchanged_rescan_of_two_libraries_opens_one_database_connection(
+    settings, tmp_path, monkeypatch
+):
+    """Each connection is a new PostgreSQL backend; a scan used to open six a library (schema
+    check, root, signatures, scan record, sidecars, and the relocation check's)."""
+    libraries = [make_library(tmp_path / name, photos=2) for name in ("one", "two")]
+    service = LibraryService(settings)
+    service.scan_and_process([str(p) for p in libraries], wait=False)
+    opened: list[str] = []
+    for name in ("_connect_sqlite", "_connect_postgresql"):
+        real = getattr(fast_index, name)
+        monkeypatch.setattr(
+            fast_index, name, lambda url, real=real: opened.append(url) or real(url)
+        )
+
+    run = service.scan_and_process([str(p) for p in libraries], wait=False)
+
+    assert [(scan.unchanged, scan.new) for scan in run.scans] == [(5, 0), (5, 0)]
+    assert len(opened) == 1
+    after = service.scan_and_process([str(p) for p in libraries], wait=False)  # closed, reopened
+    assert [scan.unchanged for scan in after.scans] == [5, 5] and len(opened) == 2
+
+
+def test_a_first_scan_creates_the_schema_of_an_empty_postgresql_database(tmp_path):
+    """It looked for a moved library in the roots table before the schema was there."""
+    from tests.conftest import _pg_admin, _pg_base
+
+    try:
+        admin = _pg_admin()
+    except Exception:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    name = f"trove_t_empty_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        url = f"postgresql+psycopg://{_pg_base().split('://', 1)[1]}/{name}"
+        settings = Settings(data_dir=tmp_path / "data", database_url=url, auth=False)
+        library = make_library(tmp_path / "library", photos=2)
+        (scan,) = LibraryService(settings).scan_and_process([str(library)], wait=False).scans
+        assert scan.new == 5
+    finally:
+        with _pg_admin() as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_an_unchanged_rescan_never_imports_sqlalchemy(settings, tmp_path, run_trove):

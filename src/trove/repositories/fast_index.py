@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from operator import itemgetter
@@ -93,17 +94,58 @@ class Connection:
 
 @contextlib.contextmanager
 def connect(url: str) -> Iterator[Connection]:
-    if url.startswith("sqlite"):
-        raw = _connect_sqlite(url)
-        dialect = "sqlite"
-    else:
-        raw = _connect_postgresql(url)
-        dialect = "postgresql"
+    """One transaction: committed when the block ends, rolled back if it raises. Inside
+    `reusing()` on this thread, the connection stays open for the next block."""
+    held = getattr(_reused, "connections", None)
+    if held is None:
+        conn = _open(url)
+        try:
+            yield conn
+            conn.raw.commit()
+        finally:
+            conn.raw.close()
+        return
+    conn = held.get(url)
+    if conn is None:
+        conn = held[url] = _open(url)
     try:
-        yield Connection(raw, dialect)
-        raw.commit()
+        yield conn
+    except BaseException:
+        conn.raw.rollback()
+        raise
+    conn.raw.commit()
+
+
+@contextlib.contextmanager
+def reusing() -> Iterator[None]:
+    """Blocks of `connect` on this thread share one connection per URL until this ends.
+
+    A scan reads the schema revision, its root, the signatures and the sidecars and records
+    itself, each in a block of its own: six connections a root, each a new PostgreSQL
+    backend (a fork and an authentication), for a rescan that otherwise only stats files.
+    Between blocks the connection holds no transaction, so it neither blocks the ORM's
+    writers nor misses what they commit. Per thread: sqlite3 and psycopg connections are not
+    for sharing between threads (the in-process pipeline runs beside a scan)."""
+    if getattr(_reused, "connections", None) is not None:
+        yield  # an outer block already shares them
+        return
+    held: dict[str, Connection] = {}
+    _reused.connections = held
+    try:
+        yield
     finally:
-        raw.close()
+        _reused.connections = None
+        for conn in held.values():
+            conn.raw.close()
+
+
+_reused = threading.local()
+
+
+def _open(url: str) -> Connection:
+    if url.startswith("sqlite"):
+        return Connection(_connect_sqlite(url), "sqlite")
+    return Connection(_connect_postgresql(url), "postgresql")
 
 
 def _connect_sqlite(url: str) -> Any:

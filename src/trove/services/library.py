@@ -69,6 +69,8 @@ class LibraryService:
         A path that is not a library yet but holds the files of one whose folder is gone is
         a library that moved: RelocationOffered, unless `relocate` (it is moved there, ids
         and user data kept) or `as_new` (indexed as another library)."""
+        from trove.db.migrate import ensure_schema
+
         scanner = ScanService(self.settings, database=lambda: self.database)
         run = ScanRun()
         # In-process, the pipeline starts on what registration has written while the walk
@@ -82,11 +84,14 @@ class LibraryService:
             beside.watching(on_scan_progress) if beside is not None else on_scan_progress
         )
         try:
-            for path in paths:
-                self._check_scannable(path)
-                if not as_new and self._is_new_root(path):
-                    self._relocate_if_offered(path, relocate=relocate)
-                run.scans.append(scanner.scan(path, progress=scan_progress))
+            # One connection for the scans' reads (an unchanged rescan's only database work).
+            with fast_index.reusing():
+                ensure_schema(self.settings.resolved_database_url)  # before looking roots up
+                for path in paths:
+                    self._check_scannable(path)
+                    if not as_new and self._is_new_root(path):
+                        self._relocate_if_offered(path, relocate=relocate)
+                    run.scans.append(scanner.scan(path, progress=scan_progress))
         except BaseException:
             if beside is not None:
                 beside.abandon()
