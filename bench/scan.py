@@ -11,6 +11,11 @@ For each corpus size it measures, as wall time of the whole CLI process (start-u
 
 Targets: rescan median / find median <= 3.0, and first-scan registration >= 5,000 files/s.
 
+With `--postgresql URL` the index is a PostgreSQL database instead of SQLite: for each size,
+the database `<URL's name>_<size>` is dropped and created empty (`trove status` then creates
+the schema); it is dropped again afterwards unless `--keep`. Beside the wall times, the CPU
+time of each rescan and find process is reported (not the PostgreSQL backend's).
+
 Rescans and `find` runs alternate, so that a slow patch on the machine hits both sides of the
 ratio rather than one. The page cache is warmed with one untimed `find` first: the targets are
 about Trove's own overhead, not about the disk.
@@ -26,6 +31,7 @@ import json
 import os
 import shlex
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -201,6 +207,7 @@ class SizeResult:
     files: int
     corpus: dict
     data_dir: str | None = None
+    database_url: str | None = None
     first_scan: dict | None = None
     rescan: dict | None = None
     backlog_wait: dict | None = None
@@ -233,6 +240,7 @@ def bench_size(
     cache_dir: Path,
     pin_first_scan: bool,
     drain_backlog: bool,
+    postgresql: str | None = None,
 ) -> SizeResult:
     library, summary = corpus.ensure_cached(
         count, profile=profile, seed=seed, cache_dir=cache_dir, log=log
@@ -253,6 +261,10 @@ def bench_size(
     data_dir = Path(tempfile.mkdtemp(prefix=f"trove-bench-scan-{count}-"))
     result.corpus["data_dir_filesystem"] = filesystem_type(data_dir)
     env = trove_env(data_dir)
+    database_url = fresh_database(postgresql, count) if postgresql else None
+    if database_url is not None:
+        env["TROVE_DATABASE_URL"] = database_url
+        result.corpus["database"] = "postgresql"
     try:
         measure_scans(
             result,
@@ -266,10 +278,33 @@ def bench_size(
     finally:
         if keep:
             result.data_dir = str(data_dir)
+            result.database_url = database_url
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
+            if database_url is not None:
+                drop_database(database_url)
     evaluate_targets(result)
     return result
+
+
+def fresh_database(url: str, count: int) -> str:
+    """`<url>_<count>`, dropped if there and created empty."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    name = f"{name}_{count}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def measure_scans(
@@ -362,9 +397,16 @@ def measure_rescans(
         if run.returncode != 0
     ]
     result.find = spread([run.seconds for run in finds])
+    result.find["cpu_s"] = [round(run.cpu_s, 4) for run in finds]
     if any(run.error is not None for run in rescans):
         return
     result.rescan = spread([run.seconds for run in rescans])
+    result.rescan["cpu_s"] = [round(run.cpu_s, 4) for run in rescans]
+    result.rescan["cpu_ratio"] = round(
+        statistics.median(run.cpu_s for run in rescans)
+        / max(statistics.median(run.cpu_s for run in finds), 1e-9),
+        2,
+    )
     result.rescan["trove_elapsed_s"] = [run.trove_elapsed_s for run in rescans]
     result.rescan["summary"] = rescans[-1].summary or None
     result.ratio = round(result.rescan["median_s"] / result.find["median_s"], 2)
@@ -415,6 +457,7 @@ def format_table(results: Sequence[SizeResult]) -> str:
         "rescan, waiting",
         "find median (min)",
         "rescan/find",
+        "cpu ratio",
     )
     rows = [headers]
     for result in results:
@@ -430,6 +473,7 @@ def format_table(results: Sequence[SizeResult]) -> str:
                 seconds_cell(successful_seconds(result.rescan_wait)),
                 seconds_cell(find.get("median_s"), find.get("min_s")),
                 f"{result.ratio:.2f}" if result.ratio is not None else "-",
+                f"{rescan['cpu_ratio']:.2f}" if "cpu_ratio" in rescan else "-",
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(headers))]
@@ -520,6 +564,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also time rescans that wait for the whole media pipeline (many minutes at 100k)",
     )
     parser.add_argument(
+        "--postgresql",
+        metavar="URL",
+        help="index into PostgreSQL: for each size the database <URL's name>_<size> is "
+        "dropped and created (e.g. postgresql://postgres@127.0.0.1:5432/trove_bench_scan)",
+    )
+    parser.add_argument(
         "--repeats", type=int, default=3, help="timed rescans and find runs per size (default: 3)"
     )
     parser.add_argument(
@@ -573,6 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     cache_dir=args.cache_dir,
                     pin_first_scan=pin,
                     drain_backlog=args.drain_backlog,
+                    postgresql=args.postgresql,
                 )
             )
         except corpus.CorpusError as error:
@@ -589,6 +640,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "profile": args.profile,
             "seed": args.seed,
             "repeats": args.repeats,
+            "database": "postgresql" if args.postgresql else "sqlite",
             "first_scan_pinned_to_cpu": FIRST_SCAN_CPU if pin else None,
         },
         "targets": {
@@ -609,6 +661,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for result in results:
         if result.data_dir:
             print(f"kept data dir for {result.files} files: {result.data_dir}")
+        if result.database_url:
+            print(f"kept database for {result.files} files: {result.database_url}")
     return report["exit_status"]
 
 
