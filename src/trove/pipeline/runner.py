@@ -221,7 +221,7 @@ class PipelineRunner:
             roots = {root.id: root.path for root in RootRepository(session).all()}
             resolve = Resolver()
             done = StepRepository(session).outcomes_for(ids)
-            for asset in AssetRepository(session).get_many(ids):
+            for asset in AssetRepository(session).for_pipeline(ids):
                 if asset.is_virtual and asset.root_id is None:  # an album: it has no file
                     views[asset.id] = view_of(asset, Path(asset.storage_urn))
                 else:
@@ -234,9 +234,7 @@ class PipelineRunner:
                         unreadable[asset.id] = "file is outside its library root"
                         continue
                     views[asset.id] = view_of(asset, path)
-                previous[asset.id] = {
-                    s: (o.status, o.version) for s, o in done.get(asset.id, {}).items()
-                }
+                previous[asset.id] = done.get(asset.id, {})
         return views, previous, unreadable
 
 

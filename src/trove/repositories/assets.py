@@ -10,11 +10,11 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     String,
     Table,
     and_,
-    bindparam,
     case,
     delete,
     exists,
@@ -43,7 +43,7 @@ from trove.domain.queries import (
 )
 from trove.domain.search_query import Clause, SearchQuery
 from trove.domain.timeline import TimelineSource
-from trove.repositories._sql import insert_ignoring_conflicts, utcnow
+from trove.repositories._sql import insert_ignoring_conflicts, insert_rows, update_rows, utcnow
 from trove.repositories.access import changeable_assets, visible_assets
 from trove.repositories.counters import AssetTally, CounterRepository
 from trove.repositories.search import SearchRepository
@@ -156,6 +156,12 @@ class AssetRepository:
 
     def get_many(self, asset_ids: Sequence[str]) -> list[Asset]:
         return list(self.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))))
+
+    def for_pipeline(self, asset_ids: Sequence[str]) -> builtins.list[Row[Any]]:
+        """What a pipeline pass reads of these assets (pipeline/runner.py view_of and where
+        the file is), as plain rows with the attributes' names: a batch of small files
+        spent more on building ORM objects (and loading their tags) than on their steps."""
+        return list(self.session.execute(select(*_PIPELINE_COLUMNS).where(Asset.id.in_(asset_ids))))
 
     def list(self, query: AssetQuery, *, viewer: Viewer) -> tuple[list[Asset], str | None]:
         """One page of the assets matching `query` that the viewer may see, and the cursor
@@ -661,9 +667,8 @@ class AssetRepository:
     # --- writes ----------------------------------------------------------------------------
 
     def insert_many(self, rows: builtins.list[dict[str, Any]]) -> None:
-        # Core executemany takes its column list from the first row: one call per row shape.
-        for group in _by_shape(rows):
-            self.session.execute(_ASSETS.insert(), _as_columns(group))
+        """Rows keyed by attribute names (`meta`), through the driver (see insert_rows)."""
+        insert_rows(self.session, _ASSETS, rows, renamed=_COLUMN_NAMES)
 
     def update_many(self, rows: builtins.list[dict[str, Any]]) -> None:
         """Bulk UPDATE by primary key, one executemany per row shape."""
@@ -673,19 +678,9 @@ class AssetRepository:
     def update_existing(self, rows: builtins.list[dict[str, Any]]) -> None:
         """Bulk UPDATE by primary key, one executemany per row shape, where a row whose asset
         is gone (deleted while a worker held it) changes nothing instead of failing the whole
-        batch, as the ORM's bulk form would (it counts the rows it matched)."""
-        for group in _by_shape(rows):
-            names = [k for k in group[0] if k != "id"]
-            if not names:
-                continue
-            stmt = (
-                update(_ASSETS)
-                .where(_ASSETS.c.id == bindparam("_id"))
-                .values({_COLUMN_NAMES.get(k, k): bindparam(f"_set_{k}") for k in names})
-            )
-            self.session.execute(
-                stmt, [{"_id": r["id"], **{f"_set_{k}": r[k] for k in names}} for r in group]
-            )
+        batch, as the ORM's bulk form would (it counts the rows it matched). Through the
+        driver (see insert_rows): the pipeline finishes thousands of small files a batch."""
+        update_rows(self.session, _ASSETS, rows, renamed=_COLUMN_NAMES)
 
     def metas_of(self, asset_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The metadata of these assets (those that still exist), without loading the rows."""
@@ -897,8 +892,24 @@ def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 # A declarative class's __table__ is typed as any FromClause; this one is a Table.
 _ASSETS = cast(Table, Asset.__table__)
 _COLUMN_NAMES = {"meta": "metadata"}
-
-
-def _as_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Core inserts take column names; the ORM attribute `meta` is the column `metadata`."""
-    return [{_COLUMN_NAMES.get(k, k): v for k, v in row.items()} for row in rows]
+_PIPELINE_COLUMNS = (
+    Asset.id,
+    Asset.root_id,
+    Asset.rel_path,
+    Asset.path_escaped,
+    Asset.storage_urn,
+    Asset.size,
+    Asset.mtime_ns,
+    Asset.mime_type,
+    Asset.asset_type,
+    Asset.hash,
+    Asset.filename,
+    Asset.is_virtual,
+    Asset.width,
+    Asset.height,
+    Asset.duration,
+    Asset.timeline_source,
+    Asset.title,
+    Asset.description,
+    Asset.meta,
+)

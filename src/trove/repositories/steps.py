@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, true
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Table, and_, func, literal, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep
 from trove.domain.access import Viewer
+from trove.repositories._sql import insert_rows
 from trove.repositories.access import visible_assets
 from trove.repositories.counters import CounterRepository, FailureTally
 
@@ -28,6 +28,10 @@ class FailureReason:
     example: str
 
 
+_STEPS = cast(Table, AssetStep.__table__)
+# What a new outcome replaces of an earlier one of the same asset and step.
+_RECORDED = ("status", "version", "message", "duration_ms", "updated_at")
+
 # What `_at_most_per_root` passes through: counted reasons or tallies, each of one library.
 _PerRoot = TypeVar("_PerRoot", FailureReason, FailureTally)
 
@@ -36,27 +40,26 @@ class StepRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def outcomes_for(self, asset_ids: Sequence[str]) -> dict[str, dict[str, AssetStep]]:
-        found: dict[str, dict[str, AssetStep]] = {}
-        rows = self.session.scalars(select(AssetStep).where(AssetStep.asset_id.in_(asset_ids)))
-        for row in rows:
-            found.setdefault(row.asset_id, {})[row.step] = row
+    def outcomes_for(self, asset_ids: Sequence[str]) -> dict[str, dict[str, tuple[str, int]]]:
+        """asset -> step -> (status, version) of its recorded outcomes."""
+        found: dict[str, dict[str, tuple[str, int]]] = {}
+        rows = self.session.execute(
+            select(AssetStep.asset_id, AssetStep.step, AssetStep.status, AssetStep.version).where(
+                AssetStep.asset_id.in_(asset_ids)
+            )
+        )
+        for asset_id, step, status, version in rows:
+            found.setdefault(asset_id, {})[step] = (status, version)
         return found
 
     def record(self, rows: list[dict[str, Any]]) -> None:
         """Insert or replace outcomes; one row per (asset, step)."""
-        if not rows:
-            return
-        module = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = module.insert(AssetStep)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["asset_id", "step"],
-            set_={
-                col: stmt.excluded[col]
-                for col in ("status", "version", "message", "duration_ms", "updated_at")
-            },
+        insert_rows(
+            self.session,
+            _STEPS,
+            rows,
+            or_update=(("asset_id", "step"), _RECORDED),
         )
-        self.session.execute(stmt, rows)
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Outcomes per (step, status), from the maintained counters."""
