@@ -1,0 +1,183 @@
+"""Bulk writes through the driver (repositories/_sql.py insert_rows, update_rows) store exactly
+what SQLAlchemy's Core statements store, on both databases: the same text for a DateTime on
+SQLite, the same JSON, booleans, NULLs and enum values; a row shape that leaves out a column
+with a Python default still gets it; upserts replace, ignored conflicts skip, and an update of
+a row that is gone changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Table, insert, select, text, update
+
+from trove.db.database import Database
+from trove.db.migrate import ensure_schema
+from trove.db.models import OWNER_ID, Asset, AssetStep, Link
+from trove.domain.enums import AssetCategory, AssetStatus, AssetType
+from trove.domain.ids import new_id
+from trove.repositories._sql import insert_ignoring_conflicts, insert_rows, update_rows
+from trove.repositories.links import edge
+from trove.repositories.steps import StepRepository
+from trove.services.scan_writer import register_root
+
+ASSETS: Table = Asset.__table__  # type: ignore[assignment]
+RENAMED = {"meta": "metadata"}
+# Columns whose stored form differs between the two rows on purpose.
+OWN = {"id", "rel_path", "filename", "storage_urn"}
+
+
+@pytest.fixture
+def database(settings) -> Iterator[Database]:
+    ensure_schema(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def root_id(database: Database, tmp_path: Path) -> str:
+    (tmp_path / "lib").mkdir()
+    return register_root(database, str(tmp_path / "lib")).id
+
+
+def asset_row(root_id: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "owner_id": OWNER_ID,
+        "root_id": root_id,
+        "rel_path": name,
+        "path_escaped": True,
+        "filename": name,
+        "storage_urn": f"fs://local/x/{name}",
+        "size": 12,
+        "mtime_ns": 1_700_000_000_123_456_789,
+        "ctime_ns": None,
+        "inode": 42,
+        "device": 7,
+        "mime_type": "text/plain",
+        "asset_type": AssetType.DOCUMENT,
+        "category": AssetCategory.PHYSICAL,
+        "status": AssetStatus.PROCESSING,
+        "error_message": None,
+        "is_virtual": False,
+        "visibility": "private",
+        "thumbnails": {},
+        "meta": {"document": {"dates": [], "total": None, "name": "Résumé"}, "n": 1.5},
+        "version": 1,
+        "timeline_at": datetime(1601, 1, 1, 0, 0, 0),
+        "timeline_source": "mtime",
+        "created_at": datetime(2026, 12, 2, 3, 4, 5, 60),
+        "updated_at": datetime(2026, 12, 2, 3, 4, 5),
+        **extra,
+    }
+
+
+def stored(database: Database, table: str, key: str, value: str) -> dict[str, Any]:
+    """A row as the database holds it, read without SQLAlchemy's types (DateTime as the text
+    SQLite keeps, JSON as the driver returns it)."""
+    with database.session() as session:
+        row = session.execute(
+            text(f"SELECT * FROM {table} WHERE {key} = :v"), {"v": value}
+        ).mappings()
+        return dict(next(iter(row)))
+
+
+def test_an_inserted_row_is_stored_as_the_core_insert_stores_it(
+    database: Database, root_id: str
+) -> None:
+    by_core = asset_row(root_id, "core.txt")
+    by_driver = asset_row(root_id, "driver.txt")
+    with database.session() as session:
+        session.execute(insert(ASSETS), [{RENAMED.get(k, k): v for k, v in by_core.items()}])
+        insert_rows(session, ASSETS, [by_driver], renamed=RENAMED)
+    core = stored(database, "assets", "id", by_core["id"])
+    driver = stored(database, "assets", "id", by_driver["id"])
+    assert {k: v for k, v in driver.items() if k not in OWN} == {
+        k: v for k, v in core.items() if k not in OWN
+    }
+    with database.session() as session:
+        asset = session.get(Asset, by_driver["id"])
+        assert asset is not None
+        assert asset.meta == by_driver["meta"]
+        assert asset.created_at == by_driver["created_at"]
+        assert asset.timeline_at == datetime(1601, 1, 1)
+        assert asset.path_escaped is True
+
+
+def test_a_column_with_a_default_left_out_gets_its_default(
+    database: Database, root_id: str
+) -> None:
+    row = asset_row(root_id, "defaults.txt")
+    for key in ("version", "thumbnails", "is_virtual", "visibility"):
+        del row[key]
+    with database.session() as session:
+        insert_rows(session, ASSETS, [row], renamed=RENAMED)
+        asset = session.get(Asset, row["id"])
+        assert asset is not None
+        assert (asset.version, asset.thumbnails, asset.is_virtual, asset.visibility) == (
+            1,
+            {},
+            False,
+            "private",
+        )
+
+
+def test_upserts_replace_and_ignored_conflicts_skip(database: Database, root_id: str) -> None:
+    row = asset_row(root_id, "a.txt")
+    with database.session() as session:
+        insert_rows(session, ASSETS, [row], renamed=RENAMED)
+        folder = session.scalar(select(Asset.id).where(Asset.rel_path == ""))
+        assert folder is not None
+        steps = StepRepository(session)
+        outcome = {"asset_id": row["id"], "step": "mime", "version": 1, "message": None}
+        steps.record(
+            [{**outcome, "status": "failed", "duration_ms": 1.0, "updated_at": row["created_at"]}]
+        )
+        steps.record(
+            [{**outcome, "status": "ok", "duration_ms": 2.5, "updated_at": row["updated_at"]}]
+        )
+        first = edge(folder, row["id"], "contains")
+        insert_ignoring_conflicts(session, Link, [first])
+        insert_ignoring_conflicts(session, Link, [edge(folder, row["id"], "contains")])
+    with database.session() as session:
+        recorded = session.execute(select(AssetStep.status, AssetStep.duration_ms)).all()
+        assert [tuple(r) for r in recorded] == [("ok", 2.5)]
+        links = session.scalars(select(Link.id).where(Link.target_id == row["id"])).all()
+        assert links == [first["id"]]
+
+
+def test_an_update_sets_its_columns_and_skips_rows_that_are_gone(
+    database: Database, root_id: str
+) -> None:
+    by_core = asset_row(root_id, "core.txt")
+    by_driver = asset_row(root_id, "driver.txt")
+    changes = {
+        "status": AssetStatus.READY,
+        "error_message": None,
+        "meta": {"hash": {"algo": "sha256"}, "flag": True},
+        "updated_at": datetime(2026, 12, 2, 4, 5, 6, 789),
+    }
+    with database.session() as session:
+        insert_rows(session, ASSETS, [by_core, by_driver], renamed=RENAMED)
+    with database.session() as session:
+        session.execute(
+            update(ASSETS)
+            .where(ASSETS.c.id == by_core["id"])
+            .values({RENAMED.get(k, k): v for k, v in changes.items()})
+        )
+        update_rows(
+            session,
+            ASSETS,
+            [{"id": by_driver["id"], **changes}, {"id": new_id(), **changes}, {"id": "x"}],
+            renamed=RENAMED,
+        )
+    core = stored(database, "assets", "id", by_core["id"])
+    driver = stored(database, "assets", "id", by_driver["id"])
+    assert {k: v for k, v in driver.items() if k not in OWN} == {
+        k: v for k, v in core.items() if k not in OWN
+    }
+    assert driver["status"] == "ready"
