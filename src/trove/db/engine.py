@@ -43,12 +43,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 # temp_store=MEMORY: an INSERT into `assets` (13 indexes, counter triggers) journals ~19 pages
 # per row for its statement, past SQLite's 64 KiB in-memory spill, so every row wrote them to a
 # temporary file: ~40 pwrite calls a row, 1.4 of 3.0 CPU s for 20,000 bulk inserts here.
+# cache_size 16 MiB (SQLite's default is 2 MiB): the indexes of `assets` ordered by time or
+# type take rows all over their pages, and with 2 MiB each batch read them back from the OS
+# (20,000 inserts: 2.2 -> 1.9 CPU s, system time halved; 64 MiB did no better). A page cache
+# grows only as pages are read, and lives as long as its pooled connection.
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=30000",
     "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-16384",
 )
 
 
