@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    case,
     cast,
     column,
     delete,
@@ -118,6 +119,7 @@ class SearchRepository:
         self.session = session
         self.hierarchical = tuple(BUILTIN_HIERARCHICAL if hierarchical is None else hierarchical)
         self.dialect = session.get_bind().dialect.name
+        self._many_known: dict[int, bool] = {}
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -342,10 +344,38 @@ class SearchRepository:
         collects its matches once; `collected`: a clause of the query whose matches are
         collected even so (`rarest`), the others probed per row of them."""
         self._without_jit()
-        return [
-            self._clause(c, viewer=viewer, paged=paged and c is not collected)
+        found = [
+            (c, self._clause(c, viewer=viewer, paged=paged and c is not collected))
             for c in query.clauses
         ]
+        if not (paged and self.dialect == "postgresql"):
+            return [condition for _, condition in found]
+        return self._words_before_negations(found, collected=collected)
+
+    def _words_before_negations(
+        self, found: builtins.list[tuple[Clause, ColumnElement[bool]]], *, collected: Clause | None
+    ) -> builtins.list[ColumnElement[bool]]:
+        """The conditions, with the common words' probes checked on each row before the
+        negations' (`-tag:`, `-word`). PostgreSQL orders a row's conditions by their
+        estimated cost, and put the negations' probes first: `type:image beach -tag:private`
+        newest first at 1M assets probed the tag on each of 6,700 rows walked for the 101
+        that hold `beach` (EXPLAIN ANALYZE: 141-145 ms, 106k buffers; the word first: 58-93
+        ms, 56k). As CASE WHEN words THEN negations ELSE false, the order is kept."""
+        words = {id(c) for c, _ in found if self._probed_per_row(c, collected=collected)}
+        negations = {
+            id(c) for c, _ in found if c.negated and c.key in ("", "text", *FILTER_FIELDS, "tag")
+        }
+        if not (words and negations):
+            return [condition for _, condition in found]
+        first = [condition for c, condition in found if id(c) in words]
+        then = [condition for c, condition in found if id(c) in negations]
+        rest = [condition for c, condition in found if id(c) not in words | negations]
+        return [*rest, case((and_(*first), and_(*then)), else_=false())]
+
+    def _probed_per_row(self, c: Clause, *, collected: Clause | None) -> bool:
+        """Whether `_positive` (paged, PostgreSQL) answers the clause by a probe per row."""
+        probed = ("", "text", *FILTER_FIELDS, "album")
+        return not c.negated and c is not collected and c.key in probed and self._matches_many(c)
 
     def walks(self, query: SearchQuery) -> bool:
         """Whether `conditions(paged=True)` probes every word of the query per row read, all
@@ -568,7 +598,14 @@ class SearchRepository:
         FTS5 index and capped; on PostgreSQL those of its words as the planner estimates them
         (`album:`: the members of the albums it names, counted), against MANY_MATCHES or one
         in MANY_SHARE of the library, the more (at 1M assets 2,000 matches are too few for a
-        page read down the timeline to meet 100 of them soon)."""
+        page read down the timeline to meet 100 of them soon). Remembered for the
+        repository's life (one listing): the conditions ask again when they order them."""
+        known = self._many_known.get(id(c))
+        if known is None:
+            known = self._many_known[id(c)] = self._count_many(c)
+        return known
+
+    def _count_many(self, c: Clause) -> bool:
         if self.dialect == "postgresql":
             return self._matches_many_postgresql(c)
         expr = _fts_query(c)
