@@ -12,6 +12,7 @@ from PIL import Image
 from tests.media import write_jpeg, write_text
 from tests.pipeline_media import camera_exif, text_image, text_pdf, write_photo
 from trove.repositories.assets import AssetRepository
+from trove.repositories.search import SearchRepository
 
 EIFFEL = ((48.0, 51.0, 30.24, "N"), (2.0, 17.0, 40.2, "E"))
 KYOTO = ((35.0, 0.0, 41.76, "N"), (135.0, 46.0, 5.16, "E"))
@@ -183,6 +184,29 @@ def test_a_common_word_whose_matches_are_all_old_is_paged_as_when_its_matches_ar
     assert len(whole["beach", 0]) == 2 and whole["trip", 0]
     postgresql = client.app.state.services.database.engine.dialect.name == "postgresql"
     assert ("sunset canon" in collected) is postgresql
+
+
+def test_common_words_probed_together_still_find_an_asset_without_a_document_by_its_links(
+    client, monkeypatch
+):
+    # Two common words checked on one read of each row's document (PostgreSQL): an asset
+    # whose document is not written yet still matches when each word reaches it through a
+    # folder or album above it (`beach` its folder, `picks` its album), as one probe a word
+    # found it; with its document, a word it lacks (`nikon` is waves', not sunset's) keeps
+    # it out.
+    waves, sunset = asset_id(client, "beach/waves.jpg"), asset_id(client, "beach/sunset.jpg")
+    album = client.post("/api/dam/albums", json={"name": "Summer Picks"}).json()
+    added = {"asset_ids": [waves, sunset]}
+    assert client.post(f"/api/dam/albums/{album['id']}/assets", json=added).status_code < 300
+    assert client.app.state.services.indexer.wait_idle(60)  # no rebuild of it pending
+    monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
+    with client.app.state.services.database.session() as session:
+        SearchRepository(session).delete([waves])
+        session.commit()
+    for order in ({"sort": "-timeline_at"}, {}):
+        assert sorted(ids(client, "beach picks", **order)) == sorted([waves, sunset]), order
+        assert ids(client, "picks canon", **order) == [sunset], order
+        assert ids(client, "beach nikon", **order) == [], order
 
 
 def test_the_months_of_a_search_are_counted_alike_however_common_its_words_and_say_if_estimated(

@@ -20,9 +20,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
+    String,
     and_,
+    any_,
     case,
     cast,
     column,
@@ -41,7 +44,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetTag, InheritedTag, IntegrityFinding, Link
@@ -120,6 +123,8 @@ class SearchRepository:
         self.hierarchical = tuple(BUILTIN_HIERARCHICAL if hierarchical is None else hierarchical)
         self.dialect = session.get_bind().dialect.name
         self._many_known: dict[int, bool] = {}
+        self._estimates: dict[str, int] = {}
+        self._library: int | None = None
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -344,13 +349,52 @@ class SearchRepository:
         collects its matches once; `collected`: a clause of the query whose matches are
         collected even so (`rarest`), the others probed per row of them."""
         self._without_jit()
-        found = [
-            (c, self._clause(c, viewer=viewer, paged=paged and c is not collected))
-            for c in query.clauses
-        ]
         if not (paged and self.dialect == "postgresql"):
-            return [condition for _, condition in found]
+            return [
+                self._clause(c, viewer=viewer, paged=paged and c is not collected)
+                for c in query.clauses
+            ]
+        words = [c for c in query.clauses if self._probed_per_row(c, collected=collected)]
+        together = {id(c) for c in words} if len(words) > 1 else set()
+        found = [
+            (c, self._clause(c, viewer=viewer, paged=c is not collected))
+            for c in query.clauses
+            if id(c) not in together
+        ]
+        if together:
+            found.insert(0, (words[0], self._probed_together(words, viewer=viewer)))
         return self._words_before_negations(found, collected=collected)
+
+    def _probed_together(
+        self, words: builtins.list[Clause], *, viewer: Viewer
+    ) -> ColumnElement[bool]:
+        """Two or more words probed per row read (PostgreSQL) checked on one read of the
+        row's document: each word in it, or (a folder or album word) on a link from a listed
+        holder. Probed one by one, each word looked its document up again: `sunset canon`
+        newest first at 1M assets looked up 13.5k documents for the 11.4k rows walked. The
+        words held in the document alone come first, as they cost nothing more to check. An
+        asset without a document matches when every word reaches it through a link, as
+        before."""
+        parts = [self._probe_parts(c, viewer=viewer) for c in words]
+        parts.sort(key=lambda part: (part[1] is not None, part[0] is None))
+        in_doc = [
+            or_(
+                false(),
+                *([] if own is None else [own]),
+                *([] if link is None else [_per_row(link)]),
+            )
+            for own, link in parts
+        ]
+        on_doc = (
+            select(and_(*in_doc).is_(True))
+            .where(Doc.asset_id == Asset.id)
+            .correlate(Asset)
+            .scalar_subquery()
+        )
+        links = [link for _, link in parts]
+        linked = and_(*(_per_row(link) for link in links if link is not None))
+        no_doc = linked if all(link is not None for link in links) else false()
+        return func.coalesce(on_doc, no_doc, type_=Boolean)
 
     def _words_before_negations(
         self, found: builtins.list[tuple[Clause, ColumnElement[bool]]], *, collected: Clause | None
@@ -493,13 +537,39 @@ class SearchRepository:
         `per_row`, for a positive clause: each probe a `(SELECT ... LIMIT 1) IS NOT NULL`,
         which PostgreSQL can neither turn into a join nor hash whole, as it would a lone
         EXISTS (repositories/access.py)."""
+        if per_row:
+            own, link = self._probe_parts(c, viewer=viewer)
+            probes = [*([] if own is None else [self._own(c).where(Doc.asset_id == Asset.id)])]
+            probes += [] if link is None else [link]
+            return or_(*(_per_row(p) for p in probes)) if probes else false()
         relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
-        holders = self._listed_holders(c, viewer=viewer) if per_row else None
+        below = select(Link.target_id).where(
+            Link.target_id == Asset.id,
+            Link.relation.in_(relations),
+            Link.source_id.in_(self._own(c, holders=True)),
+            visible_node(Link.source_id.expression, literal("Asset"), viewer),
+        )
+        probes = [] if c.key == "album" else [self._own(c).where(Doc.asset_id == Asset.id)]
+        if c.key not in FILTER_FIELDS:
+            probes.append(below)
+        if not probes:
+            return false()
+        return or_(*(p.exists() for p in probes))
+
+    def _probe_parts(
+        self, c: Clause, *, viewer: Viewer
+    ) -> tuple[ColumnElement[bool] | None, Select[Any] | None]:
+        """A positive clause probed per row (PostgreSQL): the condition its words put on the
+        row's document (None for `album:`) and the probe of the row's links from a listed
+        holder the viewer may see, or from one whose document matches past LISTED_HOLDERS
+        (None for a field filter, or when no holder matches)."""
+        relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
+        holders = self._listed_holders(c, viewer=viewer)
         below = select(Link.target_id).where(
             Link.target_id == Asset.id,
             Link.relation.in_(relations),
             *(
-                [Link.source_id.in_(holders)]
+                [Link.source_id == any_(literal(holders, ARRAY(String)))]
                 if holders is not None
                 else [
                     Link.source_id.in_(self._own(c, holders=True)),
@@ -507,14 +577,9 @@ class SearchRepository:
                 ]
             ),
         )
-        probes = [] if c.key == "album" else [self._own(c).where(Doc.asset_id == Asset.id)]
-        if c.key not in FILTER_FIELDS and holders != []:
-            probes.append(below)
-        if not probes:
-            return false()
-        if per_row:
-            return or_(*(_per_row(p) for p in probes))
-        return or_(*(p.exists() for p in probes))
+        own = None if c.key == "album" else self._own_condition_postgresql(c, holders=False)
+        linked = c.key not in FILTER_FIELDS and holders != []
+        return own, below if linked else None
 
     def _listed_holders(self, c: Clause, *, viewer: Viewer) -> builtins.list[str] | None:
         """The folders and albums the viewer may see whose own text matches the clause, as a
@@ -642,16 +707,20 @@ class SearchRepository:
         """How many documents the planner expects to match `tsq`, from the statistics ANALYZE
         keeps of the words in `tsv` (a plan, nothing read). Counted instead, even capped, a
         common word's matches were read from the table or its index first (1M assets)."""
-        plan = self.session.scalar(_ESTIMATE, {"tsq": tsq})
-        return int(plan[0]["Plan"]["Plan Rows"])
+        if tsq not in self._estimates:  # asked again by `rarest` after `_matches_many`
+            plan = self.session.scalar(_ESTIMATE, {"tsq": tsq})
+            self._estimates[tsq] = int(plan[0]["Plan"]["Plan Rows"])
+        return self._estimates[tsq]
 
     def _assets_estimate(self) -> int:
         """The planner's count of `assets` (pg_class, kept by ANALYZE and autovacuum): a
         threshold's scale, not a count anyone sees."""
-        rows = self.session.scalar(
-            text("SELECT reltuples FROM pg_class WHERE oid = 'assets'::regclass")
-        )
-        return max(int(rows or 0), 0)
+        if self._library is None:
+            rows = self.session.scalar(
+                text("SELECT reltuples FROM pg_class WHERE oid = 'assets'::regclass")
+            )
+            self._library = max(int(rows or 0), 0)
+        return self._library
 
     def _is(self, value: str) -> ColumnElement[bool]:
         if value == "missing":
@@ -718,6 +787,9 @@ class SearchRepository:
         return select(Doc.asset_id).where(or_(*conditions) if conditions else false())
 
     def _own_postgresql(self, c: Clause, *, holders: bool) -> Select[Any]:
+        return select(Doc.asset_id).where(self._own_condition_postgresql(c, holders=holders))
+
+    def _own_condition_postgresql(self, c: Clause, *, holders: bool) -> ColumnElement[bool]:
         tsq = _pg_query(c)
         conditions: list[ColumnElement[bool]] = []
         if tsq:
@@ -728,7 +800,7 @@ class SearchRepository:
             short = _substring(fold(c.value), ilike=True)
             marked = Doc.tsv.op("@@")(cast(literal(f"'{HOLDER_LEXEME}'"), TSQUERY))
             conditions.append(and_(short, marked) if holders else short)
-        return select(Doc.asset_id).where(or_(*conditions) if conditions else false())
+        return or_(*conditions) if conditions else false()
 
     def _tags_of(self, asset_ids: list[str]) -> dict[str, list[str]]:
         """Own tags, and for folders and albums also the rows of what they inherit."""
