@@ -181,3 +181,29 @@ def test_an_update_sets_its_columns_and_skips_rows_that_are_gone(
         k: v for k, v in core.items() if k not in OWN
     }
     assert driver["status"] == "ready"
+
+
+def test_a_batch_meeting_one_key_twice_keeps_its_last_upsert_and_its_first_ignored_row(
+    database: Database, root_id: str
+) -> None:
+    """PostgreSQL takes a batch as one statement (INSERT ... SELECT FROM unnest), where an
+    upsert may not meet the same key twice: the batch's last row of a key wins, as the later
+    of one statement per row did."""
+    row = asset_row(root_id, "a.txt")
+    outcome = {"asset_id": row["id"], "step": "mime", "version": 1}
+    with database.session() as session:
+        insert_rows(session, ASSETS, [row], renamed=RENAMED)
+        folder = session.scalar(select(Asset.id).where(Asset.rel_path == ""))
+        assert folder is not None
+        failed = {**outcome, "message": "x", "status": "failed", "duration_ms": 1.0}
+        failed["updated_at"] = row["created_at"]
+        ok = {**outcome, "message": None, "status": "ok", "duration_ms": 2.5}
+        ok["updated_at"] = row["updated_at"]
+        StepRepository(session).record([failed, ok])
+        first = edge(folder, row["id"], "contains")
+        insert_ignoring_conflicts(session, Link, [first, edge(folder, row["id"], "contains")])
+    with database.session() as session:
+        recorded = session.execute(select(AssetStep.status, AssetStep.duration_ms)).all()
+        assert [tuple(r) for r in recorded] == [("ok", 2.5)]
+        links = session.scalars(select(Link.id).where(Link.target_id == row["id"])).all()
+        assert links == [first["id"]]

@@ -1,0 +1,122 @@
+"""Outcome write path on PostgreSQL: what the pipeline writes for each small file (3 step
+outcomes, then its final status) for N files still processing, in batches through
+StepRepository.record and update_rows, one commit a batch. Prints this process's CPU time and
+its PostgreSQL backend's (from /proc: the server runs on this machine), for the whole run and
+for the outcome inserts alone, and checks the tallies (migration 0018_status_tallies) end at 0
+processing outcomes and N/10 failures.
+
+    PYTHONPATH=<src to measure> .venv/bin/python bench/outcomes.py --url URL [--n 20000]
+
+The database must exist and be at the head revision; its assets are replaced (scratch only).
+Alternate two `src` copies to compare (a frozen copy of the old one as "before").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from trove.db.models import Asset
+from trove.repositories._sql import update_rows
+from trove.repositories.steps import StepRepository
+
+STEPS = ("mime", "hash", "meta")
+RESET = (
+    "TRUNCATE assets, roots CASCADE",
+    "DELETE FROM processing_outcome_count_deltas",
+    "DELETE FROM failure_count_deltas",
+    "DELETE FROM processing_outcome_counts",
+    "DELETE FROM failure_counts",
+    "INSERT INTO roots (id, path, name, status, include_globs, exclude_globs, include_hidden,"
+    " is_upload_target, created_at) VALUES ('r1', '/x', 'x', 'online', '[]', '[]', false, false,"
+    " now())",
+)
+FILES = (
+    "INSERT INTO assets (id, owner_id, root_id, rel_path, path_escaped, filename, is_virtual,"
+    " category, status, visibility, storage_urn, asset_type, thumbnails, metadata, version,"
+    " timeline_at, created_at, updated_at)"
+    " SELECT lpad(i::text, 36, '0'), '00000000-0000-7000-8000-000000000001', 'r1', 'f' || i,"
+    " false, 'f' || i, false, 'document', 'processing', 'private', 'file://x/' || i, 'document',"
+    " '{{}}', '{{}}', 1, now(), now(), now() FROM generate_series(1, {n}) i"
+)
+TALLIES = (
+    "SELECT (SELECT coalesce(sum(n), 0) FROM (SELECT n FROM processing_outcome_counts"
+    " UNION ALL SELECT n FROM processing_outcome_count_deltas) p),"
+    " (SELECT coalesce(sum(n), 0) FROM (SELECT n FROM failure_counts"
+    " UNION ALL SELECT n FROM failure_count_deltas) f)"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--batch", type=int, default=200)
+    args = parser.parse_args()
+    engine = sa.create_engine(args.url)
+    with engine.begin() as connection:
+        for sql in (*RESET, FILES.format(n=args.n), "ANALYZE assets"):
+            connection.exec_driver_sql(sql)
+    ids = [str(i).zfill(36) for i in range(1, args.n + 1)]
+    with Session(engine) as session:
+        backend_pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        session.commit()
+        total, inserts = _write(session, ids, batch=args.batch, backend_pid=backend_pid)
+        processing, failed = session.execute(sa.text(TALLIES)).one()
+    print(
+        f"n={args.n} process {total[0]:.2f}s backend {total[1]:.2f}s "
+        f"total {sum(total):.2f}s | outcome inserts: process {inserts[0]:.2f}s "
+        f"backend {inserts[1]:.2f}s | tallies: processing {processing} failed {failed}"
+    )
+
+
+def _write(
+    session: Session, ids: list[str], *, batch: int, backend_pid: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(process, backend) CPU seconds of the whole write, and of the outcome inserts."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    start = _cpu(backend_pid)
+    inserts = [0.0, 0.0]
+    for at in range(0, len(ids), batch):
+        chunk = ids[at : at + batch]
+        before = _cpu(backend_pid)
+        repo = StepRepository(session)
+        for step in STEPS:
+            repo.record([_outcome(i, step, now) for i in chunk])
+        after = _cpu(backend_pid)
+        inserts = [inserts[0] + after[0] - before[0], inserts[1] + after[1] - before[1]]
+        rows = [{"id": i, "status": "ready", "updated_at": now} for i in chunk]
+        update_rows(session, Asset.__table__, rows)
+        session.commit()
+    end = _cpu(backend_pid)
+    return (end[0] - start[0], end[1] - start[1]), (inserts[0], inserts[1])
+
+
+def _outcome(asset_id: str, step: str, now: datetime) -> dict[str, Any]:
+    failed = step == "meta" and int(asset_id) % 10 == 0
+    return {
+        "asset_id": asset_id,
+        "step": step,
+        "status": "failed" if failed else "ok",
+        "version": 1,
+        "message": "boom" if step == "meta" else None,
+        "duration_ms": 1.0,
+        "updated_at": now,
+    }
+
+
+def _cpu(backend_pid: int) -> tuple[float, float]:
+    """This process's CPU seconds and the backend's (utime + stime from /proc)."""
+    fields = Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return time.process_time(), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    main()
