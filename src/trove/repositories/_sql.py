@@ -79,31 +79,27 @@ def insert_rows(
             session.execute(stmt, [dict(zip(names, row.values(), strict=True)) for row in group])
             continue
         quote = dialect.identifier_preparer.quote
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))})"
-            f" VALUES ({', '.join([mark] * len(names))})"
-        )
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))})"
+        conflict = ""
         if or_ignore:
-            sql += " ON CONFLICT DO NOTHING"
+            conflict = " ON CONFLICT DO NOTHING"
         elif or_update is not None:
-            sql += (
+            conflict = (
                 f" ON CONFLICT ({', '.join(map(quote, or_update[0]))}) DO UPDATE SET "
                 + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in or_update[1])
             )
         tuples = _driver_tuples(group, keys, columns, dialect)
         if dialect.name == "postgresql":
-            head, _, tail = sql.partition(" VALUES (")
-            tail = tail.partition(")")[2]
-            _insert_unnest(connection, head, tail, tuples, columns, or_update=or_update)
+            _insert_unnest(connection, head, conflict, tuples, columns, or_update=or_update)
         else:
-            connection.exec_driver_sql(sql, tuples)
+            marks = ", ".join("?" * len(names))
+            connection.exec_driver_sql(f"{head} VALUES ({marks}){conflict}", tuples)
 
 
 def _insert_unnest(
     connection: Any,
     head: str,
-    tail: str,
+    conflict: str,
     tuples: list[tuple[Any, ...]],
     columns: list[Column[Any]],
     *,
@@ -121,7 +117,8 @@ def _insert_unnest(
         tuples = list({tuple(t[i] for i in at): t for t in tuples}.values())
     arrays = ", ".join(f"%s::{_array_element_type(c, connection.dialect)}[]" for c in columns)
     connection.exec_driver_sql(
-        f"{head} SELECT * FROM unnest({arrays}){tail}", tuple(map(list, zip(*tuples, strict=True)))
+        f"{head} SELECT * FROM unnest({arrays}){conflict}",
+        tuple(map(list, zip(*tuples, strict=True))),
     )
 
 
