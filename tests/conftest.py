@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from trove.config import Settings
+from trove.db.database import Database
+from trove.db.migrate import ensure_schema
 
 PG_ADMIN_URL = os.environ.get("TROVE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 # One template per pytest process: xdist workers, and test runs from other checkouts on the same
@@ -114,6 +116,15 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         allowed_hosts="testserver",
         auth=False,
     )
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    """The test's database at the current schema, disposed of afterwards."""
+    ensure_schema(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url)
+    yield database
+    database.dispose()
 
 
 def trove_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ a row that is gone changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ import pytest
 from sqlalchemy import Table, insert, select, text, update
 
 from trove.db.database import Database
-from trove.db.migrate import ensure_schema
 from trove.db.models import OWNER_ID, Asset, AssetStep, Link
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType
 from trove.domain.ids import new_id
@@ -28,14 +26,6 @@ ASSETS: Table = Asset.__table__  # type: ignore[assignment]
 RENAMED = {"meta": "metadata"}
 # Columns whose stored form differs between the two rows on purpose.
 OWN = {"id", "rel_path", "filename", "storage_urn"}
-
-
-@pytest.fixture
-def database(settings) -> Iterator[Database]:
-    ensure_schema(settings.resolved_database_url)
-    database = Database(settings.resolved_database_url)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

@@ -5,16 +5,14 @@ work). The uploads that first showed the race are in test_uploads.py."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from tests.graph_helpers import make_assets
 from trove.db.database import Database
-from trove.db.migrate import ensure_schema
 from trove.db.models import Asset, Link, Root
 from trove.domain.access import Viewer
 from trove.services.assets import AssetPatch, AssetService
@@ -24,14 +22,6 @@ from trove.services.scan_writer import register_root
 SYSTEM = Viewer.system()
 
 CALLERS = 12
-
-
-@pytest.fixture
-def database(settings) -> Iterator[Database]:
-    ensure_schema(settings.resolved_database_url)
-    database = Database(settings.resolved_database_url)
-    yield database
-    database.dispose()
 
 
 def all_at_once(call: Callable[[], Any]) -> list[Any]:

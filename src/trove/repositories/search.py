@@ -72,6 +72,8 @@ FILTER_FIELDS = {
     "place": ("place",),
     "text": ("content", "extra"),
 }
+# The clauses that look for words: free words, the text filters, `album:`.
+WORD_KEYS = ("", "text", *FILTER_FIELDS, "album")
 # Fields that also get field-prefixed words in PostgreSQL's tsv, for their filter.
 PREFIXED_FIELDS = ("camera", "lens", "people", "place")
 # PostgreSQL's four weight classes, A highest.
@@ -418,8 +420,7 @@ class SearchRepository:
 
     def _probed_per_row(self, c: Clause, *, collected: Clause | None) -> bool:
         """Whether `_positive` (paged, PostgreSQL) answers the clause by a probe per row."""
-        probed = ("", "text", *FILTER_FIELDS, "album")
-        return not c.negated and c is not collected and c.key in probed and self._matches_many(c)
+        return not c.negated and c is not collected and c.key in WORD_KEYS and self._matches_many(c)
 
     def walks(self, query: SearchQuery) -> bool:
         """Whether `conditions(paged=True)` probes every word of the query per row read, all
@@ -442,8 +443,7 @@ class SearchRepository:
 
     def required_words(self, query: SearchQuery) -> builtins.list[Clause]:
         """The clauses of words the query requires (free words, field filters, `album:`)."""
-        probed = ("", "text", *FILTER_FIELDS, "album")
-        return [c for c in query.clauses if not c.negated and c.key in probed and _words_of(c)]
+        return [c for c in query.clauses if not c.negated and c.key in WORD_KEYS and _words_of(c)]
 
     def _expected_matches(self, c: Clause) -> int:
         if c.key == "album":
@@ -466,8 +466,9 @@ class SearchRepository:
 
     def _many(self, query: SearchQuery) -> builtins.list[bool]:
         """`_matches_many` of each word clause the query requires."""
-        probed = ("", "text", *FILTER_FIELDS, "album")
-        return [self._matches_many(c) for c in query.clauses if not c.negated and c.key in probed]
+        return [
+            self._matches_many(c) for c in query.clauses if not c.negated and c.key in WORD_KEYS
+        ]
 
     def ranked_clauses(self, query: SearchQuery) -> builtins.list[Clause]:
         """The clauses `ranked` requires of every document it returns (free words and `text:`
@@ -596,7 +597,7 @@ class SearchRepository:
         return None if len(ids) > LISTED_HOLDERS else ids
 
     def _positive(self, c: Clause, *, viewer: Viewer, paged: bool) -> ColumnElement[bool]:
-        if c.key in ("", "text", *FILTER_FIELDS, "album"):
+        if c.key in WORD_KEYS:
             # On PostgreSQL what is not a page (a count by month) collects the matches once.
             collected = self.dialect == "postgresql" and not paged
             if collected or not self._matches_many(c):
