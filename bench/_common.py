@@ -167,3 +167,23 @@ def write_results(
         path, n = results_dir / f"{stem}-{n}.json", n + 1
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path
+
+
+def fresh_database(url: str, count: int) -> str:
+    """`<url>_<count>`, dropped if there and created empty."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    name = f"{name}_{count}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

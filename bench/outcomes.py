@@ -5,10 +5,12 @@ its PostgreSQL backend's (from /proc: the server runs on this machine), for the 
 for the outcome inserts alone, and checks the tallies (migration 0018_status_tallies) end at 0
 processing outcomes and N/10 failures.
 
-    PYTHONPATH=<src to measure> .venv/bin/python bench/outcomes.py --url URL [--n 20000]
+    PYTHONPATH=<src to measure> .venv/bin/python bench/outcomes.py \
+        --postgresql postgresql://postgres@127.0.0.1:5432/trove_bench_outcomes [--n 20000]
 
-The database must exist and be at the head revision; its assets are replaced (scratch only).
-Alternate two `src` copies to compare (a frozen copy of the old one as "before").
+The database `<name>_<n>` is created at the head revision for the run and dropped after it;
+the results also go to bench/results/outcomes-*.json. Alternate two `src` copies to compare
+(a frozen copy of the old one as "before").
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from _common import drop_database, fresh_database, git_revision, machine_info, write_results
+from trove.db.engine import make_engine
+from trove.db.migrate import ensure_schema
 from trove.db.models import Asset
 from trove.repositories._sql import update_rows
 from trove.repositories.steps import StepRepository
@@ -56,25 +61,55 @@ TALLIES = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True)
+    parser.add_argument(
+        "--postgresql",
+        required=True,
+        help="a database URL on the server to measure; `<name>_<n>` is created and dropped",
+    )
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
-    engine = sa.create_engine(args.url)
+    url = fresh_database(args.postgresql, args.n)
+    try:
+        report = _measure(url, n=args.n, batch=args.batch)
+    finally:
+        drop_database(url)
+    total, inserts = report["cpu_s"]["total"], report["cpu_s"]["outcome_inserts"]
+    print(
+        f"n={args.n} process {total['process']:.2f}s backend {total['backend']:.2f}s "
+        f"total {total['process'] + total['backend']:.2f}s | outcome inserts: process "
+        f"{inserts['process']:.2f}s backend {inserts['backend']:.2f}s | tallies: processing "
+        f"{report['tallies']['processing']} failed {report['tallies']['failed']}"
+    )
+    print(write_results("outcomes", report))
+
+
+def _measure(url: str, *, n: int, batch: int) -> dict[str, Any]:
+    ensure_schema(url)
+    engine = make_engine(url)
     with engine.begin() as connection:
-        for sql in (*RESET, FILES.format(n=args.n), "ANALYZE assets"):
+        for sql in (*RESET, FILES.format(n=n), "ANALYZE assets"):
             connection.exec_driver_sql(sql)
-    ids = [str(i).zfill(36) for i in range(1, args.n + 1)]
+    ids = [str(i).zfill(36) for i in range(1, n + 1)]
     with Session(engine) as session:
         backend_pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
         session.commit()
-        total, inserts = _write(session, ids, batch=args.batch, backend_pid=backend_pid)
+        total, inserts = _write(session, ids, batch=batch, backend_pid=backend_pid)
         processing, failed = session.execute(sa.text(TALLIES)).one()
-    print(
-        f"n={args.n} process {total[0]:.2f}s backend {total[1]:.2f}s "
-        f"total {sum(total):.2f}s | outcome inserts: process {inserts[0]:.2f}s "
-        f"backend {inserts[1]:.2f}s | tallies: processing {processing} failed {failed}"
-    )
+    engine.dispose()
+    return {
+        "benchmark": "outcomes",
+        "revision": git_revision(),
+        "machine": machine_info(),
+        "files": n,
+        "batch": batch,
+        "cpu_s": {
+            "total": {"process": total[0], "backend": total[1]},
+            "outcome_inserts": {"process": inserts[0], "backend": inserts[1]},
+        },
+        "tallies": {"processing": int(processing), "failed": int(failed)},
+        "load_average": list(os.getloadavg()),
+    }
 
 
 def _write(

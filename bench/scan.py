@@ -42,7 +42,9 @@ from pathlib import Path
 import corpus
 from _common import (
     REPO_ROOT,
+    drop_database,
     filesystem_type,
+    fresh_database,
     git_revision,
     machine_info,
     spread,
@@ -285,26 +287,6 @@ def bench_size(
                 drop_database(database_url)
     evaluate_targets(result)
     return result
-
-
-def fresh_database(url: str, count: int) -> str:
-    """`<url>_<count>`, dropped if there and created empty."""
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    name = f"{name}_{count}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{base}/{name}"
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def measure_scans(
