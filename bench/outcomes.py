@@ -20,7 +20,7 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -128,7 +128,7 @@ def _write(
         after = _cpu(backend_pid)
         inserts = [inserts[0] + after[0] - before[0], inserts[1] + after[1] - before[1]]
         rows = [{"id": i, "status": "ready", "updated_at": now} for i in chunk]
-        update_rows(session, Asset.__table__, rows)
+        update_rows(session, cast(sa.Table, Asset.__table__), rows)
         session.commit()
     end = _cpu(backend_pid)
     return (end[0] - start[0], end[1] - start[1]), (inserts[0], inserts[1])
