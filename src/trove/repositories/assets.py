@@ -62,6 +62,8 @@ WALK_ROWS = 10_000
 # walk met a page in its first 20k rows (0.26 s). Walking as far as reading its matches
 # would cost, the page costs at most about twice the cheaper of the two.
 WALK_PER_MATCH = 1
+# On SQLite at most this many (a page of a word in 2% of the library is met ~5,000 rows down).
+SQLITE_WALK_ROWS = 5_000
 # The months of a search whose words are all common are estimated past this many assets
 # (PostgreSQL), from a sample of about SAMPLE_ROWS of them; with fewer than SAMPLE_MATCHES
 # matches in the sample they are counted exactly instead.
@@ -273,7 +275,7 @@ class AssetRepository:
         """A page read down ix_assets_timeline. A common word is probed per row read there
         (SearchRepository.walks), which finds a page soon when its matches are spread over
         the years, and reads the whole timeline down to them when they are all old (1M
-        assets, `img_2019`: 500k rows, 20 s CPU). So the walk reads at most WALK_ROWS
+        assets, `img_2019`: 500k rows, 20 s CPU). So the walk reads at most `_walk_rows`
         timeline rows, and a page it leaves short is read again from the rarest word's
         matches, collected and sorted (`_collected_page`): the same rows either way."""
 
@@ -287,9 +289,7 @@ class AssetRepository:
             return read(paged=True)
         rarest = search.rarest(query.search)
         assert rarest is not None
-        rows = WALK_ROWS
-        if len(search.required_words(query.search)) > 1:
-            rows = max(rows, WALK_PER_MATCH * rarest[1])
+        rows = self._walk_rows(query.search, rarest=rarest[1])
         bound = self._walk_bound(page, descending=query.descending, rows=rows)
         if bound is None:  # the timeline is shorter than the walk's bound
             return read(paged=True)
@@ -297,6 +297,17 @@ class AssetRepository:
         if len(walked) == page.limit:
             return walked
         return self._collected_page(query, columns, scope, viewer, page, collected=rarest[0])
+
+    def _walk_rows(self, search: SearchQuery, *, rarest: int) -> int:
+        """How many timeline rows a page's walk reads at most. On SQLite, as many as the
+        rarest word has matches, up to SQLITE_WALK_ROWS: a row probed costs about what a
+        match collected does (~2 us), so a walk that fails costs at most the collected
+        page again."""
+        if self._dialect() == "sqlite":
+            return min(rarest, SQLITE_WALK_ROWS)
+        if len(self._search().required_words(search)) > 1:
+            return max(WALK_ROWS, WALK_PER_MATCH * rarest)
+        return WALK_ROWS
 
     def _collected_page(
         self,

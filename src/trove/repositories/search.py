@@ -45,7 +45,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from trove.db.models import Asset, AssetTag, InheritedTag, IntegrityFinding, Link
 from trove.db.models import SearchDocumentRow as Doc
@@ -86,6 +88,8 @@ PG_WEIGHT = {
 }
 # Past this many matches a word is "common": a page is found by walking the timeline.
 MANY_MATCHES = 2000
+# On SQLite, `rarest` counts an album's members up to this many.
+COUNTED = 50_000
 # On PostgreSQL, also past one in this many of the library's assets.
 MANY_SHARE = 50
 # A common word's probe per row checks its links against the matching folders and albums as a
@@ -93,7 +97,8 @@ MANY_SHARE = 50
 LISTED_HOLDERS = 5000
 # Results ranked by relevance: the best this many; the rest of what matches follows newest first.
 RANKED = 2000
-# On PostgreSQL, a word in more documents than this is ranked among this many of them.
+# A word in more documents than this is ranked among this many of them (SQLite: and those
+# holding it in a name, title or tags).
 RANK_CANDIDATES = 5000
 MAX_POSITION = 16383  # PostgreSQL keeps word positions up to this
 # In a folder's or album's tsv: "which holders match" is one more GIN lookup. Not a word any
@@ -103,6 +108,9 @@ MAX_LEXEME_CHARS = 200
 BATCH = 500
 
 _FTS = table("search_fts", column("rowid"))
+_FTS_TABLE: ColumnElement[Any] = literal_column("search_fts")
+# The documents an `ext:` or `near:` filter matches, inside a probe of the row's own document.
+_MATCHED = aliased(Doc, name="matched")
 _COLUMNS = ("asset_id", *SEARCH_FIELDS, "substrings", "ext", "lat", "lon")
 # An upsert: a worker and the server may index the same asset at once, each deleting its
 # document first; the second insert then meets the first one's row (seen at 100,000 files with
@@ -346,11 +354,18 @@ class SearchRepository:
         through a folder or album counts only a holder the viewer may see: the name of
         someone's private album is not a way to learn what it includes.
 
-        `paged`: the query reads one page down an index (the timeline), so on PostgreSQL a
-        common word is probed per row read, where a count over the library (the months)
-        collects its matches once; `collected`: a clause of the query whose matches are
-        collected even so (`rarest`), the others probed per row of them."""
+        `paged`: the query reads one page down an index (the timeline), so a common word is
+        probed per row read, where a count over the library (the months) collects its
+        matches once; `collected`: a clause of the query whose matches are collected even so
+        (`rarest`), the others probed per row of them."""
         self._without_jit()
+        if self.dialect == "sqlite":
+            return [
+                Asset.id.in_(self._matching(c, viewer=viewer))
+                if c is collected
+                else self._clause(c, viewer=viewer, paged=paged)
+                for c in query.clauses
+            ]
         if not (paged and self.dialect == "postgresql"):
             return [
                 self._clause(c, viewer=viewer, paged=paged and c is not collected)
@@ -424,20 +439,22 @@ class SearchRepository:
 
     def walks(self, query: SearchQuery) -> bool:
         """Whether `conditions(paged=True)` probes every word of the query per row read, all
-        of them common (PostgreSQL): a page then walks the timeline, which for words whose
+        of them common: a page then walks the timeline, which for words whose
         matches are all old reads far down before it meets them (1M assets, `img_2019`:
         500k rows, 20 s CPU), so the caller bounds the walk (AssetRepository) and reads a
         page it leaves short from the matches of the `rarest` word, the others probed per
         row of them. Collecting every word's matches instead (`sunset canon`: 237k of
-        `canon`) took 7-9 s CPU at 1M assets, where the unbounded walk read 0.47 s."""
+        `canon`) took 7-9 s CPU at 1M assets, where the unbounded walk read 0.47 s. On SQLite
+        (100k assets, `img_2019` newest first: 50k rows probed, 120 ms) as well."""
+        if self.dialect == "sqlite":
+            many = self._many(query)
+            return bool(many) and all(many)
         return self.common_only(query)
 
     def rarest(self, query: SearchQuery) -> tuple[Clause, int] | None:
-        """The word clause the query requires with the fewest matches as the planner expects
-        them (PostgreSQL; None without one), and how many: the one to collect when the others
-        are probed per row of its matches."""
-        if self.dialect != "postgresql":
-            return None
+        """The word clause the query requires with the fewest matches (None without one), and
+        how many, as the planner expects them on PostgreSQL, counted on SQLite: the one to
+        collect when the others are probed per row of its matches."""
         expected = [(c, self._expected_matches(c)) for c in self.required_words(query)]
         return min(expected, key=lambda pair: pair[1], default=None)
 
@@ -447,7 +464,12 @@ class SearchRepository:
 
     def _expected_matches(self, c: Clause) -> int:
         if c.key == "album":
-            return self._album_members(c, at_most=self._many_threshold())
+            counted = self._many_threshold() if self.dialect == "postgresql" else COUNTED
+            return self._album_members(c, at_most=counted)
+        if self.dialect == "sqlite":  # counted from the FTS5 index (1 ms for 23k matches)
+            match = _FTS_TABLE.op("MATCH")(_fts_query(c) or '""')
+            total = select(func.count()).select_from(_FTS).where(match)
+            return int(self.session.scalar(total) or 0)
         return self._estimated_matches(_pg_query(c) or "")
 
     def common_only(self, query: SearchQuery) -> bool:
@@ -497,15 +519,7 @@ class SearchRepository:
         if self.dialect == "postgresql":
             return _ranked_postgresql(" & ".join(f"({_pg_query(c)})" for c in terms))
         match = " AND ".join(f"({_fts_query(c)})" for c in terms)
-        weights: list[Any] = [literal_column(str(FIELD_WEIGHT[n])) for n in SEARCH_FIELDS]
-        score = func.bm25(literal_column("search_fts"), *weights)
-        top = (
-            select(_FTS.c.rowid.label("doc_id"), score.label("score"))
-            .where(literal_column("search_fts").op("MATCH")(match))
-            .order_by(score)
-            .limit(RANKED)
-            .subquery("best")
-        )
+        top = _ranked_sqlite(match, [_fts_query(c) or "" for c in terms if c.key == ""])
         return (
             select(Doc.asset_id, top.c.score)
             .select_from(top.join(Doc, Doc.doc_id == top.c.doc_id))
@@ -557,6 +571,29 @@ class SearchRepository:
             return false()
         return or_(*(p.exists() for p in probes))
 
+    def _probed_sqlite(self, c: Clause, *, viewer: Viewer) -> ColumnElement[bool]:
+        """A common word on SQLite, checked on each row a page reads (the timeline, the ranked
+        best): the row's document, found by the unique index on its asset id, among the
+        matches' rowids (read from the FTS5 index alone), or a link to the row from a
+        matching folder or album the viewer may see. As `assets.id IN (the matches)` each
+        match's document was read for its asset id before the first row (100k assets,
+        `canon` newest first: 23.5k documents, 27 -> 4 ms)."""
+        relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
+        probes = [] if c.key == "album" else [self._own(c).where(Doc.asset_id == Asset.id)]
+        if c.key not in FILTER_FIELDS:
+            # The row's own links (ix_links_target), each holder checked against the list:
+            # looked up by holder instead, each row cost a probe per holder and relation
+            # (`kyoto`: 100 folders, 200 ms a page).
+            probes.append(
+                select(Link.target_id).where(
+                    Link.target_id == Asset.id,
+                    Link.relation.in_(relations),
+                    _unindexed(Link.source_id.expression).in_(self._own(c, holders=True)),
+                    visible_node(Link.source_id.expression, literal("Asset"), viewer),
+                )
+            )
+        return or_(*(p.exists() for p in probes))
+
     def _probe_parts(
         self, c: Clause, *, viewer: Viewer
     ) -> tuple[ColumnElement[bool] | None, Select[Any] | None]:
@@ -602,6 +639,8 @@ class SearchRepository:
             collected = self.dialect == "postgresql" and not paged
             if collected or not self._matches_many(c):
                 return Asset.id.in_(self._matching(c, viewer=viewer))
+            if self.dialect == "sqlite" and paged:
+                return self._probed_sqlite(c, viewer=viewer)
             if self.dialect == "sqlite":
                 # SQLite cannot tell how many rows an IN over FTS holds and starts from it;
                 # for a common word (a quarter of the library) that reads and sorts 25k rows
@@ -627,10 +666,13 @@ class SearchRepository:
             return Asset.id.in_(tagged(c.value, hierarchical=self.hierarchical))
         if c.key == "folder":
             return _under_folder(c.value.strip("/"))
-        if c.key == "ext":
-            return Asset.id.in_(select(Doc.asset_id).where(Doc.ext == c.parsed))
-        if c.key == "near":
-            return Asset.id.in_(select(Doc.asset_id).where(*_near(c.parsed)))
+        if c.key in ("ext", "near"):
+            if self.dialect == "sqlite" and paged and self._matches_many(c):
+                # Per row read: the row's document among the matching ones, both from
+                # indexes. Collected, each match's document was read for its asset id, as
+                # many as a page of PDFs walks past (`ext:pdf invoice`: 5k documents).
+                return exists().where(Doc.asset_id == Asset.id, Doc.doc_id.in_(_documents(c)))
+            return Asset.id.in_(select(Doc.asset_id).where(*_document_conditions(c, Doc)))
         if c.key == "is":
             return self._is(c.parsed)
         if c.key == "rating":
@@ -674,11 +716,16 @@ class SearchRepository:
     def _count_many(self, c: Clause) -> bool:
         if self.dialect == "postgresql":
             return self._matches_many_postgresql(c)
-        expr = _fts_query(c)
-        if not expr:
-            return False
-        match = literal_column("search_fts").op("MATCH")(expr)
-        capped = select(_FTS.c.rowid).where(match).limit(MANY_MATCHES).subquery()
+        if c.key == "album":
+            return self._album_members(c, at_most=MANY_MATCHES) >= MANY_MATCHES
+        if c.key in ("ext", "near"):
+            found = _documents(c)
+        else:
+            expr = _fts_query(c)
+            if not expr:
+                return False
+            found = select(_FTS.c.rowid).where(_FTS_TABLE.op("MATCH")(expr))
+        capped = found.limit(MANY_MATCHES).subquery()
         return int(self.session.scalar(select(func.count()).select_from(capped)) or 0) >= (
             MANY_MATCHES
         )
@@ -910,12 +957,52 @@ def _ranked_postgresql(tsq: str) -> Any:
     return best.order_by(rank, candidates.c.asset_id.desc()).limit(RANKED).subquery()
 
 
+def _ranked_sqlite(match: str, words: builtins.list[str]) -> Any:
+    """`ranked` on SQLite: (doc_id, score) of the RANKED best among the candidates, equal
+    scores the latest indexed first. A match in more documents than RANK_CANDIDATES is
+    ranked among the RANK_CANDIDATES latest indexed (the highest rowids, found by reading
+    the index backwards) and those that hold every free word in their name, title or tags
+    (the fields whose match ranks highest): bm25() reads each candidate's positions and
+    its length in the index, ~1.3 us a document, and `canon` (23.5k documents at 100k
+    assets) cost 21 of a page's 37 ms CPU; its best 4.4k all share one score."""
+    matching = _FTS_TABLE.op("MATCH")(match)
+    latest = (
+        select(_FTS.c.rowid)
+        .where(matching)
+        .order_by(_FTS.c.rowid.desc())
+        .offset(RANK_CANDIDATES - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    candidates = [_FTS.c.rowid >= func.coalesce(latest, literal_column(str(-(2**63))))]
+    if words:
+        strong = " AND ".join("{name title tags} : (" + w + ")" for w in words)
+        held = select(_FTS.c.rowid).where(_FTS_TABLE.op("MATCH")(strong))
+        # The latest of them when they are many, as the rest (`img_2019`: every name).
+        held = held.order_by(_FTS.c.rowid.desc()).limit(RANKED)
+        candidates.append(_FTS.c.rowid.in_(held))
+    weights: list[Any] = [literal_column(str(FIELD_WEIGHT[n])) for n in SEARCH_FIELDS]
+    score = func.bm25(_FTS_TABLE, *weights)
+    return (
+        select(_FTS.c.rowid.label("doc_id"), score.label("score"))
+        .where(matching, or_(*candidates))
+        .order_by(score, _FTS.c.rowid.desc())
+        .limit(RANKED)
+        .subquery("best")
+    )
+
+
 # --- other conditions ------------------------------------------------------------------------
 
 
 def _per_row(probe: Select[Any]) -> ColumnElement[bool]:
     """Whether the correlated `probe` finds a row for the asset at hand, probed per row."""
     return probe.correlate(Asset).limit(1).scalar_subquery().is_not(None)
+
+
+def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The column as `+column`: SQLite then uses no index on it for the condition."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 def _substring(text: str, *, ilike: bool = False) -> ColumnElement[bool]:
@@ -938,18 +1025,30 @@ def _under_folder(prefix: str) -> ColumnElement[bool]:
     return and_(Asset.rel_path > prefix + "/", Asset.rel_path < prefix + "0")
 
 
-def _near(near: Any) -> list[ColumnElement[bool]]:
+def _document_conditions(c: Clause, docs: Any) -> list[ColumnElement[bool]]:
+    """The conditions `ext:` or `near:` puts on the documents `docs` (the table or an alias)."""
+    if c.key == "ext":
+        return [docs.ext == c.parsed]
+    return _near(c.parsed, docs)
+
+
+def _documents(c: Clause) -> Select[Any]:
+    """The rowids of the documents `ext:` or `near:` matches, from their index alone."""
+    return select(_MATCHED.doc_id).where(*_document_conditions(c, _MATCHED))
+
+
+def _near(near: Any, docs: Any) -> list[ColumnElement[bool]]:
     """Within `km` of a point: a box the (lat, lon) index answers, then the distance on an
     equirectangular projection (exact enough at search radii; no trigonometry in SQL, which
     SQLite may lack). The box does not wrap around the antimeridian."""
     dlat = near.km / 111.32
     scale = max(math.cos(math.radians(near.lat)), 0.01)
     dlon = min(dlat / scale, 360.0)
-    dy = Doc.lat - near.lat
-    dx = (Doc.lon - near.lon) * scale
+    dy = docs.lat - near.lat
+    dx = (docs.lon - near.lon) * scale
     return [
-        Doc.lat.between(near.lat - dlat, near.lat + dlat),
-        Doc.lon.between(near.lon - dlon, near.lon + dlon),
+        docs.lat.between(near.lat - dlat, near.lat + dlat),
+        docs.lon.between(near.lon - dlon, near.lon + dlon),
         dy * dy + dx * dx <= dlat * dlat,
     ]
 
