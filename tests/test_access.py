@@ -300,6 +300,7 @@ def test_a_search_finds_nothing_through_the_name_of_an_album_the_viewer_may_not_
     if common:
         monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
         monkeypatch.setattr("trove.repositories.search.RANK_CANDIDATES", 1)
+        monkeypatch.setattr("trove.repositories.search.SQLITE_RANK_CANDIDATES", 1)
     assign(services, libraries["family"], _user("bob"))
     photo = files(services, ADMIN)["family_0.jpg"]
     services.albums.create("Surprise party", asset_ids=[photo], viewer=ADMIN)

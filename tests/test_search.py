@@ -135,11 +135,12 @@ def test_the_search_table_answers_every_query_as_expected_however_common_its_wor
     wrong = {q: (got, want) for q, want in TABLE if (got := names(client, q)) != sorted(want)}
     assert wrong == {}
     # Every word common: planned apart (the page read down the timeline, probing each row;
-    # on PostgreSQL the ranked among one candidate, the rest newest first), the same answers
-    # in the same order, newest first as by relevance.
+    # the ranked among one candidate, on SQLite also those naming the words, the rest
+    # newest first), the same answers in the same order, newest first as by relevance.
     newest = {q: ids(client, q, sort="-timeline_at") for q, _ in TABLE}
     monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
     monkeypatch.setattr("trove.repositories.search.RANK_CANDIDATES", 1)
+    monkeypatch.setattr("trove.repositories.search.SQLITE_RANK_CANDIDATES", 1)
     wrong = {q: (got, want) for q, want in TABLE if (got := names(client, q)) != sorted(want)}
     assert wrong == {}
     moved = {q for q, want in newest.items() if ids(client, q, sort="-timeline_at") != want}
@@ -275,13 +276,13 @@ def test_results_are_ranked_say_where_they_matched_and_follow_a_rename(
 def test_a_word_in_more_documents_than_are_ranked_still_ranks_first_the_files_it_names(
     client, monkeypatch
 ):
-    # SQLite ranks a word in more than RANK_CANDIDATES documents among the latest indexed
+    # SQLite ranks a word in more than SQLITE_RANK_CANDIDATES documents among the latest indexed
     # and those holding it in a name, title or tags: the scanned PDF, indexed last, is the
     # one latest candidate, and the two PDFs named for the word still come before it.
     # (PostgreSQL ranks among the first candidates its index gives.)
     if client.app.state.services.database.engine.dialect.name == "postgresql":
         pytest.skip("SQLite's candidates")
     client.app.state.services.search.reindex([asset_id(client, "docs/scanned.pdf")])
-    monkeypatch.setattr("trove.repositories.search.RANK_CANDIDATES", 1)
+    monkeypatch.setattr("trove.repositories.search.SQLITE_RANK_CANDIDATES", 1)
     ranked = [i["filename"] for i in found(client, "invoice")]
     assert sorted(ranked[:2]) == [COPY, INVOICE] and ranked[2:] == [SCANNED]

@@ -3,6 +3,7 @@ the text as text and marks the ranges itself, so file-derived text never becomes
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,15 +24,21 @@ class Snippet:
 
 def snippet(texts: Mapping[str, str], searched: Sequence[str]) -> Snippet | None:
     """The first field (by weight) in which a searched word occurs, around its first match."""
-    wanted = sorted({w for phrase in searched for w in words(phrase)}, key=len, reverse=True)
+    wanted = _wanted(tuple(searched))
     if not wanted:
         return None
     for name in SEARCH_FIELDS:
         text = texts.get(name) or ""
-        ranges = _matches(text, wanted)
+        ranges = _matches(text, wanted) if text else None
         if ranges:
             return _window(name, text, ranges)
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _wanted(searched: tuple[str, ...]) -> tuple[str, ...]:
+    """The searched words, longest first: asked once for each result of a page."""
+    return tuple(sorted({w for p in searched for w in words(p)}, key=len, reverse=True))
 
 
 def _folded_with_origin(text: str) -> tuple[str, list[int]]:
@@ -48,7 +55,7 @@ def _folded_with_origin(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-def _matches(text: str, wanted: list[str]) -> list[tuple[int, int]]:
+def _matches(text: str, wanted: Sequence[str]) -> list[tuple[int, int]]:
     if text.isascii():  # the common case: folding is lower() and keeps every offset
         folded, origin = text.lower(), None
     else:
@@ -60,7 +67,7 @@ def _matches(text: str, wanted: list[str]) -> list[tuple[int, int]]:
             end = start + len(word)
             found.append((start, end) if origin is None else (origin[start], origin[end - 1] + 1))
             start = folded.find(word, end)
-    return _merged(sorted(found))
+    return _merged(sorted(found)) if found else found
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -97,9 +97,10 @@ MANY_SHARE = 50
 LISTED_HOLDERS = 5000
 # Results ranked by relevance: the best this many; the rest of what matches follows newest first.
 RANKED = 2000
-# A word in more documents than this is ranked among this many of them (SQLite: and those
-# holding it in a name, title or tags).
+# On PostgreSQL, a word in more documents than this is ranked among this many of them.
 RANK_CANDIDATES = 5000
+# On SQLite among the latest indexed this many, and those holding it in a name, title or tags.
+SQLITE_RANK_CANDIDATES = 2000
 MAX_POSITION = 16383  # PostgreSQL keeps word positions up to this
 # In a folder's or album's tsv: "which holders match" is one more GIN lookup. Not a word any
 # query makes (query words are letters and digits only).
@@ -959,18 +960,18 @@ def _ranked_postgresql(tsq: str) -> Any:
 
 def _ranked_sqlite(match: str, words: builtins.list[str]) -> Any:
     """`ranked` on SQLite: (doc_id, score) of the RANKED best among the candidates, equal
-    scores the latest indexed first. A match in more documents than RANK_CANDIDATES is
-    ranked among the RANK_CANDIDATES latest indexed (the highest rowids, found by reading
-    the index backwards) and those that hold every free word in their name, title or tags
-    (the fields whose match ranks highest): bm25() reads each candidate's positions and
-    its length in the index, ~1.3 us a document, and `canon` (23.5k documents at 100k
-    assets) cost 21 of a page's 37 ms CPU; its best 4.4k all share one score."""
+    scores the latest indexed first. A match in more documents than SQLITE_RANK_CANDIDATES
+    is ranked among the SQLITE_RANK_CANDIDATES latest indexed (the highest rowids, found by
+    reading the index backwards) and those that hold every free word in their name, title
+    or tags (the fields whose match ranks highest): bm25() reads each candidate's positions
+    and its length in the index, 1.3-2.4 us a document, and `canon` (23.5k documents at
+    100k assets) cost 21 of a page's 37 ms CPU; its best 4.4k all share one score."""
     matching = _FTS_TABLE.op("MATCH")(match)
     latest = (
         select(_FTS.c.rowid)
         .where(matching)
         .order_by(_FTS.c.rowid.desc())
-        .offset(RANK_CANDIDATES - 1)
+        .offset(SQLITE_RANK_CANDIDATES - 1)
         .limit(1)
         .scalar_subquery()
     )
