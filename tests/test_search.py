@@ -5,12 +5,15 @@ as a whole so that every wrong answer is reported at once."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 
 import pytest
 from PIL import Image
+from sqlalchemy import select, update
 
 from tests.media import write_jpeg, write_text
 from tests.pipeline_media import camera_exif, text_image, text_pdf, write_photo
+from trove.db.models import Asset, SearchDocumentRow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.search import SearchRepository
 
@@ -235,6 +238,29 @@ def test_the_months_of_a_search_are_counted_alike_however_common_its_words_and_s
         matched = bool(counted[q]["months"] or counted[q]["undated"])
         assert rail["estimated"] is (postgresql and matched), q
         assert {**rail, "estimated": False} == counted[q], q
+
+
+def test_a_document_keeps_the_timeline_of_its_asset_as_it_changes_and_is_rebuilt(client):
+    sunset = asset_id(client, "beach/sunset.jpg")
+    database = client.app.state.services.database
+
+    def timelines():
+        with database.session() as session:
+            doc = select(SearchDocumentRow.timeline_at).where(SearchDocumentRow.asset_id == sunset)
+            own = select(Asset.timeline_at).where(Asset.id == sunset)
+            return session.scalar(doc), session.scalar(own)
+
+    assert timelines() == (datetime(2021, 7, 4, 15, 30, 45),) * 2
+    with database.session() as session:
+        moved = update(Asset).where(Asset.id == sunset).values(timeline_at=datetime(2001, 2, 3))
+        session.execute(moved)
+        session.commit()
+    assert timelines() == (datetime(2001, 2, 3),) * 2
+    with database.session() as session:
+        search = SearchRepository(session)
+        search.save(search.documents_for([sunset]))
+        session.commit()
+    assert timelines() == (datetime(2001, 2, 3),) * 2
 
 
 def one_at_a_time(client, q, **params):

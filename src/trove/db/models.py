@@ -662,10 +662,15 @@ class SearchDocumentRow(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     tsv: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
+    # The asset's timeline_at, kept in step by a trigger on `assets` (0019_search_timeline):
+    # a search's matches are placed on the timeline without looking each up in `assets`.
+    timeline_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         Index("ix_search_documents_ext", "ext"),
         Index("ix_search_documents_geo", "lat", "lon"),
+        # PostgreSQL's; SQLite does not read the timeline of a document.
+        Index("ix_search_documents_timeline", "timeline_at", sqlite_where=text("0")),
         # PostgreSQL's full-text indexes; on SQLite the FTS5 tables do this, so there the
         # declared index is partial over no row (WHERE 0) and costs nothing.
         Index("ix_search_documents_tsv", "tsv", postgresql_using="gin", sqlite_where=text("0")),

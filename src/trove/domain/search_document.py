@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # Document fields in the order of their weight: a match in the name counts more than one in
@@ -105,6 +106,8 @@ class SearchDocument:
     lon: float | None = None
     # A folder or album: a word that matches it matches what it holds (one hop down).
     holder: bool = False
+    # The asset's place on the timeline, kept beside its words (repositories/search.py).
+    timeline_at: datetime | None = None
 
     @property
     def substrings(self) -> str:
@@ -119,6 +122,7 @@ class SearchDocument:
             "ext": self.ext,
             "lat": self.lat,
             "lon": self.lon,
+            "timeline_at": self.timeline_at,
         }
 
 
@@ -132,6 +136,7 @@ def document_of(
     description: str | None,
     tags: Sequence[str],
     meta: Mapping[str, Any],
+    timeline_at: datetime | None = None,
 ) -> SearchDocument:
     found: dict[str, list[str]] = {name: [] for name in SEARCH_FIELDS}
     found["name"].append(filename)
@@ -159,6 +164,7 @@ def document_of(
         lat=_coordinate(geo.get("lat"), 90),
         lon=_coordinate(geo.get("lon"), 180),
         holder=is_folder,
+        timeline_at=timeline_at,
     )
 
 

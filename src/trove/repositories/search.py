@@ -112,7 +112,7 @@ _FTS = table("search_fts", column("rowid"))
 _FTS_TABLE: ColumnElement[Any] = literal_column("search_fts")
 # The documents an `ext:` or `near:` filter matches, inside a probe of the row's own document.
 _MATCHED = aliased(Doc, name="matched")
-_COLUMNS = ("asset_id", *SEARCH_FIELDS, "substrings", "ext", "lat", "lon")
+_COLUMNS = ("asset_id", *SEARCH_FIELDS, "substrings", "ext", "lat", "lon", "timeline_at")
 # An upsert: a worker and the server may index the same asset at once, each deleting its
 # document first; the second insert then meets the first one's row (seen at 100,000 files with
 # Redis workers, bench/million.py), and replaces it instead of failing its whole batch.
@@ -156,9 +156,10 @@ class SearchRepository:
                     Asset.title,
                     Asset.description,
                     Asset.meta,
+                    Asset.timeline_at,
                 ).where(Asset.id.in_(chunk), Asset.deleted_at.is_(None))
             )
-            for asset_id, filename, rel_path, kind, title, description, meta in rows:
+            for asset_id, filename, rel_path, kind, title, description, meta, at in rows:
                 found.append(
                     document_of(
                         asset_id=asset_id,
@@ -169,6 +170,7 @@ class SearchRepository:
                         description=description,
                         tags=tags.get(asset_id, []),
                         meta=meta or {},
+                        timeline_at=at,
                     )
                 )
         return found
