@@ -240,6 +240,32 @@ def test_the_months_of_a_search_are_counted_alike_however_common_its_words_and_s
         assert {**rail, "estimated": False} == counted[q], q
 
 
+def test_a_month_the_sample_of_a_search_leaves_out_is_on_its_rail_all_the_same(client, monkeypatch):
+    # A block sample of the library (PostgreSQL, past SAMPLED_PAST) draws the rail of a
+    # search whose words are all common; a month with few matches may have none of them in
+    # the sample. Here the sample holds the assets of 2022 on: `beach` also has 2021's
+    # sunset, `canon` only that one, both on the rail as when counted whole.
+    queries = ("beach", "sunset beach", "canon", "beach -waves")
+
+    def rails():
+        return {q: client.get("/api/dam/timeline", params={"q": q}).json() for q in queries}
+
+    counted = rails()
+    assert {"2021-07", "2023-07"} <= {m["month"] for m in counted["beach"]["months"]}
+    monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("trove.repositories.assets.SAMPLED_PAST", -1)
+    monkeypatch.setattr("trove.repositories.assets.SAMPLE_MATCHES", 0)
+
+    def recent_only(table, *args, **kwargs):
+        return select(table.c.id).where(table.c.timeline_at >= datetime(2022, 1, 1)).subquery()
+
+    monkeypatch.setattr("trove.repositories.assets.tablesample", recent_only)
+    postgresql = client.app.state.services.database.engine.dialect.name == "postgresql"
+    for q, rail in rails().items():
+        assert rail["estimated"] is postgresql, q
+        assert {**rail, "estimated": False} == counted[q], q
+
+
 def test_a_document_keeps_the_timeline_of_its_asset_as_it_changes_and_is_rebuilt(client):
     sunset = asset_id(client, "beach/sunset.jpg")
     database = client.app.state.services.database

@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -135,6 +136,7 @@ class SearchRepository:
         self.dialect = session.get_bind().dialect.name
         self._many_known: dict[int, bool] = {}
         self._estimates: dict[str, int] = {}
+        self._holders: dict[int, builtins.list[str] | None] = {}
         self._library: int | None = None
 
     # --- writes -------------------------------------------------------------------------------
@@ -461,6 +463,43 @@ class SearchRepository:
         expected = [(c, self._expected_matches(c)) for c in self.required_words(query)]
         return min(expected, key=lambda pair: pair[1], default=None)
 
+    def candidates(
+        self, query: SearchQuery, *, viewer: Viewer, months: Sequence[datetime]
+    ) -> Select[Any]:
+        """Ids of assets that may match the query's words, among those whose timeline lies
+        in these months (their first days; PostgreSQL): those whose own document holds every
+        word the query requires (the words found in the text indexes, the month on the
+        documents), and those of these months one hop below a folder or album that holds one
+        of the words. Every match of these months is among them; the query's conditions
+        (`conditions(paged=True)`) then tell which match, each checked on a few candidates
+        instead of every asset of the months."""
+        required = self.required_words(query)
+        sources: list[Select[Any]] = []
+        if not any(c.key == "album" for c in required):
+            own = [self._own_condition_postgresql(c, holders=False) for c in required]
+            sources.append(select(Doc.asset_id).where(*own, _in_months(Doc.timeline_at, months)))
+        for c in required:
+            if c.key in FILTER_FIELDS:
+                continue
+            holders = self._listed_holders(c, viewer=viewer)
+            if holders == []:
+                continue
+            relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
+            if holders is None:
+                linked = [
+                    Link.source_id.in_(self._own(c, holders=True)),
+                    visible_node(Link.source_id.expression, literal("Asset"), viewer),
+                ]
+            else:
+                linked = [Link.source_id == any_(literal(holders, ARRAY(String)))]
+            held = Asset.__table__.alias("held")
+            below = select(Link.target_id).join(held, held.c.id == Link.target_id)
+            below = below.where(Link.relation.in_(relations), *linked)
+            sources.append(below.where(_in_months(held.c.timeline_at, months)))
+        if not sources:
+            return select(Asset.id).where(false())
+        return sources[0] if len(sources) == 1 else select(union_all(*sources).subquery().c[0])
+
     def required_words(self, query: SearchQuery) -> builtins.list[Clause]:
         """The clauses of words the query requires (free words, field filters, `album:`)."""
         return [c for c in query.clauses if not c.negated and c.key in WORD_KEYS and _words_of(c)]
@@ -639,11 +678,13 @@ class SearchRepository:
         per row)."""
         if c.key in FILTER_FIELDS:
             return None
-        found = self._own(c, holders=True).where(
-            visible_node(Doc.asset_id.expression, literal("Asset"), viewer)
-        )
-        ids = list(self.session.scalars(found.limit(LISTED_HOLDERS + 1)))
-        return None if len(ids) > LISTED_HOLDERS else ids
+        if id(c) not in self._holders:  # asked again by `candidates` after the conditions
+            found = self._own(c, holders=True).where(
+                visible_node(Doc.asset_id.expression, literal("Asset"), viewer)
+            )
+            ids = list(self.session.scalars(found.limit(LISTED_HOLDERS + 1)))
+            self._holders[id(c)] = None if len(ids) > LISTED_HOLDERS else ids
+        return self._holders[id(c)]
 
     def _positive(self, c: Clause, *, viewer: Viewer, paged: bool) -> ColumnElement[bool]:
         if c.key in WORD_KEYS:
@@ -1006,6 +1047,29 @@ def _ranked_sqlite(match: str, words: builtins.list[str]) -> Any:
 
 
 # --- other conditions ------------------------------------------------------------------------
+
+
+def _month_ranges(months: Sequence[datetime]) -> list[tuple[datetime, datetime]]:
+    """These months (their first days) as (start, end) ranges, consecutive months one."""
+    ranges: list[list[datetime]] = []
+    for start in sorted(set(months)):
+        end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1][1] = end
+        else:
+            ranges.append([start, end])
+    return [(start, end) for start, end in ranges]
+
+
+def _in_months(at: Any, months: Sequence[datetime]) -> ColumnElement[bool]:
+    """`at` in one of these months (their first days): each month's range, within the span
+    from the first to the last, which an index scan can read when it does not combine the
+    ranges in a bitmap (for their OR alone PostgreSQL read the whole timeline index)."""
+    ranges = _month_ranges(months)
+    if not ranges:
+        return false()
+    span = and_(at >= ranges[0][0], at < ranges[-1][1])
+    return and_(span, or_(*(and_(at >= s, at < e) for s, e in ranges)))
 
 
 def _per_row(probe: Select[Any]) -> ColumnElement[bool]:
