@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import false, select
 
 from tests.media import write_jpeg
 from trove.db.models import OWNER_ID, AssetGrant, RootMember, User
@@ -319,6 +320,36 @@ def test_a_search_finds_nothing_through_the_name_of_an_album_the_viewer_may_not_
         assert found("work", ADMIN, sort) == work  # the folder's name
         assert found("work", BOB, sort) == []  # a library Bob is not in
         assert found("family", BOB, sort) == ["family_0.jpg", "family_1.jpg", "family_2.jpg"]
+
+
+def test_the_months_a_sampled_rail_missed_count_only_what_the_viewer_may_see(
+    services, libraries, monkeypatch
+):
+    """A rail drawn from a sample of the library (PostgreSQL, every word common) counts the
+    months the sample missed from their candidates: still only what the viewer sees, and
+    nothing through an album they may not see."""
+    assign(services, libraries["family"], _user("bob"))
+    photo = files(services, ADMIN)["family_0.jpg"]
+    services.albums.create("Surprise party", asset_ids=[photo], viewer=ADMIN)
+    queries = ("surprise", "album:surprise", "work", "family")
+
+    def rails(viewer: Viewer) -> dict[str, dict]:
+        return {q: services.assets.timeline(AssetFilters(q=q), viewer) for q in queries}
+
+    counted = {"admin": rails(ADMIN), "bob": rails(BOB)}
+    assert counted["admin"]["surprise"]["months"] and not counted["bob"]["surprise"]["months"]
+    assert counted["admin"]["work"]["months"] and not counted["bob"]["work"]["months"]
+    monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("trove.repositories.assets.SAMPLED_PAST", -1)
+    monkeypatch.setattr("trove.repositories.assets.SAMPLE_MATCHES", 0)
+
+    def nothing(table, *args, **kwargs):  # a sample that misses every month
+        return select(table.c.id).where(false()).subquery()
+
+    monkeypatch.setattr("trove.repositories.assets.tablesample", nothing)
+    for name, viewer in (("admin", ADMIN), ("bob", BOB)):
+        for q, rail in rails(viewer).items():
+            assert {**rail, "estimated": False} == counted[name][q], (name, q)
 
 
 def test_only_an_albums_owner_changes_what_it_includes_through_a_plain_link(services, libraries):
