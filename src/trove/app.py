@@ -9,6 +9,7 @@ these settings. One app serves at a time per process, which is all a server or a
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -84,11 +85,22 @@ def _lifespan(
         try:
             assert _nicegui_lifespan is not None
             async with _nicegui_lifespan(app):
+                _freeze_start_up()
                 yield
         finally:
+            gc.unfreeze()
             services.close()
 
     return lifespan
+
+
+def _freeze_start_up() -> None:
+    """What start-up made lives as long as the server: kept out of the cyclic garbage
+    collector's full passes, which otherwise walk it all again every few hundred requests,
+    each pass landing on one of them (bench/search.py: 40-77 ms CPU a pass, 5 in 200 search
+    pages; frozen, 3-11 ms)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _install(app: Any) -> None:
