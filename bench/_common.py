@@ -175,7 +175,7 @@ def fresh_database(url: str, count: int) -> str:
 
     base, name = url.rsplit("/", 1)
     name = f"{name}_{count}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+    with psycopg.connect(_libpq_url(f"{base}/postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     return f"{base}/{name}"
@@ -185,5 +185,11 @@ def drop_database(url: str) -> None:
     import psycopg
 
     base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+    with psycopg.connect(_libpq_url(f"{base}/postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _libpq_url(url: str) -> str:
+    """SQLAlchemy's `postgresql+psycopg://...` as libpq takes it (`postgresql://...`)."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.split('+', 1)[0]}://{rest}"
