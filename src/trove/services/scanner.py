@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -89,7 +90,8 @@ class ScanService:
             return self._mark_offline(root, summary, offline_reason)
         with fast_index.connect(self.url) as conn:
             signatures = fast_index.load_signatures(conn, root.id)
-        summary.expected = sum(not isinstance(v, str) for v in signatures.values())
+        # Counted without a Python-level loop (a file's signature is a tuple, see fast_index).
+        summary.expected = sum(map(isinstance, signatures.values(), itertools.repeat(tuple)))
         _RootDiff(self, root, signatures, summary, progress).run()
         return summary.finish()
 
@@ -242,7 +244,7 @@ class _RootDiff:
             seen += 1
             known = pop(rel_path, None)
             # A FILE entry always carries its stat; no check in the per-file hot loop.
-            if known == (st.st_size, st.st_mtime_ns, st.st_ino):  # type: ignore[union-attr]
+            if known == (rel_path, st.st_size, st.st_mtime_ns, st.st_ino):  # type: ignore[union-attr]
                 unchanged += 1
             else:
                 self._visit_file(entry, known)
