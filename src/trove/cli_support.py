@@ -49,6 +49,8 @@ def run_scan(
                 on_pipeline_progress=reporter.pipeline_progress,
                 relocate=True,
             )
+        finally:
+            service.close()
     reporter.finish(result)
 
 

@@ -44,6 +44,7 @@ class LibraryService:
     def __init__(self, settings: Settings, *, database: Database | None = None) -> None:
         self.settings = settings
         self._database = database
+        self._owns_database = database is None
         self._pipeline: PipelineService | None = None
 
     @property
@@ -53,6 +54,12 @@ class LibraryService:
 
             self._database = Database(self.settings.resolved_database_url)
         return self._database
+
+    def close(self) -> None:
+        """Close the database connections this service opened itself (a command is done)."""
+        if self._owns_database and self._database is not None:
+            self._database.dispose()
+            self._database = None
 
     def scan_and_process(
         self,
