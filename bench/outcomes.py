@@ -1,9 +1,9 @@
 """Outcome write path on PostgreSQL: what the pipeline writes for each small file (3 step
 outcomes, then its final status) for N files still processing, in batches through
 StepRepository.record and update_rows, one commit a batch. Prints this process's CPU time and
-its PostgreSQL backend's (from /proc: the server runs on this machine), for the whole run and
-for the outcome inserts alone, and checks the tallies (migration 0018_status_tallies) end at 0
-processing outcomes and N/10 failures.
+its PostgreSQL backend's (from /proc: the server runs on this machine), for the whole run, for
+the outcome inserts alone and for the status updates alone, and checks the tallies (migration
+0018_status_tallies) end at 0 processing outcomes and N/10 failures.
 
     PYTHONPATH=<src to measure> .venv/bin/python bench/outcomes.py \
         --postgresql postgresql://postgres@127.0.0.1:5432/trove_bench_outcomes [--n 20000]
@@ -74,12 +74,14 @@ def main() -> None:
         report = _measure(url, n=args.n, batch=args.batch)
     finally:
         drop_database(url)
-    total, inserts = report["cpu_s"]["total"], report["cpu_s"]["outcome_inserts"]
+    cpu = report["cpu_s"]
+    total, inserts, updates = cpu["total"], cpu["outcome_inserts"], cpu["status_updates"]
     print(
         f"n={args.n} process {total['process']:.2f}s backend {total['backend']:.2f}s "
         f"total {total['process'] + total['backend']:.2f}s | outcome inserts: process "
-        f"{inserts['process']:.2f}s backend {inserts['backend']:.2f}s | tallies: processing "
-        f"{report['tallies']['processing']} failed {report['tallies']['failed']}"
+        f"{inserts['process']:.2f}s backend {inserts['backend']:.2f}s | status updates: "
+        f"process {updates['process']:.2f}s backend {updates['backend']:.2f}s | tallies: "
+        f"processing {report['tallies']['processing']} failed {report['tallies']['failed']}"
     )
     print(write_results("outcomes", report))
 
@@ -94,7 +96,7 @@ def _measure(url: str, *, n: int, batch: int) -> dict[str, Any]:
     with Session(engine) as session:
         backend_pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
         session.commit()
-        total, inserts = _write(session, ids, batch=batch, backend_pid=backend_pid)
+        total, inserts, updates = _write(session, ids, batch=batch, backend_pid=backend_pid)
         processing, failed = session.execute(sa.text(TALLIES)).one()
     engine.dispose()
     return {
@@ -106,6 +108,7 @@ def _measure(url: str, *, n: int, batch: int) -> dict[str, Any]:
         "cpu_s": {
             "total": {"process": total[0], "backend": total[1]},
             "outcome_inserts": {"process": inserts[0], "backend": inserts[1]},
+            "status_updates": {"process": updates[0], "backend": updates[1]},
         },
         "tallies": {"processing": int(processing), "failed": int(failed)},
         "load_average": list(os.getloadavg()),
@@ -114,11 +117,13 @@ def _measure(url: str, *, n: int, batch: int) -> dict[str, Any]:
 
 def _write(
     session: Session, ids: list[str], *, batch: int, backend_pid: int
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(process, backend) CPU seconds of the whole write, and of the outcome inserts."""
+) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+    """(process, backend) CPU seconds of the whole write, of the outcome inserts, and of the
+    status updates (update_rows, before the commit)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     start = _cpu(backend_pid)
     inserts = [0.0, 0.0]
+    updates = [0.0, 0.0]
     for at in range(0, len(ids), batch):
         chunk = ids[at : at + batch]
         before = _cpu(backend_pid)
@@ -129,9 +134,15 @@ def _write(
         inserts = [inserts[0] + after[0] - before[0], inserts[1] + after[1] - before[1]]
         rows = [{"id": i, "status": "ready", "updated_at": now} for i in chunk]
         update_rows(session, cast(sa.Table, Asset.__table__), rows)
+        updated = _cpu(backend_pid)
+        updates = [updates[0] + updated[0] - after[0], updates[1] + updated[1] - after[1]]
         session.commit()
     end = _cpu(backend_pid)
-    return (end[0] - start[0], end[1] - start[1]), (inserts[0], inserts[1])
+    return (
+        (end[0] - start[0], end[1] - start[1]),
+        (inserts[0], inserts[1]),
+        (updates[0], updates[1]),
+    )
 
 
 def _outcome(asset_id: str, step: str, now: datetime) -> dict[str, Any]:
