@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, event, insert, select, text, update
 
 from trove.db.database import Database
 from trove.db.models import OWNER_ID, Asset, AssetStep, Link
@@ -197,3 +197,52 @@ def test_a_batch_meeting_one_key_twice_keeps_its_last_upsert_and_its_first_ignor
         assert [tuple(r) for r in recorded] == [("ok", 2.5)]
         links = session.scalars(select(Link.id).where(Link.target_id == row["id"])).all()
         assert links == [first["id"]]
+
+
+def test_an_update_batch_is_one_statement_a_shape_and_a_row_met_twice_keeps_its_last_values(
+    database: Database, root_id: str
+) -> None:
+    """PostgreSQL takes each row shape as one UPDATE ... FROM unnest (executemany sent a
+    statement per row), SQLite as one executemany; a row met twice in one statement is
+    updated once, so its last values are the ones kept, as the later statement set them."""
+    rows = [asset_row(root_id, f"{n}.txt") for n in range(5)]
+    with database.session() as session:
+        insert_rows(session, ASSETS, rows, renamed=RENAMED)
+    first, second, third = (rows[n]["id"] for n in range(3))
+    later = datetime(2026, 12, 2, 5, 6, 7, 8)
+    statements: list[tuple[str, bool]] = []
+
+    def seen(_conn: Any, _cursor: Any, sql: str, _params: Any, _ctx: Any, many: bool) -> None:
+        statements.append((sql.split(" ", 1)[0], many))
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        with database.session() as session:
+            update_rows(
+                session,
+                ASSETS,
+                [
+                    {"id": first, "status": AssetStatus.READY, "meta": {"n": 1}},
+                    {"id": second, "status": AssetStatus.ERROR, "meta": {"n": 2}},
+                    {"id": first, "status": AssetStatus.MISSING, "meta": {"n": 3}},
+                    {"id": third, "error_message": None, "updated_at": later},
+                    {"id": second, "error_message": "unreadable", "updated_at": later},
+                ],
+                renamed=RENAMED,
+            )
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    updates = [many for verb, many in statements if verb == "UPDATE"]
+    assert updates == (
+        [False, False] if database.engine.dialect.name == "postgresql" else [True, True]
+    )
+    with database.session() as session:
+        stored = {
+            a.id: (a.status, a.meta, a.error_message, a.updated_at)
+            for a in session.scalars(select(Asset).where(Asset.id.in_([first, second, third])))
+        }
+    assert stored == {
+        first: (AssetStatus.MISSING, {"n": 3}, None, rows[0]["updated_at"]),
+        second: (AssetStatus.ERROR, {"n": 2}, "unreadable", later),
+        third: (AssetStatus.PROCESSING, rows[2]["meta"], None, later),
+    }

@@ -139,9 +139,10 @@ def update_rows(
     renamed: Mapping[str, str] | None = None,
 ) -> None:
     """UPDATE by primary key `id`: each row sets its other keys (attribute names, `renamed`
-    as in insert_rows), one driver executemany per row shape. A row whose id is gone changes
-    nothing. Why the driver: see insert_rows (the pipeline updates thousands of small files'
-    status and metadata a batch)."""
+    as in insert_rows), one driver executemany per row shape (one UPDATE ... FROM unnest on
+    PostgreSQL: see _update_unnest). A row whose id is gone changes nothing. Why the driver:
+    see insert_rows (the pipeline updates thousands of small files' status and metadata a
+    batch)."""
     if not rows:
         return
     renamed = renamed or {}
@@ -151,18 +152,40 @@ def update_rows(
     connection = session.connection()
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
     for keys, group in shapes.items():
         if not keys:
             continue
         names = [renamed.get(k, k) for k in keys]
         columns = [table.c[name] for name in (*names, "id")]
+        tuples = _driver_tuples(group, (*keys, "id"), columns, dialect)
+        if dialect.name == "postgresql":
+            _update_unnest(connection, quote(table.name), tuples, columns)
+            continue
         sql = (
             f"UPDATE {quote(table.name)} SET "
-            + ", ".join(f"{quote(name)} = {mark}" for name in names)
-            + f" WHERE {quote('id')} = {mark}"
+            + ", ".join(f"{quote(name)} = ?" for name in names)
+            + f" WHERE {quote('id')} = ?"
         )
-        connection.exec_driver_sql(sql, _driver_tuples(group, (*keys, "id"), columns, dialect))
+        connection.exec_driver_sql(sql, tuples)
+
+
+def _update_unnest(
+    connection: Any, table: str, tuples: list[tuple[Any, ...]], columns: list[Column[Any]]
+) -> None:
+    """PostgreSQL: the rows as one array per column (the key last), in one UPDATE ... FROM
+    unnest, for the reason _insert_unnest gives (executemany sends a statement per row).
+    One statement updates a row once, with whichever of its batch's rows it meets: the last
+    row of each id is kept, as executemany's later statement won."""
+    tuples = list({t[-1]: t for t in tuples}.values())
+    quote = connection.dialect.identifier_preparer.quote
+    names = [quote(c.name) for c in columns]
+    key = names[-1]
+    arrays = ", ".join(f"%s::{_array_element_type(c, connection.dialect)}[]" for c in columns)
+    connection.exec_driver_sql(
+        f"UPDATE {table} SET {', '.join(f'{n} = v.{n}' for n in names[:-1])}"
+        f" FROM unnest({arrays}) AS v({', '.join(names)}) WHERE {table}.{key} = v.{key}",
+        tuple(map(list, zip(*tuples, strict=True))),
+    )
 
 
 def _driver_tuples(
