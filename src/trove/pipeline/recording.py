@@ -35,14 +35,48 @@ class StepRun:
     elapsed_ms: float
 
 
+class AssetChanges:
+    """The UPDATEs of a batch's assets gathered over its steps and its final status, written
+    as one row per asset: a small file's pass changed its row three times (hash, a metadata
+    namespace, status), each an UPDATE through the same indexes and triggers."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, Any]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        held = self._rows.get(row["id"])
+        if held is None:
+            self._rows[row["id"]] = row
+        else:
+            held.update(row)
+
+    def meta_of(self, asset_id: str) -> dict[str, Any] | None:
+        """The metadata an earlier step of the batch set and that is not written yet."""
+        held = self._rows.get(asset_id)
+        return None if held is None else held.get("meta")
+
+    def write(self, session: Session) -> None:
+        if self._rows:
+            AssetRepository(session).update_existing(list(self._rows.values()))
+            self._rows = {}
+
+
 def record_step(
-    session: Session, *, step: str, version: int, runs: list[StepRun], settings: Settings
+    session: Session,
+    *,
+    step: str,
+    version: int,
+    runs: list[StepRun],
+    settings: Settings,
+    changes: AssetChanges | None = None,
 ) -> None:
     """One step's outcomes over a batch, in bulk: one upsert of the outcomes, one read of the
-    changed assets' metadata, one UPDATE per shape of change. Only results that make rows of
-    their own (a proxy, a sibling link, what a sidecar said) go through the ORM, asset by
-    asset."""
+    metadata of the assets whose namespaces change, one UPDATE per shape of change (or, given
+    `changes`, the updates kept there, to be written with the batch's others). Only results
+    that make rows of their own (a proxy, a sibling link, what a sidecar said) go through the
+    ORM, asset by asset."""
     now = utcnow()
+    pending = AssetChanges() if changes is None else changes
     StepRepository(session).record(
         [
             {
@@ -64,14 +98,23 @@ def record_step(
     if not (changing or linking or by_orm):
         return
     repo = AssetRepository(session)
-    metas = repo.metas_of([r.asset_id for r in changing])  # also: which still exist
-    repo.update_existing(
-        [_changes(run.asset_id, run.result, metas[run.asset_id], now=now)
-         for run in changing
-         if run.asset_id in metas]
+    # Read: the metadata a namespace is merged into, and which assets still exist where a
+    # change makes rows of its own (look-alike links). A plain core-field change is written
+    # blind: an UPDATE of an asset deleted meanwhile changes nothing.
+    held = {r.asset_id: pending.meta_of(r.asset_id) for r in changing if r.result.metadata}
+    metas = repo.metas_of(
+        [r.asset_id
+         for r in changing
+         if (r.result.metadata and held[r.asset_id] is None) or "phash" in r.result.updates]
     )  # fmt: skip
+    for run in changing:
+        if not run.result.metadata:
+            pending.add(_changes(run.asset_id, run.result, {}, now=now))
+        elif (meta := held[run.asset_id] or metas.get(run.asset_id)) is not None:
+            pending.add(_changes(run.asset_id, run.result, meta, now=now))
     existing = set(metas)
     if linking or by_orm:
+        pending.write(session)  # the rows below are read and written through the ORM
         assets = {a.id: a for a in repo.get_many([r.asset_id for r in (*linking, *by_orm)])}
         existing |= set(assets)
         for run in by_orm:
@@ -91,6 +134,8 @@ def record_step(
             if run.result.siblings:
                 _link_siblings(session, asset, run.result.siblings)
         session.flush()
+    if changes is None:
+        pending.write(session)
     for run in (*changing, *by_orm):
         if "phash" in run.result.updates and run.asset_id in existing:
             similarity.update_links(
@@ -101,16 +146,20 @@ def record_step(
             )
 
 
-def finish(session: Session, outcomes: dict[str, tuple[str, str | None]]) -> None:
-    """Final status of each asset of a batch: ready, or error with the required step's reason;
-    and their search documents, from what the steps found."""
+def finish(
+    session: Session,
+    outcomes: dict[str, tuple[str, str | None]],
+    *,
+    changes: AssetChanges | None = None,
+) -> None:
+    """Final status of each asset of a batch: ready, or error with the required step's reason
+    (written with the step `changes` not written yet, one UPDATE per asset); and their search
+    documents, from what the steps found."""
     now = utcnow()
-    AssetRepository(session).update_existing(
-        [
-            {"id": asset_id, "status": status, "error_message": message, "updated_at": now}
-            for asset_id, (status, message) in outcomes.items()
-        ]
-    )
+    pending = AssetChanges() if changes is None else changes
+    for asset_id, (status, message) in outcomes.items():
+        pending.add({"id": asset_id, "status": status, "error_message": message, "updated_at": now})
+    pending.write(session)
     search.reindex(session, list(outcomes))
 
 

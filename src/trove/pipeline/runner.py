@@ -41,7 +41,7 @@ from trove.pipeline.processor import (
     MediaProcessor,
     StepResult,
 )
-from trove.pipeline.recording import StepRun, finish, record_step
+from trove.pipeline.recording import AssetChanges, StepRun, finish, record_step
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PipelineRepository
@@ -138,8 +138,9 @@ class PipelineRunner:
             }
         )
         with self.database.session() as session:
-            self._record(session, unsaved)
-            finish(session, outcomes)
+            held = AssetChanges()
+            self._record(session, unsaved, held)
+            finish(session, outcomes, changes=held)
             PipelineRepository(session).release(list(outcomes), token=token)
         for status, _ in outcomes.values():
             report.assets[status] += 1
@@ -171,12 +172,14 @@ class PipelineRunner:
         if not unsaved.steps and now_running is None:
             return
         with self.database.session() as session:
-            self._record(session, unsaved)
+            self._record(session, unsaved, None)
             if now_running is not None:
                 PipelineRepository(session).set_step(token=token, step=now_running)
         unsaved.clear()
 
-    def _record(self, session: Any, unsaved: _Unsaved) -> None:
+    def _record(self, session: Any, unsaved: _Unsaved, changes: AssetChanges | None) -> None:
+        """The outcomes not saved yet; their changes to the assets kept in `changes` when
+        given (written with the batch's final status), else written at once."""
         for processor, runs in unsaved.steps:
             record_step(
                 session,
@@ -184,6 +187,7 @@ class PipelineRunner:
                 version=processor.version,
                 runs=runs,
                 settings=self.settings,
+                changes=changes,
             )
 
     def _expected_s(self, processor: MediaProcessor, count: int) -> float:
