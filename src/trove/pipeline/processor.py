@@ -48,7 +48,11 @@ class AssetView:
 
     @property
     def suffix(self) -> str:
-        return Path(self.filename or self.path.name).suffix.lower()
+        """Path.suffix of the name, lower case (asked by every step of every asset: without
+        building a Path)."""
+        name = (self.filename or self.path.name).rpartition("/")[2]
+        dot = name.rfind(".")
+        return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -52,8 +52,10 @@ class Resolver:
         if name in ("", ".", "..") or os.path.islink(candidate):
             return resolve(root_path, rel_path, escaped=escaped)  # the general case
         real_root = self._real_path(root_path)
-        real = os.path.join(self._real_path(folder), name)
-        if not Path(real).is_relative_to(real_root):
+        real_folder = self._real_path(folder)
+        # Path.is_relative_to on real paths, as strings (pathlib's parsing of each asset's
+        # path cost more than the rest of the check).
+        if real_folder != real_root and not real_folder.startswith(_below(real_root)):
             raise PathOutsideRoot(f"{rel_path!r} resolves outside its library root")
         return Path(candidate)
 
@@ -62,6 +64,11 @@ class Resolver:
         if real is None:
             real = self._real[path] = os.path.realpath(path)
         return real
+
+
+def _below(real_root: str) -> str:
+    """The prefix of every path below a real (absolute, normalised) folder."""
+    return real_root if real_root.endswith(os.sep) else real_root + os.sep
 
 
 def open_below_root(root_path: str, rel_path: str, *, escaped: bool) -> int:
