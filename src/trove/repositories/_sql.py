@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, cast
@@ -12,10 +12,12 @@ from typing import Any, cast
 from sqlalchemy import (
     BindParameter,
     Column,
+    ColumnElement,
     CursorResult,
     Result,
     Table,
     bindparam,
+    func,
     literal_column,
 )
 from sqlalchemy import inspect as sa_inspect
@@ -197,10 +199,27 @@ def _driver_tuples(
     values = [
         list(map(itemgetter(key), group))
         if process is None
-        else [process(row[key]) for row in group]
+        else _processed(process, map(itemgetter(key), group))
         for key, process in zip(keys, processors, strict=True)
     ]
     return list(zip(*values, strict=True))
+
+
+def _processed(process: Any, values: Iterable[Any]) -> list[Any]:
+    """Each value through `process`, once for a run of the same object: the rows of a batch
+    share their timestamp (`now`), whose formatting as SQLite text cost more than the rest of
+    its parameter work."""
+    out: list[Any] = []
+    last: Any = _NOTHING
+    done: Any = None
+    for value in values:
+        if value is not last:
+            last, done = value, process(value)
+        out.append(done)
+    return out
+
+
+_NOTHING = object()
 
 
 def _defaults_left_out(table: Table, names: list[str]) -> bool:
@@ -248,6 +267,20 @@ def rowcount(result: Result[Any]) -> int:
 def expanding(params: dict[str, Any]) -> list[BindParameter[Any]]:
     """Tuple values of a text() statement's parameters bound as `IN :name` lists."""
     return [bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, tuple)]
+
+
+def usually_true(session: Session, clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`clause`, marked as true of most rows it is asked of, for SQLite's planner.
+
+    Without statistics (the index is never ANALYZEd) SQLite takes an equality on an indexed
+    column for more selective than a primary key's IN list: a batch's claim (its 200 ids and
+    `status = 'processing'`) walked ix_assets_status over every asset waiting for the
+    pipeline, 8-37 ms a batch at 20,000 of them, where the ids' lookups take 0.3 ms.
+    PostgreSQL plans from its statistics and is given the clause as it is.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return func.likelihood(clause, literal_column("0.9"))  # a constant, as SQLite asks
+    return clause
 
 
 def depth_bounded(sql: str, *, dialect: str) -> str:

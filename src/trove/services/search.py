@@ -61,7 +61,8 @@ def reindex(
         return
     repo = SearchRepository(session, hierarchical=hierarchical)
     documents = repo.documents_for(asset_ids)
-    repo.delete(asset_ids)
+    kept = {d.asset_id for d in documents}
+    repo.delete([i for i in asset_ids if i not in kept])  # save() replaces the others'
     repo.save(documents)
     vectors = VectorRepository(session)
     vectors.sync({i: _vector_bytes(v) for i, v in vectors.stored_in_metadata(asset_ids).items()})
