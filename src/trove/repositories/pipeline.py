@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, PipelineLease
 from trove.domain.enums import AssetStatus
-from trove.repositories._sql import insert_ignoring_conflicts, rowcount
+from trove.repositories._sql import insert_ignoring_conflicts, rowcount, usually_true
 from trove.repositories.counters import CounterRepository
 
 QUEUED = "queued"
@@ -113,7 +113,7 @@ class PipelineRepository:
         expires = now + timedelta(seconds=ttl)
         pending = select(Asset.id).where(
             Asset.id.in_(asset_ids),
-            Asset.status == AssetStatus.PROCESSING,
+            usually_true(self.session, Asset.status == AssetStatus.PROCESSING),
             Asset.deleted_at.is_(None),
         )
         self.session.execute(
