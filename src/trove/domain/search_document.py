@@ -88,6 +88,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 def fold(text: str) -> str:
     """Lower case without diacritics: "Café Ångström" -> "cafe angstrom"."""
+    if text.isascii():  # NFKD leaves ASCII as it is, and it has no combining marks
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
