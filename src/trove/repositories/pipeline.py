@@ -92,6 +92,7 @@ class PipelineRepository:
                 PipelineLease.expires_at < now,
             )
             .values(state=QUEUED, owner=None, token=None, step=None, kicked_at=now)
+            .execution_options(synchronize_session=False)  # no lease is ever an ORM object
         )
         rows = [
             {"asset_id": i, "state": QUEUED, "attempts": 0, "kicked_at": now}
@@ -131,6 +132,7 @@ class PipelineRepository:
                 expires_at=expires,
                 attempts=PipelineLease.attempts + 1,
             )
+            .execution_options(synchronize_session=False)  # else: its RETURNING, for nothing
         )
         unleased = pending.where(not_(exists().where(PipelineLease.asset_id == Asset.id)))
         rows = [
@@ -170,9 +172,9 @@ class PipelineRepository:
     def release(self, asset_ids: Sequence[str], *, token: str) -> None:
         if asset_ids:
             self.session.execute(
-                delete(PipelineLease).where(
-                    PipelineLease.asset_id.in_(asset_ids), PipelineLease.token == token
-                )
+                delete(PipelineLease)
+                .where(PipelineLease.asset_id.in_(asset_ids), PipelineLease.token == token)
+                .execution_options(synchronize_session=False)
             )
 
     # --- progress --------------------------------------------------------------------------
