@@ -164,6 +164,26 @@ def test_a_resized_copy_is_visually_similar_and_an_unrelated_photo_is_not(scanne
     assert not any(unrelated in pair for pair in similar)
 
 
+def test_look_alikes_are_found_when_every_step_rides_with_the_batchs_last_save(
+    settings, media, monkeypatch
+):
+    # No step saved on its own: each asset's changes are held and written with its status,
+    # and a pHash must be in the index before its look-alikes are looked for.
+    monkeypatch.setattr("trove.pipeline.runner.COMMIT_EVERY_S", 1e9)
+    monkeypatch.setattr("trove.pipeline.runner.PipelineRunner._expected_s", lambda *_a: 0.0)
+    library = LibraryService(settings)
+    try:
+        library.scan_and_process([str(media)], wait=True)
+        found = assets_by_path(library.database)
+        original, copy = found["trip/original.jpg"], found["trip/edited/resized-copy.jpg"]
+        assert original.hash and copy.hash and original.phash and copy.phash
+        assert tuple(sorted((original.id, copy.id))) in links(
+            library.database, "visually_similar_to"
+        )
+    finally:
+        library.database.dispose()
+
+
 def test_non_web_formats_get_a_proxy_linked_transformed_to(scanned, settings):
     library, _ = scanned
     found = assets_by_path(library.database)

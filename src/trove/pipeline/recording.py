@@ -134,10 +134,11 @@ def record_step(
             if run.result.siblings:
                 _link_siblings(session, asset, run.result.siblings)
         session.flush()
-    if changes is None:
-        pending.write(session)
-    for run in (*changing, *by_orm):
-        if "phash" in run.result.updates and run.asset_id in existing:
+    hashed = [r for r in (*changing, *by_orm) if "phash" in r.result.updates]
+    if changes is None or hashed:
+        pending.write(session)  # look-alikes are found among the pHashes the index holds
+    for run in hashed:
+        if run.asset_id in existing:
             similarity.update_links(
                 session,
                 asset_id=run.asset_id,
