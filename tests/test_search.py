@@ -14,6 +14,8 @@ from sqlalchemy import select, update
 from tests.media import write_jpeg, write_text
 from tests.pipeline_media import camera_exif, text_image, text_pdf, write_photo
 from trove.db.models import Asset, SearchDocumentRow
+from trove.domain.access import Viewer
+from trove.domain.search_query import parse
 from trove.repositories.assets import AssetRepository
 from trove.repositories.search import SearchRepository
 
@@ -182,11 +184,50 @@ def test_a_common_word_whose_matches_are_all_old_is_paged_as_when_its_matches_ar
         return read(self, query, *args, **kwargs)
 
     monkeypatch.setattr(AssetRepository, "_collected_page", spied)
-    for (q, i), want in whole.items():
-        assert ids(client, q, **orders[i]) == want, (q, i)
-        assert one_at_a_time(client, q, **orders[i]) == want, (q, i)
+    # On SQLite the matches are placed by their documents' timeline and a stretch of them
+    # checked in `assets`: one page's length of them (a page left short is read again from
+    # every match), or four.
+    placed = []
+    place = AssetRepository._placed_page
+
+    def placed_spied(self, *args, **kwargs):
+        found = place(self, *args, **kwargs)
+        placed.append(found is not None)
+        return found
+
+    monkeypatch.setattr(AssetRepository, "_placed_page", placed_spied)
+    monkeypatch.setattr("trove.repositories.assets.SQLITE_WALK_ROWS", 1)
+    for per_row in (4, 1):
+        monkeypatch.setattr("trove.repositories.assets.PLACED_PER_ROW", per_row)
+        for (q, i), want in whole.items():
+            assert ids(client, q, **orders[i]) == want, (q, i, per_row)
+            assert one_at_a_time(client, q, **orders[i]) == want, (q, i, per_row)
     assert len(whole["beach", 0]) == 2 and whole["trip", 0]
     assert "sunset canon" in collected
+    sqlite = client.app.state.services.database.engine.dialect.name == "sqlite"
+    assert (True in placed, False in placed) == (sqlite, sqlite)
+
+
+def test_a_match_without_a_document_is_placed_on_the_timeline_by_its_asset(client, monkeypatch):
+    # Matches placed by their documents' timeline (SQLite): one found only through its
+    # folder, whose document is not written yet, takes its place from `assets`.
+    waves = asset_id(client, "beach/waves.jpg")
+    newest = ids(client, "beach", sort="-timeline_at")
+    assert waves in newest
+    assert client.app.state.services.indexer.wait_idle(60)
+    with client.app.state.services.database.session() as session:
+        search = SearchRepository(session)
+        search.delete([waves])
+        session.commit()
+        (beach,) = parse("beach").clauses
+        found = session.execute(search.placed(beach, viewer=Viewer.system()))
+        placed = {asset: at for asset, at in found}
+        assert placed[waves] == session.get(Asset, waves).timeline_at
+    monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("trove.repositories.assets.WALK_ROWS", 1)
+    monkeypatch.setattr("trove.repositories.assets.SQLITE_WALK_ROWS", 1)
+    assert ids(client, "beach", sort="-timeline_at") == newest
+    assert one_at_a_time(client, "beach", sort="-timeline_at") == newest
 
 
 def test_common_words_probed_together_still_find_an_asset_without_a_document_by_its_links(

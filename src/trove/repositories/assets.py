@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from trove.db.models import SET_ASIDE_ROWS, Asset, AssetStep, AssetTag, Link
 from trove.domain.access import Viewer
@@ -64,6 +65,9 @@ WALK_ROWS = 10_000
 WALK_PER_MATCH = 1
 # On SQLite at most this many (a page of a word in 2% of the library is met ~5,000 rows down).
 SQLITE_WALK_ROWS = 5_000
+# A page read from a word's matches placed on the timeline by their documents (SQLite) looks
+# up at most this many times its rows in `assets` before it checks every match instead.
+PLACED_PER_ROW = 4
 # The months of a search whose words are all common are estimated past this many assets
 # (PostgreSQL), from a sample of about SAMPLE_ROWS of them; with fewer than SAMPLE_MATCHES
 # matches in the sample they are counted exactly instead.
@@ -324,7 +328,13 @@ class AssetRepository:
         CTE, planned without the page's LIMIT: with it PostgreSQL expected to meet a page of
         matches early down the timeline and joined them to it by a nested loop over the
         whole list per row (100k assets, `img_2019` newest first, matches all in 2019: 78 s;
-        1M: a hash, by luck of the estimates). The page's rows are then read by id."""
+        1M: a hash, by luck of the estimates). The page's rows are then read by id.
+        On SQLite the matches are first put in order by their documents'
+        (`_placed_page`)."""
+        if self._dialect() == "sqlite":
+            placed = self._placed_page(query, columns, scope, viewer, page, collected=collected)
+            if placed is not None:
+                return placed
         filters = self._filters(query, viewer=viewer, paged=True, collected=collected)
         where = [*filters, *scope, *page.after, *page.only]
         hits = (
@@ -343,6 +353,54 @@ class AssetRepository:
         again = page.ordered(chosen.c.timeline_at, chosen.c.id)
         stmt = columns.join(chosen, chosen.c.id == Asset.id).order_by(*again)
         return list(self.session.scalars(stmt))
+
+    def _placed_page(
+        self,
+        query: AssetQuery,
+        columns: Select[Any],
+        scope: builtins.list[ColumnElement[bool]],
+        viewer: Viewer,
+        page: _Page,
+        *,
+        collected: Clause,
+    ) -> builtins.list[Any] | None:
+        """`_collected_page` on SQLite, with the matches placed on the timeline by their
+        documents (SearchRepository.placed) and only the first PLACED_PER_ROW times the page's
+        rows of them (past the cursor) looked up in `assets` and checked by the query's other
+        conditions; None when fewer than a page of those pass (the end of the matches, or a
+        viewer who may see few of them: then every match is checked). Looking each match up
+        in `assets` for its timeline cost a quarter of the page (100k assets, `img_2019`
+        newest first, 9.5k matches all in 2019: 59-65 -> 44-53 ms CPU)."""
+        placed = self._search().placed(collected, viewer=viewer).cte("placed")
+        at, key = placed.c.timeline_at, placed.c[0]
+        moved = {"timeline_at": at, "id": key}
+
+        def on_placed(element: Any, **_: Any) -> Any:
+            if getattr(element, "table", None) is _ASSETS and element.name in moved:
+                return moved[element.name]
+            return None
+
+        unchanged: dict[str, Any] = {}
+        after = [replacement_traverse(c, unchanged, on_placed) for c in page.after]
+        first = (
+            select(key.label("id"), at.label("timeline_at"))
+            .where(*after)
+            .order_by(*page.ordered(at, key))
+            .limit(PLACED_PER_ROW * (page.offset + page.limit))
+            .subquery("first")
+        )
+        assert query.search is not None
+        others = SearchQuery(tuple(c for c in query.search.clauses if c is not collected))
+        filters = self._filters(replace(query, search=others or None), viewer=viewer, paged=True)
+        stmt = (
+            columns.join(first, first.c.id == Asset.id)
+            .where(*filters, *scope, *page.after, *page.only)
+            .order_by(*page.ordered(first.c.timeline_at, first.c.id))
+            .offset(page.offset)
+            .limit(page.limit)
+        )
+        rows = list(self.session.scalars(stmt))
+        return rows if len(rows) == page.limit else None
 
     def _walk_bound(
         self, page: _Page, *, descending: bool, rows: int

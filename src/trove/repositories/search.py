@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    CompoundSelect,
     Select,
     String,
     and_,
@@ -861,6 +862,38 @@ class SearchRepository:
         if c.key == "album":
             return below
         return select(union_all(self._own(c), below).subquery().c[0])
+
+    def placed(
+        self, c: Clause, *, viewer: Viewer
+    ) -> Select[str, datetime | None] | CompoundSelect[str, datetime | None]:
+        """(asset_id, timeline_at) of the assets `_matching` finds (SQLite), each once: an
+        own match's timeline read from its document (kept in step with the asset's), one
+        below a matching folder or album the viewer may see (`_listed_holders`) from
+        `assets`, so that the matches can be put in timeline order without looking each up
+        in `assets`. With no such holder the own matches alone, not made distinct."""
+        own = self._own(c).with_only_columns(Doc.asset_id, Doc.timeline_at)
+        holders = self._listed_holders(c, viewer=viewer)
+        if c.key in FILTER_FIELDS or holders == []:
+            return own
+        held = Asset.__table__.alias("held")
+        below = (
+            select(Link.target_id, held.c.timeline_at)
+            .join(held, held.c.id == Link.target_id)
+            .where(
+                Link.relation.in_(
+                    [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
+                ),
+                *(
+                    [Link.source_id.in_(holders)]
+                    if holders is not None
+                    else [
+                        Link.source_id.in_(self._own(c, holders=True)),
+                        visible_node(Link.source_id.expression, literal("Asset"), viewer),
+                    ]
+                ),
+            )
+        )
+        return below if c.key == "album" else union(own, below)
 
     def _own(self, c: Clause, *, holders: bool = False) -> Select[Any]:
         """Ids of the assets whose own document matches; with `holders`, folders and albums
