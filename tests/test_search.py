@@ -230,6 +230,22 @@ def test_a_match_without_a_document_is_placed_on_the_timeline_by_its_asset(clien
     assert one_at_a_time(client, "beach", sort="-timeline_at") == newest
 
 
+def test_a_walk_read_in_two_stages_pages_as_one_walk_does(client, monkeypatch):
+    # A walk longer than FIRST_WALK_ROWS reads a first stage, then the rest below it, each
+    # stage's common words checked among the documents of its part of the timeline
+    # (PostgreSQL): the same pages, whole and a row at a time, as without stages.
+    queries = ("beach", "canon", "trip", "sunset canon", "beach -waves", "invoice type:image")
+    orders = ({"sort": "-timeline_at"}, {"sort": "timeline_at"}, {})
+    whole = {(q, i): ids(client, q, **o) for q in queries for i, o in enumerate(orders)}
+    monkeypatch.setattr("trove.repositories.search.MANY_MATCHES", 1)
+    monkeypatch.setattr("trove.repositories.assets.FIRST_WALK_ROWS", 1)
+    monkeypatch.setattr("trove.repositories.assets.WALK_ROWS", 4)
+    monkeypatch.setattr("trove.repositories.assets.WALK_PER_MATCH", 0)
+    for (q, i), want in whole.items():
+        assert ids(client, q, **orders[i]) == want, (q, i)
+        assert one_at_a_time(client, q, **orders[i]) == want, (q, i)
+
+
 def test_common_words_probed_together_still_find_an_asset_without_a_document_by_its_links(
     client, monkeypatch
 ):
