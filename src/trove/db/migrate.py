@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trove.repositories import fast_index
 
-HEAD_REVISION = "0019_search_timeline"
+HEAD_REVISION = "0020_search_holders"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _LOCK = 0x7472_6F76_656D_6967  # pg_advisory_xact_lock key: "trove migrations"
 

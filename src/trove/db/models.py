@@ -628,6 +628,12 @@ class PhashBand(Base):
     __table_args__ = (Index("ix_phash_bands_lookup", "band", "value"),)
 
 
+# The condition of the holders' partial indexes (0020_search_holders) is `tsv @@` this: only a
+# folder's or album's tsv holds `kind:holder` (repositories/search.py). A query repeats it as
+# SQL text, not as a bound value, for PostgreSQL to use them in a prepared statement's plan.
+HOLDER_TSQUERY = "'''kind:holder'''::tsquery"
+
+
 class SearchDocumentRow(Base):
     """An asset's text for search, field by field (domain/search_document.py), kept in step as
     its pipeline pass finishes and as people edit it (services/search.py).
@@ -679,6 +685,23 @@ class SearchDocumentRow(Base):
             "substrings",
             postgresql_using="gin",
             postgresql_ops={"substrings": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
+        # The same two over the folders' and albums' documents alone: which holders match a
+        # common word is read there, not among every document's matches.
+        Index(
+            "ix_search_documents_holder_tsv",
+            "tsv",
+            postgresql_using="gin",
+            postgresql_where=text(f"tsv @@ {HOLDER_TSQUERY}"),
+            sqlite_where=text("0"),
+        ),
+        Index(
+            "ix_search_documents_holder_substrings",
+            "substrings",
+            postgresql_using="gin",
+            postgresql_ops={"substrings": "gin_trgm_ops"},
+            postgresql_where=text(f"tsv @@ {HOLDER_TSQUERY}"),
             sqlite_where=text("0"),
         ),
     )

@@ -52,7 +52,14 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from trove.db.models import Asset, AssetTag, InheritedTag, IntegrityFinding, Link
+from trove.db.models import (
+    HOLDER_TSQUERY,
+    Asset,
+    AssetTag,
+    InheritedTag,
+    IntegrityFinding,
+    Link,
+)
 from trove.db.models import SearchDocumentRow as Doc
 from trove.domain.access import Viewer
 from trove.domain.enums import AssetStatus, AssetType, Relation
@@ -105,8 +112,9 @@ RANK_CANDIDATES = 5000
 # On SQLite among the latest indexed this many, and those holding it in a name, title or tags.
 SQLITE_RANK_CANDIDATES = 2000
 MAX_POSITION = 16383  # PostgreSQL keeps word positions up to this
-# In a folder's or album's tsv: "which holders match" is one more GIN lookup. Not a word any
-# query makes (query words are letters and digits only).
+# In a folder's or album's tsv alone: "which holders match" is read in the indexes over the
+# documents holding it (db/models.py, HOLDER_TSQUERY). Not a word any query makes (query words
+# are letters and digits only).
 HOLDER_LEXEME = "kind:holder"
 MAX_LEXEME_CHARS = 200
 BATCH = 500
@@ -983,14 +991,14 @@ class SearchRepository:
         tsq = _pg_query(c)
         conditions: list[ColumnElement[bool]] = []
         if tsq:
-            if holders:
-                tsq = f"({tsq}) & '{HOLDER_LEXEME}'"
             conditions.append(docs.tsv.op("@@")(cast(literal(tsq), TSQUERY)))
         if c.key == "":
-            short = _substring(fold(c.value), docs=docs)
-            marked = docs.tsv.op("@@")(cast(literal(f"'{HOLDER_LEXEME}'"), TSQUERY))
-            conditions.append(and_(short, marked) if holders else short)
-        return or_(*conditions) if conditions else false()
+            conditions.append(_substring(fold(c.value), docs=docs))
+        matched = or_(*conditions) if conditions else false()
+        if not holders:
+            return matched
+        # The holders' partial indexes answer both parts, among their documents alone.
+        return and_(docs.tsv.op("@@")(literal_column(HOLDER_TSQUERY)), matched)
 
     def _tags_of(self, asset_ids: list[str]) -> dict[str, list[str]]:
         """Own tags, and for folders and albums also the rows of what they inherit."""
