@@ -273,3 +273,46 @@ def _wait_for_a_running_batch_of(
     finally:
         database.dispose()
     raise AssertionError("the worker never started a batch")
+
+
+def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_settings, tmp_path):
+    """A worker's supervisor sends what nobody holds while a scan is still registering; the
+    scan's wait covers the assets a worker holds that way, not only those it sent itself
+    (seen under load: `trove scan` returned with a batch still in `processing`)."""
+    from datetime import UTC, datetime
+    from threading import Thread
+
+    from trove.repositories.pipeline import PipelineRepository
+
+    root = make_media(tmp_path / "library")
+    env = environment(redis_settings)
+    registered = subprocess.run(
+        [*trove_command(), "scan", str(root), "--no-wait"], env=env, capture_output=True, timeout=60
+    )
+    assert registered.returncode == 0, registered.stderr.decode()
+    database = Database(redis_settings.resolved_database_url)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with database.session() as session:  # a worker elsewhere takes every asset
+        ids = [a.id for a in session.query(Asset).filter(Asset.status == "processing")]
+        assert ids
+        held = PipelineRepository(session).claim(ids, owner="w:1", token="t", now=now, ttl=120)
+        assert set(held) == set(ids)
+    returned_at: list[float] = []
+
+    def scan() -> None:
+        LibraryService(redis_settings).scan_and_process([str(root)], wait=True)
+        returned_at.append(time.monotonic())
+
+    waiting = Thread(target=scan)
+    waiting.start()
+    try:
+        time.sleep(2.0)
+        assert not returned_at, "the scan returned while a worker still held its assets"
+        finished_at = time.monotonic()
+        with database.session() as session:  # the worker finishes
+            session.query(Asset).filter(Asset.id.in_(ids)).update({"status": "ready"})
+            PipelineRepository(session).release(ids, token="t")
+    finally:
+        waiting.join(timeout=60)
+        database.dispose()
+    assert returned_at and returned_at[0] >= finished_at

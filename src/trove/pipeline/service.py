@@ -196,6 +196,7 @@ class PipelineService:
                 sent: list[str] | None = [] if wait else None
                 await self._kick(broker, include_queued=True, sent=sent)
                 if sent is not None:
+                    sent.extend(self._held_by_workers(excluding=set(sent)))
                     await self._wait_for_workers(broker, sent, summary, progress)
         finally:
             await broker.shutdown()
@@ -346,6 +347,14 @@ class PipelineService:
             return PipelineRepository(session).work_to_kick(
                 now=utcnow(), limit=limit, after_id=after_id, include_queued=include_queued
             )
+
+    def _held_by_workers(self, *, excluding: set[str]) -> list[str]:
+        """What workers are already on, sent before this caller's kick (by a worker's
+        supervisor while the scan registered): waited for too, or a scan returns with those
+        assets still in `processing`."""
+        with self.database.session() as session:
+            held = PipelineRepository(session).held_ids(now=utcnow())
+        return [i for i in held if i not in excluding]
 
     def _mark_queued(self, ids: list[str]) -> None:
         with self.database.session() as session:

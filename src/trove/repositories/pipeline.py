@@ -58,6 +58,16 @@ class PipelineRepository:
             )
         ]
 
+    def held_ids(self, *, now: datetime) -> list[str]:
+        """Assets waiting in `processing` that a live worker holds: sent by someone else (a
+        worker's supervisor re-sends what nobody holds while a scan is still registering)."""
+        live = and_(PipelineLease.state == RUNNING, PipelineLease.expires_at >= now)
+        held = exists().where(PipelineLease.asset_id == Asset.id, live)
+        stmt = select(Asset.id).where(
+            Asset.status == AssetStatus.PROCESSING, Asset.deleted_at.is_(None), held
+        )
+        return list(self.session.scalars(stmt))
+
     def work_to_kick(
         self, *, now: datetime, limit: int, after_id: str = "", include_queued: bool
     ) -> list[PendingWork]:
