@@ -9,12 +9,13 @@ from datetime import datetime
 
 import pytest
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from tests.media import write_jpeg, write_text
 from tests.pipeline_media import camera_exif, text_image, text_pdf, write_photo
 from trove.db.models import Asset, SearchDocumentRow
 from trove.domain.access import Viewer
+from trove.domain.filters import AssetFilters
 from trove.domain.search_query import parse
 from trove.repositories.assets import AssetRepository
 from trove.repositories.search import SearchRepository
@@ -395,3 +396,18 @@ def test_a_word_in_more_documents_than_are_ranked_still_ranks_first_the_files_it
     monkeypatch.setattr("trove.repositories.search.SQLITE_RANK_CANDIDATES", 1)
     ranked = [i["filename"] for i in found(client, "invoice")]
     assert sorted(ranked[:2]) == [COPY, INVOICE] and ranked[2:] == [SCANNED]
+
+
+def test_a_search_on_postgresql_is_planned_for_its_own_words_each_time(client):
+    # psycopg prepares a statement run five times and PostgreSQL may then keep one generic
+    # plan for every search of its shape; a search's transaction asks for its own plans.
+    with client.app.state.services.database.session() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite plans every statement anew")
+        query = AssetFilters(q="beach", sort="-timeline_at").to_query()
+        AssetRepository(session).list(query, viewer=Viewer.system())
+        setting = session.execute(text("SHOW plan_cache_mode")).scalar_one()
+        assert setting == "force_custom_plan"
+        assert session.execute(text("SHOW jit")).scalar_one() == "off"
+        session.rollback()
+        assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
