@@ -455,9 +455,9 @@ class SearchRepository:
             .correlate(Asset)
             .scalar_subquery()
         )
-        links = [link for _, link in parts]
-        linked = and_(*(_per_row(link) for link in links if link is not None))
-        no_doc = linked if all(link is not None for link in links) else false()
+        links = [link for _, link in parts if link is not None]
+        # Without a document, only when every word reaches the row through a link.
+        no_doc = and_(*map(_per_row, links)) if len(links) == len(parts) else false()
         return func.coalesce(on_doc, no_doc, type_=Boolean)
 
     def _probed_in_window(
