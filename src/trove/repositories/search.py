@@ -549,18 +549,9 @@ class SearchRepository:
             holders = self._listed_holders(c, viewer=viewer)
             if holders == []:
                 continue
-            relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
-            if holders is None:
-                linked = [
-                    Link.source_id.in_(self._own(c, holders=True)),
-                    visible_node(Link.source_id.expression, literal("Asset"), viewer),
-                ]
-            else:
-                linked = [Link.source_id == any_(literal(holders, ARRAY(String)))]
-            held = Asset.__table__.alias("held")
-            below = select(Link.target_id).join(held, held.c.id == Link.target_id)
-            below = below.where(Link.relation.in_(relations), *linked)
-            sources.append(below.where(_in_months(held.c.timeline_at, months)))
+            below = self._below_holders(c, viewer=viewer, holders=holders)
+            in_months = _in_months(below.selected_columns.timeline_at, months)
+            sources.append(below.where(in_months).with_only_columns(Link.target_id))
         if not sources:
             return select(Asset.id).where(false())
         return sources[0] if len(sources) == 1 else select(union_all(*sources).subquery().c[0])
@@ -945,25 +936,31 @@ class SearchRepository:
         holders = self._listed_holders(c, viewer=viewer)
         if c.key in FILTER_FIELDS or holders == []:
             return own
+        below = self._below_holders(c, viewer=viewer, holders=holders)
+        return below if c.key == "album" else union(own, below)
+
+    def _below_holders(
+        self, c: Clause, *, viewer: Viewer, holders: builtins.list[str] | None
+    ) -> Select[Any]:
+        """(asset id, timeline_at) of what lies one hop below the folders or albums whose own
+        document matches the clause: `holders`, their ids as `_listed_holders` lists them,
+        or None past LISTED_HOLDERS (then found in the index, those the viewer may see)."""
+        relations = [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
+        if holders is None:
+            linked = [
+                Link.source_id.in_(self._own(c, holders=True)),
+                visible_node(Link.source_id.expression, literal("Asset"), viewer),
+            ]
+        elif self.dialect == "postgresql":
+            linked = [Link.source_id == any_(literal(holders, ARRAY(String)))]
+        else:
+            linked = [Link.source_id.in_(holders)]
         held = Asset.__table__.alias("held")
-        below = (
+        return (
             select(Link.target_id, held.c.timeline_at)
             .join(held, held.c.id == Link.target_id)
-            .where(
-                Link.relation.in_(
-                    [Relation.INCLUDES] if c.key == "album" else list(self.hierarchical)
-                ),
-                *(
-                    [Link.source_id.in_(holders)]
-                    if holders is not None
-                    else [
-                        Link.source_id.in_(self._own(c, holders=True)),
-                        visible_node(Link.source_id.expression, literal("Asset"), viewer),
-                    ]
-                ),
-            )
+            .where(Link.relation.in_(relations), *linked)
         )
-        return below if c.key == "album" else union(own, below)
 
     def _own(self, c: Clause, *, holders: bool = False) -> Select[Any]:
         """Ids of the assets whose own document matches; with `holders`, folders and albums
