@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,14 @@ def _sqlite_engine(url: str) -> Engine:
     database = url.split("///", 1)[1] if "///" in url else ""
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url,
+        connect_args={
+            "check_same_thread": False,
+            "timeout": BUSY_TIMEOUT_S,
+            "factory": _GatedConnection,
+        },
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -39,6 +48,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute(pragma)
     cursor.close()
 
+
+BUSY_TIMEOUT_S = 30
 
 # temp_store=MEMORY: an INSERT into `assets` (13 indexes, counter triggers) journals ~19 pages
 # per row for its statement, past SQLite's 64 KiB in-memory spill, so every row wrote them to a
@@ -51,7 +62,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=30000",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}",
     "PRAGMA temp_store=MEMORY",
     "PRAGMA cache_size=-16384",
 )
@@ -59,3 +70,78 @@ SQLITE_PRAGMAS = (
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+# SQLite lets one connection write at a time. A writer that finds the database locked sleeps in
+# SQLite's busy handler (1, 2, 5, 10 ... 100 ms) and tries again, however soon the lock is
+# released: with a scan registering files and two pipeline threads committing batches, the
+# threads of one `trove scan` slept ~2-3 s each per 20,000 small files. Within a process the
+# writers therefore queue on a lock of their own, taken where pysqlite opens a write transaction
+# (its first INSERT, UPDATE, DELETE or REPLACE) and released when that transaction ends: the
+# next writer starts the moment the last one commits. Other processes still meet the busy
+# handler; a writer that waits longer than the busy timeout goes on to meet it too.
+_WRITE_GATE = threading.Lock()
+_gate_owner: int | None = None
+_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class _GatedConnection(sqlite3.Connection):
+    _holds_gate = False
+
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().cursor(factory or _GatedCursor)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._open_gate_unless_writing()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._open_gate_unless_writing()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._open_gate()
+
+    def _wait_for_gate(self, statement: str) -> None:
+        global _gate_owner
+        if self._holds_gate or self.in_transaction:
+            return
+        if statement.lstrip()[:7].upper().startswith(_DML):
+            me = threading.get_ident()
+            if _gate_owner != me and _WRITE_GATE.acquire(timeout=BUSY_TIMEOUT_S):
+                _gate_owner, self._holds_gate = me, True
+
+    def _open_gate_unless_writing(self) -> None:
+        if self._holds_gate and not self.in_transaction:
+            self._open_gate()
+
+    def _open_gate(self) -> None:
+        global _gate_owner
+        if self._holds_gate:
+            self._holds_gate, _gate_owner = False, None
+            _WRITE_GATE.release()
+
+
+class _GatedCursor(sqlite3.Cursor):
+    connection: _GatedConnection
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _GatedCursor:
+        self.connection._wait_for_gate(sql)
+        try:
+            return super().execute(sql, parameters)
+        finally:
+            self.connection._open_gate_unless_writing()
+
+    def executemany(self, sql: str, parameters: Any, /) -> _GatedCursor:
+        self.connection._wait_for_gate(sql)
+        try:
+            return super().executemany(sql, parameters)
+        finally:
+            self.connection._open_gate_unless_writing()
