@@ -28,7 +28,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def gate_held() -> bool:
-    return engine_module._WRITE_GATE.locked()
+    return any(gate.lock.locked() for gate in engine_module._gates.values())
 
 
 def test_a_write_transaction_holds_the_gate_until_it_commits(engine: Engine) -> None:
@@ -114,4 +114,28 @@ def test_a_thread_writing_through_two_connections_does_not_wait_on_itself(
         assert time.monotonic() - started < 5
         inner.rollback()
         outer.commit()
+    assert not gate_held()
+
+
+def test_each_database_file_has_a_gate_of_its_own(engine: Engine, tmp_path: Path) -> None:
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    took: list[float] = []
+
+    def write_elsewhere() -> None:
+        started = time.monotonic()
+        with other.begin() as elsewhere:
+            elsewhere.execute(text("CREATE TABLE u (x)"))
+            elsewhere.execute(text("INSERT INTO u VALUES (1)"))
+        took.append(time.monotonic() - started)
+
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+            thread = threading.Thread(target=write_elsewhere)
+            thread.start()
+            thread.join(10)
+            connection.commit()
+    finally:
+        other.dispose()
+    assert took and took[0] < 5
     assert not gate_held()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -76,17 +77,37 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 # SQLite's busy handler (1, 2, 5, 10 ... 100 ms) and tries again, however soon the lock is
 # released: with a scan registering files and two pipeline threads committing batches, the
 # threads of one `trove scan` slept ~2-3 s each per 20,000 small files. Within a process the
-# writers therefore queue on a lock of their own, taken where pysqlite opens a write transaction
-# (its first INSERT, UPDATE, DELETE or REPLACE) and released when that transaction ends: the
-# next writer starts the moment the last one commits. Other processes still meet the busy
-# handler; a writer that waits longer than the busy timeout goes on to meet it too.
-_WRITE_GATE = threading.Lock()
-_gate_owner: int | None = None
+# writers of a database file therefore queue on a gate of their own, taken where pysqlite opens
+# a write transaction (its first INSERT, UPDATE, DELETE or REPLACE) and given back when that
+# transaction ends: the next writer starts the moment the last one commits. Other processes
+# still meet the busy handler; so does a writer that waits longer than the busy timeout, or
+# whose own thread holds the gate through another connection.
 _DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class _WriteGate:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.owner: int | None = None
+
+
+_gates: dict[str, _WriteGate] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate_for(database: Any) -> _WriteGate:
+    name = os.fspath(database)
+    key = name if name == ":memory:" or name.startswith("file:") else os.path.realpath(name)
+    with _gates_lock:
+        return _gates.setdefault(key, _WriteGate())
 
 
 class _GatedConnection(sqlite3.Connection):
     _holds_gate = False
+
+    def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(database, *args, **kwargs)
+        self._gate = _gate_for(database)
 
     def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory or _GatedCursor)
@@ -110,23 +131,21 @@ class _GatedConnection(sqlite3.Connection):
             self._open_gate()
 
     def _wait_for_gate(self, statement: str) -> None:
-        global _gate_owner
         if self._holds_gate or self.in_transaction:
             return
         if statement.lstrip()[:7].upper().startswith(_DML):
             me = threading.get_ident()
-            if _gate_owner != me and _WRITE_GATE.acquire(timeout=BUSY_TIMEOUT_S):
-                _gate_owner, self._holds_gate = me, True
+            if self._gate.owner != me and self._gate.lock.acquire(timeout=BUSY_TIMEOUT_S):
+                self._gate.owner, self._holds_gate = me, True
 
     def _open_gate_unless_writing(self) -> None:
         if self._holds_gate and not self.in_transaction:
             self._open_gate()
 
     def _open_gate(self) -> None:
-        global _gate_owner
         if self._holds_gate:
-            self._holds_gate, _gate_owner = False, None
-            _WRITE_GATE.release()
+            self._holds_gate, self._gate.owner = False, None
+            self._gate.lock.release()
 
 
 class _GatedCursor(sqlite3.Cursor):
