@@ -1,32 +1,41 @@
-"""The real run of issue 14 item 2: a large library indexed by `trove serve` and Redis workers.
+"""The real run of issue 14 item 2: a large library indexed by `trove serve` and Redis workers,
+or by `trove serve` alone on SQLite (the single-machine case).
 
     .venv/bin/python bench/million.py [--stages 100000,300000,1000000] [--photos 200]
         [--database-url postgresql://postgres@127.0.0.1:5432/trove_realrun]
         [--broker redis://127.0.0.1:6379/0] [--workers 2] [--processes 1] [--nice 10]
+    .venv/bin/python bench/million.py --database-url sqlite:////path/to/trove.db --workers 0
+
+With `--workers 0` there is no broker (TROVE_BROKER_URL unset): the server's in-process
+pipeline (TaskIQ's InMemoryBroker, TROVE_PIPELINE_THREADS batches at once) processes what its
+scans register. `--database-url sqlite` is Trove's default file, `<data>/state/trove.db`.
 
 The library grows in stages, each a root of its own under `--data` (`part-1` holds the first
 stage's files, `part-2` the next stage's new ones, ...; `photos` holds `--photos` 12 MP JPEGs,
 added with the first stage), made by bench/corpus.py (`--profile`, default `text`: notes,
 READMEs, CSV and JSON; `small` adds 5 % one-page PDFs and 5 % small PNGs, which OCR and
 thumbnails make cost ~0.7 s of CPU each; generated once, reused while `corpus-<part>.json` is
-there). One
-`trove serve` and `--workers` x `trove worker --processes N` (PostgreSQL + Redis) run for the
-whole benchmark; each stage adds its root through `POST /api/dam/roots`, and is timed until
-registration ends (the root's scan) and until nothing is left `processing`. Then, with the
-server still up, an unchanged `trove scan --no-wait` of every root so far alternates with
-`find -printf` over the same folders.
+there). One `trove serve` and `--workers` x `trove worker --processes N` (PostgreSQL + Redis;
+none with `--workers 0`) run for the whole benchmark; each stage adds its root through
+`POST /api/dam/roots`, and is timed until registration ends (the root's scan) and until
+nothing is left `processing`. Then, with the server still up, an unchanged
+`trove scan --no-wait` of every root so far alternates with `find -printf` over the same
+folders.
 
 Measured per stage, in one run so the ratios are fair on a shared machine:
 - registration rate (new files / the new root's scan time) and full pipeline rate (new files /
   time from the request until none is processing);
-- CPU seconds of the server, the workers and this database's PostgreSQL backends, per asset;
+- CPU seconds of the server, the workers and this database's PostgreSQL backends, per asset
+  (on SQLite there are none: reported as absent, `null`, with the database file's size);
 - the peak RSS of the server and of every worker process (sampled each second from /proc);
 - `/api/dam/status` and `/api/dam/jobs` latency, polled every 2 s while the stage runs;
 - baselines: `find` over the same roots; `file --mime-type -b` + `openssl dgst -sha256` over a
-  sample of the stage's new files (`--sample`), in `--workers` shares, projected to the stage.
+  sample of the stage's new files (`--sample`), in `--workers` x `--processes` shares (the
+  in-process pipeline's threads with `--workers 0`), projected to the stage.
 
 Everything runs under `nice -n --nice`. Prints a table and the JSON report (also written to
-bench/results/million-<UTC>.json). The database is dropped and created at the start.
+bench/results/million-<UTC>.json). The database is dropped and created at the start (SQLite:
+the file and its -wal and -shm are deleted).
 """
 
 from __future__ import annotations
@@ -124,7 +133,7 @@ class Sampler:
     """Each second: RSS and CPU time of every process of each role (server, worker-1...,
     postgres). Peak RSS per role and per process; CPU time per process (the last reading)."""
 
-    def __init__(self, roles: dict[str, int], database: str) -> None:
+    def __init__(self, roles: dict[str, int], database: str | None) -> None:
         self.roles, self.database = roles, database
         self.cpu: dict[int, float] = {}
         self.role_of: dict[int, str] = {}
@@ -146,7 +155,7 @@ class Sampler:
         for role, root in self.roles.items():
             for pid in descendants(root):
                 pids[pid] = role
-        for pid in database_backends(self.database):
+        for pid in database_backends(self.database) if self.database else ():
             pids[pid] = "postgres"
         with self._lock:
             for pid, role in pids.items():
@@ -282,6 +291,36 @@ def tools_baseline(files: list[Path], *, workers: int, nice: int) -> dict[str, A
 # --- the run ---------------------------------------------------------------------------------
 
 
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def sqlite_path(url: str) -> Path:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise SystemExit(f"--database-url {url}: a SQLite database file is needed")
+    return Path(database)
+
+
+def sqlite_files(url: str) -> list[Path]:
+    path = sqlite_path(url)
+    return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
+
+
+def sqlite_mb(url: str) -> float:
+    """The SQLite index's size on disk, its write-ahead log included."""
+    return round(sum(f.stat().st_size for f in sqlite_files(url) if f.exists()) / 2**20, 1)
+
+
+def delete_sqlite(url: str) -> None:
+    """A fresh SQLite index: its file, write-ahead log and shared memory deleted."""
+    for file in sqlite_files(url):
+        file.unlink(missing_ok=True)
+    sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+
+
 def recreate_database(url: str) -> str:
     base, name = url.rsplit("/", 1)
     admin = base + "/postgres"
@@ -307,10 +346,18 @@ def main() -> int:
     )
     parser.add_argument("--data", type=Path, default=Path("/work/bench-data/million"))
     parser.add_argument(
-        "--database-url", default="postgresql://postgres@127.0.0.1:5432/trove_realrun"
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/trove_realrun",
+        help="PostgreSQL (dropped and created), sqlite:////path/to/trove.db (deleted) or"
+        " `sqlite` (the data dir's default file)",
     )
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--workers", type=int, default=2, help="`trove worker` commands")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="`trove worker` commands; 0: no broker, the server's in-process pipeline",
+    )
     parser.add_argument("--processes", type=int, default=1, help="--processes of each")
     parser.add_argument("--nice", type=int, default=10)
     parser.add_argument("--port", type=int, default=8765)
@@ -330,17 +377,24 @@ def main() -> int:
         photos = ensure_part(args.data, "photos", args.photos, profile="photos", seed=9,
                              nice=args.nice)  # fmt: skip
 
-    database = recreate_database(args.database_url)
-    queue = f"trove-million-{os.getpid()}"
     state = args.data / "state"
+    if args.database_url == "sqlite":
+        args.database_url = f"sqlite:///{state / 'trove.db'}"
+    # No workers, no broker: the server processes what it registers, in-process.
+    broker = args.broker if args.workers > 0 else None
+    database: str | None = None  # the PostgreSQL database whose backends are sampled
+    if is_sqlite(args.database_url):
+        delete_sqlite(args.database_url)
+    else:
+        database = recreate_database(args.database_url)
+    queue = f"trove-million-{os.getpid()}"
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
+    env.update(TROVE_DATA_DIR=str(state), TROVE_DATABASE_URL=args.database_url)
+    if broker:
+        env.update(TROVE_BROKER_URL=broker, TROVE_BROKER_QUEUE=queue)
     env.update(
-        TROVE_DATA_DIR=str(state),
-        TROVE_DATABASE_URL=args.database_url,
-        TROVE_BROKER_URL=args.broker,
-        TROVE_BROKER_QUEUE=queue,
         TROVE_AUTH="off",
         TROVE_PORT=str(args.port),
         TROVE_ALLOWED_ROOTS=str(args.data / "library"),
@@ -368,6 +422,8 @@ def main() -> int:
         "machine": machine_info(),
         "git": git_revision(),
         "options": {k: str(v) for k, v in vars(args).items()},
+        "database": "sqlite" if database is None else "postgresql",
+        "pipeline": "redis workers" if broker else "in-process",
         "load_before": os.getloadavg(),
         "stages": [],
     }
@@ -390,7 +446,9 @@ def main() -> int:
             roots += new_roots
             new_files = count + (args.photos if number == 1 else 0)
             log(f"stage {number}: {part} ({new_files} new files, {done + new_files} in all)")
-            stage = run_stage(args, base, sampler, poller, new_roots, roots, new_files, done, nice)
+            stage = run_stage(
+                args, base, sampler, poller, new_roots, roots, new_files, done, nice, broker, env
+            )
             stage.update(stage=number, part=part, total_files=done + new_files)
             done += new_files
             report["stages"].append(stage)
@@ -409,7 +467,8 @@ def main() -> int:
                 os.killpg(process.pid, signal.SIGKILL)
         if sampler:
             sampler.stop()
-        redis_flush_queue(args.broker, queue)
+        if broker:
+            redis_flush_queue(broker, queue)
     report["load_after"] = os.getloadavg()
     path = write_results("million", report)
     print(json.dumps(report, indent=2))
@@ -436,6 +495,8 @@ def run_stage(
     new_files: int,
     done_before: int,
     nice: list[str],
+    broker: str | None,
+    env: dict[str, str],
 ) -> dict[str, Any]:
     cpu_before = sampler.cpu_by_role()
     sampler.take_window()
@@ -473,20 +534,28 @@ def run_stage(
     by_status = poller.last_status.get("by_status", {})
     cpu = {role: round(cpu_after.get(role, 0) - cpu_before.get(role, 0), 1) for role in cpu_after}
     log(f"  registered in {registered_at:.1f} s, processed in {pipeline_s:.1f} s; cpu {cpu}")
+    trove_cpu = cpu.get("server", 0) + cpu.get("worker", 0)
+    sqlite = sampler.database is None
+    database_mb = sqlite_mb(args.database_url) if sqlite else None
 
-    # Baselines and the unchanged rescan, with the server and workers idle.
-    sample = random.Random(0).sample(files_under(new_roots[0]), min(args.sample, new_files))
-    tools = tools_baseline(sample, workers=args.workers * args.processes, nice=args.nice)
+    # Baselines and the unchanged rescan, with the server and workers idle. As many shares as
+    # batches run at once: one per worker process, or the in-process pipeline's threads.
+    if broker:
+        shares = args.workers * args.processes
+    else:
+        from trove.config import load_settings
+
+        shares = max(1, load_settings(environ=env).pipeline_threads)
+    population = files_under(new_roots[0])  # the stage's small files, not its photos
+    sample = random.Random(0).sample(population, min(args.sample, len(population)))
+    tools = tools_baseline(sample, workers=shares, nice=args.nice)
     scale = new_files / max(1, len(sample))
     find_cmd = [*nice, "find", *map(str, roots), "-printf", "%s %T@ %i\n"]
     scan_cmd = [*nice, str(TROVE), "scan", *map(str, roots), "--no-wait", "--json"]
     scan_env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
-    scan_env.update(
-        TROVE_DATA_DIR=str(args.data / "state"),
-        TROVE_DATABASE_URL=args.database_url,
-        TROVE_BROKER_URL=args.broker,
-        TROVE_BROKER_QUEUE=f"trove-million-{os.getpid()}",
-    )
+    scan_env.update(TROVE_DATA_DIR=str(args.data / "state"), TROVE_DATABASE_URL=args.database_url)
+    if broker:
+        scan_env.update(TROVE_BROKER_URL=broker, TROVE_BROKER_QUEUE=f"trove-million-{os.getpid()}")
     timed_run(find_cmd, keep_stdout=False)  # warm the page cache
     rescans, finds, scan_cpu, find_cpu, problems = [], [], [], [], []
     for _ in range(args.repeats):
@@ -512,9 +581,12 @@ def run_stage(
         "pipeline_files_per_s": round(new_files / pipeline_s, 1),
         "cpu_s": cpu,
         "cpu_ms_per_asset": {
-            "trove": round(1000 * (cpu.get("server", 0) + cpu.get("worker", 0)) / new_files, 3),
-            "with_postgres": round(1000 * sum(cpu.values()) / new_files, 3),
+            "trove": round(1000 * trove_cpu / new_files, 3),
+            # SQLite runs inside the server: no backends of its own, absent rather than 0.
+            "with_postgres": None if sqlite else round(1000 * sum(cpu.values()) / new_files, 3),
         },
+        "database_backends": "absent (SQLite, in the server's process)" if sqlite else "postgres",
+        "database_file_mb": database_mb,
         "peak_rss_mb": rss,
         "latency": latencies,
         "load": {"before": load_before, "after": os.getloadavg()},
@@ -523,6 +595,7 @@ def run_stage(
             "projected_s": round(tools["seconds"] * scale, 1),
             "projected_cpu_s": round(tools["cpu_s"] * scale, 1),
             "cpu_ms_per_file": round(1000 * tools["cpu_s"] / max(1, tools["files"]), 3),
+            "shares": shares,
             "ratio_wall": round(pipeline_s / (tools["seconds"] * scale), 2),
         },
         "rescan": {
@@ -559,6 +632,7 @@ def print_stage(stage: dict[str, Any]) -> None:
         f"{stage['registration_files_per_s']}/s, pipeline {stage['pipeline_files_per_s']}/s "
         f"({stage['tools']['ratio_wall']}x tools), rescan {stage['rescan']['median_s']} s "
         f"({stage['rescan']['ratio']}x find), rss {stage['peak_rss_mb']}"
+        + (f", sqlite {stage['database_file_mb']} MB" if stage["database_file_mb"] else "")
     )
 
 
@@ -572,12 +646,13 @@ def print_table(report: dict[str, Any]) -> None:
     for s in report["stages"]:
         rss = s["peak_rss_mb"]
         server = max((v for k, v in rss.items() if k.startswith("server")), default=0)
-        worker = max((v for k, v in rss.items() if k.startswith("worker")), default=0)
+        worker = max((v for k, v in rss.items() if k.startswith("worker")), default="-")
+        with_pg = s["cpu_ms_per_asset"]["with_postgres"]
         lat = s["latency"]
         print(
             f"{s['total_files']:>9} {s['new_files']:>8} {s['registration_files_per_s']:>7}"
             f" {s['pipeline_files_per_s']:>7} {s['tools']['ratio_wall']:>7}"
-            f" {s['cpu_ms_per_asset']['trove']:>8} {s['cpu_ms_per_asset']['with_postgres']:>6}"
+            f" {s['cpu_ms_per_asset']['trove']:>8} {'-' if with_pg is None else with_pg:>6}"
             f" {s['rescan']['median_s']:>8} {s['rescan']['find_median_s']:>7}"
             f" {s['rescan']['ratio']:>5} {server:>7} {worker:>7}"
             f" {lat['status'].get('p95_ms', '-'):>7} {lat['jobs'].get('p95_ms', '-'):>8}"
