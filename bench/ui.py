@@ -1,7 +1,9 @@
-"""Gallery benchmark: 100,000 indexed assets, a real `trove serve`, a real browser.
+"""Gallery benchmark: 100,000 indexed assets (or an index), a real `trove serve`, a real browser.
 
     .venv/bin/python bench/ui.py [--corpus LIBRARY] [--rounds 5] [--pages 20]
                                  [--lightbox 40] [--only gallery|lightbox] [--paint-only]
+    .venv/bin/python bench/ui.py --database-url postgresql://... [--cache-dir DIR]
+                                 [--rounds 5] [--pages 20] [--paint-only]
 
 Measures
   * the API list latency p50/p95 for the gallery's own query (first page, following pages by
@@ -29,14 +31,37 @@ it in the background would compete for the CPU). Previews are not made, so tiles
 icons: first paint is the grid itself, image decoding is the browser's. For the lightbox, the
 newest `--lightbox` pictures get a preview pyramid made from a 3000x2000 photo-like picture
 (one encode, written under a digest per asset, so each URL is cold in the browser).
+
+`--database-url URL` serves an existing PostgreSQL index instead (issue 14: a million assets)
+and measures the gallery only: no corpus, scan, marking ready, previews or lightbox, and the
+benchmark writes nothing. The index must be at this checkout's schema revision (the server
+would migrate it otherwise). Its `trove serve` (this checkout's) has sign-in off like the
+corpus's (one local user, no login), its own data dir (bench/.corpus/ui-db-<database>/data,
+with an empty preview cache: tiles show type icons, and those with previews ask for them in
+vain, unless `--cache-dir` names the index's own), TROVE_WATCH=false, and no scavenger,
+bitrot check or nightly export. No setting stops what every server does at start: rescan
+each library (TROVE_WATCH=false queues that too) and resume pending processing. So the
+server's connections are read-only (`default_transaction_read_only` in TROVE_DATABASE_URL):
+the rescan walks the files, then fails on its record and changes nothing, as does any
+processing left pending (both in the server's log; measuring starts once they are over). A
+connection of the benchmark holds the counters' fold lock (repositories/counters.py) for
+the run, so that reads sum counters and deltas instead of folding them, which a read-only
+transaction cannot. The filters come from the index: its rarest and commonest file types,
+its most and least used tags (if any), `harbour` and the commonest word in the first page's
+paths, its busiest month, the folder two levels above the newest asset; `index.filters`
+says how many assets each first page held. `index.rows_written` (pg_stat_user_tables over
+the run) is 0 when nothing was written.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
+import collections
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -127,15 +152,15 @@ def gallery_params(**extra: Any) -> list[tuple[str, str]]:
     return params
 
 
-def api_latencies(server: TroveServer, *, rounds: int) -> dict[str, dict[str, float]]:
-    """Each scenario `rounds` times for its first page, plus pages followed by cursor."""
+def corpus_scenarios(server: TroveServer) -> dict[str, dict[str, Any]]:
+    """The sidebar's filters over the generated corpus (100 of its pictures tagged here)."""
     roots = server.api("/api/dam/roots")["items"]
     root = next(r for r in roots if not r["is_upload_target"])
     sample = server.api("/api/dam/assets?limit=1000&type=image")["items"]
     tagged = [a["id"] for a in sample[::10]]  # 100 assets in one tag, spread out
     server.api("/api/dam/assets/bulk/tags", method="POST", body={"ids": tagged, "tags": ["bench"]})
     folder = sample[0]["path"].rsplit("/", 2)[0]
-    scenarios = {
+    return {
         "first page": {},
         "type=video": {"type": "video"},
         "tag (0.1%)": {"tag": "bench"},
@@ -143,6 +168,50 @@ def api_latencies(server: TroveServer, *, rounds: int) -> dict[str, dict[str, fl
         "date range (1 month)": {"since": "2021-03-01", "until": "2021-03-31"},
         "folder (root+path)": {"root": root["id"], "path": folder},
     }
+
+
+def index_scenarios(server: TroveServer, index: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The sidebar's filters over an existing index, chosen from what it holds (read only):
+    its rarest and commonest types, most and least used tags, busiest month, and the folder
+    two levels above the newest asset with one."""
+    scenarios: dict[str, dict[str, Any]] = {"first page": {}}
+    types = sorted((n, t) for t, n in index["by_type"].items() if t in GALLERY_TYPES and n > 0)
+    for n, kind in dict.fromkeys([types[0], types[-1]] if types else []):
+        scenarios[f"type={kind} ({n:,})"] = {"type": kind}
+    tags = server.api("/api/dam/tags?limit=5000")["items"]
+    for tag in dict.fromkeys([tags[0]["tag"], tags[-1]["tag"]] if tags else []):
+        count = next(t["count"] for t in tags if t["tag"] == tag)
+        scenarios[f"tag {tag!r} ({count:,})"] = {"tag": tag}
+    scenarios["search q=harbour"] = {"q": "harbour"}
+    _ms, first = get(server, "/api/dam/assets", gallery_params())
+    words = collections.Counter(
+        word.lower()
+        for a in first["items"]
+        for word in re.findall(r"[^\W\d_]{4,}", (a["path"] or a["filename"]).rsplit(".", 1)[0])
+    )
+    if words and words.most_common(1)[0][0] != "harbour":  # the commonest on the first page
+        word = words.most_common(1)[0][0]
+        scenarios[f"search q={word}"] = {"q": word}
+    months = server.api("/api/dam/timeline?" + urllib.parse.urlencode(gallery_params()))
+    if months["months"]:
+        busiest = max(months["months"], key=lambda m: m["count"])
+        year, month = map(int, busiest["month"].split("-"))
+        last = calendar.monthrange(year, month)[1]
+        scenarios[f"date range ({busiest['month']}, {busiest['count']:,})"] = {
+            "since": f"{busiest['month']}-01",
+            "until": f"{busiest['month']}-{last:02d}",
+        }
+    placed = next((a for a in first["items"] if a["path"] and "/" in a["path"]), None)
+    if placed is not None:
+        folder = placed["path"].rsplit("/", 2)[0]
+        scenarios[f"folder (root+path {folder})"] = {"root": placed["root_id"], "path": folder}
+    return scenarios
+
+
+def api_latencies(
+    server: TroveServer, *, rounds: int, scenarios: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """Each scenario `rounds` times for its first page, plus pages followed by cursor."""
     results = {}
     for name, extra in scenarios.items():
         params = gallery_params(**extra)
@@ -384,7 +453,11 @@ def lightbox_timings(server: TroveServer, asset_ids: list[str]) -> dict[str, Any
     the same previews fetched and decoded by a bare image, cold, as the floor."""
     from playwright.sync_api import sync_playwright
 
-    cold, warm, floor, fetch_ms, stage_ms = [], [], [], [], []
+    cold: list[float] = []
+    warm: list[float] = []
+    floor: list[float] = []
+    fetch_ms: list[float] = []
+    stage_ms: list[float] = []
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)
         context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -456,6 +529,102 @@ BARE_DECODE = """async (url) => {
 }"""
 
 
+# Every transaction of the served index's server read-only: PostgreSQL refuses its writes.
+READ_ONLY = "options=-c%20default_transaction_read_only%3Don"
+
+
+class ServedIndex:
+    """An existing PostgreSQL index served read-only (--database-url); a connection of the
+    benchmark's own holds the counters' fold lock for the run (module docstring)."""
+
+    def __init__(self, url: str, lock: Any) -> None:
+        self.url, self.lock = url, lock
+        self.name = urllib.parse.urlsplit(url).path.strip("/") or "postgres"
+        self.rows_before = self.rows_written()
+        self.delta_rows = self.count_deltas()
+
+    @classmethod
+    def open(cls, url: str) -> ServedIndex:
+        import psycopg
+
+        from trove.db.migrate import HEAD_REVISION, schema_is_current
+        from trove.repositories.counters import _FOLD_LOCK
+
+        if not url.startswith(("postgresql://", "postgres://")):
+            sys.exit("--database-url: a PostgreSQL index (postgresql://...)")
+        if not schema_is_current(url):
+            sys.exit(f"{url} is not at schema {HEAD_REVISION}: the server would migrate it")
+        lock = psycopg.connect("postgresql://" + url.split("://", 1)[1], autocommit=True)
+        lock.execute("SELECT pg_advisory_lock(%s)", (_FOLD_LOCK,))  # released on close
+        return cls(url, lock)
+
+    def server_env(self) -> dict[str, str]:
+        """The index read-only; nothing watched, rescanned on a timer, verified or exported."""
+        separator = "&" if "?" in self.url else "?"
+        return {
+            "TROVE_DATABASE_URL": self.url + separator + READ_ONLY,
+            "TROVE_WATCH": "false",
+            "TROVE_SCAVENGER_INTERVAL": "0",
+            "TROVE_VERIFY_INTERVAL": "0",
+            "TROVE_EXPORT_KEEP": "0",
+        }
+
+    def rows_written(self) -> int:
+        row = self.lock.execute(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables"
+        ).fetchone()
+        return int(row[0])
+
+    def count_deltas(self) -> int:
+        """Counter deltas not folded yet: each read of the counters sums them too."""
+        from trove.repositories.counters import _FOLDED_TABLES
+
+        tables = [deltas for _counts, deltas, _keys, _unique in _FOLDED_TABLES]
+        union = " UNION ALL ".join(f"SELECT count(*) AS n FROM {t}" for t in tables)
+        return int(self.lock.execute(f"SELECT sum(n) FROM ({union}) AS d").fetchone()[0])
+
+    def describe(self, server: TroveServer) -> dict[str, Any]:
+        """What the server reports of the index once its start-up work is over (failed)."""
+        from trove.db.migrate import HEAD_REVISION
+
+        status = server.api("/api/dam/status")
+        parts = urllib.parse.urlsplit(self.url)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        user = f"{parts.username}@" if parts.username else ""
+        return {
+            "database": f"{parts.scheme}://{user}{host}{parts.path}",  # no password
+            "served_as": status["database"],
+            "schema": HEAD_REVISION,
+            "assets": sum(status["by_type"].values()),
+            "by_type": status["by_type"],
+            "by_status": status["by_status"],
+            "libraries": len(status["roots"]),
+            "counter_delta_rows": self.delta_rows,
+            "start_up_error": status["indexer"]["last_error"],
+            "server_log": str(server.log),
+        }
+
+    def close(self) -> dict[str, Any]:
+        time.sleep(1)  # the server's backends report their counts as they exit
+        written = self.rows_written() - self.rows_before
+        self.lock.close()
+        return {"rows_written": written}
+
+
+def first_pages(
+    server: TroveServer, scenarios: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Each filter and how many assets its first page holds (0: it matched nothing)."""
+    out = {}
+    for name, extra in scenarios.items():
+        params = gallery_params(**extra)
+        if "type" in extra:
+            params = [p for p in params if p[0] != "type" or p[1] == extra["type"]]
+        _ms, body = get(server, "/api/dam/assets", params)
+        out[name] = {"params": extra, "first_page": len(body["items"])}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -476,27 +645,61 @@ def main() -> None:
         default=None,
         help="another checkout's src/: its server's first paint measured in turn with this one's",
     )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="serve this existing PostgreSQL index, read-only, instead of a scanned corpus"
+        " (gallery only)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="with --database-url: the index's preview cache, served as it is (default: an"
+        " empty one, so tiles show type icons)",
+    )
     args = parser.parse_args()
-    if args.corpus is None:  # the scan benchmark's corpus, generated once and cached
-        import corpus
+    served = None
+    env: dict[str, str] = {}
+    index: dict[str, Any] = {}
+    if args.database_url is not None:
+        if args.corpus is not None or args.only == "lightbox":
+            parser.error("--database-url serves an existing index: no --corpus, no lightbox")
+        args.only = "gallery"
+        served = ServedIndex.open(args.database_url)
+        data_dir = REPO / "bench" / ".corpus" / f"ui-db-{served.name}" / "data"
+        env = served.server_env()
+        if args.cache_dir is not None:
+            env["TROVE_CACHE_DIR"] = str(args.cache_dir.resolve())
+    else:
+        if args.corpus is None:  # the scan benchmark's corpus, generated once and cached
+            import corpus
 
-        args.corpus, _summary = corpus.ensure_cached(100_000, profile="light", log=print)
-    if not args.corpus.is_dir():
-        sys.exit(f"no corpus at {args.corpus}")
-    data_dir = REPO / "bench" / ".corpus" / f"ui-{args.corpus.parent.name}" / "data"
-    index = prepare(args.corpus.resolve(), data_dir)
-    server = start_server(data_dir=data_dir, roots=[])
+            args.corpus, _summary = corpus.ensure_cached(100_000, profile="light", log=print)
+        if not args.corpus.is_dir():
+            sys.exit(f"no corpus at {args.corpus}")
+        data_dir = REPO / "bench" / ".corpus" / f"ui-{args.corpus.parent.name}" / "data"
+        index = prepare(args.corpus.resolve(), data_dir)
+    server = start_server(data_dir=data_dir, roots=[], env=env)
     baseline = None
     if args.baseline_src is not None:
         src = str(args.baseline_src.resolve())
-        baseline = start_server(data_dir=data_dir, roots=[], env={"PYTHONPATH": src})
+        baseline = start_server(data_dir=data_dir, roots=[], env={**env, "PYTHONPATH": src})
     api: dict[str, Any] = {}
     browser: dict[str, Any] = {}
     lightbox: dict[str, Any] = {}
     try:
-        server.wait_idle(timeout=600)
+        server.wait_idle(timeout=1800)  # a served index's start-up rescan walks its libraries
+        if served is not None:
+            index = served.describe(server)
+        if args.only != "lightbox" and not args.paint_only:
+            if served is not None:
+                scenarios = index_scenarios(server, index)
+                index["filters"] = first_pages(server, scenarios)
+            else:
+                scenarios = corpus_scenarios(server)
+            api = api_latencies(server, rounds=args.rounds, scenarios=scenarios)
         if args.only != "lightbox":
-            api = {} if args.paint_only else api_latencies(server, rounds=args.rounds)
             browser = browser_timings(
                 server,
                 rounds=args.rounds,
@@ -512,6 +715,8 @@ def main() -> None:
         server.stop()
         if baseline is not None:
             baseline.stop()
+        if served is not None:
+            index.update(served.close())
     report = {
         "benchmark": "ui",
         "index": index,
@@ -531,7 +736,17 @@ def main() -> None:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    print(f"\n{report['index']['assets']:,} assets indexed\n")
+    index = report["index"]
+    if "database" in index:
+        print(
+            f"\n{index['database']} (served read-only): {index['assets']:,} assets in"
+            f" {index['libraries']} libraries, {index['rows_written']} rows written during the run"
+        )
+        for name, filtered in index.get("filters", {}).items():
+            print(f"  {name}: {filtered['first_page']} on the first page")
+        print()
+    else:
+        print(f"\n{index['assets']:,} assets indexed\n")
     if report["browser"]:
         print_gallery(report)
     if report["lightbox"]:
