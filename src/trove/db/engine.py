@@ -109,6 +109,7 @@ class _GatedConnection(sqlite3.Connection):
         super().__init__(database, *args, **kwargs)
         self._gate = _gate_for(database)
 
+    # typeshed declares `cursor` overloaded on the factory's type; this one only defaults it.
     def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory or _GatedCursor)
 
