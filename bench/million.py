@@ -552,14 +552,10 @@ def run_stage(
     scale = new_files / max(1, len(sample))
     find_cmd = [*nice, "find", *map(str, roots), "-printf", "%s %T@ %i\n"]
     scan_cmd = [*nice, str(TROVE), "scan", *map(str, roots), "--no-wait", "--json"]
-    scan_env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
-    scan_env.update(TROVE_DATA_DIR=str(args.data / "state"), TROVE_DATABASE_URL=args.database_url)
-    if broker:
-        scan_env.update(TROVE_BROKER_URL=broker, TROVE_BROKER_QUEUE=f"trove-million-{os.getpid()}")
     timed_run(find_cmd, keep_stdout=False)  # warm the page cache
     rescans, finds, scan_cpu, find_cpu, problems = [], [], [], [], []
     for _ in range(args.repeats):
-        run = timed_run(scan_cmd, env=scan_env)
+        run = timed_run(scan_cmd, env=env)  # the server's settings: its index and broker
         rescans.append(run.seconds)
         scan_cpu.append(run.cpu_s)
         try:

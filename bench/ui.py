@@ -152,6 +152,14 @@ def gallery_params(**extra: Any) -> list[tuple[str, str]]:
     return params
 
 
+def scenario_params(extra: dict[str, Any]) -> list[tuple[str, str]]:
+    """The gallery's query with a scenario's filters; a `type` filter replaces the grid's."""
+    params = gallery_params(**extra)
+    if "type" in extra:
+        params = [p for p in params if p[0] != "type" or p[1] == extra["type"]]
+    return params
+
+
 def corpus_scenarios(server: TroveServer) -> dict[str, dict[str, Any]]:
     """The sidebar's filters over the generated corpus (100 of its pictures tagged here)."""
     roots = server.api("/api/dam/roots")["items"]
@@ -214,9 +222,7 @@ def api_latencies(
     """Each scenario `rounds` times for its first page, plus pages followed by cursor."""
     results = {}
     for name, extra in scenarios.items():
-        params = gallery_params(**extra)
-        if "type" in extra:
-            params = [p for p in params if p[0] != "type" or p[1] == extra["type"]]
+        params = scenario_params(extra)
         get(server, "/api/dam/assets", params)  # warm
         results[name] = percentiles(
             [get(server, "/api/dam/assets", params)[0] for _ in range(rounds * 4)]
@@ -232,9 +238,7 @@ def follow_pages(server: TroveServer, *, pages: int, **extra: Any) -> list[float
     """Page after page by cursor, as the grid does while scrolling."""
     samples, cursor = [], None
     for _ in range(pages):
-        params = gallery_params(**extra) + ([("cursor", cursor)] if cursor else [])
-        if "type" in extra:
-            params = [p for p in params if p[0] != "type" or p[1] == extra["type"]]
+        params = scenario_params(extra) + ([("cursor", cursor)] if cursor else [])
         ms, body = get(server, "/api/dam/assets", params)
         samples.append(ms)
         cursor = body["next_cursor"]
@@ -617,9 +621,7 @@ def first_pages(
     """Each filter and how many assets its first page holds (0: it matched nothing)."""
     out = {}
     for name, extra in scenarios.items():
-        params = gallery_params(**extra)
-        if "type" in extra:
-            params = [p for p in params if p[0] != "type" or p[1] == extra["type"]]
+        params = scenario_params(extra)
         _ms, body = get(server, "/api/dam/assets", params)
         out[name] = {"params": extra, "first_page": len(body["items"])}
     return out
