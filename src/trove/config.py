@@ -57,6 +57,10 @@ class Settings:
     # Media pipeline (issue 3). In-process, `pipeline_threads` batches run at once; with a
     # Redis broker each `trove worker` process runs one batch at a time.
     pipeline_threads: int = 2
+    # In-process, whether those batches run in worker processes of this one (a core each)
+    # instead of its threads: `auto` once the pending work is worth their start-up (about five
+    # seconds of one core), `on` always, `off` never (pipeline/pool.py).
+    pipeline_processes: str = "auto"
     # The most assets in one batch; batches are sized by their estimated work below that
     # (pipeline/service.py: a few photos, hundreds of small files).
     pipeline_batch_size: int = 500
@@ -302,7 +306,10 @@ def _coerce(name: str, value: Any) -> Any:
     return coerced
 
 
-_CHOICES: dict[str, tuple[str, ...]] = {"log_format": ("text", "json")}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "log_format": ("text", "json"),
+    "pipeline_processes": ("auto", "on", "off"),
+}
 
 # Numeric settings that only make sense within a range (None: unbounded on that side).
 _BOUNDS: dict[str, tuple[float | None, float | None]] = {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -76,30 +78,83 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 # SQLite lets one connection write at a time. A writer that finds the database locked sleeps in
 # SQLite's busy handler (1, 2, 5, 10 ... 100 ms) and tries again, however soon the lock is
 # released: with a scan registering files and two pipeline threads committing batches, the
-# threads of one `trove scan` slept ~2-3 s each per 20,000 small files. Within a process the
-# writers of a database file therefore queue on a gate of their own, taken where pysqlite opens
-# a write transaction (its first INSERT, UPDATE, DELETE or REPLACE) and given back when that
-# transaction ends: the next writer starts the moment the last one commits. Other processes
-# still meet the busy handler; so does a writer that waits longer than the busy timeout, or
-# whose own thread holds the gate through another connection.
+# threads of one `trove scan` slept ~2-3 s each per 20,000 small files. The writers of a
+# database file therefore queue on a gate of their own, taken where pysqlite opens a write
+# transaction (its first INSERT, UPDATE, DELETE or REPLACE) and given back when that
+# transaction ends: the next writer starts the moment the last one commits. Threads of a
+# process queue on a lock; processes (the pipeline's worker processes, `trove serve` beside a
+# `trove scan`) on an flock of a file beside the database, polled every few milliseconds. A
+# writer that waits longer than the busy timeout, or whose own thread holds the gate through
+# another connection, meets the busy handler as before; so does everything where the gate file
+# cannot be made (a read-only directory, a file system without locks).
 _DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# How long a process waiting for another's write sleeps between tries, at most.
+_GATE_POLL_MAX_S = 0.004
 
 
 class _WriteGate:
-    def __init__(self) -> None:
+    def __init__(self, gate_file: str | None) -> None:
         self.lock = threading.Lock()
         self.owner: int | None = None
+        self._gate_file = gate_file
+        self._fd: int | None = None
+
+    def acquire(self, *, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self.lock.acquire(timeout=timeout):
+            return False
+        if self._lock_file(deadline):
+            return True
+        self.lock.release()
+        return False
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self.lock.release()
+
+    def _lock_file(self, deadline: float) -> bool:
+        """The other processes' side of the gate (this thread holds the lock)."""
+        fd = self._file()
+        if fd is None:
+            return True
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, _GATE_POLL_MAX_S)
+            except OSError:  # no locks on this file system: SQLite's own locking only
+                return True
+
+    def _file(self) -> int | None:
+        if self._fd is None and self._gate_file is not None:
+            try:
+                self._fd = os.open(self._gate_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:
+                self._gate_file = None
+        return self._fd
 
 
 _gates: dict[str, _WriteGate] = {}
 _gates_lock = threading.Lock()
+# A forked child shares its parent's open gate files, and so their locks: it makes its own.
+os.register_at_fork(after_in_child=_gates.clear)
 
 
 def _gate_for(database: Any) -> _WriteGate:
     name = os.fspath(database)
-    key = name if name == ":memory:" or name.startswith("file:") else os.path.realpath(name)
+    in_memory = name == ":memory:" or name.startswith("file:")
+    key = name if in_memory else os.path.realpath(name)
     with _gates_lock:
-        return _gates.setdefault(key, _WriteGate())
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = _WriteGate(None if in_memory else f"{key}-writer")
+        return gate
 
 
 class _GatedConnection(sqlite3.Connection):
@@ -136,7 +191,7 @@ class _GatedConnection(sqlite3.Connection):
             return
         if statement.lstrip()[:7].upper().startswith(_DML):
             me = threading.get_ident()
-            if self._gate.owner != me and self._gate.lock.acquire(timeout=BUSY_TIMEOUT_S):
+            if self._gate.owner != me and self._gate.acquire(timeout=BUSY_TIMEOUT_S):
                 self._gate.owner, self._holds_gate = me, True
 
     def _open_gate_unless_writing(self) -> None:
@@ -146,7 +201,7 @@ class _GatedConnection(sqlite3.Connection):
     def _open_gate(self) -> None:
         if self._holds_gate:
             self._holds_gate, self._gate.owner = False, None
-            self._gate.lock.release()
+            self._gate.release()
 
 
 class _GatedCursor(sqlite3.Cursor):

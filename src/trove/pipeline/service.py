@@ -216,7 +216,8 @@ class PipelineService:
     ) -> None:
         """Keep a few batches in flight in the broker's thread pool until nothing is left
         (and nothing more is coming); then wait out leases of a process that died, and pick
-        their assets up too."""
+        their assets up too. A batch is sent as soon as another ends: the pool never waits
+        for the last batch of a page while there is more to do."""
         from trove.pipeline.tasks import batch_task, result_of
 
         task = batch_task(broker)
@@ -224,34 +225,47 @@ class PipelineService:
         window = max(1, self.settings.pipeline_threads) * 2
         include_queued = True
         statistics = StatisticsKeeper(self.database.url)
-        while stopped is None or not stopped():
-            statistics.tick()
-            # Asked before the work: a lease lapsing (or a scan finishing) between the two
-            # reads then shows up as work, instead of as "nothing more" with assets left.
-            coming = more_coming is not None and more_coming()
-            others_busy = self._someone_else_busy()
-            work = self._kickable(include_queued=include_queued, limit=PAGE)
-            include_queued = False
-            if not work:
-                if coming:
-                    await asyncio.sleep(COMING_POLL_S)
+        processes = _ProcessSwitch(self.settings, self.database, broker.state)
+        try:
+            while stopped is None or not stopped():
+                statistics.tick()
+                # Asked before the work: a lease lapsing (or a scan finishing) between the two
+                # reads then shows up as work, instead of as "nothing more" with assets left.
+                coming = more_coming is not None and more_coming()
+                others_busy = self._someone_else_busy()
+                work = self._kickable(include_queued=include_queued, limit=PAGE)
+                include_queued = False
+                processes.see(work)
+                if not work:
+                    if in_flight:  # look again when a batch ends, or for what a scan adds
+                        done, in_flight = await asyncio.wait(
+                            in_flight,
+                            timeout=COMING_POLL_S if coming else None,
+                            return_when=asyncio.FIRST_COMPLETED,
+                        )
+                        self._collect(done, summary, progress)
+                        continue
+                    if coming:
+                        await asyncio.sleep(COMING_POLL_S)
+                        continue
+                    if not others_busy:
+                        break
+                    await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
                     continue
-                if not others_busy:
-                    break
-                await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
-                continue
-            for batch in self._batches(work, parallel=window):
-                self._mark_queued(batch)
-                while len(in_flight) >= window:
-                    done, in_flight = await asyncio.wait(
-                        in_flight, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    self._collect(done, summary, progress)
-                sent = await task.kiq(batch)
-                in_flight.add(asyncio.create_task(result_of(broker, sent)))
-            if in_flight:
+                self._mark_queued([w.asset_id for w in work])
+                for batch in self._batches(work, parallel=window):
+                    while len(in_flight) >= window:
+                        done, in_flight = await asyncio.wait(
+                            in_flight, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        self._collect(done, summary, progress)
+                    sent = await task.kiq(batch)
+                    in_flight.add(asyncio.create_task(result_of(broker, sent)))
+            if in_flight:  # stopped: the batches already sent finish
                 done, in_flight = await asyncio.wait(in_flight)
                 self._collect(done, summary, progress)
+        finally:
+            processes.close()
 
     async def _kick(self, broker: Any, *, include_queued: bool, sent: list[str] | None) -> int:
         """Send what is pending, a page at a time; how many were sent (their ids appended to
@@ -434,3 +448,45 @@ class PipelineService:
             "window_s": THROUGHPUT_WINDOW_S,
             "steps": steps,
         }
+
+
+class _ProcessSwitch:
+    """Hands an in-process pipeline's next batches to worker processes (pipeline/pool.py)
+    once the work seen so far is worth starting them; batches already running finish in
+    their threads."""
+
+    def __init__(self, settings: Settings, database: Database, state: Any) -> None:
+        self.settings = settings
+        self.database = database
+        self.state = state
+        self.work_ms = 0.0
+        self.pool: Any = None
+        self.started = settings.pipeline_processes == "off"
+        if settings.pipeline_processes == "on":
+            self._start(at_once=True)
+
+    def see(self, work: list[PendingWork]) -> None:
+        if self.started:
+            return
+        from trove.pipeline.pool import PROCESSES_FROM_WORK_MS
+
+        self.work_ms += sum(work_estimate(w) for w in work)
+        if self.work_ms >= PROCESSES_FROM_WORK_MS:
+            self._start(at_once=False)
+
+    def _start(self, *, at_once: bool) -> None:
+        """Start the worker processes; the next batches go to them `at_once`, or once one has
+        started (meanwhile the threads go on)."""
+        from trove.pipeline.pool import ProcessRunner
+
+        self.started = True
+        pool = self.pool = ProcessRunner(
+            self.settings, self.database, processes=self.settings.pipeline_threads
+        )
+        if at_once:
+            self.state.runner = pool
+        pool.when_ready(lambda: setattr(self.state, "runner", pool))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()

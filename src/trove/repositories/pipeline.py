@@ -174,6 +174,16 @@ class PipelineRepository:
         )
         return rowcount(result)
 
+    def requeue_owner(self, owner: str) -> int:
+        """Hand back at once the leases of a worker known to be dead (its process ended), not
+        once they lapse; their attempts still count."""
+        result = self.session.execute(
+            update(PipelineLease)
+            .where(PipelineLease.owner == owner, PipelineLease.state == RUNNING)
+            .values(state=QUEUED, owner=None, token=None, step=None)
+        )
+        return rowcount(result)
+
     def set_step(self, *, token: str, step: str) -> None:
         self.session.execute(
             update(PipelineLease).where(PipelineLease.token == token).values(step=step)

@@ -1,0 +1,165 @@
+"""An in-process pipeline's batches, run by worker processes of its own.
+
+In one process the pipeline's threads share one interpreter lock: of a small file's ~0.8 ms
+of work, libmagic (~0.45 ms) runs beside the other thread, but claims, records and search
+documents do not, and two threads kept ~1.35 cores of 2 busy. Worker processes each get a
+core. They are started only for work worth their start-up (an interpreter, imports, the
+processors: about a second of one core), so a scan of a few files or a test still runs in
+threads; once started, they serve the rest of the run.
+
+A worker process builds its runner the way a `trove worker` does (pipeline/worker.py) and
+writes to the index itself: the writers of all processes queue on the database's write gate
+(db/engine.py). Each worker is a pool of one process, serving one of the broker's threads at a
+time, so a worker that dies (a decoder crashing on a hostile file) takes only its own batch.
+Its leases are handed back at once and the batch is done again one asset at a time, each
+asset claimed anew, so the culprit alone dies again, until MAX_ATTEMPTS puts it in `error`.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from trove.config import Settings
+from trove.db.database import Database
+from trove.pipeline.runner import MAX_ATTEMPTS
+from trove.repositories.pipeline import PipelineRepository
+
+log = logging.getLogger(__name__)
+
+# Estimated work (pipeline/service.py work_estimate: ms of one core) from which an in-process
+# pipeline starts worker processes (`pipeline_processes=auto`): five seconds of one core.
+PROCESSES_FROM_WORK_MS = 5_000.0
+
+
+class ProcessRunner:
+    """PipelineRunner's `run_batch`, done by one of `processes` worker processes (called from
+    the in-process broker's threads, as many as there are workers)."""
+
+    def __init__(self, settings: Settings, database: Database, *, processes: int) -> None:
+        self.database = database
+        self._workers = [_Worker(settings) for _ in range(max(1, processes))]
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        for worker in self._workers:
+            self._idle.put(worker)
+
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (in a thread of the pool) once a worker process has started: until
+        then, batches are better done in threads than queued behind a second of start-up."""
+        ready = threading.Event()
+
+        def first(_: Any) -> None:
+            if not ready.is_set():
+                ready.set()
+                callback()
+
+        for worker in self._workers:
+            worker.owner.add_done_callback(first)
+
+    def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
+        worker = self._idle.get()
+        try:
+            try:
+                return worker.run(asset_ids)
+            except _Lost as lost:
+                self._hand_back(lost.owner)
+            log.error("a pipeline worker process died; its batch is done again asset by asset")
+            return _merged([self._alone(worker, asset_id) for asset_id in asset_ids])
+        finally:
+            self._idle.put(worker)
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+
+    def _alone(self, worker: _Worker, asset_id: str) -> dict[str, Any]:
+        """One asset in a batch of its own, its worker restarted each time it dies on it (the
+        claim counts the attempts and gives up after MAX_ATTEMPTS)."""
+        for _ in range(MAX_ATTEMPTS + 1):
+            try:
+                return worker.run([asset_id])
+            except _Lost as lost:
+                self._hand_back(lost.owner)
+        return {"requested": 1, "claimed": 0}
+
+    def _hand_back(self, owner: str | None) -> None:
+        if owner is not None:
+            with self.database.session() as session:
+                PipelineRepository(session).requeue_owner(owner)
+
+
+class _Lost(Exception):
+    def __init__(self, owner: str | None) -> None:
+        super().__init__(owner)
+        self.owner = owner
+
+
+class _Worker:
+    """One worker process in a pool of its own, started again after it died."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._start()
+
+    def run(self, asset_ids: list[str]) -> dict[str, Any]:
+        try:
+            return self.pool.submit(_run_batch, list(asset_ids)).result()
+        except BrokenProcessPool:
+            owner = None if self.owner.exception() else self.owner.result()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self._start()
+            raise _Lost(owner) from None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self) -> None:
+        # spawn: the parent's threads (a scan, the event loop, database connections) must not
+        # be copied into the workers mid-operation.
+        self.pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self.settings,),
+        )
+        self.owner: Future[str] = self.pool.submit(_owner)
+
+
+def _merged(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    total: Counter[str] = Counter()
+    steps: dict[str, Counter[str]] = {}
+    for report in reports:
+        total.update({k: v for k, v in report.items() if isinstance(v, int)})
+        for step, counts in report.get("steps", {}).items():
+            steps.setdefault(step, Counter()).update(counts)
+    return {**total, "steps": {step: dict(counts) for step, counts in steps.items()}}
+
+
+_runner: Any = None
+
+
+def _start_worker(settings: Settings) -> None:
+    """A worker process's composition root: its runner, closed when the pool ends it."""
+    from multiprocessing.util import Finalize
+
+    from trove.pipeline.worker import build_runner
+
+    global _runner
+    _runner = build_runner(settings)
+    Finalize(_runner, _runner.close, exitpriority=10)
+
+
+def _owner() -> str:
+    """The name this worker's leases carry (and, done, the sign that it has started)."""
+    return str(_runner.owner)
+
+
+def _run_batch(asset_ids: list[str]) -> dict[str, Any]:
+    return dict(_runner.run_batch(asset_ids))

@@ -1,0 +1,106 @@
+"""The in-process pipeline's worker processes (pipeline/pool.py): `trove scan` hands its
+batches to processes of its own, every asset is processed once and by them, and a worker that
+dies on a file costs that file (in `error` once MAX_ATTEMPTS is spent), not the scan."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, trove_env
+from tests.test_workers import trove_command
+from trove.config import Settings
+from trove.db.database import Database
+from trove.db.models import Asset
+
+pytestmark = pytest.mark.slow
+
+
+def _library(root: Path, *, names: list[str]) -> dict[str, str]:
+    root.mkdir(parents=True)
+    for n, name in enumerate(names):
+        (root / name).write_text(f"note {n}: " + "words of a small file " * (n + 1))
+    return _checksums(root)
+
+
+def _checksums(root: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir())}
+
+
+def _scan(settings: Settings, root: Path, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*trove_command(), "scan", str(root), "--json"],
+        env=trove_env(
+            settings,
+            TROVE_PIPELINE_PROCESSES="on",
+            PYTHONPATH=os.pathsep.join((str(REPO / "src"), str(REPO))),
+            **env,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _statuses(settings: Settings) -> dict[str, tuple[str, str | None]]:
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            return {
+                a.filename: (a.status, a.error_message)
+                for a in session.query(Asset).filter(Asset.rel_path.is_not(None))
+            }
+    finally:
+        database.dispose()
+
+
+def test_a_scan_processes_every_asset_once_in_worker_processes(
+    settings: Settings, tmp_path: Path
+) -> None:
+    root = tmp_path / "library"
+    before = _library(root, names=[f"note-{n:02d}.txt" for n in range(24)])
+    executions = tmp_path / "executions.log"
+    scan = _scan(
+        settings,
+        root,
+        TROVE_PLUGINS="tests.pipeline_counting_plugin",
+        TROVE_TEST_COUNT_LOG=str(executions),
+        TROVE_TEST_COUNT_DELAY="0",
+        TROVE_PIPELINE_BATCH_SIZE="4",
+    )
+    _, err = scan.communicate(timeout=120)
+
+    assert scan.returncode == 0, err
+    assert set(_statuses(settings).values()) == {("ready", None)}
+    lines = [line.split() for line in executions.read_text().splitlines()]
+    assert len(lines) == 24 and len({asset_id for asset_id, _ in lines}) == 24
+    workers = {int(pid) for _, pid in lines}
+    assert scan.pid not in workers  # the scan's own threads processed nothing
+    assert _checksums(root) == before
+
+
+def test_a_worker_process_dying_on_a_file_costs_that_file_not_the_scan(
+    settings: Settings, tmp_path: Path
+) -> None:
+    root = tmp_path / "library"
+    before = _library(root, names=[*(f"note-{n}.txt" for n in range(6)), "crash.txt"])
+    scan = _scan(
+        settings,
+        root,
+        TROVE_PLUGINS="tests.pipeline_crash_plugin",
+        TROVE_PIPELINE_LEASE_SECONDS="1.5",
+        TROVE_PIPELINE_BATCH_SIZE="2",
+    )
+    _, err = scan.communicate(timeout=180)
+
+    assert scan.returncode == 0, err
+    assert "Traceback" not in err
+    statuses = _statuses(settings)
+    status, message = statuses.pop("crash.txt")
+    assert status == "error" and "stopped its worker" in (message or "")
+    assert set(statuses.values()) == {("ready", None)}
+    assert _checksums(root) == before
