@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -182,7 +183,11 @@ class PipelineService:
         broker = make_broker(self.settings)
         runner = None
         if is_in_process(broker):
-            runner = PipelineRunner(self.settings, self.database, self.processors)
+            runner = _InProcess(
+                self.settings,
+                self.database,
+                PipelineRunner(self.settings, self.database, self.processors),
+            )
             broker.state.runner = runner
         await broker.startup()
         try:
@@ -225,7 +230,7 @@ class PipelineService:
         window = max(1, self.settings.pipeline_threads) * 2
         include_queued = True
         statistics = StatisticsKeeper(self.database.url)
-        processes = _ProcessSwitch(self.settings, self.database, broker.state)
+        runner: _InProcess = broker.state.runner
         try:
             while stopped is None or not stopped():
                 statistics.tick()
@@ -235,7 +240,7 @@ class PipelineService:
                 others_busy = self._someone_else_busy()
                 work = self._kickable(include_queued=include_queued, limit=PAGE)
                 include_queued = False
-                processes.see(work)
+                runner.see(work)
                 if not work:
                     if in_flight:  # look again when a batch ends, or for what a scan adds
                         done, in_flight = await asyncio.wait(
@@ -265,7 +270,7 @@ class PipelineService:
                 done, in_flight = await asyncio.wait(in_flight)
                 self._collect(done, summary, progress)
         finally:
-            processes.close()
+            runner.close_processes()
 
     async def _kick(self, broker: Any, *, include_queued: bool, sent: list[str] | None) -> int:
         """Send what is pending, a page at a time; how many were sent (their ids appended to
@@ -450,22 +455,27 @@ class PipelineService:
         }
 
 
-class _ProcessSwitch:
-    """Hands an in-process pipeline's next batches to worker processes (pipeline/pool.py)
-    once the work seen so far is worth starting them; batches already running finish in
-    their threads."""
+class _InProcess:
+    """The in-process broker's runner: batches in this process's threads, `pipeline_threads`
+    at a time, until the work seen is worth worker processes (pipeline/pool.py) and one of
+    them has started; from then on, in those. A batch waiting for a thread takes a worker
+    process instead the moment one is ready (the broker has threads for both, tasks.py)."""
 
-    def __init__(self, settings: Settings, database: Database, state: Any) -> None:
+    def __init__(self, settings: Settings, database: Database, runner: PipelineRunner) -> None:
         self.settings = settings
         self.database = database
-        self.state = state
+        self.runner = runner
         self.work_ms = 0.0
-        self.pool: Any = None
         self.started = settings.pipeline_processes == "off"
+        self._pool: Any = None  # the worker processes, once one is ready
+        self._starting: Any = None
+        self._in_threads = 0
+        self._changed = threading.Condition()
         if settings.pipeline_processes == "on":
             self._start(at_once=True)
 
     def see(self, work: list[PendingWork]) -> None:
+        """More work was found: worker processes are started once it is worth it."""
         if self.started:
             return
         from trove.pipeline.pool import PROCESSES_FROM_WORK_MS
@@ -474,19 +484,46 @@ class _ProcessSwitch:
         if self.work_ms >= PROCESSES_FROM_WORK_MS:
             self._start(at_once=False)
 
+    def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
+        threads = max(1, self.settings.pipeline_threads)
+        with self._changed:
+            self._changed.wait_for(lambda: self._pool is not None or self._in_threads < threads)
+            pool = self._pool
+            if pool is None:
+                self._in_threads += 1
+        if pool is not None:
+            return dict(pool.run_batch(asset_ids))
+        try:
+            return self.runner.run_batch(asset_ids)
+        finally:
+            with self._changed:
+                self._in_threads -= 1
+                self._changed.notify_all()
+
+    def close_processes(self) -> None:
+        if self._starting is not None:
+            self._starting.close()
+            self._starting = None
+
+    def close(self) -> None:
+        self.close_processes()
+        self.runner.close()
+
     def _start(self, *, at_once: bool) -> None:
-        """Start the worker processes; the next batches go to them `at_once`, or once one has
-        started (meanwhile the threads go on)."""
+        """Start the worker processes; batches go to them `at_once` (waiting for them to
+        start), or once one has started (meanwhile the threads go on)."""
         from trove.pipeline.pool import ProcessRunner
 
         self.started = True
-        pool = self.pool = ProcessRunner(
+        pool = self._starting = ProcessRunner(
             self.settings, self.database, processes=self.settings.pipeline_threads
         )
         if at_once:
-            self.state.runner = pool
-        pool.when_ready(lambda: setattr(self.state, "runner", pool))
+            self._use(pool)
+        else:
+            pool.when_ready(lambda: self._use(pool))
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
+    def _use(self, pool: Any) -> None:
+        with self._changed:
+            self._pool = pool
+            self._changed.notify_all()

@@ -53,7 +53,9 @@ def make_broker(settings: Settings) -> AsyncBroker:
         broker = _redis_broker(settings.broker_url, queue=settings.broker_queue)
     else:
         broker = InMemoryBroker(
-            sync_tasks_pool_size=max(1, settings.pipeline_threads),
+            # Threads for the batches in threads, and as many for the worker processes'
+            # (pipeline/pool.py): the first may still run when the others start.
+            sync_tasks_pool_size=max(1, settings.pipeline_threads) * 2,
             max_stored_results=MAX_STORED_RESULTS,
             max_async_tasks=max(1, settings.pipeline_threads) * 4,
         )
