@@ -1,7 +1,7 @@
-"""SQLite writers of one process queue on the write gate (db/engine.py) instead of sleeping in
-SQLite's busy handler: the gate is taken by a write transaction's first DML statement and given
-back however the transaction ends, so a second writer goes on as soon as the first commits,
-and nothing is left holding it."""
+"""SQLite writers, of one process or of several, queue on the write gate (db/engine.py)
+instead of sleeping in SQLite's busy handler: the gate is taken by a write transaction's first
+DML statement and given back however the transaction ends, so a second writer goes on as soon
+as the first commits, and nothing is left holding it."""
 
 from __future__ import annotations
 
@@ -139,3 +139,39 @@ def test_each_database_file_has_a_gate_of_its_own(engine: Engine, tmp_path: Path
         other.dispose()
     assert took and took[0] < 5
     assert not gate_held()
+
+
+def _write_many(database: str, count: int, start: int) -> int:
+    """In another process: `count` write transactions, each holding its write lock a moment,
+    with SQLite's busy handler off; how many found the database locked."""
+    engine = make_engine(f"sqlite:///{database}")
+    locked = 0
+    try:
+        for n in range(start, start + count):
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA busy_timeout=0")
+                try:
+                    connection.execute(text("INSERT INTO t VALUES (:x)"), {"x": n})
+                    time.sleep(0.002)
+                    connection.commit()
+                except OperationalError:
+                    locked += 1
+                    connection.rollback()
+    finally:
+        engine.dispose()
+    return locked
+
+
+def test_writers_of_two_processes_queue_on_the_gate_instead_of_finding_the_database_locked(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    database = str(tmp_path / "gate.db")
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        locked = list(pool.map(_write_many, [database] * 2, [60, 60], [0, 1000]))
+
+    assert locked == [0, 0]  # with the busy handler off, any collision would raise
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 120
