@@ -146,11 +146,15 @@ _runner: Any = None
 
 
 def _start_worker(settings: Settings) -> None:
-    """A worker process's composition root: its runner, closed when the pool ends it."""
+    """A worker process's composition root: its runner, closed when the pool ends it. Ctrl-C
+    in a terminal reaches the whole process group: the parent decides (it lets the batches in
+    flight finish, as its threads would), not each worker."""
+    import signal
     from multiprocessing.util import Finalize
 
     from trove.pipeline.worker import build_runner
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _runner
     _runner = build_runner(settings)
     Finalize(_runner, _runner.close, exitpriority=10)
