@@ -58,8 +58,8 @@ class Settings:
     # Redis broker each `trove worker` process runs one batch at a time.
     pipeline_threads: int = 2
     # In-process, whether those batches run in worker processes of this one (a core each)
-    # instead of its threads: `auto` once the pending work is worth their start-up (about five
-    # seconds of one core), `on` always, `off` never (pipeline/pool.py).
+    # instead of its threads: `auto` once thousands of files are pending (small files, whose
+    # per-file work holds the interpreter lock), `on` always, `off` never (pipeline/pool.py).
     pipeline_processes: str = "auto"
     # The most assets in one batch; batches are sized by their estimated work below that
     # (pipeline/service.py: a few photos, hundreds of small files).

@@ -3,9 +3,9 @@
 In one process the pipeline's threads share one interpreter lock: of a small file's ~0.8 ms
 of work, libmagic (~0.45 ms) runs beside the other thread, but claims, records and search
 documents do not, and two threads kept ~1.35 cores of 2 busy. Worker processes each get a
-core. They are started only for work worth their start-up (an interpreter, imports, the
-processors: about a second of one core), so a scan of a few files or a test still runs in
-threads; once started, they serve the rest of the run.
+core. They are started only for many files (PROCESSES_FROM_FILES), where their start-up pays
+off, so a scan of a few files, a few hundred photos, or a test still runs in threads; once
+started, they serve the rest of the run.
 
 A worker process builds its runner the way a `trove worker` does (pipeline/worker.py) and
 writes to the index itself: the writers of all processes queue on the database's write gate
@@ -20,9 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
-import threading
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -34,9 +32,13 @@ from trove.repositories.pipeline import PipelineRepository
 
 log = logging.getLogger(__name__)
 
-# Estimated work (pipeline/service.py work_estimate: ms of one core) from which an in-process
-# pipeline starts worker processes (`pipeline_processes=auto`): five seconds of one core.
-PROCESSES_FROM_WORK_MS = 5_000.0
+# Files an in-process pipeline has seen pending when it starts worker processes
+# (`pipeline_processes=auto`). What processes win is the per-file work under the interpreter
+# lock (claims, records, search documents: ~0.4 ms a file); what they cost is their start-up
+# (~1.5 s of one core each, with ExifTool and the places index). Pictures' decoding and
+# encoding release the lock, so threads already keep two cores busy on them: 60 photos took
+# 8.2 s in threads and 10 s in processes; 20,000 small text files 16.8 s and 15.2 s.
+PROCESSES_FROM_FILES = 5_000
 
 
 class ProcessRunner:
@@ -49,19 +51,6 @@ class ProcessRunner:
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         for worker in self._workers:
             self._idle.put(worker)
-
-    def when_ready(self, callback: Callable[[], None]) -> None:
-        """Call `callback` (in a thread of the pool) once a worker process has started: until
-        then, batches are better done in threads than queued behind a second of start-up."""
-        ready = threading.Event()
-
-        def first(_: Any) -> None:
-            if not ready.is_set():
-                ready.set()
-                callback()
-
-        for worker in self._workers:
-            worker.owner.add_done_callback(first)
 
     def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
         worker = self._idle.get()

@@ -457,32 +457,32 @@ class PipelineService:
 
 class _InProcess:
     """The in-process broker's runner: batches in this process's threads, `pipeline_threads`
-    at a time, until the work seen is worth worker processes (pipeline/pool.py) and one of
-    them has started; from then on, in those. A batch waiting for a thread takes a worker
-    process instead the moment one is ready (the broker has threads for both, tasks.py)."""
+    at a time, until enough files were seen for worker processes to pay (pipeline/pool.py);
+    from then on, in those. A batch waiting for a thread then goes to them instead: the broker
+    has threads for both (tasks.py), so the workers need not wait for the batches still in
+    threads, and no new batch starts in a thread beside them on the cores they start on."""
 
     def __init__(self, settings: Settings, database: Database, runner: PipelineRunner) -> None:
         self.settings = settings
         self.database = database
         self.runner = runner
-        self.work_ms = 0.0
+        self.files = 0
         self.started = settings.pipeline_processes == "off"
-        self._pool: Any = None  # the worker processes, once one is ready
-        self._starting: Any = None
+        self._pool: Any = None
         self._in_threads = 0
         self._changed = threading.Condition()
         if settings.pipeline_processes == "on":
-            self._start(at_once=True)
+            self._start()
 
     def see(self, work: list[PendingWork]) -> None:
         """More work was found: worker processes are started once it is worth it."""
         if self.started:
             return
-        from trove.pipeline.pool import PROCESSES_FROM_WORK_MS
+        from trove.pipeline.pool import PROCESSES_FROM_FILES
 
-        self.work_ms += sum(work_estimate(w) for w in work)
-        if self.work_ms >= PROCESSES_FROM_WORK_MS:
-            self._start(at_once=False)
+        self.files += len(work)
+        if self.files >= PROCESSES_FROM_FILES:
+            self._start()
 
     def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
         threads = max(1, self.settings.pipeline_threads)
@@ -501,29 +501,18 @@ class _InProcess:
                 self._changed.notify_all()
 
     def close_processes(self) -> None:
-        if self._starting is not None:
-            self._starting.close()
-            self._starting = None
+        if self._pool is not None:
+            self._pool.close()
 
     def close(self) -> None:
         self.close_processes()
         self.runner.close()
 
-    def _start(self, *, at_once: bool) -> None:
-        """Start the worker processes; batches go to them `at_once` (waiting for them to
-        start), or once one has started (meanwhile the threads go on)."""
+    def _start(self) -> None:
         from trove.pipeline.pool import ProcessRunner
 
         self.started = True
-        pool = self._starting = ProcessRunner(
-            self.settings, self.database, processes=self.settings.pipeline_threads
-        )
-        if at_once:
-            self._use(pool)
-        else:
-            pool.when_ready(lambda: self._use(pool))
-
-    def _use(self, pool: Any) -> None:
+        pool = ProcessRunner(self.settings, self.database, processes=self.settings.pipeline_threads)
         with self._changed:
             self._pool = pool
             self._changed.notify_all()
