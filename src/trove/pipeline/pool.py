@@ -32,12 +32,13 @@ from trove.repositories.pipeline import PipelineRepository
 
 log = logging.getLogger(__name__)
 
-# Files an in-process pipeline has seen pending when it starts worker processes
-# (`pipeline_processes=auto`). What processes win is the per-file work under the interpreter
-# lock (claims, records, search documents: ~0.4 ms a file); what they cost is their start-up
-# (~1.5 s of one core each, with ExifTool and the places index). Pictures' decoding and
-# encoding release the lock, so threads already keep two cores busy on them: 60 photos took
-# 8.2 s in threads and 10 s in processes; 20,000 small text files 16.8 s and 15.2 s.
+# Files waiting for their pass when an in-process pipeline starts worker processes
+# (`pipeline_processes=auto`; a scan registers them faster than threads process them). What
+# processes win is the per-file work under the interpreter lock (claims, records, search
+# documents: ~0.4 ms a file); what they cost is their start-up (~1.5 s of one core each, with
+# ExifTool and the places index). Pictures' decoding and encoding release the lock, so threads
+# already keep two cores busy on them: 60 photos took 8.2 s in threads and 10 s in processes;
+# 20,000 small text files 16.5 s and 14.2-14.4 s.
 PROCESSES_FROM_FILES = 5_000
 
 

@@ -240,7 +240,7 @@ class PipelineService:
                 others_busy = self._someone_else_busy()
                 work = self._kickable(include_queued=include_queued, limit=PAGE)
                 include_queued = False
-                runner.see(work)
+                runner.see(pending=self._pending() if work else 0)
                 if not work:
                     if in_flight:  # look again when a batch ends, or for what a scan adds
                         done, in_flight = await asyncio.wait(
@@ -264,6 +264,7 @@ class PipelineService:
                             in_flight, return_when=asyncio.FIRST_COMPLETED
                         )
                         self._collect(done, summary, progress)
+                        runner.see(pending=self._pending())  # a scan may be adding more
                     sent = await task.kiq(batch)
                     in_flight.add(asyncio.create_task(result_of(broker, sent)))
             if in_flight:  # stopped: the batches already sent finish
@@ -379,6 +380,10 @@ class PipelineService:
         with self.database.session() as session:
             PipelineRepository(session).mark_queued(ids, now=utcnow())
 
+    def _pending(self) -> int:
+        with self.database.session() as session:
+            return PipelineRepository(session).processing_count()
+
     def _someone_else_busy(self) -> bool:
         """Assets still `processing` under another process's live lease."""
         with self.database.session() as session:
@@ -457,7 +462,7 @@ class PipelineService:
 
 class _InProcess:
     """The in-process broker's runner: batches in this process's threads, `pipeline_threads`
-    at a time, until enough files were seen for worker processes to pay (pipeline/pool.py);
+    at a time, until enough files wait for worker processes to pay (pipeline/pool.py);
     from then on, in those. A batch waiting for a thread then goes to them instead: the broker
     has threads for both (tasks.py), so the workers need not wait for the batches still in
     threads, and no new batch starts in a thread beside them on the cores they start on."""
@@ -466,7 +471,6 @@ class _InProcess:
         self.settings = settings
         self.database = database
         self.runner = runner
-        self.files = 0
         self.started = settings.pipeline_processes == "off"
         self._pool: Any = None
         self._in_threads = 0
@@ -474,14 +478,12 @@ class _InProcess:
         if settings.pipeline_processes == "on":
             self._start()
 
-    def see(self, work: list[PendingWork]) -> None:
-        """More work was found: worker processes are started once it is worth it."""
-        if self.started:
-            return
+    def see(self, *, pending: int) -> None:
+        """How many files wait for their pass now: worker processes are started once that
+        is enough for them to pay."""
         from trove.pipeline.pool import PROCESSES_FROM_FILES
 
-        self.files += len(work)
-        if self.files >= PROCESSES_FROM_FILES:
+        if not self.started and pending >= PROCESSES_FROM_FILES:
             self._start()
 
     def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
