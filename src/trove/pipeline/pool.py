@@ -20,14 +20,16 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
+import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
-from trove.pipeline.runner import MAX_ATTEMPTS
+from trove.pipeline.runner import MAX_ATTEMPTS, PipelineRunner
 from trove.repositories.pipeline import PipelineRepository
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,61 @@ log = logging.getLogger(__name__)
 # already keep two cores busy on them: 60 photos took 8.2 s in threads and 10 s in processes;
 # 20,000 small text files 16.5 s and 14.2-14.4 s.
 PROCESSES_FROM_FILES = 5_000
+
+
+class InProcessRunner:
+    """The in-process broker's runner: batches in this process's threads, `pipeline_threads`
+    at a time, until enough files wait for worker processes to pay; from then on, in those. A
+    batch waiting for a thread then goes to them instead: the broker has threads for both
+    (tasks.py), so the workers need not wait for the batches still in threads, and no new
+    batch starts in a thread beside them on the cores they start on."""
+
+    def __init__(self, settings: Settings, database: Database, runner: PipelineRunner) -> None:
+        self.settings = settings
+        self.database = database
+        self.runner = runner
+        self.started = settings.pipeline_processes == "off"
+        self._pool: ProcessRunner | None = None
+        self._in_threads = 0
+        self._changed = threading.Condition()
+        if settings.pipeline_processes == "on":
+            self._start()
+
+    def see(self, pending: Callable[[], int]) -> None:
+        """More work was found: worker processes are started once `pending()` files wait."""
+        if not self.started and pending() >= PROCESSES_FROM_FILES:
+            self._start()
+
+    def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
+        threads = max(1, self.settings.pipeline_threads)
+        with self._changed:
+            self._changed.wait_for(lambda: self._pool is not None or self._in_threads < threads)
+            pool = self._pool
+            if pool is None:
+                self._in_threads += 1
+        if pool is not None:
+            return pool.run_batch(asset_ids)
+        try:
+            return self.runner.run_batch(asset_ids)
+        finally:
+            with self._changed:
+                self._in_threads -= 1
+                self._changed.notify_all()
+
+    def close_processes(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def close(self) -> None:
+        self.close_processes()
+        self.runner.close()
+
+    def _start(self) -> None:
+        self.started = True
+        pool = ProcessRunner(self.settings, self.database, processes=self.settings.pipeline_threads)
+        with self._changed:
+            self._pool = pool
+            self._changed.notify_all()
 
 
 class ProcessRunner:

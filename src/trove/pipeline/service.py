@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -183,7 +182,9 @@ class PipelineService:
         broker = make_broker(self.settings)
         runner = None
         if is_in_process(broker):
-            runner = _InProcess(
+            from trove.pipeline.pool import InProcessRunner
+
+            runner = InProcessRunner(
                 self.settings,
                 self.database,
                 PipelineRunner(self.settings, self.database, self.processors),
@@ -230,7 +231,7 @@ class PipelineService:
         window = max(1, self.settings.pipeline_threads) * 2
         include_queued = True
         statistics = StatisticsKeeper(self.database.url)
-        runner: _InProcess = broker.state.runner
+        runner = broker.state.runner
         try:
             while stopped is None or not stopped():
                 statistics.tick()
@@ -240,7 +241,6 @@ class PipelineService:
                 others_busy = self._someone_else_busy()
                 work = self._kickable(include_queued=include_queued, limit=PAGE)
                 include_queued = False
-                runner.see(pending=self._pending() if work else 0)
                 if not work:
                     if in_flight:  # look again when a batch ends, or for what a scan adds
                         done, in_flight = await asyncio.wait(
@@ -257,6 +257,7 @@ class PipelineService:
                         break
                     await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
                     continue
+                runner.see(self._pending)
                 self._mark_queued([w.asset_id for w in work])
                 for batch in self._batches(work, parallel=window):
                     while len(in_flight) >= window:
@@ -264,7 +265,7 @@ class PipelineService:
                             in_flight, return_when=asyncio.FIRST_COMPLETED
                         )
                         self._collect(done, summary, progress)
-                        runner.see(pending=self._pending())  # a scan may be adding more
+                        runner.see(self._pending)  # a scan may be adding more
                     sent = await task.kiq(batch)
                     in_flight.add(asyncio.create_task(result_of(broker, sent)))
             if in_flight:  # stopped: the batches already sent finish
@@ -458,63 +459,3 @@ class PipelineService:
             "window_s": THROUGHPUT_WINDOW_S,
             "steps": steps,
         }
-
-
-class _InProcess:
-    """The in-process broker's runner: batches in this process's threads, `pipeline_threads`
-    at a time, until enough files wait for worker processes to pay (pipeline/pool.py);
-    from then on, in those. A batch waiting for a thread then goes to them instead: the broker
-    has threads for both (tasks.py), so the workers need not wait for the batches still in
-    threads, and no new batch starts in a thread beside them on the cores they start on."""
-
-    def __init__(self, settings: Settings, database: Database, runner: PipelineRunner) -> None:
-        self.settings = settings
-        self.database = database
-        self.runner = runner
-        self.started = settings.pipeline_processes == "off"
-        self._pool: Any = None
-        self._in_threads = 0
-        self._changed = threading.Condition()
-        if settings.pipeline_processes == "on":
-            self._start()
-
-    def see(self, *, pending: int) -> None:
-        """How many files wait for their pass now: worker processes are started once that
-        is enough for them to pay."""
-        from trove.pipeline.pool import PROCESSES_FROM_FILES
-
-        if not self.started and pending >= PROCESSES_FROM_FILES:
-            self._start()
-
-    def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
-        threads = max(1, self.settings.pipeline_threads)
-        with self._changed:
-            self._changed.wait_for(lambda: self._pool is not None or self._in_threads < threads)
-            pool = self._pool
-            if pool is None:
-                self._in_threads += 1
-        if pool is not None:
-            return dict(pool.run_batch(asset_ids))
-        try:
-            return self.runner.run_batch(asset_ids)
-        finally:
-            with self._changed:
-                self._in_threads -= 1
-                self._changed.notify_all()
-
-    def close_processes(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-
-    def close(self) -> None:
-        self.close_processes()
-        self.runner.close()
-
-    def _start(self) -> None:
-        from trove.pipeline.pool import ProcessRunner
-
-        self.started = True
-        pool = ProcessRunner(self.settings, self.database, processes=self.settings.pipeline_threads)
-        with self._changed:
-            self._pool = pool
-            self._changed.notify_all()
