@@ -142,8 +142,17 @@ class _WriteGate:
 
 _gates: dict[str, _WriteGate] = {}
 _gates_lock = threading.Lock()
-# A forked child shares its parent's open gate files, and so their locks: it makes its own.
-os.register_at_fork(after_in_child=_gates.clear)
+
+
+def _forget_gates() -> None:
+    """In a forked child, which shares its parent's open gate files (and so their locks), and
+    may have been forked while another thread held a lock: its own gates, made anew."""
+    global _gates_lock
+    _gates_lock = threading.Lock()
+    _gates.clear()
+
+
+os.register_at_fork(after_in_child=_forget_gates)
 
 
 def _gate_for(database: Any) -> _WriteGate:
