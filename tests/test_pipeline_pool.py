@@ -104,3 +104,17 @@ def test_a_worker_process_dying_on_a_file_costs_that_file_not_the_scan(
     assert status == "error" and "stopped its worker" in (message or "")
     assert set(statuses.values()) == {("ready", None)}
     assert _checksums(root) == before
+
+
+def test_worker_processes_that_cannot_start_leave_the_work_to_threads(
+    settings: Settings, tmp_path: Path
+) -> None:
+    root = tmp_path / "library"
+    before = _library(root, names=[f"note-{n}.txt" for n in range(6)])
+    scan = _scan(settings, root, TROVE_PLUGINS="tests.pipeline_refusing_plugin")
+    _, err = scan.communicate(timeout=120)
+
+    assert scan.returncode == 0, err
+    assert "Traceback" not in err
+    assert set(_statuses(settings).values()) == {("ready", None)}
+    assert _checksums(root) == before

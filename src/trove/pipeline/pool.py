@@ -81,7 +81,11 @@ class InProcessRunner:
             if pool is None:
                 self._in_threads += 1
         if pool is not None:
-            return pool.run_batch(asset_ids)
+            try:
+                return pool.run_batch(asset_ids)
+            except CannotStart:
+                self._back_to_threads(pool)
+                return self.run_batch(asset_ids)
         try:
             return self._threads.submit(self.runner.run_batch, asset_ids).result()
         finally:
@@ -97,6 +101,13 @@ class InProcessRunner:
         self.close_processes()
         self._threads.shutdown(wait=True)
         self.runner.close()
+
+    def _back_to_threads(self, pool: ProcessRunner) -> None:
+        with self._changed:
+            if self._pool is pool:
+                log.error("pipeline worker processes cannot start; the pipeline goes on in threads")
+                self._pool = None
+                self._changed.notify_all()
 
     def _start(self) -> None:
         self.started = True
@@ -123,6 +134,8 @@ class ProcessRunner:
             try:
                 return worker.run(asset_ids)
             except _Lost as lost:
+                if lost.owner is None:  # it died starting: nothing of the batch ran
+                    raise CannotStart from None
                 self._hand_back(lost.owner)
             log.error("a pipeline worker process died; its batch is done again asset by asset")
             return _merged([self._alone(worker, asset_id) for asset_id in asset_ids])
@@ -147,6 +160,10 @@ class ProcessRunner:
         if owner is not None:
             with self.database.session() as session:
                 PipelineRepository(session).requeue_owner(owner)
+
+
+class CannotStart(Exception):
+    """A worker process dies before it can take a batch (a plugin that fails to load there)."""
 
 
 class _Lost(Exception):
@@ -203,14 +220,24 @@ def _start_worker(settings: Settings) -> None:
     """A worker process's composition root: its runner, closed when the pool ends it. Ctrl-C
     in a terminal reaches the whole process group: the parent decides (it lets the batches in
     flight finish, as its threads would), not each worker."""
+    import os
     import signal
     from multiprocessing.util import Finalize
 
-    from trove.pipeline.worker import build_runner
+    from trove.logs import warnings_to_log_file
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warnings_to_log_file(settings)
     global _runner
-    _runner = build_runner(settings)
+    try:
+        from trove.pipeline.worker import build_runner
+
+        _runner = build_runner(settings)
+    except BaseException:
+        # Said in the log file, not as a traceback on the terminal; the parent goes on in
+        # threads (CannotStart).
+        log.exception("a pipeline worker process cannot start")
+        os._exit(70)
     Finalize(_runner, _runner.close, exitpriority=10)
 
 
