@@ -13,6 +13,7 @@ writes to the index itself: the writers of all processes queue on the database's
 time, so a worker that dies (a decoder crashing on a hostile file) takes only its own batch.
 Its leases are handed back at once and the batch is done again one asset at a time, each
 asset claimed anew, so the culprit alone dies again, until MAX_ATTEMPTS puts it in `error`.
+Workers that cannot start at all say why in the log file, and the threads go on.
 """
 
 from __future__ import annotations
