@@ -109,9 +109,11 @@ class _WriteGate:
         return False
 
     def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self.lock.release()
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self.lock.release()
 
     def _lock_file(self, deadline: float) -> bool:
         """The other processes' side of the gate (this thread holds the lock)."""
@@ -129,6 +131,8 @@ class _WriteGate:
                 time.sleep(pause)
                 pause = min(pause * 2, _GATE_POLL_MAX_S)
             except OSError:  # no locks on this file system: SQLite's own locking only
+                os.close(fd)
+                self._fd = self._gate_file = None
                 return True
 
     def _file(self) -> int | None:
