@@ -103,8 +103,12 @@ class _WriteGate:
         deadline = time.monotonic() + timeout
         if not self.lock.acquire(timeout=timeout):
             return False
-        if self._lock_file(deadline):
-            return True
+        try:
+            if self._lock_file(deadline):
+                return True
+        except BaseException:  # Ctrl-C while polling: the lock is not left taken
+            self.lock.release()
+            raise
         self.lock.release()
         return False
 

@@ -260,6 +260,14 @@ class ScanWriter:
         finally:
             self.session.close()
 
+    def discard(self) -> None:
+        """Drop what is buffered and end the session's transaction (an interrupted scan keeps
+        the batches it committed)."""
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
     def finish(self, *, scan_at: datetime, summary: dict[str, Any]) -> None:
         try:
             self.flush()

@@ -218,6 +218,17 @@ class _RootDiff:
         return self._writer
 
     def run(self) -> None:
+        try:
+            self._run()
+        except BaseException:
+            # Interrupted (Ctrl-C) or failed: the batch not written yet is dropped and the
+            # database's write lock given back now, not when the writer is collected; the
+            # pipeline beside the scan, which the caller waits for, needs it to finish.
+            if self._writer is not None:
+                self._writer.discard()
+            raise
+
+    def _run(self) -> None:
         self._walk_and_compare(walk(self.root.path, self.service.walk_rules(self.root)))
         self._settle_folders_that_were_unreadable()
         self.signatures.pop("", None)  # the root folder itself
