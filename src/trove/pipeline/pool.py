@@ -94,12 +94,9 @@ class InProcessRunner:
                 self._in_threads -= 1
                 self._changed.notify_all()
 
-    def close_processes(self) -> None:
+    def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
-
-    def close(self) -> None:
-        self.close_processes()
         self._threads.shutdown(wait=True)
         self.runner.close()
 

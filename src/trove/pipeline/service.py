@@ -232,47 +232,44 @@ class PipelineService:
         include_queued = True
         statistics = StatisticsKeeper(self.database.url)
         runner = broker.state.runner
-        try:
-            while stopped is None or not stopped():
-                statistics.tick()
-                # Asked before the work: a lease lapsing (or a scan finishing) between the two
-                # reads then shows up as work, instead of as "nothing more" with assets left.
-                coming = more_coming is not None and more_coming()
-                others_busy = self._someone_else_busy()
-                work = self._kickable(include_queued=include_queued, limit=PAGE)
-                include_queued = False
-                if not work:
-                    if in_flight:  # look again when a batch ends, or for what a scan adds
-                        done, in_flight = await asyncio.wait(
-                            in_flight,
-                            timeout=COMING_POLL_S if coming else None,
-                            return_when=asyncio.FIRST_COMPLETED,
-                        )
-                        self._collect(done, summary, progress)
-                        continue
-                    if coming:
-                        await asyncio.sleep(COMING_POLL_S)
-                        continue
-                    if not others_busy:
-                        break
-                    await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
+        while stopped is None or not stopped():
+            statistics.tick()
+            # Asked before the work: a lease lapsing (or a scan finishing) between the two
+            # reads then shows up as work, instead of as "nothing more" with assets left.
+            coming = more_coming is not None and more_coming()
+            others_busy = self._someone_else_busy()
+            work = self._kickable(include_queued=include_queued, limit=PAGE)
+            include_queued = False
+            if not work:
+                if in_flight:  # look again when a batch ends, or for what a scan adds
+                    done, in_flight = await asyncio.wait(
+                        in_flight,
+                        timeout=COMING_POLL_S if coming else None,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    self._collect(done, summary, progress)
                     continue
-                runner.see(self._pending)
-                self._mark_queued([w.asset_id for w in work])
-                for batch in self._batches(work, parallel=window):
-                    while len(in_flight) >= window:
-                        done, in_flight = await asyncio.wait(
-                            in_flight, return_when=asyncio.FIRST_COMPLETED
-                        )
-                        self._collect(done, summary, progress)
-                        runner.see(self._pending)  # a scan may be adding more
-                    sent = await task.kiq(batch)
-                    in_flight.add(asyncio.create_task(result_of(broker, sent)))
-            if in_flight:  # stopped: the batches already sent finish
-                done, in_flight = await asyncio.wait(in_flight)
-                self._collect(done, summary, progress)
-        finally:
-            runner.close_processes()
+                if coming:
+                    await asyncio.sleep(COMING_POLL_S)
+                    continue
+                if not others_busy:
+                    break
+                await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
+                continue
+            runner.see(self._pending)
+            self._mark_queued([w.asset_id for w in work])
+            for batch in self._batches(work, parallel=window):
+                while len(in_flight) >= window:
+                    done, in_flight = await asyncio.wait(
+                        in_flight, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    self._collect(done, summary, progress)
+                    runner.see(self._pending)  # a scan may be adding more
+                sent = await task.kiq(batch)
+                in_flight.add(asyncio.create_task(result_of(broker, sent)))
+        if in_flight:  # stopped: the batches already sent finish
+            done, in_flight = await asyncio.wait(in_flight)
+            self._collect(done, summary, progress)
 
     async def _kick(self, broker: Any, *, include_queued: bool, sent: list[str] | None) -> int:
         """Send what is pending, a page at a time; how many were sent (their ids appended to

@@ -261,12 +261,9 @@ class ScanWriter:
             self.session.close()
 
     def discard(self) -> None:
-        """Drop what is buffered and end the session's transaction (an interrupted scan keeps
-        the batches it committed)."""
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        """Drop what is buffered; closing the session rolls its transaction back (an
+        interrupted scan keeps the batches it committed)."""
+        self.session.close()
 
     def finish(self, *, scan_at: datetime, summary: dict[str, Any]) -> None:
         try:
