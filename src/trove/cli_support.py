@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -29,29 +31,54 @@ def run_scan(
     settings = settings_or_exit(data_dir=data_dir)
     reporter = ScanReporter(as_json=as_json)
     service = LibraryService(settings)
-    with clear_errors():
-        try:
-            result = service.scan_and_process(
+
+    def scan(*, relocate: bool, as_new: bool) -> Any:
+        with ctrl_c_stops() as stop:
+            return service.scan_and_process(
                 [str(p) for p in paths],
                 wait=not no_wait,
                 on_scan_progress=reporter.scan_progress,
                 on_pipeline_progress=reporter.pipeline_progress,
                 relocate=relocate,
                 as_new=as_new,
+                stop=stop,
             )
+
+    with clear_errors():
+        try:
+            result = scan(relocate=relocate, as_new=as_new)
         except RelocationOffered as offered:
             if not sys.stdin.isatty() or not _confirm(f"{offered}\nRelocate it? [y/N] "):
                 raise
-            result = service.scan_and_process(
-                [str(p) for p in paths],
-                wait=not no_wait,
-                on_scan_progress=reporter.scan_progress,
-                on_pipeline_progress=reporter.pipeline_progress,
-                relocate=True,
-            )
+            result = scan(relocate=True, as_new=False)
         finally:
             service.close()
     reporter.finish(result)
+
+
+@contextlib.contextmanager
+def ctrl_c_stops() -> Iterator[threading.Event]:
+    """The first Ctrl-C sets the event the scan stops at, between files and batches (see
+    LibraryService.scan_and_process); a second one interrupts at once, wherever it lands.
+
+    The message goes out through os.write: a signal handler that prints through sys.stderr
+    could land inside the progress line's own write and meet its buffer's reentrancy check."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signal handlers belong to the main thread
+        return
+
+    def on_ctrl_c(_signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        os.write(2, b"\ntrove: stopping once the files in hand are written (Ctrl-C again: now)\n")
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _confirm(question: str) -> bool:

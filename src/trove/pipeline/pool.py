@@ -18,12 +18,14 @@ Workers that cannot start at all say why in the log file, and the threads go on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import queue
+import signal
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -198,7 +200,23 @@ class _Worker:
             initializer=_start_worker,
             initargs=(self.settings,),
         )
-        self.owner: Future[str] = self.pool.submit(_owner)
+        with _ctrl_c_held():
+            self.owner: Future[str] = self.pool.submit(_owner)  # starts the process
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """SIGINT blocked in this thread while it starts a worker, which inherits the mask through
+    fork and exec: a Ctrl-C at the terminal reaches the whole process group, and a worker still
+    importing would die of it (its traceback on the terminal, and the pipeline back in threads
+    as if the workers could not start). The worker ignores SIGINT before it unblocks it, so it
+    never sees one; this process gets it in another thread (Python's handler runs in the main
+    thread anyway)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _merged(reports: list[dict[str, Any]]) -> dict[str, Any]:
@@ -219,12 +237,12 @@ def _start_worker(settings: Settings) -> None:
     in a terminal reaches the whole process group: the parent decides (it lets the batches in
     flight finish, as its threads would), not each worker."""
     import os
-    import signal
     from multiprocessing.util import Finalize
 
     from trove.logs import warnings_to_log_file
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by _ctrl_c_held
     warnings_to_log_file(settings)
     global _runner
     try:

@@ -259,6 +259,8 @@ class PipelineService:
             runner.see(self._pending)
             self._mark_queued([w.asset_id for w in work])
             for batch in self._batches(work, parallel=window):
+                if stopped is not None and stopped():
+                    break  # the page's other batches stay queued: the next run takes them
                 while len(in_flight) >= window:
                     done, in_flight = await asyncio.wait(
                         in_flight, return_when=asyncio.FIRST_COMPLETED

@@ -70,31 +70,40 @@ class LibraryService:
         on_pipeline_progress: Callable[[Any], None] | None = None,
         relocate: bool = False,
         as_new: bool = False,
+        stop: threading.Event | None = None,
     ) -> ScanRun:
         """Scan each path, then (unless told not to wait) fingerprint what is new or changed.
 
         A path that is not a library yet but holds the files of one whose folder is gone is
         a library that moved: RelocationOffered, unless `relocate` (it is moved there, ids
-        and user data kept) or `as_new` (indexed as another library)."""
+        and user data kept) or `as_new` (indexed as another library).
+
+        `stop` set (the CLI's Ctrl-C) ends the run with KeyboardInterrupt at the next point
+        where nothing is half written: between files of the walk, once the pipeline's
+        batches in flight are done. Raised asynchronously inside a statement instead, it
+        left SQLite's write lock held by a connection the traceback kept alive, and the
+        pipeline's threads waited for it (90 s and more)."""
         from trove.db.migrate import ensure_schema
 
+        stop = stop or threading.Event()
         scanner = ScanService(self.settings, database=lambda: self.database)
         run = ScanRun()
         # In-process, the pipeline starts on what registration has written while the walk
         # goes on (two cores busy, not one after the other).
         beside = (
-            _PipelineBeside(self, on_pipeline_progress)
+            _PipelineBeside(self, on_pipeline_progress, stop=stop)
             if wait and not self.settings.broker_url
             else None
         )
-        scan_progress = (
-            beside.watching(on_scan_progress) if beside is not None else on_scan_progress
+        scan_progress = _stopping_at(
+            stop, beside.watching(on_scan_progress) if beside is not None else on_scan_progress
         )
         try:
             # One connection for the scans' reads (an unchanged rescan's only database work).
             with fast_index.reusing():
                 ensure_schema(self.settings.resolved_database_url)  # before looking roots up
                 for path in paths:
+                    _interrupt_if(stop)
                     self._check_scannable(path)
                     if not as_new and self._is_new_root(path):
                         self._relocate_if_offered(path, relocate=relocate)
@@ -105,8 +114,11 @@ class LibraryService:
             raise
         if beside is not None and beside.started:
             run.pipeline = beside.finish()
-        elif wait and self._has_pending_work():
-            run.pipeline = self.pipeline().run_pending(progress=on_pipeline_progress)
+        elif wait and not stop.is_set() and self._has_pending_work():
+            run.pipeline = self.pipeline().run_pending(
+                progress=on_pipeline_progress, stopped=stop.is_set
+            )
+        _interrupt_if(stop)
         if wait and (run.pipeline is not None or not all(s.wrote_nothing for s in run.scans)):
             self.reconcile_duplicates()
         return run
@@ -375,13 +387,19 @@ class _PipelineBeside:
     something (an unchanged rescan never starts it, nor imports it), working on what is
     written until the scans are done and nothing is left."""
 
-    def __init__(self, library: LibraryService, progress: Callable[[Any], None] | None) -> None:
+    def __init__(
+        self,
+        library: LibraryService,
+        progress: Callable[[Any], None] | None,
+        *,
+        stop: threading.Event,
+    ) -> None:
         self.library = library
         self.progress = progress
         self.started = False
         self._scanning = threading.Event()
         self._scanning.set()
-        self._stop = threading.Event()
+        self._stop = stop
         self._thread: threading.Thread | None = None
         self._result: PipelineSummary | None = None
         self._error: BaseException | None = None
@@ -428,6 +446,25 @@ class _PipelineBeside:
         self._scanning.clear()
         if self._thread is not None:
             self._thread.join()
+
+
+def _stopping_at(
+    stop: threading.Event, progress: Callable[[ScanSummary], None] | None
+) -> Callable[[ScanSummary], None]:
+    """The scan's progress callback, which the walk calls between files: where a stop is
+    taken (the batch being gathered is dropped, the ones written are kept)."""
+
+    def checked(summary: ScanSummary) -> None:
+        _interrupt_if(stop)
+        if progress is not None:
+            progress(summary)
+
+    return checked
+
+
+def _interrupt_if(stop: threading.Event) -> None:
+    if stop.is_set():
+        raise KeyboardInterrupt
 
 
 def _root_dict(root: Any, *, failures: Sequence[FailureReason] = ()) -> dict[str, Any]:

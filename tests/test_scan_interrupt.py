@@ -1,0 +1,126 @@
+"""Ctrl-C during `trove scan`: the scan stops promptly, keeps what it committed, says so in one
+line, and the next scan finishes the job; the originals are untouched.
+
+A terminal's Ctrl-C reaches the whole process group, so the test signals the group, worker
+processes included. It once landed inside a statement of the scan's writer: the connection the
+traceback kept alive held SQLite's write lock, and the pipeline's threads waited 90 s and more
+for it; and workers still importing died of it, with their tracebacks on the terminal."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, trove_env
+from tests.test_workers import trove_command
+from trove.config import Settings
+from trove.db.database import Database
+from trove.db.models import Asset
+
+pytestmark = pytest.mark.slow
+
+FILES = 2_000
+PROMPT_S = 20  # the batches in flight end first (about 2 s here); the hang was 90 s
+
+
+def _library(root: Path) -> dict[str, str]:
+    for folder in range(20):
+        (root / f"folder-{folder:02d}").mkdir(parents=True)
+    for n in range(FILES):
+        (root / f"folder-{n % 20:02d}" / f"note-{n:05d}.txt").write_text(f"note {n} " * 20)
+    return _checksums(root)
+
+
+def _checksums(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.txt"))
+    }
+
+
+def _scan(settings: Settings, root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*trove_command(), "scan", str(root)],
+        env=trove_env(
+            settings,
+            TROVE_PIPELINE_PROCESSES="on",
+            PYTHONPATH=os.pathsep.join((str(REPO / "src"), str(REPO))),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's job is
+    )
+
+
+def _statuses(database: Database) -> list[str]:
+    """The files' statuses (not their folders')."""
+    with database.session() as session:
+        files = session.query(Asset.status).filter(
+            Asset.rel_path.is_not(None), Asset.asset_type != "collection"
+        )
+        return [s for (s,) in files]
+
+
+def _interrupt_once(scan: subprocess.Popen[str], underway: Callable[[], bool]) -> tuple[int, str]:
+    deadline = time.monotonic() + 60
+    while not underway() and scan.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(scan.pid, signal.SIGINT)
+    try:
+        _, err = scan.communicate(timeout=PROMPT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(scan.pid, signal.SIGKILL)
+        scan.communicate()
+        pytest.fail(f"the scan did not stop within {PROMPT_S} s of Ctrl-C")
+    return scan.returncode, err
+
+
+def test_ctrl_c_stops_a_scan_promptly_and_the_next_scan_finishes(
+    settings: Settings, tmp_path: Path
+) -> None:
+    root = tmp_path / "library"
+    before = _library(root)
+    database = Database(settings.resolved_database_url)
+    try:
+        # While registration writes (the first rows are in), then while the pipeline works
+        # (more files are ready than when the scan started).
+        moments = [
+            lambda: len(_statuses(database)) > 0,
+            lambda: _statuses(database).count("ready") > ready_before,
+        ]
+        for underway in moments:
+            ready_before = _safe(lambda: _statuses(database).count("ready"), otherwise=0)()
+            code, err = _interrupt_once(_scan(settings, root), _safe(underway))
+            assert code == 130, err
+            assert "Traceback" not in err, err
+            assert err.strip().splitlines()[-1] == "trove: interrupted", err
+
+        finished = _scan(settings, root)
+        _, err = finished.communicate(timeout=180)
+        assert finished.returncode == 0, err
+        statuses = _statuses(database)
+        assert len(statuses) == FILES and set(statuses) == {"ready"}
+    finally:
+        database.dispose()
+    assert _checksums(root) == before
+
+
+def _safe(check: Callable[[], Any], *, otherwise: Any = False) -> Callable[[], Any]:
+    """`check`, or `otherwise` while the scan has not made the schema yet."""
+
+    def checked() -> Any:
+        try:
+            return check()
+        except Exception:
+            return otherwise
+
+    return checked
