@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
-
-from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
+from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings, load_settings
+
+if TYPE_CHECKING:  # taskiq costs ~0.5 s to import; build_runner's callers (pool.py) do without
+    from taskiq import AsyncBroker, TaskiqState
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ BROKER_FACTORY = "trove.pipeline.worker:make_worker_broker"
 def make_worker_broker() -> AsyncBroker:
     """The broker of a worker process (called by `taskiq worker` in each process): the
     process's composition root, so it reads its settings from the environment here."""
+    from taskiq import TaskiqEvents
+
     from trove.pipeline.tasks import make_broker
 
     settings = load_settings()
