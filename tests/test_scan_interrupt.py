@@ -27,7 +27,7 @@ from trove.db.models import Asset
 
 pytestmark = pytest.mark.slow
 
-FILES = 2_000
+FILES = 1_000
 PROMPT_S = 20  # the batches in flight end first (about 2 s here); the hang was 90 s
 
 
@@ -91,15 +91,18 @@ def test_ctrl_c_stops_a_scan_promptly_and_the_next_scan_finishes(
     before = _library(root)
     database = Database(settings.resolved_database_url)
     try:
-        # While registration writes (the first rows are in), then while the pipeline works
-        # (more files are ready than when the scan started).
-        moments = [
-            lambda: len(_statuses(database)) > 0,
-            lambda: _statuses(database).count("ready") > ready_before,
-        ]
-        for underway in moments:
+        # As the pipeline's worker processes start (registration writes meanwhile), then
+        # while the pipeline works (more files are ready than when the scan started).
+        for moment in ("workers starting", "files being processed"):
             ready_before = _safe(lambda: _statuses(database).count("ready"), otherwise=0)()
-            code, err = _interrupt_once(_scan(settings, root), _safe(underway))
+            scan = _scan(settings, root)
+            underway = {
+                "workers starting": lambda: len(_children(scan.pid)) >= 2,
+                "files being processed": lambda: (
+                    _statuses(database).count("ready") > ready_before
+                ),
+            }[moment]
+            code, err = _interrupt_once(scan, _safe(underway))
             assert code == 130, err
             assert "Traceback" not in err, err
             assert err.strip().splitlines()[-1] == "trove: interrupted", err
@@ -112,6 +115,14 @@ def test_ctrl_c_stops_a_scan_promptly_and_the_next_scan_finishes(
     finally:
         database.dispose()
     assert _checksums(root) == before
+
+
+def _children(pid: int) -> list[str]:
+    """The processes `pid` started (the resource tracker and the pipeline's workers)."""
+    found: list[str] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += (task / "children").read_text().split()
+    return found
 
 
 def _safe(check: Callable[[], Any], *, otherwise: Any = False) -> Callable[[], Any]:
