@@ -32,10 +32,12 @@ PROMPT_S = 20  # the batches in flight end first (about 2 s here); the hang was 
 
 
 def _library(root: Path) -> dict[str, str]:
-    for folder in range(20):
-        (root / f"folder-{folder:02d}").mkdir(parents=True)
-    for n in range(FILES):
-        (root / f"folder-{n % 20:02d}" / f"note-{n:05d}.txt").write_text(f"note {n} " * 20)
+    """FILES more small text files (in 20 folders); the checksums of all."""
+    start = len(_checksums(root))
+    for n in range(start, start + FILES):
+        folder = root / f"folder-{n % 20:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"note-{n:05d}.txt").write_text(f"note {n} " * 20)
     return _checksums(root)
 
 
@@ -88,21 +90,16 @@ def test_ctrl_c_stops_a_scan_promptly_and_the_next_scan_finishes(
     settings: Settings, tmp_path: Path
 ) -> None:
     root = tmp_path / "library"
-    before = _library(root)
+    root.mkdir()
     database = Database(settings.resolved_database_url)
     try:
         # As the pipeline's worker processes start (registration writes meanwhile), then
         # while the pipeline works (more files are ready than when the scan started).
-        for moment in ("workers starting", "files being processed"):
+        for moment in (_workers_starting, _files_being_processed):
+            before = _library(root)  # new files each time: the scan has work to stop
             ready_before = _safe(lambda: _statuses(database).count("ready"), otherwise=0)()
             scan = _scan(settings, root)
-            underway = {
-                "workers starting": lambda: len(_children(scan.pid)) >= 2,
-                "files being processed": lambda: (
-                    _statuses(database).count("ready") > ready_before
-                ),
-            }[moment]
-            code, err = _interrupt_once(scan, _safe(underway))
+            code, err = _interrupt_once(scan, _safe(moment(scan, database, ready_before)))
             assert code == 130, err
             assert "Traceback" not in err, err
             assert err.strip().splitlines()[-1] == "trove: interrupted", err
@@ -111,10 +108,22 @@ def test_ctrl_c_stops_a_scan_promptly_and_the_next_scan_finishes(
         _, err = finished.communicate(timeout=180)
         assert finished.returncode == 0, err
         statuses = _statuses(database)
-        assert len(statuses) == FILES and set(statuses) == {"ready"}
+        assert len(statuses) == 2 * FILES and set(statuses) == {"ready"}
     finally:
         database.dispose()
     assert _checksums(root) == before
+
+
+def _workers_starting(
+    scan: subprocess.Popen[str], _database: Database, _ready_before: int
+) -> Callable[[], bool]:
+    return lambda: len(_children(scan.pid)) >= 2  # the resource tracker, then a worker
+
+
+def _files_being_processed(
+    _scan: subprocess.Popen[str], database: Database, ready_before: int
+) -> Callable[[], bool]:
+    return lambda: _statuses(database).count("ready") > ready_before
 
 
 def _children(pid: int) -> list[str]:
