@@ -15,7 +15,7 @@ from typing import Any
 
 from trove.domain.enums import RootStatus
 from trove.errors import is_disk_full
-from trove.services.library import LibraryService
+from trove.services.library import LibraryService, ScanStopped
 from trove.services.scan_summary import ScanSummary
 
 log = logging.getLogger(__name__)
@@ -50,12 +50,16 @@ class BackgroundIndexer:
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
+        # Set by stop(): the scan or pipeline run in hand ends at its next safe point (the
+        # batches in flight done) instead of running on past the server's shutdown.
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="trove-indexer", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self, *, timeout: float = 10.0) -> None:
+        self._stopping.set()
         for retry in self._retries:
             retry.cancel()
         self._queue.put(None)
@@ -99,13 +103,15 @@ class BackgroundIndexer:
         self._queue.put(job)
 
     def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
+        while (job := self._queue.get()) is not None and not self._stopping.is_set():
             with self._lock:
                 self._pending.discard(job)
                 self.state.queued.remove(_label(job))
                 self.state.running = _label(job)
             try:
                 self._execute(job)
+            except ScanStopped:
+                return  # stop() asked for it
             except Exception as exc:  # keep serving; say what failed
                 self._failed(job, exc)
             else:
@@ -152,7 +158,7 @@ class BackgroundIndexer:
                 work = self._calls.pop(path)
             work()
         elif kind == "scan":
-            run = self.library.scan_and_process([path], wait=False)
+            run = self.library.scan_and_process([path], wait=False, stop=self._stopping)
             with self._lock:
                 for summary in run.scans:
                     self.state.last_scans[summary.path] = summary.as_dict()
@@ -162,7 +168,7 @@ class BackgroundIndexer:
         else:
             # In-process this thread is the worker; with Redis it only sends the work to
             # `trove worker`s and does not hold up the scans queued behind it.
-            result = self.library.pipeline().run_pending(wait=False)
+            result = self.library.pipeline().run_pending(wait=False, stopped=self._stopping.is_set)
             with self._lock:
                 self.state.last_pipeline = result.as_dict()
             if result.assets:

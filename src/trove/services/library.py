@@ -78,11 +78,11 @@ class LibraryService:
         a library that moved: RelocationOffered, unless `relocate` (it is moved there, ids
         and user data kept) or `as_new` (indexed as another library).
 
-        `stop` set (the CLI's Ctrl-C) ends the run with KeyboardInterrupt at the next point
-        where nothing is half written: between files of the walk, once the pipeline's
-        batches in flight are done. Raised asynchronously inside a statement instead, it
-        left SQLite's write lock held by a connection the traceback kept alive, and the
-        pipeline's threads waited for it (90 s and more)."""
+        `stop` set (the CLI's Ctrl-C, the server's shutdown) ends the run with ScanStopped,
+        a KeyboardInterrupt, at the next point where nothing is half written: between files
+        of the walk, once the pipeline's batches in flight are done. Raised asynchronously
+        inside a statement instead, Ctrl-C left SQLite's write lock held by a connection the
+        traceback kept alive, and the pipeline's threads waited for it (90 s and more)."""
         from trove.db.migrate import ensure_schema
 
         stop = stop or threading.Event()
@@ -462,9 +462,14 @@ def _stopping_at(
     return checked
 
 
+class ScanStopped(KeyboardInterrupt):
+    """A scan stopped where it was asked to (`stop`): for the CLI, Ctrl-C taken at a safe
+    point (it exits as on any Ctrl-C); for the server, its shutdown."""
+
+
 def _interrupt_if(stop: threading.Event) -> None:
     if stop.is_set():
-        raise KeyboardInterrupt
+        raise ScanStopped
 
 
 def _root_dict(root: Any, *, failures: Sequence[FailureReason] = ()) -> dict[str, Any]:
