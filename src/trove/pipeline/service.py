@@ -203,7 +203,7 @@ class PipelineService:
                 await self._kick(broker, include_queued=True, sent=sent)
                 if sent is not None:
                     sent.extend(self._held_by_workers(excluding=set(sent)))
-                    await self._wait_for_workers(broker, sent, summary, progress)
+                    await self._wait_for_workers(broker, sent, summary, progress, stopped=stopped)
         finally:
             await broker.shutdown()
             if runner is not None:
@@ -298,12 +298,15 @@ class PipelineService:
         sent: list[str],
         summary: PipelineSummary,
         progress: Progress | None,
+        *,
+        stopped: Callable[[], bool] | None = None,
     ) -> None:
         """Poll the index until the assets sent are out of `processing`; meanwhile re-send
-        those whose worker died. Waits for as long as it takes: start `trove worker`s."""
+        those whose worker died. Waits for as long as it takes (start `trove worker`s), or
+        until `stopped()`: the workers go on with what was sent."""
         pending = set(sent)
         last_sweep = time.monotonic()
-        while pending:
+        while pending and not (stopped is not None and stopped()):
             await asyncio.sleep(0.25)
             pending = self._still_processing(pending)
             if progress:
