@@ -522,12 +522,14 @@ def roots_relocate(
     """Point a library at the place its folder moved to, keeping every id, tag, album and
     preview. A sample of its files is compared by SHA-256 first; a mismatch refuses."""
     from trove.cli_output import print_relocated
+    from trove.cli_support import ctrl_c_stops
     from trove.services.library import LibraryService
 
     with _clear_errors():
         service = LibraryService(_settings(data_dir=data_dir))
         done = service.relocate(old, str(new))
-        service.scan_and_process([done["new_path"]], wait=not no_wait)
+        with ctrl_c_stops() as stop:
+            service.scan_and_process([done["new_path"]], wait=not no_wait, stop=stop)
     print_relocated(done, as_json=as_json)
 
 
