@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 FILES = 1_000
 # How soon after Ctrl-C each must have exited. The batches in flight end first (0.7-4 s here,
-# quiet); the scan's hang was 90 s, and the server's shutdown waited 10 s for its indexer.
+# quiet); the scan's hang was 60-120 s, and the server's shutdown waited 10 s for its indexer.
 SCAN_STOPS_S = 20
 SERVER_STOPS_S = 9.5
 
@@ -78,19 +78,20 @@ def _statuses(database: Database) -> list[str]:
 
 
 def _interrupt_once(
-    scan: subprocess.Popen[str], underway: Callable[[], bool], *, within: float = SCAN_STOPS_S
+    trove: subprocess.Popen[str], underway: Callable[[], bool], *, within: float = SCAN_STOPS_S
 ) -> tuple[int, str]:
+    """Ctrl-C to `trove`'s process group once `underway()`; its exit code and stderr."""
     deadline = time.monotonic() + 60
-    while not underway() and scan.poll() is None and time.monotonic() < deadline:
+    while not underway() and trove.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    os.killpg(scan.pid, signal.SIGINT)
+    os.killpg(trove.pid, signal.SIGINT)
     try:
-        _, err = scan.communicate(timeout=within)
+        _, err = trove.communicate(timeout=within)
     except subprocess.TimeoutExpired:
-        os.killpg(scan.pid, signal.SIGKILL)
-        scan.communicate()
+        os.killpg(trove.pid, signal.SIGKILL)
+        trove.communicate()
         pytest.fail(f"it did not stop within {within} s of Ctrl-C")
-    return scan.returncode, err
+    return trove.returncode, err
 
 
 # On SQLite: the hang was SQLite's write lock; the rest (signals, workers, the scan's
