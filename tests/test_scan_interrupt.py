@@ -54,17 +54,24 @@ def _checksums(root: Path) -> dict[str, str]:
 
 
 def _scan(settings: Settings, root: Path) -> subprocess.Popen[str]:
+    return _trove(settings, "scan", str(root))
+
+
+def _trove(settings: Settings, *args: str, **env: str) -> subprocess.Popen[str]:
+    """`trove ARGS` with worker processes for its pipeline, in a process group of its own (as
+    a terminal's job is); its stderr kept."""
     return subprocess.Popen(
-        [*trove_command(), "scan", str(root)],
+        [*trove_command(), *args],
         env=trove_env(
             settings,
             TROVE_PIPELINE_PROCESSES="on",
             PYTHONPATH=os.pathsep.join((str(REPO / "src"), str(REPO))),
+            **env,
         ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # a process group of its own, as a terminal's job is
+        start_new_session=True,
     )
 
 
@@ -137,22 +144,14 @@ def test_ctrl_c_stops_a_server_whose_pipeline_is_working(
     before = _library(root)
     database = Database(settings.resolved_database_url)
     try:
-        server = subprocess.Popen(
-            [*trove_command(), "serve", str(root), "--port", str(free_port())],
-            env=trove_env(
-                settings,
-                TROVE_PIPELINE_PROCESSES="on",
-                PYTHONPATH=os.pathsep.join((str(REPO / "src"), str(REPO))),
-                # 50 ms a file: ~25 s of pipeline, in batches of 10 (0.5 s each)
-                TROVE_PLUGINS="tests.pipeline_counting_plugin",
-                TROVE_TEST_COUNT_LOG=str(tmp_path / "executions.log"),
-                TROVE_TEST_COUNT_DELAY="0.05",
-                TROVE_PIPELINE_BATCH_SIZE="10",
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
+        server = _trove(
+            settings,
+            *("serve", str(root), "--port", str(free_port())),
+            # 50 ms a file: ~25 s of pipeline, in batches of 10 (0.5 s each)
+            TROVE_PLUGINS="tests.pipeline_counting_plugin",
+            TROVE_TEST_COUNT_LOG=str(tmp_path / "executions.log"),
+            TROVE_TEST_COUNT_DELAY="0.05",
+            TROVE_PIPELINE_BATCH_SIZE="10",
         )
         started = time.monotonic()
         code, err = _interrupt_once(

@@ -15,7 +15,8 @@ from typing import Any
 
 from trove.domain.enums import RootStatus
 from trove.errors import is_disk_full
-from trove.services.library import LibraryService, ScanStopped
+from trove.services.errors import ScanStopped
+from trove.services.library import LibraryService
 from trove.services.scan_summary import ScanSummary
 
 log = logging.getLogger(__name__)

@@ -56,3 +56,9 @@ class RelocationOffered(Conflict):
             f"(`trove roots relocate {offer['old_path']} {offer['new_path']}`), or add it "
             "as a new library (`trove scan --as-new`; `as_new` through the API)"
         )
+
+
+class ScanStopped(KeyboardInterrupt):
+    """A scan stopped where it was asked to (LibraryService.scan_and_process's `stop`): for
+    the CLI, Ctrl-C taken at a safe point (it exits as on any Ctrl-C); for the server, its
+    shutdown."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from trove.config import Settings
 from trove.domain.access import Viewer
 from trove.repositories import fast_index
+from trove.services.errors import ScanStopped
 from trove.services.scan_summary import ScanSummary
 from trove.services.scanner import (
     RootUnavailable,
@@ -460,11 +461,6 @@ def _stopping_at(
             progress(summary)
 
     return checked
-
-
-class ScanStopped(KeyboardInterrupt):
-    """A scan stopped where it was asked to (`stop`): for the CLI, Ctrl-C taken at a safe
-    point (it exits as on any Ctrl-C); for the server, its shutdown."""
 
 
 def _interrupt_if(stop: threading.Event) -> None:
