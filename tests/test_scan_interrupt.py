@@ -1,6 +1,7 @@
 """Ctrl-C during `trove scan`: the scan stops promptly, keeps what it committed, says so in one
 line, and the next scan finishes the job; the originals are untouched. Ctrl-C to `trove serve`
-while its pipeline works: the server stops as promptly, without a traceback.
+while its pipeline works: the server stops as promptly, without a traceback. A stop after the
+walk, while files that may have moved are hashed, is taken between them.
 
 A terminal's Ctrl-C reaches the whole process group, so the test signals the group, worker
 processes included. It once landed inside a statement of the scan's writer: the connection the
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +29,9 @@ from tests.watching import free_port
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset
+from trove.services.errors import ScanStopped
+from trove.services.library import LibraryService
+from trove.services.scan_summary import ScanSummary
 
 pytestmark = pytest.mark.slow
 
@@ -46,10 +52,10 @@ def _library(root: Path) -> dict[str, str]:
     return _checksums(root)
 
 
-def _checksums(root: Path) -> dict[str, str]:
+def _checksums(root: Path, *, pattern: str = "*.txt") -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*.txt"))
+        for p in sorted(root.rglob(pattern))
     }
 
 
@@ -163,6 +169,56 @@ def test_ctrl_c_stops_a_server_whose_pipeline_is_working(
     finally:
         database.dispose()
     assert _checksums(root) == before
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_stop_while_moved_files_are_hashed_is_taken_between_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Files copied elsewhere and deleted (new inodes) are told from new ones by their SHA-256
+    after the walk: seconds each for large files, so the stop is asked for between them. The
+    files not settled are not written (neither new nor gone), and the next scan settles them."""
+    root = tmp_path / "library"
+    for n in range(6):
+        (root / "before").mkdir(parents=True, exist_ok=True)
+        (root / "before" / f"clip-{n}.bin").write_bytes(os.urandom(64_000 + n))
+    library = LibraryService(settings)
+    library.scan_and_process([str(root)], wait=True)
+    ids = _ids_by_path(settings)
+    shutil.copytree(root / "before", root / "after")
+    shutil.rmtree(root / "before")
+    checksums = _checksums(root, pattern="*.bin")
+    stop = threading.Event()
+    called: list[int] = []
+
+    def ctrl_c_at_first_report(summary: ScanSummary) -> None:
+        called.append(summary.seen)  # 6 files: the walk itself reports none (every 1,000)
+        stop.set()
+
+    with pytest.raises(ScanStopped):
+        library.scan_and_process(
+            [str(root)], wait=False, on_scan_progress=ctrl_c_at_first_report, stop=stop
+        )
+    assert called == [6]  # taken before the second file was hashed
+    assert _ids_by_path(settings) == ids  # nothing written: not new, not missing
+
+    run = library.scan_and_process([str(root)], wait=False)
+    library.close()
+    assert (run.scans[0].moved, run.scans[0].new, run.scans[0].gone) == (6, 0, 0)
+    assert _ids_by_path(settings) == {p.replace("before/", "after/"): i for p, i in ids.items()}
+    assert _checksums(root, pattern="*.bin") == checksums
+
+
+def _ids_by_path(settings: Settings) -> dict[str, str]:
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            rows = session.query(Asset.rel_path, Asset.id).filter(
+                Asset.asset_type != "collection", Asset.status != "missing"
+            )
+            return dict(rows.all())
+    finally:
+        database.dispose()
 
 
 def _workers_starting(

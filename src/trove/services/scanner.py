@@ -414,11 +414,16 @@ class _RootDiff:
         from trove.services.moves import MovePool, hashes_from
 
         pool = MovePool(self._vanished_files(), hashes=hashes_from(self.service.url))
-        matches = [
+        matches = []
+        for entry in self.deferred:
+            # Between files hashed (a large one takes seconds): where a stop is taken, as
+            # in the walk. Nothing of the deferred files is written yet; the next scan
+            # defers them again.
+            self._report_progress()
             # Only FILE entries are deferred, and a FILE entry always carries its stat.
-            (entry, pool.match_file(self._abs(entry), entry.rel_path, entry.stat))  # type: ignore[arg-type]
-            for entry in self.deferred
-        ]
+            matches.append(
+                (entry, pool.match_file(self._abs(entry), entry.rel_path, entry.stat))  # type: ignore[arg-type]
+            )
         moved_on = {m.candidate.id for _entry, m in matches if m is not None}
         vacated = [row.id for row in self.occupants.values() if row.id in moved_on]
         # A swap or a chain is written in one transaction; plain moves in batches as usual.
@@ -428,6 +433,10 @@ class _RootDiff:
                 self._settle(entry, match, moved_on)
         self.summary.hashed_for_moves = pool.hashed_files
         self.deferred, self.occupants = [], {}
+
+    def _report_progress(self) -> None:
+        if self.progress is not None:
+            self.progress(self.summary)
 
     def _settle(self, entry: Entry, match: Match | None, moved_on: set[str]) -> None:
         occupant = self.occupants.get(entry.rel_path)
