@@ -179,8 +179,8 @@ def test_a_stop_while_moved_files_are_hashed_is_taken_between_them(
     after the walk: seconds each for large files, so the stop is asked for between them. The
     files not settled are not written (neither new nor gone), and the next scan settles them."""
     root = tmp_path / "library"
+    (root / "before").mkdir(parents=True)
     for n in range(6):
-        (root / "before").mkdir(parents=True, exist_ok=True)
         (root / "before" / f"clip-{n}.bin").write_bytes(os.urandom(64_000 + n))
     library = LibraryService(settings)
     library.scan_and_process([str(root)], wait=True)
@@ -216,7 +216,7 @@ def _ids_by_path(settings: Settings) -> dict[str, str]:
             rows = session.query(Asset.rel_path, Asset.id).filter(
                 Asset.asset_type != "collection", Asset.status != "missing"
             )
-            return dict(rows.all())
+            return {str(rel_path): asset_id for rel_path, asset_id in rows}
     finally:
         database.dispose()
 
