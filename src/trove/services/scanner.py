@@ -420,10 +420,9 @@ class _RootDiff:
             # in the walk. Nothing of the deferred files is written yet; the next scan
             # defers them again.
             self._report_progress()
-            # Only FILE entries are deferred, and a FILE entry always carries its stat.
-            matches.append(
-                (entry, pool.match_file(self._abs(entry), entry.rel_path, entry.stat))  # type: ignore[arg-type]
-            )
+            stat = entry.stat
+            assert stat is not None  # only FILE entries are deferred, and they carry their stat
+            matches.append((entry, pool.match_file(self._abs(entry), entry.rel_path, stat)))
         moved_on = {m.candidate.id for _entry, m in matches if m is not None}
         vacated = [row.id for row in self.occupants.values() if row.id in moved_on]
         # A swap or a chain is written in one transaction; plain moves in batches as usual.
