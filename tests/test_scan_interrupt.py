@@ -183,42 +183,42 @@ def test_a_stop_while_moved_files_are_hashed_is_taken_between_them(
     for n in range(6):
         (root / "before" / f"clip-{n}.bin").write_bytes(os.urandom(64_000 + n))
     library = LibraryService(settings)
-    library.scan_and_process([str(root)], wait=True)
-    ids = _ids_by_path(settings)
-    shutil.copytree(root / "before", root / "after")
-    shutil.rmtree(root / "before")
-    checksums = _checksums(root, pattern="*.bin")
-    stop = threading.Event()
-    called: list[int] = []
+    try:
+        library.scan_and_process([str(root)], wait=True)
+        ids = _ids_by_path(library.database)
+        shutil.copytree(root / "before", root / "after")
+        shutil.rmtree(root / "before")
+        checksums = _checksums(root, pattern="*.bin")
+        stop = threading.Event()
+        called: list[int] = []
 
-    def ctrl_c_at_first_report(summary: ScanSummary) -> None:
-        called.append(summary.seen)  # 6 files: the walk itself reports none (every 1,000)
-        stop.set()
+        def ctrl_c_at_first_report(summary: ScanSummary) -> None:
+            called.append(summary.seen)  # 6 files: the walk itself reports none (every 1,000)
+            stop.set()
 
-    with pytest.raises(ScanStopped):
-        library.scan_and_process(
-            [str(root)], wait=False, on_scan_progress=ctrl_c_at_first_report, stop=stop
-        )
-    assert called == [6]  # taken before the second file was hashed
-    assert _ids_by_path(settings) == ids  # nothing written: not new, not missing
+        with pytest.raises(ScanStopped):
+            library.scan_and_process(
+                [str(root)], wait=False, on_scan_progress=ctrl_c_at_first_report, stop=stop
+            )
+        assert called == [6]  # taken before the second file was hashed
+        assert _ids_by_path(library.database) == ids  # nothing written: not new, not missing
 
-    run = library.scan_and_process([str(root)], wait=False)
-    library.close()
-    assert (run.scans[0].moved, run.scans[0].new, run.scans[0].gone) == (6, 0, 0)
-    assert _ids_by_path(settings) == {p.replace("before/", "after/"): i for p, i in ids.items()}
+        run = library.scan_and_process([str(root)], wait=False)
+        assert (run.scans[0].moved, run.scans[0].new, run.scans[0].gone) == (6, 0, 0)
+        moved_ids = {p.replace("before/", "after/"): i for p, i in ids.items()}
+        assert _ids_by_path(library.database) == moved_ids
+    finally:
+        library.close()
     assert _checksums(root, pattern="*.bin") == checksums
 
 
-def _ids_by_path(settings: Settings) -> dict[str, str]:
-    database = Database(settings.resolved_database_url)
-    try:
-        with database.session() as session:
-            rows = session.query(Asset.rel_path, Asset.id).filter(
-                Asset.asset_type != "collection", Asset.status != "missing"
-            )
-            return {str(rel_path): asset_id for rel_path, asset_id in rows}
-    finally:
-        database.dispose()
+def _ids_by_path(database: Database) -> dict[str, str]:
+    """The files the index holds (not missing): their ids by path."""
+    with database.session() as session:
+        rows = session.query(Asset.rel_path, Asset.id).filter(
+            Asset.asset_type != "collection", Asset.status != "missing"
+        )
+        return {str(rel_path): asset_id for rel_path, asset_id in rows}
 
 
 def _workers_starting(
