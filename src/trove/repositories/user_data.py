@@ -112,8 +112,23 @@ class UserDataRepository:
         owner = self.session.get(User, LOCAL_OWNER_ID)
         return owner is not None and owner.password_hash is None
 
-    def rename_user(self, user_id: str, name: str) -> None:
-        self.session.execute(update(User).where(User.id == user_id).values(name=name))
+    def claim_local_owner(
+        self,
+        *,
+        name: str,
+        is_admin: bool,
+        upload_quota: int | None,
+        disabled_at: datetime | None,
+    ) -> str:
+        """The placeholder owner becomes this account (what the placeholder owns stays its)."""
+        self.session.execute(
+            update(User)
+            .where(User.id == LOCAL_OWNER_ID)
+            .values(
+                name=name, is_admin=is_admin, upload_quota=upload_quota, disabled_at=disabled_at
+            )
+        )
+        return LOCAL_OWNER_ID
 
     def add_user(
         self,

@@ -6,6 +6,7 @@ before the first admin) is mapped onto the same placeholder here."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from trove.domain.access import LOCAL_OWNER_ID
 from trove.repositories._sql import utcnow
@@ -34,16 +35,17 @@ class UserSection(OneByOne):
         with ctx.session() as session:
             repo = UserDataRepository(session)
             user_id = repo.user_id_named(record["name"])
-            if user_id is None and record.get("local_owner") and repo.local_owner_unclaimed():
-                user_id = LOCAL_OWNER_ID
-                repo.rename_user(user_id, record["name"])
             if user_id is None:
-                user_id = repo.add_user(
-                    name=record["name"],
-                    is_admin=bool(record.get("admin")),
-                    upload_quota=record.get("upload_quota"),
-                    disabled_at=utcnow() if record.get("disabled") else None,
-                )
+                account: dict[str, Any] = {
+                    "name": record["name"],
+                    "is_admin": bool(record.get("admin")),
+                    "upload_quota": record.get("upload_quota"),
+                    "disabled_at": utcnow() if record.get("disabled") else None,
+                }
+                if record.get("local_owner") and repo.local_owner_unclaimed():
+                    user_id = repo.claim_local_owner(**account)
+                else:
+                    user_id = repo.add_user(**account)
             if record.get("password_hash"):
                 repo.set_password_if_none(user_id, record["password_hash"])
         ctx.keys[f"user:{record['key']}"] = user_id
