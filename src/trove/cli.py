@@ -464,8 +464,8 @@ def import_user_data(
     from trove.cli_output import print_import
     from trove.services.user_data import UserDataService
 
-    with _clear_errors(), source.open(encoding="utf-8") as lines:
-        report = UserDataService.open(_settings(data_dir=data_dir)).import_lines(lines)
+    with _clear_errors():
+        report = UserDataService.open(_settings(data_dir=data_dir)).import_file(source)
     print_import(report.as_dict(), as_json=as_json)
 
 

@@ -32,6 +32,8 @@ def user_message(exc: BaseException) -> str | None:
         return f"database error: {str(exc).splitlines()[0]}"
     if isinstance(exc, PermissionError):
         return f"permission denied: {exc.filename or exc}"
+    if isinstance(exc, OSError) and exc.filename is not None:  # no such file, a folder ...
+        return f"{exc.strerror or exc}: {exc.filename}"
     return None
 
 

@@ -58,6 +58,8 @@ class BackupService:
         url = make_url(normalise_url(self.settings.resolved_database_url))
         sqlite = url.get_backend_name() == "sqlite"
         target = out or self._default_path(".db" if sqlite else ".pgdump")
+        if target.is_dir():
+            raise Invalid(f"{target} is a folder: give the file to write")
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         try:

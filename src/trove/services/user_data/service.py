@@ -17,6 +17,7 @@ from trove.repositories.user_data import UserDataRepository
 from trove.services.albums import AlbumService
 from trove.services.assets import AssetService
 from trove.services.edits import EditService
+from trove.services.errors import Invalid
 from trove.services.links import LinkManager
 from trove.services.user_data.records import ImportReport, Record, Refs, header, parsed
 from trove.services.user_data.section import ExportContext, ImportContext, Section
@@ -79,11 +80,15 @@ class UserDataService:
     def export_to(self, path: Path, *, secrets: bool = False) -> Counter[str]:
         """`export` into a file that appears whole or not at all (a cut-short export never
         replaces a good one), readable by its owner only when it holds secrets."""
+        if path.is_dir():
+            raise Invalid(f"{path} is a folder: give the file to write")
+        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
         try:
-            fd = os.open(
-                partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secrets else 0o644
-            )
+            # Made anew: a partial file left by an export that was killed keeps its mode
+            # through O_TRUNC, and secrets must never land in a file others can read.
+            partial.unlink(missing_ok=True)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if secrets else 0o644)
             with os.fdopen(fd, "w", encoding="utf-8") as stream:
                 written = self.export(stream, secrets=secrets)
                 stream.flush()
@@ -120,6 +125,14 @@ class UserDataService:
         )
 
     # --- import ----------------------------------------------------------------------------
+
+    def import_file(self, source: Path) -> ImportReport:
+        """`import_lines` of a file `trove export` wrote."""
+        try:
+            with source.open(encoding="utf-8") as lines:
+                return self.import_lines(lines)
+        except UnicodeDecodeError as exc:
+            raise Invalid(f"{source} is not a trove export: it is not UTF-8 text") from exc
 
     def import_lines(self, lines: Iterable[str]) -> ImportReport:
         """Apply an export to this index; what matched and what did not."""
