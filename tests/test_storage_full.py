@@ -7,6 +7,7 @@ until space returns; `trove serve` on a read-only data directory says so in one 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -168,3 +169,43 @@ def test_serve_on_a_read_only_data_dir_exits_with_one_line(small_disk, tmp_path,
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
         assert "Read-only file system" in lines[0] and "--data-dir" in lines[0], lines
+
+
+def test_a_nightly_export_stopped_by_a_full_disk_is_written_once_space_returns(
+    small_disk, tmp_path
+):
+    from trove.services.container import Services
+    from trove.services.user_data.nightly import PREFIX, NightlyExport
+
+    exports = small_disk.path / "exports"
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        export_dir=exports,
+        auth=False,
+        watch=False,
+        scavenger_interval=0,
+        verify_interval=0,
+        disk_full_retry_interval=0.3,
+    )
+    filler = small_disk.path / "filler"
+    with filler.open("wb") as out, pytest.raises(OSError, match="No space left"):
+        while True:
+            out.write(b"\0" * 65536)
+            out.flush()
+    services = Services.create(settings)
+    services.indexer.start()
+    try:
+        services.indexer.submit("nightly export", NightlyExport(settings, services.user_data).run)
+        warning = _until(lambda: services.indexer.snapshot()["disk_full"], timeout=30, what="full")
+        assert "No space left on device" in warning
+        assert list(exports.glob(f"{PREFIX}*")) == []
+
+        filler.unlink()  # space returns: the retry writes the export and clears the warning
+        _until(lambda: list(exports.glob(f"{PREFIX}*")), timeout=30, what="the export")
+        _until(lambda: services.indexer.snapshot()["disk_full"] is None, timeout=30, what="clear")
+        assert services.indexer.snapshot()["last_error"] is None
+        (written,) = exports.glob(f"{PREFIX}*")
+        assert json.loads(written.read_text().splitlines()[0])["kind"] == "header"
+    finally:
+        services.indexer.stop()
+        services.database.dispose()

@@ -131,6 +131,9 @@ class BackgroundIndexer:
             log.exception("background job %s failed", _label(job))
             with self._lock:
                 self.state.last_error = f"{_label(job)}: {exc}"
+                self._waiting_for_space.discard(job)  # it no longer waits for space
+                if not self._waiting_for_space:
+                    self.state.disk_full = None
             return
         # Nothing can be written until space is freed: say so, and try the job again later
         # (it succeeds once there is room, and clears the warning).
@@ -148,6 +151,13 @@ class BackgroundIndexer:
         self._retries = [r for r in self._retries if r.is_alive()] + [retry]
         retry.start()
 
+    def _forget_call(self, label: str, work: Callable[[], Any]) -> None:
+        """A call is dropped once it is done, unless newer work came for its label meanwhile
+        (that is queued again, and runs next)."""
+        with self._lock:
+            if self._calls.get(label) is work:
+                del self._calls[label]
+
     def warnings(self) -> list[str]:
         with self._lock:
             return [self.state.disk_full] if self.state.disk_full else []
@@ -156,8 +166,14 @@ class BackgroundIndexer:
         kind, path = job
         if kind == "call":
             with self._lock:
-                work = self._calls.pop(path)
-            work()
+                work = self._calls[path]
+            try:
+                work()
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    self._forget_call(path, work)
+                raise  # a full disk: kept, for the retry
+            self._forget_call(path, work)
         elif kind == "scan":
             run = self.library.scan_and_process([path], wait=False, stop=self._stopping)
             with self._lock:
