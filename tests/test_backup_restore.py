@@ -212,3 +212,33 @@ def test_exports_and_backups_kept_inside_a_library_are_not_indexed(settings, tmp
     finally:
         services.database.dispose()
     assert paths and not [p for p in paths if p.startswith(("trove-exports", "trove-backups"))]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_xmp_sidecars_of_libraries_whose_flattened_paths_coincide_each_get_a_folder(
+    settings, tmp_path
+):
+    # `libs/a_b/c` and `libs/a/b_c` both flatten to `..._libs_a_b_c`.
+    libraries = [tmp_path / "libs" / "a_b" / "c", tmp_path / "libs" / "a" / "b_c"]
+    services = Services.create(settings)
+    try:
+        for n, library in enumerate(libraries):
+            library.mkdir(parents=True)
+            (library / "photo.txt").write_text(f"library {n}\n")
+            services.library.scan_and_process([str(library)], wait=True)
+            (item,) = services.library.list_assets(
+                AssetFilters(root=str(library), type=["document"])
+            ).items
+            services.assets.update(item["id"], AssetPatch(title=f"title {n}"), viewer=SYSTEM)
+        out = tmp_path / "xmp"
+
+        report = services.user_data.export_xmp(out)
+
+        assert report.written == 2 and report.skipped == {} and report.failed == []
+        sidecars = sorted(out.glob("*/photo.txt.xmp"))
+        assert len(sidecars) == 2 and len({s.parent for s in sidecars}) == 2
+        assert sorted(_xmp(s)["Title"] for s in sidecars) == ["title 0", "title 1"]
+        again = services.user_data.export_xmp(out)  # the same folders, found again
+        assert again.failed == [] and sorted(out.glob("*/photo.txt.xmp")) == sidecars
+    finally:
+        services.database.dispose()

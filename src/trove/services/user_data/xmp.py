@@ -21,6 +21,7 @@ a copy, which replaces it by rename: other tools' tags are kept); anything else 
 from __future__ import annotations
 
 import errno
+import hashlib
 import html
 import os
 import secrets
@@ -101,7 +102,8 @@ class XmpExport:
         allowed = {p.resolve() for p in self.settings.xmp_beside_root_paths}
         report = XmpReport()
         batch: list[Sidecar] = []
-        for sidecar in self._sidecars(folder, allowed=allowed, report=report):
+        labels = _labels(roots)
+        for sidecar in self._sidecars(folder, labels=labels, allowed=allowed, report=report):
             batch.append(sidecar)
             if len(batch) >= BATCH:
                 self._run(batch, report)
@@ -111,7 +113,12 @@ class XmpExport:
         return report
 
     def _sidecars(
-        self, folder: Path | None, *, allowed: set[Path], report: XmpReport
+        self,
+        folder: Path | None,
+        *,
+        labels: dict[Path, str],
+        allowed: set[Path],
+        report: XmpReport,
     ) -> Iterator[Sidecar]:
         with self.database.session() as session:
             rows = UserDataRepository(session).physical_assets_with_user_data((GALLERY,))
@@ -124,7 +131,8 @@ class XmpExport:
                 root = Path(root_path)
                 *folders, name = Path(f"{asset.rel_path}.xmp").parts
                 if folder is not None:
-                    base, folders, make = folder, [_label(root), *folders], True
+                    label = labels.get(root) or _labels([root])[root]  # a library added since
+                    base, folders, make = folder, [label, *folders], True
                 elif root.resolve() in allowed:
                     base, make = root, False
                 else:
@@ -283,9 +291,18 @@ def _escaped(value: str | None) -> str:
     return text.replace("\r", "&#13;").replace("\n", "&#10;")
 
 
-def _label(root: Path) -> str:
-    """A library's folder inside the export: its path, flattened (unique, as paths are)."""
-    return str(root).strip("/").replace("/", "_") or "root"
+def _labels(roots: list[Path]) -> dict[Path, str]:
+    """Each library's folder inside the export: its path, flattened. Flattening is not one to
+    one (`a_b/c` and `a/b_c` both give `a_b_c`), so libraries that would share a folder get
+    their path's digest after the name; the others keep the plain name of earlier exports."""
+    flat = {root: str(root).strip("/").replace("/", "_") or "root" for root in roots}
+    shared = {name for name, n in Counter(flat.values()).items() if n > 1}
+    return {
+        root: f"{name}-{hashlib.sha256(os.fsencode(root)).hexdigest()[:12]}"
+        if name in shared
+        else name
+        for root, name in flat.items()
+    }
 
 
 def _refuse_overlap(folder: Path, roots: list[Path]) -> None:
