@@ -192,6 +192,40 @@ def test_sidecar_names_and_the_pictures_they_describe():
         "IMG_5.jpg",
         "IMG_5-edited.jpg",
     ]
+    # Names Takeout cut at 46 characters, inside the picture's own name.
+    shot, long = "Screenshot_20230101-104435_Samsung Internet.jpg", f"IMG_20190714_{'1' * 28}.jpg"
+    cut = {
+        "Screenshot_20230101-104435_Samsung Internet.jp.json": [shot],
+        f"{long}..json": [long],
+        "Screenshot_20230101-104435_Samsung Internet.jp(1).json": [
+            "Screenshot_20230101-104435_Samsung Internet(1).jpg"
+        ],
+    }
+    beside = [shot, long, "Screenshot_20230101-104435_Samsung Internet(1).jpg", *cut]
+    for name, pictures in cut.items():
+        assert sidecars.kind_of(name) == sidecars.TAKEOUT
+        assert sidecars.images_of(name, beside) == pictures
+    alone = "a_data_file_whose_name_is_forty_six_characters.json"
+    assert sidecars.images_of(alone, [*beside, alone]) == []  # no picture it could describe
+
+
+def test_takeout_json_whose_name_was_cut_short_is_read_into_its_picture(services, tmp_path):
+    root = tmp_path / "library"
+    shot = write_photo(root / "Screenshot_20230101-104435_Samsung Internet.jpg", seed=6)
+    (root / "Screenshot_20230101-104435_Samsung Internet.jp.json").write_text(
+        takeout(1563125002, description="A cut-short name")
+    )
+    long = write_photo(root / f"IMG_20190714_{'1' * 28}.jpg", seed=7)
+    (root / f"{long.name}..json").write_text(takeout(1600000000))
+    services.library.scan_and_process([str(root)], wait=True)
+    assets = _by_name(services)
+    assert sorted(assets) == sorted(["library", shot.name, long.name])  # the JSON: no assets
+    assert assets[shot.name]["captured_at"] == "2019-07-14T17:23:22Z"
+    assert assets[shot.name]["description"] == "A cut-short name"
+    assert (assets[long.name]["captured_at"], assets[long.name]["timeline_source"]) == (
+        "2020-09-13T12:26:40Z",
+        "takeout",
+    )
 
 
 @pytest.fixture

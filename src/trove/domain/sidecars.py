@@ -4,8 +4,9 @@ metadata and never indexed as assets of their own (no I/O here: the rules by nam
 - XMP written by digiKam and darktable (`IMG_1.jpg.xmp`) or Lightroom (`IMG_1.xmp`, which
   serves every `IMG_1.*` beside it, a raw file and its JPEG alike);
 - Google Takeout's JSON (`IMG_1.jpg.json`, `IMG_1.jpg.supplemental-metadata.json` and the
-  forms Takeout cuts short, `IMG_1.jpg.supplemental-metad.json`; a second `IMG_1(1).jpg`
-  has `IMG_1.jpg(1).json`; `IMG_1-edited.jpg` shares its original's).
+  forms Takeout cuts short, `IMG_1.jpg.supplemental-metad.json`, or at 46 characters inside
+  a long picture name; a second `IMG_1(1).jpg` has `IMG_1.jpg(1).json`; `IMG_1-edited.jpg`
+  shares its original's).
 
 A name that looks like a sidecar is one only when the picture it describes is beside it: a
 Lightroom preset `.xmp` or a `data.json` alone in a folder is an ordinary file.
@@ -32,6 +33,11 @@ _SUPPLEMENTAL = "supplemental-metadata"
 _TAKEOUT_NAME = re.compile(
     r"(?P<image>.+?\.[A-Za-z0-9]{2,5})(?:\.(?P<supp>s[a-z-]*))?(?P<dup>\(\d+\))?"
 )
+# Takeout cuts `<picture>.supplemental-metadata` to this many characters before `.json`, even
+# inside the picture's own name: `Screenshot_20230101-104435_Samsung Internet.jp.json`, or
+# `IMG_..._45_characters.jpg..json`. Such a name says only how the picture's name begins.
+_CUT_AT = 46
+_DUP = re.compile(r"(?P<cut>.*?)(?P<dup>\(\d+\))?")
 
 
 def kind_of(name: str) -> str | None:
@@ -39,7 +45,7 @@ def kind_of(name: str) -> str | None:
     tail = name[-5:].lower()
     if tail.endswith(".xmp"):
         return XMP if len(name) > 4 else None
-    if tail == ".json" and takeout_target(name) is not None:
+    if tail == ".json" and (takeout_target(name) is not None or _cut_short(name) is not None):
         return TAKEOUT
     return None
 
@@ -59,6 +65,20 @@ def takeout_target(name: str) -> str | None:
     return f"{stem}{dup}{dot}{ext}"
 
 
+def _cut_short(name: str) -> tuple[str, str] | None:
+    """(how the picture's `<name>.supplemental-metadata` begins, its `(n)`) when `name` has
+    the length of a Takeout JSON name cut short, else None."""
+    found = _DUP.fullmatch(name[:-5])
+    if found is None or len(found.group("cut")) != _CUT_AT:
+        return None
+    return found.group("cut"), found.group("dup") or ""
+
+
+def _with_dup(picture: str, dup: str) -> str:
+    stem, dot, ext = picture.rpartition(".")
+    return f"{stem}{dup}{dot}{ext}" if dot else f"{picture}{dup}"
+
+
 class Folder:
     """One folder's names, indexed once for the lookups below (a folder of 100k files is
     listed and indexed once, not once per sidecar)."""
@@ -66,6 +86,7 @@ class Folder:
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(names)
         self._by_stem: dict[str, list[str]] | None = None
+        self._by_cut: dict[str, list[str]] | None = None
 
     def with_stem(self, stem: str) -> list[str]:
         """The names that are `stem` plus one extension, sidecars excepted."""
@@ -76,6 +97,16 @@ class Folder:
                 if dot and ext.lower() not in ("xmp", "json"):  # no picture is either
                     self._by_stem.setdefault(head, []).append(name)
         return self._by_stem.get(stem, [])
+
+    def cut_short_to(self, cut: str) -> list[str]:
+        """The names whose Takeout JSON, cut short, begins `cut`."""
+        if self._by_cut is None:
+            self._by_cut = {}
+            for name in self.names:
+                if kind_of(name) is None:
+                    key = f"{name}.{_SUPPLEMENTAL}"[:_CUT_AT]
+                    self._by_cut.setdefault(key, []).append(name)
+        return self._by_cut.get(cut, [])
 
 
 def images_of(sidecar: str, names: Folder | Iterable[str]) -> list[str]:
@@ -89,9 +120,16 @@ def images_of(sidecar: str, names: Folder | Iterable[str]) -> list[str]:
         return sorted(folder.with_stem(exact))
     if kind == TAKEOUT:
         target = takeout_target(sidecar)
-        assert target is not None
-        stem, dot, ext = target.rpartition(".")
-        return [n for n in (target, f"{stem}-edited{dot}{ext}") if n in folder.names]
+        if target is not None:
+            stem, dot, ext = target.rpartition(".")
+            named = [n for n in (target, f"{stem}-edited{dot}{ext}") if n in folder.names]
+            if named:
+                return named
+        cut = _cut_short(sidecar)
+        if cut is not None:
+            begins, dup = cut
+            pictures = (_with_dup(n, dup) for n in folder.cut_short_to(begins))
+            return sorted(n for n in pictures if n in folder.names)
     return []
 
 
