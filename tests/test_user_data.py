@@ -21,9 +21,11 @@ from tests.migrating import migrate_to
 from trove.db.models import Asset, Entity, Link, User
 from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
+from trove.services import albums as album_service
 from trove.services.albums import AlbumPatch
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
+from trove.services.user_data import albums as album_section
 
 SYSTEM = Viewer.system()
 OWNER = Viewer.local_owner()
@@ -476,5 +478,27 @@ def test_two_entities_of_one_name_come_back_as_two(settings, tmp_path):
         _imported(services, exported)
         assert _places(services) == before
         assert len(services.links.list_entities(type="Place")["items"]) == 2
+    finally:
+        services.database.dispose()
+
+
+def test_an_album_of_more_members_than_one_add_takes_comes_back_whole(
+    settings, tmp_path, monkeypatch
+):  # fmt: skip
+    library = tmp_path / "library"
+    services = _fresh(settings, library)
+    try:
+        files = _files(services)[::-1]
+        _make_album(services, "all of it", files, tags=[], visibility="private")
+        before = _albums(services)
+        exported = _exported(services)
+    finally:
+        services.database.dispose()
+    monkeypatch.setattr(album_service, "MAX_ADD", 2)  # the real limit, 10,000, made small
+    monkeypatch.setattr(album_section, "MEMBERS_PER_ADD", 2)
+    services = _rebuilt(settings, library)
+    try:
+        assert _imported(services, exported)["album"] == 1
+        assert _albums(services) == before
     finally:
         services.database.dispose()

@@ -9,10 +9,13 @@ from typing import Any
 from trove.domain.access import Viewer
 from trove.domain.albums import COVER_KEY, NAMESPACE
 from trove.repositories.user_data import UserDataRepository
-from trove.services.albums import AlbumPatch
+from trove.services.albums import MAX_ADD, AlbumPatch
 from trove.services.assets import AssetPatch
 from trove.services.user_data.records import Record, describe
 from trove.services.user_data.section import ExportContext, ImportContext, OneByOne
+
+# The most members one `albums.add` takes.
+MEMBERS_PER_ADD = MAX_ADD
 
 
 class AlbumSection(OneByOne):
@@ -47,9 +50,7 @@ class AlbumSection(OneByOne):
             if found is None:
                 ctx.report.miss("album member", f"{record['name']}: {describe(ref)}")
         album_id = _found_or_made(record, ctx)
-        present = [m for m in members if m is not None]
-        if present:
-            albums.add(album_id, present, viewer=system)
+        _add_in_chunks(ctx, album_id, [m for m in members if m is not None])
         cover = ctx.find(record.get("cover"))
         if cover is not None:
             albums.update(album_id, AlbumPatch(cover_id=cover), viewer=system)
@@ -81,6 +82,13 @@ def _found_or_made(record: Record, ctx: ImportContext) -> str:
         parent_id=parent,
     )
     return str(made["id"])
+
+
+def _add_in_chunks(ctx: ImportContext, album_id: str, members: list[str]) -> None:
+    """In chunks the album service takes at once: an album may hold more than that."""
+    for start in range(0, len(members), MEMBERS_PER_ADD):
+        chunk = members[start : start + MEMBERS_PER_ADD]
+        ctx.service.albums.add(album_id, chunk, viewer=Viewer.system())
 
 
 def _parents_first(albums: list[Any], parents: dict[str, str]) -> list[Any]:
