@@ -15,14 +15,17 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tests.accounts import add_accounts, with_sign_in
 from tests.media import make_library
 from tests.migrating import migrate_to
-from trove.db.models import Asset, Link
+from trove.db.models import Asset, Entity, Link, User
 from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
+from trove.services import albums as album_service
 from trove.services.albums import AlbumPatch
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
+from trove.services.user_data import albums as album_section
 
 SYSTEM = Viewer.system()
 OWNER = Viewer.local_owner()
@@ -313,3 +316,189 @@ def test_the_command_line_exports_clean_json_lines_and_imports_them(settings, ru
     assert refused.returncode == 2 and "not a trove-user-data file" in refused.stderr
     backup = json.loads(run_trove("backup", "--json").stdout)
     assert Path(backup["path"]).stat().st_size == backup["size"] > 0
+
+
+def _rebuilt(settings, library: Path | None = None) -> Services:
+    """The index lost and made again from the disk (of nothing, without a library)."""
+    migrate_to(settings.resolved_database_url, "base", down=True)
+    services = Services.create(settings)
+    if library is not None:
+        services.library.scan_and_process([str(library)], wait=True)
+    return services
+
+
+def _exported(services: Services) -> str:
+    out = io.StringIO()
+    services.user_data.export(out, secrets=True)
+    return out.getvalue()
+
+
+def _imported(services: Services, exported: str) -> dict[str, Any]:
+    report = services.user_data.import_lines(io.StringIO(exported))
+    assert report.unmatched == {}, report.unmatched_refs
+    return dict(report.matched)
+
+
+def _files(services: Services) -> list[str]:
+    """The ids of the library's files, in path order."""
+    ids = _ids_by_path(services)
+    return [ids[p] for p in sorted(ids) if "." in p.rsplit("/", 1)[-1]]
+
+
+def _albums(services: Services) -> list[tuple[Any, ...]]:
+    """Every album as (name, description, its parent's description, member paths in order,
+    tags, visibility): albums of one name told apart."""
+    paths = {asset_id: path for path, asset_id in _ids_by_path(services).items()}
+    found = []
+    for album in _flatten(services.albums.tree(viewer=SYSTEM)):
+        detail = services.albums.get(album["id"], viewer=SYSTEM)
+        parent = detail.get("parent_id")
+        members, _ = services.albums.members(album["id"], limit=100, viewer=SYSTEM)
+        fields = services.assets.get(album["id"], viewer=SYSTEM)
+        found.append((
+            album["name"], detail["description"],
+            parent and services.albums.get(parent, viewer=SYSTEM)["description"],
+            [paths[m["id"]] for m in members], sorted(fields["tags"]), fields["visibility"],
+        ))  # fmt: skip
+    return sorted(found, key=repr)
+
+
+def _make_album(
+    services: Services, description: str, members: list[str], *, parent: str | None = None,
+    tags: list[str], visibility: str,
+) -> str:  # fmt: skip
+    name = "Beach" if parent else "Holiday"
+    made = services.albums.create(name, description=description, viewer=OWNER, parent_id=parent)
+    services.albums.add(made["id"], members, viewer=OWNER)
+    patch = AssetPatch(tags=tags, visibility=visibility)
+    services.assets.update(made["id"], patch, viewer=OWNER)
+    return str(made["id"])
+
+
+def test_two_albums_of_one_name_come_back_as_two_with_their_own_members_and_settings(
+    settings, tmp_path
+):  # fmt: skip
+    library = tmp_path / "library"
+    services = _fresh(settings, library)
+    try:
+        a, b, c, d, e = _files(services)
+        spain = _make_album(services, "Spain 2022", [a, b], tags=["spain"], visibility="public")
+        italy = _make_album(services, "Italy 2023", [d, c], tags=["italy"], visibility="private")
+        _make_album(services, "Spain beach", [e], parent=spain, tags=[], visibility="public")
+        _make_album(services, "Italy beach", [a], parent=italy, tags=["sea"], visibility="private")
+        before = _albums(services)
+        assert len(before) == 4
+        exported = _exported(services)
+        assert _imported(services, exported)["album"] == 4  # into the index it came from
+        assert _albums(services) == before
+    finally:
+        services.database.dispose()
+    services = _rebuilt(settings, library)
+    try:
+        assert _imported(services, exported)["album"] == 4
+        assert _albums(services) == before
+        _imported(services, exported)
+        assert _albums(services) == before
+    finally:
+        services.database.dispose()
+
+
+def _pages(services: Services) -> list[tuple[Any, ...]]:
+    """Every web page as (its owner's name, URL, title, tags)."""
+    with services.database.session() as session:
+        rows = session.execute(
+            select(User.name, Asset.id, Asset.filename)
+            .join(User, User.id == Asset.owner_id)
+            .where(Asset.asset_type == "url", Asset.deleted_at.is_(None))
+        ).all()
+    found = []
+    for owner, page_id, url in rows:
+        fields = services.assets.get(page_id, viewer=SYSTEM)
+        found.append((owner, url, fields["title"], fields["tags"]))
+    return sorted(found)
+
+
+def test_two_users_pages_of_one_url_come_back_as_two_each_with_its_owner(settings):
+    settings = with_sign_in(settings)
+    services = _rebuilt(settings)
+    try:
+        for name, account in add_accounts(services).items():
+            viewer = Viewer(user_id=account["id"], is_admin=name == "alice")
+            url = {"url": "https://example.org/recipes"}
+            page = services.assets.ingest_virtual("url", url, viewer=viewer)["id"]
+            patch = AssetPatch(title=f"{name}'s recipes", tags=[name])
+            services.assets.update(page, patch, viewer=viewer)
+        before = _pages(services)
+        assert [owner for owner, *_ in before] == ["alice", "bob"]
+        exported = _exported(services)
+        assert _imported(services, exported)["url"] == 2  # into the index it came from
+        assert _pages(services) == before
+    finally:
+        services.database.dispose()
+    services = _rebuilt(settings)
+    try:
+        assert _imported(services, exported)["url"] == 2
+        assert _pages(services) == before
+        _imported(services, exported)
+        assert _pages(services) == before
+    finally:
+        services.database.dispose()
+
+
+def _places(services: Services) -> list[tuple[str, dict[str, Any]]]:
+    """Every Place as (the path of the file related to it, its metadata)."""
+    paths = {asset_id: path for path, asset_id in _ids_by_path(services).items()}
+    with services.database.session() as session:
+        rows = session.execute(
+            select(Link.source_id, Entity.meta)
+            .join(Entity, Entity.id == Link.target_id)
+            .where(Entity.type == "Place", Entity.name == "Springfield")
+        ).all()
+    return sorted(((paths[source], meta) for source, meta in rows), key=repr)
+
+
+def test_two_entities_of_one_name_come_back_as_two(settings, tmp_path):
+    library = tmp_path / "library"
+    services = _fresh(settings, library)
+    try:
+        a, b, *_ = _files(services)
+        for file_id, state in ((a, "IL"), (b, "MA")):
+            place = services.links.create_entity("Place", "Springfield", {"state": state})
+            services.links.link(file_id, place["id"], "related_to", viewer=OWNER)
+        before = _places(services)
+        exported = _exported(services)
+        assert _imported(services, exported)["entity"] == 2  # into the index it came from
+        assert _places(services) == before
+    finally:
+        services.database.dispose()
+    services = _rebuilt(settings, library)
+    try:
+        _imported(services, exported)
+        assert _places(services) == before
+        _imported(services, exported)
+        assert _places(services) == before
+        assert len(services.links.list_entities(type="Place")["items"]) == 2
+    finally:
+        services.database.dispose()
+
+
+def test_an_album_of_more_members_than_one_add_takes_comes_back_whole(
+    settings, tmp_path, monkeypatch
+):  # fmt: skip
+    library = tmp_path / "library"
+    services = _fresh(settings, library)
+    try:
+        files = _files(services)[::-1]
+        _make_album(services, "all of it", files, tags=[], visibility="private")
+        before = _albums(services)
+        exported = _exported(services)
+    finally:
+        services.database.dispose()
+    monkeypatch.setattr(album_service, "MAX_ADD", 2)  # the real limit, 10,000, made small
+    monkeypatch.setattr(album_section, "MEMBERS_PER_ADD", 2)
+    services = _rebuilt(settings, library)
+    try:
+        assert _imported(services, exported)["album"] == 1
+        assert _albums(services) == before
+    finally:
+        services.database.dispose()

@@ -81,15 +81,20 @@ class UserDataRepository:
             after = batch[-1].id
 
     def virtual_assets(
-        self, asset_type: str, *, filename: str | None
+        self, asset_type: str, *, owner_id: str, filename: str | None
     ) -> list[tuple[str, dict[str, Any]]]:
-        """(id, metadata) of the live virtual assets of a type (and name, when given)."""
+        """(id, metadata) of one owner's live virtual assets of a type (and name, when given),
+        oldest first."""
         stmt = select(Asset.id, Asset.meta).where(
-            Asset.is_virtual.is_(True), Asset.deleted_at.is_(None), Asset.asset_type == asset_type
+            Asset.is_virtual.is_(True),
+            Asset.deleted_at.is_(None),
+            Asset.asset_type == asset_type,
+            Asset.owner_id == owner_id,
         )
         if filename is not None:
             stmt = stmt.where(Asset.filename == filename)
-        return [(str(i), meta or {}) for i, meta in self.session.execute(stmt.order_by(Asset.id))]
+        oldest_first = stmt.order_by(Asset.created_at, Asset.id)
+        return [(str(i), meta or {}) for i, meta in self.session.execute(oldest_first)]
 
     def shares(self) -> list[Share]:
         return list(self.session.scalars(select(Share).order_by(Share.created_at, Share.id)))
@@ -193,21 +198,25 @@ class UserDataRepository:
             )
         )
 
-    def album_named(self, name: str, *, parent_id: str | None) -> str | None:
-        """An album of this name at this place (import finds what an earlier import made)."""
+    def albums_named(self, name: str, *, owner_id: str, parent_id: str | None) -> list[str]:
+        """One owner's live albums of this name at this place, oldest first (what an import
+        may find again for an album record)."""
         candidates = self.session.scalars(
-            select(Asset.id).where(is_album(), Asset.deleted_at.is_(None), Asset.filename == name)
+            select(Asset.id)
+            .where(is_album(), Asset.filename == name, Asset.owner_id == owner_id)
+            .order_by(Asset.created_at, Asset.id)
         ).all()
         parents = self.album_parents()
-        return next((c for c in candidates if parents.get(c) == parent_id), None)
+        return [c for c in candidates if parents.get(c) == parent_id]
 
-    def entity_named(self, entity_type: str, name: str) -> str | None:
-        return self.session.scalar(
-            select(Entity.id)
+    def entities_named(self, entity_type: str, name: str) -> list[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of the entities of this type and name, oldest first."""
+        rows = self.session.execute(
+            select(Entity.id, Entity.meta)
             .where(Entity.type == entity_type, Entity.name == name)
-            .order_by(Entity.id)
-            .limit(1)
+            .order_by(Entity.created_at, Entity.id)
         )
+        return [(str(i), meta or {}) for i, meta in rows]
 
     def entity_ids(self, ids: Sequence[str]) -> set[str]:
         return set(self.session.scalars(select(Entity.id).where(Entity.id.in_(list(ids)))))

@@ -9,10 +9,13 @@ from typing import Any
 from trove.domain.access import Viewer
 from trove.domain.albums import COVER_KEY, NAMESPACE
 from trove.repositories.user_data import UserDataRepository
-from trove.services.albums import AlbumPatch
+from trove.services.albums import MAX_ADD, AlbumPatch
 from trove.services.assets import AssetPatch
 from trove.services.user_data.records import Record, describe
 from trove.services.user_data.section import ExportContext, ImportContext, OneByOne
+
+# The most members one `albums.add` takes.
+MEMBERS_PER_ADD = MAX_ADD
 
 
 class AlbumSection(OneByOne):
@@ -46,19 +49,8 @@ class AlbumSection(OneByOne):
         for ref, found in zip(record.get("members", []), members, strict=True):
             if found is None:
                 ctx.report.miss("album member", f"{record['name']}: {describe(ref)}")
-        parent = ctx.keys.get(f"album:{record['parent']}") if record.get("parent") else None
-        with ctx.session() as session:
-            album_id = UserDataRepository(session).album_named(record["name"], parent_id=parent)
-        if album_id is None:
-            album_id = albums.create(
-                record["name"],
-                description=record.get("description"),
-                viewer=ctx.owner_viewer(record.get("owner")),
-                parent_id=parent,
-            )["id"]
-        present = [m for m in members if m is not None]
-        if present:
-            albums.add(album_id, present, viewer=system)
+        album_id = _found_or_made(record, ctx)
+        _add_in_chunks(ctx, album_id, [m for m in members if m is not None])
         cover = ctx.find(record.get("cover"))
         if cover is not None:
             albums.update(album_id, AlbumPatch(cover_id=cover), viewer=system)
@@ -66,8 +58,37 @@ class AlbumSection(OneByOne):
             tags=record.get("tags") or [], visibility=record.get("visibility") or "private"
         )
         ctx.service.assets.update(album_id, patch, viewer=system)
-        ctx.keys[f"album:{record['key']}"] = album_id
+        ctx.became(record, album_id)
         ctx.report.hit("album")
+
+
+def _found_or_made(record: Record, ctx: ImportContext) -> str:
+    """The album a record is here: one of its owner's of its name at its place that no other
+    record of this import became (names are not unique: two "Holiday" albums stay two), or a
+    new one."""
+    parent = ctx.keys.get(f"album:{record['parent']}") if record.get("parent") else None
+    owner = record.get("owner")
+    with ctx.session() as session:
+        candidates = UserDataRepository(session).albums_named(
+            record["name"], owner_id=ctx.owner_id(owner), parent_id=parent
+        )
+    found = ctx.unclaimed(record, candidates)
+    if found is not None:
+        return found
+    made = ctx.service.albums.create(
+        record["name"],
+        description=record.get("description"),
+        viewer=ctx.owner_viewer(owner),
+        parent_id=parent,
+    )
+    return str(made["id"])
+
+
+def _add_in_chunks(ctx: ImportContext, album_id: str, members: list[str]) -> None:
+    """In chunks the album service takes at once: an album may hold more than that."""
+    for start in range(0, len(members), MEMBERS_PER_ADD):
+        chunk = members[start : start + MEMBERS_PER_ADD]
+        ctx.service.albums.add(album_id, chunk, viewer=Viewer.system())
 
 
 def _parents_first(albums: list[Any], parents: dict[str, str]) -> list[Any]:

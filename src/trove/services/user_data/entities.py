@@ -1,4 +1,8 @@
-"""Entities people made (a Person, a Place...): found again by type and name."""
+"""Entities people made (a Person, a Place...): found again by type, name and metadata.
+
+Names are not unique (two Places "Springfield", one in IL and one in MA): a record becomes an
+entity of its type, name and metadata that no other record of the import became, else a new
+one."""
 
 from __future__ import annotations
 
@@ -23,11 +27,18 @@ class EntitySection(OneByOne):
             }
 
     def restore(self, record: Record, ctx: ImportContext) -> None:
-        with ctx.session() as session:
-            existing = UserDataRepository(session).entity_named(record["type"], record["name"])
-        if existing is None:
-            existing = ctx.service.links.create_entity(
+        entity_id = ctx.unclaimed(record, _candidates(record, ctx))
+        if entity_id is None:
+            entity_id = ctx.service.links.create_entity(
                 record["type"], record["name"], record.get("metadata")
             )["id"]
-        ctx.keys[f"entity:{record['key']}"] = existing
+        ctx.became(record, entity_id)
         ctx.report.hit("entity")
+
+
+def _candidates(record: Record, ctx: ImportContext) -> list[str]:
+    """The entities here of the record's type, name and metadata, oldest first."""
+    wanted = record.get("metadata") or {}
+    with ctx.session() as session:
+        named = UserDataRepository(session).entities_named(record["type"], record["name"])
+    return [entity_id for entity_id, meta in named if meta == wanted]

@@ -9,7 +9,7 @@ report by a Trove that does not know them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,11 +40,31 @@ class ImportContext:
     report: ImportReport
     # `kind:key` in the file -> the id made or found here.
     keys: dict[str, str] = field(default_factory=dict)
+    # The ids here that a record of this import became: no other record may become them too
+    # (two albums of one name, two users' bookmarks of one URL stay two).
+    claimed: set[str] = field(default_factory=set)
     # Records a section restores in batches, until its `flush`.
     pending: dict[str, list[Record]] = field(default_factory=dict)
 
     def session(self) -> Any:
         return self.service.database.session()
+
+    def unclaimed(self, record: Record, candidates: Sequence[str]) -> str | None:
+        """Which of the things here that could be a record's (oldest first) is its: the one
+        whose id is the record's key (an import into the index the file was exported from),
+        else the oldest that no record of this import became. None: a new one is to be made.
+
+        Oldest first, because an import makes a record's things in the order of the file: a
+        second import then finds each where the first one put it."""
+        free = [c for c in candidates if c not in self.claimed]
+        key = record.get("key")
+        return key if key in free else next(iter(free), None)
+
+    def became(self, record: Record, found_id: str) -> None:
+        """The record is `found_id` here: what later records point at with its key, and
+        taken for any other record of this import."""
+        self.keys[f"{record['kind']}:{record['key']}"] = found_id
+        self.claimed.add(found_id)
 
     def find(self, ref: Record | None) -> str | None:
         """The id here of what a REF names, or None when it is not here."""
@@ -65,8 +85,11 @@ class ImportContext:
     def owner_viewer(self, name: str | None) -> Viewer:
         """Acting as the named owner (an admin's rights), so what is made is theirs; the
         local owner when the name is unknown here."""
-        user_id = self.user_id(name) or LOCAL_OWNER_ID
-        return Viewer(user_id=user_id, is_admin=True)
+        return Viewer(user_id=self.owner_id(name), is_admin=True)
+
+    def owner_id(self, name: str | None) -> str:
+        """The named owner's id here; the local owner's when the name is unknown here."""
+        return self.user_id(name) or LOCAL_OWNER_ID
 
     def user_id(self, name: str | None) -> str | None:
         if not name:

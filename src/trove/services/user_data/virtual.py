@@ -4,8 +4,10 @@ keyed by what it hangs on: a region by its picture's REF; a note's `related_to` 
 region's person come back as link records.
 
 Each type is a `VirtualKind`: what re-creates it (`data`, written with REFs), how that becomes
-`ingest_virtual` data here (None when what it hangs on is not here), and how an earlier import
-is recognised (`existing`), so that importing twice makes nothing twice.
+`ingest_virtual` data here (None when what it hangs on is not here), and which assets here may
+be the record's (`candidates`, oldest first), so that importing twice makes nothing twice. Of
+those, a record becomes one no other record of the import became: two users' bookmarks of one
+URL, two notes of the same words, stay two.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ NOTE, REGION = "log_entry", "region"
 class VirtualKind:
     data: Callable[[Any, Refs], Record | None]
     ingest: Callable[[Record, ImportContext], Record | None]
-    existing: Callable[[Session, Record], str | None]
+    # (session, data as ingested, the owner's id here) -> ids, oldest first.
+    candidates: Callable[[Session, Record, str], list[str]]
 
 
 def _url_data(asset: Any, refs: Refs) -> Record | None:
@@ -43,9 +46,11 @@ def _url_data(asset: Any, refs: Refs) -> Record | None:
     return {"url": url} if url else None
 
 
-def _url_existing(session: Session, data: Record) -> str | None:
-    found = UserDataRepository(session).virtual_assets(AssetType.URL, filename=data["url"])
-    return found[0][0] if found else None
+def _url_candidates(session: Session, data: Record, owner_id: str) -> list[str]:
+    """The owner's bookmarks of this URL (each user keeps their own title and tags)."""
+    repo = UserDataRepository(session)
+    found = repo.virtual_assets(AssetType.URL, owner_id=owner_id, filename=data["url"])
+    return [asset_id for asset_id, _ in found]
 
 
 def _note_data(asset: Any, refs: Refs) -> Record | None:
@@ -53,16 +58,22 @@ def _note_data(asset: Any, refs: Refs) -> Record | None:
     return {"text": note["text"], "at": note.get("at")} if note.get("text") else None
 
 
-def _note_existing(session: Session, data: Record) -> str | None:
+def _note_candidates(session: Session, data: Record, owner_id: str) -> list[str]:
+    """The owner's notes of these words at this time."""
     at = datetime.fromisoformat(data["at"]) if data.get("at") else None
     name = f"Note {at:%Y-%m-%d %H:%M}" if at else None
-    for asset_id, meta in UserDataRepository(session).virtual_assets(
-        AssetType.LOG_ENTRY, filename=name
-    ):
-        note = meta.get(NOTE) or {}
-        if note.get("text") == data["text"] and (at is None or note.get("at") == data["at"]):
-            return asset_id
-    return None
+    repo = UserDataRepository(session)
+    return [
+        asset_id
+        for asset_id, meta in repo.virtual_assets(
+            AssetType.LOG_ENTRY, owner_id=owner_id, filename=name
+        )
+        if _same_note(meta.get(NOTE) or {}, data, timed=at is not None)
+    ]
+
+
+def _same_note(note: Record, data: Record, *, timed: bool) -> bool:
+    return note.get("text") == data["text"] and (not timed or note.get("at") == data["at"])
 
 
 def _region_data(asset: Any, refs: Refs) -> Record | None:
@@ -76,13 +87,17 @@ def _region_ingest(data: Record, ctx: ImportContext) -> Record | None:
     return None if parent is None else {"parent_id": parent, "bbox": data["bbox"]}
 
 
-def _region_existing(session: Session, data: Record) -> str | None:
-    for region_id, _, bbox in PeopleRepository(session).regions_on([data["parent_id"]]):
-        if len(bbox) == len(data["bbox"]) == 4 and all(
-            abs(a - b) <= BBOX_TOLERANCE for a, b in zip(bbox, data["bbox"], strict=True)
-        ):
-            return region_id
-    return None
+def _region_candidates(session: Session, data: Record, owner_id: str) -> list[str]:
+    """The regions drawn at this place on the picture, whoever drew them (a face found by the
+    pipeline of this index is the same face)."""
+    regions = PeopleRepository(session).regions_on([data["parent_id"]])
+    return [region_id for region_id, _, bbox in regions if _same_box(bbox, data["bbox"])]
+
+
+def _same_box(bbox: list[float], wanted: list[float]) -> bool:
+    return len(bbox) == len(wanted) == 4 and all(
+        abs(a - b) <= BBOX_TOLERANCE for a, b in zip(bbox, wanted, strict=True)
+    )
 
 
 def _as_is(data: Record, ctx: ImportContext) -> Record | None:
@@ -90,9 +105,9 @@ def _as_is(data: Record, ctx: ImportContext) -> Record | None:
 
 
 VIRTUAL_KINDS: dict[str, VirtualKind] = {
-    AssetType.URL: VirtualKind(_url_data, _as_is, _url_existing),
-    AssetType.LOG_ENTRY: VirtualKind(_note_data, _as_is, _note_existing),
-    AssetType.REGION: VirtualKind(_region_data, _region_ingest, _region_existing),
+    AssetType.URL: VirtualKind(_url_data, _as_is, _url_candidates),
+    AssetType.LOG_ENTRY: VirtualKind(_note_data, _as_is, _note_candidates),
+    AssetType.REGION: VirtualKind(_region_data, _region_ingest, _region_candidates),
 }
 
 
@@ -128,16 +143,18 @@ class VirtualSection(OneByOne):
         if data is None:
             ctx.report.miss(name, f"{what}: what it belongs to is not here")
             return
+        owner = record.get("owner")
         with ctx.session() as session:
-            asset_id = kind.existing(session, data)
+            candidates = kind.candidates(session, data, ctx.owner_id(owner))
+        asset_id = ctx.unclaimed(record, candidates)
         if asset_id is None:
             try:
                 asset_id = ctx.service.assets.ingest_virtual(
-                    record["type"], data, viewer=ctx.owner_viewer(record.get("owner"))
+                    record["type"], data, viewer=ctx.owner_viewer(owner)
                 )["id"]
             except (Invalid, NotFound) as exc:  # a URL this Trove's policy refuses, ...
                 ctx.report.miss(name, f"{what}: {exc}")
                 return
         apply_user_fields(ctx, asset_id, record)
-        ctx.keys[f"virtual:{record['key']}"] = asset_id
+        ctx.became(record, asset_id)
         ctx.report.hit(name)
