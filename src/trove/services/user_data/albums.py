@@ -11,7 +11,7 @@ from trove.domain.albums import COVER_KEY, NAMESPACE
 from trove.repositories.user_data import UserDataRepository
 from trove.services.albums import AlbumPatch
 from trove.services.assets import AssetPatch
-from trove.services.user_data.records import Record, describe
+from trove.services.user_data.records import Record
 from trove.services.user_data.section import ExportContext, ImportContext, OneByOne
 
 
@@ -45,7 +45,7 @@ class AlbumSection(OneByOne):
         members = [ctx.find(ref) for ref in record.get("members", [])]
         for ref, found in zip(record.get("members", []), members, strict=True):
             if found is None:
-                ctx.report.miss("album member", f"{record['name']}: {describe(ref)}")
+                ctx.report.miss("album member", f"{record['name']}: {ctx.describe_missing(ref)}")
         parent = ctx.keys.get(f"album:{record['parent']}") if record.get("parent") else None
         with ctx.session() as session:
             album_id = UserDataRepository(session).album_named(record["name"], parent_id=parent)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from trove.domain.access import Viewer
 from trove.domain.enums import Relation
 from trove.services.errors import Invalid, NotFound
-from trove.services.user_data.records import Record, describe
+from trove.services.user_data.records import Record
 from trove.services.user_data.section import ExportContext, ImportContext, OneByOne
 
 # Folders, copies, look-alikes, previews and derivatives are made again by a rescan and the
@@ -47,7 +47,7 @@ class LinkSection(OneByOne):
         source, target = ctx.find(record["source"]), ctx.find(record["target"])
         if source is None or target is None:
             missing = record["source"] if source is None else record["target"]
-            ctx.report.miss("link", f"{record['relation']} {describe(missing)}")
+            ctx.report.miss("link", f"{record['relation']} {ctx.describe_missing(missing)}")
             return
         try:
             ctx.service.links.link(
