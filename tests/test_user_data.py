@@ -469,3 +469,40 @@ def test_a_record_whose_identical_copies_are_all_taken_is_reported_not_merged(
         assert [a["name"] for a in services.albums.tree(viewer=SYSTEM)] == ["Bs"]
     finally:
         services.database.dispose()
+
+
+def test_a_link_that_cannot_be_made_here_is_reported_and_the_import_carries_on(
+    settings, tmp_path
+):  # fmt: skip
+    library = _copies(tmp_path / "lib", "2023/beach.txt", "backup/beach.txt")
+    services = _scanned(settings, library)
+    try:
+        ids = _ids_by_path(services)
+        digest = services.assets.get(ids["2023/beach.txt"], viewer=SYSTEM)["hash"]
+        beach, backup, folder = (
+            {"hash": digest, "root": str(library), "path": "2023/beach.txt"},
+            {"hash": digest, "root": str(library), "path": "backup/beach.txt"},
+            {"hash": None, "root": str(library), "path": "2023"},
+        )
+        lines = [
+            {"kind": "header", "format": "trove-user-data", "version": 2},
+            {"kind": "asset", "ref": beach, "title": "Beach day", "tags": ["beach"]},
+            {"kind": "link", "source": beach, "target": beach, "relation": "related_to"},
+            {"kind": "link", "source": beach, "target": folder, "relation": "owns"},
+            {"kind": "link", "source": beach, "target": backup, "relation": "related_to"},
+            {"kind": "preferred_copy", "ref": backup},
+        ]
+        report = services.user_data.import_lines(json.dumps(r) + "\n" for r in lines)
+        assert report.matched == {"asset": 1, "link": 1, "preferred copy": 1}
+        assert report.unmatched == {"link": 2}
+        self_link, cycle = report.unmatched_refs
+        assert self_link.startswith("link: related_to") and "linked to itself" in self_link
+        assert cycle.startswith("link: owns") and "would make a cycle" in cycle
+        assert f"{library}/2023/beach.txt -> {library}/2023:" in cycle
+        assert _where_each_copy_went(services) == {
+            "2023/beach.txt": ("Beach day", ["beach"], [], [("related_to", "backup/beach.txt")],
+                               False),
+            "backup/beach.txt": (None, [], [], [("related_to", "2023/beach.txt")], True),
+        }  # fmt: skip
+    finally:
+        services.database.dispose()
