@@ -70,7 +70,9 @@ class CopyChoice:
 
     def _match_by_content(self, refs: dict[RefKey, Record], copies: dict[str, list[Copy]]) -> None:
         """The strongest evidence of the whole batch first, so that one record's weak match
-        never takes the copy that sits where another record's file was."""
+        never takes the copy that sits where another record of the batch was. A REF met
+        later (the next batch of files, an album member with no record of its own) can still
+        find that copy taken: the data already restored on it is not moved again."""
         for evidence in EVIDENCE:
             for key, ref in refs.items():
                 if key not in self.chosen:
