@@ -502,3 +502,188 @@ def test_an_album_of_more_members_than_one_add_takes_comes_back_whole(
         assert _albums(services) == before
     finally:
         services.database.dispose()
+
+
+SAME_BYTES = "the same bytes in every copy\n"
+
+
+def _copies(library: Path, *paths: str) -> Path:
+    """Files of identical content at PATHS under LIBRARY."""
+    for path in paths:
+        (library / path).parent.mkdir(parents=True, exist_ok=True)
+        (library / path).write_text(SAME_BYTES)
+    return library
+
+
+def _exported(services: Services) -> str:
+    try:
+        out = io.StringIO()
+        services.user_data.export(out)
+        return out.getvalue()
+    finally:
+        services.database.dispose()
+
+
+def _where_each_copy_went(services: Services) -> dict[str, Any]:
+    """Each file's title, tags, albums, links people made and whether it is the preferred
+    copy, by path."""
+    ids = _ids_by_path(services)
+    names = {asset_id: path for path, asset_id in ids.items()}
+    albums: dict[str, list[str]] = {}
+    for album in _flatten(services.albums.tree(viewer=SYSTEM)):
+        members, _ = services.albums.members(album["id"], limit=100, viewer=SYSTEM)
+        for member in members:
+            albums.setdefault(member["id"], []).append(album["name"])
+    state = {}
+    for path, asset_id in ids.items():
+        if "." not in path.rsplit("/", 1)[-1]:
+            continue  # a folder
+        asset = services.assets.get(asset_id, viewer=SYSTEM)
+        found = services.links.get_neighbors(asset_id, direction="out", viewer=SYSTEM)["items"]
+        links = sorted(
+            (i["relation"], names.get(i["node"]["id"], i["node"]["name"]))
+            for i in found
+            if i["relation"] in ("depicts", "related_to", "owns")
+        )
+        copies = services.stacks.members(asset_id, viewer=SYSTEM)
+        preferred = len(copies) > 1 and any(c["preferred"] and c["id"] == asset_id for c in copies)
+        state[path] = (asset["title"], sorted(asset["tags"]), albums.get(asset_id, []), links,
+                       preferred)  # fmt: skip
+    return state
+
+
+def test_identical_copies_of_a_library_mounted_elsewhere_each_get_their_own_record(
+    settings, tmp_path
+):  # fmt: skip
+    library = _copies(tmp_path / "old" / "lib", "2023/beach.txt", "backup/beach.txt")
+    services = _rebuilt(settings, library)
+    try:
+        ids = _ids_by_path(services)
+        beach, backup = ids["2023/beach.txt"], ids["backup/beach.txt"]
+        services.assets.update(beach, AssetPatch(title="Beach day", tags=["beach"]), viewer=SYSTEM)
+        services.assets.update(backup, AssetPatch(title="Backup", tags=["old"]), viewer=SYSTEM)
+        summer = services.albums.create("Summer", viewer=OWNER)["id"]
+        services.albums.add(summer, [beach], viewer=OWNER)
+        ada = services.links.create_entity("Person", "Ada")["id"]
+        services.links.link(backup, ada, "depicts", viewer=OWNER)
+        services.links.link(beach, backup, "related_to", viewer=OWNER)
+        services.stacks.prefer(services.assets.get(backup, viewer=SYSTEM)["hash"], backup,
+                               viewer=OWNER)  # fmt: skip
+        before = _where_each_copy_went(services)
+    finally:
+        exported = _exported(services)
+    shutil.move(tmp_path / "old", tmp_path / "new")  # the same library, mounted elsewhere
+    services = _rebuilt(settings, tmp_path / "new" / "lib")
+    try:
+        report = services.user_data.import_lines(io.StringIO(exported))
+        assert report.unmatched == {}, report.unmatched_refs
+        assert report.matched == {
+            "user": 1, "entity": 1, "asset": 2, "album": 1, "link": 2, "preferred copy": 1,
+        }  # fmt: skip
+        assert _where_each_copy_went(services) == before == {
+            "2023/beach.txt": ("Beach day", ["beach"], ["Summer"],
+                               [("related_to", "backup/beach.txt")], False),
+            "backup/beach.txt": ("Backup", ["old"], [],
+                                 [("depicts", "Ada"), ("related_to", "2023/beach.txt")], True),
+        }  # fmt: skip
+    finally:
+        services.database.dispose()
+
+
+def test_one_of_two_identical_copies_moved_to_another_folder_keeps_its_own_record(
+    settings, tmp_path
+):  # fmt: skip
+    library = _copies(tmp_path / "lib", "dup1/same.txt", "dup2/same.txt")
+    services = _rebuilt(settings, library)
+    try:
+        ids = _ids_by_path(services)
+        one, two = ids["dup1/same.txt"], ids["dup2/same.txt"]
+        services.assets.update(one, AssetPatch(title="copy one", tags=["one"]), viewer=SYSTEM)
+        services.assets.update(two, AssetPatch(title="copy two", tags=["two"]), viewer=SYSTEM)
+        ones = services.albums.create("Ones", viewer=OWNER)["id"]
+        services.albums.add(ones, [one], viewer=OWNER)
+        alex = services.links.create_entity("Person", "Alex")["id"]
+        services.links.link(one, alex, "depicts", viewer=OWNER)
+    finally:
+        exported = _exported(services)
+    (library / "other").mkdir()
+    (library / "dup1/same.txt").rename(library / "other/same.txt")
+    services = _rebuilt(settings, library)
+    try:
+        report = services.user_data.import_lines(io.StringIO(exported))
+        assert report.unmatched == {}, report.unmatched_refs
+        assert report.matched == {"user": 1, "entity": 1, "asset": 2, "album": 1, "link": 1}
+        assert _where_each_copy_went(services) == {
+            "other/same.txt": ("copy one", ["one"], ["Ones"], [("depicts", "Alex")], False),
+            "dup2/same.txt": ("copy two", ["two"], [], [], False),
+        }
+    finally:
+        services.database.dispose()
+
+
+def test_a_record_whose_identical_copies_are_all_taken_is_reported_not_merged(
+    settings, tmp_path
+):  # fmt: skip
+    library = _copies(tmp_path / "lib", "a/x.txt", "b/x.txt", "c/x.txt")
+    services = _rebuilt(settings, library)
+    try:
+        ids = _ids_by_path(services)
+        for name in "abc":
+            patch = AssetPatch(title=f"copy {name}", tags=[name])
+            services.assets.update(ids[f"{name}/x.txt"], patch, viewer=SYSTEM)
+        bs = services.albums.create("Bs", viewer=OWNER)["id"]
+        services.albums.add(bs, [ids["b/x.txt"]], viewer=OWNER)
+    finally:
+        exported = _exported(services)
+    (library / "b/x.txt").unlink()  # its record has no copy of its own left
+    services = _rebuilt(settings, library)
+    try:
+        report = services.user_data.import_lines(io.StringIO(exported))
+        assert report.matched == {"user": 1, "asset": 2, "album": 1}
+        assert report.unmatched == {"asset": 1, "album member": 1}
+        assert [r.split(":")[0] for r in report.unmatched_refs] == ["asset", "album member"]
+        assert all("b/x.txt" in r for r in report.unmatched_refs)
+        assert _where_each_copy_went(services) == {
+            "a/x.txt": ("copy a", ["a"], [], [], False),
+            "c/x.txt": ("copy c", ["c"], [], [], False),
+        }
+        assert [a["name"] for a in services.albums.tree(viewer=SYSTEM)] == ["Bs"]
+    finally:
+        services.database.dispose()
+
+
+def test_a_link_that_cannot_be_made_here_is_reported_and_the_import_carries_on(
+    settings, tmp_path
+):  # fmt: skip
+    library = _copies(tmp_path / "lib", "2023/beach.txt", "backup/beach.txt")
+    services = _rebuilt(settings, library)
+    try:
+        ids = _ids_by_path(services)
+        digest = services.assets.get(ids["2023/beach.txt"], viewer=SYSTEM)["hash"]
+        beach, backup, folder = (
+            {"hash": digest, "root": str(library), "path": "2023/beach.txt"},
+            {"hash": digest, "root": str(library), "path": "backup/beach.txt"},
+            {"hash": None, "root": str(library), "path": "2023"},
+        )
+        lines = [
+            {"kind": "header", "format": "trove-user-data", "version": 2},
+            {"kind": "asset", "ref": beach, "title": "Beach day", "tags": ["beach"]},
+            {"kind": "link", "source": beach, "target": beach, "relation": "related_to"},
+            {"kind": "link", "source": beach, "target": folder, "relation": "owns"},
+            {"kind": "link", "source": beach, "target": backup, "relation": "related_to"},
+            {"kind": "preferred_copy", "ref": backup},
+        ]
+        report = services.user_data.import_lines(json.dumps(r) + "\n" for r in lines)
+        assert report.matched == {"asset": 1, "link": 1, "preferred copy": 1}
+        assert report.unmatched == {"link": 2}
+        self_link, cycle = report.unmatched_refs
+        assert self_link.startswith("link: related_to") and "linked to itself" in self_link
+        assert cycle.startswith("link: owns") and "would make a cycle" in cycle
+        assert f"{library}/2023/beach.txt -> {library}/2023:" in cycle
+        assert _where_each_copy_went(services) == {
+            "2023/beach.txt": ("Beach day", ["beach"], [], [("related_to", "backup/beach.txt")],
+                               False),
+            "backup/beach.txt": (None, [], [], [("related_to", "2023/beach.txt")], True),
+        }  # fmt: skip
+    finally:
+        services.database.dispose()

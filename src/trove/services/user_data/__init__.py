@@ -21,9 +21,10 @@ after a header:
     {"kind": "preferred_copy", "ref": REF}  (the copy of a file the gallery shows)
 
 REFs are described in `records.py`, each kind in its section's module (`sections.py` lists
-them). Import finds a file by its hash first (the copy at the same path when there are
-several), then by its path: files moved or renamed since the export are found, and a library
-mounted elsewhere is matched by content. Importing twice changes nothing the second time.
+them). Import finds a file by its hash first, then by its path: files moved or renamed since
+the export are found, and a library mounted elsewhere is matched by content. Of identical
+copies each record gets its own (`copies.py`), never one another record took. Importing twice
+changes nothing the second time.
 Version 1 files (no users, virtual assets or shares) import as they are.
 """
 

@@ -11,7 +11,7 @@ from trove.domain.albums import COVER_KEY, NAMESPACE
 from trove.repositories.user_data import UserDataRepository
 from trove.services.albums import MAX_ADD, AlbumPatch
 from trove.services.assets import AssetPatch
-from trove.services.user_data.records import Record, describe
+from trove.services.user_data.records import Record
 from trove.services.user_data.section import ExportContext, ImportContext, OneByOne
 
 # The most members one `albums.add` takes.
@@ -48,7 +48,7 @@ class AlbumSection(OneByOne):
         members = [ctx.find(ref) for ref in record.get("members", [])]
         for ref, found in zip(record.get("members", []), members, strict=True):
             if found is None:
-                ctx.report.miss("album member", f"{record['name']}: {describe(ref)}")
+                ctx.report.miss("album member", f"{record['name']}: {ctx.describe_missing(ref)}")
         album_id = _found_or_made(record, ctx)
         _add_in_chunks(ctx, album_id, [m for m in members if m is not None])
         cover = ctx.find(record.get("cover"))

@@ -11,7 +11,7 @@ from trove.domain import edits as edit_domain
 from trove.domain.access import Viewer
 from trove.services.assets import AssetPatch
 from trove.services.errors import Conflict, Invalid, Unavailable
-from trove.services.user_data.records import Record, describe, file_ref
+from trove.services.user_data.records import Record, file_ref
 from trove.services.user_data.section import ExportContext, ImportContext
 
 BATCH = 500
@@ -47,7 +47,7 @@ class FileSection:
         edited: list[tuple[str, Any]] = []
         for record, asset_id in zip(records, found, strict=True):
             if asset_id is None:
-                ctx.report.miss("asset", describe(record["ref"]))
+                ctx.report.miss("asset", ctx.describe_missing(record["ref"]))
                 continue
             patches[asset_id] = _patch(record)
             if record.get("edits"):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from trove.domain.access import Viewer
 from trove.domain.enums import Relation
-from trove.services.errors import Invalid, NotFound
+from trove.services.errors import Conflict, Invalid, NotFound
 from trove.services.user_data.records import Record, describe
 from trove.services.user_data.section import ExportContext, ImportContext, OneByOne
 
@@ -47,7 +47,7 @@ class LinkSection(OneByOne):
         source, target = ctx.find(record["source"]), ctx.find(record["target"])
         if source is None or target is None:
             missing = record["source"] if source is None else record["target"]
-            ctx.report.miss("link", f"{record['relation']} {describe(missing)}")
+            ctx.report.miss("link", f"{record['relation']} {ctx.describe_missing(missing)}")
             return
         try:
             ctx.service.links.link(
@@ -58,7 +58,8 @@ class LinkSection(OneByOne):
                 weight=record.get("weight", 1.0),
                 metadata=record.get("metadata") or None,
             )
-        except (Invalid, NotFound) as exc:  # a relation no plugin here declares, ...
-            ctx.report.miss("link", f"{record['relation']}: {exc}")
+        except (Invalid, NotFound, Conflict) as exc:  # an unknown relation, a cycle, ...
+            ends = f"{describe(record['source'])} -> {describe(record['target'])}"
+            ctx.report.miss("link", f"{record['relation']} {ends}: {exc}")
             return
         ctx.report.hit("link")

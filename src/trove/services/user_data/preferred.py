@@ -24,7 +24,7 @@ class PreferredCopySection(OneByOne):
         ref = record.get("ref") or {}
         asset_id = ctx.find(ref) if ref.get("hash") else None
         if asset_id is None:
-            ctx.report.miss("preferred copy", str(ref.get("path") or ref))
+            ctx.report.miss("preferred copy", ctx.describe_missing(ref))
             return
         with ctx.session() as session:
             StackRepository(session).prefer(ref["hash"], asset_id, chosen_by=None)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from trove.domain.access import LOCAL_OWNER_ID, Viewer
 from trove.repositories.user_data import UserDataRepository
-from trove.services.user_data.records import KEYED_KINDS, ImportReport, Record, Refs
+from trove.services.user_data.copies import CopyChoice
+from trove.services.user_data.records import KEYED_KINDS, ImportReport, Record, Refs, describe
 
 if TYPE_CHECKING:
     from trove.services.user_data.service import UserDataService
@@ -45,6 +46,8 @@ class ImportContext:
     claimed: set[str] = field(default_factory=set)
     # Records a section restores in batches, until its `flush`.
     pending: dict[str, list[Record]] = field(default_factory=dict)
+    # Which copy each file REF went to: every section that names a file finds the same one.
+    copies: CopyChoice = field(default_factory=CopyChoice)
 
     def session(self) -> Any:
         return self.service.database.session()
@@ -78,9 +81,14 @@ class ImportContext:
     def find_files(self, refs: list[Record]) -> list[str | None]:
         """`find` for many files at once (one query for their hashes)."""
         with self.session() as session:
-            repo = UserDataRepository(session)
-            copies = repo.live_ids_with_hashes([r["hash"] for r in refs if r.get("hash")])
-            return [_find_file(repo, ref, copies.get(ref.get("hash") or "", [])) for ref in refs]
+            return self.copies.ids(UserDataRepository(session), refs)
+
+    def describe_missing(self, ref: Record | None) -> str:
+        """What `find` did not find, for the report; for a file whose content is here, why
+        not (its copies went to other records: one copy never takes two records' data)."""
+        if ref and self.copies.is_crowded_out(ref):
+            return f"{describe(ref)} (each copy here went to another record)"
+        return describe(ref)
 
     def owner_viewer(self, name: str | None) -> Viewer:
         """Acting as the named owner (an admin's rights), so what is made is theirs; the
@@ -96,21 +104,6 @@ class ImportContext:
             return None
         with self.session() as session:
             return UserDataRepository(session).user_id_named(name)
-
-
-def _find_file(
-    repo: UserDataRepository, ref: Record, copies: list[tuple[str, str, str | None]]
-) -> str | None:
-    """By content first (the copy at the same place when there are several), then by path."""
-    if copies:
-        same_place = [
-            i for i, root, rel in copies if (root, rel) == (ref.get("root"), ref.get("path"))
-        ]
-        if same_place or copies:
-            return (same_place or [copies[0][0]])[0]
-    if ref.get("root") is None or ref.get("path") is None:
-        return None
-    return repo.id_at_path(ref["root"], ref["path"])
 
 
 class Section(Protocol):
