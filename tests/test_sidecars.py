@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline_media import write_photo
+from trove.db.models import AssetStep
 from trove.domain import sidecars
 from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
@@ -398,3 +399,85 @@ def test_an_xmp_sidecar_exiftool_could_not_read_keeps_what_it_gave(tmp_path):
     result = _result(asset, [xmp, json_file], {xmp: ToolError("exiftool timed out")})
     assert result.status == "failed" and "timed out" in (result.message or "")
     assert result.found is None
+
+
+def _steps(services: Services, asset_id: str) -> dict[str, AssetStep]:
+    with services.database.session() as session:
+        rows = session.query(AssetStep).filter(AssetStep.asset_id == asset_id).all()
+        return {row.step: row for row in rows}
+
+
+def _rewrite(sidecar: Path, content: str | bytes, *, at: int) -> None:
+    """A sidecar another tool rewrote, with a mtime of its own (a rescan sees it changed
+    even when the size stays)."""
+    if isinstance(content, str):
+        content = content.encode()
+    sidecar.write_bytes(content)
+    os.utime(sidecar, ns=(at * 10**9, at * 10**9))
+
+
+# An entity that grows a thousandfold at each level ("billion laughs"): its DOCTYPE pushes
+# the packet past where ExifTool looks for XMP, so it reads the file as text.
+_LAUGHS = "".join(
+    [
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol0 "lol">\n',
+        *(f' <!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">\n' for n in range(1, 10)),
+        "]>\n",
+    ]
+)
+
+
+def test_a_damaged_xmp_sidecar_fails_its_step_and_keeps_what_was_read_and_edited(
+    services, tmp_path
+):
+    """A sidecar cut short (a copy interrupted, a tool that crashed while writing) or one that
+    ExifTool does not read as XMP holds no keywords and no regions only because it was not
+    read: the step fails and says why, and the tags, title, rating and face regions it gave
+    before (and what a person did to them in Trove) are kept until it is readable again."""
+    root = tmp_path / "library"
+    photo = write_photo(root / "IMG_1.jpg", seed=1)
+    sidecar = root / "IMG_1.jpg.xmp"
+    good = DIGIKAM.format(rating=3, extra="")
+    sidecar.write_text(good)
+    services.library.scan_and_process([str(root)], wait=True)
+    asset = _by_name(services)["IMG_1.jpg"]
+    unnamed = next(
+        r for r in services.regions.regions_of(asset["id"], viewer=SYSTEM) if not r["title"]
+    )
+    services.assets.update(unnamed["id"], AssetPatch(title="Bob"), viewer=SYSTEM)
+    kept = sorted(t for t in asset["tags"] if t != "Paris")
+    services.assets.update(asset["id"], AssetPatch(tags=kept), viewer=SYSTEM)
+    regions = sorted(
+        (r["id"], r["title"]) for r in services.regions.regions_of(asset["id"], viewer=SYSTEM)
+    )
+    photo_digest = _digest(photo)
+
+    damaged = {
+        "cut short": good.encode()[:600],
+        "not XMP to ExifTool": _LAUGHS + good[good.index("<x:xmpmeta") :],
+    }
+    for at, (why, content) in enumerate(damaged.items(), start=1_800_000_000):
+        _rewrite(sidecar, content, at=at)
+        digest = _digest(sidecar)
+        services.library.scan_and_process([str(root)], wait=True)
+        now = _by_name(services)["IMG_1.jpg"]
+        step = _steps(services, asset["id"])["sidecar"]
+        assert step.status == "failed", why
+        assert "IMG_1.jpg.xmp" in step.message and "XMP" in step.message, why
+        assert sorted(now["tags"]) == kept, why
+        assert now["title"] == "Eiffel at dusk", why
+        assert now["metadata"]["gallery"] == {"rating": 3}, why
+        assert now["metadata"]["xmp_sidecar"]["tags"] == asset["metadata"]["xmp_sidecar"]["tags"]
+        found = services.regions.regions_of(asset["id"], viewer=SYSTEM)
+        assert sorted((r["id"], r["title"]) for r in found) == regions, why
+        assert (_digest(photo), _digest(sidecar)) == (photo_digest, digest), why
+
+    # Readable again: read as before, and what the person did in Trove still wins.
+    _rewrite(sidecar, good, at=1_900_000_000)
+    services.library.scan_and_process([str(root)], wait=True)
+    now = _by_name(services)["IMG_1.jpg"]
+    assert _steps(services, asset["id"])["sidecar"].status == "ok"
+    assert sorted(now["tags"]) == kept
+    found = services.regions.regions_of(asset["id"], viewer=SYSTEM)
+    assert sorted((r["id"], r["title"]) for r in found) == regions
+    assert _digest(photo) == photo_digest
