@@ -481,3 +481,54 @@ def test_a_damaged_xmp_sidecar_fails_its_step_and_keeps_what_was_read_and_edited
     found = services.regions.regions_of(asset["id"], viewer=SYSTEM)
     assert sorted((r["id"], r["title"]) for r in found) == regions
     assert _digest(photo) == photo_digest
+
+
+def _keywords_only(*keywords: str) -> str:
+    """A sidecar with keywords and nothing else, as any XMP tool writes them."""
+    items = "".join(f"<rdf:li>{k}</rdf:li>" for k in keywords)
+    return f"""<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF {RDF}>
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+   <dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject>
+{_END}"""
+
+
+def test_a_tag_a_person_gave_before_the_sidecar_did_stays_when_the_sidecar_drops_it(
+    services, tmp_path
+):
+    """Only what the sidecar brought goes when the sidecar drops it: a tag the picture already
+    had when the sidecar first said the same keyword is the person's own. So is a keyword
+    removed in Trove and then tagged again by hand."""
+    root = tmp_path / "library"
+    photo = write_photo(root / "IMG_1.jpg", seed=1)
+    services.library.scan_and_process([str(root)], wait=True)
+    asset_id = _by_name(services)["IMG_1.jpg"]["id"]
+    services.assets.update(asset_id, AssetPatch(tags=["Paris", "mine"]), viewer=SYSTEM)
+    photo_digest = _digest(photo)
+
+    def tags_after(*keywords: str, at: int) -> list[str]:
+        _rewrite(root / "IMG_1.jpg.xmp", _keywords_only(*keywords), at=at)
+        services.library.scan_and_process([str(root)], wait=True)
+        return sorted(services.assets.get(asset_id, viewer=SYSTEM)["tags"])
+
+    assert tags_after("Paris", "beach", "dusk", at=1_800_000_000) == [
+        "Paris", "beach", "dusk", "mine"
+    ]  # fmt: skip
+    assert tags_after("beach", "dusk", at=1_800_000_001) == ["Paris", "beach", "dusk", "mine"]
+    # dusk: declined in Trove, then tagged again by hand: the person's from then on.
+    services.assets.update(asset_id, AssetPatch(tags=["Paris", "beach", "mine"]), viewer=SYSTEM)
+    assert tags_after("beach", "dusk", at=1_800_000_002) == ["Paris", "beach", "mine"]
+    services.assets.update(
+        asset_id, AssetPatch(tags=["Paris", "beach", "dusk", "mine"]), viewer=SYSTEM
+    )
+    assert tags_after("beach", "dusk", "sea", at=1_800_000_003) == [
+        "Paris", "beach", "dusk", "mine", "sea"
+    ]  # fmt: skip
+    # What the sidecar alone brought goes with it.
+    assert tags_after("sea", at=1_800_000_004) == ["Paris", "dusk", "mine", "sea"]
+    (root / "IMG_1.jpg.xmp").unlink()
+    services.library.scan_and_process([str(root)], wait=True)
+    assert sorted(services.assets.get(asset_id, viewer=SYSTEM)["tags"]) == [
+        "Paris", "dusk", "mine"
+    ]  # fmt: skip
+    assert _digest(photo) == photo_digest
