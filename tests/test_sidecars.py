@@ -532,3 +532,41 @@ def test_a_tag_a_person_gave_before_the_sidecar_did_stays_when_the_sidecar_drops
         "Paris", "dusk", "mine"
     ]  # fmt: skip
     assert _digest(photo) == photo_digest
+
+
+def test_a_face_region_deleted_in_trove_stays_deleted_when_the_sidecar_changes(services, tmp_path):
+    """A region from the sidecar that a person deleted (and whose Trash was emptied, so no
+    record of it is left) is not made again when the sidecar changes for another reason. Only
+    a sidecar that drops that region and later gives it again brings it back, as new."""
+    root = tmp_path / "library"
+    photo = write_photo(root / "IMG_1.jpg", seed=1)
+    sidecar = root / "IMG_1.jpg.xmp"
+    sidecar.write_text(DIGIKAM.format(rating=3, extra=""))
+    services.library.scan_and_process([str(root)], wait=True)
+    asset_id = _by_name(services)["IMG_1.jpg"]["id"]
+    regions = services.regions.regions_of(asset_id, viewer=SYSTEM)
+    alice = next(r for r in regions if r["title"] == "Alice Martin")
+    services.assets.delete(alice["id"], viewer=SYSTEM)
+    assert services.trash.empty(viewer=SYSTEM) == 1
+    photo_digest = _digest(photo)
+
+    def titles_after(content: str, *, at: int) -> list[str]:
+        _rewrite(sidecar, content, at=at)
+        services.library.scan_and_process([str(root)], wait=True)
+        return sorted(
+            r["title"] or "" for r in services.regions.regions_of(asset_id, viewer=SYSTEM)
+        )
+
+    extra = "\n     <rdf:li>Eiffel Tower</rdf:li>"
+    assert titles_after(DIGIKAM.format(rating=5, extra=extra), at=1_800_000_000) == [""]
+    assert titles_after(DIGIKAM.format(rating=4, extra=""), at=1_800_000_001) == [""]
+    # The sidecar drops the region, then has it again: a new region, made again.
+    without_alice = DIGIKAM.format(rating=4, extra="")
+    start = without_alice.index("      <rdf:li>\n       <rdf:Description mwg-rs:Name")
+    end = without_alice.index("      <rdf:li>", start + 1)
+    without_alice = without_alice[:start] + without_alice[end:]
+    assert titles_after(without_alice, at=1_800_000_002) == [""]
+    assert titles_after(DIGIKAM.format(rating=4, extra=""), at=1_800_000_003) == [
+        "", "Alice Martin"
+    ]  # fmt: skip
+    assert _digest(photo) == photo_digest

@@ -13,7 +13,9 @@ Regions: a Region asset (drivers/region.py) per box, named by the sidecar (`titl
 named, `depicts` a Person of that name (made when there is none), as does the photo; each
 remembers the namespace that made it (`metadata.region.from`). A box still in the sidecar keeps
 its region as it is (a person may have renamed it); a box the sidecar dropped loses its region
-(and the photo its `depicts` link to a person no other region of it depicts).
+(and the photo its `depicts` link to a person no other region of it depicts). A box read
+before whose region is gone was deleted in Trove: it is declined (`declined_regions`, the
+boxes, as tags are declined by name) and not made again, until the sidecar itself drops it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def apply_found(
     earlier = before.get(found.namespace) or {}
     notes = _apply_tags(session, asset, found, earlier)
     if asset.hash:
-        _apply_regions(session, asset, found, made_by=made_by)
+        notes["declined_regions"] = _apply_regions(session, asset, found, earlier, made_by=made_by)
     _remember(asset, found.namespace, notes)
     _retire_listed_sidecars(session, asset)
 
@@ -103,24 +105,62 @@ def _apply_tags(
     return {"declined_tags": sorted(declined), "own_tags": sorted(own & read_now)}
 
 
-def _apply_regions(session: Session, asset: Asset, found: Found, *, made_by: str) -> None:
-    assets = AssetRepository(session)
-    links = LinkRepository(session)
-    ids = links.sources_of([asset.id], [Relation.EXTRACTED_FROM])
-    mine = [
-        r
-        for r in assets.get_many(ids)
-        if r.asset_type == AssetType.REGION and _region(r).get("from") == found.namespace
-    ]
+def _apply_regions(
+    session: Session, asset: Asset, found: Found, earlier: dict[str, Any], *, made_by: str
+) -> list[list[float]]:
+    """Returns the boxes declined: deleted in Trove and still in the sidecar."""
+    mine = _regions_made_from(session, asset, found.namespace)
+    declined = [*_boxes(earlier.get("declined_regions")), *_deleted_boxes(earlier, mine)]
+    still_declined: list[list[float]] = []
     unmatched = list(mine)
     for wanted in found.regions:
         match = next((r for r in unmatched if _same_box(_region(r).get("bbox"), wanted.bbox)), None)
         if match is not None:
             unmatched.remove(match)
+        elif any(_same_box(box, wanted.bbox) for box in declined):
+            still_declined.append(list(wanted.bbox))
         else:
             _add_region(session, asset, wanted, namespace=found.namespace, made_by=made_by)
     if unmatched:
         _drop_regions(session, asset, unmatched, made_by=made_by)
+    return still_declined
+
+
+def _regions_made_from(session: Session, asset: Asset, namespace: str) -> list[Asset]:
+    """The photo's regions this namespace made, those in the Trash included."""
+    ids = LinkRepository(session).sources_of([asset.id], [Relation.EXTRACTED_FROM])
+    return [
+        r
+        for r in AssetRepository(session).get_many(ids)
+        if r.asset_type == AssetType.REGION and _region(r).get("from") == namespace
+    ]
+
+
+def _deleted_boxes(earlier: dict[str, Any], mine: list[Asset]) -> list[list[float]]:
+    """Boxes the sidecar gave last time whose region is gone: a person deleted it in Trove
+    (and emptied the Trash, or it would still be among `mine`)."""
+    read_before = _boxes(
+        [r.get("bbox") for r in earlier.get("regions") or [] if isinstance(r, dict)]
+    )
+    return [
+        box
+        for box in read_before
+        if not any(_same_box(_region(r).get("bbox"), tuple(box)) for r in mine)
+    ]
+
+
+def _boxes(values: Any) -> list[list[float]]:
+    """Stored boxes that are lists of four numbers; anything else in the namespace is
+    ignored rather than trusted."""
+    if not isinstance(values, list):
+        return []
+    return [
+        [float(v) for v in box]
+        for box in values
+        if isinstance(box, list)
+        and len(box) == 4
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
+    ]
 
 
 def _drop_regions(session: Session, photo: Asset, regions: list[Asset], *, made_by: str) -> None:
