@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline_media import write_photo
+from trove.db.models import AssetStep
 from trove.domain import sidecars
 from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
@@ -432,3 +433,174 @@ def test_an_xmp_sidecar_exiftool_could_not_read_keeps_what_it_gave(tmp_path):
     result = _result(asset, [xmp, json_file], {xmp: ToolError("exiftool timed out")})
     assert result.status == "failed" and "timed out" in (result.message or "")
     assert result.found is None
+
+
+def _steps(services: Services, asset_id: str) -> dict[str, AssetStep]:
+    with services.database.session() as session:
+        rows = session.query(AssetStep).filter(AssetStep.asset_id == asset_id).all()
+        return {row.step: row for row in rows}
+
+
+def _rewrite(sidecar: Path, content: str | bytes, *, at: int) -> None:
+    """A sidecar another tool rewrote, with a mtime of its own (a rescan sees it changed
+    even when the size stays)."""
+    if isinstance(content, str):
+        content = content.encode()
+    sidecar.write_bytes(content)
+    os.utime(sidecar, ns=(at * 10**9, at * 10**9))
+
+
+# An entity that grows a thousandfold at each level ("billion laughs"): its DOCTYPE pushes
+# the packet past where ExifTool looks for XMP, so it reads the file as text.
+_LAUGHS = "".join(
+    [
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol0 "lol">\n',
+        *(f' <!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">\n' for n in range(1, 10)),
+        "]>\n",
+    ]
+)
+
+
+def test_a_damaged_xmp_sidecar_fails_its_step_and_keeps_what_was_read_and_edited(
+    services, tmp_path
+):
+    """A sidecar cut short (a copy interrupted, a tool that crashed while writing) or one that
+    ExifTool does not read as XMP holds no keywords and no regions only because it was not
+    read: the step fails and says why, and the tags, title, rating and face regions it gave
+    before (and what a person did to them in Trove) are kept until it is readable again."""
+    root = tmp_path / "library"
+    photo = write_photo(root / "IMG_1.jpg", seed=1)
+    sidecar = root / "IMG_1.jpg.xmp"
+    good = DIGIKAM.format(rating=3, extra="")
+    sidecar.write_text(good)
+    services.library.scan_and_process([str(root)], wait=True)
+    asset = _by_name(services)["IMG_1.jpg"]
+    unnamed = next(
+        r for r in services.regions.regions_of(asset["id"], viewer=SYSTEM) if not r["title"]
+    )
+    services.assets.update(unnamed["id"], AssetPatch(title="Bob"), viewer=SYSTEM)
+    kept = sorted(t for t in asset["tags"] if t != "Paris")
+    services.assets.update(asset["id"], AssetPatch(tags=kept), viewer=SYSTEM)
+    regions = sorted(
+        (r["id"], r["title"]) for r in services.regions.regions_of(asset["id"], viewer=SYSTEM)
+    )
+    photo_digest = _digest(photo)
+
+    damaged = {
+        "cut short": good.encode()[:600],
+        "not XMP to ExifTool": _LAUGHS + good[good.index("<x:xmpmeta") :],
+    }
+    for at, (why, content) in enumerate(damaged.items(), start=1_800_000_000):
+        _rewrite(sidecar, content, at=at)
+        digest = _digest(sidecar)
+        services.library.scan_and_process([str(root)], wait=True)
+        now = _by_name(services)["IMG_1.jpg"]
+        step = _steps(services, asset["id"])["sidecar"]
+        assert step.status == "failed", why
+        assert "IMG_1.jpg.xmp" in step.message and "XMP" in step.message, why
+        assert sorted(now["tags"]) == kept, why
+        assert now["title"] == "Eiffel at dusk", why
+        assert now["metadata"]["gallery"] == {"rating": 3}, why
+        assert now["metadata"]["xmp_sidecar"]["tags"] == asset["metadata"]["xmp_sidecar"]["tags"]
+        found = services.regions.regions_of(asset["id"], viewer=SYSTEM)
+        assert sorted((r["id"], r["title"]) for r in found) == regions, why
+        assert (_digest(photo), _digest(sidecar)) == (photo_digest, digest), why
+
+    # Readable again: read as before, and what the person did in Trove still wins.
+    _rewrite(sidecar, good, at=1_900_000_000)
+    services.library.scan_and_process([str(root)], wait=True)
+    now = _by_name(services)["IMG_1.jpg"]
+    assert _steps(services, asset["id"])["sidecar"].status == "ok"
+    assert sorted(now["tags"]) == kept
+    found = services.regions.regions_of(asset["id"], viewer=SYSTEM)
+    assert sorted((r["id"], r["title"]) for r in found) == regions
+    assert _digest(photo) == photo_digest
+
+
+def _keywords_only(*keywords: str) -> str:
+    """A sidecar with keywords and nothing else, as any XMP tool writes them."""
+    items = "".join(f"<rdf:li>{k}</rdf:li>" for k in keywords)
+    return f"""<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF {RDF}>
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+   <dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject>
+{_END}"""
+
+
+def test_a_tag_a_person_gave_before_the_sidecar_did_stays_when_the_sidecar_drops_it(
+    services, tmp_path
+):
+    """Only what the sidecar brought goes when the sidecar drops it: a tag the picture already
+    had when the sidecar first said the same keyword is the person's own. So is a keyword
+    removed in Trove and then tagged again by hand."""
+    root = tmp_path / "library"
+    photo = write_photo(root / "IMG_1.jpg", seed=1)
+    services.library.scan_and_process([str(root)], wait=True)
+    asset_id = _by_name(services)["IMG_1.jpg"]["id"]
+    services.assets.update(asset_id, AssetPatch(tags=["Paris", "mine"]), viewer=SYSTEM)
+    photo_digest = _digest(photo)
+
+    def tags_after(*keywords: str, at: int) -> list[str]:
+        _rewrite(root / "IMG_1.jpg.xmp", _keywords_only(*keywords), at=at)
+        services.library.scan_and_process([str(root)], wait=True)
+        return sorted(services.assets.get(asset_id, viewer=SYSTEM)["tags"])
+
+    assert tags_after("Paris", "beach", "dusk", at=1_800_000_000) == [
+        "Paris", "beach", "dusk", "mine"
+    ]  # fmt: skip
+    assert tags_after("beach", "dusk", at=1_800_000_001) == ["Paris", "beach", "dusk", "mine"]
+    # dusk: declined in Trove, then tagged again by hand: the person's from then on.
+    services.assets.update(asset_id, AssetPatch(tags=["Paris", "beach", "mine"]), viewer=SYSTEM)
+    assert tags_after("beach", "dusk", at=1_800_000_002) == ["Paris", "beach", "mine"]
+    services.assets.update(
+        asset_id, AssetPatch(tags=["Paris", "beach", "dusk", "mine"]), viewer=SYSTEM
+    )
+    assert tags_after("beach", "dusk", "sea", at=1_800_000_003) == [
+        "Paris", "beach", "dusk", "mine", "sea"
+    ]  # fmt: skip
+    # What the sidecar alone brought goes with it.
+    assert tags_after("sea", at=1_800_000_004) == ["Paris", "dusk", "mine", "sea"]
+    (root / "IMG_1.jpg.xmp").unlink()
+    services.library.scan_and_process([str(root)], wait=True)
+    assert sorted(services.assets.get(asset_id, viewer=SYSTEM)["tags"]) == [
+        "Paris", "dusk", "mine"
+    ]  # fmt: skip
+    assert _digest(photo) == photo_digest
+
+
+def test_a_face_region_deleted_in_trove_stays_deleted_when_the_sidecar_changes(services, tmp_path):
+    """A region from the sidecar that a person deleted (and whose Trash was emptied, so no
+    record of it is left) is not made again when the sidecar changes for another reason. Only
+    a sidecar that drops that region and later gives it again brings it back, as new."""
+    root = tmp_path / "library"
+    photo = write_photo(root / "IMG_1.jpg", seed=1)
+    sidecar = root / "IMG_1.jpg.xmp"
+    sidecar.write_text(DIGIKAM.format(rating=3, extra=""))
+    services.library.scan_and_process([str(root)], wait=True)
+    asset_id = _by_name(services)["IMG_1.jpg"]["id"]
+    regions = services.regions.regions_of(asset_id, viewer=SYSTEM)
+    alice = next(r for r in regions if r["title"] == "Alice Martin")
+    services.assets.delete(alice["id"], viewer=SYSTEM)
+    assert services.trash.empty(viewer=SYSTEM) == 1
+    photo_digest = _digest(photo)
+
+    def titles_after(content: str, *, at: int) -> list[str]:
+        _rewrite(sidecar, content, at=at)
+        services.library.scan_and_process([str(root)], wait=True)
+        return sorted(
+            r["title"] or "" for r in services.regions.regions_of(asset_id, viewer=SYSTEM)
+        )
+
+    extra = "\n     <rdf:li>Eiffel Tower</rdf:li>"
+    assert titles_after(DIGIKAM.format(rating=5, extra=extra), at=1_800_000_000) == [""]
+    assert titles_after(DIGIKAM.format(rating=4, extra=""), at=1_800_000_001) == [""]
+    # The sidecar drops the region, then has it again: a new region, made again.
+    without_alice = DIGIKAM.format(rating=4, extra="")
+    start = without_alice.index("      <rdf:li>\n       <rdf:Description mwg-rs:Name")
+    end = without_alice.index("      <rdf:li>", start + 1)
+    without_alice = without_alice[:start] + without_alice[end:]
+    assert titles_after(without_alice, at=1_800_000_002) == [""]
+    assert titles_after(DIGIKAM.format(rating=4, extra=""), at=1_800_000_003) == [
+        "", "Alice Martin"
+    ]  # fmt: skip
+    assert _digest(photo) == photo_digest

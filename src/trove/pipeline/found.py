@@ -1,16 +1,21 @@
 """Applying what a step found beside a file (a sidecar's keywords and face regions) so that a
 person's edit in Trove wins over it (the `Found` of a StepResult; domain/sidecars.py).
 
-Tags: the step's namespace keeps the keywords it read (`tags`) and the ones a person removed
-in Trove since (`declined_tags`). On each pass, a keyword that was read before and is no longer
-among the asset's tags was removed in Trove: it is declined and not added again (until the
-sidecar itself drops it). New keywords are added; keywords the sidecar dropped are removed.
+Tags: the step's namespace keeps the keywords it read (`tags`), the ones a person removed
+in Trove since (`declined_tags`) and the ones that were the person's tags already
+(`own_tags`). On each pass, a keyword that was read before and is no longer among the asset's
+tags was removed in Trove: it is declined and not added again (until the sidecar itself drops
+it). A new keyword the asset already has, or a declined one tagged again by hand, is the
+person's own. New keywords are added; keywords the sidecar dropped are removed, unless they
+were the person's own.
 
 Regions: a Region asset (drivers/region.py) per box, named by the sidecar (`title`) and, when
 named, `depicts` a Person of that name (made when there is none), as does the photo; each
 remembers the namespace that made it (`metadata.region.from`). A box still in the sidecar keeps
 its region as it is (a person may have renamed it); a box the sidecar dropped loses its region
-(and the photo its `depicts` link to a person no other region of it depicts).
+(and the photo its `depicts` link to a person no other region of it depicts). A box read
+before whose region is gone was deleted in Trove: it is declined (`declined_regions`, the
+boxes, as tags are declined by name) and not made again, until the sidecar itself drops it.
 """
 
 from __future__ import annotations
@@ -39,13 +44,21 @@ def apply_found(
     session: Session, asset: Asset, found: Found, *, before: dict[str, Any], made_by: str
 ) -> None:
     """`before`: the asset's metadata before this pass's namespaces replaced it."""
-    declined = _apply_tags(session, asset, found, before.get(found.namespace) or {})
-    if declined:
-        values = dict((asset.meta or {}).get(found.namespace) or {})
-        asset.meta = {**(asset.meta or {}), found.namespace: {**values, "declined_tags": declined}}
+    earlier = before.get(found.namespace) or {}
+    notes = _apply_tags(session, asset, found, earlier)
     if asset.hash:
-        _apply_regions(session, asset, found, made_by=made_by)
+        notes["declined_regions"] = _apply_regions(session, asset, found, earlier, made_by=made_by)
+    _remember(asset, found.namespace, notes)
     _retire_listed_sidecars(session, asset)
+
+
+def _remember(asset: Asset, namespace: str, notes: dict[str, list[Any]]) -> None:
+    """What the next pass needs to tell a person's edit from the sidecar's, kept in the
+    namespace this pass wrote (which replaced the earlier notes)."""
+    kept = {key: value for key, value in notes.items() if value}
+    if kept:
+        values = dict((asset.meta or {}).get(namespace) or {})
+        asset.meta = {**(asset.meta or {}), namespace: {**values, **kept}}
 
 
 def _retire_listed_sidecars(session: Session, asset: Asset) -> None:
@@ -70,41 +83,84 @@ def _retire_listed_sidecars(session: Session, asset: Asset) -> None:
         SyncRepository(session).retire(sidecar_id, reason=f"{rel} is read into {asset.filename}")
 
 
-def _apply_tags(session: Session, asset: Asset, found: Found, earlier: dict[str, Any]) -> list[str]:
+def _apply_tags(
+    session: Session, asset: Asset, found: Found, earlier: dict[str, Any]
+) -> dict[str, list[Any]]:
     read_before = set(earlier.get("tags") or [])
+    declined_before = set(earlier.get("declined_tags") or [])
     current = set(asset.tags)
-    declined = set(earlier.get("declined_tags") or []) | (read_before - current)
     read_now = set(found.tags)
-    declined &= read_now
+    own = (
+        set(earlier.get("own_tags") or []) | (read_now - read_before) | declined_before
+    ) & current
+    declined = ((declined_before | (read_before - current)) - current) & read_now
     add = read_now - current - declined
-    drop = (read_before - read_now) & current
+    drop = (read_before - read_now) & current - own
     if add or drop:
         AssetRepository(session).replace_tags(asset, (current - drop) | add)
         session.flush()
         flows = TagFlows(session)
         flows.tags_removed(asset.id, sorted(drop))
         flows.tags_added([asset.id], sorted(add))
-    return sorted(declined)
+    return {"declined_tags": sorted(declined), "own_tags": sorted(own & read_now)}
 
 
-def _apply_regions(session: Session, asset: Asset, found: Found, *, made_by: str) -> None:
-    assets = AssetRepository(session)
-    links = LinkRepository(session)
-    ids = links.sources_of([asset.id], [Relation.EXTRACTED_FROM])
-    mine = [
-        r
-        for r in assets.get_many(ids)
-        if r.asset_type == AssetType.REGION and _region(r).get("from") == found.namespace
-    ]
+def _apply_regions(
+    session: Session, asset: Asset, found: Found, earlier: dict[str, Any], *, made_by: str
+) -> list[list[float]]:
+    """Returns the boxes declined: deleted in Trove and still in the sidecar."""
+    mine = _regions_made_from(session, asset, found.namespace)
+    declined = [*_boxes(earlier.get("declined_regions")), *_deleted_boxes(earlier, mine)]
+    still_declined: list[list[float]] = []
     unmatched = list(mine)
     for wanted in found.regions:
         match = next((r for r in unmatched if _same_box(_region(r).get("bbox"), wanted.bbox)), None)
         if match is not None:
             unmatched.remove(match)
+        elif any(_same_box(box, wanted.bbox) for box in declined):
+            still_declined.append(list(wanted.bbox))
         else:
             _add_region(session, asset, wanted, namespace=found.namespace, made_by=made_by)
     if unmatched:
         _drop_regions(session, asset, unmatched, made_by=made_by)
+    return still_declined
+
+
+def _regions_made_from(session: Session, asset: Asset, namespace: str) -> list[Asset]:
+    """The photo's regions this namespace made, those in the Trash included."""
+    ids = LinkRepository(session).sources_of([asset.id], [Relation.EXTRACTED_FROM])
+    return [
+        r
+        for r in AssetRepository(session).get_many(ids)
+        if r.asset_type == AssetType.REGION and _region(r).get("from") == namespace
+    ]
+
+
+def _deleted_boxes(earlier: dict[str, Any], mine: list[Asset]) -> list[list[float]]:
+    """Boxes the sidecar gave last time whose region is gone: a person deleted it in Trove
+    (and emptied the Trash, or it would still be among `mine`)."""
+    read_before = _boxes(
+        [r.get("bbox") for r in earlier.get("regions") or [] if isinstance(r, dict)]
+    )
+    return [
+        box
+        for box in read_before
+        if not any(_same_box(_region(r).get("bbox"), tuple(box)) for r in mine)
+    ]
+
+
+def _boxes(values: Any) -> list[list[float]]:
+    """Stored boxes that are lists of four numbers; anything else in the namespace is
+    ignored rather than trusted."""
+    if not isinstance(values, list):
+        return []
+    return [
+        [float(v) for v in box]
+        for box in values
+        if isinstance(box, list)
+        and len(box) == 4
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
+    ]
 
 
 def _drop_regions(session: Session, photo: Asset, regions: list[Asset], *, made_by: str) -> None:

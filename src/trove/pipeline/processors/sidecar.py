@@ -9,8 +9,9 @@ capture time (`photoTakenTime`), place (`geoData`) and description.
 
 A capture time or a GPS position from a sidecar is used only when the file records none. The
 keywords and MWG face regions are returned as `Found`, which the pipeline turns into tags and
-Region assets so that what a person did in Trove wins (pipeline/found.py). The sidecar files
-are only read, never written.
+Region assets so that what a person did in Trove wins (pipeline/found.py). An XMP that could
+not be read whole (an ExifTool error, a file cut short, one not read as XMP) fails the step,
+so what was read before stays. The sidecar files are only read, never written.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ MAX_REGIONS = 100
 # Tags darktable adds by itself (format, "changed", "exported"): its bookkeeping, not keywords.
 _TOOL_TAG_PREFIXES = ("darktable|",)
 _KEYWORD_KEYS = ("XMP:Subject", "XMP:TagsList", "XMP:HierarchicalSubject")
+# ExifTool's warnings for an XMP it could not parse whole (Image/ExifTool/XMP.pm).
+_DAMAGED_XMP_WARNINGS = ("XMP format error", "Invalid XMP", "XMP character encoding error")
 
 
 class SidecarProcessor:
@@ -131,12 +134,12 @@ def _result(
     xmp_unread = False
     for path in files:
         if _kind(path) == sidecars.XMP:
-            tags = read.get(path)
+            tags = _trusted(read.get(path))
             if isinstance(tags, dict):
                 _merge(xmp, from_xmp(tags), source=path.name)
             else:
                 xmp_unread = True
-                problems.append(f"{path.name}: {tags or 'not read'}")
+                problems.append(f"{path.name}: {tags}")
         else:
             try:
                 _merge(takeout, from_takeout(path), source=path.name)
@@ -146,6 +149,23 @@ def _result(
     if problems and (xmp_unread or not (xmp or takeout)):
         return StepResult.failed("; ".join(problems)[:500])
     return _outcome(asset, xmp, takeout)
+
+
+def _trusted(read: dict[str, Any] | ToolError | None) -> dict[str, Any] | str:
+    """What ExifTool read of an XMP sidecar, or why it is not to be taken as the sidecar's
+    content. ExifTool reports no error for a damaged XMP: one cut short gives only a warning
+    (nothing inside its unclosed element is read), and one it does not recognise as XMP (a
+    long DOCTYPE pushes the packet past where it looks) is read as text, with no XMP tags.
+    Either would otherwise read as a sidecar with no keywords and no regions."""
+    if not isinstance(read, dict):
+        return str(read or "not read")
+    kind = read.get("File:FileType")
+    if kind != "XMP":
+        return f"not read as XMP (ExifTool reads it as {kind or 'an unknown type'})"
+    warning = str(read.get("ExifTool:Warning") or "")
+    if warning.startswith(_DAMAGED_XMP_WARNINGS):
+        return f"damaged XMP, not read ({warning})"
+    return read
 
 
 def _merge(into: dict[str, Any], values: dict[str, Any], *, source: str) -> None:
