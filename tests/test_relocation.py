@@ -5,6 +5,7 @@ Both databases."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 
@@ -87,3 +88,39 @@ def test_a_moved_library_keeps_its_ids_tags_albums_and_previews_and_is_offered_w
         p: a["id"] for p, a in before.items()
     }
     assert [r["path"] for r in services.library.roots()] == [str(again)]
+
+
+def _checksums(folder) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def test_a_sampled_file_that_is_a_symlink_counts_as_unreadable_and_refuses_only_below_the_bar(
+    services, tmp_path
+):
+    old = tmp_path / "old" / "photos"
+    for i in range(10):
+        write_photo(old / f"p{i}.jpg", seed=i, size=(160, 120))
+    services.library.scan_and_process([str(old)], wait=True)
+    new = tmp_path / "new" / "photos"
+    new.parent.mkdir()
+    shutil.move(old, new)
+    # The same content, reached through a symlink: sha256_file will not read it as an original.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for name in ("p0.jpg", "p2.jpg"):
+        shutil.move(new / name, kept / name)
+        (new / name).symlink_to(kept / name)
+    originals = _checksums(new) | _checksums(kept)
+
+    assert services.library.relocation_offer(str(new)) is None
+    with pytest.raises(Invalid, match=r"only 8 of 10 .*p[02]\.jpg \(unreadable\)"):
+        services.library.relocate(str(old), str(new))
+    (new / "p2.jpg").unlink()
+    shutil.copy2(kept / "p2.jpg", new / "p2.jpg")
+    done = services.library.relocate(str(old), str(new))
+    assert (done["matched"], done["sampled"]) == (9, 10)
+    assert _checksums(new) | _checksums(kept) == originals

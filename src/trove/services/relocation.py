@@ -19,6 +19,7 @@ offline: no library to sample, no file read.
 
 from __future__ import annotations
 
+import enum
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +33,20 @@ from trove.repositories.roots import RootRepository
 from trove.services.errors import Conflict, Invalid, NotFound, RelocationOffered
 from trove.services.scanner import canonical_root, root_unavailable_reason
 from trove.storage.hashing import sha256_file
+from trove.storage.originals import OriginalUnavailable
 
 SAMPLE = 24
 MIN_MATCHING = 0.9
 MAX_NAMED = 5
+
+
+class Found(enum.Enum):
+    """What is at a sampled file's path in the new place."""
+
+    SAME = "same"
+    ABSENT = "absent"
+    DIFFERENT = "different"
+    UNREADABLE = "unreadable"
 
 
 @dataclass
@@ -44,6 +55,20 @@ class SampleCheck:
     matched: int = 0
     absent: list[str] = field(default_factory=list)
     different: list[str] = field(default_factory=list)
+    # Present but not a file that can be read as an original (a symlink, a FIFO, no read
+    # permission, changing while read): no evidence either way, so it counts like an absent one.
+    unreadable: list[str] = field(default_factory=list)
+
+    def record(self, shown: str, found: Found) -> None:
+        self.sampled += 1
+        if found is Found.SAME:
+            self.matched += 1
+        elif found is Found.DIFFERENT:
+            self.different.append(shown)
+        elif found is Found.ABSENT:
+            self.absent.append(shown)
+        else:
+            self.unreadable.append(shown)
 
     @property
     def passes(self) -> bool:
@@ -55,6 +80,7 @@ class SampleCheck:
             return "the library has no fingerprinted files to compare"
         named = [f"{p} (other content)" for p in self.different[:MAX_NAMED]]
         named += [f"{p} (absent)" for p in self.absent[: MAX_NAMED - len(named)]]
+        named += [f"{p} (unreadable)" for p in self.unreadable[: MAX_NAMED - len(named)]]
         return (
             f"only {self.matched} of {self.sampled} sampled files are there with the same "
             f"content: {', '.join(named)}"
@@ -146,22 +172,24 @@ class LibraryRelocation:
         for rel, escaped, size, digest in RootRepository(session).sample_files(
             root_id, limit=SAMPLE
         ):
-            check.sampled += 1
             shown = from_stored(rel, escaped=escaped)
-            path = os.path.join(new, shown)
-            try:
-                if os.stat(path).st_size != size:
-                    check.different.append(shown)
-                    continue
-                found = sha256_file(path)[0]
-            except OSError:
-                check.absent.append(shown)
-                continue
-            if found == digest:
-                check.matched += 1
-            else:
-                check.different.append(shown)
+            check.record(shown, _compare(os.path.join(new, shown), size=size, digest=digest))
         return check
+
+
+def _compare(path: str, *, size: int, digest: str) -> Found:
+    """How the file at `path` compares with the indexed one. A symlink, a FIFO, a file that
+    cannot be read or changes while read is UNREADABLE: sha256_file refuses it with
+    OriginalUnavailable, which is no OSError."""
+    try:
+        if os.stat(path).st_size != size:
+            return Found.DIFFERENT
+        found = sha256_file(path)[0]
+    except OSError:
+        return Found.ABSENT
+    except OriginalUnavailable:
+        return Found.UNREADABLE
+    return Found.SAME if found == digest else Found.DIFFERENT
 
 
 def _forget_empty(session: Any, root_id: str) -> None:
