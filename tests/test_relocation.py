@@ -124,3 +124,26 @@ def test_a_sampled_file_that_is_a_symlink_counts_as_unreadable_and_refuses_only_
     done = services.library.relocate(str(old), str(new))
     assert (done["matched"], done["sampled"]) == (9, 10)
     assert _checksums(new) | _checksums(kept) == originals
+
+
+def test_the_sample_reaches_the_newest_files_so_a_stale_copy_of_the_oldest_is_refused(
+    services, tmp_path
+):
+    old = tmp_path / "old" / "photos"
+    for i in range(40):
+        write_photo(old / f"p{i:02}.jpg", seed=i, size=(32, 24))
+    services.library.scan_and_process([str(old)], wait=True)
+    by_id = sorted(_listing(services).values(), key=lambda a: a["id"])
+    oldest = [a["path"] for a in by_id if a["asset_type"] != "collection"][:24]
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    for rel in oldest:
+        shutil.copy2(old / rel, stale / rel)
+    shutil.move(old, tmp_path / "away")
+    originals = _checksums(tmp_path / "away")
+
+    with pytest.raises(Invalid, match=r"not relocated.*absent"):
+        services.library.relocate(str(old), str(stale))
+    assert services.library.relocation_offer(str(stale)) is None
+    assert [r["path"] for r in services.library.roots()] == [str(old)]
+    assert _checksums(tmp_path / "away") == originals
