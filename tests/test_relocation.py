@@ -147,3 +147,44 @@ def test_the_sample_reaches_the_newest_files_so_a_stale_copy_of_the_oldest_is_re
     assert services.library.relocation_offer(str(stale)) is None
     assert [r["path"] for r in services.library.roots()] == [str(old)]
     assert _checksums(tmp_path / "away") == originals
+
+
+def test_a_library_whose_mount_point_is_left_behind_empty_is_offered_where_it_reappears(
+    services, tmp_path
+):
+    old = tmp_path / "mnt-old" / "photos"
+    for i in range(6):
+        write_photo(old / f"p{i}.jpg", seed=i, size=(32, 24))
+    services.library.scan_and_process([str(old)], wait=True)
+    tagged = _listing(services)["p0.jpg"]["id"]
+    services.assets.update(tagged, AssetPatch(tags=["keeper"]), viewer=SYSTEM)
+    new = tmp_path / "mnt-new" / "photos"
+    new.parent.mkdir()
+    shutil.move(old, new)
+    old.mkdir()  # the mount point stays, empty but for the clutter a desktop leaves
+    (old / ".DS_Store").write_bytes(b"\0")
+    originals = _checksums(new)
+
+    offer = services.library.relocation_offer(str(new))  # before any scan says it is offline
+    assert offer is not None and (offer["old_path"], offer["matched"]) == (str(old), 6)
+    (scan,) = services.library.scan_and_process([str(old)], wait=True).scans
+    assert scan.status == "offline"
+    with pytest.raises(RelocationOffered):
+        services.library.scan_and_process([str(new)], wait=True)
+    assert [r["path"] for r in services.library.roots()] == [str(old)]
+
+    services.library.scan_and_process([str(new)], wait=True, relocate=True)
+    assert [r["path"] for r in services.library.roots()] == [str(new)]
+    assert services.assets.get(tagged, viewer=SYSTEM)["tags"] == ["keeper"]
+    assert _checksums(new) == originals
+    assert sorted(p.name for p in old.iterdir()) == [".DS_Store"]
+
+
+def test_a_library_whose_folder_still_holds_its_files_is_not_offered_for_a_copy(services, tmp_path):
+    old = tmp_path / "photos"
+    for i in range(6):
+        write_photo(old / f"p{i}.jpg", seed=i, size=(32, 24))
+    services.library.scan_and_process([str(old)], wait=True)
+    copy = tmp_path / "copy"
+    shutil.copytree(old, copy)
+    assert services.library.relocation_offer(str(copy)) is None

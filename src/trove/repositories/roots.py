@@ -127,6 +127,13 @@ class RootRepository:
             self.session.scalar(files.where(Asset.root_id == root_id, Asset.rel_path != "")) or 0
         )
 
+    def holds_present_files(self, root_id: str) -> bool:
+        """Whether the index holds a file or folder of the root that is not missing."""
+        present = select(Asset.id).where(
+            Asset.root_id == root_id, Asset.rel_path != "", Asset.status != AssetStatus.MISSING
+        )
+        return self.session.scalar(select(present.exists())) or False
+
     def relocate(self, root_id: str, *, path: str, name: str) -> int:
         """The root now lives at `path`: its record and every asset's URN follow, ids and
         everything else stay. Returns how many assets were updated."""

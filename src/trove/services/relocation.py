@@ -13,8 +13,11 @@ A library that reappears elsewhere is offered for relocation instead of being in
 new: when a folder that is not a library yet is added (`trove scan`, the libraries page),
 each library whose folder is gone is sampled at the new place the same way, and a match is
 an offer (`RelocationOffered`), which the caller turns into a question (CLI prompt,
-`--relocate` / `--as-new`; a banner with a Relocate button in the UI). Cheap when nothing is
-offline: no library to sample, no file read.
+`--relocate` / `--as-new`; a banner with a Relocate button in the UI). A folder is gone when
+it is missing or unreadable, or when it holds nothing while the index holds its files: the
+scanner's rule for an offline library, since a mount point is most often left behind as an
+empty folder. Cheap when nothing is offline: the first entry of each library's folder looked
+at, no library sampled, no file read.
 """
 
 from __future__ import annotations
@@ -26,12 +29,19 @@ from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
+from trove.db.models import Root
 from trove.domain.paths import from_stored
+from trove.repositories.fast_index import RootRow
 from trove.repositories.library_admin import LibraryAdminRepository
 from trove.repositories.links import LinkRepository
 from trove.repositories.roots import RootRepository
 from trove.services.errors import Conflict, Invalid, NotFound, RelocationOffered
-from trove.services.scanner import canonical_root, root_unavailable_reason
+from trove.services.scanner import (
+    ScanService,
+    canonical_root,
+    holds_nothing_to_index,
+    root_unavailable_reason,
+)
 from trove.storage.hashing import sha256_file
 from trove.storage.originals import OriginalUnavailable
 
@@ -129,7 +139,8 @@ class LibraryRelocation:
             }
 
     def offer_for(self, new_path: str) -> dict[str, Any] | None:
-        """The library whose folder is gone and whose files `new_path` holds, if any."""
+        """The library whose folder is gone (`_is_gone`) and whose files `new_path` holds, if
+        any."""
         new = canonical_root(new_path)
         with self.database.session() as session:
             repo = RootRepository(session)
@@ -137,7 +148,7 @@ class LibraryRelocation:
             if occupant is not None and repo.count_files(occupant.id):
                 return None
             for root in repo.all():
-                if root.path == new or root_unavailable_reason(root.path) is None:
+                if root.path == new or not self._is_gone(repo, root):
                     continue
                 check = self._check(session, root.id, new)
                 if check.passes:
@@ -157,6 +168,15 @@ class LibraryRelocation:
         offer = self.offer_for(new_path)
         if offer is not None:
             raise RelocationOffered(offer)
+
+    def _is_gone(self, repo: RootRepository, root: Root) -> bool:
+        """Its folder is missing or unreadable, or holds nothing while the index holds its
+        files (offline by the scanner's rule, whether or not a scan has said so yet; a folder
+        marked offline that holds files again is back, not gone)."""
+        if root_unavailable_reason(root.path) is not None:
+            return True
+        rules = ScanService(self.settings).walk_rules(_as_row(root))
+        return holds_nothing_to_index(root.path, rules) and repo.holds_present_files(root.id)
 
     def _usable_folder(self, new_path: str) -> str:
         if "\x00" in new_path:
@@ -190,6 +210,17 @@ def _compare(path: str, *, size: int, digest: str) -> Found:
     except OriginalUnavailable:
         return Found.UNREADABLE
     return Found.SAME if found == digest else Found.DIFFERENT
+
+
+def _as_row(root: Root) -> RootRow:
+    return RootRow(
+        root.id,
+        root.path,
+        root.status,
+        list(root.include_globs),
+        list(root.exclude_globs),
+        root.include_hidden,
+    )
 
 
 def _forget_empty(session: Any, root_id: str) -> None:
