@@ -5,6 +5,7 @@ Both databases."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 
@@ -87,3 +88,103 @@ def test_a_moved_library_keeps_its_ids_tags_albums_and_previews_and_is_offered_w
         p: a["id"] for p, a in before.items()
     }
     assert [r["path"] for r in services.library.roots()] == [str(again)]
+
+
+def _checksums(folder) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def test_a_sampled_file_that_is_a_symlink_counts_as_unreadable_and_refuses_only_below_the_bar(
+    services, tmp_path
+):
+    old = tmp_path / "old" / "photos"
+    for i in range(10):
+        write_photo(old / f"p{i}.jpg", seed=i, size=(160, 120))
+    services.library.scan_and_process([str(old)], wait=True)
+    new = tmp_path / "new" / "photos"
+    new.parent.mkdir()
+    shutil.move(old, new)
+    # The same content, reached through a symlink: sha256_file will not read it as an original.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for name in ("p0.jpg", "p2.jpg"):
+        shutil.move(new / name, kept / name)
+        (new / name).symlink_to(kept / name)
+    originals = _checksums(new) | _checksums(kept)
+
+    assert services.library.relocation_offer(str(new)) is None
+    with pytest.raises(Invalid, match=r"only 8 of 10 .*p[02]\.jpg \(unreadable\)"):
+        services.library.relocate(str(old), str(new))
+    (new / "p2.jpg").unlink()
+    shutil.copy2(kept / "p2.jpg", new / "p2.jpg")
+    done = services.library.relocate(str(old), str(new))
+    assert (done["matched"], done["sampled"]) == (9, 10)
+    assert _checksums(new) | _checksums(kept) == originals
+
+
+def test_the_sample_reaches_the_newest_files_so_a_stale_copy_of_the_oldest_is_refused(
+    services, tmp_path
+):
+    old = tmp_path / "old" / "photos"
+    for i in range(40):
+        write_photo(old / f"p{i:02}.jpg", seed=i, size=(32, 24))
+    services.library.scan_and_process([str(old)], wait=True)
+    by_id = sorted(_listing(services).values(), key=lambda a: a["id"])
+    oldest = [a["path"] for a in by_id if a["asset_type"] != "collection"][:24]
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    for rel in oldest:
+        shutil.copy2(old / rel, stale / rel)
+    shutil.move(old, tmp_path / "away")
+    originals = _checksums(tmp_path / "away")
+
+    with pytest.raises(Invalid, match=r"not relocated.*absent"):
+        services.library.relocate(str(old), str(stale))
+    assert services.library.relocation_offer(str(stale)) is None
+    assert [r["path"] for r in services.library.roots()] == [str(old)]
+    assert _checksums(tmp_path / "away") == originals
+
+
+def test_a_library_whose_mount_point_is_left_behind_empty_is_offered_where_it_reappears(
+    services, tmp_path
+):
+    old = tmp_path / "mnt-old" / "photos"
+    for i in range(6):
+        write_photo(old / f"p{i}.jpg", seed=i, size=(32, 24))
+    services.library.scan_and_process([str(old)], wait=True)
+    tagged = _listing(services)["p0.jpg"]["id"]
+    services.assets.update(tagged, AssetPatch(tags=["keeper"]), viewer=SYSTEM)
+    new = tmp_path / "mnt-new" / "photos"
+    new.parent.mkdir()
+    shutil.move(old, new)
+    old.mkdir()  # the mount point stays, empty but for the clutter a desktop leaves
+    (old / ".DS_Store").write_bytes(b"\0")
+    originals = _checksums(new)
+
+    offer = services.library.relocation_offer(str(new))  # before any scan says it is offline
+    assert offer is not None and (offer["old_path"], offer["matched"]) == (str(old), 6)
+    (scan,) = services.library.scan_and_process([str(old)], wait=True).scans
+    assert scan.status == "offline"
+    with pytest.raises(RelocationOffered):
+        services.library.scan_and_process([str(new)], wait=True)
+    assert [r["path"] for r in services.library.roots()] == [str(old)]
+
+    services.library.scan_and_process([str(new)], wait=True, relocate=True)
+    assert [r["path"] for r in services.library.roots()] == [str(new)]
+    assert services.assets.get(tagged, viewer=SYSTEM)["tags"] == ["keeper"]
+    assert _checksums(new) == originals
+    assert sorted(p.name for p in old.iterdir()) == [".DS_Store"]
+
+
+def test_a_library_whose_folder_still_holds_its_files_is_not_offered_for_a_copy(services, tmp_path):
+    old = tmp_path / "photos"
+    for i in range(6):
+        write_photo(old / f"p{i}.jpg", seed=i, size=(32, 24))
+    services.library.scan_and_process([str(old)], wait=True)
+    copy = tmp_path / "copy"
+    shutil.copytree(old, copy)
+    assert services.library.relocation_offer(str(copy)) is None

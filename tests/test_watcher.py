@@ -260,6 +260,37 @@ def test_a_root_renamed_away_while_watched_goes_offline_and_comes_back_intact(
     assert {a["status"] for a in after.values()} == {"ready"}
 
 
+def test_a_root_relocated_while_watched_is_followed_and_its_former_folder_is_left_alone(
+    watched, library, tmp_path
+):
+    services = watched
+    before = assets(services)
+    moved = tmp_path / "remounted" / "library"
+    moved.parent.mkdir()
+    library.rename(moved)
+    originals = {p: sha256(p) for p in moved.rglob("*") if p.is_file()}
+    services.library.relocate(str(library), str(moved), indexer=services.indexer)
+
+    eventually(
+        lambda: services.watcher.status()["roots"] == {str(moved): watch_status(services, moved)},
+        what="the new folder watched, the former one not",
+    )
+    assert watch_status(services, moved).startswith("watching")
+    photo = write_jpeg(moved / "after the move.jpg", seed=7)
+    ready_at(services, "after the move.jpg", content=photo)
+    assert {p: a["id"] for p, a in assets(services).items() if p in before} == {
+        p: a["id"] for p, a in before.items()
+    }
+
+    # Another disk mounted at the former folder, and a rescan of it asked for before the
+    # relocation (the watcher's, the periodic one): no library is registered there.
+    write_text(library / "another disk.txt", "not a library\n")
+    services.indexer.request_scan(str(library))
+    assert services.indexer.wait_idle(30)
+    assert [r["path"] for r in services.library.roots()] == [str(moved)]
+    assert {p: sha256(p) for p in originals} == originals
+
+
 def test_only_one_process_watches_a_root_and_another_takes_over_when_it_stops(watched, library):
     other = Services.create(watched.settings)
     second = FileWatcher(other.settings, other.indexer, scanner=other.scanner, tick_s=0.1)

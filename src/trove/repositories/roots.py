@@ -91,7 +91,8 @@ class RootRepository:
 
     def sample_files(self, root_id: str, *, limit: int) -> list[tuple[str, bool, int, str]]:
         """(stored rel_path, escaped, size, hash) of up to `limit` hashed files of a root,
-        spread over it (every n-th by id: ids are time-ordered, so old and new files both)."""
+        spread evenly over all of them by id from the oldest to the newest (ids are
+        time-ordered: a stale copy holding only the files of a while ago does not pass)."""
         where = (
             Asset.root_id == root_id,
             Asset.hash.is_not(None),
@@ -101,7 +102,6 @@ class RootRepository:
             Asset.deleted_at.is_(None),
         )
         total = self.session.scalar(select(func.count()).select_from(Asset).where(*where)) or 0
-        step = max(1, total // max(limit, 1))
         numbered = (
             select(
                 Asset.rel_path,
@@ -115,8 +115,8 @@ class RootRepository:
         )
         rows = self.session.execute(
             select(numbered.c.rel_path, numbered.c.path_escaped, numbered.c.size, numbered.c.hash)
-            .where((numbered.c.n - 1) % step == 0)
-            .limit(limit)
+            .where(numbered.c.n.in_(_spread(total, limit)))
+            .order_by(numbered.c.n)
         )
         return [(str(r), bool(e), int(s), str(h)) for r, e, s, h in rows]
 
@@ -126,6 +126,13 @@ class RootRepository:
         return int(
             self.session.scalar(files.where(Asset.root_id == root_id, Asset.rel_path != "")) or 0
         )
+
+    def holds_present_files(self, root_id: str) -> bool:
+        """Whether the index holds a file or folder of the root that is not missing."""
+        present = select(Asset.id).where(
+            Asset.root_id == root_id, Asset.rel_path != "", Asset.status != AssetStatus.MISSING
+        )
+        return self.session.scalar(select(present.exists())) or False
 
     def relocate(self, root_id: str, *, path: str, name: str) -> int:
         """The root now lives at `path`: its record and every asset's URN follow, ids and
@@ -153,3 +160,13 @@ class RootRepository:
             .execution_options(synchronize_session=False)
         )
         return rowcount(result)
+
+
+def _spread(total: int, limit: int) -> list[int]:
+    """Up to `limit` of the positions 1..`total`, evenly spaced from the first to the last
+    (so the newest files are in every sample, not only the oldest)."""
+    if total <= limit:
+        return list(range(1, total + 1))
+    if limit <= 1:
+        return [total][:limit]
+    return [1 + i * (total - 1) // (limit - 1) for i in range(limit)]

@@ -175,7 +175,11 @@ class BackgroundIndexer:
                 raise  # a full disk: kept, for the retry
             self._forget_call(path, work)
         elif kind == "scan":
-            run = self.library.scan_and_process([path], wait=False, stop=self._stopping)
+            # Every scan queued here is of a library (the watcher's, the periodic rescans, a
+            # root just added); by the time it runs that library may have moved elsewhere.
+            run = self.library.scan_and_process(
+                [path], wait=False, libraries_only=True, stop=self._stopping
+            )
             with self._lock:
                 for summary in run.scans:
                     self.state.last_scans[summary.path] = summary.as_dict()

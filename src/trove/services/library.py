@@ -71,6 +71,7 @@ class LibraryService:
         on_pipeline_progress: Callable[[Any], None] | None = None,
         relocate: bool = False,
         as_new: bool = False,
+        libraries_only: bool = False,
         stop: threading.Event | None = None,
     ) -> ScanRun:
         """Scan each path, then (unless told not to wait) fingerprint what is new or changed.
@@ -78,6 +79,10 @@ class LibraryService:
         A path that is not a library yet but holds the files of one whose folder is gone is
         a library that moved: RelocationOffered, unless `relocate` (it is moved there, ids
         and user data kept) or `as_new` (indexed as another library).
+
+        `libraries_only` (the server's background scans, asked for by path): a path that is
+        no library, or no longer one (relocated or removed since the scan was asked for), is
+        left alone, never registered as a library nobody added.
 
         `stop` set (the CLI's Ctrl-C, the server's shutdown) ends the run with ScanStopped,
         a KeyboardInterrupt, at the next point where nothing is half written: between files
@@ -105,6 +110,9 @@ class LibraryService:
                 ensure_schema(self.settings.resolved_database_url)  # before looking roots up
                 for path in paths:
                     _interrupt_if(stop)
+                    if libraries_only and self._is_new_root(path):
+                        log.info("not scanning %s: it is no library (any more)", path)
+                        continue
                     self._check_scannable(path)
                     if not as_new and self._is_new_root(path):
                         self._relocate_if_offered(path, relocate=relocate)

@@ -13,29 +13,50 @@ A library that reappears elsewhere is offered for relocation instead of being in
 new: when a folder that is not a library yet is added (`trove scan`, the libraries page),
 each library whose folder is gone is sampled at the new place the same way, and a match is
 an offer (`RelocationOffered`), which the caller turns into a question (CLI prompt,
-`--relocate` / `--as-new`; a banner with a Relocate button in the UI). Cheap when nothing is
-offline: no library to sample, no file read.
+`--relocate` / `--as-new`; a banner with a Relocate button in the UI). A folder is gone when
+it is missing or unreadable, or when it holds nothing while the index holds its files: the
+scanner's rule for an offline library, since a mount point is most often left behind as an
+empty folder. Cheap when nothing is offline: the first entry of each library's folder looked
+at, no library sampled, no file read.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
+from trove.db.models import Root
 from trove.domain.paths import from_stored
+from trove.repositories.fast_index import RootRow
 from trove.repositories.library_admin import LibraryAdminRepository
 from trove.repositories.links import LinkRepository
 from trove.repositories.roots import RootRepository
 from trove.services.errors import Conflict, Invalid, NotFound, RelocationOffered
-from trove.services.scanner import canonical_root, root_unavailable_reason
+from trove.services.scanner import (
+    ScanService,
+    canonical_root,
+    holds_nothing_to_index,
+    root_unavailable_reason,
+)
 from trove.storage.hashing import sha256_file
+from trove.storage.originals import OriginalUnavailable
 
 SAMPLE = 24
 MIN_MATCHING = 0.9
 MAX_NAMED = 5
+
+
+class Found(enum.Enum):
+    """What is at a sampled file's path in the new place."""
+
+    SAME = "same"
+    ABSENT = "absent"
+    DIFFERENT = "different"
+    UNREADABLE = "unreadable"
 
 
 @dataclass
@@ -44,6 +65,20 @@ class SampleCheck:
     matched: int = 0
     absent: list[str] = field(default_factory=list)
     different: list[str] = field(default_factory=list)
+    # Present but not a file that can be read as an original (a symlink, a FIFO, no read
+    # permission, changing while read): no evidence either way, so it counts like an absent one.
+    unreadable: list[str] = field(default_factory=list)
+
+    def record(self, shown: str, found: Found) -> None:
+        self.sampled += 1
+        if found is Found.SAME:
+            self.matched += 1
+        elif found is Found.DIFFERENT:
+            self.different.append(shown)
+        elif found is Found.ABSENT:
+            self.absent.append(shown)
+        else:
+            self.unreadable.append(shown)
 
     @property
     def passes(self) -> bool:
@@ -55,6 +90,7 @@ class SampleCheck:
             return "the library has no fingerprinted files to compare"
         named = [f"{p} (other content)" for p in self.different[:MAX_NAMED]]
         named += [f"{p} (absent)" for p in self.absent[: MAX_NAMED - len(named)]]
+        named += [f"{p} (unreadable)" for p in self.unreadable[: MAX_NAMED - len(named)]]
         return (
             f"only {self.matched} of {self.sampled} sampled files are there with the same "
             f"content: {', '.join(named)}"
@@ -103,7 +139,8 @@ class LibraryRelocation:
             }
 
     def offer_for(self, new_path: str) -> dict[str, Any] | None:
-        """The library whose folder is gone and whose files `new_path` holds, if any."""
+        """The library whose folder is gone (`_is_gone`) and whose files `new_path` holds, if
+        any."""
         new = canonical_root(new_path)
         with self.database.session() as session:
             repo = RootRepository(session)
@@ -111,7 +148,7 @@ class LibraryRelocation:
             if occupant is not None and repo.count_files(occupant.id):
                 return None
             for root in repo.all():
-                if root.path == new or root_unavailable_reason(root.path) is None:
+                if root.path == new or not self._is_gone(repo, root):
                     continue
                 check = self._check(session, root.id, new)
                 if check.passes:
@@ -132,6 +169,15 @@ class LibraryRelocation:
         if offer is not None:
             raise RelocationOffered(offer)
 
+    def _is_gone(self, repo: RootRepository, root: Root) -> bool:
+        """Its folder is missing or unreadable, or holds nothing while the index holds its
+        files (offline by the scanner's rule, whether or not a scan has said so yet; a folder
+        marked offline that holds files again is back, not gone)."""
+        if root_unavailable_reason(root.path) is not None:
+            return True
+        rules = ScanService(self.settings).walk_rules(_as_row(root))
+        return holds_nothing_to_index(root.path, rules) and repo.holds_present_files(root.id)
+
     def _usable_folder(self, new_path: str) -> str:
         if "\x00" in new_path:
             raise Invalid("path: contains a NUL byte")
@@ -146,22 +192,35 @@ class LibraryRelocation:
         for rel, escaped, size, digest in RootRepository(session).sample_files(
             root_id, limit=SAMPLE
         ):
-            check.sampled += 1
             shown = from_stored(rel, escaped=escaped)
-            path = os.path.join(new, shown)
-            try:
-                if os.stat(path).st_size != size:
-                    check.different.append(shown)
-                    continue
-                found = sha256_file(path)[0]
-            except OSError:
-                check.absent.append(shown)
-                continue
-            if found == digest:
-                check.matched += 1
-            else:
-                check.different.append(shown)
+            check.record(shown, _compare(os.path.join(new, shown), size=size, digest=digest))
         return check
+
+
+def _compare(path: str, *, size: int, digest: str) -> Found:
+    """How the file at `path` compares with the indexed one. A symlink, a FIFO, a file that
+    cannot be read or changes while read is UNREADABLE: sha256_file refuses it with
+    OriginalUnavailable, which is no OSError."""
+    try:
+        if os.stat(path).st_size != size:
+            return Found.DIFFERENT
+        found = sha256_file(path)[0]
+    except OSError:
+        return Found.ABSENT
+    except OriginalUnavailable:
+        return Found.UNREADABLE
+    return Found.SAME if found == digest else Found.DIFFERENT
+
+
+def _as_row(root: Root) -> RootRow:
+    return RootRow(
+        root.id,
+        root.path,
+        root.status,
+        list(root.include_globs),
+        list(root.exclude_globs),
+        root.include_hidden,
+    )
 
 
 def _forget_empty(session: Any, root_id: str) -> None:

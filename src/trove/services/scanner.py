@@ -158,6 +158,13 @@ def root_unavailable_reason(root_path: str) -> str | None:
     return None
 
 
+def holds_nothing_to_index(root_path: str, rules: WalkRules) -> bool:
+    """Not one file or folder a scan would index (clutter such as .DS_Store or @eaDir does not
+    count). With files in the index, a scan takes this for a mount point left empty, not a
+    mass deletion (`_RootDiff._looks_unmounted`). Stops at the first entry found."""
+    return not any(entry.kind in (Kind.FILE, Kind.DIR) for entry in walk(root_path, rules))
+
+
 class _RootDiff:
     """One pass over a root: classify each entry, hand changes to the writer in batches.
 

@@ -15,6 +15,8 @@
   `trove status` say so and why.
 - **Offline roots.** A root that vanishes (unmounted, renamed away) is rescanned (so it is
   marked offline, nothing missing) and polled until it is back, then rescanned and watched.
+  A root relocated to another folder (services/relocation.py) is followed there; its former
+  folder is left alone, whatever appears at it later.
 """
 
 from __future__ import annotations
@@ -158,15 +160,21 @@ class FileWatcher:
             self._observer.join(10)
 
     def refresh_roots(self) -> None:
-        """Pick up roots added since start (POST /api/dam/roots, an upload root)."""
+        """Pick up roots added since start (POST /api/dam/roots, an upload root), follow a
+        root relocated to another folder, and let go of a root that was removed."""
         with fast_index.connect(self.url) as conn:
-            rows = fast_index.all_roots(conn)
+            rows = {row.id: row for row in fast_index.all_roots(conn)}
         with self._lock:
-            for row in rows:
-                if row.id not in self.roots:
+            for root_id in self.roots.keys() - rows.keys():
+                self._let_go(self.roots.pop(root_id))
+            for row in rows.values():
+                state = self.roots.get(row.id)
+                if state is None:
                     state = RootWatch(row, RootLock(self.url, row.id))
                     self.roots[row.id] = state
                     self._establish(state)
+                elif state.root.path != row.path:
+                    self._follow(state, row)
 
     def status(self) -> dict[str, Any]:
         with self._lock:
@@ -269,6 +277,20 @@ class FileWatcher:
         self.submitter.request_scan(state.root.path)
         if state.retry_watch and identity is not None:
             self._establish(state, quiet=True)
+
+    def _follow(self, state: RootWatch, row: fast_index.RootRow) -> None:
+        """The root was relocated: its former folder is no longer watched (nor polled, nor
+        rescanned), its new one is."""
+        log.info("watcher: root %s moved to %s; following it", state.root.path, row.path)
+        self._unwatch(state)
+        state.root, state.identity = row, None
+        self._establish(state)
+
+    def _let_go(self, state: RootWatch) -> None:
+        log.info("watcher: root %s was removed; no longer watched", state.root.path)
+        self._unwatch(state)
+        state.lock.release()
+        state.mode = "stopped"
 
     def _went_away(self, state: RootWatch) -> None:
         log.warning("watcher: root %s disappeared or was remounted", state.root.path)
