@@ -38,6 +38,18 @@ class RootRow(NamedTuple):
     exclude_globs: list[str]
     include_hidden: bool
 
+    @classmethod
+    def of(cls, root: Any) -> RootRow:
+        """The row of a `Root` the ORM loaded."""
+        return cls(
+            root.id,
+            root.path,
+            root.status,
+            list(root.include_globs),
+            list(root.exclude_globs),
+            root.include_hidden,
+        )
+
 
 class IndexRow(NamedTuple):
     id: str

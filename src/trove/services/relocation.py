@@ -175,7 +175,7 @@ class LibraryRelocation:
         marked offline that holds files again is back, not gone)."""
         if root_unavailable_reason(root.path) is not None:
             return True
-        rules = ScanService(self.settings).walk_rules(_as_row(root))
+        rules = ScanService(self.settings).walk_rules(RootRow.of(root))
         return holds_nothing_to_index(root.path, rules) and repo.holds_present_files(root.id)
 
     def _usable_folder(self, new_path: str) -> str:
@@ -210,17 +210,6 @@ def _compare(path: str, *, size: int, digest: str) -> Found:
     except OriginalUnavailable:
         return Found.UNREADABLE
     return Found.SAME if found == digest else Found.DIFFERENT
-
-
-def _as_row(root: Root) -> RootRow:
-    return RootRow(
-        root.id,
-        root.path,
-        root.status,
-        list(root.include_globs),
-        list(root.exclude_globs),
-        root.include_hidden,
-    )
 
 
 def _forget_empty(session: Any, root_id: str) -> None:

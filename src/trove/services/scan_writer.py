@@ -45,14 +45,7 @@ def register_root(
         if created:
             now = utcnow()
             AssetRepository(session).insert_many([_folder_row(root.id, root_path, "", now=now)])
-        return fast_index.RootRow(
-            root.id,
-            root.path,
-            root.status,
-            list(root.include_globs),
-            list(root.exclude_globs),
-            root.include_hidden,
-        )
+        return fast_index.RootRow.of(root)
 
 
 def mark_root_offline(database: Database, root_id: str, *, reason: str) -> None:
