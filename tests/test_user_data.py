@@ -515,7 +515,8 @@ def _copies(library: Path, *paths: str) -> Path:
     return library
 
 
-def _exported(services: Services) -> str:
+def _exported_and_closed(services: Services) -> str:
+    """The export (without secrets), the index closed for the next one to be built."""
     try:
         out = io.StringIO()
         services.user_data.export(out)
@@ -571,7 +572,7 @@ def test_identical_copies_of_a_library_mounted_elsewhere_each_get_their_own_reco
                                viewer=OWNER)  # fmt: skip
         before = _where_each_copy_went(services)
     finally:
-        exported = _exported(services)
+        exported = _exported_and_closed(services)
     shutil.move(tmp_path / "old", tmp_path / "new")  # the same library, mounted elsewhere
     services = _rebuilt(settings, tmp_path / "new" / "lib")
     try:
@@ -605,7 +606,7 @@ def test_one_of_two_identical_copies_moved_to_another_folder_keeps_its_own_recor
         alex = services.links.create_entity("Person", "Alex")["id"]
         services.links.link(one, alex, "depicts", viewer=OWNER)
     finally:
-        exported = _exported(services)
+        exported = _exported_and_closed(services)
     (library / "other").mkdir()
     (library / "dup1/same.txt").rename(library / "other/same.txt")
     services = _rebuilt(settings, library)
@@ -634,7 +635,7 @@ def test_a_record_whose_identical_copies_are_all_taken_is_reported_not_merged(
         bs = services.albums.create("Bs", viewer=OWNER)["id"]
         services.albums.add(bs, [ids["b/x.txt"]], viewer=OWNER)
     finally:
-        exported = _exported(services)
+        exported = _exported_and_closed(services)
     (library / "b/x.txt").unlink()  # its record has no copy of its own left
     services = _rebuilt(settings, library)
     try:
