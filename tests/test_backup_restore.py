@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -22,7 +24,7 @@ from trove.db.models import Entity
 from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
 from trove.services.assets import AssetPatch
-from trove.services.backup import BackupService
+from trove.services.backup import BackupService, PgDumpMissing
 from trove.services.container import Services
 from trove.services.errors import Invalid
 from trove.services.user_data.nightly import NightlyExport, next_run, prune, seconds_until
@@ -242,3 +244,33 @@ def test_xmp_sidecars_of_libraries_whose_flattened_paths_coincide_each_get_a_fol
         assert again.failed == [] and sorted(out.glob("*/photo.txt.xmp")) == sidecars
     finally:
         services.database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_postgresql_backup_never_puts_the_password_on_a_command_line(
+    settings, tmp_path, monkeypatch
+):
+    secret = "s3cret-not-for-ps"
+    with_password = settings.resolved_database_url.replace("://postgres@", f"://postgres:{secret}@")
+    assert secret in with_password
+    settings = dataclasses.replace(settings, database_url=with_password)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "pg_dump.seen"
+    wrapper = bin_dir / "pg_dump"  # what the real pg_dump is given, then the real one runs
+    wrapper.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$*" > {seen}\nprintf "%s" "$PGPASSWORD" >> {seen}\n'
+        f'exec {shutil.which("pg_dump")} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+    result = BackupService(settings).backup(tmp_path / "copy.pgdump")
+
+    argv, password = seen.read_text().split("\n", 1)
+    assert secret not in argv and password == secret  # given through PGPASSWORD only
+    assert result.size > 0
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    with pytest.raises(PgDumpMissing) as missing:
+        BackupService(settings).backup(tmp_path / "again.pgdump")
+    assert secret not in str(missing.value) and "pg_dump --format=custom" in str(missing.value)

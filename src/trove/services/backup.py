@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from trove.config import Settings
 from trove.db.engine import normalise_url
@@ -80,9 +80,16 @@ class BackupService:
         return self.settings.resolved_backup_dir / f"trove-{stamp}{suffix}"
 
     def _pg_dump(self, url: Any, partial: Path) -> None:
-        plain = url.set(drivername="postgresql", password=None).render_as_string(
-            hide_password=False
-        )
+        # Made anew without the password: URL.set(password=None) leaves it in place, and it
+        # must not reach the command line (any local user reads it in `ps`) nor the message.
+        plain = URL.create(
+            "postgresql",
+            username=url.username,
+            host=url.host,
+            port=url.port,
+            database=url.database,
+            query=url.query,
+        ).render_as_string(hide_password=False)
         argv = ["pg_dump", "--format=custom", "--no-password", f"--file={partial}", plain]
         program = shutil.which("pg_dump")
         if program is None:
