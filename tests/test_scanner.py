@@ -207,6 +207,19 @@ def test_scanning_a_path_that_does_not_exist_exits_2_with_one_clear_line(tmp_pat
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_library_folder_whose_path_is_not_utf8_is_refused_in_one_line(tmp_path, run_trove):
+    odd = os.fsdecode(os.fsencode(tmp_path) + b"/photos-\xe9t\xe9")  # Latin-1 bytes
+    os.mkdir(odd)
+    (Path(odd) / "a.txt").write_text("a")
+
+    result = run_trove("scan", odd, check=False)
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "a library's folder path must be valid UTF-8" in result.stderr
+    assert run_trove("scan", str(tmp_path), "--json").returncode == 0  # the folder above: fine
+
+
 def test_troves_own_data_dir_inside_a_library_is_not_indexed(settings, tmp_path, monkeypatch):
     library = make_library(tmp_path / "library", photos=1)
     write_jpeg(library / "trove-data" / "cache" / "ab" / "thumb.jpg")

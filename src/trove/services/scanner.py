@@ -144,8 +144,21 @@ class ScanService:
 
 
 def canonical_root(path: str | os.PathLike[str]) -> str:
-    """A root is known by its real absolute path (a symlinked library folder is resolved)."""
-    return os.path.realpath(os.path.abspath(os.fspath(path)))
+    """A root is known by its real absolute path (a symlinked library folder is resolved).
+    Files below a library may have names of any bytes (domain/paths.py keeps them), but the
+    library's own path is stored as text: one that is not UTF-8 is refused in words."""
+    real = os.path.realpath(os.path.abspath(os.fspath(path)))
+    try:
+        real.encode("utf-8")
+    except UnicodeEncodeError:
+        from trove.services.errors import Invalid
+
+        shown = real.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise Invalid(
+            f"{shown}: a library's folder path must be valid UTF-8; add a folder above it "
+            "(names below a library may be anything)"
+        ) from None
+    return real
 
 
 def root_unavailable_reason(root_path: str) -> str | None:
