@@ -264,3 +264,21 @@ def test_a_wrong_first_guess_is_corrected_by_the_mime_step_and_the_right_steps_r
         steps = {(row.asset_id, row.step): row.status for row in session.scalars(select(AssetStep))}
     assert steps[(picture["id"], "thumbnails")] == "ok"
     assert (fake["id"], "thumbnails") not in steps
+
+
+def test_a_failed_optional_step_is_named_after_the_scan_and_explained_by_status(
+    tmp_path, run_trove
+):
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "notes.txt").write_text("fine\n")
+    # A PNG signature and a header cut short: typed as a picture, no preview can be made.
+    (library / "broken\x1b[31m.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDRcut")
+
+    scanned = run_trove("scan", str(library)).stdout
+    status = run_trove("status").stdout
+
+    assert "0 with errors; steps failed: thumbnails 1 (`trove status` lists why)" in scanned
+    (failed,) = [line for line in status.splitlines() if line.startswith("  failed ")]
+    assert failed.startswith("  failed thumbnails x1: cannot decode")
+    assert failed.endswith("(e.g. broken\\x1b[31m.png)")  # a name's escapes never reach a terminal

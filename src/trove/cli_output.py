@@ -89,8 +89,18 @@ class ScanReporter:
             p = run.pipeline
             print(
                 f"processed {p.assets} assets in {p.elapsed_s:.2f} s:"
-                f" {p.ready} ready, {p.errors} with errors"
+                f" {p.ready} ready, {p.errors} with errors{_failed_steps(p.steps)}"
             )
+
+
+def _failed_steps(steps: dict[str, dict[str, int]]) -> str:
+    """The optional steps that failed (a file is still `ready` without its previews), named
+    so that a failure does not hide behind "0 with errors"."""
+    failed = {step: n["failed"] for step, n in sorted(steps.items()) if n.get("failed")}
+    if not failed:
+        return ""
+    listed = ", ".join(f"{step} {n}" for step, n in failed.items())
+    return f"; steps failed: {listed} (`trove status` lists why)"
 
 
 def scan_run_dict(run: ScanRun) -> dict[str, Any]:
@@ -157,6 +167,11 @@ def print_status(status: dict[str, Any], *, as_json: bool) -> None:
         print(f"root {root['path']}: {state}, last scan {root['last_scan_at'] or 'never'}")
         if root.get("watch_status"):
             print(f"  changes: {root['watch_status']}")
+        for failure in root.get("failures", []):
+            print(
+                f"  failed {failure['step']} x{failure['count']}: {display(failure['message'])}"
+                f" (e.g. {display(failure['example'])})"
+            )
     print("assets by status: " + _pairs(status["by_status"]))
     print("assets by type:   " + _pairs(status["by_type"]))
     jobs = status.get("jobs")
