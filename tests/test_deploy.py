@@ -61,3 +61,8 @@ def test_only_the_web_server_keeps_the_images_http_healthcheck():
         else:
             assert service["healthcheck"] == {"disable": True}, service["command"]
 
+
+def test_the_image_has_pg_dump_for_trove_backup():
+    install = re.search(r"apt-get install (.*?)&&", (DEPLOY / "Containerfile").read_text(), re.S)
+    assert install is not None
+    assert "postgresql-client" in install.group(1).split()
