@@ -49,3 +49,20 @@ def test_every_setting_the_deploy_files_set_is_read_by_trove():
     for path in DEPLOY.iterdir():
         named |= set(re.findall(r"\bTROVE_[A-Z_]+", path.read_text()))
     assert named and named <= SETTINGS, named - SETTINGS
+
+
+def test_only_the_web_server_keeps_the_images_http_healthcheck():
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    for service in services.values():
+        if service.get("command", [None])[0] != "trove":
+            continue
+        if service["command"][1] == "serve":
+            assert "healthcheck" not in service  # the image's: it asks /api/dam/health
+        else:
+            assert service["healthcheck"] == {"disable": True}, service["command"]
+
+
+def test_the_image_has_pg_dump_for_trove_backup():
+    install = re.search(r"apt-get install (.*?)&&", (DEPLOY / "Containerfile").read_text(), re.S)
+    assert install is not None
+    assert "postgresql-client" in install.group(1).split()

@@ -6,6 +6,7 @@ its own stream (TROVE_BROKER_QUEUE), so test runs sharing the server do not meet
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -316,3 +317,22 @@ def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_s
         waiting.join(timeout=60)
         database.dispose()
     assert returned_at and returned_at[0] >= finished_at
+
+
+def test_json_log_format_makes_every_worker_line_a_json_object(workers, tmp_path):
+    workers.env.update(TROVE_LOG_FORMAT="json", TROVE_PLUGINS="")
+    worker = workers.start(processes=1)
+    time.sleep(4)  # the supervisor and a worker process have started and said so
+    workers.stop_all()
+    workers.env["TROVE_PLUGINS"] = "trove_no_such_plugin"
+    crashed = workers.start()  # a traceback, too, is one object
+    crashed.wait(30)
+    lines = []
+    for log in sorted(tmp_path.glob("worker-*.log")):
+        lines += [line for line in log.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # fails on any line that is not JSON
+    assert worker.returncode == 0 and crashed.returncode == 1
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    assert "Listening started." in {r["message"] for r in records}  # a worker process's line
+    (uncaught,) = [r for r in records if r["level"] == "CRITICAL"]
+    assert "trove_no_such_plugin" in uncaught["exc_info"]

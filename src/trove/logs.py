@@ -57,6 +57,31 @@ def progress_to_terminal(settings: Settings) -> None:
     trove.setLevel(logging.INFO)
 
 
+def worker_logs_to_stderr(settings: Settings) -> None:
+    """`trove worker` (its supervisor and each worker process): every log record, taskiq's
+    included, on stderr in taskiq's plain format (or one JSON object a line); idempotent."""
+    from taskiq.cli.worker.args import WorkerArgs
+
+    root = logging.getLogger()
+    if any(isinstance(h, _WorkerStderr) for h in root.handlers):
+        return
+    handler = _WorkerStderr(sys.stderr)
+    handler.setFormatter(_formatter(settings, plain=WorkerArgs.log_format))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # each start's schema check: noise
+    if settings.log_format == "json":  # a crash's traceback too: one object, not 40 lines
+        sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+    logging.getLogger("trove").critical("uncaught exception", exc_info=(kind, error, tb))
+
+
+class _WorkerStderr(logging.StreamHandler):
+    """The worker's stderr handler (a type of its own, so a second set-up finds the first)."""
+
+
 def uvicorn_log_config(settings: Settings) -> dict[str, Any] | None:
     """uvicorn's own lines (start-up, access log) in the same JSON shape as Trove's, or None
     for uvicorn's default plain lines."""

@@ -33,9 +33,11 @@ def make_worker_broker() -> AsyncBroker:
     process's composition root, so it reads its settings from the environment here."""
     from taskiq import TaskiqEvents
 
+    from trove.logs import worker_logs_to_stderr
     from trove.pipeline.tasks import make_broker
 
     settings = load_settings()
+    worker_logs_to_stderr(settings)
     broker = make_broker(settings)
 
     @broker.on_event(TaskiqEvents.WORKER_STARTUP)
@@ -95,6 +97,7 @@ def run_worker(settings: Settings, *, processes: int, service: Any) -> int:
         max_prefetch=0,
         ack_type=AcknowledgeType.WHEN_SAVED,
         shutdown_timeout=10,
+        configure_logging=False,  # worker_logs_to_stderr, in this process and in each worker
     )
     try:
         return taskiq_run_worker(args) or 0
