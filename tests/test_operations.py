@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.accounts import add_accounts, bearer, with_sign_in
 from tests.browser.server import start_server
+from tests.conftest import _pg_admin
 from tests.media import make_library
 from trove.app import create_app
 from trove.db.database import Database
@@ -107,3 +113,67 @@ def test_json_log_format_makes_every_server_line_a_json_object(tmp_path, library
     assert {"time", "level", "logger", "message"} <= set(records[0])
     loggers = {record["logger"] for record in records}
     assert "uvicorn.access" in loggers and any(name.startswith("trove") for name in loggers)
+
+
+def test_a_token_that_cannot_be_checked_while_the_database_is_down_gets_503_not_500(
+    settings, library, caplog
+):
+    app = create_app(with_sign_in(settings), roots=[str(library)])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        services = app.state.services
+        assert services.indexer.wait_idle(60)
+        add_accounts(services)
+        token, _ = services.users.create_token("alice")
+        assert client.get("/api/dam/health", headers=bearer(token)).json()["roots"]
+        with _database_unreachable(services.database), caplog.at_level(logging.WARNING):
+            answers = {
+                path: client.get(path, headers=bearer(token))
+                for path in ("/api/dam/health", "/metrics", "/api/dam/assets")
+            }
+            anonymous = client.get("/api/dam/health")
+        assert client.get("/api/dam/health", headers=bearer(token)).json()["status"] == "ok"
+    for path, answer in answers.items():
+        assert answer.status_code == 503, (path, answer.text)
+        assert "database does not answer" in answer.json()["detail"]
+    assert anonymous.status_code == 503 and anonymous.json()["status"] == "down"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
+
+
+@contextmanager
+def _database_unreachable(database: Database) -> Iterator[None]:
+    """New connections to the server's database fail, and the pooled ones are gone: SQLite's
+    file is a folder for a while, PostgreSQL refuses connections to the database."""
+    if database.url.startswith("sqlite"):
+        with _sqlite_file_replaced_by_a_folder(Path(database.url.split("///", 1)[1]), database):
+            yield
+        return
+    name = database.url.rsplit("/", 1)[1]
+    _set_allow_connections(name, allowed=False)
+    database.dispose()
+    try:
+        yield
+    finally:
+        _set_allow_connections(name, allowed=True)
+
+
+@contextmanager
+def _sqlite_file_replaced_by_a_folder(path: Path, database: Database) -> Iterator[None]:
+    aside = path.with_name(path.name + ".aside")
+    database.dispose()
+    path.rename(aside)
+    path.mkdir()
+    try:
+        yield
+    finally:
+        path.rmdir()
+        aside.rename(path)
+
+
+def _set_allow_connections(name: str, *, allowed: bool) -> None:
+    with _pg_admin() as admin:
+        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {str(allowed).lower()}")
+        if not allowed:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
