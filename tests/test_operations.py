@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import logging
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,13 +16,17 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests import test_storage_full
 from tests.accounts import add_accounts, bearer, with_sign_in
 from tests.browser.server import start_server
 from tests.conftest import _pg_admin
 from tests.media import make_library
+from tests.test_storage_full import SmallDisk
 from trove.app import create_app
 from trove.db.database import Database
 from trove.services.health import HealthService
+
+small_disk = test_storage_full.small_disk  # the fixture: a 1.5 MiB tmpfs
 
 
 @pytest.fixture
@@ -177,3 +183,35 @@ def _set_allow_connections(name: str, *, allowed: bool) -> None:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
                 (name,),
             )
+
+
+@pytest.mark.slow
+def test_a_full_data_disk_makes_health_degraded_with_the_reason_and_ok_once_freed(
+    settings, library, small_disk: SmallDisk
+):
+    app = create_app(dataclasses.replace(settings, data_dir=small_disk.path), roots=[str(library)])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert app.state.services.indexer.wait_idle(60)
+        assert client.get("/api/dam/health").json()["status"] == "ok"
+        filler = _fill(small_disk.path)
+        full = client.get("/api/dam/health")
+        filler.unlink()
+        freed = client.get("/api/dam/health").json()
+    assert full.status_code == 200, full.text
+    body = full.json()
+    assert body["status"] == "degraded" and not body["storage"]["ok"]
+    assert "disk is full" in body["detail"] and "No space left" in body["storage"]["detail"]
+    assert freed["status"] == "ok" and freed["storage"]["ok"]
+
+
+def _fill(folder: Path) -> Path:
+    filler = folder / "filler"
+    out = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(out, b"\0" * 65536)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(out)
+    return filler
