@@ -8,6 +8,9 @@ import json
 import logging
 import os
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,8 +26,9 @@ from tests.conftest import _pg_admin
 from tests.media import make_library
 from tests.test_storage_full import SmallDisk
 from trove.app import create_app
+from trove.config import Settings
 from trove.db.database import Database
-from trove.services.health import HealthService
+from trove.services.health import CHECK_TIMEOUT_S, HealthService
 
 small_disk = test_storage_full.small_disk  # the fixture: a 1.5 MiB tmpfs
 
@@ -215,3 +219,54 @@ def _fill(folder: Path) -> Path:
     finally:
         os.close(out)
     return filler
+
+
+def test_a_database_that_accepts_but_never_answers_holds_up_no_other_check(tmp_path):
+    with _silent_listener() as port:
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            database_url=f"postgresql://trove@127.0.0.1:{port}/trove",
+            broker_url="redis://127.0.0.1:6379/0",
+        )
+        database = Database(settings.resolved_database_url)
+        health = HealthService(settings, database)
+        try:
+            reports, durations = [], []
+            for _ in range(6):  # more calls than the old shared pool had threads
+                started = time.perf_counter()
+                reports.append(health.check(with_roots=True))
+                durations.append(time.perf_counter() - started)
+            # Later calls wait on the stuck check again: one stuck thread, not one per call.
+            stuck = [t for t in threading.enumerate() if t.name == "trove-health"]
+            assert len(stuck) == 1, stuck
+        finally:
+            health.close()
+            database.dispose()
+    assert all(seconds < CHECK_TIMEOUT_S + 0.5 for seconds in durations), durations
+    for report in reports:
+        assert report["status"] == "down" and not report["database"]["ok"]
+        assert "no answer within" in report["database"]["detail"]
+        assert report["broker"] == {**report["broker"], "ok": True, "detail": "redis"}
+        assert report["storage"]["ok"], report["storage"]
+
+
+@contextmanager
+def _silent_listener() -> Iterator[int]:
+    """A loopback port that accepts connections and never says a word (a hung server)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:  # closed: the test is over
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for connection in accepted:  # the stuck checks see the end of the stream and finish
+            connection.close()
