@@ -45,6 +45,16 @@ def _is_operational_db_error(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError)
 
 
+def is_database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be used right now (refused, gone, locked, its
+    pool exhausted): the caller should try again later, not report a bug."""
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return _is_operational_db_error(exc) or isinstance(exc, PoolTimeout)
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) is a full disk, for the database or for a file."""
     seen: BaseException | None = exc

@@ -3,7 +3,9 @@
 A request is signed in by an API token (`Authorization: Bearer trove_...`) or by the session
 cookie a browser got from `POST /api/dam/auth/login`; a credential that is unknown, expired,
 revoked or belongs to a disabled user counts as none (the route's policy then answers 401, or a
-page sends the browser to /login). With TROVE_AUTH=off every request is the one local user.
+page sends the browser to /login). A credential that cannot be checked because the database
+does not answer is answered 503 right here. With TROVE_AUTH=off every request is the one local
+user.
 
 The same-origin proof for cookie-signed requests that change state lives in web_safety.py,
 which runs first. NiceGUI's own assets and websocket, and Trove's static files, need no viewer
@@ -13,19 +15,25 @@ and cost no lookup; a NiceGUI page reads the viewer of the request that built it
 
 from __future__ import annotations
 
+import logging
 from ipaddress import ip_address
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trove.domain.access import Viewer
+from trove.errors import is_database_unreachable
 from trove.ui.static_files import STATIC_URL
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "trove_session"
 _NO_VIEWER_NEEDED = ("/_nicegui", STATIC_URL + "/")
+CREDENTIAL_UNCHECKED = "The database does not answer, so the sign-in cannot be checked; try again."
 
 
 class AuthenticationMiddleware:
@@ -38,8 +46,28 @@ class AuthenticationMiddleware:
         if scope["type"] in ("http", "websocket") and not scope["path"].startswith(
             _NO_VIEWER_NEEDED
         ):
-            scope.setdefault("state", {})["viewer"] = await viewer_of(scope)
+            try:
+                scope.setdefault("state", {})["viewer"] = await viewer_of(scope)
+            except Exception as exc:
+                if not is_database_unreachable(exc):
+                    raise
+                await _credential_unchecked(scope, receive, send, exc)
+                return
         await self.app(scope, receive, send)
+
+
+async def _credential_unchecked(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """503, not 500: an outage the caller can wait out, not a bug. The request goes no further,
+    so a credential that cannot be checked never counts as anyone's, nor as none (a public
+    route would answer as if the caller were signed out)."""
+    log.warning("%s: %s (%s)", scope["path"], CREDENTIAL_UNCHECKED, str(exc).splitlines()[0])
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1013})  # try again later
+        return
+    response = JSONResponse(
+        {"detail": CREDENTIAL_UNCHECKED}, status_code=503, headers={"Retry-After": "10"}
+    )
+    await response(scope, receive, send)
 
 
 async def viewer_of(scope: Scope) -> Viewer:

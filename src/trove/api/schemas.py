@@ -579,13 +579,15 @@ class RootHealth(BaseModel):
 
 
 class Health(ErrorOut):
-    """`ok`; `degraded` when a library is offline; `down` (answered 503) when the database
-    or the broker does not answer. `roots` is listed to admins only. Like every error body it
-    has a `detail`: here, the state in one sentence."""
+    """`ok`; `degraded` when a library is offline or the disk of the data directory (or of
+    the index) is full or read-only; `down` (answered 503) when the database or the broker
+    does not answer. `roots` is listed to admins only. Like every error body it has a
+    `detail`: here, the state in one sentence."""
 
     status: Literal["ok", "degraded", "down"]
     database: HealthCheck
     broker: HealthCheck
+    storage: HealthCheck = Field(description="Whether there is room to write the index.")
     roots_online: int
     roots_offline: int
     roots: list[RootHealth] | None

@@ -108,7 +108,7 @@ class Services:
             places=PlacesService(database),
             archives=ArchiveService(settings, database),
             installs=InstallService(settings, database),
-            health=HealthService(settings, database),
+            health=HealthService(settings, database, indexer=indexer),
             search=SearchService(settings, database, hierarchical=relations.hierarchical()),
             semantic=semantic,
             users=UserService(settings, database),

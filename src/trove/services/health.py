@@ -2,23 +2,33 @@
 there. For load balancers, container health checks and people (GET /api/dam/health).
 
 Every check is bounded in time: a NAS mount that hangs makes `stat` block forever, and a health
-endpoint that hangs with it is worse than one that says "unresponsive".
+endpoint that hangs with it is worse than one that says "unresponsive". Each check runs on a
+thread of its own, so one that never returns holds up no other; while it is stuck, later calls
+wait on it again instead of starting another (one stuck thread per check, not one per call).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings
 from trove.db.database import Database
 from trove.domain.enums import RootStatus
 from trove.sync.mounts import root_identity
 
+if TYPE_CHECKING:
+    from trove.services.background import BackgroundIndexer
+
 CHECK_TIMEOUT_S = 2.0
+# Written, synced and removed on each check: a full disk refuses it even when creating an
+# empty file would still succeed.
+_PROBE = b"\0" * 4096
 
 
 @dataclass(frozen=True)
@@ -32,46 +42,67 @@ class Check:
 
 
 class HealthService:
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, *, indexer: BackgroundIndexer | None = None
+    ) -> None:
+        """`indexer`: the server's, whose scans know when the index's disk is full (on
+        PostgreSQL that disk is the database server's); a process without one has none."""
         self.settings = settings
         self.database = database
-        # Daemon-like threads: a check stuck in the kernel must not keep the process alive.
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="trove-health")
+        self.indexer = indexer
+        self._running: dict[str, _Probe] = {}
+        self._lock = threading.Lock()
 
     def check(self, *, with_roots: bool) -> dict[str, Any]:
-        """`ok` when the database and broker answer and every library is online; `degraded`
-        when a library is offline (Trove still serves the rest); `down` when the database or
+        """`ok` when the database and broker answer, there is room to write the index and
+        every library is online; `degraded` when a library is offline or the disk is full
+        (Trove still serves what it has, but indexes nothing new); `down` when the database or
         broker does not answer. Library names and paths only `with_roots` (admins)."""
-        database = self._bounded(self._database_answers)
-        broker = self._bounded(self._broker_answers)
-        if not with_roots:  # an error's text names hosts, users and ports: not for anyone
+        database, broker, storage = self._services_answer()
+        if not with_roots:  # an error's text names hosts, users, ports and paths: not for anyone
             database, broker = _reason_hidden(database), _reason_hidden(broker)
+            storage = _reason_hidden(storage)
         roots = self._roots() if database.ok else []
         offline = [root for root in roots if not root["online"]]
-        status = "down" if not (database.ok and broker.ok) else "degraded" if offline else "ok"
+        status = (
+            "down"
+            if not (database.ok and broker.ok)
+            else "degraded"
+            if offline or not storage.ok
+            else "ok"
+        )
         return {
             "status": status,
-            "detail": _summary(database, broker, offline),
+            "detail": _summary(database, broker, storage, offline),
             "database": database.as_dict(),
             "broker": broker.as_dict(),
+            "storage": storage.as_dict(),
             "roots_online": len(roots) - len(offline),
             "roots_offline": len(offline),
             "roots": roots if with_roots else None,
         }
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def _services_answer(self) -> tuple[Check, Check, Check]:
+        """The database, the broker and room to write, checked at once within one bound."""
+        deadline = time.perf_counter() + CHECK_TIMEOUT_S
+        probes = (
+            self._probe("database", self._database_answers),
+            self._probe("broker", self._broker_answers),
+            self._probe("storage", _writable_folder, self.settings.data_dir),
+        )
+        database, broker, writable = (probe.outcome(deadline=deadline) for probe in probes)
+        return database, broker, self._disk_full() or writable
 
-    def _bounded(self, probe: Any, *args: Any) -> Check:
-        started = time.perf_counter()
-        future = self._pool.submit(probe, *args)
-        try:
-            detail = future.result(timeout=CHECK_TIMEOUT_S)
-        except FutureTimeout:
-            return Check(False, f"no answer within {CHECK_TIMEOUT_S:g} s", _ms_since(started))
-        except Exception as exc:  # a health check reports every failure; it never raises
-            return Check(False, f"{type(exc).__name__}: {exc}"[:300], _ms_since(started))
-        return Check(True, detail, _ms_since(started))
+    def close(self) -> None:
+        """Nothing to wait for: a check still running is on a daemon thread."""
+
+    def _probe(self, name: str, check: Callable[..., str], *args: Any) -> _Probe:
+        """The check `name` started now, or the one still running from an earlier call."""
+        with self._lock:
+            running = self._running.get(name)
+            if running is None or running.finished:
+                running = self._running[name] = _Probe(check, *args)
+            return running
 
     def _database_answers(self) -> str:
         from trove.repositories.roots import RootRepository
@@ -79,6 +110,12 @@ class HealthService:
         with self.database.session() as session:
             RootRepository(session).ping()
         return "sqlite" if self.settings.is_sqlite else "postgresql"
+
+    def _disk_full(self) -> Check | None:
+        """The indexer's last word on a full disk, which wins over the data directory's probe:
+        the indexer also sees the database's disk."""
+        disk_full = self.indexer.snapshot()["disk_full"] if self.indexer is not None else None
+        return Check(False, disk_full, 0.0) if disk_full else None
 
     def _broker_answers(self) -> str:
         if not self.settings.broker_url:
@@ -100,15 +137,58 @@ class HealthService:
                 (root.id, root.name, root.path, root.status, root.status_message)
                 for root in RootRepository(session).all()
             ]
-        return [self._root(*fields) for fields in known]
+        deadline = time.perf_counter() + CHECK_TIMEOUT_S
+        probes = [self._probe(f"root {fields[0]}", _readable_folder, fields[2]) for fields in known]
+        return [
+            self._root(*fields, reachable=probe.outcome(deadline=deadline))
+            for fields, probe in zip(known, probes, strict=True)
+        ]
 
     def _root(
-        self, root_id: str, name: str, path: str, status: str, message: str | None
+        self,
+        root_id: str,
+        name: str,
+        path: str,
+        status: str,
+        message: str | None,
+        *,
+        reachable: Check,
     ) -> dict[str, Any]:
-        reachable = self._bounded(_readable_folder, path)
         online = status == RootStatus.ONLINE and reachable.ok
         reason = message if status != RootStatus.ONLINE else None if online else reachable.detail
         return {"id": root_id, "name": name, "path": path, "online": online, "reason": reason}
+
+
+class _Probe:
+    """One check on a daemon thread of its own (a check stuck in the kernel must not keep the
+    process alive, nor a thread another check needs)."""
+
+    def __init__(self, check: Callable[..., str], *args: Any) -> None:
+        self._started = time.perf_counter()
+        self._done = threading.Event()
+        self._result = Check(False, "not finished", 0.0)
+        thread = threading.Thread(
+            target=self._run, args=(check, *args), name="trove-health", daemon=True
+        )
+        thread.start()
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    def outcome(self, *, deadline: float) -> Check:
+        if not self._done.wait(max(0.0, deadline - time.perf_counter())):
+            return Check(False, f"no answer within {CHECK_TIMEOUT_S:g} s", _ms_since(self._started))
+        return self._result
+
+    def _run(self, check: Callable[..., str], *args: Any) -> None:
+        try:
+            self._result = Check(True, check(*args), _ms_since(self._started))
+        except Exception as exc:  # a health check reports every failure; it never raises
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            self._result = Check(False, detail, _ms_since(self._started))
+        finally:
+            self._done.set()
 
 
 def _reason_hidden(check: Check) -> Check:
@@ -117,11 +197,13 @@ def _reason_hidden(check: Check) -> Check:
     return Check(False, "no answer (an admin's health check says why)", check.ms)
 
 
-def _summary(database: Check, broker: Check, offline: list[dict[str, Any]]) -> str:
+def _summary(database: Check, broker: Check, storage: Check, offline: list[dict[str, Any]]) -> str:
     if not database.ok:
         return f"The database does not answer: {database.detail}."
     if not broker.ok:
         return f"The task broker does not answer: {broker.detail}."
+    if not storage.ok:
+        return f"Nothing new can be indexed, the disk is full or read-only: {storage.detail}."
     if offline:
         return f"{len(offline)} of the libraries offline; the others are served."
     return "Everything answers."
@@ -131,6 +213,18 @@ def _readable_folder(path: str) -> str:
     if root_identity(path) is None:
         raise OSError("the folder is absent or unreadable")
     return "readable"
+
+
+def _writable_folder(path: os.PathLike[str] | str) -> str:
+    os.makedirs(path, exist_ok=True)  # made on first use anyway; its absence is no fault
+    descriptor, probe = tempfile.mkstemp(dir=path, prefix=".trove-health-")
+    try:
+        os.write(descriptor, _PROBE)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+        os.unlink(probe)
+    return "writable"
 
 
 def _ms_since(started: float) -> float:
