@@ -109,6 +109,23 @@ def test_metrics_show_queues_step_outcomes_libraries_and_scans_under_trove_names
     assert families["trove_scan_duration_seconds"].samples[0].value > 0
 
 
+def test_a_library_folder_gone_is_offline_in_the_metrics_at_once_without_a_watcher(
+    settings, library
+):
+    app = create_app(dataclasses.replace(settings, watch=False), roots=[str(library)])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert app.state.services.indexer.wait_idle(60)
+
+        def online() -> float:
+            families = text_string_to_metric_families(client.get("/metrics").text)
+            (sample,) = next(f for f in families if f.name == "trove_root_online").samples
+            return sample.value
+
+        assert online() == 1
+        shutil.rmtree(library)  # nothing watches it, and no scan has run since
+        assert online() == 0
+
+
 def test_json_log_format_makes_every_server_line_a_json_object(tmp_path, library):
     server = start_server(
         data_dir=tmp_path / "data", roots=[library], env={"TROVE_LOG_FORMAT": "json"}

@@ -62,7 +62,7 @@ class HealthService:
         if not with_roots:  # an error's text names hosts, users, ports and paths: not for anyone
             database, broker = _reason_hidden(database), _reason_hidden(broker)
             storage = _reason_hidden(storage)
-        roots = self._roots() if database.ok else []
+        roots = self.roots() if database.ok else []
         offline = [root for root in roots if not root["online"]]
         status = (
             "down"
@@ -129,7 +129,9 @@ class HealthService:
             client.close()
         return "redis"
 
-    def _roots(self) -> list[dict[str, Any]]:
+    def roots(self) -> list[dict[str, Any]]:
+        """Each library, online only when its status says so and its folder answers now
+        (within the bound): a folder gone since the last scan is offline here at once."""
         from trove.repositories.roots import RootRepository
 
         with self.database.session() as session:

@@ -74,13 +74,16 @@ def _metrics(services: Services) -> Iterator[Any]:
     yield GaugeMetricFamily(
         "trove_assets_processing", "Assets not yet through the pipeline.", value=jobs["processing"]
     )
-    yield from _root_metrics(services.library.roots())
+    online = {root["id"]: root["online"] for root in services.health.roots()}
+    yield from _root_metrics(services.library.roots(), online=online)
 
 
-def _root_metrics(roots: list[dict[str, Any]]) -> Iterator[Any]:
+def _root_metrics(roots: list[dict[str, Any]], *, online: dict[str, bool]) -> Iterator[Any]:
+    """`online`: what health sees now (the stored status, and the folder answering), not the
+    stored status alone, which waits for a scan when nothing watches the folder."""
     from prometheus_client.core import GaugeMetricFamily
 
-    online = GaugeMetricFamily(
+    is_online = GaugeMetricFamily(
         "trove_root_online", "1 when a library is online.", labels=["root_id", "root"]
     )
     duration = GaugeMetricFamily(
@@ -98,14 +101,14 @@ def _root_metrics(roots: list[dict[str, Any]]) -> Iterator[Any]:
     )
     for root in roots:
         label = [root["id"], root["name"]]
-        online.add_metric(label, 1.0 if root["status"] == "online" else 0.0)
+        is_online.add_metric(label, 1.0 if online.get(root["id"]) else 0.0)
         scan = root.get("last_scan") or {}
         if "elapsed_s" in scan:
             duration.add_metric(label, scan["elapsed_s"])
             files.add_metric(label, scan.get("seen", 0))
         if root.get("last_scan_at") is not None:
             finished.add_metric(label, _unix(root["last_scan_at"]))
-    yield from (online, duration, files, finished)
+    yield from (is_online, duration, files, finished)
 
 
 def _info(services: Services) -> dict[str, str]:
