@@ -25,7 +25,6 @@ from trove.services import albums as album_service
 from trove.services.albums import AlbumPatch
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
-from trove.services.user_data import albums as album_section
 
 SYSTEM = Viewer.system()
 OWNER = Viewer.local_owner()
@@ -495,7 +494,6 @@ def test_an_album_of_more_members_than_one_add_takes_comes_back_whole(
     finally:
         services.database.dispose()
     monkeypatch.setattr(album_service, "MAX_ADD", 2)  # the real limit, 10,000, made small
-    monkeypatch.setattr(album_section, "MEMBERS_PER_ADD", 2)
     services = _rebuilt(settings, library)
     try:
         assert _imported(services, exported)["album"] == 1

@@ -243,13 +243,10 @@ def worker(
     Start any number of them, here or on other machines that mount the same roots and cache.
     On start they pick up whatever an earlier run left pending.
     """
-    from trove.logs import worker_logs_to_stderr
     from trove.services.library import LibraryService
 
-    settings = _settings(data_dir=data_dir)
-    worker_logs_to_stderr(settings)
     with _clear_errors():
-        code = LibraryService(settings).run_worker(processes=processes)
+        code = LibraryService(_settings(data_dir=data_dir)).run_worker(processes=processes)
     raise typer.Exit(code)
 
 

@@ -224,8 +224,10 @@ class LibraryService:
     def run_worker(self, *, processes: int) -> int:
         """`trove worker`: pipeline worker processes for the Redis broker, until stopped."""
         from trove.db.migrate import ensure_schema
+        from trove.logs import worker_logs_to_stderr
         from trove.pipeline.worker import run_worker
 
+        worker_logs_to_stderr(self.settings)  # before the schema check logs anything
         ensure_schema(self.settings.resolved_database_url)
         return run_worker(self.settings, processes=processes, service=self.pipeline())
 

@@ -9,13 +9,11 @@ from typing import Any
 from trove.domain.access import Viewer
 from trove.domain.albums import COVER_KEY, NAMESPACE
 from trove.repositories.user_data import UserDataRepository
-from trove.services.albums import MAX_ADD, AlbumPatch
+from trove.services import albums as album_service
+from trove.services.albums import AlbumPatch
 from trove.services.assets import AssetPatch
 from trove.services.user_data.records import Record
 from trove.services.user_data.section import ExportContext, ImportContext, OneByOne
-
-# The most members one `albums.add` takes.
-MEMBERS_PER_ADD = MAX_ADD
 
 
 class AlbumSection(OneByOne):
@@ -85,9 +83,10 @@ def _found_or_made(record: Record, ctx: ImportContext) -> str:
 
 
 def _add_in_chunks(ctx: ImportContext, album_id: str, members: list[str]) -> None:
-    """In chunks the album service takes at once: an album may hold more than that."""
-    for start in range(0, len(members), MEMBERS_PER_ADD):
-        chunk = members[start : start + MEMBERS_PER_ADD]
+    """In chunks the album service takes at once (`MAX_ADD`): an album may hold more."""
+    size = album_service.MAX_ADD
+    for start in range(0, len(members), size):
+        chunk = members[start : start + size]
         ctx.service.albums.add(album_id, chunk, viewer=Viewer.system())
 
 
