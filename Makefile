@@ -13,14 +13,14 @@ PYTEST_ARGS ?=
 PYTEST_RC_FILE ?=
 
 .PHONY: help setup setup-test system-runtime system-test venv-runtime venv-test services \
-	vendor-js check-root run scan test test-fast lint bench clean
+	vendor-js check-root run scan test test-fast lint bench schema-snapshot clean
 
 help:
 	@echo "make run ROOT=/path/to/photos   set up, then serve ROOT on http://127.0.0.1:8000"
 	@echo "make scan ROOT=/path/to/photos  set up, then index ROOT once"
 	@echo "make test [PYTEST_ARGS=...]     set up (packages, venv, PostgreSQL, Redis), then pytest"
 	@echo "make test-fast                  the fast tier (SQLite, no slow tests), under a minute"
-	@echo "make setup | setup-test | lint | bench | clean"
+	@echo "make setup | setup-test | lint | bench | schema-snapshot | clean"
 
 system-runtime:
 	@scripts/install-system.sh runtime
@@ -73,6 +73,10 @@ lint: system-runtime venv-test
 
 bench: system-runtime venv-test
 	$(PYTHON) bench/scan.py
+
+# After adding a migration: a new SQLite index is made from this dump (src/trove/db/snapshot.py).
+schema-snapshot: venv-test
+	$(PYTHON) -c 'from trove.db.migrate import write_snapshot; write_snapshot()'
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache test-artifacts bench/results

@@ -1,7 +1,8 @@
 """Apply Alembic migrations on start, cheaply when the schema is already current.
 
 Checking the revision costs one query over the bare driver; Alembic (and its imports) is only
-loaded when an upgrade is actually due.
+loaded when an upgrade is actually due. A new SQLite index is made from the migrations' dump
+instead (db/snapshot.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ def ensure_schema(url: str) -> None:
         upgrade(url)
 
 
-def upgrade(url: str) -> None:
+def upgrade(url: str, *, from_snapshot: bool = True) -> None:
+    """Bring the index at `url` to HEAD_REVISION; `from_snapshot=False` runs every migration
+    on a new SQLite file too (what the snapshot is made from)."""
+    if from_snapshot and _made_from_snapshot(url):
+        return
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import text
@@ -48,3 +53,27 @@ def upgrade(url: str) -> None:
             command.upgrade(config, "head")
     finally:
         engine.dispose()
+
+
+def _made_from_snapshot(url: str) -> bool:
+    from trove.db.engine import BUSY_TIMEOUT_S, normalise_url
+    from trove.db.snapshot import create_from_snapshot, sqlite_file
+
+    path = sqlite_file(normalise_url(url))
+    return path is not None and create_from_snapshot(path, timeout_s=BUSY_TIMEOUT_S)
+
+
+def write_snapshot() -> None:
+    """Migrate a new SQLite index in a temporary folder and keep its dump as the snapshot new
+    indexes are made from (`make schema-snapshot`, after adding a migration)."""
+    import sqlite3
+    import tempfile
+
+    from trove.db.snapshot import SNAPSHOT, dump
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "trove.db"
+        upgrade(f"sqlite:///{path}", from_snapshot=False)
+        with sqlite3.connect(path) as connection:
+            SNAPSHOT.write_text(dump(connection), encoding="utf-8")
+    print(f"wrote {SNAPSHOT}")
