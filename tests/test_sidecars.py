@@ -6,6 +6,7 @@ the sidecar's bytes are never touched. Both databases."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.migrating import migrate_to
 from tests.pipeline_media import write_photo
 from trove.db.models import AssetStep
 from trove.domain import sidecars
@@ -604,3 +606,44 @@ def test_a_face_region_deleted_in_trove_stays_deleted_when_the_sidecar_changes(s
         "", "Alice Martin"
     ]  # fmt: skip
     assert _digest(photo) == photo_digest
+
+
+def test_a_title_cleared_in_trove_stays_cleared_over_the_sidecar_and_through_an_export(
+    services, settings, tmp_path
+):
+    """A person who clears the title and description a sidecar gave wants none: the
+    sidecar's do not come back when it is read again, nor when the index is rebuilt from the
+    disk and the export imported. A picture whose title nobody touched shows the sidecar's."""
+    root = tmp_path / "library"
+    for seed, name in ((3, "IMG_3"), (5, "IMG_5")):
+        write_photo(root / f"{name}.jpg", seed=seed)
+        (root / f"{name}.xmp").write_text(LIGHTROOM)
+    services.library.scan_and_process([str(root)], wait=True)
+    cleared = _by_name(services)["IMG_3.jpg"]["id"]
+    services.assets.update(cleared, AssetPatch(title=None, description="  "), viewer=SYSTEM)
+    sidecars_say = ("Boats at noon", "Fishing boats in the harbour")
+
+    def shown(services: Services) -> dict[str, tuple[str | None, str | None]]:
+        pictures = {n: a for n, a in _by_name(services).items() if n.endswith(".jpg")}
+        return {n: (a["title"], a["description"]) for n, a in pictures.items()}
+
+    assert shown(services) == {"IMG_3.jpg": (None, None), "IMG_5.jpg": sidecars_say}
+    lightroom = LIGHTROOM.replace("<rdf:li>harbour</rdf:li>", "")
+    _rewrite(root / "IMG_3.xmp", lightroom, at=1_800_000_000)
+    services.library.scan_and_process([str(root)], wait=True)
+    assert "harbour" not in services.assets.get(cleared, viewer=SYSTEM)["tags"]  # read again
+    assert shown(services) == {"IMG_3.jpg": (None, None), "IMG_5.jpg": sidecars_say}
+
+    exported = io.StringIO()
+    services.user_data.export(exported)
+    services.database.dispose()
+    migrate_to(settings.resolved_database_url, "base", down=True)
+    rebuilt = Services.create(settings)
+    try:
+        rebuilt.library.scan_and_process([str(root)], wait=True)
+        assert shown(rebuilt)["IMG_3.jpg"] == sidecars_say  # the index alone cannot know
+        report = rebuilt.user_data.import_lines(io.StringIO(exported.getvalue()))
+        assert report.unmatched == {}, report.unmatched_refs
+        assert shown(rebuilt) == {"IMG_3.jpg": (None, None), "IMG_5.jpg": sidecars_say}
+    finally:
+        rebuilt.database.dispose()

@@ -224,7 +224,8 @@ class AssetList(BaseModel):
 
 
 class AssetPatchIn(BaseModel):
-    """Only the fields sent are changed; `null` clears title or description."""
+    """Only the fields sent are changed; `null` (or "") clears title or description, and a
+    cleared one hides what an XMP sidecar says (a title never set shows the sidecar's)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -13,7 +13,8 @@ Lightroom preset `.xmp` or a `data.json` alone in a folder is an ordinary file.
 
 What a sidecar says lives in the picture's `xmp_sidecar` namespace (the `sidecar` step), and
 a person's edit in Trove wins over it at read time (`effective_*` below): a title typed in
-Trove replaces the sidecar's, a rating set in Trove replaces the sidecar's. Its keywords are
+Trove replaces the sidecar's, and one cleared in Trove ("") hides it; a rating set in Trove
+replaces the sidecar's. Its keywords are
 real tags (filters, counts and search see them); the step remembers which tags came from the
 sidecar, so one removed in Trove stays removed when the sidecar is read again
 (pipeline/found.py). Trove never writes a sidecar.
@@ -154,12 +155,16 @@ def sidecar_values(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 def effective_title(title: str | None, meta: Mapping[str, Any] | None) -> str | None:
-    return title if title is not None else _text(sidecar_values(meta).get("title"))
+    """The person's title, else the sidecar's; "" is a title the person cleared (none
+    shown, whatever the sidecar says)."""
+    if title is not None:
+        return title or None
+    return _text(sidecar_values(meta).get("title"))
 
 
 def effective_description(description: str | None, meta: Mapping[str, Any] | None) -> str | None:
     if description is not None:
-        return description
+        return description or None
     return _text(sidecar_values(meta).get("description")) or _text(
         ((meta or {}).get(TAKEOUT_NAMESPACE) or {}).get("description")
     )

@@ -359,7 +359,7 @@ class SearchRepository:
     def suggest_albums(
         self, viewer: Viewer, prefix: str, *, limit: int
     ) -> builtins.list[tuple[str, int]]:
-        title = func.coalesce(Asset.title, Asset.filename)
+        title = func.coalesce(func.nullif(Asset.title, ""), Asset.filename)
         stmt = (
             select(title, func.count(Link.target_id))
             .outerjoin(

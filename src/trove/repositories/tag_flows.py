@@ -191,7 +191,7 @@ class TagFlows:
                 rows.c[0],
                 rows.c[1],
                 Asset.id,
-                func.coalesce(Asset.title, Asset.filename),
+                func.coalesce(func.nullif(Asset.title, ""), Asset.filename),
                 Asset.asset_type,
             )
             .join(Asset, Asset.id == rows.c[2])

@@ -545,14 +545,16 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
     return sorted(set(cleaned))
 
 
-def _clean_text(value: str | None, *, field: str, limit: int) -> str | None:
-    """Text a person typed (a title, a description), trimmed; None when empty. NUL is refused
+def _clean_text(value: str | None, *, field: str, limit: int) -> str:
+    """Text a person typed (a title, a description), trimmed. Cleared (None, or nothing but
+    spaces) it is stored as "": the person's "none", which a sidecar's title or description
+    does not replace (domain/sidecars.py), where NULL lets it show. NUL is refused
     (PostgreSQL's text cannot hold it)."""
     if value is None:
-        return None
+        return ""
     if len(value) > limit:
         raise Invalid(f"{field} is longer than {limit} characters")
-    return storable_text(value, field=field).strip() or None
+    return storable_text(value, field=field).strip()
 
 
 def _visibility(value: str) -> str:

@@ -59,7 +59,7 @@ class RegionService:
                 {
                     "id": a.id,
                     "bbox": ((a.meta or {}).get("region") or {}).get("bbox") or [0, 0, 1, 1],
-                    "title": a.title,
+                    "title": a.title or None,
                     "depicts": depicted.get(a.id, []),
                 }
                 for a in regions

@@ -87,9 +87,10 @@ def _restore_edits(ctx: ImportContext, asset_id: str, edits: Any) -> None:
 
 
 def _patch(record: Record) -> AssetPatch:
+    # null: never given, left as it is; "": cleared by a person (a sidecar's stays hidden).
+    given = {k: record[k] for k in ("title", "description") if record.get(k) is not None}
     return AssetPatch(
-        title=record.get("title"),
-        description=record.get("description"),
+        **given,
         tags=record.get("tags") or [],
         visibility=record.get("visibility") or "private",
         metadata=record.get("metadata") or {},
