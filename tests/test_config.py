@@ -174,3 +174,22 @@ def test_the_cli_with_a_broken_config_file_exits_2_with_one_line_naming_it(tmp_p
     assert result.stderr.startswith("trove: TROVE_CONFIG: ")
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["not a database", "a folder"])
+def test_the_cli_with_an_unusable_index_file_exits_2_with_one_line(tmp_path, damage):
+    """A damaged index (a disk error, a half-copied backup) or a folder in its place is the
+    environment's fault: one line naming it, no traceback, nothing written over it."""
+    index = tmp_path / "data" / "trove.db"
+    index.parent.mkdir()
+    if damage == "a folder":
+        index.mkdir()
+    else:
+        index.write_bytes(b"not SQLite at all\n" * 300)
+    before = index.read_bytes() if index.is_file() else None
+    result = trove(tmp_path, "scan", ".")
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("trove: database error: "), result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert (index.read_bytes() if index.is_file() else None) == before

@@ -28,7 +28,7 @@ def user_message(exc: BaseException) -> str | None:
         | Unavailable,
     ):
         return str(exc)
-    if _is_operational_db_error(exc):
+    if _is_operational_db_error(exc) or _is_unusable_sqlite_file(exc):
         return f"database error: {str(exc).splitlines()[0]}"
     if isinstance(exc, PermissionError):
         return f"permission denied: {exc.filename or exc}"
@@ -43,6 +43,17 @@ def _is_operational_db_error(exc: BaseException) -> bool:
     from sqlalchemy.exc import OperationalError
 
     return isinstance(exc, OperationalError)
+
+
+def _is_unusable_sqlite_file(exc: BaseException) -> bool:
+    """SQLite's own word that the index file cannot be used (not a database, malformed, a
+    folder in its place), raised by the bare driver or through SQLAlchemy: the environment's
+    fault, not a bug (constraint errors, also DatabaseErrors, are subclasses and stay bugs)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is None:
+        return False
+    cause = getattr(exc, "orig", exc)
+    return type(cause) in (sqlite3.DatabaseError, sqlite3.OperationalError)
 
 
 def is_database_unreachable(exc: BaseException) -> bool:
