@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import event, func, select, update
 
+from tests.accounts import add_accounts, with_sign_in
 from tests.media import make_library, write_text
 from trove.db.database import Database
 from trove.db.models import Asset, AssetStep, Root
@@ -19,6 +20,7 @@ from trove.domain.progress import library_progress
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.counters import CounterRepository
+from trove.services.container import Services
 from trove.services.library import LibraryService
 
 
@@ -160,6 +162,32 @@ def test_status_shows_one_denominator_and_why_files_failed(settings, tmp_path):
     (failure,) = [f for f in root["failures"] if f["step"] == "thumbnails"]
     assert failure["count"] == 1 and failure["example"] == "broken/truncated.jpg"
     assert "truncated" in failure["message"].lower()
+
+
+def test_a_members_files_per_library_are_those_the_counters_count(settings, tmp_path):
+    """An admin's files per library are read from the counters (files in a library: no
+    folder, proxy, link or note); a member's are counted, and must count the same files of
+    the libraries they see, not their own links and notes under a library "None"."""
+    library = make_library(tmp_path / "library", photos=2)
+    services = Services.create(with_sign_in(settings))
+    try:
+        services.library.scan_and_process([str(library)], wait=True)
+        users = add_accounts(services)
+        admin = Viewer(user_id=users["alice"]["id"], is_admin=True)
+        member = Viewer(user_id=users["bob"]["id"], is_admin=False)
+        (root,) = services.library.roots()
+        services.library_admin.set_member(root["id"], users["bob"]["id"], can_write=True)
+        services.assets.ingest_virtual("url", {"url": "https://example.org/a"}, viewer=member)
+        note = {"text": "seen", "related_to": [], "at": "2024-05-01T10:00:00Z"}
+        services.assets.ingest_virtual("log_entry", note, viewer=member)
+
+        counted = services.assets.counts_by_root(viewer=member)
+
+        assert counted == services.assets.counts_by_root(viewer=admin) == {root["id"]: {"ready": 5}}
+        progress = services.library.status(viewer=member)["progress"]
+        assert (progress["files"], progress["processing"]) == (5, 0)
+    finally:
+        services.database.dispose()
 
 
 # Statements of one status refresh: the leases; the asset, outcome, step and failure

@@ -663,7 +663,9 @@ class AssetRepository:
 
     def count_by_root_and_status(self, *, viewer: Viewer) -> dict[str, dict[str, int]]:
         """Per library root, how many of the files this viewer sees are in each status
-        (folders and deleted files excluded)."""
+        (folders and deleted files excluded). Counted for a viewer who sees only part: the
+        same files the counters give one who sees everything, i.e. in a library (a link or
+        a note of theirs is in none: it is no file of the libraries' progress)."""
         if viewer.sees_everything and viewer.share is None:
             counts: dict[str, dict[str, int]] = {}
             for tally in self._live_tallies():
@@ -675,8 +677,9 @@ class AssetRepository:
             select(Asset.root_id, Asset.status, func.count())
             .where(
                 visible_assets(viewer),
+                Asset.root_id.is_not(None),
                 Asset.deleted_at.is_(None),
-                Asset.asset_type.not_in([AssetType.COLLECTION, AssetType.PROXY]),
+                Asset.asset_type.not_in(_NOT_FILES),
             )
             .group_by(Asset.root_id, Asset.status)
         )
