@@ -12,6 +12,7 @@ from trove.services.errors import Conflict, Forbidden, Invalid, NotFound, Reloca
 from trove.ui.components.library_admin import (
     FolderPicker,
     confirm_removal,
+    one_at_a_time,
     open_relocation,
     open_settings,
     relocation_banner,
@@ -95,7 +96,7 @@ class LibrariesPage:
         ui.button("Browse…", icon="folder_open", on_click=self.picker.open).props(
             "flat no-caps color=primary"
         ).classes("trove-browse-folders")
-        ui.button("Add library", icon="create_new_folder", on_click=self._add).props(
+        ui.button("Add library", icon="create_new_folder", on_click=one_at_a_time(self._add)).props(
             "unelevated no-caps color=primary"
         )
 
