@@ -77,6 +77,7 @@ def record_step(
     ORM, asset by asset."""
     now = utcnow()
     pending = AssetChanges() if changes is None else changes
+    runs = _still_indexed(session, runs)
     StepRepository(session).record(
         [
             {
@@ -162,6 +163,14 @@ def finish(
         pending.add({"id": asset_id, "status": status, "error_message": message, "updated_at": now})
     pending.write(session)
     search.reindex(session, list(outcomes))
+
+
+def _still_indexed(session: Session, runs: list[StepRun]) -> list[StepRun]:
+    """The runs whose asset is still in the index. A library removed while its files were
+    processed took theirs away, and one outcome of a deleted asset broke the foreign key of
+    the whole batch's upsert, failing the run with an SQL error (shown on the Libraries page)."""
+    existing = AssetRepository(session).existing_ids([run.asset_id for run in runs])
+    return [run for run in runs if run.asset_id in existing]
 
 
 def _changes(
