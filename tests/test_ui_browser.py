@@ -453,6 +453,26 @@ def test_a_double_click_adds_relocates_and_removes_a_library_once(page, server, 
     page.watch.assert_clean()
 
 
+def test_the_relocation_dialog_asks_for_a_folder_and_relocates_on_enter(
+    page, server, library, tmp_path
+):
+    expect = playwright_api.expect
+    page.goto(server.url + "/libraries")
+    root_card(page, library.name).locator(".trove-root-relocate-button").click()
+    dialog = page.locator(".trove-relocate-root")
+    dialog.get_by_role("button", name="Relocate").click()  # nothing typed yet
+    expect(page.locator(".q-notification").last).to_contain_text("Type the folder")
+    expect(dialog).to_be_visible()
+    where = dialog.locator(".trove-relocate-path input")
+    where.fill(str(tmp_path / "nowhere"))
+    where.press("Enter")
+    expect(page.locator(".q-notification").last).to_contain_text("nowhere: folder is missing")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    page.watch.assert_clean()
+
+
 def test_duplicates_page_lists_each_group_with_its_paths(page, server, library):
     page.goto(server.url + "/duplicates")
     card = page.locator(".trove-dup-card", has_text="notes.txt")

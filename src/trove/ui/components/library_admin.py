@@ -143,15 +143,19 @@ async def open_relocation(
         )
 
         async def go() -> None:
-            if (where.value or "").strip() and await relocate(where.value.strip()):
+            path = (where.value or "").strip()
+            if not path:
+                ui.notify("Type the folder where the library is now", type="warning")
+            elif await relocate(path):
                 dialog.close()
 
         with ui.row().classes("w-full"):
             ui.space()
             ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-            ui.button("Relocate", icon="drive_file_move", on_click=one_at_a_time(go)).props(
-                "unelevated no-caps color=primary"
-            ).classes("trove-relocate-button")
+            button = ui.button("Relocate", icon="drive_file_move", on_click=one_at_a_time(go))
+            button.props("unelevated no-caps color=primary").classes("trove-relocate-button")
+        # Enter clicks the button: disabled while a relocation runs, like a second click.
+        where.on("keydown.enter", lambda: button.run_method("click"))
     dialog.open()
 
 
