@@ -180,3 +180,24 @@ def test_a_library_removed_while_its_files_are_processed_leaves_no_pipeline_erro
         finish(session, {i: ("ready", None) for i in ids})
     with database.session() as session:
         assert session.query(AssetStep).filter(AssetStep.asset_id.in_(ids)).count() == 0
+
+
+def test_the_indexers_last_error_is_one_line_and_the_details_stay_in_the_log(settings, caplog):
+    """The Libraries page shows it ("Last error"): an SQL error's statement and parameters,
+    hundreds of lines of them, were shown there whole."""
+    from trove.services.container import Services
+
+    def fail() -> None:
+        raise RuntimeError("pipeline task failed: FOREIGN KEY constraint failed\n[SQL: INSERT …]")
+
+    services = Services.create(settings)
+    services.indexer.start()
+    try:
+        services.indexer.submit("process", fail)
+        assert services.indexer.wait_idle(30)
+    finally:
+        services.indexer.stop()
+        services.database.dispose()
+    shown = services.indexer.snapshot()["last_error"]
+    assert shown == "call process: pipeline task failed: FOREIGN KEY constraint failed"
+    assert "[SQL: INSERT …]" in caplog.text
