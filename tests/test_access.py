@@ -3,6 +3,7 @@ of assets is narrowed by the one predicate in repositories/access.py, on both da
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -368,3 +369,25 @@ def test_only_an_albums_owner_changes_what_it_includes_through_a_plain_link(serv
     services.links.link(own["id"], everything["work_0.jpg"], "includes", viewer=BOB)
     services.links.link(album["id"], everything["work_0.jpg"], "includes", viewer=ADMIN)
     assert set(files(services, ALICE)) == {"family_1.jpg", "work_0.jpg"}
+
+
+def test_a_member_is_not_shown_the_scans_of_libraries_not_assigned_to_them(services, libraries):
+    """Status names only the libraries the viewer is shown: the indexer's scans, queue and
+    last error named every library's folder to every member (and the Libraries page showed
+    "Scanning /their/folder")."""
+    family, work = (str(libraries[name].resolve()) for name in ("family", "work"))
+    services.indexer.start()
+    try:
+        for path in (family, work):
+            services.indexer.request_scan(path)
+        assert services.indexer.wait_idle(60)
+    finally:
+        services.indexer.stop()
+    services.indexer.state.queued = [f"scan {work}"]
+    services.indexer.state.last_error = f"scan {work}: it failed"
+    assign(services, libraries["family"], _user("alice"))
+
+    assert set(services.status(viewer=ADMIN)["indexer"]["last_scans"]) == {family, work}
+    shown = services.status(viewer=ALICE)
+    assert set(shown["indexer"]["last_scans"]) == {family}
+    assert work not in json.dumps(shown, default=str)

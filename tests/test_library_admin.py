@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.media import fingerprint_tree, make_library, write_png
 from trove.config import Settings
-from trove.db.models import User
+from trove.db.models import AssetStep, User
 from trove.repositories._sql import utcnow
 
 
@@ -160,3 +160,44 @@ def test_a_library_moved_within_the_allowed_folders_is_offered_and_relocated_thr
     after = {a["path"]: a["id"] for a in admin_client.get("/api/dam/assets").json()["items"]}
     assert after == ids
     assert [r["path"] for r in admin_client.get("/api/dam/roots").json()["items"]] == [str(moved)]
+
+
+def test_a_library_removed_while_its_files_are_processed_leaves_no_pipeline_error(
+    admin_client, settings
+):
+    """The pipeline's batch finishing after the library went records nothing for its files:
+    an outcome of a deleted asset broke the foreign key, failed the whole run and showed the
+    SQL error on the Libraries page ("Last error")."""
+    from trove.pipeline.processor import StepResult
+    from trove.pipeline.recording import StepRun, finish, record_step
+
+    ids = [a["id"] for a in admin_client.get("/api/dam/assets").json()["items"]]
+    assert admin_client.delete(f"/api/dam/roots/{_root_id(admin_client)}").status_code == 200
+    database = admin_client.app.state.services.database
+    runs = [StepRun(i, StepResult.ok(mime_type="image/jpeg"), 1.0) for i in ids]
+    with database.session() as session:  # the batch's last save, as the runner makes it
+        record_step(session, step="mime", version=1, runs=runs, settings=settings)
+        finish(session, {i: ("ready", None) for i in ids})
+    with database.session() as session:
+        assert session.query(AssetStep).filter(AssetStep.asset_id.in_(ids)).count() == 0
+
+
+def test_the_indexers_last_error_is_one_line_and_the_details_stay_in_the_log(settings, caplog):
+    """The Libraries page shows it ("Last error"): an SQL error's statement and parameters,
+    hundreds of lines of them, were shown there whole."""
+    from trove.services.container import Services
+
+    def fail() -> None:
+        raise RuntimeError("pipeline task failed: FOREIGN KEY constraint failed\n[SQL: INSERT …]")
+
+    services = Services.create(settings)
+    services.indexer.start()
+    try:
+        services.indexer.submit("process", fail)
+        assert services.indexer.wait_idle(30)
+    finally:
+        services.indexer.stop()
+        services.database.dispose()
+    shown = services.indexer.snapshot()["last_error"]
+    assert shown == "call process: pipeline task failed: FOREIGN KEY constraint failed"
+    assert "[SQL: INSERT …]" in caplog.text

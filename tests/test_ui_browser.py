@@ -398,6 +398,81 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     page.watch.assert_clean()
 
 
+def only_notification(page: Any, text: str) -> None:
+    """Exactly one notification, saying `text`: Quasar shows a repeated one once, with a
+    count badge, so a second call of the same action shows as that badge."""
+    expect = playwright_api.expect
+    notification = page.locator(".q-notification")
+    expect(notification.last).to_contain_text(text)
+    page.wait_for_timeout(1500)  # a second call's answer would have come by now
+    expect(notification).to_have_count(1)
+    expect(notification.locator(".q-notification__badge")).to_have_count(0)
+
+
+def root_card(page: Any, name: str) -> Any:
+    named = page.locator(".trove-root-name", has_text=re.compile(f"^{re.escape(name)}$"))
+    return page.locator(".trove-root-card", has=named)
+
+
+def click_twice(button: Any) -> None:
+    """Two clicks in one go: the second reaches the server while the first one's action
+    runs, as an impatient double-click's does on a busy server."""
+    button.evaluate("b => { b.click(); b.click(); }")
+
+
+def test_a_double_click_adds_relocates_and_removes_a_library_once(page, server, tmp_path):
+    expect = playwright_api.expect
+    folder = tmp_path / "double"
+    photo(folder / "one.jpg", colour=(200, 10, 10), when=datetime(2022, 2, 1))
+    with (folder / "big.bin").open("wb") as big:  # its hash makes the relocation's check slow
+        big.truncate(1 << 30)
+    page.goto(server.url + "/libraries")
+    page.locator(".trove-root-input input").fill(str(folder))
+    click_twice(page.get_by_role("button", name="Add library"))
+    only_notification(page, "Added double; scanning")
+    card = root_card(page, "double")
+    expect(card).to_contain_text("Ready")
+    server.wait_idle(timeout=120)
+    expect(page.locator(".q-notification")).to_have_count(0)
+    moved = tmp_path / "double moved"
+    folder.rename(moved)
+    card.locator(".trove-root-relocate-button").click()
+    dialog = page.locator(".trove-relocate-root")
+    dialog.locator(".trove-relocate-path input").fill(str(moved))
+    relocate = dialog.get_by_role("button", name="Relocate")
+    click_twice(relocate)
+    expect(relocate).to_be_disabled()  # while the sample is compared: no third click either
+    only_notification(page, "now reads")
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".q-notification")).to_have_count(0)
+    card = root_card(page, "double moved")
+    card.locator(".trove-root-remove-button").click()
+    click_twice(page.locator(".trove-remove-root").get_by_role("button", name="Remove from index"))
+    only_notification(page, "double moved removed from the index")
+    expect(card).to_have_count(0)
+    page.watch.assert_clean()
+
+
+def test_the_relocation_dialog_asks_for_a_folder_and_relocates_on_enter(
+    page, server, library, tmp_path
+):
+    expect = playwright_api.expect
+    page.goto(server.url + "/libraries")
+    root_card(page, library.name).locator(".trove-root-relocate-button").click()
+    dialog = page.locator(".trove-relocate-root")
+    dialog.get_by_role("button", name="Relocate").click()  # nothing typed yet
+    expect(page.locator(".q-notification").last).to_contain_text("Type the folder")
+    expect(dialog).to_be_visible()
+    where = dialog.locator(".trove-relocate-path input")
+    where.fill(str(tmp_path / "nowhere"))
+    where.press("Enter")
+    expect(page.locator(".q-notification").last).to_contain_text("nowhere: folder is missing")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    page.watch.assert_clean()
+
+
 def test_duplicates_page_lists_each_group_with_its_paths(page, server, library):
     page.goto(server.url + "/duplicates")
     card = page.locator(".trove-dup-card", has_text="notes.txt")

@@ -8,9 +8,11 @@ transcodes with their `transformed_to` links, and the look-alike index when a pH
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trove.config import Settings
@@ -26,6 +28,10 @@ from trove.repositories.proxies import Proxy, ProxyRepository
 from trove.repositories.steps import StepRepository
 from trove.services import search
 from trove.storage import cache
+
+# Upserts of a batch's outcomes tried while assets of it are deleted (PostgreSQL: a removal's
+# next batch may commit between the read of what exists and the next attempt).
+MAX_OUTCOME_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -77,19 +83,18 @@ def record_step(
     ORM, asset by asset."""
     now = utcnow()
     pending = AssetChanges() if changes is None else changes
-    StepRepository(session).record(
-        [
-            {
-                "asset_id": run.asset_id,
-                "step": step,
-                "status": run.result.status,
-                "version": version,
-                "message": (run.result.message or None) and run.result.message[:2000],
-                "duration_ms": round(run.elapsed_ms, 3),
-                "updated_at": now,
-            }
-            for run in runs
-        ]
+    runs = _record_outcomes(
+        session,
+        runs,
+        lambda run: {
+            "asset_id": run.asset_id,
+            "step": step,
+            "status": run.result.status,
+            "version": version,
+            "message": (run.result.message or None) and run.result.message[:2000],
+            "duration_ms": round(run.elapsed_ms, 3),
+            "updated_at": now,
+        },
     )
     by_orm = [r for r in runs if r.result.found is not None]
     bulk = [r for r in runs if r.result.found is None]
@@ -162,6 +167,28 @@ def finish(
         pending.add({"id": asset_id, "status": status, "error_message": message, "updated_at": now})
     pending.write(session)
     search.reindex(session, list(outcomes))
+
+
+def _record_outcomes(
+    session: Session, runs: list[StepRun], row: Callable[[StepRun], dict[str, Any]]
+) -> list[StepRun]:
+    """Upsert the runs' outcomes; the runs whose asset is still in the index. A library
+    removed while its files were processed takes their assets away, and one outcome of a
+    deleted asset broke the foreign key of the whole upsert, failing the run with an SQL error
+    shown on the Libraries page. Which assets exist is read only after such a failure, and in
+    the transaction that now holds the write lock: read before it, a removal committing
+    between the read and the write would break the upsert all the same."""
+    steps = StepRepository(session)
+    for _ in range(MAX_OUTCOME_ATTEMPTS - 1):
+        try:
+            with session.begin_nested():
+                steps.record([row(run) for run in runs])
+            return runs
+        except IntegrityError:
+            existing = AssetRepository(session).existing_ids([run.asset_id for run in runs])
+            runs = [run for run in runs if run.asset_id in existing]
+    steps.record([row(run) for run in runs])
+    return runs
 
 
 def _changes(

@@ -836,6 +836,13 @@ class AssetRepository:
         stmt = select(Asset.id, Asset.meta).where(Asset.id.in_(list(asset_ids)))
         return {asset_id: dict(meta or {}) for asset_id, meta in self.session.execute(stmt)}
 
+    def existing_ids(self, asset_ids: Sequence[str]) -> set[str]:
+        """Which of these assets are still in the index."""
+        if not asset_ids:
+            return set()
+        stmt = select(Asset.id).where(Asset.id.in_(list(asset_ids)))
+        return set(self.session.scalars(stmt))
+
     def set_status(
         self, asset_ids: Iterable[str], status: str, *, message: str | None = None
     ) -> None:

@@ -22,6 +22,7 @@ from trove.services.scan_summary import ScanSummary
 log = logging.getLogger(__name__)
 
 _PROCESS = ("process", "")
+MAX_ERROR_SHOWN = 300
 
 
 @dataclass
@@ -130,7 +131,7 @@ class BackgroundIndexer:
         if not is_disk_full(exc):
             log.exception("background job %s failed", _label(job))
             with self._lock:
-                self.state.last_error = f"{_label(job)}: {exc}"
+                self.state.last_error = f"{_label(job)}: {_first_line(exc)}"
                 self._waiting_for_space.discard(job)  # it no longer waits for space
                 if not self._waiting_for_space:
                     self.state.disk_full = None
@@ -212,6 +213,12 @@ def _scan_line(s: ScanSummary) -> str:
         f"scanned {s.path}: {s.seen} files ({s.new} new, {s.changed} changed, {s.gone} gone,"
         f" {s.moved} moved, {s.errors} errors) in {s.elapsed_s:.2f} s"
     )
+
+
+def _first_line(exc: Exception) -> str:
+    """What the Libraries page shows of an error: an SQL error's statement and parameters
+    (hundreds of lines) stay in the log, written with the traceback."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:MAX_ERROR_SHOWN]
 
 
 def _label(job: tuple[str, str]) -> str:

@@ -226,10 +226,14 @@ class Services:
         """The library's state with what the indexer and the watcher are doing right now."""
         watcher = self.watcher.status() if self.watcher is not None else None
         library = self.library.status(viewer=viewer)
+        indexer = self.indexer.snapshot()
+        if not viewer.sees_everything:
+            shown = {root["path"] for root in library["roots"]}
+            indexer, watcher = indexer_shown(indexer, shown), watcher_shown(watcher, shown)
         return {
             **library,
             "warnings": [*self.indexer.warnings(), *library["warnings"]],
-            "indexer": self.indexer.snapshot(),
+            "indexer": indexer,
             "watcher": watcher,
         }
 
@@ -240,6 +244,36 @@ class Services:
         self.indexer.stop()
         self.health.close()
         self.database.dispose()
+
+
+def indexer_shown(indexer: dict[str, Any], shown: set[str]) -> dict[str, Any]:
+    """What the indexer says about the libraries in `shown` only (a member's): the others'
+    folders, scans and errors are not theirs to know. A scan of another library shows as
+    "scan", without its folder; the last error, which may be about any library, not at all."""
+
+    def label(job: str) -> str:
+        kind, _, path = job.partition(" ")
+        return job if not path or path in shown else kind
+
+    running = indexer["running"]
+    return {
+        **indexer,
+        "running": None if running is None else label(running),
+        "queued": [label(job) for job in indexer["queued"]],
+        "last_scans": {p: scan for p, scan in indexer["last_scans"].items() if p in shown},
+        "last_error": None,
+    }
+
+
+def watcher_shown(watcher: dict[str, Any] | None, shown: set[str]) -> dict[str, Any] | None:
+    """What the watcher says about the libraries in `shown` only (a member's)."""
+    if watcher is None:
+        return None
+    return {
+        **watcher,
+        "roots": {p: state for p, state in watcher["roots"].items() if p in shown},
+        "setup_s": {p: s for p, s in watcher["setup_s"].items() if p in shown},
+    }
 
 
 def _processor_schemas(library: LibraryService) -> list[MetadataSchema]:

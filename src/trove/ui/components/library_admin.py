@@ -5,14 +5,36 @@ whose confirmation says what the index forgets (and that no file is touched)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from nicegui import ui
+from nicegui.events import ClickEventArguments
 
 from trove.services.errors import Forbidden, Invalid, NotFound
 from trove.ui.context import call, services
 
 _REFUSED = (Forbidden, Invalid, NotFound)
+
+
+def one_at_a_time(
+    action: Callable[[], Awaitable[Any]],
+) -> Callable[[ClickEventArguments], Awaitable[None]]:
+    """A button's click handler running `action` with the button disabled until it is done.
+    A double-click otherwise adds, relocates or removes a library twice at once (two
+    notifications, two rescans), and a slow relocation's sample check gave no sign it had
+    started. A click sent before the button was disabled is dropped here."""
+
+    async def clicked(event: ClickEventArguments) -> None:
+        button = cast(ui.button, event.sender)
+        if not button.enabled:
+            return
+        button.disable()
+        try:
+            await action()
+        finally:
+            button.enable()
+
+    return clicked
 
 
 class FolderPicker:
@@ -97,7 +119,7 @@ async def confirm_removal(
         with ui.row().classes("w-full"):
             ui.space()
             ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-            ui.button("Remove from index", on_click=remove).props(
+            ui.button("Remove from index", on_click=one_at_a_time(remove)).props(
                 "unelevated no-caps color=negative"
             )
     dialog.open()
@@ -121,15 +143,19 @@ async def open_relocation(
         )
 
         async def go() -> None:
-            if (where.value or "").strip() and await relocate(where.value.strip()):
+            path = (where.value or "").strip()
+            if not path:
+                ui.notify("Type the folder where the library is now", type="warning")
+            elif await relocate(path):
                 dialog.close()
 
         with ui.row().classes("w-full"):
             ui.space()
             ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-            ui.button("Relocate", icon="drive_file_move", on_click=go).props(
-                "unelevated no-caps color=primary"
-            ).classes("trove-relocate-button")
+            button = ui.button("Relocate", icon="drive_file_move", on_click=one_at_a_time(go))
+            button.props("unelevated no-caps color=primary").classes("trove-relocate-button")
+        # Enter clicks the button: disabled while a relocation runs, like a second click.
+        where.on("keydown.enter", lambda: button.run_method("click"))
     dialog.open()
 
 
@@ -152,8 +178,10 @@ def relocation_banner(
         with ui.row().classes("w-full"):
             ui.space()
             ui.button("Dismiss", on_click=on_dismiss).props("flat no-caps")
-            ui.button("Add as a new library", on_click=on_as_new).props("flat no-caps")
-            ui.button(f"Relocate {offer['name']} here", on_click=on_relocate).props(
+            ui.button("Add as a new library", on_click=one_at_a_time(on_as_new)).props(
+                "flat no-caps"
+            )
+            ui.button(f"Relocate {offer['name']} here", on_click=one_at_a_time(on_relocate)).props(
                 "unelevated no-caps color=primary"
             ).classes("trove-accept-relocation")
 

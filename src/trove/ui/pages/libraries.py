@@ -12,6 +12,7 @@ from trove.services.errors import Conflict, Forbidden, Invalid, NotFound, Reloca
 from trove.ui.components.library_admin import (
     FolderPicker,
     confirm_removal,
+    one_at_a_time,
     open_relocation,
     open_settings,
     relocation_banner,
@@ -33,7 +34,7 @@ def library_overview(*, viewer: Viewer) -> dict[str, Any]:
         "steps": status["steps"],
         "by_status": status["by_status"],
         "counts": svc.assets.counts_by_root(viewer=viewer),
-        "indexer": svc.indexer.snapshot(),
+        "indexer": status["indexer"],  # only the viewer's libraries' scans
         "jobs": status["jobs"],
         "progress": status["progress"],
     }
@@ -95,7 +96,7 @@ class LibrariesPage:
         ui.button("Browse…", icon="folder_open", on_click=self.picker.open).props(
             "flat no-caps color=primary"
         ).classes("trove-browse-folders")
-        ui.button("Add library", icon="create_new_folder", on_click=self._add).props(
+        ui.button("Add library", icon="create_new_folder", on_click=one_at_a_time(self._add)).props(
             "unelevated no-caps color=primary"
         )
 
@@ -248,7 +249,10 @@ def _activity_text(indexer: dict[str, Any]) -> str:
     if not running:
         return "Idle: everything is indexed" if not queued else f"{len(queued)} job(s) queued"
     kind, _, target = running.partition(" ")
-    text = f"Scanning {target}" if kind == "scan" else "Processing new and changed files"
+    if kind == "scan":  # a member is not told which library not theirs is scanned
+        text = f"Scanning {target}" if target else "Scanning a library"
+    else:
+        text = "Processing new and changed files"
     return text + (f" · {len(queued)} more queued" if queued else "")
 
 
