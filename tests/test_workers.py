@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 from tests.conftest import REPO, TROVE
 from tests.pipeline_media import camera_exif, photo, text_pdf, video, write_photo
+from tests.watching import free_port
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
@@ -336,3 +338,105 @@ def test_json_log_format_makes_every_worker_line_a_json_object(workers, tmp_path
     assert "Listening started." in {r["message"] for r in records}  # a worker process's line
     (uncaught,) = [r for r in records if r["level"] == "CRITICAL"]
     assert "trove_no_such_plugin" in uncaught["exc_info"]
+
+
+class PrivateRedis:
+    """A redis-server of this test's own (no persistence), to stop and start mid-run: what an
+    operator's restart of Redis does to the workers and to the messages it held."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.port = free_port()
+        self.work_dir = work_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.work_dir)),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Gone with every message it held, as a Redis without persistence restarts."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_redis_restarted_empty_mid_run_loses_no_work_and_the_workers_wait_for_it(
+    settings, private_redis, tmp_path
+):
+    """Redis goes away for a while mid-run and comes back empty. The assets whose messages it
+    held were already `queued` (sent), so no lease lapses to send them again: once the
+    stream has handed out every message, the supervisor sends them again (they stayed in
+    `processing` until a process was restarted). Meanwhile the worker processes wait for Redis
+    instead of dying and being restarted every few seconds with tracebacks."""
+    ensure_schema(settings.resolved_database_url)
+    settings = replace(
+        settings,
+        broker_url=private_redis.url,
+        pipeline_lease_seconds=3.0,
+        pipeline_batch_size=3,
+    )
+    root = tmp_path / "library"
+    root.mkdir()
+    for i in range(30):
+        photo((64, 48), seed=i).save(root / f"img-{i:02d}.png")
+    count_log = tmp_path / "executions.log"
+    env = environment(
+        settings,
+        TROVE_PLUGINS="tests.pipeline_counting_plugin",
+        TROVE_TEST_COUNT_LOG=str(count_log),
+        TROVE_TEST_COUNT_DELAY="0.2",
+    )
+    pool = Workers(env, tmp_path)
+    try:
+        worker = pool.start(processes=2)
+        registered = subprocess.run(
+            [*trove_command(), "scan", str(root), "--no-wait"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
+        assert registered.returncode == 0, registered.stderr.decode()
+        _wait_for_a_running_batch_of(worker, settings, count_log)
+        private_redis.stop()
+        time.sleep(6)  # two lease periods: the supervisor and the workers find Redis away
+        private_redis.start()
+        wait_until_done(settings, timeout=60)
+    finally:
+        pool.stop_all()
+    result = snapshot(settings.resolved_database_url)
+    assert result["leases"] == 0
+    assert {status for status, *_ in result["assets"].values()} == {"ready"}
+    log = (tmp_path / "worker-0.log").read_text(errors="replace")
+    assert "Traceback" not in log
+    assert "is dead" not in log  # no worker process ended for Redis being away
+    assert "lost Redis" in log and "Redis is back" in log

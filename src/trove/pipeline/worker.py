@@ -142,6 +142,16 @@ class Supervisor:
                 # The workers grow the step, lease and counter tables: keep their planner
                 # statistics current (PostgreSQL; a no-op on SQLite).
                 self.service.refresh_statistics()
-            except Exception:
-                log.warning("could not re-send pending work", exc_info=True)
+            except Exception as exc:
+                log.warning("could not re-send pending work: %s", exc, exc_info=not _is_outage(exc))
             self._stop.wait(self.interval)
+
+
+def _is_outage(exc: Exception) -> bool:
+    """Redis or the database away for a while: an operator's matter, told in one line each
+    time, not a traceback."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OperationalError | OSError)
