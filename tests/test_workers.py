@@ -440,3 +440,29 @@ def test_a_redis_restarted_empty_mid_run_loses_no_work_and_the_workers_wait_for_
     assert "Traceback" not in log
     assert "is dead" not in log  # no worker process ended for Redis being away
     assert "lost Redis" in log and "Redis is back" in log
+
+
+def test_a_worker_process_whose_trove_worker_was_killed_stops(workers, tmp_path):
+    """`kill -9` of `trove worker` (the OOM killer, an operator) leaves its worker processes
+    without a supervisor: they went on taking batches for ever, unseen, and no later SIGTERM
+    reached them. They now notice and stop (after the batch in hand)."""
+    import psutil
+
+    worker = workers.start(processes=1)
+    log = tmp_path / "worker-0.log"
+    deadline = time.monotonic() + 60
+    while "Listening started." not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the worker process never started listening"
+        time.sleep(0.1)
+    children = [
+        p
+        for p in psutil.Process(worker.pid).children()
+        if "resource_tracker" not in p.cmdline()[-1]
+    ]
+    assert children
+    worker.kill()  # the parent alone, as the OOM killer would
+    worker.wait(10)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    for orphan in alive:
+        orphan.kill()
+    assert not alive, "worker processes outlived their `trove worker`"
