@@ -466,3 +466,39 @@ def test_a_worker_process_whose_trove_worker_was_killed_stops(workers, tmp_path)
     for orphan in alive:
         orphan.kill()
     assert not alive, "worker processes outlived their `trove worker`"
+
+
+def test_a_server_whose_redis_is_away_says_so_in_a_line(settings, tmp_path):
+    """The server sends what it registers to Redis; with Redis away that fails, and the
+    workers' supervisors send the work once it is back. An operator's matter, said in one
+    line, not a traceback per folder that changed."""
+    ensure_schema(settings.resolved_database_url)
+    away = replace(settings, broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    root = tmp_path / "library"
+    root.mkdir()
+    for i in range(3):
+        photo((64, 48), seed=i).save(root / f"img-{i}.png")
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [*trove_command(), "serve", str(root), "--port", str(free_port())],
+            env=environment(away),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "background job" not in log.read_text(errors="replace"):
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.2)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(5)
+    text = log.read_text(errors="replace")
+    assert "Redis is away" in text
+    assert "Traceback" not in text

@@ -55,6 +55,24 @@ def is_database_unreachable(exc: BaseException) -> bool:
     return _is_operational_db_error(exc) or isinstance(exc, PoolTimeout)
 
 
+def is_broker_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it: taskiq wraps it) is Redis refusing or dropping the
+    connection: it comes back, and the work waits for it in the index."""
+    if "redis" not in sys.modules:
+        return False
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    seen: BaseException | None = exc
+    for _ in range(10):  # the chain is short; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, RedisConnectionError | RedisTimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) is a full disk, for the database or for a file."""
     seen: BaseException | None = exc

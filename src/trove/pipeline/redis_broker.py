@@ -39,10 +39,12 @@ class PatientStreamBroker(RedisStreamBroker):
 
     async def startup(self) -> None:
         """A worker process that starts while Redis is away waits for it in `listen`, as one
-        that lost it does, instead of dying (a sender finds Redis away when it sends)."""
+        that lost it does, instead of dying; a sender is told at once."""
         try:
             await super().startup()
         except _AWAY as exc:
+            if not self.is_worker_process:
+                raise
             log.warning("Redis is away (%s): waiting for it", exc)
             self._away = True
 

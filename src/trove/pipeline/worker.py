@@ -169,8 +169,6 @@ class Supervisor:
 def _is_outage(exc: Exception) -> bool:
     """Redis or the database away for a while: an operator's matter, told in one line each
     time, not a traceback."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import OperationalError
+    from trove.errors import is_broker_unreachable, is_database_unreachable
 
-    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OperationalError | OSError)
+    return is_broker_unreachable(exc) or is_database_unreachable(exc)
