@@ -102,16 +102,18 @@ class PipelineRepository:
         return [PendingWork(*row) for row in rows]
 
     def mark_queued(self, asset_ids: Sequence[str], *, now: datetime) -> None:
-        """Record that a task was sent; a lapsed `running` lease becomes `queued` again, and
-        a `queued` one sent again is dated again (its earlier message is the one lost)."""
+        """Record that a task was sent; a lapsed `running` lease becomes `queued` again. A
+        `queued` one sent again keeps its date: dating it again would write every queued row
+        each time a server's pass sends what is pending, and the re-send of lost messages
+        (work_to_kick's `queued_before`) does not need it."""
         if not asset_ids:
             return
-        lapsed = and_(PipelineLease.state == RUNNING, PipelineLease.expires_at < now)
         self.session.execute(
             update(PipelineLease)
             .where(
                 PipelineLease.asset_id.in_(asset_ids),
-                or_(lapsed, PipelineLease.state == QUEUED),
+                PipelineLease.state == RUNNING,
+                PipelineLease.expires_at < now,
             )
             .values(state=QUEUED, owner=None, token=None, step=None, kicked_at=now)
             .execution_options(synchronize_session=False)  # no lease is ever an ORM object
