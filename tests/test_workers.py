@@ -502,3 +502,26 @@ def test_a_server_whose_redis_is_away_says_so_in_a_line(settings, tmp_path):
     text = log.read_text(errors="replace")
     assert "Redis is away" in text
     assert "Traceback" not in text
+
+
+def test_a_scan_whose_redis_is_away_registers_and_says_so_in_a_line(settings, tmp_path):
+    """`trove scan` with Redis away printed taskiq's and redis's chained tracebacks."""
+    ensure_schema(settings.resolved_database_url)
+    away = replace(settings, broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    root = tmp_path / "library"
+    root.mkdir()
+    (root / "note.txt").write_text("kept for the workers\n")
+    scan = subprocess.run(
+        [*trove_command(), "scan", str(root)], env=environment(away), capture_output=True
+    )
+    err = scan.stderr.decode()
+    assert scan.returncode != 0
+    assert "Traceback" not in err, err
+    assert "does not answer" in err and "Connect" in err
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            registered = session.query(Asset).filter(Asset.filename == "note.txt").all()
+            assert [a.status for a in registered] == ["processing"]  # for the workers, later
+    finally:
+        database.dispose()

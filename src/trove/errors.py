@@ -30,6 +30,11 @@ def user_message(exc: BaseException) -> str | None:
         return str(exc)
     if _is_operational_db_error(exc):
         return f"database error: {str(exc).splitlines()[0]}"
+    if is_broker_unreachable(exc):
+        return (
+            f"the broker (TROVE_BROKER_URL) does not answer: {_root_cause(exc)}; what was"
+            " registered waits in the index, and the workers take it once Redis answers"
+        )
     if isinstance(exc, PermissionError):
         return f"permission denied: {exc.filename or exc}"
     if isinstance(exc, OSError) and exc.filename is not None:  # no such file, a folder ...
@@ -71,6 +76,17 @@ def is_broker_unreachable(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The first line of the innermost error (taskiq's "Cannot send task" says nothing)."""
+    seen = exc
+    for _ in range(10):
+        inner = seen.__cause__ or seen.__context__
+        if inner is None:
+            break
+        seen = inner
+    return str(seen).splitlines()[0] if str(seen) else type(seen).__name__
 
 
 def is_disk_full(exc: BaseException) -> bool:
