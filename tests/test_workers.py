@@ -278,6 +278,15 @@ def _wait_for_a_running_batch_of(
     raise AssertionError("the worker never started a batch")
 
 
+def _wait_for_line(log: Path, text: str) -> None:
+    """Until `text` is in the log (a worker process takes seconds to start on a busy machine:
+    a fixed sleep was sometimes too short)."""
+    deadline = time.monotonic() + 60
+    while text not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"never logged {text!r}"
+        time.sleep(0.1)
+
+
 def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_settings, tmp_path):
     """A worker's supervisor sends what nobody holds while a scan is still registering; the
     scan's wait covers the assets a worker holds that way, not only those it sent itself
@@ -324,7 +333,7 @@ def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_s
 def test_json_log_format_makes_every_worker_line_a_json_object(workers, tmp_path):
     workers.env.update(TROVE_LOG_FORMAT="json", TROVE_PLUGINS="")
     worker = workers.start(processes=1)
-    time.sleep(4)  # the supervisor and a worker process have started and said so
+    _wait_for_line(tmp_path / "worker-0.log", "Listening started.")  # a worker process's
     workers.stop_all()
     workers.env["TROVE_PLUGINS"] = "trove_no_such_plugin"
     crashed = workers.start()  # a traceback, too, is one object
@@ -449,11 +458,7 @@ def test_a_worker_process_whose_trove_worker_was_killed_stops(workers, tmp_path)
     import psutil
 
     worker = workers.start(processes=1)
-    log = tmp_path / "worker-0.log"
-    deadline = time.monotonic() + 60
-    while "Listening started." not in log.read_text(errors="replace"):
-        assert time.monotonic() < deadline, "the worker process never started listening"
-        time.sleep(0.1)
+    _wait_for_line(tmp_path / "worker-0.log", "Listening started.")
     children = [
         p
         for p in psutil.Process(worker.pid).children()
