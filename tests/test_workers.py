@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 from tests.conftest import REPO, TROVE
 from tests.pipeline_media import camera_exif, photo, text_pdf, video, write_photo
+from tests.watching import free_port
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
@@ -276,6 +278,15 @@ def _wait_for_a_running_batch_of(
     raise AssertionError("the worker never started a batch")
 
 
+def _wait_for_line(log: Path, text: str) -> None:
+    """Until `text` is in the log (a worker process takes seconds to start on a busy machine:
+    a fixed sleep was sometimes too short)."""
+    deadline = time.monotonic() + 60
+    while text not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"never logged {text!r}"
+        time.sleep(0.1)
+
+
 def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_settings, tmp_path):
     """A worker's supervisor sends what nobody holds while a scan is still registering; the
     scan's wait covers the assets a worker holds that way, not only those it sent itself
@@ -322,7 +333,7 @@ def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_s
 def test_json_log_format_makes_every_worker_line_a_json_object(workers, tmp_path):
     workers.env.update(TROVE_LOG_FORMAT="json", TROVE_PLUGINS="")
     worker = workers.start(processes=1)
-    time.sleep(4)  # the supervisor and a worker process have started and said so
+    _wait_for_line(tmp_path / "worker-0.log", "Listening started.")  # a worker process's
     workers.stop_all()
     workers.env["TROVE_PLUGINS"] = "trove_no_such_plugin"
     crashed = workers.start()  # a traceback, too, is one object
@@ -336,3 +347,186 @@ def test_json_log_format_makes_every_worker_line_a_json_object(workers, tmp_path
     assert "Listening started." in {r["message"] for r in records}  # a worker process's line
     (uncaught,) = [r for r in records if r["level"] == "CRITICAL"]
     assert "trove_no_such_plugin" in uncaught["exc_info"]
+
+
+class PrivateRedis:
+    """A redis-server of this test's own (no persistence), to stop and start mid-run: what an
+    operator's restart of Redis does to the workers and to the messages it held."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.port = free_port()
+        self.work_dir = work_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.work_dir)),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Gone with every message it held, as a Redis without persistence restarts."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_redis_restarted_empty_mid_run_loses_no_work_and_the_workers_wait_for_it(
+    settings, private_redis, tmp_path
+):
+    """Redis goes away for a while mid-run and comes back empty. The assets whose messages it
+    held were already `queued` (sent), so no lease lapses to send them again: once the
+    stream has handed out every message, the supervisor sends them again (they stayed in
+    `processing` until a process was restarted). Meanwhile the worker processes wait for Redis
+    instead of dying and being restarted every few seconds with tracebacks."""
+    ensure_schema(settings.resolved_database_url)
+    settings = replace(
+        settings,
+        broker_url=private_redis.url,
+        pipeline_lease_seconds=3.0,
+        pipeline_batch_size=3,
+    )
+    root = tmp_path / "library"
+    root.mkdir()
+    for i in range(30):
+        photo((64, 48), seed=i).save(root / f"img-{i:02d}.png")
+    count_log = tmp_path / "executions.log"
+    env = environment(
+        settings,
+        TROVE_PLUGINS="tests.pipeline_counting_plugin",
+        TROVE_TEST_COUNT_LOG=str(count_log),
+        TROVE_TEST_COUNT_DELAY="0.2",
+    )
+    pool = Workers(env, tmp_path)
+    try:
+        worker = pool.start(processes=2)
+        registered = subprocess.run(
+            [*trove_command(), "scan", str(root), "--no-wait"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
+        assert registered.returncode == 0, registered.stderr.decode()
+        _wait_for_a_running_batch_of(worker, settings, count_log)
+        private_redis.stop()
+        time.sleep(6)  # two lease periods: the supervisor and the workers find Redis away
+        private_redis.start()
+        wait_until_done(settings, timeout=60)
+    finally:
+        pool.stop_all()
+    result = snapshot(settings.resolved_database_url)
+    assert result["leases"] == 0
+    assert {status for status, *_ in result["assets"].values()} == {"ready"}
+    log = (tmp_path / "worker-0.log").read_text(errors="replace")
+    assert "Traceback" not in log
+    assert "is dead" not in log  # no worker process ended for Redis being away
+    assert "lost Redis" in log and "Redis is back" in log
+
+
+def test_a_worker_process_whose_trove_worker_was_killed_stops(workers, tmp_path):
+    """`kill -9` of `trove worker` (the OOM killer, an operator) leaves its worker processes
+    without a supervisor: they went on taking batches for ever, unseen, and no later SIGTERM
+    reached them. They now notice and stop (after the batch in hand)."""
+    import psutil
+
+    worker = workers.start(processes=1)
+    _wait_for_line(tmp_path / "worker-0.log", "Listening started.")
+    children = [
+        p
+        for p in psutil.Process(worker.pid).children()
+        if "resource_tracker" not in p.cmdline()[-1]
+    ]
+    assert children
+    worker.kill()  # the parent alone, as the OOM killer would
+    worker.wait(10)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    for orphan in alive:
+        orphan.kill()
+    assert not alive, "worker processes outlived their `trove worker`"
+
+
+def test_a_server_whose_redis_is_away_says_so_in_a_line(settings, tmp_path):
+    """The server sends what it registers to Redis; with Redis away that fails, and the
+    workers' supervisors send the work once it is back. An operator's matter, said in one
+    line, not a traceback per folder that changed."""
+    ensure_schema(settings.resolved_database_url)
+    away = replace(settings, broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    root = tmp_path / "library"
+    root.mkdir()
+    for i in range(3):
+        photo((64, 48), seed=i).save(root / f"img-{i}.png")
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [*trove_command(), "serve", str(root), "--port", str(free_port())],
+            env=environment(away),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "background job" not in log.read_text(errors="replace"):
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.2)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(5)
+    text = log.read_text(errors="replace")
+    assert "Redis is away" in text
+    assert "Traceback" not in text
+
+
+def test_a_scan_whose_redis_is_away_registers_and_says_so_in_a_line(settings, tmp_path):
+    """`trove scan` with Redis away printed taskiq's and redis's chained tracebacks."""
+    ensure_schema(settings.resolved_database_url)
+    away = replace(settings, broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    root = tmp_path / "library"
+    root.mkdir()
+    (root / "note.txt").write_text("kept for the workers\n")
+    scan = subprocess.run(
+        [*trove_command(), "scan", str(root)], env=environment(away), capture_output=True
+    )
+    err = scan.stderr.decode()
+    assert scan.returncode != 0
+    assert "Traceback" not in err, err
+    assert "does not answer" in err and "Connect" in err
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            registered = session.query(Asset).filter(Asset.filename == "note.txt").all()
+            assert [a.status for a in registered] == ["processing"]  # for the workers, later
+    finally:
+        database.dispose()

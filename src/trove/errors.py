@@ -30,6 +30,11 @@ def user_message(exc: BaseException) -> str | None:
         return str(exc)
     if _is_operational_db_error(exc) or _is_unusable_sqlite_file(exc):
         return f"database error: {str(exc).splitlines()[0]}"
+    if is_broker_unreachable(exc):
+        return (
+            f"the broker (TROVE_BROKER_URL) does not answer: {_root_cause(exc)}; what was"
+            " registered waits in the index, and the workers take it once Redis answers"
+        )
     if isinstance(exc, PermissionError):
         return f"permission denied: {exc.filename or exc}"
     if isinstance(exc, OSError) and exc.filename is not None:  # no such file, a folder ...
@@ -64,6 +69,35 @@ def is_database_unreachable(exc: BaseException) -> bool:
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     return _is_operational_db_error(exc) or isinstance(exc, PoolTimeout)
+
+
+def is_broker_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it: taskiq wraps it) is Redis refusing or dropping the
+    connection: it comes back, and the work waits for it in the index."""
+    if "redis" not in sys.modules:
+        return False
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    seen: BaseException | None = exc
+    for _ in range(10):  # the chain is short; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, RedisConnectionError | RedisTimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The first line of the innermost error (taskiq's "Cannot send task" says nothing)."""
+    seen = exc
+    for _ in range(10):
+        inner = seen.__cause__ or seen.__context__
+        if inner is None:
+            break
+        seen = inner
+    return str(seen).splitlines()[0] if str(seen) else type(seen).__name__
 
 
 def is_disk_full(exc: BaseException) -> bool:

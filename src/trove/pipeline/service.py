@@ -19,7 +19,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -279,9 +279,12 @@ class PipelineService:
         from trove.pipeline.tasks import batch_task
 
         task = batch_task(broker)
+        queued_before = None if include_queued else await self._messages_lost_before(broker)
         count = 0
         after = ""
-        while work := self._kickable(include_queued=include_queued, limit=PAGE, after_id=after):
+        while work := self._kickable(
+            include_queued=include_queued, limit=PAGE, after_id=after, queued_before=queued_before
+        ):
             ids = [w.asset_id for w in work]
             after = ids[-1]
             for batch in self._batches(work, parallel=REMOTE_SHARES):
@@ -364,12 +367,33 @@ class PipelineService:
         return batches
 
     def _kickable(
-        self, *, include_queued: bool, limit: int, after_id: str = ""
+        self,
+        *,
+        include_queued: bool,
+        limit: int,
+        after_id: str = "",
+        queued_before: datetime | None = None,
     ) -> list[PendingWork]:
         with self.database.session() as session:
             return PipelineRepository(session).work_to_kick(
-                now=utcnow(), limit=limit, after_id=after_id, include_queued=include_queued
+                now=utcnow(),
+                limit=limit,
+                after_id=after_id,
+                include_queued=include_queued,
+                queued_before=queued_before,
             )
+
+    @staticmethod
+    async def _messages_lost_before(broker: Any) -> datetime | None:
+        """Now, if the broker has handed every message sent so far to a worker: an asset
+        still `queued` since before then lost its message (a Redis that restarted empty, a
+        send that failed while Redis was away, a worker killed between taking a message and
+        claiming its assets), and no lease will ever lapse to send it again. None while
+        messages wait (theirs may be among them) or when the broker cannot tell."""
+        from trove.pipeline.tasks import undelivered
+
+        now = utcnow()
+        return now if await undelivered(broker) == 0 else None
 
     def _held_by_workers(self, *, excluding: set[str]) -> list[str]:
         """What workers are already on, sent before this caller's kick (by a worker's

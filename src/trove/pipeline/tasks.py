@@ -15,7 +15,9 @@ Brokers:
   workers (45,000 wake-ups for 4,000 small files).
 - `redis://...`: RedisStreamBroker + RedisAsyncResultBackend (taskiq-redis). A worker reads one
   message at a time (`xread_count=1`), so batches spread over all worker processes instead of
-  the first one to connect taking the whole queue.
+  the first one to connect taking the whole queue. A worker whose Redis goes away waits for it
+  and listens again (taskiq's listener would end the process, which the process manager
+  restarts every few seconds, each time with a traceback, for as long as Redis is away).
 """
 
 from __future__ import annotations
@@ -106,14 +108,24 @@ class _WakingResults(InmemoryResultBackend[Any]):
         return self.results.pop(task_id)
 
 
-def _redis_broker(url: str, *, queue: str) -> AsyncBroker:
-    from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
+async def undelivered(broker: AsyncBroker) -> int | None:
+    """How many messages sent to `broker` no worker has taken yet (0: every message sent so
+    far reached a worker); None when the broker cannot tell (in-process)."""
+    from trove.pipeline.redis_broker import PatientStreamBroker
 
-    return RedisStreamBroker(
+    if not isinstance(broker, PatientStreamBroker):
+        return None
+    return await broker.undelivered()
+
+
+def _redis_broker(url: str, *, queue: str) -> AsyncBroker:
+    from trove.pipeline.redis_broker import PatientResultBackend, PatientStreamBroker
+
+    return PatientStreamBroker(
         url,
         queue_name=queue,
         consumer_group_name=f"{queue}:workers",
         xread_count=1,
         xread_block=1000,
         maxlen=200_000,  # messages of finished batches do not pile up for ever
-    ).with_result_backend(RedisAsyncResultBackend(url, result_ex_time=RESULT_TTL_S))
+    ).with_result_backend(PatientResultBackend(url, result_ex_time=RESULT_TTL_S))

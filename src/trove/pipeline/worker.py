@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings, load_settings
@@ -44,6 +46,7 @@ def make_worker_broker() -> AsyncBroker:
     async def start_runner(state: TaskiqState) -> None:
         from trove.services.installs import InstallService
 
+        stop_when_orphaned()
         state.runner = build_runner(settings)
         state.installer = InstallService(settings, state.runner.database)
 
@@ -54,6 +57,22 @@ def make_worker_broker() -> AsyncBroker:
             runner.close()
 
     return broker
+
+
+def stop_when_orphaned(*, interval: float = 1.0) -> None:
+    """Stop this worker process (after the batch in hand, as SIGTERM does) once the `trove
+    worker` that started it is gone: killed with SIGKILL (the OOM killer, an operator), it
+    cannot stop its processes, which would go on taking batches unsupervised, unseen, out of
+    reach of any later SIGTERM."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        log.warning("trove worker (pid %d) is gone: this process stops after its batch", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="trove-parent-watch", daemon=True).start()
 
 
 def build_runner(settings: Settings) -> Any:
@@ -142,6 +161,14 @@ class Supervisor:
                 # The workers grow the step, lease and counter tables: keep their planner
                 # statistics current (PostgreSQL; a no-op on SQLite).
                 self.service.refresh_statistics()
-            except Exception:
-                log.warning("could not re-send pending work", exc_info=True)
+            except Exception as exc:
+                log.warning("could not re-send pending work: %s", exc, exc_info=not _is_outage(exc))
             self._stop.wait(self.interval)
+
+
+def _is_outage(exc: Exception) -> bool:
+    """Redis or the database away for a while: an operator's matter, told in one line each
+    time, not a traceback."""
+    from trove.errors import is_broker_unreachable, is_database_unreachable
+
+    return is_broker_unreachable(exc) or is_database_unreachable(exc)

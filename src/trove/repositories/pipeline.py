@@ -69,13 +69,24 @@ class PipelineRepository:
         return list(self.session.scalars(stmt))
 
     def work_to_kick(
-        self, *, now: datetime, limit: int, after_id: str = "", include_queued: bool
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        after_id: str = "",
+        include_queued: bool,
+        queued_before: datetime | None = None,
     ) -> list[PendingWork]:
-        """`ids_to_kick`, with what the sender needs to size batches by their work."""
+        """`ids_to_kick`, with what the sender needs to size batches by their work. Without
+        `include_queued`, those sent before `queued_before` are included all the same (the
+        broker had handed out every message by then: theirs was lost)."""
         busy = PipelineLease.state == RUNNING
         busy = and_(busy, PipelineLease.expires_at >= now)
         if not include_queued:
-            busy = or_(busy, PipelineLease.state == QUEUED)
+            queued = PipelineLease.state == QUEUED
+            if queued_before is not None:
+                queued = and_(queued, PipelineLease.kicked_at >= queued_before)
+            busy = or_(busy, queued)
         held = exists().where(PipelineLease.asset_id == Asset.id, busy)
         rows = self.session.execute(
             select(Asset.id, Asset.size, Asset.mime_type, Asset.asset_type)
@@ -91,7 +102,10 @@ class PipelineRepository:
         return [PendingWork(*row) for row in rows]
 
     def mark_queued(self, asset_ids: Sequence[str], *, now: datetime) -> None:
-        """Record that a task was sent; a lapsed `running` lease becomes `queued` again."""
+        """Record that a task was sent; a lapsed `running` lease becomes `queued` again. A
+        `queued` one sent again keeps its date: dating it again would write every queued row
+        each time a server's pass sends what is pending, and the re-send of lost messages
+        (work_to_kick's `queued_before`) does not need it."""
         if not asset_ids:
             return
         self.session.execute(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trove.domain.enums import RootStatus
-from trove.errors import is_disk_full
+from trove.errors import is_broker_unreachable, is_disk_full
 from trove.services.errors import ScanStopped
 from trove.services.library import LibraryService
 from trove.services.scan_summary import ScanSummary
@@ -129,7 +129,10 @@ class BackgroundIndexer:
 
     def _failed(self, job: tuple[str, str], exc: Exception) -> None:
         if not is_disk_full(exc):
-            log.exception("background job %s failed", _label(job))
+            if is_broker_unreachable(exc):  # the workers' supervisors send it once Redis is back
+                log.warning("background job %s failed: Redis is away (%s)", _label(job), exc)
+            else:
+                log.exception("background job %s failed", _label(job))
             with self._lock:
                 self.state.last_error = f"{_label(job)}: {_first_line(exc)}"
                 self._waiting_for_space.discard(job)  # it no longer waits for space
