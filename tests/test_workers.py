@@ -207,18 +207,8 @@ def test_two_workers_through_redis_give_the_same_results_as_in_process(
 def test_killing_a_worker_mid_batch_then_restarting_completes_every_asset_once(
     redis_settings, tmp_path
 ):
-    root = tmp_path / "library"
-    root.mkdir()
-    for i in range(24):
-        photo((64, 48), seed=i).save(root / f"img-{i:02d}.png")
     settings = replace(redis_settings, pipeline_batch_size=4)
-    count_log = tmp_path / "executions.log"
-    env = environment(
-        settings,
-        TROVE_PLUGINS="tests.pipeline_counting_plugin",
-        TROVE_TEST_COUNT_LOG=str(count_log),
-        TROVE_TEST_COUNT_DELAY="0.15",
-    )
+    root, count_log, env = _counted_pictures(settings, tmp_path, count=24, delay_s=0.15)
     registered = subprocess.run(
         [*trove_command(), "scan", str(root), "--no-wait"], env=env, capture_output=True, timeout=60
     )
@@ -249,6 +239,25 @@ def test_killing_a_worker_mid_batch_then_restarting_completes_every_asset_once(
     repeated = [a for a, n in executions.items() if n > 1]
     assert len(repeated) <= settings.pipeline_batch_size
     assert all(n <= 2 for n in executions.values())
+
+
+def _counted_pictures(
+    settings: Settings, tmp_path: Path, *, count: int, delay_s: float
+) -> tuple[Path, Path, dict[str, str]]:
+    """A library of `count` small pictures, and the environment of workers whose counting
+    plugin logs each execution (to tell work done twice) and takes `delay_s` over each."""
+    root = tmp_path / "library"
+    root.mkdir()
+    for i in range(count):
+        photo((64, 48), seed=i).save(root / f"img-{i:02d}.png")
+    count_log = tmp_path / "executions.log"
+    env = environment(
+        settings,
+        TROVE_PLUGINS="tests.pipeline_counting_plugin",
+        TROVE_TEST_COUNT_LOG=str(count_log),
+        TROVE_TEST_COUNT_DELAY=str(delay_s),
+    )
+    return root, count_log, env
 
 
 def _wait_for_a_running_batch_of(
@@ -414,17 +423,7 @@ def test_a_redis_restarted_empty_mid_run_loses_no_work_and_the_workers_wait_for_
         pipeline_lease_seconds=3.0,
         pipeline_batch_size=3,
     )
-    root = tmp_path / "library"
-    root.mkdir()
-    for i in range(30):
-        photo((64, 48), seed=i).save(root / f"img-{i:02d}.png")
-    count_log = tmp_path / "executions.log"
-    env = environment(
-        settings,
-        TROVE_PLUGINS="tests.pipeline_counting_plugin",
-        TROVE_TEST_COUNT_LOG=str(count_log),
-        TROVE_TEST_COUNT_DELAY="0.2",
-    )
+    root, count_log, env = _counted_pictures(settings, tmp_path, count=30, delay_s=0.2)
     pool = Workers(env, tmp_path)
     try:
         worker = pool.start(processes=2)
