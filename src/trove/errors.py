@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import sys
+from collections.abc import Iterator
 
 # SQLite says "database or disk is full" (SQLITE_FULL); PostgreSQL's SQLSTATE for it is 53100.
 _SQLITE_FULL = 13
@@ -79,40 +80,35 @@ def is_broker_unreachable(exc: BaseException) -> bool:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    seen: BaseException | None = exc
-    for _ in range(10):  # the chain is short; never loop on a cycle
-        if seen is None:
-            return False
-        if isinstance(seen, RedisConnectionError | RedisTimeoutError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(isinstance(e, RedisConnectionError | RedisTimeoutError) for e in _chain(exc))
 
 
 def _root_cause(exc: BaseException) -> str:
     """The first line of the innermost error (taskiq's "Cannot send task" says nothing)."""
-    seen = exc
+    *_, inner = _chain(exc)
+    return str(inner).splitlines()[0] if str(inner) else type(inner).__name__
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what caused it, outermost first: the driver's error under SQLAlchemy's
+    (`orig`), then causes and contexts. The chain is short; a cycle is never followed far."""
+    seen: BaseException | None = exc
     for _ in range(10):
-        inner = seen.__cause__ or seen.__context__
-        if inner is None:
-            break
-        seen = inner
-    return str(seen).splitlines()[0] if str(seen) else type(seen).__name__
+        if seen is None:
+            return
+        yield seen
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
 
 
 def is_disk_full(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) is a full disk, for the database or for a file."""
-    seen: BaseException | None = exc
-    for _ in range(10):  # the chain is short; never loop on a cycle
-        if seen is None:
-            return False
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if getattr(seen, "sqlite_errorcode", None) == _SQLITE_FULL:
-            return True
-        if getattr(seen, "sqlstate", None) == _PG_DISK_FULL:
-            return True
-        if "database or disk is full" in str(seen):
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
-    return False
+    return any(_says_disk_full(e) for e in _chain(exc))
+
+
+def _says_disk_full(exc: BaseException) -> bool:
+    return (
+        (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT))
+        or getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(exc, "sqlstate", None) == _PG_DISK_FULL
+        or "database or disk is full" in str(exc)
+    )
