@@ -5,7 +5,10 @@ again, and an API token made on the tokens page. Screenshots land in test-artifa
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -90,3 +93,42 @@ def test_the_first_admin_is_set_up_signs_out_and_in_makes_a_token_and_adds_a_mem
     expect(page.locator(".trove-user-row", has_text="carol")).to_contain_text("member")
     shot(page, "users")
     page.watch.assert_clean()
+
+
+def test_an_admin_disabled_while_the_libraries_page_is_open_cannot_remove_a_library(page, tmp_path):
+    """The page was drawn for an admin, with a library's Remove button; the admin is disabled
+    (another admin, `trove users disable`) while it stays open. Removing is refused at once,
+    not half a minute later when the page's session is checked again, and the library stays."""
+    expect = playwright_api.expect
+    write_jpeg(tmp_path / "library" / "photo.jpg", seed=5)
+    trove = start_server(
+        data_dir=tmp_path / "data", roots=[tmp_path / "library"], env={"TROVE_AUTH": "on"}
+    )
+    try:
+        page.goto(trove.url + "/libraries")
+        page.wait_for_url(trove.url + "/setup")
+        fill_credentials(page, NAME, PASSWORD)
+        page.wait_for_url(trove.url + "/")
+        page.goto(trove.url + "/libraries")
+        remove = page.locator(".trove-root-remove-button")
+        expect(remove).to_be_visible()
+        cli = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
+        cli.update(TROVE_DATA_DIR=str(tmp_path / "data"))
+        disabled = subprocess.run(
+            [sys.executable, "-m", "trove", "users", "disable", NAME],
+            env=cli, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert disabled.returncode == 0, disabled.stderr
+        remove.click()
+        # At once: the page's own check of its session comes only every 30 s.
+        page.wait_for_url(re.compile(r".*/login.*"), timeout=10_000)
+        expect(page.locator(".trove-remove-root")).to_have_count(0)  # no removal asked
+        listed = subprocess.run(
+            [sys.executable, "-m", "trove", "status", "--json"],
+            env=cli, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert [root["path"] for root in json.loads(listed.stdout)["roots"]] == [
+            str(tmp_path / "library")
+        ]
+    finally:
+        trove.stop()

@@ -38,14 +38,16 @@ def services() -> Services:
     return app.state.services
 
 
-def current_viewer() -> Viewer:
-    """Who is looking at this page (see the module docstring)."""
+def current_viewer(*, fresh: bool = False) -> Viewer:
+    """Who is looking at this page (see the module docstring); `fresh`: checked again now,
+    not up to RECHECK_SECONDS ago (an admin's action on libraries: a demoted admin's open
+    page must not act as an admin for half a minute more)."""
     client = context.client
     viewer = viewer_of_request(client.request)
     if not (viewer.is_signed_in and services().settings.auth):
         return viewer
     now = time.monotonic()
-    if now - _checked_at.setdefault(client, now) > RECHECK_SECONDS:
+    if fresh or now - _checked_at.setdefault(client, now) > RECHECK_SECONDS:
         _checked_at[client] = now
         viewer = session_viewer(client.request, services().users)
         client.request.state.viewer = viewer

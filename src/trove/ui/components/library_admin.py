@@ -5,15 +5,32 @@ whose confirmation says what the index forgets (and that no file is touched)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from nicegui import ui
 from nicegui.events import ClickEventArguments
 
+from trove.domain.access import Viewer
 from trove.services.errors import Forbidden, Invalid, NotFound
-from trove.ui.context import call, services
+from trove.ui.context import call, current_viewer, services
 
 _REFUSED = (Forbidden, Invalid, NotFound)
+T = TypeVar("T")
+
+
+async def as_admin(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """An admin's action on a library, run only while the viewer is still an admin. The
+    buttons are drawn for admins only, but a page outlives its viewer's demotion or
+    disabling: so each call checks the session now, as the API's AdminDep checks each
+    request."""
+    admin_only(current_viewer(fresh=True))
+    return await call(function, *args, **kwargs)
+
+
+def admin_only(viewer: Viewer) -> None:
+    """Libraries are added, changed and removed by admins, here as through the API."""
+    if not viewer.is_admin:
+        raise Forbidden("Only an admin may do this.")
 
 
 def one_at_a_time(
@@ -60,7 +77,7 @@ class FolderPicker:
 
     async def _show(self, path: str | None) -> bool:
         try:
-            listing = await call(services().library_admin.browse, path)
+            listing = await as_admin(services().library_admin.browse, path)
         except _REFUSED as exc:
             ui.notify(str(exc), type="negative")
             return False
@@ -93,8 +110,8 @@ async def confirm_removal(
 ) -> None:
     """Ask, saying what is forgotten; then forget the library."""
     try:
-        forgotten = await call(services().library_admin.removal_preview, root["id"])
-    except NotFound as exc:
+        forgotten = await as_admin(services().library_admin.removal_preview, root["id"])
+    except _REFUSED as exc:
         ui.notify(str(exc), type="negative")
         return
     with ui.dialog() as dialog, ui.card().classes("trove-remove-root"):
@@ -109,8 +126,8 @@ async def confirm_removal(
         async def remove() -> None:
             dialog.close()
             try:
-                await call(services().remove_library, root["id"])
-            except NotFound as exc:
+                await as_admin(services().remove_library, root["id"])
+            except _REFUSED as exc:
                 ui.notify(str(exc), type="negative")
                 return
             ui.notify(f"{root['name']} removed from the index", type="positive")
@@ -190,8 +207,8 @@ async def open_settings(root: dict[str, Any], *, on_saved: Callable[[], Awaitabl
     """Globs, whether members may upload into it, and who it is assigned to."""
     admin = services().library_admin
     try:
-        members, users = await call(admin.members, root["id"]), await call(admin.users)
-    except NotFound as exc:
+        members, users = await as_admin(admin.members, root["id"]), await as_admin(admin.users)
+    except _REFUSED as exc:
         ui.notify(str(exc), type="negative")
         return
     with ui.dialog() as dialog, ui.card().classes("trove-root-settings"):
@@ -230,10 +247,16 @@ async def open_settings(root: dict[str, Any], *, on_saved: Callable[[], Awaitabl
                     ui.label("Only admins see this library.").classes("text-grey-7")
 
         async def assign(user_id: str, can_write: bool) -> None:
-            draw(await call(admin.set_member, root["id"], user_id, can_write=can_write))
+            try:
+                draw(await as_admin(admin.set_member, root["id"], user_id, can_write=can_write))
+            except _REFUSED as exc:
+                ui.notify(str(exc), type="negative")
 
         async def unassign(user_id: str) -> None:
-            draw(await call(admin.remove_member, root["id"], user_id))
+            try:
+                draw(await as_admin(admin.remove_member, root["id"], user_id))
+            except _REFUSED as exc:
+                ui.notify(str(exc), type="negative")
 
         draw(members)
         add = ui.select(names, label="Assign to…").props("dense outlined").classes("w-full")
@@ -241,7 +264,7 @@ async def open_settings(root: dict[str, Any], *, on_saved: Callable[[], Awaitabl
 
         async def save() -> None:
             try:
-                await call(
+                await as_admin(
                     services().update_library,
                     root["id"],
                     include_globs=_lines(include.value),

@@ -11,6 +11,7 @@ from trove.domain.access import Viewer
 from trove.services.errors import Conflict, Forbidden, Invalid, NotFound, RelocationOffered
 from trove.ui.components.library_admin import (
     FolderPicker,
+    admin_only,
     confirm_removal,
     one_at_a_time,
     open_relocation,
@@ -41,27 +42,21 @@ def library_overview(*, viewer: Viewer) -> dict[str, Any]:
 
 
 def add_root(path: str, *, viewer: Viewer, as_new: bool = False) -> dict[str, Any]:
-    _admin_only(viewer)
+    admin_only(viewer)
     svc = services()
     return svc.library.add_requested_root(path, indexer=svc.indexer, as_new=as_new)
 
 
 def relocate_root(root_id: str, new_path: str, *, viewer: Viewer) -> dict[str, Any]:
-    _admin_only(viewer)
+    admin_only(viewer)
     svc = services()
     return svc.library.relocate_requested(root_id, new_path, indexer=svc.indexer)
 
 
 def rescan(root_id: str, *, viewer: Viewer) -> dict[str, Any]:
-    _admin_only(viewer)
+    admin_only(viewer)
     svc = services()
     return svc.library.request_rescan(root_id, indexer=svc.indexer)
-
-
-def _admin_only(viewer: Viewer) -> None:
-    """Libraries are added and rescanned by admins, here as through the API (AdminDep)."""
-    if not viewer.is_admin:
-        raise Forbidden("Only an admin may do this.")
 
 
 class LibrariesPage:
@@ -126,7 +121,7 @@ class LibrariesPage:
             return
         self.banner.clear()
         try:
-            root = await call(add_root, path, viewer=current_viewer(), as_new=as_new)
+            root = await call(add_root, path, viewer=current_viewer(fresh=True), as_new=as_new)
         except RelocationOffered as offered:
             self._offer(offered.offer)
             return
@@ -159,7 +154,7 @@ class LibrariesPage:
 
     async def _relocate(self, root_id: str, new_path: str) -> bool:
         try:
-            done = await call(relocate_root, root_id, new_path, viewer=current_viewer())
+            done = await call(relocate_root, root_id, new_path, viewer=current_viewer(fresh=True))
         except (Invalid, NotFound, Forbidden, Conflict) as exc:
             ui.notify(str(exc), type="negative", multi_line=True)
             return False
@@ -190,7 +185,7 @@ class LibrariesPage:
         if not self.is_admin:
             return
         try:
-            await call(rescan, root_id, viewer=current_viewer())
+            await call(rescan, root_id, viewer=current_viewer(fresh=True))
         except NotFound as exc:
             ui.notify(str(exc), type="negative")
             return
