@@ -7,6 +7,7 @@ import dataclasses
 import io
 import shutil
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -305,3 +306,28 @@ def test_trove_status_shows_the_pipeline_per_step(run_trove, media, settings):
     out = run_trove("status").stdout
     assert "pipeline (in-process)" in out
     assert "thumbnails" in out and "queued" in out and "failed" in out
+
+
+def test_the_rate_of_processing_that_began_seconds_ago_is_measured_over_those_seconds(
+    settings, tmp_path
+):
+    """Files processed in the last ~10 s are a rate over ~10 s, not over the whole minute's
+    window: divided by 60 s, a job just begun read six times slower than it runs, and the
+    Libraries page said "about 98 h left" for seconds of work."""
+    root = tmp_path / "notes"
+    root.mkdir()
+    for i in range(30):
+        (root / f"note-{i:02d}.txt").write_text(f"note {i}\n")
+    library = LibraryService(settings)
+    try:
+        library.scan_and_process([str(root)], wait=True)
+        with library.database.session() as session:
+            ten_s_ago = utcnow() - timedelta(seconds=10)
+            session.query(AssetStep).update({AssetStep.updated_at: ten_s_ago})
+        jobs = library.pipeline().jobs()
+    finally:
+        library.database.dispose()
+    assert 9 <= jobs["window_s"] <= 12
+    files = 31  # the notes and their folder
+    assert files / 12 <= jobs["assets_per_s"] <= files / 9
+    assert 60 * 30 / 12 <= jobs["steps"]["hash"]["per_minute"] <= 60 * 30 / 9

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 PAGE = 5000
 THROUGHPUT_WINDOW_S = 60
+# A rate is measured over at least this long: the first outcomes of a run, a fraction of a
+# second apart, are no rate yet.
+MIN_WINDOW_S = 5.0
 # A batch holds about this much estimated work (work_estimate: ≈ ms of one core): a few
 # 12 MP photos, or as many small files as `pipeline_batch_size` allows.
 BATCH_WORK = 800.0
@@ -461,7 +464,8 @@ class PipelineService:
         processing = repo.processing_count()
         current = repo.current_outcomes_of_processing(versions)
         outcomes = StepRepository(session).counts()
-        recent, touched = repo.recent_throughput(since=since)
+        recent, touched, first = repo.recent_throughput(since=since)
+        window_s = _measured_window_s(now, first)
         running = leases["running_by_step"]
         steps = {}
         for name in versions:
@@ -473,7 +477,7 @@ class PipelineService:
                 "done": counts.get("ok", 0),
                 "skipped": counts.get("skipped", 0),
                 "failed": counts.get("failed", 0),
-                "per_minute": busy["count"] * 60 / THROUGHPUT_WINDOW_S,
+                "per_minute": busy["count"] * 60 / window_s,
                 "avg_ms": round(busy["busy_ms"] / busy["count"], 1) if busy["count"] else None,
             }
         return {
@@ -481,7 +485,16 @@ class PipelineService:
             "processing": processing,
             "queued": leases["queued"],
             "running": sum(running.values()),
-            "assets_per_s": round(touched / THROUGHPUT_WINDOW_S, 3),
-            "window_s": THROUGHPUT_WINDOW_S,
+            "assets_per_s": round(touched / window_s, 3),
+            "window_s": round(window_s),
             "steps": steps,
         }
+
+
+def _measured_window_s(now: datetime, first: datetime | None) -> float:
+    """The seconds the recent outcomes were made in: the window, or less when processing
+    began inside it. Divided by the whole window, ten seconds of work just begun read as a
+    sixth of its rate ("about 98 h left" on the Libraries page for a job of seconds)."""
+    if first is None:
+        return float(THROUGHPUT_WINDOW_S)
+    return min(float(THROUGHPUT_WINDOW_S), max(MIN_WINDOW_S, (now - first).total_seconds()))

@@ -240,10 +240,14 @@ class PipelineRepository:
         found = {step: tallies.get((step, version), 0) for step, version in versions.items()}
         return {step: n for step, n in found.items() if n}
 
-    def recent_throughput(self, *, since: datetime) -> tuple[dict[str, dict[str, float]], int]:
-        """Per step: outcomes recorded since `since` and the time they took; and how many
-        files those outcomes were of. One statement: the files' count is an uncorrelated
-        subquery (computed once), and with no recent outcome there is no row and no file.
+    def recent_throughput(
+        self, *, since: datetime
+    ) -> tuple[dict[str, dict[str, float]], int, datetime | None]:
+        """Per step: outcomes recorded since `since` and the time they took; how many files
+        those outcomes were of; and when the first of them was recorded (processing that
+        began a few seconds ago is measured over those seconds, not the whole window). One
+        statement: the files' count is an uncorrelated subquery (computed once), and with no
+        recent outcome there is no row and no file.
 
         Grouped by `step || ''`, not `step`: SQLite would walk the (step, status) index for
         its order, i.e. every outcome of the library, instead of the recent ones through
@@ -254,15 +258,22 @@ class PipelineRepository:
             select(func.count(func.distinct(AssetStep.asset_id))).where(recent).scalar_subquery()
         )
         stmt = (
-            select(step, func.count(), func.sum(AssetStep.duration_ms), files)
+            select(
+                step,
+                func.count(),
+                func.sum(AssetStep.duration_ms),
+                files,
+                func.min(AssetStep.updated_at),
+            )
             .where(recent)
             .group_by(step)
         )
         rows = self.session.execute(stmt).all()
         per_step = {
-            str(name): {"count": int(n), "busy_ms": float(ms or 0.0)} for name, n, ms, _ in rows
+            str(name): {"count": int(n), "busy_ms": float(ms or 0.0)} for name, n, ms, _, _ in rows
         }
-        return per_step, int(rows[0][3] or 0) if rows else 0
+        first = min((row[4] for row in rows if row[4] is not None), default=None)
+        return per_step, int(rows[0][3] or 0) if rows else 0, first
 
     def status_of(self, asset_ids: Sequence[str]) -> dict[str, int]:
         stmt = (
