@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from trove.config import Settings
+from trove.errors import is_database_unreachable
 from trove.repositories import fast_index
 from trove.services.scanner import ScanService
 from trove.sync.debounce import Debouncer
@@ -238,8 +239,11 @@ class FileWatcher:
         while not self._stop.wait(self._tick_s):
             try:
                 self.tick()
-            except Exception:
-                log.exception("watcher: supervision failed; retrying")
+            except Exception as exc:
+                if _database_away(exc):  # health and the API say so already
+                    log.warning("watcher: the database does not answer (%s); retrying", exc)
+                else:
+                    log.exception("watcher: supervision failed; retrying")
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -438,3 +442,10 @@ def _inotify_observer() -> Any:
     from watchdog.observers import Observer
 
     return Observer()
+
+
+def _database_away(exc: Exception) -> bool:
+    """The index cannot be opened or reached right now (its file swapped, a server down):
+    the next tick tries again, and one line says so instead of a traceback each tick."""
+    away = (fast_index.IndexUnavailable, fast_index.DatabaseUnreachable)
+    return isinstance(exc, away) or is_database_unreachable(exc)
