@@ -364,7 +364,9 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     picker.get_by_role("button", name="Choose this folder").click()
     expect(page.locator(".trove-root-input input")).to_have_value(str(extra))
     page.get_by_role("button", name="Add library").click()
-    second = page.locator(".trove-root-card", has_text="second library")
+    # Cards are found by their folder's whole path: a rerun on the same server finds the
+    # libraries the first run left, under another tmp_path, by the same names.
+    second = page.locator(".trove-root-card", has_text=str(extra))
     expect(second).to_contain_text("Ready")
     moved = tmp_path / "moved library"  # its disk mounted elsewhere: relocated, not re-added
     extra.rename(moved)
@@ -373,7 +375,7 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     dialog.locator(".trove-relocate-path input").fill(str(moved))
     dialog.get_by_role("button", name="Relocate").click()
     expect(page.locator(".q-notification").last).to_contain_text("now reads")
-    second = page.locator(".trove-root-card", has_text="moved library")
+    second = page.locator(".trove-root-card", has_text=str(moved))
     expect(second).to_contain_text(str(moved))
     again = tmp_path / "found again"  # added as a new folder: offered for relocation instead
     moved.rename(again)
@@ -384,7 +386,7 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     offer.get_by_role("button", name="Relocate moved library here").click()
     expect(offer).to_have_count(0)
     expect(page.locator(".q-notification").last).to_contain_text("found again; rescanning")
-    second = page.locator(".trove-root-card", has_text="found again")
+    second = page.locator(".trove-root-card", has_text=str(again))
     expect(second).to_contain_text(str(again))
     moved = again
     second.locator(".trove-root-remove-button").click()
