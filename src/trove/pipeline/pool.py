@@ -47,19 +47,81 @@ log = logging.getLogger(__name__)
 PROCESSES_FROM_FILES = 5_000
 
 
+class LocalWorkers:
+    """The worker processes of one in-process run, started at most once and shared: the
+    pipeline's batches (InProcessRunner) and a scan's light steps (pipeline/light.py) take
+    whichever worker is idle, so the two never start processes of their own on the same cores."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self.processes = max(1, settings.pipeline_threads)
+        self._pool: ProcessRunner | None = None
+        self._lock = threading.Lock()
+        self._failed = False
+
+    @property
+    def pool(self) -> ProcessRunner | None:
+        """The processes, once started (and until they turned out unable to start)."""
+        return self._pool
+
+    def start(self) -> ProcessRunner | None:
+        """The processes, started now if need be; None once they could not start."""
+        with self._lock:
+            if self._pool is None and not self._failed:
+                self._pool = ProcessRunner(self.settings, self.database, processes=self.processes)
+            return self._pool
+
+    def open_for_light(self) -> bool:
+        """Whether a scan's light steps may go to the processes (started now if need be)."""
+        return self.settings.pipeline_processes != "off" and self.start() is not None
+
+    def light_pass(self, items: list[Any]) -> list[Any]:
+        pool = self.start()
+        if pool is None:
+            raise CannotStart
+        try:
+            return pool.light_pass(items)
+        except CannotStart:
+            self.stopped_starting(pool)
+            raise
+
+    def stopped_starting(self, pool: ProcessRunner) -> None:
+        """These processes cannot start: nothing is sent to them any more."""
+        with self._lock:
+            if self._pool is pool:
+                log.error("pipeline worker processes cannot start; the pipeline goes on in threads")
+                self._pool = None
+                self._failed = True
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
 class InProcessRunner:
     """The in-process broker's runner: batches in this process's threads, `pipeline_threads`
-    at a time, until enough files wait for worker processes to pay; from then on, in those. A
-    batch waiting for a thread then goes to them instead: the broker has threads for both
-    (tasks.py), so the workers need not wait for the batches still in threads, and no new
-    batch starts in a thread beside them on the cores they start on."""
+    at a time, until enough files wait for worker processes to pay (or a scan's light steps
+    started them); from then on, in those. A batch waiting for a thread then goes to them
+    instead: the broker has threads for both (tasks.py), so the workers need not wait for the
+    batches still in threads, and no new batch starts in a thread beside them on the cores
+    they start on."""
 
-    def __init__(self, settings: Settings, database: Database, runner: PipelineRunner) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        runner: PipelineRunner,
+        *,
+        workers: LocalWorkers | None = None,
+    ) -> None:
+        """`workers`: processes shared with the caller (who closes them); else its own."""
         self.settings = settings
         self.database = database
         self.runner = runner
-        self.started = settings.pipeline_processes == "off"
-        self._pool: ProcessRunner | None = None
+        self._own_workers = workers is None
+        self.workers = workers if workers is not None else LocalWorkers(settings, database)
         self._in_threads = 0
         self._changed = threading.Condition()
         # Batches in threads run on these, not on whichever of the broker's threads took
@@ -73,21 +135,27 @@ class InProcessRunner:
 
     def see(self, pending: Callable[[], int]) -> None:
         """More work was found: worker processes are started once `pending()` files wait."""
-        if not self.started and pending() >= PROCESSES_FROM_FILES:
+        if (
+            self.workers.pool is None
+            and self.settings.pipeline_processes == "auto"
+            and pending() >= PROCESSES_FROM_FILES
+        ):
             self._start()
 
     def run_batch(self, asset_ids: list[str]) -> dict[str, Any]:
         threads = max(1, self.settings.pipeline_threads)
         with self._changed:
-            self._changed.wait_for(lambda: self._pool is not None or self._in_threads < threads)
-            pool = self._pool
+            self._changed.wait_for(
+                lambda: self.workers.pool is not None or self._in_threads < threads
+            )
+            pool = self.workers.pool
             if pool is None:
                 self._in_threads += 1
         if pool is not None:
             try:
                 return pool.run_batch(asset_ids)
             except CannotStart:
-                self._back_to_threads(pool)
+                self.workers.stopped_starting(pool)
                 return self.run_batch(asset_ids)
         try:
             return self._threads.submit(self.runner.run_batch, asset_ids).result()
@@ -97,23 +165,14 @@ class InProcessRunner:
                 self._changed.notify_all()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
+        if self._own_workers:
+            self.workers.close()
         self._threads.shutdown(wait=True)
         self.runner.close()
 
-    def _back_to_threads(self, pool: ProcessRunner) -> None:
-        with self._changed:
-            if self._pool is pool:
-                log.error("pipeline worker processes cannot start; the pipeline goes on in threads")
-                self._pool = None
-                self._changed.notify_all()
-
     def _start(self) -> None:
-        self.started = True
-        pool = ProcessRunner(self.settings, self.database, processes=self.settings.pipeline_threads)
+        self.workers.start()
         with self._changed:
-            self._pool = pool
             self._changed.notify_all()
 
 
@@ -139,6 +198,19 @@ class ProcessRunner:
                 self._hand_back(lost.owner)
             log.error("a pipeline worker process died; its batch is done again asset by asset")
             return _merged([self._alone(worker, asset_id) for asset_id in asset_ids])
+        finally:
+            self._idle.put(worker)
+
+    def light_pass(self, items: list[Any]) -> list[Any]:
+        """pipeline/light.py's light steps for these new files; a worker that dies on them
+        gives them all back (None), for the pipeline and its handling of such files."""
+        worker = self._idle.get()
+        try:
+            return worker.call(_light_pass, items)
+        except _Lost as lost:
+            if lost.owner is None:
+                raise CannotStart from None
+            return [None] * len(items)
         finally:
             self._idle.put(worker)
 
@@ -180,8 +252,12 @@ class _Worker:
         self._start()
 
     def run(self, asset_ids: list[str]) -> dict[str, Any]:
+        return self.call(_run_batch, list(asset_ids))
+
+    def call(self, function: Callable[[Any], Any], argument: Any) -> Any:
+        """`function(argument)` in the process (started again, and _Lost, when it died)."""
         try:
-            return self.pool.submit(_run_batch, list(asset_ids)).result()
+            return self.pool.submit(function, argument).result()
         except BrokenProcessPool:
             owner = None if self.owner.exception() else self.owner.result()
             self.pool.shutdown(wait=False, cancel_futures=True)
@@ -264,3 +340,9 @@ def _owner() -> str:
 
 def _run_batch(asset_ids: list[str]) -> dict[str, Any]:
     return dict(_runner.run_batch(asset_ids))
+
+
+def _light_pass(items: list[Any]) -> list[Any]:
+    from trove.pipeline.light import light_pass
+
+    return light_pass(_runner.processors, items)

@@ -135,6 +135,9 @@ class MediaProcessor(Protocol):
     requires: tuple[str, ...]
     # A failure of a required step puts the asset in `error`; others only record the failure.
     required: bool
+    # Optional: `light = True` says the step reads only files on disk, needs no database and
+    # returns only core fields and metadata, so it may run as a scan registers a new file
+    # (pipeline/light.py). Absent means False.
 
     def applies_to(self, asset: AssetView) -> bool: ...
 

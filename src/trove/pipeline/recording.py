@@ -86,15 +86,14 @@ def record_step(
     runs = _record_outcomes(
         session,
         runs,
-        lambda run: {
-            "asset_id": run.asset_id,
-            "step": step,
-            "status": run.result.status,
-            "version": version,
-            "message": (run.result.message or None) and run.result.message[:2000],
-            "duration_ms": round(run.elapsed_ms, 3),
-            "updated_at": now,
-        },
+        lambda run: outcome_row(
+            run.asset_id,
+            step=step,
+            version=version,
+            result=run.result,
+            elapsed_ms=run.elapsed_ms,
+            now=now,
+        ),
     )
     by_orm = [r for r in runs if r.result.found is not None]
     bulk = [r for r in runs if r.result.found is None]
@@ -150,6 +149,21 @@ def record_step(
                 phash=run.result.updates["phash"],
                 max_distance=settings.similarity_distance,
             )
+
+
+def outcome_row(
+    asset_id: str, *, step: str, version: int, result: StepResult, elapsed_ms: float, now: Any
+) -> dict[str, Any]:
+    """A step's outcome for an asset, as its record (pipeline_steps) holds it."""
+    return {
+        "asset_id": asset_id,
+        "step": step,
+        "status": result.status,
+        "version": version,
+        "message": (result.message or None) and result.message[:2000],
+        "duration_ms": round(elapsed_ms, 3),
+        "updated_at": now,
+    }
 
 
 def finish(

@@ -37,6 +37,8 @@ from trove.services.errors import Invalid
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from trove.pipeline.pool import LocalWorkers
+
 PAGE = 5000
 THROUGHPUT_WINDOW_S = 60
 # A rate is measured over at least this long: the first outcomes of a run, a fraction of a
@@ -112,17 +114,23 @@ class PipelineService:
         wait: bool = True,
         more_coming: Callable[[], bool] | None = None,
         stopped: Callable[[], bool] | None = None,
+        workers: LocalWorkers | None = None,
     ) -> PipelineSummary:
         """Process (in-process) or send (Redis) every asset waiting in `processing`.
 
         In-process this returns when nothing is left, and not before `more_coming()` says no
         more will be registered (a scan running beside it); `stopped()` ends it early, once
-        the batches in flight are done. With Redis it returns once everything is sent, or
-        with `wait` once the workers have finished it.
+        the batches in flight are done. `workers`: worker processes shared with that scan.
+        With Redis it returns once everything is sent, or with `wait` once the workers have
+        finished it.
         """
         return asyncio.run(
             self._run_pending(
-                progress=progress, wait=wait, more_coming=more_coming, stopped=stopped
+                progress=progress,
+                wait=wait,
+                more_coming=more_coming,
+                stopped=stopped,
+                workers=workers,
             )
         )
 
@@ -177,6 +185,7 @@ class PipelineService:
         wait: bool,
         more_coming: Callable[[], bool] | None = None,
         stopped: Callable[[], bool] | None = None,
+        workers: LocalWorkers | None = None,
     ) -> PipelineSummary:
         from trove.pipeline.tasks import is_in_process, make_broker
 
@@ -191,6 +200,7 @@ class PipelineService:
                 self.settings,
                 self.database,
                 PipelineRunner(self.settings, self.database, self.processors),
+                workers=workers,
             )
             broker.state.runner = runner
         await broker.startup()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from trove.services.scanner import (
 if TYPE_CHECKING:
     from trove.db.database import Database
     from trove.domain.filters import AssetFilters
+    from trove.pipeline.pool import LocalWorkers
     from trove.pipeline.service import PipelineService, PipelineSummary
     from trove.repositories.steps import FailureReason
     from trove.services.assets import AssetPage
@@ -116,13 +118,19 @@ class LibraryService:
                     self._check_scannable(path)
                     if not as_new and self._is_new_root(path):
                         self._relocate_if_offered(path, relocate=relocate)
-                    run.scans.append(scanner.scan(path, progress=scan_progress))
+                    run.scans.append(
+                        scanner.scan(
+                            path,
+                            progress=scan_progress,
+                            workers=beside.local_workers if beside is not None else None,
+                        )
+                    )
         except BaseException:
             if beside is not None:
                 beside.abandon()
             raise
-        if beside is not None and beside.started:
-            run.pipeline = beside.finish()
+        if beside is not None:
+            run.pipeline = _with_processed(beside.finish(), run.scans)
         elif wait and not stop.is_set() and self._has_pending_work():
             run.pipeline = self.pipeline().run_pending(
                 progress=on_pipeline_progress, stopped=stop.is_set
@@ -396,7 +404,8 @@ class LibraryService:
 class _PipelineBeside:
     """The in-process pipeline in a thread of its own, started once a scan has registered
     something (an unchanged rescan never starts it, nor imports it), working on what is
-    written until the scans are done and nothing is left."""
+    written until the scans are done and nothing is left. Its worker processes, once started,
+    also do the light steps of the scans' new files (pipeline/light.py)."""
 
     def __init__(
         self,
@@ -414,6 +423,15 @@ class _PipelineBeside:
         self._thread: threading.Thread | None = None
         self._result: PipelineSummary | None = None
         self._error: BaseException | None = None
+        self._workers: LocalWorkers | None = None
+
+    def local_workers(self) -> LocalWorkers:
+        """The run's worker processes (none started until one is asked for work)."""
+        if self._workers is None:
+            from trove.pipeline.pool import LocalWorkers
+
+            self._workers = LocalWorkers(self.library.settings, self.library.database)
+        return self._workers
 
     def watching(
         self, on_progress: Callable[[ScanSummary], None] | None
@@ -428,6 +446,7 @@ class _PipelineBeside:
 
     def _start(self) -> None:
         pipeline = self.library.pipeline()  # built here: its imports are not the thread's
+        workers = self.local_workers()
         self.started = True
 
         def work() -> None:
@@ -436,6 +455,7 @@ class _PipelineBeside:
                     progress=self.progress,
                     more_coming=self._scanning.is_set,
                     stopped=self._stop.is_set,
+                    workers=workers,
                 )
             except BaseException as exc:  # handed to the caller by finish()
                 self._error = exc
@@ -444,12 +464,24 @@ class _PipelineBeside:
         self._thread.start()
 
     def finish(self) -> PipelineSummary | None:
-        self._scanning.clear()
-        assert self._thread is not None
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
+        """What the pipeline did once nothing the scans left is pending (run here and now when
+        no scan's progress started it: a scan of a few files, or one whose new files all went
+        through the light steps)."""
+        try:
+            if not self.started:
+                if self._stop.is_set() or not self.library._has_pending_work():
+                    return None
+                return self.library.pipeline().run_pending(
+                    progress=self.progress, stopped=self._stop.is_set, workers=self._workers
+                )
+            self._scanning.clear()
+            assert self._thread is not None
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+            return self._result
+        finally:
+            self._close_workers()
 
     def abandon(self) -> None:
         """The scan failed: the batches in flight end, nothing more is started."""
@@ -457,6 +489,30 @@ class _PipelineBeside:
         self._scanning.clear()
         if self._thread is not None:
             self._thread.join()
+        self._close_workers()
+
+    def _close_workers(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+
+
+def _with_processed(
+    pipeline: PipelineSummary | None, scans: Sequence[ScanSummary]
+) -> PipelineSummary | None:
+    """The pipeline's summary with the new files the scans processed as they registered them
+    (pipeline/light.py): to the user, all of it is the files' pass."""
+    steps: dict[str, Counter[str]] = defaultdict(Counter)
+    for scan in scans:
+        for (step, status), n in scan.processed_steps.items():
+            steps[step][status] += n
+    if not steps:
+        return pipeline
+    if pipeline is None:
+        from trove.pipeline.service import PipelineSummary
+
+        pipeline = PipelineSummary()
+    pipeline.add({"ready": sum(s.processed for s in scans), "steps": steps})
+    return pipeline
 
 
 def _stopping_at(

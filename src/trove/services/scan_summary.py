@@ -30,6 +30,10 @@ class ScanSummary:
     folders: int = 0
     expected: int = 0  # files the index held before this scan: the progress total
     skipped: Counter[str] = field(default_factory=Counter)
+    # New files whose whole pass was done as they were registered (pipeline/light.py), and
+    # the outcomes of the steps done so, by (step, status).
+    processed: int = 0
+    processed_steps: Counter[tuple[str, str]] = field(default_factory=Counter)
     # Entries the index could not take ("path: reason"); the first few are kept with the scan.
     failed_entries: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
@@ -62,6 +66,7 @@ class ScanSummary:
             "errors": self.errors,
             "folders": self.folders,
             "skipped": dict(sorted(self.skipped.items())),
+            "processed": self.processed,
             "failed": len(self.failed_entries),
             "failed_entries": self.failed_entries[:MAX_FAILED_SHOWN],
             "elapsed_s": self.elapsed_s,

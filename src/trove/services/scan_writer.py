@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trove.db.database import Database
 from trove.db.models import OWNER_ID
@@ -24,10 +25,14 @@ from trove.repositories.integrity import IntegrityRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.repositories.roots import RootRepository
 from trove.repositories.statistics import StatisticsKeeper
+from trove.repositories.steps import StepRepository
 from trove.repositories.sync import SyncRepository
 from trove.services import search
 from trove.storage.originals import MimeDetector, OriginalUnavailable
 from trove.storage.walk import Entry
+
+if TYPE_CHECKING:
+    from trove.pipeline.light import LightLane, LightOutcome
 
 _EPOCH = datetime(1970, 1, 1)
 
@@ -64,9 +69,12 @@ class ScanWriter:
         *,
         batch_size: int,
         classify: Callable[[str | None, str], AssetType],
+        light: LightLane | None = None,
     ) -> None:
-        """`classify(mime, filename)`: a file's type (AssetDriverManager.classify)."""
+        """`classify(mime, filename)`: a file's type (AssetDriverManager.classify). `light`:
+        where new files get their light steps before they are written (pipeline/light.py)."""
         self.classify = classify
+        self.light = light
         self.database = database
         self.root = root
         self.folder_ids = folder_ids
@@ -90,6 +98,12 @@ class ScanWriter:
         self.vacating: list[str] = []
         # Files renamed onto an indexed file: (its id, the renamed file's id, the path).
         self.renamed_onto: list[tuple[str, str, str]] = []
+        # The light steps' outcomes of new files in the batch, and those of them finished.
+        self.outcomes: list[dict[str, Any]] = []
+        self.finished: list[str] = []
+        # New files whose whole pass was done as they were registered, and their steps.
+        self.processed = 0
+        self.processed_steps: Counter[tuple[str, str]] = Counter()
         self._holding = False
         self.statistics = StatisticsKeeper(database.url)
 
@@ -97,8 +111,16 @@ class ScanWriter:
 
     def register_file(self, entry: Entry) -> str:
         row = self._file_row(entry)
-        self._add_new(entry.rel_path, row)
+        if self.light is not None and not self._holding and self.light.take(entry.rel_path, row):
+            self._collect_light(wait=False)
+        else:
+            self._add_new(entry.rel_path, row)
         return str(row["id"])
+
+    def drain(self) -> None:
+        """Write everything, the new files still in their light steps too."""
+        self._collect_light(wait=True)
+        self.flush()
 
     def register_folder(self, entry: Entry, st: os.stat_result | None = None) -> str:
         """`st` (when known) records the folder's inode, so a later move can be recognised."""
@@ -256,11 +278,15 @@ class ScanWriter:
     def discard(self) -> None:
         """Drop what is buffered; closing the session rolls its transaction back (an
         interrupted scan keeps the batches it committed)."""
+        if self.light is not None:
+            self.light.close()
         self.session.close()
 
     def finish(self, *, scan_at: datetime, summary: dict[str, Any]) -> None:
         try:
-            self.flush()
+            self.drain()
+            if self.light is not None:
+                self.light.close()
             RootRepository(self.session).record_scan(self.root.id, at=scan_at, summary=summary)
             self.session.commit()
         finally:
@@ -268,6 +294,37 @@ class ScanWriter:
         self.statistics.tick(force=True)
 
     # --- batching --------------------------------------------------------------------------
+
+    def _collect_light(self, *, wait: bool) -> None:
+        """Queue for writing the new files back from their light steps (with `wait`, all)."""
+        if self.light is None:
+            return
+        for rel_path, row, outcome in self.light.finished(wait=wait):
+            if outcome is not None:
+                self._with_light_outcome(row, outcome)
+            self._add_new(rel_path, row)
+
+    def _with_light_outcome(self, row: dict[str, Any], outcome: LightOutcome) -> None:
+        from trove.pipeline.light import apply_outcome
+        from trove.pipeline.recording import outcome_row
+
+        apply_outcome(row, outcome)
+        now = utcnow()
+        for done in outcome.steps:
+            self.outcomes.append(
+                outcome_row(
+                    row["id"],
+                    step=done.step,
+                    version=done.version,
+                    result=done.result,
+                    elapsed_ms=done.elapsed_ms,
+                    now=now,
+                )
+            )
+            self.processed_steps[(done.step, str(done.result.status))] += 1
+        if outcome.finished:
+            self.finished.append(row["id"])
+            self.processed += 1
 
     def _add_new(self, rel_path: str, row: dict[str, Any]) -> None:
         self.new_rows.append(row)
@@ -307,6 +364,7 @@ class ScanWriter:
             self._write_entry_by_entry()
         self.new_rows, self.new_links, self.updates, self.forget = [], [], [], []
         self.rehomed, self.replaced, self.vacating, self.renamed_onto = [], [], [], []
+        self.outcomes, self.finished = [], []
         self.statistics.tick()
 
     def _write(
@@ -317,6 +375,12 @@ class ScanWriter:
         self.assets.update_many(updates)
 
     def _write_bookkeeping(self, skip: set[str]) -> None:
+        outcomes = [o for o in self.outcomes if o["asset_id"] not in skip]
+        if outcomes:
+            StepRepository(self.session).record(outcomes)
+        finished = [i for i in self.finished if i not in skip]
+        if finished:
+            search.reindex(self.session, finished)  # as the pipeline's finish would
         self.assets.forget_steps([i for i in self.forget if i not in skip])
         rehomed = [(i, rel) for i, rel in self.rehomed if i not in skip]
         if rehomed:

@@ -27,6 +27,8 @@ from trove.storage.walk import Entry, Kind, WalkRules, walk
 if TYPE_CHECKING:
     from trove.db.database import Database
     from trove.drivers.manager import AssetDriverManager
+    from trove.pipeline.light import LightLane
+    from trove.pipeline.pool import LocalWorkers
     from trove.services.moves import Match, MovePool
     from trove.services.scan_writer import ScanWriter
 
@@ -71,9 +73,16 @@ class ScanService:
         return self._database
 
     def scan(
-        self, path: str | os.PathLike[str], *, progress: Progress | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: Progress | None = None,
+        workers: Callable[[], LocalWorkers] | None = None,
     ) -> ScanSummary:
-        """Index one root folder (registering it on first sight) and return what was found."""
+        """Index one root folder (registering it on first sight) and return what was found.
+
+        `workers`: an in-process run's worker processes (asked for once the scan writes),
+        which do the light steps of new files before they are written (pipeline/light.py)."""
         from trove.db.migrate import ensure_schema
 
         ensure_schema(self.url)
@@ -92,7 +101,7 @@ class ScanService:
             signatures = fast_index.load_signatures(conn, root.id)
         # Counted without a Python-level loop (a file's signature is a tuple, see fast_index).
         summary.expected = sum(map(isinstance, signatures.values(), itertools.repeat(tuple)))
-        _RootDiff(self, root, signatures, summary, progress).run()
+        _RootDiff(self, root, signatures, summary, progress, workers=workers).run()
         return summary.finish()
 
     def ensure_root(
@@ -192,8 +201,11 @@ class _RootDiff:
         signatures: dict[str, fast_index.Signature],
         summary: ScanSummary,
         progress: Progress | None,
+        *,
+        workers: Callable[[], LocalWorkers] | None = None,
     ) -> None:
         self.service = service
+        self.workers = workers
         self.root = root
         self.signatures = signatures
         self.summary = summary
@@ -234,8 +246,16 @@ class _RootDiff:
                 folder_ids,
                 batch_size=self.service.settings.scan_batch_size,
                 classify=self.service.drivers.classify,
+                light=self._light_lane(),
             )
         return self._writer
+
+    def _light_lane(self) -> LightLane | None:
+        if self.workers is None:
+            return None
+        from trove.pipeline.light import LightLane
+
+        return LightLane(self.workers(), root_path=self.root.path)
 
     def run(self) -> None:
         try:
@@ -523,8 +543,10 @@ class _RootDiff:
     def _finish(self) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
         if self._writer is not None:
-            self._writer.flush()  # the last batch's failures count in this scan's record
+            self._writer.drain()  # the last batch's failures count in this scan's record
             self.summary.errors += self._writer.unreadable_files + len(self._writer.failed)
+            self.summary.processed = self._writer.processed
+            self.summary.processed_steps = self._writer.processed_steps
             self.summary.failed_entries = [f"{p}: {why}" for p, why in self._writer.failed]
         record = self.summary.finish().as_dict()
         if self._writer is not None:

@@ -28,6 +28,7 @@ class DocumentTypeProcessor:
     version = 1
     requires: tuple[str, ...] = ("text", "ocr")
     required = False
+    light = True  # pipeline/light.py
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

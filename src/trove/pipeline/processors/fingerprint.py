@@ -12,6 +12,7 @@ class Sha256Processor:
     version = 1
     requires: tuple[str, ...] = ()
     required = True
+    light = True  # pipeline/light.py
 
     def applies_to(self, asset: AssetView) -> bool:
         return asset.asset_type != "collection" and not asset.is_virtual

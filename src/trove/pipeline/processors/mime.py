@@ -31,6 +31,7 @@ class MimeProcessor:
     version = 2  # 2: the type comes from the drivers' claims (MIME and suffix)
     requires: tuple[str, ...] = ()
     required = False
+    light = True  # pipeline/light.py
 
     def __init__(self, drivers: AssetDriverManager) -> None:
         self.drivers = drivers

@@ -1,0 +1,160 @@
+"""The light steps of new files done as the scan registers them (pipeline/light.py): the index
+ends exactly as the pipeline alone leaves it, files the lane cannot finish are finished by the
+pipeline, a failing or crashing light step is recorded as the pipeline records it, and the
+originals are never written."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+import trove.pipeline.light as light
+from tests.media import write_png
+from trove.config import Settings
+from trove.db.database import Database
+from trove.db.models import Asset, AssetStep, Link
+from trove.services.library import LibraryService
+
+pytestmark = pytest.mark.slow
+
+PLUGIN = "tests.pipeline_light_plugin"
+
+
+def _library(root: Path) -> dict[str, str]:
+    root.mkdir(parents=True)
+    for n in range(30):
+        (root / f"note-{n:02d}.txt").write_text(f"note {n}: " + "words of a small file " * n)
+    (root / "report_v1.txt").write_text("the first version of a report\n")
+    (root / "report_v2.txt").write_text("the second version of a report\n")
+    (root / "script.py").write_text("#!/usr/bin/env python3\nprint('hello')\n")
+    (root / "data.csv").write_text("a,b,c\n1,2,3\n")
+    (root / "data.json").write_text('{"a": [1, 2, 3]}\n')
+    (root / "empty.txt").write_bytes(b"")
+    (root / os.fsdecode(b"caf\xe9.txt")).write_text("a name that is not UTF-8\n")
+    write_png(root / "photo.png", seed=1)
+    (root / "disguised.txt").write_bytes((root / "photo.png").read_bytes())
+    (root / "bad-1.txt").write_text("a file the picky step refuses\n")
+    (root / "crash-1.txt").write_text("a file the picky step crashes on\n")
+    return _checksums(root)
+
+
+def _checksums(root: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir())}
+
+
+def _scan(settings: Settings, root: Path) -> Any:
+    library = LibraryService(settings)
+    try:
+        return library.scan_and_process([str(root)], wait=True)
+    finally:
+        library.close()
+
+
+def _index(settings: Settings) -> dict[str, Any]:
+    """Everything the pass wrote, keyed by path instead of by the ids two runs give."""
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            assets = {a.id: a for a in session.scalars(select(Asset))}
+            path = {i: a.rel_path for i, a in assets.items()}
+            files = {
+                a.rel_path: {
+                    "status": a.status,
+                    "error": a.error_message,
+                    "mime": a.mime_type,
+                    "type": a.asset_type,
+                    "category": a.category,
+                    "hash": a.hash,
+                    "size": (a.width, a.height),
+                    "meta": a.meta,
+                    "thumbnails": a.thumbnails,
+                }
+                for a in assets.values()
+                if a.rel_path
+            }
+            steps = {
+                (path[s.asset_id], s.step): (s.status, s.version, s.message)
+                for s in session.scalars(select(AssetStep))
+            }
+            links = {
+                (path.get(link.source_id), path.get(link.target_id), link.relation)
+                for link in session.scalars(select(Link))
+            }
+    finally:
+        database.dispose()
+    return {"files": files, "steps": steps, "links": links}
+
+
+def _sqlite_settings(data_dir: Path, **changes: Any) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'trove.db'}",
+        allowed_hosts="testserver",
+        auth=False,
+        plugins=PLUGIN,
+        **changes,
+    )
+
+
+def test_the_index_is_the_same_with_and_without_the_light_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "library"
+    before = _library(root)
+    monkeypatch.setattr(light, "OPEN_AFTER_FILES", 0)
+
+    lane = _sqlite_settings(tmp_path / "lane")
+    run = _scan(lane, root)
+    alone = _sqlite_settings(tmp_path / "alone", pipeline_processes="off")
+    _scan(alone, root)
+
+    processed = run.scans[0].processed
+    assert 20 < processed < len(before)  # most files, not those the pipeline had to finish
+    with_lane, without = _index(lane), _index(alone)
+    assert with_lane["files"] == without["files"]
+    assert with_lane["steps"] == without["steps"]
+    assert with_lane["links"] == without["links"]
+    assert _checksums(root) == before
+
+
+def test_files_the_light_pass_cannot_finish_are_finished_by_the_pipeline(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "library"
+    before = _library(root)
+    monkeypatch.setattr(light, "OPEN_AFTER_FILES", 0)
+    settings = dataclasses.replace(settings, plugins=PLUGIN)
+
+    run = _scan(settings, root)
+
+    index = _index(settings)
+    files, steps = index["files"], index["steps"]
+    assert {f["status"] for f in files.values() if f["type"] != "collection"} == {"ready"}
+    assert sum(1 for f in files.values() if f["hash"]) == len(before)
+    assert all(
+        files[name]["hash"] == checksum for name, checksum in before.items() if name.isascii()
+    )
+    # The refused and the crashing file: their failure recorded as the pipeline records it.
+    assert steps[("bad-1.txt", "picky")] == ("failed", 1, "picky refuses bad files")
+    status, _version, message = steps[("crash-1.txt", "picky")]
+    assert status == "failed" and message == "ValueError: picky cannot read this one"
+    assert steps[("note-03.txt", "picky")] == ("ok", 1, None)
+    assert files["note-03.txt"]["meta"]["picky"] == {"size": (root / "note-03.txt").stat().st_size}
+    # A PNG named .txt: libmagic's answer (in the light pass) sends it on to the picture steps.
+    assert files["disguised.txt"]["mime"] == "image/png"
+    assert files["disguised.txt"]["thumbnails"] and files["photo.png"]["thumbnails"]
+    assert steps[("disguised.txt", "thumbnails")][0] == "ok"
+    # A newer version of a document links to the older one (a result only the pipeline writes).
+    assert ("report_v2.txt", "report_v1.txt", "version_of") in index["links"]
+    # What the user is told counts every file once, whichever way it went.
+    assert run.pipeline is not None
+    assert run.pipeline.ready == len(before) and run.pipeline.errors == 0
+    assert run.pipeline.steps["mime"] == {"ok": len(before)}
+    assert run.pipeline.steps["picky"] == {"ok": len(before) - 2, "failed": 2}
+    assert _checksums(root) == before
