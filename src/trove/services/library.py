@@ -419,6 +419,8 @@ class _PipelineBeside:
         self.started = False
         self._scanning = threading.Event()
         self._scanning.set()
+        # Set when the pipeline may find more: at each progress report of a scan, at its end.
+        self._woken = threading.Event()
         self._stop = stop
         self._thread: threading.Thread | None = None
         self._result: PipelineSummary | None = None
@@ -439,6 +441,7 @@ class _PipelineBeside:
         def progress(summary: ScanSummary) -> None:
             if not self.started and (summary.new or summary.changed or summary.returned):
                 self._start()
+            self._woken.set()
             if on_progress is not None:
                 on_progress(summary)
 
@@ -454,6 +457,7 @@ class _PipelineBeside:
                 self._result = pipeline.run_pending(
                     progress=self.progress,
                     more_coming=self._scanning.is_set,
+                    woken=self._woken,
                     stopped=self._stop.is_set,
                     workers=workers,
                 )
@@ -475,6 +479,7 @@ class _PipelineBeside:
                     progress=self.progress, stopped=self._stop.is_set, workers=self._workers
                 )
             self._scanning.clear()
+            self._woken.set()
             assert self._thread is not None
             self._thread.join()
             if self._error is not None:
@@ -487,6 +492,7 @@ class _PipelineBeside:
         """The scan failed: the batches in flight end, nothing more is started."""
         self._stop.set()
         self._scanning.clear()
+        self._woken.set()
         if self._thread is not None:
             self._thread.join()
         self._close_workers()
