@@ -18,12 +18,14 @@ import trove.pipeline.light as light
 from tests.media import write_png
 from trove.config import Settings
 from trove.db.database import Database
-from trove.db.models import Asset, AssetStep, Link
+from trove.db.models import Asset, AssetStep, Link, SearchDocumentRow
+from trove.domain.search_document import SEARCH_FIELDS
 from trove.services.library import LibraryService
 
 pytestmark = pytest.mark.slow
 
 PLUGIN = "tests.pipeline_light_plugin"
+DOCUMENT_COLUMNS = (*SEARCH_FIELDS, "substrings", "ext", "lat", "lon", "timeline_at")
 
 
 def _library(root: Path) -> dict[str, str]:
@@ -86,9 +88,13 @@ def _index(settings: Settings) -> dict[str, Any]:
                 (path.get(link.source_id), path.get(link.target_id), link.relation)
                 for link in session.scalars(select(Link))
             }
+            documents = {
+                path[d.asset_id]: {c: getattr(d, c) for c in DOCUMENT_COLUMNS}
+                for d in session.scalars(select(SearchDocumentRow))
+            }
     finally:
         database.dispose()
-    return {"files": files, "steps": steps, "links": links}
+    return {"files": files, "steps": steps, "links": links, "documents": documents}
 
 
 def _sqlite_settings(data_dir: Path, **changes: Any) -> Settings:
@@ -120,6 +126,8 @@ def test_the_index_is_the_same_with_and_without_the_light_pass(
     assert with_lane["files"] == without["files"]
     assert with_lane["steps"] == without["steps"]
     assert with_lane["links"] == without["links"]
+    assert with_lane["documents"] == without["documents"]
+    assert len(with_lane["documents"]) == len(before)
     assert _checksums(root) == before
 
 

@@ -40,9 +40,12 @@ log = logging.getLogger(__name__)
 OPEN_AFTER_FILES = 1_000
 # Files larger than this go to the pipeline: its batches and commits suit long steps.
 MAX_BYTES = 4 * 2**20
-# Files a worker takes at once, and batches gathered ahead of the writer per worker.
+# Files a worker takes at once, and batches sent ahead of the scan per worker: enough to keep
+# the workers busy while the scan writes a batch of `scan_batch_size` rows (2 ahead per worker
+# left them waiting: 20,000 text files took 7 % longer).
 BATCH = 200
 AHEAD_PER_WORKER = 8
+_VIEW_FIELDS = frozenset(f.name for f in dataclasses.fields(AssetView))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,8 +148,8 @@ def _view(item: LightItem, path: Any) -> AssetView:
 
 
 def _changed(view: AssetView, result: StepResult) -> AssetView:
-    fields = {f.name for f in dataclasses.fields(AssetView)}
-    changes = {k: v for k, v in result.updates.items() if k in fields}
+    """The view as the next step sees it (the runner's `_run_claimed` does the same)."""
+    changes = {k: v for k, v in result.updates.items() if k in _VIEW_FIELDS}
     if result.metadata:
         changes["meta"] = {**view.meta, **result.metadata}
     return dataclasses.replace(view, **changes) if changes else view

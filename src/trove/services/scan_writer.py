@@ -98,9 +98,9 @@ class ScanWriter:
         self.vacating: list[str] = []
         # Files renamed onto an indexed file: (its id, the renamed file's id, the path).
         self.renamed_onto: list[tuple[str, str, str]] = []
-        # The light steps' outcomes of new files in the batch, and those of them finished.
+        # The light steps' outcomes of new files in the batch, and the rows of those finished.
         self.outcomes: list[dict[str, Any]] = []
-        self.finished: list[str] = []
+        self.finished: list[dict[str, Any]] = []
         # New files whose whole pass was done as they were registered, and their steps.
         self.processed = 0
         self.processed_steps: Counter[tuple[str, str]] = Counter()
@@ -323,7 +323,7 @@ class ScanWriter:
             )
             self.processed_steps[(done.step, str(done.result.status))] += 1
         if outcome.finished:
-            self.finished.append(row["id"])
+            self.finished.append(row)
             self.processed += 1
 
     def _add_new(self, rel_path: str, row: dict[str, Any]) -> None:
@@ -378,9 +378,9 @@ class ScanWriter:
         outcomes = [o for o in self.outcomes if o["asset_id"] not in skip]
         if outcomes:
             StepRepository(self.session).record(outcomes)
-        finished = [i for i in self.finished if i not in skip]
+        finished = [row for row in self.finished if row["id"] not in skip]
         if finished:
-            search.reindex(self.session, finished)  # as the pipeline's finish would
+            search.index_new_files(self.session, finished)  # the pipeline's finish would too
         self.assets.forget_steps([i for i in self.forget if i not in skip])
         rehomed = [(i, rel) for i, rel in self.rehomed if i not in skip]
         if rehomed:

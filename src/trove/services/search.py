@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from trove.config import Settings
 from trove.db.database import Database
 from trove.domain.access import Viewer
+from trove.domain.search_document import document_of
 from trove.domain.search_query import SearchQuery
 from trove.domain.snippets import Snippet, snippet
 from trove.repositories.search import SearchRepository
@@ -66,6 +67,28 @@ def reindex(
     repo.save(documents)
     vectors = VectorRepository(session)
     vectors.sync({i: _vector_bytes(v) for i, v in vectors.stored_in_metadata(asset_ids).items()})
+
+
+def index_new_files(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """The documents of files inserted in the caller's transaction, from the rows written: a
+    new file has no tags of its own, no title, no description and no vector yet, so reading it
+    back (`reindex`) would only decode the metadata just encoded."""
+    SearchRepository(session).save(
+        [
+            document_of(
+                asset_id=row["id"],
+                filename=row["filename"],
+                rel_path=row["rel_path"],
+                is_folder=False,
+                title=None,
+                description=None,
+                tags=[],
+                meta=row["meta"],
+                timeline_at=row["timeline_at"],
+            )
+            for row in rows
+        ]
+    )
 
 
 def _vector_bytes(packed: str | None) -> bytes | None:
