@@ -35,7 +35,8 @@ from trove.services.scan_summary import ScanSummary
 
 pytestmark = pytest.mark.slow
 
-FILES = 1_000
+# More than light.OPEN_AFTER_FILES: the last files of each scan go through the light pass.
+FILES = 1_500
 # How soon after Ctrl-C each must have exited. The batches in flight end first (0.7-4 s here,
 # quiet); the scan's hang was 60-120 s, and the server's shutdown waited 10 s for its indexer.
 SCAN_STOPS_S = 20

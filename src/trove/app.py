@@ -55,6 +55,7 @@ from trove.config import Settings
 from trove.services.container import Services
 
 _nicegui_lifespan: Callable[[Any], AbstractAsyncContextManager[Any]] | None = None
+_frozen = False  # _freeze_start_up ran in this process
 
 
 def create_app(settings: Settings, *, roots: Sequence[str] = ()) -> FastAPI:
@@ -98,7 +99,13 @@ def _freeze_start_up() -> None:
     """What start-up made lives as long as the server: kept out of the cyclic garbage
     collector's full passes, which otherwise walk it all again every few hundred requests,
     each pass landing on one of them (bench/search.py: 40-77 ms CPU a pass, 5 in 200 search
-    pages; frozen, 3-11 ms)."""
+    pages; frozen, 3-11 ms). Once a process: the first start-up made what is worth freezing,
+    and a process that starts app after app (the tests) paid a full collection of its
+    ever larger heap each time (0.2-0.5 s)."""
+    global _frozen
+    if _frozen:
+        return
+    _frozen = True
     gc.collect()
     gc.freeze()
 
