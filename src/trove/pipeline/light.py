@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from trove.domain.enums import AssetStatus, StepStatus
-from trove.pipeline.processor import AssetView, MediaProcessor, StepResult
+from trove.pipeline.processor import AssetView, MediaProcessor, StepResult, view_after
 from trove.storage.originals import OriginalUnavailable, Resolver
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ MAX_BYTES = 4 * 2**20
 # left them waiting: 20,000 text files took 7 % longer).
 BATCH = 200
 AHEAD_PER_WORKER = 8
-_VIEW_FIELDS = frozenset(f.name for f in dataclasses.fields(AssetView))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +117,7 @@ def _pass_of(processors: list[MediaProcessor], view: AssetView) -> LightOutcome 
         if not _recordable(result):
             return None
         done.append(StepDone(processor.name, processor.version, result, elapsed_ms))
-        view = _changed(view, result)
+        view = view_after(view, result)
     return LightOutcome(done, finished=True)
 
 
@@ -145,14 +144,6 @@ def _view(item: LightItem, path: Any) -> AssetView:
         filename=item.filename,
         timeline_source=item.timeline_source,
     )
-
-
-def _changed(view: AssetView, result: StepResult) -> AssetView:
-    """The view as the next step sees it (the runner's `_run_claimed` does the same)."""
-    changes = {k: v for k, v in result.updates.items() if k in _VIEW_FIELDS}
-    if result.metadata:
-        changes["meta"] = {**view.meta, **result.metadata}
-    return dataclasses.replace(view, **changes) if changes else view
 
 
 def apply_outcome(row: dict[str, Any], outcome: LightOutcome) -> None:

@@ -8,7 +8,7 @@ database themselves, so they can run in any worker, on any machine that mounts t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -127,6 +127,18 @@ class StepResult:
     @classmethod
     def failed(cls, reason: str) -> StepResult:
         return cls(status=StepStatus.FAILED, message=reason)
+
+
+_VIEW_FIELDS = frozenset(f.name for f in fields(AssetView))
+
+
+def view_after(view: AssetView, result: StepResult) -> AssetView:
+    """The asset as the next step of the same pass sees it: the core fields this step set,
+    its metadata namespaces merged in."""
+    changes: dict[str, Any] = {k: v for k, v in result.updates.items() if k in _VIEW_FIELDS}
+    if result.metadata:
+        changes["meta"] = {**view.meta, **result.metadata}
+    return replace(view, **changes) if changes else view
 
 
 class MediaProcessor(Protocol):

@@ -40,6 +40,7 @@ from trove.pipeline.processor import (
     ClosableProcessor,
     MediaProcessor,
     StepResult,
+    view_after,
 )
 from trove.pipeline.recording import AssetChanges, StepRun, finish, record_step
 from trove.repositories._sql import utcnow
@@ -56,7 +57,6 @@ MAX_ATTEMPTS = 3
 # is committed on its own (its name shown on the leases while it runs): a killed worker repeats
 # at most about this much finished work besides the step it was in.
 COMMIT_EVERY_S = 1.0
-_VIEW_FIELDS = {f.name for f in dataclasses.fields(AssetView)}
 
 
 class PipelineRunner:
@@ -121,12 +121,7 @@ class PipelineRunner:
             unsaved.add(processor, runs)
             for run in runs:
                 report.count(processor.name, run.result.status)
-                view = views[run.asset_id]
-                changes = {k: v for k, v in run.result.updates.items() if k in _VIEW_FIELDS}
-                if run.result.metadata:
-                    changes["meta"] = {**view.meta, **run.result.metadata}
-                if changes:
-                    views[run.asset_id] = dataclasses.replace(view, **changes)
+                views[run.asset_id] = view_after(views[run.asset_id], run.result)
             if time.monotonic() - started >= COMMIT_EVERY_S:
                 self._save(unsaved, token=token)  # costly work is kept at once
         outcomes = {asset_id: self._final(failed[asset_id]) for asset_id in views}
