@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -411,9 +412,11 @@ def only_notification(page: Any, text: str) -> None:
     expect(notification.locator(".q-notification__badge")).to_have_count(0)
 
 
-def root_card(page: Any, name: str) -> Any:
-    named = page.locator(".trove-root-name", has_text=re.compile(f"^{re.escape(name)}$"))
-    return page.locator(".trove-root-card", has=named)
+def root_card(page: Any, folder: Path) -> Any:
+    """A library's card, found by its folder's whole path: a rerun on the same server finds
+    the libraries its first run left, under another tmp_path, by the same names."""
+    at = page.locator(".trove-root-path", has_text=re.compile(f"^{re.escape(str(folder))}$"))
+    return page.locator(".trove-root-card", has=at)
 
 
 def click_twice(button: Any) -> None:
@@ -422,22 +425,28 @@ def click_twice(button: Any) -> None:
     button.evaluate("b => { b.click(); b.click(); }")
 
 
-def test_a_double_click_adds_relocates_and_removes_a_library_once(page, server, tmp_path):
-    expect = playwright_api.expect
-    folder = tmp_path / "double"
+def _double_library(folder: Path) -> Path:
     photo(folder / "one.jpg", colour=(200, 10, 10), when=datetime(2022, 2, 1))
     with (folder / "big.bin").open("wb") as big:  # its hash makes the relocation's check slow
         big.truncate(1 << 30)
+    return folder
+
+
+def test_a_double_click_adds_relocates_and_removes_a_library_once(page, server, tmp_path):
+    expect = playwright_api.expect
+    folder = _double_library(tmp_path / "double")
     page.goto(server.url + "/libraries")
     page.locator(".trove-root-input input").fill(str(folder))
     click_twice(page.get_by_role("button", name="Add library"))
     only_notification(page, "Added double; scanning")
-    card = root_card(page, "double")
+    card = root_card(page, folder)
     expect(card).to_contain_text("Ready")
     server.wait_idle(timeout=120)
     expect(page.locator(".q-notification")).to_have_count(0)
-    moved = tmp_path / "double moved"
-    folder.rename(moved)
+    # The same files at a new place, the old folder gone: renamed, the folder was sometimes
+    # followed by the server's watcher before the dialog's relocation (which then failed).
+    moved = _double_library(tmp_path / "double moved")
+    shutil.rmtree(folder)
     card.locator(".trove-root-relocate-button").click()
     dialog = page.locator(".trove-relocate-root")
     dialog.locator(".trove-relocate-path input").fill(str(moved))
@@ -447,7 +456,7 @@ def test_a_double_click_adds_relocates_and_removes_a_library_once(page, server, 
     only_notification(page, "now reads")
     expect(dialog).to_be_hidden()
     expect(page.locator(".q-notification")).to_have_count(0)
-    card = root_card(page, "double moved")
+    card = root_card(page, moved)
     card.locator(".trove-root-remove-button").click()
     click_twice(page.locator(".trove-remove-root").get_by_role("button", name="Remove from index"))
     only_notification(page, "double moved removed from the index")
@@ -460,7 +469,7 @@ def test_the_relocation_dialog_asks_for_a_folder_and_relocates_on_enter(
 ):
     expect = playwright_api.expect
     page.goto(server.url + "/libraries")
-    root_card(page, library.name).locator(".trove-root-relocate-button").click()
+    root_card(page, library).locator(".trove-root-relocate-button").click()
     dialog = page.locator(".trove-relocate-root")
     dialog.get_by_role("button", name="Relocate").click()  # nothing typed yet
     expect(page.locator(".q-notification").last).to_contain_text("Type the folder")
