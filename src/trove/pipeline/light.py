@@ -9,7 +9,7 @@ outcomes: `ready` when no step is left, else `processing` with those steps done 
 skips steps already current). Nothing about the result differs from the pipeline's:
 the same processors run in the same order, their outcomes are recorded the same way.
 
-A processor is light when it says so (`light = True`: it reads only the original, needs no
+A processor is light when it says so (`light = True`: it reads only files on disk, needs no
 database and returns only core fields and metadata). A file leaves the lane whole, as if it
 never entered it, when a step failed or returned what only the pipeline records (found
 regions, derivatives, links to siblings), or when its worker process died: it is registered
