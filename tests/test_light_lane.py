@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import select
 
 import trove.pipeline.light as light
+import trove.services.scanner as scanner
 from tests.media import write_png
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset, AssetStep, Link, SearchDocumentRow
 from trove.domain.search_document import SEARCH_FIELDS
 from trove.services.library import LibraryService
+from trove.storage.walk import Entry, Kind
 
 pytestmark = pytest.mark.slow
 
@@ -103,8 +105,7 @@ def _sqlite_settings(data_dir: Path, **changes: Any) -> Settings:
         database_url=f"sqlite:///{data_dir / 'trove.db'}",
         allowed_hosts="testserver",
         auth=False,
-        plugins=PLUGIN,
-        **changes,
+        **{"plugins": PLUGIN, **changes},
     )
 
 
@@ -166,3 +167,65 @@ def test_files_the_light_pass_cannot_finish_are_finished_by_the_pipeline(
     assert run.pipeline.steps["mime"] == {"ok": len(before)}
     assert run.pipeline.steps["picky"] == {"ok": len(before) - 2, "failed": 2}
     assert _checksums(root) == before
+
+
+def test_a_folder_that_cannot_be_listed_mid_scan_does_not_stall_the_light_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan once kept the write lock after recording the folder's error, then waited for
+    the light pass, whose workers were busy with pipeline batches waiting for that lock: 30 s,
+    then "database is locked" ended the run. Here every file has a slow step left for the
+    pipeline (the counting plugin's), so its batches are in the workers throughout. (Running
+    as root, a folder cannot be made unreadable: the walk reports one, as it would.)"""
+    root = tmp_path / "library"
+    for n in range(600):
+        (root / f"notes-{n % 6}").mkdir(parents=True, exist_ok=True)
+        (root / f"notes-{n % 6}" / f"note-{n:03d}.txt").write_text(f"note {n} " * 20)
+    before = _checksums_below(root)
+    monkeypatch.setenv("TROVE_TEST_COUNT_LOG", str(tmp_path / "counted.log"))
+    monkeypatch.setenv("TROVE_TEST_COUNT_DELAY", "0.01")
+    monkeypatch.setattr(light, "OPEN_AFTER_FILES", 0)
+    monkeypatch.setattr(light, "BATCH", 10)
+    monkeypatch.setattr(light, "AHEAD_PER_WORKER", 1)
+    monkeypatch.setattr(scanner, "PROGRESS_EVERY", 20)  # the pipeline starts beside the scan
+    monkeypatch.setattr(scanner, "walk", _with_an_unreadable_folder(scanner.walk, after=300))
+    settings = _sqlite_settings(
+        tmp_path / "data",
+        plugins="tests.pipeline_counting_plugin",
+        scan_batch_size=20,
+        pipeline_batch_size=10,
+    )
+
+    run = _scan(settings, root)
+
+    index = _index(settings)
+    files = index["files"]
+    assert files["unlisted"]["status"] == "error"
+    assert {f["status"] for f in files.values() if f["type"] != "collection"} == {"ready"}
+    assert sum(1 for f in files.values() if f["hash"]) == 600
+    # The light pass did the light steps; the pipeline did the counted one, once a file.
+    assert run.pipeline.steps["mime"] == {"ok": 600}
+    assert run.pipeline.steps["counted"] == {"ok": 600}
+    assert len((tmp_path / "counted.log").read_text().splitlines()) == 600
+    assert _checksums_below(root) == before
+
+
+def _with_an_unreadable_folder(walk: Any, *, after: int) -> Any:
+    def walking(root: str, rules: Any) -> Any:
+        files = 0
+        for entry in walk(root, rules):
+            yield entry
+            files += entry.kind is Kind.FILE
+            if files == after and entry.kind is Kind.FILE:
+                yield Entry("unlisted", Kind.DIR)
+                yield Entry("unlisted", Kind.UNREADABLE_DIR, reason="cannot list folder")
+
+    return walking
+
+
+def _checksums_below(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from trove.domain.enums import AssetStatus, StepStatus
 from trove.pipeline.processor import AssetView, MediaProcessor, StepResult, view_after
-from trove.storage.originals import OriginalUnavailable, Resolver
+from trove.storage.originals import Resolver
 
 if TYPE_CHECKING:
     from trove.pipeline.pool import LocalWorkers
@@ -91,10 +91,9 @@ def light_pass(
     for item in items:
         try:
             path = resolve(item.root_path, item.rel_path, escaped=item.escaped)
-        except OriginalUnavailable:
-            outcomes.append(None)  # the pipeline says why, as it does for any file
-            continue
-        outcomes.append(_pass_of(processors, _view(item, path)))
+            outcomes.append(_pass_of(processors, _view(item, path)))
+        except Exception:  # unreachable, or a plugin's applies_to failing: the pipeline says why
+            outcomes.append(None)
     return outcomes
 
 

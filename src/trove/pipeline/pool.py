@@ -58,7 +58,8 @@ class LocalWorkers:
         self.processes = max(1, settings.pipeline_threads)
         self._pool: ProcessRunner | None = None
         self._lock = threading.Lock()
-        self._failed = False
+        # They could not start, or the run closed them: none are started again.
+        self._ended = False
 
     @property
     def pool(self) -> ProcessRunner | None:
@@ -68,7 +69,7 @@ class LocalWorkers:
     def start(self) -> ProcessRunner | None:
         """The processes, started now if need be; None once they could not start."""
         with self._lock:
-            if self._pool is None and not self._failed:
+            if self._pool is None and not self._ended:
                 self._pool = ProcessRunner(self.settings, self.database, processes=self.processes)
             return self._pool
 
@@ -92,12 +93,13 @@ class LocalWorkers:
             if self._pool is pool:
                 log.error("pipeline worker processes cannot start; the pipeline goes on in threads")
                 self._pool = None
-                self._failed = True
+                self._ended = True
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._lock:
+            pool, self._pool, self._ended = self._pool, None, True
+        if pool is not None:
+            pool.close()
 
 
 class InProcessRunner:

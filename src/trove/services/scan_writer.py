@@ -111,10 +111,12 @@ class ScanWriter:
 
     def register_file(self, entry: Entry) -> str:
         row = self._file_row(entry)
-        if self.light is not None and not self._holding and self.light.take(entry.rel_path, row):
-            self._collect_light(wait=False)
-        else:
+        if self.light is None or self._holding:
             self._add_new(entry.rel_path, row)
+            return str(row["id"])
+        if not self.light.take(entry.rel_path, row):
+            self._add_new(entry.rel_path, row)
+        self._collect_light(wait=False)  # what came back is written with the next batch
         return str(row["id"])
 
     def drain(self) -> None:
@@ -262,6 +264,9 @@ class ScanWriter:
         folder_id = self.folder_ids.get(entry.rel_path)
         if folder_id:
             self.assets.set_status([folder_id], AssetStatus.ERROR, message=reason)
+            # Committed now: the scan must never wait for the light pass's workers while it
+            # holds the write lock that their pipeline batches wait for.
+            self.session.commit()
 
     def mark_missing(self, asset_ids: list[str]) -> None:
         self.flush()
@@ -277,10 +282,11 @@ class ScanWriter:
 
     def discard(self) -> None:
         """Drop what is buffered; closing the session rolls its transaction back (an
-        interrupted scan keeps the batches it committed)."""
+        interrupted scan keeps the batches it committed). The session first: the light pass's
+        workers may wait for the write lock it holds."""
+        self.session.close()
         if self.light is not None:
             self.light.close()
-        self.session.close()
 
     def finish(self, *, scan_at: datetime, summary: dict[str, Any]) -> None:
         try:
@@ -308,8 +314,9 @@ class ScanWriter:
         from trove.pipeline.light import apply_outcome
         from trove.pipeline.recording import outcome_row
 
-        apply_outcome(row, outcome)
         now = utcnow()
+        apply_outcome(row, outcome)
+        row["updated_at"] = now
         for done in outcome.steps:
             self.outcomes.append(
                 outcome_row(
