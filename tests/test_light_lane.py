@@ -49,7 +49,12 @@ def _library(root: Path) -> dict[str, str]:
 
 
 def _checksums(root: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir())}
+    """Every file's SHA-256, by its path below `root`."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _scan(settings: Settings, root: Path) -> Any:
@@ -181,7 +186,7 @@ def test_a_folder_that_cannot_be_listed_mid_scan_does_not_stall_the_light_pass(
     for n in range(600):
         (root / f"notes-{n % 6}").mkdir(parents=True, exist_ok=True)
         (root / f"notes-{n % 6}" / f"note-{n:03d}.txt").write_text(f"note {n} " * 20)
-    before = _checksums_below(root)
+    before = _checksums(root)
     monkeypatch.setenv("TROVE_TEST_COUNT_LOG", str(tmp_path / "counted.log"))
     monkeypatch.setenv("TROVE_TEST_COUNT_DELAY", "0.01")
     monkeypatch.setattr(light, "OPEN_AFTER_FILES", 0)
@@ -207,7 +212,7 @@ def test_a_folder_that_cannot_be_listed_mid_scan_does_not_stall_the_light_pass(
     assert run.pipeline.steps["mime"] == {"ok": 600}
     assert run.pipeline.steps["counted"] == {"ok": 600}
     assert len((tmp_path / "counted.log").read_text().splitlines()) == 600
-    assert _checksums_below(root) == before
+    assert _checksums(root) == before
 
 
 def _with_an_unreadable_folder(walk: Any, *, after: int) -> Any:
@@ -221,11 +226,3 @@ def _with_an_unreadable_folder(walk: Any, *, after: int) -> Any:
                 yield Entry("unlisted", Kind.UNREADABLE_DIR, reason="cannot list folder")
 
     return walking
-
-
-def _checksums_below(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }

@@ -63,11 +63,12 @@ class LocalWorkers:
 
     @property
     def pool(self) -> ProcessRunner | None:
-        """The processes, once started (and until they turned out unable to start)."""
+        """The processes, once started (until they turned out unable to start, or closed)."""
         return self._pool
 
     def start(self) -> ProcessRunner | None:
-        """The processes, started now if need be; None once they could not start."""
+        """The processes, started now if need be; None once they could not start or were
+        closed."""
         with self._lock:
             if self._pool is None and not self._ended:
                 self._pool = ProcessRunner(self.settings, self.database, processes=self.processes)

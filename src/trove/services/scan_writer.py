@@ -18,6 +18,8 @@ from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
 from trove.domain.paths import display, from_stored, parent_of, storage_urn, to_stored
 from trove.domain.timeline import place
+from trove.pipeline.light import apply_outcome
+from trove.pipeline.recording import outcome_row
 from trove.repositories import fast_index
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
@@ -311,9 +313,6 @@ class ScanWriter:
             self._add_new(rel_path, row)
 
     def _with_light_outcome(self, row: dict[str, Any], outcome: LightOutcome) -> None:
-        from trove.pipeline.light import apply_outcome
-        from trove.pipeline.recording import outcome_row
-
         now = utcnow()
         apply_outcome(row, outcome)
         row["updated_at"] = now
