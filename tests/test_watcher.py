@@ -201,6 +201,11 @@ def test_create_modify_rename_move_folder_move_and_delete_are_followed_keeping_i
     assert gone["id"] == before["notes/readme.txt"]["id"]
 
 
+# Known race: the writer's pause between chunks is its sleep plus the fsync and the index
+# read of its check; on a loaded machine that once exceeded the 1 s debounce (the file looked
+# finished and was indexed half written). The chunks now keep their pace whatever the check
+# costs; one rerun keeps CI meaningful, and a failure that repeats is still a failure.
+@pytest.mark.flaky(reruns=1)
 def test_a_file_written_slowly_is_processed_once_after_it_is_complete(settings, library):
     services = Services.create(fast(settings, watch_debounce=1.0, watch_settle=0.1))
     services.indexer.start()
@@ -216,11 +221,13 @@ def test_a_file_written_slowly_is_processed_once_after_it_is_complete(settings, 
         chunks = [os.urandom(64 * 1024) for _ in range(10)]
         with open(path, "wb") as fh:
             for chunk in chunks:  # 10 chunks, 0.3 s apart: about 3 s of writing
+                started = time.monotonic()
                 fh.write(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
                 assert "incoming/slow.bin" not in assets(services)  # nothing half-written
-                time.sleep(0.3)  # the writer's own pace, not a wait for Trove
+                # The writer's own pace, not a wait for Trove: the check's time counts in it.
+                time.sleep(max(0.0, 0.3 - (time.monotonic() - started)))
         finished = time.monotonic()
 
         item = ready_at(services, "incoming/slow.bin", content=path)
