@@ -724,3 +724,14 @@ class AssetVector(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = {"sqlite_autoincrement": True}
+
+
+class BulkInsert(Base):
+    """A new asset whose rows (its own, its step outcomes, its search document) a scan is
+    inserting in bulk: SQLite's insert triggers skip them, and the writer adds their counts and
+    index entries once for the batch (repositories/bulk_inserts.py, migration 0021). Empty
+    outside the writer's transaction."""
+
+    __tablename__ = "bulk_inserts"
+
+    asset_id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -23,6 +23,7 @@ from trove.pipeline.recording import outcome_row
 from trove.repositories import fast_index
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
+from trove.repositories.bulk_inserts import bulk_inserted
 from trove.repositories.integrity import IntegrityRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.repositories.roots import RootRepository
@@ -358,8 +359,9 @@ class ScanWriter:
 
         try:
             self._vacate()
-            self._write(self.new_rows, self.new_links, self.updates)
-            self._write_bookkeeping(set())
+            with bulk_inserted(self.session, [row["id"] for row in self.new_rows]):
+                self._write(self.new_rows, self.new_links, self.updates)
+                self._write_bookkeeping(set())
             self.session.commit()
         except DBAPIError as exc:
             self.session.rollback()
