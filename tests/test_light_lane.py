@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 import trove.pipeline.light as light
+import trove.pipeline.pool as pool
 import trove.services.scanner as scanner
 from tests.media import write_png
 from trove.config import Settings
@@ -134,6 +135,35 @@ def test_the_index_is_the_same_with_and_without_the_light_pass(
     assert with_lane["links"] == without["links"]
     assert with_lane["documents"] == without["documents"]
     assert len(with_lane["documents"]) == len(before)
+    assert _checksums(root) == before
+
+
+def test_the_first_files_are_held_until_the_lane_opens_and_a_small_scan_starts_no_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files seen before the lane opens wait for it instead of going to the pipeline; a
+    scan that never reaches the threshold starts no worker process and leaves every file to
+    the pipeline."""
+    root = tmp_path / "library"
+    before = _library(root)
+    started: list[int] = []
+    real_start = pool.LocalWorkers.start
+
+    def counted_start(self: pool.LocalWorkers) -> Any:
+        started.append(1)
+        return real_start(self)
+
+    monkeypatch.setattr(pool.LocalWorkers, "start", counted_start)
+    runs = {}
+    for threshold in (0, 10, len(before) + 1):
+        monkeypatch.setattr(light, "OPEN_AFTER_FILES", threshold)
+        started.clear()
+        settings = _sqlite_settings(tmp_path / f"data-{threshold}")
+        runs[threshold] = (_scan(settings, root).scans[0].processed, bool(started))
+        assert _index(settings)["files"] == _index(_sqlite_settings(tmp_path / "data-0"))["files"]
+
+    assert runs[10] == runs[0] and runs[0][0] > 20
+    assert runs[len(before) + 1] == (0, False)
     assert _checksums(root) == before
 
 
