@@ -7,13 +7,14 @@ core. They are started only for many files (PROCESSES_FROM_FILES), where their s
 off, so a scan of a few files, a few hundred photos, or a test still runs in threads; once
 started, they serve the rest of the run.
 
-A worker process builds its runner the way a `trove worker` does (pipeline/worker.py) and
-writes to the index itself: the writers of all processes queue on the database's write gate
-(db/engine.py). Each worker is a pool of one process, serving one of the broker's threads at a
-time, so a worker that dies (a decoder crashing on a hostile file) takes only its own batch.
-Its leases are handed back at once and the batch is done again one asset at a time, each
-asset claimed anew, so the culprit alone dies again, until MAX_ATTEMPTS puts it in `error`.
-Workers that cannot start at all say why in the log file, and the threads go on.
+A worker process (pipeline/pool_process.py) builds its runner the way a `trove worker` does
+(pipeline/worker.py), at its first batch, and writes to the index itself: the writers of all
+processes queue on the database's write gate (db/engine.py). Each worker is a pool of one
+process, serving one of the broker's threads at a time, so a worker that dies (a decoder
+crashing on a hostile file) takes only its own batch. Its leases are handed back at once and
+the batch is done again one asset at a time, each asset claimed anew, so the culprit alone
+dies again, until MAX_ATTEMPTS puts it in `error`. Workers that cannot start at all say why in
+the log file, and the threads go on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
+from trove.pipeline import pool_process
 from trove.pipeline.runner import MAX_ATTEMPTS, PipelineRunner
 from trove.repositories.pipeline import PipelineRepository
 
@@ -201,6 +203,8 @@ class ProcessRunner:
                 self._hand_back(lost.owner)
             log.error("a pipeline worker process died; its batch is done again asset by asset")
             return _merged([self._alone(worker, asset_id) for asset_id in asset_ids])
+        except pool_process.RunnerUnavailable:  # nothing of the batch ran either
+            raise CannotStart from None
         finally:
             self._idle.put(worker)
 
@@ -209,7 +213,7 @@ class ProcessRunner:
         gives them all back (None), for the pipeline and its handling of such files."""
         worker = self._idle.get()
         try:
-            return worker.call(_light_pass, items)
+            return worker.call(pool_process.light_pass, items)
         except _Lost as lost:
             if lost.owner is None:
                 raise CannotStart from None
@@ -255,7 +259,7 @@ class _Worker:
         self._start()
 
     def run(self, asset_ids: list[str]) -> dict[str, Any]:
-        return self.call(_run_batch, list(asset_ids))
+        return self.call(pool_process.run_batch, list(asset_ids))
 
     def call(self, function: Callable[[Any], Any], argument: Any) -> Any:
         """`function(argument)` in the process (started again, and _Lost, when it died)."""
@@ -276,11 +280,11 @@ class _Worker:
         self.pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
+            initializer=pool_process.start,
             initargs=(self.settings,),
         )
         with _ctrl_c_held():
-            self.owner: Future[str] = self.pool.submit(_owner)  # starts the process
+            self.owner: Future[str] = self.pool.submit(pool_process.owner)  # starts the process
 
 
 @contextlib.contextmanager
@@ -306,46 +310,3 @@ def _merged(reports: list[dict[str, Any]]) -> dict[str, Any]:
         for step, counts in report.get("steps", {}).items():
             steps.setdefault(step, Counter()).update(counts)
     return {**total, "steps": {step: dict(counts) for step, counts in steps.items()}}
-
-
-_runner: Any = None
-
-
-def _start_worker(settings: Settings) -> None:
-    """A worker process's composition root: its runner, closed when the pool ends it. Ctrl-C
-    in a terminal reaches the whole process group: the parent decides (it lets the batches in
-    flight finish, as its threads would), not each worker."""
-    import os
-    from multiprocessing.util import Finalize
-
-    from trove.logs import warnings_to_log_file
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by _ctrl_c_held
-    warnings_to_log_file(settings)
-    global _runner
-    try:
-        from trove.pipeline.worker import build_runner
-
-        _runner = build_runner(settings)
-    except BaseException:
-        # Said in the log file, not as a traceback on the terminal; the parent goes on in
-        # threads (CannotStart).
-        log.exception("a pipeline worker process cannot start")
-        os._exit(70)
-    Finalize(_runner, _runner.close, exitpriority=10)
-
-
-def _owner() -> str:
-    """The name this worker's leases carry (and, done, the sign that it has started)."""
-    return str(_runner.owner)
-
-
-def _run_batch(asset_ids: list[str]) -> dict[str, Any]:
-    return dict(_runner.run_batch(asset_ids))
-
-
-def _light_pass(items: list[Any]) -> list[Any]:
-    from trove.pipeline.light import light_pass
-
-    return light_pass(_runner.processors, items)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import socket
 import threading
 import time
 import uuid
@@ -43,6 +41,7 @@ from trove.pipeline.processor import (
     view_after,
 )
 from trove.pipeline.recording import AssetChanges, StepRun, finish, record_step
+from trove.pipeline.worker import new_owner
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PipelineRepository
@@ -61,12 +60,18 @@ COMMIT_EVERY_S = 1.0
 
 class PipelineRunner:
     def __init__(
-        self, settings: Settings, database: Database, processors: list[MediaProcessor]
+        self,
+        settings: Settings,
+        database: Database,
+        processors: list[MediaProcessor],
+        *,
+        owner: str | None = None,
     ) -> None:
+        """`owner`: the name this runner's leases carry (by default, a new one)."""
         self.settings = settings
         self.database = database
         self.processors = processors
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or new_owner()
         self._heartbeat = _Heartbeat(self)
         # Seconds per asset of each step in this process (moving average): which steps are
         # slow enough to be committed on their own.

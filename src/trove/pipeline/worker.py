@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings, load_settings
@@ -75,16 +77,31 @@ def stop_when_orphaned(*, interval: float = 1.0) -> None:
     threading.Thread(target=watch, name="trove-parent-watch", daemon=True).start()
 
 
-def build_runner(settings: Settings) -> Any:
-    from trove.db.database import Database
+def new_owner() -> str:
+    """A name for the leases of one runner: host, process and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def build_processors(settings: Settings) -> list[Any]:
+    """The pipeline's processors, plugins' included (a plugin that fails to load fails here)."""
     from trove.pipeline.registry import collect_processors, plugin_modules
-    from trove.pipeline.runner import PipelineRunner
     from trove.plugins.manager import make_plugin_manager
 
-    processors = collect_processors(
+    return collect_processors(
         make_plugin_manager(extra_modules=plugin_modules(settings)), settings=settings
     )
-    return PipelineRunner(settings, Database(settings.resolved_database_url), processors)
+
+
+def build_runner(
+    settings: Settings, *, processors: list[Any] | None = None, owner: str | None = None
+) -> Any:
+    from trove.db.database import Database
+    from trove.pipeline.runner import PipelineRunner
+
+    if processors is None:
+        processors = build_processors(settings)
+    database = Database(settings.resolved_database_url)
+    return PipelineRunner(settings, database, processors, owner=owner)
 
 
 def run_worker(settings: Settings, *, processes: int, service: Any) -> int:

@@ -1,0 +1,83 @@
+"""What runs inside the worker processes of an in-process run (pipeline/pool.py).
+
+A module of its own, importing little: a process that only does a scan's light steps
+(pipeline/light.py) never needs the database, and its start-up was two thirds database layer
+(SQLAlchemy, the repositories: ~0.65 s of a core of ~1 s). The processors are built at
+start-up, so that a plugin that fails to load fails there (the parent goes on in threads);
+the runner, with its database, at the first pipeline batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from typing import Any
+
+from trove.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RunnerUnavailable(Exception):
+    """The runner could not be built at the first batch: the parent goes on in threads."""
+
+
+_settings: Settings | None = None
+_processors: list[Any] = []
+_owner = ""
+_runner: Any = None
+
+
+def start(settings: Settings) -> None:
+    """The process's composition root. Ctrl-C in a terminal reaches the whole process group:
+    the parent decides (it lets the batches in flight finish, as its threads would), not each
+    worker."""
+    from trove.logs import warnings_to_log_file
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by pool's _ctrl_c_held
+    warnings_to_log_file(settings)
+    global _settings, _processors, _owner
+    try:
+        from trove.pipeline.worker import build_processors, new_owner
+
+        _settings, _processors, _owner = settings, build_processors(settings), new_owner()
+    except BaseException:
+        # Said in the log file, not as a traceback on the terminal; the parent goes on in
+        # threads (pool.CannotStart).
+        log.exception("a pipeline worker process cannot start")
+        os._exit(70)
+
+
+def owner() -> str:
+    """The name this process's leases carry (and, done, the sign that it has started)."""
+    return _owner
+
+
+def run_batch(asset_ids: list[str]) -> dict[str, Any]:
+    return dict(_the_runner().run_batch(asset_ids))
+
+
+def light_pass(items: list[Any]) -> list[Any]:
+    from trove.pipeline.light import light_pass
+
+    return light_pass(_processors, items)
+
+
+def _the_runner() -> Any:
+    """The runner, built at the first batch and closed when the pool ends the process."""
+    global _runner
+    if _runner is None:
+        from multiprocessing.util import Finalize
+
+        from trove.pipeline.worker import build_runner
+
+        assert _settings is not None, "start() runs first"
+        try:
+            _runner = build_runner(_settings, processors=_processors, owner=_owner)
+        except Exception as exc:
+            log.exception("a pipeline worker process cannot build its runner")
+            raise RunnerUnavailable(repr(exc)) from None
+        Finalize(_runner, _runner.close, exitpriority=10)
+    return _runner
