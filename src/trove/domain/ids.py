@@ -19,3 +19,10 @@ def new_id() -> str:
     # str(uuid.UUID(int=value)) without the object: a third of registering a file's ids.
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def new_lease_owner() -> str:
+    """The name a pipeline runner's leases carry: host, process and a random part."""
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"

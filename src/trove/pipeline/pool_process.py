@@ -40,9 +40,10 @@ def start(settings: Settings) -> None:
     warnings_to_log_file(settings)
     global _settings, _processors, _owner
     try:
-        from trove.pipeline.worker import build_processors, new_owner
+        from trove.domain.ids import new_lease_owner
+        from trove.pipeline.worker import build_processors
 
-        _settings, _processors, _owner = settings, build_processors(settings), new_owner()
+        _settings, _processors, _owner = settings, build_processors(settings), new_lease_owner()
     except BaseException:
         # Said in the log file, not as a traceback on the terminal; the parent goes on in
         # threads (pool.CannotStart).

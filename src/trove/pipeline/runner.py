@@ -32,6 +32,7 @@ from typing import Any
 from trove.config import Settings
 from trove.db.database import Database
 from trove.domain.enums import AssetStatus, StepStatus
+from trove.domain.ids import new_lease_owner
 from trove.pipeline.processor import (
     AssetView,
     BatchMediaProcessor,
@@ -41,7 +42,6 @@ from trove.pipeline.processor import (
     view_after,
 )
 from trove.pipeline.recording import AssetChanges, StepRun, finish, record_step
-from trove.pipeline.worker import new_owner
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PipelineRepository
@@ -71,7 +71,7 @@ class PipelineRunner:
         self.settings = settings
         self.database = database
         self.processors = processors
-        self.owner = owner or new_owner()
+        self.owner = owner or new_lease_owner()
         self._heartbeat = _Heartbeat(self)
         # Seconds per asset of each step in this process (moving average): which steps are
         # slow enough to be committed on their own.

@@ -16,10 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import threading
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from trove.config import Settings, load_settings
@@ -75,11 +73,6 @@ def stop_when_orphaned(*, interval: float = 1.0) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="trove-parent-watch", daemon=True).start()
-
-
-def new_owner() -> str:
-    """A name for the leases of one runner: host, process and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def build_processors(settings: Settings) -> list[Any]:
