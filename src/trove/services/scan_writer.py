@@ -18,6 +18,7 @@ from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
 from trove.domain.paths import display, from_stored, parent_of, storage_urn, to_stored
 from trove.domain.timeline import place
+from trove.pipeline.light import BATCH as LIGHT_BATCH
 from trove.pipeline.light import apply_outcome
 from trove.pipeline.recording import outcome_row
 from trove.repositories import fast_index
@@ -305,13 +306,18 @@ class ScanWriter:
     # --- batching --------------------------------------------------------------------------
 
     def _collect_light(self, *, wait: bool) -> None:
-        """Queue for writing the new files back from their light steps (with `wait`, all)."""
+        """Queue for writing the new files back from their light steps. With `wait` (the walk
+        is over), all of them, each batch written as it comes back: the workers' last batches
+        are then written while they do the next, and only the last is left to write alone
+        (a batch of `batch_size` rows was up to a second of this process alone at the end)."""
         if self.light is None:
             return
         for rel_path, row, outcome in self.light.finished(wait=wait):
             if outcome is not None:
                 self._with_light_outcome(row, outcome)
             self._add_new(rel_path, row)
+            if wait and len(self.new_rows) >= LIGHT_BATCH and not self._holding:
+                self.flush()
 
     def _with_light_outcome(self, row: dict[str, Any], outcome: LightOutcome) -> None:
         now = utcnow()
