@@ -167,6 +167,31 @@ def test_the_first_files_are_held_until_the_lane_opens_and_a_small_scan_starts_n
     assert _checksums(root) == before
 
 
+def test_the_lane_holds_nothing_when_no_worker_process_can_take_it(tmp_path: Path) -> None:
+    """With worker processes off, each new file is written as it is registered (the lane
+    takes none); with them on, the files before the threshold are held, and given back for
+    the pipeline, in order, when the walk ends first."""
+    from trove.domain.enums import AssetStatus
+
+    def row(n: int) -> dict[str, Any]:
+        return {"status": AssetStatus.PROCESSING, "size": 10, "rel_path": f"{n}.txt"}
+
+    off = _sqlite_settings(tmp_path / "off", pipeline_processes="off")
+    lane = light.LightLane(pool.LocalWorkers(off, database=None), root_path=str(tmp_path))  # type: ignore[arg-type]
+    assert not lane.take("0.txt", row(0))
+    assert list(lane.finished(wait=True)) == []
+
+    auto = _sqlite_settings(tmp_path / "auto")
+    lane = light.LightLane(pool.LocalWorkers(auto, database=None), root_path=str(tmp_path))  # type: ignore[arg-type]
+    assert all(lane.take(f"{n}.txt", row(n)) for n in range(5))
+    assert list(lane.finished()) == []
+    assert [(rel, outcome) for rel, _row, outcome in lane.finished(wait=True)] == [
+        (f"{n}.txt", None) for n in range(5)
+    ]
+    assert not lane.take("5.txt", row(5))  # the lane closed with the walk
+    lane.close()
+
+
 def test_files_the_light_pass_cannot_finish_are_finished_by_the_pipeline(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -181,6 +181,9 @@ class LightLane:
         `finished` gives it back, with its outcome, or with None for the pipeline to do)."""
         if self._closed or not _fits(row):
             return False
+        if not self._open and not self.workers.may_open_for_light():
+            self._give_back_gathered()  # no worker will take them: nothing is held
+            return False
         self._gathering.append((rel_path, row))
         if not self._open:
             if len(self._gathering) < OPEN_AFTER_FILES:
