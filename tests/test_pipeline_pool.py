@@ -118,3 +118,26 @@ def test_worker_processes_that_cannot_start_leave_the_work_to_threads(
     assert "Traceback" not in err
     assert set(_statuses(settings).values()) == {("ready", None)}
     assert _checksums(root) == before
+
+
+def test_a_worker_process_that_cannot_build_its_runner_counts_as_one_that_cannot_start(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The runner (the database layer) is built at the first batch, not at start-up: a
+    process that cannot build it has taken no batch, and the run goes on in threads."""
+    import dataclasses
+
+    from trove.logs import LOG_FILE
+    from trove.pipeline.pool import CannotStart, ProcessRunner
+
+    unreachable = dataclasses.replace(settings, database_url="nosuchdialect://nowhere/trove")
+    database = Database(settings.resolved_database_url)
+    workers = ProcessRunner(unreachable, database, processes=1)
+    try:
+        with pytest.raises(CannotStart):
+            workers.run_batch(["01a23bff-0000-7000-8000-000000000000"])
+    finally:
+        workers.close()
+        database.dispose()
+    said = (settings.data_dir / LOG_FILE).read_text(encoding="utf-8")
+    assert "cannot build its runner" in said and "cannot start" not in said

@@ -76,9 +76,13 @@ class LocalWorkers:
                 self._pool = ProcessRunner(self.settings, self.database, processes=self.processes)
             return self._pool
 
+    def may_open_for_light(self) -> bool:
+        """Whether a scan's light steps could go to the processes (none are started)."""
+        return self.settings.pipeline_processes != "off" and not self._ended
+
     def open_for_light(self) -> bool:
         """Whether a scan's light steps may go to the processes (started now if need be)."""
-        return self.settings.pipeline_processes != "off" and self.start() is not None
+        return self.may_open_for_light() and self.start() is not None
 
     def light_pass(self, items: list[Any]) -> list[Any]:
         pool = self.start()
@@ -256,9 +260,18 @@ class _Worker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._has_runner = False
         self._start()
 
     def run(self, asset_ids: list[str]) -> dict[str, Any]:
+        if not self._has_runner:
+            # Built on its own first: a process that dies building it (or cannot) had taken
+            # no batch, and is one that cannot start, not one a file killed.
+            try:
+                self.call(pool_process.build_runner, None)
+            except _Lost:
+                raise _Lost(None) from None
+            self._has_runner = True
         return self.call(pool_process.run_batch, list(asset_ids))
 
     def call(self, function: Callable[[Any], Any], argument: Any) -> Any:
@@ -285,6 +298,7 @@ class _Worker:
         )
         with _ctrl_c_held():
             self.owner: Future[str] = self.pool.submit(pool_process.owner)  # starts the process
+        self._has_runner = False
 
 
 @contextlib.contextmanager

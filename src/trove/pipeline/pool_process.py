@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from multiprocessing.util import Finalize
 from typing import Any
 
 from trove.config import Settings
@@ -49,11 +50,17 @@ def start(settings: Settings) -> None:
         # threads (pool.CannotStart).
         log.exception("a pipeline worker process cannot start")
         os._exit(70)
+    Finalize(None, _close, exitpriority=10)
 
 
 def owner() -> str:
     """The name this process's leases carry (and, done, the sign that it has started)."""
     return _owner
+
+
+def build_runner(_: None) -> None:
+    """The runner, built now (the parent asks before the first batch)."""
+    _the_runner()
 
 
 def run_batch(asset_ids: list[str]) -> dict[str, Any]:
@@ -67,18 +74,25 @@ def light_pass(items: list[Any]) -> list[Any]:
 
 
 def _the_runner() -> Any:
-    """The runner, built at the first batch and closed when the pool ends the process."""
+    """The runner, built at the first batch."""
     global _runner
     if _runner is None:
-        from multiprocessing.util import Finalize
-
         from trove.pipeline.worker import build_runner
 
         assert _settings is not None, "start() runs first"
         try:
             _runner = build_runner(_settings, processors=_processors, owner=_owner)
-        except Exception as exc:
+        except BaseException as exc:
             log.exception("a pipeline worker process cannot build its runner")
             raise RunnerUnavailable(repr(exc)) from None
-        Finalize(_runner, _runner.close, exitpriority=10)
     return _runner
+
+
+def _close() -> None:
+    """When the pool ends the process: the runner closes the processors with its own."""
+    if _runner is not None:
+        _runner.close()
+        return
+    from trove.pipeline.processor import close_processors
+
+    close_processors(_processors)

@@ -7,12 +7,15 @@ database themselves, so they can run in any worker, on any machine that mounts t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from trove.domain.enums import StepStatus
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,3 +172,14 @@ class ClosableProcessor(Protocol):
     """A processor holding a resource (a tool process, an OCR engine) to release at the end."""
 
     def close(self) -> None: ...
+
+
+def close_processors(processors: list[MediaProcessor]) -> None:
+    """Release what each processor holds; one that fails to close does not stop the others
+    (nor hide the real outcome of the run)."""
+    for processor in processors:
+        if isinstance(processor, ClosableProcessor):
+            try:
+                processor.close()
+            except Exception:
+                log.exception("closing processor %s failed", processor.name)

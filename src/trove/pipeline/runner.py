@@ -36,9 +36,9 @@ from trove.domain.ids import new_lease_owner
 from trove.pipeline.processor import (
     AssetView,
     BatchMediaProcessor,
-    ClosableProcessor,
     MediaProcessor,
     StepResult,
+    close_processors,
     view_after,
 )
 from trove.pipeline.recording import AssetChanges, StepRun, finish, record_step
@@ -97,12 +97,7 @@ class PipelineRunner:
 
     def close(self) -> None:
         self._heartbeat.stop()
-        for processor in self.processors:
-            if isinstance(processor, ClosableProcessor):
-                try:
-                    processor.close()
-                except Exception:  # closing must not hide the real outcome
-                    log.exception("closing processor %s failed", processor.name)
+        close_processors(self.processors)
 
     def _run_claimed(self, claimed: dict[str, int], *, token: str, report: _Report) -> None:
         given_up = {i: n for i, n in claimed.items() if n > MAX_ATTEMPTS}
