@@ -22,9 +22,8 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset, AssetStep
 from trove.domain.ids import new_id
-from trove.domain.search_document import document_of
 from trove.repositories.bulk_inserts import bulk_inserted
-from trove.repositories.search import SearchRepository
+from trove.services import search
 from trove.services.library import LibraryService
 
 COUNTERS = (
@@ -144,22 +143,7 @@ def _insert(database: Database, assets: list[dict], steps: list[dict], *, bulk: 
             # The row triggers skipped the listed rows: the block's end counts them.
             assert (_rows(session, "asset_counts") == counted_before) is bulk
             session.execute(insert(AssetStep.__table__), steps)
-            SearchRepository(session).save(
-                [
-                    document_of(
-                        asset_id=a["id"],
-                        filename=a["filename"],
-                        rel_path=a["rel_path"],
-                        is_folder=False,
-                        title=None,
-                        description=None,
-                        tags=[],
-                        meta={},
-                        timeline_at=a["timeline_at"],
-                    )
-                    for a in assets
-                ]
-            )
+            search.index_new_files(session, [{**a, "meta": {}} for a in assets])
             _change_some(session, assets)
         session.commit()
 
