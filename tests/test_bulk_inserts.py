@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, text, update
 
 import trove.pipeline.light as light
 from tests.test_counters import counted
+from tests.test_light_lane import _scan
 from tests.test_status_tallies import assert_tallies_agree
 from trove.config import Settings
 from trove.db.database import Database
@@ -24,7 +25,6 @@ from trove.db.models import Asset, AssetStep
 from trove.domain.ids import new_id
 from trove.repositories.bulk_inserts import bulk_inserted
 from trove.services import search
-from trove.services.library import LibraryService
 
 COUNTERS = (
     "asset_counts",
@@ -42,14 +42,6 @@ def _settings(data_dir: Path) -> Settings:
         allowed_hosts="testserver",
         auth=False,
     )
-
-
-def _scan(settings: Settings, root: Path) -> None:
-    library = LibraryService(settings)
-    try:
-        library.scan_and_process([str(root)], wait=True)
-    finally:
-        library.close()
 
 
 def _fts_intact(database: Database) -> None:

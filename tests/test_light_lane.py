@@ -176,13 +176,16 @@ def test_the_lane_holds_nothing_when_no_worker_process_can_take_it(tmp_path: Pat
     def row(n: int) -> dict[str, Any]:
         return {"status": AssetStatus.PROCESSING, "size": 10, "rel_path": f"{n}.txt"}
 
-    off = _sqlite_settings(tmp_path / "off", pipeline_processes="off")
-    lane = light.LightLane(pool.LocalWorkers(off, database=None), root_path=str(tmp_path))  # type: ignore[arg-type]
+    def lane_of(settings: Settings) -> light.LightLane:
+        # No process is started here (none can be, or the walk ends first): no database.
+        workers = pool.LocalWorkers(settings, database=None)  # type: ignore[arg-type]
+        return light.LightLane(workers, root_path=str(tmp_path))
+
+    lane = lane_of(_sqlite_settings(tmp_path / "off", pipeline_processes="off"))
     assert not lane.take("0.txt", row(0))
     assert list(lane.finished(wait=True)) == []
 
-    auto = _sqlite_settings(tmp_path / "auto")
-    lane = light.LightLane(pool.LocalWorkers(auto, database=None), root_path=str(tmp_path))  # type: ignore[arg-type]
+    lane = lane_of(_sqlite_settings(tmp_path / "auto"))
     assert all(lane.take(f"{n}.txt", row(n)) for n in range(5))
     assert list(lane.finished()) == []
     assert [(rel, outcome) for rel, _row, outcome in lane.finished(wait=True)] == [
