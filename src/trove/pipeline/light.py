@@ -217,6 +217,10 @@ class LightLane:
             for (rel_path, row), outcome in zip(batch, outcomes, strict=True):
                 yield rel_path, row, outcome
 
+    def next_ready(self) -> bool:
+        """Whether `finished` has files to give without waiting."""
+        return bool(self._given_back) or (bool(self._sent) and self._sent[0][1].done())
+
     def close(self) -> None:
         """Stop taking files; what was sent and not collected is dropped (an interrupted scan
         registers those files on its next run)."""

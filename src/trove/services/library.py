@@ -402,8 +402,9 @@ class LibraryService:
 
 
 class _PipelineBeside:
-    """The in-process pipeline in a thread of its own, started once a scan has registered
-    something (an unchanged rescan never starts it, nor imports it), working on what is
+    """The in-process pipeline in a thread of its own, started once a scan has written
+    something for it (an unchanged rescan never starts it, nor imports it, and nor does a
+    scan whose new files all went through the light steps), working on what is
     written until the scans are done and nothing is left. Its worker processes, once started,
     also do the light steps of the scans' new files (pipeline/light.py)."""
 
@@ -439,7 +440,7 @@ class _PipelineBeside:
         self, on_progress: Callable[[ScanSummary], None] | None
     ) -> Callable[[ScanSummary], None]:
         def progress(summary: ScanSummary) -> None:
-            if not self.started and (summary.new or summary.changed or summary.returned):
+            if not self.started and summary.for_pipeline:
                 self._start()
             self._woken.set()
             if on_progress is not None:

@@ -108,6 +108,9 @@ class ScanWriter:
         # New files whose whole pass was done as they were registered, and their steps.
         self.processed = 0
         self.processed_steps: Counter[tuple[str, str]] = Counter()
+        # Entries written (or buffered) for the pipeline to do: until there is one, an
+        # in-process run need not start it.
+        self.for_pipeline = 0
         self._holding = False
         self.statistics = StatisticsKeeper(database.url)
 
@@ -307,17 +310,27 @@ class ScanWriter:
 
     def _collect_light(self, *, wait: bool) -> None:
         """Queue for writing the new files back from their light steps. With `wait` (the walk
-        is over), all of them, each batch written as it comes back: the workers' last batches
-        are then written while they do the next, and only the last is left to write alone
-        (a batch of `batch_size` rows was up to a second of this process alone at the end)."""
+        is over), all of them, written while the workers do the rest (`_drain_flush_due`):
+        only the last batch is left to write alone (a batch of `batch_size` rows was up to a
+        second of this process alone at the end)."""
         if self.light is None:
             return
         for rel_path, row, outcome in self.light.finished(wait=wait):
             if outcome is not None:
                 self._with_light_outcome(row, outcome)
             self._add_new(rel_path, row)
-            if wait and len(self.new_rows) >= LIGHT_BATCH and not self._holding:
+            if wait and self._drain_flush_due():
                 self.flush()
+
+    def _drain_flush_due(self) -> bool:
+        """While the workers finish: write what came back once a batch is gathered and the
+        next is not back yet. A backlog is written in one go: each write has a fixed cost
+        (~20 statements and a commit), and 200 rows at a time fell behind the workers,
+        leaving a second of writing alone at the end."""
+        assert self.light is not None
+        return (
+            len(self.new_rows) >= LIGHT_BATCH and not self._holding and not self.light.next_ready()
+        )
 
     def _with_light_outcome(self, row: dict[str, Any], outcome: LightOutcome) -> None:
         now = utcnow()
@@ -341,6 +354,8 @@ class ScanWriter:
 
     def _add_new(self, rel_path: str, row: dict[str, Any]) -> None:
         self.new_rows.append(row)
+        if row["status"] == AssetStatus.PROCESSING:
+            self.for_pipeline += 1
         parent_id = self.folder_ids.get(parent_of(rel_path))
         if parent_id:
             self.new_links.append(edge(parent_id, row["id"], Relation.CONTAINS))
@@ -349,6 +364,8 @@ class ScanWriter:
 
     def _add_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
+        if update.get("status") == AssetStatus.PROCESSING:
+            self.for_pipeline += 1
         if len(self.updates) >= self.batch_size and not self._holding:
             self.flush()
 
