@@ -24,7 +24,9 @@ baseline), and each mode:
   registration + the whole pipeline, start-up included.
 - Trove + Redis: W `trove worker` processes (started and warmed before the clock starts), then
   `trove scan ROOT --json` with TROVE_BROKER_URL, which sends the work and waits for it.
-- Baseline, the same work done by the best standalone tools, W processes in parallel over
+- Baseline (run just before and just after each Trove run; the mean of the two is its
+  baseline, since these machines' speed drifts within minutes), the same work done by the
+  best standalone tools, W processes in parallel over
   halves of the file list: `exiftool -fast -json` (one invocation per share), `vipsthumbnail`
   at 1920, 800 and 200 px to WebP (many files per invocation; PDFs too), one `ffmpeg` per video
   writing the three sizes from one decoded frame, `openssl dgst -sha256` over every file;
@@ -46,6 +48,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -413,6 +416,20 @@ def run_small_baseline(files: list[Path], *, workers: int) -> dict:
     return {"workers": workers, "seconds": round(seconds, 3), "cpu_s": round(cpu_s, 3)}
 
 
+def bracketing(before: dict, after: dict) -> dict:
+    """The baseline of a Trove run: the mean of one run just before it and one just after.
+    These machines' speed drifts by 10-30 % within minutes (the same `file` + `openssl` run
+    took 4.4 s and 6.6 s a few minutes apart); one baseline run taken before Trove's made
+    the ratio swing with it. Both runs are kept in the report."""
+    return {
+        "workers": before["workers"],
+        "seconds": round((before["seconds"] + after["seconds"]) / 2, 3),
+        "cpu_s": round((before["cpu_s"] + after["cpu_s"]) / 2, 3),
+        "before": before,
+        "after": after,
+    }
+
+
 # --- report --------------------------------------------------------------------------------
 
 
@@ -453,11 +470,11 @@ def main() -> int:
     load_before = os.getloadavg()
     for workers in (int(w) for w in args.workers.split(",")):
         for repeat in range(1, args.repeats + 1):
-            log(f"baseline, {workers} worker(s), run {repeat} ...")
-            baseline = baseline_of(files, workers=workers)
             for mode in args.modes.split(","):
-                log(f"trove {mode}, {workers} worker(s), run {repeat} ...")
+                log(f"baseline, trove {mode}, baseline: {workers} worker(s), run {repeat} ...")
+                before = baseline_of(files, workers=workers)
                 trove = run_trove(root, workers=workers, mode=mode, redis_url=args.redis)
+                baseline = bracketing(before, baseline_of(files, workers=workers))
                 trove["files_per_s"] = round(len(files) / trove["seconds"], 2)
                 trove["photos_per_s"] = round(photos / trove["seconds"], 2)
                 trove["mb_per_s"] = round(total_mb / trove["seconds"], 1)
@@ -502,6 +519,8 @@ def print_table(report: dict) -> None:
             f"{b['cpu_s']:>8.1f}{t['ratio_to_baseline']:>7.2f}{t['cpu_ratio_to_baseline']:>10.2f}"
             f"{t['peak_rss_mb']:>7.0f} MB"
         )
+    ratios = sorted(run["trove"]["ratio_to_baseline"] for run in report["runs"])
+    print(f"median ratio: {statistics.median(ratios):.2f} (of {len(ratios)} runs)")
     last = report["runs"][-1]["trove"]
     print("\nper step (last run; busy time summed over workers):")
     for step, s in sorted(last["steps"].items(), key=lambda kv: -kv[1]["busy_s"]):
