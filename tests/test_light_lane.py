@@ -195,6 +195,46 @@ def test_the_lane_holds_nothing_when_no_worker_process_can_take_it(tmp_path: Pat
     lane.close()
 
 
+def test_the_pipeline_starts_only_for_files_the_light_pass_left_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan whose new files all finish in the light pass never runs the pipeline (nor
+    imports it); one that leaves a file to it (a picture's previews) runs it, and the file
+    is finished."""
+    from trove.pipeline.service import PipelineService
+
+    runs: list[int] = []
+    real_run_pending = PipelineService.run_pending
+
+    def counted_run_pending(self: PipelineService, **kwargs: Any) -> Any:
+        runs.append(1)
+        return real_run_pending(self, **kwargs)
+
+    monkeypatch.setattr(PipelineService, "run_pending", counted_run_pending)
+    monkeypatch.setattr(light, "OPEN_AFTER_FILES", 0)
+    monkeypatch.setattr(scanner, "PROGRESS_EVERY", 5)  # progress reports during the walk
+    root = tmp_path / "library"
+    root.mkdir()
+    for n in range(40):
+        (root / f"note-{n:02d}.txt").write_text(f"note {n}\n")
+    settings = _sqlite_settings(tmp_path / "data", plugins="")
+
+    run = _scan(settings, root)
+    files = _index(settings)["files"]
+    assert runs == []
+    assert run.scans[0].processed == 40
+    assert run.pipeline is not None and run.pipeline.ready == 40
+    assert {f["status"] for f in files.values() if f["type"] != "collection"} == {"ready"}
+
+    for n in range(3):
+        write_png(root / f"photo-{n}.png", seed=n)
+    run = _scan(settings, root)
+    files = _index(settings)["files"]
+    assert runs == [1]
+    assert all(files[f"photo-{n}.png"]["thumbnails"] for n in range(3))
+    assert {f["status"] for f in files.values() if f["type"] != "collection"} == {"ready"}
+
+
 def test_files_the_light_pass_cannot_finish_are_finished_by_the_pipeline(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
