@@ -398,3 +398,34 @@ def test_a_killed_worker_leaves_no_exiftool_behind(tmp_path):
     while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
         time.sleep(0.1)
     assert not Path(f"/proc/{pid}").exists(), "exiftool outlived the process that started it"
+
+
+def test_the_view_after_a_step_has_its_changes_and_leaves_the_one_before_as_it_was():
+    """What the next step of a pass sees: the core fields the step set, its metadata merged
+    into the earlier namespaces, everything else (the scratch too) as before."""
+    from trove.pipeline.processor import StepResult, view_after
+
+    before = AssetView(
+        id="a",
+        path=Path("/library/note.txt"),
+        size=10,
+        mtime_ns=1,
+        mime_type="text/plain",
+        asset_type="document",
+        hash=None,
+        filename="note.txt",
+        meta={"exif": {"Make": "X"}},
+    )
+    before.scratch["preview"] = "decoded"
+    result = StepResult.ok(metadata={"document": {"sub_type": None}}, hash="ab", not_a_field=1)
+
+    after = view_after(before, result)
+
+    assert after == replace(
+        before, hash="ab", meta={"exif": {"Make": "X"}, "document": {"sub_type": None}}
+    )
+    assert after.scratch is before.scratch
+    assert (before.hash, before.meta) == (None, {"exif": {"Make": "X"}})
+    with pytest.raises(AttributeError):
+        after.hash = "cd"  # type: ignore[misc]
+    assert view_after(after, StepResult.ok()) is after

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -137,11 +137,18 @@ _VIEW_FIELDS = frozenset(f.name for f in fields(AssetView))
 
 def view_after(view: AssetView, result: StepResult) -> AssetView:
     """The asset as the next step of the same pass sees it: the core fields this step set,
-    its metadata namespaces merged in."""
+    its metadata namespaces merged in (the same `scratch`).
+
+    Copied field by field, not through `dataclasses.replace`, which runs `__init__` again over
+    every field: 7 us against 1, for each step of each file (three for a small text file)."""
     changes: dict[str, Any] = {k: v for k, v in result.updates.items() if k in _VIEW_FIELDS}
     if result.metadata:
         changes["meta"] = {**view.meta, **result.metadata}
-    return replace(view, **changes) if changes else view
+    if not changes:
+        return view
+    after = object.__new__(AssetView)
+    after.__dict__.update(view.__dict__, **changes)
+    return after
 
 
 class MediaProcessor(Protocol):
