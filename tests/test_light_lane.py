@@ -195,24 +195,25 @@ def test_the_lane_holds_nothing_when_no_worker_process_can_take_it(tmp_path: Pat
     lane.close()
 
 
-def test_the_pipeline_starts_only_for_files_the_light_pass_left_to_it(
+def test_the_pipeline_beside_a_scan_runs_only_for_files_the_light_pass_left_to_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A scan whose new files all finish in the light pass never runs the pipeline (nor
-    imports it); one that leaves a file to it (a picture's previews) runs it, and the file
-    is finished."""
+    """A scan whose new files all finish in the light pass never runs the pipeline; one that
+    leaves files to it (pictures' previews) runs it beside the scan, which finishes them."""
+    import threading
+
     from trove.pipeline.service import PipelineService
 
-    runs: list[int] = []
+    runs: list[str] = []
     real_run_pending = PipelineService.run_pending
 
     def counted_run_pending(self: PipelineService, **kwargs: Any) -> Any:
-        runs.append(1)
+        runs.append(threading.current_thread().name)
         return real_run_pending(self, **kwargs)
 
     monkeypatch.setattr(PipelineService, "run_pending", counted_run_pending)
     monkeypatch.setattr(light, "OPEN_AFTER_FILES", 0)
-    monkeypatch.setattr(scanner, "PROGRESS_EVERY", 5)  # progress reports during the walk
+    monkeypatch.setattr(scanner, "PROGRESS_EVERY", 1)  # the pipeline starts with the 1st file
     root = tmp_path / "library"
     root.mkdir()
     for n in range(40):
@@ -230,7 +231,7 @@ def test_the_pipeline_starts_only_for_files_the_light_pass_left_to_it(
         write_png(root / f"photo-{n}.png", seed=n)
     run = _scan(settings, root)
     files = _index(settings)["files"]
-    assert runs == [1]
+    assert runs == ["trove-pipeline"]  # beside the scan, not after it
     assert all(files[f"photo-{n}.png"]["thumbnails"] for n in range(3))
     assert {f["status"] for f in files.values() if f["type"] != "collection"} == {"ready"}
 

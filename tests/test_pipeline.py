@@ -53,7 +53,8 @@ def media(tmp_path_factory) -> Path:
 @pytest.fixture
 def scanned(settings, media, monkeypatch):
     # The pipeline starts beside the walk once it has registered something (progress after
-    # every file, written two at a time): what it takes while the walk goes on is all done.
+    # every file, written two at a time) and takes the files as they are written (the light
+    # lane holds a scan's first new files and gives them back when the walk ends): all done.
     monkeypatch.setattr("trove.services.scanner.PROGRESS_EVERY", 1)
     library = LibraryService(dataclasses.replace(settings, scan_batch_size=2))
     run = library.scan_and_process([str(media)], wait=True)

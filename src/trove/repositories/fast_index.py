@@ -517,11 +517,12 @@ def ping(conn: Connection) -> bool:
     return True
 
 
-def count_pending(conn: Connection) -> int:
+def has_pending(conn: Connection) -> bool:
+    """Whether any file waits for the pipeline (one index probe, however many wait)."""
     row = conn.execute(
-        "SELECT COUNT(*) FROM assets WHERE status = 'processing' AND deleted_at IS NULL"
+        "SELECT 1 FROM assets WHERE status = 'processing' AND deleted_at IS NULL LIMIT 1"
     ).fetchone()
-    return int(row[0])
+    return row is not None
 
 
 def _json(value: Any) -> Any:

@@ -34,8 +34,6 @@ class ScanSummary:
     # the outcomes of the steps done so, by (step, status).
     processed: int = 0
     processed_steps: Counter[tuple[str, str]] = field(default_factory=Counter)
-    # Files written for the pipeline to do so far (as of the last progress report).
-    for_pipeline: int = 0
     # Entries the index could not take ("path: reason"); the first few are kept with the scan.
     failed_entries: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)

@@ -108,9 +108,6 @@ class ScanWriter:
         # New files whose whole pass was done as they were registered, and their steps.
         self.processed = 0
         self.processed_steps: Counter[tuple[str, str]] = Counter()
-        # Entries written (or buffered) for the pipeline to do: until there is one, an
-        # in-process run need not start it.
-        self.for_pipeline = 0
         self._holding = False
         self.statistics = StatisticsKeeper(database.url)
 
@@ -354,8 +351,6 @@ class ScanWriter:
 
     def _add_new(self, rel_path: str, row: dict[str, Any]) -> None:
         self.new_rows.append(row)
-        if row["status"] == AssetStatus.PROCESSING:
-            self.for_pipeline += 1
         parent_id = self.folder_ids.get(parent_of(rel_path))
         if parent_id:
             self.new_links.append(edge(parent_id, row["id"], Relation.CONTAINS))
@@ -364,8 +359,6 @@ class ScanWriter:
 
     def _add_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
-        if update.get("status") == AssetStatus.PROCESSING:
-            self.for_pipeline += 1
         if len(self.updates) >= self.batch_size and not self._holding:
             self.flush()
 

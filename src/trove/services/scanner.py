@@ -301,7 +301,7 @@ class _RootDiff:
                 self._visit_file(entry, known)
             if progress is not None and seen % PROGRESS_EVERY == 0:
                 summary.seen, summary.unchanged = seen, unchanged
-                self._report_progress()
+                progress(summary)
         summary.seen, summary.unchanged = seen, unchanged
 
     def _visit(self, entry: Entry) -> None:
@@ -475,8 +475,6 @@ class _RootDiff:
 
     def _report_progress(self) -> None:
         if self.progress is not None:
-            if self._writer is not None:
-                self.summary.for_pipeline = self._writer.for_pipeline
             self.progress(self.summary)
 
     def _settle(self, entry: Entry, match: Match | None, moved_on: set[str]) -> None:
