@@ -519,8 +519,12 @@ def print_table(report: dict) -> None:
             f"{b['cpu_s']:>8.1f}{t['ratio_to_baseline']:>7.2f}{t['cpu_ratio_to_baseline']:>10.2f}"
             f"{t['peak_rss_mb']:>7.0f} MB"
         )
-    ratios = sorted(run["trove"]["ratio_to_baseline"] for run in report["runs"])
-    print(f"median ratio: {statistics.median(ratios):.2f} (of {len(ratios)} runs)")
+    ratios: dict[str, list[float]] = {}
+    for run in report["runs"]:
+        name = f"{run['trove']['mode']} x{run['trove']['workers']}"
+        ratios.setdefault(name, []).append(run["trove"]["ratio_to_baseline"])
+    for name, values in ratios.items():
+        print(f"median ratio, {name}: {statistics.median(values):.2f} (of {len(values)} runs)")
     last = report["runs"][-1]["trove"]
     print("\nper step (last run; busy time summed over workers):")
     for step, s in sorted(last["steps"].items(), key=lambda kv: -kv[1]["busy_s"]):
