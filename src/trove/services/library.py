@@ -482,7 +482,9 @@ class _PipelineBeside:
         finish in the light steps leaves none, and the pipeline's broker is then never
         started nor imported (TaskIQ: 0.6 s of a core)."""
         while not self._stop.is_set():
-            scanning = self._scanning.is_set()  # first: the scans' last writes come before
+            # Read before the index: the scans' last writes happen before `_scanning` is
+            # cleared, so a look after it is cleared sees them all.
+            scanning = self._scanning.is_set()
             if self.library._has_pending_work():
                 return True
             if not scanning:
