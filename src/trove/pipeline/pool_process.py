@@ -34,8 +34,10 @@ def start(settings: Settings) -> None:
     """The process's composition root. Ctrl-C in a terminal reaches the whole process group:
     the parent decides (it lets the batches in flight finish, as its threads would), not each
     worker."""
+    from trove.collector import collect_less_often
     from trove.logs import warnings_to_log_file
 
+    collect_less_often()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by pool's _ctrl_c_held
     warnings_to_log_file(settings)
