@@ -66,19 +66,13 @@ class LightItem:
     timeline_source: str | None
 
 
-@dataclasses.dataclass(frozen=True)
-class StepDone:
-    step: str
-    version: int
-    result: StepResult
-    elapsed_ms: float
-
-
-@dataclasses.dataclass(frozen=True)
-class LightOutcome:
-    steps: list[StepDone]
-    # No step is left for the pipeline: the file is registered `ready`.
-    finished: bool
+# What a worker sends back for each file, as plain tuples: a batch of outcomes is pickled in
+# the worker and unpickled in the scan, and dataclasses took 4x as long both ways (~0.3 s of
+# CPU over 20,000 text files). A step done: (step, version, status, message, core field
+# updates, metadata namespaces, elapsed ms). A file's outcome: (its steps done, in pipeline
+# order; whether no step is left for the pipeline, so that it is registered `ready`).
+StepDone = tuple[str, int, str, str | None, dict[str, Any], dict[str, Any], float]
+LightOutcome = tuple[tuple[StepDone, ...], bool]
 
 
 def is_light(processor: MediaProcessor) -> bool:
@@ -109,7 +103,7 @@ def _pass_of(processors: list[MediaProcessor], view: AssetView) -> LightOutcome 
         if not processor.applies_to(view):
             continue
         if not is_light(processor):
-            return LightOutcome(done, finished=False)
+            return tuple(done), False
         started = time.perf_counter()
         try:
             result = processor.process(view)
@@ -118,9 +112,21 @@ def _pass_of(processors: list[MediaProcessor], view: AssetView) -> LightOutcome 
         elapsed_ms = (time.perf_counter() - started) * 1000
         if not _recordable(result):
             return None
-        done.append(StepDone(processor.name, processor.version, result, elapsed_ms))
+        done.append(_step_done(processor, result, elapsed_ms))
         view = view_after(view, result)
-    return LightOutcome(done, finished=True)
+    return tuple(done), True
+
+
+def _step_done(processor: MediaProcessor, result: StepResult, elapsed_ms: float) -> StepDone:
+    return (
+        processor.name,
+        processor.version,
+        result.status.value,
+        result.message,
+        result.updates,
+        result.metadata,
+        elapsed_ms,
+    )
 
 
 def _recordable(result: StepResult) -> bool:
@@ -150,11 +156,12 @@ def _view(item: LightItem, path: Any) -> AssetView:
 
 def apply_outcome(row: dict[str, Any], outcome: LightOutcome) -> None:
     """A registered row as the light steps left it (before it is written)."""
-    for done in outcome.steps:
-        row.update(done.result.updates)
-        if done.result.metadata:
-            row["meta"] = {**row["meta"], **done.result.metadata}
-    row["status"] = AssetStatus.READY if outcome.finished else AssetStatus.PROCESSING
+    steps, finished = outcome
+    for _step, _version, _status, _message, updates, metadata, _elapsed_ms in steps:
+        row.update(updates)
+        if metadata:
+            row["meta"] = {**row["meta"], **metadata}
+    row["status"] = AssetStatus.READY if finished else AssetStatus.PROCESSING
 
 
 class LightLane:

@@ -90,7 +90,8 @@ def record_step(
             run.asset_id,
             step=step,
             version=version,
-            result=run.result,
+            status=run.result.status,
+            message=run.result.message,
             elapsed_ms=run.elapsed_ms,
             now=now,
         ),
@@ -152,15 +153,22 @@ def record_step(
 
 
 def outcome_row(
-    asset_id: str, *, step: str, version: int, result: StepResult, elapsed_ms: float, now: Any
+    asset_id: str,
+    *,
+    step: str,
+    version: int,
+    status: str,
+    message: str | None,
+    elapsed_ms: float,
+    now: Any,
 ) -> dict[str, Any]:
     """A step's outcome for an asset, as its record (pipeline_steps) holds it."""
     return {
         "asset_id": asset_id,
         "step": step,
-        "status": result.status,
+        "status": status,
         "version": version,
-        "message": (result.message or None) and result.message[:2000],
+        "message": (message or None) and message[:2000],
         "duration_ms": round(elapsed_ms, 3),
         "updated_at": now,
     }

@@ -333,19 +333,21 @@ class ScanWriter:
         now = utcnow()
         apply_outcome(row, outcome)
         row["updated_at"] = now
-        for done in outcome.steps:
+        steps, finished = outcome
+        for step, version, status, message, _updates, _metadata, elapsed_ms in steps:
             self.outcomes.append(
                 outcome_row(
                     row["id"],
-                    step=done.step,
-                    version=done.version,
-                    result=done.result,
-                    elapsed_ms=done.elapsed_ms,
+                    step=step,
+                    version=version,
+                    status=status,
+                    message=message,
+                    elapsed_ms=elapsed_ms,
                     now=now,
                 )
             )
-            self.processed_steps[(done.step, str(done.result.status))] += 1
-        if outcome.finished:
+            self.processed_steps[(step, status)] += 1
+        if finished:
             self.finished.append(row)
             self.processed += 1
 
