@@ -30,14 +30,17 @@ _owner = ""
 _runner: Any = None
 
 
-def start(settings: Settings) -> None:
-    """The process's composition root. Ctrl-C in a terminal reaches the whole process group:
-    the parent decides (it lets the batches in flight finish, as its threads would), not each
-    worker."""
+def start(settings: Settings, environ: dict[str, str]) -> None:
+    """The process's composition root, in the parent's environment of now (`environ`: the
+    fork server it was forked from has the parent's of when it started). Ctrl-C in a terminal
+    reaches the whole process group: the parent decides (it lets the batches in flight
+    finish, as its threads would), not each worker."""
     from trove.collector import collect_less_often
     from trove.logs import warnings_to_log_file
 
     collect_less_often()
+    os.environ.clear()
+    os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by pool's _ctrl_c_held
     warnings_to_log_file(settings)
