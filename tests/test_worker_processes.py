@@ -2,7 +2,7 @@
 garbage every YOUNG_THRESHOLD allocations, not CPython's 700 (trove/collector.py: the
 collector was a fifth of a scan's CPU); worker processes are forked from a fork server that
 imported their modules once (pool.py `_worker_context`), each in the environment this process
-had when it started them, as a spawned one was."""
+had when it started them, as a spawned one was, and at a lower priority than this process."""
 
 from __future__ import annotations
 
@@ -18,10 +18,15 @@ from trove import entry
 from trove.collector import YOUNG_THRESHOLD
 from trove.config import Settings
 from trove.pipeline.pool import _Worker
+from trove.pipeline.pool_process import NICENESS
 
 
 def _thresholds(_: None) -> tuple[int, int, int]:
     return gc.get_threshold()
+
+
+def _niceness(_: None) -> int:
+    return os.nice(0)
 
 
 def _probe(name: str) -> tuple[str | None, int]:
@@ -81,3 +86,10 @@ def test_each_worker_process_has_the_environment_of_its_start_not_the_fork_serve
     # Forked from the fork server (started with the first worker), not from this process.
     assert parent != os.getpid()
     assert first.call(_probe, "TROVE_TEST_PROBE")[1] == parent
+
+
+def test_a_worker_process_yields_the_cores_to_the_process_it_works_for(
+    started: list[_Worker], tmp_path: Path
+) -> None:
+    worker = _worker(started, tmp_path)
+    assert worker.call(_niceness, None) == os.nice(0) + NICENESS
