@@ -25,9 +25,11 @@ def run_scan(
     as_new: bool = False,
 ) -> None:
     from trove.cli_output import ScanReporter
+    from trove.collector import collect_less_often
     from trove.services.errors import RelocationOffered
     from trove.services.library import LibraryService
 
+    collect_less_often()
     settings = settings_or_exit(data_dir=data_dir)
     reporter = ScanReporter(as_json=as_json)
     service = LibraryService(settings)

@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from trove.cli_support import run_scan
-from trove.collector import collect_less_often
 
 
 def main() -> None:
-    collect_less_often()
     try:
         fast_args = plain_scan_args(sys.argv[1:])
         if fast_args is not None:

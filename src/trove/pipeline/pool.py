@@ -74,7 +74,15 @@ class LocalWorkers:
         closed."""
         with self._lock:
             if self._pool is None and not self._ended:
-                self._pool = ProcessRunner(self.settings, self.database, processes=self.processes)
+                try:
+                    self._pool = ProcessRunner(
+                        self.settings, self.database, processes=self.processes
+                    )
+                except CannotStart:
+                    log.error(
+                        "pipeline worker processes cannot start; the pipeline goes on in threads"
+                    )
+                    self._ended = True
             return self._pool
 
     def may_open_for_light(self) -> bool:
@@ -192,7 +200,13 @@ class ProcessRunner:
 
     def __init__(self, settings: Settings, database: Database, *, processes: int) -> None:
         self.database = database
-        self._workers = [_Worker(settings) for _ in range(max(1, processes))]
+        self._workers: list[_Worker] = []
+        try:
+            for _ in range(max(1, processes)):
+                self._workers.append(_Worker(settings))
+        except CannotStart:
+            self.close()
+            raise
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         for worker in self._workers:
             self._idle.put(worker)
@@ -289,14 +303,21 @@ class _Worker:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _start(self) -> None:
+        """Start the process; CannotStart when the fork server cannot (it died importing what
+        it preloads: only an ImportError is passed over there)."""
         self.pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=_worker_context(),
             initializer=pool_process.start,
             initargs=(self.settings, dict(os.environ)),
         )
-        with _ctrl_c_held():
-            self.owner: Future[str] = self.pool.submit(pool_process.owner)  # starts the process
+        try:
+            with _ctrl_c_held(), _fork_server_safe_path():
+                self.owner: Future[str] = self.pool.submit(pool_process.owner)  # starts it
+        except (EOFError, OSError) as exc:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            log.error("the pipeline's fork server cannot start: %r", exc)
+            raise CannotStart from exc
         self._has_runner = False
 
 
@@ -315,14 +336,32 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     """Workers are forked from a fork server, a process started fresh at the first worker
     (never forked from this one: the parent's threads, a scan, the event loop, database
     connections, must not be copied into the workers mid-operation). It imports what the
-    workers run once (a module that fails to import there is imported by each worker, which
-    then fails as it would have); each worker started a fresh interpreter and imported it
-    all before, ~0.35 s of a core, at a scan's start where the cores are short. The server
+    workers run once (a module that cannot be imported there is imported by each worker,
+    which then fails as it would have); each worker started a fresh interpreter and imported
+    it all before, ~0.35 s of a core, at a scan's start where the cores are short. The server
     keeps the environment it started with: each worker is given this process's own at its
     start (pool_process.start), as a spawned one had."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOADED)
     return context
+
+
+@contextlib.contextmanager
+def _fork_server_safe_path() -> Iterator[None]:
+    """PYTHONSAFEPATH=1 for the fork server, should this start it. It runs `python -c`, which
+    puts the current directory first on sys.path, and it imports its preloaded modules
+    before anything sets sys.path as this process has it: a `magic.py` or `json.py` where
+    someone ran `trove scan .` would be run instead of the library. (A spawned worker was
+    given this process's sys.path before it imported them.)"""
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
 
 
 @contextlib.contextmanager
