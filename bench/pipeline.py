@@ -238,18 +238,20 @@ def adopt_orphans() -> None:
 
 def reap_orphans(keep: set[int], *, timeout_s: float = 30.0) -> None:
     """Wait for the descendants left to this process (a fork server ends once its parent
-    has), except the children in `keep` (which their Popen waits for)."""
+    has; its workers, already waited for by it, may be adopted first), except the children
+    in `keep` (which their Popen waits for). One still there at the deadline is killed."""
     import psutil
 
     deadline = time.monotonic() + timeout_s
-    for child in psutil.Process().children():
-        if child.pid in keep:
-            continue
-        try:
-            child.wait(max(0.0, deadline - time.monotonic()))
-        except psutil.TimeoutExpired:
-            child.kill()
-            child.wait(5)
+    while orphans := [c for c in psutil.Process().children() if c.pid not in keep]:
+        for child in orphans:
+            try:
+                child.wait(max(0.0, deadline - time.monotonic()))
+            except psutil.TimeoutExpired:
+                child.kill()
+                child.wait()
+            except psutil.NoSuchProcess:
+                pass
 
 
 def pinned(workers: int) -> list[str]:
@@ -303,6 +305,7 @@ def run_trove(root: Path, *, workers: int, mode: str, redis_url: str) -> dict:
         for process in worker_procs:
             os.killpg(process.pid, 15)
             process.wait(30)
+        reap_orphans(keep=set())  # what the workers left (counted in no run's figures)
     if scan.returncode != 0:
         raise SystemExit(f"trove scan exited {scan.returncode}: {err.decode()[-2000:]}")
     report = json.loads(out)
