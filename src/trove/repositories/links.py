@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -43,8 +44,10 @@ from trove.repositories.tag_flows import MAX_HIERARCHY_DEPTH, TagFlows
 CHUNK = 5000
 
 
-def edge(source_id: str, target_id: str, relation: str, **extra: Any) -> dict[str, Any]:
-    """A Link row for bulk inserts between assets."""
+def edge(
+    source_id: str, target_id: str, relation: str, *, at: datetime | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A Link row for bulk inserts between assets (made `at` that time, else now)."""
     return {
         "id": new_id(),
         "source_id": source_id,
@@ -54,7 +57,7 @@ def edge(source_id: str, target_id: str, relation: str, **extra: Any) -> dict[st
         "relation": relation,
         "weight": 1.0,
         "meta": {},
-        "created_at": utcnow(),
+        "created_at": at or utcnow(),
         **extra,
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -62,6 +63,25 @@ def mark_root_offline(database: Database, root_id: str, *, reason: str) -> None:
         RootRepository(session).set_offline(root_id, reason=reason)
 
 
+class _Clock:
+    """`utcnow()` to the tenth of a second. The rows a scan registers in the same moment
+    share one timestamp object, which the driver's parameters format once for a run of them
+    (_sql._processed) instead of once a row: 20,000 new files made 120,000 timestamps to
+    format, for their rows, links and step records."""
+
+    TICK_S = 0.1
+
+    def __init__(self) -> None:
+        self._at = time.monotonic()
+        self._now = utcnow()
+
+    def __call__(self) -> datetime:
+        tick = time.monotonic()
+        if tick - self._at >= self.TICK_S:
+            self._at, self._now = tick, utcnow()
+        return self._now
+
+
 class ScanWriter:
     """Buffers what a scan registers or changes and writes it in committed batches."""
 
@@ -109,6 +129,7 @@ class ScanWriter:
         self.processed = 0
         self.processed_steps: Counter[tuple[str, str]] = Counter()
         self._holding = False
+        self._now = _Clock()
         self.statistics = StatisticsKeeper(database.url)
 
     # --- what the diff reports -------------------------------------------------------------
@@ -330,7 +351,7 @@ class ScanWriter:
         )
 
     def _with_light_outcome(self, row: dict[str, Any], outcome: LightOutcome) -> None:
-        now = utcnow()
+        now = self._now()
         apply_outcome(row, outcome)
         row["updated_at"] = now
         steps, finished = outcome
@@ -355,7 +376,7 @@ class ScanWriter:
         self.new_rows.append(row)
         parent_id = self.folder_ids.get(parent_of(rel_path))
         if parent_id:
-            self.new_links.append(edge(parent_id, row["id"], Relation.CONTAINS))
+            self.new_links.append(edge(parent_id, row["id"], Relation.CONTAINS, at=self._now()))
         if len(self.new_rows) >= self.batch_size and not self._holding:
             self.flush()
 
@@ -469,7 +490,7 @@ class ScanWriter:
     def _file_row(self, entry: Entry) -> dict[str, Any]:
         st = entry.stat
         assert st is not None
-        now = utcnow()
+        now = self._now()
         mime, status, message = self._detect(entry.rel_path)
         return {
             "id": new_id(),
