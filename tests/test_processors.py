@@ -3,6 +3,7 @@ database: media with known content in, the values written into it out."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -29,15 +30,17 @@ from trove.config import Settings
 from trove.domain.enums import StepStatus
 from trove.drivers.manager import AssetDriverManager
 from trove.pipeline.processor import AssetView
+from trove.pipeline.processors import fingerprint
+from trove.pipeline.processors.fingerprint import Sha256Processor
 from trove.pipeline.processors.metadata import MetadataProcessor
-from trove.pipeline.processors.mime import MimeProcessor
+from trove.pipeline.processors.mime import SHARED_BYTES, MimeProcessor
 from trove.pipeline.processors.ocr import OcrProcessor, document_likeness
 from trove.pipeline.processors.phash import PhashProcessor
 from trove.pipeline.processors.probe import ProbeProcessor
 from trove.pipeline.processors.text import PdfTextProcessor
 from trove.pipeline.processors.thumbnails import ThumbnailProcessor
 from trove.pipeline.processors.transcode import TranscodeProcessor
-from trove.storage import cache
+from trove.storage import cache, hashing
 from trove.tools.exiftool import ExifToolSession
 from trove.tools.run import ToolError, run_tool
 
@@ -335,6 +338,34 @@ def test_mime_recheck_corrects_a_wrong_guess_and_the_drivers_give_the_type(tmp_p
         "asset_type": "image",
         "category": "physical",
     }
+
+
+def test_a_small_file_is_read_once_for_its_type_and_its_hash(tmp_path, settings, monkeypatch):
+    """The `mime` step reads a small original whole; the `hash` step of the same pass digests
+    those bytes instead of opening the file again. A larger one is read by each step."""
+    small = tmp_path / "note.md"
+    small.write_text("# a note\n" * 40)
+    large = tmp_path / "big.txt"
+    large.write_bytes(b"words of a large file\n" * (SHARED_BYTES // 10))
+    mime, sha = MimeProcessor(AssetDriverManager.load(settings)), Sha256Processor()
+    read_by_hash: list[Path] = []
+
+    def sha256_file(path):
+        read_by_hash.append(Path(path))
+        return hashing.sha256_file(path)
+
+    monkeypatch.setattr(fingerprint, "sha256_file", sha256_file)
+    for path in (small, large):
+        asset = view(path, "text/plain", "document", hash=None)
+        assert mime.process(asset).status == StepStatus.OK
+        assert sha.process(asset).updates == {"hash": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert read_by_hash == [large]
+    # The bytes are the file's as it was when they were read: one changed since it was
+    # registered is refused as when the step reads it itself.
+    asset = view(small, "text/plain", "document", hash=None)
+    small.write_text("changed")
+    mime.process(asset)
+    assert sha.process(asset).status == StepStatus.FAILED
 
 
 def test_transcodes_make_web_derivatives_in_the_cache(tmp_path, settings):

@@ -18,12 +18,18 @@ from trove.domain.enums import StepStatus
 log = logging.getLogger(__name__)
 
 
+# The scratch key of a small original's bytes, read once in a pass (see AssetView).
+ORIGINAL_BYTES = "original_bytes"
+
+
 @dataclass(frozen=True, kw_only=True)
 class AssetView:
     """What a processor may read about an asset: plain values, no database session.
 
     `scratch` carries in-memory results from earlier steps of the same pass (the decoded
     small preview, for instance) to later ones; it is empty when those steps ran earlier.
+    Under ORIGINAL_BYTES, the `mime` step leaves a small original's bytes (storage/originals.py
+    `Content`), which the `hash` step digests instead of opening and reading the file again.
     """
 
     id: str

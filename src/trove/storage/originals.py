@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from trove.domain.paths import from_stored
@@ -144,6 +145,34 @@ def _open_regular(path: str | os.PathLike[str]) -> int:
         os.close(fd)
         raise
     return fd
+
+
+@dataclass(frozen=True)
+class Content:
+    """A small original's bytes, read whole, and its size and mtime as they were read."""
+
+    data: bytes
+    size: int
+    mtime_ns: int
+
+
+def read_whole(fd: int, *, at_most: int) -> Content | None:
+    """The whole of an open original no larger than `at_most` bytes; None for a larger one, or
+    one that changed while it was read (the caller reads it its own way)."""
+    before = os.fstat(fd)
+    if before.st_size > at_most:
+        return None
+    try:
+        data = os.read(fd, before.st_size + 1)  # one byte more: a file that grew shows it
+    except OSError as exc:
+        raise OriginalUnavailable(f"read failed: {exc.strerror or exc}") from exc
+    after = os.fstat(fd)
+    if len(data) != after.st_size or (before.st_size, before.st_mtime_ns) != (
+        after.st_size,
+        after.st_mtime_ns,
+    ):
+        return None
+    return Content(data, after.st_size, after.st_mtime_ns)
 
 
 def read_head(path: str | os.PathLike[str], size: int) -> bytes:

@@ -14,14 +14,19 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from trove.pipeline.processor import AssetView, StepResult
-from trove.storage.originals import OriginalUnavailable, open_original
+from trove.pipeline.processor import ORIGINAL_BYTES, AssetView, StepResult
+from trove.storage.originals import OriginalUnavailable, open_original, read_whole
 
 if TYPE_CHECKING:
     import magic
 
     from trove.drivers.manager import AssetDriverManager
 
+# A file up to this size is read whole, once: libmagic reads the bytes, and the `hash` step
+# digests them (processor.ORIGINAL_BYTES) instead of opening the file again (~10 us a file,
+# 0.2 s of CPU over 20,000 small text files). libmagic answers the same for the bytes as for
+# the descriptor (checked over 20,181 files: text, PDFs, PNGs, JPEGs and the test media).
+SHARED_BYTES = 64 * 1024
 # libmagic's answers for which the scanner's guess (often from the extension) is better.
 _UNINFORMATIVE = frozenset({"application/octet-stream", "text/plain", "application/zip"})
 
@@ -43,7 +48,12 @@ class MimeProcessor:
     def process(self, asset: AssetView) -> StepResult:
         try:
             with open_original(asset.path) as fd:
-                detected = self._magic().from_descriptor(fd)
+                content = read_whole(fd, at_most=SHARED_BYTES)
+                if content is None:
+                    detected = self._magic().from_descriptor(fd)
+                else:
+                    detected = self._magic().from_buffer(content.data)
+                    asset.scratch[ORIGINAL_BYTES] = content
         except OriginalUnavailable as exc:
             return StepResult.failed(f"cannot read file: {exc}")
         except Exception as exc:  # libmagic refuses some inputs; the old guess stands
