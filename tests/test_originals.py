@@ -1,14 +1,16 @@
 """Resolver (the batch form of storage.originals.resolve) and AssetView.suffix, both written
-with strings instead of pathlib for the pipeline's sake, agree with the pathlib forms."""
+with strings instead of pathlib for the pipeline's sake, agree with the pathlib forms; a small
+original read whole leaves its descriptor where it was."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from trove.pipeline.processor import AssetView
-from trove.storage.originals import PathOutsideRoot, Resolver
+from trove.storage.originals import PathOutsideRoot, Resolver, open_original, read_whole
 
 
 def test_the_resolver_answers_paths_inside_the_root_also_through_a_symlinked_root(
@@ -55,3 +57,21 @@ def test_an_asset_views_suffix_is_its_names_path_suffix_in_lower_case(name: str)
         filename=name,
     )
     assert view.suffix == Path(name).suffix.lower()
+
+
+def test_reading_a_small_original_whole_leaves_its_descriptor_at_the_start(
+    tmp_path: Path,
+) -> None:
+    """Whatever read_whole answers, the caller may read the file from its descriptor next
+    (libmagic reads from the current offset)."""
+    small, large = tmp_path / "small.txt", tmp_path / "large.txt"
+    small.write_bytes(b"a small note\n")
+    large.write_bytes(b"x" * 100)
+    with open_original(small) as fd:
+        content = read_whole(fd, at_most=64)
+        assert content is not None
+        assert (content.data, content.size) == (b"a small note\n", 13)
+        assert os.lseek(fd, 0, os.SEEK_CUR) == 0
+    with open_original(large) as fd:
+        assert read_whole(fd, at_most=64) is None
+        assert os.read(fd, 200) == b"x" * 100

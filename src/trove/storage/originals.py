@@ -158,12 +158,13 @@ class Content:
 
 def read_whole(fd: int, *, at_most: int) -> Content | None:
     """The whole of an open original no larger than `at_most` bytes; None for a larger one, or
-    one that changed while it was read (the caller reads it its own way)."""
+    one that changed while it was read (the caller reads it its own way: read with pread, the
+    descriptor is still at its start)."""
     before = os.fstat(fd)
     if before.st_size > at_most:
         return None
     try:
-        data = os.read(fd, before.st_size + 1)  # one byte more: a file that grew shows it
+        data = os.pread(fd, before.st_size + 1, 0)  # one byte more: a file that grew shows it
     except OSError as exc:
         raise OriginalUnavailable(f"read failed: {exc.strerror or exc}") from exc
     after = os.fstat(fd)
