@@ -140,6 +140,48 @@ def test_ctrl_c_stops_a_scan_promptly_and_the_next_scan_finishes(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_ctrl_c_stops_the_batches_in_hand_after_their_asset_in_hand(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The batches in flight used to run to their end after Ctrl-C: with slow steps (a batch
+    of transcodes) that was minutes. Each worker process now stops after the asset in hand
+    and hands the rest of its batch back; the next scan does it, and nothing twice."""
+    root = tmp_path / "library"
+    for n in range(16):
+        (root / f"folder-{n % 2}").mkdir(parents=True, exist_ok=True)
+        (root / f"folder-{n % 2}" / f"note-{n:02d}.txt").write_text(f"note {n}")
+    before = _checksums(root)
+    executions = tmp_path / "executions.log"
+    counting = {
+        "TROVE_PLUGINS": "tests.pipeline_counting_plugin",
+        "TROVE_TEST_COUNT_LOG": str(executions),
+        "TROVE_TEST_COUNT_DELAY": "1.0",
+        "TROVE_PIPELINE_BATCH_SIZE": "4",
+    }
+
+    def ran() -> int:
+        return len(executions.read_text().splitlines()) if executions.exists() else 0
+
+    scan = _trove(settings, "scan", str(root), **counting)
+    code, err = _interrupt_once(scan, lambda: ran() > 0)
+    assert code == 130, err
+    assert "Traceback" not in err, err
+    # Two workers, each in the first asset of a batch of 4: before, both batches ran out.
+    assert ran() <= 3
+    finished = _trove(settings, "scan", str(root), **counting)
+    _, err = finished.communicate(timeout=180)
+    assert finished.returncode == 0, err
+    database = Database(settings.resolved_database_url)
+    try:
+        assert _statuses(database) == ["ready"] * 16
+    finally:
+        database.dispose()
+    asset_ids = [line.split()[0] for line in executions.read_text().splitlines()]
+    assert len(asset_ids) == len(set(asset_ids)) == 16
+    assert _checksums(root) == before
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_ctrl_c_stops_a_server_whose_pipeline_is_working(
     settings: Settings, tmp_path: Path
 ) -> None:

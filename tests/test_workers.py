@@ -296,6 +296,70 @@ def _wait_for_line(log: Path, text: str) -> None:
         time.sleep(0.1)
 
 
+def test_a_stopped_worker_hands_back_its_batch_after_the_asset_in_hand(redis_settings, tmp_path):
+    """SIGTERM (systemd's stop) used to wait for the whole batch in hand: a batch of long
+    transcodes outlasted systemd's 90 s and ended in a SIGKILL that lost its work. The worker
+    now stops after the asset in hand, keeps what it did and hands the rest of the batch
+    back, without counting an attempt; the next worker finishes it, repeating nothing."""
+    settings = replace(redis_settings, pipeline_batch_size=4)
+    # 32 pictures in 8 shares: batches of 4 assets, 2 s each.
+    root, count_log, env = _counted_pictures(settings, tmp_path, count=32, delay_s=0.5)
+    registered = subprocess.run(
+        [*trove_command(), "scan", str(root), "--no-wait"], env=env, capture_output=True, timeout=60
+    )
+    assert registered.returncode == 0, registered.stderr.decode()
+    pool = Workers(env, tmp_path)
+    try:
+        worker = pool.start()
+        _wait_for_a_running_batch_of(worker, settings, count_log)
+        _wait_for_an_execution(count_log)  # the batch's first asset is in the slow step
+        in_hand = len(count_log.read_text().splitlines())
+        signalled = time.monotonic()
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(60)
+        stopped_after_s = time.monotonic() - signalled
+        ran_by_then = count_log.read_text().splitlines()
+        leases = _leases(settings)
+        pool.start(processes=2)
+        wait_until_done(settings, timeout=120)
+    finally:
+        pool.stop_all()
+
+    # Before: the batch's other assets (1.5 s more) ran first.
+    assert len(ran_by_then) <= in_hand + 1, (in_hand, ran_by_then)
+    assert stopped_after_s < 15
+    # Nothing left running, the stop counted as no attempt on any asset, and the batch's
+    # assets wait under their handed-back leases (a finished batch has none).
+    assert leases and set(leases.values()) == {("queued", 0)}, leases
+    assert all(line.split()[0] in leases for line in ran_by_then)
+    log = (tmp_path / "worker-0.log").read_text(errors="replace")
+    assert "handed back" in log and "Traceback" not in log
+    result = snapshot(settings.resolved_database_url)
+    assert result["leases"] == 0
+    assert {status for status, *_ in result["assets"].values()} == {"ready"}
+    executions = [line.split()[0] for line in count_log.read_text().splitlines()]
+    assert len(executions) == len(set(executions)) == 32  # each asset's step ran once
+
+
+def _wait_for_an_execution(count_log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not (count_log.exists() and count_log.read_text()):
+        assert time.monotonic() < deadline, "the counted step never ran"
+        time.sleep(0.02)
+
+
+def _leases(settings: Settings) -> dict[str, tuple[str, int]]:
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            return {
+                lease.asset_id: (lease.state, lease.attempts)
+                for lease in session.query(PipelineLease).all()
+            }
+    finally:
+        database.dispose()
+
+
 def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_settings, tmp_path):
     """A worker's supervisor sends what nobody holds while a scan is still registering; the
     scan's wait covers the assets a worker holds that way, not only those it sent itself

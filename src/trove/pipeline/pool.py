@@ -182,6 +182,14 @@ class InProcessRunner:
                 self._in_threads -= 1
                 self._changed.notify_all()
 
+    def stop_soon(self) -> None:
+        """The run is stopping: its batches in hand stop after their asset in hand, in the
+        threads and in the worker processes (PipelineRunner.stop_soon)."""
+        self.runner.stop_soon()
+        pool = self.workers.pool
+        if pool is not None:
+            pool.stop_soon()
+
     def close(self) -> None:
         if self._own_workers:
             self.workers.close()
@@ -239,6 +247,10 @@ class ProcessRunner:
             return [None] * len(items)
         finally:
             self._idle.put(worker)
+
+    def stop_soon(self) -> None:
+        for worker in self._workers:
+            worker.stop_soon()
 
     def close(self) -> None:
         for worker in self._workers:
@@ -299,6 +311,11 @@ class _Worker:
             self._start()
             raise _Lost(owner) from None
 
+    def stop_soon(self) -> None:
+        if self.pid.done() and not self.pid.exception():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid.result(), pool_process.STOP_SIGNAL)
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -314,6 +331,7 @@ class _Worker:
         try:
             with _ctrl_c_held(), _fork_server_safe_path():
                 self.owner: Future[str] = self.pool.submit(pool_process.owner)  # starts it
+                self.pid: Future[int] = self.pool.submit(os.getpid)
         except (EOFError, OSError) as exc:
             self.pool.shutdown(wait=False, cancel_futures=True)
             log.error("the pipeline's fork server cannot start: %r", exc)

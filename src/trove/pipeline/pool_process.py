@@ -29,6 +29,9 @@ class RunnerUnavailable(Exception):
 # workers' outcomes was left writing a backlog alone once they were done (20,000 text files:
 # ~1,000 rows, 0.15-0.2 s of one core).
 NICENESS = 5
+# How the parent asks a worker to stop its batch after the asset in hand (the run is stopping:
+# a server shutting down, a scan interrupted).
+STOP_SIGNAL = signal.SIGUSR1
 
 _settings: Settings | None = None
 _processors: list[Any] = []
@@ -49,6 +52,7 @@ def start(settings: Settings, environ: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(STOP_SIGNAL, _stop_soon)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by pool's _ctrl_c_held
     warnings_to_log_file(settings)
     global _settings, _processors, _owner
@@ -98,6 +102,11 @@ def _the_runner() -> Any:
             log.exception("a pipeline worker process cannot build its runner")
             raise RunnerUnavailable(repr(exc)) from None
     return _runner
+
+
+def _stop_soon(_signum: int, _frame: Any) -> None:
+    if _runner is not None:
+        _runner.stop_soon()
 
 
 def _close() -> None:

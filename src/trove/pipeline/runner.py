@@ -73,6 +73,7 @@ class PipelineRunner:
         self.processors = processors
         self.owner = owner or new_lease_owner()
         self._heartbeat = _Heartbeat(self)
+        self._stopping = threading.Event()
         # Seconds per asset of each step in this process (moving average): which steps are
         # slow enough to be committed on their own.
         self._seconds_per_asset: dict[str, float] = {}
@@ -95,6 +96,13 @@ class PipelineRunner:
             self._heartbeat.release()
         return report.as_dict()
 
+    def stop_soon(self) -> None:
+        """Stop the batch in hand after the asset in hand: what is done is kept, and the rest
+        of the batch is handed back for another worker (or this one's successor) to finish.
+        Called from a signal handler: a SIGTERM must not wait for a batch of transcodes, which
+        outlasts systemd's stop timeout and ends in a SIGKILL that loses the batch's work."""
+        self._stopping.set()
+
     def close(self) -> None:
         self._heartbeat.stop()
         close_processors(self.processors)
@@ -105,6 +113,9 @@ class PipelineRunner:
         failed: dict[str, dict[str, str]] = {asset_id: {} for asset_id in views}
         unsaved = _Unsaved()
         for processor in self.processors:
+            if self._stopping.is_set():
+                self._hand_back(unsaved, token=token, report=report)
+                return
             todo = [
                 v
                 for v in views.values()
@@ -155,11 +166,20 @@ class PipelineRunner:
                 runs.append(StepRun(view.id, result, 0.0))
             else:
                 ready.append(view)
-        runs.extend(_execute(processor, ready))
+        runs.extend(_execute(processor, ready, stopping=self._stopping))
         for run in runs:
             if run.result.status == StepStatus.FAILED:
                 failed[run.asset_id][processor.name] = run.result.message or "failed"
         return runs
+
+    def _hand_back(self, unsaved: _Unsaved, *, token: str, report: _Report) -> None:
+        """Keep the outcomes so far and give the batch's leases back, in one transaction: its
+        assets stay `processing`, and the next claim skips the steps already done."""
+        with self.database.session() as session:
+            self._record(session, unsaved, None)
+            report.handed_back = PipelineRepository(session).hand_back(token=token)
+        unsaved.clear()
+        log.info("stopping: handed back %d assets of the batch in hand", report.handed_back)
 
     def _save(self, unsaved: _Unsaved, *, token: str, now_running: str | None = None) -> None:
         """Commit the outcomes not yet saved, and (before a slow step) show that step on the
@@ -259,8 +279,11 @@ def view_of(asset: Any, path: Any) -> AssetView:
     )
 
 
-def _execute(processor: MediaProcessor, views: list[AssetView]) -> list[StepRun]:
-    """Results of one step for these assets; a processor's exception fails only its step."""
+def _execute(
+    processor: MediaProcessor, views: list[AssetView], *, stopping: threading.Event
+) -> list[StepRun]:
+    """Results of one step for these assets (fewer once `stopping` is set: those it ran);
+    a processor's exception fails only its step."""
     if not views:
         return []
     if isinstance(processor, BatchMediaProcessor) and len(views) > 1:
@@ -275,6 +298,8 @@ def _execute(processor: MediaProcessor, views: list[AssetView]) -> list[StepRun]
         ]
     runs = []
     for view in views:
+        if stopping.is_set():
+            break
         started = time.perf_counter()
         try:
             result = processor.process(view)
@@ -318,6 +343,7 @@ class _Report:
     claimed: int
     assets: Counter[str] = dataclasses.field(default_factory=Counter)
     steps: dict[str, Counter[str]] = dataclasses.field(default_factory=dict)
+    handed_back: int = 0
 
     def count(self, step: str, status: str) -> None:
         self.steps.setdefault(step, Counter())[str(status)] += 1
@@ -328,6 +354,7 @@ class _Report:
             "claimed": self.claimed,
             "ready": self.assets[AssetStatus.READY],
             "errors": self.assets[AssetStatus.ERROR],
+            "handed_back": self.handed_back,
             "steps": {step: dict(counts) for step, counts in self.steps.items()},
         }
 

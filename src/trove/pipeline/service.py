@@ -59,6 +59,8 @@ REMOTE_SHARES = 8
 # leave nothing to find for its whole run: looking every 0.1 s cost 0.7 s of a core in 11 s.
 COMING_POLL_S = 0.1
 WOKEN_POLL_S = 1.0
+# How often a run waiting for its batches looks whether it was asked to stop.
+STOP_POLL_S = 0.25
 
 
 def work_estimate(work: PendingWork) -> float:
@@ -126,8 +128,8 @@ class PipelineService:
 
         In-process this returns when nothing is left, and not before `more_coming()` says no
         more will be registered (a scan running beside it, which sets `woken` when there may
-        be more to find); `stopped()` ends it early, once the batches in flight are done.
-        `workers`: worker processes shared with that scan.
+        be more to find); `stopped()` ends it early, once each batch in hand has stopped
+        after its asset in hand. `workers`: worker processes shared with that scan.
         With Redis it returns once everything is sent, or with `wait` once the workers have
         finished it.
         """
@@ -260,7 +262,7 @@ class PipelineService:
         include_queued = True
         statistics = StatisticsKeeper(self.database.url)
         runner = broker.state.runner
-        while stopped is None or not stopped():
+        while not _asked(stopped):
             statistics.tick()
             # Asked before the work: a lease lapsing (or a scan finishing) between the two
             # reads then shows up as work, instead of as "nothing more" with assets left.
@@ -270,10 +272,8 @@ class PipelineService:
             include_queued = False
             if not work:
                 if in_flight:  # look again when a batch ends, or for what a scan adds
-                    done, in_flight = await asyncio.wait(
-                        in_flight,
-                        timeout=COMING_POLL_S if coming else None,
-                        return_when=asyncio.FIRST_COMPLETED,
+                    done, in_flight = await _first_done(
+                        in_flight, timeout=COMING_POLL_S if coming else None, stopped=stopped
                     )
                     self._collect(done, summary, progress)
                     continue
@@ -287,17 +287,16 @@ class PipelineService:
             runner.see(self._pending)
             self._mark_queued([w.asset_id for w in work])
             for batch in self._batches(work, parallel=window):
-                if stopped is not None and stopped():
-                    break  # the page's other batches stay queued: the next run takes them
-                while len(in_flight) >= window:
-                    done, in_flight = await asyncio.wait(
-                        in_flight, return_when=asyncio.FIRST_COMPLETED
-                    )
+                while len(in_flight) >= window and not _asked(stopped):
+                    done, in_flight = await _first_done(in_flight, timeout=None, stopped=stopped)
                     self._collect(done, summary, progress)
                     runner.see(self._pending)  # a scan may be adding more
+                if _asked(stopped):
+                    break  # the page's other batches stay queued: the next run takes them
                 sent = await task.kiq(batch)
                 in_flight.add(asyncio.create_task(result_of(broker, sent)))
-        if in_flight:  # stopped: the batches already sent finish
+        if in_flight:  # stopped: the batches in hand end after their asset in hand
+            runner.stop_soon()
             done, in_flight = await asyncio.wait(in_flight)
             self._collect(done, summary, progress)
 
@@ -337,7 +336,7 @@ class PipelineService:
         until `stopped()`: the workers go on with what was sent."""
         pending = set(sent)
         last_sweep = time.monotonic()
-        while pending and not (stopped is not None and stopped()):
+        while pending and not _asked(stopped):
             await asyncio.sleep(0.25)
             pending = self._still_processing(pending)
             if progress:
@@ -514,6 +513,27 @@ class PipelineService:
             "window_s": round(window_s),
             "steps": steps,
         }
+
+
+async def _first_done(
+    in_flight: set[asyncio.Task[Any]], *, timeout: float | None, stopped: Callable[[], bool] | None
+) -> tuple[set[asyncio.Task[Any]], set[asyncio.Task[Any]]]:
+    """`asyncio.wait(in_flight, timeout, FIRST_COMPLETED)`, cut short when the run is asked to
+    stop: its batches in hand are then told at once (PipelineRunner.stop_soon), not when one
+    of them ends on its own."""
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    while True:
+        left = STOP_POLL_S if deadline is None else min(STOP_POLL_S, deadline - loop.time())
+        done, pending = await asyncio.wait(
+            in_flight, timeout=max(0.0, left), return_when=asyncio.FIRST_COMPLETED
+        )
+        if done or _asked(stopped) or (deadline is not None and loop.time() >= deadline):
+            return done, pending
+
+
+def _asked(stopped: Callable[[], bool] | None) -> bool:
+    return stopped is not None and stopped()
 
 
 async def _nap(woken: threading.Event | None) -> None:

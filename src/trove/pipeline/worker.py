@@ -48,6 +48,7 @@ def make_worker_broker() -> AsyncBroker:
 
         stop_when_orphaned()
         state.runner = build_runner(settings)
+        stop_batches_on_signals(state.runner)
         state.installer = InstallService(settings, state.runner.database)
 
     @broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
@@ -59,8 +60,23 @@ def make_worker_broker() -> AsyncBroker:
     return broker
 
 
+def stop_batches_on_signals(runner: Any) -> None:
+    """SIGTERM and SIGINT (what taskiq's manager sends its processes) also stop the batch in
+    hand after its current asset (`PipelineRunner.stop_soon`), then taskiq's own handler
+    stops the listening. Installed from the worker's start-up, on the main thread."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+
+        def handler(number: int, frame: Any, previous: Any = previous) -> None:
+            runner.stop_soon()
+            if callable(previous):
+                previous(number, frame)
+
+        signal.signal(signum, handler)
+
+
 def stop_when_orphaned(*, interval: float = 1.0) -> None:
-    """Stop this worker process (after the batch in hand, as SIGTERM does) once the `trove
+    """Stop this worker process (after the asset in hand, as SIGTERM does) once the `trove
     worker` that started it is gone: killed with SIGKILL (the OOM killer, an operator), it
     cannot stop its processes, which would go on taking batches unsupervised, unseen, out of
     reach of any later SIGTERM."""

@@ -198,6 +198,23 @@ class PipelineRepository:
         )
         return rowcount(result)
 
+    def hand_back(self, *, token: str) -> int:
+        """Give back the leases of a batch its worker stopped on request: queued as sent, for
+        any supervisor to send again, and the attempt not counted (only a worker that died
+        on an asset counts towards giving that asset up)."""
+        result = self.session.execute(
+            update(PipelineLease)
+            .where(PipelineLease.token == token, PipelineLease.state == RUNNING)
+            .values(
+                state=QUEUED,
+                owner=None,
+                token=None,
+                step=None,
+                attempts=PipelineLease.attempts - 1,
+            )
+        )
+        return rowcount(result)
+
     def set_step(self, *, token: str, step: str) -> None:
         self.session.execute(
             update(PipelineLease).where(PipelineLease.token == token).values(step=step)
