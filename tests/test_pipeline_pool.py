@@ -141,3 +141,36 @@ def test_a_worker_process_that_cannot_build_its_runner_counts_as_one_that_cannot
         database.dispose()
     said = (settings.data_dir / LOG_FILE).read_text(encoding="utf-8")
     assert "cannot build its runner" in said and "cannot start" not in said
+
+
+def test_worker_processes_that_cannot_start_are_ended_not_kept(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The run goes on in threads; the processes that could not take a batch used to stay
+    alive beside it (for a server's lifetime), holding their memory."""
+    import dataclasses
+
+    import psutil
+
+    from trove.pipeline.pool import CannotStart, LocalWorkers
+
+    unreachable = dataclasses.replace(
+        settings, database_url="nosuchdialect://nowhere/trove", pipeline_threads=2
+    )
+    database = Database(settings.resolved_database_url)
+    workers = LocalWorkers(unreachable, database)
+    try:
+        pool = workers.start()
+        assert pool is not None
+        processes = [psutil.Process(w.pid.result(timeout=30)) for w in pool._workers]
+        assert len(processes) == 2
+        with pytest.raises(CannotStart):
+            pool.run_batch(["01a23bff-0000-7000-8000-000000000000"])
+        workers.stopped_starting(pool)
+        assert workers.pool is None and workers.start() is None
+        _, alive = psutil.wait_procs(processes, timeout=20)
+        assert not alive, "worker processes that cannot start outlived their pool"
+    finally:
+        workers.close()
+        database.dispose()
+

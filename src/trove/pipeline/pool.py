@@ -104,12 +104,16 @@ class LocalWorkers:
             raise
 
     def stopped_starting(self, pool: ProcessRunner) -> None:
-        """These processes cannot start: nothing is sent to them any more."""
+        """These processes cannot start: nothing is sent to them any more, and they end (a
+        server would keep them for its lifetime) once a batch one of them may still be
+        running is done, without the caller waiting for it."""
         with self._lock:
-            if self._pool is pool:
-                log.error("pipeline worker processes cannot start; the pipeline goes on in threads")
-                self._pool = None
-                self._ended = True
+            if self._pool is not pool:
+                return
+            log.error("pipeline worker processes cannot start; the pipeline goes on in threads")
+            self._pool = None
+            self._ended = True
+        pool.close(wait=False)
 
     def close(self) -> None:
         with self._lock:
@@ -252,9 +256,9 @@ class ProcessRunner:
         for worker in self._workers:
             worker.stop_soon()
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
         for worker in self._workers:
-            worker.close()
+            worker.close(wait=wait)
 
     def _alone(self, worker: _Worker, asset_id: str) -> dict[str, Any]:
         """One asset in a batch of its own, its worker restarted each time it dies on it (the
@@ -316,8 +320,8 @@ class _Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid.result(), pool_process.STOP_SIGNAL)
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, *, wait: bool = True) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=True)
 
     def _start(self) -> None:
         """Start the process; CannotStart when the fork server cannot (it died importing what
