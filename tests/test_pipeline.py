@@ -260,6 +260,58 @@ def test_two_runners_never_hold_the_same_asset(settings, media, tmp_path):
     library.database.dispose()
 
 
+def test_a_stop_in_the_last_step_hands_the_batch_back_and_the_next_run_finishes_it(
+    settings, tmp_path
+):
+    """A stop cuts the step in hand after its asset. Taken only between steps, a stop in the
+    last step (the required `web_scraper`, a page fetch each) ended the batch as usual: the
+    assets the step never reached were `ready` without it, and nobody sent them again."""
+    from trove.pipeline.processor import StepResult
+    from trove.pipeline.runner import PipelineRunner
+
+    root = tmp_path / "notes"
+    root.mkdir()
+    for n in range(4):
+        (root / f"note-{n}.txt").write_text(f"note {n}")
+    library = LibraryService(settings)
+    library.scan_and_process([str(root)], wait=False)
+    ran: list[str] = []
+    runner: PipelineRunner
+
+    class LastStep:
+        name, version, requires, required = "last", 1, (), True
+
+        def applies_to(self, asset):  # type: ignore[no-untyped-def]
+            return asset.asset_type != "collection"
+
+        def process(self, asset):  # type: ignore[no-untyped-def]
+            ran.append(asset.id)
+            if len(ran) == 1:
+                runner.stop_soon()  # SIGTERM while the first asset is in this step
+            return StepResult.ok()
+
+    processors = [*library.pipeline().processors, LastStep()]
+    with library.database.session() as session:
+        ids = PipelineRepository(session).ids_to_kick(now=utcnow(), limit=10, include_queued=True)
+    runner = PipelineRunner(settings, library.database, processors)
+    stopped = runner.run_batch(ids)
+    runner.close()
+    with library.database.session() as session:
+        leases = {(lease.state, lease.attempts) for lease in session.query(PipelineLease)}
+        statuses = {a.status for a in session.query(Asset).filter(Asset.id.in_(ids))}
+    assert stopped["ready"] == 0 and stopped["handed_back"] == len(ids)
+    assert statuses == {AssetStatus.PROCESSING} and leases == {("queued", 0)}
+
+    runner = PipelineRunner(settings, library.database, processors)
+    finished = runner.run_batch(ids)
+    runner.close()
+    assert finished["ready"] == len(ids)
+    assert sorted(ran) == sorted(ids)  # the step ran once for each asset, the first included
+    with library.database.session() as session:
+        assert session.query(PipelineLease).count() == 0
+    library.database.dispose()
+
+
 def test_work_of_a_dead_worker_is_taken_over_when_its_lease_lapses(settings, media):
     from dataclasses import replace
 

@@ -146,8 +146,8 @@ def test_a_worker_process_that_cannot_build_its_runner_counts_as_one_that_cannot
 def test_worker_processes_that_cannot_start_are_ended_not_kept(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """The run goes on in threads; the processes that could not take a batch used to stay
-    alive beside it (for a server's lifetime), holding their memory."""
+    """The run goes on in threads; the processes that could not take a batch used to be
+    left out of its closing, alive until their pool happened to be garbage-collected."""
     import dataclasses
 
     import psutil
@@ -168,9 +168,52 @@ def test_worker_processes_that_cannot_start_are_ended_not_kept(
             pool.run_batch(["01a23bff-0000-7000-8000-000000000000"])
         workers.stopped_starting(pool)
         assert workers.pool is None and workers.start() is None
+        workers.close()
         _, alive = psutil.wait_procs(processes, timeout=20)
-        assert not alive, "worker processes that cannot start outlived their pool"
+        assert not alive, "worker processes that cannot start outlived their run"
     finally:
         workers.close()
         database.dispose()
+
+
+def test_a_worker_process_asked_to_stop_before_its_first_batch_still_stops(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker process that had done only a scan's light steps had no runner yet, and the
+    stop it was sent was dropped: the batch it got next (one still in flight when Ctrl-C
+    came) ran whole."""
+    import dataclasses
+    import time
+
+    from trove.pipeline.pool import LocalWorkers
+    from trove.repositories._sql import utcnow
+    from trove.repositories.pipeline import PipelineRepository
+    from trove.services.library import LibraryService
+
+    root = tmp_path / "library"
+    _library(root, names=[f"note-{n}.txt" for n in range(4)])
+    executions = tmp_path / "executions.log"
+    monkeypatch.setenv("TROVE_TEST_COUNT_LOG", str(executions))
+    monkeypatch.setenv("TROVE_TEST_COUNT_DELAY", "0.5")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join((str(REPO / "src"), str(REPO))))
+    settings = dataclasses.replace(
+        settings, pipeline_threads=1, plugins="tests.pipeline_counting_plugin"
+    )
+    library = LibraryService(settings)
+    library.scan_and_process([str(root)], wait=False)
+    with library.database.session() as session:
+        ids = PipelineRepository(session).ids_to_kick(now=utcnow(), limit=10, include_queued=True)
+    workers = LocalWorkers(settings, library.database)
+    try:
+        pool = workers.start()
+        assert pool is not None
+        pool._workers[0].pid.result(timeout=30)
+        pool.stop_soon()
+        time.sleep(0.5)  # the signal has landed
+        report = pool.run_batch(ids)
+    finally:
+        workers.close()
+        library.close()
+    assert report["handed_back"] == len(ids) and report["ready"] == 0
+    assert not executions.exists()
 

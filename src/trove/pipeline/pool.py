@@ -63,6 +63,7 @@ class LocalWorkers:
         self._lock = threading.Lock()
         # They could not start, or the run closed them: none are started again.
         self._ended = False
+        self._unable: list[ProcessRunner] = []
 
     @property
     def pool(self) -> ProcessRunner | None:
@@ -104,21 +105,21 @@ class LocalWorkers:
             raise
 
     def stopped_starting(self, pool: ProcessRunner) -> None:
-        """These processes cannot start: nothing is sent to them any more, and they end (a
-        server would keep them for its lifetime) once a batch one of them may still be
-        running is done, without the caller waiting for it."""
+        """These processes cannot start: nothing is sent to them any more. They are closed
+        with the run (`close`), not now: other threads may be about to hand them a batch,
+        which then turns out to be one they cannot take either."""
         with self._lock:
-            if self._pool is not pool:
-                return
-            log.error("pipeline worker processes cannot start; the pipeline goes on in threads")
-            self._pool = None
-            self._ended = True
-        pool.close(wait=False)
+            if self._pool is pool:
+                log.error("pipeline worker processes cannot start; the pipeline goes on in threads")
+                self._pool = None
+                self._ended = True
+                self._unable.append(pool)
 
     def close(self) -> None:
         with self._lock:
-            pool, self._pool, self._ended = self._pool, None, True
-        if pool is not None:
+            pools = [p for p in (self._pool, *self._unable) if p is not None]
+            self._pool, self._unable, self._ended = None, [], True
+        for pool in pools:
             pool.close()
 
 
@@ -256,9 +257,9 @@ class ProcessRunner:
         for worker in self._workers:
             worker.stop_soon()
 
-    def close(self, *, wait: bool = True) -> None:
+    def close(self) -> None:
         for worker in self._workers:
-            worker.close(wait=wait)
+            worker.close()
 
     def _alone(self, worker: _Worker, asset_id: str) -> dict[str, Any]:
         """One asset in a batch of its own, its worker restarted each time it dies on it (the
@@ -320,8 +321,8 @@ class _Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid.result(), pool_process.STOP_SIGNAL)
 
-    def close(self, *, wait: bool = True) -> None:
-        self.pool.shutdown(wait=wait, cancel_futures=True)
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _start(self) -> None:
         """Start the process; CannotStart when the fork server cannot (it died importing what

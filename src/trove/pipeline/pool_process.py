@@ -37,6 +37,7 @@ _settings: Settings | None = None
 _processors: list[Any] = []
 _owner = ""
 _runner: Any = None
+_stopping = False
 
 
 def start(settings: Settings, environ: dict[str, str]) -> None:
@@ -53,6 +54,7 @@ def start(settings: Settings, environ: dict[str, str]) -> None:
     os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(STOP_SIGNAL, _stop_soon)
+    signal.siginterrupt(STOP_SIGNAL, False)  # a C library's read in hand is not cut by it
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by pool's _ctrl_c_held
     warnings_to_log_file(settings)
     global _settings, _processors, _owner
@@ -101,10 +103,14 @@ def _the_runner() -> Any:
         except BaseException as exc:
             log.exception("a pipeline worker process cannot build its runner")
             raise RunnerUnavailable(repr(exc)) from None
+        if _stopping:  # asked before it had a runner (it had done light steps only)
+            _runner.stop_soon()
     return _runner
 
 
 def _stop_soon(_signum: int, _frame: Any) -> None:
+    global _stopping
+    _stopping = True
     if _runner is not None:
         _runner.stop_soon()
 

@@ -113,9 +113,6 @@ class PipelineRunner:
         failed: dict[str, dict[str, str]] = {asset_id: {} for asset_id in views}
         unsaved = _Unsaved()
         for processor in self.processors:
-            if self._stopping.is_set():
-                self._hand_back(unsaved, token=token, report=report)
-                return
             todo = [
                 v
                 for v in views.values()
@@ -133,6 +130,9 @@ class PipelineRunner:
             for run in runs:
                 report.count(processor.name, run.result.status)
                 views[run.asset_id] = view_after(views[run.asset_id], run.result)
+            if self._stopping.is_set():  # this step may have been cut: no final status
+                self._hand_back(unsaved, token=token, report=report)
+                return
             if time.monotonic() - started >= COMMIT_EVERY_S:
                 self._save(unsaved, token=token)  # costly work is kept at once
         outcomes = {asset_id: self._final(failed[asset_id]) for asset_id in views}

@@ -88,9 +88,10 @@ class LibraryService:
 
         `stop` set (the CLI's Ctrl-C, the server's shutdown) ends the run with ScanStopped,
         a KeyboardInterrupt, at the next point where nothing is half written: between files
-        of the walk, once the pipeline's batches in flight are done. Raised asynchronously
-        inside a statement instead, Ctrl-C left SQLite's write lock held by a connection the
-        traceback kept alive, and the pipeline's threads waited for it (90 s and more)."""
+        of the walk, once each pipeline batch in hand stopped after its asset. Raised
+        asynchronously inside a statement instead, Ctrl-C left SQLite's write lock held by a
+        connection the traceback kept alive, and the pipeline's threads waited for it (90 s
+        and more)."""
         from trove.db.migrate import ensure_schema
 
         stop = stop or threading.Event()
