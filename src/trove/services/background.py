@@ -52,8 +52,8 @@ class BackgroundIndexer:
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
-        # Set by stop(): the scan or pipeline run in hand ends at its next safe point (each
-        # batch in hand stopped after its asset) instead of running on past the shutdown.
+        # Set by stop(): the scan or pipeline run in hand ends at its next safe point (the
+        # batches in flight done) instead of running on past the server's shutdown.
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="trove-indexer", daemon=True)
 
@@ -181,15 +181,8 @@ class BackgroundIndexer:
         elif kind == "scan":
             # Every scan queued here is of a library (the watcher's, the periodic rescans, a
             # root just added); by the time it runs that library may have moved elsewhere.
-            # In-process, the scan processes what it registers as it goes, as `trove scan`
-            # does: new small files get their light steps while they are registered
-            # (pipeline/light.py) instead of a second pass over the index afterwards. With
-            # Redis the work is only sent, by the processing job queued next.
             run = self.library.scan_and_process(
-                [path],
-                wait=not self.library.settings.broker_url,
-                libraries_only=True,
-                stop=self._stopping,
+                [path], wait=False, libraries_only=True, stop=self._stopping
             )
             with self._lock:
                 for summary in run.scans:
