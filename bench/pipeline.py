@@ -428,6 +428,11 @@ def run_baseline(files: list[Path], *, workers: int) -> dict:
     return {"workers": workers, "seconds": round(total, 3), "cpu_s": cpu_s, "parts": timings}
 
 
+def null_separated(paths: list[Path]) -> bytes:
+    """A file list for `xargs -0 -a`: any name, spaces and newlines included."""
+    return b"".join(os.fsencode(path) + b"\0" for path in paths)
+
+
 def run_small_baseline(files: list[Path], *, workers: int) -> dict:
     """`file --mime-type -b` then `openssl dgst -sha256` over every file: W shares in
     parallel, each through xargs (as many files per process as fit on a command line)."""
@@ -435,7 +440,7 @@ def run_small_baseline(files: list[Path], *, workers: int) -> dict:
     shares = []
     for i in range(workers):
         share = lists / f"share-{i}"
-        share.write_bytes(b"".join(os.fsencode(f) + b"\0" for f in files[i::workers]))
+        share.write_bytes(null_separated(files[i::workers]))
         shares.append(share)
     cpu_before = children_cpu_s()
     started = time.perf_counter()
@@ -497,13 +502,11 @@ def run_same_work_baseline(files: list[Path], *, workers: int, ocr: list[Path]) 
     scripts = []
     for i in range(workers):
         share = out / f"share-{i}"
-        share.write_bytes(b"".join(os.fsencode(f) + b"\0" for f in files[i::workers]))
+        share.write_bytes(null_separated(files[i::workers]))
         media_share = out / f"media-{i}"
-        media_share.write_bytes(b"".join(os.fsencode(f) + b"\0" for f in media[i::workers]))
+        media_share.write_bytes(null_separated(media[i::workers]))
         pdf_share = out / f"pdfs-{i}"
-        pdf_share.write_bytes(
-            b"".join(os.fsencode(f) + b"\0" for f in media[i::workers] if f.suffix == ".pdf")
-        )
+        pdf_share.write_bytes(null_separated([f for f in media[i::workers] if f.suffix == ".pdf"]))
         images, pages = [], []
         for n, path in enumerate(ocr[i::workers]):
             if path.suffix.lower() == ".pdf":

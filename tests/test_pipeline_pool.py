@@ -216,4 +216,3 @@ def test_a_worker_process_asked_to_stop_before_its_first_batch_still_stops(
         library.close()
     assert report["handed_back"] == len(ids) and report["ready"] == 0
     assert not executions.exists()
-

@@ -209,10 +209,7 @@ def test_killing_a_worker_mid_batch_then_restarting_completes_every_asset_once(
 ):
     settings = replace(redis_settings, pipeline_batch_size=4)
     root, count_log, env = _counted_pictures(settings, tmp_path, count=24, delay_s=0.15)
-    registered = subprocess.run(
-        [*trove_command(), "scan", str(root), "--no-wait"], env=env, capture_output=True, timeout=60
-    )
-    assert registered.returncode == 0, registered.stderr.decode()
+    _register(root, env)
     pool = Workers(env, tmp_path)
     try:
         doomed = pool.start()
@@ -260,6 +257,14 @@ def _counted_pictures(
     return root, count_log, env
 
 
+def _register(root: Path, env: dict[str, str]) -> None:
+    """`trove scan --no-wait`: the library registered and its work sent to Redis."""
+    registered = subprocess.run(
+        [*trove_command(), "scan", str(root), "--no-wait"], env=env, capture_output=True, timeout=60
+    )
+    assert registered.returncode == 0, registered.stderr.decode()
+
+
 def _wait_for_a_running_batch_of(
     worker: subprocess.Popen[bytes], settings: Settings, count_log: Path
 ) -> None:
@@ -304,10 +309,7 @@ def test_a_stopped_worker_hands_back_its_batch_after_the_asset_in_hand(redis_set
     settings = replace(redis_settings, pipeline_batch_size=4)
     # 32 pictures in 8 shares: batches of 4 assets, 2 s each.
     root, count_log, env = _counted_pictures(settings, tmp_path, count=32, delay_s=0.5)
-    registered = subprocess.run(
-        [*trove_command(), "scan", str(root), "--no-wait"], env=env, capture_output=True, timeout=60
-    )
-    assert registered.returncode == 0, registered.stderr.decode()
+    _register(root, env)
     pool = Workers(env, tmp_path)
     try:
         worker = pool.start()
@@ -371,10 +373,7 @@ def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_s
 
     root = make_media(tmp_path / "library")
     env = environment(redis_settings)
-    registered = subprocess.run(
-        [*trove_command(), "scan", str(root), "--no-wait"], env=env, capture_output=True, timeout=60
-    )
-    assert registered.returncode == 0, registered.stderr.decode()
+    _register(root, env)
     database = Database(redis_settings.resolved_database_url)
     now = datetime.now(UTC).replace(tzinfo=None)
     with database.session() as session:  # a worker elsewhere takes every asset
