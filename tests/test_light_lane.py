@@ -325,3 +325,36 @@ def _with_an_unreadable_folder(walk: Any, *, after: int) -> Any:
                 yield Entry("unlisted", Kind.UNREADABLE_DIR, reason="cannot list folder")
 
     return walking
+
+
+def test_a_servers_scan_gives_new_files_their_light_steps_as_it_registers_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`trove serve` registered everything as `processing` and processed it in a second pass
+    over the index afterwards; its scans now go the way `trove scan`'s do."""
+    from trove.services.background import BackgroundIndexer
+
+    root = tmp_path / "library"
+    before = _library(root)
+    monkeypatch.setattr(light, "OPEN_AFTER_FILES", 0)
+    settings = _sqlite_settings(tmp_path / "served")
+    library = LibraryService(settings)
+    indexer = BackgroundIndexer(library)
+    indexer.start()
+    try:
+        library.add_root(str(root), indexer=indexer)  # queues its first scan
+        assert indexer.wait_idle(120)
+        scan = indexer.state.last_scans[str(root)]
+    finally:
+        indexer.stop()
+        library.close()
+    assert 20 < scan["processed"] < len(before)
+    assert _index(settings)["files"] == _index(_scan_alone(tmp_path, root))["files"]
+    assert _checksums(root) == before
+
+
+def _scan_alone(tmp_path: Path, root: Path) -> Settings:
+    settings = _sqlite_settings(tmp_path / "alone", pipeline_processes="off")
+    _scan(settings, root)
+    return settings
+

@@ -11,13 +11,16 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trove.domain.enums import RootStatus
 from trove.errors import is_broker_unreachable, is_disk_full
 from trove.services.errors import ScanStopped
 from trove.services.library import LibraryService
 from trove.services.scan_summary import ScanSummary
+
+if TYPE_CHECKING:
+    from trove.pipeline.service import PipelineSummary
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,8 @@ class BackgroundIndexer:
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
-        # Set by stop(): the scan or pipeline run in hand ends at its next safe point (the
-        # batches in flight done) instead of running on past the server's shutdown.
+        # Set by stop(): the scan or pipeline run in hand ends at its next safe point (each
+        # batch in hand stopped after its asset) instead of running on past the shutdown.
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="trove-indexer", daemon=True)
 
@@ -181,32 +184,48 @@ class BackgroundIndexer:
         elif kind == "scan":
             # Every scan queued here is of a library (the watcher's, the periodic rescans, a
             # root just added); by the time it runs that library may have moved elsewhere.
+            # In-process, the scan processes what it registers as it goes, as `trove scan`
+            # does: new small files get their light steps while they are registered
+            # (pipeline/light.py) instead of a second pass over the index afterwards. With
+            # Redis the work is only sent, by the processing job queued next.
             run = self.library.scan_and_process(
-                [path], wait=False, libraries_only=True, stop=self._stopping
+                [path],
+                wait=not self.library.settings.broker_url,
+                libraries_only=True,
+                stop=self._stopping,
             )
             with self._lock:
                 for summary in run.scans:
                     self.state.last_scans[summary.path] = summary.as_dict()
             for summary in run.scans:
                 log.info("%s", _scan_line(summary))
+            if run.pipeline is not None:
+                self._record_processing(run.pipeline)
             self.request_processing()
         else:
             # In-process this thread is the worker; with Redis it only sends the work to
             # `trove worker`s and does not hold up the scans queued behind it.
             result = self.library.pipeline().run_pending(wait=False, stopped=self._stopping.is_set)
-            with self._lock:
-                self.state.last_pipeline = result.as_dict()
-            if result.assets:
-                log.info(
-                    "processed %d assets in %.2f s: %d ready, %d with errors",
-                    result.assets,
-                    result.elapsed_s,
-                    result.ready,
-                    result.errors,
-                )
+            self._record_processing(result)
             self.library.reconcile_duplicates()
             for follow_up in self.after_processing:
                 follow_up()
+
+    def _record_processing(self, result: PipelineSummary) -> None:
+        """The status's `last_pipeline` and the log's line, for a run that processed something:
+        the processing job after a scan that processed its own files finds nothing, and must
+        not hide what the scan did."""
+        if not result.assets:
+            return
+        with self._lock:
+            self.state.last_pipeline = result.as_dict()
+        log.info(
+            "processed %d assets in %.2f s: %d ready, %d with errors",
+            result.assets,
+            result.elapsed_s,
+            result.ready,
+            result.errors,
+        )
 
 
 def _scan_line(s: ScanSummary) -> str:

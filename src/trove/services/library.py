@@ -430,6 +430,9 @@ class _PipelineBeside:
         # Set when the pipeline may find more: at each progress report of a scan, at its end.
         self._woken = threading.Event()
         self._stop = stop
+        # Set when the scan failed. Not `stop`: that is the caller's (the server's indexer
+        # runs its later jobs under it), and a failed scan must not stop them all.
+        self._abandoned = threading.Event()
         self._thread: threading.Thread | None = None
         self._result: PipelineSummary | None = None
         self._error: BaseException | None = None
@@ -468,7 +471,7 @@ class _PipelineBeside:
                     progress=self.progress,
                     more_coming=self._scanning.is_set,
                     woken=self._woken,
-                    stopped=self._stop.is_set,
+                    stopped=self._stopped,
                     workers=workers,
                 )
             except BaseException as exc:  # handed to the caller by finish()
@@ -482,7 +485,7 @@ class _PipelineBeside:
         at least once a second until it does or the scans end. A scan whose new files all
         finish in the light steps leaves none, and the pipeline's broker is then never
         started nor imported (TaskIQ: 0.6 s of a core)."""
-        while not self._stop.is_set():
+        while not self._stopped():
             # Read before the index: the scans' last writes happen before `_scanning` is
             # cleared, so a look after it is cleared sees them all.
             scanning = self._scanning.is_set()
@@ -500,10 +503,10 @@ class _PipelineBeside:
         through the light steps)."""
         try:
             if not self.started:
-                if self._stop.is_set() or not self.library._has_pending_work():
+                if self._stopped() or not self.library._has_pending_work():
                     return None
                 return self.library.pipeline().run_pending(
-                    progress=self.progress, stopped=self._stop.is_set, workers=self._workers
+                    progress=self.progress, stopped=self._stopped, workers=self._workers
                 )
             self._scanning.clear()
             self._woken.set()
@@ -516,13 +519,16 @@ class _PipelineBeside:
             self._close_workers()
 
     def abandon(self) -> None:
-        """The scan failed: the batches in flight end, nothing more is started."""
-        self._stop.set()
+        """The scan failed: the batches in hand end, nothing more is started."""
+        self._abandoned.set()
         self._scanning.clear()
         self._woken.set()
         if self._thread is not None:
             self._thread.join()
         self._close_workers()
+
+    def _stopped(self) -> bool:
+        return self._stop.is_set() or self._abandoned.is_set()
 
     def _close_workers(self) -> None:
         if self._workers is not None:
