@@ -37,7 +37,7 @@ from trove.pipeline.processors.mime import SHARED_BYTES, MimeProcessor
 from trove.pipeline.processors.ocr import OcrProcessor, document_likeness
 from trove.pipeline.processors.phash import PhashProcessor
 from trove.pipeline.processors.probe import ProbeProcessor
-from trove.pipeline.processors.text import PdfTextProcessor
+from trove.pipeline.processors.text import PdfTextProcessor, PlainTextProcessor
 from trove.pipeline.processors.thumbnails import ThumbnailProcessor
 from trove.pipeline.processors.transcode import TranscodeProcessor
 from trove.storage import cache, hashing
@@ -286,6 +286,56 @@ def test_pdf_text_layer_is_extracted(tmp_path, settings):
     assert "Quarterly report for Trove" in text["content"]
     assert "Net revenue 1234" in text["content"]
     assert text["pages"] == 2 and text["chars"] > 40
+
+
+def test_a_text_files_words_are_read_whatever_its_encoding_and_a_large_ones_head_only(
+    tmp_path, settings
+):
+    settings = replace(settings, max_text_chars=1000)
+    step = PlainTextProcessor(settings)
+    files = {
+        "note.md": ("# Groceries\r\nmilk, café crème\r\n".encode(), "text/plain"),
+        "old.txt": ("Café crème, s'il vous plaît".encode("cp1252"), "text/plain"),
+        "wide.txt": ("Ångström units".encode("utf-16"), "text/plain"),
+        "data.json": (b'{"city": "Kyoto"}', "application/json"),
+        # Its first 4,000 bytes (4 a character allowed) end in half of a two-byte character.
+        "big.txt": (("x" * 3999 + "é and more").encode(), "text/plain"),
+    }
+    texts = {}
+    for name, (data, mime) in files.items():
+        (tmp_path / name).write_bytes(data)
+        asset = view(tmp_path / name, mime, "document")
+        assert step.applies_to(asset)
+        result = step.process(asset)
+        assert result.status == StepStatus.OK, name
+        texts[name] = result.metadata["text"]
+    assert texts["note.md"]["content"] == "# Groceries\nmilk, café crème"
+    assert texts["old.txt"]["content"] == "Café crème, s'il vous plaît"
+    assert texts["wide.txt"]["content"] == "Ångström units"
+    assert texts["data.json"]["content"] == '{"city": "Kyoto"}'
+    assert {t["source"] for t in texts.values()} == {"plain"}
+    assert not any(texts[n]["truncated"] for n in files if n != "big.txt")
+    assert texts["big.txt"] == {
+        "content": "x" * 1000,
+        "chars": 1000,
+        "truncated": True,
+        "source": "plain",
+    }
+    # Markup around words, pictures and folders are not text files.
+    (tmp_path / "letter.rtf").write_bytes(b"{\\rtf1 Dear}")
+    (tmp_path / "p.png").write_bytes(b"")
+    assert not step.applies_to(view(tmp_path / "letter.rtf", "text/rtf", "document"))
+    assert not step.applies_to(view(tmp_path / "p.png", "image/png", "image"))
+
+
+def test_a_vanished_text_file_fails_its_step_with_a_reason(tmp_path, settings):
+    gone = tmp_path / "gone.txt"
+    gone.write_text("soon gone")
+    asset = view(gone, "text/plain", "document")
+    gone.unlink()
+    result = PlainTextProcessor(settings).process(asset)
+    assert result.status == StepStatus.FAILED
+    assert "cannot read file" in (result.message or "")
 
 
 def test_ocr_reads_an_image_of_text_and_skips_a_photo(tmp_path, settings):

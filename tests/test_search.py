@@ -96,7 +96,7 @@ TABLE = [
     ("near:0,0,100", []),
     ("has:gps", [SUNSET, WAVES]),
     ("-has:gps type:image", [CAFE]),
-    ("has:text", PDFS),
+    ("has:text", [*PDFS, TODO]),
     ("ext:pdf", PDFS),
     ("ext:.TXT", [TODO]),
     ("type:document -ext:pdf", [TODO]),
@@ -109,6 +109,8 @@ TABLE = [
     ('folder:"2019-08-14 Trip"', [CAFE]),
     ("folder:beach -waves", [SUNSET]),
     ("draft", [TODO]),
+    ("milk", [TODO]),  # the words of a text file
+    ("text:milk", [TODO]),
     ("-draft type:other", []),
     ("pier", [SUNSET]),  # a title someone typed
     ("album:summer", [WAVES]),

@@ -20,7 +20,7 @@ from trove.pipeline.processors.places import PlacesProcessor
 from trove.pipeline.processors.probe import ProbeProcessor
 from trove.pipeline.processors.region_crop import RegionCropProcessor
 from trove.pipeline.processors.sidecar import SidecarProcessor
-from trove.pipeline.processors.text import PdfTextProcessor
+from trove.pipeline.processors.text import PdfTextProcessor, PlainTextProcessor
 from trove.pipeline.processors.texture_pack import (
     TexturePackIndexProcessor,
     TexturePackPreviewProcessor,
@@ -45,6 +45,7 @@ def register_media_processors(
         ThumbnailProcessor(settings),
         PhashProcessor(settings),
         PdfTextProcessor(settings),
+        PlainTextProcessor(settings),
         OcrProcessor(settings),
         TranscodeProcessor(settings),
         CollectionPreviewProcessor(settings),

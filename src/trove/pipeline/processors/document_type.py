@@ -26,7 +26,7 @@ MAX_FOLDER_ENTRIES = 10_000
 class DocumentTypeProcessor:
     name = "document_type"
     version = 1
-    requires: tuple[str, ...] = ("text", "ocr")
+    requires: tuple[str, ...] = ("text", "plain_text", "ocr")
     required = False
     light = True  # pipeline/light.py
 
@@ -53,10 +53,14 @@ class DocumentTypeProcessor:
 
 
 def _text_of(meta: Any) -> str:
+    """A PDF's text or what OCR read. Not a text file's words: the rules are written for
+    invoices, contracts and specifications as documents arrive (PDFs, scans), and reading
+    every note, README and CSV with them took a quarter of a text library's scan (3 s of CPU
+    over 20,000 small files)."""
     for namespace in ("text", "ocr"):
-        content = (meta.get(namespace) or {}).get("content")
-        if content:
-            return str(content)
+        found = meta.get(namespace) or {}
+        if found.get("content") and found.get("source") != "plain":
+            return str(found["content"])
     return ""
 
 

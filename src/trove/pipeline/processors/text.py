@@ -1,7 +1,9 @@
-"""The text layer of PDFs (seed 4.1.3), with pypdfium2: searchable later, no OCR needed.
+"""The text layer of PDFs (seed 4.1.3), with pypdfium2: searchable later, no OCR needed;
+and the words of plain text files.
 
-Stored as `metadata["text"] = {"content", "pages", "chars", "truncated", "source"}`. A PDF
-whose pages carry no text (a scan) is left to the OCR step.
+Stored as `metadata["text"] = {"content", "pages", "chars", "truncated", "source"}` (`source`
+"pdf" or "plain"; a text file has no `pages`). A PDF whose pages carry no text (a scan) is
+left to the OCR step.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from trove.config import Settings
 from trove.pipeline.imaging import PDFIUM_LOCK
-from trove.pipeline.processor import AssetView, StepResult
-from trove.storage.originals import OriginalUnavailable, open_original
+from trove.pipeline.processor import ORIGINAL_BYTES, AssetView, StepResult
+from trove.storage.originals import Content, OriginalUnavailable, open_original, read_head
 
 if TYPE_CHECKING:
     import pypdfium2
@@ -92,3 +94,90 @@ def _text(document: pypdfium2.PdfDocument, *, limit: int) -> tuple[str, bool]:
         if total >= limit:
             return "\n\f".join(parts)[:limit], True
     return "\n\f".join(parts), len(document) > MAX_PAGES
+
+
+# libmagic's names for text besides `text/*`: data, markup and scripts people search in.
+TEXT_LIKE = frozenset(
+    {
+        "application/json",
+        "application/x-ndjson",
+        "application/xml",
+        "application/yaml",
+        "application/x-yaml",
+        "application/toml",
+        "application/javascript",
+        "application/x-sh",
+        "application/sql",
+        "application/x-subrip",
+    }
+)
+# `text/*` that is markup around the words, not words: RTF's control words would be indexed.
+NOT_PLAIN = frozenset({"text/rtf"})
+# Byte-order marks, longest first (UTF-32's begins with UTF-16's).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+class PlainTextProcessor:
+    """The words of a text file (notes, READMEs, CSV, JSON, code), stored as a PDF's text
+    layer is (`metadata["text"]`, `source: "plain"`), so that search finds a file by what it
+    says. Light: a small file's bytes are those the `mime` step read (ORIGINAL_BYTES); a larger
+    one's first `max_text_chars` characters are read, no more."""
+
+    name = "plain_text"
+    version = 1
+    requires: tuple[str, ...] = ("mime",)
+    required = False
+    light = True  # pipeline/light.py
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def applies_to(self, asset: AssetView) -> bool:
+        mime = asset.mime_type or ""
+        return (
+            not asset.is_virtual
+            and asset.asset_type != "collection"
+            and (mime in TEXT_LIKE or (mime.startswith("text/") and mime not in NOT_PLAIN))
+        )
+
+    def process(self, asset: AssetView) -> StepResult:
+        limit = self.settings.max_text_chars
+        content: Content | None = asset.scratch.get(ORIGINAL_BYTES)
+        try:
+            data = content.data if content is not None else read_head(asset.path, limit * 4)
+        except OriginalUnavailable as exc:
+            return StepResult.failed(f"cannot read file: {exc}")
+        text = _decoded(data)
+        size = content.size if content is not None else asset.size
+        truncated = len(text) > limit or (size is not None and size > len(data))
+        text = text[:limit].replace("\x00", "").replace("\r\n", "\n").strip()
+        return StepResult.ok(
+            metadata={
+                "text": {
+                    "content": text,
+                    "chars": len(text),
+                    "truncated": truncated,
+                    "source": "plain",
+                }
+            }
+        )
+
+
+def _decoded(data: bytes) -> str:
+    """UTF-8 (or what a byte-order mark names), else Windows-1252, the usual encoding of older
+    notes; a character cut at the end of what was read is dropped, not replaced."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8", errors="replace")
+        return data.decode("cp1252", errors="replace")
