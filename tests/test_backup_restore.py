@@ -197,14 +197,20 @@ def _xmp(path: Path) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_exports_and_backups_kept_inside_a_library_are_not_indexed(settings, tmp_path):
+def test_exports_backups_and_uploads_kept_inside_a_library_are_not_indexed(settings, tmp_path):
     """A nightly export holds share links and password hashes: kept in a folder that happens
     to lie inside a library (TROVE_EXPORT_DIR, TROVE_BACKUP_DIR on the NAS), it must not
-    become an asset its members may download, as Trove's data dir is not."""
+    become an asset its members may download, as Trove's data dir is not. The upload folder
+    (TROVE_UPLOAD_DIR) is a library of its own: its files would have been indexed twice."""
     library = make_library(tmp_path / "library", photos=1)
     settings = dataclasses.replace(
-        settings, export_dir=library / "trove-exports", backup_dir=library / "trove-backups"
+        settings,
+        export_dir=library / "trove-exports",
+        backup_dir=library / "trove-backups",
+        upload_dir=library / "trove-uploads",
     )
+    (library / "trove-uploads").mkdir()
+    (library / "trove-uploads" / "uploaded.txt").write_text("uploaded\n")
     services = Services.create(settings)
     try:
         NightlyExport(settings, services.user_data).run(now=datetime(2026, 1, 1, 3, 30))
@@ -213,7 +219,8 @@ def test_exports_and_backups_kept_inside_a_library_are_not_indexed(settings, tmp
         paths = [i["path"] or "" for i in services.library.list_assets(AssetFilters()).items]
     finally:
         services.database.dispose()
-    assert paths and not [p for p in paths if p.startswith(("trove-exports", "trove-backups"))]
+    assert paths
+    assert not [p for p in paths if p.startswith(("trove-exports", "trove-backups", "trove-up"))]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

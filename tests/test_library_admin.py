@@ -162,6 +162,35 @@ def test_a_library_moved_within_the_allowed_folders_is_offered_and_relocated_thr
     assert [r["path"] for r in admin_client.get("/api/dam/roots").json()["items"]] == [str(moved)]
 
 
+def test_a_folder_inside_a_library_or_holding_one_is_refused_and_one_beside_it_added(
+    admin_client, library, tmp_path
+):
+    """A file indexed under two libraries had two ids, was processed and watched twice and was
+    its own duplicate."""
+    before = fingerprint_tree(library)
+    assets = len(admin_client.get("/api/dam/assets", params={"limit": 1000}).json()["items"])
+    inside = next(p for p in sorted(library.rglob("*")) if p.is_dir())
+    for folder, says in ((inside, "is inside the library"), (library.parent, "holds the library")):
+        refused = admin_client.post("/api/dam/roots", json={"path": str(folder)})
+        assert refused.status_code == 409, refused.text
+        assert says in refused.json()["detail"] and str(library) in refused.json()["detail"]
+    assert [r["path"] for r in admin_client.get("/api/dam/roots").json()["items"]] == [
+        str(library)
+    ]
+    beside = make_library(tmp_path / "allowed" / "beside")
+    added = admin_client.post("/api/dam/roots", json={"path": str(beside)})
+    assert added.status_code == 202, added.text
+    assert admin_client.app.state.services.indexer.wait_idle(60)
+    # A library moved into another's folder is refused too, before its files are compared.
+    moved = admin_client.post(
+        f"/api/dam/roots/{added.json()['id']}/relocate", json={"new_path": str(inside)}
+    )
+    assert moved.status_code == 409 and "is inside the library" in moved.json()["detail"]
+    listed = admin_client.get("/api/dam/assets", params={"limit": 1000}).json()["items"]
+    assert sum(a["root_id"] != added.json()["id"] for a in listed) == assets
+    assert fingerprint_tree(library) == before
+
+
 def test_a_library_removed_while_its_files_are_processed_leaves_no_pipeline_error(
     admin_client, settings
 ):

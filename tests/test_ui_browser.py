@@ -369,6 +369,12 @@ def test_libraries_page_shows_roots_scans_and_adds_one(page, server, library, tm
     # libraries the first run left, under another tmp_path, by the same names.
     second = page.locator(".trove-root-card", has_text=str(extra))
     expect(second).to_contain_text("Ready")
+    # A folder of a library is no library of its own: said, and nothing added.
+    inside = next(p for p in sorted(library.rglob("*")) if p.is_dir())
+    page.locator(".trove-root-input input").fill(str(inside))
+    page.get_by_role("button", name="Add library").click()
+    expect(page.locator(".q-notification").last).to_contain_text("is inside the library")
+    expect(page.locator(".trove-root-card", has_text=str(inside))).to_have_count(0)
     moved = tmp_path / "moved library"  # its disk mounted elsewhere: relocated, not re-added
     extra.rename(moved)
     second.locator(".trove-root-relocate-button").click()

@@ -40,6 +40,7 @@ from trove.services.scanner import (
     ScanService,
     canonical_root,
     holds_nothing_to_index,
+    refuse_nested,
     root_unavailable_reason,
 )
 from trove.storage.hashing import sha256_file
@@ -119,6 +120,8 @@ class LibraryRelocation:
                     f"{new} is already the library {occupant.name!r} with indexed files; "
                     "remove that library first to relocate this one there"
                 )
+            moving = {found.id, occupant.id if occupant is not None else None}
+            refuse_nested(new, [r for r in repo.all() if r.id not in moving])
             check = self._check(session, found.id, new)
             if not check.passes:
                 raise Invalid(f"not relocated: {new}: {check.problem()}")

@@ -33,6 +33,7 @@ from trove.repositories.statistics import StatisticsKeeper
 from trove.repositories.steps import StepRepository
 from trove.repositories.sync import SyncRepository
 from trove.services import search
+from trove.services.scanner import refuse_nested
 from trove.storage.originals import MimeDetector, OriginalUnavailable
 from trove.storage.walk import Entry
 
@@ -49,7 +50,10 @@ def register_root(
     caller registered the same folder first, return that root)."""
     name = os.path.basename(root_path) or root_path
     with database.session() as session:
-        root, created = RootRepository(session).add_if_new(
+        roots = RootRepository(session)
+        if not is_upload_target:
+            refuse_nested(root_path, roots.all())
+        root, created = roots.add_if_new(
             path=root_path, name=name, is_upload_target=is_upload_target
         )
         if created:

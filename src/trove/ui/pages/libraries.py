@@ -125,8 +125,8 @@ class LibrariesPage:
         except RelocationOffered as offered:
             self._offer(offered.offer)
             return
-        except (Invalid, NotFound, Forbidden) as exc:
-            ui.notify(str(exc), type="negative")
+        except (Invalid, NotFound, Forbidden, Conflict) as exc:  # Conflict: a nested folder
+            ui.notify(str(exc), type="negative", multi_line=True)
             return
         self.new_path.value = ""
         ui.notify(f"Added {root['name'] if root else path}; scanning", type="positive")
