@@ -174,9 +174,7 @@ def test_a_folder_inside_a_library_or_holding_one_is_refused_and_one_beside_it_a
         refused = admin_client.post("/api/dam/roots", json={"path": str(folder)})
         assert refused.status_code == 409, refused.text
         assert says in refused.json()["detail"] and str(library) in refused.json()["detail"]
-    assert [r["path"] for r in admin_client.get("/api/dam/roots").json()["items"]] == [
-        str(library)
-    ]
+    assert [r["path"] for r in admin_client.get("/api/dam/roots").json()["items"]] == [str(library)]
     beside = make_library(tmp_path / "allowed" / "beside")
     added = admin_client.post("/api/dam/roots", json={"path": str(beside)})
     assert added.status_code == 202, added.text

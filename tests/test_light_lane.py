@@ -357,4 +357,3 @@ def _scan_alone(tmp_path: Path, root: Path) -> Settings:
     settings = _sqlite_settings(tmp_path / "alone", pipeline_processes="off")
     _scan(settings, root)
     return settings
-
