@@ -26,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 
 
@@ -496,13 +497,17 @@ def backup(
 users_app = typer.Typer(
     help="Accounts: add (the first admin owns what is indexed), list, disable, new password.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 tokens_app = typer.Typer(
     help="API tokens for scripts (`Authorization: Bearer`): create, list, revoke.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 roots_app = typer.Typer(
-    help="Libraries (roots): relocate one whose folder moved.", no_args_is_help=True
+    help="Libraries (roots): relocate one whose folder moved.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 app.add_typer(roots_app, name="roots")
 app.add_typer(users_app, name="users")
