@@ -4,6 +4,7 @@ processes, both databases."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -78,3 +79,22 @@ def _wait_for(log, text: str, timeout: float = 60) -> str:
             return output
         time.sleep(0.2)
     raise TimeoutError(f"{text!r} never appeared:\n{log.read_text()}")
+
+
+def test_help_wraps_a_commands_description_as_paragraphs_not_at_its_source_lines():
+    """The docstring's own line ends broke the help mid-sentence ("checked on a sample" /
+    "by SHA-256"), whatever the terminal's width."""
+    result = subprocess.run(
+        [sys.executable, "-m", "trove", "scan", "--help"],
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert any(
+        line.startswith("A new folder that holds the files of a library whose folder is gone")
+        and "on a sample by SHA-256) is that library moved" in line
+        for line in lines
+    ), result.stdout
