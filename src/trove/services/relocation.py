@@ -36,11 +36,11 @@ from trove.repositories.library_admin import LibraryAdminRepository
 from trove.repositories.links import LinkRepository
 from trove.repositories.roots import RootRepository
 from trove.services.errors import Conflict, Invalid, NotFound, RelocationOffered
+from trove.services.root_policy import refuse_nested
 from trove.services.scanner import (
     ScanService,
     canonical_root,
     holds_nothing_to_index,
-    refuse_nested,
     root_unavailable_reason,
 )
 from trove.storage.hashing import sha256_file

@@ -1,4 +1,5 @@
-"""Which folders may become a library when an API caller asks (the command line may add any).
+"""Which folders may become a library: for an API caller, only below TROVE_ALLOWED_ROOTS (the
+command line may add any); for anyone, none inside another library or holding one.
 
 Without accounts, anyone who reaches the port is a caller: a library they could add anywhere
 would let them read any file the server can (`/etc`, another user's home) through `/file`.
@@ -7,10 +8,12 @@ would let them read any file the server can (`/etc`, another user's home) throug
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from trove.config import Settings
-from trove.services.errors import Forbidden, Invalid
+from trove.services.errors import Conflict, Forbidden, Invalid
 
 # Kernel and device views: never files to index, and reading some of them has side effects.
 SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -36,3 +39,28 @@ def check_requested_root(path: str, settings: Settings) -> str:
     if not any(real.is_relative_to(os.path.realpath(folder)) for folder in allowed):
         raise Forbidden(f"{path}: not below a folder TROVE_ALLOWED_ROOTS allows")
     return str(real)
+
+
+def refuse_nested(root_path: str, libraries: Iterable[Any]) -> None:
+    """Conflict when `root_path` is inside another library or holds one. A file belongs to
+    one library: indexed under two, it had two ids, was fingerprinted and watched twice and
+    showed up as its own duplicate. (A library may hold the upload folder: no library's walk
+    enters that, see `walk_rules`.)"""
+    for library in libraries:
+        if library.path == root_path:
+            continue
+        if _below(root_path, library.path):
+            raise Conflict(
+                f"{root_path} is inside the library {library.name!r} ({library.path}), which"
+                " indexes its files already: a file belongs to one library"
+            )
+        if _below(library.path, root_path) and not library.is_upload_target:
+            raise Conflict(
+                f"{root_path} holds the library {library.name!r} ({library.path}): a file"
+                " belongs to one library; remove that library first (Libraries page), or add"
+                " the folders beside it one by one"
+            )
+
+
+def _below(path: str, folder: str) -> bool:
+    return path != folder and os.path.commonpath([path, folder]) == folder

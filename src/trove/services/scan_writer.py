@@ -33,7 +33,7 @@ from trove.repositories.statistics import StatisticsKeeper
 from trove.repositories.steps import StepRepository
 from trove.repositories.sync import SyncRepository
 from trove.services import search
-from trove.services.scanner import refuse_nested
+from trove.services.root_policy import refuse_nested
 from trove.storage.originals import MimeDetector, OriginalUnavailable
 from trove.storage.walk import Entry
 

@@ -14,7 +14,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from trove.config import Settings
 from trove.domain.enums import AssetStatus
@@ -170,33 +170,6 @@ def canonical_root(path: str | os.PathLike[str]) -> str:
             "(names below a library may be anything)"
         ) from None
     return real
-
-
-def refuse_nested(root_path: str, libraries: Iterable[Any]) -> None:
-    """Conflict when `root_path` is inside another library or holds one. A file belongs to
-    one library: indexed under two, it had two ids, was fingerprinted and watched twice and
-    showed up as its own duplicate. (A library may hold the upload folder: no library's walk
-    enters that, see `walk_rules`.)"""
-    from trove.services.errors import Conflict
-
-    for library in libraries:
-        if library.path == root_path:
-            continue
-        if _below(root_path, library.path):
-            raise Conflict(
-                f"{root_path} is inside the library {library.name!r} ({library.path}), which"
-                " indexes its files already: a file belongs to one library"
-            )
-        if _below(library.path, root_path) and not library.is_upload_target:
-            raise Conflict(
-                f"{root_path} holds the library {library.name!r} ({library.path}): a file"
-                " belongs to one library; remove that library first (Libraries page), or add"
-                " the folders beside it one by one"
-            )
-
-
-def _below(path: str, folder: str) -> bool:
-    return path != folder and os.path.commonpath([path, folder]) == folder
 
 
 def root_unavailable_reason(root_path: str) -> str | None:
