@@ -120,8 +120,7 @@ class LibraryRelocation:
                     f"{new} is already the library {occupant.name!r} with indexed files; "
                     "remove that library first to relocate this one there"
                 )
-            moving = {found.id, occupant.id if occupant is not None else None}
-            refuse_nested(new, [r for r in repo.all() if r.id not in moving])
+            refuse_nested(new, [r for r in repo.all() if r.id != found.id])
             check = self._check(session, found.id, new)
             if not check.passes:
                 raise Invalid(f"not relocated: {new}: {check.problem()}")

@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from trove.config import Settings
 from trove.services.errors import Conflict, Forbidden, Invalid
+
+if TYPE_CHECKING:
+    from trove.db.models import Root
 
 # Kernel and device views: never files to index, and reading some of them has side effects.
 SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -41,7 +44,7 @@ def check_requested_root(path: str, settings: Settings) -> str:
     return str(real)
 
 
-def refuse_nested(root_path: str, libraries: Iterable[Any]) -> None:
+def refuse_nested(root_path: str, libraries: Iterable[Root]) -> None:
     """Conflict when `root_path` is inside another library or holds one. A file belongs to
     one library: indexed under two, it had two ids, was fingerprinted and watched twice and
     showed up as its own duplicate. (A library may hold the upload folder: no library's walk
