@@ -71,6 +71,26 @@ def test_scan_keeps_imaging_warnings_off_the_terminal_and_in_the_log(settings, t
     assert "DecompressionBombWarning" in (settings.data_dir / LOG_FILE).read_text()
 
 
+def test_serve_given_a_folder_inside_its_library_says_so_and_serves_the_library(settings, tmp_path):
+    library = make_library(tmp_path / "library")
+    inside = next(p for p in sorted(library.rglob("*")) if p.is_dir())
+    server = start_server(
+        data_dir=settings.data_dir,
+        roots=[library, inside],
+        env={"TROVE_DATABASE_URL": settings.resolved_database_url},
+    )
+    try:
+        server.wait_idle()
+        output = _wait_for(server.log, "Trove is serving")
+        roots = server.api("/api/dam/roots")["items"]
+    finally:
+        server.stop()
+    assert f"not serving {inside} as a library: {inside} is inside the library" in output
+    assert f"Trove is serving {server.url} (1 library)" in output
+    assert "Traceback" not in output
+    assert [r["path"] for r in roots] == [str(library)]
+
+
 def _wait_for(log, text: str, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

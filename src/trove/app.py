@@ -77,8 +77,7 @@ def _lifespan(
         services = Services.create(settings)
         app.state.services = services
         services.indexer.start()
-        for path in roots:
-            services.library.add_root(path, indexer=services.indexer, offline_ok=True)
+        services.library.add_server_roots(roots, indexer=services.indexer)
         services.uploads.recover()  # uploads whose last byte came just before a stop
         services.uploads.expire()
         services.indexer.request_processing()  # resume whatever an earlier run left pending

@@ -353,6 +353,18 @@ class LibraryService:
         indexer.request_scan(root.path)
         return self._root(root.id)
 
+    def add_server_roots(self, paths: Sequence[str], *, indexer: Any) -> None:
+        """`trove serve PATH...`: each folder is added, offline ones too (`add_root`). One that
+        cannot be a library (inside another, its path not UTF-8) is left out, the reason in
+        the log, and the server serves the others: a traceback and no server was the answer."""
+        from trove.services.errors import Conflict, Invalid
+
+        for path in paths:
+            try:
+                self.add_root(path, indexer=indexer, offline_ok=True)
+            except (Conflict, Invalid) as exc:
+                log.error("not serving %s as a library: %s", path, exc)
+
     def add_requested_root(
         self, path: str, *, indexer: Any, as_new: bool = False
     ) -> dict[str, Any]:
