@@ -31,7 +31,7 @@ OWN = {"id", "rel_path", "filename", "storage_urn"}
 @pytest.fixture
 def root_id(database: Database, tmp_path: Path) -> str:
     (tmp_path / "lib").mkdir()
-    return register_root(database, str(tmp_path / "lib")).id
+    return register_root(database, str(tmp_path / "lib"), upload_folder=str(tmp_path / "up")).id
 
 
 def asset_row(root_id: str, name: str, **extra: Any) -> dict[str, Any]:

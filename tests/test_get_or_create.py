@@ -44,7 +44,8 @@ def count(database: Database, *where: Any) -> int:
 def test_a_root_registered_by_many_callers_at_once_is_one_root_with_one_folder(database, tmp_path):
     folder = tmp_path / "library"
     folder.mkdir()
-    roots = all_at_once(lambda: register_root(database, str(folder)))
+    uploads = str(tmp_path / "uploads")
+    roots = all_at_once(lambda: register_root(database, str(folder), upload_folder=uploads))
     assert len({root.id for root in roots}) == 1
     assert count(database, Root.path == str(folder)) == 1
     assert count(database, Asset.root_id == roots[0].id, Asset.rel_path == "") == 1

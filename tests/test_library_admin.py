@@ -175,10 +175,15 @@ def test_a_folder_inside_a_library_or_holding_one_is_refused_and_one_beside_it_a
         assert refused.status_code == 409, refused.text
         assert says in refused.json()["detail"] and str(library) in refused.json()["detail"]
     assert [r["path"] for r in admin_client.get("/api/dam/roots").json()["items"]] == [str(library)]
-    beside = make_library(tmp_path / "allowed" / "beside")
+    beside = make_library(tmp_path / "allowed" / "shelf" / "beside")
     added = admin_client.post("/api/dam/roots", json={"path": str(beside)})
     assert added.status_code == 202, added.text
     assert admin_client.app.state.services.indexer.wait_idle(60)
+    # A library members may upload into is a library like any other: its folder's parent
+    # would index its files again.
+    admin_client.patch(f"/api/dam/roots/{added.json()['id']}", json={"is_upload_target": True})
+    refused = admin_client.post("/api/dam/roots", json={"path": str(beside.parent)})
+    assert refused.status_code == 409 and "holds the library 'beside'" in refused.text
     # A library moved into another's folder is refused too, before its files are compared.
     moved = admin_client.post(
         f"/api/dam/roots/{added.json()['id']}/relocate", json={"new_path": str(inside)}

@@ -36,7 +36,7 @@ from trove.repositories.library_admin import LibraryAdminRepository
 from trove.repositories.links import LinkRepository
 from trove.repositories.roots import RootRepository
 from trove.services.errors import Conflict, Invalid, NotFound, RelocationOffered
-from trove.services.root_policy import refuse_nested
+from trove.services.root_policy import own_upload_folder, refuse_nested
 from trove.services.scanner import (
     ScanService,
     canonical_root,
@@ -120,7 +120,11 @@ class LibraryRelocation:
                     f"{new} is already the library {occupant.name!r} with indexed files; "
                     "remove that library first to relocate this one there"
                 )
-            refuse_nested(new, [r for r in repo.all() if r.id != found.id])
+            refuse_nested(
+                new,
+                [r for r in repo.all() if r.id != found.id],
+                upload_folder=own_upload_folder(self.settings),
+            )
             check = self._check(session, found.id, new)
             if not check.passes:
                 raise Invalid(f"not relocated: {new}: {check.problem()}")

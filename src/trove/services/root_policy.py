@@ -44,20 +44,27 @@ def check_requested_root(path: str, settings: Settings) -> str:
     return str(real)
 
 
-def refuse_nested(root_path: str, libraries: Iterable[Root]) -> None:
+def own_upload_folder(settings: Settings) -> str:
+    """Trove's upload folder as roots are known (real, absolute): the one library that may lie
+    inside another, or hold one, since no library's walk enters it (ScanService.walk_rules)."""
+    return os.path.realpath(os.path.abspath(settings.resolved_upload_dir))
+
+
+def refuse_nested(root_path: str, libraries: Iterable[Root], *, upload_folder: str) -> None:
     """Conflict when `root_path` is inside another library or holds one. A file belongs to
     one library: indexed under two, it had two ids, was fingerprinted and watched twice and
-    showed up as its own duplicate. (A library may hold the upload folder: no library's walk
-    enters that, see `walk_rules`.)"""
+    showed up as its own duplicate. Trove's own upload folder is the exception (see
+    `own_upload_folder`); a library that members may upload into is a library like any
+    other."""
     for library in libraries:
         if library.path == root_path:
             continue
-        if _below(root_path, library.path):
+        if _below(root_path, library.path) and root_path != upload_folder:
             raise Conflict(
                 f"{root_path} is inside the library {library.name!r} ({library.path}), which"
                 " indexes its files already: a file belongs to one library"
             )
-        if _below(library.path, root_path) and not library.is_upload_target:
+        if _below(library.path, root_path) and library.path != upload_folder:
             raise Conflict(
                 f"{root_path} holds the library {library.name!r} ({library.path}): a file"
                 " belongs to one library; remove that library first (Libraries page), or add"

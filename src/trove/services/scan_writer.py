@@ -44,15 +44,15 @@ _EPOCH = datetime(1970, 1, 1)
 
 
 def register_root(
-    database: Database, root_path: str, *, is_upload_target: bool = False
+    database: Database, root_path: str, *, upload_folder: str, is_upload_target: bool = False
 ) -> fast_index.RootRow:
     """Add a root and the folder asset that stands for it in the graph (or, when another
-    caller registered the same folder first, return that root)."""
+    caller registered the same folder first, return that root). Conflict for a folder
+    inside a library or holding one (root_policy.refuse_nested)."""
     name = os.path.basename(root_path) or root_path
     with database.session() as session:
         roots = RootRepository(session)
-        if not is_upload_target:
-            refuse_nested(root_path, roots.all())
+        refuse_nested(root_path, roots.all(), upload_folder=upload_folder)
         root, created = roots.add_if_new(
             path=root_path, name=name, is_upload_target=is_upload_target
         )

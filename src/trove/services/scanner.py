@@ -20,6 +20,7 @@ from trove.config import Settings
 from trove.domain.enums import AssetStatus
 from trove.repositories import fast_index
 from trove.repositories.fast_index import IndexRow
+from trove.services.root_policy import own_upload_folder
 from trove.services.scan_summary import ScanSummary
 from trove.services.sidecar_sync import SKIP_REASON, SidecarBook
 from trove.storage.walk import Entry, Kind, WalkRules, walk
@@ -116,13 +117,20 @@ class ScanService:
         with fast_index.connect(self.url) as conn:
             root = fast_index.find_root(conn, root_path)
         if root is None:
-            root = register_root(self.database, root_path, is_upload_target=is_upload_target)
+            root = register_root(
+                self.database,
+                root_path,
+                upload_folder=own_upload_folder(self.settings),
+                is_upload_target=is_upload_target,
+            )
         return root
 
     def _register_root(self, root_path: str) -> fast_index.RootRow:
         from trove.services.scan_writer import register_root
 
-        return register_root(self.database, root_path)
+        return register_root(
+            self.database, root_path, upload_folder=own_upload_folder(self.settings)
+        )
 
     def _mark_offline(
         self, root: fast_index.RootRow, summary: ScanSummary, reason: str
@@ -144,7 +152,7 @@ class ScanService:
             os.path.realpath(self.settings.resolved_cache_dir),
             os.path.realpath(self.settings.resolved_export_dir),
             os.path.realpath(self.settings.resolved_backup_dir),
-            os.path.realpath(self.settings.resolved_upload_dir),
+            own_upload_folder(self.settings),
         }
         return WalkRules(
             include_globs=tuple(root.include_globs),
