@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -351,6 +353,44 @@ def test_a_servers_scan_gives_new_files_their_light_steps_as_it_registers_them(
     assert 20 < scan["processed"] < len(before)
     assert _index(settings)["files"] == _index(_scan_alone(tmp_path, root))["files"]
     assert _checksums(root) == before
+
+
+def test_a_servers_scan_leaves_the_heavy_steps_to_the_processing_job_after_the_scans_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run with the whole pipeline beside it, a server's scan held every later job until
+    its library was processed: a second library added at start waited for the first one's
+    previews (hours, for a large one)."""
+    from trove.pipeline.processors.thumbnails import ThumbnailProcessor
+    from trove.services.background import BackgroundIndexer
+
+    released = threading.Event()
+    previews = ThumbnailProcessor.process
+
+    def held(self: ThumbnailProcessor, asset: Any) -> Any:
+        released.wait(60)
+        return previews(self, asset)
+
+    monkeypatch.setattr(ThumbnailProcessor, "process", held)
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_png(first / "a.png", seed=1)
+    write_png(second / "b.png", seed=2)
+    library = LibraryService(_sqlite_settings(tmp_path / "served", pipeline_processes="off"))
+    indexer = BackgroundIndexer(library)
+    indexer.start()
+    try:
+        library.add_root(str(first), indexer=indexer)
+        library.add_root(str(second), indexer=indexer)
+        deadline = time.monotonic() + 30
+        while str(second) not in indexer.state.last_scans and time.monotonic() < deadline:
+            time.sleep(0.05)
+        scanned_while_held = str(second) in indexer.state.last_scans
+    finally:
+        released.set()
+        assert indexer.wait_idle(120)
+        indexer.stop()
+        library.close()
+    assert scanned_while_held
 
 
 def _scan_alone(tmp_path: Path, root: Path) -> Settings:

@@ -184,15 +184,12 @@ class BackgroundIndexer:
         elif kind == "scan":
             # Every scan queued here is of a library (the watcher's, the periodic rescans, a
             # root just added); by the time it runs that library may have moved elsewhere.
-            # In-process, the scan processes what it registers as it goes, as `trove scan`
-            # does: new small files get their light steps while they are registered
-            # (pipeline/light.py) instead of a second pass over the index afterwards. With
-            # Redis the work is only sent, by the processing job queued next.
+            # In-process, new small files get their light steps while they are registered
+            # (pipeline/light.py) instead of in a second pass over the index; the processing
+            # job queued next does the rest, after the scans queued before it. With Redis it
+            # sends all of it to the workers.
             run = self.library.scan_and_process(
-                [path],
-                wait=not self.library.settings.broker_url,
-                libraries_only=True,
-                stop=self._stopping,
+                [path], wait=False, light_pass=True, libraries_only=True, stop=self._stopping
             )
             with self._lock:
                 for summary in run.scans:

@@ -74,9 +74,15 @@ class LibraryService:
         relocate: bool = False,
         as_new: bool = False,
         libraries_only: bool = False,
+        light_pass: bool = False,
         stop: threading.Event | None = None,
     ) -> ScanRun:
         """Scan each path, then (unless told not to wait) fingerprint what is new or changed.
+
+        `light_pass` without `wait` (the server's scans): in-process, new files still get
+        their light steps as they are registered (pipeline/light.py), and the rest is left to
+        the caller's processing job, so that one library's previews and transcodes do not
+        hold up the scans queued behind its scan.
 
         A path that is not a library yet but holds the files of one whose folder is gone is
         a library that moved: RelocationOffered, unless `relocate` (it is moved there, ids
@@ -100,8 +106,8 @@ class LibraryService:
         # In-process, the pipeline starts on what registration has written while the walk
         # goes on (two cores busy, not one after the other).
         beside = (
-            _PipelineBeside(self, on_pipeline_progress, stop=stop)
-            if wait and not self.settings.broker_url
+            _PipelineBeside(self, on_pipeline_progress, stop=stop, pipeline=wait)
+            if (wait or light_pass) and not self.settings.broker_url
             else None
         )
         scan_progress = _stopping_at(
@@ -433,9 +439,12 @@ class _PipelineBeside:
         progress: Callable[[Any], None] | None,
         *,
         stop: threading.Event,
+        pipeline: bool = True,
     ) -> None:
         self.library = library
         self.progress = progress
+        # False: only the light lane's worker processes, no pipeline (the server's scans).
+        self.pipeline = pipeline
         self.started = False
         self._scanning = threading.Event()
         self._scanning.set()
@@ -462,7 +471,11 @@ class _PipelineBeside:
         self, on_progress: Callable[[ScanSummary], None] | None
     ) -> Callable[[ScanSummary], None]:
         def progress(summary: ScanSummary) -> None:
-            if not self.started and (summary.new or summary.changed or summary.returned):
+            if (
+                self.pipeline
+                and not self.started
+                and (summary.new or summary.changed or summary.returned)
+            ):
                 self._start()
             self._woken.set()
             if on_progress is not None:
@@ -515,7 +528,7 @@ class _PipelineBeside:
         through the light steps)."""
         try:
             if not self.started:
-                if self._stopped() or not self.library._has_pending_work():
+                if not self.pipeline or self._stopped() or not self.library._has_pending_work():
                     return None
                 return self.library.pipeline().run_pending(
                     progress=self.progress, stopped=self._stopped, workers=self._workers
@@ -558,10 +571,10 @@ def _with_processed(
             steps[step][status] += n
     if not steps:
         return pipeline
-    if pipeline is None:
+    if pipeline is None:  # every file was done as it was registered: in the scans' time
         from trove.pipeline.service import PipelineSummary
 
-        pipeline = PipelineSummary()
+        pipeline = PipelineSummary(elapsed_s=sum(s.elapsed_s for s in scans))
     pipeline.add({"ready": sum(s.processed for s in scans), "steps": steps})
     return pipeline
 
