@@ -296,6 +296,9 @@ def test_a_text_files_words_are_read_whatever_its_encoding_and_a_large_ones_head
     files = {
         "note.md": ("# Groceries\r\nmilk, café crème\r\n".encode(), "text/plain"),
         "old.txt": ("Café crème, s'il vous plaît".encode("cp1252"), "text/plain"),
+        "mac.txt": ("old\rMac lines, déjà vu, café".encode("cp1252"), "text/plain"),
+        # UTF-8 with one stray byte: still UTF-8 (read as Windows-1252, "café" is lost).
+        "stray.txt": ("naïve café ".encode() + b"\xff" + "déjà".encode(), "text/plain"),
         "wide.txt": ("Ångström units".encode("utf-16"), "text/plain"),
         "data.json": (b'{"city": "Kyoto"}', "application/json"),
         # Its first 4,000 bytes (4 a character allowed) end in half of a two-byte character.
@@ -311,6 +314,8 @@ def test_a_text_files_words_are_read_whatever_its_encoding_and_a_large_ones_head
         texts[name] = result.metadata["text"]
     assert texts["note.md"]["content"] == "# Groceries\nmilk, café crème"
     assert texts["old.txt"]["content"] == "Café crème, s'il vous plaît"
+    assert texts["mac.txt"]["content"] == "old\nMac lines, déjà vu, café"  # its last letter kept
+    assert texts["stray.txt"]["content"] == "naïve café \ufffddéjà"
     assert texts["wide.txt"]["content"] == "Ångström units"
     assert texts["data.json"]["content"] == '{"city": "Kyoto"}'
     assert {t["source"] for t in texts.values()} == {"plain"}

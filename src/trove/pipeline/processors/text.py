@@ -153,10 +153,12 @@ class PlainTextProcessor:
             data = content.data if content is not None else read_head(asset.path, limit * 4)
         except OriginalUnavailable as exc:
             return StepResult.failed(f"cannot read file: {exc}")
-        text = _decoded(data)
         size = content.size if content is not None else asset.size
-        truncated = len(text) > limit or (size is not None and size > len(data))
-        text = text[:limit].replace("\x00", "").replace("\r\n", "\n").strip()
+        cut = size is not None and size > len(data)
+        text = _decoded(data, cut=cut)
+        truncated = cut or len(text) > limit
+        text = text[:limit].replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+        text = text.strip()
         return StepResult.ok(
             metadata={
                 "text": {
@@ -169,15 +171,34 @@ class PlainTextProcessor:
         )
 
 
-def _decoded(data: bytes) -> str:
+def _decoded(data: bytes, *, cut: bool) -> str:
     """UTF-8 (or what a byte-order mark names), else Windows-1252, the usual encoding of older
-    notes; a character cut at the end of what was read is dropped, not replaced."""
+    notes. A UTF-8 file with a few stray bytes stays UTF-8 (they become U+FFFD): read as
+    Windows-1252, all its other accented letters would be garbled. A character cut in half
+    at the end of what was read (`cut`) is dropped, not replaced."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data.decode(codec, errors="replace")
+    if cut:
+        data = _without_cut_character(data)
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.reason == "unexpected end of data":
-            return data[: exc.start].decode("utf-8", errors="replace")
-        return data.decode("cp1252", errors="replace")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    stray = text.count("\ufffd")
+    if stray < sum(1 for c in text if c > "\x7f") - stray:  # mostly well-formed UTF-8
+        return text
+    return data.decode("cp1252", errors="replace")
+
+
+def _without_cut_character(data: bytes) -> bytes:
+    """`data` without the start of a UTF-8 character its last bytes leave unfinished."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return data  # ASCII: nothing unfinished
+        if byte >= 0xC0:  # a lead byte: is its character complete?
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return data if back >= length else data[:-back]
+    return data
