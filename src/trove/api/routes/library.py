@@ -28,7 +28,9 @@ def list_roots(services: ServicesDep, viewer: ViewerDep) -> dict:
 )
 def add_root(body: RootIn, services: ServicesDep, _admin: AdminDep) -> dict:
     """409 when the folder holds the files of a library whose folder is gone: relocate that
-    library (`POST /roots/{id}/relocate`) or send `as_new` to add it as another."""
+    library (`POST /roots/{id}/relocate`) or send `as_new` to add it as another (`GET
+    /roots/relocation-offer` says which). Also 409, which `as_new` does not change, when the
+    folder is inside a library or holds one: a file belongs to one library."""
     return services.library.add_requested_root(
         body.path, indexer=services.indexer, as_new=body.as_new
     )
