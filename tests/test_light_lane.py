@@ -359,38 +359,52 @@ def test_a_servers_scan_leaves_the_heavy_steps_to_the_processing_job_after_the_s
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run with the whole pipeline beside it, a server's scan held every later job until
-    its library was processed: a second library added at start waited for the first one's
-    previews (hours, for a large one)."""
+    its library was processed; and a processing job, once started, held them too: a library
+    added while another one's previews were made waited for all of them (hours, for a large
+    one). The processing job now makes way after its assets in hand, and then goes on."""
     from trove.pipeline.processors.thumbnails import ThumbnailProcessor
+    from trove.services import background
     from trove.services.background import BackgroundIndexer
 
-    released = threading.Event()
+    monkeypatch.setattr(background, "PROCESSING_YIELDS_AFTER_S", 0.0)
     previews = ThumbnailProcessor.process
+    made: list[str] = []
+    began = threading.Event()
 
-    def held(self: ThumbnailProcessor, asset: Any) -> Any:
-        released.wait(60)
-        return previews(self, asset)
+    def slow(self: ThumbnailProcessor, asset: Any) -> Any:
+        began.set()
+        time.sleep(0.5)
+        result = previews(self, asset)
+        made.append(asset.id)
+        return result
 
-    monkeypatch.setattr(ThumbnailProcessor, "process", held)
+    monkeypatch.setattr(ThumbnailProcessor, "process", slow)
     first, second = tmp_path / "first", tmp_path / "second"
-    write_png(first / "a.png", seed=1)
-    write_png(second / "b.png", seed=2)
+    for seed in range(12):
+        write_png(first / f"{seed}.png", seed=seed)
+    write_png(second / "b.png", seed=99)
     library = LibraryService(_sqlite_settings(tmp_path / "served", pipeline_processes="off"))
     indexer = BackgroundIndexer(library)
     indexer.start()
     try:
         library.add_root(str(first), indexer=indexer)
+        assert began.wait(60), "the first library's previews never started"
         library.add_root(str(second), indexer=indexer)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while str(second) not in indexer.state.last_scans and time.monotonic() < deadline:
-            time.sleep(0.05)
-        scanned_while_held = str(second) in indexer.state.last_scans
-    finally:
-        released.set()
+            time.sleep(0.02)
+        made_before_the_scan = len(made)
         assert indexer.wait_idle(120)
+    finally:
         indexer.stop()
         library.close()
-    assert scanned_while_held
+    assert str(second) in indexer.state.last_scans
+    assert made_before_the_scan < 12
+    files = _index(library.settings)["files"]
+    pngs = {path: f for path, f in files.items() if path.endswith(".png")}
+    assert len(pngs) == 13
+    assert len(set(made)) == 13  # the first library's previews went on after the scan
+    assert {f["status"] for f in pngs.values()} == {"ready"}
 
 
 def _scan_alone(tmp_path: Path, root: Path) -> Settings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 _PROCESS = ("process", "")
 MAX_ERROR_SHOWN = 300
+# How long an in-process processing job runs before it makes way for a job queued behind it
+# (a library just added, a rescan, the watcher's syncs): long enough that a stream of syncs
+# does not restart its workers over and over, short against hours of previews.
+PROCESSING_YIELDS_AFTER_S = 10.0
 
 
 @dataclass
@@ -202,11 +207,33 @@ class BackgroundIndexer:
         else:
             # In-process this thread is the worker; with Redis it only sends the work to
             # `trove worker`s and does not hold up the scans queued behind it.
-            result = self.library.pipeline().run_pending(wait=False, stopped=self._stopping.is_set)
+            result = self.library.pipeline().run_pending(
+                wait=False, stopped=self._make_way_after(time.monotonic())
+            )
             self._record_processing(result)
+            if self._others_waiting() and not self._stopping.is_set():
+                self.request_processing()  # the rest, after the jobs it made way for
+                return
             self.library.reconcile_duplicates()
             for follow_up in self.after_processing:
                 follow_up()
+
+    def _make_way_after(self, started: float) -> Callable[[], bool]:
+        """When a processing run stops: at shutdown, or once it has run a while and another
+        job waits (its batches in hand end after their asset in hand and the rest stays
+        pending). Without it a library added during hours of previews waited for all of them."""
+
+        def stopped() -> bool:
+            if self._stopping.is_set():
+                return True
+            ran = time.monotonic() - started
+            return ran >= PROCESSING_YIELDS_AFTER_S and self._others_waiting()
+
+        return stopped
+
+    def _others_waiting(self) -> bool:
+        with self._lock:
+            return any(job != _PROCESS for job in self._pending)
 
     def _record_processing(self, result: PipelineSummary) -> None:
         """The status's `last_pipeline` and the log's line, for a run that processed something:
