@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -192,6 +194,51 @@ def test_a_folder_inside_a_library_or_holding_one_is_refused_and_one_beside_it_a
     listed = admin_client.get("/api/dam/assets", params={"limit": 1000}).json()["items"]
     assert sum(a["root_id"] != added.json()["id"] for a in listed) == assets
     assert fingerprint_tree(library) == before
+
+
+def test_a_folder_and_one_inside_it_added_at_the_same_moment_make_one_library(
+    database, settings, tmp_path, monkeypatch
+):
+    """Each add checked the libraries, then inserted its own: two adds at once both found
+    none in the way and both went in, one inside the other. Whoever checks second now waits
+    for the first to be done, and is refused."""
+    from trove.services.errors import Conflict
+    from trove.repositories.roots import RootRepository
+    from trove.services.root_policy import own_upload_folder
+    from trove.services.scan_writer import register_root
+
+    listed = RootRepository.all
+
+    def slow_to_decide(self: RootRepository) -> list:
+        roots = listed(self)
+        time.sleep(0.5)  # the window between the check and the insert, held open
+        return roots
+
+    monkeypatch.setattr(RootRepository, "all", slow_to_decide)
+    outer = tmp_path / "shelf"
+    inner = outer / "photos"
+    inner.mkdir(parents=True)
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def add(folder: Path) -> None:
+        start.wait(10)
+        try:
+            register_root(database, str(folder), upload_folder=own_upload_folder(settings))
+            outcomes[folder.name] = "added"
+        except Conflict as refused:
+            outcomes[folder.name] = str(refused)
+
+    threads = [threading.Thread(target=add, args=(folder,)) for folder in (outer, inner)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(outcomes) == 2 and list(outcomes.values()).count("added") == 1
+    (refused,) = (o for o in outcomes.values() if o != "added")
+    assert "is inside the library" in refused or "holds the library" in refused
+    with database.session() as session:
+        assert len(listed(RootRepository(session))) == 1
 
 
 def test_a_library_removed_while_its_files_are_processed_leaves_no_pipeline_error(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, case, func, literal, select, update
+from sqlalchemy import Text, case, false, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, Root, RootMember
@@ -15,9 +15,23 @@ from trove.domain.ids import new_id
 from trove.repositories._sql import insert_if_absent, rowcount, utcnow
 
 
+# pg_advisory_xact_lock key: "trove libraries" changing, one transaction at a time.
+_LIBRARIES_LOCK = 0x7472_6F76_6C69_62
+
+
 class RootRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def hold_libraries(self) -> None:
+        """Until this transaction ends, no other one adds or moves a library: a check of the
+        libraries and the insert after it are then one step (a folder and one inside it,
+        added at the same moment, were both accepted). SQLite: the write lock, taken now by
+        a write that changes nothing."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(_LIBRARIES_LOCK)))
+        else:
+            self.session.execute(update(Root).where(false()).values(path=Root.path))
 
     def get(self, root_id: str) -> Root | None:
         return self.session.get(Root, root_id)

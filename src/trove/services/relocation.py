@@ -120,14 +120,12 @@ class LibraryRelocation:
                     f"{new} is already the library {occupant.name!r} with indexed files; "
                     "remove that library first to relocate this one there"
                 )
-            refuse_nested(
-                new,
-                [r for r in repo.all() if r.id != found.id],
-                upload_folder=own_upload_folder(self.settings),
-            )
+            self._refuse_nested(repo, found.id, new)  # before the files are compared
             check = self._check(session, found.id, new)
             if not check.passes:
                 raise Invalid(f"not relocated: {new}: {check.problem()}")
+            repo.hold_libraries()
+            self._refuse_nested(repo, found.id, new)  # a library added meanwhile
             if occupant is not None:  # added a moment ago and never indexed: it gives way
                 _forget_empty(session, occupant.id)
             old_path, old_name = found.path, found.name
@@ -143,6 +141,10 @@ class LibraryRelocation:
                 "matched": check.matched,
                 "assets": updated,
             }
+
+    def _refuse_nested(self, repo: RootRepository, root_id: str, new: str) -> None:
+        others = [r for r in repo.all() if r.id != root_id]
+        refuse_nested(new, others, upload_folder=own_upload_folder(self.settings))
 
     def offer_for(self, new_path: str) -> dict[str, Any] | None:
         """The library whose folder is gone (`_is_gone`) and whose files `new_path` holds, if

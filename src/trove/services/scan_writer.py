@@ -52,6 +52,7 @@ def register_root(
     name = os.path.basename(root_path) or root_path
     with database.session() as session:
         roots = RootRepository(session)
+        roots.hold_libraries()
         refuse_nested(root_path, roots.all(), upload_folder=upload_folder)
         root, created = roots.add_if_new(
             path=root_path, name=name, is_upload_target=is_upload_target
