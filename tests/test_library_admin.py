@@ -202,8 +202,8 @@ def test_a_folder_and_one_inside_it_added_at_the_same_moment_make_one_library(
     """Each add checked the libraries, then inserted its own: two adds at once both found
     none in the way and both went in, one inside the other. Whoever checks second now waits
     for the first to be done, and is refused."""
-    from trove.services.errors import Conflict
     from trove.repositories.roots import RootRepository
+    from trove.services.errors import Conflict
     from trove.services.root_policy import own_upload_folder
     from trove.services.scan_writer import register_root
 

@@ -14,7 +14,6 @@ from trove.domain.enums import AssetStatus, AssetType, RootStatus
 from trove.domain.ids import new_id
 from trove.repositories._sql import insert_if_absent, rowcount, utcnow
 
-
 # pg_advisory_xact_lock key: "trove libraries" changing, one transaction at a time.
 _LIBRARIES_LOCK = 0x7472_6F76_6C69_62
 
