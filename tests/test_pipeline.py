@@ -9,6 +9,7 @@ import shutil
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -309,6 +310,54 @@ def test_a_stop_in_the_last_step_hands_the_batch_back_and_the_next_run_finishes_
     assert sorted(ran) == sorted(ids)  # the step ran once for each asset, the first included
     with library.database.session() as session:
         assert session.query(PipelineLease).count() == 0
+    library.database.dispose()
+
+
+def test_the_rest_of_a_run_that_made_way_is_finished_by_the_next_though_older_files_came_first(
+    settings, tmp_path, monkeypatch
+):
+    """A run that stops early (shutdown, or the server's processing job making way for a
+    scan) leaves the rest of its page `queued`. The next run took queued leases on its first
+    page only: files of a rescan, with older ids, filled that page, and the rest stayed
+    `processing` with nobody to send it again."""
+    from dataclasses import replace
+
+    from trove.pipeline import service
+    from trove.pipeline.processors.fingerprint import Sha256Processor
+
+    settings = replace(settings, pipeline_processes="off", pipeline_threads=1)
+    settings = replace(settings, pipeline_batch_size=1)
+    monkeypatch.setattr(service, "PAGE", 4)
+    older, newer = tmp_path / "older", tmp_path / "newer"
+    for n in range(6):
+        (older / f"a-{n}.txt").parent.mkdir(exist_ok=True)
+        (older / f"a-{n}.txt").write_text(f"older note {n}")
+    library = LibraryService(settings)
+    library.scan_and_process([str(older)], wait=True)
+    for n in range(6):
+        (newer / f"b-{n}.txt").parent.mkdir(exist_ok=True)
+        (newer / f"b-{n}.txt").write_text(f"newer note {n}")
+    library.scan_and_process([str(newer)], wait=False)
+    hashed: list[str] = []
+    sha256 = Sha256Processor.process
+
+    def counted(self: Sha256Processor, asset: Any) -> Any:
+        hashed.append(asset.id)
+        return sha256(self, asset)
+
+    monkeypatch.setattr(Sha256Processor, "process", counted)
+    first = library.pipeline().run_pending(stopped=lambda: bool(hashed))  # makes way
+    with library.database.session() as session:
+        left_queued = session.query(PipelineLease).filter_by(state="queued").count()
+        session.query(Asset).filter(Asset.rel_path.like("a-%")).update(
+            {"status": AssetStatus.PROCESSING}, synchronize_session=False
+        )  # a rescan found the older library's files changed
+    assert first.assets < 7 and left_queued > 0
+    library.pipeline().run_pending()
+    with library.database.session() as session:
+        statuses = {a.rel_path: a.status for a in session.query(Asset) if a.rel_path}
+        assert session.query(PipelineLease).count() == 0
+    assert set(statuses.values()) == {AssetStatus.READY}, statuses
     library.database.dispose()
 
 

@@ -259,7 +259,9 @@ class PipelineService:
         task = batch_task(broker)
         in_flight: set[asyncio.Task[Any]] = set()
         window = max(1, self.settings.pipeline_threads) * 2
-        include_queued = True
+        # What this run sent is dated from now on; anything `queued` before it (the rest of
+        # an earlier run that stopped or made way for a scan) is its work too, on every page.
+        started = utcnow()
         statistics = StatisticsKeeper(self.database.url)
         runner = broker.state.runner
         while not _asked(stopped):
@@ -268,8 +270,7 @@ class PipelineService:
             # reads then shows up as work, instead of as "nothing more" with assets left.
             coming = more_coming is not None and more_coming()
             others_busy = self._someone_else_busy()
-            work = self._kickable(include_queued=include_queued, limit=PAGE)
-            include_queued = False
+            work = self._kickable(include_queued=False, limit=PAGE, queued_before=started)
             if not work:
                 if in_flight:  # look again when a batch ends, or for what a scan adds
                     done, in_flight = await _first_done(
@@ -285,7 +286,7 @@ class PipelineService:
                 await asyncio.sleep(min(1.0, self.settings.pipeline_lease_seconds / 3))
                 continue
             runner.see(self._pending)
-            self._mark_queued([w.asset_id for w in work])
+            self._mark_queued([w.asset_id for w in work], redate_queued=True)
             for batch in self._batches(work, parallel=window):
                 while len(in_flight) >= window and not _asked(stopped):
                     done, in_flight = await _first_done(in_flight, timeout=None, stopped=stopped)
@@ -430,9 +431,11 @@ class PipelineService:
             held = PipelineRepository(session).held_ids(now=utcnow())
         return [i for i in held if i not in excluding]
 
-    def _mark_queued(self, ids: list[str]) -> None:
+    def _mark_queued(self, ids: list[str], *, redate_queued: bool = False) -> None:
         with self.database.session() as session:
-            PipelineRepository(session).mark_queued(ids, now=utcnow())
+            PipelineRepository(session).mark_queued(
+                ids, now=utcnow(), redate_queued=redate_queued
+            )
 
     def _pending(self) -> int:
         with self.database.session() as session:

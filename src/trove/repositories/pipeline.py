@@ -101,13 +101,23 @@ class PipelineRepository:
         )
         return [PendingWork(*row) for row in rows]
 
-    def mark_queued(self, asset_ids: Sequence[str], *, now: datetime) -> None:
+    def mark_queued(
+        self, asset_ids: Sequence[str], *, now: datetime, redate_queued: bool = False
+    ) -> None:
         """Record that a task was sent; a lapsed `running` lease becomes `queued` again. A
-        `queued` one sent again keeps its date: dating it again would write every queued row
-        each time a server's pass sends what is pending, and the re-send of lost messages
-        (work_to_kick's `queued_before`) does not need it."""
+        `queued` one sent again keeps its date unless `redate_queued`: dating it again would
+        write every queued row each time a server's pass sends what is pending, and the
+        re-send of lost messages (work_to_kick's `queued_before`) does not need it. An
+        in-process run needs it: it tells what it sent itself by the date."""
         if not asset_ids:
             return
+        if redate_queued:
+            self.session.execute(
+                update(PipelineLease)
+                .where(PipelineLease.asset_id.in_(asset_ids), PipelineLease.state == QUEUED)
+                .values(kicked_at=now)
+                .execution_options(synchronize_session=False)
+            )
         self.session.execute(
             update(PipelineLease)
             .where(

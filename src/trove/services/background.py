@@ -207,29 +207,15 @@ class BackgroundIndexer:
         else:
             # In-process this thread is the worker; with Redis it only sends the work to
             # `trove worker`s and does not hold up the scans queued behind it.
-            result = self.library.pipeline().run_pending(
-                wait=False, stopped=self._make_way_after(time.monotonic())
-            )
+            way = _MakeWay(stopping=self._stopping, others_waiting=self._others_waiting)
+            result = self.library.pipeline().run_pending(wait=False, stopped=way)
             self._record_processing(result)
-            if self._others_waiting() and not self._stopping.is_set():
+            if way.made and not self._stopping.is_set():
                 self.request_processing()  # the rest, after the jobs it made way for
                 return
             self.library.reconcile_duplicates()
             for follow_up in self.after_processing:
                 follow_up()
-
-    def _make_way_after(self, started: float) -> Callable[[], bool]:
-        """When a processing run stops: at shutdown, or once it has run a while and another
-        job waits (its batches in hand end after their asset in hand and the rest stays
-        pending). Without it a library added during hours of previews waited for all of them."""
-
-        def stopped() -> bool:
-            if self._stopping.is_set():
-                return True
-            ran = time.monotonic() - started
-            return ran >= PROCESSING_YIELDS_AFTER_S and self._others_waiting()
-
-        return stopped
 
     def _others_waiting(self) -> bool:
         with self._lock:
@@ -250,6 +236,27 @@ class BackgroundIndexer:
             result.ready,
             result.errors,
         )
+
+
+class _MakeWay:
+    """A processing run's `stopped()`: true at shutdown, or once the run has gone on for
+    PROCESSING_YIELDS_AFTER_S while another job waits (its batches in hand then end after
+    their asset in hand, and the rest stays pending). Without it, a library added during
+    hours of previews waited for all of them."""
+
+    def __init__(self, *, stopping: threading.Event, others_waiting: Callable[[], bool]) -> None:
+        self.stopping = stopping
+        self.others_waiting = others_waiting
+        self.started = time.monotonic()
+        self.made = False  # it stopped the run for another job
+
+    def __call__(self) -> bool:
+        if self.stopping.is_set():
+            return True
+        ran = time.monotonic() - self.started
+        if ran >= PROCESSING_YIELDS_AFTER_S and self.others_waiting():
+            self.made = True
+        return self.made
 
 
 def _scan_line(s: ScanSummary) -> str:

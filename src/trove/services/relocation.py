@@ -114,18 +114,12 @@ class LibraryRelocation:
                 raise NotFound(f"no library {root!r} (give its id or its former path)")
             if found.path == new:
                 raise Invalid(f"library {found.name!r} is already at {new}")
-            occupant = repo.by_path(new)
-            if occupant is not None and repo.count_files(occupant.id):
-                raise Conflict(
-                    f"{new} is already the library {occupant.name!r} with indexed files; "
-                    "remove that library first to relocate this one there"
-                )
-            self._refuse_nested(repo, found.id, new)  # before the files are compared
+            self._refuse_taken(repo, found.id, new)  # before the files are compared
             check = self._check(session, found.id, new)
             if not check.passes:
                 raise Invalid(f"not relocated: {new}: {check.problem()}")
             repo.hold_libraries()
-            self._refuse_nested(repo, found.id, new)  # a library added meanwhile
+            occupant = self._refuse_taken(repo, found.id, new)  # a library added meanwhile
             if occupant is not None:  # added a moment ago and never indexed: it gives way
                 _forget_empty(session, occupant.id)
             old_path, old_name = found.path, found.name
@@ -142,9 +136,18 @@ class LibraryRelocation:
                 "assets": updated,
             }
 
-    def _refuse_nested(self, repo: RootRepository, root_id: str, new: str) -> None:
+    def _refuse_taken(self, repo: RootRepository, root_id: str, new: str) -> Root | None:
+        """Conflict when `new` is a library with indexed files, or inside one or holding one;
+        else the library at `new` added a moment ago and never indexed, if any."""
+        occupant = repo.by_path(new)
+        if occupant is not None and repo.count_files(occupant.id):
+            raise Conflict(
+                f"{new} is already the library {occupant.name!r} with indexed files; "
+                "remove that library first to relocate this one there"
+            )
         others = [r for r in repo.all() if r.id != root_id]
         refuse_nested(new, others, upload_folder=own_upload_folder(self.settings))
+        return occupant
 
     def offer_for(self, new_path: str) -> dict[str, Any] | None:
         """The library whose folder is gone (`_is_gone`) and whose files `new_path` holds, if
