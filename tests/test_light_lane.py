@@ -385,6 +385,8 @@ def test_a_servers_scan_leaves_the_heavy_steps_to_the_processing_job_after_the_s
     write_png(second / "b.png", seed=99)
     library = LibraryService(_sqlite_settings(tmp_path / "served", pipeline_processes="off"))
     indexer = BackgroundIndexer(library)
+    followed_up: list[int] = []
+    indexer.after_processing.append(lambda: followed_up.append(len(made)))
     indexer.start()
     try:
         library.add_root(str(first), indexer=indexer)
@@ -403,7 +405,8 @@ def test_a_servers_scan_leaves_the_heavy_steps_to_the_processing_job_after_the_s
     files = _index(library.settings)["files"]
     pngs = {path: f for path, f in files.items() if path.endswith(".png")}
     assert len(pngs) == 13
-    assert len(set(made)) == 13  # the first library's previews went on after the scan
+    assert sorted(made) == sorted(set(made)) and len(made) == 13  # each made once, all made
+    assert followed_up and followed_up[-1] == 13  # the follow-ups ran once all was done
     assert {f["status"] for f in pngs.values()} == {"ready"}
 
 
