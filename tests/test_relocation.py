@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -188,3 +189,40 @@ def test_a_library_whose_folder_still_holds_its_files_is_not_offered_for_a_copy(
     copy = tmp_path / "copy"
     shutil.copytree(old, copy)
     assert services.library.relocation_offer(str(copy)) is None
+
+
+def test_a_library_added_inside_the_new_folder_while_the_files_are_compared_stops_the_switch(
+    services, tmp_path, monkeypatch
+):
+    """The files are compared before the switch (seconds on a NAS); a library added inside
+    the new folder meanwhile passed the nesting check made before them, and its files were
+    then indexed twice. The check is made again, under the libraries' lock, at the switch."""
+    from trove.services.errors import Conflict
+    from trove.services.relocation import LibraryRelocation
+    from trove.services.root_policy import own_upload_folder
+    from trove.services.scan_writer import register_root
+
+    old = tmp_path / "old" / "photos"
+    for i in range(3):
+        write_photo(old / "trip" / f"p{i}.jpg", seed=i, size=(160, 120))
+    services.library.scan_and_process([str(old)], wait=True)
+    new = tmp_path / "new" / "photos"
+    new.parent.mkdir()
+    shutil.move(old, new)
+    compare = LibraryRelocation._check
+
+    def compared_while_a_library_is_added(self, session, root_id, folder):  # type: ignore[no-untyped-def]
+        outcome = compare(self, session, root_id, folder)
+        adding = threading.Thread(
+            target=register_root,
+            args=(services.database, str(new / "trip")),
+            kwargs={"upload_folder": own_upload_folder(services.settings)},
+        )
+        adding.start()
+        adding.join(30)
+        return outcome
+
+    monkeypatch.setattr(LibraryRelocation, "_check", compared_while_a_library_is_added)
+    with pytest.raises(Conflict, match="holds the library 'trip'"):
+        services.library.relocate(str(old), str(new))
+    assert {r["path"] for r in services.library.roots()} == {str(old), str(new / "trip")}
