@@ -433,9 +433,7 @@ class PipelineService:
 
     def _mark_queued(self, ids: list[str], *, redate_queued: bool = False) -> None:
         with self.database.session() as session:
-            PipelineRepository(session).mark_queued(
-                ids, now=utcnow(), redate_queued=redate_queued
-            )
+            PipelineRepository(session).mark_queued(ids, now=utcnow(), redate_queued=redate_queued)
 
     def _pending(self) -> int:
         with self.database.session() as session:
