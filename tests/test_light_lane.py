@@ -407,6 +407,8 @@ def test_a_servers_scan_leaves_the_heavy_steps_to_the_processing_job_after_the_s
     assert len(pngs) == 13
     assert sorted(made) == sorted(set(made)) and len(made) == 13  # each made once, all made
     assert followed_up and followed_up[-1] == 13  # the follow-ups ran once all was done
+    assert indexer.state.last_pipeline is not None  # the status tells the job as a whole
+    assert indexer.state.last_pipeline["steps"]["thumbnails"] == {"ok": 13}
     assert {f["status"] for f in pngs.values()} == {"ready"}
 
 

@@ -97,6 +97,14 @@ class PipelineSummary:
             for status, n in counts.items():
                 per_step[status] = per_step.get(status, 0) + n
 
+    def followed_by(self, later: PipelineSummary) -> PipelineSummary:
+        """This run and a later one of the same work, as one (a processing job that made way
+        for a scan, and went on after it)."""
+        both = PipelineSummary(elapsed_s=round(self.elapsed_s + later.elapsed_s, 4))
+        for part in (self, later):
+            both.add({"ready": part.ready, "errors": part.errors, "steps": part.steps})
+        return both
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

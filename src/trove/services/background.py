@@ -56,6 +56,8 @@ class BackgroundIndexer:
         # Jobs a full disk stopped: the warning stays until each of them has gone through.
         self._waiting_for_space: set[tuple[str, str]] = set()
         self._retries: list[threading.Timer] = []
+        # What a processing job that made way for other jobs had done before it did.
+        self._job_so_far: PipelineSummary | None = None
         self._calls: dict[str, Callable[[], Any]] = {}
         self._lock = threading.Lock()
         self._idle = threading.Event()
@@ -209,6 +211,9 @@ class BackgroundIndexer:
             # `trove worker`s and does not hold up the scans queued behind it.
             way = _MakeWay(stopping=self._stopping, others_waiting=self._others_waiting)
             result = self.library.pipeline().run_pending(wait=False, stopped=way)
+            if self._job_so_far is not None:  # the job made way before: told as one run
+                result = self._job_so_far.followed_by(result)
+            self._job_so_far = result if way.made else None
             self._record_processing(result)
             if way.made and not self._stopping.is_set():
                 self.request_processing()  # the rest, after the jobs it made way for
