@@ -329,13 +329,13 @@ def test_the_rest_of_a_run_that_made_way_is_finished_by_the_next_though_older_fi
     settings = replace(settings, pipeline_batch_size=1)
     monkeypatch.setattr(service, "PAGE", 4)
     older, newer = tmp_path / "older", tmp_path / "newer"
+    older.mkdir()
+    newer.mkdir()
     for n in range(6):
-        (older / f"a-{n}.txt").parent.mkdir(exist_ok=True)
         (older / f"a-{n}.txt").write_text(f"older note {n}")
     library = LibraryService(settings)
     library.scan_and_process([str(older)], wait=True)
     for n in range(6):
-        (newer / f"b-{n}.txt").parent.mkdir(exist_ok=True)
         (newer / f"b-{n}.txt").write_text(f"newer note {n}")
     library.scan_and_process([str(newer)], wait=False)
     hashed: list[str] = []
