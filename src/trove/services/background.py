@@ -210,10 +210,12 @@ class BackgroundIndexer:
             # In-process this thread is the worker; with Redis it only sends the work to
             # `trove worker`s and does not hold up the scans queued behind it.
             way = _MakeWay(stopping=self._stopping, others_waiting=self._others_waiting)
+            so_far, self._job_so_far = self._job_so_far, None  # a failed run drops it
             result = self.library.pipeline().run_pending(wait=False, stopped=way)
-            if self._job_so_far is not None:  # the job made way before: told as one run
-                result = self._job_so_far.followed_by(result)
-            self._job_so_far = result if way.made else None
+            if so_far is not None:  # the job made way before: told as one run
+                result = so_far.followed_by(result)
+            if way.made:
+                self._job_so_far = result
             self._record_processing(result)
             if way.made and not self._stopping.is_set():
                 self.request_processing()  # the rest, after the jobs it made way for
