@@ -281,6 +281,67 @@ def test_an_unreadable_folder_is_an_error_and_what_it_holds_does_not_go_missing(
     assert status_of(settings) == before
 
 
+# What the watcher's sync of some paths (sync/path_sync.py) answers, as JSON, run as `argv`.
+SYNC_PATHS = """
+import json, sys
+from trove.config import load_settings
+from trove.db.database import Database
+from trove.services.scanner import ScanService
+from trove.sync.path_sync import PathSync
+settings = load_settings()
+scanner = ScanService(settings, database=Database(settings.resolved_database_url))
+result = PathSync(scanner).sync(sys.argv[1:])
+print(json.dumps({"missing": result.missing, "rescanned": result.rescanned_roots}))
+"""
+
+
+def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_missing(
+    settings, tmp_path, without_root_bypass
+):
+    """Events for files in a folder that lost its search permission (a NAS agent writing as
+    another user): the watcher's sync records the folder's error, as a scan does, instead of
+    taking the files for deleted; once it can be listed again, the library is rescanned."""
+    library = tmp_path / "library"
+    write_jpeg(library / "fine.jpg")
+    write_jpeg(library / "private" / "a.jpg", seed=2)
+    write_jpeg(library / "private" / "b.jpg", seed=3)
+    scan(settings, library)
+    before = status_of(settings)
+
+    def sync(*paths: Path) -> dict[str, Any]:
+        result = subprocess.run(
+            [*without_root_bypass, sys.executable, "-c", SYNC_PATHS, *map(str, paths)],
+            env=trove_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    with chmod(library / "private", 0):
+        (library / "private" / "b.jpg").touch()  # an event for it, and one for a new file
+        blind = sync(library / "private" / "a.jpg", library / "private" / "b.jpg")
+        during = status_of(settings)
+    seen_again = sync(library / "private")
+
+    assert blind == {"missing": 0, "rescanned": []}
+    folder_id, status, message = during[b"private"]
+    assert (folder_id, status, message) == (
+        before[b"private"][0],
+        "error",
+        "cannot list folder: permission denied",
+    )
+    for child in (b"private/a.jpg", b"private/b.jpg"):
+        assert during[child] == before[child]  # same id, still ready: not missing
+    assert seen_again == {"missing": 0, "rescanned": [str(library)]}
+    after = status_of(settings)
+    assert after[b"private"] == before[b"private"]  # ready again
+    changed = {k: v[:2] for k, v in after.items() if v != before[k]}
+    # The touch made while it was hidden is seen by the rescan: b.jpg is processed again.
+    assert changed == {b"private/b.jpg": (before[b"private/b.jpg"][0], "processing")}
+
+
 def test_entries_still_unreadable_are_not_rewritten_by_a_rescan(
     settings, tmp_path, scan_without_root_bypass
 ):

@@ -28,7 +28,8 @@ class EventHandler:
         elif kind in ("closed", "deleted") or (kind == "created" and event.is_directory):
             # Written and closed, gone, or a new folder: nothing more is coming; be quick.
             self.watcher.on_path_event(src, delay=self.settle)
-        elif kind in ("created", "modified", "attrib") and not event.is_directory:
+        elif kind == "attrib" or (kind in ("created", "modified") and not event.is_directory):
+            # A folder's attributes too: one that could not be listed may be readable again.
             self.watcher.on_path_event(src, delay=self.debounce)
 
     def _is_root(self, path: str) -> bool:

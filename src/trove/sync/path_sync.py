@@ -141,8 +141,10 @@ class _RootSync:
         ]
         if not wanted:
             return self.result
-        present = {path: _indexable_stat(path) for path, _rel in wanted}
-        if any(st is None for st in present.values()) and self._root_looks_unmounted():
+        present, blocked = _look_at(wanted, root=self.root.path)
+        if "" in blocked or (
+            any(st is None for st in present.values()) and self._root_looks_unmounted()
+        ):
             # A vanished file in a root that is gone or empty: a dropped mount, not deletions.
             self.scanner.scan(self.root.path)
             self.result.offline_roots.append(self.root.path)
@@ -152,8 +154,16 @@ class _RootSync:
             self.scanner.scan(self.root.path)
             self.result.rescanned_roots.append(self.root.path)
             return self.result
-        self._load_known([rel for _path, rel in wanted])
+        wanted = [(path, rel) for path, rel in wanted if path in present]
+        self._load_known([rel for _path, rel in wanted] + sorted(blocked))
+        if any(self._listable_again(path, rel) for path, rel in wanted):
+            # What changed below it while it could not be listed was not seen: rescanned.
+            self.scanner.scan(self.root.path)
+            self.result.rescanned_roots.append(self.root.path)
+            return self.result
         try:
+            for folder in sorted(blocked):
+                self._unsearchable(folder)
             # What vanished first: a file that reappears elsewhere in the same batch (a move
             # between roots, seen as delete + create) is then recognised as moved.
             for path, rel in wanted:
@@ -234,6 +244,27 @@ class _RootSync:
         self.result.ids[path] = moved.id
         self.result.moved += 1
 
+    def _listable_again(self, path: str, rel: str) -> bool:
+        row = self._known.get(rel)
+        if row is None or not row.is_folder or row.status != AssetStatus.ERROR:
+            return False
+        try:  # listed, and what it holds can be looked at (read without search is not)
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    entry.stat(follow_symlinks=False)
+                    break
+        except OSError:
+            return False
+        return True
+
+    def _unsearchable(self, folder: str) -> None:
+        """A folder whose entries cannot be looked at (its permissions changed): an error,
+        as a scan records it, and what the index knew below it stays as it was."""
+        row = self._known.get(folder)
+        if row is not None and row.is_folder and row.status != AssetStatus.ERROR:
+            reason = "cannot list folder: permission denied"
+            self.writer.folder_unreadable(Entry(folder, Kind.DIR), reason=reason)
+
     def _gone(self, rel: str, row: fast_index.IndexRow) -> None:
         """Marked missing at the end of the batch, all in one go (`rm -rf` of a big folder)."""
         self._vanished.append((rel, row))
@@ -288,7 +319,10 @@ class _RootSync:
         """A file renamed onto an indexed one (an editor's `s.png.part` -> `s.png`): the
         indexed file was edited, so it keeps its id, tags and title; the record of the
         renamed file goes (see ScanWriter.replaced_by_rename)."""
-        st = _indexable_stat(os.path.join(self.root.path, dest_rel))
+        try:
+            st = _indexable_stat(os.path.join(self.root.path, dest_rel))
+        except PermissionError:
+            return None  # both paths are synced, as what can be seen of them
         if st is None or not stat.S_ISREG(st.st_mode):
             return None  # gone again already: both paths are synced as they are now
         try:
@@ -439,11 +473,46 @@ def _absolute(path: str | os.PathLike[str]) -> str:
     return os.path.join(canonical_root(head), name) if name else canonical_root(text)
 
 
+def _look_at(
+    items: list[tuple[str, str]], *, root: str
+) -> tuple[dict[str, os.stat_result | None], set[str]]:
+    """What each path is now (`_indexable_stat`), and the folders that hide some of them:
+    a path below a folder that lost its search permission says nothing about its file, which
+    is left out instead of taken for deleted."""
+    present: dict[str, os.stat_result | None] = {}
+    blocked: set[str] = set()
+    for path, rel in items:
+        try:
+            present[path] = _indexable_stat(path)
+        except PermissionError:
+            folder = _unsearchable_folder(root, rel)
+            if folder is not None:
+                blocked.add(folder)
+    return present, blocked
+
+
+def _unsearchable_folder(root: str, rel: str) -> str | None:
+    """The outermost folder ("" for the root) whose entries on the way to `rel` cannot
+    be looked at; None when they all can now."""
+    parts = rel.split("/")
+    for i in range(1, len(parts) + 1):
+        try:
+            os.lstat(os.path.join(root, *parts[:i]))
+        except PermissionError:
+            return "/".join(parts[: i - 1])
+        except OSError:
+            return None
+    return None
+
+
 def _indexable_stat(path: str) -> os.stat_result | None:
     """The path's lstat when it is a file or a folder; a symlink (say, a folder replaced by
-    one), a FIFO or a device is not indexed, so the entry that was there is gone."""
+    one), a FIFO or a device is not indexed, so the entry that was there is gone.
+    PermissionError when a folder above it cannot be searched: nothing is known of it."""
     try:
         st = os.lstat(path)
+    except PermissionError:
+        raise
     except OSError:
         return None
     return st if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) else None

@@ -364,6 +364,7 @@ class FileWatcher:
     def _watch(self, state: RootWatch) -> str | None:
         """Add the inotify watches of a root; a reason when they could not all be added."""
         from watchdog.events import (
+            DirAttribEvent,
             DirCreatedEvent,
             DirDeletedEvent,
             DirMovedEvent,
@@ -392,6 +393,7 @@ class FileWatcher:
                     FileClosedEvent,
                     FileDeletedEvent,
                     FileMovedEvent,
+                    DirAttribEvent,  # permissions: a folder that could not be listed
                     DirCreatedEvent,
                     DirDeletedEvent,
                     DirMovedEvent,
