@@ -18,6 +18,7 @@ from trove.services.scanner import (
     RootUnavailable,
     ScanService,
     canonical_root,
+    known_root_path,
     root_unavailable_reason,
 )
 
@@ -181,7 +182,7 @@ class LibraryService:
     def _is_new_root(self, path: str) -> bool:
         try:
             with fast_index.connect(self.settings.resolved_database_url) as conn:
-                return fast_index.find_root(conn, canonical_root(path)) is None
+                return fast_index.find_root(conn, known_root_path(conn, path)) is None
         except fast_index.IndexUnavailable:
             return False  # no index yet: no library that could have moved
 

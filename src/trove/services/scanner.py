@@ -87,11 +87,10 @@ class ScanService:
         from trove.db.migrate import ensure_schema
 
         ensure_schema(self.url)
-        root_path = canonical_root(path)
-
-        summary = ScanSummary(path=root_path)
         with fast_index.connect(self.url) as conn:
+            root_path = known_root_path(conn, path)
             root = fast_index.find_root(conn, root_path)
+        summary = ScanSummary(path=root_path)
         if root is None:
             root = self._register_root(root_path)
         summary.root_id = root.id
@@ -180,7 +179,21 @@ def canonical_root(path: str | os.PathLike[str]) -> str:
     return real
 
 
+def known_root_path(conn: fast_index.Connection, path: str | os.PathLike[str]) -> str:
+    """The path a library is known by: its real path, except for a library whose own folder
+    was replaced by a link (its files moved): it is still that library, shown offline, not a
+    new library at the link's target (which is offered for relocation instead)."""
+    literal = os.path.abspath(os.fspath(path))
+    if os.path.islink(literal) and fast_index.find_root(conn, literal) is not None:
+        return literal
+    return canonical_root(path)
+
+
 def root_unavailable_reason(root_path: str) -> str | None:
+    """Why a library's folder (stored as its real path) cannot be scanned now, if it cannot."""
+    if os.path.islink(root_path):
+        target = os.path.realpath(root_path)
+        return f"the folder is now a link to {target} (moved? relocate the library there)"
     if not os.path.exists(root_path):
         return "folder is missing (unmounted or moved away?)"
     if not os.path.isdir(root_path):
