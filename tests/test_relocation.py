@@ -181,28 +181,31 @@ def test_a_library_whose_mount_point_is_left_behind_empty_is_offered_where_it_re
     assert sorted(p.name for p in old.iterdir()) == [".DS_Store"]
 
 
+@pytest.mark.parametrize("linked", ["the folder", "a folder above it"])
 def test_a_library_whose_folder_was_replaced_by_a_link_is_offline_and_its_target_offered(
-    services, tmp_path
+    services, tmp_path, linked
 ):
-    """`mv photos elsewhere; ln -s elsewhere photos`: the library is not indexed a second time
-    at the link's target, nor shown online while nothing of it is scanned any more."""
-    old = tmp_path / "photos"
+    """`mv photos elsewhere; ln -s elsewhere photos` (or so for a mount point above it): the
+    library is not indexed a second time at the link's target, nor shown online while
+    nothing of it is scanned any more."""
+    old = tmp_path / "mnt" / "photos"
     for i in range(4):
         write_photo(old / f"p{i}.jpg", seed=i, size=(32, 24))
     services.library.scan_and_process([str(old)], wait=True)
     ids = {path: a["id"] for path, a in _listing(services).items()}
-    new = tmp_path / "elsewhere"
-    shutil.move(old, new)
-    old.symlink_to(new)
+    replaced = old if linked == "the folder" else old.parent
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(replaced, elsewhere)
+    replaced.symlink_to(elsewhere)
+    new = elsewhere if linked == "the folder" else elsewhere / "photos"
 
     (scan,) = services.library.scan_and_process([str(old)], wait=True).scans
     assert (scan.path, scan.status) == (str(old), "offline")
     assert scan.status_message == (
         f"the folder is now a link to {new} (moved? relocate the library there)"
     )
-    assert services.library.scan_and_process([str(old)], wait=False, libraries_only=True).scans[
-        0
-    ].status == ("offline")
+    rescan = services.library.scan_and_process([str(old)], wait=False, libraries_only=True)
+    assert rescan.scans[0].status == "offline"  # the server's: not skipped as "no library"
     with pytest.raises(RelocationOffered):
         services.library.scan_and_process([str(new)], wait=True)
     assert [r["path"] for r in services.library.roots()] == [str(old)]

@@ -267,6 +267,32 @@ def test_a_root_renamed_away_while_watched_goes_offline_and_comes_back_intact(
     assert {a["status"] for a in after.values()} == {"ready"}
 
 
+def test_a_root_replaced_by_a_link_while_watched_goes_offline_saying_where_it_leads(
+    watched, library, tmp_path
+):
+    """`mv library elsewhere; ln -s elsewhere library` while served: the watcher's health
+    check looks through the link no more (it saw the same folder there and stayed "watching"
+    while every event was dropped); the library is offline, nothing of it goes missing, and
+    no second library is made at the link's target."""
+    services = watched
+    before = assets(services)
+    elsewhere = tmp_path / "elsewhere"
+    library.rename(elsewhere)
+    library.symlink_to(elsewhere)
+
+    eventually(lambda: root_row(services, library)[0] == "offline", what="root offline")
+    assert root_row(services, library)[1] == (
+        f"the folder is now a link to {elsewhere} (moved? relocate the library there)"
+    )
+    eventually(lambda: watch_status(services, library).startswith("offline"), what="unwatched")
+    write_text(elsewhere / "notes/late.txt", "written through the new folder\n")
+    assert services.indexer.wait_idle(30)
+    assert [r["path"] for r in services.library.roots()] == [str(library)]
+    assert {p: (a["id"], a["status"]) for p, a in assets(services).items()} == {
+        p: (a["id"], a["status"]) for p, a in before.items()
+    }
+
+
 def test_a_root_relocated_while_watched_is_followed_and_its_former_folder_is_left_alone(
     watched, library, tmp_path
 ):

@@ -180,19 +180,19 @@ def canonical_root(path: str | os.PathLike[str]) -> str:
 
 
 def known_root_path(conn: fast_index.Connection, path: str | os.PathLike[str]) -> str:
-    """The path a library is known by: its real path, except for a library whose own folder
-    was replaced by a link (its files moved): it is still that library, shown offline, not a
-    new library at the link's target (which is offered for relocation instead)."""
+    """The path a library is known by: its real path, except for a library whose folder (or
+    one above it) was replaced by a link, its files moved: it is still that library, shown
+    offline, not a new library at the link's target (which is offered for relocation)."""
     literal = os.path.abspath(os.fspath(path))
-    if os.path.islink(literal) and fast_index.find_root(conn, literal) is not None:
+    if os.path.realpath(literal) != literal and fast_index.find_root(conn, literal) is not None:
         return literal
     return canonical_root(path)
 
 
 def root_unavailable_reason(root_path: str) -> str | None:
     """Why a library's folder (stored as its real path) cannot be scanned now, if it cannot."""
-    if os.path.islink(root_path):
-        target = os.path.realpath(root_path)
+    target = os.path.realpath(root_path)
+    if target != root_path:  # the folder, or one above it, was replaced by a link
         return f"the folder is now a link to {target} (moved? relocate the library there)"
     if not os.path.exists(root_path):
         return "folder is missing (unmounted or moved away?)"

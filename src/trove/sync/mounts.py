@@ -35,7 +35,10 @@ NETWORK_FILESYSTEMS = frozenset(
 
 
 def root_identity(path: str) -> tuple[int, int] | None:
-    """(device, inode) of a root folder that is there and readable, else None."""
+    """(device, inode) of a root folder that is there and readable, else None (also when
+    the folder, stored as its real path, was replaced by a link: the library is elsewhere)."""
+    if os.path.realpath(path) != path:
+        return None
     try:
         st = os.stat(path)
     except OSError:
