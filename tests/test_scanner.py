@@ -184,51 +184,6 @@ def test_a_root_emptied_of_its_files_is_offline_and_nothing_goes_missing(
     assert LibraryService(settings).status(viewer=Viewer.system())["roots"][0]["status"] == "online"
 
 
-# A mount point with the disk away, as `trove scan` sees it: another file system (an empty
-# tmpfs, in a mount namespace of its own) mounted over the library, into which an app wrote.
-SCAN_OVER_AN_EMPTY_MOUNT = 'mount -t tmpfs none "$1" && echo stray > "$1/stray.txt" && '
-SCAN_OVER_AN_EMPTY_MOUNT += 'exec "$2" -m trove scan "$1" --json'
-
-
-def test_a_mount_point_written_to_while_its_disk_is_away_is_offline_not_missing(settings, tmp_path):
-    """One stray file in the mount point of a NAS that is away made every file of the
-    library `missing`; none of them is there, and the folder is on another file system than
-    they were, so the library is offline instead (and nothing of it changes)."""
-    import subprocess
-    import sys
-
-    from tests.conftest import trove_env
-
-    library = make_library(tmp_path / "library", photos=2)
-    scan(settings, library)
-    before = indexed(settings)
-
-    command = ["sh", "-c", SCAN_OVER_AN_EMPTY_MOUNT, "sh", str(library), sys.executable]
-    away = subprocess.run(
-        ["unshare", "--mount", *command],
-        env=trove_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if away.returncode != 0 and "unshare" in away.stderr:
-        pytest.skip(f"no mount namespace here: {away.stderr.strip()}")
-    assert away.returncode == 0, away.stderr
-    (summary,) = json.loads(away.stdout)["scans"]
-    while_away = indexed(settings)
-    back = scan(settings, library)
-
-    assert (summary["status"], summary["status_message"]) == (
-        "offline",
-        "none of its files is here, and the folder is on another file system than they were"
-        " (a mount point written to while the disk was away?)",
-    )
-    assert while_away == before
-    assert back.status == "online"
-    assert (back.unchanged, back.gone, back.new) == (back.seen, 0, 0)
-    assert indexed(settings) == before
-
-
 def test_a_folder_emptied_inside_an_online_root_is_gone_not_offline(settings, tmp_path):
     library = make_library(tmp_path / "library", photos=2)
     scan(settings, library)

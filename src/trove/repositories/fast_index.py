@@ -345,15 +345,6 @@ FOLDER_ERROR_SIGNATURE = "dir!error"
 Signature = tuple[str, int, int, int] | str
 
 
-def file_devices(conn: Connection, root_id: str, *, sample: int = 50) -> set[int]:
-    """The devices (st_dev) that some of a root's files were indexed on."""
-    rows = conn.fetch_all(
-        "SELECT device FROM assets WHERE root_id = ? AND device IS NOT NULL LIMIT ?",
-        (root_id, sample),
-    )
-    return {row[0] for row in rows}
-
-
 def load_signatures(conn: Connection, root_id: str) -> dict[str, Signature]:
     """relative path -> signature for every entry of a root: all an unchanged rescan needs."""
     with _collector_paused():

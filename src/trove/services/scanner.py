@@ -295,9 +295,8 @@ class _RootDiff:
         self._walk_and_compare(walk(self.root.path, self.service.walk_rules(self.root)))
         self._settle_folders_that_were_unreadable()
         self.signatures.pop("", None)  # the root folder itself
-        unmounted = self._looks_unmounted()
-        if unmounted:
-            self._abandon_as_offline(unmounted)
+        if self._looks_unmounted():
+            self._abandon_as_offline("the folder is empty but the index holds its files")
             return
         self._settle_deferred()
         self._mark_gone()
@@ -538,34 +537,11 @@ class _RootDiff:
             self.writer.returned(self.index[rel_path])
         self.still_unreadable.clear()
 
-    def _looks_unmounted(self) -> str | None:
-        """Why this looks like a dropped mount, not a mass deletion: nothing found where the
-        index holds files, or none of its files found on what is now another file system (an
-        app wrote into the mount point left empty)."""
-        if not any(map(fast_index.is_present, self.signatures.values())):
-            return None  # nothing the index holds went unseen
+    def _looks_unmounted(self) -> bool:
+        """Nothing found where the index holds files: a dropped mount, not a mass deletion."""
         # Skipped entries do not count: a .DS_Store or @eaDir left behind is still "empty".
-        if not (self.summary.seen or self.summary.folders):
-            return "the folder is empty but the index holds its files"
-        if self._found_none_of_its_files() and self._on_another_file_system():
-            return (
-                "none of its files is here, and the folder is on another file system than"
-                " they were (a mount point written to while the disk was away?)"
-            )
-        return None
-
-    def _found_none_of_its_files(self) -> bool:
-        remaining = sum(map(isinstance, self.signatures.values(), itertools.repeat(tuple)))
-        return self.summary.expected > 0 and remaining == self.summary.expected
-
-    def _on_another_file_system(self) -> bool:
-        try:
-            device = os.stat(self.root.path).st_dev
-        except OSError:
-            return True
-        with fast_index.connect(self.service.url) as conn:
-            devices = fast_index.file_devices(conn, self.root.id)
-        return bool(devices) and device not in devices
+        found_anything = self.summary.seen or self.summary.folders
+        return not found_anything and any(map(fast_index.is_present, self.signatures.values()))
 
     def _abandon_as_offline(self, reason: str) -> None:
         from trove.services.scan_writer import mark_root_offline
