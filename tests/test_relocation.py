@@ -206,6 +206,8 @@ def test_a_library_whose_folder_was_replaced_by_a_link_is_offline_and_its_target
     )
     rescan = services.library.scan_and_process([str(old)], wait=False, libraries_only=True)
     assert rescan.scans[0].status == "offline"  # the server's: not skipped as "no library"
+    services.library.add_server_roots([str(old)], indexer=services.indexer)  # `trove serve`
+    assert [r["path"] for r in services.library.roots()] == [str(old)]
     with pytest.raises(RelocationOffered):
         services.library.scan_and_process([str(new)], wait=True)
     assert [r["path"] for r in services.library.roots()] == [str(old)]

@@ -186,6 +186,15 @@ class LibraryService:
         except fast_index.IndexUnavailable:
             return False  # no index yet: no library that could have moved
 
+    def _known_path(self, path: str) -> str:
+        """`known_root_path`: the path of the library at `path`, even if its folder is a link
+        now (no index yet: the folder's real path)."""
+        try:
+            with fast_index.connect(self.settings.resolved_database_url) as conn:
+                return known_root_path(conn, path)
+        except fast_index.IndexUnavailable:
+            return canonical_root(path)
+
     def _relocate_if_offered(self, path: str, *, relocate: bool) -> None:
         from trove.services.errors import RelocationOffered
 
@@ -346,7 +355,7 @@ class LibraryService:
 
         from trove.services.errors import Invalid
 
-        root_path = canonical_root(path)
+        root_path = self._known_path(path)
         reason = root_unavailable_reason(root_path)
         if reason and offline_ok:
             log.warning("library %s is offline (%s); it is picked up when it appears", path, reason)

@@ -112,8 +112,8 @@ class ScanService:
         from trove.services.scan_writer import register_root
 
         ensure_schema(self.url)
-        root_path = canonical_root(path)
         with fast_index.connect(self.url) as conn:
+            root_path = known_root_path(conn, path)
             root = fast_index.find_root(conn, root_path)
         if root is None:
             root = register_root(

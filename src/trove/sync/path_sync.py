@@ -486,14 +486,19 @@ def _look_at(
             present[path] = _indexable_stat(path)
         except PermissionError:
             folder = _unsearchable_folder(root, rel)
-            if folder is not None:
-                blocked.add(folder)
+            if folder is None:  # the permission came back meanwhile: look again
+                try:
+                    present[path] = _indexable_stat(path)
+                    continue
+                except PermissionError:
+                    folder = parent_of(rel)
+            blocked.add(folder)
     return present, blocked
 
 
 def _unsearchable_folder(root: str, rel: str) -> str | None:
-    """The outermost folder ("" for the root) whose entries on the way to `rel` cannot
-    be looked at; None when they all can now."""
+    """The outermost folder ("" for the root) whose entries on the way to `rel` cannot be
+    looked at; None when they all can now."""
     parts = rel.split("/")
     for i in range(1, len(parts) + 1):
         try:
