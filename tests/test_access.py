@@ -112,6 +112,25 @@ def test_tag_counts_and_status_count_only_the_assets_the_viewer_sees(services, l
     assert services.library.status(viewer=ALICE)["by_type"]["image"] == 3
 
 
+def test_is_duplicate_counts_only_the_copies_the_viewer_may_see(services, libraries):
+    """A file whose only copy lies in a library the member cannot open is not a duplicate
+    for them: `is:duplicate` would tell that the other library holds the same bytes."""
+    import shutil
+
+    shutil.copy(libraries["family"] / "family_0.jpg", libraries["work"] / "copy.jpg")
+    services.library.scan_and_process([str(libraries["work"])], wait=True)
+    assign(services, libraries["family"], _user("alice"))
+
+    def duplicates(viewer: Viewer) -> list[str]:
+        page = services.assets.list(AssetFilters(q="is:duplicate", limit=100), viewer=viewer)
+        return sorted(item["filename"] for item in page.items)
+
+    assert duplicates(ADMIN) == ["copy.jpg", "family_0.jpg"]
+    assert duplicates(ALICE) == []
+    assign(services, libraries["work"], _user("alice"))
+    assert duplicates(ALICE) == ["copy.jpg", "family_0.jpg"]
+
+
 def test_a_granted_album_shows_its_members_and_nothing_beside_them(services, libraries):
     everything = files(services, ADMIN)
     album = services.albums.create(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     and_,
     false,
+    func,
     literal,
     literal_column,
     or_,
@@ -94,6 +95,31 @@ def _ways_in(asset: Any, user: str) -> list[ColumnElement[bool]]:
             asset,
         ),
     ]
+
+
+def has_visible_copy(viewer: Viewer) -> ColumnElement[bool]:
+    """True for the rows of `assets` with another copy (the same content, not in the Trash)
+    that the viewer may see too: `is:duplicate` tells nothing of files in libraries they
+    cannot open. A per-row probe of the hash index; everything at once for who sees all."""
+    if viewer.sees_everything:
+        copies = Asset.__table__.alias("copies")
+        shared = (
+            select(copies.c.hash)
+            .where(copies.c.hash.is_not(None), copies.c.deleted_at.is_(None))
+            .group_by(copies.c.hash)
+            .having(func.count() > 1)
+        )
+        return Asset.hash.in_(shared)
+    if viewer.share is not None or viewer.user_id is None:
+        return false()  # a share link's holder is shown one asset or album, not its copies
+    copy = aliased(Asset, name="copy")
+    other = select(literal(1)).where(
+        copy.hash == Asset.hash,
+        copy.id != Asset.id,
+        copy.deleted_at.is_(None),
+        or_(*_ways_in(copy, viewer.user_id)),
+    )
+    return and_(Asset.hash.is_not(None), _probe(other))
 
 
 def changeable_assets(viewer: Viewer) -> ColumnElement[bool]:

@@ -73,7 +73,7 @@ from trove.domain.search_document import (
 )
 from trove.domain.search_query import Clause, SearchQuery
 from trove.repositories._sql import insert_ignoring_conflicts
-from trove.repositories.access import visible_assets, visible_node
+from trove.repositories.access import has_visible_copy, visible_assets, visible_node
 from trove.repositories.tag_flows import BUILTIN_HIERARCHICAL, tagged
 
 # The filter of each text filter: the document fields it looks in.
@@ -804,7 +804,7 @@ class SearchRepository:
                 return exists().where(Doc.asset_id == Asset.id, Doc.doc_id.in_(_documents(c)))
             return Asset.id.in_(select(Doc.asset_id).where(*_document_conditions(c, Doc)))
         if c.key == "is":
-            return self._is(c.parsed)
+            return self._is(c.parsed, viewer=viewer)
         if c.key == "rating":
             return _rated(c.parsed, dialect=self.dialect)
         if c.key == "has":
@@ -908,7 +908,7 @@ class SearchRepository:
             self._library = max(int(rows or 0), 0)
         return self._library
 
-    def _is(self, value: str) -> ColumnElement[bool]:
+    def _is(self, value: str, *, viewer: Viewer) -> ColumnElement[bool]:
         if value == "missing":
             return Asset.status == AssetStatus.MISSING
         if value == "corrupted":
@@ -922,14 +922,7 @@ class SearchRepository:
             )
             # IS NOT NULL too, so that `-is:favorite` finds the never-marked (NOT NULL = NULL).
             return and_(marked.is_not(None), marked == true_)
-        copies = Asset.__table__.alias("copies")
-        shared = (
-            select(copies.c.hash)
-            .where(copies.c.hash.is_not(None), copies.c.deleted_at.is_(None))
-            .group_by(copies.c.hash)
-            .having(func.count() > 1)
-        )
-        return Asset.hash.in_(shared)
+        return has_visible_copy(viewer)
 
     def _matching(self, c: Clause, *, viewer: Viewer) -> Select[Any]:
         """Ids of the assets the clause's text matches: own documents, and (for words) what
