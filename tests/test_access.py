@@ -110,6 +110,9 @@ def test_tag_counts_and_status_count_only_the_assets_the_viewer_sees(services, l
     assert services.assets.tag_counts(viewer=ALICE) == [{"tag": "beach", "count": 1}]
     assert {t["tag"] for t in services.assets.tag_counts(viewer=ADMIN)} == {"beach", "secret"}
     assert services.library.status(viewer=ALICE)["by_type"]["image"] == 3
+    # The step outcomes are the whole index's (6 files hashed): an admin's to see alone.
+    assert services.library.status(viewer=ADMIN)["steps"]["hash"] == {"ok": 6}
+    assert services.library.status(viewer=ALICE)["steps"] == {}
 
 
 def test_is_duplicate_counts_only_the_copies_the_viewer_may_see(services, libraries):

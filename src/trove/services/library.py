@@ -298,7 +298,10 @@ class LibraryService:
             roots = RootRepository(session).visible_to(viewer)
             assets = AssetRepository(session)
             step_repository = StepRepository(session)
-            steps = step_repository.counts()
+            # Step outcomes are counted over the whole index (maintained counters): shown to
+            # one who sees everything; to a member they told how many files, and of which
+            # kinds, arrive in libraries they cannot open.
+            steps = step_repository.counts() if viewer.sees_everything else {}
             failures = step_repository.failure_reasons(viewer=viewer, per_root=MAX_FAILURE_REASONS)
             files = assets.count_by_root_and_status(viewer=viewer)
             corrupted = IntegrityRepository(session).count_open_findings(viewer=viewer)
