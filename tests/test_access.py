@@ -134,6 +134,30 @@ def test_is_duplicate_counts_only_the_copies_the_viewer_may_see(services, librar
     assert duplicates(ALICE) == ["copy.jpg", "family_0.jpg"]
 
 
+def test_a_public_albums_collage_is_not_shown_to_one_who_may_not_see_its_pictures(
+    services, libraries
+):
+    """The collage is drawn from the album's first members whoever looks: a member who may
+    see a public album of a library they cannot open got its pictures (and their content
+    hashes in the album's metadata) through it."""
+    everything = files(services, ADMIN)
+    work = [everything["work_0.jpg"], everything["work_1.jpg"]]
+    album = services.albums.create("Work trip", asset_ids=work, viewer=ADMIN)
+    services.assets.update(album["id"], AssetPatch(visibility="public"), viewer=ADMIN)
+    services.library.pipeline().run_pending()  # the collage is drawn
+    assign(services, libraries["family"], _user("alice"))
+
+    assert services.media.thumbnail(album["id"], "medium", viewer=ADMIN).is_file()
+    assert services.assets.get(album["id"], viewer=ADMIN)["metadata"]["album"]["preview_sources"]
+    with pytest.raises(NotFound, match="shows pictures you may not see"):
+        services.media.thumbnail(album["id"], "medium", viewer=ALICE)
+    assert (
+        "preview_sources" not in services.assets.get(album["id"], viewer=ALICE)["metadata"]["album"]
+    )
+    assign(services, libraries["work"], _user("alice"))  # now she sees its pictures
+    assert services.media.thumbnail(album["id"], "medium", viewer=ALICE).is_file()
+
+
 def test_a_granted_album_shows_its_members_and_nothing_beside_them(services, libraries):
     everything = files(services, ADMIN)
     album = services.albums.create(

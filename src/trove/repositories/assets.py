@@ -106,6 +106,13 @@ class AssetRepository:
             stmt = stmt.where(Asset.deleted_at.is_(None))
         return self.session.scalar(stmt)
 
+    def visible_hashes(self, hashes: Sequence[str], viewer: Viewer) -> set[str]:
+        """Which of these contents the viewer may see in some asset (not in the Trash)."""
+        stmt = select(Asset.hash).where(
+            Asset.hash.in_(list(hashes)), Asset.deleted_at.is_(None), visible_assets(viewer)
+        )
+        return set(self.session.scalars(stmt.distinct()))
+
     def visible_proxy(self, asset_id: str, viewer: Viewer) -> Asset | None:
         """A proxy (a web copy, a page's screenshot) when the viewer may see an asset it is
         linked to: it has no owner or library of its own, so the predicate alone hides it

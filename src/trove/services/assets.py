@@ -20,6 +20,7 @@ from trove.db.models import Asset
 from trove.domain import sidecars
 from trove.domain.access import Viewer
 from trove.domain.albums import NAMESPACE as ALBUM_NAMESPACE
+from trove.domain.albums import without_preview_sources
 from trove.domain.edits import NAMESPACE as EDIT_NAMESPACE
 from trove.domain.enums import AssetStatus, AssetType, RootStatus, Visibility
 from trove.domain.filters import AssetFilters
@@ -438,8 +439,11 @@ class AssetService:
         inherited = flows.inherited_of([asset.id]).get(asset.id, {})
         copy = ProxyRepository(session).web_copy_of(asset.id)
         integrity = integrity_of(session, asset, viewer=viewer)
+        detail = asset_detail(asset)
+        if not viewer.sees_everything:
+            detail["metadata"] = without_preview_sources(detail["metadata"])
         return {
-            **asset_detail(asset),
+            **detail,
             **integrity,
             "inherited_tags": inherited,
             "match": None,  # found by id, not by a search
