@@ -79,3 +79,30 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_an_export_cut_short_is_refused_whole_and_changes_nothing(settings, run_trove, tmp_path):
+    """A copy of an export cut at a line's end imported what it held and said nothing of
+    the rest; cut inside a line, it failed after applying the records before it. The end
+    record (version 3) and a read of the whole file before applying any of it: one line,
+    exit 2, nothing changed."""
+    run_trove("users", "add", "alice", "--admin", input="first-password\n")
+    run_trove("users", "add", "bob", input="second-password\n")
+    exported = tmp_path / "user-data.jsonl"
+    run_trove("export", "--out", str(exported))
+    lines = exported.read_text().splitlines(keepends=True)
+    assert json.loads(lines[-1]) == {"kind": "end", "records": len(lines) - 1}
+    migrate_to(settings.resolved_database_url, "base", down=True)  # the index is lost
+    cuts = {
+        "at a line's end": "".join(lines[:-2]),
+        "inside a line": "".join(lines)[: -len(lines[-1]) - 5],
+    }
+    for how, text in cuts.items():
+        (tmp_path / "cut.jsonl").write_text(text)
+        result = run_trove("import", str(tmp_path / "cut.jsonl"), check=False)
+        assert result.returncode == 2, (how, result.stderr)
+        assert result.stderr.count("\n") == 1 and "nothing was imported" in result.stderr, how
+        assert json.loads(run_trove("users", "list", "--json").stdout) == [], how
+
+    report = json.loads(run_trove("import", str(exported), "--json").stdout)
+    assert report["matched"] == {"user": 2}

@@ -6,7 +6,7 @@ what is exported: accounts, entities, the title/description/tags/visibility/rati
 web pages, notes and regions (faces named), albums, links, share links. One record a line,
 after a header:
 
-    {"kind": "header", "format": "trove-user-data", "version": 2, "exported_at": ...,
+    {"kind": "header", "format": "trove-user-data", "version": 3, "exported_at": ...,
      "secrets": false}
     {"kind": "user", "key": ..., "name": ..., "admin": ..., ["password_hash": ...]}
     {"kind": "entity", "key": ..., "type": "Person", "name": ..., "metadata": {...}}
@@ -19,13 +19,15 @@ after a header:
     {"kind": "link", "source": REF, "target": REF, "relation": ..., "weight": ..., "metadata": {}}
     {"kind": "share", "target": REF, "owner": ..., "expires_at": ..., ["token", "password_hash"]}
     {"kind": "preferred_copy", "ref": REF}  (the copy of a file the gallery shows)
+    {"kind": "end", "records": the number of lines before it}  (from version 3)
 
 REFs are described in `records.py`, each kind in its section's module (`sections.py` lists
 them). Import finds a file by its hash first, then by its path: files moved or renamed since
 the export are found, and a library mounted elsewhere is matched by content. Of identical
 copies each record gets its own (`copies.py`), never one another record took. Importing twice
 changes nothing the second time.
-Version 1 files (no users, virtual assets or shares) import as they are.
+Version 1 files (no users, virtual assets or shares) and version 2 files (no end record)
+import as they are; a version 3 file without its end record is cut short and refused whole.
 """
 
 from trove.services.user_data.records import FORMAT, VERSION, ImportReport

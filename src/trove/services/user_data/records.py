@@ -21,9 +21,11 @@ from trove.services.errors import Invalid
 
 FORMAT = "trove-user-data"
 # 1: assets, entities, albums, links. 2: adds users, virtual assets (URLs, notes, regions),
-# shares, owners; a file of version 1 imports unchanged (its records are a subset).
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# shares, owners; a file of version 1 imports unchanged (its records are a subset). 3: an end
+# record closes the file, so that a copy cut short is refused instead of half imported.
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+END = "end"
 MAX_UNMATCHED_LISTED = 50
 # Keys of the records another record may point at, as REF keys.
 KEYED_KINDS = ("album", "entity", "virtual", "user")
@@ -64,14 +66,29 @@ def header(*, exported_at: str, trove_version: str, secrets: bool) -> Record:
     }
 
 
-def parsed(lines: Iterable[str]) -> Iterator[Record]:
-    """The records of an export, its header checked first (any readable version)."""
+def end(count: int) -> Record:
+    """The last record of an export: how many lines came before it."""
+    return {"kind": END, "records": count}
+
+
+def parsed(lines: Iterable[str]) -> list[Record]:
+    """The records of an export, all read and checked before any is applied: the header
+    first (any readable version), and from version 3 the end record, so that a file cut
+    short (an interrupted copy) is refused whole rather than half imported."""
     records = _records(lines)
     head = next(records, None)
     if not head or head.get("format") != FORMAT or head.get("version") not in READABLE_VERSIONS:
         versions = " or ".join(str(v) for v in READABLE_VERSIONS)
         raise Invalid(f"not a {FORMAT} file of version {versions}")
-    yield from records
+    body = list(records)
+    if head["version"] >= 3:
+        last = body.pop() if body and body[-1].get("kind") == END else None
+        if last is None or last.get("records") != len(body) + 1:
+            raise Invalid(
+                f"the file is cut short after {len(body) + 1} records (its end record is "
+                "missing or counts others): an interrupted export or copy; nothing was imported"
+            )
+    return body
 
 
 def _records(lines: Iterable[str]) -> Iterator[Record]:
@@ -81,7 +98,10 @@ def _records(lines: Iterable[str]) -> Iterator[Record]:
         try:
             record = json.loads(line)
         except ValueError:
-            raise Invalid(f"line {number} is not JSON: not a {FORMAT} file") from None
+            raise Invalid(
+                f"line {number} is not JSON: not a {FORMAT} file, or one cut short there;"
+                " nothing was imported"
+            ) from None
         if not isinstance(record, dict):
             raise Invalid(f"line {number} is not a record: not a {FORMAT} file")
         yield record

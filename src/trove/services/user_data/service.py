@@ -19,7 +19,7 @@ from trove.services.assets import AssetService
 from trove.services.edits import EditService
 from trove.services.errors import Invalid
 from trove.services.links import LinkManager
-from trove.services.user_data.records import ImportReport, Record, Refs, header, parsed
+from trove.services.user_data.records import ImportReport, Record, Refs, end, header, parsed
 from trove.services.user_data.section import ExportContext, ImportContext, Section
 from trove.services.user_data.sections import SECTIONS
 from trove.services.user_data.virtual import is_exported_virtual
@@ -75,6 +75,7 @@ class UserDataService:
         for record in self._records(secrets=secrets):
             out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
             written[record["kind"]] += 1
+        out.write(json.dumps(end(written.total())) + "\n")
         return written
 
     def export_to(self, path: Path, *, secrets: bool = False) -> Counter[str]:
