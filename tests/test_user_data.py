@@ -444,6 +444,30 @@ def test_two_users_pages_of_one_url_come_back_as_two_each_with_its_owner(setting
         services.database.dispose()
 
 
+def test_a_url_written_two_ways_is_one_page_however_often_it_is_imported(settings):
+    """`HTTPS://h:443/b` was stored as `https://h:443/b`, which an import stored as
+    `https://h/b`: a second import found no page of that URL and made another one."""
+    services = _rebuilt(settings)
+    try:
+        url = {"url": "HTTPS://Example.org:443/b"}
+        page = services.assets.ingest_virtual("url", url, viewer=OWNER)["id"]
+        assert services.assets.get(page, viewer=SYSTEM)["filename"] == "https://example.org/b"
+        services.assets.update(page, AssetPatch(tags=["kept"]), viewer=OWNER)
+        exported = _exported(services)
+    finally:
+        services.database.dispose()
+    # An export made before URLs were stored one way holds it as it was typed.
+    older = exported.replace("https://example.org/b", "https://example.org:443/b")
+    services = _rebuilt(settings)
+    try:
+        for export in (older, older, exported):
+            _imported(services, export)
+        pages = [(page_url, tags) for _owner, page_url, _title, tags in _pages(services)]
+        assert pages == [("https://example.org/b", ["kept"])]
+    finally:
+        services.database.dispose()
+
+
 def _places(services: Services) -> list[tuple[str, dict[str, Any]]]:
     """Every Place as (the path of the file related to it, its metadata)."""
     paths = {asset_id: path for path, asset_id in _ids_by_path(services).items()}

@@ -45,13 +45,13 @@ class UrlDriver(BaseAssetDriver):
     def on_ingest(self, asset: IngestDraft, source_data: BaseModel) -> None:
         assert isinstance(source_data, UrlIn)
         # httpx (the policy parses URLs as the fetcher will) loads on the first URL only.
-        from trove.scraper.policy import AllowList, Refused, check_url
+        from trove.scraper.policy import AllowList, Refused, canonical_url, check_url
 
         try:
             target = check_url(source_data.url, allow=AllowList.parse(self.allow_hosts))
         except Refused as exc:
             raise Invalid(f"data.url: {exc}") from None
-        url = str(target.url)
+        url = canonical_url(target)
         asset.filename = url
         asset.title = target.host
         asset.metadata[NAMESPACE] = {"source_url": url}

@@ -136,6 +136,14 @@ def check_url(url: str | httpx.URL, *, allow: AllowList) -> Target:
     return target
 
 
+def canonical_url(target: Target) -> str:
+    """The URL as Trove stores it: scheme in lower case, the scheme's default port left out,
+    so that the same page is written one way however it was typed (`HTTPS://h:443/` and
+    `https://h/`), and writing it again gives it back unchanged."""
+    default = target.url.port in (None, SCHEMES[target.scheme])
+    return str(target.url.copy_with(scheme=target.scheme, port=None if default else target.port))
+
+
 def _parse_url(text: str) -> httpx.URL:
     """httpx's reading of the URL (what it will send), with the dotted IPv4 forms it rejects
     (0177.0.0.1) rewritten to the address a resolver makes of them first."""

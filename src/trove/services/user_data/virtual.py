@@ -47,10 +47,24 @@ def _url_data(asset: Any, refs: Refs) -> Record | None:
 
 
 def _url_candidates(session: Session, data: Record, owner_id: str) -> list[str]:
-    """The owner's bookmarks of this URL (each user keeps their own title and tags)."""
+    """The owner's bookmarks of this URL, as written or as Trove stores it (an import of
+    `HTTPS://h:443/` made `https://h/`: a second import finds it), each user keeping their
+    own title and tags."""
     repo = UserDataRepository(session)
-    found = repo.virtual_assets(AssetType.URL, owner_id=owner_id, filename=data["url"])
-    return [asset_id for asset_id, _ in found]
+    found: dict[str, None] = {}
+    for url in dict.fromkeys((data["url"], _stored_url(data["url"]))):
+        for asset_id, _ in repo.virtual_assets(AssetType.URL, owner_id=owner_id, filename=url):
+            found[asset_id] = None
+    return list(found)
+
+
+def _stored_url(text: str) -> str:
+    from trove.scraper.policy import AllowList, Refused, canonical_url, check_url
+
+    try:
+        return canonical_url(check_url(text, allow=AllowList.parse("")))
+    except Refused:
+        return text
 
 
 def _note_data(asset: Any, refs: Refs) -> Record | None:
