@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.accounts import add_accounts, with_sign_in
-from tests.media import make_library
+from tests.media import make_library, write_png
 from tests.migrating import migrate_to
 from trove.db.models import Asset, Entity, Link, User
 from trove.domain.access import Viewer
@@ -440,6 +440,39 @@ def test_two_users_pages_of_one_url_come_back_as_two_each_with_its_owner(setting
         assert _pages(services) == before
         _imported(services, exported)
         assert _pages(services) == before
+    finally:
+        services.database.dispose()
+
+
+def test_a_members_uploads_and_libraries_come_back_as_theirs(settings, tmp_path):
+    """Who uploaded a file and which libraries a member was given were not exported: after
+    a rebuild and an import, bob's upload was the admin's and he saw none of it."""
+    settings = with_sign_in(settings)
+    library = make_library(tmp_path / "library", photos=2)
+    services = _rebuilt(settings, library)
+    try:
+        bob = Viewer(user_id=add_accounts(services)["bob"]["id"])
+        (root,) = services.library.roots()
+        services.library_admin.set_member(root["id"], bob.user_id, can_write=True)
+        picture = write_png(tmp_path / "bobs.png", seed=9).read_bytes()
+        uploaded = services.uploads.store(bob, "bobs.png", io.BytesIO(picture))
+        upload_root = next(r["path"] for r in services.library.roots() if r["id"] != root["id"])
+        exported = _exported(services)
+        assert services.assets.get(uploaded, viewer=bob)["filename"] == "bobs.png"
+    finally:
+        services.database.dispose()
+    services = _rebuilt(settings, library)
+    try:
+        services.library.scan_and_process([upload_root], wait=True)
+        matched = _imported(services, exported)
+        assert (matched["library"], matched["user"]) == (1, 2)
+        with services.database.session() as session:
+            bob = Viewer(user_id=session.scalar(select(User.id).where(User.name == "bob")))
+        page = services.assets.list(AssetFilters(limit=100), viewer=bob).items
+        names = {item["filename"] for item in page}
+        assert {"bobs.png", "readme.txt"} <= names  # his, and his library's
+        (upload,) = [item for item in page if item["filename"] == "bobs.png"]
+        assert services.assets.get(upload["id"], viewer=bob)["owner_id"] == bob.user_id
     finally:
         services.database.dispose()
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from trove.db.models import Asset, AssetTag, Entity, Link, Root, Share, User
+from trove.db.models import Asset, AssetTag, Entity, Link, Root, RootMember, Share, User
 from trove.domain.access import LOCAL_OWNER_ID
 from trove.domain.enums import AssetCategory, AssetType, Relation, Visibility
 from trove.domain.ids import new_id
@@ -27,10 +27,12 @@ class UserDataRepository:
     def physical_assets_with_user_data(
         self, writable_namespaces: Sequence[str]
     ) -> Iterator[tuple[Asset, str, list[str]]]:
-        """(asset, its root's path, its own tags) for every file or folder a user titled,
-        described, tagged, shared or gave a value in a writable namespace; keyset batches."""
+        """(asset, its root's path, its own tags) for every file or folder a user uploaded,
+        titled, described, tagged, shared or gave a value in a writable namespace; keyset
+        batches."""
         tagged = select(AssetTag.asset_id)
         touched = or_(
+            Asset.owner_id != LOCAL_OWNER_ID,  # an upload: who made it
             Asset.title.is_not(None),
             Asset.description.is_not(None),
             Asset.visibility != Visibility.PRIVATE,
@@ -103,6 +105,26 @@ class UserDataRepository:
         return [str(p) for p in self.session.scalars(select(Root.path).order_by(Root.path))]
 
     # --- accounts --------------------------------------------------------------------------
+
+    def library_members(self) -> list[tuple[str, str, bool]]:
+        """(library path, user id, can write) of every library assigned to a user."""
+        rows = self.session.execute(
+            select(Root.path, RootMember.user_id, RootMember.can_write)
+            .join(RootMember, RootMember.root_id == Root.id)
+            .order_by(Root.path, RootMember.user_id)
+        )
+        return [(path, user_id, bool(can_write)) for path, user_id, can_write in rows]
+
+    def root_id_at(self, path: str) -> str | None:
+        return self.session.scalar(select(Root.id).where(Root.path == path))
+
+    def assign_library(self, root_id: str, user_id: str, *, can_write: bool) -> None:
+        self.session.merge(RootMember(root_id=root_id, user_id=user_id, can_write=can_write))
+
+    def set_owners(self, owners: dict[str, str]) -> None:
+        """Asset id -> the user it belongs to (who uploaded it)."""
+        for asset_id, user_id in owners.items():
+            self.session.execute(update(Asset).where(Asset.id == asset_id).values(owner_id=user_id))
 
     def users(self) -> list[User]:
         return list(self.session.scalars(select(User).order_by(User.created_at, User.id)))

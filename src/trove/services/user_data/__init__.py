@@ -2,16 +2,18 @@
 content hash and path, `trove import` puts it back into an index rebuilt from the disk.
 
 The index can always be rebuilt from the files; what people typed and drew cannot, so that is
-what is exported: accounts, entities, the title/description/tags/visibility/rating of files,
-web pages, notes and regions (faces named), albums, links, share links. One record a line,
-after a header:
+what is exported: accounts, the libraries assigned to them, entities, who uploaded a file and
+the title/description/tags/visibility/rating of files, web pages, notes and regions (faces
+named), albums, links, share links. One record a line, after a header:
 
     {"kind": "header", "format": "trove-user-data", "version": 3, "exported_at": ...,
      "secrets": false}
     {"kind": "user", "key": ..., "name": ..., "admin": ..., ["password_hash": ...]}
+    {"kind": "library", "path": ..., "members": [{"user": name, "can_write": ...}, ...]}
     {"kind": "entity", "key": ..., "type": "Person", "name": ..., "metadata": {...}}
     {"kind": "asset", "ref": REF, "title": ..., "description": ..., "tags": [...],
-     "visibility": ..., "metadata": {writable namespace: {...}}, "edits": [op, ...]}
+     "visibility": ..., "metadata": {writable namespace: {...}}, "edits": [op, ...],
+     ["owner": user name (an upload: who made it)]}
     {"kind": "virtual", "key": ..., "type": "url" | "log_entry" | "region", "data": {...},
      "owner": user name, + the asset fields}
     {"kind": "album", "key": ..., "name": ..., "description": ..., "owner": ...,

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from trove.domain import edits as edit_domain
-from trove.domain.access import Viewer
+from trove.domain.access import LOCAL_OWNER_ID, Viewer
+from trove.repositories.user_data import UserDataRepository
 from trove.services.assets import AssetPatch
 from trove.services.errors import Conflict, Invalid, Unavailable
-from trove.services.user_data.records import Record, file_ref
+from trove.services.user_data.records import Record, describe, file_ref
 from trove.services.user_data.section import ExportContext, ImportContext
 
 BATCH = 500
@@ -25,11 +26,13 @@ class FileSection:
     def records(self, ctx: ExportContext) -> Iterator[Record]:
         touched = (*ctx.writable, edit_domain.NAMESPACE)  # the editor's list is users' work
         for asset, root_path, tags in ctx.repo.physical_assets_with_user_data(touched):
+            owned = asset.owner_id != LOCAL_OWNER_ID  # an upload: whose it is
             yield {
                 "kind": "asset",
                 "ref": file_ref(asset, root_path),
                 **user_fields(asset, tags, ctx.writable),
                 "edits": edit_domain.state_of(asset.meta or {}).get("edits", []),
+                **({"owner": ctx.owner(asset.owner_id)} if owned else {}),
             }
 
     def restore(self, record: Record, ctx: ImportContext) -> None:
@@ -45,6 +48,7 @@ class FileSection:
         found = ctx.find_files([r["ref"] for r in records])
         patches: dict[str, AssetPatch] = {}
         edited: list[tuple[str, Any]] = []
+        owners: dict[str, str] = {}
         for record, asset_id in zip(records, found, strict=True):
             if asset_id is None:
                 ctx.report.miss("asset", ctx.describe_missing(record["ref"]))
@@ -52,8 +56,18 @@ class FileSection:
             patches[asset_id] = _patch(record)
             if record.get("edits"):
                 edited.append((asset_id, record["edits"]))
+            if record.get("owner"):
+                owner = ctx.user_id(record["owner"])
+                if owner is None:
+                    ctx.report.miss(
+                        "owner", f"{describe(record['ref'])}: no user {record['owner']!r} here"
+                    )
+                else:
+                    owners[asset_id] = owner
             ctx.report.hit("asset")
         ctx.service.assets.restore_many(patches)
+        with ctx.session() as session:
+            UserDataRepository(session).set_owners(owners)
         for asset_id, edits in edited:
             _restore_edits(ctx, asset_id, edits)
 

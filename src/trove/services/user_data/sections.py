@@ -7,6 +7,7 @@ from __future__ import annotations
 from trove.services.user_data.albums import AlbumSection
 from trove.services.user_data.entities import EntitySection
 from trove.services.user_data.files import FileSection
+from trove.services.user_data.libraries import LibrarySection
 from trove.services.user_data.links import LinkSection
 from trove.services.user_data.preferred import PreferredCopySection
 from trove.services.user_data.section import Section
@@ -16,6 +17,7 @@ from trove.services.user_data.virtual import VirtualSection
 
 SECTIONS: tuple[Section, ...] = (
     UserSection(),
+    LibrarySection(),
     EntitySection(),
     FileSection(),
     VirtualSection(),
