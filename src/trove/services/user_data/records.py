@@ -71,24 +71,37 @@ def end(count: int) -> Record:
     return {"kind": END, "records": count}
 
 
-def parsed(lines: Iterable[str]) -> list[Record]:
-    """The records of an export, all read and checked before any is applied: the header
-    first (any readable version), and from version 3 the end record, so that a file cut
-    short (an interrupted copy) is refused whole rather than half imported."""
+def check_whole(lines: Iterable[str]) -> None:
+    """Read every line of an export, as a stream, before any is applied: each must be a
+    record, and from version 3 the last one the end record counting the others, so that a
+    file cut short (an interrupted export or copy) is refused whole, not half imported."""
     records = _records(lines)
+    version, count, last = _version(records), 1, None
+    for record in records:
+        count, last = count + 1, record
+    if version >= 3 and last != end(count - 1):
+        raise Invalid(
+            f"the file is cut short after {count} records (its end record is missing or "
+            "counts others): an interrupted export or copy; nothing was imported"
+        )
+
+
+def parsed(lines: Iterable[str]) -> Iterator[Record]:
+    """The records of an export, its header checked first (any readable version), without
+    the end record."""
+    records = _records(lines)
+    _version(records)
+    for record in records:
+        if record.get("kind") != END:
+            yield record
+
+
+def _version(records: Iterator[Record]) -> int:
     head = next(records, None)
     if not head or head.get("format") != FORMAT or head.get("version") not in READABLE_VERSIONS:
         versions = " or ".join(str(v) for v in READABLE_VERSIONS)
         raise Invalid(f"not a {FORMAT} file of version {versions}")
-    body = list(records)
-    if head["version"] >= 3:
-        last = body.pop() if body and body[-1].get("kind") == END else None
-        if last is None or last.get("records") != len(body) + 1:
-            raise Invalid(
-                f"the file is cut short after {len(body) + 1} records (its end record is "
-                "missing or counts others): an interrupted export or copy; nothing was imported"
-            )
-    return body
+    return int(head["version"])
 
 
 def _records(lines: Iterable[str]) -> Iterator[Record]:

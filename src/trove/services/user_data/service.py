@@ -19,7 +19,15 @@ from trove.services.assets import AssetService
 from trove.services.edits import EditService
 from trove.services.errors import Invalid
 from trove.services.links import LinkManager
-from trove.services.user_data.records import ImportReport, Record, Refs, end, header, parsed
+from trove.services.user_data.records import (
+    ImportReport,
+    Record,
+    Refs,
+    check_whole,
+    end,
+    header,
+    parsed,
+)
 from trove.services.user_data.section import ExportContext, ImportContext, Section
 from trove.services.user_data.sections import SECTIONS
 from trove.services.user_data.virtual import is_exported_virtual
@@ -128,15 +136,24 @@ class UserDataService:
     # --- import ----------------------------------------------------------------------------
 
     def import_file(self, source: Path) -> ImportReport:
-        """`import_lines` of a file `trove export` wrote."""
+        """`import_lines` of a file `trove export` wrote, read twice (checked whole, then
+        applied) rather than held in memory."""
         try:
             with source.open(encoding="utf-8") as lines:
-                return self.import_lines(lines)
+                check_whole(lines)
+            with source.open(encoding="utf-8") as lines:
+                return self._apply(lines)
         except UnicodeDecodeError as exc:
             raise Invalid(f"{source} is not a trove export: it is not UTF-8 text") from exc
 
     def import_lines(self, lines: Iterable[str]) -> ImportReport:
-        """Apply an export to this index; what matched and what did not."""
+        """Apply an export to this index, checked whole first; what matched and what did
+        not."""
+        held = list(lines)
+        check_whole(held)
+        return self._apply(held)
+
+    def _apply(self, lines: Iterable[str]) -> ImportReport:
         ctx = ImportContext(service=self, report=ImportReport())
         by_kind = {kind: section for section in self.sections for kind in section.kinds}
         previous: Section | None = None
