@@ -281,7 +281,7 @@ def test_an_unreadable_folder_is_an_error_and_what_it_holds_does_not_go_missing(
     assert status_of(settings) == before
 
 
-# What the watcher's sync of some paths (sync/path_sync.py) answers, as JSON, run as `argv`.
+# The watcher's sync (sync/path_sync.py) of the paths given as arguments; its answer as JSON.
 SYNC_PATHS = """
 import json, sys
 from trove.config import load_settings
@@ -320,7 +320,7 @@ def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_mi
         return json.loads(result.stdout)
 
     with chmod(library / "private", 0):
-        (library / "private" / "b.jpg").touch()  # an event for it, and one for a new file
+        (library / "private" / "b.jpg").touch()  # changed while hidden: an event for it
         blind = sync(library / "private" / "a.jpg", library / "private" / "b.jpg")
         during = status_of(settings)
     seen_again = sync(library / "private")
