@@ -113,6 +113,11 @@ def test_tag_counts_and_status_count_only_the_assets_the_viewer_sees(services, l
     # The step outcomes are the whole index's (6 files hashed): an admin's to see alone.
     assert services.library.status(viewer=ADMIN)["steps"]["hash"] == {"ok": 6}
     assert services.library.status(viewer=ALICE)["steps"] == {}
+    # So are the outcome counts of the pipeline's progress; how busy it is stays.
+    assert services.media.jobs(viewer=ADMIN)["steps"]["hash"]["done"] == 6
+    alices = services.media.jobs(viewer=ALICE)["steps"]["hash"]
+    assert (alices["done"], alices["failed"]) == (0, 0) and "per_minute" in alices
+    assert services.library.status(viewer=ALICE)["jobs"]["steps"]["hash"]["done"] == 0
 
 
 def test_is_duplicate_counts_only_the_copies_the_viewer_may_see(services, libraries):
@@ -155,6 +160,8 @@ def test_a_public_albums_collage_is_not_shown_to_one_who_may_not_see_its_picture
         "preview_sources" not in services.assets.get(album["id"], viewer=ALICE)["metadata"]["album"]
     )
     assign(services, libraries["work"], _user("alice"))  # now she sees its pictures
+    assert services.media.thumbnail(album["id"], "medium", viewer=ALICE).is_file()
+    services.assets.delete(work[1], viewer=ADMIN)  # in the Trash, still in the collage
     assert services.media.thumbnail(album["id"], "medium", viewer=ALICE).is_file()
 
 

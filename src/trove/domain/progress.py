@@ -55,3 +55,21 @@ def library_progress(*, files: int, processing: int, jobs: dict[str, Any]) -> Li
 
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 1.0
+
+
+# Outcome counts of a step: the whole index's, from its maintained counters.
+_OUTCOMES = ("done", "skipped", "failed")
+
+
+def jobs_shown_to(jobs: dict[str, Any], *, sees_everything: bool) -> dict[str, Any]:
+    """The pipeline's progress as a viewer is shown it: one who does not see everything gets
+    how busy it is (queued, running, throughput) and no outcome counts (0): those are the
+    whole index's, and told a member how many files, of which kinds, arrived in libraries
+    they cannot open."""
+    if sees_everything:
+        return jobs
+    steps = {
+        name: {**step, **dict.fromkeys(_OUTCOMES, 0)}
+        for name, step in (jobs.get("steps") or {}).items()
+    }
+    return {**jobs, "steps": steps}

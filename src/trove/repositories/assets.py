@@ -107,10 +107,9 @@ class AssetRepository:
         return self.session.scalar(stmt)
 
     def visible_hashes(self, hashes: Sequence[str], viewer: Viewer) -> set[str]:
-        """Which of these contents the viewer may see in some asset (not in the Trash)."""
-        stmt = select(Asset.hash).where(
-            Asset.hash.in_(list(hashes)), Asset.deleted_at.is_(None), visible_assets(viewer)
-        )
+        """Which of these contents the viewer may see in some asset (in the Trash too: an
+        album's collage still shows a member moved there)."""
+        stmt = select(Asset.hash).where(Asset.hash.in_(list(hashes)), visible_assets(viewer))
         return set(self.session.scalars(stmt.distinct()))
 
     def visible_proxy(self, asset_id: str, viewer: Viewer) -> Asset | None:

@@ -278,7 +278,7 @@ class LibraryService:
         progress (how busy the server is: no names, no ids)."""
         from trove.db.migrate import ensure_schema
         from trove.domain.enums import AssetStatus
-        from trove.domain.progress import library_progress
+        from trove.domain.progress import jobs_shown_to, library_progress
         from trove.repositories.assets import AssetRepository
         from trove.repositories.counters import CounterRepository
         from trove.repositories.integrity import IntegrityRepository
@@ -294,7 +294,7 @@ class LibraryService:
             CounterRepository(session).fold()
         with self.database.session() as session:
             CounterRepository(session).only_reading()  # each counter read once, not 4 times
-            jobs = pipeline.jobs_in(session)
+            jobs = jobs_shown_to(pipeline.jobs_in(session), sees_everything=viewer.sees_everything)
             roots = RootRepository(session).visible_to(viewer)
             assets = AssetRepository(session)
             step_repository = StepRepository(session)

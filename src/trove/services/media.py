@@ -11,6 +11,7 @@ from trove.db.database import Database
 from trove.domain.access import Viewer
 from trove.domain.albums import preview_sources
 from trove.domain.edits import current_thumbnails
+from trove.domain.progress import jobs_shown_to
 from trove.repositories.assets import AssetRepository
 from trove.services.errors import Invalid, NotFound
 from trove.storage import cache
@@ -70,7 +71,7 @@ class MediaService:
         except cache.NotInCache as exc:
             raise NotFound("this asset's edited preview is not in the cache; save again") from exc
 
-    def jobs(self) -> dict[str, Any]:
+    def jobs(self, *, viewer: Viewer) -> dict[str, Any]:
         if self._jobs_source is None:
             self._jobs_source = self._pipeline()
-        return self._jobs_source.jobs()
+        return jobs_shown_to(self._jobs_source.jobs(), sees_everything=viewer.sees_everything)

@@ -12,6 +12,7 @@ router = APIRouter(prefix="/api/dam", tags=["jobs"])
 
 
 @router.get("/jobs", response_model=Jobs)
-async def pipeline_jobs(services: ServicesDep, _viewer: ViewerDep) -> dict:
-    """How busy the pipeline is, for everyone signed in: counts per step, no names or ids."""
-    return await run_in_threadpool(services.media.jobs)
+async def pipeline_jobs(services: ServicesDep, viewer: ViewerDep) -> dict:
+    """How busy the pipeline is, for everyone signed in: counts per step, no names or ids
+    (the outcome counts, the whole index's, to an admin only)."""
+    return await run_in_threadpool(services.media.jobs, viewer=viewer)
