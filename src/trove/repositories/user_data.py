@@ -122,9 +122,14 @@ class UserDataRepository:
         self.session.merge(RootMember(root_id=root_id, user_id=user_id, can_write=can_write))
 
     def set_owners(self, owners: dict[str, str]) -> None:
-        """Asset id -> the user it belongs to (who uploaded it)."""
+        """Asset id -> the user it belongs to (who uploaded it): one UPDATE per user."""
+        by_user: dict[str, list[str]] = {}
         for asset_id, user_id in owners.items():
-            self.session.execute(update(Asset).where(Asset.id == asset_id).values(owner_id=user_id))
+            by_user.setdefault(user_id, []).append(asset_id)
+        for user_id, asset_ids in by_user.items():
+            self.session.execute(
+                update(Asset).where(Asset.id.in_(asset_ids)).values(owner_id=user_id)
+            )
 
     def users(self) -> list[User]:
         return list(self.session.scalars(select(User).order_by(User.created_at, User.id)))

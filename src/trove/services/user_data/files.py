@@ -66,8 +66,9 @@ class FileSection:
                     owners[asset_id] = owner
             ctx.report.hit("asset")
         ctx.service.assets.restore_many(patches)
-        with ctx.session() as session:
-            UserDataRepository(session).set_owners(owners)
+        if owners:
+            with ctx.session() as session:
+                UserDataRepository(session).set_owners(owners)
         for asset_id, edits in edited:
             _restore_edits(ctx, asset_id, edits)
 

@@ -25,16 +25,19 @@ class LibrarySection(OneByOne):
             yield {"kind": "library", "path": path, "members": members}
 
     def restore(self, record: Record, ctx: ImportContext) -> None:
+        members: list[tuple[str, bool]] = []
+        for member in record.get("members") or []:
+            user_id = ctx.user_id(member.get("user"))
+            if user_id is None:
+                ctx.report.miss("library member", f"no user {member.get('user')!r} here")
+            else:
+                members.append((user_id, bool(member.get("can_write"))))
         with ctx.session() as session:
             repo = UserDataRepository(session)
             root_id = repo.root_id_at(str(record.get("path")))
             if root_id is None:
                 ctx.report.miss("library", f"{record.get('path')}: not a library here")
                 return
-            for member in record.get("members") or []:
-                user_id = ctx.user_id(member.get("user"))
-                if user_id is None:
-                    ctx.report.miss("library member", f"no user {member.get('user')!r} here")
-                    continue
-                repo.assign_library(root_id, user_id, can_write=bool(member.get("can_write")))
+            for user_id, can_write in members:
+                repo.assign_library(root_id, user_id, can_write=can_write)
         ctx.report.hit("library")
