@@ -32,7 +32,10 @@ _MONTH = (
 _FTS_COLUMNS = ", ".join(SEARCH_FIELDS)
 
 # What the insert triggers did for each row, for every listed asset at once. In SQLite an
-# INSERT ... SELECT with an upsert needs a WHERE in its SELECT (each has one).
+# INSERT ... SELECT with an upsert needs a WHERE in its SELECT (each has one). FTS5 rows go in
+# rowid order: the listed ids come in id order, which within a millisecond is random (UUIDv7),
+# and FTS5 writes its pending terms out as a segment whenever a rowid is not above the last
+# one (20,000 documents took 1.3 s instead of 0.4 s).
 _TRIGGERS_WORK = (
     f"""INSERT INTO asset_counts (root_key, asset_type, status, live, n)
     SELECT coalesce(root_id, ''), asset_type, status, {_LIVE}, count(*)
@@ -59,9 +62,11 @@ _TRIGGERS_WORK = (
     GROUP BY 1, 2, 3
     ON CONFLICT (step, message, root_id) DO UPDATE SET n = n + excluded.n""",
     f"""INSERT INTO search_fts (rowid, {_FTS_COLUMNS})
-    SELECT doc_id, {_FTS_COLUMNS} FROM search_documents WHERE asset_id IN ({_LISTED})""",
+    SELECT doc_id, {_FTS_COLUMNS} FROM search_documents WHERE asset_id IN ({_LISTED})
+    ORDER BY doc_id""",
     f"""INSERT INTO search_trigram (rowid, substrings)
-    SELECT doc_id, substrings FROM search_documents WHERE asset_id IN ({_LISTED})""",
+    SELECT doc_id, substrings FROM search_documents WHERE asset_id IN ({_LISTED})
+    ORDER BY doc_id""",
     "DELETE FROM bulk_inserts",
 )
 
