@@ -165,6 +165,47 @@ def test_a_public_albums_collage_is_not_shown_to_one_who_may_not_see_its_picture
     assert services.media.thumbnail(album["id"], "medium", viewer=ALICE).is_file()
 
 
+def test_an_albums_tile_has_no_preview_urls_for_one_who_may_not_see_its_collage(
+    services, libraries
+):
+    """The tile would show a broken image where the empty album's icon belongs: the
+    listings leave out the URLs of a collage that answers 404, and keep the others'."""
+    everything = files(services, ADMIN)
+    work = services.albums.create("Work trip", asset_ids=[everything["work_0.jpg"]], viewer=ADMIN)
+    family = services.albums.create(
+        "Beach", asset_ids=[everything["family_0.jpg"]], parent_id=work["id"], viewer=ADMIN
+    )
+    for album in (work, family):
+        services.assets.update(album["id"], AssetPatch(visibility="public"), viewer=ADMIN)
+    services.library.pipeline().run_pending()  # the collages are drawn
+    assign(services, libraries["family"], _user("alice"))
+
+    def tiles(viewer: Viewer) -> dict[str, dict]:
+        top = services.albums.tree(viewer=viewer)
+        listed = services.assets.list(AssetFilters(type=["collection"], limit=100), viewer=viewer)
+        overview = services.albums.overview(work["id"], viewer=viewer)
+        around = services.links.get_neighbors(family["id"], "contains", viewer=viewer)
+        return {
+            "graph": around["items"][0]["node"]["asset"]["thumbnails"],
+            "tree": top[0]["thumbnails"],
+            "tree child": top[0]["children"][0]["thumbnails"],
+            "listing": {a["filename"]: a["thumbnails"] for a in listed.items}["Work trip"],
+            "overview": overview["album"]["thumbnails"],
+            "overview child": overview["children"][0]["thumbnails"],
+            "album": services.albums.get(work["id"], viewer=viewer)["thumbnails"],
+            "asset": services.assets.get(work["id"], viewer=viewer)["thumbnails"],
+        }
+
+    admins = tiles(ADMIN)
+    assert all(set(urls) == {"small", "medium", "large"} for urls in admins.values()), admins
+    alices = tiles(ALICE)
+    beach = alices.pop("tree child"), alices.pop("overview child")  # a picture she may see
+    assert beach == (admins["tree child"], admins["overview child"])
+    assert alices == {where: {} for where in alices}
+    assign(services, libraries["work"], _user("alice"))  # now she sees its pictures
+    assert tiles(ALICE) == admins
+
+
 def test_a_granted_album_shows_its_members_and_nothing_beside_them(services, libraries):
     everything = files(services, ADMIN)
     album = services.albums.create(

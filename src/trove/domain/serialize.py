@@ -23,8 +23,9 @@ def _shown(stored: str | None, *, escaped: bool) -> str | None:
     return display(from_stored(stored, escaped=True))
 
 
-def asset_summary(asset: Any) -> dict[str, Any]:
-    """The fields a listing needs."""
+def asset_summary(asset: Any, *, collage_shown: bool = True) -> dict[str, Any]:
+    """The fields a listing needs. `collage_shown=False`: an album whose collage shows
+    pictures the viewer may not see (services/collages.py) is listed without preview URLs."""
     return {
         "id": asset.id,
         "filename": _shown(asset.filename, escaped=asset.path_escaped),
@@ -50,21 +51,20 @@ def asset_summary(asset: Any) -> dict[str, Any]:
         "deleted": asset.deleted_at is not None,
         **gallery_marks(effective_metadata(asset.meta)),
         # The gallery grid shows `small` for every tile: listing it saves a request per tile.
-        "thumbnails": thumbnail_urls(asset),
+        "thumbnails": thumbnail_urls(asset) if collage_shown else {},
     }
 
 
-def asset_detail(asset: Any) -> dict[str, Any]:
+def asset_detail(asset: Any, *, collage_shown: bool = True) -> dict[str, Any]:
     """Every field of the seed's Asset model, plus identity and timestamps."""
     return {
-        **asset_summary(asset),
+        **asset_summary(asset, collage_shown=collage_shown),
         "owner_id": asset.owner_id,
         "is_virtual": asset.is_virtual,
         "visibility": asset.visibility,
         "storage_urn": asset.storage_urn,
         "phash": asset.phash,
         "thumbnail_urn": asset.thumbnail_urn,
-        "thumbnails": thumbnail_urls(asset),
         "width": asset.width,
         "height": asset.height,
         "description": effective_description(asset.description, asset.meta),

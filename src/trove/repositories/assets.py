@@ -81,6 +81,8 @@ PLACED_PER_ROW = 4
 SAMPLED_PAST = 50_000
 SAMPLE_ROWS = 10_000
 SAMPLE_MATCHES = 100
+# visible_hashes asks about at most this many contents per query.
+HASHES_PER_QUERY = 5_000
 
 
 class AssetRepository:
@@ -108,9 +110,15 @@ class AssetRepository:
 
     def visible_hashes(self, hashes: Sequence[str], viewer: Viewer) -> set[str]:
         """Which of these contents the viewer may see in some asset (in the Trash too: an
-        album's collage still shows a member moved there)."""
-        stmt = select(Asset.hash).where(Asset.hash.in_(list(hashes)), visible_assets(viewer))
-        return set(self.session.scalars(stmt.distinct()))
+        album's collage still shows a member moved there); a listing of every album asks
+        about thousands, in chunks that stay below the databases' bound parameter limits."""
+        seen: set[str] = set()
+        wanted = list(hashes)
+        for start in range(0, len(wanted), HASHES_PER_QUERY):
+            chunk = wanted[start : start + HASHES_PER_QUERY]
+            stmt = select(Asset.hash).where(Asset.hash.in_(chunk), visible_assets(viewer))
+            seen.update(self.session.scalars(stmt.distinct()))
+        return seen
 
     def visible_proxy(self, asset_id: str, viewer: Viewer) -> Asset | None:
         """A proxy (a web copy, a page's screenshot) when the viewer may see an asset it is

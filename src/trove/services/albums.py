@@ -32,6 +32,7 @@ from trove.repositories.assets import AssetRepository
 from trove.repositories.links import edge
 from trove.repositories.pipeline import PipelineRepository
 from trove.services import search
+from trove.services.collages import hidden_collages
 from trove.services.errors import Conflict, Invalid, NotFound
 from trove.services.links import LinkManager
 from trove.services.storable import storable_text
@@ -116,6 +117,8 @@ class AlbumService:
             repo = AlbumRepository(session, viewer=viewer)
             parents = repo.parents()
             counts = repo.member_counts()
+            albums = repo.all()
+            hidden = hidden_collages(session, albums, viewer=viewer)
             nodes = {
                 a.id: {
                     **album_dict(
@@ -124,10 +127,11 @@ class AlbumService:
                         count=counts.get(a.id, 0),
                         first_member=repo.first_member_id(a.id),  # one index range each
                         chosen_cover=_chosen_cover(repo, a),
+                        collage_shown=a.id not in hidden,
                     ),
                     "children": [],
                 }
-                for a in repo.all()
+                for a in albums
             }
         roots: list[dict[str, Any]] = []
         for node in nodes.values():
@@ -146,15 +150,14 @@ class AlbumService:
             repo = AlbumRepository(session, viewer=viewer)
             album = self._get(session, album_id, viewer=viewer)
             ancestors = [{"id": a.id, "name": a.filename} for a in repo.ancestors(album.id)]
+            below = repo.get_many(repo.children_of(album.id))
+            hidden = hidden_collages(session, [album, *below], viewer=viewer)
             children = sorted(
-                (
-                    self._album(session, child, viewer=viewer)
-                    for child in repo.get_many(repo.children_of(album.id))
-                ),
+                (self._album(session, child, viewer=viewer, hidden=hidden) for child in below),
                 key=lambda child: child["name"].casefold(),
             )
             return {
-                "album": self._album(session, album, viewer=viewer),
+                "album": self._album(session, album, viewer=viewer, hidden=hidden),
                 "ancestors": ancestors,
                 "children": children,
             }
@@ -278,7 +281,12 @@ class AlbumService:
             raise NotFound(f"no album with id {album_id!r}")
         return album
 
-    def _album(self, session: Session, album: Asset, *, viewer: Viewer) -> dict[str, Any]:
+    def _album(
+        self, session: Session, album: Asset, *, viewer: Viewer, hidden: set[str] | None = None
+    ) -> dict[str, Any]:
+        """`hidden`: hidden_collages of a listing of albums, looked up for all of them at once."""
+        if hidden is None:
+            hidden = hidden_collages(session, [album], viewer=viewer)
         repo = AlbumRepository(session, viewer=viewer)
         parent = repo.parent_of(album.id)
         count = repo.member_count(album.id)
@@ -288,6 +296,7 @@ class AlbumService:
             count=count,
             first_member=repo.first_member_id(album.id),
             chosen_cover=_chosen_cover(repo, album),
+            collage_shown=album.id not in hidden,
         )
 
     def _place(
@@ -436,10 +445,11 @@ def album_dict(
     count: int,
     first_member: str | None = None,
     chosen_cover: str | None = None,
+    collage_shown: bool = True,
 ) -> dict[str, Any]:
     """An album as the API returns it: the asset, with its name, parent, cover and size."""
     return {
-        **asset_summary(album),
+        **asset_summary(album, collage_shown=collage_shown),
         "name": album.filename,
         "description": album.description,
         "parent_id": parent_id,

@@ -36,6 +36,7 @@ from trove.repositories.search import SearchRepository
 from trove.repositories.stacks import StackRepository
 from trove.repositories.tag_flows import TagFlows
 from trove.services import search
+from trove.services.collages import hidden_collages
 from trove.services.errors import Forbidden, Invalid, NotFound, Unavailable
 from trove.services.storable import storable_json, storable_text
 from trove.storage import cache
@@ -152,10 +153,11 @@ class AssetService:
                 if query.stack
                 else {}
             )
+            hidden = hidden_collages(session, items, viewer=viewer)
             return AssetPage(
                 [
                     {
-                        **asset_summary(a),
+                        **asset_summary(a, collage_shown=a.id not in hidden),
                         "inherited_tags": inherited.get(a.id, {}),
                         "match": _match(matched.get(a.id)),
                         "meaning": scores.get(a.id, {}).get("semantic") or None,
@@ -439,7 +441,9 @@ class AssetService:
         inherited = flows.inherited_of([asset.id]).get(asset.id, {})
         copy = ProxyRepository(session).web_copy_of(asset.id)
         integrity = integrity_of(session, asset, viewer=viewer)
-        detail = asset_detail(asset)
+        detail = asset_detail(
+            asset, collage_shown=not hidden_collages(session, [asset], viewer=viewer)
+        )
         if not viewer.sees_everything:
             detail["metadata"] = without_preview_sources(detail["metadata"])
         return {

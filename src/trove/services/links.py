@@ -56,6 +56,7 @@ from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.entities import EntityRepository
 from trove.repositories.links import Branches, Hop, LinkRepository
+from trove.services.collages import hidden_collages
 from trove.services.errors import Conflict, Forbidden, Invalid, NotFound
 from trove.services.storable import storable_json, storable_text
 
@@ -351,8 +352,10 @@ class LinkManager:
         unknown and hidden ids left out."""
         ids = list(dict.fromkeys(node_ids))
         found: dict[str, dict[str, Any]] = {}
-        for asset in AssetRepository(session).visible_many(ids, viewer=viewer) if ids else []:
-            summary = asset_summary(asset)
+        assets = AssetRepository(session).visible_many(ids, viewer=viewer) if ids else []
+        hidden = hidden_collages(session, assets, viewer=viewer)
+        for asset in assets:
+            summary = asset_summary(asset, collage_shown=asset.id not in hidden)
             name = asset.title or summary["filename"]
             found[asset.id] = {"id": asset.id, "type": "Asset", "name": name, "asset": summary}
         for entity in EntityRepository(session).get_many([i for i in ids if i not in found]):

@@ -9,10 +9,10 @@ from typing import Any
 from trove.config import Settings
 from trove.db.database import Database
 from trove.domain.access import Viewer
-from trove.domain.albums import preview_sources
 from trove.domain.edits import current_thumbnails
 from trove.domain.progress import jobs_shown_to
 from trove.repositories.assets import AssetRepository
+from trove.services.collages import hidden_collages
 from trove.services.errors import Invalid, NotFound
 from trove.storage import cache
 
@@ -40,7 +40,7 @@ class MediaService:
                 raise NotFound(f"no asset with id {asset_id!r}")
             if not asset.hash or size not in (asset.thumbnails or {}):
                 raise NotFound("this asset has no preview (yet)")
-            if not self._may_see_collage(session, asset, viewer):
+            if hidden_collages(session, [asset], viewer=viewer):
                 raise NotFound("this album has no preview: it shows pictures you may not see")
             content_hash = asset.hash
             shown = current_thumbnails(asset).get(size)
@@ -54,16 +54,6 @@ class MediaService:
             raise NotFound(
                 "this asset's preview is not in the cache; reprocess thumbnails"
             ) from exc
-
-    @staticmethod
-    def _may_see_collage(session: Any, asset: Any, viewer: Viewer) -> bool:
-        """An album's collage is drawn from its first members, whoever looks: one who may
-        see the album but not all of them (a public album of a library they cannot open)
-        is not shown their pictures through it."""
-        sources = preview_sources(asset.meta)
-        if not sources or viewer.sees_everything:
-            return True
-        return set(sources) <= AssetRepository(session).visible_hashes(sources, viewer)
 
     def _edited_preview(self, urn: str) -> Path:
         try:
