@@ -47,7 +47,10 @@ def test_an_asset_share_reaches_that_asset_and_no_other_by_id_thumbnail_or_file(
     assert "path" not in listed["items"][0] and "root_id" not in listed["items"][0]
     small = listed["items"][0]["thumbnails"]["small"]
     assert small.startswith(f"{base}/assets/{mine}/thumbnail/small")
-    assert client.get(small).status_code == 200
+    preview = client.get(small)
+    assert preview.status_code == 200
+    # Not kept by a shared cache, which would go on serving it once the share is revoked.
+    assert preview.headers["cache-control"] == "private, max-age=31536000, immutable"
     assert client.get(f"{base}/assets/{mine}").json()["id"] == mine
     assert client.get(f"{base}/assets/{mine}/file").status_code == 403  # downloads not allowed
     for guessed in (

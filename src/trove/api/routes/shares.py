@@ -186,6 +186,8 @@ def shared_asset(token: Token, asset_id: IdPath, services: ServicesDep, holder: 
 async def shared_thumbnail(
     asset_id: IdPath, size: ThumbnailSize, services: ServicesDep, holder: HolderDep
 ) -> FileResponse:
+    """Private like every preview: a shared cache would go on serving it once the share is
+    revoked or expires, and to one who holds the link but not a protected share's key."""
     path = await run_in_threadpool(partial(services.media.thumbnail, asset_id, size, viewer=holder))
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})
 

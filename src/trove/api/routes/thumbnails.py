@@ -1,7 +1,8 @@
 """/api/dam/assets/{id}/thumbnail/{size}: previews from the hash-addressed cache.
 
 The URL the asset JSON gives carries `?v=<content hash prefix>`, so a response can be cached
-for a year as immutable: new content means a new URL.
+for a year as immutable: new content means a new URL. Only by the browser: the same URL
+answers each viewer by what they may see.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from trove.api.schemas import IdPath, ThumbnailSize, errors
 
 router = APIRouter(prefix="/api/dam/assets", tags=["assets"])
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+# `private`: a shared cache (a reverse proxy) would serve a preview it kept for one viewer to
+# another who may not see it, such as the collage of an album whose pictures they may not see.
+IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 @router.get(
