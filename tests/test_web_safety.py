@@ -249,6 +249,7 @@ def test_originals_allow_nothing_to_load_and_active_types_download(client, libra
     photo = client.get(f"/api/dam/assets/{_asset(client, 'graphics/logo.png')['id']}/file")
     assert photo.headers["content-disposition"].startswith("inline")
     assert photo.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert photo.headers["cache-control"] == "private"  # a shared cache would serve it to anyone
 
 
 def test_ui_pages_carry_a_csp_that_forbids_framing_and_send_no_referrer(client):

@@ -63,7 +63,13 @@ class OpenFileResponse(FileResponse):
             filename=filename,
             content_disposition_type=disposition_for(media_type),
             stat_result=os.fstat(file.fileno()),
-            headers={"Content-Security-Policy": ORIGINAL_CSP, "X-Content-Type-Options": "nosniff"},
+            headers={
+                "Content-Security-Policy": ORIGINAL_CSP,
+                "X-Content-Type-Options": "nosniff",
+                # Its Last-Modified would let a shared cache keep it for one viewer and serve
+                # it to another who may not see it; the browser may still keep it.
+                "Cache-Control": "private",
+            },
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
