@@ -677,6 +677,47 @@ def test_one_of_two_identical_copies_moved_to_another_folder_keeps_its_own_recor
         services.database.dispose()
 
 
+def test_the_copy_that_stayed_keeps_its_records_when_the_moved_copys_record_comes_first(
+    settings, tmp_path
+):  # fmt: skip
+    """Of two identical pictures, the one moved since the export has the only file record (a
+    title, tags), so an import meets it first; the one that stayed is named only later (a face
+    drawn on it, an album). The copy where it stayed is still its own: the moved record takes
+    the other copy, not the first of the same name."""
+    library = tmp_path / "lib"
+    for path in ("dup1/x.png", "dup2/x.png"):
+        write_png(library / path, seed=7)
+    services = _rebuilt(settings, library)
+    try:
+        ids = _ids_by_path(services)
+        moved, stayed = ids["dup1/x.png"], ids["dup2/x.png"]
+        services.assets.update(moved, AssetPatch(title="moved", tags=["one"]), viewer=SYSTEM)
+        services.regions.create(moved, BOXES[0], viewer=OWNER)
+        services.regions.create(stayed, BOXES[1], viewer=OWNER)
+        twos = services.albums.create("Twos", viewer=OWNER)["id"]
+        services.albums.add(twos, [stayed], viewer=OWNER)
+    finally:
+        exported = _exported_and_closed(services)
+    (library / "other").mkdir()
+    (library / "dup1/x.png").rename(library / "other/x.png")
+    services = _rebuilt(settings, library)
+    try:
+        report = services.user_data.import_lines(io.StringIO(exported))
+        assert report.unmatched == {}, report.unmatched_refs
+        ids = _ids_by_path(services)
+        boxes = {
+            path: [r["bbox"] for r in services.regions.regions_of(ids[path], viewer=SYSTEM)]
+            for path in ("dup2/x.png", "other/x.png")
+        }
+        assert boxes == {"dup2/x.png": [BOXES[1]], "other/x.png": [BOXES[0]]}
+        assert _where_each_copy_went(services) == {
+            "other/x.png": ("moved", ["one"], [], [], False),
+            "dup2/x.png": (None, [], ["Twos"], [], False),
+        }
+    finally:
+        services.database.dispose()
+
+
 def test_a_record_whose_identical_copies_are_all_taken_is_reported_not_merged(
     settings, tmp_path
 ):  # fmt: skip

@@ -3,14 +3,18 @@
 Identical copies (a backup folder, the same photo in two albums' folders) share a hash, so the
 hash alone cannot tell them apart: each REF is given the copy with the best evidence that it
 is the same file, and no copy is given to two REFs (their records would overwrite each other).
-The choice is remembered for the whole import, so an album member, a link or a preferred copy
-that names a file lands on the copy its own record went to.
+The copy at the very place a REF names is that REF's even when another REF of that content
+comes first in the file (every REF is read before any record is applied): a copy moved since
+the export never takes the data of one that stayed. The choice is remembered for the whole
+import, so an album member, a link or a preferred copy that names a file lands on the copy its
+own record went to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from trove.repositories.user_data import UserDataRepository
 from trove.services.user_data.records import Record
@@ -56,6 +60,9 @@ class CopyChoice:
     claimed: set[str] = field(default_factory=set)
     # REFs whose content is here, in copies all taken by other records.
     crowded_out: set[RefKey] = field(default_factory=set)
+    # Every file REF of the import (`files_named`): the copy at the place one of them names
+    # is kept for it, even when another REF of that content is met first.
+    named: set[RefKey] = field(default_factory=set)
 
     def ids(self, repo: UserDataRepository, refs: list[Record]) -> list[str | None]:
         """The id of the file each REF names, or None when none is left for it."""
@@ -87,9 +94,16 @@ class CopyChoice:
     def _claim_by(self, evidence: Evidence, ref: Record, copies: list[Copy]) -> None:
         """The first unclaimed copy, by path, that EVIDENCE says is REF's."""
         for copy in sorted(copies, key=lambda c: (c[1], c[2] or "")):
-            if copy[0] not in self.claimed and evidence(ref, copy):
+            if copy[0] in self.claimed or self._kept_for_another(ref, copy):
+                continue
+            if evidence(ref, copy):
                 self._claim(key_of(ref), copy[0])
                 return
+
+    def _kept_for_another(self, ref: Record, copy: Copy) -> bool:
+        """COPY sits where another REF of the import had this content: that REF's, by the
+        strongest evidence there is, however late its record comes."""
+        return not _same_place(ref, copy) and (ref.get("hash"), copy[1], copy[2]) in self.named
 
     def _claim(self, key: RefKey, asset_id: str | None) -> None:
         """ASSET_ID for the REF of KEY, unless another REF has it."""
@@ -103,6 +117,23 @@ class CopyChoice:
     def _crowd_out(self, key: RefKey) -> None:
         self.chosen[key] = None
         self.crowded_out.add(key)
+
+
+def files_named(records: Iterable[Record]) -> set[RefKey]:
+    """The key of every file REF in these records, wherever a record holds one (an asset's,
+    a region's picture, an album's members, a link's ends, ...)."""
+    return {key_of(ref) for record in records for ref in _file_refs(record) if ref.get("hash")}
+
+
+def _file_refs(value: Any) -> Iterator[Record]:
+    if isinstance(value, dict):
+        if {"hash", "root", "path"} <= value.keys():
+            yield value
+            return
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            yield from _file_refs(item)
 
 
 def key_of(ref: Record) -> RefKey:

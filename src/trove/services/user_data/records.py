@@ -71,14 +71,16 @@ def end(count: int) -> Record:
     return {"kind": END, "records": count}
 
 
-def check_whole(lines: Iterable[str]) -> None:
-    """Read every line of an export, as a stream, before any is applied: each must be a
+def checked(lines: Iterable[str]) -> Iterator[Record]:
+    """Every record of an export, read as a stream before any is applied: each line must be a
     record, and from version 3 the last one the end record counting the others, so that a
-    file cut short (an interrupted export or copy) is refused whole, not half imported."""
+    file cut short (an interrupted export or copy) is refused whole, not half imported (raised
+    once its last line is read)."""
     records = _records(lines)
     version, count, last = _version(records), 1, None
     for record in records:
         count, last = count + 1, record
+        yield record
     if version >= 3 and last != end(count - 1):
         raise Invalid(
             f"the file is cut short after {count} records (its end record is missing or "

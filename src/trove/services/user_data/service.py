@@ -19,11 +19,12 @@ from trove.services.assets import AssetService
 from trove.services.edits import EditService
 from trove.services.errors import Invalid
 from trove.services.links import LinkManager
+from trove.services.user_data.copies import CopyChoice, RefKey, files_named
 from trove.services.user_data.records import (
     ImportReport,
     Record,
     Refs,
-    check_whole,
+    checked,
     end,
     header,
     parsed,
@@ -136,13 +137,13 @@ class UserDataService:
     # --- import ----------------------------------------------------------------------------
 
     def import_file(self, source: Path) -> ImportReport:
-        """`import_lines` of a file `trove export` wrote, read twice (checked whole, then
-        applied) rather than held in memory."""
+        """`import_lines` of a file `trove export` wrote, read twice (checked whole and
+        the files it names noted, then applied) rather than held in memory."""
         try:
             with source.open(encoding="utf-8") as lines:
-                check_whole(lines)
+                named = files_named(checked(lines))
             with source.open(encoding="utf-8") as lines:
-                return self._apply(lines)
+                return self._apply(lines, named=named)
         except UnicodeDecodeError as exc:
             raise Invalid(f"{source} is not a trove export: it is not UTF-8 text") from exc
 
@@ -150,11 +151,12 @@ class UserDataService:
         """Apply an export to this index, checked whole first; what matched and what did
         not."""
         held = list(lines)
-        check_whole(held)
-        return self._apply(held)
+        return self._apply(held, named=files_named(checked(held)))
 
-    def _apply(self, lines: Iterable[str]) -> ImportReport:
-        ctx = ImportContext(service=self, report=ImportReport())
+    def _apply(self, lines: Iterable[str], *, named: set[RefKey]) -> ImportReport:
+        """`named`: every file the records name, so that the copy where one of them was is
+        kept for its own records, whichever record meets that content first."""
+        ctx = ImportContext(service=self, report=ImportReport(), copies=CopyChoice(named=named))
         by_kind = {kind: section for section in self.sections for kind in section.kinds}
         previous: Section | None = None
         for record in parsed(lines):
