@@ -608,6 +608,65 @@ def test_a_face_region_deleted_in_trove_stays_deleted_when_the_sidecar_changes(s
     assert _digest(photo) == photo_digest
 
 
+@pytest.mark.parametrize("deleted", ["to the Trash", "Trash emptied", "sidecar read again"])
+def test_a_face_region_deleted_in_trove_stays_deleted_through_an_export_and_a_rebuilt_index(
+    services, settings, tmp_path, deleted
+):  # fmt: skip
+    """A person who deleted a face region the sidecar gave wants it gone; only this index
+    remembers that, and one rebuilt from the disk makes the region again from the sidecar.
+    The export carries the deleted boxes: the import deletes the region again, and later
+    passes over the sidecar (a changed one too) keep it deleted."""
+    root = tmp_path / "library"
+    photo = write_photo(root / "IMG_1.jpg", seed=1)
+    sidecar = root / "IMG_1.jpg.xmp"
+    sidecar.write_text(DIGIKAM.format(rating=3, extra=""))
+    services.library.scan_and_process([str(root)], wait=True)
+    asset_id = _by_name(services)["IMG_1.jpg"]["id"]
+    regions = services.regions.regions_of(asset_id, viewer=SYSTEM)
+    alice = next(r for r in regions if r["title"] == "Alice Martin")
+    services.assets.delete(alice["id"], viewer=SYSTEM)  # to the Trash: no export carries it
+    if deleted != "to the Trash":
+        assert services.trash.empty(viewer=SYSTEM) == 1
+    if deleted == "sidecar read again":  # the box now declined in the sidecar's namespace
+        _rewrite(sidecar, DIGIKAM.format(rating=4, extra=""), at=1_800_000_000)
+        services.library.scan_and_process([str(root)], wait=True)
+        assert services.assets.get(asset_id, viewer=SYSTEM)["metadata"]["xmp_sidecar"][
+            "declined_regions"
+        ] == [alice["bbox"]]  # fmt: skip
+    # A region of the person's own where the deleted face was: theirs, kept.
+    own = services.regions.create(asset_id, alice["bbox"], viewer=SYSTEM)["id"]
+    services.assets.update(own, AssetPatch(title="Mine"), viewer=SYSTEM)
+    photo_digest = _digest(photo)
+    exported = io.StringIO()
+    services.user_data.export(exported)
+    services.database.dispose()
+    migrate_to(settings.resolved_database_url, "base", down=True)
+    rebuilt = Services.create(settings)
+    try:
+        rebuilt.library.scan_and_process([str(root)], wait=True)
+        photo_id = _by_name(rebuilt)["IMG_1.jpg"]["id"]
+
+        def titles() -> list[str]:
+            found = rebuilt.regions.regions_of(photo_id, viewer=SYSTEM)
+            return sorted(r["title"] or "" for r in found)
+
+        assert titles() == ["", "Alice Martin"]  # the index alone cannot know
+        for _ in range(2):  # a second import changes nothing
+            report = rebuilt.user_data.import_lines(io.StringIO(exported.getvalue()))
+            assert report.unmatched == {}, report.unmatched_refs
+            assert titles() == ["", "Mine"]
+            assert report.matched["declined regions"] == 1
+        rebuilt.library.scan_and_process([str(root)], wait=True)
+        assert titles() == ["", "Mine"]
+        _rewrite(sidecar, DIGIKAM.format(rating=5, extra=""), at=1_800_000_100)
+        rebuilt.library.scan_and_process([str(root)], wait=True)
+        read = rebuilt.assets.get(photo_id, viewer=SYSTEM)["metadata"]["xmp_sidecar"]
+        assert read["rating"] == 5 and titles() == ["", "Mine"]  # read again, still deleted
+    finally:
+        rebuilt.database.dispose()
+    assert _digest(photo) == photo_digest
+
+
 def test_a_title_cleared_in_trove_stays_cleared_over_the_sidecar_and_through_an_export(
     services, settings, tmp_path
 ):

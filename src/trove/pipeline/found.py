@@ -16,6 +16,8 @@ its region as it is (a person may have renamed it); a box the sidecar dropped lo
 (and the photo its `depicts` link to a person no other region of it depicts). A box read
 before whose region is gone was deleted in Trove: it is declined (`declined_regions`, the
 boxes, as tags are declined by name) and not made again, until the sidecar itself drops it.
+An export carries the declined boxes (`declined_boxes`), and its import deletes again the
+regions an index rebuilt from the disk made of them (`decline_regions`).
 """
 
 from __future__ import annotations
@@ -126,6 +128,65 @@ def _apply_regions(
     return still_declined
 
 
+def declined_boxes(
+    session: Session, photos: list[Asset], namespace: str
+) -> dict[str, list[list[float]]]:
+    """For an export, per photo: the boxes this namespace read whose regions a person deleted
+    in Trove, declined already or not yet (a region gone, or in the Trash: an export carries
+    no Trash). An index rebuilt from the disk makes them again; `decline_regions` undoes that."""
+    live = _live_regions_made_from(session, [p.id for p in photos], namespace)
+    declined: dict[str, list[list[float]]] = {}
+    for photo in photos:
+        earlier = (photo.meta or {}).get(namespace) or {}
+        boxes = _with_new_boxes(
+            _boxes(earlier.get("declined_regions")), _deleted_boxes(earlier, live.get(photo.id, []))
+        )
+        if boxes:
+            declined[photo.id] = boxes
+    return declined
+
+
+def decline_regions(
+    session: Session, photo: Asset, namespace: str, boxes: list[list[float]]
+) -> None:
+    """An import's word that a person deleted the regions of these boxes before the index was
+    rebuilt: the regions this namespace made there go, and the boxes are declined as if they
+    had been deleted here. The people those regions named stay: the import restores its own."""
+    wanted = _boxes(boxes)
+    made_there = [
+        r
+        for r in _regions_made_from(session, photo, namespace)
+        if any(_same_box(_region(r).get("bbox"), tuple(box)) for box in wanted)
+    ]
+    _delete_regions(session, photo, made_there)
+    earlier = _boxes(((photo.meta or {}).get(namespace) or {}).get("declined_regions"))
+    _remember(photo, namespace, {"declined_regions": _with_new_boxes(earlier, wanted)})
+
+
+def _with_new_boxes(boxes: list[list[float]], more: list[list[float]]) -> list[list[float]]:
+    """BOXES and those of MORE that are not one of them."""
+    return [*boxes, *(box for box in more if not any(_same_box(b, tuple(box)) for b in boxes))]
+
+
+def _live_regions_made_from(
+    session: Session, photo_ids: list[str], namespace: str
+) -> dict[str, list[Asset]]:
+    """Per photo, its regions this namespace made that are not in the Trash."""
+    links = LinkRepository(session)
+    region_ids = links.sources_of(photo_ids, [Relation.EXTRACTED_FROM])
+    regions = {r.id: r for r in AssetRepository(session).get_many(region_ids)}
+    made: dict[str, list[Asset]] = {}
+    for region_id, photo_id in links.pairs_from(list(regions), Relation.EXTRACTED_FROM):
+        region = regions[region_id]
+        if (
+            region.asset_type == AssetType.REGION
+            and region.deleted_at is None
+            and _region(region).get("from") == namespace
+        ):
+            made.setdefault(photo_id, []).append(region)
+    return made
+
+
 def _regions_made_from(session: Session, asset: Asset, namespace: str) -> list[Asset]:
     """The photo's regions this namespace made, those in the Trash included."""
     ids = LinkRepository(session).sources_of([asset.id], [Relation.EXTRACTED_FROM])
@@ -164,8 +225,21 @@ def _boxes(values: Any) -> list[list[float]]:
 
 
 def _drop_regions(session: Session, photo: Asset, regions: list[Asset], *, made_by: str) -> None:
-    """Regions the sidecar no longer has go; the photo no longer depicts a person only they
-    depicted, and a person made from the sidecar that nothing depicts any more goes too."""
+    """Regions the sidecar no longer has go, and a person made from the sidecar that nothing
+    depicts any more goes too."""
+    people = PeopleRepository(session)
+    for entity in people.people(_delete_regions(session, photo, regions)):
+        if entity.meta.get("made_by") == made_by and not LinkRepository(session).sources_of(
+            [entity.id], [Relation.DEPICTS]
+        ):
+            people.delete_person(entity.id)
+
+
+def _delete_regions(session: Session, photo: Asset, regions: list[Asset]) -> list[str]:
+    """The regions go, and the photo no longer depicts a person only they depicted; returns
+    those people."""
+    if not regions:
+        return []
     people = PeopleRepository(session)
     gone = {r.id for r in regions}
     named = {person for _region, person in people.depicted_people(list(gone))}
@@ -178,11 +252,7 @@ def _drop_regions(session: Session, photo: Asset, regions: list[Asset], *, made_
     for person in named - still:
         people.unlink_depicts([photo.id], person)
     session.flush()
-    for entity in people.people(sorted(named - still)):
-        if entity.meta.get("made_by") == made_by and not LinkRepository(session).sources_of(
-            [entity.id], [Relation.DEPICTS]
-        ):
-            people.delete_person(entity.id)
+    return sorted(named - still)
 
 
 def _add_region(

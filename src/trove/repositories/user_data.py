@@ -56,6 +56,27 @@ class UserDataRepository:
                 yield asset, root_path, tags.get(asset.id, [])
             after = rows[-1][0].id
 
+    def files_with_found_regions(self, namespace: str) -> Iterator[list[tuple[Asset, str]]]:
+        """Keyset batches of (file, its root's path) for the live files whose `namespace`
+        read face regions or keeps declined ones (pipeline/found.py)."""
+        found = or_(
+            self._has_key(namespace, "regions"), self._has_key(namespace, "declined_regions")
+        )
+        after = ""
+        while True:
+            rows = self.session.execute(
+                select(Asset, Root.path)
+                .join(Root, Root.id == Asset.root_id)
+                .where(Asset.is_virtual.is_(False), Asset.deleted_at.is_(None), Asset.id > after)
+                .where(Asset.hash.is_not(None), found)
+                .order_by(Asset.id)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                return
+            yield [(asset, str(root_path)) for asset, root_path in rows]
+            after = rows[-1][0].id
+
     def virtual_assets_with_tags(
         self, asset_types: Sequence[str]
     ) -> Iterator[tuple[Asset, list[str]]]:
@@ -310,6 +331,12 @@ class UserDataRepository:
         if self.session.get_bind().dialect.name == "postgresql":
             return Asset.meta.op("?")(name)
         return func.json_type(Asset.meta, f'$."{name}"').is_not(None)
+
+    def _has_key(self, namespace: str, key: str) -> ColumnElement[bool]:
+        """`_has_namespace` for a key inside a namespace."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return Asset.meta[namespace].op("?")(key)
+        return func.json_type(Asset.meta, f'$."{namespace}"."{key}"').is_not(None)
 
     def _tags(self, asset_ids: list[str]) -> dict[str, list[str]]:
         tags: dict[str, list[str]] = {}

@@ -14,6 +14,8 @@ named), albums, links, share links. One record a line, after a header:
     {"kind": "asset", "ref": REF, "title": ..., "description": ..., "tags": [...],
      "visibility": ..., "metadata": {writable namespace: {...}}, "edits": [op, ...],
      ["owner": user name (an upload: who made it)]}
+    {"kind": "declined_regions", "ref": REF, "boxes": [[x, y, w, h], ...]}  (face regions a
+     sidecar gives that a person deleted: an index rebuilt from the disk makes them again)
     {"kind": "virtual", "key": ..., "type": "url" | "log_entry" | "region", "data": {...},
      "owner": user name, + the asset fields}
     {"kind": "album", "key": ..., "name": ..., "description": ..., "owner": ...,
