@@ -62,7 +62,7 @@ class CopyChoice:
     crowded_out: set[RefKey] = field(default_factory=set)
     # Every file REF of the import (`files_named`): the copy at the place one of them names
     # is kept for it, even when another REF of that content is met first.
-    named: set[RefKey] = field(default_factory=set)
+    named: set[int] = field(default_factory=set)
 
     def ids(self, repo: UserDataRepository, refs: list[Record]) -> list[str | None]:
         """The id of the file each REF names, or None when none is left for it."""
@@ -103,7 +103,8 @@ class CopyChoice:
     def _kept_for_another(self, ref: Record, copy: Copy) -> bool:
         """COPY sits where another REF of the import had this content: that REF's, by the
         strongest evidence there is, however late its record comes."""
-        return not _same_place(ref, copy) and (ref.get("hash"), copy[1], copy[2]) in self.named
+        where = (ref.get("hash"), copy[1], copy[2])
+        return not _same_place(ref, copy) and hash(where) in self.named
 
     def _claim(self, key: RefKey, asset_id: str | None) -> None:
         """ASSET_ID for the REF of KEY, unless another REF has it."""
@@ -119,10 +120,14 @@ class CopyChoice:
         self.crowded_out.add(key)
 
 
-def files_named(records: Iterable[Record]) -> set[RefKey]:
+def files_named(records: Iterable[Record]) -> set[int]:
     """The key of every file REF in these records, wherever a record holds one (an asset's,
-    a region's picture, an album's members, a link's ends, ...)."""
-    return {key_of(ref) for record in records for ref in _file_refs(record) if ref.get("hash")}
+    a region's picture, an album's members, a link's ends, ...), as its Python hash: the keys
+    themselves (a SHA-256 and a path each) would hold ~400 MB for an export of a million
+    files. Two keys that hash alike only keep a weak match off a copy that is not REF's."""
+    return {
+        hash(key_of(ref)) for record in records for ref in _file_refs(record) if ref.get("hash")
+    }
 
 
 def _file_refs(value: Any) -> Iterator[Record]:

@@ -19,7 +19,7 @@ from trove.services.assets import AssetService
 from trove.services.edits import EditService
 from trove.services.errors import Invalid
 from trove.services.links import LinkManager
-from trove.services.user_data.copies import CopyChoice, RefKey, files_named
+from trove.services.user_data.copies import CopyChoice, files_named
 from trove.services.user_data.records import (
     ImportReport,
     Record,
@@ -153,7 +153,7 @@ class UserDataService:
         held = list(lines)
         return self._apply(held, named=files_named(checked(held)))
 
-    def _apply(self, lines: Iterable[str], *, named: set[RefKey]) -> ImportReport:
+    def _apply(self, lines: Iterable[str], *, named: set[int]) -> ImportReport:
         """`named`: every file the records name, so that the copy where one of them was is
         kept for its own records, whichever record meets that content first."""
         ctx = ImportContext(service=self, report=ImportReport(), copies=CopyChoice(named=named))
