@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import queue
 import signal
@@ -90,9 +91,11 @@ class LocalWorkers:
         """Whether a scan's light steps could go to the processes (none are started)."""
         return self.settings.pipeline_processes != "off" and not self._ended
 
-    def open_for_light(self) -> bool:
-        """Whether a scan's light steps may go to the processes (started now if need be)."""
-        return self.may_open_for_light() and self.start() is not None
+    def warm(self) -> None:
+        """Start the fork server the processes will be forked from, in the background: they
+        may be needed soon (`start` does not wait for its imports then)."""
+        if self.may_open_for_light() and self._pool is None:
+            threading.Thread(target=_warm_fork_server, name="trove-warm", daemon=True).start()
 
     def light_pass(self, items: list[Any]) -> list[Any]:
         pool = self.start()
@@ -369,6 +372,17 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _warm_fork_server() -> None:
+    """The fork server started, as `_Worker` would start it; a failure is the workers' to
+    report when they start."""
+    _worker_context()  # what it preloads
+    try:
+        with _ctrl_c_held(), _fork_server_safe_path():
+            multiprocessing.forkserver.ensure_running()
+    except (EOFError, OSError) as exc:
+        log.debug("the pipeline's fork server could not start ahead: %r", exc)
+
+
 @contextlib.contextmanager
 def _fork_server_safe_path() -> Iterator[None]:
     """PYTHONSAFEPATH=1 for the fork server, should this start it. It runs `python -c`, which
@@ -376,15 +390,19 @@ def _fork_server_safe_path() -> Iterator[None]:
     before anything sets sys.path as this process has it: a `magic.py` or `json.py` where
     someone ran `trove scan .` would be run instead of the library. (A spawned worker was
     given this process's sys.path before it imported them.)"""
-    before = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["PYTHONSAFEPATH"]
-        else:
-            os.environ["PYTHONSAFEPATH"] = before
+    with _ENVIRONMENT_CHANGE:  # threads starting workers, and one warming the server
+        before = os.environ.get("PYTHONSAFEPATH")
+        os.environ["PYTHONSAFEPATH"] = "1"
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["PYTHONSAFEPATH"]
+            else:
+                os.environ["PYTHONSAFEPATH"] = before
+
+
+_ENVIRONMENT_CHANGE = threading.Lock()
 
 
 @contextlib.contextmanager
