@@ -11,7 +11,7 @@ from pathlib import Path
 
 from trove.repositories import fast_index
 
-HEAD_REVISION = "0021_bulk_inserts"
+HEAD_REVISION = "0022_root_device"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _LOCK = 0x7472_6F76_656D_6967  # pg_advisory_xact_lock key: "trove migrations"
 

@@ -158,6 +158,9 @@ class Root(Base):
     watch_status: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     owner_id: Mapped[str] = mapped_column(IdType, default=OWNER_ID)  # a users.id, unchecked
+    # The folder's file system (st_dev) when its files were last found there: the same folder
+    # on another one, without them, is a mount point whose disk is away (services/scanner.py).
+    device: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Asset(Base):

@@ -27,7 +27,7 @@ CREATE TABLE roots (
 	is_upload_target BOOLEAN NOT NULL, 
 	last_scan_at DATETIME, 
 	last_scan JSON, 
-	created_at DATETIME NOT NULL, watch_status TEXT, owner_id VARCHAR(36) DEFAULT '00000000-0000-7000-8000-000000000001' NOT NULL, 
+	created_at DATETIME NOT NULL, watch_status TEXT, owner_id VARCHAR(36) DEFAULT '00000000-0000-7000-8000-000000000001' NOT NULL, device BIGINT, 
 	PRIMARY KEY (id), 
 	UNIQUE (path)
 );
@@ -398,5 +398,5 @@ CREATE TRIGGER failure_counts_file_bd BEFORE DELETE ON assets WHEN (CASE WHEN ol
 CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents WHEN NOT EXISTS (SELECT 1 FROM bulk_inserts WHERE asset_id = new.asset_id) BEGIN INSERT INTO search_fts (rowid, name, title, tags, folders, description, camera, lens, caption, place, labels, people, content, extra) VALUES (new.doc_id, new.name, new.title, new.tags, new.folders, new.description, new.camera, new.lens, new.caption, new.place, new.labels, new.people, new.content, new.extra); INSERT INTO search_trigram (rowid, substrings) VALUES (new.doc_id, new.substrings); END;
 CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents WHEN NOT EXISTS (SELECT 1 FROM bulk_inserts WHERE asset_id = old.asset_id) BEGIN INSERT INTO search_fts (search_fts, rowid, name, title, tags, folders, description, camera, lens, caption, place, labels, people, content, extra) VALUES ('delete', old.doc_id, old.name, old.title, old.tags, old.folders, old.description, old.camera, old.lens, old.caption, old.place, old.labels, old.people, old.content, old.extra); INSERT INTO search_trigram (search_trigram, rowid, substrings) VALUES ('delete', old.doc_id, old.substrings); END;
 CREATE TRIGGER search_documents_au AFTER UPDATE OF name, title, tags, folders, description, camera, lens, caption, place, labels, people, content, extra, substrings ON search_documents WHEN NOT EXISTS (SELECT 1 FROM bulk_inserts WHERE asset_id = new.asset_id) BEGIN INSERT INTO search_fts (search_fts, rowid, name, title, tags, folders, description, camera, lens, caption, place, labels, people, content, extra) VALUES ('delete', old.doc_id, old.name, old.title, old.tags, old.folders, old.description, old.camera, old.lens, old.caption, old.place, old.labels, old.people, old.content, old.extra); INSERT INTO search_trigram (search_trigram, rowid, substrings) VALUES ('delete', old.doc_id, old.substrings); INSERT INTO search_fts (rowid, name, title, tags, folders, description, camera, lens, caption, place, labels, people, content, extra) VALUES (new.doc_id, new.name, new.title, new.tags, new.folders, new.description, new.camera, new.lens, new.caption, new.place, new.labels, new.people, new.content, new.extra); INSERT INTO search_trigram (rowid, substrings) VALUES (new.doc_id, new.substrings); END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0021_bulk_inserts');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0022_root_device');
 INSERT INTO "users" ("id", "name", "created_at", "password_hash", "is_admin", "disabled_at", "upload_quota") VALUES ('00000000-0000-7000-8000-000000000001', 'owner', strftime('%Y-%m-%d %H:%M:%f000', 'now'), NULL, 0, NULL, NULL);
