@@ -37,6 +37,7 @@ class RootRow(NamedTuple):
     include_globs: list[str]
     exclude_globs: list[str]
     include_hidden: bool
+    device: int | None = None  # st_dev of the folder when its files were last found there
 
     @classmethod
     def of(cls, root: Any) -> RootRow:
@@ -48,6 +49,7 @@ class RootRow(NamedTuple):
             list(root.include_globs),
             list(root.exclude_globs),
             root.include_hidden,
+            root.device,
         )
 
 
@@ -232,20 +234,20 @@ def schema_revision(conn: Connection) -> str | None:
 
 def find_root(conn: Connection, path: str) -> RootRow | None:
     row = conn.execute(
-        "SELECT id, path, status, include_globs, exclude_globs, include_hidden"
+        "SELECT id, path, status, include_globs, exclude_globs, include_hidden, device"
         " FROM roots WHERE path = ?",
         (path,),
     ).fetchone()
     if row is None:
         return None
-    return RootRow(row[0], row[1], row[2], _json(row[3]), _json(row[4]), bool(row[5]))
+    return RootRow(row[0], row[1], row[2], _json(row[3]), _json(row[4]), bool(row[5]), row[6])
 
 
 def all_roots(conn: Connection) -> list[RootRow]:
     rows = conn.execute(
-        "SELECT id, path, status, include_globs, exclude_globs, include_hidden FROM roots"
+        "SELECT id, path, status, include_globs, exclude_globs, include_hidden, device FROM roots"
     ).fetchall()
-    return [RootRow(r[0], r[1], r[2], _json(r[3]), _json(r[4]), bool(r[5])) for r in rows]
+    return [RootRow(r[0], r[1], r[2], _json(r[3]), _json(r[4]), bool(r[5]), r[6]) for r in rows]
 
 
 def find_entries(conn: Connection, root_id: str, rel_paths: list[str]) -> dict[str, IndexRow]:
@@ -405,12 +407,48 @@ def load_root_index(conn: Connection, root_id: str) -> dict[str, IndexRow]:
     return index
 
 
-def record_scan(conn: Connection, root_id: str, *, at: datetime, summary: dict[str, Any]) -> None:
+def record_scan(
+    conn: Connection,
+    root_id: str,
+    *,
+    at: datetime,
+    summary: dict[str, Any],
+    device: int | None = None,
+) -> None:
+    """`device`: the folder's file system, where the scan found the root's files (None: the
+    one recorded stays)."""
     conn.execute(
         f"UPDATE roots SET last_scan_at = ?, last_scan = {conn.json_placeholder()},"
-        " status = 'online', status_message = NULL WHERE id = ?",
-        (conn.timestamp(at), conn.json(summary), root_id),
+        " status = 'online', status_message = NULL, device = COALESCE(?, device) WHERE id = ?",
+        (conn.timestamp(at), conn.json(summary), device, root_id),
     )
+
+
+def sample_files(conn: Connection, root_id: str, *, limit: int) -> list[str]:
+    """Relative paths (as the walk yields them) of up to `limit` of a root's files, spread
+    over all of them by id (time-ordered), missing ones included."""
+    where = "root_id = ? AND rel_path <> '' AND asset_type <> 'collection' AND deleted_at IS NULL"
+    total = conn.execute(f"SELECT count(*) FROM assets WHERE {where}", (root_id,)).fetchone()[0]
+    wanted = spread(int(total), limit)
+    if not wanted:
+        return []
+    rows = conn.execute(
+        "SELECT rel_path, path_escaped FROM (SELECT rel_path, path_escaped,"
+        f" row_number() OVER (ORDER BY id) AS n FROM assets WHERE {where}) AS numbered"
+        f" WHERE n IN ({', '.join('?' * len(wanted))})",
+        (root_id, *wanted),
+    ).fetchall()
+    return [from_stored(rel, escaped=True) if escaped else rel for rel, escaped in rows]
+
+
+def spread(total: int, limit: int) -> list[int]:
+    """Up to `limit` of the positions 1..`total`, evenly spaced from the first to the last
+    (so the newest files are in every sample, not only the oldest)."""
+    if total <= limit:
+        return list(range(1, total + 1))
+    if limit <= 1:
+        return [total][:limit]
+    return [1 + i * (total - 1) // (limit - 1) for i in range(limit)]
 
 
 class CopyRow(NamedTuple):

@@ -13,6 +13,7 @@ from trove.domain.access import Viewer
 from trove.domain.enums import AssetStatus, AssetType, RootStatus
 from trove.domain.ids import new_id
 from trove.repositories._sql import insert_if_absent, rowcount, utcnow
+from trove.repositories.fast_index import spread
 
 # pg_advisory_xact_lock key: "trove libraries" changing, one transaction at a time.
 _LIBRARIES_LOCK = 0x7472_6F76_6C69_62
@@ -62,10 +63,11 @@ class RootRepository:
         )
 
     def add_if_new(
-        self, *, path: str, name: str, is_upload_target: bool = False
+        self, *, path: str, name: str, device: int | None, is_upload_target: bool = False
     ) -> tuple[Root, bool]:
         """The root at `path` and whether this call registered it (two callers registering
-        the same folder at once, e.g. concurrent first uploads, both get the one root)."""
+        the same folder at once, e.g. concurrent first uploads, both get the one root).
+        `device`: its folder's file system (None while the folder is not there)."""
         created = insert_if_absent(
             self.session,
             Root,
@@ -75,6 +77,7 @@ class RootRepository:
                 "name": name,
                 "is_upload_target": is_upload_target,
                 "created_at": utcnow(),
+                "device": device,
             },
         )
         root = self.by_path(path)
@@ -88,7 +91,11 @@ class RootRepository:
             .values(status=RootStatus.OFFLINE, status_message=reason)
         )
 
-    def record_scan(self, root_id: str, *, at: datetime, summary: dict[str, Any]) -> None:
+    def record_scan(
+        self, root_id: str, *, at: datetime, summary: dict[str, Any], device: int | None = None
+    ) -> None:
+        """`device`: the folder's file system, where the scan found the root's files (None:
+        the one recorded stays)."""
         self.session.execute(
             update(Root)
             .where(Root.id == root_id)
@@ -97,6 +104,7 @@ class RootRepository:
                 last_scan=summary,
                 status=RootStatus.ONLINE,
                 status_message=None,
+                device=func.coalesce(device, Root.device),
             )
         )
 
@@ -128,7 +136,7 @@ class RootRepository:
         )
         rows = self.session.execute(
             select(numbered.c.rel_path, numbered.c.path_escaped, numbered.c.size, numbered.c.hash)
-            .where(numbered.c.n.in_(_spread(total, limit)))
+            .where(numbered.c.n.in_(spread(total, limit)))
             .order_by(numbered.c.n)
         )
         return [(str(r), bool(e), int(s), str(h)) for r, e, s, h in rows]
@@ -173,13 +181,3 @@ class RootRepository:
             .execution_options(synchronize_session=False)
         )
         return rowcount(result)
-
-
-def _spread(total: int, limit: int) -> list[int]:
-    """Up to `limit` of the positions 1..`total`, evenly spaced from the first to the last
-    (so the newest files are in every sample, not only the oldest)."""
-    if total <= limit:
-        return list(range(1, total + 1))
-    if limit <= 1:
-        return [total][:limit]
-    return [1 + i * (total - 1) // (limit - 1) for i in range(limit)]

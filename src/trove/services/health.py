@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from trove.config import Settings
 from trove.db.database import Database
 from trove.domain.enums import RootStatus
-from trove.sync.mounts import root_identity
+from trove.repositories.fast_index import RootRow
+from trove.services.scanner import library_unavailable_reason
 
 if TYPE_CHECKING:
     from trove.services.background import BackgroundIndexer
@@ -136,29 +137,25 @@ class HealthService:
 
         with self.database.session() as session:
             known = [
-                (root.id, root.name, root.path, root.status, root.status_message)
+                (RootRow.of(root), root.name, root.status_message)
                 for root in RootRepository(session).all()
             ]
         deadline = time.perf_counter() + CHECK_TIMEOUT_S
-        probes = [self._probe(f"root {fields[0]}", _readable_folder, fields[2]) for fields in known]
+        url = self.settings.resolved_database_url
+        probes = [self._probe(f"root {row.id}", _library_answers, url, row) for row, *_ in known]
         return [
             self._root(*fields, reachable=probe.outcome(deadline=deadline))
             for fields, probe in zip(known, probes, strict=True)
         ]
 
     def _root(
-        self,
-        root_id: str,
-        name: str,
-        path: str,
-        status: str,
-        message: str | None,
-        *,
-        reachable: Check,
+        self, row: RootRow, name: str, message: str | None, *, reachable: Check
     ) -> dict[str, Any]:
-        online = status == RootStatus.ONLINE and reachable.ok
-        reason = message if status != RootStatus.ONLINE else None if online else reachable.detail
-        return {"id": root_id, "name": name, "path": path, "online": online, "reason": reason}
+        online = row.status == RootStatus.ONLINE and reachable.ok
+        reason = (
+            message if row.status != RootStatus.ONLINE else None if online else reachable.detail
+        )
+        return {"id": row.id, "name": name, "path": row.path, "online": online, "reason": reason}
 
 
 class _Probe:
@@ -211,9 +208,11 @@ def _summary(database: Check, broker: Check, storage: Check, offline: list[dict[
     return "Everything answers."
 
 
-def _readable_folder(path: str) -> str:
-    if root_identity(path) is None:
-        raise OSError("the folder is absent or unreadable")
+def _library_answers(url: str, root: RootRow) -> str:
+    """A scan's look (`library_unavailable_reason`): health says offline what it would."""
+    reason = library_unavailable_reason(url, root)
+    if reason is not None:
+        raise OSError(reason)
     return "readable"
 
 

@@ -41,6 +41,7 @@ from trove.services.scanner import (
     ScanService,
     canonical_root,
     holds_nothing_to_index,
+    library_unavailable_reason,
     root_unavailable_reason,
 )
 from trove.storage.hashing import sha256_file
@@ -181,12 +182,14 @@ class LibraryRelocation:
             raise RelocationOffered(offer)
 
     def _is_gone(self, repo: RootRepository, root: Root) -> bool:
-        """Its folder is missing or unreadable, or holds nothing while the index holds its
-        files (offline by the scanner's rule, whether or not a scan has said so yet; a folder
-        marked offline that holds files again is back, not gone)."""
-        if root_unavailable_reason(root.path) is not None:
+        """Its folder is missing, unreadable or on another disk without its files, or holds
+        nothing while the index holds its files (offline by the scanner's rules, whether or
+        not a scan has said so yet; a folder marked offline that holds files again is back,
+        not gone)."""
+        row = RootRow.of(root)
+        if library_unavailable_reason(self.settings.resolved_database_url, row) is not None:
             return True
-        rules = ScanService(self.settings).walk_rules(RootRow.of(root))
+        rules = ScanService(self.settings).walk_rules(row)
         return holds_nothing_to_index(root.path, rules) and repo.holds_present_files(root.id)
 
     def _usable_folder(self, new_path: str) -> str:

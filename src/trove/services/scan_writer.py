@@ -36,6 +36,7 @@ from trove.services import search
 from trove.services.root_policy import refuse_nested
 from trove.storage.originals import MimeDetector, OriginalUnavailable
 from trove.storage.walk import Entry
+from trove.sync.mounts import folder_device
 
 if TYPE_CHECKING:
     from trove.pipeline.light import LightLane, LightOutcome
@@ -55,7 +56,10 @@ def register_root(
         roots.hold_libraries()
         refuse_nested(root_path, roots.all(), upload_folder=upload_folder)
         root, created = roots.add_if_new(
-            path=root_path, name=name, is_upload_target=is_upload_target
+            path=root_path,
+            name=name,
+            device=folder_device(root_path),
+            is_upload_target=is_upload_target,
         )
         if created:
             now = utcnow()
@@ -318,12 +322,16 @@ class ScanWriter:
         if self.light is not None:
             self.light.close()
 
-    def finish(self, *, scan_at: datetime, summary: dict[str, Any]) -> None:
+    def finish(
+        self, *, scan_at: datetime, summary: dict[str, Any], device: int | None = None
+    ) -> None:
         try:
             self.drain()
             if self.light is not None:
                 self.light.close()
-            RootRepository(self.session).record_scan(self.root.id, at=scan_at, summary=summary)
+            RootRepository(self.session).record_scan(
+                self.root.id, at=scan_at, summary=summary, device=device
+            )
             self.session.commit()
         finally:
             self.session.close()

@@ -24,6 +24,7 @@ from trove.services.root_policy import own_upload_folder
 from trove.services.scan_summary import ScanSummary
 from trove.services.sidecar_sync import SKIP_REASON, SidecarBook
 from trove.storage.walk import Entry, Kind, WalkRules, walk
+from trove.sync.mounts import folder_device
 
 if TYPE_CHECKING:
     from trove.db.database import Database
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
 
 Progress = Callable[[ScanSummary], None]
 PROGRESS_EVERY = 1000
+# Files looked for when a library's folder is on another file system than it was. Missing
+# files count too: a library marked missing before its device was known comes back with them.
+DEVICE_SAMPLE = 20
+ANOTHER_DISK = (
+    "the folder is on another disk than before and none of its files are there"
+    " (the disk is not mounted?)"
+)
 
 
 class RootUnavailable(Exception):
@@ -94,7 +102,7 @@ class ScanService:
         if root is None:
             root = self._register_root(root_path)
         summary.root_id = root.id
-        offline_reason = root_unavailable_reason(root_path)
+        offline_reason = library_unavailable_reason(self.url, root)
         if offline_reason:
             return self._mark_offline(root, summary, offline_reason)
         with fast_index.connect(self.url) as conn:
@@ -201,6 +209,28 @@ def root_unavailable_reason(root_path: str) -> str | None:
     if not os.access(root_path, os.R_OK | os.X_OK):
         return "folder is not readable"
     return None
+
+
+def library_unavailable_reason(url: str, root: fast_index.RootRow) -> str | None:
+    """Why a library cannot be scanned now, if it cannot: what `root_unavailable_reason`
+    says of its folder, or the folder is on another file system than when its files were last
+    found there and none of a sample of them is there. That is the mount point of a disk that
+    is away, an app having written into it: a scan would index the app's files and mark every
+    file of the library missing. Every path that scans or syncs a library asks this."""
+    reason = root_unavailable_reason(root.path)
+    if reason is None and _on_another_disk_without_its_files(url, root):
+        return ANOTHER_DISK
+    return reason
+
+
+def _on_another_disk_without_its_files(url: str, root: fast_index.RootRow) -> bool:
+    """Another device with the files there is the same library (an NFS share mounted again
+    under a new device number, a disk replaced by its copy): it is scanned as usual."""
+    if root.device is None or folder_device(root.path) in (root.device, None):
+        return False
+    with fast_index.connect(url) as conn:
+        sample = fast_index.sample_files(conn, root.id, limit=DEVICE_SAMPLE)
+    return bool(sample) and not any(os.path.lexists(os.path.join(root.path, rel)) for rel in sample)
 
 
 def holds_nothing_to_index(root_path: str, rules: WalkRules) -> bool:
@@ -572,11 +602,19 @@ class _RootDiff:
             self.summary.processed_steps = self._writer.processed_steps
             self.summary.failed_entries = [f"{p}: {why}" for p, why in self._writer.failed]
         record = self.summary.finish().as_dict()
+        device = folder_device(self.root.path) if self._found_its_files() else None
         if self._writer is not None:
-            self._writer.finish(scan_at=now, summary=record)
+            self._writer.finish(scan_at=now, summary=record, device=device)
             return
         with fast_index.connect(self.service.url) as conn:
-            fast_index.record_scan(conn, self.root.id, at=now, summary=record)
+            fast_index.record_scan(conn, self.root.id, at=now, summary=record, device=device)
+
+    def _found_its_files(self) -> bool:
+        """Some file the index held as present was seen (or there was none): the folder's
+        file system is then the library's, kept for `library_unavailable_reason`. A scan of
+        a mount point whose disk is away, made before any was kept, keeps none."""
+        unseen = sum(map(isinstance, self.signatures.values(), itertools.repeat(tuple)))
+        return unseen < self.summary.expected or not self.summary.expected
 
 
 def _other_inode(row: IndexRow, entry: Entry) -> bool:

@@ -48,6 +48,14 @@ def root_identity(path: str) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def folder_device(path: str) -> int | None:
+    """The file system (st_dev) holding the folder at `path`, None when it is not there."""
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return None
+
+
 def folders_on_disk(path: str, *, up_to: int) -> int:
     """How many folders (the root included, symlinks not followed) are at `path`, counted up
     to `up_to`: what a recursive inotify watch of it needs, as the disk is now. The index's

@@ -22,7 +22,7 @@ from trove.services.scanner import (
     RootUnavailable,
     ScanService,
     canonical_root,
-    root_unavailable_reason,
+    library_unavailable_reason,
 )
 from trove.services.sidecar_sync import SidecarBook
 from trove.storage.walk import MAX_REL_PATH_BYTES, Entry, Kind, WalkRules
@@ -426,7 +426,7 @@ class _RootSync:
         return self._folders
 
     def _root_looks_unmounted(self) -> bool:
-        if root_unavailable_reason(self.root.path):
+        if library_unavailable_reason(self.owner.url, self.root):
             return True
         try:
             with os.scandir(self.root.path) as entries:

@@ -1,0 +1,235 @@
+"""A library on a disk that is away: its mount point is a folder on another file system, and
+an app may have written into it. Real mounts: a tmpfs in a mount namespace of its own stands
+for the disk, `trove scan` runs there, and the index is checked from here.
+
+Every test runs against SQLite and PostgreSQL (the `settings` fixture).
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import trove_env
+from tests.media import fingerprint_tree, make_library
+from trove.domain.access import Viewer
+from trove.domain.filters import AssetFilters
+from trove.repositories import fast_index
+from trove.services.health import HealthService
+from trove.services.library import LibraryService
+from trove.services.scanner import ScanService
+from trove.sync.path_sync import PathSync
+
+ANOTHER_DISK = (
+    "the folder is on another disk than before and none of its files are there"
+    " (the disk is not mounted?)"
+)
+ANSWER_WITHIN_S = 120
+# Runs each line it reads as a command, its output in "$1.out" and "$1.err", and answers with
+# the command's exit status.
+COMMANDS = 'while IFS= read -r line; do sh -c "$line" >"$1.out" 2>"$1.err"; echo $?; done'
+
+
+class MountNamespace:
+    """A shell in a mount namespace of its own: what it mounts, only the commands it runs
+    see (this process sees the folders beneath), and it is all gone when the shell ends."""
+
+    def __init__(self, settings: Any, folder: Path) -> None:
+        self.output = folder / "command"
+        self.shell = subprocess.Popen(
+            ["unshare", "--mount", "sh", "-c", COMMANDS, "sh", str(self.output)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=trove_env(settings),
+        )
+
+    def run(self, command: str) -> str:
+        assert self.shell.stdin is not None and self.shell.stdout is not None
+        self.shell.stdin.write(command + "\n")
+        self.shell.stdin.flush()
+        ready, _, _ = select.select([self.shell.stdout], [], [], ANSWER_WITHIN_S)
+        assert ready, f"no answer within {ANSWER_WITHIN_S} s: {command}"
+        status = self.shell.stdout.readline()
+        if not status:  # the shell is gone: unshare could not make a namespace
+            raise ChildProcessError(self.shell.communicate()[1])
+        errors = Path(f"{self.output}.err").read_text()
+        assert status == "0\n", f"{command}: exit {status.strip()}: {errors}"
+        return Path(f"{self.output}.out").read_text()
+
+    def scan(self, library: Path) -> dict[str, Any]:
+        trove = f"{shlex.quote(sys.executable)} -m trove scan --no-wait --json"
+        (summary,) = json.loads(self.run(f"{trove} {shlex.quote(str(library))}"))["scans"]
+        return summary
+
+    def device(self, folder: Path) -> int:
+        return int(self.run(f"stat -c %d {shlex.quote(str(folder))}"))
+
+    def close(self) -> None:
+        if self.shell.returncode is None:
+            self.shell.communicate(timeout=ANSWER_WITHIN_S)  # its input closed: it ends
+
+
+@pytest.fixture
+def namespace(settings, tmp_path):
+    ns = MountNamespace(settings, tmp_path)
+    try:
+        ns.run("true")
+    except ChildProcessError as exc:
+        pytest.skip(f"no mount namespace here: {exc}")
+    yield ns
+    ns.close()
+
+
+@pytest.fixture
+def source(tmp_path) -> Path:
+    """The disk's files, copied onto each tmpfs that stands for the disk."""
+    return make_library(tmp_path / "source", photos=2)
+
+
+def q(path: Path) -> str:
+    return shlex.quote(str(path))
+
+
+def indexed(settings) -> dict[str, dict[str, Any]]:
+    """Every asset by relative path ('' is the root folder), as `trove ls` lists them."""
+    page = LibraryService(settings).list_assets(AssetFilters(limit=1000))
+    assert page.next_cursor is None
+    return {item["path"]: item for item in page.items}
+
+
+def recorded_device(settings) -> int | None:
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        (root,) = fast_index.all_roots(conn)
+    return root.device
+
+
+def library_status(settings) -> tuple[str, str | None]:
+    (root,) = LibraryService(settings).status(viewer=Viewer.system())["roots"]
+    return root["status"], root["status_message"]
+
+
+def disk_mounted(ns: MountNamespace, *, disk: Path, source: Path, library: Path) -> None:
+    """A new tmpfs at `disk` holding a copy of `source`, shown at `library`."""
+    ns.run(
+        f"mkdir -p {q(disk)} && mount -t tmpfs none {q(disk)} && cp -a {q(source)}/. {q(disk)}/"
+        f" && mount --bind {q(disk)} {q(library)}"
+    )
+
+
+def fingerprints_on(ns: MountNamespace, disk: Path, kept: Path) -> dict[str, Any]:
+    """The files of a disk only the namespace sees, fingerprinted from a copy made there."""
+    ns.run(f"mkdir {q(kept)} && cp -a {q(disk)}/. {q(kept)}/")
+    return fingerprint_tree(kept)
+
+
+def test_a_mount_point_written_to_while_its_disk_is_away_is_offline_and_nothing_goes_missing(
+    settings, namespace, source, tmp_path
+):
+    """An app wrote into the empty mount point of a NAS that is away: the library is offline
+    (not a library of missing files plus the app's file), and comes back whole with it."""
+    library, disk = tmp_path / "library", tmp_path / "disk"
+    library.mkdir()
+    disk_mounted(namespace, disk=disk, source=source, library=library)
+    first = namespace.scan(library)
+    before = indexed(settings)
+
+    namespace.run(f"umount {q(library)} && echo stray > {q(library / 'stray.txt')}")
+    away = namespace.scan(library)
+    while_away, status_while_away = indexed(settings), library_status(settings)
+
+    namespace.run(f"mount --bind {q(disk)} {q(library)}")
+    back = namespace.scan(library)
+    on_disk = fingerprints_on(namespace, disk, tmp_path / "kept")
+
+    assert first["status"] == "online" and first["new"] > 0
+    assert (away["status"], away["status_message"]) == ("offline", ANOTHER_DISK)
+    assert status_while_away == ("offline", ANOTHER_DISK)
+    assert while_away == before  # nothing missing, the stray file not indexed
+    assert (back["status"], back["gone"], back["new"]) == ("online", 0, 0)
+    assert back["unchanged"] == back["seen"]
+    assert indexed(settings) == before  # same ids, all present
+    assert library_status(settings) == ("online", None)
+    assert on_disk == fingerprint_tree(source)  # the originals untouched
+    assert (library / "stray.txt").read_text() == "stray\n"
+
+
+def test_a_folder_on_another_disk_that_holds_the_librarys_files_is_scanned_and_its_disk_kept(
+    settings, namespace, source, tmp_path
+):
+    """A disk replaced by a copy of itself (or an NFS share mounted again under a new device
+    number) is the same library: scanned as usual, its new file system recorded."""
+    library = tmp_path / "library"
+    library.mkdir()
+    disk_mounted(namespace, disk=tmp_path / "disk", source=source, library=library)
+    namespace.scan(library)
+    before = indexed(settings)
+    first_device = recorded_device(settings)
+
+    namespace.run(f"umount {q(library)}")
+    disk_mounted(namespace, disk=tmp_path / "copy", source=source, library=library)
+    copy_device = namespace.device(library)
+    summary = namespace.scan(library)
+    on_disk = fingerprints_on(namespace, tmp_path / "copy", tmp_path / "kept")
+
+    after = indexed(settings)
+    assert first_device == namespace.device(tmp_path / "disk") != copy_device
+    assert (summary["status"], summary["gone"], summary["new"]) == ("online", 0, 0)
+    assert {path: item["id"] for path, item in after.items()} == {
+        path: item["id"] for path, item in before.items()
+    }
+    assert "missing" not in {item["status"] for item in after.values()}
+    assert recorded_device(settings) == copy_device
+    assert on_disk == fingerprint_tree(source)
+
+
+def test_files_deleted_from_a_library_on_the_same_disk_go_missing(
+    settings, namespace, source, tmp_path
+):
+    """A mass deletion is no unmounted disk: the folder is on the file system it was."""
+    library, disk = tmp_path / "library", tmp_path / "disk"
+    library.mkdir()
+    disk_mounted(namespace, disk=disk, source=source, library=library)
+    namespace.scan(library)
+    before = indexed(settings)
+
+    namespace.run(f"rm -r {q(library)}/* && echo new > {q(library / 'new.txt')}")
+    summary = namespace.scan(library)
+
+    after = indexed(settings)
+    files = [path for path, item in before.items() if item["asset_type"] != "collection"]
+    assert (summary["status"], summary["gone"], summary["new"]) == ("online", len(files), 1)
+    assert {path: after[path]["status"] for path in files} == dict.fromkeys(files, "missing")
+    assert after["new.txt"]["status"] != "missing"
+    assert recorded_device(settings) == namespace.device(disk)
+
+
+def test_the_health_check_and_the_watcher_see_a_disk_gone_from_under_a_written_mount_point(
+    settings, namespace, source, tmp_path
+):
+    """Before any scan has looked: health says the library is offline and why, and the
+    watcher's sync of a file that vanished takes the library offline, not the file missing."""
+    library = tmp_path / "library"
+    library.mkdir()
+    disk_mounted(namespace, disk=tmp_path / "disk", source=source, library=library)
+    namespace.scan(library)
+    before = indexed(settings)
+    namespace.close()  # the disk is gone with the namespace
+    (library / "stray.txt").write_text("stray\n")
+
+    health = HealthService(settings, LibraryService(settings).database).check(with_roots=True)
+    synced = PathSync(ScanService(settings)).sync([str(library / "notes/readme.txt")])
+
+    (root,) = health["roots"]
+    assert (root["online"], root["reason"]) == (False, f"OSError: {ANOTHER_DISK}")
+    assert synced.offline_roots == [str(library)] and synced.missing == 0
+    assert library_status(settings) == ("offline", ANOTHER_DISK)
+    assert indexed(settings) == before
