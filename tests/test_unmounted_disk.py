@@ -233,3 +233,32 @@ def test_the_health_check_and_the_watcher_see_a_disk_gone_from_under_a_written_m
     assert synced.offline_roots == [str(library)] and synced.missing == 0
     assert library_status(settings) == ("offline", ANOTHER_DISK)
     assert indexed(settings) == before
+
+
+def test_a_library_marked_missing_before_its_disk_was_known_comes_back_with_its_disk(
+    settings, namespace, source, tmp_path
+):
+    """Indexed before Trove recorded devices, a library over an empty mount point written to
+    had every file marked missing; the next scan found the app's file and kept the mount
+    point's device. Its files count in the sample though missing, so it returns whole."""
+    library, disk = tmp_path / "library", tmp_path / "disk"
+    library.mkdir()
+    disk_mounted(namespace, disk=disk, source=source, library=library)
+    namespace.scan(library)
+    before = indexed(settings)
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        conn.execute("UPDATE roots SET device = NULL")  # as an index of before 0022
+
+    namespace.run(f"umount {q(library)} && echo stray > {q(library / 'stray.txt')}")
+    emptied = namespace.scan(library)
+    namespace.scan(library)  # found the stray file: the mount point's device is kept
+    kept_while_away = recorded_device(settings)
+    namespace.run(f"mount --bind {q(disk)} {q(library)}")
+    back = namespace.scan(library)
+
+    after = indexed(settings)
+    assert emptied["gone"] > 0 and kept_while_away == library.stat().st_dev
+    assert (back["status"], back["returned"]) == ("online", emptied["gone"])
+    assert {path: after[path] for path in before} == before
+    assert after["stray.txt"]["status"] == "missing"
+    assert recorded_device(settings) == namespace.device(disk)

@@ -610,11 +610,12 @@ class _RootDiff:
             fast_index.record_scan(conn, self.root.id, at=now, summary=record, device=device)
 
     def _found_its_files(self) -> bool:
-        """Some file the index held as present was seen (or there was none): the folder's
-        file system is then the library's, kept for `library_unavailable_reason`. A scan of
-        a mount point whose disk is away, made before any was kept, keeps none."""
+        """Some file the index held was seen, present or back from missing (or it held none):
+        the folder's file system is then the library's, kept for `library_unavailable_reason`.
+        A scan of a mount point whose disk is away, made before any was kept, keeps none."""
         unseen = sum(map(isinstance, self.signatures.values(), itertools.repeat(tuple)))
-        return unseen < self.summary.expected or not self.summary.expected
+        expected = self.summary.expected
+        return bool(self.summary.returned) or unseen < expected or not expected
 
 
 def _other_inode(row: IndexRow, entry: Entry) -> bool:
