@@ -17,6 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from trove.db.engine import PAGE_SIZE_PRAGMA
+
 SNAPSHOT = Path(__file__).with_name("sqlite_head.sql")
 # Written when an index is made, not when the dump was: (table, column) -> SQL for the value.
 _MADE_NOW = {("users", "created_at"): "strftime('%Y-%m-%d %H:%M:%f000', 'now')"}
@@ -38,6 +40,7 @@ def create_from_snapshot(path: Path, *, timeout_s: float) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
     try:
+        connection.execute(PAGE_SIZE_PRAGMA)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("BEGIN IMMEDIATE")
         if connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
