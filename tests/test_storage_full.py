@@ -43,13 +43,14 @@ class SmallDisk:
 
 @pytest.fixture
 def small_disk() -> Iterator[SmallDisk]:
-    """A 1.5 MiB tmpfs, where the PostgreSQL server (user postgres) can reach it too."""
+    """A 3 MiB tmpfs, where the PostgreSQL server (user postgres) can reach it too (a new
+    SQLite index is ~1 MiB, its WAL as much again while it is made)."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     mount_point = Path(tempfile.mkdtemp(prefix="trove-small-disk-"))
     mount_point.chmod(0o755)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1536k,mode=0755", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=3m,mode=0755", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
     )
