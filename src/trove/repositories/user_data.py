@@ -39,22 +39,10 @@ class UserDataRepository:
             Asset.id.in_(tagged),
             *(self._has_namespace(name) for name in writable_namespaces),
         )
-        after = ""
-        while True:
-            rows = self.session.execute(
-                select(Asset, Root.path)
-                .join(Root, Root.id == Asset.root_id)
-                .where(Asset.is_virtual.is_(False), Asset.deleted_at.is_(None), Asset.id > after)
-                .where(touched)
-                .order_by(Asset.id)
-                .limit(BATCH)
-            ).all()
-            if not rows:
-                return
+        for rows in self._live_files(touched):
             tags = self._tags([asset.id for asset, _ in rows])
             for asset, root_path in rows:
                 yield asset, root_path, tags.get(asset.id, [])
-            after = rows[-1][0].id
 
     def files_with_found_regions(self, namespace: str) -> Iterator[list[tuple[Asset, str]]]:
         """Keyset batches of (file, its root's path) for the live files whose `namespace`
@@ -62,19 +50,25 @@ class UserDataRepository:
         found = or_(
             self._has_key(namespace, "regions"), self._has_key(namespace, "declined_regions")
         )
+        for rows in self._live_files(Asset.hash.is_not(None), found):
+            yield [(asset, str(root_path)) for asset, root_path in rows]
+
+    def _live_files(self, *conditions: ColumnElement[bool]) -> Iterator[list[Any]]:
+        """Keyset batches of (file, its root's path) for the live files that meet
+        `conditions`, in id order."""
         after = ""
         while True:
             rows = self.session.execute(
                 select(Asset, Root.path)
                 .join(Root, Root.id == Asset.root_id)
                 .where(Asset.is_virtual.is_(False), Asset.deleted_at.is_(None), Asset.id > after)
-                .where(Asset.hash.is_not(None), found)
+                .where(*conditions)
                 .order_by(Asset.id)
                 .limit(BATCH)
             ).all()
             if not rows:
                 return
-            yield [(asset, str(root_path)) for asset, root_path in rows]
+            yield list(rows)
             after = rows[-1][0].id
 
     def virtual_assets_with_tags(
