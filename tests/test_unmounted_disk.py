@@ -262,3 +262,82 @@ def test_a_library_marked_missing_before_its_disk_was_known_comes_back_with_its_
     assert {path: after[path] for path in before} == before
     assert after["stray.txt"]["status"] == "missing"
     assert recorded_device(settings) == namespace.device(disk)
+
+
+# --- the sample of files looked for -------------------------------------------------------
+# The disk's own device number is simulated here: the index's record of the library's device
+# and of its files' devices is moved to another number, so that the folder is "on another
+# disk than before", as after an unmount (or a remount under a new number).
+
+
+def _record_another_device(settings: Any) -> fast_index.RootRow:
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        (root,) = fast_index.all_roots(conn)
+        conn.execute("UPDATE roots SET device = device + 1 WHERE id = ?", (root.id,))
+        conn.execute(
+            "UPDATE assets SET device = device + 1 WHERE root_id = ? AND device IS NOT NULL",
+            (root.id,),
+        )
+        return root
+
+
+def _notes(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True)
+    for n in range(count):
+        (folder / f"note-{n:03d}.txt").write_text(f"note {n} " * 10)
+
+
+def test_a_file_indexed_while_the_disk_was_away_does_not_pass_for_the_library(
+    settings: Any, tmp_path: Path
+) -> None:
+    """An upload into the empty mount point registers its file before any scan: the newest
+    file of the library, and there. Found in the sample, it made the scan mark every file
+    missing and record the mount point's device as the library's."""
+    library = tmp_path / "library"
+    _notes(library, 30)
+    scans = ScanService(settings)
+    scans.scan(library)
+    for note in library.iterdir():
+        note.unlink()  # the disk is away
+    root = _record_another_device(settings)
+    (library / "stray.txt").write_text("written into the empty mount point")
+    PathSync(scans).register_path(library / "stray.txt")
+
+    summary = scans.scan(library)
+
+    assert (summary.status, summary.status_message, summary.gone) == ("offline", ANOTHER_DISK, 0)
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        (after,) = fast_index.all_roots(conn)
+    assert after.device == root.device + 1  # still the disk's
+
+
+def test_a_library_under_a_new_device_number_is_found_by_the_files_it_still_has(
+    settings: Any, tmp_path: Path
+) -> None:
+    """Long-missing files stay in the index: a sample that could be all of them said a
+    remounted library (a new device number) was not there, for good."""
+    library = tmp_path / "library"
+    _notes(library, 60)
+    scans = ScanService(settings)
+    scans.scan(library)
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        (root,) = fast_index.all_roots(conn)
+        by_id = [
+            rel
+            for (rel,) in conn.execute(
+                "SELECT rel_path FROM assets WHERE root_id = ? AND asset_type <> 'collection'"
+                " AND rel_path <> '' ORDER BY id",
+                (root.id,),
+            ).fetchall()
+        ]
+    for position in fast_index.spread(len(by_id), 20):  # the files a sample of all would take
+        (library / by_id[position - 1]).unlink()
+    assert scans.scan(library).gone == 20
+    _record_another_device(settings)
+
+    summary = scans.scan(library)
+
+    assert (summary.status, summary.gone) == ("online", 0)
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        (after,) = fast_index.all_roots(conn)
+    assert after.device == library.stat().st_dev  # the new number, recorded

@@ -424,11 +424,23 @@ def record_scan(
     )
 
 
-def sample_files(conn: Connection, root_id: str, *, limit: int) -> list[str]:
-    """Relative paths (as the walk yields them) of up to `limit` of a root's files, spread
-    over all of them by id (time-ordered), missing ones included."""
+def sample_files(conn: Connection, root_id: str, *, device: int, limit: int) -> list[str]:
+    """Relative paths (as the walk yields them) of up to `limit` of a root's files that were
+    present on `device`, and up to `limit` of its missing ones, each spread over all of them by
+    id (time-ordered). Not any file: one indexed while the library's disk was away (an upload
+    into its empty mount point) lies on another device, and a library whose sample held only
+    long-missing files would never be found again."""
     where = "root_id = ? AND rel_path <> '' AND asset_type <> 'collection' AND deleted_at IS NULL"
-    total = conn.execute(f"SELECT count(*) FROM assets WHERE {where}", (root_id,)).fetchone()[0]
+    present = f"{where} AND status <> 'missing' AND device = ?"
+    missing = f"{where} AND status = 'missing'"
+    return [
+        *_spread_paths(conn, present, (root_id, device), limit),
+        *_spread_paths(conn, missing, (root_id,), limit),
+    ]
+
+
+def _spread_paths(conn: Connection, where: str, params: tuple[Any, ...], limit: int) -> list[str]:
+    total = conn.execute(f"SELECT count(*) FROM assets WHERE {where}", params).fetchone()[0]
     wanted = spread(int(total), limit)
     if not wanted:
         return []
@@ -436,7 +448,7 @@ def sample_files(conn: Connection, root_id: str, *, limit: int) -> list[str]:
         "SELECT rel_path, path_escaped FROM (SELECT rel_path, path_escaped,"
         f" row_number() OVER (ORDER BY id) AS n FROM assets WHERE {where}) AS numbered"
         f" WHERE n IN ({', '.join('?' * len(wanted))})",
-        (root_id, *wanted),
+        (*params, *wanted),
     ).fetchall()
     return [from_stored(rel, escaped=True) if escaped else rel for rel, escaped in rows]
 

@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[ScanSummary], None]
 PROGRESS_EVERY = 1000
-# Files looked for when a library's folder is on another file system than it was. Missing
-# files count too: a library marked missing before its device was known comes back with them.
+# Files looked for when a library's folder is on another file system than it was: as many of
+# those present on its disk (fast_index.sample_files), and of its missing ones, with which a
+# library marked missing before its device was known comes back.
 DEVICE_SAMPLE = 20
 ANOTHER_DISK = (
     "the folder is on another disk than before and none of its files are there"
@@ -229,7 +230,7 @@ def _on_another_disk_without_its_files(url: str, root: fast_index.RootRow) -> bo
     if root.device is None or folder_device(root.path) in (root.device, None):
         return False
     with fast_index.connect(url) as conn:
-        sample = fast_index.sample_files(conn, root.id, limit=DEVICE_SAMPLE)
+        sample = fast_index.sample_files(conn, root.id, device=root.device, limit=DEVICE_SAMPLE)
     return bool(sample) and not any(os.path.lexists(os.path.join(root.path, rel)) for rel in sample)
 
 
