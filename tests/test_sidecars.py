@@ -667,6 +667,32 @@ def test_a_face_region_deleted_in_trove_stays_deleted_through_an_export_and_a_re
     assert _digest(photo) == photo_digest
 
 
+def test_an_export_imported_back_leaves_a_face_region_in_the_trash_for_the_person_to_restore(
+    services, tmp_path
+):
+    """The export counts a region in the Trash as deleted (it carries no Trash). Imported
+    back into the index it came from (a backup applied again), it hard-deleted the region
+    the person could still restore."""
+    root = tmp_path / "library"
+    write_photo(root / "IMG_1.jpg", seed=1)
+    (root / "IMG_1.jpg.xmp").write_text(DIGIKAM.format(rating=3, extra=""))
+    services.library.scan_and_process([str(root)], wait=True)
+    asset_id = _by_name(services)["IMG_1.jpg"]["id"]
+    regions = services.regions.regions_of(asset_id, viewer=SYSTEM)
+    alice = next(r for r in regions if r["title"] == "Alice Martin")
+    services.assets.delete(alice["id"], viewer=SYSTEM)
+    exported = io.StringIO()
+    services.user_data.export(exported)
+
+    report = services.user_data.import_lines(io.StringIO(exported.getvalue()))
+
+    assert report.matched["declined regions"] == 1
+    assert [a["id"] for a in services.trash.list(viewer=SYSTEM).items] == [alice["id"]]
+    services.trash.restore([alice["id"]], viewer=SYSTEM)
+    titles = sorted(r["title"] or "" for r in services.regions.regions_of(asset_id, viewer=SYSTEM))
+    assert titles == ["", "Alice Martin"]
+
+
 def test_a_title_cleared_in_trove_stays_cleared_over_the_sidecar_and_through_an_export(
     services, settings, tmp_path
 ):

@@ -151,12 +151,15 @@ def decline_regions(
 ) -> None:
     """An import's word that a person deleted the regions of these boxes before the index was
     rebuilt: the regions this namespace made there go, and the boxes are declined as if they
-    had been deleted here. The people those regions named stay: the import restores its own."""
+    had been deleted here. The people those regions named stay: the import restores its own.
+    A region in this index's Trash stays there (an export imported back into the index it came
+    from): the person may still restore it."""
     wanted = _boxes(boxes)
     made_there = [
         r
         for r in _regions_made_from(session, photo, namespace)
-        if any(_same_box(_region(r).get("bbox"), tuple(box)) for box in wanted)
+        if r.deleted_at is None
+        and any(_same_box(_region(r).get("bbox"), tuple(box)) for box in wanted)
     ]
     _delete_regions(session, photo, made_there)
     earlier = _boxes(((photo.meta or {}).get(namespace) or {}).get("declined_regions"))
