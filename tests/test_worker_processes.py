@@ -156,3 +156,22 @@ workers = pool.LocalWorkers(settings, Database("sqlite://"))
 print(workers.start(), workers.may_open_for_light())
 """
     assert _run_python(code, cwd=tmp_path, pythonpath=modules).splitlines()[-1] == "None False"
+
+
+def test_a_fork_server_started_ahead_cannot_be_killed_by_ctrl_c_while_it_starts(
+    tmp_path: Path,
+) -> None:
+    """A Ctrl-C at the terminal reaches the whole process group. The fork server started
+    ahead of the workers (pool.py `_warm_fork_server`) must have SIGINT blocked from its
+    birth, as the workers' own start gives it: caught while it imported, it printed Python's
+    fatal error on the terminal. Starting the resource tracker unblocks SIGINT in the thread
+    that starts it, so the tracker must be running before SIGINT is blocked."""
+    code = """
+import multiprocessing.forkserver as forkserver
+from trove.pipeline import pool
+pool._warm_fork_server()
+with open(f"/proc/{forkserver._forkserver._forkserver_pid}/status") as status:
+    blocked = next(int(l.split()[1], 16) for l in status if l.startswith("SigBlk:"))
+print(bool(blocked & (1 << 1)))  # bit 1: SIGINT (2)
+"""
+    assert _run_python(code, cwd=tmp_path).splitlines()[-1] == "True"

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import os
 import queue
 import signal
@@ -374,9 +375,12 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 
 def _warm_fork_server() -> None:
     """The fork server started, as `_Worker` would start it; a failure is the workers' to
-    report when they start."""
+    report when they start. The resource tracker first, outside `_ctrl_c_held`: starting it
+    unblocks SIGINT in the calling thread, and a fork server started after that in the same
+    block took a Ctrl-C while it imported, printing Python's fatal error on the terminal."""
     _worker_context()  # what it preloads
     try:
+        multiprocessing.resource_tracker.ensure_running()
         with _ctrl_c_held(), _fork_server_safe_path():
             multiprocessing.forkserver.ensure_running()
     except (EOFError, OSError) as exc:
