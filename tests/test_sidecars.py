@@ -570,18 +570,24 @@ def test_a_tag_a_person_gave_before_the_sidecar_did_stays_when_the_sidecar_drops
     assert _digest(photo) == photo_digest
 
 
-def test_a_face_region_deleted_in_trove_stays_deleted_when_the_sidecar_changes(services, tmp_path):
-    """A region from the sidecar that a person deleted (and whose Trash was emptied, so no
-    record of it is left) is not made again when the sidecar changes for another reason. Only
-    a sidecar that drops that region and later gives it again brings it back, as new."""
-    root = tmp_path / "library"
+def _a_photo_with_alices_face(services: Services, root: Path) -> tuple[Path, Path, str, dict]:
+    """A photo whose digiKam sidecar names Alice Martin's face, indexed: (the photo, its
+    sidecar, its id, the region of her face)."""
     photo = write_photo(root / "IMG_1.jpg", seed=1)
     sidecar = root / "IMG_1.jpg.xmp"
     sidecar.write_text(DIGIKAM.format(rating=3, extra=""))
     services.library.scan_and_process([str(root)], wait=True)
     asset_id = _by_name(services)["IMG_1.jpg"]["id"]
     regions = services.regions.regions_of(asset_id, viewer=SYSTEM)
-    alice = next(r for r in regions if r["title"] == "Alice Martin")
+    return photo, sidecar, asset_id, next(r for r in regions if r["title"] == "Alice Martin")
+
+
+def test_a_face_region_deleted_in_trove_stays_deleted_when_the_sidecar_changes(services, tmp_path):
+    """A region from the sidecar that a person deleted (and whose Trash was emptied, so no
+    record of it is left) is not made again when the sidecar changes for another reason. Only
+    a sidecar that drops that region and later gives it again brings it back, as new."""
+    root = tmp_path / "library"
+    photo, sidecar, asset_id, alice = _a_photo_with_alices_face(services, root)
     services.assets.delete(alice["id"], viewer=SYSTEM)
     assert services.trash.empty(viewer=SYSTEM) == 1
     photo_digest = _digest(photo)
@@ -617,13 +623,7 @@ def test_a_face_region_deleted_in_trove_stays_deleted_through_an_export_and_a_re
     The export carries the deleted boxes: the import deletes the region again, and later
     passes over the sidecar (a changed one too) keep it deleted."""
     root = tmp_path / "library"
-    photo = write_photo(root / "IMG_1.jpg", seed=1)
-    sidecar = root / "IMG_1.jpg.xmp"
-    sidecar.write_text(DIGIKAM.format(rating=3, extra=""))
-    services.library.scan_and_process([str(root)], wait=True)
-    asset_id = _by_name(services)["IMG_1.jpg"]["id"]
-    regions = services.regions.regions_of(asset_id, viewer=SYSTEM)
-    alice = next(r for r in regions if r["title"] == "Alice Martin")
+    photo, sidecar, asset_id, alice = _a_photo_with_alices_face(services, root)
     services.assets.delete(alice["id"], viewer=SYSTEM)  # to the Trash: no export carries it
     if deleted != "to the Trash":
         assert services.trash.empty(viewer=SYSTEM) == 1
@@ -673,13 +673,7 @@ def test_an_export_imported_back_leaves_a_face_region_in_the_trash_for_the_perso
     """The export counts a region in the Trash as deleted (it carries no Trash). Imported
     back into the index it came from (a backup applied again), it hard-deleted the region
     the person could still restore."""
-    root = tmp_path / "library"
-    write_photo(root / "IMG_1.jpg", seed=1)
-    (root / "IMG_1.jpg.xmp").write_text(DIGIKAM.format(rating=3, extra=""))
-    services.library.scan_and_process([str(root)], wait=True)
-    asset_id = _by_name(services)["IMG_1.jpg"]["id"]
-    regions = services.regions.regions_of(asset_id, viewer=SYSTEM)
-    alice = next(r for r in regions if r["title"] == "Alice Martin")
+    _, _, asset_id, alice = _a_photo_with_alices_face(services, tmp_path / "library")
     services.assets.delete(alice["id"], viewer=SYSTEM)
     exported = io.StringIO()
     services.user_data.export(exported)
