@@ -7,6 +7,7 @@ Every test runs against SQLite and PostgreSQL (the `settings` fixture).
 
 from __future__ import annotations
 
+import io
 import json
 import select
 import shlex
@@ -22,9 +23,11 @@ from tests.media import fingerprint_tree, make_library
 from trove.domain.access import Viewer
 from trove.domain.filters import AssetFilters
 from trove.repositories import fast_index
+from trove.services.errors import Unavailable
 from trove.services.health import HealthService
 from trove.services.library import LibraryService
 from trove.services.scanner import ScanService
+from trove.services.uploads import UploadService
 from trove.sync.path_sync import PathSync
 
 ANOTHER_DISK = (
@@ -341,3 +344,31 @@ def test_a_library_under_a_new_device_number_is_found_by_the_files_it_still_has(
     with fast_index.connect(settings.resolved_database_url) as conn:
         (after,) = fast_index.all_roots(conn)
     assert after.device == library.stat().st_dev  # the new number, recorded
+
+
+def test_an_upload_into_a_library_whose_disk_is_away_is_refused_and_nothing_written(
+    settings: Any, tmp_path: Path
+) -> None:
+    """The upload would land in the empty mount point, and its file would be the library's
+    only one there: refused before a byte is placed, whether or not a scan has looked yet."""
+    library = tmp_path / "library"
+    _notes(library, 5)
+    scans = ScanService(settings)
+    root = scans.ensure_root(library, is_upload_target=True)
+    scans.scan(library)
+    before = indexed(settings)
+    for note in library.iterdir():
+        note.unlink()  # the disk is away
+    _record_another_device(settings)
+    uploads = UploadService(settings, LibraryService(settings).database)
+
+    refusals = []
+    for _look in ("before a scan", "after a scan"):
+        with pytest.raises(Unavailable) as refused:
+            uploads.store(Viewer.local_owner(), "in.txt", io.BytesIO(b"x"), root_id=root.id)
+        refusals.append(str(refused.value))
+        scans.scan(library)
+
+    assert refusals == [f"that library is offline: {ANOTHER_DISK}"] * 2
+    assert list(library.iterdir()) == []
+    assert indexed(settings) == before

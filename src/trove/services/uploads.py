@@ -31,6 +31,8 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Root
 from trove.domain.access import Viewer
+from trove.domain.enums import RootStatus
+from trove.repositories import fast_index
 from trove.repositories.uploads import UploadRepository
 from trove.services.errors import Forbidden, Invalid, NotFound, TooLarge, Unavailable
 from trove.storage.walk import WalkRules
@@ -118,6 +120,7 @@ class UploadService:
         user = _require_user(viewer)
         if not root_id:
             root = self._upload_root()
+            self._refuse_if_offline(root)
             folder = self._own_folder(user)
             with self._lock:
                 if folder not in self._folders_ready:
@@ -129,12 +132,26 @@ class UploadService:
             match = next((r for r in writable if r.id == root_id), None)
             if match is None:
                 raise Forbidden("you may not upload into that library")
-            return Destination(match.id, match.path, Path(match.path))
+            row = fast_index.RootRow.of(match)
+        self._refuse_if_offline(row)
+        return Destination(row.id, row.path, Path(row.path))
+
+    def _refuse_if_offline(self, root: fast_index.RootRow) -> None:
+        """A library whose disk is away: the file would land in its empty mount point and
+        be the one file a scan finds there. Looked at now, as a scan would look, since no
+        scan may have looked since the disk went."""
+        from trove.services.scanner import library_unavailable_reason
+
+        reason = library_unavailable_reason(self.settings.resolved_database_url, root)
+        if reason is None and root.status == RootStatus.OFFLINE:
+            reason = "no scan has found its files since it went offline"
+        if reason is not None:
+            raise Unavailable(f"that library is offline: {reason}")
 
     def _upload_root_path(self) -> Path:
         return Path(os.path.realpath(self.settings.resolved_upload_dir))
 
-    def _upload_root(self) -> Any:
+    def _upload_root(self) -> fast_index.RootRow:
         from trove.services.scanner import ScanService
 
         target = self.settings.resolved_upload_dir
