@@ -25,7 +25,8 @@ def _shown(stored: str | None, *, escaped: bool) -> str | None:
 
 def asset_summary(asset: Any, *, collage_shown: bool = True) -> dict[str, Any]:
     """The fields a listing needs. `collage_shown=False`: an album whose collage shows
-    pictures the viewer may not see (services/collages.py) is listed without preview URLs."""
+    pictures the viewer may not see (services/collages.py) is listed without preview URLs,
+    and without the collage's key."""
     return {
         "id": asset.id,
         "filename": _shown(asset.filename, escaped=asset.path_escaped),
@@ -38,7 +39,8 @@ def asset_summary(asset: Any, *, collage_shown: bool = True) -> dict[str, Any]:
         "duration": asset.duration,  # a video tile shows it
         "status": asset.status,
         "error_message": asset.error_message,
-        "hash": asset.hash,
+        # An album's hash is its collage's key, a hash of its pictures' hashes.
+        "hash": asset.hash if collage_shown else None,
         "tags": asset.tags,
         # A title typed in Trove, else a sidecar's (domain/sidecars.py); so for the others.
         "title": effective_title(asset.title, asset.meta),
@@ -64,7 +66,7 @@ def asset_detail(asset: Any, *, collage_shown: bool = True) -> dict[str, Any]:
         "visibility": asset.visibility,
         "storage_urn": asset.storage_urn,
         "phash": asset.phash,
-        "thumbnail_urn": asset.thumbnail_urn,
+        "thumbnail_urn": asset.thumbnail_urn if collage_shown else None,
         "width": asset.width,
         "height": asset.height,
         "description": effective_description(asset.description, asset.meta),
