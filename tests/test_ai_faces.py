@@ -105,3 +105,29 @@ def test_faces_are_grouped_named_merged_and_split_into_people(services, tmp_path
     assert [(p["name"], len(p["photos"])) for p in merged] == [("Eileen Collins", 2)]
     entities = services.links.list_entities(type="Person")["items"]
     assert [e["name"] for e in entities] == ["Eileen Collins"]
+
+
+def test_a_face_is_cut_from_its_photos_original_preview_under_a_url_that_changes_with_it(
+    services, tmp_path
+):
+    """Previews are cached as immutable: a face shown from an unversioned URL stayed the old
+    photo's for a year, and one cut from an edited photo's preview (cropped, turned) showed
+    whatever lay at the original's box."""
+    _library(tmp_path / "library")
+    services.library.scan_and_process([str(tmp_path / "library")], wait=True)
+    (face,) = [f for f in _face_group(services.people.people(viewer=SYSTEM))
+               if services.assets.get(f["asset_id"], viewer=SYSTEM)["filename"]
+               == "astronaut.jpg"]  # fmt: skip
+    photo = services.assets.get(face["asset_id"], viewer=SYSTEM)
+    assert face["preview"] == (
+        f"/api/dam/assets/{photo['id']}/thumbnail/medium?variant=original&v={photo['hash'][:16]}"
+    )
+
+    edited = services.edits.save(
+        photo["id"], [{"op": "crop", "box": [0.5, 0.5, 0.5, 0.5]}], viewer=SYSTEM
+    )
+
+    (after,) = [f for f in _face_group(services.people.people(viewer=SYSTEM))
+                if f["key"] == face["key"]]  # fmt: skip
+    assert edited["thumbnails"]["medium"] != photo["thumbnails"]["medium"]
+    assert after["preview"] == face["preview"] == edited["edited"]["original_thumbnails"]["medium"]

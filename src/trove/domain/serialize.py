@@ -97,7 +97,7 @@ def edited(asset: Any) -> dict[str, Any] | None:
         "height": render["height"],
         "url": f"/api/dam/assets/{asset.id}/file?variant=edited",
         "original_url": f"/api/dam/assets/{asset.id}/file?variant=original",
-        "original_thumbnails": _urls(asset.id, asset.thumbnails, query="variant=original&"),
+        "original_thumbnails": original_thumbnail_urls(asset.id, asset.thumbnails),
     }
 
 
@@ -130,6 +130,12 @@ def thumbnail_urls(asset: Any) -> dict[str, str]:
     `v` is the cache key the previews were made under (the content hash, or the render's),
     so the URLs change with what they show and may be cached as immutable."""
     return _urls(asset.id, current_thumbnails(asset))
+
+
+def original_thumbnail_urls(asset_id: str, urns: dict[str, str] | None) -> dict[str, str]:
+    """The original's previews, edited or not: what a box drawn on the original (a face)
+    is cut from."""
+    return _urls(asset_id, urns, query="variant=original&")
 
 
 def _urls(asset_id: str, urns: dict[str, str] | None, *, query: str = "") -> dict[str, str]:

@@ -21,14 +21,14 @@ class PeopleRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def faces(self, viewer: Viewer) -> list[tuple[str, list[dict[str, Any]]]]:
-        """(picture id, its faces) for each picture the viewer may see that has faces (and
-        is not in the Trash).
+    def faces(self, viewer: Viewer) -> list[tuple[str, list[dict[str, Any]], dict[str, str]]]:
+        """(picture id, its faces, its original's preview URNs) for each picture the viewer
+        may see that has faces (and is not in the Trash).
 
         The metadata JSON is filtered here rather than in SQL (the two databases query JSON
         differently); a library of 100k photos reads its image rows once per call."""
         rows = self.session.execute(
-            select(Asset.id, Asset.meta)
+            select(Asset.id, Asset.meta, Asset.thumbnails)
             .where(
                 Asset.asset_type == AssetType.IMAGE,
                 Asset.deleted_at.is_(None),
@@ -37,10 +37,10 @@ class PeopleRepository:
             .order_by(Asset.id)
         )
         found = []
-        for asset_id, meta in rows:
+        for asset_id, meta, thumbnails in rows:
             faces = ((meta or {}).get("faces") or {}).get("faces") or []
             if faces:
-                found.append((asset_id, faces))
+                found.append((asset_id, faces, thumbnails or {}))
         return found
 
     def regions_on(self, parent_ids: Sequence[str]) -> list[tuple[str, str, list[float]]]:

@@ -21,12 +21,16 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.domain.access import Viewer
 from trove.domain.enums import Relation
+from trove.domain.serialize import original_thumbnail_urls
 from trove.repositories.people import PERSON, PeopleRepository
 from trove.services.errors import Forbidden, Invalid, NotFound
 from trove.services.links import LinkManager
 from trove.services.regions import RegionService
 
 MADE_HERE = "faces"
+# The face boxes are on the original, so a face is cut from the original's preview (not an
+# edited render's), under a URL that changes with the photo's content.
+FACE_PREVIEW = "medium"
 BBOX_TOLERANCE = 2e-3
 
 
@@ -139,13 +143,14 @@ class PeopleService:
         with self.database.session() as session:
             repo = PeopleRepository(session)
             pictures = repo.faces(viewer)
-            regions = repo.regions_on([asset_id for asset_id, _ in pictures])
+            regions = repo.regions_on([asset_id for asset_id, _, _ in pictures])
             depicted = dict(repo.depicted_people([r for r, _, _ in regions]))
         by_parent: dict[str, list[tuple[str, list[float]]]] = {}
         for region_id, parent, bbox in regions:
             by_parent.setdefault(parent, []).append((region_id, bbox))
         found = []
-        for asset_id, faces in pictures:
+        for asset_id, faces, thumbnails in pictures:
+            preview = original_thumbnail_urls(asset_id, thumbnails).get(FACE_PREVIEW)
             for index, face in enumerate(faces):
                 bbox = face.get("bbox") or []
                 face_region: str | None = next(
@@ -153,6 +158,7 @@ class PeopleService:
                 )
                 found.append({
                     "key": face_key(asset_id, index), "asset_id": asset_id, "bbox": bbox,
+                    "preview": preview,
                     "embedding": face.get("embedding") or [], "region_id": face_region,
                     "person_id": depicted.get(face_region) if face_region else None,
                 })  # fmt: skip
@@ -166,7 +172,7 @@ def _same_box(a: list[float], b: list[float]) -> bool:
 
 
 def _out(face: dict[str, Any]) -> dict[str, Any]:
-    return {k: face[k] for k in ("key", "asset_id", "bbox", "region_id")}
+    return {k: face[k] for k in ("key", "asset_id", "bbox", "region_id", "preview")}
 
 
 def _cluster(faces: list[dict[str, Any]], threshold: float) -> list[list[dict[str, Any]]]:

@@ -22,6 +22,8 @@ class FaceOut(BaseModel):
     asset_id: str
     bbox: list[float]
     region_id: str | None
+    # The photo's original preview the box is cut from (None until it is made).
+    preview: str | None
 
 
 class PersonOut(BaseModel):

@@ -119,12 +119,14 @@ class PeoplePage:
 def face_style(face: dict[str, Any]) -> str:
     """The face cut from its photo's preview by CSS alone: a region's own crop may still be
     being made when the face was just named."""
+    if not face.get("preview"):
+        return f"width: {FACE_PX}px; height: {FACE_PX}px"
     x, y, w, h = (float(v) for v in (face.get("bbox") or [0, 0, 1, 1]))
     position_x = x / (1 - w) * 100 if w < 1 else 0
     position_y = y / (1 - h) * 100 if h < 1 else 0
     return (
         f"width: {FACE_PX}px; height: {FACE_PX}px; background-repeat: no-repeat;"
-        f" background-image: url('/api/dam/assets/{face['asset_id']}/thumbnail/medium');"
+        f" background-image: url('{face['preview']}');"
         f" background-size: {100 / w:.1f}% {100 / h:.1f}%;"
         f" background-position: {position_x:.1f}% {position_y:.1f}%"
     )
