@@ -293,18 +293,21 @@ def _notes(folder: Path, count: int) -> None:
 def test_a_file_indexed_while_the_disk_was_away_does_not_pass_for_the_library(
     settings: Any, tmp_path: Path
 ) -> None:
-    """An upload into the empty mount point registers its file before any scan: the newest
-    file of the library, and there. Found in the sample, it made the scan mark every file
-    missing and record the mount point's device as the library's."""
+    """An upload into the empty mount point registered its file before any scan (before
+    uploads and the watcher looked at the disk): the newest file of the library, and there.
+    Found in the sample, it made the scan mark every file missing and record the mount
+    point's device as the library's."""
     library = tmp_path / "library"
     _notes(library, 30)
     scans = ScanService(settings)
     scans.scan(library)
     for note in library.iterdir():
         note.unlink()  # the disk is away
-    root = _record_another_device(settings)
     (library / "stray.txt").write_text("written into the empty mount point")
-    PathSync(scans).register_path(library / "stray.txt")
+    PathSync(scans).register_path(library / "stray.txt")  # as Trove's own uploads once did
+    root = _record_another_device(settings)
+    with fast_index.connect(settings.resolved_database_url) as conn:  # on the mount point's
+        conn.execute("UPDATE assets SET device = device - 1 WHERE rel_path = 'stray.txt'")
 
     summary = scans.scan(library)
 
@@ -371,4 +374,26 @@ def test_an_upload_into_a_library_whose_disk_is_away_is_refused_and_nothing_writ
 
     assert refusals == [f"that library is offline: {ANOTHER_DISK}"] * 2
     assert list(library.iterdir()) == []
+    assert indexed(settings) == before
+
+
+def test_a_file_the_watcher_sees_written_into_the_mount_point_of_a_disk_away_is_not_indexed(
+    settings: Any, tmp_path: Path
+) -> None:
+    """Only a vanished file made the watcher's sync look at the disk: an app's new file in
+    the empty mount point was indexed and processed as the library's."""
+    library = tmp_path / "library"
+    _notes(library, 5)
+    scans = ScanService(settings)
+    scans.scan(library)
+    before = indexed(settings)
+    for note in library.iterdir():
+        note.unlink()  # the disk is away, no event for its files
+    _record_another_device(settings)
+    (library / "stray.txt").write_text("written into the empty mount point")
+
+    synced = PathSync(scans).sync([library / "stray.txt"])
+
+    assert synced.offline_roots == [str(library)] and not synced.ids
+    assert library_status(settings) == ("offline", ANOTHER_DISK)
     assert indexed(settings) == before

@@ -142,10 +142,11 @@ class _RootSync:
         if not wanted:
             return self.result
         present, blocked = _look_at(wanted, root=self.root.path)
-        if "" in blocked or (
-            any(st is None for st in present.values()) and self._root_looks_unmounted()
-        ):
-            # A vanished file in a root that is gone or empty: a dropped mount, not deletions.
+        vanished = any(st is None for st in present.values())
+        if "" in blocked or self._disk_away() or (vanished and self._root_looks_empty()):
+            # A root that is gone, on another disk without its files (an app writing into
+            # the mount point), or empty while a file vanished: a dropped mount, not
+            # deletions, and not new files of the library.
             self.scanner.scan(self.root.path)
             self.result.offline_roots.append(self.root.path)
             return self.result
@@ -425,9 +426,10 @@ class _RootSync:
             self._folders = MovePool(folders, hashes=hashes_from(self.owner.url))
         return self._folders
 
-    def _root_looks_unmounted(self) -> bool:
-        if library_unavailable_reason(self.owner.url, self.root):
-            return True
+    def _disk_away(self) -> bool:
+        return library_unavailable_reason(self.owner.url, self.root) is not None
+
+    def _root_looks_empty(self) -> bool:
         try:
             with os.scandir(self.root.path) as entries:
                 return not any(not self.rules.is_hidden(e.name) for e in entries)
