@@ -26,7 +26,7 @@ from trove.repositories import fast_index
 from trove.services.errors import Unavailable
 from trove.services.health import HealthService
 from trove.services.library import LibraryService
-from trove.services.scanner import ScanService
+from trove.services.scanner import UNMOUNTED_WHILE_SCANNED, ScanService
 from trove.services.uploads import UploadService
 from trove.sync.path_sync import PathSync
 
@@ -107,6 +107,11 @@ def indexed(settings) -> dict[str, dict[str, Any]]:
     page = LibraryService(settings).list_assets(AssetFilters(limit=1000))
     assert page.next_cursor is None
     return {item["path"]: item for item in page.items}
+
+
+def statuses(settings) -> dict[str, str]:
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        return dict(conn.execute("SELECT rel_path, status FROM assets").fetchall())
 
 
 def recorded_device(settings) -> int | None:
@@ -397,3 +402,51 @@ def test_a_file_the_watcher_sees_written_into_the_mount_point_of_a_disk_away_is_
     assert synced.offline_roots == [str(library)] and not synced.ids
     assert library_status(settings) == ("offline", ANOTHER_DISK)
     assert indexed(settings) == before
+
+
+# Scans the library given and unmounts it once the walk has seen its first thousand files
+# (run inside the namespace, where the mount is).
+SCAN_UNMOUNTING_MIDWAY = """
+import json, subprocess, sys
+from trove.config import load_settings
+from trove.services.scanner import UNMOUNTED_WHILE_SCANNED, ScanService
+
+library = sys.argv[1]
+unmounted = []
+
+def unmount_once(summary):
+    if not unmounted:
+        subprocess.run(["umount", "--lazy", library], check=True)
+        unmounted.append(summary.seen)
+
+summary = ScanService(load_settings()).scan(library, progress=unmount_once)
+print(json.dumps({**summary.as_dict(), "unmounted_at": unmounted}))
+"""
+
+
+def test_a_disk_unmounted_while_it_is_scanned_loses_no_file_and_keeps_its_device(
+    settings, namespace, tmp_path
+):
+    """The walk found the empty mount point under the folders it had not listed yet, and
+    the scan took their files for deleted, then recorded the mount point's device."""
+    source = tmp_path / "source"
+    for folder in range(6):
+        _notes(source / f"folder-{folder}", 400)
+    library, disk = tmp_path / "library", tmp_path / "disk"
+    library.mkdir()
+    disk_mounted(namespace, disk=disk, source=source, library=library)
+    namespace.scan(library)
+    before = statuses(settings)
+    disk_device = recorded_device(settings)
+    script = tmp_path / "scan_unmounting_midway.py"
+    script.write_text(SCAN_UNMOUNTING_MIDWAY)
+    namespace.run(f"touch {q(disk)}/folder-*/*")  # every file changed: each is looked at
+
+    summary = json.loads(namespace.run(f"{shlex.quote(sys.executable)} {q(script)} {q(library)}"))
+
+    assert summary["unmounted_at"] == [1000]
+    assert (summary["status"], summary["gone"]) == ("offline", 0), json.dumps(summary)
+    assert summary["status_message"] == UNMOUNTED_WHILE_SCANNED
+    assert statuses(settings) == before
+    assert recorded_device(settings) == disk_device
+    assert library_status(settings) == ("offline", UNMOUNTED_WHILE_SCANNED)

@@ -44,10 +44,17 @@ ANOTHER_DISK = (
     "the folder is on another disk than before and none of its files are there"
     " (the disk is not mounted?)"
 )
+UNMOUNTED_WHILE_SCANNED = (
+    "the folder went to another disk while it was scanned (unmounted?); no file was marked missing"
+)
 
 
 class RootUnavailable(Exception):
     """The path given to scan is not a folder Trove can index; the message says why."""
+
+
+class _DiskChanged(Exception):
+    """The library's folder is on another file system than when its scan began."""
 
 
 class ScanService:
@@ -275,6 +282,9 @@ class _RootDiff:
         self.occupants: dict[str, IndexRow] = {}
         self._pool_sizes: set[int] | None = None
         self._pool_inodes: set[tuple[int | None, int]] = set()
+        # The disk the walk began on: a folder it cannot list, or the walk's end, on another
+        # one means the disk went away while it was scanned (`_DiskChanged`).
+        self.device = folder_device(root.path)
         self._folder_pool: MovePool | None = None
         self._missing_elsewhere: list[fast_index.MoveCandidate] | None = None
         self.sidecars = SidecarBook(
@@ -323,7 +333,12 @@ class _RootDiff:
             raise
 
     def _run(self) -> None:
-        self._walk_and_compare(walk(self.root.path, self.service.walk_rules(self.root)))
+        try:
+            self._walk_and_compare(walk(self.root.path, self.service.walk_rules(self.root)))
+            self._check_disk()
+        except _DiskChanged:
+            self._abandon_on_another_disk()
+            return
         self._settle_folders_that_were_unreadable()
         self.signatures.pop("", None)  # the root folder itself
         if self._looks_unmounted():
@@ -369,6 +384,7 @@ class _RootDiff:
         elif kind is Kind.SKIPPED:
             summary.skipped[entry.reason or "skipped"] += 1
         elif entry.rel_path:  # UNREADABLE_DIR below the root (the root: _looks_unmounted)
+            self._check_disk()
             self.unreadable_dirs.append(entry.rel_path)
             summary.errors += 1
             if entry.rel_path in self.still_unreadable:  # already recorded: nothing to write
@@ -573,6 +589,19 @@ class _RootDiff:
         # Skipped entries do not count: a .DS_Store or @eaDir left behind is still "empty".
         found_anything = self.summary.seen or self.summary.folders
         return not found_anything and any(map(fast_index.is_present, self.signatures.values()))
+
+    def _check_disk(self) -> None:
+        if folder_device(self.root.path) != self.device:
+            raise _DiskChanged
+
+    def _abandon_on_another_disk(self) -> None:
+        """Whatever the walk saw since the disk went is not the library's: the batch not
+        written yet is dropped (the next scan sees its files again), nothing is marked
+        missing, and the disk's device stays the library's."""
+        if self._writer is not None:
+            self._writer.discard()
+            self._writer = None
+        self._abandon_as_offline(UNMOUNTED_WHILE_SCANNED)
 
     def _abandon_as_offline(self, reason: str) -> None:
         from trove.services.scan_writer import mark_root_offline
