@@ -226,7 +226,7 @@ def test_membership_survives_renames_and_moves_made_while_trove_was_stopped(
 
 @pytest.mark.slow
 # Failed 2 of the last ~8 clean-clone CI runs (45 s without the members at their new paths,
-# on a loaded machine); never in 40+ runs alone or beside CPU hogs. The assertion now shows
+# on a loaded machine); never in 15 runs alone or beside CPU hogs. The assertion now shows
 # what the album held and what the watcher said; a rerun keeps CI meaningful until the cause
 # is found (-ra lists it), and a failure that repeats still fails.
 @pytest.mark.flaky(reruns=1)
