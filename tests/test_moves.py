@@ -226,3 +226,35 @@ def test_an_unchanged_rescan_after_moves_still_hashes_nothing(settings, tmp_path
     assert summary["moved"] == summary["new"] == summary["gone"] == 0
     assert result["scans"][0]["hashed_for_moves"] == 0
     assert os.path.isdir(library / "2023 (old)")
+
+
+def test_a_folder_moved_and_seen_as_a_deletion_and_a_creation_comes_back_whole(settings, tmp_path):
+    """The watcher's pairing of a folder's move can fail (a loaded machine): the sync then
+    gets the old path, gone, and the new one. The folder was recognised as moved, ids kept,
+    but it and every file in it stayed `missing` until an event came for each file."""
+    from trove.repositories import fast_index
+    from trove.services.scanner import ScanService
+    from trove.sync.path_sync import PathSync
+
+    library = make_library(tmp_path / "library")
+    (library / "2023/2023-01 trip/deeper").mkdir()
+    write_text(library / "2023/2023-01 trip/deeper/notes.txt", "deeper")
+    scans = ScanService(settings)
+    scans.scan(library)
+
+    def by_id() -> dict[str, tuple[str, str]]:
+        with fast_index.connect(settings.resolved_database_url) as conn:
+            rows = conn.execute("SELECT id, rel_path, status FROM assets").fetchall()
+        return {asset_id: (rel, status) for asset_id, rel, status in rows}
+
+    before = by_id()
+    (library / "2023/2023-01 trip").rename(library / "2023/Trip one")
+
+    synced = PathSync(scans).sync([library / "2023/2023-01 trip", library / "2023/Trip one"])
+
+    moved = {
+        asset_id: (rel.replace("2023/2023-01 trip", "2023/Trip one"), status)
+        for asset_id, (rel, status) in before.items()
+    }
+    assert by_id() == moved
+    assert synced.moved == 1 and synced.returned == 5  # its 2 folders and 3 files

@@ -238,12 +238,36 @@ class _RootSync:
             self.result.registered += 1
             return
         # A folder that went missing is back under another name: it and its subtree move
-        # here in the index; the files below report themselves (returned) as events arrive.
+        # here in the index, then are back (`_back_below`).
         self.writer.flush()
         self._move_subtree(moved.id, moved.root_id, moved.rel_path, rel)
         self.writer.folder_ids[rel] = moved.id
         self.result.ids[path] = moved.id
         self.result.moved += 1
+        self._back_below(path, rel)
+
+    def _back_below(self, path: str, rel: str) -> None:
+        """A moved folder and what it holds, looked at now: they were marked missing when
+        its old path vanished, and no event need come for its contents (a folder move seen
+        as a deletion and a creation; a sync asked for by hand)."""
+        below = [(path, rel)]
+        for folder, names, files in os.walk(path):
+            inner = os.path.relpath(folder, path)
+            folder_rel = rel if inner == "." else f"{rel}/{inner}"
+            names[:] = [n for n in names if self._indexable(f"{folder_rel}/{n}")]  # pruned
+            below += [
+                (os.path.join(folder, name), f"{folder_rel}/{name}")
+                for name in sorted(names) + sorted(files)
+                if self._indexable(f"{folder_rel}/{name}")
+            ]
+        present, _blocked = _look_at(below, root=self.root.path)
+        self._load_known([r for _p, r in below])
+        for entry_path, entry_rel in below:
+            if present.get(entry_path) is not None:
+                self._sync_one(entry_path, entry_rel, present[entry_path])
+
+    def _indexable(self, rel: str) -> bool:
+        return _indexable(self.rules, root=self.root.path, rel=rel)
 
     def _listable_again(self, path: str, rel: str) -> bool:
         row = self._known.get(rel)
