@@ -258,3 +258,41 @@ def test_a_folder_moved_and_seen_as_a_deletion_and_a_creation_comes_back_whole(s
     }
     assert by_id() == moved
     assert synced.moved == 1 and synced.returned == 5  # its 2 folders and 3 files
+
+
+def test_a_move_whose_new_path_is_synced_before_its_old_one_keeps_identity_tags_and_links(
+    settings, tmp_path
+):
+    """The watcher's batches can bring a move's new path first (its events split between
+    two batches): the file was registered as new, the old record went missing, and its tags,
+    links and albums stayed with a missing record."""
+    from trove.services.scanner import ScanService
+    from trove.sync.path_sync import PathSync
+
+    library = make_library(tmp_path / "library")
+    LibraryService(settings).scan_and_process([str(library)], wait=True)
+    before = assets_by_path(settings)
+    renamed, moved = (
+        before["2023/2023-01 trip/IMG_0000.jpg"],
+        before["2023/2023-02 trip/IMG_0001.jpg"],
+    )
+    tag(settings, renamed["id"], "kept")
+    link(settings, renamed["id"], moved["id"])
+    (library / "2023/2023-01 trip/IMG_0000.jpg").rename(library / "2023/2023-01 trip/a.jpg")
+    (library / "2023/2023-02 trip/IMG_0001.jpg").rename(library / "graphics/IMG_0001.jpg")
+    sync = PathSync(ScanService(settings))  # the watcher's, which lives as long as it does
+
+    first = sync.sync([library / "2023/2023-01 trip/a.jpg", library / "graphics/IMG_0001.jpg"])
+    then = sync.sync(
+        [library / "2023/2023-01 trip/IMG_0000.jpg", library / "2023/2023-02 trip/IMG_0001.jpg"]
+    )
+
+    after = assets_by_path(settings)
+    assert first.registered == 2 and (then.moved, then.missing) == (2, 0)
+    assert after["2023/2023-01 trip/a.jpg"]["id"] == renamed["id"]
+    assert after["2023/2023-01 trip/a.jpg"]["tags"] == ["kept"]
+    assert after["graphics/IMG_0001.jpg"]["id"] == moved["id"]
+    assert {a["status"] for a in after.values()} == {"ready"}
+    assert len(after) == len(before)  # the records made for the new paths are gone
+    assert (renamed["id"], moved["id"]) in edges(settings, "related_to")
+    assert_folder_graph_matches_paths(settings)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import stat
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,6 +31,12 @@ from trove.storage.walk import MAX_REL_PATH_BYTES, Entry, Kind, WalkRules
 
 if TYPE_CHECKING:
     from trove.services.scan_writer import ScanWriter
+
+# New files remembered by their (device, inode) after they were registered: the old path of a
+# move whose new path was synced first (the two events in different batches) is recognised
+# when it vanishes this soon after, and the file keeps its identity (`_RootSync._adopted`).
+RECENT_FOR_S = 600.0
+RECENT_AT_MOST = 10_000
 
 
 @dataclass
@@ -59,6 +67,18 @@ class PathSync:
     def __init__(self, scanner: ScanService) -> None:
         self.scanner = scanner
         self.url = scanner.url
+        # (device, inode) -> (asset id, root id, path relative to it, when), oldest first.
+        self.recent: OrderedDict[tuple[int, int], tuple[str, str, str, float]] = OrderedDict()
+
+    def remember_new(self, st: os.stat_result, asset_id: str, root_id: str, rel: str) -> None:
+        now = time.monotonic()
+        self.recent[(st.st_dev, st.st_ino)] = (asset_id, root_id, rel, now)
+        self.recent.move_to_end((st.st_dev, st.st_ino))
+        while self.recent and (
+            len(self.recent) > RECENT_AT_MOST
+            or next(iter(self.recent.values()))[3] < now - RECENT_FOR_S
+        ):
+            self.recent.popitem(last=False)
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -185,7 +205,7 @@ class _RootSync:
         if row is None and (self.sidecars.gone(rel) if st is None else self.sidecars.saw(rel, st)):
             return  # a sidecar: read into its picture, not an asset
         if st is None:
-            if row is not None and row.status != AssetStatus.MISSING:
+            if row is not None and row.status != AssetStatus.MISSING and not self._adopted(row):
                 self._gone(rel, row)
         elif stat.S_ISREG(st.st_mode):
             if _is_excluded_file(self.rules, rel):
@@ -203,6 +223,7 @@ class _RootSync:
             match = self._pool(st).match_file(path, rel, st) if self._pool_for(st) else None
             if match is None:
                 self.result.ids[path] = self.writer.register_file(entry)
+                self.owner.remember_new(st, self.result.ids[path], self.root.id, rel)
                 self.result.registered += 1
             else:
                 self.writer.moved(match.candidate, entry, content_changed=match.content_changed)
@@ -289,6 +310,39 @@ class _RootSync:
         if row is not None and row.is_folder and row.status != AssetStatus.ERROR:
             reason = "cannot list folder: permission denied"
             self.writer.folder_unreadable(Entry(folder, Kind.DIR), reason=reason)
+
+    def _adopted(self, row: fast_index.IndexRow) -> bool:
+        """A vanished file whose inode a file registered a moment ago holds, still there: one
+        move, seen new path first. The file at the new path takes the vanished one's identity
+        (tags, albums, links); the record made for it goes (`retire`)."""
+        from trove.repositories.sync import SyncRepository
+
+        if row.is_folder or row.inode is None or row.device is None:
+            return False
+        recent = self.owner.recent.get((row.device, row.inode))
+        if recent is None or recent[0] == row.id or recent[1] != self.root.id:
+            return False
+        new_id, _root_id, new_rel, _at = recent
+        try:
+            st = os.lstat(os.path.join(self.root.path, new_rel))
+        except OSError:
+            return False
+        if (st.st_dev, st.st_ino) != (row.device, row.inode) or not stat.S_ISREG(st.st_mode):
+            return False
+        del self.owner.recent[(row.device, row.inode)]
+        writer = self.writer
+        self._load_known([new_rel])  # its folder, for the `contains` edge
+        writer.flush()
+        SyncRepository(writer.session).retire(new_id, reason=f"{new_rel} is a file moved there")
+        changed = (row.size, row.mtime_ns) != (st.st_size, st.st_mtime_ns)
+        candidate = fast_index.MoveCandidate(
+            row.id, self.root.id, new_rel, row.size, row.mtime_ns, row.inode, row.device,
+            is_folder=False, status=row.status, has_hash=row.has_hash,
+        )  # fmt: skip
+        writer.moved(candidate, Entry(new_rel, Kind.FILE, st), content_changed=changed)
+        self.result.ids[os.path.join(self.root.path, new_rel)] = row.id
+        self.result.moved += 1
+        return True
 
     def _gone(self, rel: str, row: fast_index.IndexRow) -> None:
         """Marked missing at the end of the batch, all in one go (`rm -rf` of a big folder)."""
