@@ -296,3 +296,35 @@ def test_a_move_whose_new_path_is_synced_before_its_old_one_keeps_identity_tags_
     assert len(after) == len(before)  # the records made for the new paths are gone
     assert (renamed["id"], moved["id"]) in edges(settings, "related_to")
     assert_folder_graph_matches_paths(settings)
+
+
+def test_a_deleted_files_inode_taken_by_a_file_just_synced_is_not_taken_for_its_move(
+    settings, tmp_path
+):
+    """A file system gives a freed inode to the next new file: the deleted file's record
+    must not take the new file's place. (The reuse is made in the index: the deleted file is
+    recorded with the new file's inode, as if the file system had handed it on.)"""
+    from trove.repositories import fast_index
+    from trove.services.scanner import ScanService
+    from trove.sync.path_sync import PathSync
+
+    library = make_library(tmp_path / "library")
+    LibraryService(settings).scan_and_process([str(library)], wait=True)
+    deleted = assets_by_path(settings)["notes/readme.txt"]
+    (library / "notes/readme.txt").unlink()
+    write_text(library / "notes/new.txt", "another file")
+    sync = PathSync(ScanService(settings))
+    new_id = sync.sync([library / "notes/new.txt"]).ids[str(library / "notes/new.txt")]
+    st = (library / "notes/new.txt").stat()
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        conn.execute(
+            "UPDATE assets SET inode = ?, device = ? WHERE id = ?",
+            (st.st_ino, st.st_dev, deleted["id"]),
+        )
+
+    then = sync.sync([library / "notes/readme.txt"])
+
+    after = assets_by_path(settings)
+    assert (then.moved, then.missing) == (0, 1)
+    assert after["notes/new.txt"]["id"] == new_id
+    assert after["notes/readme.txt"]["status"] == "missing"

@@ -312,9 +312,10 @@ class _RootSync:
             self.writer.folder_unreadable(Entry(folder, Kind.DIR), reason=reason)
 
     def _adopted(self, row: fast_index.IndexRow) -> bool:
-        """A vanished file whose inode a file registered a moment ago holds, still there: one
-        move, seen new path first. The file at the new path takes the vanished one's identity
-        (tags, albums, links); the record made for it goes (`retire`)."""
+        """A vanished file whose inode, size and time a file registered a moment ago has,
+        still there: one move, seen new path first. The file at the new path takes the
+        vanished one's identity (tags, albums, links); the record made for it goes
+        (`retire`)."""
         from trove.repositories.sync import SyncRepository
 
         if row.is_folder or row.inode is None or row.device is None:
@@ -327,19 +328,21 @@ class _RootSync:
             st = os.lstat(os.path.join(self.root.path, new_rel))
         except OSError:
             return False
-        if (st.st_dev, st.st_ino) != (row.device, row.inode) or not stat.S_ISREG(st.st_mode):
-            return False
+        same = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == (
+            row.device, row.inode, row.size, row.mtime_ns
+        )  # fmt: skip
+        if not (same and stat.S_ISREG(st.st_mode)):
+            return False  # a freed inode taken by another file has its own size and time
         del self.owner.recent[(row.device, row.inode)]
         writer = self.writer
         self._load_known([new_rel])  # its folder, for the `contains` edge
         writer.flush()
         SyncRepository(writer.session).retire(new_id, reason=f"{new_rel} is a file moved there")
-        changed = (row.size, row.mtime_ns) != (st.st_size, st.st_mtime_ns)
         candidate = fast_index.MoveCandidate(
             row.id, self.root.id, new_rel, row.size, row.mtime_ns, row.inode, row.device,
             is_folder=False, status=row.status, has_hash=row.has_hash,
         )  # fmt: skip
-        writer.moved(candidate, Entry(new_rel, Kind.FILE, st), content_changed=changed)
+        writer.moved(candidate, Entry(new_rel, Kind.FILE, st), content_changed=False)
         self.result.ids[os.path.join(self.root.path, new_rel)] = row.id
         self.result.moved += 1
         return True
