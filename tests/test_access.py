@@ -196,11 +196,12 @@ def test_an_albums_tile_has_no_preview_urls_for_one_who_may_not_see_its_collage(
             "asset": services.assets.get(work["id"], viewer=viewer)["thumbnails"],
         }
 
-    def collage_keys(viewer: Viewer) -> tuple[str | None, str | None]:
+    def collage_keys(viewer: Viewer) -> tuple[str | None, str | None, str | None, dict]:
         """The cache URN and the hash of the collage's pictures, from which a viewer could
-        confirm which pictures are in it."""
+        confirm which pictures are in it; and the album as its own stack shows it."""
         detail = services.assets.get(work["id"], viewer=viewer)
-        return detail["thumbnail_urn"], detail["hash"]
+        (stacked,) = services.stacks.members(work["id"], viewer=viewer)
+        return detail["thumbnail_urn"], detail["hash"], stacked["hash"], stacked["thumbnails"]
 
     admins = tiles(ADMIN)
     assert all(set(urls) == {"small", "medium", "large"} for urls in admins.values()), admins
@@ -209,7 +210,7 @@ def test_an_albums_tile_has_no_preview_urls_for_one_who_may_not_see_its_collage(
     beach = alices.pop("tree child"), alices.pop("overview child")  # a picture she may see
     assert beach == (admins["tree child"], admins["overview child"])
     assert alices == {where: {} for where in alices}
-    assert collage_keys(ALICE) == (None, None)
+    assert collage_keys(ALICE) == (None, None, None, {})
     assign(services, libraries["work"], _user("alice"))  # now she sees its pictures
     assert tiles(ALICE) == admins
     assert collage_keys(ALICE) == collage_keys(ADMIN)

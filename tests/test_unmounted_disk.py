@@ -11,6 +11,7 @@ import io
 import json
 import select
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -450,3 +451,85 @@ def test_a_disk_unmounted_while_it_is_scanned_loses_no_file_and_keeps_its_device
     assert statuses(settings) == before
     assert recorded_device(settings) == disk_device
     assert library_status(settings) == ("offline", UNMOUNTED_WHILE_SCANNED)
+
+
+def test_an_upload_finished_before_a_restart_waits_for_its_librarys_disk_to_come_back(
+    settings: Any, tmp_path: Path
+) -> None:
+    """At start-up, uploads whose last byte had arrived are placed. With the upload library's
+    disk not mounted yet, their bytes were deleted with the refusal."""
+    uploads = UploadService(settings, LibraryService(settings).database)
+    uploads.store(Viewer.local_owner(), "first.txt", io.BytesIO(b"an earlier upload"))
+    upload_id = uploads.begin(Viewer.local_owner(), filename="late.txt", size=5)
+    uploads.tus_dir.mkdir(parents=True)
+    (uploads.tus_dir / upload_id).write_bytes(b"12345")  # every byte arrived, then a stop
+    (uploads.tus_dir / f"{upload_id}.info").write_text(
+        json.dumps({"size": 5, "offset": 5, "metadata": {"filename": "late.txt"}})
+    )
+    folder, away = settings.resolved_upload_dir, tmp_path / "away"
+    folder.rename(away)  # the disk is not mounted yet: an empty mount point
+    folder.mkdir()
+    _record_another_device(settings)
+
+    while_away = uploads.recover()
+    kept = (uploads.tus_dir / upload_id).read_bytes()
+    folder.rmdir()
+    away.rename(folder)  # mounted: the disk and the device it was recorded on
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        conn.execute("UPDATE roots SET device = device - 1")
+        conn.execute("UPDATE assets SET device = device - 1 WHERE device IS NOT NULL")
+    back = uploads.recover()
+
+    assert (while_away, kept, back) == (0, b"12345", 1)
+    files = {item["filename"]: item for item in indexed(settings).values()}
+    assert files["late.txt"]["id"] == upload_id
+    assert (folder / "owner" / "late.txt").read_bytes() == b"12345"
+
+
+def test_a_disk_unmounted_while_moved_files_are_matched_after_the_walk_keeps_its_device(
+    settings, namespace, tmp_path
+):
+    """After the walk, moved files are matched (hashed, for minutes in a large library): a
+    disk unmounted then had the mount point's device recorded as the library's, and the next
+    scan, an app's file in the mount point, marked every file missing."""
+    source = tmp_path / "source"
+    _notes(source / "folder", 20)
+    library, disk = tmp_path / "library", tmp_path / "disk"
+    library.mkdir()
+    disk_mounted(namespace, disk=disk, source=source, library=library)
+    namespace.scan(library)
+    before, disk_device = statuses(settings), recorded_device(settings)
+    namespace.run(f"mv {q(disk)}/folder/note-000.txt {q(disk)}/moved.txt")  # a move to match
+    script = tmp_path / "scan_unmounting_midway.py"
+    script.write_text(SCAN_UNMOUNTING_MIDWAY)  # with 20 files: at the first moved file
+
+    summary = json.loads(namespace.run(f"{shlex.quote(sys.executable)} {q(script)} {q(library)}"))
+    namespace.run(f"echo stray > {q(library / 'stray.txt')}")  # an app writes into it
+    again = namespace.scan(library)
+
+    assert summary["unmounted_at"] == [20]
+    assert (summary["status"], summary["status_message"]) == ("offline", UNMOUNTED_WHILE_SCANNED)
+    assert recorded_device(settings) == disk_device
+    assert (again["status"], again["status_message"]) == ("offline", ANOTHER_DISK)
+    assert statuses(settings) == before
+
+
+def test_an_upload_library_emptied_on_its_own_disk_takes_uploads_again(
+    settings: Any, tmp_path: Path
+) -> None:
+    """Emptied by hand (or its last file sorted into another library), a library is offline
+    ("the folder is empty but the index holds its files"), but its folder is on its own disk:
+    an upload is what brings it back, not a refusal."""
+    uploads = UploadService(settings, LibraryService(settings).database)
+    uploads.store(Viewer.local_owner(), "first.txt", io.BytesIO(b"first upload"))
+    folder = settings.resolved_upload_dir
+    for child in folder.iterdir():
+        shutil.rmtree(child)
+    ScanService(settings).scan(folder)
+    emptied = library_status(settings)
+
+    stored = uploads.store(Viewer.local_owner(), "next.txt", io.BytesIO(b"again"))
+
+    assert emptied == ("offline", "the folder is empty but the index holds its files")
+    assert library_status(settings) == ("online", None)
+    assert indexed(settings)["owner/next.txt"]["id"] == stored

@@ -335,16 +335,16 @@ class _RootDiff:
     def _run(self) -> None:
         try:
             self._walk_and_compare(walk(self.root.path, self.service.walk_rules(self.root)))
-            self._check_disk()
+            self._settle_folders_that_were_unreadable()
+            self.signatures.pop("", None)  # the root folder itself
+            if self._looks_unmounted():
+                self._abandon_as_offline("the folder is empty but the index holds its files")
+                return
+            self._settle_deferred()  # may hash moved files for minutes
+            self._check_disk()  # before anything is marked missing
         except _DiskChanged:
             self._abandon_on_another_disk()
             return
-        self._settle_folders_that_were_unreadable()
-        self.signatures.pop("", None)  # the root folder itself
-        if self._looks_unmounted():
-            self._abandon_as_offline("the folder is empty but the index holds its files")
-            return
-        self._settle_deferred()
         self._mark_gone()
         self._finish()
         self.sidecars.settle(whole_root=True, blocked=self.unreadable_dirs)
@@ -632,7 +632,7 @@ class _RootDiff:
             self.summary.processed_steps = self._writer.processed_steps
             self.summary.failed_entries = [f"{p}: {why}" for p, why in self._writer.failed]
         record = self.summary.finish().as_dict()
-        device = folder_device(self.root.path) if self._found_its_files() else None
+        device = self.device if self._found_its_files() else None
         if self._writer is not None:
             self._writer.finish(scan_at=now, summary=record, device=device)
             return

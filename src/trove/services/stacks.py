@@ -13,6 +13,7 @@ from trove.domain.serialize import asset_summary
 from trove.repositories.assets import AssetRepository
 from trove.repositories.stacks import StackRepository
 from trove.services.assets import AssetService
+from trove.services.collages import hidden_collages
 from trove.services.errors import Invalid, NotFound
 
 
@@ -43,8 +44,12 @@ class StackService:
                 StackRepository(session).members(asset.hash, viewer=viewer) if asset.hash else []
             )
             preferred = StackRepository(session).preferred([asset.hash] if asset.hash else [])
+            shown = not hidden_collages(session, [asset], viewer=viewer)  # an album: itself
             return [
-                {**asset_summary(a), "preferred": preferred.get(a.hash or "") == a.id}
+                {
+                    **asset_summary(a, collage_shown=shown),
+                    "preferred": preferred.get(a.hash or "") == a.id,
+                }
                 for a in (copies or [asset])
             ]
 

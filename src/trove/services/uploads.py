@@ -143,7 +143,9 @@ class UploadService:
         from trove.services.scanner import library_unavailable_reason
 
         reason = library_unavailable_reason(self.settings.resolved_database_url, root)
-        if reason is None and root.status == RootStatus.OFFLINE:
+        if reason is None and root.status == RootStatus.OFFLINE and root.device is None:
+            # Its disk was never recorded: an empty folder may be its mount point. (With a
+            # disk recorded and the folder on it, it is the library's own folder, emptied.)
             reason = "no scan has found its files since it went offline"
         if reason is not None:
             raise Unavailable(f"that library is offline: {reason}")
@@ -256,13 +258,17 @@ class UploadService:
             if upload is None or not (viewer.is_admin or upload.owner_id == viewer.user_id):
                 raise NotFound("no such upload in progress")
 
-    def complete(self, upload_id: str, metadata: dict[str, str]) -> str:
+    def complete(
+        self, upload_id: str, metadata: dict[str, str], *, keep_if_offline: bool = False
+    ) -> str:
         """The last byte arrived: place and register the file; its asset id. It goes where
         its uploader may put it, whoever sent the last byte (an admin may finish a member's
         upload: it lands in the member's folder, not the admin's). Refused at this point (the
         destination is no longer allowed, the disk is full), the upload is dropped whole, so a
-        retry starts again instead of finding it "complete"."""
+        retry starts again instead of finding it "complete". `keep_if_offline`: a destination
+        that is offline (a disk not mounted yet at start-up) keeps it for a later try."""
         data = self.tus_dir / upload_id
+        kept = False
         try:
             with self.database.session() as session:
                 repo = UploadRepository(session)
@@ -275,11 +281,14 @@ class UploadService:
             modified_ms = _int_or_none(metadata.get("modified"))
             destination = self._destination(uploader, metadata.get("root_id") or None)
             return self._finish(upload_id, data, destination, name, modified_ms)
-        except BaseException:
-            self.cancel(upload_id)
+        except BaseException as exc:
+            kept = keep_if_offline and isinstance(exc, Unavailable)
+            if not kept:
+                self.cancel(upload_id)
             raise
         finally:
-            _remove_tus_files(self.tus_dir, upload_id)
+            if not kept:
+                _remove_tus_files(self.tus_dir, upload_id)
 
     def forget(self, upload_id: str) -> None:
         """The `uploading` record of a terminated upload (tuspyserver removes its bytes)."""
@@ -313,12 +322,13 @@ class UploadService:
 
     def recover(self) -> int:
         """At start-up: uploads whose last byte arrived but the server stopped before they
-        were placed are placed now; how many."""
+        were placed are placed now; how many. One whose library is offline is kept for the
+        next start (or until it expires)."""
         _trim_to_offsets(self.tus_dir)
         done = 0
         for upload_id, metadata in _complete_tus_uploads(self.tus_dir):
             try:
-                self.complete(upload_id, metadata)
+                self.complete(upload_id, metadata, keep_if_offline=True)
                 done += 1
             except (Forbidden, Invalid, NotFound, Unavailable, OSError):
                 continue
