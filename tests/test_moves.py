@@ -328,3 +328,29 @@ def test_a_deleted_files_inode_taken_by_a_file_just_synced_is_not_taken_for_its_
     assert (then.moved, then.missing) == (0, 1)
     assert after["notes/new.txt"]["id"] == new_id
     assert after["notes/readme.txt"]["status"] == "missing"
+
+
+def test_a_new_copy_inside_a_folder_moved_in_pieces_does_not_take_its_originals_record(
+    settings, tmp_path
+):
+    """The moved folder's own entries are brought back before anything new in it is matched
+    against what is missing: a copy sorted first ("IMG_0000 copy.jpg") matched the
+    original's record, still missing, by its SHA-256 and took its id and tags."""
+    from trove.services.scanner import ScanService
+    from trove.sync.path_sync import PathSync
+
+    library = make_library(tmp_path / "library")
+    LibraryService(settings).scan_and_process([str(library)], wait=True)
+    trip = library / "2023/2023-01 trip"
+    original = assets_by_path(settings)["2023/2023-01 trip/IMG_0000.jpg"]
+    tag(settings, original["id"], "original")
+    shutil.copy2(trip / "IMG_0000.jpg", trip / "IMG_0000 copy.jpg")  # no event seen yet
+    trip.rename(library / "2023/Trip one")
+
+    PathSync(ScanService(settings)).sync([trip, library / "2023/Trip one"])
+
+    after = assets_by_path(settings)
+    assert after["2023/Trip one/IMG_0000.jpg"]["id"] == original["id"]
+    assert after["2023/Trip one/IMG_0000.jpg"]["tags"] == ["original"]
+    assert after["2023/Trip one/IMG_0000 copy.jpg"]["id"] != original["id"]
+    assert after["2023/Trip one/IMG_0000 copy.jpg"]["tags"] == []

@@ -145,6 +145,8 @@ class _RootSync:
         self._writer: ScanWriter | None = None
         self._known: dict[str, fast_index.IndexRow] = {}
         self._vanished: list[tuple[str, fast_index.IndexRow]] = []
+        # Entries already brought in line by this sync (below a moved folder): not twice.
+        self._settled: set[str] = set()
         self._pools: dict[int, MovePool] = {}  # missing files, by size
         self._folders: MovePool | None = None  # missing folders
         self.sidecars = SidecarBook(
@@ -174,6 +176,7 @@ class _RootSync:
             # Files are back in a root taken offline: reconcile all of it now.
             self.scanner.scan(self.root.path)
             self.result.rescanned_roots.append(self.root.path)
+            self._ids_as_scanned(wanted, present)
             return self.result
         wanted = [(path, rel) for path, rel in wanted if path in present]
         self._load_known([rel for _path, rel in wanted] + sorted(blocked))
@@ -200,7 +203,19 @@ class _RootSync:
         self.result.changed += self.sidecars.settle(whole_root=False)
         return self.result
 
+    def _ids_as_scanned(
+        self, wanted: list[tuple[str, str]], present: dict[str, os.stat_result | None]
+    ) -> None:
+        """The ids a rescan gave the paths asked for (an upload's: its asset id)."""
+        self._load_known([rel for path, rel in wanted if present.get(path) is not None])
+        for path, rel in wanted:
+            row = self._known.get(rel)
+            if present.get(path) is not None and row is not None:
+                self.result.ids[path] = row.id
+
     def _sync_one(self, path: str, rel: str, st: os.stat_result | None) -> None:
+        if rel in self._settled:
+            return
         row = self._known.get(rel)
         if row is None and (self.sidecars.gone(rel) if st is None else self.sidecars.saw(rel, st)):
             return  # a sidecar: read into its picture, not an asset
@@ -283,9 +298,21 @@ class _RootSync:
             ]
         present, _blocked = _look_at(below, root=self.root.path)
         self._load_known([r for _p, r in below])
-        for entry_path, entry_rel in below:
-            if present.get(entry_path) is not None:
+        here = [(p, r) for p, r in below if present.get(p) is not None]
+        # Its own entries first, written before anything new below it is matched against
+        # what is missing: else a copy that sorts first ("IMG_1 copy.jpg") would match the
+        # original's record, still missing, by its SHA-256 and take it.
+        for entry_path, entry_rel in here:
+            if entry_rel in self._known:
                 self._sync_one(entry_path, entry_rel, present[entry_path])
+                self._settled.add(entry_rel)
+        self.writer.flush()
+        self._pools.clear()
+        self._folders = None
+        for entry_path, entry_rel in here:
+            if entry_rel not in self._known:
+                self._sync_one(entry_path, entry_rel, present[entry_path])
+                self._settled.add(entry_rel)
 
     def _indexable(self, rel: str) -> bool:
         return _indexable(self.rules, root=self.root.path, rel=rel)
