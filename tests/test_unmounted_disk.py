@@ -457,7 +457,8 @@ def test_an_upload_finished_before_a_restart_waits_for_its_librarys_disk_to_come
     settings: Any, tmp_path: Path
 ) -> None:
     """At start-up, uploads whose last byte had arrived are placed. With the upload library's
-    disk not mounted yet, their bytes were deleted with the refusal."""
+    disk not mounted yet, their bytes were deleted with the refusal; now they wait, and the
+    server's upkeep places them once the disk is back."""
     uploads = UploadService(settings, LibraryService(settings).database)
     uploads.store(Viewer.local_owner(), "first.txt", io.BytesIO(b"an earlier upload"))
     upload_id = uploads.begin(Viewer.local_owner(), filename="late.txt", size=5)
@@ -478,9 +479,9 @@ def test_an_upload_finished_before_a_restart_waits_for_its_librarys_disk_to_come
     with fast_index.connect(settings.resolved_database_url) as conn:
         conn.execute("UPDATE roots SET device = device - 1")
         conn.execute("UPDATE assets SET device = device - 1 WHERE device IS NOT NULL")
-    back = uploads.recover()
+    back = uploads.place_waiting()  # the server's upkeep, every minute
 
-    assert (while_away, kept, back) == (0, b"12345", 1)
+    assert (while_away, kept, back, uploads.place_waiting()) == (0, b"12345", 1, 0)
     files = {item["filename"]: item for item in indexed(settings).values()}
     assert files["late.txt"]["id"] == upload_id
     assert (folder / "owner" / "late.txt").read_bytes() == b"12345"
@@ -499,11 +500,14 @@ def test_a_disk_unmounted_while_moved_files_are_matched_after_the_walk_keeps_its
     disk_mounted(namespace, disk=disk, source=source, library=library)
     namespace.scan(library)
     before, disk_device = statuses(settings), recorded_device(settings)
-    namespace.run(f"mv {q(disk)}/folder/note-000.txt {q(disk)}/moved.txt")  # a move to match
+    namespace.run(f"mv {q(disk)}/folder/note-00[0-4].txt {q(disk)}/")  # 5 moves to match
     script = tmp_path / "scan_unmounting_midway.py"
     script.write_text(SCAN_UNMOUNTING_MIDWAY)  # with 20 files: at the first moved file
 
-    summary = json.loads(namespace.run(f"{shlex.quote(sys.executable)} {q(script)} {q(library)}"))
+    # Batches of one: each file the matching could not read (the disk gone) would be
+    # committed as new before the scan looked at the disk again.
+    scan = f"TROVE_SCAN_BATCH_SIZE=1 {shlex.quote(sys.executable)} {q(script)} {q(library)}"
+    summary = json.loads(namespace.run(scan))
     namespace.run(f"echo stray > {q(library / 'stray.txt')}")  # an app writes into it
     again = namespace.scan(library)
 
@@ -533,3 +537,26 @@ def test_an_upload_library_emptied_on_its_own_disk_takes_uploads_again(
     assert emptied == ("offline", "the folder is empty but the index holds its files")
     assert library_status(settings) == ("online", None)
     assert indexed(settings)["owner/next.txt"]["id"] == stored
+
+
+def test_an_upload_finished_before_a_restart_and_refused_for_another_reason_is_dropped(
+    settings: Any, tmp_path: Path
+) -> None:
+    """Only an offline library keeps an upload waiting: one its library's rules leave out
+    would fail at every start, hold its name and never expire."""
+    uploads = UploadService(settings, LibraryService(settings).database)
+    uploads.store(Viewer.local_owner(), "first.txt", io.BytesIO(b"an earlier upload"))
+    upload_id = uploads.begin(Viewer.local_owner(), filename="late.txt", size=5)
+    uploads.tus_dir.mkdir(parents=True)
+    (uploads.tus_dir / upload_id).write_bytes(b"12345")
+    (uploads.tus_dir / f"{upload_id}.info").write_text(
+        json.dumps({"size": 5, "offset": 5, "metadata": {"filename": "late.txt"}})
+    )
+    with fast_index.connect(settings.resolved_database_url) as conn:
+        conn.execute("UPDATE roots SET include_globs = ?", (json.dumps(["*.jpg"]),))
+
+    placed = uploads.recover()
+
+    assert (placed, uploads.place_waiting()) == (0, 0)
+    assert sorted(path.name for path in uploads.tus_dir.iterdir()) == []
+    assert "late.txt" not in {item["filename"] for item in indexed(settings).values()}

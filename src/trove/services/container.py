@@ -164,6 +164,7 @@ class Services:
             ),
             roots=lambda: known_root_paths(self.settings.resolved_database_url),
             nightly=lambda: self.indexer.submit("nightly export", nightly.run),
+            upkeep=self.uploads.place_waiting,
         )
         self.scavenger.start()
 

@@ -340,7 +340,7 @@ class _RootDiff:
             if self._looks_unmounted():
                 self._abandon_as_offline("the folder is empty but the index holds its files")
                 return
-            self._settle_deferred()  # may hash moved files for minutes
+            self._settle_deferred()  # checks the disk before it writes
             self._check_disk()  # before anything is marked missing
         except _DiskChanged:
             self._abandon_on_another_disk()
@@ -533,6 +533,8 @@ class _RootDiff:
             stat = entry.stat
             assert stat is not None  # only FILE entries are deferred, and they carry their stat
             matches.append((entry, pool.match_file(self._abs(entry), entry.rel_path, stat)))
+        # A file that could not be hashed because the disk went would be written as new.
+        self._check_disk()
         moved_on = {m.candidate.id for _entry, m in matches if m is not None}
         vacated = [row.id for row in self.occupants.values() if row.id in moved_on]
         # A swap or a chain is written in one transaction; plain moves in batches as usual.

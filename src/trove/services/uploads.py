@@ -42,6 +42,11 @@ class QuotaExceeded(TooLarge):
     """The upload would take the user past their upload quota."""
 
 
+class LibraryOffline(Unavailable):
+    """The destination library is offline (its disk away): an upload complete at a restart is
+    kept for when it is back, not dropped."""
+
+
 @dataclass(frozen=True)
 class Destination:
     root_id: str
@@ -62,6 +67,8 @@ class UploadService:
         self._lock = threading.Lock()
         self._folders_ready: set[Path] = set()
         self._expired_at = 0.0
+        # Uploads complete at start-up whose library was offline: id -> their TUS metadata.
+        self._waiting: dict[str, dict[str, str]] = {}
 
     @property
     def incoming_dir(self) -> Path:
@@ -148,7 +155,7 @@ class UploadService:
             # disk recorded and the folder on it, it is the library's own folder, emptied.)
             reason = "no scan has found its files since it went offline"
         if reason is not None:
-            raise Unavailable(f"that library is offline: {reason}")
+            raise LibraryOffline(f"that library is offline: {reason}")
 
     def _upload_root_path(self) -> Path:
         return Path(os.path.realpath(self.settings.resolved_upload_dir))
@@ -282,7 +289,7 @@ class UploadService:
             destination = self._destination(uploader, metadata.get("root_id") or None)
             return self._finish(upload_id, data, destination, name, modified_ms)
         except BaseException as exc:
-            kept = keep_if_offline and isinstance(exc, Unavailable)
+            kept = keep_if_offline and isinstance(exc, LibraryOffline)
             if not kept:
                 self.cancel(upload_id)
             raise
@@ -313,6 +320,7 @@ class UploadService:
             known = {u.id for u in uploads}
         for upload_id in stale:
             self.cancel(upload_id)
+            self._waiting.pop(upload_id, None)
         if self.tus_dir.is_dir():
             for entry in os.scandir(self.tus_dir):
                 uid = entry.name.removesuffix(".info")
@@ -325,13 +333,22 @@ class UploadService:
         were placed are placed now; how many. One whose library is offline is kept for the
         next start (or until it expires)."""
         _trim_to_offsets(self.tus_dir)
+        self._waiting = dict(_complete_tus_uploads(self.tus_dir))
+        return self.place_waiting()
+
+    def place_waiting(self) -> int:
+        """The uploads `recover` kept for an offline library, tried again (the server's
+        upkeep, every minute): placed once the library is back; how many."""
         done = 0
-        for upload_id, metadata in _complete_tus_uploads(self.tus_dir):
+        for upload_id, metadata in list(self._waiting.items()):
             try:
                 self.complete(upload_id, metadata, keep_if_offline=True)
                 done += 1
-            except (Forbidden, Invalid, NotFound, Unavailable, OSError):
+            except LibraryOffline:
                 continue
+            except (Forbidden, Invalid, NotFound, Unavailable, OSError):
+                pass
+            self._waiting.pop(upload_id, None)
         return done
 
     def _expire_now_and_then(self) -> None:

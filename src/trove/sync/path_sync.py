@@ -194,9 +194,8 @@ class _RootSync:
                 if present[path] is None:
                     self._sync_one(path, rel, None)
             self._mark_gone()
-            for path, rel in wanted:
-                if present[path] is not None:
-                    self._sync_one(path, rel, present[path])
+            for path, rel in _folders_first(wanted, present):
+                self._sync_one(path, rel, present[path])
         finally:
             if self._writer is not None:
                 self._writer.close()
@@ -543,6 +542,20 @@ class _RootSync:
                 return not any(not self.rules.is_hidden(e.name) for e in entries)
         except OSError:
             return True
+
+
+def _folders_first(
+    items: list[tuple[str, str]], present: dict[str, os.stat_result | None]
+) -> list[tuple[str, str]]:
+    """The paths that are there, folders first and the outermost first: a moved folder is
+    recognised (and what it holds brought back) before a file in it is taken for new, or a
+    copy in it for its original."""
+
+    def outer_folders_first(item: tuple[str, str]) -> tuple[bool, int]:
+        st = present[item[0]]
+        return (st is None or not stat.S_ISDIR(st.st_mode), item[1].count("/"))
+
+    return sorted([item for item in items if present[item[0]] is not None], key=outer_folders_first)
 
 
 def _indexable(rules: WalkRules, *, root: str, rel: str) -> bool:

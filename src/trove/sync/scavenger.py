@@ -1,7 +1,8 @@
 """The periodic part of a running server: every root rescanned every `scavenger_interval`
 seconds (the watcher rescans each at start, to catch what happened while Trove was stopped),
-the throttled bitrot check every `verify_interval` seconds, and the nightly export of what
-users made at `export_at` (unless `export_keep` is 0)."""
+the throttled bitrot check every `verify_interval` seconds, the nightly export of what
+users made at `export_at` (unless `export_keep` is 0), and small chores every minute (uploads
+waiting for an offline library)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Small periodic chores (uploads waiting for an offline library): cheap when there are none.
+UPKEEP_EVERY_S = 60.0
+
 
 class Scavenger:
     """Periodic work of a running server: rescan every root every `scavenger_interval`
@@ -33,12 +37,14 @@ class Scavenger:
         verify: Callable[[threading.Event, bool], Any],
         roots: Callable[[], list[str]],
         nightly: Callable[[], Any] | None = None,
+        upkeep: Callable[[], Any] | None = None,
     ) -> None:
         self.settings = settings
         self.submitter = submitter
         self._verify = verify
         self._roots = roots
         self._nightly = nightly if settings.export_keep > 0 else None
+        self._upkeep = upkeep
         self._stop = threading.Event()
         self._verifying: threading.Thread | None = None
         self._thread = threading.Thread(target=self._run, name="trove-scavenger", daemon=True)
@@ -59,8 +65,9 @@ class Scavenger:
         next_scan = time.monotonic() + scan_every if scan_every else None
         next_verify = time.monotonic() + min(verify_every, 60.0) if verify_every else None
         next_nightly = self._next_nightly()
+        next_upkeep = time.monotonic() + UPKEEP_EVERY_S if self._upkeep else None
         while True:
-            due = [t for t in (next_scan, next_verify, next_nightly) if t is not None]
+            due = [t for t in (next_scan, next_verify, next_nightly, next_upkeep) if t is not None]
             if self._stop.wait(max(0.0, min(due) - time.monotonic()) if due else None):
                 return
             now = time.monotonic()
@@ -74,6 +81,12 @@ class Scavenger:
             if next_nightly is not None and now >= next_nightly and self._nightly is not None:
                 self._nightly()
                 next_nightly = self._next_nightly()
+            if next_upkeep is not None and now >= next_upkeep and self._upkeep is not None:
+                try:
+                    self._upkeep()
+                except Exception:  # the next minute tries again
+                    log.exception("scavenger: upkeep failed")
+                next_upkeep = now + UPKEEP_EVERY_S
 
     def _next_nightly(self) -> float | None:
         """The monotonic time of the next nightly export (wall-clock `export_at`)."""
