@@ -1,7 +1,7 @@
 """How Trove's processes start: a scan and the pipeline's worker processes collect cyclic
 garbage every YOUNG_THRESHOLD allocations, not CPython's 700 (trove/collector.py: the
 collector was a fifth of a scan's CPU); worker processes are forked from a fork server that
-imported their modules once (pool.py `_worker_context`), each in the environment this process
+imported their modules once (fork_server.py `worker_context`), each in the environment this process
 had when it started them, as a spawned one was, and at a lower priority than this process."""
 
 from __future__ import annotations
@@ -149,8 +149,8 @@ def test_workers_whose_fork_server_cannot_start_leave_the_work_to_threads(
 from pathlib import Path
 from trove.config import Settings
 from trove.db.database import Database
-from trove.pipeline import pool
-pool._PRELOADED.append("unloadable")
+from trove.pipeline import fork_server, pool
+fork_server.PRELOADED.append("unloadable")
 settings = Settings(data_dir=Path({str(tmp_path / "data")!r}), auth=False)
 workers = pool.LocalWorkers(settings, Database("sqlite://"))
 print(workers.start(), workers.may_open_for_light())
@@ -162,14 +162,14 @@ def test_a_fork_server_started_ahead_cannot_be_killed_by_ctrl_c_while_it_starts(
     tmp_path: Path,
 ) -> None:
     """A Ctrl-C at the terminal reaches the whole process group. The fork server started
-    ahead of the workers (pool.py `_warm_fork_server`) must have SIGINT blocked from its
+    ahead of the workers (fork_server.py `start_ahead`) must have SIGINT blocked from its
     birth, as the workers' own start gives it: caught while it imported, it printed Python's
     fatal error on the terminal. Starting the resource tracker unblocks SIGINT in the thread
     that starts it, so the tracker must be running before SIGINT is blocked."""
     code = """
 import multiprocessing.forkserver as forkserver
-from trove.pipeline import pool
-pool._warm_fork_server()
+from trove.pipeline import fork_server
+fork_server.start_ahead()
 with open(f"/proc/{forkserver._forkserver._forkserver_pid}/status") as status:
     blocked = next(int(l.split()[1], 16) for l in status if l.startswith("SigBlk:"))
 print(bool(blocked & (1 << 1)))  # bit 1: SIGINT (2)

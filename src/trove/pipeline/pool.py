@@ -21,22 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
-import multiprocessing.forkserver
-import multiprocessing.resource_tracker
 import os
 import queue
-import signal
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
-from trove.pipeline import pool_process
+from trove.pipeline import fork_server, pool_process
 from trove.pipeline.runner import MAX_ATTEMPTS, PipelineRunner
 from trove.repositories.pipeline import PipelineRepository
 
@@ -96,7 +92,7 @@ class LocalWorkers:
         """Start the fork server the processes will be forked from, in the background: they
         may be needed soon (`start` does not wait for its imports then)."""
         if self.may_open_for_light() and self._pool is None:
-            threading.Thread(target=_warm_fork_server, name="trove-warm", daemon=True).start()
+            fork_server.warm()
 
     def light_pass(self, items: list[Any]) -> list[Any]:
         pool = self.start()
@@ -333,12 +329,12 @@ class _Worker:
         it preloads: only an ImportError is passed over there)."""
         self.pool = ProcessPoolExecutor(
             max_workers=1,
-            mp_context=_worker_context(),
+            mp_context=fork_server.worker_context(),
             initializer=pool_process.start,
             initargs=(self.settings, dict(os.environ)),
         )
         try:
-            with _ctrl_c_held(), _fork_server_safe_path():
+            with fork_server.ctrl_c_held(), fork_server.safe_path():
                 self.owner: Future[str] = self.pool.submit(pool_process.owner)  # starts it
                 self.pid: Future[int] = self.pool.submit(os.getpid)
         except (EOFError, OSError) as exc:
@@ -346,83 +342,6 @@ class _Worker:
             log.error("the pipeline's fork server cannot start: %r", exc)
             raise CannotStart from exc
         self._has_runner = False
-
-
-# What a worker process needs before its first batch, imported once in the fork server.
-_PRELOADED = [
-    "trove.pipeline.pool_process",
-    "trove.pipeline.worker",
-    "trove.pipeline.builtin",
-    "trove.pipeline.light",
-    "trove.plugins.manager",
-    "magic",
-]
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """Workers are forked from a fork server, a process started fresh at the first worker
-    (never forked from this one: the parent's threads, a scan, the event loop, database
-    connections, must not be copied into the workers mid-operation). It imports what the
-    workers run once (a module that cannot be imported there is imported by each worker,
-    which then fails as it would have); each worker started a fresh interpreter and imported
-    it all before, ~0.35 s of a core, at a scan's start where the cores are short. The server
-    keeps the environment it started with: each worker is given this process's own at its
-    start (pool_process.start), as a spawned one had."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOADED)
-    return context
-
-
-def _warm_fork_server() -> None:
-    """The fork server started, as `_Worker` would start it; a failure is the workers' to
-    report when they start. The resource tracker first, outside `_ctrl_c_held`: starting it
-    unblocks SIGINT in the calling thread, and a fork server started after that in the same
-    block took a Ctrl-C while it imported, printing Python's fatal error on the terminal."""
-    _worker_context()  # what it preloads
-    try:
-        multiprocessing.resource_tracker.ensure_running()
-        with _ctrl_c_held(), _fork_server_safe_path():
-            multiprocessing.forkserver.ensure_running()
-    except (EOFError, OSError) as exc:
-        log.debug("the pipeline's fork server could not start ahead: %r", exc)
-
-
-@contextlib.contextmanager
-def _fork_server_safe_path() -> Iterator[None]:
-    """PYTHONSAFEPATH=1 for the fork server, should this start it. It runs `python -c`, which
-    puts the current directory first on sys.path, and it imports its preloaded modules
-    before anything sets sys.path as this process has it: a `magic.py` or `json.py` where
-    someone ran `trove scan .` would be run instead of the library. (A spawned worker was
-    given this process's sys.path before it imported them.)"""
-    with _ENVIRONMENT_CHANGE:  # threads starting workers, and one warming the server
-        before = os.environ.get("PYTHONSAFEPATH")
-        os.environ["PYTHONSAFEPATH"] = "1"
-        try:
-            yield
-        finally:
-            if before is None:
-                del os.environ["PYTHONSAFEPATH"]
-            else:
-                os.environ["PYTHONSAFEPATH"] = before
-
-
-_ENVIRONMENT_CHANGE = threading.Lock()
-
-
-@contextlib.contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """SIGINT blocked in this thread while it starts a worker: the fork server, started with
-    the first worker, inherits the mask through fork and exec, and each worker through its
-    fork. A Ctrl-C at the terminal reaches the whole process group, and a worker still
-    starting would die of it (its traceback on the terminal, and the pipeline back in threads
-    as if the workers could not start). The worker ignores SIGINT before it unblocks it, so it
-    never sees one; this process gets it in another thread (Python's handler runs in the main
-    thread anyway)."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _merged(reports: list[dict[str, Any]]) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def start(settings: Settings, environ: dict[str, str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(STOP_SIGNAL, _stop_soon)
     signal.siginterrupt(STOP_SIGNAL, False)  # a C library's read in hand is not cut by it
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by pool's _ctrl_c_held
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # fork_server.ctrl_c_held
     warnings_to_log_file(settings)
     global _settings, _processors, _owner
     try:

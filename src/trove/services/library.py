@@ -118,7 +118,7 @@ class LibraryService:
             # One connection for the scans' reads (an unchanged rescan's only database work).
             with fast_index.reusing():
                 if beside is not None and not libraries_only and self._first_scan_in(paths):
-                    beside.local_workers().warm()
+                    beside.warm()
                 ensure_schema(self.settings.resolved_database_url)  # before looking roots up
                 for path in paths:
                     _interrupt_if(stop)
@@ -488,6 +488,14 @@ class _PipelineBeside:
         self._result: PipelineSummary | None = None
         self._error: BaseException | None = None
         self._workers: LocalWorkers | None = None
+
+    def warm(self) -> None:
+        """The workers' fork server started now, in the background, without importing what
+        they run here first (pool.py: a quarter of a second before the server could start)."""
+        if self.library.settings.pipeline_processes != "off":
+            from trove.pipeline import fork_server
+
+            fork_server.warm()
 
     def local_workers(self) -> LocalWorkers:
         """The run's worker processes (none started until one is asked for work)."""
