@@ -296,7 +296,7 @@ class _RootSync:
                 if self._indexable(f"{folder_rel}/{name}")
             ]
         present, _blocked = _look_at(below, root=self.root.path)
-        self._load_known([r for _p, r in below])
+        self._load_moved(rel)
         here = [(p, r) for p, r in below if present.get(p) is not None]
         # Its own entries first, written before anything new below it is matched against
         # what is missing: else a copy that sorts first ("IMG_1 copy.jpg") would match the
@@ -312,6 +312,14 @@ class _RootSync:
             if entry_rel not in self._known:
                 self._sync_one(entry_path, entry_rel, present[entry_path])
                 self._settled.add(entry_rel)
+
+    def _load_moved(self, rel: str) -> None:
+        """The rows of a folder just moved to `rel` and of everything below it, as they are
+        now (ids of folders registered there before the move was seen are stale)."""
+        with fast_index.connect(self.owner.url) as conn:
+            moved = fast_index.load_subtree(conn, self.root.id, rel)
+        self._known.update(moved)
+        self.writer.folder_ids.update({r: row.id for r, row in moved.items() if row.is_folder})
 
     def _indexable(self, rel: str) -> bool:
         return _indexable(self.rules, root=self.root.path, rel=rel)
