@@ -355,9 +355,11 @@ class _RootSync:
         if row.is_folder or row.inode is None or row.device is None:
             return False
         recent = self.owner.recent.get((row.device, row.inode))
-        if recent is None or recent[0] == row.id or recent[1] != self.root.id:
+        if recent is None:
             return False
-        new_id, _root_id, new_rel, _at = recent
+        new_id, root_id, new_rel, _at = recent
+        if new_id == row.id or root_id != self.root.id:
+            return False
         try:
             st = os.lstat(os.path.join(self.root.path, new_rel))
         except OSError:
@@ -559,11 +561,9 @@ def _folders_first(
     recognised (and what it holds brought back) before a file in it is taken for new, or a
     copy in it for its original."""
 
-    def outer_folders_first(item: tuple[str, str]) -> tuple[bool, int]:
-        st = present[item[0]]
-        return (st is None or not stat.S_ISDIR(st.st_mode), item[1].count("/"))
-
-    return sorted([item for item in items if present[item[0]] is not None], key=outer_folders_first)
+    here = [(path, rel, st) for path, rel in items if (st := present[path]) is not None]
+    here.sort(key=lambda item: (not stat.S_ISDIR(item[2].st_mode), item[1].count("/")))
+    return [(path, rel) for path, rel, _st in here]
 
 
 def _indexable(rules: WalkRules, *, root: str, rel: str) -> bool:
