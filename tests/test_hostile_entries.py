@@ -295,19 +295,8 @@ print(json.dumps({"missing": result.missing, "rescanned": result.rescanned_roots
 """
 
 
-def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_missing(
-    settings, tmp_path, without_root_bypass
-):
-    """Events for files in a folder that lost its search permission (a NAS agent writing as
-    another user): the watcher's sync records the folder's error, as a scan does, instead of
-    taking the files for deleted; once it can be listed again, the library is rescanned."""
-    library = tmp_path / "library"
-    write_jpeg(library / "fine.jpg")
-    write_jpeg(library / "private" / "a.jpg", seed=2)
-    write_jpeg(library / "private" / "b.jpg", seed=3)
-    scan(settings, library)
-    before = status_of(settings)
-
+@pytest.fixture
+def sync_without_root_bypass(settings, without_root_bypass):  # type: ignore[no-untyped-def]
     def sync(*paths: Path) -> dict[str, Any]:
         result = subprocess.run(
             [*without_root_bypass, sys.executable, "-c", SYNC_PATHS, *map(str, paths)],
@@ -319,6 +308,23 @@ def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_mi
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
+    return sync
+
+
+def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_missing(
+    settings, tmp_path, sync_without_root_bypass
+):
+    """Events for files in a folder that lost its search permission (a NAS agent writing as
+    another user): the watcher's sync records the folder's error, as a scan does, instead of
+    taking the files for deleted; once it can be listed again, the library is rescanned."""
+    library = tmp_path / "library"
+    write_jpeg(library / "fine.jpg")
+    write_jpeg(library / "private" / "a.jpg", seed=2)
+    write_jpeg(library / "private" / "b.jpg", seed=3)
+    scan(settings, library)
+    before = status_of(settings)
+
+    sync = sync_without_root_bypass
     with chmod(library / "private", 0):
         (library / "private" / "b.jpg").touch()  # changed while hidden: an event for it
         blind = sync(library / "private" / "a.jpg", library / "private" / "b.jpg")
@@ -340,6 +346,38 @@ def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_mi
     changed = {k: v[:2] for k, v in after.items() if v != before[k]}
     # The touch made while it was hidden is seen by the rescan: b.jpg is processed again.
     assert changed == {b"private/b.jpg": (before[b"private/b.jpg"][0], "processing")}
+
+
+def test_a_folder_that_cannot_be_listed_inside_a_moved_folder_is_an_error(
+    settings, tmp_path, sync_without_root_bypass
+):
+    """A folder moved (its old path vanished, its new one appeared) is looked at below: a
+    folder in it whose entries cannot be listed is recorded as an error, as a scan does,
+    instead of passing for ready while what it holds stays missing without a word."""
+    library = tmp_path / "library"
+    write_jpeg(library / "trip" / "a.jpg")
+    write_jpeg(library / "trip" / "private" / "b.jpg", seed=2)
+    scan(settings, library)
+    before = status_of(settings)
+    (library / "trip").rename(library / "trip-2024")
+
+    with chmod(library / "trip-2024" / "private", 0):
+        sync_without_root_bypass(library / "trip", library / "trip-2024")
+        during = status_of(settings)
+    seen_again = sync_without_root_bypass(library / "trip-2024" / "private")
+
+    assert during[b"trip-2024"][:2] == (before[b"trip"][0], "ready")
+    assert during[b"trip-2024/a.jpg"] == before[b"trip/a.jpg"]  # moved with its id
+    assert during[b"trip-2024/private"] == (
+        before[b"trip/private"][0],
+        "error",
+        "cannot list folder: permission denied",
+    )
+    assert during[b"trip-2024/private/b.jpg"][0] == before[b"trip/private/b.jpg"][0]
+    assert seen_again["rescanned"] == [str(library)]
+    after = status_of(settings)
+    assert after[b"trip-2024/private"] == before[b"trip/private"]  # ready again
+    assert after[b"trip-2024/private/b.jpg"] == before[b"trip/private/b.jpg"]
 
 
 def test_entries_still_unreadable_are_not_rewritten_by_a_rescan(

@@ -284,9 +284,12 @@ class _RootSync:
     def _back_below(self, path: str, rel: str) -> None:
         """A moved folder and what it holds, looked at now: they were marked missing when
         its old path vanished, and no event need come for its contents (a folder move seen
-        as a deletion and a creation; a sync asked for by hand)."""
+        as a deletion and a creation; a sync asked for by hand). A folder below it that
+        cannot be listed is an error, as a scan records it: what it holds stays missing
+        until it can be read, and the user is told why."""
         below = [(path, rel)]
-        for folder, names, files in os.walk(path):
+        unlisted: list[str] = []
+        for folder, names, files in os.walk(path, onerror=lambda exc: unlisted.append(exc)):
             inner = os.path.relpath(folder, path)
             folder_rel = rel if inner == "." else f"{rel}/{inner}"
             names[:] = [n for n in names if self._indexable(f"{folder_rel}/{n}")]  # pruned
@@ -312,6 +315,10 @@ class _RootSync:
             if entry_rel not in self._known:
                 self._sync_one(entry_path, entry_rel, present[entry_path])
                 self._settled.add(entry_rel)
+        for exc in unlisted:
+            if isinstance(exc, PermissionError) and exc.filename:
+                inner = os.path.relpath(exc.filename, path)
+                self._unsearchable(rel if inner == "." else f"{rel}/{inner}")
 
     def _load_moved(self, rel: str) -> None:
         """The rows of a folder just moved to `rel` and of everything below it, as they are
