@@ -356,3 +356,42 @@ def test_a_new_copy_inside_a_folder_moved_in_pieces_does_not_take_its_originals_
     assert after["2023/Trip one/IMG_0000.jpg"]["tags"] == ["original"]
     assert after["2023/Trip one/IMG_0000 copy.jpg"]["id"] != original["id"]
     assert after["2023/Trip one/IMG_0000 copy.jpg"]["tags"] == []
+
+
+@pytest.mark.parametrize("seen_by", ["scan", "watcher"])
+def test_a_new_folder_reusing_a_deleted_folders_inode_is_not_taken_for_it(
+    settings, tmp_path, seen_by
+):
+    """`rm -rf import; mkdir import2`: ext4 gives the new folder the freed inode at once.
+    Taken for the old folder moved, it carried off its id and its files' records (moved to
+    paths under the new folder, where they are not). A folder found at a vanished one's inode
+    is that folder only if it holds some of what the old one held (or the old one held
+    nothing)."""
+    from trove.services.scanner import ScanService
+    from trove.sync.path_sync import PathSync
+
+    library = make_library(tmp_path / "library", photos=1)
+    old = library / "import"
+    write_text(old / "a.txt", "the first import")
+    scans = ScanService(settings)
+    scans.scan(library)
+    before = assets_by_path(settings)
+    inode = old.stat().st_ino
+    shutil.rmtree(old)
+    new = library / "import2"
+    new.mkdir()
+    if new.stat().st_ino != inode:
+        pytest.skip("the file system did not give the new folder the freed inode")
+
+    if seen_by == "scan":
+        write_text(new / "b.txt", "another import")
+        scans.scan(library)
+    else:  # the new folder's event, while it is still empty
+        PathSync(scans).sync([old, old / "a.txt", new])
+
+    after = assets_by_path(settings)
+    for path in ("import", "import/a.txt"):
+        assert (after[path]["id"], after[path]["status"]) == (before[path]["id"], "missing")
+    assert after["import2"]["id"] != before["import"]["id"]
+    assert after["import2"]["status"] == "ready"
+    assert not any(path.startswith("import2/a.txt") for path in after)

@@ -410,6 +410,23 @@ def load_subtree(conn: Connection, root_id: str, rel: str) -> dict[str, IndexRow
     return _index_rows(conn.execute(sql, (root_id, stored, stored + "/", stored + "0")))
 
 
+def held_nothing_or_any_of(conn: Connection, root_id: str, folder: str, names: list[str]) -> bool:
+    """Whether folder `folder` held nothing in the index, or held an entry right below it
+    under one of `names` (a folder found at a reused inode is taken for it only then)."""
+    stored, _escaped = to_stored(folder)
+    sql = "SELECT 1 FROM assets WHERE root_id = ? AND rel_path >= ? AND rel_path < ? LIMIT 1"
+    if conn.execute(sql, (root_id, stored + "/", stored + "0")).fetchone() is None:
+        return True
+    paths = [to_stored(f"{folder}/{name}")[0] for name in names]
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT 1 FROM assets WHERE root_id = ? AND rel_path IN ({marks}) LIMIT 1"
+        if conn.execute(sql, (root_id, *chunk)).fetchone() is not None:
+            return True
+    return False
+
+
 def _index_rows(cursor: Any) -> dict[str, IndexRow]:
     index: dict[str, IndexRow] = {}
     for rel, escaped, id_, size, mtime_ns, inode, status, asset_type, has_hash, dev in cursor:

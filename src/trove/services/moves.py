@@ -58,9 +58,17 @@ class MovePool:
     def __bool__(self) -> bool:
         return bool(self.by_inode or self.by_size)
 
-    def match_folder(self, st: os.stat_result) -> MoveCandidate | None:
+    def match_folder(self, path: str, st: os.stat_result, *, url: str) -> MoveCandidate | None:
+        """A vanished folder with this one's device and inode that held some of what this
+        one holds. File systems reuse a freed inode at once: after `rm -rf import; mkdir
+        import2` the new folder may have the old one's, and taken for it moved, it would
+        carry off the old folder's id and its files' records."""
         for candidate in self.by_inode.get((st.st_dev, st.st_ino), ()):
-            if candidate.is_folder and candidate.id not in self.taken:
+            if (
+                candidate.is_folder
+                and candidate.id not in self.taken
+                and _holds_what_it_held(path, candidate, url=url)
+            ):
                 self.taken.add(candidate.id)
                 return candidate
         return None
@@ -112,6 +120,17 @@ class MovePool:
         if ids:
             self._known_hashes.update(self._hashes(ids))
             self._looked_up.update(ids)
+
+
+def _holds_what_it_held(path: str, candidate: MoveCandidate, *, url: str) -> bool:
+    """The folder at `path` holds an entry the candidate held right below it, or the
+    candidate held nothing. A folder that cannot be listed has only its inode to go by."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return True
+    with fast_index.connect(url) as conn:
+        return fast_index.held_nothing_or_any_of(conn, candidate.root_id, candidate.rel_path, names)
 
 
 def hashes_from(url: str) -> Callable[[list[str]], dict[str, str]]:

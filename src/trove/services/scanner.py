@@ -485,11 +485,12 @@ class _RootDiff:
 
     def _new_folder(self, entry: Entry) -> None:
         """A folder the index does not have here: a moved one (same inode) or a new one."""
+        path = os.path.join(self.root.path, entry.rel_path)
         try:
-            st = os.lstat(os.path.join(self.root.path, entry.rel_path))
+            st = os.lstat(path)
         except OSError:
             st = None
-        moved = self._folders().match_folder(st) if st is not None else None
+        moved = None if st is None else self._folders().match_folder(path, st, url=self.service.url)
         if moved is None:
             self.writer.register_folder(entry, st)
             return

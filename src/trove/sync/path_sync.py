@@ -267,7 +267,7 @@ class _RootSync:
                 self.result.returned += 1
             return
         self._ensure_parents(rel)
-        moved = self._folder_pool().match_folder(st)
+        moved = self._folder_pool().match_folder(path, st, url=self.owner.url)
         if moved is None:
             self.result.ids[path] = self.writer.register_folder(Entry(rel, Kind.DIR), st)
             self.result.registered += 1
@@ -288,7 +288,7 @@ class _RootSync:
         cannot be listed is an error, as a scan records it: what it holds stays missing
         until it can be read, and the user is told why."""
         below = [(path, rel)]
-        unlisted: list[str] = []
+        unlisted: list[OSError] = []
         for folder, names, files in os.walk(path, onerror=lambda exc: unlisted.append(exc)):
             inner = os.path.relpath(folder, path)
             folder_rel = rel if inner == "." else f"{rel}/{inner}"
