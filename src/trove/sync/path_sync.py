@@ -128,6 +128,11 @@ class PathSync:
         result.add(self.sync([dest_abs]))  # moved and edited, or back from missing
         return result
 
+    def root_sync(self, root_id: str) -> _RootSync | None:
+        """A sync of library `root_id` (None when it is gone), for a move into it."""
+        root = next((r for r in self._roots() if r.id == root_id), None)
+        return _RootSync(self, root) if root is not None else None
+
     def _roots(self) -> list[fast_index.RootRow]:
         with fast_index.connect(self.url) as conn:
             return fast_index.all_roots(conn)
@@ -354,19 +359,41 @@ class _RootSync:
 
     def _adopted(self, row: fast_index.IndexRow) -> bool:
         """A vanished file whose inode, size and time a file registered a moment ago has,
-        still there: one move, seen new path first. The file at the new path takes the
-        vanished one's identity (tags, albums, links); the record made for it goes
-        (`retire`)."""
-        from trove.repositories.sync import SyncRepository
-
+        still there: one move, seen new path first, within this library or into another on
+        the same disk. The file at the new path takes the vanished one's identity (tags,
+        albums, links); the record made for it goes (`retire`)."""
         if row.is_folder or row.inode is None or row.device is None:
             return False
         recent = self.owner.recent.get((row.device, row.inode))
-        if recent is None:
+        if recent is None or recent[0] == row.id:
             return False
         new_id, root_id, new_rel, _at = recent
-        if new_id == row.id or root_id != self.root.id:
+        if root_id == self.root.id:
+            taken = self._take_identity(row, new_id, new_rel)
+            where = self.root.path
+        else:
+            other = self.owner.root_sync(root_id)
+            if other is None:
+                return False
+            self.writer.flush()  # its write lock is free for the other library's writer
+            try:
+                taken = other._take_identity(row, new_id, new_rel)
+            finally:
+                other.writer.close()
+            where = other.root.path
+        if not taken:
             return False
+        del self.owner.recent[(row.device, row.inode)]
+        self.result.ids[os.path.join(where, new_rel)] = row.id
+        self.result.moved += 1
+        return True
+
+    def _take_identity(self, row: fast_index.IndexRow, new_id: str, new_rel: str) -> bool:
+        """The vanished `row` becomes the file at `new_rel` in this library, registered a
+        moment ago as `new_id`, if that file is still there with the row's inode, size and
+        time."""
+        from trove.repositories.sync import SyncRepository
+
         try:
             st = os.lstat(os.path.join(self.root.path, new_rel))
         except OSError:
@@ -376,7 +403,6 @@ class _RootSync:
         )  # fmt: skip
         if not (same and stat.S_ISREG(st.st_mode)):
             return False  # a freed inode taken by another file has its own size and time
-        del self.owner.recent[(row.device, row.inode)]
         writer = self.writer
         self._load_known([new_rel])  # its folder, for the `contains` edge
         writer.flush()
@@ -386,8 +412,6 @@ class _RootSync:
             is_folder=False, status=row.status, has_hash=row.has_hash,
         )  # fmt: skip
         writer.moved(candidate, Entry(new_rel, Kind.FILE, st), content_changed=False)
-        self.result.ids[os.path.join(self.root.path, new_rel)] = row.id
-        self.result.moved += 1
         return True
 
     def _gone(self, rel: str, row: fast_index.IndexRow) -> None:
