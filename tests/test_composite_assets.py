@@ -413,6 +413,35 @@ def test_a_subtype_set_by_hand_is_kept_and_a_scan_is_typed_from_its_ocr_text(tmp
     assert scanned["sub_type"] == "invoice" and scanned["document"]["total"] == "1150.00"
 
 
+def test_a_text_note_gets_no_empty_document_fields_but_its_versions_and_lost_text_clears_them(
+    tmp_path,
+):
+    """A note, a README or a CSV has nothing the rules read: no block of empty fields is
+    stored on each of them (a text library's scan wrote one per file), while its name still
+    links it to its earlier version. A document whose text is gone loses what was read."""
+    (tmp_path / "notes_v1.txt").write_text("first draft\n")
+    note = tmp_path / "notes_v2.txt"
+    note.write_text("second draft\n")
+    processor = DocumentTypeProcessor(Settings(data_dir=tmp_path / "data"))
+
+    def run(path: Path, meta: dict):  # type: ignore[no-untyped-def]
+        view = AssetView(
+            id="a", path=path, size=1, mtime_ns=1, mime_type="text/plain",
+            asset_type=AssetType.DOCUMENT, hash=None, filename=path.name, meta=meta,
+        )  # fmt: skip
+        return processor.process(view)
+
+    plain = run(note, {"text": {"content": "second draft\n", "source": "plain"}})
+    assert plain.status == StepStatus.OK and not plain.metadata
+    assert [(s.relation, s.filename) for s in plain.siblings] == [
+        (Relation.VERSION_OF, "notes_v1.txt")
+    ]
+    read = {"sub_type": "invoice", "sub_type_source": "rules", "number": "7"}
+    read_before = {"text": {"content": ""}, "document": read}
+    cleared = run(note, {**read_before, "sub_type": "invoice"}).metadata
+    assert cleared["sub_type"] is None and cleared["document"]["number"] is None
+
+
 def test_a_region_preview_is_its_box_cut_from_the_parent_preview(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     parent = Image.new("RGB", (400, 200), (0, 0, 255))

@@ -45,7 +45,11 @@ class DocumentTypeProcessor:
             sub_type, scores = classify(text)
             fields = extract(text, sub_type=sub_type, source="rules")
             fields.scores = scores
-        else:
+        elif NAMESPACE not in asset.meta:
+            # Nothing to read and nothing read before (a note, a README, a CSV): no empty
+            # fields block on every such file, only what its name says of its versions.
+            return StepResult(status=StepStatus.OK, siblings=_earlier_version(asset))
+        else:  # the text it was read from is gone: what was read goes too
             fields = extract("", sub_type=None, source="rules")
         metadata: dict[str, Any] = {NAMESPACE: fields.model_dump(mode="json")}
         metadata["sub_type"] = str(fields.sub_type) if fields.sub_type else None
