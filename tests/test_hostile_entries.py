@@ -348,8 +348,11 @@ def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_mi
     assert changed == {b"private/b.jpg": (before[b"private/b.jpg"][0], "processing")}
 
 
+@pytest.mark.parametrize(
+    ("mode", "meaning"), [(0o000, "no access at all"), (0o444, "listable, not searchable")]
+)
 def test_a_folder_that_cannot_be_listed_inside_a_moved_folder_is_an_error(
-    settings, tmp_path, sync_without_root_bypass
+    settings, tmp_path, sync_without_root_bypass, mode, meaning
 ):
     """A folder moved (its old path vanished, its new one appeared) is looked at below: a
     folder in it whose entries cannot be listed is recorded as an error, as a scan does,
@@ -361,7 +364,7 @@ def test_a_folder_that_cannot_be_listed_inside_a_moved_folder_is_an_error(
     before = status_of(settings)
     (library / "trip").rename(library / "trip-2024")
 
-    with chmod(library / "trip-2024" / "private", 0):
+    with chmod(library / "trip-2024" / "private", mode):
         sync_without_root_bypass(library / "trip", library / "trip-2024")
         during = status_of(settings)
     seen_again = sync_without_root_bypass(library / "trip-2024" / "private")

@@ -311,18 +311,21 @@ def test_a_move_into_another_library_whose_new_path_is_synced_first_keeps_identi
     backup = tmp_path / "backup"
     write_text(backup / "keep.txt", "a file so the root is not empty\n")
     LibraryService(settings).scan_and_process([str(photos), str(backup)], wait=True)
-    asset = assets_by_path(settings)["2023/2023-01 trip/IMG_0000.jpg"]
+    before = assets_by_path(settings)
+    asset, readme = before["2023/2023-01 trip/IMG_0000.jpg"], before["notes/readme.txt"]
     tag(settings, asset["id"], "moved-across")
     old, new = photos / "2023/2023-01 trip/IMG_0000.jpg", backup / "IMG_0000.jpg"
     old.rename(new)
+    (photos / "notes/readme.txt").rename(backup / "readme.txt")
     sync = PathSync(ScanService(settings))
 
-    first = sync.sync([new])
-    then = sync.sync([old])
+    first = sync.sync([new, backup / "readme.txt"])
+    then = sync.sync([old, photos / "notes/readme.txt"])
 
     after = assets_by_path(settings)
-    assert first.registered == 1 and (then.moved, then.missing) == (1, 0)
-    assert then.ids == {str(new): asset["id"]}
+    assert first.registered == 2 and (then.moved, then.missing) == (2, 0)
+    assert then.ids == {str(new): asset["id"], str(backup / "readme.txt"): readme["id"]}
+    assert after["readme.txt"]["id"] == readme["id"]
     assert after["IMG_0000.jpg"]["id"] == asset["id"]
     assert after["IMG_0000.jpg"]["tags"] == ["moved-across"]
     assert after["IMG_0000.jpg"]["root_id"] != asset["root_id"]

@@ -154,6 +154,7 @@ class _RootSync:
         self._settled: set[str] = set()
         self._pools: dict[int, MovePool] = {}  # missing files, by size
         self._folders: MovePool | None = None  # missing folders
+        self._others: dict[str, _RootSync | None] = {}  # libraries files moved into
         self.sidecars = SidecarBook(
             owner.url, root.id, root.path, database=lambda: owner.scanner.database
         )
@@ -202,8 +203,9 @@ class _RootSync:
             for path, rel in _folders_first(wanted, present):
                 self._sync_one(path, rel, present[path])
         finally:
-            if self._writer is not None:
-                self._writer.close()
+            for sync in (self, *filter(None, self._others.values())):
+                if sync._writer is not None:
+                    sync._writer.close()
         self.result.changed += self.sidecars.settle(whole_root=False)
         return self.result
 
@@ -303,7 +305,7 @@ class _RootSync:
                 for name in sorted(names) + sorted(files)
                 if self._indexable(f"{folder_rel}/{name}")
             ]
-        present, _blocked = _look_at(below, root=self.root.path)
+        present, blocked = _look_at(below, root=self.root.path)  # listed, not searchable
         self._load_moved(rel)
         here = [(p, r) for p, r in below if present.get(p) is not None]
         # Its own entries first, written before anything new below it is matched against
@@ -323,7 +325,9 @@ class _RootSync:
         for exc in unlisted:
             if isinstance(exc, PermissionError) and exc.filename:
                 inner = os.path.relpath(exc.filename, path)
-                self._unsearchable(rel if inner == "." else f"{rel}/{inner}")
+                blocked.add(rel if inner == "." else f"{rel}/{inner}")
+        for folder in sorted(blocked):
+            self._unsearchable(folder)
 
     def _load_moved(self, rel: str) -> None:
         """The rows of a folder just moved to `rel` and of everything below it, as they are
@@ -372,14 +376,13 @@ class _RootSync:
             taken = self._take_identity(row, new_id, new_rel)
             where = self.root.path
         else:
-            other = self.owner.root_sync(root_id)
+            other = self._other_library(root_id)
             if other is None:
                 return False
             self.writer.flush()  # its write lock is free for the other library's writer
-            try:
-                taken = other._take_identity(row, new_id, new_rel)
-            finally:
-                other.writer.close()
+            taken = other._take_identity(row, new_id, new_rel)
+            if taken:
+                other.writer.flush()  # and the other's for this one's
             where = other.root.path
         if not taken:
             return False
@@ -387,6 +390,12 @@ class _RootSync:
         self.result.ids[os.path.join(where, new_rel)] = row.id
         self.result.moved += 1
         return True
+
+    def _other_library(self, root_id: str) -> _RootSync | None:
+        """The sync of another library files moved into, one per run (`run` closes it)."""
+        if root_id not in self._others:
+            self._others[root_id] = self.owner.root_sync(root_id)
+        return self._others[root_id]
 
     def _take_identity(self, row: fast_index.IndexRow, new_id: str, new_rel: str) -> bool:
         """The vanished `row` becomes the file at `new_rel` in this library, registered a
