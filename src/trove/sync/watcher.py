@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import threading
@@ -116,6 +117,10 @@ class FileWatcher:
         self._observer: Any = None
         self._unavailable: str | None = None
         self._debouncer = Debouncer(self._dispatch)
+        # Each batch's job label is its own: the indexer keeps one job per label (the newer
+        # work wins), and two batches dispatched in the same millisecond with the same counts
+        # had the same label, so the first was dropped (a rename never applied).
+        self._batch_numbers = itertools.count(1)
         self._handler: Any = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -220,7 +225,7 @@ class FileWatcher:
             self.stats.recent.append((now, "sync", path))
         self.stats.dispatched_moves += len(moves)
         self.stats.dispatched_paths += len(paths)
-        label = f"watch: {len(moves)} moves, {len(paths)} paths @{now:.3f}"
+        label = f"watch #{next(self._batch_numbers)}: {len(moves)} moves, {len(paths)} paths"
         self.submitter.submit(label, lambda: self._apply(moves, paths))
 
     def _apply(self, moves: list[tuple[str, str]], paths: list[str]) -> None:
