@@ -294,11 +294,15 @@ class _RootSync:
         as a deletion and a creation; a sync asked for by hand). A folder below it that
         cannot be listed is an error, as a scan records it: what it holds stays missing
         until it can be read, and the user is told why."""
+
+        def rel_of(folder: str) -> str:
+            inner = os.path.relpath(folder, path)
+            return rel if inner == "." else f"{rel}/{inner}"
+
         below = [(path, rel)]
         unlisted: list[OSError] = []
         for folder, names, files in os.walk(path, onerror=lambda exc: unlisted.append(exc)):
-            inner = os.path.relpath(folder, path)
-            folder_rel = rel if inner == "." else f"{rel}/{inner}"
+            folder_rel = rel_of(folder)
             names[:] = [n for n in names if self._indexable(f"{folder_rel}/{n}")]  # pruned
             below += [
                 (os.path.join(folder, name), f"{folder_rel}/{name}")
@@ -322,10 +326,11 @@ class _RootSync:
             if entry_rel not in self._known:
                 self._sync_one(entry_path, entry_rel, present[entry_path])
                 self._settled.add(entry_rel)
-        for exc in unlisted:
-            if isinstance(exc, PermissionError) and exc.filename:
-                inner = os.path.relpath(exc.filename, path)
-                blocked.add(rel if inner == "." else f"{rel}/{inner}")
+        blocked |= {
+            rel_of(exc.filename)
+            for exc in unlisted
+            if isinstance(exc, PermissionError) and exc.filename
+        }
         for folder in sorted(blocked):
             self._unsearchable(folder)
 
@@ -600,7 +605,6 @@ def _folders_first(
     """The paths that are there, folders first and the outermost first: a moved folder is
     recognised (and what it holds brought back) before a file in it is taken for new, or a
     copy in it for its original."""
-
     here = [(path, rel, st) for path, rel in items if (st := present[path]) is not None]
     here.sort(key=lambda item: (not stat.S_ISDIR(item[2].st_mode), item[1].count("/")))
     return [(path, rel) for path, rel, _st in here]
