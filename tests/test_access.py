@@ -19,7 +19,7 @@ from trove.repositories.roots import RootRepository
 from trove.services.albums import AlbumPatch
 from trove.services.assets import AssetPatch
 from trove.services.container import Services
-from trove.services.errors import Forbidden, NotFound
+from trove.services.errors import Forbidden, Gone, NotFound
 
 SYSTEM = Viewer.system()
 ADMIN = Viewer(user_id=OWNER_ID, is_admin=True)
@@ -495,3 +495,51 @@ def test_a_member_is_not_shown_the_scans_of_libraries_not_assigned_to_them(servi
     shown = services.status(viewer=ALICE)
     assert set(shown["indexer"]["last_scans"]) == {family}
     assert work not in json.dumps(shown, default=str)
+
+
+def test_a_members_album_link_shows_only_their_own_files_of_what_the_album_includes(
+    settings, services, libraries
+):
+    """Bob writes to a library Alice's admin owns, so he may put its photos in an album of
+    his. Sharing it must not hand them to whoever holds the link: who else sees a file is its
+    owner's call. An admin's link shows the whole album; the rule is read at each opening."""
+    from tests.accounts import with_sign_in
+    from trove.db.models import Asset
+
+    signed = Services.create(with_sign_in(settings))
+    try:
+        with signed.database.session() as session:  # the first admin claims the owner's row
+            session.get(User, OWNER_ID).is_admin = True
+        assign(signed, libraries["family"], _user("bob"), can_write=True)
+        family = files(signed, BOB)
+        his = family["family_2.jpg"]
+        with signed.database.session() as session:  # as an upload of his would be
+            session.get(Asset, his).owner_id = _user("bob")
+        members = [family["family_0.jpg"], family["family_1.jpg"], his]
+        album = signed.albums.create("Bob's", asset_ids=members, viewer=BOB)
+        bobs = signed.shares.create(album_id=album["id"], viewer=BOB)["token"]
+        admins = signed.shares.create(album_id=album["id"], viewer=ADMIN)["token"]
+
+        def shown(token: str) -> set[str]:
+            holder = signed.shares.holder(token)
+            listed = {a["id"] for a in signed.shares.assets(token, viewer=holder)["items"]}
+            for asset_id in members:  # by id too, not only in the listing
+                try:
+                    signed.shares.asset(token, asset_id, viewer=holder)
+                    assert asset_id in listed
+                except NotFound:
+                    assert asset_id not in listed
+            return listed
+
+        assert shown(bobs) == {his}
+        assert shown(admins) == set(members)
+        with signed.database.session() as session:
+            session.get(User, _user("bob")).is_admin = True
+        assert shown(bobs) == set(members)
+        with signed.database.session() as session:
+            session.get(User, _user("bob")).disabled_at = utcnow()
+        with pytest.raises(Gone):
+            signed.shares.holder(bobs)
+        assert shown(admins) == set(members)
+    finally:
+        signed.database.dispose()

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from trove.db.models import Asset, AssetGrant, Link, RootMember
-from trove.domain.access import Viewer
+from trove.domain.access import ShareScope, Viewer
 from trove.domain.enums import AssetType, Relation, Visibility
 
 # A region's picture, in the term that lets a region follow it; made once (an alias costs
@@ -43,7 +43,7 @@ def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     where `(SELECT 1 ... LIMIT 1) IS NOT NULL` stays a per-row probe on both (bench/access.py).
     """
     if viewer.share is not None:
-        return _in_share(viewer.share.asset_id, is_album=viewer.share.is_album)
+        return _in_share(viewer.share)
     if viewer.sees_everything:
         return true()
     if viewer.user_id is None:
@@ -181,11 +181,18 @@ def _visible_asset(node_id: ColumnElement[Any], viewer: Viewer) -> ColumnElement
     return found.correlate_except(Asset).limit(1).scalar_subquery().is_not(None)
 
 
-def _in_share(asset_id: str, *, is_album: bool) -> ColumnElement[bool]:
-    """The shared asset; for an album, also what it includes (one level: members)."""
-    if not is_album:
-        return Asset.id == asset_id
-    member = select(literal(1)).where(
-        Link.source_id == asset_id, Link.relation == Relation.INCLUDES, Link.target_id == Asset.id
+def _in_share(scope: ShareScope) -> ColumnElement[bool]:
+    """The shared asset; for an album, also what it includes (one level: members) that its
+    sharer may share (domain/access.py)."""
+    if not scope.is_album:
+        return Asset.id == scope.asset_id
+    member = _probe(
+        select(literal(1)).where(
+            Link.source_id == scope.asset_id,
+            Link.relation == Relation.INCLUDES,
+            Link.target_id == Asset.id,
+        )
     )
-    return or_(Asset.id == asset_id, _probe(member))
+    if scope.owner_id is not None:
+        member = and_(Asset.owner_id == scope.owner_id, member)
+    return or_(Asset.id == scope.asset_id, member)

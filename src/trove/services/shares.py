@@ -1,4 +1,5 @@
-"""ShareService: share links, an unguessable token for one asset or one album.
+"""ShareService: share links, an unguessable token for one asset or one album (of what an album
+includes, a link shows what its sharer may share: domain/access.py).
 
 A holder of the token is not a user: they get `Viewer.share_holder(scope)`, and every read
 goes through the same repositories and the same `visible_assets` predicate as anyone's, so a
@@ -21,7 +22,7 @@ from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
-from trove.db.models import Share
+from trove.db.models import Share, User
 from trove.domain.access import ShareScope, Viewer
 from trove.domain.filters import FILE_TYPES, AssetFilters
 from trove.domain.serialize import iso_utc
@@ -29,6 +30,7 @@ from trove.repositories._sql import utcnow
 from trove.repositories.albums import AlbumRepository
 from trove.repositories.assets import AssetRepository
 from trove.repositories.shares import ShareRepository
+from trove.repositories.users import UserRepository
 from trove.services.assets import AssetService, OriginalFile
 from trove.services.credentials import LoginThrottle, hash_password, password_matches
 from trove.services.errors import (
@@ -119,19 +121,24 @@ class ShareService:
 
     def holder(self, token: str, *, key: str | None = None) -> Viewer:
         """The viewer a token stands for. NotFound for a token never issued, Gone for one
-        revoked or expired, Unauthorized while a password-protected share is not unlocked."""
+        revoked or expired or made by an account disabled since, Unauthorized while a
+        password-protected share is not unlocked."""
         with self.database.session() as session:
             share = self._live(session, token)
             if share.password_hash is not None and not (
                 key and hmac.compare_digest(key, _key(share))
             ):
                 raise Unauthorized("this share is protected by a password: unlock it first")
+            sharer = UserRepository(session).get(share.created_by)
             return Viewer.share_holder(
                 ShareScope(
                     share_id=share.id,
                     asset_id=share.asset_id,
                     is_album=share.is_album,
                     allow_download=share.allow_download,
+                    owner_id=None
+                    if _shares_all(sharer, auth=self.settings.auth)
+                    else share.created_by,
                 )
             )
 
@@ -199,7 +206,16 @@ class ShareService:
             raise Gone("this share was revoked")
         if share.expires_at is not None and share.expires_at <= utcnow():
             raise Gone("this share has expired")
+        sharer = UserRepository(session).get(share.created_by)
+        if sharer is not None and sharer.disabled_at is not None:
+            raise Gone("the account that made this share is disabled")
         return share
+
+
+def _shares_all(sharer: User | None, *, auth: bool) -> bool:
+    """Whether a share made by `sharer` shows all its album includes: an admin's, or any made
+    without accounts (its one user sees everything)."""
+    return not auth or (sharer is not None and sharer.is_admin)
 
 
 def share_dict(share: Share, *, name: str) -> dict[str, Any]:

@@ -34,6 +34,10 @@ class ShareDialog:
                 ).classes("w-full trove-visibility")
                 visibility.on_value_change(lambda e: self._set_visibility(e.value))
             ui.label("Share links").classes("text-subtitle2 q-mt-sm")
+            if self.album and not current_viewer().is_admin:  # domain/access.py, share links
+                ui.label("A link shows the files of this album that are yours.").classes(
+                    "text-caption text-grey-7 trove-share-own-only"
+                )
             self.links = ui.column().classes("w-full gap-1 trove-share-links")
             with ui.row().classes("items-center w-full gap-2"):
                 self.download = ui.checkbox("Allow downloads").classes("trove-share-allow")
