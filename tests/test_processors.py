@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import stat
+import threading
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -98,7 +99,9 @@ def test_exif_make_model_date_gps_and_orientation_are_read_back(tmp_path, settin
     assert "System" not in str(result.metadata.keys())
 
 
-def test_one_exiftool_process_serves_a_batch_and_isolates_a_bad_file(tmp_path, settings):
+def test_one_exiftool_process_serves_batches_from_any_thread_and_isolates_a_bad_file(
+    tmp_path, settings
+):
     good = [write_photo(tmp_path / f"p{i}.jpg", seed=i, exif=camera_exif()) for i in range(3)]
     gone = tmp_path / "vanished.jpg"
     processor = MetadataProcessor(settings)
@@ -106,9 +109,13 @@ def test_one_exiftool_process_serves_a_batch_and_isolates_a_bad_file(tmp_path, s
         views = [view(p, "image/jpeg", "image") for p in good]
         views.append(replace(views[0], id="gone", path=gone))
         results = processor.process_batch(views)
-        session = processor._session()
+        (session,) = processor._exiftool._all
         pid = session._process.pid
-        processor.process_batch(views[:1])
+        # Another thread taking its turn (a pipeline's second batch thread) is lent it too.
+        turn = threading.Thread(target=processor.process_batch, args=(views[:1],))
+        turn.start()
+        turn.join()
+        assert processor._exiftool._all == [session]
         assert session._process.pid == pid  # still the same resident process
     finally:
         processor.close()

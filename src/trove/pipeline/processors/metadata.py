@@ -11,14 +11,13 @@ File-system groups are dropped: they describe Trove's view of the disk, not the 
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from trove.config import Settings
 from trove.domain.timeline import Placed, TimelineSource
 from trove.pipeline.processor import AssetView, StepResult
-from trove.tools.exiftool import ExifToolSession
+from trove.tools.exiftool import SessionPool
 from trove.tools.run import ToolError
 
 _DROPPED_GROUPS = frozenset({"SourceFile", "ExifTool", "System", "File"})
@@ -58,9 +57,7 @@ class MetadataProcessor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._local = threading.local()
-        self._sessions: list[ExifToolSession] = []
-        self._lock = threading.Lock()
+        self._exiftool = SessionPool(timeout=settings.tool_timeout_s)
 
     def applies_to(self, asset: AssetView) -> bool:
         return asset.asset_type in ("image", "video", "audio") or asset.mime_type in (
@@ -72,7 +69,7 @@ class MetadataProcessor:
         return self.process_batch([asset])[asset.id]
 
     def process_batch(self, assets: list[AssetView]) -> dict[str, StepResult]:
-        found = self._session().read([a.path for a in assets])
+        found = self._exiftool.read([a.path for a in assets])
         results: dict[str, StepResult] = {}
         for asset in assets:
             tags = found.get(asset.path)
@@ -83,19 +80,7 @@ class MetadataProcessor:
         return results
 
     def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-
-    def _session(self) -> ExifToolSession:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = ExifToolSession(timeout=self.settings.tool_timeout_s)
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
+        self._exiftool.close()
 
 
 def _result(asset: AssetView, tags: dict[str, Any]) -> StepResult:

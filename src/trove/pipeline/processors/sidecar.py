@@ -32,7 +32,7 @@ from trove.domain.timeline import FROM_THE_FILE, TimelineSource
 from trove.pipeline.processor import AssetView, Found, FoundRegion, StepResult
 from trove.pipeline.processors.metadata import capture, gps
 from trove.storage.originals import OriginalUnavailable, open_original
-from trove.tools.exiftool import SessionPerThread
+from trove.tools.exiftool import SessionPool
 from trove.tools.run import ToolError
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -55,7 +55,7 @@ class SidecarProcessor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._exiftool = SessionPerThread(timeout=settings.tool_timeout_s)
+        self._exiftool = SessionPool(timeout=settings.tool_timeout_s)
         self._listings = _Listings()
 
     def applies_to(self, asset: AssetView) -> bool:
@@ -74,7 +74,7 @@ class SidecarProcessor:
             named = (folder / n for n in listings[folder].get(asset.path.name, []))
             beside[asset.id] = [p for p in named if _regular_file(p)]
         xmp_files = [p for paths in beside.values() for p in paths if _kind(p) == sidecars.XMP]
-        read = self._exiftool.get().read(xmp_files, options=("-struct",)) if xmp_files else {}
+        read = self._exiftool.read(xmp_files, options=("-struct",)) if xmp_files else {}
         return {a.id: _result(a, beside[a.id], read) for a in assets}
 
     def close(self) -> None:
