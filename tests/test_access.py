@@ -533,6 +533,11 @@ def test_a_members_album_link_shows_only_their_own_files_of_what_the_album_inclu
 
         assert shown(bobs) == {his}
         assert shown(admins) == set(members)
+        # Nor through the album's own preview, a collage of its first members.
+        signed.library.pipeline().run_pending()
+        assert signed.media.thumbnail(album["id"], "small", viewer=signed.shares.holder(admins))
+        with pytest.raises(NotFound):
+            signed.media.thumbnail(album["id"], "small", viewer=signed.shares.holder(bobs))
         with signed.database.session() as session:
             session.get(User, _user("bob")).is_admin = True
         assert shown(bobs) == set(members)
