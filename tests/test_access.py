@@ -515,21 +515,28 @@ def test_a_members_album_link_shows_only_their_own_files_of_what_the_album_inclu
         his = family["family_2.jpg"]
         with signed.database.session() as session:  # as an upload of his would be
             session.get(Asset, his).owner_id = _user("bob")
-        members = [family["family_0.jpg"], family["family_1.jpg"], his]
+        # A region is its drawer's, but it shows its picture: Bob's over all of the admin's.
+        region = signed.regions.create(family["family_1.jpg"], [0, 0, 1, 1], viewer=BOB)["id"]
+        with pytest.raises(Forbidden):
+            signed.shares.create(asset_id=region, viewer=BOB)
+        members = [family["family_0.jpg"], family["family_1.jpg"], his, region]
         album = signed.albums.create("Bob's", asset_ids=members, viewer=BOB)
         bobs = signed.shares.create(album_id=album["id"], viewer=BOB)["token"]
         admins = signed.shares.create(album_id=album["id"], viewer=ADMIN)["token"]
 
         def shown(token: str) -> set[str]:
+            """The album's members the link reaches by id; what it lists is among them."""
             holder = signed.shares.holder(token)
             listed = {a["id"] for a in signed.shares.assets(token, viewer=holder)["items"]}
-            for asset_id in members:  # by id too, not only in the listing
+            reached = set()
+            for asset_id in members:
                 try:
                     signed.shares.asset(token, asset_id, viewer=holder)
-                    assert asset_id in listed
+                    reached.add(asset_id)
                 except NotFound:
-                    assert asset_id not in listed
-            return listed
+                    pass
+            assert listed <= reached and his in listed
+            return reached
 
         assert shown(bobs) == {his}
         assert shown(admins) == set(members)
@@ -541,10 +548,16 @@ def test_a_members_album_link_shows_only_their_own_files_of_what_the_album_inclu
         with signed.database.session() as session:
             session.get(User, _user("bob")).is_admin = True
         assert shown(bobs) == set(members)
+        own = signed.shares.create(asset_id=his, viewer=BOB)["token"]
+        picked = signed.picker.picked([his], viewer=ADMIN)[0]["public_url"]
+        assert picked == f"/s/{own}"
         with signed.database.session() as session:
             session.get(User, _user("bob")).disabled_at = utcnow()
-        with pytest.raises(Gone):
-            signed.shares.holder(bobs)
+        for token in (bobs, own):
+            with pytest.raises(Gone):
+                signed.shares.holder(token)
+        # The picker does not hand out a link that no longer answers.
+        assert signed.picker.picked([his], viewer=ADMIN)[0]["public_url"] is None
         assert shown(admins) == set(members)
     finally:
         signed.database.dispose()

@@ -109,13 +109,13 @@ def test_one_exiftool_process_serves_batches_from_any_thread_and_isolates_a_bad_
         views = [view(p, "image/jpeg", "image") for p in good]
         views.append(replace(views[0], id="gone", path=gone))
         results = processor.process_batch(views)
-        (session,) = processor._exiftool._all
+        (session,) = processor._exiftool._idle
         pid = session._process.pid
         # Another thread taking its turn (a pipeline's second batch thread) is lent it too.
         turn = threading.Thread(target=processor.process_batch, args=(views[:1],))
         turn.start()
         turn.join()
-        assert processor._exiftool._all == [session]
+        assert processor._exiftool._idle == [session]
         assert session._process.pid == pid  # still the same resident process
     finally:
         processor.close()

@@ -90,7 +90,9 @@ def test_the_holder_s_viewer_sees_nothing_beside_the_share_through_any_service(c
     link = share(client, asset_id=mine)
     holder = services.shares.holder(link["token"])
     assert holder == Viewer.share_holder(
-        ShareScope(share_id=link["id"], asset_id=mine, is_album=False, allow_download=False)
+        ShareScope(
+            share_id=link["id"], asset_id=mine, is_album=False, allow_download=False, owner_id=None
+        )
     )
     around = services.links.get_neighbors(mine, depth=3, viewer=holder)
     assert around["items"] == [] and around["counts"] == {}

@@ -60,7 +60,7 @@ class ShareScope:
     # Whose files an album share shows: its sharer's, or None when an admin shared it (all
     # the album includes). Read at each opening, so a sharer made admin or member since
     # shows what they may share now.
-    owner_id: str | None = None
+    owner_id: str | None
 
 
 @dataclass(frozen=True)

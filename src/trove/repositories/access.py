@@ -182,17 +182,34 @@ def _visible_asset(node_id: ColumnElement[Any], viewer: Viewer) -> ColumnElement
 
 
 def _in_share(scope: ShareScope) -> ColumnElement[bool]:
-    """The shared asset; for an album, also what it includes (one level: members) that its
-    sharer may share (domain/access.py)."""
-    if not scope.is_album:
-        return Asset.id == scope.asset_id
-    member = _probe(
-        select(literal(1)).where(
+    """The shared asset; for an album, also what it includes (one level: members); of
+    these, what its sharer may share (domain/access.py)."""
+    shared = Asset.id == scope.asset_id
+    if scope.is_album:
+        member = select(literal(1)).where(
             Link.source_id == scope.asset_id,
             Link.relation == Relation.INCLUDES,
             Link.target_id == Asset.id,
         )
+        shared = or_(shared, _probe(member))
+    if scope.owner_id is None:
+        return shared
+    return and_(shared, shareable_by(scope.owner_id))
+
+
+def shareable_by(user: str) -> ColumnElement[bool]:
+    """True for the rows of `assets` a member may put behind a share link: their own, and of
+    those a region only on a picture of theirs (a region they drew on another's picture is
+    theirs, but it shows that picture, whole if drawn over the whole frame)."""
+    picture = _PICTURE
+    on_own_picture = _probe(
+        select(literal(1))
+        .select_from(Link)
+        .join(picture, picture.id == Link.target_id)
+        .where(
+            Link.source_id == Asset.id,
+            Link.relation == Relation.EXTRACTED_FROM,
+            picture.owner_id == user,
+        )
     )
-    if scope.owner_id is not None:
-        member = and_(Asset.owner_id == scope.owner_id, member)
-    return or_(Asset.id == scope.asset_id, member)
+    return and_(Asset.owner_id == user, or_(Asset.asset_type != AssetType.REGION, on_own_picture))

@@ -45,7 +45,7 @@ from trove.domain.queries import (
 from trove.domain.search_query import Clause, SearchQuery
 from trove.domain.timeline import TimelineSource
 from trove.repositories._sql import insert_ignoring_conflicts, insert_rows, update_rows, utcnow
-from trove.repositories.access import changeable_assets, visible_assets
+from trove.repositories.access import changeable_assets, shareable_by, visible_assets
 from trove.repositories.counters import AssetTally, CounterRepository
 from trove.repositories.search import SearchRepository, Window
 from trove.repositories.stacks import stacked_under_another
@@ -107,6 +107,11 @@ class AssetRepository:
         if not include_deleted:
             stmt = stmt.where(Asset.deleted_at.is_(None))
         return self.session.scalar(stmt)
+
+    def shareable(self, asset_id: str, *, by: str) -> bool:
+        """Whether a member may put this asset behind a share link (access.shareable_by)."""
+        stmt = select(Asset.id).where(Asset.id == asset_id, shareable_by(by))
+        return self.session.scalar(stmt) is not None
 
     def visible_hashes(self, hashes: Sequence[str], viewer: Viewer) -> set[str]:
         """Which of these contents the viewer may see in some asset (in the Trash too: an

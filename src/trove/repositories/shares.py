@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from trove.db.models import Share
+from trove.db.models import Share, User
 from trove.repositories._sql import utcnow
 
 
@@ -63,12 +63,14 @@ class ShareRepository:
 
     def open_links(self, asset_ids: Sequence[str], *, created_by: str | None) -> dict[str, Share]:
         """Per asset, a live share of it alone that anyone may open: no password, not revoked,
-        not expired; one allowing downloads first, then the newest. Only `created_by`'s
-        (None: anyone's, for an admin)."""
+        not expired, not made by an account disabled since; one allowing downloads first, then
+        the newest. Only `created_by`'s (None: anyone's, for an admin)."""
         now = utcnow()
         stmt = (
             select(Share)
+            .join(User, User.id == Share.created_by)
             .where(
+                User.disabled_at.is_(None),
                 Share.asset_id.in_(list(asset_ids)),
                 Share.is_album.is_(False),
                 Share.password_hash.is_(None),

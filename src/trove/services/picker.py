@@ -62,7 +62,11 @@ def _public_links(asset: dict[str, Any], share: tuple[str, bool] | None) -> dict
         return _NO_LINKS
     token, allow_download = share
     scope = ShareScope(
-        share_id="", asset_id=asset["id"], is_album=False, allow_download=allow_download
+        share_id="",
+        asset_id=asset["id"],
+        is_album=False,
+        allow_download=allow_download,
+        owner_id=None,  # only its URLs are made from it
     )
     shown = shared_asset(token, asset, scope=scope)
     return {

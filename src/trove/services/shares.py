@@ -83,6 +83,11 @@ class ShareService:
                 raise NotFound(f"no {kind} with id {album_id or asset_id!r}")
             if not viewer.may_manage(target.owner_id) or viewer.user_id is None:
                 raise Forbidden("only its owner or an admin may share it")
+            shares_all = viewer.is_admin or not self.settings.auth
+            if not shares_all and not AssetRepository(session).shareable(
+                target.id, by=viewer.user_id
+            ):  # a region a member drew on another's picture
+                raise Forbidden("it shows another's picture: only its owner may share it")
             share = ShareRepository(session).add(
                 token=secrets.token_urlsafe(32),
                 asset_id=target.id,
@@ -208,7 +213,7 @@ class ShareService:
             raise Gone("this share has expired")
         sharer = UserRepository(session).get(share.created_by)
         if sharer is not None and sharer.disabled_at is not None:
-            raise Gone("the account that made this share is disabled")
+            raise Gone("this share is no longer available")
         return share
 
 

@@ -7,7 +7,7 @@ readable), so a request could be neither timed out nor recovered. Here every req
 deadline; a hung or dead exiftool is killed and the next request starts a fresh one. A batch
 that fails as a whole is retried file by file, so one hostile file costs only its own result.
 
-A session belongs to one thread: the process answers one request at a time.
+A session answers one request at a time: a pool lends each to one thread at a time.
 """
 
 from __future__ import annotations
@@ -209,13 +209,18 @@ def _by_path(
 class SessionPool:
     """ExifToolSessions lent one request at a time (a session answers one request at a time)
     to whichever thread asks: a process is started only when every one started so far is
-    busy, so work done one batch after another keeps one exiftool (~0.1 s of Perl start-up
-    each) however many threads take turns at it. All are closed together."""
+    busy, so batches taken in turns by a run's threads keep one exiftool (~0.1 s of Perl
+    start-up each). `close` closes the idle sessions at once and a lent one when it comes
+    back, never one in use.
+
+    A process started with `--pdeathsig` ends with the thread that started it: a run's
+    threads all end together, after their last request, and the next request starts
+    another."""
 
     def __init__(self, *, timeout: float) -> None:
         self.timeout = timeout
         self._idle: list[ExifToolSession] = []
-        self._all: list[ExifToolSession] = []
+        self._lent: set[ExifToolSession] = set()
         self._lock = threading.Lock()
 
     def read(
@@ -223,20 +228,22 @@ class SessionPool:
     ) -> dict[Path, dict[str, Any] | ToolError]:
         """ExifToolSession.read through an idle session (a new one when none is idle)."""
         with self._lock:
-            if self._idle:
-                session = self._idle.pop()
-            else:
-                session = ExifToolSession(timeout=self.timeout)
-                self._all.append(session)
+            session = self._idle.pop() if self._idle else ExifToolSession(timeout=self.timeout)
+            self._lent.add(session)
         try:
             return session.read(paths, options=options)
         finally:
             with self._lock:
-                if session in self._all:  # not closed meanwhile
+                kept = session in self._lent
+                if kept:
+                    self._lent.discard(session)
                     self._idle.append(session)
+            if not kept:  # the pool was closed while it was lent
+                session.close()
 
     def close(self) -> None:
         with self._lock:
-            sessions, self._all, self._idle = self._all, [], []
-        for session in sessions:
+            idle, self._idle = self._idle, []
+            self._lent = set()
+        for session in idle:
             session.close()

@@ -1,7 +1,7 @@
 """Sidecars in: what digiKam, darktable, Lightroom and Google Takeout wrote beside a picture,
 read as the picture's metadata (the naming rules: domain/sidecars.py).
 
-XMP sidecars are read through ExifTool (one resident process per thread, `-struct` so that a
+XMP sidecars are read through ExifTool (resident processes lent per request, `-struct` so that a
 face region's name stays with its box) into the `xmp_sidecar` namespace: keywords (`dc:subject`,
 digiKam's `TagsList`, `lr:hierarchicalSubject` as `Places/France/Paris`), rating, label, title,
 description, capture time and GPS. Takeout's JSON (parsed here, size-limited) goes to `takeout`:
