@@ -15,10 +15,10 @@ Who sees an asset:
   drawn by the picture's owner: whoever sees the picture, as albums pass on access to what
   they include; a region someone else drew on a picture they only see stays theirs;
 - the holder of a share link: exactly the shared asset, or the shared album and what it
-  includes, and nothing else; of what an album includes, only what its sharer may share (all
-  of it for an admin's link, the sharer's own files for a member's: a member who may add
-  the files of a library they write to into an album of theirs does not decide who else
-  sees those files, and a link is seen by anyone who has it).
+  includes, and nothing else; of these, only what its sharer may share (all of it for an
+  admin's link; for a member's, their own files, and of their regions only those on their
+  own pictures: a member who puts files they only see into an album of theirs does not
+  decide who else sees those files, and a link is seen by anyone who has it).
 Background work (scanner, pipeline, watcher, CLI maintenance) acts as `Viewer.system()`.
 
 Who changes an asset (its title, description, tags, metadata, favourite, rating, picture
@@ -57,9 +57,9 @@ class ShareScope:
     asset_id: str
     is_album: bool
     allow_download: bool
-    # Whose files an album share shows: its sharer's, or None when an admin shared it (all
-    # the album includes). Read at each opening, so a sharer made admin or member since
-    # shows what they may share now.
+    # Whose files the share shows (repositories/access.py::shareable_by): its sharer's, or
+    # None when an admin shared it (all the album includes). Read at each opening, so a
+    # sharer made admin or member since shows what they may share now.
     owner_id: str | None
 
 
