@@ -49,23 +49,25 @@ def visible_assets(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.user_id is None:
         return false()
     user = viewer.user_id
-    picture = _PICTURE
     return or_(
         *_ways_in(Asset, user),
         and_(  # a region its picture's owner drew, on a picture they see (domain/access.py)
             Asset.asset_type == AssetType.REGION,
-            _probe(
-                select(literal(1))
-                .select_from(Link)
-                .join(picture, picture.id == Link.target_id)
-                .where(
-                    Link.source_id == Asset.id,
-                    Link.relation == Relation.EXTRACTED_FROM,
-                    picture.owner_id == Asset.owner_id,
-                    or_(*_ways_in(picture, user)),
-                )
+            _region_on_a_picture(
+                _PICTURE.owner_id == Asset.owner_id, or_(*_ways_in(_PICTURE, user))
             ),
         ),
+    )
+
+
+def _region_on_a_picture(*picture_is: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Whether the enclosing query's asset is a region of a picture (`_PICTURE`) such that
+    `picture_is`: one probe of its `extracted_from` link."""
+    return _probe(
+        select(literal(1))
+        .select_from(Link)
+        .join(_PICTURE, _PICTURE.id == Link.target_id)
+        .where(Link.source_id == Asset.id, Link.relation == Relation.EXTRACTED_FROM, *picture_is)
     )
 
 
@@ -201,15 +203,5 @@ def shareable_by(user: str) -> ColumnElement[bool]:
     """True for the rows of `assets` a member may put behind a share link: their own, and of
     those a region only on a picture of theirs (a region they drew on another's picture is
     theirs, but it shows that picture, whole if drawn over the whole frame)."""
-    picture = _PICTURE
-    on_own_picture = _probe(
-        select(literal(1))
-        .select_from(Link)
-        .join(picture, picture.id == Link.target_id)
-        .where(
-            Link.source_id == Asset.id,
-            Link.relation == Relation.EXTRACTED_FROM,
-            picture.owner_id == user,
-        )
-    )
+    on_own_picture = _region_on_a_picture(_PICTURE.owner_id == user)
     return and_(Asset.owner_id == user, or_(Asset.asset_type != AssetType.REGION, on_own_picture))
