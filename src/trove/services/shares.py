@@ -22,7 +22,7 @@ from typing import Any
 
 from trove.config import Settings
 from trove.db.database import Database
-from trove.db.models import Share, User
+from trove.db.models import Share
 from trove.domain.access import ShareScope, Viewer
 from trove.domain.filters import FILE_TYPES, AssetFilters
 from trove.domain.serialize import iso_utc
@@ -83,10 +83,9 @@ class ShareService:
                 raise NotFound(f"no {kind} with id {album_id or asset_id!r}")
             if not viewer.may_manage(target.owner_id) or viewer.user_id is None:
                 raise Forbidden("only its owner or an admin may share it")
-            shares_all = viewer.is_admin or not self.settings.auth
-            if not shares_all and not AssetRepository(session).shareable(
-                target.id, by=viewer.user_id
-            ):  # a region a member drew on another's picture
+            own_only = not self._shares_all(is_admin=viewer.is_admin)
+            if own_only and not AssetRepository(session).shareable(target.id, by=viewer.user_id):
+                # a region a member drew on another's picture
                 raise Forbidden("it shows another's picture: only its owner may share it")
             share = ShareRepository(session).add(
                 token=secrets.token_urlsafe(32),
@@ -142,7 +141,7 @@ class ShareService:
                     is_album=share.is_album,
                     allow_download=share.allow_download,
                     owner_id=None
-                    if _shares_all(sharer, auth=self.settings.auth)
+                    if self._shares_all(is_admin=sharer is not None and sharer.is_admin)
                     else share.created_by,
                 )
             )
@@ -202,6 +201,12 @@ class ShareService:
             raise Forbidden("downloads are not allowed for this share")
         return self.asset_service.original(asset_id, viewer=viewer)
 
+    def _shares_all(self, *, is_admin: bool) -> bool:
+        """Whether a sharer's links show all an album includes: an admin's, or any made
+        without accounts (their one user sees everything); else only the sharer's own
+        files (access.shareable_by)."""
+        return is_admin or not self.settings.auth
+
     @staticmethod
     def _live(session: Any, token: str) -> Share:
         share = ShareRepository(session).by_token(token)
@@ -215,12 +220,6 @@ class ShareService:
         if sharer is not None and sharer.disabled_at is not None:
             raise Gone("this share is no longer available")
         return share
-
-
-def _shares_all(sharer: User | None, *, auth: bool) -> bool:
-    """Whether a share made by `sharer` shows all its album includes: an admin's, or any made
-    without accounts (its one user sees everything)."""
-    return not auth or (sharer is not None and sharer.is_admin)
 
 
 def share_dict(share: Share, *, name: str) -> dict[str, Any]:
