@@ -1,4 +1,11 @@
-"""Shared fixtures: every database-backed test runs against SQLite and PostgreSQL.
+"""Shared fixtures: a database-backed test runs against SQLite and PostgreSQL.
+
+Both, because what it checks goes through SQL that differs between them (queries, listings,
+search, access, the graph, imports, migrations, concurrent writers). A test whose subject is
+the disk, a process or the wire, where the database only stores what it is told, says so with
+`@pytest.mark.databases("sqlite")` (the embedded default; "postgresql" for a deployment only
+PostgreSQL serves, such as workers through Redis) and runs once: the suite stays within its
+time budget without losing a database-specific check.
 
 PostgreSQL is the server this project's machines run on 127.0.0.1:5432 (trust auth, database
 `test`). Each test gets its own database, cloned from a migrated template. Under CI the server
@@ -24,6 +31,7 @@ PG_ADMIN_URL = os.environ.get("TROVE_TEST_PG", "postgresql://postgres@127.0.0.1:
 # One template per pytest process: xdist workers, and test runs from other checkouts on the same
 # server, create theirs at the same time.
 PG_TEMPLATE = f"trove_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+DATABASES = ("sqlite", "postgresql")
 REPO = Path(__file__).resolve().parents[1]
 # The browser tests' fixtures (one Chromium per worker, a context per test): tests/browser/.
 pytest_plugins = ["tests.browser.fixtures"]
@@ -67,6 +75,21 @@ def pytest_configure(config: pytest.Config) -> None:
     loopback_only.install()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`databases(...)`: the test's `database_url` takes only those (a parametrize mark, which
+    pytest's own hooks then apply instead of the fixture's two params)."""
+    marker = metafunc.definition.get_closest_marker("databases")
+    if marker is None or "database_url" not in metafunc.fixturenames:
+        return
+    unknown = set(marker.args) - set(DATABASES)
+    if not marker.args or unknown:
+        raise pytest.UsageError(f"databases{marker.args}: pick from {DATABASES}")
+    metafunc.definition.add_marker(
+        pytest.mark.parametrize("database_url", marker.args, indirect=True)
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The PostgreSQL run of each database test carries the `postgresql` mark, and a test
     driving a real browser or a `trove` process the `slow` one, so the fast tier
@@ -88,7 +111,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 BROWSER_RERUN = pytest.mark.flaky(reruns=1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'data' / 'trove.db'}"

@@ -333,7 +333,7 @@ def test_without_sign_in_every_page_says_so(tmp_path):
 
 
 # The command line calls the same service the other tests run on both databases.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_users_and_tokens_from_the_command_line_sign_in_through_the_api(
     run_trove, settings, library
 ):

@@ -104,7 +104,7 @@ def test_the_nightly_export_is_due_at_its_hour_and_keeps_the_newest(tmp_path):
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_a_running_server_exports_nightly_into_the_data_dir_with_share_links(settings, tmp_path):
     settings = dataclasses.replace(settings, export_keep=2)
     services = Services.create(settings)
@@ -125,7 +125,7 @@ def test_a_running_server_exports_nightly_into_the_data_dir_with_share_links(set
     assert 0 < wait <= 24 * 3600 + 60 and not due
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_xmp_sidecars_go_to_their_own_folder_and_beside_originals_only_when_opted_in(
     settings, tmp_path
 ):
@@ -196,7 +196,7 @@ def _xmp(path: Path) -> dict[str, object]:
     return {k: v for k, v in found.items() if k != "SourceFile"}
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_exports_backups_and_uploads_kept_inside_a_library_are_not_indexed(settings, tmp_path):
     """A nightly export holds share links and password hashes: kept in a folder that happens
     to lie inside a library (TROVE_EXPORT_DIR, TROVE_BACKUP_DIR on the NAS), it must not
@@ -223,7 +223,7 @@ def test_exports_backups_and_uploads_kept_inside_a_library_are_not_indexed(setti
     assert not [p for p in paths if p.startswith(("trove-exports", "trove-backups", "trove-up"))]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_xmp_sidecars_of_libraries_whose_flattened_paths_coincide_each_get_a_folder(
     settings, tmp_path
 ):
@@ -253,7 +253,7 @@ def test_xmp_sidecars_of_libraries_whose_flattened_paths_coincide_each_get_a_fol
         services.database.dispose()
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.databases("postgresql")
 def test_a_postgresql_backup_never_puts_the_password_on_a_command_line(
     settings, tmp_path, monkeypatch
 ):

@@ -1,6 +1,6 @@
 """What a person sees in the terminal: `trove serve` says where it answers, then what it
 scans and processes; imaging libraries' warnings go to the log file, not the terminal. Real
-processes, both databases."""
+processes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from tests.conftest import trove_env
 from tests.media import make_library
 from trove.logs import LOG_FILE
 
-pytestmark = pytest.mark.slow
+# Its subject is what the terminal shows.
+pytestmark = [pytest.mark.slow, pytest.mark.databases("sqlite")]
 
 # Pillow warns (DecompressionBombWarning) between this many pixels and twice as many.
 PIXEL_LIMIT = "1500"

@@ -1,7 +1,8 @@
 """Hostile entries: the scan never hangs or crashes, and says what it did with each entry.
 
 Every entry is either indexed (with status `error` and a message when it cannot be read) or
-skipped with its reason counted in the summary. Both databases, real files, no mocks.
+skipped with its reason counted in the summary. Real files, no mocks; the names on both databases (PostgreSQL
+refuses some text SQLite stores), unreadable and vanishing entries on SQLite.
 
 The tests run as root here, and root reads everything regardless of permissions. Tests about
 unreadable files therefore run the real CLI with the two capabilities that bypass permission
@@ -230,6 +231,7 @@ def chmod(path: Path, mode: int) -> Iterator[None]:
         path.chmod(old)
 
 
+@pytest.mark.databases("sqlite")
 def test_an_unreadable_file_is_indexed_as_an_error_that_says_why(
     settings, tmp_path, scan_without_root_bypass
 ):
@@ -255,6 +257,7 @@ def test_an_unreadable_file_is_indexed_as_an_error_that_says_why(
 @pytest.mark.parametrize(
     ("mode", "meaning"), [(0o000, "no access at all"), (0o644, "listable, not enterable")]
 )
+@pytest.mark.databases("sqlite")
 def test_an_unreadable_folder_is_an_error_and_what_it_holds_does_not_go_missing(
     settings, tmp_path, scan_without_root_bypass, mode, meaning
 ):
@@ -311,6 +314,7 @@ def sync_without_root_bypass(settings, without_root_bypass):  # type: ignore[no-
     return sync
 
 
+@pytest.mark.databases("sqlite")
 def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_missing(
     settings, tmp_path, sync_without_root_bypass
 ):
@@ -351,6 +355,7 @@ def test_files_the_watcher_cannot_see_for_their_folders_permissions_do_not_go_mi
 @pytest.mark.parametrize(
     ("mode", "meaning"), [(0o000, "no access at all"), (0o444, "listable, not searchable")]
 )
+@pytest.mark.databases("sqlite")
 def test_a_folder_that_cannot_be_listed_inside_a_moved_folder_is_an_error(
     settings, tmp_path, sync_without_root_bypass, mode, meaning
 ):
@@ -406,6 +411,7 @@ def test_entries_still_unreadable_are_not_rewritten_by_a_rescan(
     assert {status for _id, status, _msg in status_of(settings).values()} == {"ready"}
 
 
+@pytest.mark.databases("sqlite")
 def test_an_unreadable_root_is_offline_and_nothing_goes_missing(
     settings, tmp_path, scan_without_root_bypass
 ):
@@ -426,6 +432,7 @@ def test_an_unreadable_root_is_offline_and_nothing_goes_missing(
 # --- files that vanish or change kind while Trove looks at them -----------------------------
 
 
+@pytest.mark.databases("sqlite")
 def test_a_file_that_vanishes_between_the_walk_and_reading_it_is_an_error_saying_so(
     settings, tmp_path
 ):
@@ -453,6 +460,7 @@ def test_a_file_that_vanishes_between_the_walk_and_reading_it_is_an_error_saying
     assert indexed(settings)[b"doomed.jpg"].status == "missing"
 
 
+@pytest.mark.databases("sqlite")
 def test_a_file_that_vanishes_before_it_is_fingerprinted_fails_its_step_not_the_run(
     settings, tmp_path
 ):

@@ -1,4 +1,5 @@
-"""Bitrot, offline warnings and cache garbage collection, on real files, both databases."""
+"""Bitrot, offline warnings and cache garbage collection, on real files (SQLite: see
+`pytestmark`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from trove.domain.filters import AssetFilters
 from trove.services.integrity import IntegrityService
 from trove.services.library import LibraryService
 
-pytestmark = pytest.mark.slow
+# Its subject is the bytes on disk against their fingerprints: the database only keeps the
+# fingerprints, stored by the same SQL as any scan's.
+pytestmark = [pytest.mark.slow, pytest.mark.databases("sqlite")]
 
 
 def assets_by_path(settings) -> dict[str, dict]:

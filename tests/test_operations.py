@@ -49,6 +49,7 @@ def test_health_is_ok_and_lists_each_library_to_an_admin(client, library):
     assert str(library) in paths and body["roots_offline"] == 0
 
 
+@pytest.mark.databases("sqlite")
 def test_a_library_whose_folder_vanished_makes_health_degraded_with_the_reason(client, library):
     shutil.rmtree(library)
     body = client.get("/api/dam/health").json()
@@ -111,6 +112,7 @@ def test_metrics_show_queues_step_outcomes_libraries_and_scans_under_trove_names
     assert families["trove_scan_duration_seconds"].samples[0].value > 0
 
 
+@pytest.mark.databases("sqlite")
 def test_a_library_folder_gone_is_offline_in_the_metrics_at_once_without_a_watcher(
     settings, library
 ):

@@ -17,7 +17,9 @@ from trove.config import Settings
 from trove.db.database import Database
 from trove.db.models import Asset
 
-pytestmark = pytest.mark.slow
+# Its subject is worker processes (start, death, stop): their SQL is the in-process runner's,
+# run on both databases by tests/test_pipeline.py.
+pytestmark = [pytest.mark.slow, pytest.mark.databases("sqlite")]
 
 
 def _library(root: Path, *, names: list[str]) -> dict[str, str]:

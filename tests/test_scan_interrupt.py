@@ -110,7 +110,7 @@ def _interrupt_once(
 
 # On SQLite: the hang was SQLite's write lock; the rest (signals, workers, the scan's
 # bookkeeping) is the same code on PostgreSQL, which the pipeline and worker tests cover.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_ctrl_c_stops_a_scan_promptly_and_the_next_scan_finishes(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -139,7 +139,7 @@ def test_ctrl_c_stops_a_scan_promptly_and_the_next_scan_finishes(
     assert _checksums(root) == before
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_ctrl_c_stops_the_batches_in_hand_after_their_asset_in_hand(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -181,7 +181,7 @@ def test_ctrl_c_stops_the_batches_in_hand_after_their_asset_in_hand(
     assert _checksums(root) == before
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_ctrl_c_stops_a_server_whose_pipeline_is_working(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -214,7 +214,7 @@ def test_ctrl_c_stops_a_server_whose_pipeline_is_working(
     assert _checksums(root) == before
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.databases("sqlite")
 def test_a_stop_while_moved_files_are_hashed_is_taken_between_them(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -199,6 +199,7 @@ def test_a_folder_emptied_inside_an_online_root_is_gone_not_offline(settings, tm
     assert assets["graphics/logo.png"]["status"] == "ready"
 
 
+@pytest.mark.databases("sqlite")
 def test_scanning_a_path_that_does_not_exist_exits_2_with_one_clear_line(tmp_path, run_trove):
     result = run_trove("scan", str(tmp_path / "no-such-folder"), check=False)
 

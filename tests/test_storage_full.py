@@ -28,7 +28,6 @@ from trove.db.migrate import ensure_schema
 
 pytestmark = pytest.mark.slow
 
-pytestmark = pytest.mark.slow
 
 FILES = 6000
 

@@ -38,6 +38,7 @@ def fresh_server(tmp_path: Path, database_url: str) -> Iterator[TroveServer]:
         server.stop()
 
 
+@pytest.mark.databases("sqlite")
 def test_an_upload_resumes_after_the_server_is_killed_mid_upload_and_ends_byte_for_byte_equal(
     tmp_path, database_url
 ):

@@ -2,7 +2,8 @@
 an app may have written into it. Real mounts: a tmpfs in a mount namespace of its own stands
 for the disk, `trove scan` runs there, and the index is checked from here.
 
-Every test runs against SQLite and PostgreSQL (the `settings` fixture).
+What the index decides from the files (gone, found again by the files it still has) runs on
+SQLite and PostgreSQL; what the disk and its mounts do, on SQLite.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ def fingerprints_on(ns: MountNamespace, disk: Path, kept: Path) -> dict[str, Any
     return fingerprint_tree(kept)
 
 
+@pytest.mark.databases("sqlite")
 def test_a_mount_point_written_to_while_its_disk_is_away_is_offline_and_nothing_goes_missing(
     settings, namespace, source, tmp_path
 ):
@@ -171,6 +173,7 @@ def test_a_mount_point_written_to_while_its_disk_is_away_is_offline_and_nothing_
     assert (library / "stray.txt").read_text() == "stray\n"
 
 
+@pytest.mark.databases("sqlite")
 def test_a_folder_on_another_disk_that_holds_the_librarys_files_is_scanned_and_its_disk_kept(
     settings, namespace, source, tmp_path
 ):
@@ -221,6 +224,7 @@ def test_files_deleted_from_a_library_on_the_same_disk_go_missing(
     assert recorded_device(settings) == namespace.device(disk)
 
 
+@pytest.mark.databases("sqlite")
 def test_the_health_check_and_the_watcher_see_a_disk_gone_from_under_a_written_mount_point(
     settings, namespace, source, tmp_path
 ):
@@ -355,6 +359,7 @@ def test_a_library_under_a_new_device_number_is_found_by_the_files_it_still_has(
     assert after.device == library.stat().st_dev  # the new number, recorded
 
 
+@pytest.mark.databases("sqlite")
 def test_an_upload_into_a_library_whose_disk_is_away_is_refused_and_nothing_written(
     settings: Any, tmp_path: Path
 ) -> None:
@@ -383,6 +388,7 @@ def test_an_upload_into_a_library_whose_disk_is_away_is_refused_and_nothing_writ
     assert indexed(settings) == before
 
 
+@pytest.mark.databases("sqlite")
 def test_a_file_the_watcher_sees_written_into_the_mount_point_of_a_disk_away_is_not_indexed(
     settings: Any, tmp_path: Path
 ) -> None:
@@ -425,6 +431,7 @@ print(json.dumps({**summary.as_dict(), "unmounted_at": unmounted}))
 """
 
 
+@pytest.mark.databases("sqlite")
 def test_a_disk_unmounted_while_it_is_scanned_loses_no_file_and_keeps_its_device(
     settings, namespace, tmp_path
 ):
@@ -453,6 +460,7 @@ def test_a_disk_unmounted_while_it_is_scanned_loses_no_file_and_keeps_its_device
     assert library_status(settings) == ("offline", UNMOUNTED_WHILE_SCANNED)
 
 
+@pytest.mark.databases("sqlite")
 def test_an_upload_finished_before_a_restart_waits_for_its_librarys_disk_to_come_back(
     settings: Any, tmp_path: Path
 ) -> None:
@@ -487,6 +495,7 @@ def test_an_upload_finished_before_a_restart_waits_for_its_librarys_disk_to_come
     assert (folder / "owner" / "late.txt").read_bytes() == b"12345"
 
 
+@pytest.mark.databases("sqlite")
 def test_a_disk_unmounted_while_moved_files_are_matched_after_the_walk_keeps_its_device(
     settings, namespace, tmp_path
 ):
@@ -518,6 +527,7 @@ def test_a_disk_unmounted_while_moved_files_are_matched_after_the_walk_keeps_its
     assert statuses(settings) == before
 
 
+@pytest.mark.databases("sqlite")
 def test_an_upload_library_emptied_on_its_own_disk_takes_uploads_again(
     settings: Any, tmp_path: Path
 ) -> None:
@@ -539,6 +549,7 @@ def test_an_upload_library_emptied_on_its_own_disk_takes_uploads_again(
     assert indexed(settings)["owner/next.txt"]["id"] == stored
 
 
+@pytest.mark.databases("sqlite")
 def test_an_upload_finished_before_a_restart_and_refused_for_another_reason_is_dropped(
     settings: Any, tmp_path: Path
 ) -> None:

@@ -67,6 +67,7 @@ def test_twenty_uploads_at_once_into_a_fresh_install_are_all_stored_and_register
 
 
 @pytest.mark.parametrize("name", ["Thumbs.db", "desktop.ini", ".DS_Store"])
+@pytest.mark.databases("sqlite")
 def test_uploading_a_name_the_scanner_skips_is_refused_with_a_clear_4xx(
     fresh_server, tmp_path, name
 ):
@@ -80,6 +81,7 @@ def test_uploading_a_name_the_scanner_skips_is_refused_with_a_clear_4xx(
     assert (upload_dir / "kept.txt").read_bytes() == b"kept"
 
 
+@pytest.mark.databases("sqlite")
 def test_an_upload_keeps_the_modification_time_the_client_sent(fresh_server, tmp_path):
     uploads = tmp_path / "data" / "uploads" / "owner"
     modified = datetime(2019, 5, 4, 3, 2, 1, tzinfo=UTC)

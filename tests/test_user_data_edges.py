@@ -8,6 +8,8 @@ import json
 import os
 import stat
 
+import pytest
+
 from tests.migrating import migrate_to
 from trove.services.container import Services
 
@@ -35,6 +37,7 @@ def _accounts(listed: list[dict]) -> list[tuple]:
     return sorted((u["name"], u["role"], u["disabled"], u.get("upload_quota")) for u in listed)
 
 
+@pytest.mark.databases("sqlite")
 def test_files_named_by_mistake_get_one_line_and_exit_status_2(settings, run_trove, tmp_path):
     folder = tmp_path / "a-folder"
     folder.mkdir()
@@ -59,6 +62,7 @@ def test_files_named_by_mistake_get_one_line_and_exit_status_2(settings, run_tro
     assert json.loads(nested.read_text().splitlines()[0])["kind"] == "header"
 
 
+@pytest.mark.databases("sqlite")
 def test_an_export_with_secrets_is_private_even_over_a_readable_leftover(settings, tmp_path):
     out = tmp_path / "secret.jsonl"
     leftover = tmp_path / ".secret.jsonl.partial"  # an earlier export, killed mid-way

@@ -1,5 +1,6 @@
 """The FileWatcher on a real file system with real inotify: every change shows up in the index
-within seconds, and moved assets keep their id, tags and links. Both databases.
+within seconds, and moved assets keep their id, tags and links. On SQLite (see `pytestmark`), but for the
+concurrency of two batches, on both databases.
 
 Nothing here sleeps for a fixed time to let the watcher catch up: each check polls the index
 until it holds, with a deadline.
@@ -44,7 +45,9 @@ from trove.sync.watcher import FileWatcher
 
 SYSTEM = Viewer.system()
 
-pytestmark = pytest.mark.slow
+# Its subject is the file system's events: the database only stores what they lead to, the
+# same SQL every scan runs on both databases elsewhere.
+pytestmark = [pytest.mark.slow, pytest.mark.databases("sqlite")]
 
 
 @pytest.fixture
@@ -389,6 +392,7 @@ def test_a_root_added_while_serving_is_watched_too_even_inside_the_data_dir(
         assert item["root_id"] == uploaded.json()["root_id"]
 
 
+@pytest.mark.databases("sqlite", "postgresql")
 def test_two_batches_dispatched_within_a_millisecond_are_both_applied(settings, library):
     """The debouncer can hand over two batches of the same size back to back (two renames a
     moment apart). Their indexer jobs were labelled by count and the millisecond, and the

@@ -1,4 +1,8 @@
-"""The pipeline through Redis with `trove worker` processes, on SQLite and PostgreSQL.
+"""The pipeline through Redis with `trove worker` processes.
+
+The same results as in-process on SQLite and PostgreSQL; workers killed, stopped or left
+without Redis on PostgreSQL, the database of a deployment whose workers run on several
+machines; a server or scan whose Redis is away on SQLite (it stores what any scan does).
 
 Redis runs on 127.0.0.1:6379 on this project's machines (`.ci/run` starts it). Each test uses
 its own stream (TROVE_BROKER_QUEUE), so test runs sharing the server do not meet.
@@ -204,6 +208,7 @@ def test_two_workers_through_redis_give_the_same_results_as_in_process(
     assert "Traceback" not in logs
 
 
+@pytest.mark.databases("postgresql")
 def test_killing_a_worker_mid_batch_then_restarting_completes_every_asset_once(
     redis_settings, tmp_path
 ):
@@ -301,6 +306,7 @@ def _wait_for_line(log: Path, text: str) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.databases("postgresql")
 def test_a_stopped_worker_hands_back_its_batch_after_the_asset_in_hand(redis_settings, tmp_path):
     """SIGTERM (systemd's stop) used to wait for the whole batch in hand: a batch of long
     transcodes outlasted systemd's 90 s and ended in a SIGKILL that lost its work. The worker
@@ -362,6 +368,7 @@ def _leases(settings: Settings) -> dict[str, tuple[str, int]]:
         database.dispose()
 
 
+@pytest.mark.databases("postgresql")
 def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_settings, tmp_path):
     """A worker's supervisor sends what nobody holds while a scan is still registering; the
     scan's wait covers the assets a worker holds that way, not only those it sent itself
@@ -402,6 +409,7 @@ def test_a_scan_waits_for_assets_a_worker_took_before_the_scan_sent_them(redis_s
     assert returned_at and returned_at[0] >= finished_at
 
 
+@pytest.mark.databases("postgresql")
 def test_json_log_format_makes_every_worker_line_a_json_object(workers, tmp_path):
     workers.env.update(TROVE_LOG_FORMAT="json", TROVE_PLUGINS="")
     worker = workers.start(processes=1)
@@ -471,6 +479,7 @@ def private_redis(tmp_path):
     server.stop()
 
 
+@pytest.mark.databases("postgresql")
 def test_a_redis_restarted_empty_mid_run_loses_no_work_and_the_workers_wait_for_it(
     settings, private_redis, tmp_path
 ):
@@ -513,6 +522,7 @@ def test_a_redis_restarted_empty_mid_run_loses_no_work_and_the_workers_wait_for_
     assert "lost Redis" in log and "Redis is back" in log
 
 
+@pytest.mark.databases("postgresql")
 def test_a_worker_process_whose_trove_worker_was_killed_stops(workers, tmp_path):
     """`kill -9` of `trove worker` (the OOM killer, an operator) leaves its worker processes
     without a supervisor: they went on taking batches for ever, unseen, and no later SIGTERM
@@ -535,6 +545,7 @@ def test_a_worker_process_whose_trove_worker_was_killed_stops(workers, tmp_path)
     assert not alive, "worker processes outlived their `trove worker`"
 
 
+@pytest.mark.databases("sqlite")
 def test_a_server_whose_redis_is_away_says_so_in_a_line(settings, tmp_path):
     """The server sends what it registers to Redis; with Redis away that fails, and the
     workers' supervisors send the work once it is back. An operator's matter, said in one
@@ -571,6 +582,7 @@ def test_a_server_whose_redis_is_away_says_so_in_a_line(settings, tmp_path):
     assert "Traceback" not in text
 
 
+@pytest.mark.databases("sqlite")
 def test_a_scan_whose_redis_is_away_registers_and_says_so_in_a_line(settings, tmp_path):
     """`trove scan` with Redis away printed taskiq's and redis's chained tracebacks."""
     ensure_schema(settings.resolved_database_url)
