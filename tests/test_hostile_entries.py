@@ -1,8 +1,9 @@
 """Hostile entries: the scan never hangs or crashes, and says what it did with each entry.
 
 Every entry is either indexed (with status `error` and a message when it cannot be read) or
-skipped with its reason counted in the summary. Real files, no mocks; the names on both databases (PostgreSQL
-refuses some text SQLite stores), unreadable and vanishing entries on SQLite.
+skipped with its reason counted in the summary. Real files, no mocks; the names on both
+databases (PostgreSQL refuses some text SQLite stores), unreadable and vanishing entries on
+SQLite.
 
 The tests run as root here, and root reads everything regardless of permissions. Tests about
 unreadable files therefore run the real CLI with the two capabilities that bypass permission

@@ -1,6 +1,6 @@
 """The FileWatcher on a real file system with real inotify: every change shows up in the index
-within seconds, and moved assets keep their id, tags and links. On SQLite (see `pytestmark`), but for the
-concurrency of two batches, on both databases.
+within seconds, and moved assets keep their id, tags and links. On SQLite (`pytestmark`), but for
+the concurrency of two batches, on both databases.
 
 Nothing here sleeps for a fixed time to let the watcher catch up: each check polls the index
 until it holds, with a deadline.
