@@ -434,7 +434,7 @@ def click_twice(button: Any) -> None:
 def _double_library(folder: Path) -> Path:
     photo(folder / "one.jpg", colour=(200, 10, 10), when=datetime(2022, 2, 1))
     with (folder / "big.bin").open("wb") as big:  # its hash makes the relocation's check slow
-        big.truncate(1 << 30)
+        big.truncate(1 << 28)
     return folder
 
 
