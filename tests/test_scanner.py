@@ -1,6 +1,7 @@
 """Scanning a library: changes are found, folders form a graph, offline roots are left alone.
 
-Every test runs against SQLite and PostgreSQL (the `settings` fixture) on real files.
+On real files; what the index records on SQLite and PostgreSQL, what a root being offline or a
+bad path does to a scan on SQLite.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ def test_folders_are_collections_linked_to_what_they_contain(settings, tmp_path)
 
 
 @pytest.mark.slow
+@pytest.mark.databases("sqlite")
 def test_a_root_renamed_away_is_offline_and_none_of_its_assets_goes_missing(
     settings, tmp_path, run_trove
 ):
@@ -153,6 +155,7 @@ def test_a_root_renamed_away_is_offline_and_none_of_its_assets_goes_missing(
 
 
 @pytest.mark.parametrize("left_behind", [None, ".DS_Store", "@eaDir/SYNOINDEX_MEDIA_INFO"])
+@pytest.mark.databases("sqlite")
 def test_a_root_emptied_of_its_files_is_offline_and_nothing_goes_missing(
     settings, tmp_path, left_behind
 ):
@@ -208,6 +211,7 @@ def test_scanning_a_path_that_does_not_exist_exits_2_with_one_clear_line(tmp_pat
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.databases("sqlite")
 def test_a_library_folder_whose_path_is_not_utf8_is_refused_in_one_line(tmp_path, run_trove):
     odd = os.fsdecode(os.fsencode(tmp_path) + b"/photos-\xe9t\xe9")  # Latin-1 bytes
     os.mkdir(odd)

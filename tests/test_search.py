@@ -393,27 +393,24 @@ def test_results_are_ranked_say_where_they_matched_and_follow_a_rename(
     assert names(client, "draft") == []
 
 
+@pytest.mark.databases("sqlite")  # PostgreSQL ranks among the first candidates its index gives
 def test_a_word_in_more_documents_than_are_ranked_still_ranks_first_the_files_it_names(
     client, monkeypatch
 ):
     # SQLite ranks a word in more than SQLITE_RANK_CANDIDATES documents among the latest indexed
     # and those holding it in a name, title or tags: the scanned PDF, indexed last, is the
     # one latest candidate, and the two PDFs named for the word still come before it.
-    # (PostgreSQL ranks among the first candidates its index gives.)
-    if client.app.state.services.database.engine.dialect.name == "postgresql":
-        pytest.skip("SQLite's candidates")
     client.app.state.services.search.reindex([asset_id(client, "docs/scanned.pdf")])
     monkeypatch.setattr("trove.repositories.search.SQLITE_RANK_CANDIDATES", 1)
     ranked = [i["filename"] for i in found(client, "invoice")]
     assert sorted(ranked[:2]) == [COPY, INVOICE] and ranked[2:] == [SCANNED]
 
 
+@pytest.mark.databases("postgresql")  # SQLite plans every statement anew
 def test_a_search_on_postgresql_is_planned_for_its_own_words_each_time(client):
     # psycopg prepares a statement run five times and PostgreSQL may then keep one generic
     # plan for every search of its shape; a search's transaction asks for its own plans.
     with client.app.state.services.database.session() as session:
-        if session.get_bind().dialect.name != "postgresql":
-            pytest.skip("SQLite plans every statement anew")
         query = AssetFilters(q="beach", sort="-timeline_at").to_query()
         AssetRepository(session).list(query, viewer=Viewer.system())
         setting = session.execute(text("SHOW plan_cache_mode")).scalar_one()
@@ -423,14 +420,13 @@ def test_a_search_on_postgresql_is_planned_for_its_own_words_each_time(client):
         assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
 
 
+@pytest.mark.databases("postgresql")  # SQLite counts a word's matches in its FTS5 index
 def test_a_common_word_is_expected_as_common_when_searched_as_a_prefix(client):
     # With fewer than 100 common lexemes in its statistics (a small library; at 1M assets, a
     # library of notes), PostgreSQL expects any prefix (`'beach':*`) in 2% of the documents,
     # under the share that makes a word common: a word in most documents was collected
     # whole (13 s a page at 1M) instead of walked. The whole word's estimate is the floor.
     with client.app.state.services.database.session() as session:
-        if session.get_bind().dialect.name != "postgresql":
-            pytest.skip("SQLite counts a word's matches in its FTS5 index")
         session.execute(text("ANALYZE search_documents"))
         documents = session.scalar(select(func.count()).select_from(SearchDocumentRow))
         holding = session.scalar(

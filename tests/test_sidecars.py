@@ -1,7 +1,8 @@
 """Sidecars in: XMP written by digiKam, darktable and Lightroom, and Google Takeout's JSON, read
 as their pictures' metadata (tags, rating, label, title, face regions, capture time, place),
 never listed as assets; a changed sidecar is read again; what a person edits in Trove wins and
-the sidecar's bytes are never touched. Both databases."""
+the sidecar's bytes are never touched. Both databases, but for which files count as
+sidecars (SQLite)."""
 
 from __future__ import annotations
 
@@ -212,6 +213,7 @@ def test_sidecar_names_and_the_pictures_they_describe():
     assert sidecars.images_of(alone, [*beside, alone]) == []  # no picture it could describe
 
 
+@pytest.mark.databases("sqlite")
 def test_takeout_json_whose_name_was_cut_short_is_read_into_its_picture(services, tmp_path):
     root = tmp_path / "library"
     shot = write_photo(root / "Screenshot_20230101-104435_Samsung Internet.jpg", seed=6)
@@ -370,6 +372,7 @@ _END = """  </rdf:Description>
 """
 
 
+@pytest.mark.databases("sqlite")
 def test_a_sidecar_that_is_a_symlink_or_a_fifo_is_not_read(settings, tmp_path):
     """Like originals (storage/originals.py), a sidecar is read only as a regular file: a
     symlink beside a picture does not lead Trove to a file outside the library, and a FIFO

@@ -171,6 +171,7 @@ def test_serve_on_a_read_only_data_dir_exits_with_one_line(small_disk, tmp_path,
         assert "Read-only file system" in lines[0] and "--data-dir" in lines[0], lines
 
 
+@pytest.mark.databases("sqlite")
 def test_a_nightly_export_stopped_by_a_full_disk_is_written_once_space_returns(
     small_disk, tmp_path
 ):

@@ -1,7 +1,8 @@
 """What a caller who only reaches the port, or a web page the user visits, cannot do.
 
-The app is the real one (both databases) with Trove's default host rules: the test client
-speaks to it as `localhost`.
+The app is the real one with Trove's default host rules: the test client speaks to it as
+`localhost`. What is refused here is refused before a query is made, so on SQLite; the one
+refusal that is the database's own is PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from trove.api.web_safety import HostPolicy
 from trove.config import Settings
 from trove.services.errors import Forbidden, Invalid
 from trove.services.root_policy import check_requested_root
+
+pytestmark = pytest.mark.databases("sqlite")
 
 LOCAL = "http://localhost:8000"
 
@@ -303,6 +306,7 @@ def test_socket_io_answers_its_own_origin_only_and_never_with_credentials(client
     assert "access-control-allow-credentials" not in foreign.headers
 
 
+@pytest.mark.databases("postgresql")  # SQLite stores any text
 def test_a_value_the_database_refuses_is_a_422_not_a_server_error(database_url):
     """The last line of defence behind the checks above: PostgreSQL's refusal of a NUL."""
     import asyncio
@@ -313,8 +317,6 @@ def test_a_value_the_database_refuses_is_a_422_not_a_server_error(database_url):
     from trove.api.errors import _unstorable
     from trove.db.engine import make_engine
 
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite stores any text; the refusal to map is PostgreSQL's")
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn, pytest.raises(DataError) as refused:
