@@ -2,7 +2,8 @@
 folder swapped for a symlink, a root emptied and filled again, a root missing at start.
 
 Each case runs twice: made while Trove was stopped (then a rescan, or a start), and made
-while the watcher runs. Both databases; real files, real inotify.
+while the watcher runs. Both databases, but for a root coming and going under a server and
+verify's byte check (SQLite); real files, real inotify.
 """
 
 from __future__ import annotations
@@ -329,6 +330,7 @@ def test_a_root_emptied_and_filled_while_trove_was_stopped_is_reconciled_at_star
         assert_back_online_with_the_same_ids(services, library, before)
 
 
+@pytest.mark.databases("sqlite")
 def test_a_root_emptied_and_filled_while_watched_is_back_online_at_once(
     settings, library, tmp_path
 ):
@@ -352,6 +354,7 @@ def test_a_root_emptied_and_filled_while_watched_is_back_online_at_once(
 # --- 5. a root folder missing when the server starts ---------------------------------------
 
 
+@pytest.mark.databases("sqlite")
 def test_serve_starts_with_a_known_root_missing_and_picks_it_up_when_it_returns(
     settings, library, tmp_path
 ):
@@ -378,6 +381,7 @@ def test_serve_starts_with_a_known_root_missing_and_picks_it_up_when_it_returns(
         assert {p: a["id"] for p, a in after.items()} == {p: a["id"] for p, a in before.items()}
 
 
+@pytest.mark.databases("sqlite")
 def test_trove_serve_with_a_root_folder_missing_starts_and_indexes_it_once_it_appears(
     settings, tmp_path
 ):
@@ -426,6 +430,7 @@ def _roots_over_http(port: int) -> list[dict] | None:
 # --- 6. overwritten in place with the same size and mtime ------------------------------------
 
 
+@pytest.mark.databases("sqlite")
 def test_verify_changed_finds_a_file_overwritten_in_place_with_the_same_size_and_mtime(
     settings, library, run_trove
 ):
@@ -460,6 +465,7 @@ def indexed(settings) -> list[dict]:
 # --- 14. a root that vanishes and returns is watched again -----------------------------------
 
 
+@pytest.mark.databases("sqlite")
 def test_a_root_that_vanishes_and_returns_empty_then_filled_is_watched_with_inotify_again(
     settings, library, tmp_path
 ):
