@@ -3,9 +3,9 @@
 Both, because what it checks goes through SQL that differs between them (queries, listings,
 search, access, the graph, imports, migrations, concurrent writers). A test whose subject is
 the disk, a process or the wire, where the database only stores what it is told, says so with
-`@pytest.mark.databases("sqlite")` (the embedded default; "postgresql" for a deployment only
-PostgreSQL serves, such as workers through Redis) and runs once: the suite stays within its
-time budget without losing a database-specific check.
+`@pytest.mark.databases("sqlite")` (the embedded default; "postgresql" for what models a
+deployment on several machines, such as workers killed behind Redis) and runs once: the suite
+is shorter by a database's run of each, and loses no database-specific check.
 
 PostgreSQL is the server this project's machines run on 127.0.0.1:5432 (trust auth, database
 `test`). Each test gets its own database, cloned from a migrated template. Under CI the server
