@@ -107,7 +107,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # A browser test races a renderer and a server sharing two loaded cores, and the races its
 # own code could close are closed (expect() for every read, no fixed sleeps). One rerun keeps
-# CI meaningful; the summary lists every rerun (-ra) and a failure that repeats still fails.
+# CI meaningful; the summary names every rerun (-raR) and a failure that repeats still fails.
 BROWSER_RERUN = pytest.mark.flaky(reruns=1)
 
 
