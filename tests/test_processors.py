@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from tests.pipeline_media import (
     WORDS,
@@ -384,8 +384,15 @@ def test_a_scanned_pdf_without_text_layer_is_ocrd(tmp_path, settings):
 
 
 def test_document_likeness_tells_pages_from_pictures(tmp_path):
-    assert document_likeness(Image.open(text_image(tmp_path / "t.png")))[0]
-    assert not document_likeness(photo((800, 600), seed=3))[0]
+    page = Image.open(text_image(tmp_path / "t.png")).convert("RGB")
+    looks, signals = document_likeness(page)
+    assert looks and set(signals) == {"bright", "dark", "mid", "saturation"}
+    looks, signals = document_likeness(photo((800, 600), seed=3))
+    assert not looks and "saturation" not in signals  # failed on its tones: no colour check
+    # The page's tones in vivid colour (ink on yellow): bright and bimodal, but not paper.
+    yellow = ImageOps.colorize(page.convert("L"), black=(90, 0, 120), white=(255, 255, 0))
+    looks, signals = document_likeness(yellow)
+    assert not looks and signals["bright"] >= 0.5 and signals["saturation"] > 60
 
 
 # --- MIME and transcodes -------------------------------------------------------------------

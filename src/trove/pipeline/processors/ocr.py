@@ -126,19 +126,18 @@ class OcrProcessor:
 
 
 def document_likeness(image: Image.Image) -> tuple[bool, dict[str, float]]:
-    """Whether a picture looks like a page of text, and the measurements that say so."""
+    """Whether a picture looks like a page of text, and the measurements that say so. The
+    tones first: most photos fail them, and are then spared the colour check (an HSV copy of
+    the 800 px preview, 12 ms against 0.5 ms for the tones)."""
     grey = image.convert("L")
     histogram = grey.histogram()
     total = float(sum(histogram)) or 1.0
     bright = sum(histogram[200:]) / total
     dark = sum(histogram[:100]) / total
     mid = max(0.0, 1.0 - bright - dark)
+    signals = {"bright": round(bright, 3), "dark": round(dark, 3), "mid": round(mid, 3)}
+    if not (bright >= 0.5 and 0.005 <= dark <= 0.4 and mid <= 0.3):
+        return False, signals
     saturation = ImageStat.Stat(image.convert("RGB").convert("HSV")).mean[1]
-    signals = {
-        "bright": round(bright, 3),
-        "dark": round(dark, 3),
-        "mid": round(mid, 3),
-        "saturation": round(saturation, 1),
-    }
-    looks = bright >= 0.5 and 0.005 <= dark <= 0.4 and mid <= 0.3 and saturation <= 60
-    return looks, signals
+    signals["saturation"] = round(saturation, 1)
+    return saturation <= 60, signals
