@@ -45,7 +45,7 @@ def test_a_clock_stepped_back_or_a_full_counter_still_gives_a_larger_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [1_800_000_000_000_000_000]
-    monkeypatch.setattr(ids.time, "time_ns", lambda: now[0])
+    monkeypatch.setattr(ids, "time_ns", lambda: now[0])
     monkeypatch.setattr(ids, "_last_millis", 0)
     first = ids.new_id()
     now[0] -= 5_000_000_000  # NTP steps the clock five seconds back

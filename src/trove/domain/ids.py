@@ -11,7 +11,7 @@ bits there, which copy is the original would be a coin toss that a rebuilt index
 
 import os
 import threading
-import time
+from time import time_ns
 
 _COUNTER_MAX = 0xFFF  # rand_a's 12 bits; past them the next millisecond is borrowed
 _lock = threading.Lock()
@@ -21,7 +21,7 @@ _last_counter = 0
 
 def new_id() -> str:
     global _last_millis, _last_counter
-    millis = time.time_ns() // 1_000_000
+    millis = time_ns() // 1_000_000
     rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     with _lock:
         if millis > _last_millis:
