@@ -13,7 +13,7 @@ from trove.domain.filters import AssetFilters
 from trove.domain.places import Viewport
 from trove.pipeline.processor import AssetView
 from trove.pipeline.processors.places import PlacesProcessor
-from trove.places.geocoder import shared_index
+from trove.places.geocoder import GeoNamesIndex, shared_index
 from trove.services.container import Services
 
 SYSTEM = Viewer.system()
@@ -29,6 +29,18 @@ SYSTEM = Viewer.system()
         (52.3676, 4.9041, "Amsterdam", "North Holland", "Netherlands"),
         (-33.9249, 18.4241, "Cape Town", "Western Cape", "South Africa"),
         (42.6629, 21.1655, "Pristina", "Pristina", "Kosovo"),
+        # Names with commas, quoted in the dataset's CSV.
+        (47.25368, 8.85654, "Rueti / Dorfzentrum, Suedl. Teil", "Zurich", "Switzerland"),
+        (
+            12.58472,
+            -81.70056,
+            "San Andres",
+            "Archipielago de San Andres, Providencia y Santa Catalina",
+            "Colombia",
+        ),
+        # The dataset's first and last rows.
+        (42.57952, 1.65362, "El Tarter", "Canillo", "Andorra"),
+        (-18.01274, 31.07555, "Chitungwiza", "Harare", "Zimbabwe"),
     ],
 )
 def test_a_known_position_is_named_by_its_city_region_and_country(lat, lon, city, region, country):
@@ -36,6 +48,22 @@ def test_a_known_position_is_named_by_its_city_region_and_country(lat, lon, city
     assert place is not None
     assert (place.city, place.region, place.country) == (city, region, country)
     assert place.distance_km < 10
+
+
+def test_a_dataset_not_in_the_shipped_form_is_refused_rather_than_misread(tmp_path):
+    header = "lat,lon,name,admin1,admin2,cc\n"
+    for name, text in {
+        "columns.csv": "lat,lon,city\n1,2,A\n",
+        "blank-line.csv": header + "1,2,A,B,,FR\n\n3,4,C,D,,FR\n",
+        "newline-in-quotes.csv": header + '1,2,"A\nB",C,,FR\n',
+    }.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ValueError):
+            GeoNamesIndex(tmp_path / name).nearest(1, 2)
+    (tmp_path / "no-final-newline.csv").write_text(header + '1,2,"A, B",C,,FR\n3,4,E,F,G,DE')
+    index = GeoNamesIndex(tmp_path / "no-final-newline.csv")
+    assert (index.nearest(3, 4).city, index.nearest(3, 4).district) == ("E", "G")
+    assert index.nearest(1, 2).city == "A, B"
 
 
 def test_the_open_sea_and_a_gps_without_a_fix_are_given_no_place():
