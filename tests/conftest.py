@@ -20,6 +20,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,6 +110,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # own code could close are closed (expect() for every read, no fixed sleeps). One rerun keeps
 # CI meaningful; the summary names every rerun (-raR) and a failure that repeats still fails.
 BROWSER_RERUN = pytest.mark.flaky(reruns=1)
+# The first failure of each rerun test, shown at the end of the run: pytest-rerunfailures keeps
+# only its name, and a flake seen once in CI could not be told apart from another.
+_RERUN_FAILURES: list[pytest.TestReport] = []
+RERUN_LINES = 60
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.outcome == "rerun":
+        _RERUN_FAILURES.append(report)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for report in _RERUN_FAILURES:
+        terminalreporter.write_sep("-", f"first failure of {report.nodeid} (passed on a rerun)")
+        lines = report.longreprtext.splitlines()
+        terminalreporter.write_line("\n".join(lines[-RERUN_LINES:]))
 
 
 @pytest.fixture(params=DATABASES)
