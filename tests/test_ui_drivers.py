@@ -51,6 +51,15 @@ def open_tile(browser: Any, server: TroveServer, name: str, *, locale: str) -> A
     return page
 
 
+def open_inspector_tab(page: Any, name: str) -> Any:
+    """The typed fields of the inspector's tab `name`, once its panel is the only one shown:
+    while Quasar slides one panel out and the next in, both are visible."""
+    page.get_by_role("tab", name=name).click()
+    panels = page.locator(".q-tab-panel:visible")
+    playwright_api.expect(panels).to_have_count(1)
+    return panels.locator(".trove-typed")
+
+
 def test_the_viewer_plays_the_web_copy_of_an_avi_that_has_no_tile_of_its_own(browser, server):
     items = server.api("/api/dam/assets?limit=100")["items"]
     assert sorted(i["filename"] for i in items if i["asset_type"] != "collection") == [
@@ -78,12 +87,10 @@ def test_the_inspector_shows_camera_data_formatted_and_dates_in_the_browsers_loc
     playwright_api.expect(summary).to_have_text(  # the place from the places step, last
         re.compile(r"^Canon EOS R5 · RF50mm F1\.8 STM · f/1\.8 · 1/250 s · ISO 100 · 50 mm · .+")
     )
-    page.get_by_role("tab", name="Camera").click()
-    camera = page.locator(".q-tab-panel:visible .trove-typed")
+    camera = open_inspector_tab(page, "Camera")
     for text in ("1/250 s", "f/1.8", "50 mm", "04.07.2021, 15:30"):  # German date, camera clock
         playwright_api.expect(camera).to_contain_text(text)
-    page.get_by_role("tab", name="Location").click()
-    location = page.locator(".q-tab-panel:visible .trove-typed")
+    location = open_inspector_tab(page, "Location")
     playwright_api.expect(location).to_contain_text(re.compile(r"48\.858\d\d° N, 2\.294\d\d° W"))
     playwright_api.expect(location).to_contain_text("Brittany")  # the places step's name
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
