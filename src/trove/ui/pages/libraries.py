@@ -3,9 +3,11 @@ progress live; add a root, start a scan."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nicegui import ui
+from nicegui.events import GenericEventArguments
 
 from trove.domain.access import Viewer
 from trove.services.errors import Conflict, Forbidden, Invalid, NotFound, RelocationOffered
@@ -23,6 +25,8 @@ from trove.ui.format import human_time
 from trove.ui.layout import frame
 
 REFRESH_SECONDS = 2.0
+# What a library card's buttons send (root_card), handled by the page, which outlives the cards.
+ROOT_ACTION = "trove_root_action"
 
 
 def library_overview(*, viewer: Viewer) -> dict[str, Any]:
@@ -79,6 +83,8 @@ class LibrariesPage:
             self.banner = ui.column().classes("w-full")
             self.body = ui.column().classes("w-full gap-4")
             self.dialogs = ui.element("div")
+        if self.is_admin:
+            ui.on(ROOT_ACTION, self._on_root_action)
         # The first refresh runs as soon as the page is up, not before it is sent.
         ui.timer(REFRESH_SECONDS, self.refresh, immediate=True)
 
@@ -109,8 +115,7 @@ class LibrariesPage:
                         root,
                         counts=overview["counts"].get(root["id"], {}),
                         indexer=overview["indexer"],
-                        on_scan=self._scan if self.is_admin else None,
-                        manage=self._manage if self.is_admin else None,
+                        admin=self.is_admin,
                     )
             if not overview["roots"]:
                 ui.label("No library yet: add a folder above.").classes("text-grey-7")
@@ -165,6 +170,19 @@ class LibrariesPage:
 
     def _picked(self, path: str) -> None:
         self.new_path.value = path
+
+    async def _on_root_action(self, event: GenericEventArguments) -> None:
+        """A card's button, for a library this page shows (each action checks the viewer's
+        rights again in its service)."""
+        action = event.args.get("action")
+        shown = {root["id"]: root for root in self.overview.get("roots", [])}
+        root = shown.get(event.args.get("root"))
+        if root is None or action not in ("settings", "relocate", "remove", "scan"):
+            return
+        if action == "scan":
+            await self._scan(root["id"])
+        else:
+            await self._manage(root, action)
 
     async def _manage(self, root: dict[str, Any], action: str) -> None:
         # The dialog lives outside the cards, which each refresh redraws.
@@ -264,15 +282,10 @@ def step_progress(step: str, counts: dict[str, Any]) -> None:
 
 
 def root_card(
-    root: dict[str, Any],
-    *,
-    counts: dict[str, int],
-    indexer: dict[str, Any],
-    on_scan: Any,
-    manage: Any = None,
+    root: dict[str, Any], *, counts: dict[str, int], indexer: dict[str, Any], admin: bool
 ) -> None:
-    """`manage(root, "settings" | "relocate" | "remove")`: an admin's buttons (None: not
-    shown)."""
+    """A library's card; an admin's has buttons for its settings, relocating, removing and
+    scanning it (each click a ROOT_ACTION event)."""
     online = root["status"] == "online"
     scanning = indexer.get("running") == f"scan {root['path']}"
     queued = f"scan {root['path']}" in (indexer.get("queued") or [])
@@ -312,20 +325,29 @@ def root_card(
                 ui.spinner(size="18px")
                 ui.label("Scanning…" if scanning else "Scan queued").classes("text-primary")
             ui.space()
-            if manage is not None:
-                ui.button(icon="tune", on_click=lambda: manage(root, "settings")).props(
+            if admin:
+                _action(root, "settings", icon="tune").props(
                     "flat round dense color=primary aria-label='Library settings'"
                 ).classes("trove-root-settings-button")
-                ui.button(icon="drive_file_move", on_click=lambda: manage(root, "relocate")).props(
+                _action(root, "relocate", icon="drive_file_move").props(
                     "flat round dense color=primary aria-label='Relocate library'"
                 ).classes("trove-root-relocate-button")
-                ui.button(icon="delete_outline", on_click=lambda: manage(root, "remove")).props(
+                _action(root, "remove", icon="delete_outline").props(
                     "flat round dense color=negative aria-label='Remove from index'"
                 ).classes("trove-root-remove-button")
-            if on_scan is not None:
-                ui.button("Scan now", icon="refresh", on_click=lambda: on_scan(root["id"])).props(
+                _action(root, "scan", "Scan now", icon="refresh").props(
                     "flat no-caps color=primary"
                 ).set_enabled(not (scanning or queued))
+
+
+def _action(root: dict[str, Any], action: str, text: str = "", *, icon: str) -> ui.button:
+    """A card's button, sending a ROOT_ACTION event from the browser: each refresh redraws
+    the cards, and a click that reached a button as it was replaced was dropped by the
+    server (the button was gone), so a click during a scan could do nothing."""
+    event = json.dumps({"root": root["id"], "action": action})
+    button = ui.button(text, icon=icon)
+    button.on("click", js_handler=f"() => emitEvent('{ROOT_ACTION}', {event})")
+    return button
 
 
 def failures(reasons: list[dict[str, Any]]) -> None:
