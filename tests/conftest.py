@@ -20,7 +20,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -121,7 +120,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _RERUN_FAILURES.append(report)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for report in _RERUN_FAILURES:
         terminalreporter.write_sep("-", f"first failure of {report.nodeid} (passed on a rerun)")
         lines = report.longreprtext.splitlines()

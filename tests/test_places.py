@@ -62,8 +62,9 @@ def test_a_dataset_not_in_the_shipped_form_is_refused_rather_than_misread(tmp_pa
             GeoNamesIndex(tmp_path / name).nearest(1, 2)
     (tmp_path / "no-final-newline.csv").write_text(header + '1,2,"A, B",C,,FR\n3,4,E,F,G,DE')
     index = GeoNamesIndex(tmp_path / "no-final-newline.csv")
-    assert (index.nearest(3, 4).city, index.nearest(3, 4).district) == ("E", "G")
-    assert index.nearest(1, 2).city == "A, B"
+    last, quoted = index.nearest(3, 4), index.nearest(1, 2)
+    assert last is not None and (last.city, last.district) == ("E", "G")
+    assert quoted is not None and quoted.city == "A, B"
 
 
 def test_the_open_sea_and_a_gps_without_a_fix_are_given_no_place():
