@@ -17,6 +17,7 @@ from trove.db.database import Database
 from trove.db.models import OWNER_ID, Asset, AssetStep, Link
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType
 from trove.domain.ids import new_id
+from trove.repositories import _sql
 from trove.repositories._sql import insert_ignoring_conflicts, insert_rows, update_rows
 from trove.repositories.links import edge
 from trove.repositories.steps import StepRepository
@@ -202,8 +203,8 @@ def test_a_batch_meeting_one_key_twice_keeps_its_last_upsert_and_its_first_ignor
 def test_an_update_batch_is_one_statement_a_shape_and_a_row_met_twice_keeps_its_last_values(
     database: Database, root_id: str
 ) -> None:
-    """PostgreSQL takes each row shape as one UPDATE ... FROM unnest (executemany sent a
-    statement per row), SQLite as one executemany; a row met twice in one statement is
+    """Each row shape is one UPDATE ... FROM unnest on PostgreSQL, one UPDATE ... FROM VALUES
+    on SQLite (executemany ran a statement per row); a row met twice in one statement is
     updated once, so its last values are the ones kept, as the later statement set them."""
     rows = [asset_row(root_id, f"{n}.txt") for n in range(5)]
     with database.session() as session:
@@ -233,9 +234,7 @@ def test_an_update_batch_is_one_statement_a_shape_and_a_row_met_twice_keeps_its_
     finally:
         event.remove(database.engine, "before_cursor_execute", seen)
     updates = [many for verb, many in statements if verb == "UPDATE"]
-    assert updates == (
-        [False, False] if database.engine.dialect.name == "postgresql" else [True, True]
-    )
+    assert updates == [False, False]
     with database.session() as session:
         stored = {
             a.id: (a.status, a.meta, a.error_message, a.updated_at)
@@ -246,3 +245,46 @@ def test_an_update_batch_is_one_statement_a_shape_and_a_row_met_twice_keeps_its_
         second: (AssetStatus.ERROR, {"n": 2}, "unreadable", later),
         third: (AssetStatus.PROCESSING, rows[2]["meta"], None, later),
     }
+
+
+def test_batches_longer_than_a_statement_keep_every_row_and_the_last_of_each_key(
+    database: Database, root_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite takes a batch as multi-row statements of at most SQLITE_ROWS_PER_STATEMENT rows
+    (executemany's statement a row kept a statement journal a row): rows in later statements
+    are stored, a key met again in a later statement or in the same one ends with its last
+    values, and the counters the triggers keep agree with the rows."""
+    monkeypatch.setattr(_sql, "SQLITE_ROWS_PER_STATEMENT", 7)
+    rows = [asset_row(root_id, f"{n}.txt") for n in range(30)]
+    ids = [r["id"] for r in rows]
+    outcome = {"step": "mime", "version": 1, "message": None, "duration_ms": 1.0}
+    at = rows[0]["updated_at"]
+    outcomes = [{**outcome, "asset_id": i, "status": "failed", "updated_at": at} for i in ids]
+    # Met again: ids 0-4 in later statements, id 29 in its own statement.
+    outcomes += [{**outcome, "asset_id": i, "status": "ok", "updated_at": at} for i in ids[:5]]
+    outcomes.append({**outcome, "asset_id": ids[29], "status": "ok", "updated_at": at})
+    with database.session() as session:
+        insert_rows(session, ASSETS, rows, renamed=RENAMED)
+        StepRepository(session).record(outcomes)
+        changes = [
+            {"id": i, "status": AssetStatus.READY, "meta": {"n": n}} for n, i in enumerate(ids)
+        ]
+        changes += [
+            {"id": ids[n], "status": AssetStatus.ERROR, "meta": {"n": -n}} for n in (0, 1, 28)
+        ]
+        update_rows(session, ASSETS, changes, renamed=RENAMED)
+    with database.session() as session:
+        assets = {
+            a.id: (a.status, a.meta)
+            for a in session.scalars(select(Asset).where(Asset.id.in_(ids)))
+        }
+        steps = {i: s for i, s in session.execute(select(AssetStep.asset_id, AssetStep.status))}
+        counts = StepRepository(session).counts()
+    again = {ids[0], ids[1], ids[28]}
+    assert assets == {
+        i: (AssetStatus.ERROR, {"n": -n}) if i in again else (AssetStatus.READY, {"n": n})
+        for n, i in enumerate(ids)
+    }
+    ok = {*ids[:5], ids[29]}
+    assert steps == {i: "ok" if i in ok else "failed" for i in ids}
+    assert counts == {("mime", "ok"): 6, ("mime", "failed"): 24}
