@@ -10,8 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,15 +114,23 @@ def _open_step(name: str, flags: int, *, dir_fd: int | None) -> int:
         raise OriginalUnavailable(exc.strerror or str(exc)) from exc
 
 
-@contextmanager
-def open_original(path: str | os.PathLike[str]) -> Iterator[int]:
-    """A read-only file descriptor of a regular file, or OriginalUnavailable."""
-    fd = _open_regular(path)
-    try:
-        os.set_blocking(fd, True)
-        yield fd
-    finally:
-        os.close(fd)
+class open_original:  # lower case: used as a function, `with open_original(path) as fd`
+    """A read-only file descriptor of a regular file, or OriginalUnavailable.
+
+    A class rather than a generator context manager, which cost as much as the open itself
+    (every step of every file opens it). The descriptor stays non-blocking: a regular file
+    ignores the flag."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.fd = _open_regular(path)
+
+    def __enter__(self) -> int:
+        return self.fd
+
+    def __exit__(self, *_exc: object) -> None:
+        os.close(self.fd)
 
 
 def _open_regular(path: str | os.PathLike[str]) -> int:
