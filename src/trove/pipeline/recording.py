@@ -63,7 +63,7 @@ class AssetChanges:
 
     def write(self, session: Session) -> None:
         if self._rows:
-            AssetRepository(session).update_existing(list(self._rows.values()))
+            AssetRepository(session).update_many(list(self._rows.values()))
             self._rows = {}
 
 

@@ -837,15 +837,11 @@ class AssetRepository:
         insert_rows(self.session, _ASSETS, rows, renamed=_COLUMN_NAMES)
 
     def update_many(self, rows: builtins.list[dict[str, Any]]) -> None:
-        """Bulk UPDATE by primary key, one executemany per row shape."""
-        for group in _by_shape(rows):
-            self.session.execute(update(Asset), group)
-
-    def update_existing(self, rows: builtins.list[dict[str, Any]]) -> None:
-        """Bulk UPDATE by primary key, one executemany per row shape, where a row whose asset
-        is gone (deleted while a worker held it) changes nothing instead of failing the whole
-        batch, as the ORM's bulk form would (it counts the rows it matched). Through the
-        driver (see insert_rows): the pipeline finishes thousands of small files a batch."""
+        """Bulk UPDATE by primary key, a few statements per row shape (`update_rows`), where
+        a row whose asset is gone (deleted while a worker held it) changes nothing instead of
+        failing the whole batch, as the ORM's bulk form would (it counts the rows it
+        matched). The pipeline finishes thousands of small files a batch, and a scan updates
+        every file of a library that came back or was touched."""
         update_rows(self.session, _ASSETS, rows, renamed=_COLUMN_NAMES)
 
     def metas_of(self, asset_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -1065,13 +1061,6 @@ def _offset(cursor: str | None) -> int:
 def _cursor_value(asset: Asset, key: str) -> Any:
     value = getattr(asset, key)
     return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(frozenset(row), []).append(row)
-    return list(groups.values())
 
 
 # A declarative class's __table__ is typed as any FromClause; this one is a Table.
