@@ -169,3 +169,42 @@ def test_pages_may_load_images_only_from_the_tile_source_when_one_is_set():
     csp = _page_csp("/map", HostPolicy.from_settings(tiles))
     assert "img-src 'self' data: blob: https://tiles.example.org;" in csp
     assert "connect-src 'self';" in csp
+
+
+@pytest.mark.databases("sqlite")
+def test_a_batch_with_pictures_loads_the_index_ahead_and_one_without_does_not(settings, tmp_path):
+    """The index takes half a second to load, and both pipeline threads waited for it at a
+    run's first photos. It is loaded in the background as a batch holding pictures starts
+    (PipelineRunner warms its WarmableProcessors), here for a photo without a position, whose
+    places step never runs; a batch of notes leaves it unloaded."""
+    from trove.pipeline.runner import PipelineRunner
+    from trove.repositories._sql import utcnow
+    from trove.repositories.pipeline import PipelineRepository
+    from trove.services.library import LibraryService
+
+    (tmp_path / "places.csv").write_text(
+        "lat,lon,name,admin1,admin2,cc\n35.01,135.77,Kyoto,Kyoto,,JP\n"
+    )
+    library = LibraryService(settings)
+    batches = {}
+    for name, write in {
+        "notes": lambda root: (root / "note.txt").write_text("a note"),
+        "photos": lambda root: write_photo(root / "no gps.jpg"),
+    }.items():
+        root = tmp_path / name
+        root.mkdir()
+        write(root)
+        library.scan_and_process([str(root)], wait=False)
+        with library.database.session() as session:
+            batches[name] = PipelineRepository(session).ids_to_kick(
+                now=utcnow(), limit=10, include_queued=True
+            )
+    loaded = {}
+    for name, ids in batches.items():
+        index = GeoNamesIndex(tmp_path / "places.csv")
+        runner = PipelineRunner(settings, library.database, [PlacesProcessor(index)])
+        runner.run_batch(ids)
+        runner.close()  # waits for the background load
+        loaded[name] = index.loaded
+    library.database.dispose()
+    assert loaded == {"notes": False, "photos": True}

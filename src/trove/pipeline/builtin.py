@@ -40,10 +40,12 @@ def register_media_processors(
         Sha256Processor(),
         MetadataProcessor(settings),
         SidecarProcessor(settings),  # before places: a sidecar may give the position
-        PlacesProcessor(),
         ProbeProcessor(settings),
         ThumbnailProcessor(settings),
         PhashProcessor(settings),
+        # After the previews: its index, loaded ahead at a run's first pictures (warm), is
+        # then ready when their positions are looked up.
+        PlacesProcessor(),
         PdfTextProcessor(settings),
         PlainTextProcessor(settings),
         OcrProcessor(settings),

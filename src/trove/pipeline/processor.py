@@ -8,7 +8,7 @@ database themselves, so they can run in any worker, on any machine that mounts t
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -178,6 +178,17 @@ class BatchMediaProcessor(Protocol):
     (ExifTool: one request to a resident process instead of one per file)."""
 
     def process_batch(self, assets: list[AssetView]) -> dict[str, StepResult]: ...
+
+
+@runtime_checkable
+class WarmableProcessor(Protocol):
+    """A processor whose first asset waits for something it loads once (an index, a model).
+    The runner calls `warm` with each batch's assets, in a thread of its own, as the batch
+    starts: it loads ahead when it may come to these assets, while the earlier steps run.
+    It must be cheap once warm, safe beside `process`, and may fail: `process` then fails
+    its own way."""
+
+    def warm(self, assets: Sequence[AssetView]) -> None: ...
 
 
 @runtime_checkable

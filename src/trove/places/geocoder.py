@@ -65,7 +65,7 @@ class GeoNamesIndex:
         self._line_starts: Any = None
 
     def nearest(self, lat: float, lon: float) -> Place | None:
-        tree = self._loaded()
+        tree = self.load()
         chord, index = tree.query(_unit_vector(lat, lon))
         distance = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, float(chord) / 2))
         if distance > MAX_DISTANCE_KM:
@@ -85,7 +85,12 @@ class GeoNamesIndex:
         line = self._data[start:end].decode("utf-8").rstrip("\r")
         return next(csv.reader([line]))
 
-    def _loaded(self) -> Any:
+    @property
+    def loaded(self) -> bool:
+        return self._tree is not None
+
+    def load(self) -> Any:
+        """The k-d tree, built at the first call (the others wait for it)."""
         with self._lock:
             if self._tree is None:
                 self._tree = self._build()
