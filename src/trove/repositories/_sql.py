@@ -6,7 +6,7 @@ import functools
 import itertools
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, cast
@@ -117,15 +117,18 @@ def _insert_values(
     73 us a new file's row against 38 (the same rows, 1,000 a transaction, 100-500 a
     statement). Rows of one statement are inserted in order, a conflict with an earlier row
     of the same statement handled as executemany's later statement would."""
+    for values, parameters in _in_statements(tuples):
+        connection.exec_driver_sql(f"{head} VALUES {values}{conflict}", parameters)
+
+
+def _in_statements(tuples: list[tuple[Any, ...]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The rows a SQLite statement at a time: its VALUES list of `?` and its parameters."""
     width = len(tuples[0])
     per = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // width))
     row = f"({', '.join('?' * width)})"
     for start in range(0, len(tuples), per):
         part = tuples[start : start + per]
-        connection.exec_driver_sql(
-            f"{head} VALUES {', '.join([row] * len(part))}{conflict}",
-            tuple(itertools.chain.from_iterable(part)),
-        )
+        yield ", ".join([row] * len(part)), tuple(itertools.chain.from_iterable(part))
 
 
 def _insert_unnest(
@@ -173,9 +176,8 @@ def update_rows(
     """UPDATE by primary key `id`: each row sets its other keys (attribute names, `renamed`
     as in insert_rows), a few statements per row shape (UPDATE ... FROM VALUES on SQLite, see
     _update_values; one UPDATE ... FROM unnest on PostgreSQL, see _update_unnest). A row
-    whose id is gone changes nothing. Why the driver:
-    see insert_rows (the pipeline updates thousands of small files' status and metadata a
-    batch)."""
+    whose id is gone changes nothing. Why the driver: see insert_rows (the pipeline updates
+    thousands of small files' status and metadata a batch)."""
     if not rows:
         return
     renamed = renamed or {}
@@ -204,17 +206,12 @@ def _update_values(
     reason _insert_values gives: 14 us a file's status and metadata against 24-38 row by row.
     One statement updates a row once, with whichever of its rows it meets: the last row of
     each id is kept, as executemany's later statement won."""
-    tuples = list({t[-1]: t for t in tuples}.values())
-    width = len(names) + 1
-    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // width))
-    row = f"({', '.join('?' * width)})"
     sets = ", ".join(f"{name} = v.column{i}" for i, name in enumerate(names, start=1))
-    for start in range(0, len(tuples), per):
-        part = tuples[start : start + per]
+    key = f"v.column{len(names) + 1}"
+    for values, parameters in _in_statements(list({t[-1]: t for t in tuples}.values())):
         connection.exec_driver_sql(
-            f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * len(part))}) AS v"
-            f" WHERE {table}.id = v.column{width}",
-            tuple(itertools.chain.from_iterable(part)),
+            f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v WHERE {table}.id = {key}",
+            parameters,
         )
 
 
