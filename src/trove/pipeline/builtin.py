@@ -43,8 +43,8 @@ def register_media_processors(
         ProbeProcessor(settings),
         ThumbnailProcessor(settings),
         PhashProcessor(settings),
-        # After the previews: its index, loaded ahead at a run's first pictures (warm), is
-        # then ready when their positions are looked up.
+        # After the previews: its index, loaded ahead once a position is read (warm), is
+        # then ready when the positions are looked up.
         PlacesProcessor(),
         PdfTextProcessor(settings),
         PlainTextProcessor(settings),

@@ -184,9 +184,9 @@ class BatchMediaProcessor(Protocol):
 class WarmableProcessor(Protocol):
     """A processor whose first asset waits for something it loads once (an index, a model).
     The runner calls `warm` with each batch's assets, in a thread of its own, as the batch
-    starts: it loads ahead when it may come to these assets, while the earlier steps run.
-    It must be cheap once warm, safe beside `process`, and may fail: `process` then fails
-    its own way."""
+    starts and again after each step (with what the step found): it loads ahead once it will
+    come to these assets, while the steps before it run. It must be cheap when it has
+    nothing to do, safe beside `process`, and may fail: `process` then fails its own way."""
 
     def warm(self, assets: Sequence[AssetView]) -> None: ...
 

@@ -115,7 +115,7 @@ class PipelineRunner:
     def _run_claimed(self, claimed: dict[str, int], *, token: str, report: _Report) -> None:
         given_up = {i: n for i, n in claimed.items() if n > MAX_ATTEMPTS}
         views, previous, unreadable = self._load([i for i in claimed if i not in given_up])
-        self._warm_ahead(list(views.values()))
+        self._warm_ahead(views)
         failed: dict[str, dict[str, str]] = {asset_id: {} for asset_id in views}
         unsaved = _Unsaved()
         for processor in self.processors:
@@ -136,6 +136,7 @@ class PipelineRunner:
             for run in runs:
                 report.count(processor.name, run.result.status)
                 views[run.asset_id] = view_after(views[run.asset_id], run.result)
+            self._warm_ahead(views)
             if self._stopping.is_set():  # this step may have been cut: no final status
                 self._hand_back(unsaved, token=token, report=report)
                 return
@@ -157,12 +158,14 @@ class PipelineRunner:
         for status, _ in outcomes.values():
             report.assets[status] += 1
 
-    def _warm_ahead(self, views: list[AssetView]) -> None:
+    def _warm_ahead(self, views: dict[str, AssetView]) -> None:
         """What a later step of the batch will load at its first asset (the places index: half
         a second, which held both pipeline threads at a run's first photos) is loaded in the
-        background while the earlier steps run."""
+        background while the steps before it run. Offered again after each step, as the
+        assets are then: the places index is wanted once the metadata step has read a
+        position, and a run of pictures without one never loads it."""
         for processor in self._warmable:
-            self._warmer.submit(_warm, processor, views)
+            self._warmer.submit(_warm, processor, list(views.values()))
 
     def _run_step(
         self,

@@ -29,10 +29,12 @@ class PlacesProcessor:
         return position(asset.meta) is not None
 
     def warm(self, assets: Sequence[AssetView]) -> None:
-        """The index (0.5 s: SciPy's import and the tree), for a batch with pictures or
-        videos: their positions are known only once the metadata step has read them."""
-        if any(a.asset_type in ("image", "video") for a in assets):
-            (self._index or shared_index()).load()
+        """The index (0.5 s of a core: SciPy's import and the tree), once an asset of the
+        batch has a position (read by the metadata or sidecar step, before the previews);
+        never for pictures without one."""
+        index = self._index or shared_index()
+        if not index.loaded and any(self.applies_to(a) for a in assets):
+            index.load()
 
     def process(self, asset: AssetView) -> StepResult:
         found = position(asset.meta)
