@@ -6,7 +6,9 @@ Imported only by the `serve` command, so importing uvicorn here costs no other c
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -32,7 +34,10 @@ def run_server(settings: Settings, *, roots: Sequence[str]) -> None:
         log_level="info",
         **_log_config(settings),
     )
-    AnnouncingServer(config, app=app, url=server_url(settings.host, settings.port)).run()
+    server = AnnouncingServer(config, app=app, url=server_url(settings.host, settings.port))
+    server.run()
+    if server.interrupted:
+        raise KeyboardInterrupt  # exit status 130, as for every other command
 
 
 def _log_config(settings: Settings) -> dict[str, Any]:
@@ -48,11 +53,19 @@ def server_url(host: str, port: int) -> str:
 
 class AnnouncingServer(uvicorn.Server):
     """Says once, when it listens, where Trove answers and for how many libraries: the one
-    line a person looks for among the access logs."""
+    line a person looks for among the access logs. Remembers a Ctrl-C itself: uvicorn raises
+    the signal again once it has shut down, and a CI run once saw that second SIGINT get
+    lost, so a stopped server exited 0 instead of 130."""
 
     def __init__(self, config: uvicorn.Config, *, app: Any, url: str) -> None:
         super().__init__(config)
         self.trove_app, self.url = app, url
+        self.interrupted = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGINT:
+            self.interrupted = True
+        super().handle_exit(sig, frame)
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets=sockets)
