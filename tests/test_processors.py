@@ -123,6 +123,50 @@ def test_one_exiftool_process_serves_batches_from_any_thread_and_isolates_a_bad_
     assert results["gone"].status == StepStatus.FAILED
 
 
+@pytest.mark.parametrize(
+    ("in_hand", "grow_after_s", "processes"),
+    [(8, 30.0, 1), (8, 0.0, 2), (40, 30.0, 2)],
+    ids=["a few files, soon done", "a few files, busy too long", "many files"],
+)
+def test_a_request_meeting_a_busy_exiftool_borrows_it_unless_it_stays_busy(
+    tmp_path, monkeypatch, in_hand, grow_after_s, processes
+):
+    """Two pipeline threads asking at once used to start an exiftool each (~0.1-0.15 s of
+    Perl apiece), for runs of a handful of files too. The second now waits for a session
+    busy with a few files up to GROW_AFTER_S, about what a start costs, and starts its own
+    when it stays busy longer, or at once when the one in hand reads many files (a long
+    run: then both are worth having)."""
+    from trove.tools import exiftool
+
+    monkeypatch.setattr(exiftool, "GROW_AFTER_S", grow_after_s)
+    monkeypatch.setattr(exiftool, "SMALL_REQUESTS", 10)
+    photos = [
+        write_photo(tmp_path / f"p{i}.jpg", seed=i, exif=camera_exif()) for i in range(in_hand)
+    ]
+    pool = exiftool.SessionPool(timeout=60)
+    run_over = threading.Event()
+
+    def pipeline_thread() -> None:  # lives as long as the run: its exiftool dies with it
+        pool.read(photos)
+        run_over.wait(60)
+
+    first = threading.Thread(target=pipeline_thread)
+    try:
+        first.start()
+        deadline = time.monotonic() + 30
+        while not pool._lent and time.monotonic() < deadline:  # the first request is in hand
+            time.sleep(0.001)
+        second = pool.read(photos[:1])
+        assert "EXIF:Make" in second[photos[0]]
+        while pool._lent and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(pool._idle) == processes
+    finally:
+        run_over.set()
+        first.join()
+        pool.close()
+
+
 def test_a_hung_exiftool_is_killed_at_its_deadline_and_replaced(tmp_path):
     hang = tmp_path / "exiftool-hangs"
     hang.write_text("#!/bin/sh\nsleep 60\n")

@@ -206,12 +206,20 @@ def _by_path(
     return found
 
 
+# A request meeting every session busy with at most SMALL_REQUESTS files in all waits for one
+# up to GROW_AFTER_S, about what a start costs (~0.1-0.15 s of Perl), instead of starting
+# another exiftool: a run of a handful of files (a watcher event, an upload) keeps one. Busy
+# with more, a session will stay busy, and the second process is started at once.
+SMALL_REQUESTS = 16
+GROW_AFTER_S = 0.2
+
+
 class SessionPool:
     """ExifToolSessions lent one request at a time (a session answers one request at a time)
     to whichever thread asks: a process is started only when every one started so far is
-    busy, so batches taken in turns by a run's threads keep one exiftool (~0.1 s of Perl
-    start-up each). `close` closes the idle sessions at once and a lent one when it comes
-    back, never one in use.
+    busy, with many files or for GROW_AFTER_S, so batches taken in turns by a run's threads,
+    or a run of a few files, keep one exiftool. `close` closes the idle sessions at once and
+    a lent one when it comes back, never one in use.
 
     A process started with `--pdeathsig` ends with the thread that started it: a run's
     threads all end together, after their last request, and the next request starts
@@ -220,30 +228,33 @@ class SessionPool:
     def __init__(self, *, timeout: float) -> None:
         self.timeout = timeout
         self._idle: list[ExifToolSession] = []
-        self._lent: set[ExifToolSession] = set()
-        self._lock = threading.Lock()
+        self._lent: dict[ExifToolSession, int] = {}  # files of the request in hand
+        self._returned = threading.Condition()
 
     def read(
         self, paths: Sequence[Path], *, options: Sequence[str] = ()
     ) -> dict[Path, dict[str, Any] | ToolError]:
-        """ExifToolSession.read through an idle session (a new one when none is idle)."""
-        with self._lock:
+        """ExifToolSession.read through an idle session (a new one when every session is
+        busy with many files, or for GROW_AFTER_S)."""
+        with self._returned:
+            if self._lent and not self._idle and sum(self._lent.values()) <= SMALL_REQUESTS:
+                self._returned.wait_for(lambda: self._idle, timeout=GROW_AFTER_S)
             session = self._idle.pop() if self._idle else ExifToolSession(timeout=self.timeout)
-            self._lent.add(session)
+            self._lent[session] = len(paths)
         try:
             return session.read(paths, options=options)
         finally:
-            with self._lock:
-                kept = session in self._lent
+            with self._returned:
+                kept = self._lent.pop(session, None) is not None
                 if kept:
-                    self._lent.discard(session)
                     self._idle.append(session)
+                    self._returned.notify()
             if not kept:  # the pool was closed while it was lent
                 session.close()
 
     def close(self) -> None:
-        with self._lock:
+        with self._returned:
             idle, self._idle = self._idle, []
-            self._lent = set()
+            self._lent = {}
         for session in idle:
             session.close()
