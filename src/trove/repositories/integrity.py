@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from trove.db.models import Asset, AssetStep, IntegrityFinding, Link, Root
 from trove.domain.access import Viewer
 from trove.domain.enums import AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
-from trove.repositories._sql import rowcount, update_rows, utcnow
+from trove.repositories._sql import rowcount, utcnow
 from trove.repositories.access import visible_assets
+from trove.repositories.assets import AssetRepository
 from trove.repositories.links import LinkRepository, edge
 from trove.storage.cache import URN_PREFIX
 
@@ -144,7 +145,7 @@ class IntegrityRepository:
     def record_ctimes(self, ctimes: Iterable[tuple[str, int]]) -> None:
         """(asset id, ctime_ns) of files whose bytes were found as indexed."""
         rows = [{"id": asset_id, "ctime_ns": ctime_ns} for asset_id, ctime_ns in ctimes]
-        update_rows(self.session, cast(Table, Asset.__table__), rows)
+        AssetRepository(self.session).update_many(rows)
 
     def mark_rewritten(self, asset_ids: Iterable[str]) -> None:
         """Files whose bytes were replaced in place (same size and mtime): indexed again, as
