@@ -12,7 +12,8 @@ set -euo pipefail
 # chromium: the web scraper's screenshots (driven by Playwright; never `playwright install`).
 RUNTIME_PACKAGES="libmagic1 libimage-exiftool-perl ffmpeg tesseract-ocr tesseract-ocr-eng findutils procps chromium"
 # libvips-tools, poppler-utils: the standalone tools bench/pipeline.py measures Trove against.
-TEST_PACKAGES="$RUNTIME_PACKAGES postgresql redis-server jdupes libvips-tools poppler-utils chromium-driver"
+# fuse3: tests/case_blind_fs.py mounts a disk that ignores letter case.
+TEST_PACKAGES="$RUNTIME_PACKAGES postgresql redis-server jdupes libvips-tools poppler-utils chromium-driver fuse3"
 # Only when no npm is on PATH (scripts/vendor-js.sh fetches the UI's browser libraries with it).
 NODE_PACKAGES="nodejs npm"
 # Only when no usable python3 (with venv + ensurepip) is on PATH.

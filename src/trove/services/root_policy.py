@@ -59,6 +59,11 @@ def refuse_nested(root_path: str, libraries: Iterable[Root], *, upload_folder: s
     for library in libraries:
         if library.path == root_path:
             continue
+        if is_other_spelling(root_path, library.path):
+            raise Conflict(
+                f"{root_path} is the library {library.name!r} ({library.path}) spelled"
+                " otherwise: its file system ignores letter case"
+            )
         if _below(root_path, library.path) and root_path != upload_folder:
             raise Conflict(
                 f"{root_path} is inside the library {library.name!r} ({library.path}), which"
@@ -72,5 +77,34 @@ def refuse_nested(root_path: str, libraries: Iterable[Root], *, upload_folder: s
             )
 
 
+def is_other_spelling(path: str, folder: str) -> bool:
+    """`path` is `folder` with other letter case, on a file system that ignores it."""
+    return len(Path(path).parts) == len(Path(folder).parts) and _starts_otherwise_spelled(
+        path, folder
+    )
+
+
 def _below(path: str, folder: str) -> bool:
-    return path != folder and os.path.commonpath([path, folder]) == folder
+    """`path` is inside `folder`, by name or with other letter case where that is the same."""
+    if path == folder:
+        return False
+    if os.path.commonpath([path, folder]) == folder:
+        return True
+    return len(Path(path).parts) > len(Path(folder).parts) and _starts_otherwise_spelled(
+        path, folder
+    )
+
+
+def _starts_otherwise_spelled(path: str, folder: str) -> bool:
+    """Whether `path` begins with `folder` spelled with other letter case, and its file system
+    ignores case (a vfat or exFAT disk, an SMB share): there, `/media/Photos` and
+    `/media/photos` are one folder, and a library added by both names would index every file
+    twice. Only names equal but for case are looked up (the same device and inode), so no
+    other library's disk, which may hang while it is away, is touched for nothing."""
+    head, wanted = Path(path).parts[: len(Path(folder).parts)], Path(folder).parts
+    if head == wanted or [p.casefold() for p in head] != [p.casefold() for p in wanted]:
+        return False
+    try:
+        return os.path.samefile(os.path.join(*head), folder)
+    except OSError:
+        return False

@@ -20,7 +20,7 @@ from trove.config import Settings
 from trove.domain.enums import AssetStatus
 from trove.repositories import fast_index
 from trove.repositories.fast_index import IndexRow
-from trove.services.root_policy import own_upload_folder
+from trove.services.root_policy import is_other_spelling, own_upload_folder
 from trove.services.scan_summary import ScanSummary
 from trove.services.sidecar_sync import SKIP_REASON, SidecarBook
 from trove.storage.walk import Entry, Kind, WalkRules, walk
@@ -198,11 +198,18 @@ def canonical_root(path: str | os.PathLike[str]) -> str:
 def known_root_path(conn: fast_index.Connection, path: str | os.PathLike[str]) -> str:
     """The path a library is known by: its real path, except for a library whose folder (or
     one above it) was replaced by a link, its files moved: it is still that library, shown
-    offline, not a new library at the link's target (which is offered for relocation)."""
+    offline, not a new library at the link's target (which is offered for relocation). On a
+    disk that ignores letter case, `/media/PHOTOS` is the library `/media/Photos`."""
     literal = os.path.abspath(os.fspath(path))
     if os.path.realpath(literal) != literal and fast_index.find_root(conn, literal) is not None:
         return literal
-    return canonical_root(path)
+    real = canonical_root(path)
+    if fast_index.find_root(conn, real) is not None:
+        return real
+    # The folder of a library, spelled with other letter case on a disk that ignores it.
+    return next(
+        (r.path for r in fast_index.all_roots(conn) if is_other_spelling(real, r.path)), real
+    )
 
 
 def root_unavailable_reason(root_path: str) -> str | None:
