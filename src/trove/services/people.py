@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from trove.config import Settings
 from trove.db.database import Database
 from trove.domain.access import Viewer
@@ -177,6 +175,8 @@ def _out(face: dict[str, Any]) -> dict[str, Any]:
 
 def _cluster(faces: list[dict[str, Any]], threshold: float) -> list[list[dict[str, Any]]]:
     """Single-linkage groups: faces closer than `threshold` end in one group."""
+    import numpy as np
+
     if not faces:
         return []
     vectors = np.asarray([f["embedding"] for f in faces], dtype=np.float32)
@@ -201,6 +201,8 @@ def _cluster(faces: list[dict[str, Any]], threshold: float) -> list[list[dict[st
 def _nearest(
     group: list[dict[str, Any]], known: list[dict[str, Any]], threshold: float
 ) -> str | None:
+    import numpy as np
+
     if not known:
         return None
     vectors = np.asarray([f["embedding"] for f in known], dtype=np.float32)

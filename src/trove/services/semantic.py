@@ -20,9 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from trove.config import Settings
@@ -32,7 +31,11 @@ from trove.domain.access import Viewer
 from trove.domain.queries import DEFAULT_SORT, RELEVANCE, AssetQuery, encode_cursor
 from trove.domain.search_query import SearchQuery
 from trove.repositories.assets import AssetRepository, position_of
-from trove.services.vector_index import VectorIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from trove.services.vector_index import VectorIndex
 
 HEAD = 200  # the words' best results that are fused with the meaning's
 NEAREST = 1000  # vectors read from the index before the viewer and filters narrow them
@@ -58,7 +61,17 @@ class SemanticSearch:
         self.settings = settings
         self.database = database
         self.hierarchical = hierarchical
-        self.index = VectorIndex(database)
+        self._index: VectorIndex | None = None
+
+    @property
+    def index(self) -> VectorIndex:
+        """Made at the first search by meaning: NumPy is imported then, not as the app starts
+        (its BLAS starts threads; most servers never search by meaning)."""
+        if self._index is None:
+            from trove.services.vector_index import VectorIndex
+
+            self._index = VectorIndex(self.database)
+        return self._index
 
     def blends(self, query: AssetQuery) -> bool:
         """Whether this listing is answered by words and meaning together."""
@@ -162,6 +175,8 @@ def _fuse(*rankings: list[str]) -> dict[str, float]:
 
 @lru_cache(maxsize=256)
 def _query_vector_bytes(text: str) -> bytes:
+    import numpy as np
+
     from trove.pipeline.ai.semantic import embed
 
     return embed([text])[0].astype(np.float32).tobytes()
@@ -169,4 +184,6 @@ def _query_vector_bytes(text: str) -> bytes:
 
 def query_vector(text: str) -> np.ndarray:
     """The query's embedding (cached: paging through results embeds it once)."""
+    import numpy as np
+
     return np.frombuffer(_query_vector_bytes(text), dtype=np.float32)
