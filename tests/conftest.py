@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.command_launcher import SESSION, Launcher, session_launcher
 from trove.config import Settings
 from trove.db.database import Database
 from trove.db.migrate import ensure_schema
@@ -208,87 +209,33 @@ def client(settings: Settings, library: Path):  # type: ignore[no-untyped-def]
         yield test_client
 
 
-class CommandLauncher:
+@pytest.fixture(scope="session", autouse=True)
+def command_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher | None]:
     """Runs `trove` commands as forks of a process that imported Trove once
     (tests/command_launcher.py): a command's result is that of the `trove` executable, without
-    its second of imports. TROVE_TEST_FRESH_COMMANDS=1 runs each in a fresh interpreter."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.socket_path = str(workdir / "launcher.sock")
-        self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "command_launcher.py"), self.socket_path],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        if self.process.stdout.readline().strip() != "ready":
-            raise RuntimeError("the command launcher did not start")
-        self.count = 0
-
-    def run(
-        self, args: list[str], *, env: dict[str, str], timeout: float, input: str | None
-    ) -> subprocess.CompletedProcess[str]:
-        import json
-        import select
-        import signal
-        import socket
-
-        self.count += 1
-        streams = {name: self.workdir / f"{self.count}.{name}" for name in ("stdout", "stderr")}
-        for stream in streams.values():
-            stream.write_bytes(b"")
-        stdin = None
-        if input is not None:
-            stdin = self.workdir / f"{self.count}.stdin"
-            stdin.write_text(input)
-        request = {"args": args, "env": env, "cwd": os.getcwd(), "stdin": stdin and str(stdin)}
-        request |= {name: str(path) for name, path in streams.items()}
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-            connection.connect(self.socket_path)
-            connection.sendall(json.dumps(request).encode() + b"\n")
-            answers = connection.makefile("rb", buffering=0)  # no read-ahead past a line
-            pid = json.loads(answers.readline())["pid"]
-            ended, _, _ = select.select([connection], [], [], timeout)
-            if not ended:
-                os.kill(pid, signal.SIGKILL)
-                answers.readline()  # as subprocess.run does, waits for the kill to land
-                raise subprocess.TimeoutExpired(["trove", *args], timeout)
-            returncode = json.loads(answers.readline())["returncode"]
-        output = {name: path.read_text() for name, path in streams.items()}
-        for path in (*streams.values(), *([stdin] if stdin else [])):
-            path.unlink()
-        return subprocess.CompletedProcess(
-            ["trove", *args], returncode, output["stdout"], output["stderr"]
-        )
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(10)
-
-
-@pytest.fixture(scope="session")
-def command_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CommandLauncher | None]:
+    its one to three seconds of imports. TROVE_TEST_FRESH_COMMANDS=1 runs each in a fresh
+    interpreter."""
     if os.environ.get("TROVE_TEST_FRESH_COMMANDS") == "1" or not TROVE.exists():
         yield None
         return
-    launcher = CommandLauncher(tmp_path_factory.mktemp("launcher"))
+    launcher = Launcher(tmp_path_factory.mktemp("launcher"))
+    SESSION.append(launcher)
     yield launcher
+    SESSION.clear()
     launcher.close()
 
 
 @pytest.fixture
-def run_trove(settings: Settings, command_launcher: CommandLauncher | None):  # type: ignore[no-untyped-def]
+def run_trove(settings: Settings):  # type: ignore[no-untyped-def]
     """Run the real `trove` command line against this test's database and data dir."""
 
     def run(
         *args: str, check: bool = True, timeout: float = 120, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         env = trove_env(settings)
-        if command_launcher is not None:
-            result = command_launcher.run(list(args), env=env, timeout=timeout, input=input)
+        launcher = session_launcher()
+        if launcher is not None:
+            result = launcher.run(list(args), env=env, timeout=timeout, input=input)
         else:
             command = [str(TROVE)] if TROVE.exists() else [sys.executable, "-m", "trove"]
             result = subprocess.run(

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TROVE, CommandLauncher, trove_env
+from tests.command_launcher import Launcher
+from tests.conftest import TROVE, trove_env
 from trove.config import Settings
 
 pytestmark = [
@@ -21,7 +22,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def launcher(command_launcher: CommandLauncher | None) -> CommandLauncher:
+def launcher(command_launcher: Launcher | None) -> Launcher:
     if command_launcher is None:
         pytest.skip("TROVE_TEST_FRESH_COMMANDS=1: every command runs in a fresh interpreter")
     return command_launcher
@@ -35,7 +36,7 @@ def _fresh(args: list[str], env: dict[str, str], input: str | None = None) -> tu
 
 
 def _forked(
-    launcher: CommandLauncher, args: list[str], env: dict[str, str], input: str | None = None
+    launcher: Launcher, args: list[str], env: dict[str, str], input: str | None = None
 ) -> tuple:
     done = launcher.run(args, env=env, timeout=60, input=input)
     return done.returncode, done.stdout, done.stderr
@@ -52,7 +53,7 @@ def _forked(
     ids=["version", "usage-error", "scan-error", "status"],
 )
 def test_a_forked_command_ends_as_the_executable_does(
-    launcher: CommandLauncher, settings: Settings, args: list[str]
+    launcher: Launcher, settings: Settings, args: list[str]
 ) -> None:
     env = trove_env(settings)
     _fresh(["status"], env)  # the index exists before either run, as it would for a user
@@ -60,7 +61,7 @@ def test_a_forked_command_ends_as_the_executable_does(
 
 
 def test_a_forked_command_reads_its_input_and_the_environment_it_was_given(
-    launcher: CommandLauncher, settings: Settings, tmp_path: Path
+    launcher: Launcher, settings: Settings, tmp_path: Path
 ) -> None:
     """The launcher started with the test session's environment: a command must see the one
     it was given (here: another database), and what it is fed on stdin."""
@@ -74,9 +75,7 @@ def test_a_forked_command_reads_its_input_and_the_environment_it_was_given(
     assert "ana" in listed[1]
 
 
-def test_a_command_past_its_timeout_is_killed(
-    launcher: CommandLauncher, settings: Settings
-) -> None:
+def test_a_command_past_its_timeout_is_killed(launcher: Launcher, settings: Settings) -> None:
     """`trove serve` runs until stopped; a test's timeout ends it as subprocess.run would."""
     with socket.socket() as probe:  # a free port
         probe.bind(("127.0.0.1", 0))

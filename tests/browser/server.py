@@ -10,7 +10,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.command_launcher import LaunchedCommand, start_in_background
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -43,7 +44,7 @@ def free_port() -> int:
 @dataclass
 class TroveServer:
     url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | LaunchedCommand
     log: Path
     token: str | None = None  # an API token `api` sends, for a server with sign-in on
 
@@ -86,24 +87,12 @@ def start_server(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
     environment.update(TROVE_DATA_DIR=str(data_dir), TROVE_AUTH="off", PYTHONPATH=str(REPO / "src"))
     environment.update(env or {})
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "trove",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *map(str, roots),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=environment,
-            cwd=data_dir,
-        )
+    process = start_in_background(
+        ["serve", "--host", "127.0.0.1", "--port", str(port), *map(str, roots)],
+        env=environment,
+        cwd=data_dir,
+        log=log,
+    )
     server = TroveServer(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
