@@ -16,6 +16,7 @@ Editing a title or description embeds the asset again at once (`reembed`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -62,16 +63,19 @@ class SemanticSearch:
         self.database = database
         self.hierarchical = hierarchical
         self._index: VectorIndex | None = None
+        self._making_index = threading.Lock()
 
     @property
     def index(self) -> VectorIndex:
         """Made at the first search by meaning: NumPy is imported then, not as the app starts
-        (its BLAS starts threads; most servers never search by meaning)."""
-        if self._index is None:
-            from trove.services.vector_index import VectorIndex
+        (its BLAS starts threads; most servers never search by meaning). Once: two first
+        searches at the same moment share one index, not each load every vector."""
+        with self._making_index:
+            if self._index is None:
+                from trove.services.vector_index import VectorIndex
 
-            self._index = VectorIndex(self.database)
-        return self._index
+                self._index = VectorIndex(self.database)
+            return self._index
 
     def blends(self, query: AssetQuery) -> bool:
         """Whether this listing is answered by words and meaning together."""
