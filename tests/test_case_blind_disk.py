@@ -38,7 +38,8 @@ def case_blind_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         deadline = time.monotonic() + 30
         while not os.path.ismount(mount_point):
-            assert served.poll() is None, f"the FUSE file system did not start: {served.stderr}"
+            if served.poll() is not None:
+                raise RuntimeError(f"the FUSE file system did not start: {served.communicate()[1]}")
             assert time.monotonic() < deadline, "the FUSE file system was not mounted in 30 s"
             time.sleep(0.05)
         assert os.path.samefile(mount_point / "Photos", mount_point / "PHOTOS")
