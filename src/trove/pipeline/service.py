@@ -308,6 +308,9 @@ class PipelineService:
             runner.stop_soon()
             done, in_flight = await asyncio.wait(in_flight)
             self._collect(done, summary, progress)
+        # A run shorter than the keeper's interval (a new library of a few hundred files)
+        # would otherwise leave what it wrote unanalyzed until autovacuum's next round.
+        statistics.tick(force=True)
 
     async def _kick(self, broker: Any, *, include_queued: bool, sent: list[str] | None) -> int:
         """Send what is pending, a page at a time; how many were sent (their ids appended to
