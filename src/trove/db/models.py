@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 
 from trove.domain.enums import AssetCategory, AssetStatus, AssetType, RootStatus, Visibility
 from trove.domain.ids import new_id
@@ -198,6 +198,10 @@ class Asset(Base):
     title: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict)
+    # What a listing loads of `meta` (repositories/assets.py, `listing`): all of it but the
+    # documents' text, up to 200k characters each, which a page of 100 documents read and
+    # decoded for nothing (PostgreSQL: 157 ms a page instead of 33).
+    meta_without_text: Mapped[dict[str, Any] | None] = query_expression()
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     captured_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -214,6 +218,13 @@ class Asset(Base):
     tag_rows: Mapped[list[AssetTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="AssetTag.tag"
     )
+
+    @property
+    def summary_meta(self) -> dict[str, Any]:
+        """`meta` as a listing loaded it (without the documents' text), else all of it."""
+        if self.meta_without_text is not None:
+            return self.meta_without_text
+        return self.meta or {}
 
     __table_args__ = (
         UniqueConstraint("root_id", "rel_path", name="uq_assets_root_path"),

@@ -152,7 +152,7 @@ def state_of(meta: dict[str, Any] | None) -> dict[str, Any]:
 def current_thumbnails(asset: Any) -> dict[str, str]:
     """Size -> URN of the previews to show: the edited render's while it is the render of the
     asset's present content, else the original's."""
-    state = state_of(asset.meta)
+    state = state_of(asset.summary_meta)
     made = state.get("thumbnails")
     if made and state.get("of_hash") == asset.hash:
         return dict(made)

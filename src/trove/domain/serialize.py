@@ -43,7 +43,7 @@ def asset_summary(asset: Any, *, collage_shown: bool = True) -> dict[str, Any]:
         "hash": asset.hash if collage_shown else None,
         "tags": asset.tags,
         # A title typed in Trove, else a sidecar's (domain/sidecars.py); so for the others.
-        "title": effective_title(asset.title, asset.meta),
+        "title": effective_title(asset.title, asset.summary_meta),
         "captured_at": iso_utc(asset.captured_at),
         # Undated assets sort last under a placeholder time that is never shown.
         "timeline_at": None
@@ -51,7 +51,7 @@ def asset_summary(asset: Any, *, collage_shown: bool = True) -> dict[str, Any]:
         else iso_utc(asset.timeline_at),
         "timeline_source": asset.timeline_source,
         "deleted": asset.deleted_at is not None,
-        **gallery_marks(effective_metadata(asset.meta)),
+        **gallery_marks(effective_metadata(asset.summary_meta)),
         # The gallery grid shows `small` for every tile: listing it saves a request per tile.
         "thumbnails": thumbnail_urls(asset) if collage_shown else {},
     }

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     and_,
     case,
     delete,
@@ -26,13 +27,15 @@ from sqlalchemy import (
     tablesample,
     text,
     tuple_,
+    type_coerce,
     union,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Session, defer, with_expression
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from trove.db.models import SET_ASIDE_ROWS, Asset, AssetStep, AssetTag, Link
+from trove.db.models import SET_ASIDE_ROWS, Asset, AssetStep, AssetTag, JsonType, Link
 from trove.domain.access import Viewer
 from trove.domain.enums import AssetType, Relation
 from trove.domain.queries import (
@@ -202,7 +205,7 @@ class AssetRepository:
         self._searching = None  # a new listing: its words are asked about anew
         # One WHERE for both orders: a search answers exactly what the listing would.
         if query.sort == RELEVANCE:
-            return self._list_by_relevance(query, select(Asset), _viewed(query, viewer), viewer)
+            return self._list_by_relevance(query, self._listing(), _viewed(query, viewer), viewer)
         sort_col = getattr(Asset, query.sort_key)
         after = [self._after_cursor(query, sort_col)] if query.cursor else []
         order = (sort_col.desc(), Asset.id.desc()) if query.descending else (sort_col, Asset.id)
@@ -214,9 +217,9 @@ class AssetRepository:
                 offset=0,
                 limit=query.limit + 1,
             )
-            rows = self._timeline_page(query, select(Asset), _viewed(query, viewer), viewer, page)
+            rows = self._timeline_page(query, self._listing(), _viewed(query, viewer), viewer, page)
         else:
-            stmt = select(Asset).where(
+            stmt = self._listing().where(
                 *self._filters(query, viewer=viewer), *_viewed(query, viewer), *after
             )
             rows = list(self.session.scalars(stmt.order_by(*order).limit(query.limit + 1)))
@@ -248,9 +251,19 @@ class AssetRepository:
         return found
 
     def in_order(self, asset_ids: Sequence[str]) -> builtins.list[Asset]:
-        """These assets, in this order (ids not found are left out)."""
-        found = {a.id: a for a in self.get_many(builtins.list(asset_ids))}
+        """These assets, in this order (ids not found are left out), loaded as a listing."""
+        stmt = self._listing().where(Asset.id.in_(builtins.list(asset_ids)))
+        found = {a.id: a for a in self.session.scalars(stmt)}
         return [found[i] for i in asset_ids if i in found]
+
+    def _listing(self) -> Select[Any]:
+        """Assets as a listing loads them: their metadata without the documents' text
+        (`Asset.summary_meta`). Their `meta` is not loaded, and reading it raises instead of
+        loading it row by row."""
+        return select(Asset).options(
+            defer(Asset.meta, raiseload=True),
+            with_expression(Asset.meta_without_text, _meta_without_text(self._dialect())),
+        )
 
     def _list_by_relevance(
         self,
@@ -996,6 +1009,20 @@ def _walk_stages(rows: int, *, offset: int) -> builtins.list[int]:
         stages.append(stage)
         stage *= 10
     return [*stages, rows]
+
+
+# Where the documents' text is kept in an asset's metadata (pipeline/processors/text.py, ocr.py).
+DOCUMENT_TEXT = (("text", "content"), ("ocr", "content"))
+
+
+def _meta_without_text(dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        stripped: ColumnElement[Any] = Asset.__table__.c.metadata
+        for path in DOCUMENT_TEXT:
+            stripped = stripped.op("#-", return_type=JSONB)(literal(list(path), ARRAY(Text)))
+        return type_coerce(func.coalesce(stripped, literal({}, JSONB)), JsonType)
+    paths = [f"$.{namespace}.{key}" for namespace, key in DOCUMENT_TEXT]
+    return type_coerce(func.coalesce(func.json_remove(Asset.meta, *paths), "{}"), JsonType)
 
 
 def _viewed(query: AssetQuery, viewer: Viewer) -> builtins.list[ColumnElement[bool]]:

@@ -17,7 +17,7 @@ def hidden_collages(session: Any, assets: Iterable[Any], *, viewer: Viewer) -> s
     not see: one query for a whole listing."""
     if viewer.sees_everything:
         return set()
-    shown = {asset.id: set(preview_sources(asset.meta)) for asset in assets}
+    shown = {asset.id: set(preview_sources(asset.summary_meta)) for asset in assets}
     shown = {asset_id: hashes for asset_id, hashes in shown.items() if hashes}
     if not shown:
         return set()
