@@ -32,7 +32,7 @@ from trove.pipeline.runner import PipelineRunner, view_of
 from trove.repositories._sql import utcnow
 from trove.repositories.assets import AssetRepository
 from trove.repositories.pipeline import PendingWork, PipelineRepository
-from trove.repositories.statistics import StatisticsKeeper
+from trove.repositories.statistics import STALE_ROWS, StatisticsKeeper
 from trove.services.errors import Invalid
 
 if TYPE_CHECKING:
@@ -309,8 +309,10 @@ class PipelineService:
             done, in_flight = await asyncio.wait(in_flight)
             self._collect(done, summary, progress)
         # A run shorter than the keeper's interval (a new library of a few hundred files)
-        # would otherwise leave what it wrote unanalyzed until autovacuum's next round.
-        statistics.tick(force=True)
+        # would otherwise leave what it wrote unanalyzed until autovacuum's next round; one
+        # of fewer assets than make a table stale has nothing to ask.
+        if summary.assets > STALE_ROWS:
+            statistics.tick(force=True)
 
     async def _kick(self, broker: Any, *, include_queued: bool, sent: list[str] | None) -> int:
         """Send what is pending, a page at a time; how many were sent (their ids appended to
