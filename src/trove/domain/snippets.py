@@ -8,10 +8,12 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from trove.domain.search_document import SEARCH_FIELDS, words
+from trove.domain.search_document import SEARCH_FIELDS, fold, words
 
 SNIPPET_CHARS = 160
 MAX_HIGHLIGHTS = 50
+# Characters of a text that is not ASCII folded at a time to find where its first match is.
+BLOCK = 4096
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,17 +58,45 @@ def _folded_with_origin(text: str) -> tuple[str, list[int]]:
 
 
 def _matches(text: str, wanted: Sequence[str]) -> list[tuple[int, int]]:
+    """The ranges of `text` that match, from its first match on (enough for the window)."""
     if text.isascii():  # the common case: folding is lower() and keeps every offset
-        folded, origin = text.lower(), None
-    else:
-        folded, origin = _folded_with_origin(text)
+        return _found(text.lower(), wanted, origin=None)
+    block = _block_of_first_match(text, wanted)
+    if block is None:
+        return []
+    begin = max(0, block - SNIPPET_CHARS)
+    region = text[begin : block + BLOCK + SNIPPET_CHARS + len(wanted[0])]
+    folded, origin = _folded_with_origin(region)
+    return _found(folded, wanted, origin=[begin + i for i in origin])
+
+
+def _block_of_first_match(text: str, wanted: Sequence[str]) -> int | None:
+    """Where the block holding the first match starts, found in the text folded a block at a
+    time up to that match: folded character by character (which keeps where each one came
+    from), a 175 KB French document took 93 ms, a page of 100 of them nine seconds."""
+    carried = max(len(word) for word in wanted) - 1  # a match across two blocks
+    tail = ""
+    for start in range(0, len(text), BLOCK):
+        folded = tail + fold(text[start : start + BLOCK])
+        starts = [at for word in wanted if (at := folded.find(word)) >= 0]
+        if starts:
+            return start if min(starts) >= len(tail) else start - BLOCK
+        tail = folded[len(folded) - carried :] if carried else ""
+    return None
+
+
+def _found(
+    folded: str, wanted: Sequence[str], *, origin: list[int] | None
+) -> list[tuple[int, int]]:
+    """Each word's first MAX_HIGHLIGHTS matches in `folded`, as ranges of the text it was
+    folded from (`origin`: the index there of each folded character; None: the same)."""
     found: list[tuple[int, int]] = []
     for word in wanted:
-        start = folded.find(word)
-        while start >= 0 and len(found) < MAX_HIGHLIGHTS:
+        start, count = folded.find(word), 0
+        while start >= 0 and count < MAX_HIGHLIGHTS:
             end = start + len(word)
             found.append((start, end) if origin is None else (origin[start], origin[end - 1] + 1))
-            start = folded.find(word, end)
+            start, count = folded.find(word, end), count + 1
     return _merged(sorted(found)) if found else found
 
 
