@@ -152,10 +152,10 @@ def test_the_combining_marks_looked_up_are_every_mark_unicode_has():
     assert set(combining_marks().nonzero()[0].tolist()) == every
 
 
-@pytest.mark.parametrize("at", [0, 4090, 4094, 20_000, 170_000])
+@pytest.mark.parametrize("at", [0, 250, 254, 4090, 4094, 8190, 20_000, 170_000])
 def test_a_snippet_of_a_long_document_not_in_ascii_is_around_its_first_match(at):
     """Found without folding the whole document character by character (93 ms for 175 KB
-    of French), wherever the match is: across two of the blocks looked at is one case."""
+    of French), wherever the match is: across two of the blocks looked at, or two pieces."""
     filler = ("près de la mer " * 12_000)[:at]
     text = filler + "la Côte d'Azur, puis encore la côte" + " étés" * 100
     found = snippet({"content": text}, ["cote"])

@@ -12,8 +12,10 @@ from trove.domain.search_document import SEARCH_FIELDS, fold, words
 
 SNIPPET_CHARS = 160
 MAX_HIGHLIGHTS = 50
-# Characters of a text that is not ASCII folded at a time to find where its first match is.
+# Characters of a text that is not ASCII folded at a time to find where its first match is,
+# then within that block.
 BLOCK = 4096
+PIECE = 256
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,26 +63,32 @@ def _matches(text: str, wanted: Sequence[str]) -> list[tuple[int, int]]:
     """The ranges of `text` that match, from its first match on (enough for the window)."""
     if text.isascii():  # the common case: folding is lower() and keeps every offset
         return _found(text.lower(), wanted, origin=None)
-    block = _block_of_first_match(text, wanted)
+    block = _first_block(text, wanted, start=0, end=len(text), size=BLOCK)
     if block is None:
         return []
-    begin = max(0, block - SNIPPET_CHARS)
-    region = text[begin : block + BLOCK + SNIPPET_CHARS + len(wanted[0])]
+    # The match is in that block or across its end: narrowed down to a few hundred characters.
+    piece = _first_block(text, wanted, start=block, end=block + 2 * BLOCK, size=PIECE)
+    assert piece is not None
+    begin = max(0, piece - SNIPPET_CHARS)
+    region = text[begin : piece + PIECE + SNIPPET_CHARS + len(wanted[0])]
     folded, origin = _folded_with_origin(region)
     return _found(folded, wanted, origin=[begin + i for i in origin])
 
 
-def _block_of_first_match(text: str, wanted: Sequence[str]) -> int | None:
-    """Where the block holding the first match starts, found in the text folded a block at a
-    time up to that match: folded character by character (which keeps where each one came
-    from), a 175 KB French document took 93 ms, a page of 100 of them nine seconds."""
+def _first_block(
+    text: str, wanted: Sequence[str], *, start: int, end: int, size: int
+) -> int | None:
+    """Where the block of `size` characters holding the first match in text[start:end]
+    begins, found in that text folded a block at a time up to the match: folded character by
+    character (which keeps where each one came from), a 175 KB French document took 93 ms,
+    a page of 100 of them nine seconds."""
     carried = max(len(word) for word in wanted) - 1  # a match across two blocks
     tail = ""
-    for start in range(0, len(text), BLOCK):
-        folded = tail + fold(text[start : start + BLOCK])
-        starts = [at for word in wanted if (at := folded.find(word)) >= 0]
+    for at in range(start, min(end, len(text)), size):
+        folded = tail + fold(text[at : at + size])
+        starts = [where for word in wanted if (where := folded.find(word)) >= 0]
         if starts:
-            return start if min(starts) >= len(tail) else start - BLOCK
+            return at if min(starts) >= len(tail) else at - size
         tail = folded[len(folded) - carried :] if carried else ""
     return None
 
