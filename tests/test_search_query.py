@@ -163,3 +163,10 @@ def test_a_snippet_of_a_long_document_not_in_ascii_is_around_its_first_match(at)
     assert [found.text[s:e] for s, e in found.highlights] == ["Côte", "côte"]
     assert "la Côte d'Azur" in found.text
     assert snippet({"content": text}, ["absent"]) is None
+
+
+def test_a_searched_word_longer_than_a_block_gets_no_window_and_no_error():
+    text = "é" * 5000 + "x" * 6000 + "é"
+    assert snippet({"content": text}, ["x" * 5000]) is None
+    found = snippet({"content": text}, ["e" * 300])
+    assert found is not None and found.highlights

@@ -68,9 +68,11 @@ def _matches(text: str, wanted: Sequence[str]) -> list[tuple[int, int]]:
         return []
     # The match is in that block or across its end: narrowed down to a few hundred characters.
     piece = _first_block(text, wanted, start=block, end=block + 2 * BLOCK, size=PIECE)
-    assert piece is not None
-    begin = max(0, piece - SNIPPET_CHARS)
-    region = text[begin : piece + PIECE + SNIPPET_CHARS + len(wanted[0])]
+    if piece is None:  # only for a searched word longer than a block: no window then
+        return []
+    reach = SNIPPET_CHARS + 2 * len(wanted[0])
+    begin = max(0, piece - reach)
+    region = text[begin : piece + PIECE + reach]
     folded, origin = _folded_with_origin(region)
     return _found(folded, wanted, origin=[begin + i for i in origin])
 
