@@ -2,7 +2,7 @@
 `_listing`): a page of 100 documents of 170 KB each read and decoded 17 MB for nothing
 (PostgreSQL: 165 ms a page, 52 ms without it; SQLite: 58 ms, 42). What a listing shows from
 the metadata (a heart, stars, a sidecar's title, an edit's previews) is still there; a detail
-still has the whole text."""
+still has the whole text. So for an album's page of members."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tests.media import make_library, write_text
 from trove.db.database import Database
 from trove.domain.access import Viewer
 from trove.domain.queries import AssetQuery
+from trove.repositories.albums import AlbumRepository
 from trove.repositories.assets import AssetRepository
 
 BODY = "lighthouse keeper logbook " * 6000  # ~150 KB of text
@@ -53,5 +54,21 @@ def test_a_listing_shows_a_documents_marks_without_loading_its_text(client, sett
                 _ = row.meta
             (again,) = repo.in_order([logbook["id"]])
             assert "content" not in again.summary_meta["text"]
+    finally:
+        database.dispose()
+
+    # An album's page of members is a listing too.
+    album = client.post("/api/dam/albums", json={"name": "Logs"}).json()
+    client.post(f"/api/dam/albums/{album['id']}/assets", json={"asset_ids": [logbook["id"]]})
+    (member,) = client.get(f"/api/dam/albums/{album['id']}/assets").json()["items"]
+    assert (member["id"], member["favorite"], member["rating"]) == (logbook["id"], True, 4)
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            albums = AlbumRepository(session, viewer=Viewer.system())
+            ((row, _position),) = albums.members(album["id"], limit=10)
+            assert "content" not in row.summary_meta["text"]
+            with pytest.raises(InvalidRequestError):
+                _ = row.meta
     finally:
         database.dispose()

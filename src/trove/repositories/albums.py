@@ -22,6 +22,7 @@ from trove.domain.enums import AssetCategory, AssetStatus, AssetType, Relation
 from trove.domain.ids import new_id
 from trove.repositories._sql import utcnow
 from trove.repositories.access import visible_assets
+from trove.repositories.assets import listing_options
 
 
 def is_album() -> ColumnElement[bool]:
@@ -187,6 +188,7 @@ class AlbumRepository:
         key = tuple_(_POSITION, Asset.id)
         stmt = (
             select(Asset, _POSITION)
+            .options(*listing_options(self.session))
             .join(Link, and_(Link.target_id == Asset.id, _includes(album_id)))
             .where(Asset.deleted_at.is_(None), self._visible())
         )

@@ -257,13 +257,7 @@ class AssetRepository:
         return [found[i] for i in asset_ids if i in found]
 
     def _listing(self) -> Select[Any]:
-        """Assets as a listing loads them: their metadata without the documents' text
-        (`Asset.summary_meta`). Their `meta` is not loaded, and reading it raises instead of
-        loading it row by row."""
-        return select(Asset).options(
-            defer(Asset.meta, raiseload=True),
-            with_expression(Asset.meta_without_text, _meta_without_text(self._dialect())),
-        )
+        return select(Asset).options(*listing_options(self.session))
 
     def _list_by_relevance(
         self,
@@ -1013,6 +1007,17 @@ def _walk_stages(rows: int, *, offset: int) -> builtins.list[int]:
 
 # Where the documents' text is kept in an asset's metadata (pipeline/processors/text.py, ocr.py).
 DOCUMENT_TEXT = (("text", "content"), ("ocr", "content"))
+
+
+def listing_options(session: Session) -> tuple[Any, ...]:
+    """How a listing loads its assets: their metadata without the documents' text
+    (`Asset.summary_meta`). Their `meta` is not loaded, and reading it raises instead of
+    loading it row by row."""
+    dialect = session.get_bind().dialect.name
+    return (
+        defer(Asset.meta, raiseload=True),
+        with_expression(Asset.meta_without_text, _meta_without_text(dialect)),
+    )
 
 
 def _meta_without_text(dialect: str) -> ColumnElement[Any]:
