@@ -158,9 +158,11 @@ class AssetRepository:
         return proxy if self.session.scalar(seen.limit(1)) is not None else None
 
     def visible_many(self, asset_ids: Sequence[str], *, viewer: Viewer) -> list[Asset]:
+        """These assets, those the viewer sees, loaded as a listing (graph nodes, an album's
+        new members: 10,000 at once)."""
         return list(
             self.session.scalars(
-                select(Asset).where(Asset.id.in_(list(asset_ids)), visible_assets(viewer))
+                self._listing().where(Asset.id.in_(list(asset_ids)), visible_assets(viewer))
             )
         )
 
