@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import text
 
 from tests.media import write_text
@@ -26,15 +27,9 @@ def test_a_bulk_registration_leaves_the_tables_analyzed(settings, tmp_path):
         return
     database = Database(url)
     try:
-        # The scan analyzes what its writes made stale. A backend's last writes can reach
-        # pg_stat_user_tables up to ~10 s after it went idle (PostgreSQL 15 batches them), so
-        # the scan's final pass may not see them yet: later refreshes (the pipeline's, the
-        # workers') then do; here, refresh until they are analyzed.
-        deadline = time.monotonic() + 20
-        while _analyzed(database) != {"assets": True, "links": True}:
-            assert time.monotonic() < deadline, _analyzed(database)
-            time.sleep(0.5)
-            statistics.refresh(url)
+        # The scan analyzes what its writes made stale; where its final pass did not see them
+        # yet, later refreshes (the pipeline's, the workers') do.
+        _refresh_until_analyzed(database, ("assets", "links"))
         with database.session() as session:
             # Churn a queue-like table: its dead rows get it vacuumed, then nothing is stale.
             session.execute(text("DELETE FROM asset_count_deltas"))
@@ -85,6 +80,7 @@ def _analyzed(database: Database) -> dict[str, bool]:
     return {name: done for name, done in rows}
 
 
+@pytest.mark.databases("postgresql")
 def test_a_first_scan_of_a_few_hundred_files_is_analyzed_too(settings, tmp_path):
     """A library of a few hundred documents was left unanalyzed (the rule wanted 500 changed
     rows) and PostgreSQL planned its first searches as over empty tables: a nested loop
@@ -93,17 +89,19 @@ def test_a_first_scan_of_a_few_hundred_files_is_analyzed_too(settings, tmp_path)
     for i in range(150):
         write_text(library / f"note-{i}.txt", f"note {i}")
     ScanService(settings).scan(library)
-    url = settings.resolved_database_url
-    if url.startswith("sqlite"):
-        return
-    database = Database(url)
+    database = Database(settings.resolved_database_url)
     try:
-        # The scan's writes reach pg_stat_user_tables up to ~10 s after its connections went
-        # idle (see above): refreshed until they show, the table must then be analyzed.
-        deadline = time.monotonic() + 20
-        while not _analyzed(database)["assets"]:
-            assert time.monotonic() < deadline, "150 new files left the asset table unanalyzed"
-            time.sleep(0.5)
-            statistics.refresh(url)
+        _refresh_until_analyzed(database, ("assets",))
     finally:
         database.dispose()
+
+
+def _refresh_until_analyzed(database: Database, tables: tuple[str, ...]) -> None:
+    """A scan's writes reach pg_stat_user_tables up to ~10 s after its connections went idle
+    (PostgreSQL 15 batches them), so its own final refresh may not see them yet: refreshed
+    here until they show, the tables must then be analyzed."""
+    deadline = time.monotonic() + 20
+    while not all(_analyzed(database).get(table) for table in tables):
+        assert time.monotonic() < deadline, _analyzed(database)
+        time.sleep(0.5)
+        statistics.refresh(database.url)

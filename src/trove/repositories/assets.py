@@ -1023,13 +1023,13 @@ def listing_options(session: Session) -> tuple[Any, ...]:
 
 
 def _meta_without_text(dialect: str) -> ColumnElement[Any]:
+    stripped: ColumnElement[Any] = Asset.__table__.c.metadata
     if dialect == "postgresql":
-        stripped: ColumnElement[Any] = Asset.__table__.c.metadata
         for path in DOCUMENT_TEXT:
             stripped = stripped.op("#-", return_type=JSONB)(literal(list(path), ARRAY(Text)))
         return type_coerce(func.coalesce(stripped, literal({}, JSONB)), JsonType)
     paths = [f"$.{namespace}.{key}" for namespace, key in DOCUMENT_TEXT]
-    return type_coerce(func.coalesce(func.json_remove(Asset.meta, *paths), "{}"), JsonType)
+    return type_coerce(func.coalesce(func.json_remove(stripped, *paths), "{}"), JsonType)
 
 
 def _viewed(query: AssetQuery, viewer: Viewer) -> builtins.list[ColumnElement[bool]]:
