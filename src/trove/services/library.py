@@ -117,8 +117,6 @@ class LibraryService:
         try:
             # One connection for the scans' reads (an unchanged rescan's only database work).
             with fast_index.reusing():
-                if beside is not None and not libraries_only and self._first_scan_in(paths):
-                    beside.warm()
                 ensure_schema(self.settings.resolved_database_url)  # before looking roots up
                 for path in paths:
                     _interrupt_if(stop)
@@ -180,21 +178,6 @@ class LibraryService:
         from trove.services.relocation import LibraryRelocation
 
         return LibraryRelocation(self.settings, self.database).offer_for(path)
-
-    def _first_scan_in(self, paths: list[str]) -> bool:
-        """Whether a path is no library yet (or there is no index yet): all its files are
-        new, and worker processes will take them. Started now, in the background, their fork
-        server's imports overlap this process's instead of following its walk (~0.5 s)."""
-        try:
-            with fast_index.connect(self.settings.resolved_database_url) as conn:
-                return any(
-                    fast_index.find_root(conn, known_root_path(conn, path)) is None
-                    for path in paths
-                )
-        except fast_index.DatabaseUnreachable:
-            return False  # ensure_schema says so next
-        except Exception:  # no index, or no schema in it yet (ensure_schema makes it next)
-            return True
 
     def _is_new_root(self, path: str) -> bool:
         try:
@@ -488,14 +471,6 @@ class _PipelineBeside:
         self._result: PipelineSummary | None = None
         self._error: BaseException | None = None
         self._workers: LocalWorkers | None = None
-
-    def warm(self) -> None:
-        """The workers' fork server started now, in the background, without importing what
-        they run here first (pool.py: a quarter of a second before the server could start)."""
-        if self.library.settings.pipeline_processes != "off":
-            from trove.pipeline import fork_server
-
-            fork_server.warm()
 
     def local_workers(self) -> LocalWorkers:
         """The run's worker processes (none started until one is asked for work)."""
