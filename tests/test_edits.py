@@ -133,6 +133,30 @@ BAD_EDITS = [  # the list, and what the 422 names: the operation's place and its
 ]
 
 
+def test_a_preview_url_without_its_version_is_asked_again_and_one_with_it_is_kept(client):
+    """The same unversioned URL shows the original before an edit and the edit after it: kept
+    as immutable, a browser would show the original for a year. The asset's own URLs carry
+    the version and change with the edit."""
+    photo = _asset(client, "sideways.jpg")
+    bare = f"/api/dam/assets/{photo['id']}/thumbnail/large"
+    before = client.get(bare)
+    assert before.headers["cache-control"] == "private, no-cache"
+    assert client.get(photo["thumbnails"]["large"]).headers["cache-control"] == (
+        "private, max-age=31536000, immutable"
+    )
+
+    edited = client.put(
+        f"/api/dam/assets/{photo['id']}/edits",
+        json={"edits": [{"op": "rotate", "degrees": 90, "straighten": 0}]},
+    ).json()
+
+    after = client.get(bare)
+    assert after.headers["cache-control"] == "private, no-cache"
+    assert Image.open(io.BytesIO(before.content)).size == (80, 120)
+    assert Image.open(io.BytesIO(after.content)).size == (120, 80)
+    assert edited["thumbnails"]["large"] != photo["thumbnails"]["large"]
+
+
 def test_edits_that_cannot_be_applied_are_refused_with_422_naming_the_field_and_nothing_changes(
     client,
 ):

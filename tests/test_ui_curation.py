@@ -4,6 +4,7 @@ Screenshots at 1280x800 and 390x844 land in test-artifacts/ui/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -96,6 +97,10 @@ def test_duplicates_compare_side_by_side_and_the_preferred_copy_stands_for_its_s
     page.goto(server.url + "/duplicates")
     expect(page.locator(".trove-dup-card")).to_have_count(1)
     shot(page, "duplicates-1280x800")
+    # The original's preview under its content's version: the browser may keep it for good.
+    content = server.api(f"/api/dam/assets/{kept}")["hash"]
+    thumb = page.locator(".trove-dup-thumb img")
+    expect(thumb).to_have_attribute("src", re.compile(rf"variant=original&v={content[:16]}$"))
 
     page.locator(".trove-dup-compare").click()
     copies = page.locator(".trove-compare-copy")

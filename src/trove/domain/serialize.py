@@ -132,15 +132,28 @@ def thumbnail_urls(asset: Any) -> dict[str, str]:
     return _urls(asset.id, current_thumbnails(asset))
 
 
+ORIGINAL = "variant=original&"
+
+
 def original_thumbnail_urls(asset_id: str, urns: dict[str, str] | None) -> dict[str, str]:
     """The original's previews, edited or not: what a box drawn on the original (a face)
     is cut from."""
-    return _urls(asset_id, urns, query="variant=original&")
+    return _urls(asset_id, urns, query=ORIGINAL)
+
+
+def original_preview_url(asset_id: str, size: str, *, content_hash: str) -> str:
+    """One of the original's previews when only its content hash is at hand (a group of
+    identical copies): the original's previews are kept under that hash."""
+    return _url(asset_id, size, version=content_hash[:16], query=ORIGINAL)
 
 
 def _urls(asset_id: str, urns: dict[str, str] | None, *, query: str = "") -> dict[str, str]:
     urls = {}
     for size, urn in (urns or {}).items():
         version = str(urn).rstrip("/").split("/")[-2][:16] if "/" in str(urn) else ""
-        urls[size] = f"/api/dam/assets/{asset_id}/thumbnail/{size}?{query}v={version}"
+        urls[size] = _url(asset_id, size, version=version, query=query)
     return urls
+
+
+def _url(asset_id: str, size: str, *, version: str, query: str) -> str:
+    return f"/api/dam/assets/{asset_id}/thumbnail/{size}?{query}v={version}"

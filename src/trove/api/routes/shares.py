@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from trove.api.deps import PublicAccess, ServicesDep, ViewerDep, WriterDep, client_address
 from trove.api.originals import OpenFileResponse
-from trove.api.routes.thumbnails import IMMUTABLE
+from trove.api.routes.thumbnails import Version, preview_headers
 from trove.api.schemas import Id, IdPath, ThumbnailSize, errors
 from trove.domain.access import Viewer
 from trove.domain.queries import MAX_LIMIT
@@ -184,12 +184,16 @@ def shared_asset(token: Token, asset_id: IdPath, services: ServicesDep, holder: 
     },
 )
 async def shared_thumbnail(
-    asset_id: IdPath, size: ThumbnailSize, services: ServicesDep, holder: HolderDep
+    asset_id: IdPath,
+    size: ThumbnailSize,
+    services: ServicesDep,
+    holder: HolderDep,
+    version: Version = None,
 ) -> FileResponse:
     """Private like every preview: a shared cache would go on serving it once the share is
     revoked or expires, and to one who holds the link but not a protected share's key."""
     path = await run_in_threadpool(partial(services.media.thumbnail, asset_id, size, viewer=holder))
-    return FileResponse(path, media_type="image/webp", headers={"Cache-Control": IMMUTABLE})
+    return FileResponse(path, media_type="image/webp", headers=preview_headers(version))
 
 
 @holder_router.get(

@@ -10,6 +10,7 @@ from typing import Any
 
 from nicegui import ui
 
+from trove.domain.serialize import original_preview_url
 from trove.services.errors import Invalid, NotFound
 from trove.ui.context import call, current_viewer, services
 from trove.ui.format import human_size, human_time
@@ -71,10 +72,6 @@ def summary_text(totals: dict[str, Any]) -> str:
     )
 
 
-def _thumbnail(asset_id: str, size: str = "small") -> str:
-    return f"/api/dam/assets/{asset_id}/thumbnail/{size}"
-
-
 def _full_path(copy: dict[str, Any]) -> str:
     root = (copy.get("root_path") or "").rstrip("/")
     return f"{root}/{copy.get('path')}" if root else str(copy.get("path"))
@@ -95,9 +92,9 @@ class DuplicateCard:
         ):
             with ui.row().classes("items-center gap-3 no-wrap w-full"):
                 if shown:
-                    ui.image(_thumbnail(shown)).props("no-transition fit=cover").classes(
-                        "trove-dup-thumb"
-                    )
+                    # The original's preview, what the copies share, under their content hash.
+                    preview = original_preview_url(shown, "small", content_hash=group["hash"])
+                    ui.image(preview).props("no-transition fit=cover").classes("trove-dup-thumb")
                 with ui.column().classes("gap-0 min-w-0"):
                     size = human_size(group.get("size")) or "?"
                     ui.label(f"{len(copies)} copies · {size} each").classes("text-weight-medium")
